@@ -1,0 +1,24 @@
+"""Every source adapter by the KIND the command line uses."""
+
+from __future__ import annotations
+
+from tocsin.sources.base import Adapter
+from tocsin.sources.firms import FirmsAdapter
+from tocsin.sources.ucdp import UcdpGedAdapter
+
+ADAPTERS: dict[str, Adapter] = {
+    adapter.kind: adapter
+    for adapter in [
+        UcdpGedAdapter(),
+        FirmsAdapter(),
+    ]
+}
+
+
+def guess_kind(columns: list[str]) -> str | None:
+    """The kind whose signature columns the header has, to point users at the right command."""
+    present = {c.lower() for c in columns}
+    for kind, adapter in ADAPTERS.items():
+        if all(c.lower() in present for c in adapter.signature):
+            return kind
+    return None

@@ -1,0 +1,125 @@
+"""Shared pytest fixtures. Each block below is self-contained; add new blocks at the end."""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------------------
+# records: a real, private PostgreSQL server for the whole test session (`postgres_url`)
+#
+# Starts a throw-away cluster with the PostgreSQL binaries found on this machine
+# (TOCSIN_PG_BINDIR, /usr/lib/postgresql/15/bin, another /usr/lib/postgresql/*/bin, or
+# PATH). As root, initdb and the server run as the `postgres` OS user. Without binaries
+# the dependent tests are skipped, unless TOCSIN_REQUIRE_POSTGRES=1 (CI), which fails.
+# TOCSIN_TEST_POSTGRES_URL=postgresql://... uses an existing server instead.
+# ---------------------------------------------------------------------------------------
+import os as _pg_os
+import shutil as _pg_shutil
+import socket as _pg_socket
+import subprocess as _pg_subprocess
+import tempfile as _pg_tempfile
+from collections.abc import Iterator as _PgIterator
+from pathlib import Path as _PgPath
+
+import pytest
+
+_PG_DATABASE = "tocsin_test"
+
+
+def _pg_unavailable(reason: str) -> None:
+    if _pg_os.environ.get("TOCSIN_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"TOCSIN_REQUIRE_POSTGRES=1 but PostgreSQL cannot be started: {reason}")
+    pytest.skip(f"PostgreSQL not available: {reason}")
+
+
+def _pg_bindir() -> _PgPath | None:
+    candidates = []
+    if _pg_os.environ.get("TOCSIN_PG_BINDIR"):
+        candidates.append(_PgPath(_pg_os.environ["TOCSIN_PG_BINDIR"]))
+    candidates.append(_PgPath("/usr/lib/postgresql/15/bin"))
+    candidates += sorted(
+        _PgPath("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    on_path = _pg_shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(_PgPath(on_path).parent)
+    for candidate in candidates:
+        if (candidate / "initdb").is_file() and (candidate / "pg_ctl").is_file():
+            return candidate
+    return None
+
+
+def _pg_free_port() -> int:
+    with _pg_socket.socket(_pg_socket.AF_INET, _pg_socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pg_run(argv: list[str], as_postgres: bool) -> None:
+    if as_postgres:
+        argv = ["runuser", "-u", "postgres", "--", *argv]
+    result = _pg_subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> _PgIterator[str]:
+    """URL (postgresql://, no driver) of an empty database on a private PostgreSQL server."""
+    external = _pg_os.environ.get("TOCSIN_TEST_POSTGRES_URL")
+    if external:
+        yield external
+        return
+
+    bindir = _pg_bindir()
+    if bindir is None:
+        _pg_unavailable("no initdb/pg_ctl (apt-get install postgresql, or set TOCSIN_PG_BINDIR)")
+    assert bindir is not None
+    as_postgres = _pg_os.geteuid() == 0  # initdb refuses to run as root
+    if as_postgres and _pg_shutil.which("runuser") is None:
+        _pg_unavailable("running as root and `runuser` is missing")
+
+    # Not under pytest's tmp_path: its parents are private to root, the server runs as postgres.
+    base = _PgPath(_pg_tempfile.mkdtemp(prefix="tocsin-pg-"))
+    datadir = base / "data"
+    if as_postgres:
+        _pg_shutil.chown(base, user="postgres", group="postgres")
+    port = _pg_free_port()
+    started = False
+    try:
+        try:
+            _pg_run(
+                [str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres",
+                 "-E", "UTF8", "--no-locale"],
+                as_postgres,
+            )
+            _pg_run(
+                [str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(base / "server.log"),
+                 "-o", f"-p {port} -c listen_addresses=127.0.0.1 -k {base} -c fsync=off",
+                 "-w", "-t", "60", "start"],
+                as_postgres,
+            )
+            started = True
+            _pg_run(
+                [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                 _PG_DATABASE],
+                as_postgres,
+            )
+        except (RuntimeError, OSError, _pg_subprocess.TimeoutExpired) as exc:
+            log = base / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            _pg_unavailable(f"{exc}\n{tail}")
+        yield f"postgresql://postgres@127.0.0.1:{port}/{_PG_DATABASE}"
+    finally:
+        if started:
+            try:
+                _pg_run([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"],
+                        as_postgres)
+            except (RuntimeError, _pg_subprocess.TimeoutExpired):
+                pass
+        _pg_shutil.rmtree(base, ignore_errors=True)
+
+
+# --- end of records block -------------------------------------------------------------

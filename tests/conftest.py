@@ -11,6 +11,7 @@ from __future__ import annotations
 # the dependent tests are skipped, unless TOCSIN_REQUIRE_POSTGRES=1 (CI), which fails.
 # TOCSIN_TEST_POSTGRES_URL=postgresql://... uses an existing server instead.
 # ---------------------------------------------------------------------------------------
+import contextlib as _pg_contextlib
 import os as _pg_os
 import shutil as _pg_shutil
 import socket as _pg_socket
@@ -114,11 +115,9 @@ def postgres_url() -> _PgIterator[str]:
         yield f"postgresql://postgres@127.0.0.1:{port}/{_PG_DATABASE}"
     finally:
         if started:
-            try:
+            with _pg_contextlib.suppress(RuntimeError, _pg_subprocess.TimeoutExpired):
                 _pg_run([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"],
                         as_postgres)
-            except (RuntimeError, _pg_subprocess.TimeoutExpired):
-                pass
         _pg_shutil.rmtree(base, ignore_errors=True)
 
 

@@ -160,7 +160,7 @@ def test_migration_matches_models(db_url: str) -> None:
 
 
 def test_concurrent_upgrades_both_succeed(db_url: str) -> None:
-    """Two processes initialising the same database at once: one migrates, one waits."""
+    """Processes initialising the same database at once: one migrates, the others wait."""
     code = "import sys; from tocsin.records.db import upgrade; upgrade(sys.argv[1])"
     procs = [
         subprocess.Popen(
@@ -169,7 +169,7 @@ def test_concurrent_upgrades_both_succeed(db_url: str) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for _ in range(3)
     ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)

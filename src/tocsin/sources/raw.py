@@ -187,7 +187,7 @@ class RowsInput(RawInput):
     columns: list[str]
     records: list[dict[str, str | None]]
     unit: str = "feature"
-    first_number: int = 1  # the number the user sees for the first record (row 3 of a sheet...)
+    numbers: list[int] | None = None  # the number the user sees for each record (sheet rows)
 
     def relation(self, con: duckdb.DuckDBPyConnection) -> str:
         table = pa.table({c: pa.array([r.get(c) for r in self.records], pa.string())
@@ -196,7 +196,7 @@ class RowsInput(RawInput):
         return "tocsin_rows"
 
     def record_lines(self, records: list[int]) -> dict[int, int]:
-        return {r: r - 1 + self.first_number for r in records}
+        return {r: self.numbers[r - 1] if self.numbers else r for r in records}
 
 
 def read_csv_head(path: Path) -> tuple[list[str], list[str] | None]:
@@ -227,10 +227,10 @@ def read_csv_head(path: Path) -> tuple[list[str], list[str] | None]:
                           found=text.splitlines()[0] if text else "")
     # Unnamed columns (UCDP's API layout ends every line with a comma) get positional names.
     header = [h.strip() or f"column{i + 1}" for i, h in enumerate(header)]
-    return _distinct_names(header), second
+    return distinct_names(header), second
 
 
-def _distinct_names(header: list[str]) -> list[str]:
+def distinct_names(header: list[str]) -> list[str]:
     """SQL names ignore case, and some publishers repeat a name in another case (HIU has both
     Latitude and latitude): later copies get a numeric suffix, latitude_2."""
     seen: dict[str, int] = {}

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from tocsin.sources.acled import AcledAdapter, AcledHdxAdapter
+from tocsin.sources.areas import CodAbAdapter
 from tocsin.sources.base import Adapter
 from tocsin.sources.firms import FirmsAdapter
+from tocsin.sources.humanitarian import DtmAdapter, WfpPricesAdapter
+from tocsin.sources.places import DtmSitesAdapter, GeonamesAdapter, HiuVillagesAdapter, OsmPlacesAdapter
 from tocsin.sources.ucdp import UcdpGedAdapter
+from tocsin.sources.views import ViewsAdapter
 
 ADAPTERS: dict[str, Adapter] = {
     adapter.kind: adapter
     for adapter in [
         UcdpGedAdapter(),
+        AcledAdapter(),
+        AcledHdxAdapter(),
         FirmsAdapter(),
+        OsmPlacesAdapter(),
+        GeonamesAdapter(),
+        CodAbAdapter(),
+        DtmAdapter(),
+        DtmSitesAdapter(),
+        WfpPricesAdapter(),
+        HiuVillagesAdapter(),
+        ViewsAdapter(),
     ]
 }
 

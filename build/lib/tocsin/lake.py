@@ -1,0 +1,245 @@
+"""The lake: append-only Parquet datasets, one folder per canonical table.
+
+A batch becomes visible only when the manifest says so. Writing a batch is:
+write each Parquet file under ``_staging/``, fsync, rename it into its table folder, then
+replace ``_manifest.json`` atomically (write, fsync, rename, fsync the folder). Readers list
+files from the manifest alone, so a crash at any point leaves either the old or the new state;
+files that no manifest names are orphans that the next writer sweeps away.
+
+Derived tables (the gazetteer, event links) are rebuilt whole and swapped in the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tocsin.schema.tables import TABLES, empty_select
+
+MANIFEST = "_manifest.json"
+STAGING = "_staging"
+DERIVED = "derived"
+FORMAT_VERSION = 1
+
+
+def fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` so that ``path`` holds either the old or the new content, never a mix."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_path(path.parent)
+
+
+def new_batch_id() -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Batch:
+    """What one ingested file added: its files per table and its ledger facts."""
+
+    batch_id: str
+    kind: str
+    source: str
+    file_name: str
+    file_sha256: str
+    file_bytes: int
+    ingested_at: str
+    rows: dict[str, int] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)
+    rejected: int = 0
+    duplicates: int = 0
+    rejects_file: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Batch:
+        return cls(**data)
+
+
+class LakeError(Exception):
+    """The lake is unreadable or inconsistent."""
+
+
+class Lake:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- manifest -------------------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    def create(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            (self.root / name).mkdir(exist_ok=True)
+        (self.root / STAGING).mkdir(exist_ok=True)
+        (self.root / DERIVED).mkdir(exist_ok=True)
+        if not self.manifest_path.exists():
+            self._write_manifest({"format": FORMAT_VERSION, "version": 0, "batches": [],
+                                  "derived": {}})
+        self.sweep_orphans()
+
+    def manifest(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise LakeError(f"no lake manifest at {self.manifest_path}") from exc
+        except json.JSONDecodeError as exc:
+            raise LakeError(f"lake manifest {self.manifest_path} is not valid JSON: {exc}") from exc
+
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1, sort_keys=True))
+
+    def batches(self) -> list[Batch]:
+        return [Batch.from_json(b) for b in self.manifest()["batches"]]
+
+    def find_file(self, kind: str, sha256: str) -> Batch | None:
+        for batch in self.batches():
+            if batch.kind == kind and batch.file_sha256 == sha256:
+                return batch
+        return None
+
+    def version(self) -> int:
+        return int(self.manifest()["version"])
+
+    # -- files ----------------------------------------------------------------------------
+    def table_files(self, table: str) -> list[Path]:
+        manifest = self.manifest()
+        files = [
+            self.root / table / name
+            for batch in manifest["batches"]
+            for name in batch["files"].get(table, [])
+        ]
+        return files
+
+    def staging_path(self, table: str, batch_id: str, part: int = 0) -> Path:
+        return self.root / STAGING / f"{table}-{batch_id}-{part}.parquet"
+
+    def commit(self, batch: Batch, staged: dict[str, list[Path]]) -> None:
+        """Move staged files into place and record the batch: the single point of visibility."""
+        for table, paths in staged.items():
+            names = []
+            for path in paths:
+                fsync_path(path)
+                final = self.root / table / path.name
+                os.replace(path, final)
+                names.append(final.name)
+            fsync_path(self.root / table)
+            batch.files[table] = names
+        _pause_for_tests("before-manifest")
+        manifest = self.manifest()
+        manifest["batches"].append(batch.to_json())
+        manifest["version"] = int(manifest["version"]) + 1
+        self._write_manifest(manifest)
+
+    def sweep_orphans(self) -> list[Path]:
+        """Delete files no manifest names: leftovers of a writer that died. Needs the lock."""
+        manifest = self.manifest()
+        named = {(t, n) for b in manifest["batches"] for t, ns in b["files"].items() for n in ns}
+        named |= {(DERIVED, d["file"]) for d in manifest["derived"].values()}
+        removed = []
+        for table in [*TABLES, DERIVED]:
+            folder = self.root / table
+            if not folder.exists():
+                continue
+            for path in folder.iterdir():
+                if path.suffix == ".parquet" and (table, path.name) not in named:
+                    path.unlink()
+                    removed.append(path)
+        staging = self.root / STAGING
+        if staging.exists():
+            for path in staging.iterdir():
+                path.unlink()
+                removed.append(path)
+        for tmp in self.root.glob(".*.tmp"):
+            tmp.unlink()
+            removed.append(tmp)
+        return removed
+
+    # -- derived tables -------------------------------------------------------------------
+    def derived_path(self, name: str) -> Path | None:
+        entry = self.manifest()["derived"].get(name)
+        return self.root / DERIVED / entry["file"] if entry else None
+
+    def derived_built_from(self, name: str) -> int | None:
+        entry = self.manifest()["derived"].get(name)
+        return int(entry["built_from"]) if entry else None
+
+    def replace_derived(self, files: dict[str, Path], built_from: int) -> None:
+        """Swap in rebuilt derived tables (staged Parquet files) in one manifest write."""
+        manifest = self.manifest()
+        for name, staged in files.items():
+            final_name = f"{name}-{uuid.uuid4().hex[:12]}.parquet"
+            fsync_path(staged)
+            os.replace(staged, self.root / DERIVED / final_name)
+            manifest["derived"][name] = {"file": final_name, "built_from": built_from,
+                                         "built_at": datetime.now(UTC).isoformat()}
+        fsync_path(self.root / DERIVED)
+        self._write_manifest(manifest)
+        self.sweep_orphans()
+
+    # -- reading --------------------------------------------------------------------------
+    def connect(self, tables: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with one view per table and per derived table."""
+        con = duckdb.connect()
+        con.execute("SET preserve_insertion_order = true")
+        manifest = self.manifest()
+        for table in tables or TABLES:
+            files = [str(self.root / table / n) for b in manifest["batches"]
+                     for n in b["files"].get(table, [])]
+            con.execute(f"CREATE VIEW {table} AS {self.select_sql(table, files)}")
+        for name, entry in manifest["derived"].items():
+            path = self.root / DERIVED / entry["file"]
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_str(str(path))})")
+        return con
+
+    @staticmethod
+    def select_sql(table: str, files: list[str]) -> str:
+        if not files:
+            return empty_select(table)
+        listing = ", ".join(sql_str(f) for f in files)
+        # Name the columns: files may carry ingest-internal extras (_problem) or, after a schema
+        # change, lack new columns (union_by_name fills those with NULL).
+        names = ", ".join(TABLES[table].column_names)
+        return f"SELECT {names} FROM read_parquet([{listing}], union_by_name = true)"
+
+
+def sql_str(value: str) -> str:
+    """Quote a string literal for DuckDB SQL."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _pause_for_tests(point: str) -> None:
+    """Let crash tests kill the process at a named point (TOCSIN_TEST_PAUSE=point:seconds)."""
+    wanted = os.environ.get("TOCSIN_TEST_PAUSE", "")
+    if wanted.startswith(point + ":"):
+        import time
+
+        marker = os.environ.get("TOCSIN_TEST_PAUSE_MARKER")
+        if marker:
+            Path(marker).write_text(point)
+        time.sleep(float(wanted.split(":", 1)[1]))

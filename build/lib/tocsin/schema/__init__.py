@@ -1,0 +1,1 @@
+"""The canonical data model, kept as data (tables.yaml, taxonomy.yaml)."""

@@ -1,0 +1,56 @@
+"""Loads tables.yaml: the canonical tables and the provenance every row carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    about: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    about: str
+    columns: tuple[Column, ...]  # the table's own columns, provenance excluded
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        return self.columns + PROVENANCE
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.all_columns]
+
+
+def _columns(rows: list[list[str]]) -> tuple[Column, ...]:
+    return tuple(Column(name, sql_type, about) for name, sql_type, about in rows)
+
+
+@cache
+def _load() -> tuple[tuple[Column, ...], dict[str, Table]]:
+    text = resources.files("tocsin.schema").joinpath("tables.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    provenance = _columns(data["provenance"])
+    tables = {
+        name: Table(name, spec["about"], _columns(spec["columns"]))
+        for name, spec in data["tables"].items()
+    }
+    return provenance, tables
+
+
+PROVENANCE, TABLES = _load()
+
+
+def empty_select(table: str) -> str:
+    """A typed, empty SELECT with the table's columns, for views over tables with no files."""
+    cols = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in TABLES[table].all_columns)
+    return f"SELECT {cols} WHERE false"

@@ -1,0 +1,126 @@
+"""ACLED: the event export CSV, and the admin2 x month aggregates ACLED publishes on HDX.
+
+ACLED's terms forbid redistributing its data, so no ACLED file ships with Tocsin; the tests
+write small files in ACLED's published column layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tocsin.schema.taxonomy import load_taxonomy
+from tocsin.sources.base import Adapter, Check, Plan, col
+from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.sql import date, date_check, integer, latitude_check, lit, longitude_check, num
+
+LICENSE = "ACLED terms of use (acleddata.com); not for redistribution"
+EVENT_COLUMNS = ["event_id_cnty", "event_date", "time_precision", "event_type", "sub_event_type",
+                 "actor1", "actor2", "country", "admin1", "admin2", "location", "latitude",
+                 "longitude", "geo_precision", "notes", "fatalities"]
+AGGREGATE_COLUMNS = ["Country", "Admin1", "Admin2", "ISO3", "Admin2 Pcode", "Admin1 Pcode",
+                     "Month", "Year", "Events", "Fatalities"]
+DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d/%m/%Y")
+TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
+# geo_precision 3 means the source named only a region and ACLED placed the event at its
+# capital or centroid: treated as the first-order area, never as the town at that point.
+GEO_PRECISION = {"1": "exact", "2": "near", "3": "admin1"}
+# ACLED's numeric iso is ISO 3166 numeric: Sudan and its neighbours.
+ISO_NUMERIC = {"729": "SDN", "728": "SSD", "148": "TCD", "140": "CAF", "231": "ETH", "232": "ERI",
+               "818": "EGY", "434": "LBY"}
+# On HDX, ACLED publishes one aggregate file per kind of event; its name says which.
+AGGREGATE_CATEGORY = {"civilian_targeting": "attack_on_civilians", "demonstration": "protest"}
+
+
+def _case(column: str, mapping: dict[str, str]) -> str:
+    arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+    return f"(CASE {col(column)} {arms} END)"
+
+
+class AcledAdapter(Adapter):
+    kind = "acled"
+    about = "ACLED event export CSV (event_id_cnty, event_date, event_type, ...)"
+    signature = ("event_id_cnty", "sub_event_type")
+
+    def open(self, path: Path) -> RawInput:
+        raw = CsvInput.open(path)
+        require_columns(raw, EVENT_COLUMNS, self.kind, "ACLED event export")
+        return raw
+
+    def plan(self, raw: RawInput) -> Plan:
+        day = date("event_date", *DATE_FORMATS)
+        has = raw.columns.__contains__
+        columns = {
+            "event_uid": f"'acled:' || {col('event_id_cnty')}",
+            "date_start": day,
+            "date_end": day,
+            "date_precision": f"coalesce({_case('time_precision', TIME_PRECISION)}, 'day')",
+            "published_at": (f"to_timestamp(TRY_CAST({col('timestamp')} AS BIGINT))"
+                             if has("timestamp") else "NULL"),
+            "category": load_taxonomy().sql_case("acled", col("event_type"),
+                                                 col("sub_event_type"), col("notes")),
+            "source_category": col("event_type"),
+            "source_subcategory": col("sub_event_type"),
+            "civilian_targeting": (f"{col('civilian_targeting')} IS NOT NULL"
+                                   if has("civilian_targeting") else
+                                   f"{col('event_type')} = 'Violence against civilians'"),
+            "actor1": col("actor1"),
+            "actor2": col("actor2"),
+            "fatalities": integer("fatalities"),
+            "latitude": num("latitude"),
+            "longitude": num("longitude"),
+            "location_precision": f"coalesce({_case('geo_precision', GEO_PRECISION)}, 'unknown')",
+            "source_precision": f"TRY_CAST({col('geo_precision')} AS INTEGER)",
+            "location_name": col("location"),
+            "admin1_name": col("admin1"),
+            "admin2_name": col("admin2"),
+            "country_iso3": _case("iso", ISO_NUMERIC) if has("iso") else "NULL",
+            "notes": col("notes"),
+        }
+        checks = [
+            Check("event_id_cnty", f"{col('event_id_cnty')} IS NOT NULL", "an ACLED event id"),
+            date_check("event_date", day, "YYYY-MM-DD or '15 April 2023'"),
+            Check("event_type", f"{col('event_type')} IS NOT NULL", "an ACLED event type"),
+            latitude_check("latitude"),
+            longitude_check("longitude"),
+            Check("geo_precision", f"{col('geo_precision')} IN ('1', '2', '3')",
+                  "a geo precision 1, 2 or 3"),
+            Check("fatalities", f"{num('fatalities')} >= 0", "a number of fatalities (0 or more)"),
+        ]
+        return Plan("events", "acled", LICENSE, columns, col("event_id_cnty"), checks)
+
+
+class AcledHdxAdapter(Adapter):
+    kind = "acled-hdx"
+    about = "ACLED admin2 x month aggregates as published on HDX (CSV)"
+    signature = ("Admin2 Pcode", "Events", "Fatalities")
+
+    def open(self, path: Path) -> RawInput:
+        raw = CsvInput.open(path)
+        require_columns(raw, AGGREGATE_COLUMNS, self.kind, "ACLED HDX aggregate")
+        return raw
+
+    def plan(self, raw: RawInput) -> Plan:
+        month = (f"CAST(coalesce(try_strptime({col('Month')} || ' ' || {col('Year')}, '%B %Y'), "
+                 f"try_strptime({col('Month')} || ' ' || {col('Year')}, '%m %Y')) AS DATE)")
+        name = raw.file.name.lower()
+        category = next((c for key, c in AGGREGATE_CATEGORY.items() if key in name), None)
+        columns = {
+            "country_iso3": col("ISO3"),
+            "admin1_name": col("Admin1"),
+            "admin1_pcode": col("Admin1 Pcode"),
+            "admin2_name": col("Admin2"),
+            "admin2_pcode": col("Admin2 Pcode"),
+            "month_start": month,
+            "events": integer("Events"),
+            "fatalities": integer("Fatalities"),
+            "category": lit(category) if category else "NULL",
+        }
+        source_id = (f"concat_ws(':', {lit(category or 'all')}, {col('Admin2 Pcode')}, "
+                     f"strftime({month}, '%Y-%m'))")
+        checks = [
+            Check("Admin2 Pcode", f"{col('Admin2 Pcode')} IS NOT NULL", "an admin2 P-code"),
+            date_check("Month", month, "month name (January) with a Year"),
+            Check("Events", f"{num('Events')} >= 0", "a number of events (0 or more)"),
+            Check("Fatalities", f"{num('Fatalities')} >= 0", "a number of fatalities (0 or more)"),
+        ]
+        return Plan("event_aggregates", "acled-hdx", LICENSE, columns, source_id, checks)

@@ -1,0 +1,263 @@
+"""What every source adapter declares, and the one pipeline that ingests a file for all of them.
+
+An adapter says how to open its file (``open``), which rows are acceptable (``checks``: one SQL
+condition each, with the column it names and what it expects), and how its columns become the
+canonical table's (``columns``, ``source_id``). The pipeline does the rest the same way for every
+source: one streaming DuckDB pass that validates and writes Parquet, quarantine or refusal of bad
+rows, removal of rows the lake already has, and an atomic commit of the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+import duckdb
+
+from tocsin.errors import InputError, Problem, input_error
+from tocsin.lake import Batch, Lake, new_batch_id, sql_str
+from tocsin.schema.tables import TABLES
+from tocsin.sources.raw import RawInput
+
+DUCKDB_MEMORY_LIMIT = "1GB"  # keeps a 5-million-row ingest well under 2 GB resident
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row is acceptable when ``ok`` (SQL, over the raw text columns) is true."""
+
+    column: str  # the input column the user must fix
+    ok: str
+    expected: str
+
+
+@dataclass
+class Plan:
+    """How one opened file maps onto a canonical table."""
+
+    table: str
+    source: str
+    license: str
+    columns: dict[str, str]  # canonical column -> SQL expression over the raw text columns
+    source_id: str  # SQL expression, unique per row at the source
+    checks: list[Check] = field(default_factory=list)
+
+
+class Adapter:
+    kind: ClassVar[str]
+    about: ClassVar[str]
+    signature: ClassVar[tuple[str, ...]]  # columns that tell this source's files apart
+
+    def open(self, path: Path) -> RawInput:
+        raise NotImplementedError
+
+    def plan(self, raw: RawInput) -> Plan:
+        raise NotImplementedError
+
+
+@dataclass
+class IngestResult:
+    kind: str
+    file: str
+    batch_id: str | None
+    table: str
+    rows_added: int
+    duplicates: int = 0
+    rejected: int = 0
+    rejects_file: str | None = None
+    already_ingested: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        data = {k: v for k, v in self.__dict__.items() if k != "problems"}
+        data["problems"] = [str(p) for p in self.problems[:20]]
+        return data
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def col(name: str) -> str:
+    """SQL for a raw input column, trimmed, empty as NULL."""
+    return f"nullif(trim({_ident(name)}), '')"
+
+
+Step = Callable[[str], None]
+
+
+def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
+                strict: bool = False, step: Step | None = None) -> IngestResult:
+    """Ingest one file whole or not at all. Callers hold the workspace write lock."""
+    say = step or (lambda _: None)
+    if not path.is_file():
+        raise input_error(path.name, "an existing file", found=str(path))
+    say("hashing")
+    sha = file_sha256(path)
+    earlier = lake.find_file(adapter.kind, sha)
+    if earlier is not None:
+        return IngestResult(adapter.kind, path.name, earlier.batch_id,
+                            next(iter(earlier.rows), ""), 0, already_ingested=True)
+
+    raw = adapter.open(path)
+    plan = adapter.plan(raw)
+    table = TABLES[plan.table]
+    batch_id = new_batch_id()
+    retrieved_at = datetime.now(UTC)
+    staged = lake.staging_path(plan.table, batch_id)
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = {sql_str(str(lake.root / '_staging' / 'spill'))}")
+    try:
+        say("reading")
+        relation = raw.relation(con)
+        problem_case = _problem_case(plan.checks)
+        select = _canonical_select(plan, table.column_names, batch_id, path.name, retrieved_at)
+        con.execute(
+            f"COPY (SELECT {select}, {problem_case} AS _problem FROM {relation}) "
+            f"TO {sql_str(str(staged))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)"
+        )
+        structural = raw.structural_problems(con)
+        if structural and raw.is_truncated(con, structural):
+            last = structural[-1]
+            raise InputError([last], summary=f"{path.name} is truncated: its last record is cut "
+                             "short (download it again)")
+        bad_encoding = [p for p in structural if p.expected.startswith("UTF-8")]
+        if bad_encoding:
+            raise InputError(bad_encoding, summary=f"{path.name} is not UTF-8 text")
+
+        say("checking")
+        total, flagged = con.execute(
+            f"SELECT count(*), count(_problem) FROM read_parquet({sql_str(str(staged))})"
+        ).fetchone()
+        value_problems = _value_problems(con, raw, plan, relation) if flagged else []
+        problems = sorted(structural + value_problems, key=lambda p: p.line or 0)
+        rows_read = total + len(structural)
+        if problems and (strict or total == flagged):
+            why = "--strict refuses a file with any bad row" if strict else "no row is valid"
+            raise InputError(problems, summary=f"{path.name}: {len(problems)} bad row(s) of "
+                             f"{rows_read}; {why}; nothing was written")
+
+        say("deduplicating")
+        here = f"read_parquet({sql_str(str(staged))})"
+        held = _held_ids_sql(lake.table_files(plan.table), plan.source)
+        known = f"source_id IN ({held})" if held else "false"
+        already_held, repeated = con.execute(
+            f"SELECT count(*) FILTER ({known}), "
+            f"count(*) FILTER (NOT {known}) - count(DISTINCT source_id) FILTER (NOT {known}) "
+            f"FROM {here} WHERE _problem IS NULL"
+        ).fetchone()
+        duplicates = already_held + repeated
+        final = staged
+        if flagged or duplicates:
+            final = lake.staging_path(plan.table, batch_id, part=1)
+            keep = ", ".join(_ident(c) for c in table.column_names)
+            con.execute(
+                f"COPY (SELECT {keep} FROM {here} WHERE _problem IS NULL AND NOT {known} "
+                f"QUALIFY row_number() OVER (PARTITION BY source_id) = 1) "
+                f"TO {sql_str(str(final))} (FORMAT parquet, COMPRESSION zstd)"
+            )
+            staged.unlink()
+        added = con.execute(f"SELECT count(*) FROM read_parquet({sql_str(str(final))})").fetchone()[0]
+    except duckdb.Error as exc:
+        raise input_error(path.name, f"a readable {adapter.kind} file ({_first_line(exc)})") from exc
+    finally:
+        con.close()
+
+    rejects_file = _write_rejects(rejects_dir, batch_id, path.name, problems) if problems else None
+    batch = Batch(batch_id=batch_id, kind=adapter.kind, source=plan.source, file_name=path.name,
+                  file_sha256=sha, file_bytes=path.stat().st_size,
+                  ingested_at=retrieved_at.isoformat(), rows={plan.table: added},
+                  rejected=len(problems), duplicates=duplicates,
+                  rejects_file=str(rejects_file) if rejects_file else None)
+    say("committing")
+    lake.commit(batch, {plan.table: [final]} if added else {})
+    return IngestResult(adapter.kind, path.name, batch_id, plan.table, added, duplicates,
+                        len(problems), batch.rejects_file, problems=problems)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+def _canonical_select(plan: Plan, names: list[str], batch_id: str, file_name: str,
+                      retrieved_at: datetime) -> str:
+    provenance = {
+        "source": sql_str(plan.source),
+        "source_id": plan.source_id,
+        "batch_id": sql_str(batch_id),
+        "source_file": sql_str(file_name),
+        "retrieved_at": f"TIMESTAMPTZ {sql_str(retrieved_at.isoformat())}",
+        "license": sql_str(plan.license),
+    }
+    exprs = {**plan.columns, **provenance}
+    unknown = set(plan.columns) - set(names)
+    if unknown:
+        raise ValueError(f"adapter maps unknown columns {sorted(unknown)} for {plan.table}")
+    types = {c.name: c.sql_type for c in TABLES[plan.table].all_columns}
+    return ", ".join(f"CAST({exprs.get(n, 'NULL')} AS {types[n]}) AS {_ident(n)}" for n in names)
+
+
+def _problem_case(checks: list[Check]) -> str:
+    if not checks:
+        return "CAST(NULL AS INTEGER)"
+    arms = " ".join(f"WHEN NOT coalesce({c.ok}, false) THEN {i}" for i, c in enumerate(checks))
+    return f"(CASE {arms} END)"
+
+
+def _value_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan,
+                    relation: str) -> list[Problem]:
+    """Name every row that failed a check. Runs only when some did, single-threaded so that
+    row numbers follow the file's order."""
+    con.execute("SET threads = 1")
+    values = ", ".join(f"CAST({_ident(c.column)} AS VARCHAR)" if c.column in raw.columns
+                       else "NULL" for c in plan.checks)
+    rows = con.execute(
+        f"SELECT _position, _problem, list_value({values})[_problem + 1] FROM "
+        f"(SELECT *, row_number() OVER () AS _position, {_problem_case(plan.checks)} AS _problem "
+        f"FROM {relation}) WHERE _problem IS NOT NULL ORDER BY _position"
+    ).fetchall()
+    records = raw.records_of([int(r[0]) for r in rows], con)
+    lines = raw.record_lines(records)
+    problems = []
+    for record, (_, index, value) in zip(records, rows, strict=True):
+        check = plan.checks[index]
+        problems.append(Problem(raw.name, lines.get(record, record), check.column,
+                                check.expected, value, raw.unit))
+    return problems
+
+
+def _held_ids_sql(existing: list[Path], source: str) -> str | None:
+    """source_ids of this source that the lake already holds (None when it holds none)."""
+    if not existing:
+        return None
+    files = ", ".join(sql_str(str(p)) for p in existing)
+    return (f"SELECT source_id FROM read_parquet([{files}], union_by_name = true) "
+            f"WHERE source = {sql_str(source)} AND source_id IS NOT NULL")
+
+
+def _write_rejects(folder: Path, batch_id: str, file_name: str, problems: list[Problem]) -> Path:
+    """Quarantine: every bad row with where it is and what was expected, for the user to fix."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{batch_id}-{Path(file_name).stem}.rejects.csv"
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "unit", "number", "column", "expected", "found"])
+        for p in problems:
+            writer.writerow([p.file, p.unit, p.line, p.column or "", p.expected, p.found or ""])
+    tmp.replace(path)
+    return path

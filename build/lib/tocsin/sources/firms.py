@@ -1,0 +1,84 @@
+"""NASA FIRMS active fire detections: VIIRS (375 m) and MODIS (1 km), NRT and archive CSVs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tocsin.sources.base import Adapter, Check, Plan, col
+from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.sql import date, date_check, latitude_check, lit, longitude_check, num
+
+LICENSE = "NASA FIRMS open data; acknowledge NASA FIRMS (LANCE)"
+COMMON = ["latitude", "longitude", "scan", "track", "acq_date", "acq_time", "satellite",
+          "confidence", "version", "frp", "daynight"]
+VIIRS = [*COMMON, "bright_ti4", "bright_ti5"]
+MODIS = [*COMMON, "brightness", "bright_t31"]
+
+
+class FirmsAdapter(Adapter):
+    kind = "firms"
+    about = "NASA FIRMS active fire CSV (VIIRS or MODIS; near-real-time or archive)"
+    signature = ("acq_date", "acq_time", "frp")
+
+    def open(self, path: Path) -> RawInput:
+        raw = CsvInput.open(path)
+        layout = VIIRS if "bright_ti4" in raw.columns else MODIS
+        require_columns(raw, layout, self.kind, "FIRMS fire detections")
+        return raw
+
+    def plan(self, raw: RawInput) -> Plan:
+        viirs = "bright_ti4" in raw.columns
+        sensor = "VIIRS" if viirs else "MODIS"
+        acq_date = date("acq_date")
+        hhmm = f"TRY_CAST({col('acq_time')} AS INTEGER)"
+        if viirs:
+            confidence = (f"CASE lower({col('confidence')}) WHEN 'l' THEN 'low' WHEN 'n' "
+                          "THEN 'nominal' WHEN 'h' THEN 'high' ELSE lower(" +
+                          col("confidence") + ") END")
+            confidence_ok = Check("confidence", f"lower({col('confidence')}) IN "
+                                  "('l', 'n', 'h', 'low', 'nominal', 'high')",
+                                  "a VIIRS confidence l, n or h")
+        else:
+            value = num("confidence")
+            confidence = (f"CASE WHEN {value} < 30 THEN 'low' WHEN {value} < 80 THEN 'nominal' "
+                          "ELSE 'high' END")
+            confidence_ok = Check("confidence", f"{value} BETWEEN 0 AND 100",
+                                  "a MODIS confidence from 0 to 100")
+        columns = {
+            "latitude": num("latitude"),
+            "longitude": num("longitude"),
+            "acq_date": acq_date,
+            "acq_time": hhmm,
+            "acquired_at": (f"timezone('UTC', CAST({acq_date} AS TIMESTAMP) + "
+                            f"to_minutes(({hhmm} // 100) * 60 + {hhmm} % 100))"),
+            "sensor": lit(sensor),
+            "satellite": col("satellite"),
+            "confidence": confidence,
+            "confidence_raw": col("confidence"),
+            "brightness": num("bright_ti4" if viirs else "brightness"),
+            "brightness_2": num("bright_ti5" if viirs else "bright_t31"),
+            "frp": num("frp"),
+            "scan": num("scan"),
+            "track": num("track"),
+            "daynight": f"upper({col('daynight')})",
+            "product_version": col("version"),
+            "fire_type": f"TRY_CAST({col('type')} AS SMALLINT)" if "type" in raw.columns
+            else "NULL",
+        }
+        # The same detection downloaded twice (overlapping NRT windows) has the same id.
+        source_id = (f"concat_ws(':', {col('satellite')}, {col('acq_date')}, "
+                     f"lpad({col('acq_time')}, 4, '0'), {col('latitude')}, {col('longitude')})")
+        checks = [
+            latitude_check("latitude"),
+            longitude_check("longitude"),
+            date_check("acq_date", acq_date, "YYYY-MM-DD"),
+            Check("acq_time", f"{hhmm} BETWEEN 0 AND 2359 AND {hhmm} % 100 < 60",
+                  "an acquisition time HHMM in UTC (0000-2359)"),
+            Check("satellite", f"{col('satellite')} IS NOT NULL", "a satellite code"),
+            confidence_ok,
+            Check("frp", f"{num('frp')} >= 0", "a fire radiative power in MW (0 or more)"),
+            Check("daynight", f"upper({col('daynight')}) IN ('D', 'N')", "D or N"),
+        ]
+        return Plan("fire_detections", f"firms-{sensor.lower()}", LICENSE, columns, source_id,
+                    checks)
+

@@ -1,0 +1,266 @@
+"""Raw inputs: a file opened as a relation of text columns, with a way back to its lines.
+
+Every adapter reads its file through one of these, so validation, rejects and line numbers
+work the same for every source:
+
+- ``CsvInput``: DuckDB's CSV reader with the dialect fixed (no guessing), every column read as
+  text, structural errors (missing or extra fields, bad UTF-8, unterminated quotes) collected
+  with their records instead of aborting the read.
+- ``RowsInput``: records a Python reader produced (GeoJSON features, spreadsheet rows), as an
+  Arrow table of text columns.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from tocsin.errors import InputError, Problem, input_error
+
+SNIFF_BYTES = 1 << 20
+
+
+class RawInput:
+    """A file as text columns. Subclasses say how to read it and how to find its records."""
+
+    file: Path
+    columns: list[str]
+    unit: str = "line"
+
+    def relation(self, con: duckdb.DuckDBPyConnection) -> str:
+        """A FROM-clause item yielding one text column per input column, in file order."""
+        raise NotImplementedError
+
+    def structural_problems(self, con: duckdb.DuckDBPyConnection) -> list[Problem]:
+        return []
+
+    def record_lines(self, records: list[int]) -> dict[int, int]:
+        """Map record numbers (1 = first data record in the file) to lines or feature numbers."""
+        return {r: r for r in records}
+
+    def records_of(self, positions: list[int], con: duckdb.DuckDBPyConnection) -> list[int]:
+        """Record numbers of the rows at these 1-based positions in ``relation``'s output."""
+        return positions
+
+    def is_truncated(self, con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> bool:
+        return False
+
+    @property
+    def name(self) -> str:
+        return self.file.name
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class CsvInput(RawInput):
+    file: Path
+    columns: list[str]
+    # HDX files carry an HXL tag row (#date+year, ...) after the header: these are its columns.
+    tag_columns: list[str] = field(default_factory=list)
+    _structural: list[Problem] | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, path: Path) -> CsvInput:
+        header, second = read_csv_head(path)
+        tags = [c for c, v in zip(header, second or [], strict=False) if v.strip()]
+        return cls(path, header, tag_columns=tags if is_hxl_tag_row(second) else [])
+
+    def relation(self, con: duckdb.DuckDBPyConnection) -> str:
+        spec = ", ".join(f"{_quote(c)}: 'VARCHAR'" for c in self.columns)
+        # Fixed dialect: the sniffer guesses wrong on damaged files, and a guess is no contract.
+        read = (
+            f"read_csv({_quote(str(self.file))}, columns = {{{spec}}}, auto_detect = false, "
+            "header = true, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
+            "rejects_scan = 'tocsin_scan', rejects_table = 'tocsin_rejects', "
+            "max_line_size = 10000000)"
+        )
+        if self.tag_columns:
+            is_tag_row = " AND ".join(f"coalesce({_ident(c)}, '') LIKE '#%'"
+                                      for c in self.tag_columns)
+            return f"(SELECT * FROM {read} WHERE NOT ({is_tag_row}))"
+        return read
+
+    def structural_problems(self, con: duckdb.DuckDBPyConnection) -> list[Problem]:
+        rows = _fetch(con, "SELECT line, column_name, error_type, csv_line FROM tocsin_rejects "
+                           "ORDER BY line, column_idx")
+        expected = {
+            "MISSING COLUMNS": f"{len(self.columns)} fields as in the header",
+            "TOO MANY COLUMNS": f"{len(self.columns)} fields as in the header",
+            "INVALID ENCODING": "UTF-8 text (re-save the file as UTF-8)",
+            "UNQUOTED VALUE": "a closing quote",
+            "LINE SIZE OVER MAXIMUM": "a line shorter than 10 MB",
+        }
+        seen: set[int] = set()
+        problems = []
+        for line, column, error_type, csv_line in rows:
+            if line in seen:  # DuckDB reports each missing field; one problem per record suffices
+                continue
+            seen.add(line)
+            problems.append(Problem(self.name, int(line), None if error_type.endswith("COLUMNS")
+                                    else column, expected.get(error_type, error_type.lower()),
+                                    (csv_line or "").rstrip("\r\n")))
+        # DuckDB counts records, not lines; translate so the user can open the file at the line.
+        lines = self.record_lines([p.line - 1 for p in problems if p.line])
+        return [Problem(p.file, lines.get(p.line - 1, p.line) if p.line else None, p.column,
+                        p.expected, p.found, p.unit) for p in problems]
+
+    def record_lines(self, records: list[int]) -> dict[int, int]:
+        """First physical line of each wanted record (1 = header line), via Python's csv reader.
+
+        Only called when something is wrong, so its full pass over the file costs nothing in
+        the common case.
+        """
+        wanted = set(records)
+        if not wanted:
+            return {}
+        found: dict[int, int] = {}
+        last = max(wanted)
+        with open(self.file, encoding="utf-8", errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            start = 1
+            for index, _ in enumerate(reader):
+                if index in wanted:
+                    found[index] = start
+                if index >= last:
+                    break
+                start = reader.line_num + 1
+        return found
+
+    def records_of(self, positions: list[int], con: duckdb.DuckDBPyConnection) -> list[int]:
+        """Positions in the output skip the tag row and the records DuckDB rejected."""
+        dropped = sorted(
+            int(line) - 1
+            for (line,) in _fetch(con, "SELECT DISTINCT line FROM tocsin_rejects")
+        )
+        if self.tag_columns:
+            dropped = sorted([1, *dropped])
+        records = []
+        for position in positions:
+            record = position
+            for gone in dropped:  # few in practice: rejects are the exception
+                if gone <= record:
+                    record += 1
+            records.append(record)
+        return records
+
+    def is_truncated(self, con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> bool:
+        """A file cut short: no final newline and its last record broken."""
+        size = self.file.stat().st_size
+        if size == 0 or not problems:
+            return False
+        with open(self.file, "rb") as handle:
+            handle.seek(size - 1)
+            if handle.read(1) in (b"\n", b"\r"):
+                return False
+            handle.seek(max(0, size - 4096))
+            tail = handle.read().decode("utf-8", errors="replace")
+        last_line = tail.rsplit("\n", 1)[-1]
+        return any(p.found is not None and last_line.strip() and
+                   p.found.strip().endswith(last_line.strip()) for p in problems)
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.CatalogException:  # nothing was rejected, so DuckDB made no table
+        return []
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class RowsInput(RawInput):
+    """Records read by Python (GeoJSON, XLSX) as text columns."""
+
+    file: Path
+    columns: list[str]
+    records: list[dict[str, str | None]]
+    unit: str = "feature"
+    numbers: list[int] | None = None  # the number the user sees for each record (sheet rows)
+
+    def relation(self, con: duckdb.DuckDBPyConnection) -> str:
+        table = pa.table({c: pa.array([r.get(c) for r in self.records], pa.string())
+                          for c in self.columns})
+        con.register("tocsin_rows", table)
+        return "tocsin_rows"
+
+    def record_lines(self, records: list[int]) -> dict[int, int]:
+        return {r: self.numbers[r - 1] if self.numbers else r for r in records}
+
+
+def read_csv_head(path: Path) -> tuple[list[str], list[str] | None]:
+    """The header and the first data record, with the clear errors a user needs at this stage."""
+    name = path.name
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise input_error(name, f"a readable file ({exc.strerror})") from exc
+    if not head.strip():
+        raise input_error(name, "a CSV header line; the file is empty", line=1)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise input_error(name, "UTF-8 text; the file is UTF-16 (re-save it as UTF-8)", line=1)
+    if b"\x00" in head[:4096]:
+        raise input_error(name, "a CSV text file; this is binary data", line=1)
+    if head.startswith(b"PK\x03\x04"):
+        raise input_error(name, "a CSV text file; this is a ZIP archive (unzip it first)", line=1)
+    text = head.decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+        second = next(reader, None)
+    except csv.Error as exc:
+        raise input_error(name, f"a CSV header ({exc})", line=1) from exc
+    if len([h for h in header if h.strip()]) < 2:
+        raise input_error(name, "a comma-separated header with column names", line=1,
+                          found=text.splitlines()[0] if text else "")
+    # Unnamed columns (UCDP's API layout ends every line with a comma) get positional names.
+    header = [h.strip() or f"column{i + 1}" for i, h in enumerate(header)]
+    return distinct_names(header), second
+
+
+def distinct_names(header: list[str]) -> list[str]:
+    """SQL names ignore case, and some publishers repeat a name in another case (HIU has both
+    Latitude and latitude): later copies get a numeric suffix, latitude_2."""
+    seen: dict[str, int] = {}
+    names = []
+    for name in header:
+        key = name.lower()
+        seen[key] = seen.get(key, 0) + 1
+        names.append(name if seen[key] == 1 else f"{name}_{seen[key]}")
+    return names
+
+
+def is_hxl_tag_row(record: list[str] | None) -> bool:
+    if not record:
+        return False
+    values = [v.strip() for v in record if v.strip()]
+    return bool(values) and all(v.startswith("#") for v in values)
+
+
+def require_columns(raw: RawInput, required: list[str], kind: str, what: str) -> None:
+    """Refuse a file whose header lacks columns the adapter needs, saying what it looks like."""
+    missing = [c for c in required if c not in raw.columns]
+    if not missing:
+        return
+    from tocsin.sources.registry import guess_kind  # the registry imports every adapter
+
+    guess = guess_kind(raw.columns)
+    hint = (f"; it looks like a {guess} file (use `tocsin ingest {guess}`)"
+            if guess and guess != kind else "")
+    raise InputError(
+        [Problem(raw.name, 1, c, f"a column named '{c}'") for c in missing],
+        summary=f"{raw.name} is not a {what} file for `tocsin ingest {kind}`: missing "
+                f"{len(missing)} required column(s) {', '.join(missing)}{hint}",
+    )

@@ -1,0 +1,62 @@
+"""SQL fragments the adapters share: typed conversions of raw text and the checks that go with
+them. Conversions never fail (TRY_CAST and friends); the checks say which rows to refuse."""
+
+from __future__ import annotations
+
+from tocsin.sources.base import Check, col
+
+EARLIEST_DATE = "1946-01-01"  # nothing Tocsin ingests is older; earlier dates are typos
+
+
+def lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def num(name: str) -> str:
+    return f"TRY_CAST({col(name)} AS DOUBLE)"
+
+
+def integer(name: str) -> str:
+    # Publishers write counts as 12, 12.0 or "12"; all mean 12.
+    return f"CAST(round(TRY_CAST({col(name)} AS DOUBLE)) AS BIGINT)"
+
+
+def date(name: str, *formats: str) -> str:
+    """A DATE from text in any of the given strptime formats (ISO when none are given)."""
+    fmts = formats or ("%Y-%m-%d",)
+    listing = "[" + ", ".join(lit(f) for f in fmts) + "]"
+    return f"CAST(try_strptime({col(name)}, {listing}) AS DATE)"
+
+
+def latitude_check(name: str) -> Check:
+    return Check(name, f"{num(name)} BETWEEN -90 AND 90", "a latitude between -90 and 90")
+
+
+def longitude_check(name: str) -> Check:
+    return Check(name, f"{num(name)} BETWEEN -180 AND 180", "a longitude between -180 and 180")
+
+
+def date_check(name: str, expr: str, shown: str) -> Check:
+    """The date parses and is neither implausibly old nor in the future."""
+    return Check(name, f"{expr} BETWEEN DATE {lit(EARLIEST_DATE)} AND current_date + 1",
+                 f"a date {shown} between {EARLIEST_DATE} and today")
+
+
+def required_check(name: str, what: str) -> Check:
+    return Check(name, f"{col(name)} IS NOT NULL", what)
+
+
+def count_check(name: str, what: str = "a whole number of 0 or more") -> Check:
+    """Empty is allowed; anything else must be a non-negative number."""
+    return Check(name, f"{col(name)} IS NULL OR {num(name)} >= 0", what)
+
+
+def one_of_check(name: str, values: list[str], what: str) -> Check:
+    listing = ", ".join(lit(v.lower()) for v in values)
+    return Check(name, f"lower({col(name)}) IN ({listing})", what)
+
+
+def json_object(names: list[str], present: list[str]) -> str:
+    """Raw columns kept as one JSON object (for the attributes column); absent ones skipped."""
+    pairs = ", ".join(f"{lit(n)}, {col(n)}" for n in names if n in present)
+    return f"CAST(json_object({pairs}) AS VARCHAR)" if pairs else "NULL"

@@ -1,0 +1,94 @@
+"""UCDP Georeferenced Event Dataset (GED): the HDX layout and the UCDP API layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tocsin.schema.taxonomy import load_taxonomy
+from tocsin.sources.base import Adapter, Check, Plan, col
+from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.sql import date, date_check, integer, latitude_check, lit, longitude_check, num
+
+LICENSE = "CC BY 4.0 - Uppsala Conflict Data Program (UCDP GED)"
+BASE = ["id", "type_of_violence", "side_a", "side_b", "where_prec", "where_coordinates",
+        "adm_1", "adm_2", "latitude", "longitude", "country", "date_prec", "date_start",
+        "date_end", "deaths_civilians"]
+# The two layouts name the estimates differently and write dates differently.
+LAYOUTS = {
+    "api": {"best": "best_est", "low": "low_est", "high": "high_est",
+            "date": ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y"), "shown": "MM/DD/YYYY hh:mm:ss"},
+    "hdx": {"best": "best", "low": "low", "high": "high",
+            "date": ("%Y-%m-%d %H:%M:%S.%g", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"),
+            "shown": "YYYY-MM-DD hh:mm:ss"},
+}
+VIOLENCE = {"1": "state-based", "2": "non-state", "3": "one-sided"}
+# where_prec: 1 exact, 2 within ~25 km, 3 admin2, 4 admin1, 5 part of the country, 6 country,
+# 7 international waters or airspace.
+PRECISION = {"1": "exact", "2": "near", "3": "admin2", "4": "admin1", "5": "region",
+             "6": "country", "7": "unknown"}
+# The API layout gives only the Gleditsch-Ward country code: Sudan and its neighbours.
+GW_ISO3 = {"625": "SDN", "626": "SSD", "483": "TCD", "482": "CAF", "530": "ETH", "531": "ERI",
+           "651": "EGY", "620": "LBY", "500": "UGA", "490": "COD", "501": "KEN"}
+DATE_PRECISION = {"1": "day", "2": "days", "3": "week", "4": "month", "5": "year"}
+
+
+def _case(column: str, mapping: dict[str, str]) -> str:
+    arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+    return f"(CASE {col(column)} {arms} END)"
+
+
+class UcdpGedAdapter(Adapter):
+    kind = "ucdp-ged"
+    about = "UCDP GED events CSV (HDX layout or UCDP API layout)"
+    signature = ("type_of_violence", "where_prec", "date_prec")
+
+    def open(self, path: Path) -> RawInput:
+        raw = CsvInput.open(path)
+        layout = LAYOUTS["api" if "best_est" in raw.columns else "hdx"]
+        require_columns(raw, [*BASE, layout["best"], layout["low"], layout["high"]], self.kind,
+                        "UCDP GED")
+        return raw
+
+    def plan(self, raw: RawInput) -> Plan:
+        layout = LAYOUTS["api" if "best_est" in raw.columns else "hdx"]
+        start, end = date("date_start", *layout["date"]), date("date_end", *layout["date"])
+        source_category = _case("type_of_violence", VIOLENCE)
+        taxonomy = load_taxonomy()
+        columns = {
+            "event_uid": f"'ucdp-ged:' || {col('id')}",
+            "date_start": start,
+            "date_end": f"coalesce({end}, {start})",
+            "date_precision": _case("date_prec", DATE_PRECISION),
+            "category": taxonomy.sql_case("ucdp-ged", source_category),
+            "source_category": source_category,
+            "civilian_targeting": f"{col('type_of_violence')} = '3'",
+            "actor1": col("side_a"),
+            "actor2": col("side_b"),
+            "fatalities": integer(layout["best"]),
+            "fatalities_low": integer(layout["low"]),
+            "fatalities_high": integer(layout["high"]),
+            "civilian_deaths": integer("deaths_civilians"),
+            "latitude": num("latitude"),
+            "longitude": num("longitude"),
+            "location_precision": f"coalesce({_case('where_prec', PRECISION)}, 'unknown')",
+            "source_precision": f"TRY_CAST({col('where_prec')} AS INTEGER)",
+            "location_name": col("where_coordinates"),
+            "admin1_name": col("adm_1"),
+            "admin2_name": col("adm_2"),
+            "country_iso3": col("iso3") if "iso3" in raw.columns else _case("country_id", GW_ISO3),
+            "notes": col("source_headline") if "source_headline" in raw.columns else "NULL",
+        }
+        checks = [
+            Check("id", f"TRY_CAST({col('id')} AS BIGINT) IS NOT NULL", "a numeric UCDP event id"),
+            date_check("date_start", start, layout["shown"]),
+            Check("date_end", f"{col('date_end')} IS NULL OR {end} >= {start}",
+                  f"a date {layout['shown']} on or after date_start"),
+            Check("type_of_violence", f"{col('type_of_violence')} IN ('1', '2', '3')",
+                  "1 (state-based), 2 (non-state) or 3 (one-sided)"),
+            Check("where_prec", f"{col('where_prec')} IN ('1','2','3','4','5','6','7')",
+                  "a location precision from 1 (exact) to 7"),
+            latitude_check("latitude"),
+            longitude_check("longitude"),
+            Check(layout["best"], f"{num(layout['best'])} >= 0", "a death count of 0 or more"),
+        ]
+        return Plan("events", "ucdp-ged", LICENSE, columns, col("id"), checks)

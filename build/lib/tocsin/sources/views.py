@@ -1,0 +1,49 @@
+"""ViEWS fatality forecasts (country-month and PRIO-GRID-month), a peer system's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tocsin.sources.base import Adapter, Check, Plan, col
+from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.sql import json_object, lit, num
+
+LICENSE = "CC BY 4.0 - ViEWS (Uppsala University / PRIO)"
+
+
+class ViewsAdapter(Adapter):
+    kind = "views"
+    about = "ViEWS forecasts CSV as published on HDX (country-month or PRIO-GRID-month)"
+    signature = ("month_id", "main_mean")
+
+    def open(self, path: Path) -> RawInput:
+        raw = CsvInput.open(path)
+        unit = "pg_id" if "pg_id" in raw.columns else "country_id"
+        require_columns(raw, [unit, "month_id", "main_mean", "main_dich"], self.kind, "ViEWS")
+        return raw
+
+    def plan(self, raw: RawInput) -> Plan:
+        grid = "pg_id" in raw.columns
+        unit = "pg_id" if grid else "country_id"
+        month_id = f"TRY_CAST({col('month_id')} AS INTEGER)"
+        level = "priogrid-month" if grid else "country-month"
+        extra = [c for c in raw.columns if c not in (unit, "month_id", "main_mean", "main_dich")]
+        columns = {
+            "system": "'views'",
+            "level": lit(level),
+            "unit_id": col(unit),
+            # ViEWS counts months from January 1980 = 1.
+            "month_start": f"CAST(DATE '1980-01-01' + to_months({month_id} - 1) AS DATE)",
+            "month_id": month_id,
+            "predicted_fatalities": num("main_mean"),
+            "probability": num("main_dich"),
+            "attributes": json_object(extra, raw.columns),
+        }
+        checks = [
+            Check(unit, f"{col(unit)} IS NOT NULL", f"a {unit}"),
+            Check("month_id", f"{month_id} BETWEEN 1 AND 2000", "a ViEWS month id (1 = Jan 1980)"),
+            Check("main_mean", f"{num('main_mean')} >= 0", "a predicted fatality count (0 or more)"),
+            Check("main_dich", f"{num('main_dich')} BETWEEN 0 AND 1", "a probability from 0 to 1"),
+        ]
+        source_id = f"concat_ws(':', {lit(level)}, {col(unit)}, {col('month_id')})"
+        return Plan("external_forecasts", "views", LICENSE, columns, source_id, checks)

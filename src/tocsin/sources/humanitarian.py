@@ -1,0 +1,107 @@
+"""Humanitarian figures: IOM DTM displacement (HDX HAPI) and WFP market prices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tocsin.sources.base import Adapter, Check, Plan, col
+from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.sql import count_check, date, date_check, integer, latitude_check, longitude_check, num
+
+DTM_LICENSE = "CC BY-IGO - IOM Displacement Tracking Matrix via HDX HAPI"
+WFP_LICENSE = "CC BY-IGO - WFP VAM via HDX"
+DTM_COLUMNS = ["location_code", "admin1_code", "admin1_name", "admin2_code", "admin2_name",
+               "admin_level", "operation", "assessment_type", "population", "reporting_round",
+               "reference_period_start", "reference_period_end"]
+WFP_COLUMNS = ["date", "admin1", "admin2", "market", "market_id", "latitude", "longitude",
+               "category", "commodity", "commodity_id", "unit", "priceflag", "pricetype",
+               "currency", "price", "usdprice"]
+
+
+class DtmAdapter(Adapter):
+    kind = "dtm"
+    about = "IOM DTM IDP figures from HDX HAPI (CSV, admin levels 0-2, by reporting round)"
+    signature = ("reporting_round", "assessment_type")
+
+    def open(self, path: Path) -> RawInput:
+        raw = CsvInput.open(path)
+        require_columns(raw, DTM_COLUMNS, self.kind, "HDX HAPI IDP")
+        return raw
+
+    def plan(self, raw: RawInput) -> Plan:
+        start, end = date("reference_period_start"), date("reference_period_end")
+        columns = {
+            "admin_level": f"TRY_CAST({col('admin_level')} AS SMALLINT)",
+            "location_code": col("location_code"),
+            "admin1_pcode": col("admin1_code"),
+            "admin1_name": col("admin1_name"),
+            "admin2_pcode": col("admin2_code"),
+            "admin2_name": col("admin2_name"),
+            "idps": integer("population"),
+            "reporting_round": f"TRY_CAST({col('reporting_round')} AS INTEGER)",
+            "operation": col("operation"),
+            "assessment_type": col("assessment_type"),
+            "period_start": start,
+            "period_end": f"coalesce({end}, {start})",
+        }
+        source_id = ("concat_ws(':', " + ", ".join(
+            f"coalesce({col(c)}, '')" for c in ["location_code", "admin_level", "admin1_code",
+                                                "admin2_code", "operation", "assessment_type",
+                                                "reporting_round", "reference_period_start"]) + ")")
+        checks = [
+            Check("admin_level", f"{col('admin_level')} IN ('0', '1', '2')", "admin level 0, 1 or 2"),
+            Check("admin1_code", f"{col('admin_level')} = '0' OR {col('admin1_code')} IS NOT NULL",
+                  "an admin1 P-code for admin levels 1 and 2"),
+            Check("admin2_code", f"{col('admin_level')} <> '2' OR {col('admin2_code')} IS NOT NULL",
+                  "an admin2 P-code for admin level 2"),
+            Check("population", f"{num('population')} >= 0", "a number of displaced people (0 or more)"),
+            date_check("reference_period_start", start, "YYYY-MM-DD"),
+        ]
+        return Plan("displacement", "iom-dtm", DTM_LICENSE, columns, source_id, checks)
+
+
+class WfpPricesAdapter(Adapter):
+    kind = "wfp-prices"
+    about = "WFP VAM market prices CSV as published on HDX"
+    signature = ("market_id", "commodity_id", "pricetype")
+
+    def open(self, path: Path) -> RawInput:
+        raw = CsvInput.open(path)
+        require_columns(raw, WFP_COLUMNS, self.kind, "WFP food prices")
+        return raw
+
+    def plan(self, raw: RawInput) -> Plan:
+        day = date("date")
+        columns = {
+            "date": day,
+            "admin1_name": col("admin1"),
+            "admin2_name": col("admin2"),
+            "market": col("market"),
+            "market_id": col("market_id"),
+            "latitude": num("latitude"),
+            "longitude": num("longitude"),
+            "category": col("category"),
+            "commodity": col("commodity"),
+            "commodity_id": col("commodity_id"),
+            "unit": col("unit"),
+            "price_flag": col("priceflag"),
+            "price_type": col("pricetype"),
+            "currency": col("currency"),
+            "price": num("price"),
+            "usd_price": num("usdprice"),
+        }
+        source_id = ("concat_ws(':', " + ", ".join(
+            f"coalesce({col(c)}, '')" for c in ["date", "market_id", "commodity_id", "unit",
+                                                "pricetype", "currency", "priceflag"]) + ")")
+        checks = [
+            date_check("date", day, "YYYY-MM-DD"),
+            Check("market_id", f"{col('market_id')} IS NOT NULL", "a WFP market id"),
+            Check("commodity", f"{col('commodity')} IS NOT NULL", "a commodity name"),
+            Check("latitude", f"{col('latitude')} IS NULL OR {num('latitude')} BETWEEN -90 AND 90",
+                  latitude_check("latitude").expected),
+            Check("longitude", f"{col('longitude')} IS NULL OR {num('longitude')} BETWEEN -180 AND 180",
+                  longitude_check("longitude").expected),
+            Check("price", f"{num('price')} >= 0", "a price of 0 or more"),
+            count_check("usdprice", "a USD price of 0 or more, or empty"),
+        ]
+        return Plan("prices", "wfp", WFP_LICENSE, columns, source_id, checks)

@@ -1,1 +1,0 @@
-"""The canonical data model, kept as data (tables.yaml, taxonomy.yaml)."""

@@ -206,7 +206,7 @@ class Lake:
     def connect(self, tables: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with one view per table and per derived table."""
         con = duckdb.connect()
-        con.execute("SET preserve_insertion_order = true")
+        con.execute("SET enable_progress_bar = false")
         manifest = self.manifest()
         for table in tables or TABLES:
             files = [str(self.root / table / n) for b in manifest["batches"]

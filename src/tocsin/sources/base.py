@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ from tocsin.lake import Batch, Lake, new_batch_id, sql_str
 from tocsin.schema.tables import TABLES
 from tocsin.sources.raw import RawInput
 
+EARLY_HASH_BYTES = 64 << 20
 DUCKDB_MEMORY_LIMIT = "1GB"  # keeps a 5-million-row ingest well under 2 GB resident
 
 
@@ -46,6 +49,9 @@ class Plan:
     columns: dict[str, str]  # canonical column -> SQL expression over the raw text columns
     source_id: str  # SQL expression, unique per row at the source
     checks: list[Check] = field(default_factory=list)
+    # A canonical date column that a repeated row shares with its first copy: looking for rows
+    # the lake already holds is then limited to the new file's date range.
+    window: str | None = None
 
 
 class Adapter:
@@ -92,8 +98,9 @@ def _ident(name: str) -> str:
 
 
 def col(name: str) -> str:
-    """SQL for a raw input column, trimmed, empty as NULL."""
-    return f"nullif(trim({_ident(name)}), '')"
+    """SQL for a raw input column, empty as NULL. Values are taken as published (not trimmed:
+    trimming every field costs a sixth of a FIRMS ingest; RowsInput strips cells itself)."""
+    return f"nullif({_ident(name)}, '')"
 
 
 Step = Callable[[str], None]
@@ -106,76 +113,48 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     if not path.is_file():
         raise input_error(path.name, "an existing file", found=str(path))
     say("hashing")
-    sha = file_sha256(path)
-    earlier = lake.find_file(adapter.kind, sha)
-    if earlier is not None:
-        return IngestResult(adapter.kind, path.name, earlier.batch_id,
-                            next(iter(earlier.rows), ""), 0, already_ingested=True)
+    sha = file_sha256(path) if path.stat().st_size < EARLY_HASH_BYTES else None
+    if sha is not None and (earlier := lake.find_file(adapter.kind, sha)) is not None:
+        return _already(adapter, path, earlier)
+    # A big file is hashed while DuckDB reads it; the check for a re-ingest comes after.
+    hashing = None if sha else ThreadPoolExecutor(1).submit(file_sha256, path)
 
     raw = adapter.open(path)
     plan = adapter.plan(raw)
-    table = TABLES[plan.table]
     batch_id = new_batch_id()
     retrieved_at = datetime.now(UTC)
     staged = lake.staging_path(plan.table, batch_id)
+    final = lake.staging_path(plan.table, batch_id, part=1)
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET temp_directory = {sql_str(str(lake.root / '_staging' / 'spill'))}")
     try:
         say("reading")
         relation = raw.relation(con)
-        problem_case = _problem_case(plan.checks)
-        select = _canonical_select(plan, table.column_names, batch_id, path.name, retrieved_at)
+        select = _canonical_select(plan, TABLES[plan.table].column_names, batch_id, path.name,
+                                   retrieved_at)
         con.execute(
-            f"COPY (SELECT {select}, {problem_case} AS _problem FROM {relation}) "
+            f"COPY (SELECT {select}, {_problem_case(plan.checks)} AS _problem FROM {relation}) "
             f"TO {sql_str(str(staged))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)"
         )
-        structural = raw.structural_problems(con)
-        if structural and raw.is_truncated(con, structural):
-            last = structural[-1]
-            raise InputError([last], summary=f"{path.name} is truncated: its last record is cut "
-                             "short (download it again)")
-        bad_encoding = [p for p in structural if p.expected.startswith("UTF-8")]
-        if bad_encoding:
-            raise InputError(bad_encoding, summary=f"{path.name} is not UTF-8 text")
-
         say("checking")
-        total, flagged = con.execute(
-            f"SELECT count(*), count(_problem) FROM read_parquet({sql_str(str(staged))})"
-        ).fetchone()
-        value_problems = _value_problems(con, raw, plan, relation) if flagged else []
-        problems = sorted(structural + value_problems, key=lambda p: p.line or 0)
-        rows_read = total + len(structural)
-        if problems and (strict or total == flagged):
-            why = "--strict refuses a file with any bad row" if strict else "no row is valid"
-            raise InputError(problems, summary=f"{path.name}: {len(problems)} bad row(s) of "
-                             f"{rows_read}; {why}; nothing was written")
-
+        problems, flagged = _find_problems(con, raw, plan, relation, staged, strict)
         say("deduplicating")
-        here = f"read_parquet({sql_str(str(staged))})"
-        held = _held_ids_sql(lake.table_files(plan.table), plan.source)
-        known = f"source_id IN ({held})" if held else "false"
-        already_held, repeated = con.execute(
-            f"SELECT count(*) FILTER ({known}), "
-            f"count(*) FILTER (NOT {known}) - count(DISTINCT source_id) FILTER (NOT {known}) "
-            f"FROM {here} WHERE _problem IS NULL"
-        ).fetchone()
-        duplicates = already_held + repeated
-        final = staged
-        if flagged or duplicates:
-            final = lake.staging_path(plan.table, batch_id, part=1)
-            keep = ", ".join(_ident(c) for c in table.column_names)
-            con.execute(
-                f"COPY (SELECT {keep} FROM {here} WHERE _problem IS NULL AND NOT {known} "
-                f"QUALIFY row_number() OVER (PARTITION BY source_id) = 1) "
-                f"TO {sql_str(str(final))} (FORMAT parquet, COMPRESSION zstd)"
-            )
-            staged.unlink()
+        duplicates = _drop_known_and_bad(con, lake, plan, staged, final, flagged)
+        if not final.exists():
+            os.replace(staged, final)
         added = con.execute(f"SELECT count(*) FROM read_parquet({sql_str(str(final))})").fetchone()[0]
+        sha = sha or hashing.result()
+        if (earlier := lake.find_file(adapter.kind, sha)) is not None:
+            return _already(adapter, path, earlier)
     except duckdb.Error as exc:
         raise input_error(path.name, f"a readable {adapter.kind} file ({_first_line(exc)})") from exc
     finally:
         con.close()
+        if hashing is not None:
+            hashing.cancel()
+        staged.unlink(missing_ok=True)
 
     rejects_file = _write_rejects(rejects_dir, batch_id, path.name, problems) if problems else None
     batch = Batch(batch_id=batch_id, kind=adapter.kind, source=plan.source, file_name=path.name,
@@ -184,9 +163,63 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
                   rejected=len(problems), duplicates=duplicates,
                   rejects_file=str(rejects_file) if rejects_file else None)
     say("committing")
-    lake.commit(batch, {plan.table: [final]} if added else {})
+    try:
+        lake.commit(batch, {plan.table: [final]} if added else {})
+    finally:
+        final.unlink(missing_ok=True)  # committed files were moved away; anything left is junk
     return IngestResult(adapter.kind, path.name, batch_id, plan.table, added, duplicates,
                         len(problems), batch.rejects_file, problems=problems)
+
+
+def _find_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan, relation: str,
+                   staged: Path, strict: bool) -> tuple[list[Problem], int]:
+    """Every bad row, named; raises when the file as a whole cannot go in."""
+    structural = raw.structural_problems(con)
+    if structural and raw.is_truncated(con, structural):
+        raise InputError([structural[-1]], summary=f"{raw.name} is truncated: its last record "
+                         "is cut short (download it again); nothing was written")
+    bad_encoding = [p for p in structural if p.expected.startswith("UTF-8")]
+    if bad_encoding:
+        raise InputError(bad_encoding, summary=f"{raw.name} is not UTF-8 text; nothing was written")
+    total, flagged = con.execute(
+        f"SELECT count(*), count(_problem) FROM read_parquet({sql_str(str(staged))})").fetchone()
+    value_problems = _value_problems(con, raw, plan, relation) if flagged else []
+    problems = sorted(structural + value_problems, key=lambda p: p.line or 0)
+    if problems and (strict or total == flagged):
+        why = "--strict refuses a file with any bad row" if strict else "no row is valid"
+        raise InputError(problems, summary=f"{raw.name}: {len(problems)} bad row(s) of "
+                         f"{total + len(structural)}; {why}; nothing was written")
+    return problems, flagged
+
+
+def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: Path,
+                        final: Path, flagged: int) -> int:
+    """Write ``final`` without bad rows, rows the lake holds and repeats, when there are any
+    (otherwise leave ``staged`` as it is). Returns how many duplicates were dropped."""
+    here = f"read_parquet({sql_str(str(staged))})"
+    held = _held_ids_sql(con, lake.table_files(plan.table), plan, here)
+    known = f"source_id IN ({held})" if held else "false"
+    fresh = f"_problem IS NULL AND NOT {known}"
+    already_held, repeated = con.execute(
+        f"SELECT count(*) FILTER ({known}), count(*) FILTER (NOT {known}) - "
+        f"count(DISTINCT source_id) FILTER (NOT {known}) FROM {here} WHERE _problem IS NULL"
+    ).fetchone()
+    if not (flagged or already_held or repeated):
+        return 0
+    keep = ", ".join(_ident(c) for c in TABLES[plan.table].column_names)
+    select = f"SELECT {keep} FROM {here} WHERE {fresh}"
+    if repeated:  # only rows whose id repeats need the costly window; the rest stream through
+        con.execute(f"CREATE TEMP TABLE repeats AS SELECT source_id FROM {here} WHERE {fresh} "
+                    "GROUP BY 1 HAVING count(*) > 1")
+        select = (f"{select} AND source_id NOT IN (FROM repeats) UNION ALL ({select} AND "
+                  "source_id IN (FROM repeats) QUALIFY row_number() OVER (PARTITION BY source_id) = 1)")
+    con.execute(f"COPY ({select}) TO {sql_str(str(final))} (FORMAT parquet, COMPRESSION zstd)")
+    return already_held + repeated
+
+
+def _already(adapter: Adapter, path: Path, earlier: Batch) -> IngestResult:
+    return IngestResult(adapter.kind, path.name, earlier.batch_id, next(iter(earlier.rows), ""), 0,
+                        already_ingested=True)
 
 
 def _first_line(exc: Exception) -> str:
@@ -240,13 +273,21 @@ def _value_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan,
     return problems
 
 
-def _held_ids_sql(existing: list[Path], source: str) -> str | None:
-    """source_ids of this source that the lake already holds (None when it holds none)."""
+def _held_ids_sql(con: duckdb.DuckDBPyConnection, existing: list[Path], plan: Plan,
+                  here: str) -> str | None:
+    """source_ids of this source that the lake already holds (None when it holds none). With a
+    window column, only rows inside the new file's window are looked at: Parquet statistics
+    then skip most of a large table's row groups."""
     if not existing:
         return None
     files = ", ".join(sql_str(str(p)) for p in existing)
-    return (f"SELECT source_id FROM read_parquet([{files}], union_by_name = true) "
-            f"WHERE source = {sql_str(source)} AND source_id IS NOT NULL")
+    where = f"source = {sql_str(plan.source)} AND source_id IS NOT NULL"
+    if plan.window:
+        low, high = con.execute(f"SELECT min({plan.window}), max({plan.window}) FROM {here}").fetchone()
+        if low is None:
+            return None
+        where += f" AND {plan.window} BETWEEN {sql_str(str(low))} AND {sql_str(str(high))}"
+    return f"SELECT source_id FROM read_parquet([{files}], union_by_name = true) WHERE {where}"
 
 
 def _write_rejects(folder: Path, batch_id: str, file_name: str, problems: list[Problem]) -> Path:

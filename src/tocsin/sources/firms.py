@@ -80,5 +80,5 @@ class FirmsAdapter(Adapter):
             Check("daynight", f"upper({col('daynight')}) IN ('D', 'N')", "D or N"),
         ]
         return Plan("fire_detections", f"firms-{sensor.lower()}", LICENSE, columns, source_id,
-                    checks)
+                    checks, window="acq_date")
 

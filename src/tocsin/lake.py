@@ -185,18 +185,15 @@ class Lake:
         entry = self.manifest()["derived"].get(name)
         return self.root / DERIVED / entry["file"] if entry else None
 
-    def derived_built_from(self, name: str) -> int | None:
-        entry = self.manifest()["derived"].get(name)
-        return int(entry["built_from"]) if entry else None
-
-    def replace_derived(self, files: dict[str, Path], built_from: int) -> None:
-        """Swap in rebuilt derived tables (staged Parquet files) in one manifest write."""
+    def replace_derived(self, files: dict[str, Path], inputs: dict[str, str]) -> None:
+        """Swap in rebuilt derived tables (staged Parquet files) in one manifest write;
+        ``inputs`` fingerprints what each was built from."""
         manifest = self.manifest()
         for name, staged in files.items():
             final_name = f"{name}-{uuid.uuid4().hex[:12]}.parquet"
             fsync_path(staged)
             os.replace(staged, self.root / DERIVED / final_name)
-            manifest["derived"][name] = {"file": final_name, "built_from": built_from,
+            manifest["derived"][name] = {"file": final_name, "inputs": inputs[name],
                                          "built_at": datetime.now(UTC).isoformat()}
         fsync_path(self.root / DERIVED)
         self._write_manifest(manifest)

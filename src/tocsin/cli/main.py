@@ -1,0 +1,64 @@
+"""The `tocsin` command. One module per command group; this one holds the app and the globals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tocsin.cli import ingest as ingest_cli
+from tocsin.cli import places as places_cli
+from tocsin.cli import status as status_cli
+from tocsin.cli.common import fail, out
+from tocsin.workspace import Workspace
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Tocsin: see mass atrocities coming, and document them so they can be named, stopped "
+         "and prosecuted.",
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    home: Annotated[Path | None, typer.Option(
+        "--home", envvar="TOCSIN_HOME", help="Workspace folder (default ./tocsin-data).",
+        show_default=False)] = None,
+) -> None:
+    ctx.obj = Workspace.at(home)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the workspace: the lake, the rejects folder and the records database."""
+    workspace: Workspace = ctx.obj
+    try:
+        created = workspace.init()
+    except Exception as exc:  # the database or the folder: say which and stop
+        fail(f"cannot create a workspace at {workspace.home}: {exc}")
+    out.print(f"{'Created' if created else 'Checked'} workspace {workspace.home}")
+
+
+app.command("ingest")(ingest_cli.ingest)
+app.command("status")(status_cli.status)
+app.add_typer(places_cli.app, name="places")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    sample: Annotated[Path | None, typer.Option(
+        help="Folder of sample files (default: the bundled data/sample).")] = None,
+) -> None:
+    """Run the whole pipeline on the bundled Darfur sample, in a fresh workspace."""
+    from tocsin.cli.demo import run_demo
+
+    run_demo(ctx.obj, sample)
+
+
+if __name__ == "__main__":
+    app()

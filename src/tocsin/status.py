@@ -1,0 +1,66 @@
+"""What a workspace holds: per table, rows, sources, date ranges; derived tables; records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tocsin.lake import Lake
+from tocsin.places.derived import stale
+from tocsin.records.db import current_revision, head_revision
+from tocsin.schema.tables import TABLES
+from tocsin.workspace import Workspace
+
+# The column that dates each table's rows, for the coverage shown by `tocsin status`.
+DATE_COLUMN = {"events": "date_start", "event_aggregates": "month_start",
+               "fire_detections": "acq_date", "displacement": "period_start", "prices": "date",
+               "external_forecasts": "month_start"}
+
+
+def workspace_status(workspace: Workspace) -> dict[str, Any]:
+    workspace.require()
+    lake = Lake(workspace.lake_dir)
+    con = lake.connect()
+    tables: dict[str, Any] = {}
+    for name in TABLES:
+        dated = DATE_COLUMN.get(name)
+        span = f", min({dated}), max({dated})" if dated else ", NULL, NULL"
+        rows = con.execute(f"SELECT source, count(*){span} FROM {name} GROUP BY source "
+                           "ORDER BY source").fetchall()
+        tables[name] = {
+            "rows": sum(r[1] for r in rows),
+            "sources": {r[0]: {"rows": r[1], "from": r[2], "to": r[3]} for r in rows},
+        }
+    derived: dict[str, Any] = {}
+    manifest = lake.manifest()
+    if "gazetteer" in manifest["derived"]:
+        places, merged, named = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE len(sources) > 1), "
+            "count(*) FILTER (WHERE len(names) > 0) FROM gazetteer").fetchone()
+        derived["gazetteer"] = {"places": places, "named": named, "merged_from_several": merged}
+    if "event_links" in manifest["derived"]:
+        derived["event_links"] = dict(con.execute(
+            "SELECT link_level, count(*) FROM event_links GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    batches = lake.batches()
+    url = workspace.database_url
+    return {
+        "home": str(workspace.home),
+        "tables": tables,
+        "derived": derived,
+        "stale_derived": stale(lake),
+        "batches": len(batches),
+        "rejected_rows": sum(b.rejected for b in batches),
+        "files": [{"batch": b.batch_id, "kind": b.kind, "file": b.file_name, "rows": b.rows,
+                   "rejected": b.rejected, "duplicates": b.duplicates} for b in batches],
+        "records": {"database": _redact(url), "revision": current_revision(url),
+                    "head": head_revision()},
+    }
+
+
+def _redact(url: str) -> str:
+    """Never print a database password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

@@ -122,3 +122,34 @@ def postgres_url() -> _PgIterator[str]:
 
 
 # --- end of records block -------------------------------------------------------------
+
+
+# --- workspaces: real data and the bundled sample ------------------------------------------
+# The real files (../shared/data) and the Darfur sample (data/sample) that tests ingest.
+REPO = _PgPath(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> _PgPath:
+    path = _PgPath(_pg_os.environ.get("TOCSIN_SHARED_DATA", REPO.parent / "shared" / "data"))
+    if not path.is_dir():
+        pytest.skip(f"the real data folder {path} is not here (set TOCSIN_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_workspace(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A workspace holding the whole bundled sample, built once per test session. Read-only:
+    tests that write make their own."""
+    from tocsin.cli.demo import SAMPLE_FILES
+    from tocsin.ingest import ingest_paths, rebuild_derived
+    from tocsin.workspace import Workspace
+
+    workspace = Workspace(tmp_path_factory.mktemp("sample") / "ws")
+    workspace.init()
+    for kind, name in SAMPLE_FILES:
+        outcome = ingest_paths(workspace, kind, [SAMPLE / name], rebuild=False)
+        assert not outcome.errors, outcome.errors
+    rebuild_derived(workspace)
+    return workspace

@@ -150,7 +150,7 @@ class Lake:
                 names.append(final.name)
             fsync_path(self.root / table)
             batch.files[table] = names
-        _pause_for_tests("before-manifest")
+        pause_for_tests("before-manifest")
         manifest = self.manifest()
         manifest["batches"].append(batch.to_json())
         manifest["version"] = int(manifest["version"]) + 1
@@ -196,6 +196,7 @@ class Lake:
             manifest["derived"][name] = {"file": final_name, "inputs": inputs[name],
                                          "built_at": datetime.now(UTC).isoformat()}
         fsync_path(self.root / DERIVED)
+        pause_for_tests("before-derived-manifest")
         self._write_manifest(manifest)
         self.sweep_orphans()
 
@@ -230,7 +231,7 @@ def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _pause_for_tests(point: str) -> None:
+def pause_for_tests(point: str) -> None:
     """Let crash tests kill the process at a named point (TOCSIN_TEST_PAUSE=point:seconds)."""
     wanted = os.environ.get("TOCSIN_TEST_PAUSE", "")
     if wanted.startswith(point + ":"):

@@ -1,0 +1,47 @@
+"""Writes docs/schema.md from tables.yaml and taxonomy.yaml: `python -m tocsin.schema.docs`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tocsin.schema.tables import PROVENANCE, TABLES
+from tocsin.schema.taxonomy import load_taxonomy
+
+HEADER = """# Tocsin's canonical tables
+
+Generated from `src/tocsin/schema/tables.yaml` by `python -m tocsin.schema.docs docs/schema.md`;
+edit the YAML, not this file (a test checks they agree).
+
+The lake holds one Parquet dataset per table under `lake/TABLE/`, one file per ingested batch,
+listed in `lake/_manifest.json`. Query it with `tocsin.lake.Lake(path).connect()` (DuckDB views)
+or read the files named in the manifest with any Parquet reader (Spark, Polars, pandas).
+"""
+
+
+def render() -> str:
+    lines = [HEADER, "## Provenance: on every row of every table", "",
+             "| column | type | meaning |", "|---|---|---|"]
+    lines += [f"| {c.name} | {c.sql_type} | {c.about} |" for c in PROVENANCE]
+    for table in TABLES.values():
+        lines += ["", f"## {table.name}", "", table.about, "", "| column | type | meaning |",
+                  "|---|---|---|"]
+        lines += [f"| {c.name} | {c.sql_type} | {c.about} |" for c in table.columns]
+    lines += ["", "## Derived tables (rebuilt after each ingest)", "",
+              "- `gazetteer`: one row per real place merged from all place sources "
+              "(place_id, names, class, point, settlement radius, population, admin P-codes, "
+              "HIU status, sources and source ids). See docs/methods/gazetteer.md.",
+              "- `place_names`: every name of every place with its normalised form and name key.",
+              "- `event_links`: for each event, the place and admin areas it is linked to, and "
+              "at which level (exact, near, admin2, admin1, region, country).",
+              "", "## Event categories (taxonomy.yaml)", "", "| category | meaning |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in load_taxonomy().categories.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+    if target:
+        target.write_text(render(), encoding="utf-8")
+    else:
+        sys.stdout.write(render())

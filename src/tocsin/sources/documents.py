@@ -56,9 +56,13 @@ def read_geojson(path: Path, properties: list[str] | None = None) -> RowsInput:
                           found=str(doc.get("type") if isinstance(doc, dict) else type(doc)))
     records: list[dict[str, str | None]] = []
     keys: dict[str, None] = {}
-    for feature in doc["features"]:
-        props = (feature or {}).get("properties") or {}
-        geometry = (feature or {}).get("geometry") or {}
+    for number, feature in enumerate(doc["features"], start=1):
+        feature = {} if feature is None else feature
+        props = feature.get("properties") or {} if isinstance(feature, dict) else None
+        geometry = feature.get("geometry") or {} if isinstance(feature, dict) else None
+        if not isinstance(props, dict) or not isinstance(geometry, dict):
+            raise input_error(name, "a GeoJSON Feature with object properties and geometry",
+                              line=number, unit="feature", found=json.dumps(feature)[:200])
         record = {k: _text(v) for k, v in props.items()}
         keys.update(dict.fromkeys(props))
         gtype = geometry.get("type")

@@ -24,6 +24,7 @@ import pyarrow as pa
 from tocsin.errors import InputError, Problem, input_error
 
 SNIFF_BYTES = 1 << 20
+UNCLOSED_QUOTE = "a closing quote"
 
 
 class RawInput:
@@ -96,7 +97,7 @@ class CsvInput(RawInput):
             "MISSING COLUMNS": f"{len(self.columns)} fields as in the header",
             "TOO MANY COLUMNS": f"{len(self.columns)} fields as in the header",
             "INVALID ENCODING": "UTF-8 text (re-save the file as UTF-8)",
-            "UNQUOTED VALUE": "a closing quote",
+            "UNQUOTED VALUE": UNCLOSED_QUOTE,
             "LINE SIZE OVER MAXIMUM": "a line shorter than 10 MB",
         }
         seen: set[int] = set()
@@ -105,7 +106,8 @@ class CsvInput(RawInput):
             if line in seen:  # DuckDB reports each missing field; one problem per record suffices
                 continue
             seen.add(line)
-            problems.append(Problem(self.name, int(line), None if error_type.endswith("COLUMNS")
+            # A short record names the first column it lacks; a long one has no column to name.
+            problems.append(Problem(self.name, int(line), None if error_type == "TOO MANY COLUMNS"
                                     else column, expected.get(error_type, error_type.lower()),
                                     (csv_line or "").rstrip("\r\n")))
         # DuckDB counts records, not lines; translate so the user can open the file at the line.
@@ -137,12 +139,12 @@ class CsvInput(RawInput):
 
     def records_of(self, positions: list[int], con: duckdb.DuckDBPyConnection) -> list[int]:
         """Positions in the output skip the tag row and the records DuckDB rejected."""
-        dropped = sorted(
-            int(line) - 1
-            for (line,) in _fetch(con, "SELECT DISTINCT line FROM tocsin_rejects")
-        )
+        gone_records = {int(line) - 1 for (line,) in _fetch(con, "SELECT DISTINCT line FROM tocsin_rejects")}
         if self.tag_columns:
-            dropped = sorted([1, *dropped])
+            gone_records.add(1)
+        # DuckDB skips empty lines without a word; they are records to csv.reader and to its
+        # line numbers.
+        dropped = sorted(gone_records | self._blank_records(max(positions, default=0) + len(gone_records)))
         records = []
         for position in positions:
             record = position
@@ -152,20 +154,45 @@ class CsvInput(RawInput):
             records.append(record)
         return records
 
+    def _blank_records(self, last: int) -> set[int]:
+        """Numbers of the empty records (blank lines) among the first ``last`` non-empty ones."""
+        blank: set[int] = set()
+        with open(self.file, encoding="utf-8", errors="replace", newline="") as handle:
+            for index, row in enumerate(csv.reader(handle)):
+                if not row:
+                    blank.add(index)
+                elif index - len(blank) >= last:
+                    break
+        return blank
+
+    def _last_record_line(self) -> int | None:
+        start, last = 1, None
+        with open(self.file, encoding="utf-8", errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            for row in reader:
+                if row:
+                    last = start
+                start = reader.line_num + 1
+        return last
+
     def is_truncated(self, con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> bool:
-        """A file cut short: no final newline and its last record broken."""
+        """A file cut short: its last record broken and no final newline, or a quote in its
+        last record never closed (the record then runs to the end of the file)."""
         size = self.file.stat().st_size
         if size == 0 or not problems:
             return False
         with open(self.file, "rb") as handle:
-            handle.seek(size - 1)
-            if handle.read(1) in (b"\n", b"\r"):
-                return False
             handle.seek(max(0, size - 4096))
             tail = handle.read().decode("utf-8", errors="replace")
-        last_line = tail.rsplit("\n", 1)[-1]
-        return any(p.found is not None and last_line.strip() and
-                   p.found.strip().endswith(last_line.strip()) for p in problems)
+        last_line = tail.rstrip("\r\n").rsplit("\n", 1)[-1].strip()
+        at_end = [p for p in problems if p.found is not None and last_line
+                  and p.found.strip().endswith(last_line)]
+        if tail.endswith(("\n", "\r")):
+            return any(p.expected == UNCLOSED_QUOTE for p in at_end)
+        if at_end:
+            return True
+        # Cut just after a comma, the last record has all its fields and the last one empty.
+        return tail.endswith(",") and self._last_record_line() in {p.line for p in problems}
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
@@ -209,12 +236,15 @@ def read_csv_head(path: Path) -> tuple[list[str], list[str] | None]:
         raise input_error(name, f"a readable file ({exc.strerror})") from exc
     if not head.strip():
         raise input_error(name, "a CSV header line; the file is empty", line=1)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise input_error(name, "UTF-8 text; the file is UTF-16 (re-save it as UTF-8)", line=1)
-    if b"\x00" in head[:4096]:
-        raise input_error(name, "a CSV text file; this is binary data", line=1)
     if head.startswith(b"PK\x03\x04"):
         raise input_error(name, "a CSV text file; this is a ZIP archive (unzip it first)", line=1)
+    sample = head[:4096]
+    # UTF-16 text has a zero byte beside nearly every ASCII character; the BOM is optional.
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or max(
+            sample[0::2].count(0), sample[1::2].count(0)) > len(sample) // 4:
+        raise input_error(name, "UTF-8 text; the file is UTF-16 (re-save it as UTF-8)", line=1)
+    if b"\x00" in sample:
+        raise input_error(name, "a CSV text file; this is binary data", line=1)
     text = head.decode("utf-8-sig", errors="replace")
     reader = csv.reader(io.StringIO(text))
     try:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from tocsin.errors import InputError
 from tocsin.lake import Lake
-from tocsin.places.derived import refresh
 from tocsin.sources.base import IngestResult, ingest_file
 from tocsin.sources.registry import ADAPTERS
 from tocsin.workspace import Workspace
@@ -41,6 +40,8 @@ def ingest_paths(workspace: Workspace, kind: str, paths: list[Path], *, strict: 
             except InputError as exc:
                 outcome.errors.append((path.name, exc))
         if rebuild:
+            from tocsin.places.derived import refresh  # shapely and friends: only when needed
+
             # Also catches up after a run that died between its commit and this rebuild.
             say("rebuilding the gazetteer and event links")
             outcome.rebuilt = refresh(lake)
@@ -48,5 +49,7 @@ def ingest_paths(workspace: Workspace, kind: str, paths: list[Path], *, strict: 
 
 
 def rebuild_derived(workspace: Workspace) -> list[str]:
+    from tocsin.places.derived import refresh
+
     with workspace.write_lock():
         return refresh(Lake(workspace.lake_dir))

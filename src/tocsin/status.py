@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from tocsin.lake import Lake
-from tocsin.places.derived import stale
-from tocsin.records.db import current_revision, head_revision
 from tocsin.schema.tables import TABLES
 from tocsin.workspace import Workspace
 
@@ -17,6 +15,10 @@ DATE_COLUMN = {"events": "date_start", "event_aggregates": "month_start",
 
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:
+    # Imported here: the records and gazetteer modules are heavy, and `tocsin ingest` loads this.
+    from tocsin.places.derived import stale
+    from tocsin.records.db import current_revision, head_revision
+
     workspace.require()
     lake = Lake(workspace.lake_dir)
     con = lake.connect()

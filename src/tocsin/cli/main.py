@@ -9,7 +9,7 @@ import typer
 
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
-from tocsin.cli import status as status_cli
+from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
 from tocsin.cli.common import fail, out
 from tocsin.workspace import Workspace
 

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import fail, out, print_json
-from tocsin.places.lookup import find_places
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True, help="The gazetteer: Sudan's places under all their names.")
@@ -22,6 +21,8 @@ def find(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Find places by name, best match first (exact, same sound, then similar)."""
+    from tocsin.places.lookup import find_places
+
     try:
         matches = find_places(ctx.obj, name, limit)
     except WorkspaceError as exc:

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import fail, out, print_json
-from tocsin.status import workspace_status
 from tocsin.workspace import WorkspaceError
 
 
@@ -17,6 +16,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """What the workspace holds: sources, row counts, date ranges, the gazetteer, records."""
+    from tocsin.status import workspace_status
+
     try:
         info = workspace_status(ctx.obj)
     except WorkspaceError as exc:

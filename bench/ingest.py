@@ -1,0 +1,109 @@
+"""Benchmark: `tocsin ingest firms` on a 5-million-row FIRMS CSV against DuckDB's bare CSV read.
+
+    .venv/bin/python bench/ingest.py [--rows 5000000] [--rounds 3]
+
+The CSV is made by resampling the real VIIRS file in ../shared/data (bench/firms_sample.py) and
+kept in bench/out/ between runs. Each contender runs in its own process, alternating, so that
+its peak memory is its own; the ratio is taken round by round (the machines are shared and
+noisy) and the median reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = (ROOT.parent / "shared" / "data" / "firms-viirs-darfur-kordofan-2025"
+        / "firms_viirs_snpp_nrt_sudan_bbox_2025-10-31_2025-11-08.csv")
+OUT = ROOT / "bench" / "out"
+
+BASELINES = {
+    # What a data scientist writes: read the CSV into an Arrow table.
+    "duckdb.read_csv().to_arrow_table()":
+        "import duckdb, sys; duckdb.execute('SET enable_progress_bar = false'); "
+        "t = duckdb.read_csv(sys.argv[1]).to_arrow_table(); print(t.num_rows)",
+    # DuckDB reading into its own table, no conversion out.
+    "duckdb CREATE TABLE AS read_csv":
+        "import duckdb, sys; c = duckdb.connect(); c.execute('SET enable_progress_bar = false'); "
+        "c.execute(f\"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[1]}')\"); "
+        "print(c.execute('SELECT count(*) FROM t').fetchone()[0])",
+}
+
+
+def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak resident MB of the process, and its stdout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    stdout = proc.stdout.read().decode() if proc.stdout else ""
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv[:3]} failed:\n{stderr}")
+    return seconds, usage.ru_maxrss / 1024, stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    csv_path = OUT / f"firms_viirs_resampled_{args.rows}.csv"
+    if not csv_path.exists():
+        sys.path.insert(0, str(ROOT / "bench"))
+        from firms_sample import resample_firms
+
+        print(f"generating {args.rows:,} detections from {REAL.name} ...", flush=True)
+        resample_firms(str(REAL), str(csv_path), args.rows)
+    size_mb = csv_path.stat().st_size / 1e6
+    print(f"file: {csv_path.name} ({size_mb:,.0f} MB, {args.rows:,} rows)")
+
+    tocsin = str(Path(sys.executable).with_name("tocsin"))
+    times: dict[str, list[float]] = {"tocsin ingest firms": [], **{k: [] for k in BASELINES}}
+    peaks: dict[str, float] = dict.fromkeys(times, 0.0)
+    ratios: dict[str, list[float]] = {k: [] for k in BASELINES}
+    for round_ in range(1, args.rounds + 1):
+        home = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
+        try:
+            seconds, peak, stdout = run([tocsin, "--home", str(home), "ingest", "firms",
+                                         str(csv_path), "--json"])
+            added = json.loads(stdout)["results"][0]["rows_added"]
+            assert added == args.rows, f"tocsin added {added} rows, expected {args.rows}"
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+        times["tocsin ingest firms"].append(seconds)
+        peaks["tocsin ingest firms"] = max(peaks["tocsin ingest firms"], peak)
+        line = [f"round {round_}: tocsin {seconds:.2f} s"]
+        for name, code in BASELINES.items():
+            b_seconds, b_peak, b_out = run([sys.executable, "-c", code, str(csv_path)])
+            assert int(b_out.strip()) == args.rows
+            times[name].append(b_seconds)
+            peaks[name] = max(peaks[name], b_peak)
+            ratios[name].append(seconds / b_seconds)
+            line.append(f"{name} {b_seconds:.2f} s")
+        print("; ".join(line), flush=True)
+
+    print(f"\n{'contender':<40} {'median s':>9} {'rows/s':>12} {'peak MB':>9}")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"{name:<40} {median:>9.2f} {args.rows / median:>12,.0f} {peaks[name]:>9,.0f}")
+    print()
+    for name, values in ratios.items():
+        print(f"tocsin / {name}: {statistics.median(values):.2f}x (median of per-round ratios; "
+              "target <= 2x)")
+    print(f"tocsin peak memory: {peaks['tocsin ingest firms']:,.0f} MB (target < 2048 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -122,6 +122,25 @@ def _best(members: list[Record]) -> Record:
                                        bool(r.name), r.source_id))
 
 
+NON_ARABIC_LETTERS = set("یکہےگچپژۃ")  # Persian and Urdu letters in GeoNames' alternates
+
+
+def _arabic_name(members: list[Record]) -> str | None:
+    """The Arabic name to show. OSM and IOM tag it; GeoNames only lists Arabic-script spellings
+    among many languages', so from those take one in Arabic proper that sounds like the English
+    name (the longest: GeoNames also lists clipped forms such as كسل for كسلا)."""
+    tagged = _first(r.name_ar for r in members if r.source != "geonames")
+    if tagged:
+        return tagged
+    for record in members:
+        target = skeleton(record.name or "")
+        spellings = [n for n in record.names if is_arabic(n) and not NON_ARABIC_LETTERS & set(n)
+                     and skeleton(n) == target]
+        if spellings:
+            return max(spellings, key=len)
+    return None
+
+
 def _first(values: Iterable[str | None]) -> str | None:
     return next((v for v in values if v), None)
 
@@ -140,7 +159,7 @@ def build_gazetteer(places: pa.Table, admin2: pa.Table | None) -> tuple[pa.Table
     for members, best, admin1, admin2_code in zip(groups, bests, admin1_codes, admin2_codes,
                                                   strict=True):
         all_names = list(dict.fromkeys(n for r in members for n in r.names if n))
-        name_ar = _first([r.name_ar for r in members] + [n for n in all_names if is_arabic(n)])
+        name_ar = _arabic_name(members)
         name_en = _first([r.name_en for r in members if r.name_en and not is_arabic(r.name_en)]
                          + [n for n in all_names if not is_arabic(n)])
         place_id = _place_id(best)

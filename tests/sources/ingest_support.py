@@ -147,3 +147,51 @@ def line_of(path: Path, startswith: str) -> int:
     found = [i + 1 for i, line in enumerate(lines) if line.startswith(startswith)]
     assert len(found) == 1, (startswith, found)
     return found[0]
+
+
+# UCDP GED in the HDX layout (as ged241_sudan_hdx.csv): 50 columns, an HXL tag row under the header.
+_UCDP_HDX_HEADER = (
+    "id,relid,year,active_year,code_status,type_of_violence,conflict_dset_id,conflict_new_id,"
+    "conflict_name,dyad_dset_id,dyad_new_id,dyad_name,side_a_dset_id,side_a_new_id,side_a,"
+    "side_b_dset_id,side_b_new_id,side_b,number_of_sources,source_article,source_office,source_date,"
+    "source_headline,source_original,where_prec,where_coordinates,where_description,adm_1,adm_2,"
+    "latitude,longitude,geom_wkt,priogrid_gid,country,iso3,country_id,region,event_clarity,date_prec,"
+    "date_start,date_end,deaths_a,deaths_b,deaths_civilians,deaths_unknown,best,high,low,gwnoa,gwnob"
+)
+UCDP_HDX_HEADER = _UCDP_HDX_HEADER.split(",")
+_UCDP_HDX_TAGS = (
+    ",,#date+year,,,,,,,,,,,,#group+name+first,,,#group+name+second,,#meta+source,,,#description,,,"
+    "#loc+name,,#adm1+name,#adm2+name,#geo+lat,#geo+lon,,,#country+name,#country+code,,#region+name,,,"
+    "#date+start,#date+end,,,,,#affected+killed,,,,"
+)
+UCDP_HDX_TAGS = _UCDP_HDX_TAGS.split(",")
+
+
+def ucdp_record(event_id: int, **values: str) -> list[str]:
+    """A one-sided attack in El Fasher in the HDX layout; keyword arguments replace columns."""
+    row = {
+        "id": str(event_id), "relid": f"SUD-2024-3-{event_id}", "year": "2024", "active_year": "1",
+        "code_status": "Clear", "type_of_violence": "3", "conflict_dset_id": "14476",
+        "conflict_new_id": "14476", "conflict_name": "RSF - Civilians", "dyad_dset_id": "14476",
+        "dyad_new_id": "14476", "dyad_name": "RSF - Civilians", "side_a_dset_id": "7306",
+        "side_a_new_id": "7306", "side_a": "RSF", "side_b_dset_id": "1", "side_b_new_id": "1",
+        "side_b": "Civilians", "number_of_sources": "1", "source_article": "Radio Dabanga",
+        "source_office": "Radio Dabanga", "source_date": "2024-05-12",
+        "source_headline": "Shelling on Abu Shouk camp", "source_original": "residents",
+        "where_prec": "1", "where_coordinates": "El Fasher town", "where_description": "Abu Shouk",
+        "adm_1": "North Darfur state", "adm_2": "El Fasher district", "latitude": "13.628056",
+        "longitude": "25.349444", "geom_wkt": "POINT (25.349444 13.628056)", "priogrid_gid": "151331",
+        "country": "Sudan", "iso3": "SDN", "country_id": "625", "region": "Africa", "event_clarity": "1",
+        "date_prec": "1", "date_start": "2024-05-11 00:00:00.000", "date_end": "2024-05-11 00:00:00.000",
+        "deaths_a": "0", "deaths_b": "0", "deaths_civilians": "4", "deaths_unknown": "0", "best": "4",
+        "high": "6", "low": "4", "gwnoa": "625", "gwnob": "",
+    }
+    unknown = set(values) - set(row)
+    assert not unknown, unknown
+    row.update(values)
+    return [row[c] for c in UCDP_HDX_HEADER]
+
+
+def ucdp_file(path: Path, records: list[list[str]], *, tags: bool = True, final_newline: bool = True) -> Path:
+    rows = [UCDP_HDX_HEADER, *([UCDP_HDX_TAGS] if tags else []), *records]
+    return write_csv(path, rows, final_newline=final_newline)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tocsin.cli.main import app
@@ -105,3 +106,26 @@ def test_demo_runs_twice_and_never_overwrites_a_real_workspace(tmp_path: Path) -
     assert refused.exit_code == 1
     assert "did not make" in refused.stderr
     assert Workspace(real).exists()
+
+
+@pytest.mark.postgres
+def test_workspace_records_on_postgresql(tmp_path: Path, postgres_url: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS tocsin_cli_workspace")
+        conn.execute("CREATE DATABASE tocsin_cli_workspace")
+    url = postgres_url.rsplit("/", 1)[0] + "/tocsin_cli_workspace"
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
+    home = tmp_path / "ws"
+    assert tocsin(home, "init").exit_code == 0
+    assert tocsin(home, "ingest", "ucdp-ged", str(UCDP)).exit_code == 0
+    info = json.loads(tocsin(home, "status", "--json").stdout)
+    assert info["records"]["database"].startswith("postgresql")
+    assert info["records"]["revision"] == info["records"]["head"]
+    assert not (home / "records.sqlite").exists()
+    with psycopg.connect(url) as conn:
+        tables = {r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {"organisations", "users", "incidents", "actors"} <= tables

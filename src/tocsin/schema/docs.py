@@ -35,7 +35,16 @@ def render() -> str:
               "- `event_links`: for each event, the place and admin areas it is linked to, and "
               "at which level (exact, near, admin2, admin1, region, country).",
               "", "## Event categories (taxonomy.yaml)", "", "| category | meaning |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in load_taxonomy().categories.items()]
+    taxonomy = load_taxonomy()
+    lines += [f"| {k} | {v} |" for k, v in taxonomy.categories.items()]
+    lines += ["", "### How source categories map (first matching rule wins)", "",
+              "The source's own categories are kept beside the canonical one "
+              "(`source_category`, `source_subcategory`).", "",
+              "| source | event type | sub-event type | notes mention | category |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {r.source} | {r.event_type or 'any'} | {r.sub_event_type or 'any'} | "
+              f"{(r.notes_pattern or '').replace('|', ' or ')} | {r.category} |"
+              for r in taxonomy.rules]
     return "\n".join(lines) + "\n"
 
 

@@ -186,6 +186,15 @@ def unclosed_quote(tmp: Path, real: RealFile) -> Case:
                 summary="a quote opened at line 3 is never closed")
 
 
+def unclosed_quote_early_in_a_big_file(tmp: Path, real: RealFile) -> Case:
+    """The quote swallows 24,000 lines: quarantining one row would lose them all without a word."""
+    lines = real(VIIRS).read_text(encoding="utf-8").split("\n")
+    lines[99] = lines[99].replace(",N,VIIRS,", ',"N,VIIRS,', 1)
+    path = text_file(tmp / "fires.csv", lines)
+    return Case("firms", path, 100, "satellite", "a closing quote",
+                summary="a quote opened at line 100 is never closed")
+
+
 def arabic_in_cp1256(tmp: Path, real: RealFile) -> Case:
     path = tmp / "places.csv"
     path.write_bytes("\n".join([
@@ -290,7 +299,8 @@ CASES: dict[str, Callable[[Path, RealFile], Case]] = {f.__name__.replace("_", "-
     missing_columns, firms_given_as_ucdp, prices_given_as_dtm, bad_date, future_date,
     bad_date_after_quoted_newlines, bad_date_in_first_row_after_tag_row, latitude_out_of_range,
     longitude_out_of_range, latitude_not_a_number, short_row, long_row, truncated_ucdp,
-    truncated_firms_mid_field, truncated_firms_after_a_comma, unclosed_quote, arabic_in_cp1256,
+    truncated_firms_mid_field, truncated_firms_after_a_comma, unclosed_quote,
+    unclosed_quote_early_in_a_big_file, arabic_in_cp1256,
     latin1_after_quoted_newlines, empty_file, utf16_with_bom, utf16_without_bom, zip_given_as_csv,
     geojson_syntax_error, geojson_truncated, geojson_not_a_collection, geojson_feature_not_an_object,
     places_given_as_areas, csv_given_as_xlsx, xlsx_truncated,

@@ -206,3 +206,36 @@ def test_spreadsheet_rejects_name_sheet_rows(workspace: Workspace, tmp_path: Pat
     assert "sites.xlsx, row 4, column '_GPS_latitude'" in str(result.problems[0])
     assert query(workspace, "SELECT name, name_ar, place_class, households FROM places ORDER BY 1") == [
         ("Tawila", "طويلة", "idp_site", 900), ("Zamzam", "زمزم", "camp", 20000)]
+
+
+def test_values_too_big_for_their_column_are_quarantined(workspace: Workspace, tmp_path: Path) -> None:
+    """acq_time is a SMALLINT in the lake: 32768 must fail its row's check, not the whole file."""
+    path = tmp_path / "fires.csv"
+    path.write_text("\n".join([VIIRS_HEADER, viirs(lat="13.1"), viirs(lat="13.2", hhmm="32768"),
+                               viirs(lat="13.3", hhmm="99999999999"), viirs(lat="13.4")]) + "\n",
+                    encoding="utf-8")
+    result = ingest_one(workspace, "firms", path)
+    assert result.rows_added == 2
+    assert [(p.line, p.column, p.found) for p in result.problems] == [
+        (3, "acq_time", "32768"), (4, "acq_time", "99999999999")]
+
+
+def test_counts_too_big_for_their_column_go_in_empty(workspace: Workspace, tmp_path: Path) -> None:
+    path = ucdp_file(tmp_path / "ged.csv", [ucdp_record(1), ucdp_record(2, high="3000000000"),
+                                            ucdp_record(3, best="1e30")])
+    result = ingest_one(workspace, "ucdp-ged", path)
+    assert result.rows_added == 3
+    assert query(workspace, "SELECT source_id, fatalities, fatalities_high FROM events ORDER BY 1") == [
+        ("1", 4, 6), ("2", 4, None), ("3", None, 6)]
+
+
+def test_fields_longer_than_pythons_csv_limit(workspace: Workspace, tmp_path: Path) -> None:
+    """Python's csv module stops at 128 KB fields by default; DuckDB reads up to 10 MB lines."""
+    long_text = "Report from Tawila.\n" + "Residents describe the shelling. " * 6_000
+    assert len(long_text) > 131_072
+    path = ucdp_file(tmp_path / "ged.csv", [ucdp_record(1, source_headline=long_text),
+                                            ucdp_record(2, latitude="95"), ucdp_record(3)])
+    result = ingest_one(workspace, "ucdp-ged", path)
+    assert result.rows_added == 2
+    assert [(p.line, p.column) for p in result.problems] == [(line_of(path, "2,"), "latitude")]
+    assert query(workspace, "SELECT notes FROM events WHERE source_id = '1'") == [(long_text,)]

@@ -183,7 +183,7 @@ def _find_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan, re
         f"SELECT count(*), count(_problem) FROM read_parquet({sql_str(str(staged))})").fetchone()
     value_problems = _value_problems(con, raw, plan, relation) if flagged else []
     problems = sorted(structural + value_problems, key=lambda p: p.line or 0)
-    if problems and raw.is_truncated(con, problems):
+    if raw.is_truncated(con, structural, value_problems):
         last = problems[-1]
         why = (f"a quote opened at {last.unit} {last.line} is never closed, so the rest of the file "
                "cannot be read" if last.expected == UNCLOSED_QUOTE else
@@ -248,7 +248,9 @@ def _canonical_select(plan: Plan, names: list[str], batch_id: str, file_name: st
     if unknown:
         raise ValueError(f"adapter maps unknown columns {sorted(unknown)} for {plan.table}")
     types = {c.name: c.sql_type for c in TABLES[plan.table].all_columns}
-    return ", ".join(f"CAST({exprs.get(n, 'NULL')} AS {types[n]}) AS {_ident(n)}" for n in names)
+    # TRY_CAST: a value too big for its column (acq_time 32768 in a SMALLINT) must fail its row's
+    # check and be quarantined, not abort the whole file with a conversion error.
+    return ", ".join(f"TRY_CAST({exprs.get(n, 'NULL')} AS {types[n]}) AS {_ident(n)}" for n in names)
 
 
 def _problem_case(checks: list[Check]) -> str:

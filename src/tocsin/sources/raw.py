@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from tocsin.errors import InputError, Problem, input_error
 
 SNIFF_BYTES = 1 << 20
 UNCLOSED_QUOTE = "a closing quote"
+FIELD_SIZE_LIMIT = (1 << 31) - 1
 
 
 class RawInput:
@@ -49,7 +51,9 @@ class RawInput:
         """Record numbers of the rows at these 1-based positions in ``relation``'s output."""
         return positions
 
-    def is_truncated(self, con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> bool:
+    def is_truncated(self, con: duckdb.DuckDBPyConnection, structural: list[Problem],
+                     values: list[Problem]) -> bool:
+        """Whether the file was cut short (then it is refused whole, not quarantined row by row)."""
         return False
 
     @property
@@ -127,7 +131,7 @@ class CsvInput(RawInput):
         found: dict[int, int] = {}
         last = max(wanted)
         with open(self.file, encoding="utf-8", errors="replace", newline="") as handle:
-            reader = csv.reader(handle)
+            reader = _csv_reader(handle)
             start = 1
             for index, _ in enumerate(reader):
                 if index in wanted:
@@ -158,7 +162,7 @@ class CsvInput(RawInput):
         """Numbers of the empty records (blank lines) among the first ``last`` non-empty ones."""
         blank: set[int] = set()
         with open(self.file, encoding="utf-8", errors="replace", newline="") as handle:
-            for index, row in enumerate(csv.reader(handle)):
+            for index, row in enumerate(_csv_reader(handle)):
                 if not row:
                     blank.add(index)
                 elif index - len(blank) >= last:
@@ -168,31 +172,42 @@ class CsvInput(RawInput):
     def _last_record_line(self) -> int | None:
         start, last = 1, None
         with open(self.file, encoding="utf-8", errors="replace", newline="") as handle:
-            reader = csv.reader(handle)
+            reader = _csv_reader(handle)
             for row in reader:
                 if row:
                     last = start
                 start = reader.line_num + 1
         return last
 
-    def is_truncated(self, con: duckdb.DuckDBPyConnection, problems: list[Problem]) -> bool:
-        """A file cut short: its last record broken and no final newline, or a quote in its
-        last record never closed (the record then runs to the end of the file)."""
-        size = self.file.stat().st_size
-        if size == 0 or not problems:
-            return False
+    def is_truncated(self, con: duckdb.DuckDBPyConnection, structural: list[Problem],
+                     values: list[Problem]) -> bool:
+        """A file cut short: its last record broken and no final newline, or a quote opened in
+        its last record and never closed (the rest of the file is then inside it)."""
+        unclosed = [p.line for p in structural if p.expected == UNCLOSED_QUOTE]
         with open(self.file, "rb") as handle:
-            handle.seek(max(0, size - 4096))
-            tail = handle.read().decode("utf-8", errors="replace")
-        last_line = tail.rstrip("\r\n").rsplit("\n", 1)[-1].strip()
-        at_end = [p for p in problems if p.found is not None and last_line
-                  and p.found.strip().endswith(last_line)]
-        if tail.endswith(("\n", "\r")):
-            return any(p.expected == UNCLOSED_QUOTE for p in at_end)
-        if at_end:
+            handle.seek(max(0, self.file.stat().st_size - 1))
+            end = handle.read(1)
+        # A record cut just after a comma has all its fields, the last one empty.
+        suspects = unclosed if end in (b"\n", b"\r") else structural + (values if end == b"," else [])
+        if not suspects:  # the common case: no need to read the file again
+            return False
+        last = self._last_record_line()
+        if last in unclosed and self._quotes_from(last) % 2:
             return True
-        # Cut just after a comma, the last record has all its fields and the last one empty.
-        return tail.endswith(",") and self._last_record_line() in {p.line for p in problems}
+        return end not in (b"\n", b"\r") and any(p.line == last for p in suspects)
+
+    def _quotes_from(self, line: int | None) -> int:
+        """How many quote characters the file holds from this line on."""
+        with open(self.file, encoding="utf-8", errors="replace", newline="") as handle:
+            return sum(text.count('"') for number, text in enumerate(handle, start=1)
+                       if number >= (line or 1))
+
+
+def _csv_reader(handle: Iterable[str]) -> Iterator[list[str]]:
+    """Python's csv reader, taking fields as long as DuckDB does (its default limit is 128 KB, and
+    a long UCDP text or an unclosed quote that runs to the end of the file is longer)."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
+    return csv.reader(handle)
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
@@ -246,7 +261,7 @@ def read_csv_head(path: Path) -> tuple[list[str], list[str] | None]:
     if b"\x00" in sample:
         raise input_error(name, "a CSV text file; this is binary data", line=1)
     text = head.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text))
+    reader = _csv_reader(io.StringIO(text))
     try:
         header = next(reader)
         second = next(reader, None)

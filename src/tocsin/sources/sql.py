@@ -18,7 +18,7 @@ def num(name: str) -> str:
 
 def integer(name: str) -> str:
     # Publishers write counts as 12, 12.0 or "12"; all mean 12.
-    return f"CAST(round(TRY_CAST({col(name)} AS DOUBLE)) AS BIGINT)"
+    return f"TRY_CAST(round(TRY_CAST({col(name)} AS DOUBLE)) AS BIGINT)"
 
 
 def date(name: str, *formats: str) -> str:

@@ -21,6 +21,7 @@ from ingest_support import (
     snapshot,
     ucdp_file,
     ucdp_record,
+    write_csv,
 )
 from typer.testing import CliRunner
 
@@ -239,3 +240,23 @@ def test_fields_longer_than_pythons_csv_limit(workspace: Workspace, tmp_path: Pa
     assert result.rows_added == 2
     assert [(p.line, p.column) for p in result.problems] == [(line_of(path, "2,"), "latitude")]
     assert query(workspace, "SELECT notes FROM events WHERE source_id = '1'") == [(long_text,)]
+
+
+@pytest.mark.parametrize("name", ["ged241_sudan_api.csv", "ged241_sudan_hdx.csv"])
+def test_real_ucdp_file_with_damaged_rows_deep_inside(workspace: Workspace, tmp_path: Path,
+                                                      real_file: Callable[[str], Path], name: str) -> None:
+    """Lines are counted through the hundreds of quoted newlines (and the HDX tag row) before them."""
+    with open(real_file(f"ucdp-ged-sudan/{name}"), encoding="utf-8", newline="") as handle:
+        records = list(csv.reader(handle))
+    header = records[0]
+    first_data = 2 if name.endswith("hdx.csv") else 1
+    targets = {first_data + 1500: ("latitude", "-95.0"), first_data + 3700: ("where_prec", "8")}
+    for index, (column, value) in targets.items():
+        records[index][header.index(column)] = value
+    newlines_before = sum(v.count("\n") for r in records[:first_data + 1500] for v in r)
+    assert newlines_before > 150
+    path = write_csv(tmp_path / name, records)
+    result = ingest_one(workspace, "ucdp-ged", path)
+    assert (result.rows_added, result.rejected) == (3822 - 2, 2)
+    assert [(p.line, p.column) for p in result.problems] == [
+        (line_of(path, records[index][0] + ","), column) for index, (column, _) in sorted(targets.items())]

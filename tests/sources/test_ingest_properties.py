@@ -125,13 +125,17 @@ def firms_files(draw: st.DrawFn) -> list[Row]:
     return draw(st.permutations(rows))
 
 
-def write_rows(path: Path, header: list[str], records: list[list[str]]) -> list[int]:
-    """Write a CSV file as csv.writer quotes it; return each record's first physical line."""
+def write_rows(path: Path, header: list[str], records: list[list[str]],
+               blank_before: frozenset[int] = frozenset()) -> list[int]:
+    """Write a CSV file as csv.writer quotes it, with a blank line before the records numbered in
+    ``blank_before``; return each record's first physical line."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     starts = []
-    for record in records:
+    for number, record in enumerate(records):
+        if number in blank_before:
+            buffer.write("\n")
         starts.append(buffer.getvalue().count("\n") + 1)
         writer.writerow(record)
     path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
@@ -139,11 +143,12 @@ def write_rows(path: Path, header: list[str], records: list[list[str]]) -> list[
 
 
 @SETTINGS
-@given(rows=firms_files())
-def test_firms_ingest_keeps_every_valid_row_and_no_bad_one(rows: list[Row]) -> None:
+@given(rows=firms_files(), blanks=st.frozensets(st.integers(0, 40), max_size=3))
+def test_firms_ingest_keeps_every_valid_row_and_no_bad_one(rows: list[Row], blanks: frozenset[int]) -> None:
     with fresh_workspace() as (workspace, folder):
         path = folder / "fires.csv"
-        starts = write_rows(path, COLUMNS, [d.fields() for d, _, _ in rows])
+        # Blank lines, as hand-edited files have: skipped, but counted in line numbers.
+        starts = write_rows(path, COLUMNS, [d.fields() for d, _, _ in rows], blanks)
         valid = {d.key: d for d, column, _ in rows if column is None}
         bad = [(line, column, value) for line, (_, column, value) in zip(starts, rows, strict=True) if column]
         outcome = ingest(workspace, "firms", path)

@@ -139,9 +139,9 @@ def test_ucdp_layouts_give_the_same_events(ucdp: dict[str, Ingested]) -> None:
 
 
 EVENT_COLUMNS = ("date_start, date_end, date_precision, fatalities, fatalities_low, fatalities_high, "
-         "civilian_deaths, source_precision, location_precision, category, source_category, "
-         "civilian_targeting, actor1, actor2, latitude, longitude, location_name, admin1_name, "
-         "event_uid")
+                 "civilian_deaths, source_precision, location_precision, category, source_category, "
+                 "civilian_targeting, actor1, actor2, latitude, longitude, location_name, admin1_name, "
+                 "event_uid")
 
 
 def event(workspace: Workspace, source_id: str) -> dict[str, object]:

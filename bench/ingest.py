@@ -76,6 +76,7 @@ def main() -> None:
     for round_ in range(1, args.rounds + 1):
         home = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
         try:
+            run([tocsin, "--home", str(home), "init"])  # once per workspace, not part of ingest
             seconds, peak, stdout = run([tocsin, "--home", str(home), "ingest", "firms",
                                          str(csv_path), "--json"])
             added = json.loads(stdout)["results"][0]["rows_added"]

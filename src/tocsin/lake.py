@@ -220,10 +220,10 @@ class Lake:
         if not files:
             return empty_select(table)
         listing = ", ".join(sql_str(f) for f in files)
-        # Name the columns: files may carry ingest-internal extras (_problem) or, after a schema
-        # change, lack new columns (union_by_name fills those with NULL).
-        names = ", ".join(TABLES[table].column_names)
-        return f"SELECT {names} FROM read_parquet([{listing}], union_by_name = true)"
+        # Name the columns: files may carry ingest-internal extras (_problem), and some columns
+        # are computed from stored ones.
+        return (f"SELECT {TABLES[table].read_columns()} "
+                f"FROM read_parquet([{listing}], union_by_name = true)")
 
 
 def sql_str(value: str) -> str:

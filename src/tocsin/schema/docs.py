@@ -24,8 +24,13 @@ def render() -> str:
              "| column | type | meaning |", "|---|---|---|"]
     lines += [f"| {c.name} | {c.sql_type} | {c.about} |" for c in PROVENANCE]
     for table in TABLES.values():
-        lines += ["", f"## {table.name}", "", table.about, "", "| column | type | meaning |",
-                  "|---|---|---|"]
+        lines += ["", f"## {table.name}", "", table.about, ""]
+        if table.identity != ("source_id",):
+            lines += [f"A row is identified by ({', '.join(table.identity)}): rows the lake "
+                      "already holds with the same values are not ingested again.", ""]
+        if table.computed:
+            lines += [f"Computed when read, not stored: {', '.join(table.computed)}.", ""]
+        lines += ["| column | type | meaning |", "|---|---|---|"]
         lines += [f"| {c.name} | {c.sql_type} | {c.about} |" for c in table.columns]
     lines += ["", "## Derived tables (rebuilt after each ingest)", "",
               "- `gazetteer`: one row per real place merged from all place sources "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -21,6 +21,10 @@ class Table:
     name: str
     about: str
     columns: tuple[Column, ...]  # the table's own columns, provenance excluded
+    # Columns that identify a row within its source: re-ingested rows are recognised by them.
+    identity: tuple[str, ...] = ("source_id",)
+    # Columns computed on read from stored ones (SQL over stored columns), not kept in files.
+    computed: dict[str, str] = field(default_factory=dict)
 
     @property
     def all_columns(self) -> tuple[Column, ...]:
@@ -29,6 +33,16 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.all_columns]
+
+    @property
+    def stored_columns(self) -> list[str]:
+        """What the Parquet files hold."""
+        return [c.name for c in self.all_columns if c.name not in self.computed]
+
+    def read_columns(self) -> str:
+        """SELECT list giving every column, computed ones included, from the stored ones."""
+        return ", ".join(f"({self.computed[c]}) AS {c}" if c in self.computed else c
+                         for c in self.column_names)
 
 
 def _columns(rows: list[list[str]]) -> tuple[Column, ...]:
@@ -41,7 +55,8 @@ def _load() -> tuple[tuple[Column, ...], dict[str, Table]]:
     data = yaml.safe_load(text)
     provenance = _columns(data["provenance"])
     tables = {
-        name: Table(name, spec["about"], _columns(spec["columns"]))
+        name: Table(name, spec["about"], _columns(spec["columns"]),
+                    tuple(spec.get("identity", ["source_id"])), dict(spec.get("computed", {})))
         for name, spec in data["tables"].items()
     }
     return provenance, tables

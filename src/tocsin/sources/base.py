@@ -47,7 +47,7 @@ class Plan:
     source: str
     license: str
     columns: dict[str, str]  # canonical column -> SQL expression over the raw text columns
-    source_id: str  # SQL expression, unique per row at the source
+    source_id: str | None  # SQL, unique per row at the source; None where the table derives it
     checks: list[Check] = field(default_factory=list)
     # A canonical date column that a repeated row shares with its first copy: looking for rows
     # the lake already holds is then limited to the new file's date range.
@@ -117,7 +117,8 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     if sha is not None and (earlier := lake.find_file(adapter.kind, sha)) is not None:
         return _already(adapter, path, earlier)
     # A big file is hashed while DuckDB reads it; the check for a re-ingest comes after.
-    hashing = None if sha else ThreadPoolExecutor(1).submit(file_sha256, path)
+    hasher = None if sha else ThreadPoolExecutor(1)
+    hashing = hasher.submit(file_sha256, path) if hasher else None
 
     raw = adapter.open(path)
     plan = adapter.plan(raw)
@@ -133,7 +134,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     try:
         say("reading")
         relation = raw.relation(con)
-        select = _canonical_select(plan, TABLES[plan.table].column_names, batch_id, path.name,
+        select = _canonical_select(plan, TABLES[plan.table].stored_columns, batch_id, path.name,
                                    retrieved_at)
         con.execute(
             f"COPY (SELECT {select}, {_problem_case(plan.checks)} AS _problem FROM {relation}) "
@@ -154,8 +155,8 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         raise input_error(path.name, f"a readable {adapter.kind} file ({_first_line(exc)})") from exc
     finally:
         con.close()
-        if hashing is not None:
-            hashing.cancel()
+        if hasher is not None:
+            hasher.shutdown(wait=False, cancel_futures=True)
         staged.unlink(missing_ok=True)
         if not keep_final:
             final.unlink(missing_ok=True)
@@ -202,24 +203,29 @@ def _find_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan, re
 def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: Path,
                         final: Path, flagged: int) -> int:
     """Write ``final`` without bad rows, rows the lake holds and repeats, when there are any
-    (otherwise leave ``staged`` as it is). Returns how many duplicates were dropped."""
-    here = f"read_parquet({sql_str(str(staged))})"
-    held = _held_ids_sql(con, lake.table_files(plan.table), plan, here)
-    known = f"source_id IN ({held})" if held else "false"
-    fresh = f"_problem IS NULL AND NOT {known}"
-    already_held, repeated = con.execute(
-        f"SELECT count(*) FILTER ({known}), count(*) FILTER (NOT {known}) - "
-        f"count(DISTINCT source_id) FILTER (NOT {known}) FROM {here} WHERE _problem IS NULL"
-    ).fetchone()
+    (otherwise leave ``staged`` as it is). Rows are the same when their identity columns are.
+    Returns how many duplicates were dropped."""
+    table = TABLES[plan.table]
+    key = ", ".join(_ident(c) for c in table.identity)
+    valid = f"(SELECT * FROM read_parquet({sql_str(str(staged))}) WHERE _problem IS NULL)"
+    fresh = valid
+    already_held = 0
+    if _stage_held_rows(con, lake.table_files(plan.table), plan, valid):
+        already_held = con.execute(f"SELECT count(*) FROM {valid} SEMI JOIN held USING ({key})"
+                                   ).fetchone()[0]
+        fresh = f"(SELECT * FROM {valid} ANTI JOIN held USING ({key}))"
+    repeated = con.execute(f"SELECT (SELECT count(*) FROM {fresh}) - "
+                           f"(SELECT count(*) FROM (SELECT DISTINCT {key} FROM {fresh}))").fetchone()[0]
     if not (flagged or already_held or repeated):
         return 0
-    keep = ", ".join(_ident(c) for c in TABLES[plan.table].column_names)
-    select = f"SELECT {keep} FROM {here} WHERE {fresh}"
-    if repeated:  # only rows whose id repeats need the costly window; the rest stream through
-        con.execute(f"CREATE TEMP TABLE repeats AS SELECT source_id FROM {here} WHERE {fresh} "
-                    "GROUP BY 1 HAVING count(*) > 1")
-        select = (f"{select} AND source_id NOT IN (FROM repeats) UNION ALL ({select} AND "
-                  "source_id IN (FROM repeats) QUALIFY row_number() OVER (PARTITION BY source_id) = 1)")
+    keep = ", ".join(_ident(c) for c in table.stored_columns)
+    select = f"SELECT {keep} FROM {fresh}"
+    if repeated:  # only rows whose identity repeats need the costly window; the rest stream through
+        con.execute(f"CREATE TEMP TABLE repeats AS SELECT {key} FROM {fresh} GROUP BY ALL "
+                    "HAVING count(*) > 1")
+        select = (f"SELECT {keep} FROM {fresh} ANTI JOIN repeats USING ({key}) UNION ALL "
+                  f"(SELECT {keep} FROM {fresh} SEMI JOIN repeats USING ({key}) "
+                  f"QUALIFY row_number() OVER (PARTITION BY {key}) = 1)")
     con.execute(f"COPY ({select}) TO {sql_str(str(final))} (FORMAT parquet, COMPRESSION zstd)")
     return already_held + repeated
 
@@ -237,14 +243,14 @@ def _canonical_select(plan: Plan, names: list[str], batch_id: str, file_name: st
                       retrieved_at: datetime) -> str:
     provenance = {
         "source": sql_str(plan.source),
-        "source_id": plan.source_id,
+        "source_id": plan.source_id or "NULL",
         "batch_id": sql_str(batch_id),
         "source_file": sql_str(file_name),
         "retrieved_at": f"TIMESTAMPTZ {sql_str(retrieved_at.isoformat())}",
         "license": sql_str(plan.license),
     }
     exprs = {**plan.columns, **provenance}
-    unknown = set(plan.columns) - set(names)
+    unknown = set(plan.columns) - set(TABLES[plan.table].column_names)
     if unknown:
         raise ValueError(f"adapter maps unknown columns {sorted(unknown)} for {plan.table}")
     types = {c.name: c.sql_type for c in TABLES[plan.table].all_columns}
@@ -264,6 +270,7 @@ def _value_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan,
                     relation: str) -> list[Problem]:
     """Name every row that failed a check. Runs only when some did, single-threaded so that
     row numbers follow the file's order."""
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     con.execute("SET threads = 1")
     values = ", ".join(f"CAST({_ident(c.column)} AS VARCHAR)" if c.column in raw.columns
                        else "NULL" for c in plan.checks)
@@ -272,6 +279,7 @@ def _value_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan,
         f"(SELECT *, row_number() OVER () AS _position, {_problem_case(plan.checks)} AS _problem "
         f"FROM {relation}) WHERE _problem IS NOT NULL ORDER BY _position"
     ).fetchall()
+    con.execute(f"SET threads = {int(threads)}")
     records = raw.records_of([int(r[0]) for r in rows], con)
     lines = raw.record_lines(records)
     problems = []
@@ -282,21 +290,25 @@ def _value_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan,
     return problems
 
 
-def _held_ids_sql(con: duckdb.DuckDBPyConnection, existing: list[Path], plan: Plan,
-                  here: str) -> str | None:
-    """source_ids of this source that the lake already holds (None when it holds none). With a
-    window column, only rows inside the new file's window are looked at: Parquet statistics
-    then skip most of a large table's row groups."""
+def _stage_held_rows(con: duckdb.DuckDBPyConnection, existing: list[Path], plan: Plan,
+                     valid: str) -> bool:
+    """Load into temp table ``held`` the identities of this source's rows the lake already
+    holds; False when it holds none. With a window column, only rows inside the new file's
+    window are read: Parquet statistics then skip most of a large table's row groups."""
     if not existing:
-        return None
+        return False
+    table = TABLES[plan.table]
     files = ", ".join(sql_str(str(p)) for p in existing)
-    where = f"source = {sql_str(plan.source)} AND source_id IS NOT NULL"
+    where = f"source = {sql_str(plan.source)}"
     if plan.window:
-        low, high = con.execute(f"SELECT min({plan.window}), max({plan.window}) FROM {here}").fetchone()
+        low, high = con.execute(f"SELECT min({plan.window}), max({plan.window}) FROM {valid}").fetchone()
         if low is None:
-            return None
+            return False
         where += f" AND {plan.window} BETWEEN {sql_str(str(low))} AND {sql_str(str(high))}"
-    return f"SELECT source_id FROM read_parquet([{files}], union_by_name = true) WHERE {where}"
+    key = ", ".join(_ident(c) for c in table.identity)
+    con.execute(f"CREATE TEMP TABLE held AS SELECT DISTINCT {key} FROM "
+                f"read_parquet([{files}], union_by_name = true) WHERE {where}")
+    return True
 
 
 def _write_rejects(folder: Path, batch_id: str, file_name: str, problems: list[Problem]) -> Path:

@@ -49,8 +49,6 @@ class FirmsAdapter(Adapter):
             "longitude": num("longitude"),
             "acq_date": acq_date,
             "acq_time": hhmm,
-            "acquired_at": (f"timezone('UTC', CAST({acq_date} AS TIMESTAMP) + "
-                            f"to_minutes(({hhmm} // 100) * 60 + {hhmm} % 100))"),
             "sensor": lit(sensor),
             "satellite": col("satellite"),
             "confidence": confidence,
@@ -65,9 +63,6 @@ class FirmsAdapter(Adapter):
             "fire_type": f"TRY_CAST({col('type')} AS SMALLINT)" if "type" in raw.columns
             else "NULL",
         }
-        # The same detection downloaded twice (overlapping NRT windows) has the same id.
-        source_id = (f"concat_ws(':', {col('satellite')}, {col('acq_date')}, "
-                     f"lpad({col('acq_time')}, 4, '0'), {col('latitude')}, {col('longitude')})")
         checks = [
             latitude_check("latitude"),
             longitude_check("longitude"),
@@ -79,6 +74,8 @@ class FirmsAdapter(Adapter):
             Check("frp", f"{num('frp')} >= 0", "a fire radiative power in MW (0 or more)"),
             Check("daynight", f"upper({col('daynight')}) IN ('D', 'N')", "D or N"),
         ]
-        return Plan("fire_detections", f"firms-{sensor.lower()}", LICENSE, columns, source_id,
-                    checks, window="acq_date")
+        # No source_id: the table's identity (satellite, time, pixel) recognises a detection
+        # downloaded twice, even as "16" in one file and "0016" in another.
+        return Plan("fire_detections", f"firms-{sensor.lower()}", LICENSE, columns, None, checks,
+                    window="acq_date")
 

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from tocsin.schema.tables import TABLES, empty_select
+from tocsin.schema.tables import BATCH_COLUMNS, TABLES, empty_select
 
 MANIFEST = "_manifest.json"
 STAGING = "_staging"
@@ -70,6 +71,12 @@ class Batch:
     rejected: int = 0
     duplicates: int = 0
     rejects_file: str | None = None
+    license: str = ""
+
+    def provenance(self) -> dict[str, str]:
+        """The batch-level provenance of its rows (see schema.tables.BATCH_COLUMNS)."""
+        return {"source": self.source, "batch_id": self.batch_id, "source_file": self.file_name,
+                "retrieved_at": self.ingested_at, "license": self.license}
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -127,14 +134,11 @@ class Lake:
         return int(self.manifest()["version"])
 
     # -- files ----------------------------------------------------------------------------
-    def table_files(self, table: str) -> list[Path]:
-        manifest = self.manifest()
-        files = [
-            self.root / table / name
-            for batch in manifest["batches"]
-            for name in batch["files"].get(table, [])
-        ]
-        return files
+    def table_files(self, table: str, source: str | None = None) -> list[Path]:
+        """The table's committed files, optionally only those of one source."""
+        return [self.root / table / name for batch in self.batches()
+                if source is None or batch.source == source
+                for name in batch.files.get(table, [])]
 
     def staging_path(self, table: str, batch_id: str, part: int = 0) -> Path:
         return self.root / STAGING / f"{table}-{batch_id}-{part}.parquet"
@@ -206,10 +210,19 @@ class Lake:
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")
         manifest = self.manifest()
+        batches = [Batch.from_json(b) for b in manifest["batches"]]
+        files = [(str(self.root / t / n), b) for b in batches for t, ns in b.files.items()
+                 for n in ns]
+        columns: dict[str, list[object]] = {"file": [f for f, _ in files]}
+        for key in BATCH_COLUMNS:
+            columns[key] = [b.provenance()[key] for _, b in files]
+        columns["retrieved_at"] = [datetime.fromisoformat(str(v)) for v in columns["retrieved_at"]]
+        con.register("_batch_files_arrow", pa.table(columns, schema=BATCH_FILES_SCHEMA))
+        con.execute("CREATE TEMP TABLE _batch_files AS SELECT * FROM _batch_files_arrow")
+        con.unregister("_batch_files_arrow")
         for table in tables or TABLES:
-            files = [str(self.root / table / n) for b in manifest["batches"]
-                     for n in b["files"].get(table, [])]
-            con.execute(f"CREATE VIEW {table} AS {self.select_sql(table, files)}")
+            paths = [str(self.root / table / n) for b in batches for n in b.files.get(table, [])]
+            con.execute(f"CREATE VIEW {table} AS {self.select_sql(table, paths)}")
         for name, entry in manifest["derived"].items():
             path = self.root / DERIVED / entry["file"]
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_str(str(path))})")
@@ -217,13 +230,19 @@ class Lake:
 
     @staticmethod
     def select_sql(table: str, files: list[str]) -> str:
+        """All of a table's columns from its files: stored ones, computed ones, and the batch
+        provenance joined from _batch_files (made by ``connect``)."""
         if not files:
             return empty_select(table)
         listing = ", ".join(sql_str(f) for f in files)
-        # Name the columns: files may carry ingest-internal extras (_problem), and some columns
-        # are computed from stored ones.
-        return (f"SELECT {TABLES[table].read_columns()} "
-                f"FROM read_parquet([{listing}], union_by_name = true)")
+        return (f"SELECT {TABLES[table].read_columns()} FROM read_parquet([{listing}], "
+                "union_by_name = true, filename = true) JOIN _batch_files ON filename = file")
+
+
+BATCH_FILES_SCHEMA = pa.schema([("file", pa.string()), ("source", pa.string()),
+                                ("batch_id", pa.string()), ("source_file", pa.string()),
+                                ("retrieved_at", pa.timestamp("us", tz="UTC")),
+                                ("license", pa.string())])
 
 
 def sql_str(value: str) -> str:

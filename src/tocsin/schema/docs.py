@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tocsin.schema.tables import PROVENANCE, TABLES
+from tocsin.schema.tables import BATCH_COLUMNS, PROVENANCE, TABLES
 from tocsin.schema.taxonomy import load_taxonomy
 
 HEADER = """# Tocsin's canonical tables
@@ -21,6 +21,9 @@ or read the files named in the manifest with any Parquet reader (Spark, Polars, 
 
 def render() -> str:
     lines = [HEADER, "## Provenance: on every row of every table", "",
+             f"{', '.join(BATCH_COLUMNS)} are the same for every row of a batch: each Parquet "
+             "file keeps them once, in its key-value metadata (and the manifest keeps them per "
+             "batch); reading the lake joins them onto every row.", "",
              "| column | type | meaning |", "|---|---|---|"]
     lines += [f"| {c.name} | {c.sql_type} | {c.about} |" for c in PROVENANCE]
     for table in TABLES.values():

@@ -36,8 +36,9 @@ class Table:
 
     @property
     def stored_columns(self) -> list[str]:
-        """What the Parquet files hold."""
-        return [c.name for c in self.all_columns if c.name not in self.computed]
+        """What the Parquet files hold as columns."""
+        return [c.name for c in self.all_columns
+                if c.name not in self.computed and c.name not in BATCH_COLUMNS]
 
     def read_columns(self) -> str:
         """SELECT list giving every column, computed ones included, from the stored ones."""
@@ -63,6 +64,10 @@ def _load() -> tuple[tuple[Column, ...], dict[str, Table]]:
 
 
 PROVENANCE, TABLES = _load()
+# Provenance that every row of a batch shares. It is kept once per file (the Parquet footer's
+# key-value metadata, and the manifest) and joined onto the rows when the lake is read:
+# repeated in every row, it cost a tenth of a FIRMS ingest for no information.
+BATCH_COLUMNS = ("source", "batch_id", "source_file", "retrieved_at", "license")
 
 
 def empty_select(table: str) -> str:

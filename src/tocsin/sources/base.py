@@ -134,16 +134,18 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     try:
         say("reading")
         relation = raw.relation(con)
-        select = _canonical_select(plan, TABLES[plan.table].stored_columns, batch_id, path.name,
-                                   retrieved_at)
+        select = _canonical_select(plan)
+        parquet = _parquet_options({"source": plan.source, "batch_id": batch_id,
+                                    "source_file": path.name, "license": plan.license,
+                                    "retrieved_at": retrieved_at.isoformat()})
         con.execute(
             f"COPY (SELECT {select}, {_problem_case(plan.checks)} AS _problem FROM {relation}) "
-            f"TO {sql_str(str(staged))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)"
+            f"TO {sql_str(str(staged))} {parquet}"
         )
         say("checking")
         problems, flagged = _find_problems(con, raw, plan, relation, staged, strict)
         say("deduplicating")
-        duplicates = _drop_known_and_bad(con, lake, plan, staged, final, flagged)
+        duplicates = _drop_known_and_bad(con, lake, plan, staged, final, flagged, parquet)
         if not final.exists():
             os.replace(staged, final)
         added = con.execute(f"SELECT count(*) FROM read_parquet({sql_str(str(final))})").fetchone()[0]
@@ -166,7 +168,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
                   file_sha256=sha, file_bytes=path.stat().st_size,
                   ingested_at=retrieved_at.isoformat(), rows={plan.table: added},
                   rejected=len(problems), duplicates=duplicates,
-                  rejects_file=str(rejects_file) if rejects_file else None)
+                  rejects_file=str(rejects_file) if rejects_file else None, license=plan.license)
     say("committing")
     try:
         lake.commit(batch, {plan.table: [final]} if added else {})
@@ -201,7 +203,7 @@ def _find_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan, re
 
 
 def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: Path,
-                        final: Path, flagged: int) -> int:
+                        final: Path, flagged: int, parquet: str) -> int:
     """Write ``final`` without bad rows, rows the lake holds and repeats, when there are any
     (otherwise leave ``staged`` as it is). Rows are the same when their identity columns are.
     Returns how many duplicates were dropped."""
@@ -210,7 +212,7 @@ def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, 
     valid = f"(SELECT * FROM read_parquet({sql_str(str(staged))}) WHERE _problem IS NULL)"
     fresh = valid
     already_held = 0
-    if _stage_held_rows(con, lake.table_files(plan.table), plan, valid):
+    if _stage_held_rows(con, lake.table_files(plan.table, source=plan.source), plan, valid):
         already_held = con.execute(f"SELECT count(*) FROM {valid} SEMI JOIN held USING ({key})"
                                    ).fetchone()[0]
         fresh = f"(SELECT * FROM {valid} ANTI JOIN held USING ({key}))"
@@ -226,7 +228,7 @@ def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, 
         select = (f"SELECT {keep} FROM {fresh} ANTI JOIN repeats USING ({key}) UNION ALL "
                   f"(SELECT {keep} FROM {fresh} SEMI JOIN repeats USING ({key}) "
                   f"QUALIFY row_number() OVER (PARTITION BY {key}) = 1)")
-    con.execute(f"COPY ({select}) TO {sql_str(str(final))} (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY ({select}) TO {sql_str(str(final))} {parquet}")
     return already_held + repeated
 
 
@@ -239,24 +241,26 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0]
 
 
-def _canonical_select(plan: Plan, names: list[str], batch_id: str, file_name: str,
-                      retrieved_at: datetime) -> str:
-    provenance = {
-        "source": sql_str(plan.source),
-        "source_id": plan.source_id or "NULL",
-        "batch_id": sql_str(batch_id),
-        "source_file": sql_str(file_name),
-        "retrieved_at": f"TIMESTAMPTZ {sql_str(retrieved_at.isoformat())}",
-        "license": sql_str(plan.license),
-    }
-    exprs = {**plan.columns, **provenance}
-    unknown = set(plan.columns) - set(TABLES[plan.table].column_names)
+def _canonical_select(plan: Plan) -> str:
+    """The stored columns of the plan's table, typed, from the raw text columns."""
+    table = TABLES[plan.table]
+    unknown = set(plan.columns) - set(table.column_names)
     if unknown:
         raise ValueError(f"adapter maps unknown columns {sorted(unknown)} for {plan.table}")
-    types = {c.name: c.sql_type for c in TABLES[plan.table].all_columns}
+    exprs = {**plan.columns, "source_id": plan.source_id or "NULL"}
+    types = {c.name: c.sql_type for c in table.all_columns}
     # TRY_CAST: a value too big for its column (acq_time 32768 in a SMALLINT) must fail its row's
     # check and be quarantined, not abort the whole file with a conversion error.
-    return ", ".join(f"TRY_CAST({exprs.get(n, 'NULL')} AS {types[n]}) AS {_ident(n)}" for n in names)
+    return ", ".join(f"TRY_CAST({exprs.get(n, 'NULL')} AS {types[n]}) AS {_ident(n)}"
+                     for n in table.stored_columns)
+
+
+def _parquet_options(provenance: dict[str, str]) -> str:
+    """COPY options: the batch's provenance goes in the file's key-value metadata, so that a
+    file is self-describing even outside the lake."""
+    metadata = ", ".join(f"{key}: {sql_str(value)}" for key, value in provenance.items())
+    return (f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, "
+            f"KV_METADATA {{{metadata}}})")
 
 
 def _problem_case(checks: list[Check]) -> str:
@@ -292,14 +296,14 @@ def _value_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan,
 
 def _stage_held_rows(con: duckdb.DuckDBPyConnection, existing: list[Path], plan: Plan,
                      valid: str) -> bool:
-    """Load into temp table ``held`` the identities of this source's rows the lake already
-    holds; False when it holds none. With a window column, only rows inside the new file's
+    """Load into temp table ``held`` the identities of the rows that ``existing`` (this source's
+    files) hold; False when there are none. With a window column, only rows inside the new file's
     window are read: Parquet statistics then skip most of a large table's row groups."""
     if not existing:
         return False
     table = TABLES[plan.table]
     files = ", ".join(sql_str(str(p)) for p in existing)
-    where = f"source = {sql_str(plan.source)}"
+    where = "true"
     if plan.window:
         low, high = con.execute(f"SELECT min({plan.window}), max({plan.window}) FROM {valid}").fetchone()
         if low is None:

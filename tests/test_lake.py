@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tocsin.ingest import ingest_paths
 from tocsin.lake import Lake, atomic_write_text
 from tocsin.status import workspace_status

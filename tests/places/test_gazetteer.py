@@ -108,7 +108,7 @@ def test_merge_needs_same_name_and_nearness() -> None:
     ])
     gazetteer, names = build_gazetteer(places, None)
     assert gazetteer.num_rows == 3
-    merged = [r for r in gazetteer.to_pylist() if len(r["source_ids"]) == 2][0]
+    merged = next(r for r in gazetteer.to_pylist() if len(r["source_ids"]) == 2)
     assert merged["place_class"] == "city" and merged["population"] == 252609
     assert set(merged["source_ids"]) == {"geonames:1", "osm:n/1"}
     assert names.num_rows >= 4
@@ -128,7 +128,7 @@ def test_event_links_follow_precision() -> None:
         "location_precision": ["exact", "exact", "near", "near", "admin1", "country"],
     })
     links = {r["event_uid"]: r for r in link_events(events, gazetteer, None).to_pylist()}
-    town = [r["place_id"] for r in gazetteer.to_pylist() if r["name"] == "Town A"][0]
+    town = next(r["place_id"] for r in gazetteer.to_pylist() if r["name"] == "Town A")
     assert links["e-exact"]["place_id"] == town
     assert links["e-exact-far"]["place_id"] is None  # outside every settlement radius
     assert links["e-near"]["place_id"] == town  # near: towns within 25 km, not hamlets

@@ -7,8 +7,6 @@ import hashlib
 import pyarrow.parquet as pq
 
 from tocsin.lake import Lake
-from tocsin.places.gazetteer import build_gazetteer
-from tocsin.places.linking import link_events
 
 # Derived table -> the lake tables it is built from.
 INPUTS = {"gazetteer": ("places", "areas"), "event_links": ("events", "places", "areas")}
@@ -32,6 +30,10 @@ def refresh(lake: Lake, force: bool = False) -> list[str]:
     due = list(INPUTS) if force else stale(lake)
     if not due:
         return []
+    # Imported here: shapely and the gazetteer are not needed to see that nothing is stale.
+    from tocsin.places.gazetteer import build_gazetteer
+    from tocsin.places.linking import link_events
+
     con = lake.connect()
     admin2 = con.sql("SELECT pcode, parent_pcode, geometry_wkb FROM areas "
                      "WHERE admin_level = 2 AND geometry_type IN ('Polygon', 'MultiPolygon')"

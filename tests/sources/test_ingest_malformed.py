@@ -279,8 +279,21 @@ def places_given_as_areas(tmp: Path, real: RealFile) -> Case:
     path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
                     '{"osm_id": 1, "place": "town", "name": "Kutum"}, "geometry": {"type": "Point", '
                     '"coordinates": [24.67, 14.2]}}]}', encoding="utf-8")
-    return Case("cod-ab", path, 1, "adm1_pcode", "a column named 'adm1_pcode'",
+    # GeoJSON properties have no line: the error names the property alone.
+    return Case("cod-ab", path, None, "adm1_pcode", "a column named 'adm1_pcode'",
                 summary="use `tocsin ingest osm-places`")
+
+
+def sheet_without_the_needed_columns(tmp: Path, real: RealFile) -> Case:
+    """IOM's sheets have a title row; the header the error names is the one it looked at."""
+    import openpyxl
+
+    path = tmp / "sites.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Location", "Households"])
+    book.active.append(["Zamzam", 1200])
+    book.save(path)
+    return Case("dtm-sites", path, 1, "Reg_location", "a column named 'Reg_location'", unit="row")
 
 
 def csv_given_as_xlsx(tmp: Path, real: RealFile) -> Case:
@@ -303,7 +316,7 @@ CASES: dict[str, Callable[[Path, RealFile], Case]] = {f.__name__.replace("_", "-
     unclosed_quote_early_in_a_big_file, arabic_in_cp1256,
     latin1_after_quoted_newlines, empty_file, utf16_with_bom, utf16_without_bom, zip_given_as_csv,
     geojson_syntax_error, geojson_truncated, geojson_not_a_collection, geojson_feature_not_an_object,
-    places_given_as_areas, csv_given_as_xlsx, xlsx_truncated,
+    places_given_as_areas, sheet_without_the_needed_columns, csv_given_as_xlsx, xlsx_truncated,
 ]}
 
 

@@ -221,13 +221,16 @@ def test_values_too_big_for_their_column_are_quarantined(workspace: Workspace, t
         (3, "acq_time", "32768"), (4, "acq_time", "99999999999")]
 
 
-def test_counts_too_big_for_their_column_go_in_empty(workspace: Workspace, tmp_path: Path) -> None:
+def test_counts_too_big_for_their_column_are_quarantined(workspace: Workspace,
+                                                         tmp_path: Path) -> None:
+    """A count that cannot be stored is a typo, not data: it must not go in as an empty value."""
     path = ucdp_file(tmp_path / "ged.csv", [ucdp_record(1), ucdp_record(2, high="3000000000"),
                                             ucdp_record(3, best="1e30")])
     result = ingest_one(workspace, "ucdp-ged", path)
-    assert result.rows_added == 3
-    assert query(workspace, "SELECT source_id, fatalities, fatalities_high FROM events ORDER BY 1") == [
-        ("1", 4, 6), ("2", 4, None), ("3", None, 6)]
+    assert result.rows_added == 1
+    assert [(p.column, p.found) for p in result.problems] == [("high", "3000000000"),
+                                                              ("best", "1e30")]
+    assert query(workspace, "SELECT source_id, fatalities, fatalities_high FROM events") == [("1", 4, 6)]
 
 
 def test_fields_longer_than_pythons_csv_limit(workspace: Workspace, tmp_path: Path) -> None:

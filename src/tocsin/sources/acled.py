@@ -11,7 +11,7 @@ from pathlib import Path
 from tocsin.schema.taxonomy import load_taxonomy
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import CsvInput, RawInput, require_columns
-from tocsin.sources.sql import date, date_check, integer, latitude_check, lit, longitude_check, num
+from tocsin.sources.sql import count_ok, date, date_check, integer, latitude_check, lit, longitude_check, num
 
 LICENSE = "ACLED terms of use (acleddata.com); not for redistribution"
 EVENT_COLUMNS = ["event_id_cnty", "event_date", "time_precision", "event_type", "sub_event_type",
@@ -84,7 +84,7 @@ class AcledAdapter(Adapter):
             longitude_check("longitude"),
             Check("geo_precision", f"{col('geo_precision')} IN ('1', '2', '3')",
                   "a geo precision 1, 2 or 3"),
-            Check("fatalities", f"{num('fatalities')} >= 0", "a number of fatalities (0 or more)"),
+            Check("fatalities", count_ok("fatalities"), "a number of fatalities (0 or more)"),
         ]
         return Plan("events", "acled", LICENSE, columns, col("event_id_cnty"), checks)
 
@@ -120,7 +120,7 @@ class AcledHdxAdapter(Adapter):
         checks = [
             Check("Admin2 Pcode", f"{col('Admin2 Pcode')} IS NOT NULL", "an admin2 P-code"),
             date_check("Month", month, "month name (January) with a Year"),
-            Check("Events", f"{num('Events')} >= 0", "a number of events (0 or more)"),
-            Check("Fatalities", f"{num('Fatalities')} >= 0", "a number of fatalities (0 or more)"),
+            Check("Events", count_ok("Events"), "a number of events (0 or more)"),
+            Check("Fatalities", count_ok("Fatalities"), "a number of fatalities (0 or more)"),
         ]
         return Plan("event_aggregates", "acled-hdx", LICENSE, columns, source_id, checks)

@@ -107,7 +107,7 @@ def read_xlsx(path: Path, header_row: int | None = None, required: list[str] | N
         if any(_text(v) for v in row):
             records.append({h: _text(v) for h, v in zip(header, row, strict=False)})
             numbers.append(number)
-    return RowsInput(path, header, records, unit="row", numbers=numbers)
+    return RowsInput(path, header, records, unit="row", numbers=numbers, header_line=header_row)
 
 
 def _text(value: Any) -> str | None:

@@ -6,7 +6,16 @@ from pathlib import Path
 
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import CsvInput, RawInput, require_columns
-from tocsin.sources.sql import count_check, date, date_check, integer, latitude_check, longitude_check, num
+from tocsin.sources.sql import (
+    count_check,
+    count_ok,
+    date,
+    date_check,
+    integer,
+    latitude_check,
+    longitude_check,
+    num,
+)
 
 DTM_LICENSE = "CC BY-IGO - IOM Displacement Tracking Matrix via HDX HAPI"
 WFP_LICENSE = "CC BY-IGO - WFP VAM via HDX"
@@ -54,7 +63,7 @@ class DtmAdapter(Adapter):
                   "an admin1 P-code for admin levels 1 and 2"),
             Check("admin2_code", f"{col('admin_level')} <> '2' OR {col('admin2_code')} IS NOT NULL",
                   "an admin2 P-code for admin level 2"),
-            Check("population", f"{num('population')} >= 0", "a number of displaced people (0 or more)"),
+            Check("population", count_ok("population"), "a number of displaced people (0 or more)"),
             date_check("reference_period_start", start, "YYYY-MM-DD"),
         ]
         return Plan("displacement", "iom-dtm", DTM_LICENSE, columns, source_id, checks)

@@ -35,6 +35,7 @@ class RawInput:
     file: Path
     columns: list[str]
     unit: str = "line"
+    header_line: int | None = 1  # where the column names are (None: GeoJSON properties)
 
     def relation(self, con: duckdb.DuckDBPyConnection) -> str:
         """A FROM-clause item yielding one text column per input column, in file order."""
@@ -230,6 +231,7 @@ class RowsInput(RawInput):
     records: list[dict[str, str | None]]
     unit: str = "feature"
     numbers: list[int] | None = None  # the number the user sees for each record (sheet rows)
+    header_line: int | None = None
 
     def relation(self, con: duckdb.DuckDBPyConnection) -> str:
         table = pa.table({c: pa.array([r.get(c) for r in self.records], pa.string())
@@ -305,7 +307,8 @@ def require_columns(raw: RawInput, required: list[str], kind: str, what: str) ->
     hint = (f"; it looks like a {guess} file (use `tocsin ingest {guess}`)"
             if guess and guess != kind else "")
     raise InputError(
-        [Problem(raw.name, 1, c, f"a column named '{c}'") for c in missing],
+        [Problem(raw.name, raw.header_line, c, f"a column named '{c}'", unit=raw.unit)
+         for c in missing],
         summary=f"{raw.name} is not a {what} file for `tocsin ingest {kind}`: missing "
                 f"{len(missing)} required column(s) {', '.join(missing)}{hint}",
     )

@@ -46,9 +46,16 @@ def required_check(name: str, what: str) -> Check:
     return Check(name, f"{col(name)} IS NOT NULL", what)
 
 
+MAX_COUNT = 2_147_483_647  # counts are INTEGER columns: a bigger "count" is a typo, not data
+
+
+def count_ok(name: str) -> str:
+    return f"{num(name)} BETWEEN 0 AND {MAX_COUNT}"
+
+
 def count_check(name: str, what: str = "a whole number of 0 or more") -> Check:
-    """Empty is allowed; anything else must be a non-negative number."""
-    return Check(name, f"{col(name)} IS NULL OR {num(name)} >= 0", what)
+    """Empty is allowed; anything else must be a count that fits its column."""
+    return Check(name, f"{col(name)} IS NULL OR {count_ok(name)}", what)
 
 
 def one_of_check(name: str, values: list[str], what: str) -> Check:

@@ -7,7 +7,17 @@ from pathlib import Path
 from tocsin.schema.taxonomy import load_taxonomy
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import CsvInput, RawInput, require_columns
-from tocsin.sources.sql import date, date_check, integer, latitude_check, lit, longitude_check, num
+from tocsin.sources.sql import (
+    count_check,
+    count_ok,
+    date,
+    date_check,
+    integer,
+    latitude_check,
+    lit,
+    longitude_check,
+    num,
+)
 
 LICENSE = "CC BY 4.0 - Uppsala Conflict Data Program (UCDP GED)"
 BASE = ["id", "type_of_violence", "side_a", "side_b", "where_prec", "where_coordinates",
@@ -89,6 +99,9 @@ class UcdpGedAdapter(Adapter):
                   "a location precision from 1 (exact) to 7"),
             latitude_check("latitude"),
             longitude_check("longitude"),
-            Check(layout["best"], f"{num(layout['best'])} >= 0", "a death count of 0 or more"),
+            Check(layout["best"], count_ok(layout["best"]), "a death count of 0 or more"),
+            count_check(layout["low"], "a low death estimate of 0 or more, or empty"),
+            count_check(layout["high"], "a high death estimate of 0 or more, or empty"),
+            count_check("deaths_civilians", "a civilian death count of 0 or more, or empty"),
         ]
         return Plan("events", "ucdp-ged", LICENSE, columns, col("id"), checks)

@@ -6,12 +6,20 @@ write small files in ACLED's published column layout.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tocsin.schema.taxonomy import load_taxonomy
 from tocsin.sources.base import Adapter, Check, Plan, col
-from tocsin.sources.raw import CsvInput, RawInput, require_columns
-from tocsin.sources.sql import count_ok, date, date_check, integer, latitude_check, lit, longitude_check, num
+from tocsin.sources.raw import RawInput
+from tocsin.sources.sql import (
+    count_ok,
+    date,
+    date_check,
+    integer,
+    latitude_check,
+    lit,
+    longitude_check,
+    mapped,
+    num,
+)
 
 LICENSE = "ACLED terms of use (acleddata.com); not for redistribution"
 EVENT_COLUMNS = ["event_id_cnty", "event_date", "time_precision", "event_type", "sub_event_type",
@@ -31,20 +39,15 @@ ISO_NUMERIC = {"729": "SDN", "728": "SSD", "148": "TCD", "140": "CAF", "231": "E
 AGGREGATE_CATEGORY = {"civilian_targeting": "attack_on_civilians", "demonstration": "protest"}
 
 
-def _case(column: str, mapping: dict[str, str]) -> str:
-    arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
-    return f"(CASE {col(column)} {arms} END)"
-
-
 class AcledAdapter(Adapter):
     kind = "acled"
     about = "ACLED event export CSV (event_id_cnty, event_date, event_type, ...)"
     signature = ("event_id_cnty", "sub_event_type")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
-        require_columns(raw, EVENT_COLUMNS, self.kind, "ACLED event export")
-        return raw
+    what = "ACLED event export"
+
+    def required(self, raw: RawInput) -> list[str]:
+        return EVENT_COLUMNS
 
     def plan(self, raw: RawInput) -> Plan:
         day = date("event_date", *DATE_FORMATS)
@@ -53,7 +56,7 @@ class AcledAdapter(Adapter):
             "event_uid": f"'acled:' || {col('event_id_cnty')}",
             "date_start": day,
             "date_end": day,
-            "date_precision": f"coalesce({_case('time_precision', TIME_PRECISION)}, 'day')",
+            "date_precision": f"coalesce({mapped('time_precision', TIME_PRECISION)}, 'day')",
             "published_at": (f"to_timestamp(TRY_CAST({col('timestamp')} AS BIGINT))"
                              if has("timestamp") else "NULL"),
             "category": load_taxonomy().sql_case("acled", col("event_type"),
@@ -68,12 +71,12 @@ class AcledAdapter(Adapter):
             "fatalities": integer("fatalities"),
             "latitude": num("latitude"),
             "longitude": num("longitude"),
-            "location_precision": f"coalesce({_case('geo_precision', GEO_PRECISION)}, 'unknown')",
+            "location_precision": f"coalesce({mapped('geo_precision', GEO_PRECISION)}, 'unknown')",
             "source_precision": f"TRY_CAST({col('geo_precision')} AS INTEGER)",
             "location_name": col("location"),
             "admin1_name": col("admin1"),
             "admin2_name": col("admin2"),
-            "country_iso3": _case("iso", ISO_NUMERIC) if has("iso") else "NULL",
+            "country_iso3": mapped("iso", ISO_NUMERIC) if has("iso") else "NULL",
             "notes": col("notes"),
         }
         checks = [
@@ -94,10 +97,10 @@ class AcledHdxAdapter(Adapter):
     about = "ACLED admin2 x month aggregates as published on HDX (CSV)"
     signature = ("Admin2 Pcode", "Events", "Fatalities")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
-        require_columns(raw, AGGREGATE_COLUMNS, self.kind, "ACLED HDX aggregate")
-        return raw
+    what = "ACLED HDX aggregate"
+
+    def required(self, raw: RawInput) -> list[str]:
+        return AGGREGATE_COLUMNS
 
     def plan(self, raw: RawInput) -> Plan:
         month = (f"CAST(coalesce(try_strptime({col('Month')} || ' ' || {col('Year')}, '%B %Y'), "

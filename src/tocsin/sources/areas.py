@@ -9,7 +9,7 @@ from shapely.geometry import shape
 
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.documents import read_geojson
-from tocsin.sources.raw import RawInput, RowsInput, require_columns
+from tocsin.sources.raw import RawInput, RowsInput
 from tocsin.sources.sql import date, num
 
 LICENSE = "CC BY-IGO - OCHA Common Operational Datasets (COD-AB)"
@@ -26,12 +26,19 @@ class CodAbAdapter(Adapter):
     about = "OCHA COD-AB admin boundaries GeoJSON (admin0/1/2 polygons or admin points)"
     signature = ("adm0_pcode", "valid_on")
 
+    what = "COD-AB boundaries"
+
+    def read(self, path: Path) -> RawInput:
+        return read_geojson(path)
+
+    def required(self, raw: RawInput) -> list[str]:
+        if "admin_level" in raw.columns:  # the admin points file
+            return ["admin_level", "adm0_pcode"]
+        level = _level(raw.columns)
+        return [f"adm{level if level is not None else 1}_pcode", "adm0_pcode"]
+
     def open(self, path: Path) -> RawInput:
-        raw = read_geojson(path)
-        if "admin_level" not in raw.columns:
-            level = _level(raw.columns)
-            require_columns(raw, [f"adm{level if level is not None else 1}_pcode", "adm0_pcode"],
-                            self.kind, "COD-AB boundaries")
+        raw = super().open(path)
         assert isinstance(raw, RowsInput)
         for record in raw.records:  # WKB needs shapely: DuckDB's spatial extension is not here
             record["_wkb"] = _wkb_hex(record.get("_geometry"))

@@ -57,9 +57,24 @@ class Plan:
 class Adapter:
     kind: ClassVar[str]
     about: ClassVar[str]
+    what: ClassVar[str]  # how errors name the files, e.g. "UCDP GED"
     signature: ClassVar[tuple[str, ...]]  # columns that tell this source's files apart
 
     def open(self, path: Path) -> RawInput:
+        """Read the file and refuse it unless it has the columns the adapter needs."""
+        from tocsin.sources.raw import require_columns
+
+        raw = self.read(path)
+        require_columns(raw, self.required(raw), self.kind, self.what)
+        return raw
+
+    def read(self, path: Path) -> RawInput:
+        from tocsin.sources.raw import CsvInput
+
+        return CsvInput.open(path)
+
+    def required(self, raw: RawInput) -> list[str]:
+        """The columns this file must have (some sources have several layouts)."""
         raise NotImplementedError
 
     def plan(self, raw: RawInput) -> Plan:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tocsin.sources.base import Adapter, Check, Plan, col
-from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import date, date_check, latitude_check, lit, longitude_check, num
 
 LICENSE = "NASA FIRMS open data; acknowledge NASA FIRMS (LANCE)"
@@ -20,11 +18,10 @@ class FirmsAdapter(Adapter):
     about = "NASA FIRMS active fire CSV (VIIRS or MODIS; near-real-time or archive)"
     signature = ("acq_date", "acq_time", "frp")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
-        layout = VIIRS if "bright_ti4" in raw.columns else MODIS
-        require_columns(raw, layout, self.kind, "FIRMS fire detections")
-        return raw
+    what = "FIRMS fire detections"
+
+    def required(self, raw: RawInput) -> list[str]:
+        return VIIRS if "bright_ti4" in raw.columns else MODIS
 
     def plan(self, raw: RawInput) -> Plan:
         viirs = "bright_ti4" in raw.columns

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tocsin.sources.base import Adapter, Check, Plan, col
-from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import (
     count_check,
     count_ok,
     date,
     date_check,
     integer,
+    joined_id,
     latitude_check,
     longitude_check,
     num,
@@ -32,10 +31,10 @@ class DtmAdapter(Adapter):
     about = "IOM DTM IDP figures from HDX HAPI (CSV, admin levels 0-2, by reporting round)"
     signature = ("reporting_round", "assessment_type")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
-        require_columns(raw, DTM_COLUMNS, self.kind, "HDX HAPI IDP")
-        return raw
+    what = "HDX HAPI IDP"
+
+    def required(self, raw: RawInput) -> list[str]:
+        return DTM_COLUMNS
 
     def plan(self, raw: RawInput) -> Plan:
         start, end = date("reference_period_start"), date("reference_period_end")
@@ -53,10 +52,9 @@ class DtmAdapter(Adapter):
             "period_start": start,
             "period_end": f"coalesce({end}, {start})",
         }
-        source_id = ("concat_ws(':', " + ", ".join(
-            f"coalesce({col(c)}, '')" for c in ["location_code", "admin_level", "admin1_code",
-                                                "admin2_code", "operation", "assessment_type",
-                                                "reporting_round", "reference_period_start"]) + ")")
+        source_id = joined_id(["location_code", "admin_level", "admin1_code", "admin2_code",
+                               "operation", "assessment_type", "reporting_round",
+                               "reference_period_start"])
         checks = [
             Check("admin_level", f"{col('admin_level')} IN ('0', '1', '2')", "admin level 0, 1 or 2"),
             Check("admin1_code", f"{col('admin_level')} = '0' OR {col('admin1_code')} IS NOT NULL",
@@ -74,10 +72,10 @@ class WfpPricesAdapter(Adapter):
     about = "WFP VAM market prices CSV as published on HDX"
     signature = ("market_id", "commodity_id", "pricetype")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
-        require_columns(raw, WFP_COLUMNS, self.kind, "WFP food prices")
-        return raw
+    what = "WFP food prices"
+
+    def required(self, raw: RawInput) -> list[str]:
+        return WFP_COLUMNS
 
     def plan(self, raw: RawInput) -> Plan:
         day = date("date")
@@ -99,9 +97,8 @@ class WfpPricesAdapter(Adapter):
             "price": num("price"),
             "usd_price": num("usdprice"),
         }
-        source_id = ("concat_ws(':', " + ", ".join(
-            f"coalesce({col(c)}, '')" for c in ["date", "market_id", "commodity_id", "unit",
-                                                "pricetype", "currency", "priceflag"]) + ")")
+        source_id = joined_id(["date", "market_id", "commodity_id", "unit", "pricetype",
+                               "currency", "priceflag"])
         checks = [
             date_check("date", day, "YYYY-MM-DD"),
             Check("market_id", f"{col('market_id')} IS NOT NULL", "a WFP market id"),

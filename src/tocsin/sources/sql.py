@@ -63,6 +63,17 @@ def one_of_check(name: str, values: list[str], what: str) -> Check:
     return Check(name, f"lower({col(name)}) IN ({listing})", what)
 
 
+def mapped(name: str, mapping: dict[str, str]) -> str:
+    """A source's codes translated (e.g. UCDP where_prec 4 -> admin1); NULL for unknown codes."""
+    arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+    return f"(CASE {col(name)} {arms} END)"
+
+
+def joined_id(names: list[str]) -> str:
+    """An id made of several columns, for sources that publish none."""
+    return "concat_ws(':', " + ", ".join(f"coalesce({col(n)}, '')" for n in names) + ")"
+
+
 def json_object(names: list[str], present: list[str]) -> str:
     """Raw columns kept as one JSON object (for the attributes column); absent ones skipped."""
     pairs = ", ".join(f"{lit(n)}, {col(n)}" for n in names if n in present)

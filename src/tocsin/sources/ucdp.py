@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tocsin.schema.taxonomy import load_taxonomy
 from tocsin.sources.base import Adapter, Check, Plan, col
-from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import (
     count_check,
     count_ok,
@@ -14,8 +12,8 @@ from tocsin.sources.sql import (
     date_check,
     integer,
     latitude_check,
-    lit,
     longitude_check,
+    mapped,
     num,
 )
 
@@ -42,33 +40,27 @@ GW_ISO3 = {"625": "SDN", "626": "SSD", "483": "TCD", "482": "CAF", "530": "ETH",
 DATE_PRECISION = {"1": "day", "2": "days", "3": "week", "4": "month", "5": "year"}
 
 
-def _case(column: str, mapping: dict[str, str]) -> str:
-    arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
-    return f"(CASE {col(column)} {arms} END)"
-
-
 class UcdpGedAdapter(Adapter):
     kind = "ucdp-ged"
     about = "UCDP GED events CSV (HDX layout or UCDP API layout)"
     signature = ("type_of_violence", "where_prec", "date_prec")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
+    what = "UCDP GED"
+
+    def required(self, raw: RawInput) -> list[str]:
         layout = LAYOUTS["api" if "best_est" in raw.columns else "hdx"]
-        require_columns(raw, [*BASE, layout["best"], layout["low"], layout["high"]], self.kind,
-                        "UCDP GED")
-        return raw
+        return [*BASE, layout["best"], layout["low"], layout["high"]]
 
     def plan(self, raw: RawInput) -> Plan:
         layout = LAYOUTS["api" if "best_est" in raw.columns else "hdx"]
         start, end = date("date_start", *layout["date"]), date("date_end", *layout["date"])
-        source_category = _case("type_of_violence", VIOLENCE)
+        source_category = mapped("type_of_violence", VIOLENCE)
         taxonomy = load_taxonomy()
         columns = {
             "event_uid": f"'ucdp-ged:' || {col('id')}",
             "date_start": start,
             "date_end": f"coalesce({end}, {start})",
-            "date_precision": _case("date_prec", DATE_PRECISION),
+            "date_precision": mapped("date_prec", DATE_PRECISION),
             "category": taxonomy.sql_case("ucdp-ged", source_category),
             "source_category": source_category,
             "civilian_targeting": f"{col('type_of_violence')} = '3'",
@@ -80,12 +72,12 @@ class UcdpGedAdapter(Adapter):
             "civilian_deaths": integer("deaths_civilians"),
             "latitude": num("latitude"),
             "longitude": num("longitude"),
-            "location_precision": f"coalesce({_case('where_prec', PRECISION)}, 'unknown')",
+            "location_precision": f"coalesce({mapped('where_prec', PRECISION)}, 'unknown')",
             "source_precision": f"TRY_CAST({col('where_prec')} AS INTEGER)",
             "location_name": col("where_coordinates"),
             "admin1_name": col("adm_1"),
             "admin2_name": col("adm_2"),
-            "country_iso3": col("iso3") if "iso3" in raw.columns else _case("country_id", GW_ISO3),
+            "country_iso3": col("iso3") if "iso3" in raw.columns else mapped("country_id", GW_ISO3),
             "notes": col("source_headline") if "source_headline" in raw.columns else "NULL",
         }
         checks = [

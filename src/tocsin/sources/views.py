@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tocsin.sources.base import Adapter, Check, Plan, col
-from tocsin.sources.raw import CsvInput, RawInput, require_columns
+from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import json_object, lit, num
 
 LICENSE = "CC BY 4.0 - ViEWS (Uppsala University / PRIO)"
@@ -16,11 +14,11 @@ class ViewsAdapter(Adapter):
     about = "ViEWS forecasts CSV as published on HDX (country-month or PRIO-GRID-month)"
     signature = ("month_id", "main_mean")
 
-    def open(self, path: Path) -> RawInput:
-        raw = CsvInput.open(path)
+    what = "ViEWS"
+
+    def required(self, raw: RawInput) -> list[str]:
         unit = "pg_id" if "pg_id" in raw.columns else "country_id"
-        require_columns(raw, [unit, "month_id", "main_mean", "main_dich"], self.kind, "ViEWS")
-        return raw
+        return [unit, "month_id", "main_mean", "main_dich"]
 
     def plan(self, raw: RawInput) -> Plan:
         grid = "pg_id" in raw.columns

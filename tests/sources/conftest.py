@@ -6,18 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from ingest_support import new_workspace, shared_data_dir
+from ingest_support import new_workspace
 
 from tocsin.workspace import Workspace
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real publishers' files; tests that need them are skipped where they are missing."""
-    folder = shared_data_dir()
-    if not folder.is_dir():
-        pytest.skip(f"real data not found at {folder} (set TOCSIN_SHARED_DATA)")
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,6 @@ TEST_DATA = HERE / "data"
 
 VIIRS_HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,instrument,"
                 "confidence,version,bright_ti5,frp,daynight")
-
-
-def shared_data_dir() -> Path:
-    return Path(os.environ.get("TOCSIN_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
 def new_workspace(home: Path) -> Workspace:

@@ -136,3 +136,24 @@ def test_event_links_follow_precision() -> None:
     assert links["e-admin1"]["place_id"] is None  # a state-level event lands on no town
     assert links["e-country"]["place_id"] is None
     assert links["e-admin1"]["link_level"] == "admin1"
+
+
+def test_the_same_records_in_any_order_give_the_same_gazetteer() -> None:
+    rows = [
+        {"source": "geonames", "source_id": "379303", "name": "Al-Junaynah", "name_en": "Al-Junaynah",
+         "alt_names": ["El Geneina", "الجنينة"], "place_class": "city", "latitude": 13.45,
+         "longitude": 22.45, "population": 162981},
+        # GeoNames also lists the fort as a city, with "El Geneina" among its names.
+        {"source": "geonames", "source_id": "379302", "name": "El Geneina Fort",
+         "name_en": "El Geneina Fort", "alt_names": ["El Geneina"], "place_class": "city",
+         "latitude": 13.47, "longitude": 22.46, "population": 134264},
+        {"source": "hiu-villages", "source_id": "h9", "name": "GENEINA", "name_en": "GENEINA",
+         "place_class": "village", "latitude": 13.46, "longitude": 22.44, "status": "DAMAGED"},
+        {"source": "osm", "source_id": "n/5", "name": "الجنينة", "name_ar": "الجنينة",
+         "place_class": "town", "latitude": 13.44, "longitude": 22.46},
+    ]
+    first, _ = build_gazetteer(_places(rows), None)
+    again, _ = build_gazetteer(_places(rows[::-1]), None)
+    assert first.to_pylist() == again.to_pylist()
+    assert first.num_rows == 1
+    assert first.column("name").to_pylist() == ["Al-Junaynah"]

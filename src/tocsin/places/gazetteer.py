@@ -147,9 +147,11 @@ def _first(values: Iterable[str | None]) -> str | None:
 
 def build_gazetteer(places: pa.Table, admin2: pa.Table | None) -> tuple[pa.Table, pa.Table]:
     """Merge place records into places; returns (gazetteer, place_names)."""
-    records = [_record(row) for row in places.to_pylist()]
-    records = [r for r in records if r is not None]
-    groups = [sorted((records[i] for i in group), key=lambda r: -SOURCE_PRIORITY.get(r.source, 0))
+    # Sorted, so that the same lake gives the same gazetteer whatever order it is read in.
+    records = sorted((r for r in map(_record, places.to_pylist()) if r is not None),
+                     key=lambda r: (r.source, r.source_id))
+    groups = [sorted((records[i] for i in group),
+                     key=lambda r: (-SOURCE_PRIORITY.get(r.source, 0), r.source, r.source_id))
               for group in cluster(records)]
     bests = [_best(members) for members in groups]
     admin1_codes, admin2_codes = admin_codes(admin2, np.array([b.lat for b in bests]),
@@ -160,7 +162,8 @@ def build_gazetteer(places: pa.Table, admin2: pa.Table | None) -> tuple[pa.Table
                                                   strict=True):
         all_names = list(dict.fromkeys(n for r in members for n in r.names if n))
         name_ar = _arabic_name(members)
-        name_en = _first([r.name_en for r in members if r.name_en and not is_arabic(r.name_en)]
+        name_en = _first([n for n in (best.name_en, best.name) if n and not is_arabic(n)]
+                         + [r.name_en for r in members if r.name_en and not is_arabic(r.name_en)]
                          + [n for n in all_names if not is_arabic(n)])
         place_id = _place_id(best)
         out.append({

@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tocsin.cli.common import err, fail, out, print_json
-from tocsin.errors import InputError
 from tocsin.ingest import ingest_paths
 from tocsin.sources.registry import ADAPTERS
 from tocsin.workspace import WorkspaceError
@@ -28,9 +27,11 @@ def ingest(
 ) -> None:
     """Ingest publishers' files into the workspace, each file whole or not at all.
 
-    Re-ingesting a file adds nothing. Bad rows are quarantined to a rejects file (or, with
-    --strict, the file is refused); a file that cannot be read as KIND is refused with the
-    line and column at fault.
+    Re-ingesting a file adds nothing; rows the lake already holds are skipped.
+
+    Bad rows are quarantined to a rejects file; with --strict the file is refused.
+
+    A file that cannot be read as KIND is refused, naming the line and column at fault.
     """
     if kind not in ADAPTERS:
         raise typer.BadParameter(f"unknown kind {kind!r}. {KINDS_HELP}", param_hint="KIND")
@@ -75,4 +76,3 @@ def ingest(
         raise typer.Exit(1)
 
 
-__all__ = ["InputError", "ingest"]

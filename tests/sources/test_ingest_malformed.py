@@ -141,6 +141,13 @@ def short_row(tmp: Path, real: RealFile) -> Case:
     return Case("firms", path, 3, "bright_ti5", "14 fields as in the header", strict=True)
 
 
+def mixed_line_endings(tmp: Path, real: RealFile) -> Case:
+    """A file edited on two systems: Unix endings, then a Windows one and a Windows blank line."""
+    path = tmp / "fires.csv"
+    path.write_bytes(f"{VIIRS_HEADER}\n{viirs()}\r\n\r\n{viirs(lat='13.7')}\n".encode())
+    return Case("firms", path, 2, None, "one kind of line ending throughout")
+
+
 def long_row(tmp: Path, real: RealFile) -> Case:
     path = text_file(tmp / "fires.csv", [VIIRS_HEADER, viirs(), viirs(), viirs() + ",extra"])
     return Case("firms", path, 4, None, "14 fields as in the header", strict=True)
@@ -311,7 +318,7 @@ def xlsx_truncated(tmp: Path, real: RealFile) -> Case:
 CASES: dict[str, Callable[[Path, RealFile], Case]] = {f.__name__.replace("_", "-"): f for f in [
     missing_columns, firms_given_as_ucdp, prices_given_as_dtm, bad_date, future_date,
     bad_date_after_quoted_newlines, bad_date_in_first_row_after_tag_row, latitude_out_of_range,
-    longitude_out_of_range, latitude_not_a_number, short_row, long_row, truncated_ucdp,
+    longitude_out_of_range, latitude_not_a_number, short_row, mixed_line_endings, long_row, truncated_ucdp,
     truncated_firms_mid_field, truncated_firms_after_a_comma, unclosed_quote,
     unclosed_quote_early_in_a_big_file, arabic_in_cp1256,
     latin1_after_quoted_newlines, empty_file, utf16_with_bom, utf16_without_bom, zip_given_as_csv,

@@ -24,7 +24,7 @@ import duckdb
 from tocsin.errors import InputError, Problem, input_error
 from tocsin.lake import Batch, Lake, new_batch_id, sql_str
 from tocsin.schema.tables import TABLES
-from tocsin.sources.raw import UNCLOSED_QUOTE, RawInput
+from tocsin.sources.raw import UNCLOSED_QUOTE, CsvInput, RawInput, first_changed_line_ending
 
 EARLY_HASH_BYTES = 64 << 20
 DUCKDB_MEMORY_LIMIT = "1GB"  # keeps a 5-million-row ingest well under 2 GB resident
@@ -169,6 +169,10 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
             return _already(adapter, path, earlier)
         keep_final = True
     except duckdb.Error as exc:
+        if isinstance(raw, CsvInput) and (line := first_changed_line_ending(path)) is not None:
+            raise input_error(path.name, "one kind of line ending throughout (the file mixes "
+                              "Windows \\r\\n and Unix \\n endings; convert it, e.g. with dos2unix)",
+                              line=line) from exc
         raise input_error(path.name, f"a readable {adapter.kind} file ({_first_line(exc)})") from exc
     finally:
         con.close()

@@ -289,6 +289,24 @@ def distinct_names(header: list[str]) -> list[str]:
     return names
 
 
+def first_changed_line_ending(path: Path) -> int | None:
+    """The first line whose ending differs from the first line's (\\r\\n or \\n), or None.
+    DuckDB's reader fails on such files with a message that names no line."""
+    first_crlf: bool | None = None
+    line = 0
+    with open(path, "rb") as handle:
+        for raw_line in handle:
+            line += 1
+            if not raw_line.endswith(b"\n"):
+                break
+            crlf = raw_line.endswith(b"\r\n")
+            if first_crlf is None:
+                first_crlf = crlf
+            elif crlf != first_crlf:
+                return line
+    return None
+
+
 def is_hxl_tag_row(record: list[str] | None) -> bool:
     if not record:
         return False

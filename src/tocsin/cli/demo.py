@@ -61,7 +61,7 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
     workspace.init()
     out.print(f"[bold]Tocsin demo[/]: the Darfur sample into {workspace.home}")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("ingesting", total=len(SAMPLE_FILES))
         for kind, name in SAMPLE_FILES:
             outcome = ingest_paths(workspace, kind, [folder / name], rebuild=False,

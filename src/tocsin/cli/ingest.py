@@ -37,7 +37,7 @@ def ingest(
         raise typer.BadParameter(f"unknown kind {kind!r}. {KINDS_HELP}", param_hint="KIND")
     workspace = ctx.obj
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, transient=True, disable=as_json) as progress:
+                  console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
         task = progress.add_task("starting")
 
         def step(what: str) -> None:

@@ -129,3 +129,21 @@ def test_workspace_records_on_postgresql(tmp_path: Path, postgres_url: str,
         tables = {r[0] for r in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert {"organisations", "users", "incidents", "actors"} <= tables
+
+
+def test_unreachable_records_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database that cannot be reached stops init before anything is made, and does not stop
+    status from showing the lake."""
+    home = tmp_path / "ws"
+    assert tocsin(home, "ingest", "ucdp-ged", str(UCDP)).exit_code == 0
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", "postgresql://tocsin@127.0.0.1:1/nothing")
+    other = tmp_path / "other"
+    result = tocsin(other, "init")
+    assert result.exit_code == 1
+    assert "records database cannot be set up" in result.stderr
+    assert not Workspace(other).exists()
+    status = tocsin(home, "status", "--json")
+    assert status.exit_code == 0
+    info = json.loads(status.stdout)
+    assert info["tables"]["events"]["rows"] == 1696
+    assert "error" in info["records"] and info["records"]["revision"] is None

@@ -17,8 +17,6 @@ DATE_COLUMN = {"events": "date_start", "event_aggregates": "month_start",
 def workspace_status(workspace: Workspace) -> dict[str, Any]:
     # Imported here: the records and gazetteer modules are heavy, and `tocsin ingest` loads this.
     from tocsin.places.derived import stale
-    from tocsin.records.db import current_revision, head_revision
-
     workspace.require()
     lake = Lake(workspace.lake_dir)
     con = lake.connect()
@@ -53,9 +51,23 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
         "rejected_rows": sum(b.rejected for b in batches),
         "files": [{"batch": b.batch_id, "kind": b.kind, "file": b.file_name, "rows": b.rows,
                    "rejected": b.rejected, "duplicates": b.duplicates} for b in batches],
-        "records": {"database": _redact(url), "revision": current_revision(url),
-                    "head": head_revision()},
+        "records": _records_status(url),
     }
+
+
+def _records_status(url: str) -> dict[str, Any]:
+    """Where the records live and at which schema; an unreachable server is reported, not fatal:
+    the lake can still be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tocsin.records.db import current_revision, head_revision
+
+    info: dict[str, Any] = {"database": _redact(url), "head": head_revision(), "revision": None}
+    try:
+        info["revision"] = current_revision(url)
+    except SQLAlchemyError as exc:
+        info["error"] = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return info
 
 
 def _redact(url: str) -> str:

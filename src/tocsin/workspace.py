@@ -51,15 +51,22 @@ class Workspace:
 
     def init(self) -> bool:
         """Create the folders and the records schema; returns False when it already existed."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from tocsin.lake import Lake
         from tocsin.records.db import upgrade
 
         existed = self.exists()
         self.home.mkdir(parents=True, exist_ok=True)
+        # The database first: when it cannot be reached, no lake is made that looks complete.
+        try:
+            upgrade(self.database_url)
+        except SQLAlchemyError as exc:
+            first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+            raise WorkspaceError(f"the records database cannot be set up: {first}") from exc
         self.rejects_dir.mkdir(exist_ok=True)
         with self.write_lock():
             Lake(self.lake_dir).create()
-        upgrade(self.database_url)
         return not existed
 
     def require(self) -> None:

@@ -11,7 +11,7 @@ from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
 from tocsin.cli.common import fail, out
-from tocsin.workspace import Workspace
+from tocsin.workspace import Workspace, WorkspaceError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -38,7 +38,7 @@ def init(ctx: typer.Context) -> None:
     workspace: Workspace = ctx.obj
     try:
         created = workspace.init()
-    except Exception as exc:  # the database or the folder: say which and stop
+    except (WorkspaceError, OSError) as exc:
         fail(f"cannot create a workspace at {workspace.home}: {exc}")
     out.print(f"{'Created' if created else 'Checked'} workspace {workspace.home}")
 

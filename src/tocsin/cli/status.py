@@ -50,5 +50,8 @@ def show_status(info: dict) -> None:
         out.print(f"[yellow]Out of date: {', '.join(info['stale_derived'])} "
                   "(the next ingest rebuilds them)[/]")
     records = info["records"]
-    out.print(f"[bold]Records[/] {records['database']} (schema {records['revision']}, "
-              f"latest {records['head']})")
+    if "error" in records:
+        out.print(f"[bold]Records[/] {records['database']}: [red]unreachable ({records['error']})[/]")
+    else:
+        out.print(f"[bold]Records[/] {records['database']} (schema {records['revision']}, "
+                  f"latest {records['head']})")

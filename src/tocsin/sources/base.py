@@ -131,12 +131,11 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     sha = file_sha256(path) if path.stat().st_size < EARLY_HASH_BYTES else None
     if sha is not None and (earlier := lake.find_file(adapter.kind, sha)) is not None:
         return _already(adapter, path, earlier)
+    raw = adapter.open(path)
+    plan = adapter.plan(raw)
     # A big file is hashed while DuckDB reads it; the check for a re-ingest comes after.
     hasher = None if sha else ThreadPoolExecutor(1)
     hashing = hasher.submit(file_sha256, path) if hasher else None
-
-    raw = adapter.open(path)
-    plan = adapter.plan(raw)
     batch_id = new_batch_id()
     retrieved_at = datetime.now(UTC)
     staged = lake.staging_path(plan.table, batch_id)

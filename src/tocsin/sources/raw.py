@@ -72,7 +72,6 @@ class CsvInput(RawInput):
     columns: list[str]
     # HDX files carry an HXL tag row (#date+year, ...) after the header: these are its columns.
     tag_columns: list[str] = field(default_factory=list)
-    _structural: list[Problem] | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, path: Path) -> CsvInput:

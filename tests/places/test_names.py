@@ -38,6 +38,9 @@ def test_articles_and_marks_are_removed_but_words_kept() -> None:
     assert words("Umm Kadada") == ["umm", "kadada"]
     # A lone article is a name, not an article.
     assert normalize("El") == "el"
+    # Ta marbuta is romanised -ah or -a.
+    assert normalize("Kabkābīyah") == normalize("Kabkabiya") == "kabkabiya"
+    assert normalize("Umm Kaddadah") == "umm kaddada"
 
 
 def test_arabic_detection() -> None:

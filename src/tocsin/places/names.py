@@ -4,7 +4,7 @@ Sudan's places are written many ways: El Fasher, Al Fashir, Al-Fasher, الفا�
 Al Junaynah, Genaina, الجنينة; Nyala, Niyala, نيالا. Two keys make them meet:
 
 - ``normalize``: case, accents, Arabic diacritics and letter variants, punctuation and the
-  article (al-, el-, ed-, ال...) removed. "Al-Fashir" -> "fashir".
+  article (al-, el-, ed-, ال...) removed, and a final -ah written -a. "Al-Fashir" -> "fashir".
 - ``skeleton``: a consonant key shared by Latin and Arabic spellings. Digraphs become one sound
   (sh, kh), sounds that transliterations swap collapse into one class (g/j/q/k; the Sudanese
   ج is a g), vowels and the vowel-like w/y go, doubled sounds merge, a final h goes.
@@ -57,6 +57,8 @@ def words(name: str) -> list[str]:
             continue
         if part.startswith(ARABIC_ARTICLE) and len(part) > 3:
             part = part[2:]
+        if len(part) > 3 and part.endswith(("ah", "eh")):
+            part = part[:-1]  # ة is written -ah or -a: Kabkabiyah is Kabkabiya
         kept.append(part)
     return kept
 

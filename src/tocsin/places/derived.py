@@ -8,6 +8,9 @@ import pyarrow.parquet as pq
 
 from tocsin.lake import Lake
 
+# Bump when name keys, merge rules or linking rules change: workspaces then rebuild their
+# derived tables at the next ingest instead of keeping ones made by the old rules.
+METHOD_VERSION = "2"
 # Derived table -> the lake tables it is built from.
 INPUTS = {"gazetteer": ("places", "areas"), "event_links": ("events", "places", "areas")}
 
@@ -16,7 +19,7 @@ def _fingerprint(lake: Lake, tables: tuple[str, ...]) -> str:
     """Which batches of the input tables exist: a rebuild is due when this changes."""
     batches = sorted(b.batch_id for b in lake.batches()
                      if any(b.files.get(t) for t in tables))
-    return hashlib.sha256("\n".join(batches).encode()).hexdigest()[:16]
+    return hashlib.sha256("\n".join([METHOD_VERSION, *batches]).encode()).hexdigest()[:16]
 
 
 def stale(lake: Lake) -> list[str]:

@@ -157,3 +157,18 @@ def test_the_same_records_in_any_order_give_the_same_gazetteer() -> None:
     assert first.to_pylist() == again.to_pylist()
     assert first.num_rows == 1
     assert first.column("name").to_pylist() == ["Al-Junaynah"]
+
+
+def test_new_gazetteer_rules_make_derived_tables_stale(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tocsin.places import derived
+
+    workspace = Workspace(tmp_path / "ws")
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample"
+    ingest_paths(workspace, "geonames", [sample / "rg_cities1000_SD.csv"])
+    lake = Lake(workspace.lake_dir)
+    assert derived.stale(lake) == []
+    monkeypatch.setattr(derived, "METHOD_VERSION", derived.METHOD_VERSION + "-next")
+    assert set(derived.stale(lake)) == {"gazetteer", "event_links"}
+    assert set(derived.refresh(lake)) >= {"gazetteer", "event_links"}
+    assert derived.stale(lake) == []

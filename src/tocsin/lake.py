@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from tocsin.schema.tables import BATCH_COLUMNS, TABLES, empty_select
+from tocsin.sqltext import sql_str
 
 MANIFEST = "_manifest.json"
 STAGING = "_staging"
@@ -243,11 +244,6 @@ BATCH_FILES_SCHEMA = pa.schema([("file", pa.string()), ("source", pa.string()),
                                 ("batch_id", pa.string()), ("source_file", pa.string()),
                                 ("retrieved_at", pa.timestamp("us", tz="UTC")),
                                 ("license", pa.string())])
-
-
-def sql_str(value: str) -> str:
-    """Quote a string literal for DuckDB SQL."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def pause_for_tests(point: str) -> None:

@@ -8,6 +8,8 @@ from importlib import resources
 
 import yaml
 
+from tocsin.sqltext import sql_str
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -49,17 +51,13 @@ class Taxonomy:
                 continue
             conds = []
             if rule.event_type:
-                conds.append(f"lower({event_type}) = {_lit(rule.event_type.lower())}")
+                conds.append(f"lower({event_type}) = {sql_str(rule.event_type.lower())}")
             if rule.sub_event_type:
-                conds.append(f"lower({sub_event_type}) = {_lit(rule.sub_event_type.lower())}")
+                conds.append(f"lower({sub_event_type}) = {sql_str(rule.sub_event_type.lower())}")
             if rule.notes_pattern:
-                conds.append(f"regexp_matches(coalesce({notes}, ''), {_lit(rule.notes_pattern)}, 'i')")
-            arms.append(f"WHEN {' AND '.join(conds) or 'true'} THEN {_lit(rule.category)}")
+                conds.append(f"regexp_matches(coalesce({notes}, ''), {sql_str(rule.notes_pattern)}, 'i')")
+            arms.append(f"WHEN {' AND '.join(conds) or 'true'} THEN {sql_str(rule.category)}")
         return f"(CASE {' '.join(arms)} ELSE 'other' END)"
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @cache

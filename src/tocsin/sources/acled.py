@@ -43,7 +43,6 @@ class AcledAdapter(Adapter):
     kind = "acled"
     about = "ACLED event export CSV (event_id_cnty, event_date, event_type, ...)"
     signature = ("event_id_cnty", "sub_event_type")
-
     what = "ACLED event export"
 
     def required(self, raw: RawInput) -> list[str]:
@@ -96,7 +95,6 @@ class AcledHdxAdapter(Adapter):
     kind = "acled-hdx"
     about = "ACLED admin2 x month aggregates as published on HDX (CSV)"
     signature = ("Admin2 Pcode", "Events", "Fatalities")
-
     what = "ACLED HDX aggregate"
 
     def required(self, raw: RawInput) -> list[str]:

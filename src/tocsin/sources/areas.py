@@ -25,7 +25,6 @@ class CodAbAdapter(Adapter):
     kind = "cod-ab"
     about = "OCHA COD-AB admin boundaries GeoJSON (admin0/1/2 polygons or admin points)"
     signature = ("adm0_pcode", "valid_on")
-
     what = "COD-AB boundaries"
 
     def read(self, path: Path) -> RawInput:

@@ -22,9 +22,10 @@ from typing import ClassVar
 import duckdb
 
 from tocsin.errors import InputError, Problem, input_error
-from tocsin.lake import Batch, Lake, new_batch_id, sql_str
+from tocsin.lake import Batch, Lake, new_batch_id
 from tocsin.schema.tables import TABLES
 from tocsin.sources.raw import UNCLOSED_QUOTE, CsvInput, RawInput, first_changed_line_ending
+from tocsin.sqltext import ident, sql_str
 
 EARLY_HASH_BYTES = 64 << 20
 DUCKDB_MEMORY_LIMIT = "1GB"  # keeps a 5-million-row ingest well under 2 GB resident
@@ -108,14 +109,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def col(name: str) -> str:
     """SQL for a raw input column, empty as NULL. Values are taken as published (not trimmed:
     trimming every field costs a sixth of a FIRMS ingest; RowsInput strips cells itself)."""
-    return f"nullif({_ident(name)}, '')"
+    return f"nullif({ident(name)}, '')"
 
 
 Step = Callable[[str], None]
@@ -226,7 +223,7 @@ def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, 
     (otherwise leave ``staged`` as it is). Rows are the same when their identity columns are.
     Returns how many duplicates were dropped."""
     table = TABLES[plan.table]
-    key = ", ".join(_ident(c) for c in table.identity)
+    key = ", ".join(ident(c) for c in table.identity)
     valid = f"(SELECT * FROM read_parquet({sql_str(str(staged))}) WHERE _problem IS NULL)"
     fresh = valid
     already_held = 0
@@ -241,7 +238,7 @@ def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, 
         f"SELECT {rows} - count(*) FROM (SELECT DISTINCT {key} FROM {fresh})").fetchone()[0]
     if not (flagged or already_held or repeated):
         return 0
-    keep = ", ".join(_ident(c) for c in table.stored_columns)
+    keep = ", ".join(ident(c) for c in table.stored_columns)
     select = f"SELECT {keep} FROM {fresh}"
     if repeated:  # only rows whose identity repeats need the costly window; the rest stream through
         con.execute(f"CREATE TEMP TABLE repeats AS SELECT {key} FROM {fresh} GROUP BY ALL "
@@ -272,7 +269,7 @@ def _canonical_select(plan: Plan) -> str:
     types = {c.name: c.sql_type for c in table.all_columns}
     # TRY_CAST: a value too big for its column (acq_time 32768 in a SMALLINT) must fail its row's
     # check and be quarantined, not abort the whole file with a conversion error.
-    return ", ".join(f"TRY_CAST({exprs.get(n, 'NULL')} AS {types[n]}) AS {_ident(n)}"
+    return ", ".join(f"TRY_CAST({exprs.get(n, 'NULL')} AS {types[n]}) AS {ident(n)}"
                      for n in table.stored_columns)
 
 
@@ -298,7 +295,7 @@ def _value_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan,
     row numbers follow the file's order."""
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     con.execute("SET threads = 1")
-    values = ", ".join(f"CAST({_ident(c.column)} AS VARCHAR)" if c.column in raw.columns
+    values = ", ".join(f"CAST({ident(c.column)} AS VARCHAR)" if c.column in raw.columns
                        else "NULL" for c in plan.checks)
     rows = con.execute(
         f"SELECT _position, _problem, list_value({values})[_problem + 1] FROM "
@@ -331,7 +328,7 @@ def _stage_held_rows(con: duckdb.DuckDBPyConnection, existing: list[Path], plan:
         if low is None:
             return False
         where += f" AND {plan.window} BETWEEN {sql_str(str(low))} AND {sql_str(str(high))}"
-    key = ", ".join(_ident(c) for c in table.identity)
+    key = ", ".join(ident(c) for c in table.identity)
     con.execute(f"CREATE TEMP TABLE held AS SELECT DISTINCT {key} FROM "
                 f"read_parquet([{files}], union_by_name = true) WHERE {where}")
     return True

@@ -17,7 +17,6 @@ class FirmsAdapter(Adapter):
     kind = "firms"
     about = "NASA FIRMS active fire CSV (VIIRS or MODIS; near-real-time or archive)"
     signature = ("acq_date", "acq_time", "frp")
-
     what = "FIRMS fire detections"
 
     def required(self, raw: RawInput) -> list[str]:

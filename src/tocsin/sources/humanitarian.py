@@ -30,7 +30,6 @@ class DtmAdapter(Adapter):
     kind = "dtm"
     about = "IOM DTM IDP figures from HDX HAPI (CSV, admin levels 0-2, by reporting round)"
     signature = ("reporting_round", "assessment_type")
-
     what = "HDX HAPI IDP"
 
     def required(self, raw: RawInput) -> list[str]:
@@ -71,7 +70,6 @@ class WfpPricesAdapter(Adapter):
     kind = "wfp-prices"
     about = "WFP VAM market prices CSV as published on HDX"
     signature = ("market_id", "commodity_id", "pricetype")
-
     what = "WFP food prices"
 
     def required(self, raw: RawInput) -> list[str]:

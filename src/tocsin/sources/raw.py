@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from tocsin.errors import InputError, Problem, input_error
+from tocsin.sqltext import ident, sql_str
 
 SNIFF_BYTES = 1 << 20
 UNCLOSED_QUOTE = "a closing quote"
@@ -62,10 +63,6 @@ class RawInput:
         return self.file.name
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 @dataclass
 class CsvInput(RawInput):
     file: Path
@@ -80,16 +77,16 @@ class CsvInput(RawInput):
         return cls(path, header, tag_columns=tags if is_hxl_tag_row(second) else [])
 
     def relation(self, con: duckdb.DuckDBPyConnection) -> str:
-        spec = ", ".join(f"{_quote(c)}: 'VARCHAR'" for c in self.columns)
+        spec = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in self.columns)
         # Fixed dialect: the sniffer guesses wrong on damaged files, and a guess is no contract.
         read = (
-            f"read_csv({_quote(str(self.file))}, columns = {{{spec}}}, auto_detect = false, "
+            f"read_csv({sql_str(str(self.file))}, columns = {{{spec}}}, auto_detect = false, "
             "header = true, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
             "rejects_scan = 'tocsin_scan', rejects_table = 'tocsin_rejects', "
             "max_line_size = 10000000)"
         )
         if self.tag_columns:
-            is_tag_row = " AND ".join(f"coalesce({_ident(c)}, '') LIKE '#%'"
+            is_tag_row = " AND ".join(f"coalesce({ident(c)}, '') LIKE '#%'"
                                       for c in self.tag_columns)
             return f"(SELECT * FROM {read} WHERE NOT ({is_tag_row}))"
         return read
@@ -215,10 +212,6 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     except duckdb.CatalogException:  # nothing was rejected, so DuckDB made no table
         return []
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass

@@ -4,12 +4,12 @@ them. Conversions never fail (TRY_CAST and friends); the checks say which rows t
 from __future__ import annotations
 
 from tocsin.sources.base import Check, col
+from tocsin.sqltext import sql_str
 
 EARLIEST_DATE = "1946-01-01"  # nothing Tocsin ingests is older; earlier dates are typos
 
 
-def lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+lit = sql_str  # adapters' name for a SQL string literal
 
 
 def num(name: str) -> str:

@@ -44,7 +44,6 @@ class UcdpGedAdapter(Adapter):
     kind = "ucdp-ged"
     about = "UCDP GED events CSV (HDX layout or UCDP API layout)"
     signature = ("type_of_violence", "where_prec", "date_prec")
-
     what = "UCDP GED"
 
     def required(self, raw: RawInput) -> list[str]:

@@ -13,7 +13,6 @@ class ViewsAdapter(Adapter):
     kind = "views"
     about = "ViEWS forecasts CSV as published on HDX (country-month or PRIO-GRID-month)"
     signature = ("month_id", "main_mean")
-
     what = "ViEWS"
 
     def required(self, raw: RawInput) -> list[str]:

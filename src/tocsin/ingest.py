@@ -40,7 +40,7 @@ def ingest_paths(workspace: Workspace, kind: str, paths: list[Path], *, strict: 
             except InputError as exc:
                 outcome.errors.append((path.name, exc))
         if rebuild:
-            from tocsin.places.derived import refresh  # shapely and friends: only when needed
+            from tocsin.places.derived import refresh
 
             # Also catches up after a run that died between its commit and this rebuild.
             say("rebuilding the gazetteer and event links")

@@ -131,9 +131,6 @@ class Lake:
                 return batch
         return None
 
-    def version(self) -> int:
-        return int(self.manifest()["version"])
-
     # -- files ----------------------------------------------------------------------------
     def table_files(self, table: str, source: str | None = None) -> list[Path]:
         """The table's committed files, optionally only those of one source."""

@@ -42,12 +42,13 @@ def refresh(lake: Lake, force: bool = False) -> list[str]:
                      "WHERE admin_level = 2 AND geometry_type IN ('Polygon', 'MultiPolygon')"
                      ).to_arrow_table()
     staged = {}
-    if "gazetteer" in due or "event_links" in due:
+    if "gazetteer" in due:
         places = con.sql("SELECT * FROM places").to_arrow_table()
-        gazetteer, names = build_gazetteer(places, admin2)
-        if "gazetteer" in due:
-            staged["gazetteer"], staged["place_names"] = gazetteer, names
+        staged["gazetteer"], staged["place_names"] = build_gazetteer(places, admin2)
     if "event_links" in due:
+        # New events alone reuse the stored gazetteer rather than merging every place again.
+        gazetteer = staged["gazetteer"] if "gazetteer" in staged else con.sql(
+            "SELECT * FROM gazetteer").to_arrow_table()
         events = con.sql("SELECT event_uid, latitude, longitude, location_precision "
                          "FROM events").to_arrow_table()
         staged["event_links"] = link_events(events, gazetteer, admin2)

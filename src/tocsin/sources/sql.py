@@ -58,11 +58,6 @@ def count_check(name: str, what: str = "a whole number of 0 or more") -> Check:
     return Check(name, f"{col(name)} IS NULL OR {count_ok(name)}", what)
 
 
-def one_of_check(name: str, values: list[str], what: str) -> Check:
-    listing = ", ".join(lit(v.lower()) for v in values)
-    return Check(name, f"lower({col(name)}) IN ({listing})", what)
-
-
 def mapped(name: str, mapping: dict[str, str]) -> str:
     """A source's codes translated (e.g. UCDP where_prec 4 -> admin1); NULL for unknown codes."""
     arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())

@@ -16,6 +16,9 @@ from shapely.geometry.base import BaseGeometry
 
 WIDTH = 640
 MARGIN = 12
+MAX_LABELS = 6
+LABEL_GAP = 14  # px of the SVG's width
+MAX_WIDTH_MM, MAX_HEIGHT_MM = 170, 120
 # Boundary detail: coarser than the screen's pixel is wasted bytes in every brief.
 SIMPLIFY_DEGREES = 0.01
 STAGE_COLOURS = {"threatened": "#f2c14e", "encircled": "#f08a24", "cut_off": "#d9531e",
@@ -65,7 +68,7 @@ def _path(geometry: BaseGeometry, project: Projection) -> str:
 
 def render_map(layers: dict[str, Any], siege: list[dict[str, Any]] | None = None,
                label_key: str = "name") -> str:
-    """An inline SVG: admin2 and admin1 boundaries, violent events sized by deaths, burnings,
+    """An inline SVG in a frame: admin2 and admin1 boundaries, violent events sized by deaths, burnings,
     towns past calm coloured by stage, and labels for the places most hit."""
     areas = [(a["admin_level"], shapely.from_wkb(a["geometry_wkb"]).simplify(SIMPLIFY_DEGREES))
              for a in layers.get("areas", []) if a["geometry_wkb"]]
@@ -101,12 +104,22 @@ def render_map(layers: dict[str, Any], siege: list[dict[str, Any]] | None = None
         colour = STAGE_COLOURS.get(town["stage"], "#999")
         svg.append(f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}" '
                    'stroke="#222" stroke-width="0.6"/>')
-    for label in layers.get("labels", [])[:6]:
-        if label.get("longitude") is None:
+    svg.append("</svg>")
+    # Labels are HTML laid over the SVG, not SVG text: PDF renderers shape and order Arabic
+    # correctly only in HTML text.
+    labels: list[str] = []
+    placed: list[tuple[float, float]] = []
+    for label in layers.get("labels", []):
+        if label.get("longitude") is None or len(labels) == MAX_LABELS:
             continue
         x, y = project(label["longitude"], label["latitude"])
-        name = label.get(label_key) or label.get("name") or ""
-        svg.append(f'<text x="{x + 6:.1f}" y="{y - 4:.1f}" font-size="11" fill="#222" '
-                   f'stroke="#f7f5f0" stroke-width="2.5" paint-order="stroke">{escape(name)}</text>')
-    svg.append("</svg>")
-    return "\n".join(svg)
+        if any(abs(x - px) < LABEL_GAP * 4 and abs(y - py) < LABEL_GAP for px, py in placed):
+            continue  # a label already stands there: the more deadly place keeps it
+        placed.append((x, y))
+        labels.append(f'<span class="map-label" style="left:{100 * x / WIDTH:.2f}%;'
+                      f'top:{100 * y / project.height:.2f}%">'
+                      f'{escape(label.get(label_key) or label.get("name") or "")}</span>')
+    # Tall regions (Darfur) get a narrower frame so the map fits half an A4 page.
+    width_mm = min(MAX_WIDTH_MM, MAX_HEIGHT_MM * WIDTH / project.height)
+    return (f'<div class="map-frame" style="width:{width_mm:.0f}mm">' + "\n".join(svg)
+            + "".join(labels) + "</div>")

@@ -126,6 +126,13 @@ def test_numbers_in_the_brief_match_the_workspace(sample_workspace: Workspace,
         "JOIN gazetteer g USING (place_id) WHERE e.date_end BETWEEN ? AND ? "
         "GROUP BY g.name ORDER BY 2 DESC LIMIT 1", [START, AS_OF]).fetchone()
     assert (data["top_places"][0]["name"], data["top_places"][0]["deaths"]) == top
+    # Displaced people: the latest DTM round by the brief's date, summed over states.
+    end, total = con.execute(
+        "SELECT period_end, sum(idps) FROM displacement WHERE admin_level = 1 AND period_end = "
+        "(SELECT max(period_end) FROM displacement WHERE admin_level = 1 AND period_end <= ?) "
+        "GROUP BY 1", [AS_OF]).fetchone()
+    assert (data["displacement"]["period_end"], data["displacement"]["total"]) == (end.isoformat(), total)
+    assert f"DTM counted {total:,} displaced people" in text
 
 
 def test_nothing_after_the_as_of_date_is_counted(sample_workspace: Workspace, tmp_path: Path) -> None:

@@ -131,6 +131,12 @@ def headlines(data: BriefData, lang: str) -> list[str]:
     if data.risk and data.risk.get("places"):
         lines.append(s["h_risk"].format(horizon=data.risk["horizon_days"], places=", ".join(
             f"{place_name(p, lang)} ({p['probability']:.0%})" for p in data.risk["places"][:5])))
+    if data.displacement:
+        moved = data.displacement
+        change = (f" ({moved['total'] - moved['total_before']:+,} {s['h_since']} {moved['previous_end']})"
+                  if moved["total_before"] is not None else "")
+        lines.append(s["h_displacement"].format(total=f"{moved['total']:,}", end=moved["period_end"],
+                                                change=change))
     if data.burnings:
         top_burning = data.burnings[0]
         lines.append(s["h_burnings"].format(

@@ -50,6 +50,7 @@ class BriefData:
     sources: list[dict[str, Any]] = field(default_factory=list)
     last_event: date | None = None
     imprecise_events: int = 0
+    displacement: dict[str, Any] | None = None
     has_connectivity: bool = False
     map_layers: dict[str, Any] = field(default_factory=dict)
 
@@ -125,6 +126,7 @@ def gather(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> BriefData:
                                   [as_of]).fetchone()[0]
     data.burnings = burnings_in_period(con, start, as_of)
     data.sources = source_coverage(con, as_of)
+    data.displacement = displacement_by_state(con, as_of)
     data.has_connectivity = has_table(con, "connectivity") and bool(
         con.execute("SELECT count(*) FROM connectivity").fetchone()[0])
     data.map_layers = map_layers(con, data)
@@ -204,6 +206,26 @@ def burnings_in_period(con: duckdb.DuckDBPyConnection, start: date, end: date
         FROM burnings b
         WHERE first_detection::DATE <= ? AND last_detection::DATE >= ?
         ORDER BY score DESC, detections DESC, name""", [end, start])
+
+
+def displacement_by_state(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any] | None:
+    """Displaced people per state in the latest DTM round ending by ``as_of``, and the round
+    before it. A round is known here from its period end: DTM publishes later, never earlier."""
+    ends = [r[0] for r in con.execute(
+        "SELECT DISTINCT period_end FROM displacement WHERE admin_level = 1 AND period_end <= ? "
+        "ORDER BY 1 DESC LIMIT 2", [as_of]).fetchall()]
+    if not ends:
+        return None
+    previous = ends[1] if len(ends) > 1 else None
+    states = _rows(con, """
+        SELECT admin1_name AS state, admin1_pcode AS pcode,
+               sum(idps) FILTER (WHERE period_end = ?)::BIGINT AS idps,
+               sum(idps) FILTER (WHERE period_end = ?)::BIGINT AS idps_before
+        FROM displacement WHERE admin_level = 1 AND period_end IN (?, ?)
+        GROUP BY ALL HAVING idps IS NOT NULL ORDER BY idps DESC""", [ends[0], previous, ends[0], previous])
+    return {"period_end": ends[0], "previous_end": previous, "states": states,
+            "total": sum(r["idps"] for r in states),
+            "total_before": sum(r["idps_before"] or 0 for r in states) if previous else None}
 
 
 def source_coverage(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict[str, Any]]:

@@ -1,0 +1,126 @@
+"""Detecting burnings in a workspace: stream the lake's fire detections through the detector,
+store the result as the derived table ``burnings``, export it as GeoJSON.
+
+As of ``until``: only detections acquired by then, and events dated and published by then, are
+read. Everything before ``since`` still counts as history (persistent heat sources, the seasonal
+background); only burnings from ``since`` on are reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tocsin.analysis.burnings import BurningDetector, BurningParams
+from tocsin.lake import Lake, atomic_write_text
+from tocsin.sqltext import sql_str
+from tocsin.workspace import Workspace, WorkspaceError
+
+METHOD_VERSION = "1"
+BATCH_ROWS = 1_000_000
+DETECTION_COLUMNS = ["latitude", "longitude", "acq_date", "acq_time", "frp", "daynight",
+                     "satellite", "confidence", "fire_type"]
+
+
+def detection_batches(lake: Lake, until: date | None) -> Iterator[pa.RecordBatch]:
+    """The lake's fire detections up to ``until``, a million rows at a time, straight from the
+    Parquet files (the computed and provenance columns are not needed here)."""
+    import duckdb
+
+    files = lake.table_files("fire_detections")
+    if not files:
+        return
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    listing = ", ".join(sql_str(str(f)) for f in files)
+    where = f"WHERE acq_date <= {sql_str(until.isoformat())}::DATE" if until else ""
+    reader = con.sql(f"SELECT {', '.join(DETECTION_COLUMNS)} FROM read_parquet([{listing}], "
+                     f"union_by_name = true) {where}").fetch_record_batch(BATCH_ROWS)
+    try:
+        yield from reader
+    finally:
+        con.close()
+
+
+def detect_in_workspace(workspace: Workspace, since: date | None = None, until: date | None = None,
+                        params: BurningParams | None = None,
+                        step: Callable[[str], None] | None = None) -> pa.Table:
+    """Run the detector over the workspace and store the ``burnings`` table (atomically, under
+    the write lock). Returns the table."""
+    say = step or (lambda _: None)
+    params = params or BurningParams()
+    workspace.require()
+    lake = Lake(workspace.lake_dir)
+    if lake.derived_path("gazetteer") is None:
+        raise WorkspaceError("the workspace has no gazetteer yet: ingest a place source "
+                             "(osm-places, geonames, cod-ab, hiu-villages, dtm-sites) first")
+    if not lake.table_files("fire_detections"):
+        raise WorkspaceError("the workspace holds no fire detections: ingest a FIRMS file first "
+                             "(tocsin ingest firms FILE.csv)")
+    with workspace.write_lock():
+        con = lake.connect(["events"])
+        places = con.sql("SELECT place_id, name, place_class, latitude, longitude, radius_km, "
+                         "admin1_pcode, admin2_pcode FROM gazetteer").to_arrow_table()
+        as_of = f"WHERE date_start <= {sql_str(until.isoformat())}::DATE AND (published_at IS NULL " \
+                f"OR published_at < {sql_str(until.isoformat())}::DATE + 1)" if until else ""
+        events = con.sql("SELECT event_uid, date_start, latitude, longitude, category, "
+                         f"location_precision FROM events {as_of}").to_arrow_table()
+        con.close()
+        detector = BurningDetector(places, events, params)
+        seen = 0
+        for batch in detection_batches(lake, until):
+            detector.learn(batch)
+            if since is not None:
+                batch = batch.filter(pc.greater_equal(batch.column("acq_date"),
+                                                      pa.scalar(since, pa.date32())))
+            detector.scan(batch)
+            seen += batch.num_rows
+            say(f"read {seen:,} detections")
+        say("scoring burning periods")
+        table = detector.result()
+        path = lake.staging_path("burnings", "derived")
+        pq.write_table(table, path, compression="zstd")
+        lake.replace_derived({"burnings": path}, {"burnings": _fingerprint(lake, since, until, params)})
+    return table
+
+
+def _fingerprint(lake: Lake, since: date | None, until: date | None, params: BurningParams) -> str:
+    batches = sorted(b.batch_id for b in lake.batches()
+                     if any(b.files.get(t) for t in ("fire_detections", "places", "events")))
+    text = json.dumps([METHOD_VERSION, batches, str(since), str(until), asdict(params)],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_burnings(workspace: Workspace) -> pa.Table | None:
+    """The stored burnings table, or None when detection has not run."""
+    workspace.require()
+    path = Lake(workspace.lake_dir).derived_path("burnings")
+    return pq.read_table(path) if path else None
+
+
+def to_geojson(table: pa.Table) -> dict[str, Any]:
+    """One Point feature per burning, at its place; every column a property."""
+    features = []
+    for row in table.to_pylist():
+        properties = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()
+                      if k not in ("latitude", "longitude")}
+        features.append({"type": "Feature", "id": row["burning_id"],
+                         "geometry": {"type": "Point",
+                                      "coordinates": [row["longitude"], row["latitude"]]},
+                         "properties": properties})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_geojson(table: pa.Table, path: Path) -> None:
+    """Written whole or not at all."""
+    atomic_write_text(path, json.dumps(to_geojson(table), ensure_ascii=False))

@@ -69,7 +69,7 @@ class BurningParams:
     sweep_link_days: int = 4  # ... and in time are links of one sweep
     sweep_min_places: int = 3
     sweep_line_km: float = 4.0  # how far from the line a settlement of a sweep may lie
-    sweep_seed_score: float = 0.35  # burnings weaker than this do not make sweeps
+    sweep_seed_score: float = 0.5  # burnings weaker than this do not make sweeps
     min_detections: int = 2
     min_score: float = 0.1  # weaker candidates are not listed
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -448,7 +448,9 @@ def _score(f: dict[str, np.ndarray], w: dict[str, float], sweep: np.ndarray) -> 
     steady = (f["days"] >= 4) & (f["busiest"] <= 2)
     logit = (w["bias"]
              + w["excess"] * np.clip(f["z"] / 6, 0, 1.5)
+             # Two or three detections with nothing around them say little about containment.
              + w["contained"] * np.clip(f["contained"] / 1.5, -1, 1)
+             * np.clip((f["count"] - 1) / 4, 0, 1)
              + w["count"] * np.clip(np.log2(np.maximum(f["count"], 1)) / 4, 0, 1)
              + w["frp"] * np.clip(np.log10(np.maximum(f["frp_ratio"], 1e-6)) / 2, 0, 1)
              + w["day_and_night"] * ((f["night"] > 0) & (f["night"] < f["count"]))

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from tocsin.cli.common import err, fail, out, print_json
 from tocsin.errors import InputError
@@ -69,21 +68,21 @@ def burnings(
               f"{counts['medium']}, low {counts['low']})"
               + (f"; GeoJSON written to {out_file}" if out_file else ""))
     if rows:
-        out.print(burnings_table(rows[:top], f"Burnings, {min_confidence} confidence or more"))
+        print_burnings(rows[:top], f"Burnings, {min_confidence} confidence or more")
 
 
-def burnings_table(rows: list[dict[str, object]], title: str) -> Table:
-    table = Table("score", "place", "first – last detection (UTC)", "det.", "why", title=title,
-                  show_lines=True)
+def print_burnings(rows: list[dict[str, object]], title: str) -> None:
+    """One block per burning: the score and place on one line, the reasons under it (reasons
+    are sentences; a table column would break them into a word per line)."""
+    out.print(f"\n[bold]{escape(title)}[/]")
     for r in rows:
         first, last = r["first_detection"], r["last_detection"]
         assert isinstance(first, datetime) and isinstance(last, datetime)
         name = r["place_name"] or f"unnamed {r['place_class']}"
-        table.add_row(f"{r['score']:.2f} {r['confidence']}",
-                      escape(f"{name} ({r['latitude']:.3f}, {r['longitude']:.3f})"),
-                      f"{first:%Y-%m-%d %H:%M} – {last:%m-%d %H:%M}", str(r["detections"]),
-                      escape(str(r["reasons"])))
-    return table
+        out.print(f"[bold]{r['score']:.2f} {r['confidence']:<6}[/] {escape(str(name))} "
+                  f"({r['latitude']:.4f}, {r['longitude']:.4f}) {first:%Y-%m-%d %H:%M} – "
+                  f"{last:%Y-%m-%d %H:%M} UTC, {r['detections']} detections")
+        out.print(f"       {escape(str(r['reasons']))}")
 
 
 @eval_app.command("burnings")

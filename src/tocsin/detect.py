@@ -44,7 +44,7 @@ def detection_batches(lake: Lake, until: date | None) -> Iterator[pa.RecordBatch
     listing = ", ".join(sql_str(str(f)) for f in files)
     where = f"WHERE acq_date <= {sql_str(until.isoformat())}::DATE" if until else ""
     reader = con.sql(f"SELECT {', '.join(DETECTION_COLUMNS)} FROM read_parquet([{listing}], "
-                     f"union_by_name = true) {where}").fetch_record_batch(BATCH_ROWS)
+                     f"union_by_name = true) {where}").to_arrow_reader(BATCH_ROWS)
     try:
         yield from reader
     finally:

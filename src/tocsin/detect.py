@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tocsin.analysis.burnings import BurningDetector, BurningParams
@@ -27,6 +26,10 @@ from tocsin.workspace import Workspace, WorkspaceError
 
 METHOD_VERSION = "1"
 BATCH_ROWS = 1_000_000
+PLACE_COLUMNS = ["place_id", "name", "place_class", "latitude", "longitude", "radius_km",
+                 "admin1_pcode", "admin2_pcode"]
+EVENT_COLUMNS = ["event_uid", "date_start", "latitude", "longitude", "category",
+                 "location_precision"]
 DETECTION_COLUMNS = ["latitude", "longitude", "acq_date", "acq_time", "frp", "daynight",
                      "satellite", "confidence", "fire_type"]
 
@@ -51,6 +54,28 @@ def detection_batches(lake: Lake, until: date | None) -> Iterator[pa.RecordBatch
         con.close()
 
 
+def read_events(lake: Lake, until: date | None) -> pa.Table:
+    """Events known by ``until``: dated by then and, where the source says when it published
+    them, published by then."""
+    import duckdb
+
+    files = lake.table_files("events")
+    if not files:
+        return pa.table({c: pa.array([], pa.string()) for c in EVENT_COLUMNS})
+    listing = ", ".join(sql_str(str(f)) for f in files)
+    where = ""
+    if until:
+        day = sql_str(until.isoformat())
+        where = (f"WHERE date_start <= {day}::DATE AND (published_at IS NULL OR "
+                 f"published_at < {day}::DATE + 1)")
+    con = duckdb.connect()
+    try:
+        return con.sql(f"SELECT {', '.join(EVENT_COLUMNS)} FROM read_parquet([{listing}], "
+                       f"union_by_name = true) {where}").to_arrow_table()
+    finally:
+        con.close()
+
+
 def detect_in_workspace(workspace: Workspace, since: date | None = None, until: date | None = None,
                         params: BurningParams | None = None,
                         step: Callable[[str], None] | None = None) -> pa.Table:
@@ -67,22 +92,13 @@ def detect_in_workspace(workspace: Workspace, since: date | None = None, until: 
         raise WorkspaceError("the workspace holds no fire detections: ingest a FIRMS file first "
                              "(tocsin ingest firms FILE.csv)")
     with workspace.write_lock():
-        con = lake.connect(["events"])
-        places = con.sql("SELECT place_id, name, place_class, latitude, longitude, radius_km, "
-                         "admin1_pcode, admin2_pcode FROM gazetteer").to_arrow_table()
-        as_of = f"WHERE date_start <= {sql_str(until.isoformat())}::DATE AND (published_at IS NULL " \
-                f"OR published_at < {sql_str(until.isoformat())}::DATE + 1)" if until else ""
-        events = con.sql("SELECT event_uid, date_start, latitude, longitude, category, "
-                         f"location_precision FROM events {as_of}").to_arrow_table()
-        con.close()
-        detector = BurningDetector(places, events, params)
+        # ParquetFile rather than read_table: the dataset layer imports pandas (half a second).
+        places = pq.ParquetFile(lake.derived_path("gazetteer")).read(columns=PLACE_COLUMNS)
+        detector = BurningDetector(places, read_events(lake, until), params)
+        report_from = (since - date(1970, 1, 1)).days if since else None
         seen = 0
         for batch in detection_batches(lake, until):
-            detector.learn(batch)
-            if since is not None:
-                batch = batch.filter(pc.greater_equal(batch.column("acq_date"),
-                                                      pa.scalar(since, pa.date32())))
-            detector.scan(batch)
+            detector.add(batch, report_from)
             seen += batch.num_rows
             say(f"read {seen:,} detections")
         say("scoring burning periods")
@@ -105,7 +121,7 @@ def read_burnings(workspace: Workspace) -> pa.Table | None:
     """The stored burnings table, or None when detection has not run."""
     workspace.require()
     path = Lake(workspace.lake_dir).derived_path("burnings")
-    return pq.read_table(path) if path else None
+    return pq.ParquetFile(path).read() if path else None
 
 
 def to_geojson(table: pa.Table) -> dict[str, Any]:

@@ -108,8 +108,7 @@ def detect_burnings(detections: pa.Table, places: pa.Table, events: pa.Table | N
     """
     detector = BurningDetector(places, events, params or BurningParams())
     for batch in detections.to_batches(max_chunksize=1_000_000):
-        detector.learn(batch)
-        detector.scan(batch)
+        detector.add(batch)
     return detector.result()
 
 
@@ -191,23 +190,39 @@ class BurningDetector:
         size = self.params.spot_deg
         return _cell_key(lat, lon, size)
 
+    def add(self, batch: pa.RecordBatch | pa.Table, report_from: int | None = None) -> None:
+        """``learn`` and ``scan`` in one go (the batch is read once); only detections from day
+        ``report_from`` (days since 1970-01-01) on are scanned, when given."""
+        d = self._columns(batch)
+        self._learn(d)
+        if report_from is not None:
+            rows = np.flatnonzero(d["acq_date"] >= report_from)
+            d = {k: v[rows] for k, v in d.items()}
+        self._scan(d)
+
     # -- history --------------------------------------------------------------------------
     def learn(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Add a batch to the history: persistent heat sources and the seasonal background."""
-        d = self._columns(batch)
-        day = d["acq_date"].astype(np.int64)
-        self._spot_weeks.append(np.unique((self._spots(d["lat"], d["lon"]) << 13) | (day // 7)))
+        self._learn(self._columns(batch))
+
+    def _learn(self, d: dict[str, np.ndarray]) -> None:
+        # Persistence matters only where a settlement is near: elsewhere nothing is reported.
+        near = self.index.near(d["lat"], d["lon"])
+        day = d["acq_date"][near].astype(np.int64)
+        self._spot_weeks.append(_unique((self._spots(d["lat"][near], d["lon"][near]) << 13)
+                                        | (day // 7)))
         self._spot_weeks_rows += len(self._spot_weeks[-1])
         if len(self._spot_weeks) > 1 and self._spot_weeks_rows > 4_000_000:
-            self._spot_weeks = [np.unique(np.concatenate(self._spot_weeks))]  # bounded memory
+            self._spot_weeks = [_unique(np.concatenate(self._spot_weeks))]  # bounded memory
             self._spot_weeks_rows = len(self._spot_weeks[0])
         key = self._region_month(d["lat"], d["lon"], d["acq_date"])
-        keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-        frp = np.bincount(inverse, weights=d["frp"], minlength=len(keys))
-        for k, c, f in zip(keys.tolist(), counts.tolist(), frp.tolist(), strict=True):
+        sums = pa.table({"key": key, "frp": d["frp"]}).group_by("key", use_threads=False).aggregate(
+            [("frp", "count"), ("frp", "sum")])
+        for k, c, f in zip(sums.column("key").to_pylist(), sums.column("frp_count").to_pylist(),
+                           sums.column("frp_sum").to_pylist(), strict=True):
             self._region_counts[k] = self._region_counts.get(k, 0) + c
             self._region_frp[k] = self._region_frp.get(k, 0.0) + f
-        self._days.update(np.unique(d["acq_date"]).tolist())
+        self._days.update(_unique(d["acq_date"]).tolist())
 
     def _region_month(self, lat: np.ndarray, lon: np.ndarray, day: np.ndarray) -> NDArray[np.int64]:
         month = _months(day)
@@ -216,7 +231,9 @@ class BurningDetector:
     # -- matching -------------------------------------------------------------------------
     def scan(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Match a batch of the period reported on to settlements."""
-        d = self._columns(batch)
+        self._scan(self._columns(batch))
+
+    def _scan(self, d: dict[str, np.ndarray]) -> None:
         point, place, km = self.index.candidates(d["lat"], d["lon"])
         inside = km <= self.places["radius_km"][place]
         # A detection inside several settlements belongs to the nearest.
@@ -241,9 +258,11 @@ class BurningDetector:
         """Spots with detections in many distinct weeks over a long span, sorted."""
         if not self._spot_weeks:
             return np.zeros(0, np.int64)
-        keys = np.unique(np.concatenate(self._spot_weeks))
+        keys = np.sort(_unique(np.concatenate(self._spot_weeks)))
         spot, week = keys >> 13, keys & 0x1FFF
-        spots, first, counts = np.unique(spot, return_index=True, return_counts=True)
+        first = np.flatnonzero(np.concatenate([[True], spot[1:] != spot[:-1]]))
+        counts = np.diff(np.append(first, len(spot)))
+        spots = spot[first]
         span_days = (week[first + counts - 1] - week[first]) * 7
         keep = (counts >= self.params.persistent_min_weeks) & (
             span_days >= self.params.persistent_min_span_days)
@@ -570,8 +589,17 @@ def _cell_area_km2(lat: np.ndarray, size: float) -> np.ndarray:
 
 def _months(day: np.ndarray) -> NDArray[np.int64]:
     """Calendar month 0..11 of days since 1970-01-01."""
-    months = np.asarray(day).astype(np.int64).astype("datetime64[D]").astype("datetime64[M]")
-    return months.astype(np.int64) % 12
+    day = np.asarray(day).astype(np.int64)
+    if len(day) == 0:
+        return np.zeros(0, np.int64)
+    first = int(day.min())
+    span = np.arange(first, int(day.max()) + 1).astype("datetime64[D]").astype("datetime64[M]")
+    return (span.astype(np.int64) % 12)[day - first]  # a look-up per day, not a date per row
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values, unordered (Arrow's hash table: several times NumPy's sort-based unique)."""
+    return pa.array(values).unique().to_numpy(zero_copy_only=False)
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> NDArray[np.bool_]:

@@ -52,7 +52,7 @@ class SettlementIndex:
         row = np.repeat(r_lo, sizes) + offset // np.repeat(widths, sizes)
         col = np.repeat(c_lo, sizes) + offset % np.repeat(widths, sizes)
         key = (row - self.row0) * self.cols + (col - self.col0)
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)
         key, self.members = key[order], owner[order]
         self.dense = self.rows * self.cols <= DENSE_CELL_LIMIT
         if self.dense:
@@ -63,12 +63,9 @@ class SettlementIndex:
             self.keys, first = np.unique(key, return_index=True)
             self.indptr = np.concatenate([first, [len(key)]]).astype(np.int64)
 
-    def candidates(self, lat: NDArray[np.float64], lon: NDArray[np.float64]
-                   ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
-        """(point index, place index, distance km) for every point within a place's reach."""
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0))
-        if len(self.members) == 0 or len(lat) == 0:
-            return empty
+    def _cells(self, lat: NDArray[np.float64], lon: NDArray[np.float64]
+               ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """(point index, first slot, slot count) of the points whose cell holds any place."""
         row = np.floor(lat / self.cell).astype(np.int64) - self.row0
         col = np.floor(lon / self.cell).astype(np.int64) - self.col0
         inside = (row >= 0) & (row < self.rows) & (col >= 0) & (col < self.cols)
@@ -82,9 +79,23 @@ class SettlementIndex:
             found = self.keys[at_ok] == key
             start = np.where(found, self.indptr[at_ok], 0)
             stop = np.where(found, self.indptr[at_ok + 1], 0)
-        counts = stop - start
-        hit = counts > 0
-        points, start, counts = points[hit], start[hit], counts[hit]
+        hit = stop > start
+        return points[hit], start[hit], (stop - start)[hit]
+
+    def near(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Whether each point's cell touches any place's reach (a superset of being within it)."""
+        out = np.zeros(len(lat), dtype=bool)
+        if len(self.members) and len(lat):
+            out[self._cells(lat, lon)[0]] = True
+        return out
+
+    def candidates(self, lat: NDArray[np.float64], lon: NDArray[np.float64]
+                   ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+        """(point index, place index, distance km) for every point within a place's reach."""
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0))
+        if len(self.members) == 0 or len(lat) == 0:
+            return empty
+        points, start, counts = self._cells(lat, lon)
         if len(points) == 0:
             return empty
         point = np.repeat(points, counts)

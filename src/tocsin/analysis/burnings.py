@@ -235,9 +235,11 @@ class BurningDetector:
 
     def _scan(self, d: dict[str, np.ndarray]) -> None:
         point, place, km = self.index.candidates(d["lat"], d["lon"])
-        inside = km <= self.places["radius_km"][place]
-        # A detection inside several settlements belongs to the nearest.
-        ip, iplace, ikm = point[inside], place[inside], km[inside]
+        radius = self.places["radius_km"][place]
+        inside = km <= radius
+        # A detection inside several settlements belongs to the one it lies most centrally in
+        # (distance over radius): a hamlet mapped inside a city does not take the city's fire.
+        ip, iplace, ikm = point[inside], place[inside], (km / radius)[inside]
         order = np.lexsort((ikm, ip))
         ip, iplace = ip[order], iplace[order]
         first = np.concatenate([[True], ip[1:] != ip[:-1]]) if len(ip) else np.zeros(0, bool)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
@@ -34,9 +36,11 @@ DETECTION_COLUMNS = ["latitude", "longitude", "acq_date", "acq_time", "frp", "da
                      "satellite", "confidence", "fire_type"]
 
 
-def detection_batches(lake: Lake, until: date | None) -> Iterator[pa.RecordBatch]:
+def detection_batches(lake: Lake, until: date | None, drop_low_confidence: bool = True
+                      ) -> Iterator[pa.RecordBatch]:
     """The lake's fire detections up to ``until``, a million rows at a time, straight from the
-    Parquet files (the computed and provenance columns are not needed here)."""
+    Parquet files (the computed and provenance columns are not needed here). Rows the detector
+    would drop anyway are dropped here, where it costs less."""
     import duckdb
 
     files = lake.table_files("fire_detections")
@@ -45,7 +49,12 @@ def detection_batches(lake: Lake, until: date | None) -> Iterator[pa.RecordBatch
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     listing = ", ".join(sql_str(str(f)) for f in files)
-    where = f"WHERE acq_date <= {sql_str(until.isoformat())}::DATE" if until else ""
+    conditions = ["(fire_type IS NULL OR fire_type NOT IN (1, 2, 3))"]
+    if drop_low_confidence:
+        conditions.append("confidence IS DISTINCT FROM 'low'")
+    if until:
+        conditions.append(f"acq_date <= {sql_str(until.isoformat())}::DATE")
+    where = "WHERE " + " AND ".join(conditions)
     reader = con.sql(f"SELECT {', '.join(DETECTION_COLUMNS)} FROM read_parquet([{listing}], "
                      f"union_by_name = true) {where}").to_arrow_reader(BATCH_ROWS)
     try:
@@ -61,7 +70,7 @@ def read_events(lake: Lake, until: date | None) -> pa.Table:
 
     files = lake.table_files("events")
     if not files:
-        return pa.table({c: pa.array([], pa.string()) for c in EVENT_COLUMNS})
+        return pa.schema([(c, pa.string()) for c in EVENT_COLUMNS]).empty_table()
     listing = ", ".join(sql_str(str(f)) for f in files)
     where = ""
     if until:
@@ -97,10 +106,18 @@ def detect_in_workspace(workspace: Workspace, since: date | None = None, until: 
         detector = BurningDetector(places, read_events(lake, until), params)
         report_from = (since - date(1970, 1, 1)).days if since else None
         seen = 0
-        for batch in detection_batches(lake, until):
-            detector.add(batch, report_from)
-            seen += batch.num_rows
-            say(f"read {seen:,} detections")
+        # Two cores: while one batch is matched (NumPy, Arrow: no GIL), the next is read and
+        # matched too; the detector's state is only touched here, in order.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending: deque[Future[Any]] = deque()
+            for batch in detection_batches(lake, until, params.drop_low_confidence):
+                pending.append(pool.submit(detector.prepare, batch))
+                seen += batch.num_rows
+                if len(pending) >= 2:
+                    detector.absorb(pending.popleft().result(), report_from)
+                    say(f"read {seen:,} detections")
+            while pending:
+                detector.absorb(pending.popleft().result(), report_from)
         say("scoring burning periods")
         table = detector.result()
         path = lake.staging_path("burnings", "derived")

@@ -37,4 +37,4 @@ def test_candidates_equal_brute_force(seed: int, n_places: int, n_points: int, c
     point, place, km = index.candidates(lat, lon)
     assert set(zip(point.tolist(), place.tolist(), strict=True)) == brute_force(
         lat, lon, p_lat, p_lon, reach)
-    assert np.allclose(km, haversine_km(lat[point], lon[point], p_lat[place], p_lon[place]))
+    assert np.allclose(km, haversine_km(lat[point], lon[point], p_lat[place], p_lon[place]), rtol=1e-5)

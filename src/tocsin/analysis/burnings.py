@@ -47,6 +47,7 @@ STATIC_FIRE_TYPES = (1, 2, 3)
 # what the VIIRS week of 31 Oct - 8 Nov 2025 over Darfur and Kordofan shows (see the method).
 REGIONAL_BASE_RATE = (2.0e-3, 2.0e-3, 1.6e-3, 1.0e-3, 5e-4, 2e-4,
                       1e-4, 1e-4, 2e-4, 6e-4, 1.4e-3, 2.0e-3)
+SPOT_MARGIN_KM = 1.0
 CONFIDENCE_CLASSES = (("high", 0.8), ("medium", 0.5), ("low", 0.0))
 
 
@@ -171,43 +172,67 @@ class BurningDetector:
         keep &= np.isfinite(lat) & np.isfinite(lon)
         day = batch.column("acq_date").cast(pa.int32()).to_numpy(zero_copy_only=False)
         hhmm = batch.column("acq_time").cast(pa.int16()).to_numpy(zero_copy_only=False)
-        satellite = pc.dictionary_encode(batch.column("satellite"))
-        if isinstance(satellite, pa.ChunkedArray):
-            satellite = satellite.combine_chunks()
+        d = {"lat": lat, "lon": lon, "acq_date": day, "acq_time": hhmm,
+             "frp": np.nan_to_num(_floats(batch.column("frp"))),
+             "night": _as_bool(pc.equal(batch.column("daynight"), "N")),
+             "satellite": self._satellite_codes(batch.column("satellite"))}
+        if not keep.all():
+            rows = np.flatnonzero(keep)
+            d = {k: v[rows] for k, v in d.items()}
+        d["minute"] = (d["acq_date"].astype(np.int64) * MINUTES_PER_DAY
+                       + (d["acq_time"] // 100) * 60 + d["acq_time"] % 100)
+        return d
+
+    def _satellite_codes(self, column: pa.Array | pa.ChunkedArray) -> NDArray[np.int16]:
+        """Satellite names as small integers (a file is usually one satellite)."""
+        distinct = pc.unique(column).to_pylist()
+        if len(distinct) == 1:
+            code = self.satellites.setdefault(str(distinct[0]), len(self.satellites))
+            return np.full(len(column), code, dtype=np.int16)
+        encoded = pc.dictionary_encode(column)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
         codes = np.array([self.satellites.setdefault(str(s), len(self.satellites))
-                          for s in satellite.dictionary.to_pylist()] or [0], dtype=np.int16)
-        rows = np.flatnonzero(keep)
-        return {
-            "lat": lat[rows], "lon": lon[rows], "acq_date": day[rows], "acq_time": hhmm[rows],
-            "minute": day[rows].astype(np.int64) * MINUTES_PER_DAY + (hhmm[rows] // 100) * 60
-            + hhmm[rows] % 100,
-            "frp": np.nan_to_num(_floats(batch.column("frp"))[rows]),
-            "night": _as_bool(pc.equal(batch.column("daynight"), "N"))[rows],
-            "satellite": codes[satellite.indices.to_numpy(zero_copy_only=False)[rows]],
-        }
+                          for s in encoded.dictionary.to_pylist()] or [0], dtype=np.int16)
+        return codes[encoded.indices.to_numpy(zero_copy_only=False)]
 
     def _spots(self, lat: np.ndarray, lon: np.ndarray) -> NDArray[np.int64]:
         size = self.params.spot_deg
         return _cell_key(lat, lon, size)
 
     def add(self, batch: pa.RecordBatch | pa.Table, report_from: int | None = None) -> None:
-        """``learn`` and ``scan`` in one go (the batch is read once); only detections from day
-        ``report_from`` (days since 1970-01-01) on are scanned, when given."""
+        """``learn`` and ``scan`` in one go (the batch is read and matched once); only detections
+        from day ``report_from`` (days since 1970-01-01) on are scanned, when given."""
+        self.absorb(self.prepare(batch), report_from)
+
+    def prepare(self, batch: pa.RecordBatch | pa.Table) -> tuple[dict[str, np.ndarray], tuple]:
+        """The costly, stateless half of ``add``: the batch's columns and its settlement
+        candidates. Safe to run in several threads at once (NumPy and Arrow release the GIL)."""
         d = self._columns(batch)
-        self._learn(d)
+        return d, self.index.candidates(d["lat"], d["lon"])
+
+    def absorb(self, prepared: tuple[dict[str, np.ndarray], tuple], report_from: int | None = None
+               ) -> None:
+        """The other half: add a prepared batch to the history and the matches (one thread)."""
+        d, pairs = prepared
+        self._learn(d, pairs)
         if report_from is not None:
-            rows = np.flatnonzero(d["acq_date"] >= report_from)
-            d = {k: v[rows] for k, v in d.items()}
-        self._scan(d)
+            wanted = d["acq_date"][pairs[0]] >= report_from
+            pairs = (pairs[0][wanted], pairs[1][wanted], pairs[2][wanted])
+        self._scan(d, pairs)
 
     # -- history --------------------------------------------------------------------------
     def learn(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Add a batch to the history: persistent heat sources and the seasonal background."""
-        self._learn(self._columns(batch))
+        d = self._columns(batch)
+        self._learn(d, self.index.candidates(d["lat"], d["lon"]))
 
-    def _learn(self, d: dict[str, np.ndarray]) -> None:
-        # Persistence matters only where a settlement is near: elsewhere nothing is reported.
-        near = self.index.near(d["lat"], d["lon"])
+    def _learn(self, d: dict[str, np.ndarray], pairs: tuple[np.ndarray, ...]) -> None:
+        # Persistence is only ever asked of spots in a settlement or next to one (a spot and its
+        # 8 neighbours reach ~0.8 km): only those spots are remembered.
+        point, place, km = pairs
+        near = np.zeros(len(d["lat"]), dtype=bool)
+        near[point[km <= self.places["radius_km"][place] + SPOT_MARGIN_KM]] = True
         day = d["acq_date"][near].astype(np.int64)
         self._spot_weeks.append(_unique((self._spots(d["lat"][near], d["lon"][near]) << 13)
                                         | (day // 7)))
@@ -231,10 +256,11 @@ class BurningDetector:
     # -- matching -------------------------------------------------------------------------
     def scan(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Match a batch of the period reported on to settlements."""
-        self._scan(self._columns(batch))
+        d = self._columns(batch)
+        self._scan(d, self.index.candidates(d["lat"], d["lon"]))
 
-    def _scan(self, d: dict[str, np.ndarray]) -> None:
-        point, place, km = self.index.candidates(d["lat"], d["lon"])
+    def _scan(self, d: dict[str, np.ndarray], pairs: tuple[np.ndarray, ...]) -> None:
+        point, place, km = pairs
         radius = self.places["radius_km"][place]
         inside = km <= radius
         # A detection inside several settlements belongs to the one it lies most centrally in

@@ -12,11 +12,24 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from tocsin.spatial import haversine_km
+from tocsin.spatial import EARTH_RADIUS_KM
 
 KM_PER_DEG_LAT = 111.32
 # Above this many cells the raster is kept sparse (sorted keys) instead of dense.
 DENSE_CELL_LIMIT = 40_000_000
+
+
+def local_km(lat: NDArray[np.float64], lon: NDArray[np.float64], p_lat: NDArray[np.float64],
+             p_lon: NDArray[np.float64], cos_p: NDArray[np.float64], sin_p: NDArray[np.float64]
+             ) -> NDArray[np.float64]:
+    """Distance in km over the few km between a point and a place: the equirectangular formula at
+    the mid latitude (its cosine from the place's by a first-order step), within a millionth of
+    the haversine distance at settlement scales and several times cheaper (no trigonometry per
+    pair)."""
+    d_lat = np.radians(lat - p_lat)
+    d_lon = np.radians(lon - p_lon)
+    cos_mid = cos_p - sin_p * (d_lat / 2)
+    return EARTH_RADIUS_KM * np.sqrt(d_lat * d_lat + (cos_mid * d_lon) ** 2)
 
 
 class SettlementIndex:
@@ -27,6 +40,7 @@ class SettlementIndex:
                  reach_km: NDArray[np.float64], cell_deg: float = 0.01) -> None:
         self.lat, self.lon, self.reach = lat, lon, reach_km
         self.cell = cell_deg
+        self.cos_lat, self.sin_lat = np.cos(np.radians(lat)), np.sin(np.radians(lat))
         n = len(lat)
         if n == 0:
             self.row0 = self.col0 = self.rows = self.cols = 0
@@ -66,11 +80,12 @@ class SettlementIndex:
     def _cells(self, lat: NDArray[np.float64], lon: NDArray[np.float64]
                ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """(point index, first slot, slot count) of the points whose cell holds any place."""
-        row = np.floor(lat / self.cell).astype(np.int64) - self.row0
-        col = np.floor(lon / self.cell).astype(np.int64) - self.col0
-        inside = (row >= 0) & (row < self.rows) & (col >= 0) & (col < self.cols)
-        points = np.flatnonzero(inside)
-        key = row[points] * self.cols + col[points]
+        # Offsets from the grid's corner: truncation is floor for the non-negative ones, and the
+        # negative ones are outside anyway.
+        y = (lat - self.row0 * self.cell) * (1 / self.cell)
+        x = (lon - self.col0 * self.cell) * (1 / self.cell)
+        points = np.flatnonzero((y >= 0) & (y < self.rows) & (x >= 0) & (x < self.cols))
+        key = y[points].astype(np.int64) * self.cols + x[points].astype(np.int64)
         if self.dense:
             start, stop = self.indptr[key], self.indptr[key + 1]
         else:
@@ -81,13 +96,6 @@ class SettlementIndex:
             stop = np.where(found, self.indptr[at_ok + 1], 0)
         hit = stop > start
         return points[hit], start[hit], (stop - start)[hit]
-
-    def near(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.bool_]:
-        """Whether each point's cell touches any place's reach (a superset of being within it)."""
-        out = np.zeros(len(lat), dtype=bool)
-        if len(self.members) and len(lat):
-            out[self._cells(lat, lon)[0]] = True
-        return out
 
     def candidates(self, lat: NDArray[np.float64], lon: NDArray[np.float64]
                    ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
@@ -101,6 +109,7 @@ class SettlementIndex:
         point = np.repeat(points, counts)
         slot = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         place = self.members[slot]
-        km = haversine_km(lat[point], lon[point], self.lat[place], self.lon[place])
+        km = local_km(lat[point], lon[point], self.lat[place], self.lon[place],
+                      self.cos_lat[place], self.sin_lat[place])
         near = km <= self.reach[place]
         return point[near], place[near], km[near]

@@ -111,13 +111,13 @@ def detect_in_workspace(workspace: Workspace, since: date | None = None, until: 
         with ThreadPoolExecutor(max_workers=2) as pool:
             pending: deque[Future[Any]] = deque()
             for batch in detection_batches(lake, until, params.drop_low_confidence):
-                pending.append(pool.submit(detector.prepare, batch))
+                pending.append(pool.submit(detector.prepare, batch, report_from=report_from))
                 seen += batch.num_rows
                 if len(pending) >= 2:
-                    detector.absorb(pending.popleft().result(), report_from)
+                    detector.absorb(pending.popleft().result())
                     say(f"read {seen:,} detections")
             while pending:
-                detector.absorb(pending.popleft().result(), report_from)
+                detector.absorb(pending.popleft().result())
         say("scoring burning periods")
         table = detector.result()
         path = lake.staging_path("burnings", "derived")

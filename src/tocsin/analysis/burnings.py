@@ -114,6 +114,19 @@ def detect_burnings(detections: pa.Table, places: pa.Table, events: pa.Table | N
 
 
 @dataclass
+class _Partial:
+    """What one batch adds, computed without touching the detector (see ``prepare``)."""
+
+    spot_weeks: NDArray[np.int64] | None = None
+    region_from: int = 0
+    region_n: np.ndarray | None = None
+    region_frp: np.ndarray | None = None
+    days: np.ndarray | None = None
+    hits: dict[str, np.ndarray] | None = None
+    ring: NDArray[np.int64] | None = None
+
+
+@dataclass
 class _Hits:
     """Detections inside a settlement: what a burning period is built from."""
 
@@ -147,8 +160,13 @@ class BurningDetector:
         # history
         self._spot_weeks: list[NDArray[np.int64]] = []
         self._spot_weeks_rows = 0
-        self._region_counts: dict[int, int] = {}
-        self._region_frp: dict[int, float] = {}
+        # Background: detections and FRP per (region, calendar month), dense over the globe.
+        self._region_rows = math.ceil(180 / params.region_deg)
+        self._region_cols = math.ceil(360 / params.region_deg)
+        if self._region_rows * self._region_cols * 12 > 20_000_000:
+            raise ValueError(f"region_deg {params.region_deg} is too fine (0.25 degrees or more)")
+        self._region_counts = np.zeros(self._region_rows * self._region_cols * 12)
+        self._region_frp = np.zeros(self._region_rows * self._region_cols * 12)
         self._days: set[int] = set()
         # matches
         self._hits = _Hits()
@@ -197,89 +215,90 @@ class BurningDetector:
         return codes[encoded.indices.to_numpy(zero_copy_only=False)]
 
     def _spots(self, lat: np.ndarray, lon: np.ndarray) -> NDArray[np.int64]:
-        size = self.params.spot_deg
-        return _cell_key(lat, lon, size)
+        return _cell_key(lat, lon, self.params.spot_deg)
 
+    def _region_month(self, lat: np.ndarray, lon: np.ndarray, day: np.ndarray) -> NDArray[np.int64]:
+        """Index of (0.5-degree region, calendar month) in the dense background arrays."""
+        size = self.params.region_deg
+        row = np.clip(((np.asarray(lat) + 90) * (1 / size)).astype(np.int64), 0, self._region_rows - 1)
+        col = np.clip(((np.asarray(lon) + 180) * (1 / size)).astype(np.int64), 0, self._region_cols - 1)
+        return (row * self._region_cols + col) * 12 + _months(day)
+
+    # -- feeding batches ------------------------------------------------------------------
     def add(self, batch: pa.RecordBatch | pa.Table, report_from: int | None = None) -> None:
         """``learn`` and ``scan`` in one go (the batch is read and matched once); only detections
         from day ``report_from`` (days since 1970-01-01) on are scanned, when given."""
-        self.absorb(self.prepare(batch), report_from)
+        self.absorb(self.prepare(batch, report_from=report_from))
 
-    def prepare(self, batch: pa.RecordBatch | pa.Table) -> tuple[dict[str, np.ndarray], tuple]:
-        """The costly, stateless half of ``add``: the batch's columns and its settlement
-        candidates. Safe to run in several threads at once (NumPy and Arrow release the GIL)."""
-        d = self._columns(batch)
-        return d, self.index.candidates(d["lat"], d["lon"])
-
-    def absorb(self, prepared: tuple[dict[str, np.ndarray], tuple], report_from: int | None = None
-               ) -> None:
-        """The other half: add a prepared batch to the history and the matches (one thread)."""
-        d, pairs = prepared
-        self._learn(d, pairs)
-        if report_from is not None:
-            wanted = d["acq_date"][pairs[0]] >= report_from
-            pairs = (pairs[0][wanted], pairs[1][wanted], pairs[2][wanted])
-        self._scan(d, pairs)
-
-    # -- history --------------------------------------------------------------------------
     def learn(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Add a batch to the history: persistent heat sources and the seasonal background."""
-        d = self._columns(batch)
-        self._learn(d, self.index.candidates(d["lat"], d["lon"]))
+        self.absorb(self.prepare(batch, scan=False))
 
-    def _learn(self, d: dict[str, np.ndarray], pairs: tuple[np.ndarray, ...]) -> None:
-        # Persistence is only ever asked of spots in a settlement or next to one (a spot and its
-        # 8 neighbours reach ~0.8 km): only those spots are remembered.
-        point, place, km = pairs
-        near = np.zeros(len(d["lat"]), dtype=bool)
-        near[point[km <= self.places["radius_km"][place] + SPOT_MARGIN_KM]] = True
-        day = d["acq_date"][near].astype(np.int64)
-        self._spot_weeks.append(_unique((self._spots(d["lat"][near], d["lon"][near]) << 13)
-                                        | (day // 7)))
-        self._spot_weeks_rows += len(self._spot_weeks[-1])
-        if len(self._spot_weeks) > 1 and self._spot_weeks_rows > 4_000_000:
-            self._spot_weeks = [_unique(np.concatenate(self._spot_weeks))]  # bounded memory
-            self._spot_weeks_rows = len(self._spot_weeks[0])
-        key = self._region_month(d["lat"], d["lon"], d["acq_date"])
-        sums = pa.table({"key": key, "frp": d["frp"]}).group_by("key", use_threads=False).aggregate(
-            [("frp", "count"), ("frp", "sum")])
-        for k, c, f in zip(sums.column("key").to_pylist(), sums.column("frp_count").to_pylist(),
-                           sums.column("frp_sum").to_pylist(), strict=True):
-            self._region_counts[k] = self._region_counts.get(k, 0) + c
-            self._region_frp[k] = self._region_frp.get(k, 0.0) + f
-        self._days.update(_unique(d["acq_date"]).tolist())
-
-    def _region_month(self, lat: np.ndarray, lon: np.ndarray, day: np.ndarray) -> NDArray[np.int64]:
-        month = _months(day)
-        return (_cell_key(lat, lon, self.params.region_deg) << 4) | month
-
-    # -- matching -------------------------------------------------------------------------
     def scan(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Match a batch of the period reported on to settlements."""
-        d = self._columns(batch)
-        self._scan(d, self.index.candidates(d["lat"], d["lon"]))
+        self.absorb(self.prepare(batch, learn=False))
 
-    def _scan(self, d: dict[str, np.ndarray], pairs: tuple[np.ndarray, ...]) -> None:
-        point, place, km = pairs
-        radius = self.places["radius_km"][place]
-        inside = km <= radius
-        # A detection inside several settlements belongs to the one it lies most centrally in
-        # (distance over radius): a hamlet mapped inside a city does not take the city's fire.
-        ip, iplace, ikm = point[inside], place[inside], (km / radius)[inside]
-        order = np.lexsort((ikm, ip))
-        ip, iplace = ip[order], iplace[order]
-        first = np.concatenate([[True], ip[1:] != ip[:-1]]) if len(ip) else np.zeros(0, bool)
-        ip, iplace = ip[first], iplace[first]
-        h = self._hits
-        h.place.append(iplace.astype(np.int32))
-        for name in ("minute", "frp", "night", "lat", "lon", "acq_date", "acq_time", "satellite"):
-            getattr(h, name).append(d[name][ip])
-        h.spot.append(self._spots(d["lat"][ip], d["lon"][ip]))
-        # The ring: detections around a settlement (not inside it), counted per place and day.
-        ring = ~inside
-        rkey = (place[ring].astype(np.int64) << 24) | d["acq_date"][point[ring]].astype(np.int64)
-        if len(rkey):
-            self._ring.append(rkey)
+    def prepare(self, batch: pa.RecordBatch | pa.Table, learn: bool = True, scan: bool = True,
+                report_from: int | None = None) -> _Partial:
+        """All the work on one batch, touching no state: safe to run in several threads at once
+        (NumPy and Arrow release the GIL). ``absorb`` then adds the result, in one thread."""
+        d = self._columns(batch)
+        point, place, km = self.index.candidates(d["lat"], d["lon"])
+        part = _Partial()
+        if learn:
+            # Persistence is only ever asked of spots in a settlement or next to one (a spot and
+            # its 8 neighbours reach ~0.8 km): only those spots are remembered.
+            near = np.zeros(len(d["lat"]), dtype=bool)
+            near[point[km <= self.places["radius_km"][place] + SPOT_MARGIN_KM]] = True
+            week = d["acq_date"][near].astype(np.int64) // 7
+            part.spot_weeks = _unique((self._spots(d["lat"][near], d["lon"][near]) << 13) | week)
+            region = self._region_month(d["lat"], d["lon"], d["acq_date"])
+            if len(region):
+                part.region_from = int(region.min())
+                part.region_n = np.bincount(region - part.region_from)
+                part.region_frp = np.bincount(region - part.region_from, weights=d["frp"])
+            part.days = _unique(d["acq_date"])
+        if scan:
+            if report_from is not None:
+                wanted = d["acq_date"][point] >= report_from
+                point, place, km = point[wanted], place[wanted], km[wanted]
+            radius = self.places["radius_km"][place]
+            inside = km <= radius
+            # A detection inside several settlements belongs to the one it lies most centrally
+            # in (distance over radius): a hamlet mapped inside a city does not take its fire.
+            ip, iplace, ikm = point[inside], place[inside], (km / radius)[inside]
+            order = np.lexsort((ikm, ip))
+            ip, iplace = ip[order], iplace[order]
+            first = np.concatenate([[True], ip[1:] != ip[:-1]]) if len(ip) else np.zeros(0, bool)
+            ip, iplace = ip[first], iplace[first]
+            part.hits = {name: d[name][ip] for name in
+                         ("minute", "frp", "night", "lat", "lon", "acq_date", "acq_time", "satellite")}
+            part.hits["place"] = iplace.astype(np.int32)
+            part.hits["spot"] = self._spots(part.hits["lat"], part.hits["lon"])
+            # The ring: detections round a settlement (not in it), counted per place and day.
+            ring = ~inside
+            part.ring = (place[ring].astype(np.int64) << 24) | d["acq_date"][point[ring]].astype(np.int64)
+        return part
+
+    def absorb(self, part: _Partial) -> None:
+        """Add a prepared batch to the history and the matches."""
+        if part.spot_weeks is not None:
+            self._spot_weeks.append(part.spot_weeks)
+            self._spot_weeks_rows += len(part.spot_weeks)
+            if len(self._spot_weeks) > 1 and self._spot_weeks_rows > 4_000_000:
+                self._spot_weeks = [_unique(np.concatenate(self._spot_weeks))]  # bounded memory
+                self._spot_weeks_rows = len(self._spot_weeks[0])
+        if part.region_n is not None and part.region_frp is not None:
+            at = slice(part.region_from, part.region_from + len(part.region_n))
+            self._region_counts[at] += part.region_n
+            self._region_frp[at] += part.region_frp
+        if part.days is not None:
+            self._days.update(part.days.tolist())
+        if part.hits is not None:
+            for name, values in part.hits.items():
+                getattr(self._hits, name).append(values)
+        if part.ring is not None and len(part.ring):
+            self._ring.append(part.ring)
 
     # -- the result -----------------------------------------------------------------------
     def persistent_spots(self) -> NDArray[np.int64]:
@@ -353,8 +372,7 @@ class BurningDetector:
         # Seasonal background of the region, the period's own detections left out.
         lat, lon = self.places["latitude"][place], self.places["longitude"][place]
         rkey = self._region_month(lat, lon, first_day.astype(np.int32))
-        region_n = np.array([self._region_counts.get(k, 0) for k in rkey.tolist()], dtype=float)
-        region_frp = np.array([self._region_frp.get(k, 0.0) for k in rkey.tolist()])
+        region_n, region_frp = self._region_counts[rkey], self._region_frp[rkey]
         own_n = np.minimum(counts, region_n)
         region_area = _cell_area_km2(lat, p.region_deg)
         month = _months(first_day.astype(np.int32))
@@ -616,13 +634,17 @@ def _cell_area_km2(lat: np.ndarray, size: float) -> np.ndarray:
 
 
 def _months(day: np.ndarray) -> NDArray[np.int64]:
-    """Calendar month 0..11 of days since 1970-01-01."""
+    """Calendar month 0..11 of days since 1970-01-01 (a table look-up, not a date per row)."""
     day = np.asarray(day).astype(np.int64)
-    if len(day) == 0:
-        return np.zeros(0, np.int64)
-    first = int(day.min())
-    span = np.arange(first, int(day.max()) + 1).astype("datetime64[D]").astype("datetime64[M]")
-    return (span.astype(np.int64) % 12)[day - first]  # a look-up per day, not a date per row
+    inside = (day >= 0) & (day < len(_MONTH_OF_DAY))
+    if inside.all():
+        return _MONTH_OF_DAY[day]
+    months = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+    return months.astype(np.int64)
+
+
+_MONTH_OF_DAY = (np.arange(0, 60_000).astype("datetime64[D]").astype("datetime64[M]")
+                 .astype(np.int64) % 12)  # 1970 to 2134
 
 
 def _unique(values: np.ndarray) -> np.ndarray:

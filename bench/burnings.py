@@ -75,16 +75,21 @@ print(len(fires), len(summary), time.perf_counter() - start)
 # The `tocsin` command as a user installs it: its runtime dependencies do not include pandas,
 # but this environment has it (geopandas needs it), and pyarrow imports pandas whenever it is
 # there, on the first NumPy conversion: a second of a run that an install without it never pays.
-TOCSIN = ("import sys; sys.modules['pandas'] = None; sys.argv[0] = 'tocsin'; "
-          "from tocsin.cli.main import app; app()")
+WITHOUT_PANDAS = (
+    "import sys\n"
+    "class NoPandas:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] == 'pandas':\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+    "sys.meta_path.insert(0, NoPandas())\n")
+TOCSIN = WITHOUT_PANDAS + "sys.argv[0] = 'tocsin'\nfrom tocsin.cli.main import app\napp()\n"
 
 # The resampled week repeats every real fire spot ~400 times over three years, so the method
 # rightly calls nearly all of them persistent heat sources and reports little. This contender
 # runs the same command path with persistence switched off, so that every settlement hit is
 # formed into periods, scored and given ids: the cost of a lake that reports a lot.
-NO_PERSISTENCE = r'''
+NO_PERSISTENCE = WITHOUT_PANDAS + r'''
 import json, sys
-sys.modules["pandas"] = None  # as for TOCSIN above
 from tocsin.analysis.burnings import BurningParams
 from tocsin.detect import detect_in_workspace
 from tocsin.workspace import Workspace

@@ -547,20 +547,24 @@ def _reasons(f: dict[str, np.ndarray], i: int, pl: dict[str, np.ndarray], p: Bur
     radius = float(pl["radius_km"][place])
     n, night = int(f["count"][i]), int(f["night"][i])
     days = int(f["days"][i])
-    parts = [f"{n} detections ({night} at night) within {radius:g} km of the "
-             f"{pl['place_class'][place] or 'place'} over {days} day{'s' if days > 1 else ''}, "
+    kind = str(pl["place_class"][place] or "place").replace("_", " ")
+    parts = [f"{_plural(n, 'detection')} ({night} at night) within {radius:g} km of the "
+             f"{kind} over {_plural(days, 'day')}, "
              f"FRP {f['frp'][i]:.0f} MW"]
     expected = float(f["expected"][i])
     ratio = n / max(expected, 1e-9)
     parts.append(f"{expected:.2g} expected from the season's background and the fire around it"
                  + (f" ({ratio:.0f}x)" if ratio >= 2 else ""))
     ring = int(f["ring"][i])
-    if f["contained"][i] >= 1:
-        parts.append(f"fire confined to the settlement ({ring} detections in the {p.ring_km:g} km "
-                     "around it)")
+    density_ratio = 10 ** float(f["contained"][i])
+    if f["contained"][i] >= 1 and ring == 0:
+        parts.append(f"fire confined to the settlement (none in the {p.ring_km:g} km around it)")
+    elif f["contained"][i] >= 1:
+        parts.append(f"fire {density_ratio:.0f}x denser in the settlement than in the "
+                     f"{p.ring_km:g} km around it ({_plural(ring, 'detection')} there)")
     elif f["contained"][i] < 0.5:
-        parts.append(f"fire also all around it ({ring} detections in the {p.ring_km:g} km around "
-                     "it): likely a bush or field fire reaching the settlement")
+        parts.append(f"fire also all around it ({_plural(ring, 'detection')} in the {p.ring_km:g} km "
+                     "around it): likely a bush or field fire reaching the settlement")
     if 0 < night < n:
         parts.append("burning by day and by night")
     if f["events"][i] > 0:
@@ -578,6 +582,10 @@ def _reasons(f: dict[str, np.ndarray], i: int, pl: dict[str, np.ndarray], p: Bur
         parts.append(f"only {int(f['history'][i])} days of fire history: persistent heat sources "
                      "cannot be ruled out yet")
     return "; ".join(parts)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # -- helpers ----------------------------------------------------------------------------------

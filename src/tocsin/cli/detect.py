@@ -78,7 +78,7 @@ def print_burnings(rows: list[dict[str, object]], title: str) -> None:
     for r in rows:
         first, last = r["first_detection"], r["last_detection"]
         assert isinstance(first, datetime) and isinstance(last, datetime)
-        name = r["place_name"] or f"unnamed {r['place_class']}"
+        name = r["place_name"] or f"unnamed {str(r['place_class']).replace('_', ' ')}"
         out.print(f"[bold]{r['score']:.2f} {r['confidence']:<6}[/] {escape(str(name))} "
                   f"({r['latitude']:.4f}, {r['longitude']:.4f}) {first:%Y-%m-%d %H:%M} – "
                   f"{last:%Y-%m-%d %H:%M} UTC, {r['detections']} detections")

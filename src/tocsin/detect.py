@@ -32,8 +32,9 @@ PLACE_COLUMNS = ["place_id", "name", "place_class", "latitude", "longitude", "ra
                  "admin1_pcode", "admin2_pcode"]
 EVENT_COLUMNS = ["event_uid", "date_start", "latitude", "longitude", "category",
                  "location_precision"]
+# confidence and fire_type are filtered on in the query itself, so they need not be read out.
 DETECTION_COLUMNS = ["latitude", "longitude", "acq_date", "acq_time", "frp", "daynight",
-                     "satellite", "confidence", "fire_type"]
+                     "satellite"]
 
 
 def detection_batches(lake: Lake, until: date | None, drop_low_confidence: bool = True

@@ -220,6 +220,8 @@ SMALL_SCENARIO = generate(ScenarioParams(seed=11, days=120, villages=80, hamlets
 def test_scenarios_arson_found_field_fires_and_hot_spots_not(seed: int) -> None:
     scenario = generate(ScenarioParams(seed=seed))
     result = detect_burnings(scenario.detections, scenario.places, scenario.events)
+    ids = [i for row in result.column("detection_ids").to_pylist() for i in row]
+    assert len(ids) == len(set(ids)) == sum(result.column("detections").to_pylist())
     medium = evaluate_burnings(result, scenario.truth, threshold=0.5, complete=True)
     high = evaluate_burnings(result, scenario.truth, threshold=0.8, complete=True)
     assert medium.recall is not None and medium.recall >= 0.7  # 15% of arsons are 2-4 detections

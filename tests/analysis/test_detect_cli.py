@@ -85,8 +85,10 @@ def test_usage_and_failure_exit_codes(darfur: Workspace, tmp_path: Path) -> None
     empty.init()
     no_places = tocsin(empty.home, "detect", "burnings")
     assert no_places.exit_code == 1 and "gazetteer" in no_places.output
-    no_burnings = tocsin(empty.home, "eval", "burnings", "--truth", str(SAMPLE / "README.md"))
-    assert no_burnings.exit_code == 1
+    truth = tmp_path / "truth.csv"
+    truth.write_text("latitude,longitude,date,burned\n13.6,25.3,2025-11-01,yes\n")
+    no_burnings = tocsin(empty.home, "eval", "burnings", "--truth", str(truth))
+    assert no_burnings.exit_code == 1 and "run `tocsin detect burnings` first" in no_burnings.output
 
 
 def test_eval_against_a_truth_list(darfur: Workspace, tmp_path: Path) -> None:

@@ -120,7 +120,10 @@ def eval_burnings(
     resolved = []
     for row in rows:
         if row.latitude is None and row.place_id is None and row.place:
-            matches = find_places(ctx.obj, row.place, limit=1)
+            try:
+                matches = find_places(ctx.obj, row.place, limit=1)
+            except WorkspaceError as exc:
+                fail(f"{truth.name}, line {row.line}: cannot look up {row.place!r}: {exc}")
             if not matches:
                 fail(f"{truth.name}, line {row.line}, column 'place': no place in the gazetteer "
                      f"matches {row.place!r} (give latitude and longitude instead)")

@@ -4,6 +4,11 @@ week and OSM places, and the full Sudan files in ../shared/data."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,6 +62,8 @@ def test_detect_stores_the_table_and_exports_geojson(darfur: Workspace, tmp_path
     assert missing == (0,)
     counts = con.execute("SELECT bool_and(len(detection_ids) = detections) FROM burnings").fetchone()
     assert counts == (True,)
+    status = json.loads(tocsin(darfur.home, "status", "--json").stdout)
+    assert sum(status["derived"]["burnings"].values()) == data["burnings"]
     features = json.loads(geojson.read_text())["features"]
     assert len(features) == data["burnings"]
     first = features[0]
@@ -140,3 +147,36 @@ def test_real_viirs_week_after_el_fasher_fell(shared_data: Path, tmp_path: Path)
     behind = con.execute("SELECT count(*) FROM (SELECT unnest(detection_ids) FROM burnings "
                      "WHERE confidence <> 'low')").fetchone()
     assert behind is not None and behind[0] < 0.02 * 24_664
+
+
+def test_killed_before_the_manifest_keeps_the_old_burnings(tmp_path: Path) -> None:
+    """Nothing half-written: a detection killed just before its manifest write leaves the
+    previous burnings table in place, and the next run sweeps its leftovers."""
+    workspace = make_workspace(tmp_path / "ws", [
+        ("osm-places", SAMPLE / "hotosm_darfur_populated_places_points_geojson.zip"),
+        ("firms", SAMPLE / "firms_viirs_snpp_nrt_darfur_2025-10-31_2025-11-08.csv"),
+    ])
+    assert tocsin(workspace.home, "detect", "burnings").exit_code == 0
+    lake = Lake(workspace.lake_dir)
+    before = lake.manifest()["derived"]["burnings"]
+    marker = tmp_path / "paused"
+    env = {**os.environ, "TOCSIN_HOME": str(workspace.home),
+           "TOCSIN_TEST_PAUSE": "before-derived-manifest:60", "TOCSIN_TEST_PAUSE_MARKER": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-m", "tocsin.cli.main", "detect", "burnings",
+                             "--since", "2025-11-06"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "detection never reached its pause point"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert lake.manifest()["derived"]["burnings"] == before
+    stored = lake.connect().execute("SELECT min(first_detection) FROM burnings").fetchone()
+    assert stored is not None and stored[0].date().isoformat() < "2025-11-06"
+    again = tocsin(workspace.home, "detect", "burnings", "--since", "2025-11-06", "--json",
+                   "--min-confidence", "low", "--top", "1000")
+    assert again.exit_code == 0
+    files = sorted(p.name for p in (workspace.lake_dir / "derived").glob("burnings-*.parquet"))
+    assert files == [lake.manifest()["derived"]["burnings"]["file"]]

@@ -250,3 +250,28 @@ def test_scenario_is_reproducible_and_truth_is_consistent() -> None:
     assert all(t["date_from"] <= t["date_to"] for t in truth)
     kinds = a.detections.column("fire_kind").to_pylist()
     assert {"background", "hotspot", "arson"} <= set(kinds)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_places=st.integers(1, 15), n_fires=st.integers(0, 400))
+def test_every_detection_in_a_settlement_lands_in_exactly_one_period(seed: int, n_places: int,
+                                                                     n_fires: int) -> None:
+    """Nothing is lost or counted twice: with every threshold open, the periods hold exactly the
+    detections that lie inside some settlement's radius (brute-force distances)."""
+    rng = np.random.default_rng(seed)
+    classes = rng.choice(["village", "hamlet", "town", "city"], n_places)
+    world = places(*[(f"p{i}", str(c), float(rng.uniform(13, 13.3)), float(rng.uniform(24, 24.3)))
+                     for i, c in enumerate(classes)])
+    points = [(round(float(rng.uniform(12.95, 13.35)), 5), round(float(rng.uniform(23.95, 24.35)), 5),
+               int(rng.integers(0, 90)), int(rng.choice([130, 1130, 2330]))) for _ in range(n_fires)]
+    points = list(dict.fromkeys(points))  # FIRMS has no repeated detections
+    open_params = BurningParams(min_score=0.0, min_detections=1, persistent_min_weeks=10**6)
+    result = detect_burnings(fires(points), world, None, open_params)
+    radius = {"village": 1.5, "hamlet": 1.0, "town": 4.0, "city": 8.0}
+    p_lat = np.array(world.column("latitude").to_pylist())
+    p_lon = np.array(world.column("longitude").to_pylist())
+    p_rad = np.array([radius[c] for c in classes])
+    inside = sum(bool((haversine_km(lat, lon, p_lat, p_lon) <= p_rad).any()) for lat, lon, _, _ in points)
+    ids = [i for row in result.column("detection_ids").to_pylist() for i in row]
+    assert len(ids) == len(set(ids)) == inside
+    assert sum(result.column("detections").to_pylist()) == inside

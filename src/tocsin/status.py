@@ -40,6 +40,9 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
     if "event_links" in manifest["derived"]:
         derived["event_links"] = dict(con.execute(
             "SELECT link_level, count(*) FROM event_links GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    if "burnings" in manifest["derived"]:
+        derived["burnings"] = dict(con.execute(
+            "SELECT confidence, count(*) FROM burnings GROUP BY 1 ORDER BY 2 DESC").fetchall())
     batches = lake.batches()
     url = workspace.database_url
     return {

@@ -9,7 +9,9 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tocsin.cli.common import err, fail, out
+from tocsin.cli.detect import print_burnings
 from tocsin.cli.status import show_status
+from tocsin.detect import detect_in_workspace
 from tocsin.ingest import ingest_paths, rebuild_derived
 from tocsin.places.lookup import find_places
 from tocsin.status import workspace_status
@@ -74,7 +76,12 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             progress.advance(task)
         progress.update(task, description="building the gazetteer and placing events")
         rebuild_derived(workspace)
+        progress.update(task, description="detecting burning settlements")
+        burnings = detect_in_workspace(workspace)
     show_status(workspace_status(workspace))
+    flagged = [r for r in burnings.to_pylist() if r["confidence"] in ("high", "medium")]
+    print_burnings(flagged[:5], f"Burning settlements: {len(flagged)} of {burnings.num_rows} "
+                   "burning periods flagged medium or high (tocsin detect burnings)")
     out.print("\n[bold]Finding places under any spelling[/]")
     for query in SHOWCASE_NAMES:
         matches = find_places(workspace, query, limit=1)

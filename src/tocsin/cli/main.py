@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tocsin.cli import brief as brief_cli
+from tocsin.cli import detect as detect_cli
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
@@ -48,6 +49,8 @@ app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
 app.command("brief")(brief_cli.brief)
+app.add_typer(detect_cli.app, name="detect")
+app.add_typer(detect_cli.eval_app, name="eval")
 
 
 @app.command()

@@ -171,19 +171,19 @@ def test_burnings_appear_when_detection_has_run(sample_workspace: Workspace, tmp
     workspace = Workspace.at(home)
     lake = Lake(workspace.lake_dir)
     con = lake.connect()
-    place = con.execute("SELECT place_id, name, place_class, latitude, longitude FROM gazetteer "
-                        "WHERE name = 'Misterei' OR name_en = 'Misterei' LIMIT 1").fetchone() or \
-        con.execute("SELECT place_id, name, place_class, latitude, longitude FROM gazetteer "
-                    "WHERE place_class = 'village' ORDER BY place_id LIMIT 1").fetchone()
+    villages = con.execute("SELECT place_id, name, place_class, latitude, longitude FROM gazetteer "
+                           "WHERE place_class = 'village' AND name IS NOT NULL ORDER BY place_id "
+                           "LIMIT 2").fetchall()
+    first = pa.array([date(2023, 11, 20)] * 2, pa.date32()).cast(pa.timestamp("us", "UTC"))
     table = pa.table({
-        "burning_id": ["b1"], "place_id": [place[0]], "place_name": [place[1]],
-        "place_class": [place[2]], "latitude": [place[3]], "longitude": [place[4]],
-        "first_detection": pa.array([date(2023, 11, 20)], pa.date32()).cast(pa.timestamp("us", "UTC")),
-        "last_detection": pa.array([date(2023, 11, 22)], pa.date32()).cast(pa.timestamp("us", "UTC")),
-        "detections": pa.array([17], pa.int32()), "night_detections": pa.array([5], pa.int32()),
-        "frp_total": [412.5], "score": [0.91], "confidence": ["high"],
-        "reasons": ["17 detections inside the village, 9 times the season's background"],
-        "detection_ids": [["d1", "d2"]], "sweep_id": [None],
+        "burning_id": ["b1", "b2"], "place_id": [v[0] for v in villages],
+        "place_name": [v[1] for v in villages], "place_class": [v[2] for v in villages],
+        "latitude": [v[3] for v in villages], "longitude": [v[4] for v in villages],
+        "first_detection": first, "last_detection": first,
+        "detections": pa.array([17, 2], pa.int32()), "night_detections": pa.array([5, 0], pa.int32()),
+        "frp_total": [412.5, 8.0], "score": [0.91, 0.2], "confidence": ["high", "low"],
+        "reasons": ["17 detections inside the village, 9 times the season's background", "weak"],
+        "detection_ids": [["d1", "d2"], ["d3"]], "sweep_id": [None, None],
     })
     staged = lake.staging_path("burnings", "derived")
     pq.write_table(table, staged)
@@ -191,10 +191,13 @@ def test_burnings_appear_when_detection_has_run(sample_workspace: Workspace, tmp
         lake.replace_derived({"burnings": staged}, {"burnings": "test"})
     written = write_brief(workspace, AS_OF, "en", tmp_path / "out")
     text = " ".join(" ".join(page_texts(written.pdf)).split())
-    assert f"1 settlements show signs of burning; most confidently {place[1]} (17 fire detections" in text
+    assert (f"1 settlements show signs of burning (medium or high confidence); most confidently "
+            f"{villages[0][1]} (17 fire detections") in text
     assert "9 times the season's background" in text
+    assert "1 more burning periods scored low confidence" in text
     data = json.loads(written.data.read_text())
-    assert [b["place_id"] for b in data["burnings"]] == [place[0]]
+    assert [b["place_id"] for b in data["burnings"]] == [villages[0][0]]
+    assert data["low_confidence_burnings"] == 1
 
 
 def test_cli_writes_the_brief_and_refuses_bad_input(sample_workspace: Workspace, tmp_path: Path) -> None:

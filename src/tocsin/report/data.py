@@ -27,6 +27,7 @@ CAMP_CLASSES = ("camp", "idp_site")
 # Notes that put an attack in a camp for displaced people.
 CAMP_WORDS = r"(?i)\b(idps?|displaced|refugees?)\b.{0,40}\bcamps?\b|\bcamps?\b.{0,20}\b(idps?|displaced)\b"
 TOP_PLACES = 10
+REPORTED_CONFIDENCE = ("high", "medium")
 
 
 @cache
@@ -45,6 +46,7 @@ class BriefData:
     top_places: list[dict[str, Any]] = field(default_factory=list)
     signals: list[dict[str, Any]] = field(default_factory=list)
     burnings: list[dict[str, Any]] | None = None
+    low_confidence_burnings: int = 0
     siege: list[dict[str, Any]] | None = None
     risk: dict[str, Any] | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
@@ -124,7 +126,11 @@ def gather(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> BriefData:
     ).fetchone()[0]
     data.last_event = con.execute("SELECT max(date_end) FROM events WHERE date_end <= ?",
                                   [as_of]).fetchone()[0]
-    data.burnings = burnings_in_period(con, start, as_of)
+    burnings = burnings_in_period(con, start, as_of)
+    if burnings is not None:
+        # Low-confidence periods are leads for imagery analysts, not findings for a brief.
+        data.burnings = [b for b in burnings if b["confidence"] in REPORTED_CONFIDENCE]
+        data.low_confidence_burnings = len(burnings) - len(data.burnings)
     data.sources = source_coverage(con, as_of)
     data.displacement = displacement_by_state(con, as_of)
     data.has_connectivity = has_table(con, "connectivity") and bool(
@@ -262,5 +268,6 @@ def previous_window(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> d
     con.execute(f"CREATE OR REPLACE TEMP TABLE previous AS {period_events_sql(start, end)}")
     totals = event_totals(con, "previous")
     burnings = burnings_in_period(con, start, end)
-    totals["burnings"] = len(burnings) if burnings is not None else None
+    totals["burnings"] = (sum(b["confidence"] in REPORTED_CONFIDENCE for b in burnings)
+                          if burnings is not None else None)
     return {"start": start, "end": end, "totals": totals}

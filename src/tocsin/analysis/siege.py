@@ -323,6 +323,21 @@ class _Places:
                    {pid: i for i, pid in enumerate(ids)})
 
 
+    def principal_of_locality(self) -> np.ndarray:
+        """True for the one place per locality (admin2) that holds its displaced: the most
+        populous, then the biggest class, then the first by id."""
+        best: dict[str, tuple[tuple[int, int, str], int]] = {}
+        rank = {"city": 3, "town": 2, "camp": 1, "idp_site": 1}
+        for i, code in enumerate(self.admin2):
+            if code:
+                key = (int(self.population[i]), rank.get(self.classes[i], 0), self.ids[i])
+                if code not in best or key > best[code][0]:
+                    best[code] = (key, i)
+        flags = np.zeros(len(self.ids), dtype=bool)
+        flags[[i for _, i in best.values()]] = True
+        return flags
+
+
 def _categories(signal: Signal, rules: SiegeRules) -> set[str]:
     cats = signal.get("categories", "armed")
     return set(rules.armed_categories) if cats == "armed" else set(cats)
@@ -695,7 +710,9 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
     signals_col, reasons = _signal_names(rules, flat_rank, active)
     population = np.repeat(where.population, n_days)
     idps_flat = idps.ravel()
-    exposed = np.where(population > 0, population, 0) + np.where(idps_flat > 0, idps_flat, 0)
+    # The displaced of a locality are counted once, at its principal place (see the method).
+    principal = np.repeat(where.principal_of_locality(), n_days)
+    exposed = np.where(population > 0, population, 0) + np.where(principal & (idps_flat > 0), idps_flat, 0)
     stage_names = np.array(STAGES, dtype=object)[flat_rank]
     columns = {
         "place_id": pa.array(np.repeat(np.array(where.ids, dtype=object), n_days), pa.string()),

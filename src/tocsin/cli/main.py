@@ -9,6 +9,7 @@ import typer
 
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
+from tocsin.cli import siege as siege_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
 from tocsin.cli.common import fail, out
 from tocsin.workspace import Workspace, WorkspaceError
@@ -46,6 +47,7 @@ def init(ctx: typer.Context) -> None:
 app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
+app.add_typer(siege_cli.app, name="siege")
 
 
 @app.command()

@@ -135,3 +135,17 @@ def history(inputs: SiegeInputs, place_id: str, start: dt.date, end: dt.date,
     for row in rows:
         row["previous_stage"] = STAGES[row["previous_rank"]]
     return rows
+
+
+def escalations_between(inputs: SiegeInputs, start: dt.date, end: dt.date,
+                        rules: SiegeRules | None = None, quiet_days: int = 14) -> list[dict[str, Any]]:
+    """Every escalation from ``start`` to ``end``, each judged against the ``quiet_days``
+    before it (the history is computed from that far back), with its evidence."""
+    from tocsin.analysis.siege import escalations
+
+    stages = inputs.stages(start - dt.timedelta(days=quiet_days), end, rules)
+    rows = escalations(stages, quiet_days).to_pylist()
+    rows = [r for r in rows if r["date"] >= start]
+    for row in rows:
+        row["previous_stage"] = STAGES[row["previous_rank"]]
+    return rows

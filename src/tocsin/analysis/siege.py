@@ -813,8 +813,27 @@ def stage_changes(stages: pa.Table) -> pa.Table:
         "previous_rank", pa.array(previous[changed], pa.int16()))
 
 
-def escalations(stages: pa.Table) -> pa.Table:
-    """Days on which a place's stage rose above the previous day's."""
+def escalations(stages: pa.Table, quiet_days: int = 14) -> pa.Table:
+    """Days on which a place's stage rose above every stage it had in the ``quiet_days``
+    before (a place that flickers between two stages escalates once, not every other day).
+    Days within ``quiet_days`` of the first day in ``stages`` are judged on what is there:
+    callers pass a history that starts ``quiet_days`` before the days they want."""
     changes = stage_changes(stages)
     up = pc.greater(changes.column("stage_rank"), changes.column("previous_rank"))
-    return changes.filter(up)
+    rises = changes.filter(up)
+    if rises.num_rows == 0 or quiet_days <= 0:
+        return rises
+    table = stages.sort_by([("place_id", "ascending"), ("date", "ascending")])
+    place = table.column("place_id").to_numpy(zero_copy_only=False)
+    day = _days(table.column("date"))
+    rank = table.column("stage_rank").to_numpy().astype(np.int64)
+    starts = {p: i for i, p in reversed(list(enumerate(place.tolist())))}
+    keep = []
+    for p, d, r in zip(rises.column("place_id").to_pylist(), _days(rises.column("date")).tolist(),
+                       rises.column("stage_rank").to_pylist(), strict=True):
+        first = starts[p]
+        # Rows of this place are consecutive and daily: index by day offset.
+        at = first + (d - int(day[first]))
+        before = rank[max(first, at - quiet_days):at]
+        keep.append(bool(len(before) == 0 or r > before.max()))
+    return rises.filter(pa.array(keep))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli import alerts as alerts_cli
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import siege as siege_cli
@@ -48,6 +49,7 @@ app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
 app.add_typer(siege_cli.app, name="siege")
+app.add_typer(alerts_cli.app, name="alerts")
 
 
 @app.command()

@@ -126,12 +126,19 @@ def _stage_since(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None,
 
 def history(inputs: SiegeInputs, place_id: str, start: dt.date, end: dt.date,
             rules: SiegeRules | None = None) -> list[dict[str, Any]]:
-    """A place's stage changes from ``start`` to ``end``, each with its evidence."""
+    """A place's stage changes from ``start`` to ``end``, each with its evidence. When the place
+    was past calm on ``start``, the change that brought it there comes first (the history is
+    computed from the rules' lookback before ``start``, so that change is a real one)."""
+    rules = rules or default_rules()
     places = inputs.places.filter(pc.equal(inputs.places.column("place_id"), place_id))
-    stages = siege_stages(places, inputs.events, start, end, prices=inputs.prices,
-                          displacement=inputs.displacement, connectivity=inputs.connectivity,
-                          burnings=inputs.burnings, rules=rules)
-    rows = stage_changes(stages).to_pylist()
+    stages = siege_stages(places, inputs.events, start - dt.timedelta(days=rules.lookback_days()),
+                          end, prices=inputs.prices, displacement=inputs.displacement,
+                          connectivity=inputs.connectivity, burnings=inputs.burnings, rules=rules)
+    changes = stage_changes(stages).to_pylist()
+    before = [r for r in changes if r["date"] < start]
+    rows = [r for r in changes if r["date"] >= start]
+    if before and before[-1]["stage_rank"] > 0 and not (rows and rows[0]["date"] == start):
+        rows.insert(0, before[-1])
     for row in rows:
         row["previous_stage"] = STAGES[row["previous_rank"]]
     return rows

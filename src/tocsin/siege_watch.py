@@ -28,7 +28,7 @@ class SiegeInputs:
     displacement: pa.Table | None
     connectivity: pa.Table | None
     burnings: pa.Table | None
-    latest: dt.date | None  # the last day any dated input speaks of
+    latest: dt.date | None  # the default day to judge: the latest event's (see load_inputs)
 
     def stages(self, start: dt.date, end: dt.date, rules: SiegeRules | None = None,
                evidence: bool = True) -> pa.Table:
@@ -59,10 +59,13 @@ def load_inputs(workspace: Workspace) -> SiegeInputs:
                                "period_end, source_id FROM displacement").to_arrow_table()
         connectivity = _connectivity(con)
         burnings = con.sql("SELECT * FROM burnings").to_arrow_table() if "burnings" in derived else None
+        # Conflict events drive every stage: the board defaults to their latest day (prices or
+        # DTM rounds published later would judge a day no event speaks of yet).
         latest = con.execute(
-            "SELECT max(d) FROM (SELECT max(date_end) AS d FROM events UNION ALL "
-            "SELECT max(date) FROM prices UNION ALL SELECT max(period_end) FROM displacement "
-            "UNION ALL SELECT max(CAST(timezone('UTC', time) AS DATE)) FROM connectivity)").fetchone()[0]
+            "SELECT coalesce((SELECT max(date_end) FROM events), (SELECT max(d) FROM ("
+            "SELECT max(date) AS d FROM prices UNION ALL SELECT max(period_end) FROM displacement "
+            "UNION ALL SELECT max(CAST(timezone('UTC', time) AS DATE)) FROM connectivity)))"
+        ).fetchone()[0]
     finally:
         con.close()
     return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest)

@@ -19,7 +19,7 @@ app = typer.Typer(no_args_is_help=True,
 
 STAGE_STYLE = {"threatened": "yellow", "encircled": "dark_orange", "cut_off": "orange_red1",
                "under_assault": "red", "overrun": "bold white on red"}
-AS_OF_HELP = "The day to judge (YYYY-MM-DD; default: the latest day the data speaks of)."
+AS_OF_HELP = "The day to judge (YYYY-MM-DD; default: the day of the latest conflict event)."
 RULES_HELP = "A rules YAML file to use instead of the built-in one (see docs/methods/siege.md)."
 
 
@@ -131,8 +131,9 @@ def show(
     if as_json:
         print_json({"place": match, "from": start, "to": end, "changes": changes})
         return
+    how = f"; {match['how']} match on {match['matched_name']!r}" if "how" in match else ""
     out.print(f"[bold]{escape(match['name'])}[/] {escape(match.get('name_ar') or '')} "
-              f"({match['place_class']}, {match['place_id']}) from {start} to {end}")
+              f"({match['place_class']}, {match['place_id']}{escape(how)}) from {start} to {end}")
     if not changes:
         out.print("Calm throughout.")
         return

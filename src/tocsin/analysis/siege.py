@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -192,6 +192,20 @@ def load_rules(path: Path | None = None) -> SiegeRules:
 
 
 # -- items: input rows placed on (place, day) ----------------------------------------------------
+class Lazy(Sequence[str]):
+    """Item descriptions made on demand: text for every (place, event) pair costs more than the
+    stages themselves, and only the evidence shown needs it."""
+
+    def __init__(self, n: int, make: Callable[[int], str]) -> None:
+        self.n, self.make = n, make
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, j: int) -> str:  # type: ignore[override]
+        return self.make(j)
+
+
 @dataclass
 class Items:
     """What one signal counts: one entry per (place, day known) with a value, and the row
@@ -201,8 +215,8 @@ class Items:
     day: np.ndarray
     value: np.ndarray
     kind: str
-    refs: list[str]
-    details: list[str]
+    refs: Sequence[str]  # item j's source row id, and its one-line description, built only
+    details: Sequence[str]  # for the evidence that is shown (see Lazy)
     ref_days: np.ndarray  # the row's own date (what the evidence shows)
     sector: np.ndarray | None = None
 
@@ -211,11 +225,6 @@ class Items:
         z = np.zeros(0, dtype=np.int64)
         return cls(z, z, np.zeros(0), kind, [], [], z)
 
-    def select(self, keep: np.ndarray) -> Items:
-        idx = np.flatnonzero(keep)
-        return Items(self.place[idx], self.day[idx], self.value[idx], self.kind,
-                     [self.refs[i] for i in idx], [self.details[i] for i in idx],
-                     self.ref_days[idx], None if self.sector is None else self.sector[idx])
 
 
 def _days(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -397,27 +406,32 @@ class _Events:
         sector = None
         if sectors:
             sector = (self.pair_bearing[idx] // (360.0 / sectors)).astype(np.int64) % sectors
+        km, bearing = self.pair_km[idx], self.pair_bearing[idx]
         return Items(self.pair_place[idx], self.day[ev], np.ones(len(idx)), "event",
-                     [self.uid[i] for i in ev],
-                     [self.detail(int(e), float(k), float(b)) for e, k, b in
-                      zip(ev, self.pair_km[idx], self.pair_bearing[idx], strict=True)],
+                     Lazy(len(ev), lambda j: self.uid[ev[j]]),
+                     Lazy(len(ev), lambda j: self.detail(int(ev[j]), float(km[j]), float(bearing[j]))),
                      self.date[ev], sector)
 
     def linked_items(self, cats: set[str], exact_only: bool, value: str) -> Items:
         keep = (self.exact_link if exact_only else self.near_link) & np.isin(self.category, list(cats))
         ev = np.flatnonzero(keep)
         values = self.fatalities[ev] if value == "fatalities" else np.ones(len(ev))
-        return Items(self.linked[ev], self.day[ev], values, "event", [self.uid[i] for i in ev],
-                     [self.detail(int(e)) for e in ev], self.date[ev])
+        return Items(self.linked[ev], self.day[ev], values, "event", Lazy(len(ev), lambda j: self.uid[ev[j]]),
+                     Lazy(len(ev), lambda j: self.detail(int(ev[j]))), self.date[ev])
 
 
-def _price_items(prices: pa.Table | None, places: _Places, rules: SiegeRules, sig: Signal) -> Items:
+def _price_items(prices: pa.Table | None, places: _Places, rules: SiegeRules, sig: Signal,
+                 span: tuple[int, int] | None = None) -> Items:
     """A market spikes on a day when at least ``min_commodities`` of its series stand at
     ``min_ratio`` times their own median over the ``baseline_days`` before."""
     if prices is None or prices.num_rows == 0:
         return Items.empty("price")
     flag = prices.column("price_flag")
     prices = prices.filter(pc.or_(pc.is_null(flag), pc.equal(flag, "actual")))
+    if span is not None:  # only prices that can count in the days asked for, and their baselines
+        lag, baseline = int(sig.get("known_after_days", 0)), int(sig.get("baseline_days", 180))
+        days = _days(prices.column("date"))
+        prices = prices.filter(pa.array((days >= span[0] - lag - baseline) & (days <= span[1])))
     day = _days(prices.column("date"))
     price = _floats(prices, "price", np.nan)
     keys = list(zip(*(_strings(prices, c) for c in ("market_id", "commodity", "unit", "price_type",
@@ -633,7 +647,7 @@ def _holds(items: Items, sig: Signal, shape: tuple[int, int], origin: int) -> np
 
 
 def _items_for(sig: Signal, events: _Events, inputs: dict[str, pa.Table | None], places: _Places,
-               rules: SiegeRules, displacement: list) -> Items:
+               rules: SiegeRules, displacement: list, span: tuple[int, int] | None = None) -> Items:
     kind = sig.kind
     if kind in ("ring_events", "ring_sectors"):
         return events.ring_items(_categories(sig, rules), inside_too=bool(sig.get("include_inside")),
@@ -643,7 +657,7 @@ def _items_for(sig: Signal, events: _Events, inputs: dict[str, pa.Table | None],
         value = "fatalities" if "min_fatalities" in sig.params else "count"
         return events.linked_items(_categories(sig, rules), kind == "inside_events", value)
     if kind == "price_spike":
-        return _price_items(inputs.get("prices"), places, rules, sig)
+        return _price_items(inputs.get("prices"), places, rules, sig, span)
     if kind == "outage":
         return _outage_items(inputs.get("connectivity"), places, sig)
     if kind == "displacement":
@@ -686,7 +700,7 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
     for stage in rules.stages:
         any_holds = np.zeros(shape, dtype=bool)
         for sig in stage.signals:
-            items = _items_for(sig, evs, inputs, where, rules, series)
+            items = _items_for(sig, evs, inputs, where, rules, series, (origin, last))
             holds = _holds(items, sig, shape, origin)
             signal_holds[sig.name], signal_items[sig.name] = holds, items
             any_holds |= holds

@@ -128,3 +128,10 @@ def test_regions_are_matched_to_states_for_the_siege_tracker(workspace: Workspac
                     connectivity.column("admin1_pcode").to_pylist(), strict=True))
     north = query(workspace, "SELECT pcode FROM areas WHERE admin_level = 1 AND name_en = 'North Darfur'")
     assert pairs == {("North Darfur", north[0][0]), ("Nowhere Land", None)}
+
+
+def test_a_lake_made_before_the_connectivity_table_takes_it(workspace: Workspace, tmp_path: Path) -> None:
+    (workspace.lake_dir / "connectivity").rmdir()  # as in a workspace made by an older Tocsin
+    path = signals_json(tmp_path / "s.json", [a_series(values=[1, 2])])
+    assert ingest_one(workspace, "ioda", path).rows_added == 2
+    assert count(workspace, "connectivity") == 2

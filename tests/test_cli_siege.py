@@ -94,6 +94,11 @@ def test_alerts_scan_list_ack_and_deliver(writable_sample: Path) -> None:
         again = json.loads(tocsin(home, "alerts", "scan", "--as-of", "2023-04-30", "--days", "10",
                                   "--json").stdout)
         assert again["created"] == [] and again["deliveries"] == []  # no duplicates
+        worse = json.loads(tocsin(home, "alerts", "scan", "--as-of", "2023-06-30", "--days", "20",
+                                  "--min-stage", "under_assault", "--no-deliver", "--json").stdout)
+        assert worse["created"] and all(a["stage_rank"] >= 4 for a in worse["created"])
+        created += worse["created"]
+        assert tocsin(home, "alerts", "scan", "--min-stage", "doomed").exit_code == 2
         listed = json.loads(tocsin(home, "alerts", "--json").stdout)
         assert {a["id"] for a in listed} == {a["id"] for a in created}
         ack = tocsin(home, "alerts", "ack", str(geneina[0]["id"]), "--by", "amira")

@@ -65,15 +65,21 @@ def scan(
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     days: Annotated[int, typer.Option(min=1, max=3660, help="Look back this many days.")] = 30,
     rules_file: Annotated[Path | None, typer.Option("--rules", help=RULES_HELP)] = None,
+    min_stage: Annotated[str, typer.Option(help="Only escalations to this stage or worse: "
+                                           "threatened, encircled, cut_off, under_assault, overrun.")
+                         ] = "threatened",
     deliver: Annotated[bool, typer.Option(help="Deliver new alerts to the webhooks.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Record every escalation of the last DAYS days up to --as-of as an alert (once each),
     then deliver the undelivered ones to the webhooks."""
     from tocsin.alerts.store import alert_json, record_escalations
+    from tocsin.analysis.siege import STAGE_RANK
     from tocsin.cli.siege import _inputs, _rules
     from tocsin.siege_watch import escalations_between, resolve_as_of
 
+    if min_stage not in STAGE_RANK or min_stage == "calm":
+        raise typer.BadParameter(f"unknown stage {min_stage!r}", param_hint="--min-stage")
     sessions = _sessions(ctx)
     rules = _rules(rules_file)
     inputs = _inputs(ctx)
@@ -82,7 +88,9 @@ def scan(
     except WorkspaceError as exc:
         fail(str(exc))
     start = end - dt.timedelta(days=days - 1)
-    created = record_escalations(sessions, escalations_between(inputs, start, end, rules))
+    wanted = [e for e in escalations_between(inputs, start, end, rules)
+              if e["stage_rank"] >= STAGE_RANK[min_stage]]
+    created = record_escalations(sessions, wanted)
     results = _deliver(sessions) if deliver else []
     if as_json:
         print_json({"from": start, "to": end, "created": [alert_json(a) for a in created],

@@ -106,6 +106,12 @@ def test_alerts_scan_list_ack_and_deliver(writable_sample: Path) -> None:
         assert tocsin(home, "alerts", "ack", str(geneina[0]["id"]), "--by", "omar").exit_code == 1
         open_now = json.loads(tocsin(home, "alerts", "--json").stdout)
         assert geneina[0]["id"] not in {a["id"] for a in open_now}
+        shown = json.loads(tocsin(home, "alerts", "show", str(geneina[0]["id"]), "--json").stdout)
+        assert shown["status"] == "acknowledged" and shown["evidence"]
+        assert [(d["attempt"], d["succeeded"]) for d in shown["deliveries"]] == [(1, True)]
+        text = tocsin(home, "alerts", "show", str(geneina[0]["id"]))
+        assert text.exit_code == 0 and "delivery 1 to" in text.stdout and "ucdp-ged:" in text.stdout
+        assert tocsin(home, "alerts", "show", "99999").exit_code == 1
         hooks = json.loads(tocsin(home, "alerts", "webhook", "list", "--json").stdout)
         assert [h["url"] for h in hooks] == [url] and "secret" not in hooks[0]
     finally:

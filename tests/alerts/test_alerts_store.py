@@ -57,3 +57,15 @@ def test_an_old_records_schema_is_refused_with_the_fix(tmp_path) -> None:  # typ
     upgrade(url, "0001")
     with pytest.raises(AlertError, match="run `tocsin init`"):
         open_records(url)
+
+
+def test_the_database_refuses_a_duplicate_recorded_meanwhile(records_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Two scans at once: both see no alert, both insert; the unique constraint keeps one.
+    import tocsin.alerts.store as store
+
+    sessions = open_records(records_url)
+    assert len(record_escalations(sessions, [escalation()])) == 1
+    monkeypatch.setattr(store, "_recorded", lambda *args: False)
+    assert record_escalations(sessions, [escalation(), escalation(day=dt.date(2023, 5, 2))])[0].day == \
+        dt.date(2023, 5, 2)
+    assert len(list_alerts(sessions)) == 2

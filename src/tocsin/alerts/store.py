@@ -38,10 +38,7 @@ def record_escalations(sessions: sessionmaker[Session], rows: Iterable[dict[str,
     created = []
     with sessions() as session:
         for row in rows:
-            key = (row["place_id"], row["stage"], row["date"])
-            exists = session.scalar(select(Alert.id).where(
-                Alert.place_id == key[0], Alert.stage == key[1], Alert.day == key[2]))
-            if exists is not None:
+            if _recorded(session, row["place_id"], row["stage"], row["date"]):
                 continue
             alert = Alert(place_id=row["place_id"], place_name=row["name"] or row["place_id"],
                           stage=row["stage"], stage_rank=int(row["stage_rank"]),
@@ -56,6 +53,11 @@ def record_escalations(sessions: sessionmaker[Session], rows: Iterable[dict[str,
             created.append(alert)
         session.commit()
     return created
+
+
+def _recorded(session: Session, place_id: str, stage: str, day: dt.date) -> bool:
+    return session.scalar(select(Alert.id).where(
+        Alert.place_id == place_id, Alert.stage == stage, Alert.day == day)) is not None
 
 
 def list_alerts(sessions: sessionmaker[Session], *, include_acknowledged: bool = False,
@@ -84,6 +86,23 @@ def acknowledge(sessions: sessionmaker[Session], alert_id: int, by: str,
         alert.note = note
         session.commit()
         return alert
+
+
+def get_alert(sessions: sessionmaker[Session], alert_id: int) -> tuple[Alert, list[dict[str, Any]]]:
+    """An alert and every attempt to deliver it (webhook URL, attempt, time, status, error)."""
+    from tocsin.records.models import Webhook, WebhookDelivery
+
+    with sessions() as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            raise AlertError(f"no alert {alert_id}")
+        attempts = session.execute(
+            select(Webhook.url, WebhookDelivery.attempt, WebhookDelivery.attempted_at,
+                   WebhookDelivery.status_code, WebhookDelivery.error, WebhookDelivery.succeeded)
+            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+            .where(WebhookDelivery.alert_id == alert_id)
+            .order_by(WebhookDelivery.webhook_id, WebhookDelivery.attempt)).all()
+        return alert, [dict(row._mapping) for row in attempts]
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:

@@ -131,6 +131,36 @@ def deliver(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    alert_id: Annotated[int, typer.Argument(help="The alert's id (see `tocsin alerts`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """One alert: why it was raised (the evidence), who acknowledged it, every delivery attempt."""
+    from tocsin.alerts.store import AlertError, alert_json, get_alert
+
+    try:
+        alert, attempts = get_alert(_sessions(ctx), alert_id)
+    except AlertError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({**alert_json(alert), "deliveries": attempts})
+        return
+    out.print(f"[bold]Alert #{alert.id}[/] {alert.day}: {escape(alert.place_name)} "
+              f"{alert.previous_stage} -> {alert.stage}".replace("_", " "))
+    out.print(f"  {escape(alert.reasons)}; exposed {alert.exposed or '?'}; {alert.status}"
+              + (f" by {escape(alert.acknowledged_by or '')} at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                 if alert.acknowledged_at else ""))
+    for item in alert.evidence:
+        out.print(f"    {item['date']}  {item['signal']:<28} {escape(item['detail'])}  "
+                  f"[dim]{escape(item['ref'])}[/]")
+    for a in attempts:
+        outcome = "delivered" if a["succeeded"] else (a["error"] or f"HTTP {a['status_code']}")
+        out.print(f"  delivery {a['attempt']} to {escape(a['url'])} at {a['attempted_at']:%Y-%m-%d %H:%M:%S}"
+                  f": {escape(outcome)}")
+
+
 @app.command("ack")
 def ack(
     ctx: typer.Context,

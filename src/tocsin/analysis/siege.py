@@ -198,12 +198,16 @@ class Lazy(Sequence[str]):
 
     def __init__(self, n: int, make: Callable[[int], str]) -> None:
         self.n, self.make = n, make
+        self.made: dict[int, str] = {}  # one event is evidence for every day of its window
 
     def __len__(self) -> int:
         return self.n
 
     def __getitem__(self, j: int) -> str:  # type: ignore[override]
-        return self.make(j)
+        text = self.made.get(j)
+        if text is None:
+            text = self.made[j] = self.make(j)
+        return text
 
 
 @dataclass
@@ -803,10 +807,11 @@ def _evidence(flat_rank: np.ndarray, active: list[tuple[Signal, np.ndarray]],
         day = day_numbers[rows % n_days]
         lo = np.searchsorted(sorted_key, place * width + (day - sig.window_days + 1), "left")
         hi = np.searchsorted(sorted_key, place * width + day, "right")
+        dates = pa.array(its.ref_days.astype(np.int32)).cast(pa.date32()).to_pylist()
         for r, a, b in zip(rows.tolist(), lo.tolist(), hi.tolist(), strict=True):
             for j in order[max(a, b - MAX_EVIDENCE_PER_SIGNAL):b][::-1].tolist():
                 out[r].append({"signal": sig.name, "kind": its.kind, "ref": its.refs[j],
-                               "date": _day(its.ref_days[j]), "detail": its.details[j]})
+                               "date": dates[j], "detail": its.details[j]})
     return out
 
 

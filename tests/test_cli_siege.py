@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -117,3 +118,35 @@ def test_alerts_scan_list_ack_and_deliver(writable_sample: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_burnings_in_the_lake_are_used_when_present(writable_sample: Path) -> None:
+    """Issue 3's derived table `burnings`, in its agreed shape, read by the board."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from tocsin.lake import Lake
+    from tocsin.places.lookup import find_places
+    from tocsin.workspace import Workspace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "analysis"))
+    from siege_support import burnings  # the agreed shape of issue 3's table
+
+    workspace = Workspace(writable_sample)
+    fasher = find_places(workspace, "El Fasher", limit=1)[0]
+    table = burnings([(dt.date(2025, 10, 27), dt.date(2025, 10, 28), 60, 0.93)],
+                     place={"place_id": fasher["place_id"], "name": fasher["name"],
+                            "latitude": fasher["latitude"], "longitude": fasher["longitude"]})
+    lake = Lake(workspace.lake_dir)
+    staged = lake.staging_path("burnings", "derived")
+    pq.write_table(table, staged)
+    with workspace.write_lock():
+        lake.replace_derived({"burnings": staged}, {"burnings": "test"})
+    result = tocsin(writable_sample, "siege", "board", "--as-of", "2025-10-28", "--json")
+    assert result.exit_code == 0, result.output
+    row = next(p for p in json.loads(result.stdout)["places"] if p["place_id"] == fasher["place_id"])
+    # 60 detections scored 0.93: a mass burning, the town overrun (El Fasher fell on 26 October).
+    assert row["stage"] == "overrun" and "mass_burning" in row["signals"]
+    assert [e["kind"] for e in row["evidence"]] == ["burning"]
+    assert "60 fire detections" in row["evidence"][0]["detail"]

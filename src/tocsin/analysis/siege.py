@@ -503,7 +503,8 @@ def _outage_items(connectivity: pa.Table | None, places: _Places, sig: Signal) -
     value = _floats(connectivity, "value", np.nan)
     regions = _strings(connectivity, "admin1_pcode")
     sources = _strings(connectivity, "datasource")
-    names = _strings(connectivity, "region_name")
+    names = _strings(connectivity, "region_name" if "region_name" in connectivity.column_names
+                     else "entity_name")
     daily: dict[tuple[str, str], dict[int, list[float]]] = {}
     label: dict[str, str] = {}
     for r, s, d, v, n in zip(regions, sources, day.tolist(), value.tolist(), names, strict=True):

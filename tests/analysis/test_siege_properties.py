@@ -6,6 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from siege_support import TOWN, burnings, displacement, event, events, places
@@ -73,3 +74,34 @@ def test_a_town_far_away_is_untouched(evs) -> None:  # type: ignore[no-untyped-d
     table = siege_stages(places(TOWN, far), events(*evs), START, START + dt.timedelta(days=70))
     far_rows = table.filter(pc.equal(table.column("place_id"), "p-far"))
     assert set(far_rows.column("stage").to_pylist()) == {"calm"}
+
+
+BOXES = {"Sudan": ((8.0, 23.0), (21.0, 39.0)), "north": ((55.0, 70.0), (20.0, 40.0)),
+         "south": ((-60.0, -45.0), (-75.0, -60.0))}
+
+
+def coordinates(box: str):  # type: ignore[no-untyped-def]
+    (lat0, lat1), (lon0, lon1) = BOXES[box]
+    return st.lists(st.tuples(st.floats(lat0, lat1), st.floats(lon0, lon1)), max_size=50)
+
+
+@pytest.mark.parametrize("box", sorted(BOXES))
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), km=st.floats(1.0, 300.0))
+def test_grid_pairs_are_exactly_the_pairs_within_reach(box, data, km) -> None:  # type: ignore[no-untyped-def]
+    """The grid-hash join finds every (place, event) pair within ``km``, and only those, at any
+    latitude (longitude degrees shrink towards the poles)."""
+    import numpy as np
+
+    from tocsin.analysis.siege import pairs_within
+    from tocsin.spatial import haversine_km
+
+    p = np.array(data.draw(coordinates(box)), dtype=float).reshape(-1, 2)
+    e = np.array(data.draw(coordinates(box)), dtype=float).reshape(-1, 2)
+    pi, ei, dist = pairs_within(p[:, 0], p[:, 1], e[:, 0], e[:, 1], km)
+    found = set(zip(pi.tolist(), ei.tolist(), strict=True))
+    expected = {(i, j) for i in range(len(p)) for j in range(len(e))
+                if haversine_km(p[i, 0], p[i, 1], e[j, 0], e[j, 1]) <= km}
+    assert found == expected
+    assert len(found) == len(pi)  # no pair twice
+    assert np.allclose(dist, haversine_km(p[pi, 0], p[pi, 1], e[ei, 0], e[ei, 1]))

@@ -274,7 +274,10 @@ def pairs_within(p_lat: np.ndarray, p_lon: np.ndarray, e_lat: np.ndarray, e_lon:
     if len(p_lat) == 0 or len(e_lat) == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z, np.zeros(0)
-    size = cell_size_for_km(km)
+    # Cells at least ``km`` wide at the highest latitude present (longitude degrees shrink
+    # towards the poles); Sudan alone needs cell_size_for_km's 25 degrees.
+    top = min(89.0, max(25.0, float(np.nanmax(np.abs(np.concatenate([p_lat, e_lat])))) + 0.5))
+    size = max(cell_size_for_km(km), km / (111.32 * float(np.cos(np.radians(top)))))
     pr, pcol = grid_cell(p_lat, p_lon, size)
     er, ecol = grid_cell(e_lat, e_lon, size)
     width = np.int64(1 << 31)

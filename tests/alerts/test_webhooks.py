@@ -30,8 +30,9 @@ SECRET = "a-long-shared-secret-for-tests"
 class Receiver:
     """An HTTP server answering each POST with the next scripted status (then 200)."""
 
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[int], retry_after: str | None = None) -> None:
         self.statuses = list(statuses)
+        self.retry_after = retry_after
         self.requests: list[tuple[dict[str, str], bytes]] = []
         receiver = self
 
@@ -41,6 +42,8 @@ class Receiver:
                 receiver.requests.append((dict(self.headers), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if status != 200 and receiver.retry_after:
+                    self.send_header("Retry-After", receiver.retry_after)
                 self.end_headers()
                 self.wfile.write(b"ok" if status == 200 else b"try later")
 
@@ -61,8 +64,8 @@ class Receiver:
 def receiver_factory() -> Iterator:  # type: ignore[type-arg]
     made: list[Receiver] = []
 
-    def make(statuses: list[int]) -> Receiver:
-        made.append(Receiver(statuses))
+    def make(statuses: list[int], retry_after: str | None = None) -> Receiver:
+        made.append(Receiver(statuses, retry_after))
         return made[-1]
 
     yield make
@@ -99,6 +102,17 @@ def test_retries_with_backoff_until_delivered_and_signed(records_url: str, recei
             (1, 503, False), (2, 503, False), (3, 200, True)]
     assert deliver_pending(sessions, backoff_s=0.01, sleep=pauses.append) == []  # type: ignore[arg-type]
     assert len(receiver.requests) == 3
+
+
+def test_a_receiver_asking_to_wait_longer_is_heard(records_url: str, receiver_factory) -> None:  # type: ignore[no-untyped-def]
+    receiver = receiver_factory([429, 503], retry_after="7")
+    sessions = open_records(records_url)
+    add_webhook(sessions, receiver.url, SECRET)
+    record_escalations(sessions, [escalation()])
+    pauses: list[float] = []
+    (result,) = deliver_pending(sessions, backoff_s=0.01, sleep=pauses.append)  # type: ignore[arg-type]
+    assert result.delivered and result.attempts == 3
+    assert pauses == [7.0, 7.0]
 
 
 def test_a_refusal_is_final_until_the_next_run(records_url: str, receiver_factory) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,8 @@ Receivers recompute it and refuse a timestamp older than a few minutes (replays)
 :func:`verify` does both.
 
 Retries: network errors, timeouts, 408, 429 and 5xx are retried with exponential backoff
-(``backoff * 2**n`` seconds, capped); other answers are final. Every attempt is recorded in
+(``backoff * 2**n`` seconds, or the receiver's Retry-After when longer, capped at 5 minutes);
+other answers are final. Every attempt is recorded in
 ``webhook_deliveries``; an alert whose delivery failed is tried again by the next
 ``tocsin alerts deliver`` (or scan).
 """
@@ -97,16 +98,26 @@ class DeliveryResult:
     last_error: str | None
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int | None, str | None]:
+def _post(url: str, body: bytes, headers: dict[str, str],
+          timeout: float) -> tuple[int | None, str | None, float | None]:
+    """Status (None when no answer), error text, and the receiver's Retry-After in seconds."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, None
+            return response.status, None, None
     except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
+        return exc.code, f"HTTP {exc.code} {exc.reason}", _seconds(exc.headers.get("Retry-After"))
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        return None, f"{type(exc).__name__}: {reason}"
+        return None, f"{type(exc).__name__}: {reason}", None
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is ignored: the backoff applies)."""
+    try:
+        return max(0.0, float(retry_after)) if retry_after else None
+    except ValueError:
+        return None
 
 
 def _retryable(status: int | None) -> bool:
@@ -124,14 +135,15 @@ def deliver(session: Session, alert: Alert, hook: Webhook, *, attempts: int = 5,
         .order_by(WebhookDelivery.attempt.desc()).limit(1)) or 0
     status: int | None = None
     error: str | None = None
+    asked: float | None = None  # the receiver's Retry-After, honoured when longer than the backoff
     for n in range(attempts):
         if n:
-            sleep(min(backoff_s * 2 ** (n - 1), MAX_BACKOFF_S))
+            sleep(min(max(backoff_s * 2 ** (n - 1), asked or 0.0), MAX_BACKOFF_S))
         stamp = int(time.time())
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "tocsin",
                    "X-Tocsin-Event": "siege.escalation", "X-Tocsin-Delivery": f"{alert.id}-{hook.id}",
                    TIMESTAMP_HEADER: str(stamp), SIGNATURE_HEADER: sign(hook.secret, stamp, body)}
-        status, error = _post(hook.url, body, headers, timeout_s)
+        status, error, asked = _post(hook.url, body, headers, timeout_s)
         ok = status is not None and 200 <= status < 300
         session.add(WebhookDelivery(alert_id=alert.id, webhook_id=hook.id, attempt=done + n + 1,
                                     attempted_at=utcnow(), status_code=status, error=error,

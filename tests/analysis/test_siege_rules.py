@@ -45,6 +45,8 @@ def test_a_rules_file_round_trips(tmp_path: Path) -> None:
     (lambda d: d["stages"]["cut_off"].update(requires={"stage": "overrun", "within_days": 3}),
      "must be a lower stage"),
     (lambda d: d["stages"]["encircled"].update(signals={}), "stages.encircled: no signals"),
+    (lambda d: d["stages"]["encircled"]["signals"].update(
+        burning={"kind": "burnings", "window_days": 3}), "already used in stages.encircled"),
 ])
 def test_broken_rules_are_refused_naming_the_key(change, message: str) -> None:  # type: ignore[no-untyped-def]
     data = builtin()

@@ -124,6 +124,7 @@ def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
         raise SiegeRulesError(f"{source}: unknown stage(s) {sorted(unknown)}; stages are "
                               f"{', '.join(STAGES[1:])}")
     stages = []
+    seen: dict[str, str] = {}  # signal name -> its stage: evidence names the signal
     for name in STAGES[1:]:
         if name not in stages_data:
             raise SiegeRulesError(f"{source}: stage '{name}' is missing")
@@ -145,6 +146,9 @@ def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
         signals = []
         for signal_name, sig in _need(spec, "signals", where, dict).items():
             swhere = f"{where}.signals.{signal_name}"
+            if signal_name in seen:
+                raise SiegeRulesError(f"{swhere}: the name is already used in stages.{seen[signal_name]}")
+            seen[signal_name] = name
             if not isinstance(sig, dict):
                 raise SiegeRulesError(f"{swhere}: expected a mapping")
             kind = _need(sig, "kind", swhere, str)
@@ -748,8 +752,9 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
         "population": pa.array(population, pa.int64(), mask=population < 0),
         "idps_in_locality": pa.array(idps_flat, pa.int64(), mask=idps_flat < 0),
         "exposed": pa.array(exposed, pa.int64()),
-        "evidence": pa.array(evidence_lists if evidence_lists is not None else
-                             [[] for _ in range(len(flat_rank))], pa.list_(EVIDENCE_TYPE)),
+        "evidence": pa.array(evidence_lists, pa.list_(EVIDENCE_TYPE)) if evidence_lists is not None
+        else pa.ListArray.from_arrays(pa.array(np.zeros(len(flat_rank) + 1, dtype=np.int32)),
+                                      pa.array([], EVIDENCE_TYPE)),
     }
     return pa.table(columns, schema=STAGES_SCHEMA)
 

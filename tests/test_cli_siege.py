@@ -150,3 +150,19 @@ def test_burnings_in_the_lake_are_used_when_present(writable_sample: Path) -> No
     assert row["stage"] == "overrun" and "mass_burning" in row["signals"]
     assert [e["kind"] for e in row["evidence"]] == ["burning"]
     assert "60 fire detections" in row["evidence"][0]["detail"]
+
+
+def test_the_brief_carries_the_siege_board(writable_sample: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tocsin.report.brief import write_brief
+    from tocsin.workspace import Workspace
+
+    files = write_brief(Workspace(writable_sample), dt.date(2023, 6, 15), "en", tmp_path / "briefs")
+    html = files.html.read_text(encoding="utf-8")
+    section = html[html.index('<section id="siege">'):]
+    section = section[:section.index("</section>")]
+    assert "Al-Junaynah" in section and "under assault" in section
+    assert "has not been run" not in section
+    arabic = write_brief(Workspace(writable_sample), dt.date(2023, 6, 15), "ar", tmp_path / "briefs")
+    assert "الجنينة" in arabic.html.read_text(encoding="utf-8")

@@ -159,3 +159,25 @@ def escalations_between(inputs: SiegeInputs, start: dt.date, end: dt.date,
     for row in rows:
         row["previous_stage"] = STAGES[row["previous_rank"]]
     return rows
+
+
+def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | None:
+    """The board for the brief: each place past calm with its Arabic name, point, stage, since,
+    exposed people and why (the signals, and the latest evidence). None without a gazetteer."""
+    try:
+        inputs = load_inputs(workspace)
+    except WorkspaceError:
+        return None
+    rows = board(inputs, as_of)
+    wanted = pc.is_in(inputs.places.column("place_id"),
+                      value_set=pa.array([r["place_id"] for r in rows], pa.string()))
+    where = {p["place_id"]: p for p in inputs.places.filter(wanted).select(
+        ["place_id", "name_ar", "latitude", "longitude"]).to_pylist()} if rows else {}
+    for row in rows:
+        place = where.get(row["place_id"], {})
+        row.update(name_ar=place.get("name_ar"), latitude=place.get("latitude"),
+                   longitude=place.get("longitude"))
+        latest = row["evidence"][0]["detail"] if row["evidence"] else ""
+        signals = ", ".join(s.replace("_", " ") for s in row["signals"])
+        row["why"] = f"{signals}: {latest}" if latest else signals
+    return rows

@@ -83,6 +83,7 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             out.print(f"  {query!r:>12} -> {m['name']} / {m['name_ar'] or ''} ({m['place_class']}, "
                       f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
     show_siege_board(workspace)
+    write_demo_briefs(workspace)
     out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
               "siege board | siege show NAME")
 
@@ -96,3 +97,16 @@ def show_siege_board(workspace: Workspace) -> None:
     day = resolve_as_of(inputs, None)
     out.print("\n[bold]Siege tracker[/]")
     show_board(board(inputs, day), day, limit=8)
+
+
+def write_demo_briefs(workspace: Workspace) -> None:
+    """The demo ends with the brief for the latest date in the sample, in both languages."""
+    from tocsin.report.brief import latest_date, write_brief
+
+    day = latest_date(workspace)
+    if day is None:
+        return
+    out.print(f"\n[bold]The brief for {day}[/] (the sample's latest data)")
+    for lang in ("en", "ar"):
+        files = write_brief(workspace, day, lang, workspace.home / "briefs")
+        out.print(f"  {lang}: {files.pdf}  ({files.html.name} beside it)")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tocsin.cli import alerts as alerts_cli
+from tocsin.cli import brief as brief_cli
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import siege as siege_cli
@@ -50,6 +51,7 @@ app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
 app.add_typer(siege_cli.app, name="siege")
 app.add_typer(alerts_cli.app, name="alerts")
+app.command("brief")(brief_cli.brief)
 
 
 @app.command()

@@ -29,6 +29,7 @@ class SiegeInputs:
     connectivity: pa.Table | None
     burnings: pa.Table | None
     latest: dt.date | None  # the default day to judge: the latest event's (see load_inputs)
+    latest_event: dt.date | None = None
 
     def stages(self, start: dt.date, end: dt.date, rules: SiegeRules | None = None,
                evidence: bool = True) -> pa.Table:
@@ -68,7 +69,28 @@ def load_inputs(workspace: Workspace) -> SiegeInputs:
         ).fetchone()[0]
     finally:
         con.close()
-    return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest)
+    return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest,
+                       _latest_event(events))
+
+
+def _latest_event(events: pa.Table) -> dt.date | None:
+    return pc.max(events.column("date_end")).as_py() if events.num_rows else None
+
+
+# More days than this between the last conflict event known and the day judged, and "calm"
+# means "no data" as much as "no fighting": the commands say so.
+EVENT_LAG_WARNING_DAYS = 14
+
+
+def blind_spot(inputs: SiegeInputs, day: dt.date) -> str | None:
+    """A warning when the day judged lies beyond the conflict events the workspace holds."""
+    if inputs.latest_event is None:
+        return "the workspace holds no conflict events: every place reads calm for want of data"
+    lag = (day - inputs.latest_event).days
+    if lag > EVENT_LAG_WARNING_DAYS:
+        return (f"the latest conflict event known is of {inputs.latest_event}, {lag} days before "
+                f"{day}: places read calm for want of events, not because there was no fighting")
+    return None
 
 
 def _connectivity(con: Any) -> pa.Table | None:

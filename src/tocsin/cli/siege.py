@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.common import err, fail, out, print_json
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True,
@@ -65,8 +65,8 @@ def board(
 ) -> None:
     """Places past calm, worst stage first, then by people exposed (population and the
     displaced counted in their locality)."""
+    from tocsin.siege_watch import blind_spot, resolve_as_of
     from tocsin.siege_watch import board as make_board
-    from tocsin.siege_watch import resolve_as_of
 
     day = parse_day(as_of, "--as-of")
     rules = _rules(rules_file)
@@ -76,9 +76,13 @@ def board(
     except WorkspaceError as exc:
         fail(str(exc))
     rows = make_board(inputs, day, rules)
+    warning = blind_spot(inputs, day)
     if as_json:
-        print_json({"as_of": day, "places": rows})
+        print_json({"as_of": day, "latest_event": inputs.latest_event, "warning": warning,
+                    "places": rows})
         return
+    if warning:
+        err.print(f"[yellow]warning: {escape(warning)}[/]")
     show_board(rows, day, limit)
 
 

@@ -113,7 +113,7 @@ def show(
 ) -> None:
     """A place's stage history: every change of stage, with the evidence behind it."""
     from tocsin.places.lookup import find_places
-    from tocsin.siege_watch import history, resolve_as_of
+    from tocsin.siege_watch import blind_spot, history, resolve_as_of
 
     end = parse_day(as_of, "--as-of")
     start = parse_day(since, "--since")
@@ -132,9 +132,13 @@ def show(
     # The place is tracked whatever its class when asked for by name.
     rules = replace(rules, place_classes=(match["place_class"],))
     changes = history(inputs, match["place_id"], start, end, rules)
+    warning = blind_spot(inputs, end)
     if as_json:
-        print_json({"place": match, "from": start, "to": end, "changes": changes})
+        print_json({"place": match, "from": start, "to": end, "latest_event": inputs.latest_event,
+                    "warning": warning, "changes": changes})
         return
+    if warning:
+        err.print(f"[yellow]warning: {escape(warning)}[/]")
     how = f"; {match['how']} match on {match['matched_name']!r}" if "how" in match else ""
     out.print(f"[bold]{escape(match['name'])}[/] {escape(match.get('name_ar') or '')} "
               f"({match['place_class']}, {match['place_id']}{escape(how)}) from {start} to {end}")

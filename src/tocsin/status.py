@@ -11,7 +11,8 @@ from tocsin.workspace import Workspace
 # The column that dates each table's rows, for the coverage shown by `tocsin status`.
 DATE_COLUMN = {"events": "date_start", "event_aggregates": "month_start",
                "fire_detections": "acq_date", "displacement": "period_start", "prices": "date",
-               "external_forecasts": "month_start"}
+               "external_forecasts": "month_start",
+               "connectivity": "CAST(timezone('UTC', time) AS DATE)"}
 
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:

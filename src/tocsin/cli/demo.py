@@ -89,8 +89,21 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             m = matches[0]
             out.print(f"  {query!r:>12} -> {m['name']} / {m['name_ar'] or ''} ({m['place_class']}, "
                       f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
+    show_siege_board(workspace)
     write_demo_briefs(workspace)
-    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME")
+    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
+              "siege board | siege show NAME")
+
+
+def show_siege_board(workspace: Workspace) -> None:
+    """The siege board on the latest day the sample's conflict events speak of."""
+    from tocsin.cli.siege import show_board
+    from tocsin.siege_watch import board, load_inputs, resolve_as_of
+
+    inputs = load_inputs(workspace)
+    day = resolve_as_of(inputs, None)
+    out.print("\n[bold]Siege tracker[/]")
+    show_board(board(inputs, day), day, limit=8)
 
 
 def write_demo_briefs(workspace: Workspace) -> None:

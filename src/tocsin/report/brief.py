@@ -203,7 +203,14 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
 
 # Sections that later analyses fill in (siege board, forecasts): each takes the workspace, an
 # open lake connection and the brief's data, and sets its part of the data.
-SECTION_PROVIDERS: list[Any] = []
+def _siege_section(workspace: Workspace, con: Any, data: BriefData) -> None:
+    """The siege board on the brief's day (None when the workspace has no gazetteer yet)."""
+    from tocsin.siege_watch import brief_rows
+
+    data.siege = brief_rows(workspace, data.as_of)
+
+
+SECTION_PROVIDERS: list[Any] = [_siege_section]
 
 
 @cache

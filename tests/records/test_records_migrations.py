@@ -20,6 +20,15 @@ RECORD_TABLES = {
     "incidents",
     "incident_events",
     "incident_actors",
+    # 0002: the evidence locker
+    "evidence_items",
+    "evidence_links",
+    "evidence_keys",
+    "custody_entries",
+    "signing_keys",
+    "timestamp_authorities",
+    "timestamp_checkpoints",
+    "timestamp_tokens",
 }
 
 
@@ -49,8 +58,8 @@ def add_organisation(url: str, name: str) -> None:
         engine.dispose()
 
 
-def test_head_is_the_initial_migration() -> None:
-    assert head_revision() == "0001"
+def test_head_is_the_evidence_migration() -> None:
+    assert head_revision() == "0002"
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

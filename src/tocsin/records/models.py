@@ -291,3 +291,7 @@ class IncidentActor(Base):
             f"IncidentActor(incident_id={self.incident_id!r}, actor_id={self.actor_id!r}, "
             f"role={self.role!r})"
         )
+
+
+# The evidence locker's tables live in their own module; importing it registers them on Base.
+from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401

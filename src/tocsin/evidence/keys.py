@@ -129,7 +129,7 @@ class KeyStore:
 
     def create_kek(self, organisation_id: int) -> str:
         key = new_data_key()
-        kek_id = key_id_for(key.hex())
+        kek_id = os.urandom(16).hex()  # random: an id derived from the key would hint at it
         self._write_secret(organisation_id, KEK, kek_id, key)
         return kek_id
 

@@ -7,7 +7,10 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli import accounts as accounts_cli
+from tocsin.cli import evidence as evidence_cli
 from tocsin.cli import ingest as ingest_cli
+from tocsin.cli import keys as keys_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
 from tocsin.cli.common import fail, out
@@ -46,6 +49,11 @@ def init(ctx: typer.Context) -> None:
 app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
+app.add_typer(evidence_cli.app, name="evidence")
+app.add_typer(keys_cli.app, name="keys")
+app.add_typer(accounts_cli.orgs, name="orgs")
+app.add_typer(accounts_cli.users, name="users")
+app.add_typer(accounts_cli.incidents, name="incidents")
 
 
 @app.command()

@@ -470,7 +470,7 @@ class EvidenceLocker:
             raise EvidenceError(f"item {item.id}: its wrapped key does not open (tampered?)") \
                 from exc
 
-    def metadata(self, item_id: int, user: str) -> dict[str, Any]:
+    def metadata(self, item_id: int, user: str, *, log_view: bool = True) -> dict[str, Any]:
         """The item's full metadata; unsealing a confidential item's is a logged view."""
         with self.session() as session:
             item = self._item(session, item_id)
@@ -485,14 +485,17 @@ class EvidenceLocker:
         with self._writing() as session:
             item = self._item(session, item_id)
             data_key = self._data_key(session, item, actor.organisation_id)
-            self._append(session, actor, "view", item.id, {"what": "metadata"})
+            if log_view:
+                self._append(session, actor, "view", item.id, {"what": "metadata"})
             sealed = json.loads(unseal(data_key, item.sealed, f"meta:{item.id}".encode()))
         return {k: v for k, v in {**public, **sealed}.items() if k != "sealed"}
 
-    def open(self, item_id: int, user: str, sink: IO[bytes], purpose: str | None = None) -> dict[str, Any]:
+    def open(self, item_id: int, user: str, sink: IO[bytes], purpose: str | None = None, *,
+             log_view: bool = True) -> dict[str, Any]:
         """Write the item's content to ``sink``; restricted and confidential views are logged
         (the entry is committed before any byte is given out). Raises when the stored bytes no
-        longer hash to the recorded SHA-256."""
+        longer hash to the recorded SHA-256. ``log_view=False`` only for callers that logged
+        the access themselves (an export)."""
         with self.session() as session:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
@@ -500,7 +503,7 @@ class EvidenceLocker:
                 raise EvidenceError(f"item {item_id} was deleted: only its tombstone remains")
             access.check_open(item.sensitivity, actor.role, actor.organisation_id,
                               self._allowed_orgs(session, item.id), item.id)
-        if item.sensitivity != "public":
+        if item.sensitivity != "public" and log_view:
             with self._writing() as session:
                 self._append(session, actor, "view", item.id,
                              {"what": "content", "purpose": purpose})

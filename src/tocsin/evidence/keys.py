@@ -113,7 +113,9 @@ class KeyStore:
 
     def _set_active(self, organisation_id: int, **keys: str) -> None:
         active = self._active(organisation_id) | keys
-        atomic_write_text(self.org_dir(organisation_id) / "active.json", json.dumps(active))
+        path = self.org_dir(organisation_id) / "active.json"
+        atomic_write_text(path, json.dumps(active))
+        os.chmod(path, 0o600)  # names only, but the folder stays private throughout
 
     # -- API ------------------------------------------------------------------------------
     def has_keys(self, organisation_id: int) -> bool:

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, tsp
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -75,15 +75,23 @@ def request_token(url: str, digest: bytes, *, ca_pem: str | None = None,
     return token, verify_token(token, digest, nonce=nonce, ca_pem=ca_pem)
 
 
+class _TimeStampResp(core.Sequence):
+    """RFC 3161's TimeStampResp, whose token is OPTIONAL (absent when the authority refuses);
+    asn1crypto's own class requires it."""
+
+    _fields = [("status", tsp.PKIStatusInfo),  # noqa: RUF012 - asn1crypto's declaration style
+               ("time_stamp_token", cms.ContentInfo, {"optional": True})]
+
+
 def parse_response(body: bytes) -> bytes:
     try:
-        response = tsp.TimeStampResp.load(body)
+        response = _TimeStampResp.load(body)
         status = response["status"]["status"].native
     except (ValueError, TypeError) as exc:
         raise TimestampError(f"the reply is not an RFC 3161 TimeStampResp ({exc})") from exc
     if status not in ("granted", "granted_with_mods"):
-        text = response["status"]["status_string"].native
-        raise TimestampError(f"the authority refused: {status} {text or ''}".strip())
+        text = " ".join(response["status"]["status_string"].native or [])
+        raise TimestampError(f"the authority refused: {status} {text}".strip())
     return bytes(response["time_stamp_token"].dump())
 
 

@@ -59,3 +59,29 @@ def test_killed_add_leaves_a_consistent_locker(sqlite_setup: LockerSetup, tmp_pa
     assert report.ok, report.findings
     if pause == "evidence-before-commit":  # the orphan blob is reported, never deleted
         assert any("belongs to no item" in note for note in report.notes)
+
+
+def test_killed_delete_finishes_on_the_next_command(sqlite_setup: LockerSetup,
+                                                    tmp_path: Path) -> None:
+    """Committed but killed before its mirror line and the removal of the content."""
+    setup = sqlite_setup
+    item = setup.add(b"identifying photo", "id.jpg", sensitivity="confidential")
+    blobs = set(setup.locker.store.all_blobs())
+    env = {**os.environ, "TOCSIN_HOME": str(setup.workspace.home),
+           "TOCSIN_TEST_PAUSE": "evidence-before-mirror:60",
+           "TOCSIN_TEST_PAUSE_MARKER": str(tmp_path / "marker")}
+    proc = subprocess.Popen([sys.executable, "-m", "tocsin.cli.main", "evidence", "delete",
+                             str(item), "--reason", "witness at risk", "--as", "amira"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "marker").exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert set(setup.locker.store.all_blobs()) == blobs  # the content outlived the kill ...
+    result = CliRunner().invoke(app, ["--home", str(setup.workspace.home), "evidence", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "repaired: removed the content of a deleted item" in result.output
+    assert setup.locker.store.all_blobs() == {}  # ... until the next command finished the job

@@ -342,12 +342,19 @@ def _check_checkpoint(bundle: zipfile.ZipFile, checkpoint: dict[str, Any],
     if merkle_root_hex(leaves) != checkpoint["root"]:
         findings.append(Finding(subject, "its Merkle root does not match its leaves"))
     by_seq = {e.seq: e.entry_hash for e in entries}
+    logged, _ = replay(entries)
     for leaf in leaves:
         kind, _, rest = leaf.partition(":")
-        seq, _, value = rest.rpartition(":")
-        if kind == "log" and by_seq.get(int(seq)) != value:
+        key, _, value = rest.rpartition(":")
+        if kind == "log" and by_seq.get(int(key)) != value:
             findings.append(Finding(subject, (
-                f"custody entry {seq} differs from the one that was time-stamped")))
+                f"custody entry {key} differs from the one that was time-stamped")))
+        elif kind in ("blob", "meta") and int(key) in logged:
+            item = logged[int(key)]
+            if value != (item.stored_sha256 if kind == "blob" else item.metadata_sha256):
+                findings.append(Finding(subject, (
+                    f"item {key}'s {'content' if kind == 'blob' else 'metadata'} hash differs "
+                    "from what was time-stamped")))
     for token in checkpoint["tokens"]:
         try:
             der = bundle.read(token["token"])

@@ -546,6 +546,8 @@ class EvidenceLocker:
         with self.session() as session:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
+            if item.status != "active":
+                raise EvidenceError(f"item {item_id} was deleted: there is nothing to redact")
             access.check_edit(actor.role, actor.organisation_id,
                               self._allowed_orgs(session, item.id), item.id, "redact")
             links = session.scalars(select(EvidenceLink).where(EvidenceLink.item_id == item_id)).all()

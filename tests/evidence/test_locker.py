@@ -95,6 +95,7 @@ def test_confidential_content_is_encrypted_at_rest(setup: LockerSetup) -> None:
     with setup.locker.session() as session:  # the log never holds the sealed fields
         assert all("Abu Shouk" not in (e.payload or "") for e in setup.locker.db_entries(session))
 
+    assert setup.locker.may_open(item, "badr") and not setup.locker.may_open(item, "musa")
     assert read(setup, item, "badr") == secret
     assert setup.locker.metadata(item, "badr")["description"].startswith("survivor")
     assert actions(setup, item) == ["add", "view", "view"]

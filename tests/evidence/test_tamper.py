@@ -240,7 +240,7 @@ def test_an_entry_forged_with_a_new_key_is_refused(setup: LockerSetup, tmp_path)
     assert any(f.endswith("which the log never introduced") for f in found)
 
 
-def test_a_truncated_mirror_is_named_then_repaired_by_the_next_write(setup: LockerSetup) -> None:
+def test_a_short_mirror_is_named_then_repaired_by_the_next_write(setup: LockerSetup) -> None:
     populated(setup)
     mirror = setup.locker.store.mirror_path
     lines = mirror.read_text().splitlines(keepends=True)
@@ -266,3 +266,13 @@ def test_make_entry_is_deterministic_for_the_same_input() -> None:
     first, second = make_entry(1, "0" * 64, body, Signer()), make_entry(1, "0" * 64, dict(body),
                                                                          Signer())
     assert first == second and '"a":"ا"' in (first.payload or "")
+
+
+def test_a_lost_mirror_is_not_rebuilt_silently(setup: LockerSetup) -> None:
+    """Recovery mirrors what one interrupted transaction left, never a whole missing file."""
+    populated(setup)
+    setup.locker.store.mirror_path.unlink()
+    with setup.workspace.write_lock():
+        assert not any("mirrored" in done for done in setup.locker.recover())
+    found = problems(verify_locker(setup.locker))
+    assert any(f.startswith("custody.jsonl: lacks entries 1-") for f in found)

@@ -312,6 +312,10 @@ def export(
     from tocsin.evidence.bundle import export_bundle
 
     locker = _locker(ctx)
+    if output.exists():
+        fail(f"{output} exists: choose another --out")
+    if not output.parent.is_dir():
+        fail(f"--out {output}: the folder {output.parent} does not exist")
     result = _run(lambda: export_bundle(locker, incident, output, as_user or ""))
     if as_json:
         print_json(result)

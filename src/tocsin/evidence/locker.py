@@ -57,6 +57,10 @@ from tocsin.records.evidence_models import (
 from tocsin.records.models import Incident, Organisation, User
 from tocsin.workspace import Workspace
 
+# At most this many custody entries are mirrored by recovery: one interrupted transaction
+# writes no more. A longer gap is not a crash but a lost or replaced mirror, left for verify
+# to report (and for a person to restore from backup).
+MAX_MIRROR_REPAIR = 4
 # Fields of a confidential item kept only encrypted (never in the log or in clear rows).
 SEALED_FIELDS = ("description", "source_url", "embedded")
 BLOB_CONTEXT = b"tocsin-evidence-blob/1"
@@ -153,8 +157,9 @@ class EvidenceLocker:
         Half-written blobs in ``tmp/`` are removed; a torn last mirror line is cut off; custody
         entries committed to the database but missing from the end of the mirror are appended,
         only when the mirror is an exact prefix of the database log (anything else is left for
-        :func:`tocsin.evidence.verify.verify` to report); content of deleted items whose
-        removal was interrupted is removed.
+        :func:`tocsin.evidence.verify.verify_locker` to report) and the gap is no longer than
+        one transaction writes; content of deleted items whose removal was interrupted is
+        removed.
         """
         done = [f"removed half-written {p.name}" for p in self.store.sweep_tmp()]
         mirror = self.store.mirror_path
@@ -170,7 +175,8 @@ class EvidenceLocker:
             in_db = self.db_entries(session)
             mirrored, _ = self.mirror_entries()
             prefix = [e.entry_hash for e in in_db[: len(mirrored)]]
-            if len(in_db) > len(mirrored) and prefix == [e.entry_hash for e in mirrored]:
+            missing = len(in_db) - len(mirrored)
+            if 0 < missing <= MAX_MIRROR_REPAIR and prefix == [e.entry_hash for e in mirrored]:
                 self._mirror(in_db[len(mirrored):])
                 done.append(f"mirrored custody entries {len(mirrored) + 1}-{len(in_db)}")
             live = set(session.scalars(select(EvidenceItem.stored_sha256)
@@ -448,6 +454,18 @@ class EvidenceLocker:
                      "captured_at": i.captured_at.isoformat(), "place_id": i.place_id,
                      "derived_from": i.derived_from}
                     for i in session.scalars(query).all()]
+
+    def may_open(self, item_id: int, user: str) -> bool:
+        """Whether ``user`` may open the item (for a web page deciding what to show)."""
+        with self.session() as session:
+            item = self._item(session, item_id)
+            actor = self.actor(session, user)
+            try:
+                access.check_open(item.sensitivity, actor.role, actor.organisation_id,
+                                  self._allowed_orgs(session, item.id), item.id)
+            except AccessDenied:
+                return False
+            return item.status == "active"
 
     def _allowed_orgs(self, session: Session, item_id: int) -> set[int]:
         return set(session.scalars(select(EvidenceKey.organisation_id)

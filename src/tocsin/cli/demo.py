@@ -82,4 +82,10 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             m = matches[0]
             out.print(f"  {query!r:>12} -> {m['name']} / {m['name_ar'] or ''} ({m['place_class']}, "
                       f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
-    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME")
+    from tocsin.evidence.demo import run_evidence_demo
+
+    out.print("\n[bold]Evidence with a chain of custody[/]")
+    for line in run_evidence_demo(workspace, folder):
+        out.print(escape(line))
+    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME"
+              " | evidence log")

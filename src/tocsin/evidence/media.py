@@ -123,11 +123,70 @@ def pdf_metadata(path: Path) -> dict[str, Any]:
     return found
 
 
+_MP4_EPOCH = 2082844800  # seconds from 1904-01-01 (QuickTime's epoch) to 1970-01-01
+
+
+def _boxes(handle: Any, start: int, end: int) -> dict[bytes, tuple[int, int]]:
+    """ISO BMFF boxes between two offsets: type -> (payload offset, payload end)."""
+    import struct
+
+    found: dict[bytes, tuple[int, int]] = {}
+    offset = start
+    while offset + 8 <= end:
+        handle.seek(offset)
+        size, kind = struct.unpack(">I4s", handle.read(8))
+        header = 8
+        if size == 1:
+            size = struct.unpack(">Q", handle.read(8))[0]
+            header = 16
+        elif size == 0:
+            size = end - offset
+        if size < header:
+            break
+        found.setdefault(kind, (offset + header, min(offset + size, end)))
+        offset += size
+    return found
+
+
+def video_metadata(path: Path) -> dict[str, Any]:
+    """Creation and modification times (UTC) and duration from an MP4/MOV's movie header;
+    only box headers are read, however large the video."""
+    import datetime as dt
+    import struct
+
+    try:
+        with open(path, "rb") as handle:
+            moov = _boxes(handle, 0, path.stat().st_size).get(b"moov")
+            if moov is None:
+                return {}
+            mvhd = _boxes(handle, *moov).get(b"mvhd")
+            if mvhd is None:
+                return {}
+            handle.seek(mvhd[0])
+            version = handle.read(4)[0]
+            if version == 1:
+                created, modified, scale, duration = struct.unpack(">QQIQ", handle.read(28))
+            else:
+                created, modified, scale, duration = struct.unpack(">IIII", handle.read(16))
+    except (OSError, struct.error, IndexError):
+        return {}
+    found: dict[str, Any] = {}
+    for name, value in (("CreationDate", created), ("ModificationDate", modified)):
+        if value > _MP4_EPOCH:  # 0 means "not set"
+            when = dt.datetime.fromtimestamp(value - _MP4_EPOCH, dt.UTC)
+            found[name] = when.isoformat().replace("+00:00", "Z")
+    if scale:
+        found["DurationSeconds"] = round(duration / scale, 3)
+    return found
+
+
 def embedded_metadata(path: Path, media_type: str) -> dict[str, Any]:
     if media_type.startswith("image/"):
         return image_metadata(path)
     if media_type == "application/pdf":
         return pdf_metadata(path)
+    if media_type in ("video/mp4", "video/quicktime", "audio/mp4"):
+        return video_metadata(path)
     return {}
 
 

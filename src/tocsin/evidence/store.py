@@ -15,6 +15,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tocsin.evidence.crypto import CHUNK, StreamEncryptor
 from tocsin.lake import fsync_path, pause_for_tests
@@ -61,19 +62,17 @@ class BlobStore:
         try:
             with open(source, "rb", buffering=0) as reader, open(tmp, "xb", buffering=0) as writer:
                 # The disk write of one chunk overlaps the hashing of the next (hashlib and
-                # file writes both release the GIL), keeping the copy near hashing speed.
-                with _BackgroundWriter(writer) as background:
+                # file writes both release the GIL), keeping the copy near hashing speed; the
+                # ciphertext of an encrypted item is hashed on the writing thread too.
+                with _BackgroundWriter(writer, stored if encryptor else None) as background:
                     while chunk := reader.read(CHUNK):
                         size += len(chunk)
                         content.update(chunk)
                         if encryptor is not None:
                             chunk = encryptor.update(chunk)
-                            stored.update(chunk)
                         background.write(chunk)
                     if encryptor is not None:
-                        tail = encryptor.finalize()
-                        stored.update(tail)
-                        background.write(tail)
+                        background.write(encryptor.finalize())
                 os.fsync(writer.fileno())
             final = self.path_for(stored.hexdigest())
             pause_for_tests("evidence-blob-written")
@@ -115,10 +114,12 @@ class BlobStore:
 
 
 class _BackgroundWriter:
-    """Writes chunks on a second thread, at most two chunks behind the reader."""
+    """Writes chunks (hashing them first, when given a digest) on a second thread, at most two
+    chunks behind the reader."""
 
-    def __init__(self, handle: object) -> None:
+    def __init__(self, handle: object, digest: Any = None) -> None:
         self._handle = handle
+        self._digest = digest
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -131,6 +132,8 @@ class _BackgroundWriter:
         while (chunk := self._queue.get()) is not None:
             if self._error is None:
                 try:
+                    if self._digest is not None:
+                        self._digest.update(chunk)
                     view = memoryview(chunk)
                     while view:
                         written = self._handle.write(view)  # type: ignore[attr-defined]

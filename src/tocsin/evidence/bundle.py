@@ -95,7 +95,7 @@ def export_bundle(locker: Any, incident_id: int, out: Path, user: str) -> dict[s
                 continue
             try:
                 access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                                  locker._allowed_orgs(session, item_id), item_id)
+                                  locker.allowed_orgs(session, item_id), item_id)
             except EvidenceError as exc:
                 withheld.append({"item_id": item_id, "sha256": item.sha256, "reason": str(exc)})
                 continue
@@ -104,10 +104,9 @@ def export_bundle(locker: Any, incident_id: int, out: Path, user: str) -> dict[s
         raise EvidenceError(f"incident {incident_id} has no evidence you may export"
                             + (f" ({len(withheld)} withheld)" if withheld else ""))
     bundle_id = uuid.uuid4().hex
-    with locker._writing() as session:
-        locker._append(session, actor, "export", None, {
-            "bundle_id": bundle_id, "incident": incident_id, "items": exported,
-            "withheld": [w["item_id"] for w in withheld]})
+    locker.record(actor, "export", None, {
+        "bundle_id": bundle_id, "incident": incident_id, "items": exported,
+        "withheld": [w["item_id"] for w in withheld]})
     locker.timestamp(timeout=5.0)  # a fresh time-stamp covering the export, when online
 
     out = Path(out)

@@ -10,6 +10,7 @@ the next write. See docs/methods/evidence.md.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -74,6 +75,18 @@ def entry_from_row(row: CustodyEntry) -> Entry:
     return Entry.from_json({"seq": row.seq, "prev_hash": row.prev_hash,
                             "entry_hash": row.entry_hash, "key_id": row.key_id,
                             "signature": row.signature, "payload": row.payload})
+
+
+class _HashingSink:
+    """Passes bytes on to ``sink`` and hashes them on the way."""
+
+    def __init__(self, sink: IO[bytes]) -> None:
+        self.sink = sink
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.sink.write(data)
 
 
 @dataclass(frozen=True)
@@ -197,6 +210,12 @@ class EvidenceLocker:
         org = session.get(Organisation, user.organisation_id)
         assert org is not None
         return Actor(user.id, user.username, user.role, org.id, org.name)
+
+    def record(self, actor: Actor, action: str, item_id: int | None,
+               details: dict[str, Any]) -> Entry:
+        """Append one signed entry in its own transaction (e.g. an export done elsewhere)."""
+        with self._writing() as session:
+            return self._append(session, actor, action, item_id, details)
 
     def _append(self, session: Session, actor: Actor, action: str, item_id: int | None,
                 details: dict[str, Any], signer: Any = None) -> Entry:
@@ -462,12 +481,12 @@ class EvidenceLocker:
             actor = self.actor(session, user)
             try:
                 access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                                  self._allowed_orgs(session, item.id), item.id)
+                                  self.allowed_orgs(session, item.id), item.id)
             except AccessDenied:
                 return False
             return item.status == "active"
 
-    def _allowed_orgs(self, session: Session, item_id: int) -> set[int]:
+    def allowed_orgs(self, session: Session, item_id: int) -> set[int]:
         return set(session.scalars(select(EvidenceKey.organisation_id)
                                    .where(EvidenceKey.item_id == item_id)).all())
 
@@ -497,7 +516,7 @@ class EvidenceLocker:
             if item.sensitivity != "confidential":
                 return dict(public)
             access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                              self._allowed_orgs(session, item.id), item.id)
+                              self.allowed_orgs(session, item.id), item.id)
         if item.sealed is None:
             return {**public, "sealed": "removed with the content"}
         with self._writing() as session:
@@ -512,30 +531,21 @@ class EvidenceLocker:
              log_view: bool = True) -> dict[str, Any]:
         """Write the item's content to ``sink``; restricted and confidential views are logged
         (the entry is committed before any byte is given out). Raises when the stored bytes no
-        longer hash to the recorded SHA-256. ``log_view=False`` only for callers that logged
-        the access themselves (an export)."""
+        longer hash to the recorded SHA-256, or the ciphertext fails its GCM tag: bytes already
+        written to ``sink`` must then be discarded (the CLI writes to a temporary file).
+        ``log_view=False`` only for callers that logged the access themselves (an export)."""
         with self.session() as session:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
             if item.status != "active":
                 raise EvidenceError(f"item {item_id} was deleted: only its tombstone remains")
             access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                              self._allowed_orgs(session, item.id), item.id)
+                              self.allowed_orgs(session, item.id), item.id)
         if item.sensitivity != "public" and log_view:
             with self._writing() as session:
                 self._append(session, actor, "view", item.id,
                              {"what": "content", "purpose": purpose})
-        import hashlib
-
-        class _Hashing:
-            def __init__(self) -> None:
-                self.digest = hashlib.sha256()
-
-            def write(self, data: bytes) -> int:
-                self.digest.update(data)
-                return sink.write(data)
-
-        hashing = _Hashing()
+        hashing = _HashingSink(sink)
         path = self.store.path_for(item.stored_sha256 or item.sha256)
         if not path.exists():
             raise EvidenceError(f"item {item_id}: its content {path.name[:12]}… is missing")
@@ -567,7 +577,7 @@ class EvidenceLocker:
             if item.status != "active":
                 raise EvidenceError(f"item {item_id} was deleted: there is nothing to redact")
             access.check_edit(actor.role, actor.organisation_id,
-                              self._allowed_orgs(session, item.id), item.id, "redact")
+                              self.allowed_orgs(session, item.id), item.id, "redact")
             links = session.scalars(select(EvidenceLink).where(EvidenceLink.item_id == item_id)).all()
         new = self.add([redacted_file], user=user, collector=item.collector,
                        captured_at=item.captured_at, sensitivity=sensitivity or item.sensitivity,
@@ -611,7 +621,7 @@ class EvidenceLocker:
         with self._writing() as session:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
-            allowed = self._allowed_orgs(session, item.id)
+            allowed = self.allowed_orgs(session, item.id)
             access.check_edit(actor.role, actor.organisation_id, allowed, item.id, "transfer")
             target = session.scalar(select(Organisation).where(Organisation.name == to_organisation))
             if target is None:
@@ -640,7 +650,7 @@ class EvidenceLocker:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
             access.check_edit(actor.role, actor.organisation_id,
-                              self._allowed_orgs(session, item.id), item.id, "link")
+                              self.allowed_orgs(session, item.id), item.id, "link")
             if incident is not None and session.get(Incident, incident) is None:
                 raise EvidenceError(f"no incident {incident}")
             kind, target = ("incident", str(incident)) if incident is not None else ("event", event)

@@ -3,66 +3,16 @@ on SQLite and on a real PostgreSQL; an RFC 3161 authority running in the test.""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from evidence_support import LockerSetup, make_locker
+from evidence_tsa import TestAuthority
 from sqlalchemy.engine import make_url
-from tsa import TestAuthority
 
-from tocsin.evidence.locker import EvidenceLocker
-from tocsin.records.accounts import add_organisation, add_user
-from tocsin.records.db import session_factory
-from tocsin.workspace import DATABASE_URL_ENV, Workspace
-
-CAPTURED = dt.datetime(2024, 5, 10, 14, 30, tzinfo=dt.UTC)
-# Who is who in every locker fixture.
-PEOPLE = [
-    ("amira", "Darfur Witness Network", "admin"),
-    ("badr", "Darfur Witness Network", "analyst"),
-    ("musa", "Darfur Witness Network", "monitor"),
-    ("vera", "Darfur Witness Network", "viewer"),
-    ("sara", "Sudan Archive", "admin"),
-    ("salim", "Sudan Archive", "analyst"),
-]
-
-
-@dataclass
-class LockerSetup:
-    workspace: Workspace
-    locker: EvidenceLocker
-    files: Path
-
-    def file(self, name: str, content: bytes) -> Path:
-        path = self.files / name
-        path.write_bytes(content)
-        return path
-
-    def add(self, content: bytes = b"photo of the burnt market", name: str = "market.jpg",
-            sensitivity: str = "public", user: str = "amira", **kwargs: object) -> int:
-        path = self.file(name, content)
-        added = self.locker.add([path], user=user, collector="Musa Adam", captured_at=CAPTURED,
-                                sensitivity=sensitivity, **kwargs)  # type: ignore[arg-type]
-        return added[0].item_id
-
-
-def make_locker(home: Path) -> LockerSetup:
-    workspace = Workspace(home / "ws")
-    workspace.init()
-    with session_factory(workspace.database_url)() as session, session.begin():
-        for org in sorted({org for _, org, _ in PEOPLE}):
-            add_organisation(session, org)
-        for username, org, role in PEOPLE:
-            add_user(session, username, org, role)
-    locker = EvidenceLocker(workspace)
-    locker.create_keys("amira")
-    locker.create_keys("sara")
-    files = home / "files"
-    files.mkdir()
-    return LockerSetup(workspace, locker, files)
+from tocsin.workspace import DATABASE_URL_ENV
 
 
 def _fresh_postgres_database(server_url: str) -> Iterator[str]:

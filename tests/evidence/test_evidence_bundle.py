@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import LockerSetup
-from tsa import TestAuthority
+from evidence_support import LockerSetup
+from evidence_tsa import TestAuthority
 
 from tocsin.evidence.bundle import export_bundle, verify_bundle
 from tocsin.evidence.errors import EvidenceError

@@ -8,9 +8,9 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import LockerSetup
+from evidence_support import LockerSetup
+from evidence_tsa import TestAuthority
 from sqlalchemy import select, update
-from tsa import TestAuthority
 
 from tocsin.evidence.crypto import b64, unb64
 from tocsin.evidence.merkle import merkle_root_hex

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LockerSetup
+from evidence_support import LockerSetup
 from typer.testing import CliRunner
 
 from tocsin.cli.main import app

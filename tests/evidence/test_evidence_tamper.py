@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import LockerSetup
+from evidence_support import LockerSetup
 from sqlalchemy import delete, update
 
 from tocsin.evidence.crypto import canonical_json

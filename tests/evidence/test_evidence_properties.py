@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import make_locker
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from evidence_support import make_locker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

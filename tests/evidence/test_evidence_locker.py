@@ -10,7 +10,7 @@ import os
 import stat
 
 import pytest
-from conftest import CAPTURED, LockerSetup
+from evidence_support import CAPTURED, LockerSetup
 from PIL import Image
 from sqlalchemy import select
 

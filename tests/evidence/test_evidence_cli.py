@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tsa import TestAuthority
+from evidence_tsa import TestAuthority
 from typer.testing import CliRunner
 
 from tocsin.cli.main import app

@@ -4,13 +4,14 @@ replies refused, requests queue while offline, several authorities stamp the sam
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 
 import pytest
 from evidence_support import LockerSetup
 from evidence_tsa import TestAuthority
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from tocsin.evidence.crypto import b64, unb64
 from tocsin.evidence.merkle import merkle_root_hex
@@ -138,3 +139,22 @@ def test_editing_a_stamped_entry_or_token_is_named(setup: LockerSetup,
     assert any(f.startswith("time-stamp 1 (tsa) of checkpoint 1:") for f in found), found
     assert "checkpoint 1: its Merkle root does not match its leaves" in found
     assert "checkpoint 1: custody entry 3 changed or vanished after it was time-stamped" in found
+
+
+def test_tokens_are_kept_outside_the_database_too(setup: LockerSetup,
+                                                 authority: TestAuthority) -> None:
+    setup.locker.add_authority("tsa", authority.url, authority.ca_pem)
+    setup.add(b"photo", "p.jpg")
+    setup.locker.timestamp()
+    files = setup.locker.store.timestamp_files()
+    assert list(files) == [1]
+    kept = json.loads(files[1].read_text())
+    assert verify_token(unb64(kept["token"]), bytes.fromhex(kept["checkpoint"]["root"])).gen_time \
+        .isoformat() == kept["gen_time"]
+    with setup.locker.session() as session, session.begin():
+        session.execute(delete(TimestampToken))
+        session.execute(delete(TimestampCheckpoint))
+    found = [str(f) for f in verify_locker(setup.locker).findings]
+    assert found == ["time-stamp 1 (tsa): is kept in timestamps/1.json but gone from the database"]
+    files[1].unlink()
+    assert verify_locker(setup.locker).ok  # nothing left to compare: a wiped copy and file

@@ -738,6 +738,13 @@ class EvidenceLocker:
                     token.token, token.gen_time = b64(der), info.gen_time
                     token.status, token.last_error = "stamped", None
                     counts["stamped"] += 1
+                    # A copy outside the database: trusted time survives a wiped table.
+                    self.store.write_timestamp(token.id, {
+                        "token_id": token.id, "authority": token.authority, "url": token.url,
+                        "gen_time": info.gen_time.isoformat(), "token": token.token,
+                        "checkpoint": {"id": checkpoint.id, "root": checkpoint.root,
+                                       "head_seq": checkpoint.head_seq,
+                                       "leaves": checkpoint.leaves}})
                 session.commit()
         return counts
 

@@ -3,7 +3,8 @@
 ``blobs/ab/cd/<sha256>`` holds the bytes whose SHA-256 is the name: the content itself, or for
 encrypted items the ciphertext (so a file name never reveals a confidential file's hash).
 A blob is written to ``tmp/``, fsynced and renamed into place; an existing blob is never
-overwritten. ``custody.jsonl`` mirrors the custody log, one canonical JSON entry per line.
+overwritten. ``custody.jsonl`` mirrors the custody log, one canonical JSON entry per line;
+``timestamps/<id>.json`` keeps each stamped RFC 3161 token with the checkpoint it covers.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tocsin.evidence.crypto import CHUNK, StreamEncryptor
-from tocsin.lake import fsync_path, pause_for_tests
+from tocsin.lake import atomic_write_text, fsync_path, pause_for_tests
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,22 @@ class BlobStore:
         for path in removed:
             path.unlink(missing_ok=True)
         return removed
+
+    @property
+    def timestamps_dir(self) -> Path:
+        return self.root / "timestamps"
+
+    def write_timestamp(self, token_id: int, record: dict[str, Any]) -> None:
+        """Keep a stamped token with its checkpoint as ``timestamps/<token id>.json``."""
+        import json
+
+        self.timestamps_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.timestamps_dir / f"{token_id}.json", json.dumps(record, indent=1))
+
+    def timestamp_files(self) -> dict[int, Path]:
+        if not self.timestamps_dir.exists():
+            return {}
+        return {int(p.stem): p for p in self.timestamps_dir.glob("*.json") if p.stem.isdigit()}
 
     def all_blobs(self) -> dict[str, Path]:
         if not self.blobs_dir.exists():

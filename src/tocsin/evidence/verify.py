@@ -126,7 +126,38 @@ def verify_locker(locker: Any, *, hash_blobs: bool = True) -> Report:
         report.findings += _compare_items(locker, session, logged, report)
         report.findings += _check_blobs(locker, logged, report, hash_blobs)
         report.findings += _check_timestamps(session, db_entries, report)
+        report.findings += _compare_timestamp_files(locker, session)
     return report
+
+
+def _compare_timestamp_files(locker: Any, session: Any) -> list[Finding]:
+    """Each stamped token kept in the database must also be kept in its file, and the other
+    way round."""
+    findings = []
+    files = locker.store.timestamp_files()
+    stamped = {t.id: t for t in session.scalars(select(TimestampToken).where(
+        TimestampToken.status == "stamped")).all()}
+    for token_id, path in sorted(files.items()):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            findings.append(Finding(f"timestamps/{path.name}", f"is unreadable ({exc})"))
+            continue
+        token = stamped.get(token_id)
+        if token is None:
+            findings.append(Finding(f"time-stamp {token_id} ({record.get('authority')})", (
+                f"is kept in timestamps/{path.name} but gone from the database")))
+            continue
+        checkpoint = session.get(TimestampCheckpoint, token.checkpoint_id)
+        if record.get("token") != token.token or checkpoint is None \
+                or record.get("checkpoint", {}).get("root") != checkpoint.root \
+                or record["checkpoint"].get("leaves") != checkpoint.leaves:
+            findings.append(Finding(f"time-stamp {token_id} ({token.authority})", (
+                f"differs between the database and timestamps/{path.name}")))
+    for token_id in sorted(set(stamped) - set(files)):
+        findings.append(Finding(f"time-stamp {token_id} ({stamped[token_id].authority})", (
+            f"is in the database but its file timestamps/{token_id}.json is missing")))
+    return findings
 
 
 def _compare_mirror(db: Sequence[Entry], mirror: Sequence[Entry]) -> list[Finding]:

@@ -196,3 +196,58 @@ def sqlite_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TOCSIN_MASTER_KEY", raising=False)
 
 
+
+
+tamper = st.sampled_from(["flip_blob_byte", "edit_entry", "delete_entry", "swap_signatures",
+                          "edit_item", "truncate_mirror"])
+
+
+@pytest.mark.usefixtures("sqlite_env")
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["public", "restricted", "confidential"]),
+                          st.binary(min_size=1, max_size=3000)), min_size=1, max_size=4),
+       tamper, st.data())
+def test_any_tampering_after_any_history_is_found(items: list[tuple[str, bytes]], how: str,
+                                                  data: st.DataObject) -> None:
+    from sqlalchemy import delete, update
+
+    from tocsin.records.evidence_models import CustodyEntry, EvidenceItem
+
+    with tempfile.TemporaryDirectory() as folder:
+        setup = make_locker(Path(folder))
+        try:
+            ids = [setup.add(content, f"f{n}.bin", sensitivity=sensitivity)
+                   for n, (sensitivity, content) in enumerate(items)]
+            assert verify_locker(setup.locker).ok
+            locker = setup.locker
+            with locker.session() as session:
+                entries = locker.db_entries(session)
+                rows = {i: session.get(EvidenceItem, i) for i in ids}
+            target = data.draw(st.sampled_from(ids), label="item")
+            seq = data.draw(st.integers(1, len(entries)), label="entry")
+            if how == "flip_blob_byte":
+                path = locker.store.path_for(rows[target].stored_sha256)
+                blob = bytearray(path.read_bytes())
+                blob[data.draw(st.integers(0, len(blob) - 1), label="byte")] ^= 0x80
+                path.write_bytes(bytes(blob))
+            elif how == "truncate_mirror":
+                lines = locker.store.mirror_path.read_text().splitlines(keepends=True)
+                locker.store.mirror_path.write_text("".join(lines[:seq - 1]))
+            else:
+                with locker.session() as session, session.begin():
+                    if how == "edit_entry":
+                        payload = entries[seq - 1].payload or ""
+                        session.execute(update(CustodyEntry).where(CustodyEntry.seq == seq)
+                                        .values(payload=payload.replace('"at":"', '"at":"1', 1)))
+                    elif how == "delete_entry":
+                        session.execute(delete(CustodyEntry).where(CustodyEntry.seq == seq))
+                    elif how == "swap_signatures":
+                        other = entries[seq % len(entries)]  # the next one, or the first
+                        session.execute(update(CustodyEntry).where(CustodyEntry.seq == seq)
+                                        .values(signature=other.signature))
+                    else:
+                        session.execute(update(EvidenceItem).where(EvidenceItem.id == target)
+                                        .values(size=rows[target].size + 1))
+            assert not verify_locker(setup.locker).ok, how
+        finally:
+            setup.locker.close()

@@ -94,13 +94,20 @@ def add(
     as_json: AsJson = False,
 ) -> None:
     """Store files by SHA-256 and record them in the custody log."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
     locker = _locker(ctx)
     when = _parse_time(captured_at)
-    added = _run(lambda: locker.add(
-        files, user=as_user or "", collector=collector, captured_at=when,
-        sensitivity=sensitivity, place=place, lat=lat, lon=lon, source_url=source_url,
-        description=description, events=event or [], incidents=incident or [], method=method,
-        original=not copy))
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
+                  transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("storing", total=total)
+        added = _run(lambda: locker.add(
+            files, user=as_user or "", collector=collector, captured_at=when,
+            sensitivity=sensitivity, place=place, lat=lat, lon=lon, source_url=source_url,
+            description=description, events=event or [], incidents=incident or [],
+            method=method, original=not copy,
+            on_bytes=lambda n: progress.advance(task, n)))
     if as_json:
         print_json([a.__dict__ for a in added])
     else:

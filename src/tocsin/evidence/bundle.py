@@ -159,7 +159,8 @@ def _write_contents(locker: Any, session: Any, bundle: zipfile.ZipFile, incident
         metadata = locker.metadata(item_id, actor.username, log_view=False) \
             if item.sensitivity == "confidential" else json.loads(item.metadata_json)
         name = f"items/{item_id}-{item.filename}"
-        with bundle.open(name, "w", force_zip64=True) as sink:
+        entry = zipfile.ZipInfo(name, date_time=dt.datetime.now(dt.UTC).timetuple()[:6])
+        with bundle.open(entry, "w", force_zip64=True) as sink:
             locker.open(item_id, actor.username, sink, log_view=False)
         items.append(_berkeley(item, metadata, entries, name))
     timestamps = _write_timestamps(session, bundle)

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,8 +292,10 @@ class EvidenceLocker:
             lon: float | None = None, source_url: str | None = None,
             description: str | None = None, events: Sequence[str] = (),
             incidents: Sequence[int] = (), method: str | None = None, original: bool = True,
-            derived_from: int | None = None) -> list[AddedItem]:
-        """Store each file and record it, with one signed ``add`` entry per file."""
+            derived_from: int | None = None,
+            on_bytes: Callable[[int], None] | None = None) -> list[AddedItem]:
+        """Store each file and record it, with one signed ``add`` entry per file (each file its
+        own transaction: a failure part-way keeps the files already added)."""
         files = [Path(f) for f in files]
         self._check_add(files, collector, captured_at, sensitivity, lat, lon)
         place_fields = self._resolve_place(place, lat, lon)
@@ -305,7 +307,8 @@ class EvidenceLocker:
                                        place_fields=place_fields, source_url=source_url,
                                        description=description, events=list(events),
                                        incidents=list(incidents), method=method,
-                                       original=original, derived_from=derived_from))
+                                       original=original, derived_from=derived_from,
+                                       on_bytes=on_bytes))
         return added
 
     @staticmethod
@@ -381,7 +384,8 @@ class EvidenceLocker:
     def _add_one(self, path: Path, *, user: str, collector: str, captured_at: dt.datetime,
                  sensitivity: str, place_fields: dict[str, Any], source_url: str | None,
                  description: str | None, events: list[str], incidents: list[int],
-                 method: str | None, original: bool, derived_from: int | None) -> AddedItem:
+                 method: str | None, original: bool, derived_from: int | None,
+                 on_bytes: Callable[[int], None] | None = None) -> AddedItem:
         media_type, embedded = file_facts(path)
         with self.workspace.write_lock():
             self.recover()
@@ -398,7 +402,7 @@ class EvidenceLocker:
                     nonce = os.urandom(NONCE_BYTES) if encrypted else None
                     encryptor = StreamEncryptor(data_key, nonce, BLOB_CONTEXT) \
                         if data_key and nonce else None
-                    blob = self.store.put(path, encryptor)
+                    blob = self.store.put(path, encryptor, on_bytes)
                     duplicates = list(session.scalars(select(EvidenceItem.id).where(
                         EvidenceItem.sha256 == blob.sha256,
                         EvidenceItem.status == "active")).all())

@@ -14,6 +14,7 @@ import os
 import queue
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,10 @@ class BlobStore:
     def path_for(self, stored_sha256: str) -> Path:
         return self.blobs_dir / stored_sha256[:2] / stored_sha256[2:4] / stored_sha256
 
-    def put(self, source: Path, encryptor: StreamEncryptor | None = None) -> StoredBlob:
-        """Copy ``source`` in, hashing (and encrypting) as it streams; never loads it whole."""
+    def put(self, source: Path, encryptor: StreamEncryptor | None = None,
+            on_bytes: Callable[[int], None] | None = None) -> StoredBlob:
+        """Copy ``source`` in, hashing (and encrypting) as it streams; never loads it whole.
+        ``on_bytes(n)`` is told of each chunk read (for a progress display)."""
         self.create()
         tmp = self.tmp_dir / f"{uuid.uuid4().hex}.part"
         content = hashlib.sha256()
@@ -69,6 +72,8 @@ class BlobStore:
                     while chunk := reader.read(CHUNK):
                         size += len(chunk)
                         content.update(chunk)
+                        if on_bytes is not None:
+                            on_bytes(len(chunk))
                         if encryptor is not None:
                             chunk = encryptor.update(chunk)
                         background.write(chunk)

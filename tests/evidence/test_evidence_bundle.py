@@ -76,6 +76,10 @@ def test_a_bundle_carries_the_berkeley_protocol_fields_and_verifies(
     assert "unrelated" not in "".join(log) and "other.jpg" not in "".join(log)
     assert {"README.txt", "manifest.sig", "keys/public_keys.json",
             "timestamps/tsa-ca.pem"} <= names
+    with zipfile.ZipFile(out) as bundle:
+        keys = json.loads(bundle.read("keys/public_keys.json"))
+    assert {k["organisation"] for k in keys} == {"Darfur Witness Network", "Sudan Archive"}
+    assert all(k["pem"].startswith("-----BEGIN PUBLIC KEY-----") for k in keys)
 
 
 def test_items_the_exporter_may_not_open_are_withheld(setup: LockerSetup, tmp_path: Path) -> None:

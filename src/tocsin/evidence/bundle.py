@@ -147,7 +147,10 @@ def _write_contents(locker: Any, session: Any, bundle: zipfile.ZipFile, incident
     bundle.writestr("custody/log.jsonl", "".join(log_lines), zipfile.ZIP_DEFLATED)
 
     _, ring = verify_chain(entries)
-    public_keys = [{"key_id": key_id, "organisation_id": org, "public_key": public}
+    org_names = {int(e.body["organisation"]["id"]): e.body["organisation"].get("name")
+                 for e in entries if e.body.get("action") in KEY_ACTIONS}
+    public_keys = [{"key_id": key_id, "organisation_id": org, "organisation": org_names.get(org),
+                    "public_key": public, "pem": _pem(public)}
                    for key_id, (org, public) in sorted(ring.keys.items())]
     bundle.writestr("keys/public_keys.json", json.dumps(public_keys, indent=2),
                     zipfile.ZIP_DEFLATED)
@@ -177,6 +180,14 @@ def _write_contents(locker: Any, session: Any, bundle: zipfile.ZipFile, incident
         "custody_log": "custody/log.jsonl", "public_keys": "keys/public_keys.json",
         "timestamps": timestamps,
     }
+
+
+def _pem(public_hex: str) -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 def _iso_date(value: dt.date | None) -> str | None:
@@ -279,7 +290,7 @@ def verify_bundle(path: Path) -> Report:
         report.checked["custody entries"] = len(entries)
 
         listed = {k["key_id"]: (int(k["organisation_id"]), k["public_key"]) for k in public_keys}
-        if listed != ring.keys:
+        if listed != ring.keys or any(k.get("pem") != _pem(k["public_key"]) for k in public_keys):
             report.findings.append(Finding("keys/public_keys.json", (
                 "differs from the keys the custody log introduced")))
         signer = ring.keys.get(str(signature.get("key_id")))

@@ -95,6 +95,9 @@ def replay(entries: Sequence[Entry]) -> tuple[dict[int, LoggedItem], list[Findin
         if action in ("transfer", "link", "redact", "delete", "view") and org not in logged_item.orgs:
             findings.append(Finding(subject, (
                 f"{action} of item {item_id} by organisation {org}, which had no access")))
+        elif action == "delete" and org != logged_item.owner:
+            findings.append(Finding(subject, (
+                f"deletes item {item_id} for organisation {org}, which does not own it")))
         if action == "transfer":
             logged_item.orgs.add(int(details["to_organisation"]["id"]))
         elif action == "link":

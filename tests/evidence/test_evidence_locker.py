@@ -81,7 +81,7 @@ def test_same_content_twice_shares_one_blob_that_is_never_rewritten(setup: Locke
 
 def test_confidential_content_is_encrypted_at_rest(setup: LockerSetup) -> None:
     secret = b"Statement of witness W-17, Abu Shouk camp, name: Fatima ..." * 50
-    item = setup.add(secret, "statement.txt", sensitivity="confidential",
+    item = setup.add(secret, "statement_Fatima.txt", sensitivity="confidential",
                      description="survivor of sexual violence, Abu Shouk")
     with setup.locker.session() as session:
         row = session.get(EvidenceItem, item)
@@ -89,15 +89,19 @@ def test_confidential_content_is_encrypted_at_rest(setup: LockerSetup) -> None:
         stored = setup.locker.store.path_for(row.stored_sha256)
         assert row.stored_sha256 != hashlib.sha256(secret).hexdigest()
         assert "Abu Shouk" not in row.metadata_json and row.sealed
+        assert row.filename == f"item-{item}.txt" and "Fatima" not in row.metadata_json
     on_disk = stored.read_bytes()
     assert b"Fatima" not in on_disk and len(on_disk) == len(secret) + 16  # ciphertext + GCM tag
     assert not setup.locker.store.path_for(hashlib.sha256(secret).hexdigest()).exists()
     with setup.locker.session() as session:  # the log never holds the sealed fields
-        assert all("Abu Shouk" not in (e.payload or "") for e in setup.locker.db_entries(session))
+        assert all("Abu Shouk" not in (e.payload or "") and "Fatima" not in (e.payload or "")
+                   for e in setup.locker.db_entries(session))
 
     assert setup.locker.may_open(item, "badr") and not setup.locker.may_open(item, "musa")
     assert read(setup, item, "badr") == secret
-    assert setup.locker.metadata(item, "badr")["description"].startswith("survivor")
+    unsealed = setup.locker.metadata(item, "badr")
+    assert unsealed["description"].startswith("survivor")
+    assert unsealed["filename"] == "statement_Fatima.txt"
     assert actions(setup, item) == ["add", "view", "view"]
     assert verify_locker(setup.locker).ok
 

@@ -221,7 +221,9 @@ def test_sealed_metadata_swapped_between_items_is_named(setup: LockerSetup) -> N
     edit_db(setup, update(EvidenceItem).where(EvidenceItem.id == ids["statement"])
             .values(sealed=sealed))
     found = problems(verify_locker(setup.locker))
-    assert any(f.startswith(f"item {ids['statement']} (statement.txt): its wrapped key or sealed")
+    # A confidential item is named by its id: its file name is sealed too.
+    assert any(f.startswith(f"item {ids['statement']} (item-{ids['statement']}.txt): its wrapped "
+                            "key or sealed")
                for f in found)
 
 

@@ -161,7 +161,7 @@ def _write_contents(locker: Any, session: Any, bundle: zipfile.ZipFile, incident
         # The export entry already records that these items left: no view entry per item.
         metadata = locker.metadata(item_id, actor.username, log_view=False) \
             if item.sensitivity == "confidential" else json.loads(item.metadata_json)
-        name = f"items/{item_id}-{item.filename}"
+        name = f"items/{item_id}-{metadata['filename']}"
         entry = zipfile.ZipInfo(name, date_time=dt.datetime.now(dt.UTC).timetuple()[:6])
         with bundle.open(entry, "w", force_zip64=True) as sink:
             locker.open(item_id, actor.username, sink, log_view=False)

@@ -63,7 +63,9 @@ from tocsin.workspace import Workspace
 # to report (and for a person to restore from backup).
 MAX_MIRROR_REPAIR = 4
 # Fields of a confidential item kept only encrypted (never in the log or in clear rows).
-SEALED_FIELDS = ("description", "source_url", "embedded")
+# The file name too: "statement_Fatima_Ahmed.pdf" names a witness. In clear such an item is
+# called "item-<id><suffix>".
+SEALED_FIELDS = ("filename", "description", "source_url", "embedded")
 BLOB_CONTEXT = b"tocsin-evidence-blob/1"
 
 
@@ -429,6 +431,7 @@ class EvidenceLocker:
                         "added_by": actor.username, "encrypted": encrypted,
                     }
                     public = self._public_metadata(metadata)
+                    item.filename = public["filename"]
                     item.metadata_json = canonical_json(public).decode("utf-8")
                     item.metadata_sha256 = sha256_hex(canonical_json(metadata))
                     if data_key is not None:
@@ -462,7 +465,8 @@ class EvidenceLocker:
     def _public_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
         if not metadata["encrypted"]:
             return dict(metadata)
-        return {**metadata, **dict.fromkeys(SEALED_FIELDS), "sealed": list(SEALED_FIELDS)}
+        return {**metadata, **dict.fromkeys(SEALED_FIELDS), "sealed": list(SEALED_FIELDS),
+                "filename": f"item-{metadata['item_id']}{Path(metadata['filename']).suffix}"}
 
     # -- reading ------------------------------------------------------------------------------
     def items(self, incident: int | None = None) -> list[dict[str, Any]]:

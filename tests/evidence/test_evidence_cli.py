@@ -148,3 +148,18 @@ def test_evidence_on_real_places_and_events(tmp_path: Path, monkeypatch: pytest.
                               "--event", "ucdp:no-such-event", "--as", "amira"])
     assert bad.exit_code == 1 and "no such event in the lake: ucdp:no-such-event" in bad.output
     assert runner.invoke(app, [*home, "evidence", "verify"]).exit_code == 0
+
+
+def test_an_old_records_database_gets_a_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workspace made before the evidence tables existed: the message says what to run."""
+    from tocsin.records.db import downgrade
+
+    monkeypatch.delenv("TOCSIN_DATABASE_URL", raising=False)
+    workspace = Workspace(tmp_path / "ws")
+    workspace.init()
+    downgrade(workspace.database_url, "0001")
+    result = CliRunner().invoke(app, ["--home", str(workspace.home), "evidence", "list"])
+    assert result.exit_code == 1
+    assert "no such table: evidence_items" in result.output and "tocsin init" in result.output
+    assert CliRunner().invoke(app, ["--home", str(workspace.home), "init"]).exit_code == 0
+    assert CliRunner().invoke(app, ["--home", str(workspace.home), "evidence", "list"]).exit_code == 0

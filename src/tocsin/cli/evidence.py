@@ -45,7 +45,10 @@ def _run(action: Any) -> Any:
     except (EvidenceError, WorkspaceError) as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
-        fail(f"the records database refused: {str(exc).splitlines()[0]}")
+        first = str(exc).splitlines()[0]
+        hint = " (run `tocsin init` to bring the records database up to date)" \
+            if "no such table" in first or "does not exist" in first else ""
+        fail(f"the records database refused: {first}{hint}")
 
 
 def _parse_time(text: str) -> dt.datetime:

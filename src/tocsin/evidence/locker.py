@@ -618,9 +618,10 @@ class EvidenceLocker:
             self._append(session, actor, "delete", item.id,
                          {"reason": reason, "sha256": item.sha256,
                           "stored_sha256": item.stored_sha256})
-        self.recover_content()
+        self._finish_deletions()
 
-    def recover_content(self) -> None:
+    def _finish_deletions(self) -> None:
+        """Remove the content of what was just deleted (its transaction committed)."""
         with self.workspace.write_lock():
             self.recover()
 

@@ -278,3 +278,15 @@ def test_a_lost_mirror_is_not_rebuilt_silently(setup: LockerSetup) -> None:
         assert not any("mirrored" in done for done in setup.locker.recover())
     found = problems(verify_locker(setup.locker))
     assert any(f.startswith("custody.jsonl: lacks entries 1-") for f in found)
+
+
+def test_a_torn_last_mirror_line_is_cut_by_the_next_write(setup: LockerSetup) -> None:
+    """A writer killed in the middle of appending to custody.jsonl."""
+    populated(setup)
+    mirror = setup.locker.store.mirror_path
+    whole = mirror.read_bytes()
+    with open(mirror, "ab") as handle:
+        handle.write(b'{"entry_hash":"ab')
+    setup.add(b"after the crash", "after.jpg")
+    assert mirror.read_bytes().startswith(whole)
+    assert verify_locker(setup.locker).ok

@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/pip install --quiet -e '.[bench]' && $(BIN)/python bench/burnings.py
 
 clean:
 	rm -rf $(VENV) tocsin-data

@@ -9,8 +9,16 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from tocsin.records.db import current_revision, downgrade, head_revision, make_engine, upgrade
+from tocsin.records.db import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from tocsin.records.models import Base, Organisation
 
 RECORD_TABLES = {
@@ -29,6 +37,10 @@ RECORD_TABLES = {
     "timestamp_authorities",
     "timestamp_checkpoints",
     "timestamp_tokens",
+    # 0003: alerts
+    "alerts",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 
@@ -58,8 +70,10 @@ def add_organisation(url: str, name: str) -> None:
         engine.dispose()
 
 
-def test_head_is_the_evidence_migration() -> None:
-    assert head_revision() == "0002"
+def test_head_is_the_alerts_migration_after_the_evidence_one() -> None:
+    assert head_revision() == "0003"
+    script = ScriptDirectory.from_config(alembic_config())
+    assert [r.revision for r in script.walk_revisions()] == ["0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

@@ -91,8 +91,13 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
                       f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
     show_siege_board(workspace)
     write_demo_briefs(workspace)
+    from tocsin.evidence.demo import run_evidence_demo
+
+    out.print("\n[bold]Evidence with a chain of custody[/]")
+    for line in run_evidence_demo(workspace, folder):
+        out.print(escape(line))
     out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
-              "siege board | siege show NAME")
+              "siege board | siege show NAME | evidence log")
 
 
 def show_siege_board(workspace: Workspace) -> None:

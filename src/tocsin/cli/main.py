@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli import accounts as accounts_cli
 from tocsin.cli import alerts as alerts_cli
 from tocsin.cli import brief as brief_cli
 from tocsin.cli import detect as detect_cli
+from tocsin.cli import evidence as evidence_cli
 from tocsin.cli import ingest as ingest_cli
+from tocsin.cli import keys as keys_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import siege as siege_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
@@ -55,6 +58,11 @@ app.add_typer(alerts_cli.app, name="alerts")
 app.command("brief")(brief_cli.brief)
 app.add_typer(detect_cli.app, name="detect")
 app.add_typer(detect_cli.eval_app, name="eval")
+app.add_typer(evidence_cli.app, name="evidence")
+app.add_typer(keys_cli.app, name="keys")
+app.add_typer(accounts_cli.orgs, name="orgs")
+app.add_typer(accounts_cli.users, name="users")
+app.add_typer(accounts_cli.incidents, name="incidents")
 
 
 @app.command()

@@ -383,3 +383,5 @@ class WebhookDelivery(Base):
 
     alert: Mapped[Alert] = relationship(back_populates="deliveries")
     webhook: Mapped[Webhook] = relationship()
+# The evidence locker's tables live in their own module; importing it registers them on Base.
+from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Analyses: pure functions from Arrow tables to Arrow tables (no I/O, no clock)."""

@@ -320,7 +320,10 @@ class FeatureBuilder:
         self._stage_features(d, cols)
         self._slow_features(d, cols)
         cols.update(self.static)
-        return np.column_stack([np.asarray(cols[name], dtype=np.float32) for name in self.names])
+        matrix = np.empty((n, len(self.names)), dtype=np.float32)
+        for i, name in enumerate(self.names):
+            matrix[:, i] = cols[name]
+        return matrix
 
     def _nearest(self, place: NDArray[np.int32], km: NDArray[np.float32],
                  mask: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -392,6 +395,14 @@ class FeatureBuilder:
         has = self.place_market >= 0
         cols["price_anomaly"] = np.where(has, anomaly[np.maximum(self.place_market, 0)], np.nan)
         cols["market_km"] = self.market_km
+
+    def active(self, matrix: NDArray[np.float32]) -> NDArray[np.bool_]:
+        """Places with violence within 100 km in the past year, or an attack history within 50
+        km: the stratum where forecasts are hard (see training.py)."""
+        recent = matrix[:, self.names.index(f"violent_events_{max(self.params.rings_km)}km_"
+                                            f"{max(self.params.windows_days)}d")]
+        history = matrix[:, self.names.index("attack_history_50km")]
+        return (recent > 0) | (history > 0.05)
 
     # -- labels -----------------------------------------------------------------------------
     def labels(self, as_of: date | int, horizon_days: int) -> NDArray[np.bool_]:

@@ -16,6 +16,8 @@ from scipy.spatial import cKDTree
 
 from tocsin.spatial import EARTH_RADIUS_KM
 
+CHUNK = 256
+
 
 def unit_xyz(lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float64]:
     la, lo = np.radians(lat), np.radians(lon)
@@ -60,15 +62,25 @@ class DatedPairs:
             return cls(day[order], known[order], order, np.zeros(1, dtype=np.int64), empty, empty,
                        np.zeros(0, dtype=np.float32))
         xyz = unit_xyz(lat, lon)
-        hits = tree.query_ball_point(xyz, chord_for_km(max_km), return_sorted=False)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        offsets = np.concatenate([[0], np.cumsum(counts)])
-        pair_place = (np.concatenate([np.asarray(h, dtype=np.int32) for h in hits])
-                      if offsets[-1] else np.zeros(0, dtype=np.int32))
-        pair_point = np.repeat(np.arange(len(order), dtype=np.int32), counts)
-        chord = np.linalg.norm(tree.data[pair_place] - xyz[pair_point], axis=1)
-        return cls(day[order], known[order], order, offsets, pair_point, pair_place,
-                   km_for_chord(chord).astype(np.float32))
+        # In chunks: the tree answers with Python lists, which would take ~30x the memory of
+        # the final arrays if built for all points at once.
+        places, distances, counts = [], [], []
+        for lo in range(0, len(xyz), CHUNK):
+            part = xyz[lo:lo + CHUNK]
+            hits = tree.query_ball_point(part, chord_for_km(max_km), return_sorted=False)
+            sizes = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+            found = (np.concatenate([np.asarray(h, dtype=np.int32) for h in hits]) if sizes.sum()
+                     else np.zeros(0, dtype=np.int32))
+            owner = np.repeat(np.arange(len(part)), sizes)
+            chord = np.linalg.norm(tree.data[found] - part[owner], axis=1)
+            places.append(found)
+            distances.append(km_for_chord(chord).astype(np.float32))
+            counts.append(sizes)
+        sizes = np.concatenate(counts)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        pair_point = np.repeat(np.arange(len(order), dtype=np.int32), sizes)
+        return cls(day[order], known[order], order, offsets, pair_point, np.concatenate(places),
+                   np.concatenate(distances))
 
     def window(self, as_of: int, days: int | None) -> tuple[slice, NDArray[np.bool_]]:
         """Pairs of points dated in (as_of - days, as_of] (all history when days is None) and

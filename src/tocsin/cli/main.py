@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli import forecast as forecast_cli
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
@@ -46,6 +47,8 @@ def init(ctx: typer.Context) -> None:
 app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
+app.command("forecast")(forecast_cli.forecast)
+app.command("backtest")(forecast_cli.backtest)
 
 
 @app.command()

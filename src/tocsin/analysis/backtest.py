@@ -53,7 +53,8 @@ class BacktestResult:
         for h, by_model in self.scores.items():
             reference = by_model["base_rate"].brier()
             for name, acc in by_model.items():
-                row = {"horizon_days": h, "model": name, "origins": self.origins[h], "place_windows": acc.count,
+                row = {"horizon_days": h, "model": name, "origins": self.origins[h],
+                       "place_windows": acc.count,
                        "events": acc.events, "average_precision": acc.average_precision(),
                        "auroc": acc.auroc(), "brier": acc.brier(),
                        "brier_skill": acc.brier_skill(reference)}

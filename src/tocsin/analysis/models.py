@@ -82,8 +82,10 @@ class PersistenceModel:
         self.column = names.index(self.feature)
         hot = data.features[:, self.column] > 0
         # One pseudo-event each side keeps a state never seen in training off 0 and 1.
-        self.rates = tuple(float((data.weight[s] * data.outcome[s]).sum() + 0.5 * _rate(data.outcome, data.weight))
-                           / float(data.weight[s].sum() + 0.5) for s in (~hot, hot))  # type: ignore[assignment]
+        prior = _rate(data.outcome, data.weight)
+        low, high = (float((data.weight[s] * data.outcome[s]).sum() + 0.5 * prior)
+                     / float(data.weight[s].sum() + 0.5) for s in (~hot, hot))
+        self.rates = (low, high)
 
     def predict(self, features: Matrix) -> NDArray[np.float64]:
         return np.where(features[:, self.column] > 0, self.rates[1], self.rates[0])
@@ -165,7 +167,8 @@ class GradientBoostedModel:
             train, num_boost_round=p.trees)
         margin = self.booster.predict(data.features[calibrate_rows], raw_score=True)
         platt = LogisticRegression(C=1e4, max_iter=500)
-        platt.fit(margin.reshape(-1, 1), data.outcome[calibrate_rows], sample_weight=data.weight[calibrate_rows])
+        platt.fit(margin.reshape(-1, 1), data.outcome[calibrate_rows],
+                  sample_weight=data.weight[calibrate_rows])
         self.platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
 
     def predict(self, features: Matrix) -> NDArray[np.float64]:

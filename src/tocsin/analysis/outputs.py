@@ -27,7 +27,8 @@ def store_forecasts(workspace: Workspace, table: pa.Table) -> int:
             old = pq.read_table(existing).cast(FORECAST_SCHEMA)
             replaced = pa.Table.from_pylist(
                 [{"as_of": a, "horizon_days": h} for a, h in
-                 {(r["as_of"], r["horizon_days"]) for r in table.select(["as_of", "horizon_days"]).to_pylist()}],
+                 {(r["as_of"], r["horizon_days"])
+                  for r in table.select(["as_of", "horizon_days"]).to_pylist()}],
                 schema=pa.schema([("as_of", pa.date32()), ("horizon_days", pa.int32())]))
             key = pc.binary_join_element_wise(pc.cast(old.column("as_of"), pa.string()),
                                               pc.cast(old.column("horizon_days"), pa.string()), "/")

@@ -39,8 +39,8 @@ def forecast(
 ) -> None:
     """Places most at risk of an atrocity (killing of civilians, sexual violence, burning) within
     HORIZON days, with probabilities, exposed population and the reasons behind each."""
-    from tocsin.analysis.forecast import ForecastError, fit_forecaster, latest_date, score_places
     from tocsin.analysis.features import FeatureBuilder
+    from tocsin.analysis.forecast import ForecastError, fit_forecaster, latest_date, score_places
     from tocsin.analysis.inputs import read_inputs
 
     day = _parse_date(as_of, "--as-of")

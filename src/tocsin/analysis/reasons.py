@@ -8,7 +8,8 @@ import re
 from tocsin.analysis.features import FAR_KM, LONG_AGO_DAYS
 
 # Classes by gazetteer.CLASS_RANK; village and IDP site share rank 3, and villages are far more common.
-CLASS_OF_RANK = {6: "city", 5: "town", 4: "camp", 3: "village or IDP site", 2: "hamlet", 1: "isolated dwelling"}
+CLASS_OF_RANK = {6: "city", 5: "town", 4: "camp", 3: "village or IDP site", 2: "hamlet",
+                 1: "isolated dwelling"}
 RING = re.compile(r"^(violent_events|deaths|attacks|burnings)_(\d+)km_(\d+)d$")
 WHAT = {"violent_events": "violent events", "deaths": "deaths in violent events",
         "attacks": "attacks on civilians", "burnings": "settlement burnings"}

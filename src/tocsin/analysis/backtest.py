@@ -76,7 +76,9 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
         raise BacktestError(f"the start {params.start} is after the end {params.end}")
     builder = FeatureBuilder(inputs, params.features)
     data_end = builder.data_end
-    first_event = _first_event_day(builder)
+    first_event = builder.first_day
+    if first_event is None:
+        raise BacktestError("no precisely located violent events to learn from")
     train_start = params.train_start or date(from_day(first_event).year + 1, 1, 1)
     if train_start >= params.start:
         raise BacktestError(f"training would start {train_start}, not before the first origin "
@@ -111,13 +113,6 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
             progress(origin, step + 1, len(origins))
     return BacktestResult(params, {h: s for h, s in scores.items() if s},
                           {h: c for h, c in counts.items() if c}, from_day(data_end))
-
-
-def _first_event_day(builder: FeatureBuilder) -> int:
-    days = [int(x.day[0]) for x in (builder.violence, builder.attacks) if len(x.day)]
-    if not days:
-        raise BacktestError("no precisely located violent events to learn from")
-    return min(days)
 
 
 def _months_between(a: date, b: date) -> int:

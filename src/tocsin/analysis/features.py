@@ -396,6 +396,12 @@ class FeatureBuilder:
         cols["price_anomaly"] = np.where(has, anomaly[np.maximum(self.place_market, 0)], np.nan)
         cols["market_km"] = self.market_km
 
+    @property
+    def first_day(self) -> int | None:
+        """The day of the first precisely located violent event: no history before it."""
+        days = [int(x.day[0]) for x in (self.violence, self.attacks) if len(x.day)]
+        return min(days) if days else None
+
     def active(self, matrix: NDArray[np.float32]) -> NDArray[np.bool_]:
         """Places with violence within 100 km in the past year, or an attack history within 50
         km: the stratum where forecasts are hard (see training.py)."""

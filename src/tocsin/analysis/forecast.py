@@ -64,7 +64,9 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
     params = params or ForecastParams()
     cutoff = to_day(as_of)
     lag = params.features.event_lag_days
-    start = from_day(cutoff - params.training_years * 365)
+    if builder.first_day is None:
+        raise ForecastError("no precisely located violent events to learn from")
+    start = from_day(max(cutoff - params.training_years * 365, builder.first_day))
     origins = [o for o in month_starts(start, as_of) if to_day(o) + horizon_days + lag <= cutoff]
     if len(origins) < 12:
         raise ForecastError(f"a {horizon_days}-day forecast as of {as_of} needs a year of closed "

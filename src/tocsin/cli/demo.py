@@ -82,4 +82,8 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             m = matches[0]
             out.print(f"  {query!r:>12} -> {m['name']} / {m['name_ar'] or ''} ({m['place_class']}, "
                       f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
-    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME")
+    from tocsin.cli.forecast import show_top_risks
+
+    show_top_risks(workspace, horizon=30, top=5)
+    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
+              "forecast | backtest")

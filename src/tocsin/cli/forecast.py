@@ -15,7 +15,7 @@ from rich.table import Table
 
 from tocsin.cli.common import err, fail, out, print_json
 from tocsin.lake import atomic_write_text
-from tocsin.workspace import WorkspaceError
+from tocsin.workspace import Workspace, WorkspaceError
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -80,6 +80,25 @@ def forecast(
     out.print(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
+
+
+def show_top_risks(workspace: Workspace, horizon: int = 30, top: int = 5) -> None:
+    """The demo's step: the places most at risk as of the last day of the data, one line each."""
+    from tocsin.analysis.forecast import ForecastError, forecast, latest_date
+    from tocsin.analysis.inputs import read_inputs
+
+    try:
+        inputs = read_inputs(workspace)
+        day = latest_date(inputs)
+        table = forecast(inputs, day, horizon, top)
+    except (WorkspaceError, ForecastError) as exc:
+        err.print(f"[yellow]No forecast: {escape(str(exc))}[/]")
+        return
+    out.print(f"\n[bold]Places most at risk[/] of an atrocity within {horizon} days of {day}")
+    for row in table.to_pylist():
+        name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
+        out.print(f"  {row['rank']}. {escape(name)} ({row['place_class']}) {row['probability']:.0%}: "
+                  f"{escape('; '.join(row['reasons']))}")
 
 
 def backtest(

@@ -34,6 +34,15 @@ class Model(Protocol):
     def predict(self, features: Matrix) -> NDArray[np.float64]: ...
 
 
+def _fit_logistic(x: NDArray[np.float64], outcome: NDArray[np.bool_],
+                  weight: NDArray[np.float64]) -> LogisticRegression:
+    """A nearly unpenalised logistic fit. Weights are rescaled to mean 1: with raw weights in
+    the hundreds the solver's tolerance stops it after a few steps, far from the optimum."""
+    model = LogisticRegression(C=1e4, max_iter=1000, tol=1e-8)
+    model.fit(x, outcome, sample_weight=weight / weight.mean())
+    return model
+
+
 def _rate(outcome: NDArray[np.bool_], weight: NDArray[np.float64]) -> float:
     total = float(weight.sum())
     return float((weight * outcome).sum() / total) if total > 0 else 0.0
@@ -107,8 +116,7 @@ class SingleFeatureLogistic:
         if data.outcome.all() or not data.outcome.any():
             self.model = None
             return
-        self.model = LogisticRegression(C=1e4, max_iter=500)
-        self.model.fit(x, data.outcome, sample_weight=data.weight)
+        self.model = _fit_logistic(x, data.outcome, data.weight)
 
     def predict(self, features: Matrix) -> NDArray[np.float64]:
         if self.model is None:
@@ -166,9 +174,8 @@ class GradientBoostedModel:
              "seed": p.seed, "deterministic": True, "verbose": -1, "max_bin": 63},
             train, num_boost_round=p.trees)
         margin = self.booster.predict(data.features[calibrate_rows], raw_score=True)
-        platt = LogisticRegression(C=1e4, max_iter=500)
-        platt.fit(margin.reshape(-1, 1), data.outcome[calibrate_rows],
-                  sample_weight=data.weight[calibrate_rows])
+        platt = _fit_logistic(margin.reshape(-1, 1), data.outcome[calibrate_rows],
+                              data.weight[calibrate_rows])
         self.platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
 
     def predict(self, features: Matrix) -> NDArray[np.float64]:

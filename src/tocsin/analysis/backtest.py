@@ -88,7 +88,9 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
     if not scored or to_day(scored[0]) + min(params.horizons) > data_end:
         raise BacktestError(f"no origin from {params.start} has its outcome window inside the data "
                             f"(events end {from_day(data_end)})")
-    store = TrainingStore(params.horizons, params.negatives_per_origin, params.features.event_lag_days)
+    ranking_horizon = params.boosted.ranking_horizon_days
+    stored = tuple(sorted(set(params.horizons) | {ranking_horizon}))
+    store = TrainingStore(stored, params.negatives_per_origin, params.features.event_lag_days)
     scores = {h: {} for h in params.horizons}
     counts = dict.fromkeys(params.horizons, 0)
     models: dict[int, list[Model]] = {}
@@ -96,12 +98,17 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
     for step, origin in enumerate(origins):
         day = to_day(origin)
         features = builder.at(day)
-        labels = {h: builder.labels(day, h) for h in params.horizons if day + h <= data_end}
+        labels = {h: builder.labels(day, h) for h in stored if day + h <= data_end}
         if origin >= params.start:
             for h, outcome in labels.items():
+                if h not in params.horizons:
+                    continue
                 if h not in models or _months_between(fitted_at[h], origin) >= params.retrain_months:
                     models[h] = all_models(h, params.boosted)
-                    data = store.training_set(h, day, params.training_years * 365)
+                    window = params.training_years * 365
+                    data = store.training_set(h, day, window)
+                    if h < ranking_horizon:
+                        data.ranking = store.training_set(ranking_horizon, day, window)
                     for model in models[h]:
                         model.fit(data, builder.names)
                     fitted_at[h] = origin

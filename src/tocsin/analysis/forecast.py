@@ -71,12 +71,17 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
     if len(origins) < 12:
         raise ForecastError(f"a {horizon_days}-day forecast as of {as_of} needs a year of closed "
                             f"outcome windows before it; the data allows {len(origins)} months")
-    store = TrainingStore((horizon_days,), params.negatives_per_origin, lag)
+    ranking_horizon = params.boosted.ranking_horizon_days
+    horizons = tuple(sorted({horizon_days, ranking_horizon}))
+    store = TrainingStore(horizons, params.negatives_per_origin, lag)
     for origin in origins:
         matrix = builder.at(origin)
-        store.add(to_day(origin), matrix, {horizon_days: builder.labels(origin, horizon_days)},
+        day = to_day(origin)
+        store.add(day, matrix, {h: builder.labels(origin, h) for h in horizons if day + h + lag <= cutoff},
                   builder.active(matrix))
     data = store.training_set(horizon_days, cutoff)
+    if horizon_days < ranking_horizon:
+        data.ranking = store.training_set(ranking_horizon, cutoff)
     if not data.outcome.any():
         raise ForecastError(f"no atrocity-grade event hit a place in the {len(origins)} months of "
                             f"training before {as_of}: nothing to learn from")

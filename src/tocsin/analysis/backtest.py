@@ -107,7 +107,7 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
                     models[h] = all_models(h, params.boosted)
                     window = params.training_years * 365
                     data = store.training_set(h, day, window)
-                    if h < ranking_horizon:
+                    if h != ranking_horizon:
                         data.ranking = store.training_set(ranking_horizon, day, window)
                     for model in models[h]:
                         model.fit(data, builder.names)

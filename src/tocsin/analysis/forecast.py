@@ -80,7 +80,7 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
         store.add(day, matrix, {h: builder.labels(origin, h) for h in horizons if day + h + lag <= cutoff},
                   builder.active(matrix))
     data = store.training_set(horizon_days, cutoff)
-    if horizon_days < ranking_horizon:
+    if horizon_days != ranking_horizon:
         data.ranking = store.training_set(ranking_horizon, cutoff)
     if not data.outcome.any():
         raise ForecastError(f"no atrocity-grade event hit a place in the {len(origins)} months of "

@@ -136,9 +136,10 @@ class BoostedParams:
     min_child_samples: int = 20
     calibration_share: float = 0.25    # the latest share of training origins, held out for Platt
     threads: int = 1                   # on a shared 2-core machine one thread is faster
-    # Shorter horizons have too few events to learn a ranking from (about 80 in ten years at 7
-    # days): their trees learn from the labels of this horizon, and only the calibration uses
-    # the short horizon's own labels.
+    # Every horizon's trees learn which places are at risk from the labels of this horizon;
+    # only the calibration uses the horizon's own labels. 7 days has too few events to learn a
+    # ranking from (about 80 in ten years); at 90 days, 30-day labels ranked better too (see
+    # docs/decisions/0007-forecast-design.md).
     ranking_horizon_days: int = 30
     seed: int = 7
 
@@ -172,7 +173,7 @@ class GradientBoostedModel:
         p = self.params
         ranking = data.ranking if data.ranking is not None and data.ranking.outcome.any() else None
         if ranking is not None:
-            # Trees from the longer horizon's rows of the same (older) origins.
+            # Trees from the ranking horizon's rows of the same (older) origins.
             fit_features, fit_outcome = (ranking.features[ranking.origin < cut],
                                          ranking.outcome[ranking.origin < cut])
             if fit_outcome.sum() < 5:

@@ -7,8 +7,8 @@ and reuses it. Each part runs in its own process so its peak memory is its own:
 
 - score: index the inputs, compute every place's features as of 2023-08-01 and score them with a
   fitted model, with reasons for the top 20. Baseline, measured in the same run: what a per-place
-  loop does (haversine from each place to every event, then the same ring windows), timed on a
-  slice of places and scaled to all of them.
+  loop does (haversine from each place to every event, then the 24 ring-window counts only, of
+  the 57 features), timed on a slice of places and scaled to all of them.
 - backtest: monthly origins, three horizons, six models. Baseline, in the same run: the same
   origins through the one-date API (``build_features``, which re-indexes the inputs each time),
   timed on a few origins and scaled to all of them.

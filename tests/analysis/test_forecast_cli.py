@@ -100,7 +100,10 @@ def test_backtest_command_json_and_out(sample_workspace: Workspace, tmp_path: Pa
 def test_reasons_read_as_sentences() -> None:
     assert describe("deaths_25km_30d", 14.0) == "14 deaths in violent events within 25 km in the last 30 days"
     assert describe("burnings_10km_90d", 3.0) == "3 settlement burnings within 10 km in the last 90 days"
-    assert describe("days_since_attack_10km", 7300.0).startswith("no attack")
+    assert describe("days_since_attack_10km", 7300.0) == \
+        "no attack on civilians within 10 km on record in 20 years"
+    assert describe("days_since_attack_10km", 12.0) == "last attack on civilians within 10 km 12 days ago"
+    assert describe("days_since_violence_25km", 0.0) == "violence within 25 km on the day of the forecast"
     assert describe("front_approach_km", 12.0) == "violence moved 12 km closer in the last 30 days"
     assert describe("nearest_violence_km_30d", 0.4) == "violence at the place in the last 30 days"
     assert describe("price_anomaly", 0.6931471805599453) == \

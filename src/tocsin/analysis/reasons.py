@@ -33,9 +33,11 @@ def describe(name: str, value: float) -> str:
         return (f"a history of attacks on civilians within {km} km "
                 f"(weighted count {value:.1f}, weight halving each year)")
     if name.startswith("days_since_"):
-        what = "an attack on civilians within 10 km" if "attack" in name else "violence within 25 km"
+        what = "attack on civilians within 10 km" if "attack" in name else "violence within 25 km"
         if value >= LONG_AGO_DAYS:
-            return f"no {what.split(' ', 1)[1]} on record in 20 years"
+            return f"no {what} on record in 20 years"
+        if value < 1:
+            return f"{what} on the day of the forecast"
         return f"last {what} {value:,.0f} days ago"
     if name.startswith("nearest_violence_km_"):
         days = name.rsplit("_", 1)[1].removesuffix("d")

@@ -197,3 +197,14 @@ def test_nothing_after_the_date_changes_the_forecast(sample_inputs: ForecastInpu
     after = forecast(_scramble_after(sample_inputs, CUTOFF), CUTOFF, 30, top=25)
     assert before.num_rows == 25
     assert same(before, after)
+
+
+def test_features_do_not_use_duckdbs_shared_connection() -> None:
+    import duckdb
+
+    duckdb.execute("SELECT 42")     # another caller's result, left unfetched on the default connection
+    try:
+        features = build_features(inputs([place("A", LAT, LON)], []), AS_OF)
+        assert features.num_rows == 1
+    finally:
+        duckdb.execute("SELECT 1").fetchall()

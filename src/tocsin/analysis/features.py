@@ -79,6 +79,18 @@ def _strings(column: pa.ChunkedArray) -> NDArray[np.object_]:
     return np.asarray(pc.fill_null(column, "").to_numpy(zero_copy_only=False), dtype=object)
 
 
+def _query(table: pa.Table, sql: str) -> pa.Table:
+    """``sql`` over ``table`` (named ``t``) on a private in-memory DuckDB connection: DuckDB's
+    shared default connection may hold another caller's unfinished result."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("t", table)
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
 def _codes(values: NDArray[np.object_], vocabulary: dict[str, int]) -> NDArray[np.int64]:
     return np.fromiter((vocabulary.get(v, -1) for v in values), dtype=np.int64, count=len(values))
 
@@ -197,8 +209,8 @@ class FeatureBuilder:
 
     def _displacement(self, displacement: pa.Table) -> None:
         """Per admin2 and reporting date: the largest count published for it."""
-        rounds = duckdb.sql("SELECT admin2_pcode, period_end, max(idps) AS idps FROM displacement "
-                            "GROUP BY ALL ORDER BY admin2_pcode, period_end").to_arrow_table()
+        rounds = _query(displacement, "SELECT admin2_pcode, period_end, max(idps) AS idps FROM t "
+                                      "GROUP BY ALL ORDER BY admin2_pcode, period_end")
         self.dtm_area = _codes(_strings(rounds.column("admin2_pcode")), self.admin2_vocab)
         self.dtm_known = day_array(rounds.column("period_end")) + self.params.slow_source_lag_days
         self.dtm_idps = _floats(rounds.column("idps"), 0.0)
@@ -211,16 +223,17 @@ class FeatureBuilder:
         """Each market's price anomaly per date: log price minus the median log price of the
         same commodity, type and unit over the 12 months before (at least 6 of them), then the
         median over the market's commodities."""
-        anomalies = duckdb.sql(
+        anomalies = _query(
+            prices,
             "WITH series AS (SELECT market, commodity, price_type, unit, date, "
-            "  ln(median(price)) AS lp FROM prices GROUP BY ALL), "
+            "  ln(median(price)) AS lp FROM t GROUP BY ALL), "
             "scored AS (SELECT market, date, lp - median(lp) OVER w AS anomaly, count(*) OVER w AS n "
             "  FROM series WINDOW w AS (PARTITION BY market, commodity, price_type, unit ORDER BY date "
             "  RANGE BETWEEN INTERVAL 366 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING)) "
             "SELECT market, date, median(anomaly) AS anomaly FROM scored WHERE n >= 6 "
-            "GROUP BY ALL ORDER BY market, date").to_arrow_table()
-        markets = duckdb.sql("SELECT market, median(latitude) AS lat, median(longitude) AS lon "
-                             "FROM prices GROUP BY market ORDER BY market").to_arrow_table()
+            "GROUP BY ALL ORDER BY market, date")
+        markets = _query(prices, "SELECT market, median(latitude) AS lat, median(longitude) AS lon "
+                                 "FROM t GROUP BY market ORDER BY market")
         vocab = {m: i for i, m in enumerate(markets.column("market").to_pylist())}
         self.price_market = _codes(_strings(anomalies.column("market")), vocab)
         self.price_known = day_array(anomalies.column("date")) + self.params.slow_source_lag_days

@@ -208,3 +208,19 @@ def test_features_do_not_use_duckdbs_shared_connection() -> None:
         assert features.num_rows == 1
     finally:
         duckdb.execute("SELECT 1").fetchall()
+
+
+def test_nearest_recent_violence_has_a_distance_direction_and_age() -> None:
+    from tocsin.analysis.reasons import where_violence
+
+    events = [event("north", days_before(AS_OF, 3), north_of(LAT, 20), LON, category="battle"),
+              event("east", days_before(AS_OF, 1), LAT, LON + 0.5, category="battle"),
+              event("old", days_before(AS_OF, 40), north_of(LAT, 2), LON, category="battle")]
+    builder = FeatureBuilder(inputs([place("A", LAT, LON), place("far", LAT + 5, LON)], events))
+    near, far = builder.nearest_violence(AS_OF, np.array([0, 1]))
+    assert far is None
+    assert near is not None and near[0] == pytest.approx(20, abs=0.1) and near[2] == 3
+    assert where_violence(near) == "violence 20 km to the north, 3 days ago"
+    east = builder.nearest_violence(AS_OF, np.array([0]), days=2)[0]
+    assert where_violence(east, 2) == "violence 54 km to the east, yesterday"
+    assert where_violence(None) == "no violence within 100 km in the last 30 days"

@@ -38,6 +38,7 @@ def test_forecast_json_ranks_places_with_reasons(sample_workspace: Workspace) ->
     assert all(0 < p < 1 for p in probabilities)
     assert all(1 <= len(p["reasons"]) <= 3 for p in places)
     assert all(isinstance(r, str) for p in places for r in p["reasons"])
+    assert all(p["nearest_violence"].startswith(("violence", "no violence")) for p in places)
     assert report["training_origins"] >= 100 and report["training_events"] > 0
     # Darfur's war of 2023: the towns then under attack are the ones flagged.
     darfur_towns_attacked_in_2023 = {"Nyala", "Al-Junaynah", "Zalingei", "El Fasher", "Kutum", "Al Fāshir"}

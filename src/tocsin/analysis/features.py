@@ -79,6 +79,14 @@ def _strings(column: pa.ChunkedArray) -> NDArray[np.object_]:
     return np.asarray(pc.fill_null(column, "").to_numpy(zero_copy_only=False), dtype=object)
 
 
+def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Initial great-circle bearing from point 1 to point 2, degrees clockwise from north."""
+    p1, p2, dl = np.radians(lat1), np.radians(lat2), np.radians(lon2 - lon1)
+    x = np.sin(dl) * np.cos(p2)
+    y = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
+    return float(np.degrees(np.arctan2(x, y)) % 360)
+
+
 def _query(table: pa.Table, sql: str) -> pa.Table:
     """``sql`` over ``table`` (named ``t``) on a private in-memory DuckDB connection: DuckDB's
     shared default connection may hold another caller's unfinished result."""
@@ -131,6 +139,8 @@ class FeatureBuilder:
         self.violence = DatedPairs.build(self.tree, lat[sel], lon[sel], day[sel], known[sel],
                                          float(max(p.rings_km)))
         self.violence_deaths = deaths[sel][self.violence.order].astype(np.float32)
+        self.violence_lat = lat[sel][self.violence.order]
+        self.violence_lon = lon[sel][self.violence.order]
         sel_attack = has_point & atrocity
         self.attacks = DatedPairs.build(self.tree, lat[sel_attack], lon[sel_attack], day[sel_attack],
                                         known[sel_attack], float(max(p.attack_rings_km)))
@@ -408,6 +418,32 @@ class FeatureBuilder:
         has = self.place_market >= 0
         cols["price_anomaly"] = np.where(has, anomaly[np.maximum(self.place_market, 0)], np.nan)
         cols["market_km"] = self.market_km
+
+    def nearest_violence(self, as_of: date | int, places: NDArray[np.int64],
+                         days: int = 30) -> list[tuple[float, float, int] | None]:
+        """For each place: (km, bearing in degrees from the place, days ago) of the nearest
+        violent event known in the last ``days`` days within 100 km, or None. For reasons: the
+        direction a front comes from is read, not modelled."""
+        d = to_day(as_of) if isinstance(as_of, date) else int(as_of)
+        v = self.violence
+        pairs, known = v.window(d, days)
+        place, km, point = v.pair_place[pairs], v.pair_km[pairs], v.pair_point[pairs]
+        wanted = np.isin(place, places) & known
+        # Nearest first, so the first row of each place is its nearest event.
+        rows = np.flatnonzero(wanted)[np.lexsort((km[wanted], place[wanted]))]
+        first: dict[int, int] = {}
+        for row in rows.tolist():
+            first.setdefault(int(place[row]), row)
+        out: list[tuple[float, float, int] | None] = []
+        for p in places.tolist():
+            row = first.get(int(p))
+            if row is None:
+                out.append(None)
+                continue
+            e = int(point[row])
+            out.append((float(km[row]), bearing_deg(self.lat[p], self.lon[p], self.violence_lat[e],
+                                                    self.violence_lon[e]), d - int(v.day[e])))
+        return out
 
     @property
     def first_day(self) -> int | None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from tocsin.analysis.features import FeatureBuilder, FeatureParams
 from tocsin.analysis.inputs import ForecastInputs
 from tocsin.analysis.models import BoostedParams, GradientBoostedModel, SingleFeatureLogistic
-from tocsin.analysis.reasons import describe
+from tocsin.analysis.reasons import describe, where_violence
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
 from tocsin.analysis.training import TrainingStore
 
@@ -32,6 +32,7 @@ FORECAST_SCHEMA = pa.schema([
     ("latitude", pa.float64()), ("longitude", pa.float64()), ("as_of", pa.date32()),
     ("horizon_days", pa.int32()), ("probability", pa.float64()), ("history_probability", pa.float64()),
     ("exposed_population", pa.int64()), ("model", pa.string()), ("reasons", pa.list_(pa.string())),
+    ("nearest_violence", pa.string()),
 ])
 
 
@@ -102,11 +103,13 @@ def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: i
     order = np.lexsort((np.asarray(builder.place_ids, dtype=object).astype(str), -probability))
     chosen = order[:top] if top else order
     contributions = fitted.model.contributions(matrix[chosen])
+    nearest = builder.nearest_violence(as_of, chosen)
     rows = []
     columns = {name: places.column(name).to_pylist() for name in
                ("place_id", "name", "name_ar", "place_class", "admin1_pcode", "admin2_pcode",
                 "latitude", "longitude", "population", "households")}
-    for rank, (i, contribution) in enumerate(zip(chosen.tolist(), contributions, strict=True), start=1):
+    for rank, (i, contribution, near) in enumerate(zip(chosen.tolist(), contributions, nearest, strict=True),
+                                                   start=1):
         top_features = [j for j in np.argsort(-contribution[:-1])[:reasons] if contribution[j] > 0]
         rows.append({
             "rank": rank, **{k: columns[k][i] for k in ("place_id", "name", "name_ar", "place_class",
@@ -117,6 +120,7 @@ def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: i
             "exposed_population": _exposed(columns["population"][i], columns["households"][i]),
             "model": fitted.model.name,
             "reasons": [describe(builder.names[j], float(matrix[i, j])) for j in top_features],
+            "nearest_violence": where_violence(near),
         })
     return pa.Table.from_pylist(rows, schema=FORECAST_SCHEMA)
 

@@ -24,7 +24,11 @@ def store_forecasts(workspace: Workspace, table: pa.Table) -> int:
         kept = table
         existing = lake.derived_path(TABLE)
         if existing is not None:
-            old = pq.read_table(existing).cast(FORECAST_SCHEMA)
+            old = pq.read_table(existing)
+            for name in FORECAST_SCHEMA.names:      # tables stored before a column was added
+                if name not in old.column_names:
+                    old = old.append_column(name, pa.nulls(old.num_rows, FORECAST_SCHEMA.field(name).type))
+            old = old.select(FORECAST_SCHEMA.names).cast(FORECAST_SCHEMA)
             replaced = pa.Table.from_pylist(
                 [{"as_of": a, "horizon_days": h} for a, h in
                  {(r["as_of"], r["horizon_days"])

@@ -15,6 +15,20 @@ WHAT = {"violent_events": "violent events", "deaths": "deaths in violent events"
         "attacks": "attacks on civilians", "burnings": "settlement burnings"}
 
 
+COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
+
+
+def where_violence(found: tuple[float, float, int] | None, days: int = 30) -> str:
+    """The nearest recent violence as a phrase: "violence 23 km to the north-west, 5 days ago"."""
+    if found is None:
+        return f"no violence within 100 km in the last {days} days"
+    km, bearing, ago = found
+    when = "today" if ago == 0 else ("yesterday" if ago == 1 else f"{ago} days ago")
+    if km < 1:
+        return f"violence at the place, {when}"
+    return f"violence {km:,.0f} km to the {COMPASS[round(bearing / 45) % 8]}, {when}"
+
+
 def _count(value: float) -> str:
     return f"{value:,.0f}"
 

@@ -76,7 +76,7 @@ def forecast(
         grid.add_row(str(row["rank"]), escape(name), row["place_class"], row["admin2_pcode"] or "",
                      f"{row['probability']:.1%}",
                      f"{row['exposed_population']:,}" if row["exposed_population"] else "unknown",
-                     escape("; ".join(row["reasons"])))
+                     escape("; ".join([*row["reasons"], row["nearest_violence"]])))
     out.print(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")

@@ -12,6 +12,7 @@ from tocsin.cli import alerts as alerts_cli
 from tocsin.cli import brief as brief_cli
 from tocsin.cli import detect as detect_cli
 from tocsin.cli import evidence as evidence_cli
+from tocsin.cli import forecast as forecast_cli
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import keys as keys_cli
 from tocsin.cli import places as places_cli
@@ -63,6 +64,8 @@ app.add_typer(keys_cli.app, name="keys")
 app.add_typer(accounts_cli.orgs, name="orgs")
 app.add_typer(accounts_cli.users, name="users")
 app.add_typer(accounts_cli.incidents, name="incidents")
+app.command("forecast")(forecast_cli.forecast)
+app.command("backtest")(forecast_cli.backtest)
 
 
 @app.command()

@@ -34,8 +34,10 @@ class ForecastInputs:
     stages: pa.Table | None = None     # place_id, date, stage_rank
 
 
-def read_inputs(workspace: Workspace, stages: pa.Table | None = None) -> ForecastInputs:
-    """Read what the lake holds. Fails with a clear message when there is nothing to forecast."""
+def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: bool = True
+                ) -> ForecastInputs:
+    """Read what the lake holds. Fails with a clear message when there is nothing to forecast.
+    Siege stages come from the siege tracker unless given (or ``siege`` is False)."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
     manifest = lake.manifest()
@@ -66,4 +68,9 @@ def read_inputs(workspace: Workspace, stages: pa.Table | None = None) -> Forecas
                                "FROM burnings").to_arrow_table()
     finally:
         con.close()
+    if stages is None and siege:
+        # Imported here: the siege tracker is only needed when its stages are wanted.
+        from tocsin.siege_watch import stage_history
+
+        stages = stage_history(workspace)
     return ForecastInputs(places, events, displacement, prices, aggregates, burnings, stages)

@@ -93,12 +93,12 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
     from tocsin.cli.forecast import show_top_risks
 
     show_top_risks(workspace, horizon=30, top=5)
-    write_demo_briefs(workspace)
     from tocsin.evidence.demo import run_evidence_demo
 
     out.print("\n[bold]Evidence with a chain of custody[/]")
     for line in run_evidence_demo(workspace, folder):
         out.print(escape(line))
+    write_demo_briefs(workspace)
     out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
               "siege board | siege show NAME | forecast | evidence log")
 

@@ -83,17 +83,21 @@ def forecast(
 
 
 def show_top_risks(workspace: Workspace, horizon: int = 30, top: int = 5) -> None:
-    """The demo's step: the places most at risk as of the last day of the data, one line each."""
+    """The demo's step: the places most at risk as of the last day of the data, one line each;
+    every place's forecast is stored for the brief."""
     from tocsin.analysis.forecast import ForecastError, forecast, latest_date
     from tocsin.analysis.inputs import read_inputs
+    from tocsin.analysis.outputs import store_forecasts
 
     try:
         inputs = read_inputs(workspace)
         day = latest_date(inputs)
-        table = forecast(inputs, day, horizon, top)
+        every_place = forecast(inputs, day, horizon)
+        store_forecasts(workspace, every_place)  # the brief reads it from the lake
     except (WorkspaceError, ForecastError) as exc:
         err.print(f"[yellow]No forecast: {escape(str(exc))}[/]")
         return
+    table = every_place.slice(0, top)
     out.print(f"\n[bold]Places most at risk[/] of an atrocity within {horizon} days of {day}")
     for row in table.to_pylist():
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,18 +12,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, print_json
+from tocsin.cli.common import err, fail, out, parse_day, print_json
 from tocsin.lake import atomic_write_text
 from tocsin.workspace import Workspace, WorkspaceError
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}", param_hint=option) from None
 
 
 def forecast(
@@ -43,7 +33,7 @@ def forecast(
     from tocsin.analysis.forecast import ForecastError, fit_forecaster, latest_date, score_places
     from tocsin.analysis.inputs import read_inputs
 
-    day = _parse_date(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
     started = time.monotonic()
     try:
         inputs = read_inputs(ctx.obj)
@@ -120,7 +110,7 @@ def backtest(
     from tocsin.analysis.backtest import BacktestError, BacktestParams, run_backtest
     from tocsin.analysis.inputs import read_inputs
 
-    first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
     assert first is not None and last is not None
     params = BacktestParams(start=first, end=last, horizons=tuple(sorted(set(horizon or (7, 30, 90)))))
     started = time.monotonic()

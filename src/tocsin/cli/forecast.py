@@ -25,6 +25,8 @@ def forecast(
     top: Annotated[int, typer.Option(min=1, max=100_000, help="How many places to list.")] = 20,
     store: Annotated[bool, typer.Option(help="Also store every place's forecast in the lake "
                                              "(derived table `forecasts`).")] = False,
+    siege: Annotated[bool, typer.Option(help="Feed the siege tracker's stages to the model (off by "
+                                             "default: they lowered skill in the backtest).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Places most at risk of an atrocity (killing of civilians, sexual violence, burning) within
@@ -36,7 +38,7 @@ def forecast(
     day = parse_day(as_of, "--as-of")
     started = time.monotonic()
     try:
-        inputs = read_inputs(ctx.obj)
+        inputs = read_inputs(ctx.obj, siege=siege)
         day = day or latest_date(inputs)
         builder = FeatureBuilder(inputs)
         fitted = fit_forecaster(builder, day, horizon)
@@ -103,6 +105,8 @@ def backtest(
         min=1, max=365, help="Days ahead; repeat for several (default 7, 30 and 90).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Also write scores and the "
                                                               "calibration table as JSON here.")] = None,
+    siege: Annotated[bool, typer.Option(help="Feed the siege tracker's stages to the model (off by "
+                                             "default: they lowered skill in the backtest).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Rolling-origin backtest: every model forecasts every place each month, as of that month,
@@ -115,7 +119,7 @@ def backtest(
     params = BacktestParams(start=first, end=last, horizons=tuple(sorted(set(horizon or (7, 30, 90)))))
     started = time.monotonic()
     try:
-        inputs = read_inputs(ctx.obj)
+        inputs = read_inputs(ctx.obj, siege=siege)
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                       transient=True, disable=as_json or not err.is_terminal) as progress:
             task = progress.add_task("origins", total=None)

@@ -27,6 +27,7 @@ from tocsin.workspace import Workspace
 
 LANGUAGES = ("en", "ar")
 DEFAULT_DAYS = 30
+SHARED_FILE_MODE = 0o644
 STAGE_ORDER = ("overrun", "under_assault", "cut_off", "encircled", "threatened")
 
 
@@ -240,6 +241,7 @@ def _write_atomic(path: Path, content: bytes) -> None:
     """Write beside the target, fsync, rename: a reader never sees half a brief."""
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temp, SHARED_FILE_MODE)  # a brief is for forwarding: not mkstemp's owner-only 0600
         with os.fdopen(handle, "wb") as file:
             file.write(content)
             file.flush()

@@ -20,6 +20,9 @@ RECORD_TABLES = {
     "incidents",
     "incident_events",
     "incident_actors",
+    "web_sessions",
+    "api_tokens",
+    "login_attempts",
 }
 
 
@@ -49,8 +52,8 @@ def add_organisation(url: str, name: str) -> None:
         engine.dispose()
 
 
-def test_head_is_the_initial_migration() -> None:
-    assert head_revision() == "0001"
+def test_head_is_the_web_migration() -> None:
+    assert head_revision() == "0004"
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

@@ -9,7 +9,9 @@ import typer
 
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
+from tocsin.cli import serve as serve_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
+from tocsin.cli import users as users_cli
 from tocsin.cli.common import fail, out
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -46,6 +48,8 @@ def init(ctx: typer.Context) -> None:
 app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
+app.command("serve")(serve_cli.serve)
+app.add_typer(users_cli.app, name="users")
 
 
 @app.command()

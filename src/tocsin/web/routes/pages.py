@@ -1,0 +1,169 @@
+"""Server-rendered pages. Every page but the map works without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from tocsin.records.models import User
+from tocsin.web import auth
+from tocsin.web.context import (
+    LANGUAGE_COOKIE,
+    check_csrf,
+    db_session,
+    find_principal,
+    page_user,
+    render,
+)
+from tocsin.web.data import WebData
+from tocsin.web.i18n import LANGUAGES
+
+router = APIRouter(include_in_schema=False)
+DB = Annotated[Session, Depends(db_session)]
+COOKIE_FLAGS = {"secure": True, "httponly": True, "samesite": "lax", "path": "/"}
+
+
+def _data(request: Request) -> WebData:
+    return request.app.state.data  # type: ignore[no-any-return]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site: never an open redirect to another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/map"
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# -- logging in and out ---------------------------------------------------------------------
+def _login_page(request: Request, next_path: str, status_code: int = 200, error: str | None = None,
+                **values: object) -> Response:
+    token = auth.new_secret()
+    response = render(request, "login.html", None, status_code=status_code, login_csrf=token,
+                      next_path=_safe_next(next_path), error=error, **values)
+    response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, max_age=3600, **{**COOKIE_FLAGS, "samesite": "strict"})
+    lang = request.query_params.get("lang")
+    if lang in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, **COOKIE_FLAGS)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, db: DB, next: str = "/map") -> Response:
+    if find_principal(request, db) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _login_page(request, next)
+
+
+@router.post("/login")
+def login(request: Request, db: DB, username: Annotated[str, Form(max_length=100)] = "",
+          password: Annotated[str, Form(max_length=1000)] = "",
+          csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/map") -> Response:
+    # Login CSRF: the form's token must match the cookie set with the form (double submit).
+    if not auth.same_secret(request.cookies.get(auth.LOGIN_CSRF_COOKIE), csrf_token):
+        return _login_page(request, next, 403, "csrf_failed")
+    client = _client(request)
+    wait = auth.seconds_blocked(db, username, client)
+    if wait:
+        response = _login_page(request, next, 429, "login_rate_limited", minutes=max(1, round(wait / 60)))
+        response.headers["retry-after"] = str(wait)
+        return response
+    principal = auth.authenticate(db, username, password, client)
+    if principal is None:
+        return _login_page(request, next, 401, "login_failed", username=username)
+    secret, _csrf = auth.start_session(db, principal.user_id)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(auth.SESSION_COOKIE, secret, max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+                        **COOKIE_FLAGS)
+    response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: DB, csrf_token: Annotated[str, Form()] = "") -> Response:
+    user = page_user(request, db)
+    check_csrf(user, csrf_token)
+    auth.end_session(db, request.cookies.get(auth.SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/", secure=True, httponly=True)
+    return response
+
+
+# -- account: language and API tokens ------------------------------------------------------
+@router.get("/account")
+def account(request: Request, db: DB) -> Response:
+    user = page_user(request, db)
+    return render(request, "account.html", user, languages=LANGUAGES)
+
+
+@router.post("/account/language")
+def set_language(request: Request, db: DB, language: Annotated[str, Form()],
+                 csrf_token: Annotated[str, Form()] = "",
+                 next: Annotated[str, Form()] = "/account") -> Response:
+    user = page_user(request, db)
+    check_csrf(user, csrf_token)
+    if language not in LANGUAGES:
+        raise HTTPException(422, f"language must be one of {', '.join(LANGUAGES)}")
+    db.execute(update(User).where(User.id == user.user_id).values(language=language))
+    db.commit()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, **COOKIE_FLAGS)
+    return response
+
+
+@router.post("/account/tokens")
+def create_token(request: Request, db: DB, name: Annotated[str, Form(min_length=1, max_length=100)],
+                 csrf_token: Annotated[str, Form()] = "") -> Response:
+    user = page_user(request, db)
+    check_csrf(user, csrf_token)
+    token = auth.create_api_token(db, user.user_id, name)
+    return render(request, "account.html", user, languages=LANGUAGES, new_token=token, token_name=name)
+
+
+# -- the analyst's views -------------------------------------------------------------------
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/map", status_code=303)
+
+
+@router.get("/map")
+def map_page(request: Request, db: DB) -> Response:
+    user = page_user(request, db)
+    data = _data(request)
+    return render(request, "map.html", user, places=data.largest_places())
+
+
+@router.get("/places")
+def search(request: Request, db: DB, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+    user = page_user(request, db)
+    results = _data(request).search(q) if q.strip() else []
+    return render(request, "search.html", user, query=q, results=results)
+
+
+@router.get("/places/{place_id}")
+def place_page(request: Request, db: DB, place_id: str) -> Response:
+    user = page_user(request, db)
+    detail = _data(request).place(place_id)
+    if detail is None:
+        raise HTTPException(404, "Not Found")
+    return render(request, "place.html", user, place=detail)
+
+
+@router.get("/siege")
+def siege_page(request: Request, db: DB) -> Response:
+    user = page_user(request, db)
+    return render(request, "siege.html", user, board=_data(request).siege_board())
+
+
+@router.get("/at-risk")
+def at_risk_page(request: Request, db: DB) -> Response:
+    user = page_user(request, db)
+    return render(request, "at_risk.html", user, rows=_data(request).at_risk())
+

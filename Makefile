@@ -30,7 +30,7 @@ test: $(STAMP) $(WEB_ASSETS)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_ASSETS)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/web.py
 

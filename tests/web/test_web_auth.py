@@ -97,6 +97,8 @@ def test_expired_sessions_do_not_work(client: TestClient, records_url: str) -> N
         connection.execute(sa.update(WebSession).values(
             expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     engine.dispose()
+    # Changed behind the app's back: seen once the credential cache entry runs out.
+    client.app.state.principals.clear()
     assert client.get("/api/v1/me").status_code == 401
 
 
@@ -151,7 +153,29 @@ def test_api_tokens_authenticate_and_can_be_revoked(client: TestClient, records_
         user_id = db.scalar(sa.select(User.id).where(User.username == "alice"))
         assert auth.revoke_api_tokens(db, user_id, "script") == 1
     sessions.kw["bind"].dispose()
+    # Revoked outside the app (as `tocsin users token --revoke` does): the app keeps its answer
+    # for at most the cache's lifetime, then asks the database again.
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    client.app.state.principals.clear()
     assert client.get("/api/v1/me", headers=bearer).status_code == 401
+
+
+def test_credential_cache_expires_and_checks_session_end() -> None:
+    cache = auth.PrincipalCache(ttl=0.05)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    principal = auth.Principal(1, "a", "A", "viewer", 1, "Org", "en", "csrf", later)
+    cache.put("s:x", principal)
+    assert cache.get("s:x") == (True, principal)
+    cache.put("s:gone", auth.Principal(1, "a", "A", "viewer", 1, "Org", "en", "csrf",
+                                       dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+    assert cache.get("s:gone") == (False, None)
+    import time
+
+    time.sleep(0.06)
+    assert cache.get("s:x") == (False, None)
+    off = auth.PrincipalCache(ttl=0)
+    off.put("s:x", principal)
+    assert off.get("s:x") == (False, None)
 
 
 def test_token_form_shows_the_token_once(client: TestClient) -> None:

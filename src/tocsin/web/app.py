@@ -14,9 +14,12 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tocsin.records.db import session_factory
+from tocsin.web.auth import PrincipalCache
 from tocsin.web.context import LoginRequired, render
 from tocsin.web.data import WebData
 from tocsin.web.routes import alerts, api, pages
@@ -53,7 +56,8 @@ def leaflet_dir() -> Path:
     return dist
 
 
-def create_app(workspace: Workspace, database_url: str | None = None) -> FastAPI:
+def create_app(workspace: Workspace, database_url: str | None = None,
+               credential_cache_seconds: float = 5.0) -> FastAPI:
     workspace.require()
     app = FastAPI(title="Tocsin", version="1", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None,
@@ -62,6 +66,7 @@ def create_app(workspace: Workspace, database_url: str | None = None) -> FastAPI
     app.state.workspace = workspace
     app.state.data = WebData(workspace)
     app.state.sessions = session_factory(database_url or workspace.database_url)
+    app.state.principals = PrincipalCache(credential_cache_seconds)
 
     app.mount("/static/vendor/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -70,16 +75,7 @@ def create_app(workspace: Workspace, database_url: str | None = None) -> FastAPI
     app.include_router(pages.router)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith("/static/"):
-            response.headers["cache-control"] = "public, max-age=86400"
-        elif "cache-control" not in response.headers:
-            response.headers["cache-control"] = "private, no-store"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
@@ -108,6 +104,34 @@ def create_app(workspace: Workspace, database_url: str | None = None) -> FastAPI
                       detail="; ".join(problems))
 
     return app
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS and a cache policy to every response (plain ASGI: the decorator
+    middleware of Starlette costs more than the rest of a cached map request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if static:
+                    headers["cache-control"] = "public, max-age=86400"
+                elif "cache-control" not in headers:
+                    headers["cache-control"] = "private, no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _wants_json(request: Request) -> bool:

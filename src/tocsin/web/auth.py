@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -92,14 +93,17 @@ class Principal:
     language: str
     # The CSRF token of the browser session; None when the request came with an API token.
     csrf_token: str | None = None
+    # When the browser session ends; None for API tokens.
+    expires_at: dt.datetime | None = None
 
     def can(self, action: str) -> bool:
         return self.role in PERMISSIONS[action]
 
 
-def _principal(user: User, organisation: Organisation, csrf: str | None) -> Principal:
+def _principal(user: User, organisation: Organisation, csrf: str | None,
+               expires_at: dt.datetime | None = None) -> Principal:
     return Principal(user.id, user.username, user.display_name, user.role, organisation.id,
-                     organisation.name, user.language, csrf)
+                     organisation.name, user.language, csrf, expires_at)
 
 
 # -- login and rate limits ------------------------------------------------------------------
@@ -158,12 +162,49 @@ def session_principal(db: Session, secret: str) -> Principal | None:
         .join(User, WebSession.user_id == User.id).join(Organisation, User.organisation_id == Organisation.id)
         .where(WebSession.id == digest(secret), WebSession.expires_at > utcnow())
     ).first()
-    return _principal(row[1], row[2], row[0].csrf_token) if row else None
+    return _principal(row[1], row[2], row[0].csrf_token, row[0].expires_at) if row else None
 
 
 def end_session(db: Session, secret: str) -> None:
     db.execute(delete(WebSession).where(WebSession.id == digest(secret)))
     db.commit()
+
+
+# -- looking credentials up ----------------------------------------------------------------
+class PrincipalCache:
+    """Credential digest -> Principal (or None) for ``ttl`` seconds.
+
+    Logout and revocation through the web app drop their entry at once; a change made outside
+    this process (the CLI revoking a token, another worker logging out) takes effect within
+    ``ttl`` seconds. Session expiry is checked on every hit. ``ttl`` 0 turns the cache off.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 4096) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, key: str) -> tuple[bool, Principal | None]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        principal = entry[1]
+        if principal is not None and principal.expires_at is not None and principal.expires_at <= utcnow():
+            return False, None
+        return True, principal
+
+    def put(self, key: str, principal: Principal | None) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # simple and bounded: the next requests refill it
+        self._entries[key] = (time.monotonic() + self.ttl, principal)
+
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 # -- API tokens -----------------------------------------------------------------------------

@@ -39,24 +39,42 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def find_principal(request: Request, db: Session) -> auth.Principal | None:
-    """The user from an API token (Authorization: Bearer) or else the session cookie."""
+def find_principal(request: Request) -> auth.Principal | None:
+    """The user from an API token (Authorization: Bearer) or else the session cookie.
+
+    Looked up in the database at most every PrincipalCache.ttl seconds per credential, so the map
+    data a client streams does not cost a query per request."""
+    cache: auth.PrincipalCache = request.app.state.principals
     token = bearer_token(request)
     if token is not None:
-        return auth.token_principal(db, token)
-    secret = request.cookies.get(auth.SESSION_COOKIE)
-    return auth.session_principal(db, secret) if secret else None
+        key, lookup = "t:" + auth.digest(token), auth.token_principal
+        credential = token
+    else:
+        secret = request.cookies.get(auth.SESSION_COOKIE)
+        if not secret:
+            return None
+        key, lookup, credential = "s:" + auth.digest(secret), auth.session_principal, secret
+    found, principal = cache.get(key)
+    if not found:
+        with request.app.state.sessions() as db:
+            principal = lookup(db, credential)
+        cache.put(key, principal)
+    return principal
 
 
-def page_user(request: Request, db: Session) -> auth.Principal:
-    principal = find_principal(request, db)
+def forget_credential(request: Request, secret: str, kind: str = "s") -> None:
+    request.app.state.principals.drop(f"{kind}:{auth.digest(secret)}")
+
+
+def page_user(request: Request) -> auth.Principal:
+    principal = find_principal(request)
     if principal is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return principal
 
 
-def api_user(request: Request, db: Session) -> auth.Principal:
-    principal = find_principal(request, db)
+def api_user(request: Request) -> auth.Principal:
+    principal = find_principal(request)
     if principal is None:
         raise HTTPException(401, "log in, or send an API token: Authorization: Bearer tocsin_...",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -85,7 +85,7 @@ class _LakeState:
     stage_by_place: dict[str, dict[str, Any]] | _NotComputed
     risk_by_place: dict[str, dict[str, Any]] | _NotComputed
     index: PlaceIndex | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
     cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
 
 
@@ -294,6 +294,14 @@ class WebData:
         if i is None:
             return None
         return self._cached(state, ("place", place_id), lambda: self._build_place(state, state.places[i]))
+
+    def place_json(self, place_id: str) -> str | None:
+        """:meth:`place` as JSON text, built once per lake state."""
+        state = self.state()
+        if place_id not in state.by_id:
+            return None
+        return self._cached(state, ("place_json", place_id), lambda: json.dumps(
+            jsonable(self.place(place_id)), ensure_ascii=False, separators=(",", ":")))
 
     def _build_place(self, state: _LakeState, place: dict[str, Any]) -> dict[str, Any]:
         pid, admin2 = place["place_id"], place["admin2_pcode"]

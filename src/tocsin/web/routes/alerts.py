@@ -17,14 +17,14 @@ DB = Annotated[Session, Depends(db_session)]
 
 @router.get("/alerts", include_in_schema=False)
 def alerts_page(request: Request, db: DB) -> Response:
-    user = page_user(request, db)
+    user = page_user(request)
     return render(request, "alerts.html", user, alerts=list_alerts(db))
 
 
 @router.post("/alerts/{alert_id}/ack", include_in_schema=False)
 def acknowledge_form(request: Request, db: DB, alert_id: int,
                      csrf_token: Annotated[str, Form()] = "") -> Response:
-    user = page_user(request, db)
+    user = page_user(request)
     check_csrf(user, csrf_token)
     require(user, "acknowledge_alert")
     _acknowledge(db, alert_id, user.user_id)
@@ -33,13 +33,13 @@ def acknowledge_form(request: Request, db: DB, alert_id: int,
 
 @router.get("/api/v1/alerts", tags=["alerts"])
 def alerts_api(request: Request, db: DB) -> Any:
-    api_user(request, db)
+    api_user(request)
     return jsonable(list_alerts(db))
 
 
 @router.post("/api/v1/alerts/{alert_id}/ack", tags=["alerts"])
 def acknowledge_api(request: Request, db: DB, alert_id: int) -> dict[str, Any]:
-    user = api_user(request, db)
+    user = api_user(request)
     check_csrf(user, request.headers.get("x-csrf-token"))
     require(user, "acknowledge_alert")
     _acknowledge(db, alert_id, user.user_id)

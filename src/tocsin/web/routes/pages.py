@@ -16,6 +16,7 @@ from tocsin.web.context import (
     check_csrf,
     db_session,
     find_principal,
+    forget_credential,
     page_user,
     render,
 )
@@ -56,8 +57,8 @@ def _login_page(request: Request, next_path: str, status_code: int = 200, error:
 
 
 @router.get("/login")
-def login_form(request: Request, db: DB, next: str = "/map") -> Response:
-    if find_principal(request, db) is not None:
+def login_form(request: Request, next: str = "/map") -> Response:
+    if find_principal(request) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return _login_page(request, next)
 
@@ -88,9 +89,10 @@ def login(request: Request, db: DB, username: Annotated[str, Form(max_length=100
 
 @router.post("/logout")
 def logout(request: Request, db: DB, csrf_token: Annotated[str, Form()] = "") -> Response:
-    user = page_user(request, db)
+    user = page_user(request)
     check_csrf(user, csrf_token)
     auth.end_session(db, request.cookies.get(auth.SESSION_COOKIE, ""))
+    forget_credential(request, request.cookies.get(auth.SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/", secure=True, httponly=True)
     return response
@@ -98,8 +100,8 @@ def logout(request: Request, db: DB, csrf_token: Annotated[str, Form()] = "") ->
 
 # -- account: language and API tokens ------------------------------------------------------
 @router.get("/account")
-def account(request: Request, db: DB) -> Response:
-    user = page_user(request, db)
+def account(request: Request) -> Response:
+    user = page_user(request)
     return render(request, "account.html", user, languages=LANGUAGES)
 
 
@@ -107,12 +109,13 @@ def account(request: Request, db: DB) -> Response:
 def set_language(request: Request, db: DB, language: Annotated[str, Form()],
                  csrf_token: Annotated[str, Form()] = "",
                  next: Annotated[str, Form()] = "/account") -> Response:
-    user = page_user(request, db)
+    user = page_user(request)
     check_csrf(user, csrf_token)
     if language not in LANGUAGES:
         raise HTTPException(422, f"language must be one of {', '.join(LANGUAGES)}")
     db.execute(update(User).where(User.id == user.user_id).values(language=language))
     db.commit()
+    forget_credential(request, request.cookies.get(auth.SESSION_COOKIE, ""))
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, **COOKIE_FLAGS)
     return response
@@ -121,7 +124,7 @@ def set_language(request: Request, db: DB, language: Annotated[str, Form()],
 @router.post("/account/tokens")
 def create_token(request: Request, db: DB, name: Annotated[str, Form(min_length=1, max_length=100)],
                  csrf_token: Annotated[str, Form()] = "") -> Response:
-    user = page_user(request, db)
+    user = page_user(request)
     check_csrf(user, csrf_token)
     token = auth.create_api_token(db, user.user_id, name)
     return render(request, "account.html", user, languages=LANGUAGES, new_token=token, token_name=name)
@@ -134,22 +137,22 @@ def home() -> Response:
 
 
 @router.get("/map")
-def map_page(request: Request, db: DB) -> Response:
-    user = page_user(request, db)
+def map_page(request: Request) -> Response:
+    user = page_user(request)
     data = _data(request)
     return render(request, "map.html", user, places=data.largest_places())
 
 
 @router.get("/places")
-def search(request: Request, db: DB, q: Annotated[str, Query(max_length=200)] = "") -> Response:
-    user = page_user(request, db)
+def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+    user = page_user(request)
     results = _data(request).search(q) if q.strip() else []
     return render(request, "search.html", user, query=q, results=results)
 
 
 @router.get("/places/{place_id}")
-def place_page(request: Request, db: DB, place_id: str) -> Response:
-    user = page_user(request, db)
+def place_page(request: Request, place_id: str) -> Response:
+    user = page_user(request)
     detail = _data(request).place(place_id)
     if detail is None:
         raise HTTPException(404, "Not Found")
@@ -157,13 +160,13 @@ def place_page(request: Request, db: DB, place_id: str) -> Response:
 
 
 @router.get("/siege")
-def siege_page(request: Request, db: DB) -> Response:
-    user = page_user(request, db)
+def siege_page(request: Request) -> Response:
+    user = page_user(request)
     return render(request, "siege.html", user, board=_data(request).siege_board())
 
 
 @router.get("/at-risk")
-def at_risk_page(request: Request, db: DB) -> Response:
-    user = page_user(request, db)
+def at_risk_page(request: Request) -> Response:
+    user = page_user(request)
     return render(request, "at_risk.html", user, rows=_data(request).at_risk())
 

@@ -182,6 +182,11 @@ class WebData:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def memo(self, key: Any, build: Any) -> Any:
+        """``build()``, kept until the lake changes (for what callers derive from lake data)."""
+        state = self.state()
+        return self._cached(state, ("memo", key), build)
+
     def version(self) -> str:
         """A short tag of the lake state, for ETags."""
         return "-".join(str(part) for part in self.state().key)

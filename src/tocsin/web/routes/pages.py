@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from tocsin.records.models import User
 from tocsin.web import auth
 from tocsin.web.context import (
     LANGUAGE_COOKIE,
+    TEMPLATES,
     check_csrf,
     db_session,
     find_principal,
@@ -21,7 +23,7 @@ from tocsin.web.context import (
     render,
 )
 from tocsin.web.data import WebData
-from tocsin.web.i18n import LANGUAGES
+from tocsin.web.i18n import LANGUAGES, Translator
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(db_session)]
@@ -153,10 +155,15 @@ def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> R
 @router.get("/places/{place_id}")
 def place_page(request: Request, place_id: str) -> Response:
     user = page_user(request)
-    detail = _data(request).place(place_id)
+    data = _data(request)
+    detail = data.place(place_id)
     if detail is None:
         raise HTTPException(404, "Not Found")
-    return render(request, "place.html", user, place=detail)
+    # The body is the same for every reader of a language: rendered once per lake state.
+    t = Translator(user.language)
+    body = data.memo(("place_html", place_id, t.language),
+                     lambda: TEMPLATES.get_template("place_body.html").render(t=t, place=detail))
+    return render(request, "place.html", user, place=detail, body=Markup(body))
 
 
 @router.get("/siege")

@@ -133,6 +133,12 @@ def test_pages_work_without_javascript_and_load_light(client: TestClient) -> Non
     assert not re.search(r'(?:src|href)="(?:https?:)?//', map_page.text)
 
 
+def test_user_input_is_escaped_in_pages(client: TestClient) -> None:
+    log_in(client, "victor")
+    page = client.get("/places", params={"q": "<script>alert(1)</script>"}).text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
 def test_security_headers(client: TestClient) -> None:
     response = client.get("/login")
     assert "default-src 'self'" in response.headers["content-security-policy"]

@@ -1,0 +1,72 @@
+"""`tocsin users` and `tocsin serve`: exit codes, messages, what they write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tocsin.cli.main import app
+from tocsin.records.db import session_factory
+from tocsin.web import auth
+
+runner = CliRunner()
+
+
+def tocsin(home: Path, *args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--home", str(home), *args], input=stdin)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("TOCSIN_DATABASE_URL", raising=False)
+    home = tmp_path / "ws"
+    assert tocsin(home, "init").exit_code == 0
+    return home
+
+
+def test_users_add_list_and_token(home: Path) -> None:
+    added = tocsin(home, "users", "add", "fatima", "--org", "Darfur Network", "--role", "monitor",
+                   "--language", "ar", "--password-stdin", stdin="a long enough password\n")
+    assert added.exit_code == 0, added.output
+    listed = json.loads(tocsin(home, "users", "list", "--json").stdout)
+    assert listed == [{"username": "fatima", "display_name": "fatima", "role": "monitor",
+                       "organisation": "Darfur Network", "language": "ar", "can_log_in": True}]
+    token = tocsin(home, "users", "token", "fatima", "--name", "laptop").stdout.strip()
+    assert token.startswith(auth.TOKEN_PREFIX)
+    with session_factory(f"sqlite:///{home / 'records.sqlite'}")() as db:
+        assert auth.token_principal(db, token).username == "fatima"
+        principal = auth.authenticate(db, "fatima", "a long enough password", "cli-test")
+        assert principal is not None and principal.language == "ar"
+    revoked = tocsin(home, "users", "token", "fatima", "--name", "laptop", "--revoke")
+    assert revoked.exit_code == 0 and "Revoked 1" in revoked.stdout
+    with session_factory(f"sqlite:///{home / 'records.sqlite'}")() as db:
+        assert auth.token_principal(db, token) is None
+
+
+def test_users_add_refuses_bad_input(home: Path) -> None:
+    short = tocsin(home, "users", "add", "x", "--org", "O", "--password-stdin", stdin="short\n")
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    role = tocsin(home, "users", "add", "x", "--org", "O", "--role", "god", "--password-stdin",
+                  stdin="a long enough password\n")
+    assert role.exit_code == 2 and "--role must be one of admin, analyst, monitor, viewer" in role.output
+    add_x = ("users", "add", "x", "--org", "O", "--password-stdin")
+    assert tocsin(home, *add_x, stdin="a long enough password\n").exit_code == 0
+    again = tocsin(home, *add_x, stdin="a long enough password\n")
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert tocsin(home, "users", "token", "nobody").exit_code == 1
+
+
+def test_serve_and_users_need_a_workspace(tmp_path: Path) -> None:
+    served = tocsin(tmp_path / "none", "serve", "--port", "8999")
+    assert served.exit_code == 1 and "no Tocsin workspace" in served.output
+    assert tocsin(tmp_path / "none", "users", "list").exit_code == 1
+
+
+def test_serve_says_how_to_install_leaflet(home: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOCSIN_WEB_VENDOR", str(tmp_path / "empty"))
+    served = tocsin(home, "serve", "--port", "8999")
+    assert served.exit_code == 1 and "make web-assets" in served.output

@@ -132,6 +132,21 @@ def test_rate_limit_lifts_when_failures_leave_the_window(client: TestClient, rec
     log_in(client, "alice")
 
 
+def test_rate_limit_per_client_address_spans_usernames(records_url: str) -> None:
+    from tocsin.records.db import session_factory
+
+    sessions = session_factory(records_url)
+    now = dt.datetime.now(dt.UTC)
+    with sessions() as db:
+        for n in range(auth.MAX_FAILURES_PER_CLIENT):
+            db.add(LoginAttempt(username=f"guess{n}", client="203.0.113.9", succeeded=False,
+                                attempted_at=now - dt.timedelta(seconds=n)))
+        db.commit()
+        assert auth.seconds_blocked(db, "alice", "203.0.113.9") > 0
+        assert auth.seconds_blocked(db, "alice", "198.51.100.1") == 0
+    sessions.kw["bind"].dispose()
+
+
 def test_api_tokens_authenticate_and_can_be_revoked(client: TestClient, records_url: str) -> None:
     csrf = log_in(client, "alice")
     assert client.post("/api/v1/tokens?name=script").status_code == 403  # cookie without CSRF header

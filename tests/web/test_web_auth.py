@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from conftest import PASSWORD, form_token, log_in
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
+from web_support import PASSWORD, form_token, log_in
 
 from tocsin.records.db import make_engine
 from tocsin.records.models import ApiToken, LoginAttempt, User, WebSession

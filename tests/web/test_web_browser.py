@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import PASSWORD, add_users
+from web_support import PASSWORD, add_users
 
 from tocsin.records.db import upgrade
 from tocsin.workspace import Workspace

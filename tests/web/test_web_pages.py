@@ -11,10 +11,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import log_in
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
+from web_support import log_in
 
 from tocsin.lake import Lake
 from tocsin.web.app import create_app

@@ -225,7 +225,8 @@ def test_roles_decide_who_may_acknowledge_alerts(client: TestClient, records_url
     engine.dispose()
     assert acked_by == amal
     alerts = client.get("/api/v1/alerts").json()
-    assert alerts[0]["acknowledged_at"] is not None
+    assert alerts[0]["acknowledged_at"] is not None and alerts[0]["acknowledged_by_name"] == "Amal"
+    assert "اطلع عليه Amal" in client.get("/alerts").text  # Amal reads Arabic
 
 
 def test_alerts_say_not_computed_without_the_siege_tracker(client: TestClient) -> None:

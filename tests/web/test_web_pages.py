@@ -221,6 +221,18 @@ def test_new_lake_state_is_seen_without_restart(analysed_workspace: Workspace) -
 
 
 # -- strings and parsers -----------------------------------------------------------------------
+def test_every_string_the_templates_use_exists() -> None:
+    templates = Path(__file__).resolve().parents[2] / "src" / "tocsin" / "web" / "templates"
+    used = {key for page in templates.glob("*.html")
+            for key in re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']""", page.read_text(encoding="utf-8"))}
+    assert len(used) > 50
+    keys = set(strings("en"))
+    # t("stage_" ~ stage) and the like: some key must start with the prefix.
+    prefixes = {key for key in used if key.endswith("_")}
+    assert used - prefixes - keys == set()
+    assert all(any(k.startswith(prefix) for k in keys) for prefix in prefixes)
+
+
 def test_arabic_and_english_have_the_same_keys_and_placeholders() -> None:
     en, ar = strings("en"), strings("ar")
     assert set(en) == set(ar)

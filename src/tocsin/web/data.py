@@ -455,9 +455,17 @@ def list_alerts(db: Any, limit: int = 200) -> list[dict[str, Any]] | _NotCompute
     table = _alerts_table(db)
     if table is None:
         return NOT_COMPUTED
+    from tocsin.records.models import User
+
     order = [table.c[name].desc() for name in ("created_at", "raised_at", "id") if name in table.c]
-    rows = db.execute(sa.select(table).order_by(*order).limit(limit)).mappings().all()
-    return [dict(row) for row in rows]
+    rows = [dict(row) for row in db.execute(sa.select(table).order_by(*order).limit(limit)).mappings()]
+    # Who acknowledged, by name rather than by user id.
+    ids = {row.get("acknowledged_by") for row in rows} - {None}
+    if ids:
+        names = dict(db.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids))).all())
+        for row in rows:
+            row["acknowledged_by_name"] = names.get(row.get("acknowledged_by"))
+    return rows
 
 
 def acknowledge_alert(db: Any, alert_id: int, user_id: int) -> bool | _NotComputed:

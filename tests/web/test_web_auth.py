@@ -229,6 +229,28 @@ def test_roles_decide_who_may_acknowledge_alerts(client: TestClient, records_url
     assert "اطلع عليه Amal" in client.get("/alerts").text  # Amal reads Arabic
 
 
+def test_acknowledging_a_siege_tracker_alert(client: TestClient, records_url: str) -> None:
+    """The siege tracker's alerts: a status column and acknowledged_by holding a name."""
+    engine = make_engine(records_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "CREATE TABLE alerts (id INTEGER PRIMARY KEY, place_id VARCHAR(100), place_name VARCHAR(300), "
+            "stage VARCHAR(20), day DATE, reasons TEXT, status VARCHAR(20) NOT NULL DEFAULT 'open', "
+            "created_at TIMESTAMP, acknowledged_at TIMESTAMP, acknowledged_by VARCHAR(200), "
+            "CHECK ((status = 'acknowledged') = (acknowledged_at IS NOT NULL)))"))
+        connection.execute(sa.text(
+            "INSERT INTO alerts (id, place_id, place_name, stage, day, reasons) VALUES "
+            "(7, 'p-cc4987562f9d', 'El Fasher', 'encircled', '2024-05-10', 'roads cut on three sides')"))
+    csrf = log_in(client, "alice")
+    page = client.get("/alerts").text
+    assert "roads cut on three sides" in page and "encircled" in page
+    assert client.post("/alerts/7/ack", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT status, acknowledged_by FROM alerts WHERE id = 7")).one()
+    engine.dispose()
+    assert tuple(row) == ("acknowledged", "alice")
+
+
 def test_alerts_say_not_computed_without_the_siege_tracker(client: TestClient) -> None:
     csrf = log_in(client, "alice")
     assert client.get("/api/v1/alerts").json() == {"status": "not_computed"}

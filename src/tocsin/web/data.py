@@ -460,7 +460,7 @@ def list_alerts(db: Any, limit: int = 200) -> list[dict[str, Any]] | _NotCompute
     order = [table.c[name].desc() for name in ("created_at", "raised_at", "id") if name in table.c]
     rows = [dict(row) for row in db.execute(sa.select(table).order_by(*order).limit(limit)).mappings()]
     # Who acknowledged, by name rather than by user id.
-    ids = {row.get("acknowledged_by") for row in rows} - {None}
+    ids = {row.get("acknowledged_by") for row in rows if isinstance(row.get("acknowledged_by"), int)}
     if ids:
         names = dict(db.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids))).all())
         for row in rows:
@@ -468,8 +468,10 @@ def list_alerts(db: Any, limit: int = 200) -> list[dict[str, Any]] | _NotCompute
     return rows
 
 
-def acknowledge_alert(db: Any, alert_id: int, user_id: int) -> bool | _NotComputed:
-    """Mark an alert acknowledged by ``user_id``; False when there is no such alert."""
+def acknowledge_alert(db: Any, alert_id: int, user_id: int, username: str) -> bool | _NotComputed:
+    """Mark an alert acknowledged by the user; False when there is no such alert. Works with the
+    siege tracker's table (status 'acknowledged', acknowledged_by a name) and with one that keeps
+    only acknowledged_at and a user id."""
     import sqlalchemy as sa
 
     from tocsin.records.models import utcnow
@@ -478,8 +480,11 @@ def acknowledge_alert(db: Any, alert_id: int, user_id: int) -> bool | _NotComput
     if table is None or "acknowledged_at" not in table.c:
         return NOT_COMPUTED
     values: dict[str, Any] = {"acknowledged_at": utcnow()}
+    if "status" in table.c:
+        values["status"] = "acknowledged"
     if "acknowledged_by" in table.c:
-        values["acknowledged_by"] = user_id
+        by_name = isinstance(table.c.acknowledged_by.type, sa.String)
+        values["acknowledged_by"] = username if by_name else user_id
     result = db.execute(sa.update(table).where(table.c.id == alert_id, table.c.acknowledged_at.is_(None))
                         .values(**values))
     db.commit()

@@ -27,7 +27,7 @@ def acknowledge_form(request: Request, db: DB, alert_id: int,
     user = page_user(request)
     check_csrf(user, csrf_token)
     require(user, "acknowledge_alert")
-    _acknowledge(db, alert_id, user.user_id)
+    _acknowledge(db, alert_id, user.user_id, user.username)
     return RedirectResponse("/alerts", status_code=303)
 
 
@@ -42,12 +42,12 @@ def acknowledge_api(request: Request, db: DB, alert_id: int) -> dict[str, Any]:
     user = api_user(request)
     check_csrf(user, request.headers.get("x-csrf-token"))
     require(user, "acknowledge_alert")
-    _acknowledge(db, alert_id, user.user_id)
+    _acknowledge(db, alert_id, user.user_id, user.username)
     return {"id": alert_id, "acknowledged": True}
 
 
-def _acknowledge(db: Session, alert_id: int, user_id: int) -> None:
-    outcome = acknowledge_alert(db, alert_id, user_id)
+def _acknowledge(db: Session, alert_id: int, user_id: int, username: str) -> None:
+    outcome = acknowledge_alert(db, alert_id, user_id, username)
     if outcome is NOT_COMPUTED:
         raise HTTPException(409, "there are no alerts in this workspace yet (the siege tracker has not run)")
     if not outcome:

@@ -258,6 +258,28 @@ def test_alerts_say_not_computed_without_the_siege_tracker(client: TestClient) -
     assert client.post("/alerts/1/ack", data={"csrf_token": csrf}).status_code == 409
 
 
+def test_admins_add_users_to_their_own_organisation_only(client: TestClient, records_url: str) -> None:
+    csrf = log_in(client, "alice")  # an analyst
+    assert client.get("/admin/users").status_code == 403
+    assert client.post("/admin/users", data={"username": "x", "password": "long password 1",
+                                              "csrf_token": csrf}).status_code == 403
+    client.cookies.clear()
+    csrf = log_in(client, "adam")  # admin of Darfur Network
+    page = client.get("/admin/users").text
+    assert "alice" in page and "bashir" not in page  # Sudan Witness's monitor stays invisible
+    new = {"username": "hawa", "display_name": "Hawa", "role": "monitor", "language": "ar",
+           "password": "a long password", "csrf_token": csrf}
+    assert client.post("/admin/users", data={**new, "csrf_token": "forged"}).status_code == 403
+    assert client.post("/admin/users", data={**new, "password": "short"}).status_code == 422
+    assert client.post("/admin/users", data={**new, "role": "god"}).status_code == 422
+    assert client.post("/admin/users", data=new, follow_redirects=False).status_code == 303
+    assert client.post("/admin/users", data={**new, "username": "HAWA"}).status_code == 409
+    client.cookies.clear()
+    log_in(client, "hawa", "a long password")
+    me = client.get("/api/v1/me").json()
+    assert (me["organisation"], me["role"], me["language"]) == ("Darfur Network", "monitor", "ar")
+
+
 def test_login_next_never_leaves_the_site(client: TestClient) -> None:
     page = client.get("/login")
     response = client.post("/login", data={"username": "alice", "password": PASSWORD,

@@ -1,1 +1,1 @@
-"""Route groups of the web app: api (JSON), pages (HTML), alerts (both)."""
+"""Route groups of the web app: api (JSON), pages (HTML), alerts (both), admin (users)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -199,7 +200,23 @@ def test_token_form_shows_the_token_once(client: TestClient) -> None:
     assert page.status_code == 200
     token = page.text.split('<code dir="ltr">')[1].split("</code>")[0]
     assert token.startswith(auth.TOKEN_PREFIX)
-    assert token not in client.get("/account").text
+    account = client.get("/account").text
+    assert token not in account and "laptop" in account
+    bearer = {"authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    client.cookies.clear()
+    log_in(client, "victor")
+    account = client.get("/account").text
+    assert "–" not in account.split("laptop")[1].split("</tr>")[0]  # last used: now set
+    token_id = int(re.search(r"/account/tokens/(\d+)/revoke", account).group(1))
+    csrf = form_token(account)
+    assert client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": "no"}).status_code == 403
+    revoked = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf},
+                          follow_redirects=False)
+    assert revoked.status_code == 303
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401  # at once: cache entry dropped
+    again = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf})
+    assert again.status_code == 404
 
 
 def test_roles_decide_who_may_acknowledge_alerts(client: TestClient, records_url: str) -> None:

@@ -209,6 +209,7 @@ class PrincipalCache:
 
 # -- API tokens -----------------------------------------------------------------------------
 TOKEN_PREFIX = "tocsin_"
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def create_api_token(db: Session, user_id: int, name: str) -> str:
@@ -225,7 +226,29 @@ def token_principal(db: Session, token: str) -> Principal | None:
         .join(User, ApiToken.user_id == User.id).join(Organisation, User.organisation_id == Organisation.id)
         .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))
     ).first()
-    return _principal(row[1], row[2], None) if row else None
+    if row is None:
+        return None
+    now = utcnow()
+    if row[0].last_used_at is None or now - row[0].last_used_at > TOKEN_USE_RESOLUTION:
+        row[0].last_used_at = now  # when a token was last used, to the minute: one write at most
+        db.commit()
+    return _principal(row[1], row[2], None)
+
+
+def user_tokens(db: Session, user_id: int) -> list[ApiToken]:
+    return list(db.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                           .order_by(ApiToken.created_at.desc())).all())
+
+
+def revoke_token(db: Session, user_id: int, token_id: int) -> str | None:
+    """Revoke one of the user's own tokens; returns its digest (to drop from caches) or None."""
+    token = db.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id,
+                                             ApiToken.revoked_at.is_(None)))
+    if token is None:
+        return None
+    token.revoked_at = utcnow()
+    db.commit()
+    return token.token_hash
 
 
 def revoke_api_tokens(db: Session, user_id: int, name: str | None = None) -> int:

@@ -101,10 +101,14 @@ def logout(request: Request, db: DB, csrf_token: Annotated[str, Form()] = "") ->
 
 
 # -- account: language and API tokens ------------------------------------------------------
+def _account_page(request: Request, db: Session, user: auth.Principal, **values: object) -> Response:
+    return render(request, "account.html", user, languages=LANGUAGES,
+                  tokens=auth.user_tokens(db, user.user_id), **values)
+
+
 @router.get("/account")
-async def account(request: Request) -> Response:
-    user = page_user(request)
-    return render(request, "account.html", user, languages=LANGUAGES)
+def account(request: Request, db: DB) -> Response:
+    return _account_page(request, db, page_user(request))
 
 
 @router.post("/account/language")
@@ -129,7 +133,19 @@ def create_token(request: Request, db: DB, name: Annotated[str, Form(min_length=
     user = page_user(request)
     check_csrf(user, csrf_token)
     token = auth.create_api_token(db, user.user_id, name)
-    return render(request, "account.html", user, languages=LANGUAGES, new_token=token, token_name=name)
+    return _account_page(request, db, user, new_token=token, token_name=name)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(request: Request, db: DB, token_id: int,
+                 csrf_token: Annotated[str, Form()] = "") -> Response:
+    user = page_user(request)
+    check_csrf(user, csrf_token)
+    token_hash = auth.revoke_token(db, user.user_id, token_id)
+    if token_hash is None:
+        raise HTTPException(404, "Not Found")
+    request.app.state.principals.drop("t:" + token_hash)
+    return RedirectResponse("/account", status_code=303)
 
 
 # -- the analyst's views -------------------------------------------------------------------

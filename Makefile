@@ -32,6 +32,7 @@ test: $(STAMP) $(WEB_ASSETS)
 
 bench: $(STAMP) $(WEB_ASSETS)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/pip install --quiet -e '.[bench]' && $(BIN)/python bench/burnings.py
 	$(BIN)/python bench/web.py
 
 clean:

@@ -158,3 +158,34 @@ def sample_workspace(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[
         assert not outcome.errors, outcome.errors
     rebuild_derived(workspace)
     return workspace
+
+
+# --- alerts: a migrated records database per test, on SQLite and on PostgreSQL ------------------
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def records_url(request: pytest.FixtureRequest, tmp_path: _PgPath) -> _PgIterator[str]:
+    """URL of a records database migrated to head (a SQLite file, or a fresh PostgreSQL
+    database on the session's server)."""
+    import uuid
+
+    from tocsin.records.db import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+        upgrade(url)
+        yield url
+        return
+    psycopg = pytest.importorskip("psycopg")
+    from sqlalchemy.engine import make_url
+
+    server = make_url(request.getfixturevalue("postgres_url")).set(drivername="postgresql")
+    admin = server.render_as_string(hide_password=False)
+    name = f"tocsin_a_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

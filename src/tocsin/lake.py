@@ -144,6 +144,8 @@ class Lake:
     def commit(self, batch: Batch, staged: dict[str, list[Path]]) -> None:
         """Move staged files into place and record the batch: the single point of visibility."""
         for table, paths in staged.items():
+            # A table added by a later version has no folder in a lake made before it.
+            (self.root / table).mkdir(exist_ok=True)
             names = []
             for path in paths:
                 fsync_path(path)

@@ -11,7 +11,8 @@ from tocsin.workspace import Workspace
 # The column that dates each table's rows, for the coverage shown by `tocsin status`.
 DATE_COLUMN = {"events": "date_start", "event_aggregates": "month_start",
                "fire_detections": "acq_date", "displacement": "period_start", "prices": "date",
-               "external_forecasts": "month_start"}
+               "external_forecasts": "month_start",
+               "connectivity": "CAST(timezone('UTC', time) AS DATE)"}
 
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:
@@ -40,6 +41,9 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
     if "event_links" in manifest["derived"]:
         derived["event_links"] = dict(con.execute(
             "SELECT link_level, count(*) FROM event_links GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    if "burnings" in manifest["derived"]:
+        derived["burnings"] = dict(con.execute(
+            "SELECT confidence, count(*) FROM burnings GROUP BY 1 ORDER BY 2 DESC").fetchall())
     batches = lake.batches()
     url = workspace.database_url
     return {

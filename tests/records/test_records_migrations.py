@@ -23,6 +23,9 @@ RECORD_TABLES = {
     "web_sessions",
     "api_tokens",
     "login_attempts",
+    "alerts",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 

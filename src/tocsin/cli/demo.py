@@ -9,7 +9,9 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tocsin.cli.common import err, fail, out
+from tocsin.cli.detect import print_burnings
 from tocsin.cli.status import show_status
+from tocsin.detect import detect_in_workspace
 from tocsin.ingest import ingest_paths, rebuild_derived
 from tocsin.places.lookup import find_places
 from tocsin.status import workspace_status
@@ -74,7 +76,12 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             progress.advance(task)
         progress.update(task, description="building the gazetteer and placing events")
         rebuild_derived(workspace)
+        progress.update(task, description="detecting burning settlements")
+        burnings = detect_in_workspace(workspace)
     show_status(workspace_status(workspace))
+    flagged = [r for r in burnings.to_pylist() if r["confidence"] in ("high", "medium")]
+    print_burnings(flagged[:5], f"Burning settlements: {len(flagged)} of {burnings.num_rows} "
+                   "burning periods flagged medium or high (tocsin detect burnings)")
     out.print("\n[bold]Finding places under any spelling[/]")
     for query in SHOWCASE_NAMES:
         matches = find_places(workspace, query, limit=1)
@@ -82,4 +89,31 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             m = matches[0]
             out.print(f"  {query!r:>12} -> {m['name']} / {m['name_ar'] or ''} ({m['place_class']}, "
                       f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
-    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME")
+    show_siege_board(workspace)
+    write_demo_briefs(workspace)
+    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
+              "siege board | siege show NAME")
+
+
+def show_siege_board(workspace: Workspace) -> None:
+    """The siege board on the latest day the sample's conflict events speak of."""
+    from tocsin.cli.siege import show_board
+    from tocsin.siege_watch import board, load_inputs, resolve_as_of
+
+    inputs = load_inputs(workspace)
+    day = resolve_as_of(inputs, None)
+    out.print("\n[bold]Siege tracker[/]")
+    show_board(board(inputs, day), day, limit=8)
+
+
+def write_demo_briefs(workspace: Workspace) -> None:
+    """The demo ends with the brief for the latest date in the sample, in both languages."""
+    from tocsin.report.brief import latest_date, write_brief
+
+    day = latest_date(workspace)
+    if day is None:
+        return
+    out.print(f"\n[bold]The brief for {day}[/] (the sample's latest data)")
+    for lang in ("en", "ar"):
+        files = write_brief(workspace, day, lang, workspace.home / "briefs")
+        out.print(f"  {lang}: {files.pdf}  ({files.html.name} beside it)")

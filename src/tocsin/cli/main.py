@@ -7,9 +7,13 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli import alerts as alerts_cli
+from tocsin.cli import brief as brief_cli
+from tocsin.cli import detect as detect_cli
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import serve as serve_cli
+from tocsin.cli import siege as siege_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
 from tocsin.cli import users as users_cli
 from tocsin.cli.common import fail, out
@@ -50,6 +54,11 @@ app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.app, name="users")
+app.add_typer(siege_cli.app, name="siege")
+app.add_typer(alerts_cli.app, name="alerts")
+app.command("brief")(brief_cli.brief)
+app.add_typer(detect_cli.app, name="detect")
+app.add_typer(detect_cli.eval_app, name="eval")
 
 
 @app.command()

@@ -46,6 +46,10 @@ def show_status(info: dict) -> None:
     links = info["derived"].get("event_links")
     if links:
         out.print("[bold]Events placed[/] " + ", ".join(f"{k}: {v:,}" for k, v in links.items()))
+    burnings = info["derived"].get("burnings")
+    if burnings is not None:
+        out.print("[bold]Burnings[/] " + (", ".join(f"{k}: {v:,}" for k, v in burnings.items())
+                                         or "none found") + " (tocsin detect burnings)")
     if info["stale_derived"]:
         out.print(f"[yellow]Out of date: {', '.join(info['stale_derived'])} "
                   "(the next ingest rebuilds them)[/]")

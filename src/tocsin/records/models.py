@@ -294,6 +294,97 @@ class IncidentActor(Base):
         )
 
 
+# --- alerts (siege escalations) and their delivery to webhooks --------------------------------
+SIEGE_STAGES = ("threatened", "encircled", "cut_off", "under_assault", "overrun")
+PREVIOUS_STAGES = ("calm", *SIEGE_STAGES)
+ALERT_STATUSES = ("open", "acknowledged")
+
+
+class Alert(Base):
+    """A place's stage rose on a day: one alert per place, stage and day, until an analyst
+    acknowledges it. ``evidence`` holds the rows that put the place at that stage."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint(_in("stage", SIEGE_STAGES), name="stage"),
+        CheckConstraint(_in("previous_stage", PREVIOUS_STAGES), name="previous_stage"),
+        CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
+        CheckConstraint(
+            "(status = 'acknowledged') = (acknowledged_at IS NOT NULL)", name="acknowledged"
+        ),
+        UniqueConstraint("place_id", "stage", "day"),
+        Index(None, "status", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place_id: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    place_name: Mapped[str] = mapped_column(String(300), nullable=False)
+    stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    stage_rank: Mapped[int] = mapped_column(Integer, nullable=False)
+    previous_stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    day: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    exposed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reasons: Mapped[str] = mapped_column(Text, nullable=False)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, nullable=False, default=list, server_default=text("'[]'")
+    )
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open",
+                                        server_default="open")
+    created_at: Mapped[dt.datetime] = _created_at()
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    deliveries: Mapped[list[WebhookDelivery]] = relationship(
+        back_populates="alert", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return (f"Alert(id={self.id!r}, place={self.place_name!r}, stage={self.stage!r}, "
+                f"day={self.day!r}, status={self.status!r})")
+
+
+class Webhook(Base):
+    """Where alerts are POSTed, signed with HMAC-SHA256 under ``secret``."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), nullable=False, unique=True)
+    secret: Mapped[str] = mapped_column(String(500), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True,
+                                         server_default=text("true"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    def __repr__(self) -> str:
+        return f"Webhook(id={self.id!r}, url={self.url!r}, active={self.active!r})"
+
+
+class WebhookDelivery(Base):
+    """One attempt to deliver one alert to one webhook, with what came back."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("alert_id", "webhook_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    attempted_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), nullable=False, default=utcnow, server_default=func.current_timestamp()
+    )
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+    alert: Mapped[Alert] = relationship(back_populates="deliveries")
+    webhook: Mapped[Webhook] = relationship()
+
+
 # --- web app: sessions, API tokens, login attempts (migration 0004) -----------------------
 class WebSession(Base):
     """A browser session. ``id`` is the SHA-256 of the cookie's secret, so a copy of the

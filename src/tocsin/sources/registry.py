@@ -7,6 +7,7 @@ from tocsin.sources.areas import CodAbAdapter
 from tocsin.sources.base import Adapter
 from tocsin.sources.firms import FirmsAdapter
 from tocsin.sources.humanitarian import DtmAdapter, WfpPricesAdapter
+from tocsin.sources.ioda import IodaAdapter
 from tocsin.sources.places import DtmSitesAdapter, GeonamesAdapter, HiuVillagesAdapter, OsmPlacesAdapter
 from tocsin.sources.ucdp import UcdpGedAdapter
 from tocsin.sources.views import ViewsAdapter
@@ -26,6 +27,7 @@ ADAPTERS: dict[str, Adapter] = {
         WfpPricesAdapter(),
         HiuVillagesAdapter(),
         ViewsAdapter(),
+        IodaAdapter(),
     ]
 }
 

@@ -1,7 +1,7 @@
 """Web app: browser sessions, API tokens and login attempts.
 
 Revision ID: 0004
-Revises: 0001 (re-chained after 0002 evidence and 0003 siege alerts when branches merge)
+Revises: 0003 (siege alerts; re-chain when 0002 evidence lands)
 Create Date: 2026-11-24
 
 Written by hand and frozen, like 0001.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

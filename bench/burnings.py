@@ -1,0 +1,187 @@
+"""Benchmark: `tocsin detect burnings` on 10 million detections and the 35k OSM places of Sudan,
+against what a data scientist would write (geopandas `sjoin_nearest` to places plus scikit-learn
+DBSCAN with the haversine metric, day by day).
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python bench/burnings.py [--rows 10000000] [--baseline-rows 1000000] [--rounds 2]
+
+The detections are the real VIIRS week in ../shared/data resampled to --rows (bench/firms_sample.py:
+drawn with replacement, jittered within a pixel, spread over three years), ingested once into a
+workspace with the OSM places; both are kept in bench/out/ between runs. Tocsin runs end to end
+(reading the lake, detecting, writing the burnings table) in its own process; the baseline
+reads the same lake files (the first --baseline-rows detections) in its own process, as large a
+subset as finishes in a few minutes. Rates are compared per row; peak memory is each process's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+REAL = DATA / "firms-viirs-darfur-kordofan-2025" / "firms_viirs_snpp_nrt_sudan_bbox_2025-10-31_2025-11-08.csv"
+OSM = DATA / "osm-populated-places-sdn" / "hotosm_sdn_populated_places_points_geojson.zip"
+OUT = ROOT / "bench" / "out"
+
+BASELINE = r'''
+import sys, time
+import duckdb, numpy as np, pandas as pd, geopandas as gpd
+from sklearn.cluster import DBSCAN
+from tocsin.lake import Lake
+from tocsin.sqltext import sql_str
+
+home, rows = sys.argv[1], int(sys.argv[2])
+start = time.perf_counter()
+lake = Lake(__import__("pathlib").Path(home) / "lake")
+files = ", ".join(sql_str(str(f)) for f in lake.table_files("fire_detections"))
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+fires = con.execute(f"SELECT latitude, longitude, acq_date, acq_time, frp, daynight FROM "
+                    f"read_parquet([{files}]) LIMIT {rows}").df()
+places = con.execute(f"SELECT place_id, place_class, latitude, longitude, radius_km FROM "
+                     f"read_parquet({sql_str(str(lake.derived_path('gazetteer')))})").df()
+# Nearest place within 8 km (the largest settlement radius), in a metric projection.
+points = gpd.GeoDataFrame(fires, geometry=gpd.points_from_xy(fires.longitude, fires.latitude),
+                          crs="EPSG:4326").to_crs("EPSG:32635")
+towns = gpd.GeoDataFrame(places, geometry=gpd.points_from_xy(places.longitude, places.latitude),
+                         crs="EPSG:4326").to_crs("EPSG:32635")
+joined = gpd.sjoin_nearest(points, towns[["place_id", "radius_km", "geometry"]], how="inner",
+                           max_distance=8000, distance_col="metres")
+joined = joined[joined.metres <= joined.radius_km * 1000]
+joined = joined[~joined.index.duplicated()]
+# Fire events: DBSCAN in space (1 km, haversine) within each day.
+labels = np.full(len(fires), -1, dtype=np.int64)
+next_label = 0
+coords = np.radians(fires[["latitude", "longitude"]].to_numpy())
+for _, idx in fires.groupby("acq_date").indices.items():
+    found = DBSCAN(eps=1.0 / 6371.0, min_samples=2, metric="haversine",
+                   algorithm="ball_tree").fit_predict(coords[idx])
+    labels[idx] = np.where(found >= 0, found + next_label, -1)
+    next_label += int(found.max()) + 1 if len(found) else 0
+joined["event"] = labels[joined.index.to_numpy()]
+summary = joined[joined.event >= 0].groupby(["place_id", "event"]).agg(
+    detections=("frp", "size"), frp=("frp", "sum")).reset_index()
+print(len(fires), len(summary), time.perf_counter() - start)
+'''
+
+
+# The `tocsin` command as a user installs it: its runtime dependencies do not include pandas,
+# but this environment has it (geopandas needs it), and pyarrow imports pandas whenever it is
+# there, on the first NumPy conversion: a second of a run that an install without it never pays.
+WITHOUT_PANDAS = (
+    "import sys\n"
+    "class NoPandas:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] == 'pandas':\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+    "sys.meta_path.insert(0, NoPandas())\n")
+TOCSIN = WITHOUT_PANDAS + "sys.argv[0] = 'tocsin'\nfrom tocsin.cli.main import app\napp()\n"
+
+# The resampled week repeats every real fire spot ~400 times over three years, so the method
+# rightly calls nearly all of them persistent heat sources and reports little. This contender
+# runs the same command path with persistence switched off, so that every settlement hit is
+# formed into periods, scored and given ids: the cost of a lake that reports a lot.
+NO_PERSISTENCE = WITHOUT_PANDAS + r'''
+import json, sys
+from tocsin.analysis.burnings import BurningParams
+from tocsin.detect import detect_in_workspace
+from tocsin.workspace import Workspace
+table = detect_in_workspace(Workspace.at(sys.argv[1]), params=BurningParams(persistent_min_weeks=10**6))
+print(json.dumps({"burnings": table.num_rows}))
+'''
+
+
+def run_measured(argv: list[str]) -> tuple[float, float, str]:
+    """Like ``run``, with the peak resident memory of the process (wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_path = proc.stdout
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    stdout = out_path.read().decode() if out_path else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{argv[:4]} failed:\n{stderr[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024, stdout
+
+
+def workspace(rows: int) -> Path:
+    """A workspace holding ``rows`` resampled detections and the OSM places, made once."""
+    home = OUT / f"burnings-ws-{rows}"
+    if (home / ".bench-ready").exists():
+        return home
+    csv_path = OUT / f"firms_viirs_resampled_{rows}.csv"
+    if not csv_path.exists():
+        sys.path.insert(0, str(ROOT / "bench"))
+        from firms_sample import resample_firms
+
+        print(f"generating {rows:,} detections from {REAL.name} ...", flush=True)
+        resample_firms(str(REAL), str(csv_path), rows)
+    tocsin = str(Path(sys.executable).with_name("tocsin"))
+    print(f"ingesting into {home} ...", flush=True)
+    subprocess.run([tocsin, "--home", str(home), "init"], check=True, capture_output=True)
+    for kind, path in (("osm-places", OSM), ("firms", csv_path)):
+        subprocess.run([tocsin, "--home", str(home), "ingest", kind, str(path)], check=True,
+                       capture_output=True)
+    (home / ".bench-ready").write_text("ok\n")
+    return home
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--baseline-rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    home = workspace(args.rows)
+    tocsin_s: list[float] = []
+    open_s: list[float] = []
+    baseline_s: list[float] = []
+    peaks = {"tocsin": 0.0, "baseline": 0.0, "open": 0.0}
+    ratios: list[float] = []
+    for round_ in range(1, args.rounds + 1):
+        seconds, peak, stdout = run_measured([sys.executable, "-c", TOCSIN, "--home", str(home),
+                                              "detect", "burnings", "--json", "--top", "1"])
+        stored = json.loads(stdout)["burnings"]
+        tocsin_s.append(seconds)
+        peaks["tocsin"] = max(peaks["tocsin"], peak)
+        o_seconds, o_peak, o_out = run_measured([sys.executable, "-c", NO_PERSISTENCE, str(home)])
+        open_s.append(o_seconds)
+        peaks["open"] = max(peaks["open"], o_peak)
+        print(f"round {round_}: persistence off: {json.loads(o_out)['burnings']:,} burning periods "
+              f"in {o_seconds:.2f} s", flush=True)
+        b_seconds, b_peak, b_out = run_measured([sys.executable, "-c", BASELINE, str(home),
+                                                 str(args.baseline_rows)])
+        b_rows = int(b_out.split()[0])
+        baseline_s.append(b_seconds)
+        peaks["baseline"] = max(peaks["baseline"], b_peak)
+        ratios.append((args.rows / seconds) / (b_rows / b_seconds))
+        print(f"round {round_}: tocsin {args.rows:,} rows in {seconds:.2f} s ({stored:,} burning "
+              f"periods); baseline {b_rows:,} rows in {b_seconds:.2f} s", flush=True)
+
+    t_rate = args.rows / statistics.median(tocsin_s)
+    b_rate = args.baseline_rows / statistics.median(baseline_s)
+    print(f"\n{'contender':<48} {'rows':>11} {'median s':>9} {'rows/s':>11} {'peak MB':>8}")
+    print(f"{'tocsin detect burnings (end to end)':<48} {args.rows:>11,} "
+          f"{statistics.median(tocsin_s):>9.2f} {t_rate:>11,.0f} {peaks['tocsin']:>8,.0f}")
+    o_median = statistics.median(open_s)
+    print(f"{'  same, persistence off (every hit scored)':<48} {args.rows:>11,} {o_median:>9.2f} "
+          f"{args.rows / o_median:>11,.0f} {peaks['open']:>8,.0f}")
+    print(f"{'geopandas sjoin_nearest + sklearn DBSCAN/day':<48} {args.baseline_rows:>11,} "
+          f"{statistics.median(baseline_s):>9.2f} {b_rate:>11,.0f} {peaks['baseline']:>8,.0f}")
+    print(f"\ntocsin / baseline rate: {statistics.median(ratios):.1f}x (median of per-round ratios; "
+          "target >= 20x)")
+    print(f"tocsin rate: {t_rate / 1e6:.2f} M detections/s (target >= 1 M/s); peak memory "
+          f"{peaks['tocsin']:,.0f} MB (target < 3072 MB)")
+
+
+if __name__ == "__main__":
+    main()

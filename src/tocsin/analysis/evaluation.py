@@ -1,0 +1,226 @@
+"""Scoring burnings against verified cases: precision, recall, F1 and average precision.
+
+A truth list says, for places and date ranges, whether the place burned (imagery, witnesses).
+Each truth row is one item, scored by the strongest burning that matches it (same place or
+close enough, dates overlapping within a tolerance) or 0 when none does. With ``complete``
+the list claims to cover everything: burnings that match no row are items labelled "no".
+Without it, they are counted (``unlabelled``) but not scored, since a user's list of verified
+cases is rarely all that happened.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from tocsin.errors import InputError, Problem
+from tocsin.spatial import haversine_km
+
+YES = {"yes", "y", "true", "t", "1", "burned", "نعم"}
+NO = {"no", "n", "false", "f", "0", "not burned", "لا"}
+DATE_FROM = ("date_from", "start", "from", "date")
+DATE_TO = ("date_to", "end", "to", "date")
+
+
+@dataclass
+class TruthRow:
+    line: int
+    burned: bool
+    date_from: date
+    date_to: date
+    place: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    place_id: str | None = None
+    kind: str | None = None
+
+
+@dataclass
+class Evaluation:
+    threshold: float
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    average_precision: float | None
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+    positives: int
+    negatives: int
+    unlabelled_burnings: int
+    complete: bool
+    by_kind: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_truth_csv(text: str, file_name: str) -> list[TruthRow]:
+    """A truth list: CSV with a header; ``place`` (a name) or ``latitude`` and ``longitude``;
+    ``date_from`` and ``date_to`` (or one ``date``), YYYY-MM-DD; ``burned`` yes/no. Optional
+    ``place_id`` (a gazetteer id) and ``kind`` (a label kept in the report)."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise InputError([Problem(file_name, 1, None, "a header line")]) from None
+    col = {name: i for i, name in enumerate(header)}
+    problems: list[Problem] = []
+    if "burned" not in col:
+        problems.append(Problem(file_name, 1, "burned", "a 'burned' column (yes/no)",
+                                ",".join(header)))
+    if not ({"place", "place_id"} & col.keys() or {"latitude", "longitude"} <= col.keys()):
+        problems.append(Problem(file_name, 1, None, "a 'place' column or 'latitude' and "
+                                "'longitude' columns", ",".join(header)))
+    start_col = next((c for c in DATE_FROM if c in col), None)
+    end_col = next((c for c in DATE_TO if c in col), None)
+    if start_col is None or end_col is None:
+        problems.append(Problem(file_name, 1, None, "'date_from' and 'date_to' (or 'date') columns",
+                                ",".join(header)))
+    if problems:
+        raise InputError(problems, f"{file_name} is not a truth list")
+    assert start_col is not None and end_col is not None
+    rows: list[TruthRow] = []
+    for line, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+
+        def get(name: str, values: list[str] = values) -> str:
+            i = col.get(name)
+            return values[i].strip() if i is not None and i < len(values) else ""
+
+        burned_text = get("burned").lower()
+        if burned_text not in YES | NO:
+            problems.append(Problem(file_name, line, "burned", "yes or no", get("burned")))
+            continue
+        dates = []
+        for name in (start_col, end_col):
+            try:
+                dates.append(date.fromisoformat(get(name)))
+            except ValueError:
+                problems.append(Problem(file_name, line, name, "a date YYYY-MM-DD", get(name)))
+        if len(dates) < 2:
+            continue
+        if dates[1] < dates[0]:
+            problems.append(Problem(file_name, line, end_col, f"a date on or after {dates[0]}",
+                                    get(end_col)))
+            continue
+        lat = lon = None
+        if get("latitude") or get("longitude"):
+            try:
+                lat, lon = float(get("latitude")), float(get("longitude"))
+            except ValueError:
+                problems.append(Problem(file_name, line, "latitude", "decimal degrees in latitude "
+                                        "and longitude", f"{get('latitude')},{get('longitude')}"))
+                continue
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                problems.append(Problem(file_name, line, "latitude", "a latitude in -90..90 and a "
+                                        "longitude in -180..180", f"{lat},{lon}"))
+                continue
+        place, place_id = get("place") or None, get("place_id") or None
+        if lat is None and place is None and place_id is None:
+            problems.append(Problem(file_name, line, "place", "a place name, a place_id or "
+                                    "coordinates"))
+            continue
+        rows.append(TruthRow(line, burned_text in YES, dates[0], dates[1], place, lat, lon,
+                             place_id, get("kind") or None))
+    if problems:
+        raise InputError(problems, f"{file_name}: {len(problems)} bad truth rows")
+    return rows
+
+
+def truth_table(rows: list[TruthRow]) -> pa.Table:
+    return pa.Table.from_pylist([asdict(r) for r in rows], schema=pa.schema([
+        ("line", pa.int32()), ("burned", pa.bool_()), ("date_from", pa.date32()),
+        ("date_to", pa.date32()), ("place", pa.string()), ("latitude", pa.float64()),
+        ("longitude", pa.float64()), ("place_id", pa.string()), ("kind", pa.string())]))
+
+
+def evaluate_burnings(burnings: pa.Table, truth: pa.Table, threshold: float = 0.5,
+                      match_km: float = 1.0, tolerance_days: int = 2,
+                      complete: bool = False) -> Evaluation:
+    """burnings (the detector's table) against truth (place_id and/or latitude, longitude;
+    date_from, date_to, burned; optional kind). A burning matches a truth row when it is the
+    same place_id, or its place lies within its own radius plus ``match_km`` of the truth point;
+    and its days overlap the truth's range widened by ``tolerance_days``."""
+    b = burnings.to_pydict()
+    t = truth.to_pydict()
+    nb, nt = burnings.num_rows, truth.num_rows
+    b_lat, b_lon = np.asarray(b["latitude"], float), np.asarray(b["longitude"], float)
+    reach = np.asarray(b.get("radius_km") or [2.0] * nb, float) + match_km
+    first = [ts.date() for ts in b["first_detection"]]
+    last = [ts.date() for ts in b["last_detection"]]
+    b_score = np.asarray(b["score"], float)
+    matched_burning = np.zeros(nb, dtype=bool)
+    items: list[dict[str, Any]] = []
+    for i in range(nt):
+        lat, lon = t["latitude"][i], t["longitude"][i]
+        same = np.zeros(nb, dtype=bool)
+        if t.get("place_id") and t["place_id"][i]:
+            same |= np.array([p == t["place_id"][i] for p in b["place_id"]], dtype=bool)
+        if lat is not None and lon is not None and nb:
+            same |= haversine_km(lat, lon, b_lat, b_lon) <= reach
+        lo = t["date_from"][i].toordinal() - tolerance_days
+        hi = t["date_to"][i].toordinal() + tolerance_days
+        overlap = np.array([f.toordinal() <= hi and la.toordinal() >= lo
+                            for f, la in zip(first, last, strict=True)], dtype=bool)
+        hits = np.flatnonzero(same & overlap) if nb else np.zeros(0, np.int64)
+        matched_burning[hits] = True
+        best = int(hits[np.argmax(b_score[hits])]) if len(hits) else -1
+        items.append({"truth_line": t.get("line", [None] * nt)[i], "label": bool(t["burned"][i]),
+                      "score": float(b_score[best]) if best >= 0 else 0.0,
+                      "burning_id": b["burning_id"][best] if best >= 0 else None,
+                      "place": (t.get("place") or t.get("name") or [None] * nt)[i]
+                      or (t.get("place_id") or [None] * nt)[i],
+                      "kind": (t.get("kind") or [None] * nt)[i]})
+    unlabelled = np.flatnonzero(~matched_burning)
+    if complete:
+        items += [{"truth_line": None, "label": False, "score": float(b_score[j]),
+                   "burning_id": b["burning_id"][j], "place": b["place_name"][j],
+                   "kind": "not in the truth list"} for j in unlabelled.tolist()]
+    return _metrics(items, threshold, len(unlabelled), complete)
+
+
+def _metrics(items: list[dict[str, Any]], threshold: float, unlabelled: int,
+             complete: bool) -> Evaluation:
+    label = np.array([it["label"] for it in items], dtype=bool)
+    score = np.array([it["score"] for it in items], dtype=float)
+    flagged = score >= threshold
+    tp = int(np.count_nonzero(flagged & label))
+    fp = int(np.count_nonzero(flagged & ~label))
+    fn = int(np.count_nonzero(~flagged & label))
+    tn = int(np.count_nonzero(~flagged & ~label))
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = (2 * precision * recall / (precision + recall)
+          if precision is not None and recall is not None and precision + recall else None)
+    by_kind: dict[str, dict[str, float | int]] = {}
+    for kind in sorted({str(it["kind"]) for it in items if it["kind"]}):
+        rows = np.array([str(it["kind"]) == kind for it in items])
+        by_kind[kind] = {"items": int(rows.sum()), "flagged": int((rows & flagged).sum()),
+                         "burned": int((rows & label).sum())}
+    return Evaluation(threshold, precision, recall, f1, average_precision(label, score), tp, fp, fn,
+                      tn, int(label.sum()), int((~label).sum()), unlabelled, complete, by_kind,
+                      items)
+
+
+def average_precision(label: np.ndarray, score: np.ndarray) -> float | None:
+    """Mean of the precision at each positive's rank; a positive never detected (score 0)
+    adds 0. Ties rank negatives first, so that ties never flatter the detector."""
+    positives = int(label.sum())
+    if positives == 0:
+        return None
+    order = np.lexsort((label, -score))  # by score descending; within a tie, negatives first
+    ranked = label[order]
+    detected = score[order] > 0
+    hits = np.cumsum(ranked)
+    precision_at = hits / np.arange(1, len(ranked) + 1)
+    return float(np.sum(precision_at[ranked & detected]) / positives)

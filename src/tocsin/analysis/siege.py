@@ -1,0 +1,867 @@
+"""The siege tracker: a daily stage for every town, city and camp, and the evidence behind it.
+
+Stages, in order (docs/methods/siege.md): calm, threatened, encircled, cut_off, under_assault,
+overrun. The rules are data (``siege_rules.yaml``): each stage has signals with windows and
+thresholds; a place's stage on a day is the highest stage one of whose signals holds that day.
+
+Pure: Arrow tables in, an Arrow table out; no I/O, no clock. Every input row counts from the day
+it was known (events from their last possible day, prices and DTM rounds after a publication lag),
+so a stage on day D uses nothing that was published after D.
+
+The computation is a place x day matrix per signal: each input row becomes an *item* (place, day
+known, value), items are summed per place and day, and a trailing window over the cumulative sum
+gives every place's every day at once. Evidence is looked up only for the rows that need it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from tocsin.spatial import cell_size_for_km, grid_cell, haversine_km
+
+STAGES = ("calm", "threatened", "encircled", "cut_off", "under_assault", "overrun")
+STAGE_RANK = {name: rank for rank, name in enumerate(STAGES)}
+SIGNAL_KINDS = {"ring_events", "ring_sectors", "inside_events", "linked_events", "price_spike",
+                "outage", "displacement", "burnings"}
+EXACT_OR_NEAR = ("exact", "near")
+MAX_EVIDENCE_PER_SIGNAL = 12  # the most recent rows per signal; the count says how many in all
+EPOCH = dt.date(1970, 1, 1)
+
+EVIDENCE_TYPE = pa.struct([("signal", pa.string()), ("kind", pa.string()), ("ref", pa.string()),
+                           ("date", pa.date32()), ("detail", pa.string())])
+STAGES_SCHEMA = pa.schema([
+    ("place_id", pa.string()), ("name", pa.string()), ("place_class", pa.string()),
+    ("date", pa.date32()), ("stage", pa.string()), ("stage_rank", pa.int16()),
+    ("signals", pa.list_(pa.string())), ("reasons", pa.string()),
+    ("population", pa.int64()), ("idps_in_locality", pa.int64()), ("exposed", pa.int64()),
+    ("evidence", pa.list_(EVIDENCE_TYPE)),
+])
+
+
+class SiegeRulesError(ValueError):
+    """The rules file is not usable; the message names the key at fault."""
+
+
+# -- rules ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    stage: str
+    kind: str
+    window_days: int
+    params: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.params.get(key, default)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    rank: int
+    signals: tuple[Signal, ...]
+    requires: tuple[str, int] | None  # (stage, within_days)
+
+
+@dataclass(frozen=True)
+class SiegeRules:
+    place_classes: tuple[str, ...]
+    ring_km: float
+    market_km: float
+    armed_categories: tuple[str, ...]
+    stages: tuple[Stage, ...]  # by rank, threatened first
+    source: str = "built-in"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def signals(self) -> list[Signal]:
+        return [s for stage in self.stages for s in stage.signals]
+
+    def lookback_days(self) -> int:
+        """How far before the first day inputs can still matter."""
+        windows = [s.window_days + int(s.get("baseline_days", 0)) for s in self.signals]
+        within = [st.requires[1] for st in self.stages if st.requires]
+        return max(windows, default=0) + max(within, default=0) + 1
+
+
+def _need(data: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in data:
+        raise SiegeRulesError(f"{where}: missing key '{key}'")
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise SiegeRulesError(f"{where}: '{key}' must be {_kind_name(kind)}, found {value!r}")
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join({int: "a whole number", float: "a number", str: "text", list: "a list",
+                        dict: "a mapping"}.get(k, k.__name__) for k in kinds)
+
+
+def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
+    """Check and load a rules mapping; every problem names the key at fault."""
+    if not isinstance(data, dict):
+        raise SiegeRulesError(f"{source}: expected a mapping at the top")
+    number = (int, float)
+    classes = tuple(_need(data, "place_classes", source, list))
+    armed = tuple(_need(data, "armed_categories", source, list))
+    stages_data = _need(data, "stages", source, dict)
+    unknown = set(stages_data) - set(STAGES[1:])
+    if unknown:
+        raise SiegeRulesError(f"{source}: unknown stage(s) {sorted(unknown)}; stages are "
+                              f"{', '.join(STAGES[1:])}")
+    stages = []
+    seen: dict[str, str] = {}  # signal name -> its stage: evidence names the signal
+    for name in STAGES[1:]:
+        if name not in stages_data:
+            raise SiegeRulesError(f"{source}: stage '{name}' is missing")
+        spec = stages_data[name]
+        where = f"{source}: stages.{name}"
+        if not isinstance(spec, dict):
+            raise SiegeRulesError(f"{where}: expected a mapping")
+        rank = _need(spec, "rank", where, int)
+        if rank != STAGE_RANK[name]:
+            raise SiegeRulesError(f"{where}: rank must be {STAGE_RANK[name]}, found {rank}")
+        requires = None
+        if "requires" in spec:
+            req = _need(spec, "requires", where, dict)
+            stage = _need(req, "stage", f"{where}.requires", str)
+            if stage not in STAGES[1:] or STAGE_RANK[stage] >= rank:
+                raise SiegeRulesError(f"{where}.requires: stage must be a lower stage than "
+                                      f"{name}, found {stage!r}")
+            requires = (stage, int(_need(req, "within_days", f"{where}.requires", int)))
+        signals = []
+        for signal_name, sig in _need(spec, "signals", where, dict).items():
+            swhere = f"{where}.signals.{signal_name}"
+            if signal_name in seen:
+                raise SiegeRulesError(f"{swhere}: the name is already used in stages.{seen[signal_name]}")
+            seen[signal_name] = name
+            if not isinstance(sig, dict):
+                raise SiegeRulesError(f"{swhere}: expected a mapping")
+            kind = _need(sig, "kind", swhere, str)
+            if kind not in SIGNAL_KINDS:
+                raise SiegeRulesError(f"{swhere}: unknown kind {kind!r}; kinds are "
+                                      f"{', '.join(sorted(SIGNAL_KINDS))}")
+            window = _need(sig, "window_days", swhere, int)
+            if window < 1:
+                raise SiegeRulesError(f"{swhere}: window_days must be 1 or more, found {window}")
+            for key, value in sig.items():
+                if key.startswith(("min_", "max_")) or key.endswith("_days"):
+                    _need(sig, key, swhere, number)
+                    if value < 0:
+                        raise SiegeRulesError(f"{swhere}: '{key}' must not be negative")
+            if kind in ("ring_events", "ring_sectors", "inside_events", "linked_events"):
+                cats = _need(sig, "categories", swhere, (list, str))
+                if isinstance(cats, str) and cats != "armed":
+                    raise SiegeRulesError(f"{swhere}: categories must be a list or 'armed'")
+            signals.append(Signal(signal_name, name, kind, window, dict(sig)))
+        if not signals:
+            raise SiegeRulesError(f"{where}: no signals")
+        stages.append(Stage(name, rank, tuple(signals), requires))
+    return SiegeRules(classes, float(_need(data, "ring_km", source, number)),
+                      float(_need(data, "market_km", source, number)), armed, tuple(stages),
+                      source, data)
+
+
+@cache
+def default_rules() -> SiegeRules:
+    text = resources.files("tocsin.analysis").joinpath("siege_rules.yaml").read_text("utf-8")
+    return parse_rules(yaml.safe_load(text), "siege_rules.yaml")
+
+
+def load_rules(path: Path | None = None) -> SiegeRules:
+    """The rules in ``path`` (YAML), or the built-in ones."""
+    if path is None:
+        return default_rules()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SiegeRulesError(f"{path}: cannot read ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise SiegeRulesError(f"{path}: not valid YAML ({exc})") from exc
+    return parse_rules(data, str(path))
+
+
+# -- items: input rows placed on (place, day) ----------------------------------------------------
+class Lazy(Sequence[str]):
+    """Item descriptions made on demand: text for every (place, event) pair costs more than the
+    stages themselves, and only the evidence shown needs it."""
+
+    def __init__(self, n: int, make: Callable[[int], str]) -> None:
+        self.n, self.make = n, make
+        self.made: dict[int, str] = {}  # one event is evidence for every day of its window
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, j: int) -> str:  # type: ignore[override]
+        text = self.made.get(j)
+        if text is None:
+            text = self.made[j] = self.make(j)
+        return text
+
+
+@dataclass
+class Items:
+    """What one signal counts: one entry per (place, day known) with a value, and the row
+    behind it for the evidence."""
+
+    place: np.ndarray
+    day: np.ndarray
+    value: np.ndarray
+    kind: str
+    refs: Sequence[str]  # item j's source row id, and its one-line description, built only
+    details: Sequence[str]  # for the evidence that is shown (see Lazy)
+    ref_days: np.ndarray  # the row's own date (what the evidence shows)
+    sector: np.ndarray | None = None
+
+    @classmethod
+    def empty(cls, kind: str) -> Items:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z, np.zeros(0), kind, [], [], z)
+
+
+
+def _days(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Dates or timestamps as whole days since 1970 (-1 << 40 for NULL)."""
+    if pa.types.is_timestamp(column.type):
+        column = pc.cast(pc.floor_temporal(column, unit="day"), pa.timestamp("s", tz="UTC"))
+        secs = pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False)
+        return np.where(np.isnan(secs.astype(float)), -(1 << 40), secs // 86400).astype(np.int64)
+    values = pc.cast(pc.cast(column, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
+    return np.nan_to_num(values.astype(float), nan=-(1 << 40)).astype(np.int64)
+
+
+def _floats(table: pa.Table, name: str, default: float = 0.0) -> np.ndarray:
+    if name not in table.column_names:
+        return np.full(table.num_rows, default)
+    return np.nan_to_num(table.column(name).to_numpy(zero_copy_only=False).astype(float), nan=default)
+
+
+def _strings(table: pa.Table, name: str) -> list[str | None]:
+    return table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows
+
+
+def _day(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
+
+
+def _bearing_deg(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Initial bearing from points 1 to points 2, degrees clockwise from north."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(lon2 - lon1)
+    x = np.sin(dl) * np.cos(p2)
+    y = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
+    return (np.degrees(np.arctan2(x, y)) + 360.0) % 360.0
+
+
+COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+
+
+def pairs_within(p_lat: np.ndarray, p_lon: np.ndarray, e_lat: np.ndarray, e_lon: np.ndarray,
+                 km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (place, event) pair closer than ``km``: grid hashing with a sorted-key equi-join
+    over the 3x3 neighbourhood, then haversine. Returns place index, event index, distance."""
+    if len(p_lat) == 0 or len(e_lat) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    # Cells at least ``km`` wide at the highest latitude present (longitude degrees shrink
+    # towards the poles); Sudan alone needs cell_size_for_km's 25 degrees.
+    top = min(89.0, max(25.0, float(np.nanmax(np.abs(np.concatenate([p_lat, e_lat])))) + 0.5))
+    size = max(cell_size_for_km(km), km / (111.32 * float(np.cos(np.radians(top)))))
+    pr, pcol = grid_cell(p_lat, p_lon, size)
+    er, ecol = grid_cell(e_lat, e_lon, size)
+    width = np.int64(1 << 31)
+    p_key = pr * width + pcol
+    order = np.argsort(p_key, kind="stable")
+    sorted_keys = p_key[order]
+    places, events = [], []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            key = (er + dr) * width + (ecol + dc)
+            lo = np.searchsorted(sorted_keys, key, "left")
+            hi = np.searchsorted(sorted_keys, key, "right")
+            counts = hi - lo
+            if counts.sum() == 0:
+                continue
+            ev = np.repeat(np.arange(len(e_lat)), counts)
+            starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+            places.append(order[starts + np.arange(counts.sum())])
+            events.append(ev)
+    if not places:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    place_idx, event_idx = np.concatenate(places), np.concatenate(events)
+    dist = haversine_km(p_lat[place_idx], p_lon[place_idx], e_lat[event_idx], e_lon[event_idx])
+    near = dist <= km
+    return place_idx[near], event_idx[near], dist[near]
+
+
+# -- the inputs, indexed ------------------------------------------------------------------------
+@dataclass
+class _Places:
+    ids: list[str]
+    names: list[str]
+    classes: list[str]
+    lat: np.ndarray
+    lon: np.ndarray
+    radius: np.ndarray
+    population: np.ndarray  # -1 unknown
+    admin1: list[str | None]
+    admin2: list[str | None]
+    index: dict[str, int]
+
+    @classmethod
+    def of(cls, places: pa.Table, classes: Iterable[str]) -> _Places:
+        wanted = pa.array(list(classes), pa.string())
+        table = places.filter(pc.is_in(places.column("place_class"), value_set=wanted))
+        table = table.filter(pc.and_(pc.is_valid(table.column("latitude")),
+                                     pc.is_valid(table.column("longitude"))))
+        # An unnamed point is no place anyone can be warned about or send help to.
+        table = table.filter(pc.greater(pc.utf8_length(pc.fill_null(table.column("name"), "")), 0))
+        ids = table.column("place_id").to_pylist()
+        pop = table.column("population").to_numpy(zero_copy_only=False) if \
+            "population" in table.column_names else np.full(len(ids), np.nan)
+        return cls(ids, [n or "" for n in _strings(table, "name")],
+                   table.column("place_class").to_pylist(), _floats(table, "latitude"),
+                   _floats(table, "longitude"), _floats(table, "radius_km", 4.0),
+                   np.nan_to_num(pop.astype(float), nan=-1).astype(np.int64),
+                   _strings(table, "admin1_pcode"), _strings(table, "admin2_pcode"),
+                   {pid: i for i, pid in enumerate(ids)})
+
+
+    def principal_of_locality(self) -> np.ndarray:
+        """True for the one place per locality (admin2) that holds its displaced: the most
+        populous, then the biggest class, then the first by id."""
+        best: dict[str, tuple[tuple[int, int, str], int]] = {}
+        rank = {"city": 3, "town": 2, "camp": 1, "idp_site": 1}
+        for i, code in enumerate(self.admin2):
+            if code:
+                key = (int(self.population[i]), rank.get(self.classes[i], 0), self.ids[i])
+                if code not in best or key > best[code][0]:
+                    best[code] = (key, i)
+        flags = np.zeros(len(self.ids), dtype=bool)
+        flags[[i for _, i in best.values()]] = True
+        return flags
+
+
+def _categories(signal: Signal, rules: SiegeRules) -> set[str]:
+    cats = signal.get("categories", "armed")
+    return set(rules.armed_categories) if cats == "armed" else set(cats)
+
+
+class _Events:
+    """Events with their links, as arrays; ring pairs are computed once for all signals."""
+
+    def __init__(self, events: pa.Table, places: _Places, rules: SiegeRules) -> None:
+        self.n = events.num_rows
+        day_col = "date_end" if "date_end" in events.column_names else "date_start"
+        self.day = _days(events.column(day_col)) if self.n else np.zeros(0, dtype=np.int64)
+        self.date = _days(events.column("date_start")) if self.n else self.day
+        self.category = np.array(_strings(events, "category"), dtype=object)
+        self.fatalities = _floats(events, "fatalities")
+        self.lat, self.lon = _floats(events, "latitude", np.nan), _floats(events, "longitude", np.nan)
+        precision = np.array(_strings(events, "location_precision"), dtype=object)
+        level = np.array(_strings(events, "link_level"), dtype=object)
+        self.uid = _strings(events, "event_uid")
+        self.linked = np.array([places.index.get(p, -1) if p else -1
+                                for p in _strings(events, "place_id")], dtype=np.int64)
+        self.exact_link = (level == "exact") & (self.linked >= 0)
+        self.near_link = np.isin(level, EXACT_OR_NEAR) & (self.linked >= 0)
+        self.where = _strings(events, "location_name")
+        self.actors = [" v ".join(a for a in pair if a) for pair in
+                       zip(_strings(events, "actor1"), _strings(events, "actor2"), strict=True)]
+        placeable = np.isin(precision, EXACT_OR_NEAR) & ~np.isnan(self.lat) & ~np.isnan(self.lon)
+        rows = np.flatnonzero(placeable)
+        p, e, d = pairs_within(places.lat, places.lon, self.lat[rows], self.lon[rows], rules.ring_km)
+        self.pair_place, self.pair_event, self.pair_km = p, rows[e], d
+        self.pair_bearing = _bearing_deg(places.lat[p], places.lon[p], self.lat[rows[e]],
+                                         self.lon[rows[e]]) if len(p) else np.zeros(0)
+        self.pair_inside = self.exact_link[self.pair_event] & (self.linked[self.pair_event] == p)
+        self.pair_outside_town = d > places.radius[p]
+
+    def detail(self, event: int, km: float | None = None, bearing: float | None = None) -> str:
+        text = f"{self.category[event]}"
+        if self.where[event]:
+            text += f" at {self.where[event]}"
+        if km is not None:
+            text += f", {km:.0f} km {COMPASS[int(((bearing or 0) + 22.5) // 45) % 8]}"
+        if self.fatalities[event]:
+            text += f", {int(self.fatalities[event])} killed"
+        if self.actors[event]:
+            text += f" ({self.actors[event]})"
+        return text
+
+    def ring_items(self, cats: set[str], inside_too: bool, outside_town: bool,
+                   sectors: int = 0) -> Items:
+        keep = np.isin(self.category[self.pair_event], list(cats))
+        if not inside_too:
+            keep &= ~self.pair_inside
+        if outside_town:
+            keep &= self.pair_outside_town
+        idx = np.flatnonzero(keep)
+        ev = self.pair_event[idx]
+        sector = None
+        if sectors:
+            sector = (self.pair_bearing[idx] // (360.0 / sectors)).astype(np.int64) % sectors
+        km, bearing = self.pair_km[idx], self.pair_bearing[idx]
+        return Items(self.pair_place[idx], self.day[ev], np.ones(len(idx)), "event",
+                     Lazy(len(ev), lambda j: self.uid[ev[j]]),
+                     Lazy(len(ev), lambda j: self.detail(int(ev[j]), float(km[j]), float(bearing[j]))),
+                     self.date[ev], sector)
+
+    def linked_items(self, cats: set[str], exact_only: bool, value: str) -> Items:
+        keep = (self.exact_link if exact_only else self.near_link) & np.isin(self.category, list(cats))
+        ev = np.flatnonzero(keep)
+        values = self.fatalities[ev] if value == "fatalities" else np.ones(len(ev))
+        return Items(self.linked[ev], self.day[ev], values, "event", Lazy(len(ev), lambda j: self.uid[ev[j]]),
+                     Lazy(len(ev), lambda j: self.detail(int(ev[j]))), self.date[ev])
+
+
+def _price_items(prices: pa.Table | None, places: _Places, rules: SiegeRules, sig: Signal,
+                 span: tuple[int, int] | None = None) -> Items:
+    """A market spikes on a day when at least ``min_commodities`` of its series stand at
+    ``min_ratio`` times their own median over the ``baseline_days`` before."""
+    if prices is None or prices.num_rows == 0:
+        return Items.empty("price")
+    flag = prices.column("price_flag")
+    prices = prices.filter(pc.or_(pc.is_null(flag), pc.equal(flag, "actual")))
+    if span is not None:  # only prices that can count in the days asked for, and their baselines
+        lag, baseline = int(sig.get("known_after_days", 0)), int(sig.get("baseline_days", 180))
+        days = _days(prices.column("date"))
+        prices = prices.filter(pa.array((days >= span[0] - lag - baseline) & (days <= span[1])))
+    day = _days(prices.column("date"))
+    price = _floats(prices, "price", np.nan)
+    keys = list(zip(*(_strings(prices, c) for c in ("market_id", "commodity", "unit", "price_type",
+                                                     "currency")), strict=True))
+    markets = _strings(prices, "market")
+    m_lat, m_lon = _floats(prices, "latitude", np.nan), _floats(prices, "longitude", np.nan)
+    series: dict[tuple, list[int]] = {}
+    for i, key in enumerate(keys):
+        series.setdefault(key, []).append(i)
+    baseline_days, min_baseline = int(sig.get("baseline_days", 180)), int(sig.get("min_baseline", 3))
+    min_ratio = float(sig.get("min_ratio", 1.5))
+    spikes: dict[tuple[str, int], list[str]] = {}  # (market_id, day) -> what spiked
+    where: dict[str, tuple[float, float, str]] = {}
+    for key, rows in series.items():
+        rows.sort(key=lambda r: day[r])
+        d = day[rows]
+        v = price[rows]
+        for j in range(len(rows)):
+            lo = np.searchsorted(d, d[j] - baseline_days, "left")
+            hi = np.searchsorted(d, d[j], "left")
+            base = v[lo:hi]
+            base = base[~np.isnan(base) & (base > 0)]
+            if len(base) < min_baseline or np.isnan(v[j]):
+                continue
+            median = float(np.median(base))
+            if v[j] >= min_ratio * median:
+                r = rows[j]
+                spikes.setdefault((key[0], int(d[j])), []).append(
+                    f"{key[1]} {v[j]:g} {key[4] or ''} per {key[2] or 'unit'} = {v[j] / median:.1f}x "
+                    f"its {baseline_days}-day median {median:g}")
+                where[key[0]] = (float(m_lat[r]), float(m_lon[r]), markets[r] or key[0])
+    lag = int(sig.get("known_after_days", 0))
+    need = int(sig.get("min_commodities", 1))
+    found = [(m, d, what) for (m, d), what in spikes.items() if len(what) >= need]
+    if not found:
+        return Items.empty("price")
+    market_ids = sorted({m for m, _, _ in found})
+    mk_lat = np.array([where[m][0] for m in market_ids])
+    mk_lon = np.array([where[m][1] for m in market_ids])
+    ok = ~np.isnan(mk_lat) & ~np.isnan(mk_lon)
+    p, m, km = pairs_within(places.lat, places.lon, mk_lat[ok], mk_lon[ok], rules.market_km)
+    served: dict[str, list[tuple[int, float]]] = {}
+    ok_ids = [market_ids[i] for i in np.flatnonzero(ok)]
+    for place, market, dist in zip(p.tolist(), m.tolist(), km.tolist(), strict=True):
+        served.setdefault(ok_ids[market], []).append((place, dist))
+    out_place, out_day, refs, details, ref_days = [], [], [], [], []
+    for market_id, d, what in found:
+        for place, dist in served.get(market_id, []):
+            out_place.append(place)
+            out_day.append(d + lag)
+            ref_days.append(d)
+            refs.append(f"wfp:{market_id}:{_day(d)}")
+            details.append(f"{where[market_id][2]} market ({dist:.0f} km): " + "; ".join(sorted(what)))
+    return Items(np.array(out_place, dtype=np.int64), np.array(out_day, dtype=np.int64),
+                 np.ones(len(out_place)), "price", refs, details, np.array(ref_days, dtype=np.int64))
+
+
+def _outage_items(connectivity: pa.Table | None, places: _Places, sig: Signal) -> Items:
+    """A state is cut off from the internet on a day when at least ``min_sources`` of its
+    signals (BGP, active probing, telescope) fall to ``max_ratio`` of their median over the
+    ``baseline_days`` before."""
+    if connectivity is None or connectivity.num_rows == 0:
+        return Items.empty("connectivity")
+    day = _days(connectivity.column("time"))
+    value = _floats(connectivity, "value", np.nan)
+    regions = _strings(connectivity, "admin1_pcode")
+    sources = _strings(connectivity, "datasource")
+    names = _strings(connectivity, "region_name" if "region_name" in connectivity.column_names
+                     else "entity_name")
+    daily: dict[tuple[str, str], dict[int, list[float]]] = {}
+    label: dict[str, str] = {}
+    for r, s, d, v, n in zip(regions, sources, day.tolist(), value.tolist(), names, strict=True):
+        if r is None or np.isnan(v):
+            continue
+        daily.setdefault((r, s or ""), {}).setdefault(d, []).append(v)
+        label[r] = n or r
+    baseline_days = int(sig.get("baseline_days", 7))
+    max_ratio = float(sig.get("max_ratio", 0.5))
+    down: dict[tuple[str, int], list[str]] = {}
+    for (region, source), by_day in daily.items():
+        days = sorted(by_day)
+        means = np.array([np.mean(by_day[d]) for d in days])
+        arr = np.array(days)
+        for j, d in enumerate(days):
+            lo = np.searchsorted(arr, d - baseline_days, "left")
+            base = means[lo:j]
+            if len(base) < min(3, baseline_days):
+                continue
+            median = float(np.median(base))
+            if median > 0 and means[j] <= max_ratio * median:
+                down.setdefault((region, d), []).append(
+                    f"{source} {means[j]:g} = {means[j] / median:.0%} of its {baseline_days}-day "
+                    f"median {median:g}")
+    need = int(sig.get("min_sources", 1))
+    by_region: dict[str, list[int]] = {}
+    for i, code in enumerate(places.admin1):
+        if code:
+            by_region.setdefault(code, []).append(i)
+    out_place, out_day, refs, details = [], [], [], []
+    for (region, d), what in down.items():
+        if len(what) < need:
+            continue
+        for place in by_region.get(region, []):
+            out_place.append(place)
+            out_day.append(d)
+            refs.append(f"connectivity:{region}:{_day(d)}")
+            details.append(f"internet outage in {label[region]}: " + "; ".join(sorted(what)))
+    days_arr = np.array(out_day, dtype=np.int64)
+    return Items(np.array(out_place, dtype=np.int64), days_arr, np.ones(len(out_place)),
+                 "connectivity", refs, details, days_arr)
+
+
+def _displacement_series(displacement: pa.Table | None) -> list[tuple[str, list[tuple[int, int, str]]]]:
+    """Locality (admin2) IDP figures as series per (locality, operation, assessment type):
+    (period_end day, idps, row id) in order."""
+    if displacement is None or displacement.num_rows == 0:
+        return []
+    table = displacement.filter(pc.equal(displacement.column("admin_level"), 2))
+    ends = _days(table.column("period_end"))
+    idps = _floats(table, "idps", np.nan)
+    ids = _strings(table, "source_id")
+    series: dict[tuple, list[tuple[int, int, str]]] = {}
+    for code, op, at, d, n, sid in zip(_strings(table, "admin2_pcode"), _strings(table, "operation"),
+                                        _strings(table, "assessment_type"), ends.tolist(),
+                                        idps.tolist(), ids, strict=True):
+        if code and not np.isnan(n):
+            series.setdefault((code, op, at), []).append((d, int(n), sid or f"{code}:{_day(d)}"))
+    return [(key[0], sorted(rows)) for key, rows in series.items()]
+
+
+def _displacement_items(series: list[tuple[str, list[tuple[int, int, str]]]], places: _Places,
+                        sig: Signal) -> Items:
+    by_admin2: dict[str, list[int]] = {}
+    for i, code in enumerate(places.admin2):
+        if code:
+            by_admin2.setdefault(code, []).append(i)
+    pct, least = float(sig.get("min_increase_pct", 50)), float(sig.get("min_increase", 0))
+    lag = int(sig.get("known_after_days", 0))
+    out_place, out_day, refs, details, ref_days = [], [], [], [], []
+    for code, rows in series:
+        targets = by_admin2.get(code)
+        if not targets:
+            continue
+        for (_, before, _), (d, now, sid) in itertools.pairwise(rows):
+            rise = now - before
+            if rise >= least and before > 0 and rise * 100.0 / before >= pct:
+                for place in targets:
+                    out_place.append(place)
+                    out_day.append(d + lag)
+                    ref_days.append(d)
+                    refs.append(f"iom-dtm:{sid}")
+                    details.append(f"IDPs in locality {code}: {before:,} -> {now:,} "
+                                   f"(+{rise * 100.0 / before:.0f}%)")
+    return Items(np.array(out_place, dtype=np.int64), np.array(out_day, dtype=np.int64),
+                 np.ones(len(out_place)), "displacement", refs, details,
+                 np.array(ref_days, dtype=np.int64))
+
+
+def _burning_items(burnings: pa.Table | None, places: _Places, sig: Signal) -> Items:
+    if burnings is None or burnings.num_rows == 0:
+        return Items.empty("burning")
+    score = _floats(burnings, "score")
+    detections = _floats(burnings, "detections")
+    keep = (score >= float(sig.get("min_score", 0))) & (detections >= float(sig.get("min_detections", 0)))
+    place = np.array([places.index.get(p, -1) if p else -1 for p in _strings(burnings, "place_id")])
+    keep &= place >= 0
+    idx = np.flatnonzero(keep)
+    last = _days(burnings.column("last_detection"))  # known once its last detection was seen
+    first = _days(burnings.column("first_detection"))
+    ids = _strings(burnings, "sweep_id")
+    conf = _strings(burnings, "confidence")
+    reasons = _strings(burnings, "reasons")
+    return Items(place[idx], last[idx], np.ones(len(idx)), "burning",
+                 [f"burning:{ids[i] or ''}:{places.ids[place[i]]}:{_day(first[i])}" for i in idx],
+                 [f"{int(detections[i])} fire detections, score {score[i]:.2f} ({conf[i] or '?'})"
+                  + (f": {reasons[i]}" if reasons[i] else "") for i in idx], first[idx])
+
+
+# -- the computation ------------------------------------------------------------------------------
+def _window_sum(daily: np.ndarray, window: int) -> np.ndarray:
+    """Trailing sums over ``window`` days (today included) along the day axis."""
+    cum = np.zeros((daily.shape[0], daily.shape[1] + 1), dtype=np.float64)
+    np.cumsum(daily, axis=1, out=cum[:, 1:])
+    lagged = np.zeros_like(cum[:, 1:])
+    if window < daily.shape[1]:
+        lagged[:, window:] = cum[:, 1:-window]
+    return cum[:, 1:] - lagged
+
+
+def _daily(items: Items, shape: tuple[int, int], origin: int, values: np.ndarray | None = None) -> np.ndarray:
+    grid = np.zeros(shape, dtype=np.float64)
+    col = items.day - origin
+    ok = (col >= 0) & (col < shape[1])
+    np.add.at(grid, (items.place[ok], col[ok]), items.value[ok] if values is None else values[ok])
+    return grid
+
+
+def _holds(items: Items, sig: Signal, shape: tuple[int, int], origin: int) -> np.ndarray:
+    if sig.kind == "ring_sectors":
+        sectors = int(sig.get("sectors", 8))
+        seen = np.zeros(shape, dtype=np.int16)
+        for s in range(sectors):
+            keep = items.sector == s
+            part = Items(items.place[keep], items.day[keep], items.value[keep], items.kind, [], [],
+                         items.ref_days[keep])
+            seen += _window_sum(_daily(part, shape, origin), sig.window_days) > 0
+        return seen >= int(sig.get("min_sectors", 3))
+    total = _window_sum(_daily(items, shape, origin), sig.window_days)
+    holds = total >= float(sig.get("min_events", 1)) - 1e-9
+    if "min_fatalities" in sig.params:
+        holds = total >= float(sig.get("min_fatalities")) - 1e-9
+        holds &= total > 0
+    return holds
+
+
+def _items_for(sig: Signal, events: _Events, inputs: dict[str, pa.Table | None], places: _Places,
+               rules: SiegeRules, displacement: list, span: tuple[int, int] | None = None) -> Items:
+    kind = sig.kind
+    if kind in ("ring_events", "ring_sectors"):
+        return events.ring_items(_categories(sig, rules), inside_too=bool(sig.get("include_inside")),
+                                 outside_town=kind == "ring_sectors",
+                                 sectors=int(sig.get("sectors", 8)) if kind == "ring_sectors" else 0)
+    if kind in ("inside_events", "linked_events"):
+        value = "fatalities" if "min_fatalities" in sig.params else "count"
+        return events.linked_items(_categories(sig, rules), kind == "inside_events", value)
+    if kind == "price_spike":
+        return _price_items(inputs.get("prices"), places, rules, sig, span)
+    if kind == "outage":
+        return _outage_items(inputs.get("connectivity"), places, sig)
+    if kind == "displacement":
+        return _displacement_items(displacement, places, sig)
+    return _burning_items(inputs.get("burnings"), places, sig)
+
+
+def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.date, *,
+                 prices: pa.Table | None = None, displacement: pa.Table | None = None,
+                 connectivity: pa.Table | None = None, burnings: pa.Table | None = None,
+                 rules: SiegeRules | None = None, evidence: bool = True) -> pa.Table:
+    """The stage of every place of the rules' classes on every day from ``start`` to ``end``.
+
+    - places: the gazetteer (place_id, name, place_class, latitude, longitude, radius_km,
+      population, admin1_pcode, admin2_pcode)
+    - events: events joined with their event_links (event_uid, date_start, date_end, category,
+      fatalities, latitude, longitude, location_precision, location_name, actor1, actor2,
+      place_id, link_level)
+    - prices (lake ``prices``), displacement (lake ``displacement``), connectivity (lake
+      ``connectivity`` with admin1_pcode resolved), burnings (derived ``burnings``): optional.
+
+    Returns STAGES_SCHEMA rows, one per place and day; ``evidence`` False leaves the evidence
+    lists empty (much cheaper when only the stages are wanted).
+    """
+    rules = rules or default_rules()
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    where = _Places.of(places, rules.place_classes)
+    origin = (start - EPOCH).days - rules.lookback_days()
+    last = (end - EPOCH).days
+    shape = (len(where.ids), last - origin + 1)
+    first_col = (start - EPOCH).days - origin
+    inputs = {"prices": prices, "connectivity": connectivity, "burnings": burnings}
+    evs = _Events(events, where, rules)
+    series = _displacement_series(displacement)
+
+    raw: dict[str, np.ndarray] = {}  # stage -> its own signals hold (before `requires`)
+    signal_holds: dict[str, np.ndarray] = {}
+    signal_items: dict[str, Items] = {}
+    for stage in rules.stages:
+        any_holds = np.zeros(shape, dtype=bool)
+        for sig in stage.signals:
+            items = _items_for(sig, evs, inputs, where, rules, series, (origin, last))
+            holds = _holds(items, sig, shape, origin)
+            signal_holds[sig.name], signal_items[sig.name] = holds, items
+            any_holds |= holds
+        raw[stage.name] = any_holds
+    rank = np.zeros(shape, dtype=np.int16)
+    for stage in rules.stages:
+        holds = raw[stage.name]
+        if stage.requires:
+            needed, within = stage.requires
+            holds = holds & (_window_sum(raw[needed].astype(np.float64), within) > 0)
+        rank = np.where(holds, np.int16(stage.rank), rank)
+
+    rank = rank[:, first_col:]
+    n_places, n_days = rank.shape
+    day_numbers = np.arange(origin + first_col, last + 1)
+    idps = _idps_as_of(series, where, day_numbers, rules)
+    flat_rank = rank.ravel()
+    active = [(sig, signal_holds[sig.name][:, first_col:].ravel()) for sig in rules.signals]
+    evidence_lists = _evidence(flat_rank, active, signal_items, n_days, day_numbers) \
+        if evidence else None
+    signals_col, reasons = _signal_names(rules, flat_rank, active)
+    population = np.repeat(where.population, n_days)
+    idps_flat = idps.ravel()
+    # The displaced of a locality are counted once, at its principal place (see the method).
+    principal = np.repeat(where.principal_of_locality(), n_days)
+    exposed = np.where(population > 0, population, 0) + np.where(principal & (idps_flat > 0), idps_flat, 0)
+    stage_names = np.array(STAGES, dtype=object)[flat_rank]
+    columns = {
+        "place_id": pa.array(np.repeat(np.array(where.ids, dtype=object), n_days), pa.string()),
+        "name": pa.array(np.repeat(np.array(where.names, dtype=object), n_days), pa.string()),
+        "place_class": pa.array(np.repeat(np.array(where.classes, dtype=object), n_days), pa.string()),
+        "date": pa.array(np.tile(day_numbers, n_places).astype(np.int32), pa.int32()).cast(pa.date32()),
+        "stage": pa.array(stage_names, pa.string()),
+        "stage_rank": pa.array(flat_rank, pa.int16()),
+        "signals": signals_col,
+        "reasons": pa.array(reasons, pa.string()),
+        "population": pa.array(population, pa.int64(), mask=population < 0),
+        "idps_in_locality": pa.array(idps_flat, pa.int64(), mask=idps_flat < 0),
+        "exposed": pa.array(exposed, pa.int64()),
+        "evidence": pa.array(evidence_lists, pa.list_(EVIDENCE_TYPE)) if evidence_lists is not None
+        else pa.ListArray.from_arrays(pa.array(np.zeros(len(flat_rank) + 1, dtype=np.int32)),
+                                      pa.array([], EVIDENCE_TYPE)),
+    }
+    return pa.table(columns, schema=STAGES_SCHEMA)
+
+
+def _idps_as_of(series: list[tuple[str, list[tuple[int, int, str]]]], places: _Places,
+                days: np.ndarray, rules: SiegeRules) -> np.ndarray:
+    """IDPs counted in each place's locality in the latest DTM round known by each day
+    (-1 where none): the largest figure among the operations reporting that latest day."""
+    lag = max((int(s.get("known_after_days", 0)) for s in rules.signals if s.kind == "displacement"),
+              default=0)
+    latest: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    merged: dict[str, dict[int, int]] = {}
+    for code, rows in series:
+        by_day = merged.setdefault(code, {})
+        for d, n, _ in rows:
+            by_day[d + lag] = max(by_day.get(d + lag, 0), n)
+    for code, by_day in merged.items():
+        known = np.array(sorted(by_day), dtype=np.int64)
+        latest[code] = (known, np.array([by_day[d] for d in known.tolist()], dtype=np.int64))
+    out = np.full((len(places.ids), len(days)), -1, dtype=np.int64)
+    for i, code in enumerate(places.admin2):
+        if code in latest:
+            known, values = latest[code]
+            pos = np.searchsorted(known, days, "right") - 1
+            out[i] = np.where(pos >= 0, values[np.clip(pos, 0, None)], -1)
+    return out
+
+
+def _signal_names(rules: SiegeRules, flat_rank: np.ndarray,
+                  active: list[tuple[Signal, np.ndarray]]) -> tuple[pa.Array, list[str | None]]:
+    """Every signal that holds on each row (a list), and a one-line reason for rows past calm."""
+    rows = np.flatnonzero(flat_rank > 0)
+    names: list[list[str]] = [[] for _ in range(len(flat_rank))]
+    for sig, holds in active:
+        for r in np.flatnonzero(holds).tolist():
+            names[r].append(sig.name)
+    reasons: list[str | None] = [None] * len(flat_rank)
+    for r in rows.tolist():
+        reasons[r] = f"{STAGES[flat_rank[r]]}: " + ", ".join(n.replace("_", " ") for n in names[r])
+    return pa.array(names, pa.list_(pa.string())), reasons
+
+
+def _evidence(flat_rank: np.ndarray, active: list[tuple[Signal, np.ndarray]],
+              items: dict[str, Items], n_days: int, day_numbers: np.ndarray) -> list[list[dict[str, Any]]]:
+    """For each row past calm, the rows behind the signals of the stage that put it there
+    (the most recent ``MAX_EVIDENCE_PER_SIGNAL`` per signal), found by a sorted-key search."""
+    out: list[list[dict[str, Any]]] = [[] for _ in range(len(flat_rank))]
+    for sig, holds in active:
+        rank = STAGE_RANK[sig.stage]
+        rows = np.flatnonzero(holds & (flat_rank == rank))
+        its = items[sig.name]
+        if len(rows) == 0 or len(its.place) == 0:
+            continue
+        width = np.int64(1 << 32)
+        key = its.place * width + its.day
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        place = rows // n_days
+        day = day_numbers[rows % n_days]
+        lo = np.searchsorted(sorted_key, place * width + (day - sig.window_days + 1), "left")
+        hi = np.searchsorted(sorted_key, place * width + day, "right")
+        dates = pa.array(its.ref_days.astype(np.int32)).cast(pa.date32()).to_pylist()
+        for r, a, b in zip(rows.tolist(), lo.tolist(), hi.tolist(), strict=True):
+            for j in order[max(a, b - MAX_EVIDENCE_PER_SIGNAL):b][::-1].tolist():
+                out[r].append({"signal": sig.name, "kind": its.kind, "ref": its.refs[j],
+                               "date": dates[j], "detail": its.details[j]})
+    return out
+
+
+# -- helpers for commands and the forecast ----------------------------------------------------------
+def stage_changes(stages: pa.Table) -> pa.Table:
+    """The rows where a place's stage differs from its previous day's (first day included when
+    past calm), in place and date order: a stage history."""
+    table = stages.sort_by([("place_id", "ascending"), ("date", "ascending")])
+    place = table.column("place_id").to_numpy(zero_copy_only=False)
+    rank = table.column("stage_rank").to_numpy()
+    if table.num_rows == 0:
+        return table.append_column("previous_rank", pa.array([], pa.int16()))
+    same_place = np.concatenate([[False], place[1:] == place[:-1]])
+    previous = np.concatenate([[0], rank[:-1]]).astype(np.int16)
+    previous = np.where(same_place, previous, 0).astype(np.int16)
+    changed = rank != previous
+    return table.filter(pa.array(changed)).append_column(
+        "previous_rank", pa.array(previous[changed], pa.int16()))
+
+
+def escalations(stages: pa.Table, quiet_days: int = 14) -> pa.Table:
+    """Days on which a place's stage rose above every stage it had in the ``quiet_days``
+    before (a place that flickers between two stages escalates once, not every other day).
+    Days within ``quiet_days`` of the first day in ``stages`` are judged on what is there:
+    callers pass a history that starts ``quiet_days`` before the days they want."""
+    changes = stage_changes(stages)
+    up = pc.greater(changes.column("stage_rank"), changes.column("previous_rank"))
+    rises = changes.filter(up)
+    if rises.num_rows == 0 or quiet_days <= 0:
+        return rises
+    table = stages.sort_by([("place_id", "ascending"), ("date", "ascending")])
+    place = table.column("place_id").to_numpy(zero_copy_only=False)
+    day = _days(table.column("date"))
+    rank = table.column("stage_rank").to_numpy().astype(np.int64)
+    starts = {p: i for i, p in reversed(list(enumerate(place.tolist())))}
+    keep = []
+    for p, d, r in zip(rises.column("place_id").to_pylist(), _days(rises.column("date")).tolist(),
+                       rises.column("stage_rank").to_pylist(), strict=True):
+        first = starts[p]
+        # Rows of this place are consecutive and daily: index by day offset.
+        at = first + (d - int(day[first]))
+        before = rank[max(first, at - quiet_days):at]
+        keep.append(bool(len(before) == 0 or r > before.max()))
+    return rises.filter(pa.array(keep))

@@ -1,0 +1,229 @@
+"""`tocsin alerts`: siege escalations to act on; scan, acknowledge, and deliver to webhooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from tocsin.cli.common import err, fail, out, print_json
+from tocsin.cli.siege import AS_OF_HELP, RULES_HELP, parse_day
+from tocsin.workspace import WorkspaceError
+
+app = typer.Typer(help="Alerts: each siege escalation once, until an analyst acknowledges it.",
+                  invoke_without_command=True)
+webhook_app = typer.Typer(no_args_is_help=True, help="Webhooks that receive alerts (signed POSTs).")
+app.add_typer(webhook_app, name="webhook")
+
+
+def _sessions(ctx: typer.Context) -> Any:
+    from tocsin.alerts.store import AlertError, open_records
+
+    workspace = ctx.obj
+    try:
+        workspace.require()
+        return open_records(workspace.database_url)
+    except (WorkspaceError, AlertError) as exc:
+        fail(str(exc))
+
+
+@app.callback()
+def alerts(
+    ctx: typer.Context,
+    include_all: Annotated[bool, typer.Option("--all", help="Acknowledged alerts too.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List open alerts (newest first); subcommands scan, acknowledge and deliver them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tocsin.alerts.store import alert_json, list_alerts
+
+    found = list_alerts(_sessions(ctx), include_acknowledged=include_all, limit=limit)
+    if as_json:
+        print_json([alert_json(a) for a in found])
+        return
+    if not found:
+        out.print("No open alerts." if not include_all else "No alerts.")
+        return
+    table = Table("id", "day", "place", "escalation", "exposed", "status", title="Alerts")
+    for a in found:
+        table.add_row(str(a.id), str(a.day), escape(a.place_name),
+                      f"{a.previous_stage} -> {a.stage}".replace("_", " "),
+                      f"{a.exposed:,}" if a.exposed else "?",
+                      a.status if a.status == "open" else f"ack'd by {escape(a.acknowledged_by or '')}")
+    out.print(table)
+
+
+@app.command()
+def scan(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    days: Annotated[int, typer.Option(min=1, max=3660, help="Look back this many days.")] = 30,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help=RULES_HELP)] = None,
+    min_stage: Annotated[str, typer.Option(help="Only escalations to this stage or worse: "
+                                           "threatened, encircled, cut_off, under_assault, overrun.")
+                         ] = "threatened",
+    deliver: Annotated[bool, typer.Option(help="Deliver new alerts to the webhooks.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Record every escalation of the last DAYS days up to --as-of as an alert (once each),
+    then deliver the undelivered ones to the webhooks."""
+    from tocsin.alerts.store import alert_json, record_escalations
+    from tocsin.analysis.siege import STAGE_RANK
+    from tocsin.cli.siege import _inputs, _rules
+    from tocsin.siege_watch import escalations_between, resolve_as_of
+
+    if min_stage not in STAGE_RANK or min_stage == "calm":
+        raise typer.BadParameter(f"unknown stage {min_stage!r}", param_hint="--min-stage")
+    sessions = _sessions(ctx)
+    rules = _rules(rules_file)
+    inputs = _inputs(ctx)
+    try:
+        end = resolve_as_of(inputs, parse_day(as_of, "--as-of"))
+    except WorkspaceError as exc:
+        fail(str(exc))
+    start = end - dt.timedelta(days=days - 1)
+    wanted = [e for e in escalations_between(inputs, start, end, rules)
+              if e["stage_rank"] >= STAGE_RANK[min_stage]]
+    created = record_escalations(sessions, wanted)
+    results = _deliver(sessions) if deliver else []
+    if as_json:
+        print_json({"from": start, "to": end, "created": [alert_json(a) for a in created],
+                    "deliveries": [r.__dict__ for r in results]})
+    else:
+        out.print(f"{len(created)} new alert(s) for escalations from {start} to {end}")
+        for a in created:
+            out.print(f"  #{a.id} {a.day} {escape(a.place_name)}: {a.previous_stage} -> "
+                      f"{a.stage}".replace("_", " "))
+        _say_deliveries(results)
+    if any(not r.delivered for r in results):
+        raise typer.Exit(1)
+
+
+def _deliver(sessions: Any) -> list[Any]:
+    from tocsin.alerts.webhooks import deliver_pending
+
+    return deliver_pending(sessions)
+
+
+def _say_deliveries(results: list[Any]) -> None:
+    for r in results:
+        if r.delivered:
+            out.print(f"  delivered alert #{r.alert_id} to {escape(r.url)} ({r.attempts} attempt(s))")
+        else:
+            err.print(f"[red]  alert #{r.alert_id} not delivered to {escape(r.url)} after "
+                      f"{r.attempts} attempt(s): {escape(r.last_error or str(r.last_status))}[/]")
+
+
+@app.command()
+def deliver(ctx: typer.Context) -> None:
+    """Deliver open alerts that no webhook has received yet (retrying failed ones)."""
+    results = _deliver(_sessions(ctx))
+    if not results:
+        out.print("Nothing to deliver.")
+    _say_deliveries(results)
+    if any(not r.delivered for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    alert_id: Annotated[int, typer.Argument(help="The alert's id (see `tocsin alerts`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """One alert: why it was raised (the evidence), who acknowledged it, every delivery attempt."""
+    from tocsin.alerts.store import AlertError, alert_json, get_alert
+
+    try:
+        alert, attempts = get_alert(_sessions(ctx), alert_id)
+    except AlertError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({**alert_json(alert), "deliveries": attempts})
+        return
+    out.print(f"[bold]Alert #{alert.id}[/] {alert.day}: {escape(alert.place_name)} "
+              f"{alert.previous_stage} -> {alert.stage}".replace("_", " "))
+    out.print(f"  {escape(alert.reasons)}; exposed {alert.exposed or '?'}; {alert.status}"
+              + (f" by {escape(alert.acknowledged_by or '')} at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                 if alert.acknowledged_at else ""))
+    for item in alert.evidence:
+        out.print(f"    {item['date']}  {item['signal']:<28} {escape(item['detail'])}  "
+                  f"[dim]{escape(item['ref'])}[/]")
+    for a in attempts:
+        outcome = "delivered" if a["succeeded"] else (a["error"] or f"HTTP {a['status_code']}")
+        out.print(f"  delivery {a['attempt']} to {escape(a['url'])} at {a['attempted_at']:%Y-%m-%d %H:%M:%S}"
+                  f": {escape(outcome)}")
+
+
+@app.command("ack")
+def ack(
+    ctx: typer.Context,
+    alert_id: Annotated[int, typer.Argument(help="The alert's id (see `tocsin alerts`).")],
+    by: Annotated[str, typer.Option(help="Who acknowledges it.")] = "",
+    note: Annotated[str | None, typer.Option(help="What was done about it.")] = None,
+) -> None:
+    """Acknowledge an alert: someone has seen it and acts on it."""
+    from tocsin.alerts.store import AlertError, acknowledge
+
+    try:
+        alert = acknowledge(_sessions(ctx), alert_id, by, note)
+    except AlertError as exc:
+        fail(str(exc))
+    out.print(f"Alert #{alert.id} ({escape(alert.place_name)}, {alert.stage}) acknowledged by "
+              f"{escape(alert.acknowledged_by or '')}")
+
+
+@webhook_app.command("add")
+def webhook_add(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="Where to POST alerts (http:// or https://).")],
+    secret: Annotated[str, typer.Option(envvar="TOCSIN_WEBHOOK_SECRET",
+                                        help="Shared secret for the HMAC-SHA256 signature "
+                                             "(at least 16 characters).")],
+) -> None:
+    """Add a webhook; alerts made from now on are POSTed to it, signed with SECRET."""
+    from tocsin.alerts.store import AlertError
+    from tocsin.alerts.webhooks import add_webhook
+
+    try:
+        hook = add_webhook(_sessions(ctx), url, secret)
+    except AlertError as exc:
+        fail(str(exc))
+    out.print(f"Webhook #{hook.id} added: {escape(hook.url)}")
+
+
+@webhook_app.command("list")
+def webhook_list(ctx: typer.Context,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """The webhooks (secrets are not shown)."""
+    from tocsin.alerts.webhooks import list_webhooks
+
+    hooks = list_webhooks(_sessions(ctx))
+    if as_json:
+        print_json([{"id": h.id, "url": h.url, "active": h.active, "created_at": h.created_at}
+                    for h in hooks])
+        return
+    if not hooks:
+        out.print("No webhooks (add one with `tocsin alerts webhook add URL --secret S`).")
+    for h in hooks:
+        out.print(f"#{h.id} {escape(h.url)}{'' if h.active else ' (inactive)'}")
+
+
+@webhook_app.command("remove")
+def webhook_remove(ctx: typer.Context,
+                   which: Annotated[str, typer.Argument(help="The webhook's id or URL.")]) -> None:
+    """Remove a webhook (and the record of its deliveries)."""
+    from tocsin.alerts.store import AlertError
+    from tocsin.alerts.webhooks import remove_webhook
+
+    try:
+        hook = remove_webhook(_sessions(ctx), which)
+    except AlertError as exc:
+        fail(str(exc))
+    out.print(f"Webhook #{hook.id} removed: {escape(hook.url)}")

@@ -1,0 +1,153 @@
+"""`tocsin detect burnings` and `tocsin eval burnings`: burning settlements from fire detections,
+and how well that matches verified cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from tocsin.cli.common import err, fail, out, print_json
+from tocsin.errors import InputError
+from tocsin.workspace import WorkspaceError
+
+app = typer.Typer(no_args_is_help=True, help="Detect what the data shows: burning settlements.")
+eval_app = typer.Typer(no_args_is_help=True, help="Measure detections against verified cases.")
+CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
+Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
+
+
+@app.command()
+def burnings(
+    ctx: typer.Context,
+    since: Day = None,
+    until: Day = None,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Also write the burnings as GeoJSON to this file.", show_default=False,
+        dir_okay=False)] = None,
+    min_confidence: Annotated[str, typer.Option(
+        help="Least confidence to list: low, medium or high (the table keeps all).")] = "medium",
+    top: Annotated[int, typer.Option(min=1, help="How many to list.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Find settlements burning in the workspace's fire detections; store them as the lake's
+    `burnings` table; list the strongest with their reasons."""
+    from tocsin.detect import detect_in_workspace, write_geojson
+
+    if min_confidence not in CONFIDENCE_ORDER:
+        raise typer.BadParameter("low, medium or high", param_hint="--min-confidence")
+    if since and until and since > until:
+        raise typer.BadParameter(f"{since.date()} is after --until {until.date()}",
+                                 param_hint="--since")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("reading fire detections")
+        try:
+            table = detect_in_workspace(ctx.obj, since.date() if since else None,
+                                        until.date() if until else None,
+                                        step=lambda s: progress.update(task, description=s))
+        except WorkspaceError as exc:
+            fail(str(exc))
+    if out_file is not None:
+        try:
+            write_geojson(table, out_file)
+        except OSError as exc:
+            fail(f"cannot write {out_file}: {exc}")
+    wanted = CONFIDENCE_ORDER[min_confidence]
+    rows = [r for r in table.to_pylist() if CONFIDENCE_ORDER[r["confidence"]] >= wanted]
+    if as_json:
+        print_json({"burnings": table.num_rows, "listed": rows[:top],
+                    "geojson": str(out_file) if out_file else None})
+        return
+    counts = {c: sum(1 for r in table.to_pylist() if r["confidence"] == c) for c in CONFIDENCE_ORDER}
+    out.print(f"{table.num_rows} burning periods stored (high {counts['high']}, medium "
+              f"{counts['medium']}, low {counts['low']})"
+              + (f"; GeoJSON written to {out_file}" if out_file else ""))
+    if rows:
+        print_burnings(rows[:top], f"Burnings, {min_confidence} confidence or more")
+
+
+def print_burnings(rows: list[dict[str, object]], title: str) -> None:
+    """One block per burning: the score and place on one line, the reasons under it (reasons
+    are sentences; a table column would break them into a word per line)."""
+    out.print(f"\n[bold]{escape(title)}[/]")
+    for r in rows:
+        first, last = r["first_detection"], r["last_detection"]
+        assert isinstance(first, datetime) and isinstance(last, datetime)
+        name = r["place_name"] or f"unnamed {str(r['place_class']).replace('_', ' ')}"
+        out.print(f"[bold]{r['score']:.2f} {r['confidence']:<6}[/] {escape(str(name))} "
+                  f"({r['latitude']:.4f}, {r['longitude']:.4f}) {first:%Y-%m-%d %H:%M} – "
+                  f"{last:%Y-%m-%d %H:%M} UTC, {r['detections']} detections")
+        out.print(f"       {escape(str(r['reasons']))}")
+
+
+@eval_app.command("burnings")
+def eval_burnings(
+    ctx: typer.Context,
+    truth: Annotated[Path, typer.Option(help="CSV of verified cases: place (or latitude, "
+                                        "longitude), date_from, date_to, burned yes/no.",
+                                        exists=True, dir_okay=False)],
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score from which a burning "
+                                             "counts as flagged.")] = 0.5,
+    tolerance_days: Annotated[int, typer.Option(min=0, help="Days of slack on each side of a "
+                                                "truth date range.")] = 2,
+    match_km: Annotated[float, typer.Option(min=0.0, help="Slack beyond a settlement's radius "
+                                            "when matching coordinates.")] = 1.0,
+    complete: Annotated[bool, typer.Option(help="The truth list covers every burning in its area "
+                                           "and time: burnings it lacks count as false.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Score the stored burnings against a truth list: precision, recall, F1, average precision."""
+    from tocsin.analysis.evaluation import evaluate_burnings, parse_truth_csv, truth_table
+    from tocsin.detect import read_burnings
+    from tocsin.places.lookup import find_places
+
+    try:
+        rows = parse_truth_csv(truth.read_text(encoding="utf-8"), truth.name)
+        stored = read_burnings(ctx.obj)
+    except InputError as exc:
+        fail(exc.render())
+    except UnicodeDecodeError as exc:
+        fail(f"{truth.name}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except WorkspaceError as exc:
+        fail(str(exc))
+    if stored is None:
+        fail("no burnings stored yet: run `tocsin detect burnings` first")
+    resolved = []
+    for row in rows:
+        if row.latitude is None and row.place_id is None and row.place:
+            try:
+                matches = find_places(ctx.obj, row.place, limit=1)
+            except WorkspaceError as exc:
+                fail(f"{truth.name}, line {row.line}: cannot look up {row.place!r}: {exc}")
+            if not matches:
+                fail(f"{truth.name}, line {row.line}, column 'place': no place in the gazetteer "
+                     f"matches {row.place!r} (give latitude and longitude instead)")
+            row.latitude, row.longitude = matches[0]["latitude"], matches[0]["longitude"]
+            row.place_id = matches[0]["place_id"]
+            resolved.append({"line": row.line, "place": row.place, "resolved_to": matches[0]["name"],
+                             "place_id": row.place_id})
+    result = evaluate_burnings(stored, truth_table(rows), threshold, match_km, tolerance_days,
+                               complete)
+    if as_json:
+        print_json({**result.to_json(), "resolved_places": resolved})
+        return
+
+    def show(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    burned = sum(r.burned for r in rows)
+    out.print(f"{len(rows)} truth rows ({burned} burned, {len(rows) - burned} not); "
+              f"{stored.num_rows} stored burnings, {result.unlabelled_burnings} not in the list"
+              + (" (counted as false: --complete)" if complete else " (not scored)"))
+    for r in resolved:
+        out.print(f"  line {r['line']}: {escape(str(r['place']))!s} -> {escape(str(r['resolved_to']))}")
+    out.print(f"threshold {threshold:.2f}: precision {show(result.precision)}, recall "
+              f"{show(result.recall)}, F1 {show(result.f1)}; average precision "
+              f"{show(result.average_precision)}")
+    out.print(f"  true positives {result.true_positives}, false positives {result.false_positives}, "
+              f"missed {result.false_negatives}, true negatives {result.true_negatives}")

@@ -1,0 +1,162 @@
+"""`tocsin siege board|show`: which towns are besieged, how far it has gone, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from tocsin.cli.common import err, fail, out, print_json
+from tocsin.workspace import WorkspaceError
+
+app = typer.Typer(no_args_is_help=True,
+                  help="The siege tracker: encircled, cut off, under assault, overrun - town by town.")
+
+STAGE_STYLE = {"threatened": "yellow", "encircled": "dark_orange", "cut_off": "orange_red1",
+               "under_assault": "red", "overrun": "bold white on red"}
+AS_OF_HELP = "The day to judge (YYYY-MM-DD; default: the day of the latest conflict event)."
+RULES_HELP = "A rules YAML file to use instead of the built-in one (see docs/methods/siege.md)."
+
+
+def parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date YYYY-MM-DD, found {value!r}",
+                                 param_hint=option) from None
+
+
+def _rules(path: Path | None) -> Any:
+    from tocsin.analysis.siege import SiegeRulesError, load_rules
+
+    try:
+        return load_rules(path)
+    except SiegeRulesError as exc:
+        fail(str(exc))
+
+
+def _inputs(ctx: typer.Context) -> Any:
+    from tocsin.siege_watch import load_inputs
+
+    try:
+        return load_inputs(ctx.obj)
+    except WorkspaceError as exc:
+        fail(str(exc))
+
+
+def _stage(name: str) -> str:
+    return f"[{STAGE_STYLE.get(name, '')}]{name.replace('_', ' ')}[/]" if name in STAGE_STYLE else name
+
+
+@app.command()
+def board(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help=RULES_HELP)] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many places.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON, with evidence.")] = False,
+) -> None:
+    """Places past calm, worst stage first, then by people exposed (population and the
+    displaced counted in their locality)."""
+    from tocsin.siege_watch import blind_spot, resolve_as_of
+    from tocsin.siege_watch import board as make_board
+
+    day = parse_day(as_of, "--as-of")
+    rules = _rules(rules_file)
+    inputs = _inputs(ctx)
+    try:
+        day = resolve_as_of(inputs, day)
+    except WorkspaceError as exc:
+        fail(str(exc))
+    rows = make_board(inputs, day, rules)
+    warning = blind_spot(inputs, day)
+    if as_json:
+        print_json({"as_of": day, "latest_event": inputs.latest_event, "warning": warning,
+                    "places": rows})
+        return
+    if warning:
+        err.print(f"[yellow]warning: {escape(warning)}[/]")
+    show_board(rows, day, limit)
+
+
+def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50) -> None:
+    if not rows:
+        out.print(f"Siege board as of {day}: every tracked place is calm.")
+        return
+    table = Table("stage", "since", "place", "class", "exposed", "signals",
+                  title=f"Siege board as of {day}: {len(rows)} place(s) past calm")
+    for row in rows[:limit]:
+        table.add_row(_stage(row["stage"]), str(row["since"] or ""), escape(row["name"]),
+                      row["place_class"], f"{row['exposed']:,}" if row["exposed"] else "?",
+                      escape(", ".join(s.replace("_", " ") for s in row["signals"])))
+    out.print(table)
+    if len(rows) > limit:
+        out.print(f"... and {len(rows) - limit} more (--limit, or --json for all)")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    place: Annotated[str, typer.Argument(help="A place name in any spelling, or its place_id.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    since: Annotated[str | None, typer.Option(help="First day of the history (default: a year "
+                                                   "before --as-of).")] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help=RULES_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """A place's stage history: every change of stage, with the evidence behind it."""
+    from tocsin.places.lookup import find_places
+    from tocsin.siege_watch import blind_spot, history, resolve_as_of
+
+    end = parse_day(as_of, "--as-of")
+    start = parse_day(since, "--since")
+    rules = _rules(rules_file)
+    inputs = _inputs(ctx)
+    try:
+        end = resolve_as_of(inputs, end)
+        match = _find(inputs, place) or next(iter(find_places(ctx.obj, place, limit=1)), None)
+    except WorkspaceError as exc:
+        fail(str(exc))
+    if match is None:
+        fail(f"no place matches {place!r} (try `tocsin places find {place}`)")
+    start = start or end - dt.timedelta(days=365)
+    if start > end:
+        fail(f"--since {start} is after --as-of {end}")
+    # The place is tracked whatever its class when asked for by name.
+    rules = replace(rules, place_classes=(match["place_class"],))
+    changes = history(inputs, match["place_id"], start, end, rules)
+    warning = blind_spot(inputs, end)
+    if as_json:
+        print_json({"place": match, "from": start, "to": end, "latest_event": inputs.latest_event,
+                    "warning": warning, "changes": changes})
+        return
+    if warning:
+        err.print(f"[yellow]warning: {escape(warning)}[/]")
+    how = f"; {match['how']} match on {match['matched_name']!r}" if "how" in match else ""
+    out.print(f"[bold]{escape(match['name'])}[/] {escape(match.get('name_ar') or '')} "
+              f"({match['place_class']}, {match['place_id']}{escape(how)}) from {start} to {end}")
+    if not changes:
+        out.print("Calm throughout.")
+        return
+    for change in changes:
+        out.print(f"\n{change['date']}  {_stage(change['previous_stage'])} -> "
+                  f"[bold]{_stage(change['stage'])}[/]"
+                  + (f"  ({escape(', '.join(change['signals']))})" if change["signals"] else ""))
+        for item in change["evidence"]:
+            out.print(f"    {item['date']}  {item['signal']:<28} {escape(item['detail'])}  "
+                      f"[dim]{escape(item['ref'])}[/]")
+
+
+def _find(inputs: Any, query: str) -> dict[str, Any] | None:
+    """The place whose place_id is ``query``, when it is one."""
+    import pyarrow.compute as pc
+
+    rows = inputs.places.filter(pc.equal(inputs.places.column("place_id"), query)).to_pylist()
+    return rows[0] if rows else None

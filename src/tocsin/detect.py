@@ -1,0 +1,160 @@
+"""Detecting burnings in a workspace: stream the lake's fire detections through the detector,
+store the result as the derived table ``burnings``, export it as GeoJSON.
+
+As of ``until``: only detections acquired by then, and events dated and published by then, are
+read. Everything before ``since`` still counts as history (persistent heat sources, the seasonal
+background); only burnings from ``since`` on are reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tocsin.analysis.burnings import BurningDetector, BurningParams
+from tocsin.lake import Lake, atomic_write_text
+from tocsin.sqltext import sql_str
+from tocsin.workspace import Workspace, WorkspaceError
+
+METHOD_VERSION = "1"
+BATCH_ROWS = 1_000_000
+PLACE_COLUMNS = ["place_id", "name", "place_class", "latitude", "longitude", "radius_km",
+                 "admin1_pcode", "admin2_pcode"]
+EVENT_COLUMNS = ["event_uid", "date_start", "latitude", "longitude", "category",
+                 "location_precision"]
+# confidence and fire_type are filtered on in the query itself, so they need not be read out.
+DETECTION_COLUMNS = ["latitude", "longitude", "acq_date", "acq_time", "frp", "daynight",
+                     "satellite"]
+
+
+def detection_batches(lake: Lake, until: date | None, drop_low_confidence: bool = True
+                      ) -> Iterator[pa.RecordBatch]:
+    """The lake's fire detections up to ``until``, a million rows at a time, straight from the
+    Parquet files (the computed and provenance columns are not needed here). Rows the detector
+    would drop anyway are dropped here, where it costs less."""
+    import duckdb
+
+    files = lake.table_files("fire_detections")
+    if not files:
+        return
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    listing = ", ".join(sql_str(str(f)) for f in files)
+    conditions = ["(fire_type IS NULL OR fire_type NOT IN (1, 2, 3))"]
+    if drop_low_confidence:
+        conditions.append("confidence IS DISTINCT FROM 'low'")
+    if until:
+        conditions.append(f"acq_date <= {sql_str(until.isoformat())}::DATE")
+    where = "WHERE " + " AND ".join(conditions)
+    reader = con.sql(f"SELECT {', '.join(DETECTION_COLUMNS)} FROM read_parquet([{listing}], "
+                     f"union_by_name = true) {where}").to_arrow_reader(BATCH_ROWS)
+    try:
+        yield from reader
+    finally:
+        con.close()
+
+
+def read_events(lake: Lake, until: date | None) -> pa.Table:
+    """Events known by ``until``: dated by then and, where the source says when it published
+    them, published by then."""
+    import duckdb
+
+    files = lake.table_files("events")
+    if not files:
+        return pa.schema([(c, pa.string()) for c in EVENT_COLUMNS]).empty_table()
+    listing = ", ".join(sql_str(str(f)) for f in files)
+    where = ""
+    if until:
+        day = sql_str(until.isoformat())
+        where = (f"WHERE date_start <= {day}::DATE AND (published_at IS NULL OR "
+                 f"published_at < {day}::DATE + 1)")
+    con = duckdb.connect()
+    try:
+        return con.sql(f"SELECT {', '.join(EVENT_COLUMNS)} FROM read_parquet([{listing}], "
+                       f"union_by_name = true) {where}").to_arrow_table()
+    finally:
+        con.close()
+
+
+def detect_in_workspace(workspace: Workspace, since: date | None = None, until: date | None = None,
+                        params: BurningParams | None = None,
+                        step: Callable[[str], None] | None = None) -> pa.Table:
+    """Run the detector over the workspace and store the ``burnings`` table (atomically, under
+    the write lock). Returns the table."""
+    say = step or (lambda _: None)
+    params = params or BurningParams()
+    workspace.require()
+    lake = Lake(workspace.lake_dir)
+    if lake.derived_path("gazetteer") is None:
+        raise WorkspaceError("the workspace has no gazetteer yet: ingest a place source "
+                             "(osm-places, geonames, cod-ab, hiu-villages, dtm-sites) first")
+    if not lake.table_files("fire_detections"):
+        raise WorkspaceError("the workspace holds no fire detections: ingest a FIRMS file first "
+                             "(tocsin ingest firms FILE.csv)")
+    with workspace.write_lock():
+        # ParquetFile rather than read_table: the dataset layer imports pandas (half a second).
+        places = pq.ParquetFile(lake.derived_path("gazetteer")).read(columns=PLACE_COLUMNS)
+        detector = BurningDetector(places, read_events(lake, until), params)
+        report_from = (since - date(1970, 1, 1)).days if since else None
+        seen = 0
+        # Two cores: while one batch is matched (NumPy, Arrow: no GIL), the next is read and
+        # matched too; the detector's state is only touched here, in order.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending: deque[Future[Any]] = deque()
+            for batch in detection_batches(lake, until, params.drop_low_confidence):
+                pending.append(pool.submit(detector.prepare, batch, report_from=report_from))
+                seen += batch.num_rows
+                if len(pending) >= 2:
+                    detector.absorb(pending.popleft().result())
+                    say(f"read {seen:,} detections")
+            while pending:
+                detector.absorb(pending.popleft().result())
+        say("scoring burning periods")
+        table = detector.result()
+        path = lake.staging_path("burnings", "derived")
+        pq.write_table(table, path, compression="zstd")
+        lake.replace_derived({"burnings": path}, {"burnings": _fingerprint(lake, since, until, params)})
+    return table
+
+
+def _fingerprint(lake: Lake, since: date | None, until: date | None, params: BurningParams) -> str:
+    batches = sorted(b.batch_id for b in lake.batches()
+                     if any(b.files.get(t) for t in ("fire_detections", "places", "events")))
+    text = json.dumps([METHOD_VERSION, batches, str(since), str(until), asdict(params)],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_burnings(workspace: Workspace) -> pa.Table | None:
+    """The stored burnings table, or None when detection has not run."""
+    workspace.require()
+    path = Lake(workspace.lake_dir).derived_path("burnings")
+    return pq.ParquetFile(path).read() if path else None
+
+
+def to_geojson(table: pa.Table) -> dict[str, Any]:
+    """One Point feature per burning, at its place; every column a property."""
+    features = []
+    for row in table.to_pylist():
+        properties = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()
+                      if k not in ("latitude", "longitude")}
+        features.append({"type": "Feature", "id": row["burning_id"],
+                         "geometry": {"type": "Point",
+                                      "coordinates": [row["longitude"], row["latitude"]]},
+                         "properties": properties})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_geojson(table: pa.Table, path: Path) -> None:
+    """Written whole or not at all."""
+    atomic_write_text(path, json.dumps(to_geojson(table), ensure_ascii=False))

@@ -1,0 +1,1 @@
+"""Briefings: the situation report in HTML and PDF, English and Arabic."""

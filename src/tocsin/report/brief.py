@@ -1,0 +1,263 @@
+"""`tocsin brief`: the situation report, as HTML and PDF, in English or Arabic.
+
+One HTML document is the brief; the PDF is WeasyPrint's rendering of the same document, so the
+two never disagree. The brief's numbers are kept beside it as JSON: the next brief in the same
+folder compares itself with the latest earlier one ("what changed").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from tocsin.lake import Lake, fsync_path
+from tocsin.report.data import BriefData, gather, previous_window, signal_rules
+from tocsin.report.map_svg import render_map
+from tocsin.workspace import Workspace
+
+LANGUAGES = ("en", "ar")
+DEFAULT_DAYS = 30
+STAGE_ORDER = ("overrun", "under_assault", "cut_off", "encircled", "threatened")
+
+
+class BriefError(Exception):
+    """The brief cannot be written (bad date, empty workspace, unwritable folder)."""
+
+
+@cache
+def strings(lang: str) -> dict[str, str]:
+    table = yaml.safe_load(resources.files("tocsin.report").joinpath("strings.yaml").read_text())
+    return table[lang]
+
+
+@dataclass
+class BriefFiles:
+    html: Path
+    pdf: Path
+    data: Path
+
+
+def latest_date(workspace: Workspace) -> date | None:
+    """The last day the workspace has dated observations for (events or fire detections)."""
+    con = Lake(workspace.lake_dir).connect(["events", "fire_detections"])
+    return con.execute("SELECT max(d) FROM (SELECT max(date_end) AS d FROM events "
+                       "UNION ALL SELECT max(acq_date) FROM fire_detections)").fetchone()[0]
+
+
+def place_name(row: dict[str, Any], lang: str) -> str:
+    """Arabic place names in the Arabic edition where the gazetteer has one."""
+    if lang == "ar" and row.get("name_ar"):
+        return str(row["name_ar"])
+    return str(row.get("name") or row.get("place") or "?")
+
+
+def previous_brief(out_dir: Path, as_of: date, lang: str) -> dict[str, Any] | None:
+    """The latest brief in ``out_dir`` written for an earlier day, in the same language."""
+    earlier = []
+    for path in out_dir.glob(f"brief-*-{lang}.json"):
+        try:
+            data = json.loads(path.read_text())
+            when = date.fromisoformat(data["as_of"])
+        except (ValueError, KeyError, OSError):
+            continue  # not a brief's data file: ignore rather than fail the new brief
+        if when < as_of:
+            earlier.append((when, data))
+    return max(earlier, key=lambda pair: pair[0])[1] if earlier else None
+
+
+def changes(data: BriefData, con_previous: dict[str, Any], previous: dict[str, Any] | None
+            ) -> dict[str, Any]:
+    """This period's measures against the previous brief's, or the previous window's."""
+    now = {"events": data.totals["events"], "deaths": data.totals["deaths"],
+           "attacks": data.totals["attacks_on_civilians"],
+           "burnings": len(data.burnings) if data.burnings is not None else None,
+           "siege": len(data.siege) if data.siege is not None else None}
+    if previous:
+        totals = previous["totals"]
+        before = {"events": totals["events"], "deaths": totals["deaths"],
+                  "attacks": totals["attacks_on_civilians"],
+                  "burnings": len(previous["burnings"]) if previous.get("burnings") is not None else None,
+                  "siege": len(previous["siege"]) if previous.get("siege") is not None else None}
+        basis = {"kind": "previous", "previous": previous["as_of"]}
+    else:
+        totals = con_previous["totals"]
+        before = {"events": totals["events"], "deaths": totals["deaths"],
+                  "attacks": totals["attacks_on_civilians"], "burnings": totals["burnings"],
+                  "siege": None}
+        basis = {"kind": "window", "start": con_previous["start"].isoformat(),
+                 "end": con_previous["end"].isoformat()}
+    rows = []
+    for key in ("events", "deaths", "attacks", "burnings", "siege"):
+        if now[key] is None and before[key] is None:
+            continue
+        delta = (now[key] - before[key]) if None not in (now[key], before[key]) else None
+        rows.append({"measure": key, "now": now[key], "before": before[key], "change": delta})
+    return {"basis": basis, "rows": rows}
+
+
+def headlines(data: BriefData, lang: str) -> list[str]:
+    """The findings in plain words, most urgent first."""
+    s = strings(lang)
+    as_of, days = data.as_of.isoformat(), data.days
+    lines = []
+    if data.totals["events"] == 0:
+        if data.last_event is not None:
+            lines.append(s["h_no_events"].format(days=days, as_of=as_of, last=data.last_event,
+                                                 lag=(data.as_of - data.last_event).days))
+    else:
+        if data.totals["attacks_on_civilians"]:
+            top = next((p for p in data.top_places if p["deaths"]), None)
+            lines.append(s["h_attacks"].format(
+                days=days, as_of=as_of, events=data.totals["attacks_on_civilians"],
+                deaths=data.totals["attack_deaths"],
+                place=place_name(top, lang) if top else s["none"]))
+        else:
+            lines.append(s["h_attacks_none"].format(days=days, as_of=as_of))
+        lines.append(s["h_events"].format(events=data.totals["events"], deaths=data.totals["deaths"]))
+    if data.siege:
+        hit = [t for t in data.siege if t["stage"] in ("under_assault", "overrun")]
+        lines.append(s["h_siege"].format(count=len(data.siege), assault=len(hit), places=", ".join(
+            place_name(t, lang) for t in (hit or data.siege)[:5])))
+    if data.risk and data.risk.get("places"):
+        lines.append(s["h_risk"].format(horizon=data.risk["horizon_days"], places=", ".join(
+            f"{place_name(p, lang)} ({p['probability']:.0%})" for p in data.risk["places"][:5])))
+    if data.displacement:
+        moved = data.displacement
+        change = (f" ({moved['total'] - moved['total_before']:+,} {s['h_since']} {moved['previous_end']})"
+                  if moved["total_before"] is not None else "")
+        lines.append(s["h_displacement"].format(total=f"{moved['total']:,}", end=moved["period_end"],
+                                                change=change))
+    if data.burnings:
+        top_burning = data.burnings[0]
+        lines.append(s["h_burnings"].format(
+            count=len(data.burnings), place=place_name(top_burning, lang),
+            detections=top_burning["detections"],
+            confidence=s.get(f"conf_{top_burning['confidence']}", top_burning["confidence"])))
+    elif data.burnings is not None:
+        lines.append(s["h_burnings_none"])
+    signalled = {uid for sig in data.signals for uid in sig["event_uids"]}
+    if signalled:
+        lines.append(s["h_signals"].format(count=len(signalled)))
+    return lines
+
+
+def blind_spots(data: BriefData, lang: str) -> list[str]:
+    """What the brief cannot see, from the data's own coverage and lag, then the known limits."""
+    s = strings(lang)
+    lines = []
+    for row in data.sources:
+        if row["to"] is not None and row["lag_days"] is not None and row["lag_days"] > data.days:
+            lines.append(s["blind_lag"].format(source=f"{row['source']} ({row['table']})",
+                                               last=row["to"], lag=row["lag_days"]))
+    sources = {row["source"] for row in data.sources}
+    if data.last_event is None:
+        lines.append(s["blind_none_events"])
+    if "ucdp-ged" in sources:
+        lines.append(s["blind_ucdp"])
+    if any(row["table"] == "fire_detections" for row in data.sources):
+        lines.append(s["blind_firms"])
+    if data.imprecise_events:
+        lines.append(s["blind_imprecise"].format(count=data.imprecise_events))
+    if not data.has_connectivity:
+        lines.append(s["blind_connectivity"])
+    return lines
+
+
+def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_dir: Path
+                  ) -> tuple[dict[str, Any], BriefData, dict[str, Any]]:
+    if lang not in LANGUAGES:
+        raise BriefError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    if days < 1:
+        raise BriefError(f"--days must be at least 1, not {days}")
+    workspace.require()
+    con = Lake(workspace.lake_dir).connect()
+    data = gather(con, as_of, days)
+    for provider in SECTION_PROVIDERS:
+        provider(workspace, con, data)
+    before = previous_window(con, as_of, days)
+    con.close()
+    change = changes(data, before, previous_brief(out_dir, as_of, lang))
+    s = strings(lang)
+    context = {
+        "s": s, "lang": lang, "data": data, "days": days,
+        "headlines": headlines(data, lang), "blind": blind_spots(data, lang),
+        "changes": change, "name": lambda row: place_name(row, lang),
+        "map_svg": render_map(data.map_layers, data.siege,
+                              label_key="name_ar" if lang == "ar" else "name"),
+        "mass_killing_deaths": signal_rules()["mass_killing_deaths"],
+        "home": str(workspace.home),
+        "written": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    return context, data, change
+
+
+# Sections that later analyses fill in (siege board, forecasts): each takes the workspace, an
+# open lake connection and the brief's data, and sets its part of the data.
+def _siege_section(workspace: Workspace, con: Any, data: BriefData) -> None:
+    """The siege board on the brief's day (None when the workspace has no gazetteer yet)."""
+    from tocsin.siege_watch import brief_rows
+
+    data.siege = brief_rows(workspace, data.as_of)
+
+
+SECTION_PROVIDERS: list[Any] = [_siege_section]
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("tocsin.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(context: dict[str, Any]) -> str:
+    return _environment().get_template("brief.html.j2").render(**context)
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    """Write beside the target, fsync, rename: a reader never sees half a brief."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    fsync_path(path.parent)
+
+
+def write_brief(workspace: Workspace, as_of: date, lang: str, out_dir: Path,
+                days: int = DEFAULT_DAYS) -> BriefFiles:
+    """Write brief-<as_of>-<lang>.html, .pdf and .json into ``out_dir``."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BriefError(f"cannot create the output folder {out_dir}: {exc}") from exc
+    context, data, change = build_context(workspace, as_of, lang, days, out_dir)
+    html = render_html(context)
+    # Imported here: WeasyPrint loads Pango and fonts, which only the PDF needs.
+    from weasyprint import HTML
+
+    pdf = HTML(string=html, base_url=str(out_dir)).write_pdf()
+    stem = out_dir / f"brief-{as_of.isoformat()}-{lang}"
+    files = BriefFiles(stem.with_suffix(".html"), stem.with_suffix(".pdf"), stem.with_suffix(".json"))
+    record = {**data.to_json(), "lang": lang, "changes": change}
+    # The PDF and HTML first, the data file last: it marks the brief as complete for the next one.
+    _write_atomic(files.pdf, pdf)
+    _write_atomic(files.html, html.encode())
+    _write_atomic(files.data, json.dumps(record, ensure_ascii=False, indent=1, default=str).encode())
+    return files

@@ -1,0 +1,273 @@
+"""What a brief says, gathered from the workspace as of one day.
+
+Everything here is read as of ``as_of``: rows dated after it are not seen, so a brief written
+later for the same day says the same thing. The result is plain data (JSON-ready), kept beside
+the brief so the next brief can say what changed, and so tests can check every number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import duckdb
+import yaml
+
+from tocsin.sqltext import sql_str
+from tocsin.status import DATE_COLUMN
+
+# Event categories that are violence (protests, riots and "other" are not counted as such).
+VIOLENT = ("battle", "attack_on_civilians", "remote_violence", "sexual_violence",
+           "looting_destruction", "abduction", "siege_related", "territory_change")
+CAMP_CLASSES = ("camp", "idp_site")
+# Notes that put an attack in a camp for displaced people.
+CAMP_WORDS = r"(?i)\b(idps?|displaced|refugees?)\b.{0,40}\bcamps?\b|\bcamps?\b.{0,20}\b(idps?|displaced)\b"
+TOP_PLACES = 10
+REPORTED_CONFIDENCE = ("high", "medium")
+
+
+@cache
+def signal_rules() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("tocsin.report").joinpath("signals.yaml").read_text())
+
+
+@dataclass
+class BriefData:
+    as_of: date
+    days: int
+    period_start: date
+    totals: dict[str, int] = field(default_factory=dict)
+    by_category: list[dict[str, Any]] = field(default_factory=list)
+    violence: dict[str, dict[str, int]] = field(default_factory=dict)
+    top_places: list[dict[str, Any]] = field(default_factory=list)
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    burnings: list[dict[str, Any]] | None = None
+    low_confidence_burnings: int = 0
+    siege: list[dict[str, Any]] | None = None
+    risk: dict[str, Any] | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    last_event: date | None = None
+    imprecise_events: int = 0
+    displacement: dict[str, Any] | None = None
+    has_connectivity: bool = False
+    map_layers: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The numbers of the brief (the map's geometry left out)."""
+        data = {k: v for k, v in self.__dict__.items() if k != "map_layers"}
+        return _jsonable(data)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+          ) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
+                            [name]).fetchone()[0])
+
+
+def period_events_sql(start: date, end: date) -> str:
+    """Events known by ``end`` that happened in [start, end], with their linked place."""
+    # Only exact and near events have a place; admin-level links carry no place_id.
+    place = "LEFT JOIN event_links l USING (event_uid) LEFT JOIN gazetteer g ON g.place_id = l.place_id"
+    return (f"SELECT e.*, g.place_id, g.name AS place_name, g.name_ar AS place_name_ar, "
+            f"g.place_class, g.latitude AS place_latitude, g.longitude AS place_longitude, "
+            f"g.population AS place_population FROM events e {place} "
+            f"WHERE e.date_end BETWEEN {sql_str(start.isoformat())}::DATE "
+            f"AND {sql_str(end.isoformat())}::DATE")
+
+
+def gather(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> BriefData:
+    """Everything the brief reports for the ``days`` days ending on ``as_of``."""
+    start = as_of - timedelta(days=days - 1)
+    data = BriefData(as_of=as_of, days=days, period_start=start)
+    # A workspace without places has no links: events are then counted but placed nowhere.
+    if not has_table(con, "event_links"):
+        con.execute("CREATE VIEW event_links AS SELECT NULL::VARCHAR AS event_uid, "
+                    "NULL::VARCHAR AS place_id, NULL::VARCHAR AS link_level LIMIT 0")
+    if not has_table(con, "gazetteer"):
+        con.execute("CREATE VIEW gazetteer AS SELECT NULL::VARCHAR AS place_id, NULL::VARCHAR AS name, "
+                    "NULL::VARCHAR AS name_ar, NULL::VARCHAR AS place_class, NULL::DOUBLE AS latitude, "
+                    "NULL::DOUBLE AS longitude, NULL::BIGINT AS population LIMIT 0")
+    con.execute(f"CREATE TEMP TABLE period AS {period_events_sql(start, as_of)}")
+    data.totals = event_totals(con, "period")
+    data.by_category = _rows(con, "SELECT category, count(*) AS events, "
+                                  "coalesce(sum(fatalities), 0)::BIGINT AS deaths FROM period "
+                                  "GROUP BY category ORDER BY deaths DESC, events DESC, category")
+    data.violence = violence_against_civilians(con)
+    data.top_places = _rows(con, f"""
+        SELECT place_id, any_value(place_name) AS name, any_value(place_name_ar) AS name_ar,
+               any_value(place_class) AS place_class, any_value(place_latitude) AS latitude,
+               any_value(place_longitude) AS longitude, count(*) AS events,
+               coalesce(sum(fatalities), 0)::BIGINT AS deaths
+        FROM period WHERE place_id IS NOT NULL AND category IN {VIOLENT}
+        GROUP BY place_id ORDER BY deaths DESC, events DESC, name LIMIT {TOP_PLACES}""")
+    data.signals = targeting_signals(con)
+    data.imprecise_events = con.execute(
+        "SELECT count(*) FROM period WHERE location_precision NOT IN ('exact', 'near')"
+    ).fetchone()[0]
+    data.last_event = con.execute("SELECT max(date_end) FROM events WHERE date_end <= ?",
+                                  [as_of]).fetchone()[0]
+    burnings = burnings_in_period(con, start, as_of)
+    if burnings is not None:
+        # Low-confidence periods are leads for imagery analysts, not findings for a brief.
+        data.burnings = [b for b in burnings if b["confidence"] in REPORTED_CONFIDENCE]
+        data.low_confidence_burnings = len(burnings) - len(data.burnings)
+    data.sources = source_coverage(con, as_of)
+    data.displacement = displacement_by_state(con, as_of)
+    data.has_connectivity = has_table(con, "connectivity") and bool(
+        con.execute("SELECT count(*) FROM connectivity").fetchone()[0])
+    data.map_layers = map_layers(con, data)
+    return data
+
+
+def event_totals(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+    events, deaths, attacks, attack_deaths = con.execute(f"""
+        SELECT count(*) FILTER (WHERE category IN {VIOLENT}),
+               coalesce(sum(fatalities) FILTER (WHERE category IN {VIOLENT}), 0),
+               count(*) FILTER (WHERE category = 'attack_on_civilians'),
+               coalesce(sum(fatalities) FILTER (WHERE category = 'attack_on_civilians'), 0)
+        FROM {table}""").fetchone()
+    return {"events": int(events), "deaths": int(deaths), "attacks_on_civilians": int(attacks),
+            "attack_deaths": int(attack_deaths)}
+
+
+def violence_against_civilians(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Killings, sexual violence, arson and attacks on camps: events and deaths for each."""
+    kinds = {
+        "killings": "category = 'attack_on_civilians' OR coalesce(civilian_deaths, 0) > 0",
+        "sexual_violence": "category = 'sexual_violence'",
+        "arson": "category = 'looting_destruction'",
+        "camps": (f"category IN {VIOLENT} AND (place_class IN {CAMP_CLASSES} "
+                  f"OR regexp_matches(coalesce(notes, ''), {sql_str(CAMP_WORDS)}))"),
+    }
+    result = {}
+    for kind, condition in kinds.items():
+        events, deaths, civilians = con.execute(
+            f"SELECT count(*), coalesce(sum(fatalities), 0), coalesce(sum(civilian_deaths), 0) "
+            f"FROM period WHERE {condition}").fetchone()
+        result[kind] = {"events": int(events), "deaths": int(deaths),
+                        "civilian_deaths": int(civilians)}
+    return result
+
+
+def _word_pattern(words: list[str]) -> str:
+    return r"(?i)\b(" + "|".join(re.escape(w) for w in words) + r")\b"
+
+
+def targeting_signals(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Events whose records point at identity-based targeting, one entry per kind of signal."""
+    rules = signal_rules()
+    text = "concat_ws(' ', notes, actor1, actor2)"
+    checks = {
+        "identity_group": f"regexp_matches({text}, {sql_str(_word_pattern(rules['identity_groups']))})",
+        "identity_words": f"regexp_matches({text}, {sql_str(_word_pattern(rules['identity_words']))})",
+        "mass_killing": (f"category = 'attack_on_civilians' AND "
+                         f"coalesce(fatalities, 0) >= {int(rules['mass_killing_deaths'])}"),
+    }
+    signals = []
+    for key, condition in checks.items():
+        rows = _rows(con, f"""
+            SELECT event_uid, date_start, coalesce(place_name, location_name) AS place,
+                   place_name_ar, fatalities, actor1, actor2
+            FROM period WHERE category IN {VIOLENT} AND ({condition})
+            ORDER BY fatalities DESC NULLS LAST, date_start, event_uid""")
+        if rows:
+            signals.append({"signal": key, "events": len(rows),
+                            "deaths": sum(r["fatalities"] or 0 for r in rows),
+                            "event_uids": [r["event_uid"] for r in rows], "examples": rows[:3]})
+    return signals
+
+
+def burnings_in_period(con: duckdb.DuckDBPyConnection, start: date, end: date
+                       ) -> list[dict[str, Any]] | None:
+    """Settlement burnings first seen by ``end`` and burning in the period; None when burning
+    detection has not run on the workspace."""
+    if not has_table(con, "burnings"):
+        return None
+    ar = ("(SELECT name_ar FROM gazetteer g WHERE g.place_id = b.place_id)"
+          if has_table(con, "gazetteer") else "NULL")
+    return _rows(con, f"""
+        SELECT place_id, place_name AS name, {ar} AS name_ar, place_class, latitude, longitude,
+               first_detection::DATE AS first, last_detection::DATE AS last, detections,
+               round(frp_total, 1) AS frp_total, round(score, 2) AS score, confidence, reasons
+        FROM burnings b
+        WHERE first_detection::DATE <= ? AND last_detection::DATE >= ?
+        ORDER BY score DESC, detections DESC, name""", [end, start])
+
+
+def displacement_by_state(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any] | None:
+    """Displaced people per state in the latest DTM round ending by ``as_of``, and the round
+    before it. A round is known here from its period end: DTM publishes later, never earlier."""
+    ends = [r[0] for r in con.execute(
+        "SELECT DISTINCT period_end FROM displacement WHERE admin_level = 1 AND period_end <= ? "
+        "ORDER BY 1 DESC LIMIT 2", [as_of]).fetchall()]
+    if not ends:
+        return None
+    previous = ends[1] if len(ends) > 1 else None
+    states = _rows(con, """
+        SELECT admin1_name AS state, admin1_pcode AS pcode,
+               sum(idps) FILTER (WHERE period_end = ?)::BIGINT AS idps,
+               sum(idps) FILTER (WHERE period_end = ?)::BIGINT AS idps_before
+        FROM displacement WHERE admin_level = 1 AND period_end IN (?, ?)
+        GROUP BY ALL HAVING idps IS NOT NULL ORDER BY idps DESC""", [ends[0], previous, ends[0], previous])
+    return {"period_end": ends[0], "previous_end": previous, "states": states,
+            "total": sum(r["idps"] for r in states),
+            "total_before": sum(r["idps_before"] or 0 for r in states) if previous else None}
+
+
+def source_coverage(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict[str, Any]]:
+    """Per table and source: rows known by ``as_of``, their date span, lag and license."""
+    rows = []
+    for table, column in DATE_COLUMN.items():
+        rows += _rows(con, f"""
+            SELECT '{table}' AS "table", source, count(*) AS rows, min({column}) AS "from",
+                   max({column}) AS "to", (?::DATE - max({column}))::INTEGER AS lag_days,
+                   string_agg(DISTINCT license, '; ') AS license
+            FROM {table} WHERE {column} <= ? GROUP BY source ORDER BY source""", [as_of, as_of])
+    for table in ("places", "areas"):
+        rows += _rows(con, f"""
+            SELECT '{table}' AS "table", source, count(*) AS rows, NULL AS "from", NULL AS "to",
+                   NULL AS lag_days, string_agg(DISTINCT license, '; ') AS license
+            FROM {table} GROUP BY source ORDER BY source""")
+    return rows
+
+
+def map_layers(con: duckdb.DuckDBPyConnection, data: BriefData) -> dict[str, Any]:
+    """What the map draws: admin boundaries, the period's placed violent events, burnings."""
+    areas = _rows(con, "SELECT admin_level, pcode, geometry_wkb FROM areas "
+                       "WHERE admin_level IN (1, 2) AND geometry_type IN ('Polygon', 'MultiPolygon')")
+    events = _rows(con, f"SELECT latitude, longitude, coalesce(fatalities, 0) AS deaths FROM period "
+                        f"WHERE category IN {VIOLENT} AND location_precision IN ('exact', 'near')")
+    return {"areas": areas, "events": events, "burnings": data.burnings or [],
+            "labels": data.top_places}
+
+
+def previous_window(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> dict[str, Any]:
+    """The same measures for the ``days`` days before the period, for 'what changed'."""
+    end = as_of - timedelta(days=days)
+    start = end - timedelta(days=days - 1)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE previous AS {period_events_sql(start, end)}")
+    totals = event_totals(con, "previous")
+    burnings = burnings_in_period(con, start, end)
+    totals["burnings"] = (sum(b["confidence"] in REPORTED_CONFIDENCE for b in burnings)
+                          if burnings is not None else None)
+    return {"start": start, "end": end, "totals": totals}

@@ -1,0 +1,205 @@
+"""The siege tracker's I/O: read its inputs from a workspace's lake, run the pure analysis
+(tocsin.analysis.siege), and shape the board and a place's history for the commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tocsin.analysis.siege import STAGES, SiegeRules, default_rules, siege_stages, stage_changes
+from tocsin.lake import Lake
+from tocsin.places.names import normalize
+from tocsin.workspace import Workspace, WorkspaceError
+
+EVENT_COLUMNS = ("e.event_uid, e.date_start, e.date_end, e.category, e.fatalities, e.latitude, "
+                 "e.longitude, e.location_precision, e.location_name, e.actor1, e.actor2, "
+                 "l.place_id, l.link_level")
+
+
+@dataclass
+class SiegeInputs:
+    places: pa.Table
+    events: pa.Table
+    prices: pa.Table | None
+    displacement: pa.Table | None
+    connectivity: pa.Table | None
+    burnings: pa.Table | None
+    latest: dt.date | None  # the default day to judge: the latest event's (see load_inputs)
+    latest_event: dt.date | None = None
+
+    def stages(self, start: dt.date, end: dt.date, rules: SiegeRules | None = None,
+               evidence: bool = True) -> pa.Table:
+        return siege_stages(self.places, self.events, start, end, prices=self.prices,
+                            displacement=self.displacement, connectivity=self.connectivity,
+                            burnings=self.burnings, rules=rules, evidence=evidence)
+
+
+def load_inputs(workspace: Workspace) -> SiegeInputs:
+    """Everything the siege rules read, from the lake (burnings only when that table exists)."""
+    workspace.require()
+    lake = Lake(workspace.lake_dir)
+    derived = lake.manifest()["derived"]
+    if "gazetteer" not in derived:
+        raise WorkspaceError("the workspace has no gazetteer yet: ingest a place source "
+                             "(geonames, osm-places, cod-ab, dtm-sites) first")
+    con = lake.connect()
+    try:
+        places = con.sql("SELECT * FROM gazetteer").to_arrow_table()
+        links = "event_links" in derived
+        events = con.sql(
+            f"SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN event_links l USING (event_uid)" if links
+            else f"SELECT {EVENT_COLUMNS.replace('l.place_id', 'NULL AS place_id').replace('l.link_level', 'NULL AS link_level')} FROM events e"  # noqa: E501
+        ).to_arrow_table()
+        prices = con.sql("SELECT date, market, market_id, latitude, longitude, commodity, unit, "
+                         "price_type, currency, price_flag, price FROM prices").to_arrow_table()
+        displacement = con.sql("SELECT admin_level, admin2_pcode, idps, operation, assessment_type, "
+                               "period_end, source_id FROM displacement").to_arrow_table()
+        connectivity = _connectivity(con)
+        burnings = con.sql("SELECT * FROM burnings").to_arrow_table() if "burnings" in derived else None
+        # Conflict events drive every stage: the board defaults to their latest day (prices or
+        # DTM rounds published later would judge a day no event speaks of yet).
+        latest = con.execute(
+            "SELECT coalesce((SELECT max(date_end) FROM events), (SELECT max(d) FROM ("
+            "SELECT max(date) AS d FROM prices UNION ALL SELECT max(period_end) FROM displacement "
+            "UNION ALL SELECT max(CAST(timezone('UTC', time) AS DATE)) FROM connectivity)))"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest,
+                       _latest_event(events))
+
+
+def _latest_event(events: pa.Table) -> dt.date | None:
+    return pc.max(events.column("date_end")).as_py() if events.num_rows else None
+
+
+# More days than this between the last conflict event known and the day judged, and "calm"
+# means "no data" as much as "no fighting": the commands say so.
+EVENT_LAG_WARNING_DAYS = 14
+
+
+def blind_spot(inputs: SiegeInputs, day: dt.date) -> str | None:
+    """A warning when the day judged lies beyond the conflict events the workspace holds."""
+    if inputs.latest_event is None:
+        return "the workspace holds no conflict events: every place reads calm for want of data"
+    lag = (day - inputs.latest_event).days
+    if lag > EVENT_LAG_WARNING_DAYS:
+        return (f"the latest conflict event known is of {inputs.latest_event}, {lag} days before "
+                f"{day}: places read calm for want of events, not because there was no fighting")
+    return None
+
+
+def _connectivity(con: Any) -> pa.Table | None:
+    """Connectivity rows with the admin1 P-code of their region, matched by name (IODA names
+    regions in English: North Darfur, Gezira, ...)."""
+    table = con.sql("SELECT entity_code AS region_code, entity_name AS region_name, datasource, "
+                    "time, value FROM connectivity WHERE entity_type = 'region'").to_arrow_table()
+    if table.num_rows == 0:
+        return None
+    states = con.sql("SELECT pcode, name_en, name_ar FROM areas WHERE admin_level = 1").fetchall()
+    by_name = {}
+    for pcode, name_en, name_ar in states:
+        for name in (name_en, name_ar, pcode):
+            if name:
+                by_name[normalize(name)] = pcode
+    codes = [by_name.get(normalize(n or "")) or by_name.get(normalize(c or ""))
+             for n, c in zip(table.column("region_name").to_pylist(),
+                             table.column("region_code").to_pylist(), strict=True)]
+    return table.append_column("admin1_pcode", pa.array(codes, pa.string()))
+
+
+def resolve_as_of(inputs: SiegeInputs, as_of: dt.date | None) -> dt.date:
+    if as_of is not None:
+        return as_of
+    if inputs.latest is None:
+        raise WorkspaceError("the workspace holds no dated events, prices, displacement or "
+                             "connectivity yet: nothing to track")
+    return inputs.latest
+
+
+def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None) -> list[dict[str, Any]]:
+    """Places past calm on ``as_of``, by stage (worst first) then exposed people."""
+    stages = inputs.stages(as_of, as_of, rules)
+    past_calm = stages.filter(pc.greater(stages.column("stage_rank"), 0))
+    # When each place entered its present stage: the history over the lookback before as_of.
+    since = _stage_since(inputs, as_of, rules, past_calm)
+    rows = past_calm.to_pylist()
+    for row in rows:
+        row["since"] = since.get(row["place_id"])
+    rows.sort(key=lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))
+    return rows
+
+
+def _stage_since(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None,
+                 current: pa.Table) -> dict[str, dt.date]:
+    if current.num_rows == 0:
+        return {}
+    lookback = (rules or default_rules()).lookback_days()
+    history = inputs.stages(as_of - dt.timedelta(days=lookback), as_of, rules, evidence=False)
+    wanted = pc.is_in(history.column("place_id"), value_set=current.column("place_id"))
+    changes = stage_changes(history.filter(wanted))
+    since: dict[str, dt.date] = {}
+    for place, date in zip(changes.column("place_id").to_pylist(), changes.column("date").to_pylist(),
+                           strict=True):
+        since[place] = date  # changes are in date order: the last one is the present stage's start
+    return since
+
+
+def history(inputs: SiegeInputs, place_id: str, start: dt.date, end: dt.date,
+            rules: SiegeRules | None = None) -> list[dict[str, Any]]:
+    """A place's stage changes from ``start`` to ``end``, each with its evidence. When the place
+    was past calm on ``start``, the change that brought it there comes first (the history is
+    computed from the rules' lookback before ``start``, so that change is a real one)."""
+    rules = rules or default_rules()
+    places = inputs.places.filter(pc.equal(inputs.places.column("place_id"), place_id))
+    stages = siege_stages(places, inputs.events, start - dt.timedelta(days=rules.lookback_days()),
+                          end, prices=inputs.prices, displacement=inputs.displacement,
+                          connectivity=inputs.connectivity, burnings=inputs.burnings, rules=rules)
+    changes = stage_changes(stages).to_pylist()
+    before = [r for r in changes if r["date"] < start]
+    rows = [r for r in changes if r["date"] >= start]
+    if before and before[-1]["stage_rank"] > 0 and not (rows and rows[0]["date"] == start):
+        rows.insert(0, before[-1])
+    for row in rows:
+        row["previous_stage"] = STAGES[row["previous_rank"]]
+    return rows
+
+
+def escalations_between(inputs: SiegeInputs, start: dt.date, end: dt.date,
+                        rules: SiegeRules | None = None, quiet_days: int = 14) -> list[dict[str, Any]]:
+    """Every escalation from ``start`` to ``end``, each judged against the ``quiet_days``
+    before it (the history is computed from that far back), with its evidence."""
+    from tocsin.analysis.siege import escalations
+
+    stages = inputs.stages(start - dt.timedelta(days=quiet_days), end, rules)
+    rows = escalations(stages, quiet_days).to_pylist()
+    rows = [r for r in rows if r["date"] >= start]
+    for row in rows:
+        row["previous_stage"] = STAGES[row["previous_rank"]]
+    return rows
+
+
+def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | None:
+    """The board for the brief: each place past calm with its Arabic name, point, stage, since,
+    exposed people and why (the signals, and the latest evidence). None without a gazetteer."""
+    try:
+        inputs = load_inputs(workspace)
+    except WorkspaceError:
+        return None
+    rows = board(inputs, as_of)
+    wanted = pc.is_in(inputs.places.column("place_id"),
+                      value_set=pa.array([r["place_id"] for r in rows], pa.string()))
+    where = {p["place_id"]: p for p in inputs.places.filter(wanted).select(
+        ["place_id", "name_ar", "latitude", "longitude"]).to_pylist()} if rows else {}
+    for row in rows:
+        place = where.get(row["place_id"], {})
+        row.update(name_ar=place.get("name_ar"), latitude=place.get("latitude"),
+                   longitude=place.get("longitude"))
+        latest = row["evidence"][0]["detail"] if row["evidence"] else ""
+        signals = ", ".join(s.replace("_", " ") for s in row["signals"])
+        row["why"] = f"{signals}: {latest}" if latest else signals
+    return rows

@@ -1,0 +1,182 @@
+"""`tocsin detect burnings` and `tocsin eval burnings` on real data: the Darfur sample's VIIRS
+week and OSM places, and the full Sudan files in ../shared/data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tocsin.cli.main import app
+from tocsin.ingest import ingest_paths
+from tocsin.lake import Lake
+from tocsin.workspace import Workspace
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+runner = CliRunner()
+
+
+def tocsin(home: Path, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--home", str(home), *args])
+
+
+def make_workspace(home: Path, files: list[tuple[str, Path]]) -> Workspace:
+    workspace = Workspace(home)
+    workspace.init()
+    for kind, path in files:
+        outcome = ingest_paths(workspace, kind, [path])
+        assert not outcome.errors, outcome.errors
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def darfur(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return make_workspace(tmp_path_factory.mktemp("burn") / "ws", [
+        ("cod-ab", SAMPLE / "cod_ab_darfur_admin2.geojson"),
+        ("osm-places", SAMPLE / "hotosm_darfur_populated_places_points_geojson.zip"),
+        ("ucdp-ged", SAMPLE / "ucdp_ged241_darfur_api.csv"),
+        ("firms", SAMPLE / "firms_viirs_snpp_nrt_darfur_2025-10-31_2025-11-08.csv"),
+    ])
+
+
+def test_detect_stores_the_table_and_exports_geojson(darfur: Workspace, tmp_path: Path) -> None:
+    geojson = tmp_path / "burnings.geojson"
+    result = tocsin(darfur.home, "detect", "burnings", "--out", str(geojson), "--json",
+                    "--min-confidence", "low", "--top", "500")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["burnings"] > 0 and len(data["listed"]) == data["burnings"]
+    con = Lake(darfur.lake_dir).connect()
+    stored = con.execute("SELECT count(*) FROM burnings").fetchone()
+    assert stored is not None and stored[0] == data["burnings"]
+    # Every detection behind a burning is a detection in the lake, under the lake's own id.
+    missing = con.execute("SELECT count(*) FROM (SELECT unnest(detection_ids) AS id FROM burnings) b "
+                      "ANTI JOIN fire_detections f ON f.source_id = b.id").fetchone()
+    assert missing == (0,)
+    counts = con.execute("SELECT bool_and(len(detection_ids) = detections) FROM burnings").fetchone()
+    assert counts == (True,)
+    status = json.loads(tocsin(darfur.home, "status", "--json").stdout)
+    assert sum(status["derived"]["burnings"].values()) == data["burnings"]
+    features = json.loads(geojson.read_text())["features"]
+    assert len(features) == data["burnings"]
+    first = features[0]
+    assert first["geometry"]["type"] == "Point"
+    assert first["properties"]["score"] == max(f["properties"]["score"] for f in features)
+    assert first["properties"]["reasons"]
+
+
+def test_since_and_until_limit_what_is_reported(darfur: Workspace) -> None:
+    result = tocsin(darfur.home, "detect", "burnings", "--since", "2025-11-05", "--until",
+                    "2025-11-06", "--json", "--min-confidence", "low", "--top", "500")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["listed"]
+    assert rows, "the sample has fires on those days"
+    assert all("2025-11-05" <= r["first_detection"][:10] <= "2025-11-06" for r in rows)
+    assert all(r["last_detection"][:10] <= "2025-11-06" for r in rows)
+
+
+def test_usage_and_failure_exit_codes(darfur: Workspace, tmp_path: Path) -> None:
+    assert tocsin(darfur.home, "detect", "burnings", "--since", "2025-11-07",
+                  "--until", "2025-11-01").exit_code == 2
+    assert tocsin(darfur.home, "detect", "burnings", "--since", "7 Nov").exit_code == 2
+    missing = tocsin(tmp_path / "nowhere", "detect", "burnings")
+    assert missing.exit_code == 1 and "no Tocsin workspace" in missing.output
+    empty = Workspace(tmp_path / "empty")
+    empty.init()
+    no_places = tocsin(empty.home, "detect", "burnings")
+    assert no_places.exit_code == 1 and "gazetteer" in no_places.output
+    truth = tmp_path / "truth.csv"
+    truth.write_text("latitude,longitude,date,burned\n13.6,25.3,2025-11-01,yes\n")
+    no_burnings = tocsin(empty.home, "eval", "burnings", "--truth", str(truth))
+    assert no_burnings.exit_code == 1 and "run `tocsin detect burnings` first" in no_burnings.output
+
+
+def test_eval_against_a_truth_list(darfur: Workspace, tmp_path: Path) -> None:
+    assert tocsin(darfur.home, "detect", "burnings").exit_code == 0
+    listed = json.loads(tocsin(darfur.home, "detect", "burnings", "--json", "--min-confidence",
+                               "low", "--top", "500").stdout)["listed"]
+    named = next(r for r in listed if r["place_name"] and r["score"] >= 0.5)
+    weak = next(r for r in listed if r["score"] < 0.3)
+    truth = tmp_path / "truth.csv"
+    truth.write_text(
+        "place,latitude,longitude,date_from,date_to,burned\n"
+        f"{named['place_name']},,,{named['first_detection'][:10]},{named['last_detection'][:10]},yes\n"
+        f",{weak['latitude']},{weak['longitude']},{weak['first_detection'][:10]},"
+        f"{weak['first_detection'][:10]},no\n"
+        ",12.0,22.0,2025-11-01,2025-11-02,yes\n", encoding="utf-8")
+    result = tocsin(darfur.home, "eval", "burnings", "--truth", str(truth), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["true_positives"] == 1 and data["false_negatives"] == 1
+    assert data["false_positives"] == 0 and data["true_negatives"] == 1
+    assert data["precision"] == 1.0 and data["recall"] == 0.5
+    assert data["resolved_places"][0]["place"] == named["place_name"]
+    text = tocsin(darfur.home, "eval", "burnings", "--truth", str(truth))
+    assert text.exit_code == 0 and "precision 1.000, recall 0.500" in text.stdout
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("place,date_from,date_to,burned\nTawila,2025-11-01,2025-11-02,perhaps\n")
+    refused = tocsin(darfur.home, "eval", "burnings", "--truth", str(bad))
+    assert refused.exit_code == 1
+    assert "bad.csv, line 2, column 'burned': expected yes or no" in refused.output
+
+
+def test_real_viirs_week_after_el_fasher_fell(shared_data: Path, tmp_path: Path) -> None:
+    """The full Sudan files: 24,664 VIIRS detections (31 Oct - 8 Nov 2025), 35k OSM places."""
+    workspace = make_workspace(tmp_path / "ws", [
+        ("osm-places", next((shared_data / "osm-populated-places-sdn").glob("*.zip"))),
+        ("firms", next((shared_data / "firms-viirs-darfur-kordofan-2025").glob("*.csv"))),
+    ])
+    result = tocsin(workspace.home, "detect", "burnings", "--json", "--min-confidence", "low",
+                    "--top", "100000")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["listed"]
+    assert rows
+    # With nine days of history nothing can be called a persistent heat source, and it says so.
+    assert all("persistent heat sources cannot be ruled out" in r["reasons"] for r in rows)
+    assert all(r["persistent_excluded"] == 0 for r in rows)
+    # Bush and field fires, the bulk of a November week, are mostly not flagged.
+    con = Lake(workspace.lake_dir).connect()
+    behind = con.execute("SELECT count(*) FROM (SELECT unnest(detection_ids) FROM burnings "
+                     "WHERE confidence <> 'low')").fetchone()
+    assert behind is not None and behind[0] < 0.02 * 24_664
+
+
+def test_killed_before_the_manifest_keeps_the_old_burnings(tmp_path: Path) -> None:
+    """Nothing half-written: a detection killed just before its manifest write leaves the
+    previous burnings table in place, and the next run sweeps its leftovers."""
+    workspace = make_workspace(tmp_path / "ws", [
+        ("osm-places", SAMPLE / "hotosm_darfur_populated_places_points_geojson.zip"),
+        ("firms", SAMPLE / "firms_viirs_snpp_nrt_darfur_2025-10-31_2025-11-08.csv"),
+    ])
+    assert tocsin(workspace.home, "detect", "burnings").exit_code == 0
+    lake = Lake(workspace.lake_dir)
+    before = lake.manifest()["derived"]["burnings"]
+    marker = tmp_path / "paused"
+    env = {**os.environ, "TOCSIN_HOME": str(workspace.home),
+           "TOCSIN_TEST_PAUSE": "before-derived-manifest:60", "TOCSIN_TEST_PAUSE_MARKER": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-m", "tocsin.cli.main", "detect", "burnings",
+                             "--since", "2025-11-06"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "detection never reached its pause point"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert lake.manifest()["derived"]["burnings"] == before
+    stored = lake.connect().execute("SELECT min(first_detection) FROM burnings").fetchone()
+    assert stored is not None and stored[0].date().isoformat() < "2025-11-06"
+    again = tocsin(workspace.home, "detect", "burnings", "--since", "2025-11-06", "--json",
+                   "--min-confidence", "low", "--top", "1000")
+    assert again.exit_code == 0
+    files = sorted(p.name for p in (workspace.lake_dir / "derived").glob("burnings-*.parquet"))
+    assert files == [lake.manifest()["derived"]["burnings"]["file"]]

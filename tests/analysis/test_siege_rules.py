@@ -1,0 +1,64 @@
+"""The rules file: the built-in one loads, and a broken one is refused naming the key at fault."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tocsin.analysis.siege import STAGES, SiegeRulesError, default_rules, load_rules, parse_rules
+
+
+def builtin() -> dict:
+    return copy.deepcopy(default_rules().raw)
+
+
+def test_builtin_rules_have_every_stage_in_order() -> None:
+    rules = default_rules()
+    assert [s.name for s in rules.stages] == list(STAGES[1:])
+    assert [s.rank for s in rules.stages] == [1, 2, 3, 4, 5]
+    assert rules.lookback_days() > max(s.window_days for s in rules.signals)
+    assert len({s.name for s in rules.signals}) == len(rules.signals)  # names are unique
+
+
+def test_a_rules_file_round_trips(tmp_path: Path) -> None:
+    data = builtin()
+    data["ring_km"] = 25
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert load_rules(path).ring_km == 25.0
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d.pop("ring_km"), "missing key 'ring_km'"),
+    (lambda d: d["stages"].pop("cut_off"), "stage 'cut_off' is missing"),
+    (lambda d: d["stages"].update(besieged={}), "unknown stage"),
+    (lambda d: d["stages"]["threatened"].update(rank=3), "stages.threatened: rank must be 1"),
+    (lambda d: d["stages"]["overrun"]["signals"]["control_taken"].update(kind="rumour"),
+     "stages.overrun.signals.control_taken: unknown kind 'rumour'"),
+    (lambda d: d["stages"]["threatened"]["signals"]["armed_activity_nearby"].update(window_days=0),
+     "window_days must be 1 or more"),
+    (lambda d: d["stages"]["threatened"]["signals"]["armed_activity_nearby"].update(min_events="two"),
+     "'min_events' must be"),
+    (lambda d: d["stages"]["cut_off"].update(requires={"stage": "overrun", "within_days": 3}),
+     "must be a lower stage"),
+    (lambda d: d["stages"]["encircled"].update(signals={}), "stages.encircled: no signals"),
+    (lambda d: d["stages"]["encircled"]["signals"].update(
+        burning={"kind": "burnings", "window_days": 3}), "already used in stages.encircled"),
+])
+def test_broken_rules_are_refused_naming_the_key(change, message: str) -> None:  # type: ignore[no-untyped-def]
+    data = builtin()
+    change(data)
+    with pytest.raises(SiegeRulesError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_rules(data, "test.yaml")
+
+
+def test_unreadable_rules_files(tmp_path: Path) -> None:
+    with pytest.raises(SiegeRulesError, match="cannot read"):
+        load_rules(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stages: [unclosed", encoding="utf-8")
+    with pytest.raises(SiegeRulesError, match="not valid YAML"):
+        load_rules(bad)

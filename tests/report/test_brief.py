@@ -1,0 +1,230 @@
+"""The brief: rendered to PDF, then read back as a person would see it (pages as PNG, text)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from tocsin.cli.main import app
+from tocsin.lake import Lake
+from tocsin.report.brief import latest_date, write_brief
+from tocsin.workspace import Workspace
+
+AS_OF = date(2023, 11, 30)  # Ardamata and El Geneina, November 2023: the sample's worst month
+START = date(2023, 11, 1)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _poppler() -> None:
+    """The pages are read with poppler-utils; CI (TOCSIN_REQUIRE_PDF_TOOLS=1) must have it."""
+    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
+        message = "poppler-utils (pdftoppm, pdftotext) is not installed"
+        if os.environ.get("TOCSIN_REQUIRE_PDF_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def pages_as_png(pdf: Path, folder: Path, dpi: int = 40) -> list[Path]:
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(folder / pdf.stem)],
+                   check=True)
+    return sorted(folder.glob(f"{pdf.stem}*.png"))
+
+
+def page_texts(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return text.split("\f")[:-1]
+
+
+def flat(text: str) -> str:
+    """Text without bidi marks and spaces: pdftotext splits Arabic words at some ligatures."""
+    return re.sub(r"[\s\u200e\u200f\u202a-\u202e]", "", text)
+
+
+def page_pixels(pdf: Path, page: int) -> list[tuple[int, int, int]]:
+    """RGB pixels of one page (pdftoppm's PPM output, parsed here)."""
+    ppm = subprocess.run(["pdftoppm", "-r", "40", "-f", str(page), "-l", str(page), str(pdf)],
+                         check=True, capture_output=True).stdout
+    header = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", ppm)
+    assert header, "pdftoppm did not write a binary PPM"
+    body = ppm[header.end():]
+    return [tuple(body[i:i + 3]) for i in range(0, len(body), 3)]  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def briefs(sample_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("briefs")
+    return {lang: write_brief(sample_workspace, AS_OF, lang, out).pdf for lang in ("en", "ar")}
+
+
+def test_pages_render_and_hold_every_section(briefs: dict[str, Path], tmp_path: Path) -> None:
+    pages = pages_as_png(briefs["en"], tmp_path)
+    assert 2 <= len(pages) <= 6, "a brief is read in five minutes: a few pages, not one or twenty"
+    assert all(p.stat().st_size > 2000 for p in pages)
+    text = "\n".join(page_texts(briefs["en"]))
+    for heading in ("Headline findings", "Map", "Siege board", "Places most at risk",
+                    "Settlement burnings in the period", "Violence against civilians",
+                    "Killings of civilians", "Sexual violence", "Attacks on displaced people's camps",
+                    "Identity-based targeting signals", "What changed", "Sources, coverage and lag",
+                    "What the data cannot see"):
+        assert heading in text, heading
+    assert "not verdicts" in text
+    # The places of the month: El Geneina's Ardamata massacre and El Fasher are named.
+    assert "Ārdamatā" in text and "El Fasher" in text
+
+
+def test_first_page_holds_the_map_with_the_period_events(briefs: dict[str, Path]) -> None:
+    pixels = page_pixels(briefs["en"], 1)
+    land = sum(1 for p in pixels if p == (236, 232, 223))  # admin2 fill
+    events = sum(1 for r, g, b in pixels if r > 170 and g < 140 and b < 130)  # red markers
+    assert land > 0.03 * len(pixels), "no boundaries drawn on page 1"
+    assert events > 5, "no event markers drawn on the map"
+
+
+def test_arabic_edition_is_right_to_left_with_arabic_place_names(briefs: dict[str, Path],
+                                                                 tmp_path: Path) -> None:
+    html = briefs["ar"].with_suffix(".html").read_text()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "اردمتا" in html and "الفاشر" in html  # Ardamata and El Fasher in Arabic
+    assert pages_as_png(briefs["ar"], tmp_path)
+    text = flat("\n".join(page_texts(briefs["ar"])))
+    for phrase in ("أبرز النتائج", "مؤشرات الاستهداف على أساس الهوية", "لوحة الحصار", "اردمتا"):
+        assert flat(phrase) in text, phrase
+
+
+def test_numbers_in_the_brief_match_the_workspace(sample_workspace: Workspace,
+                                                  briefs: dict[str, Path]) -> None:
+    con = Lake(sample_workspace.lake_dir).connect()
+    attacks, attack_deaths = con.execute(
+        "SELECT count(*), sum(fatalities) FROM events WHERE category = 'attack_on_civilians' "
+        "AND date_end BETWEEN ? AND ?", [START, AS_OF]).fetchone()
+    assert attacks > 0
+    text = " ".join(page_texts(briefs["en"])[0].split())
+    assert f"{attacks} attacks on civilians were recorded, killing {attack_deaths} people" in text
+
+    data = json.loads(briefs["en"].with_suffix(".json").read_text())
+    by_category = dict(con.execute(
+        "SELECT category, count(*) FROM events WHERE date_end BETWEEN ? AND ? GROUP BY 1",
+        [START, AS_OF]).fetchall())
+    assert {r["category"]: r["events"] for r in data["by_category"]} == by_category
+    sources = {(r["table"], r["source"]): r["rows"] for r in data["sources"]}
+    assert sources[("events", "ucdp-ged")] == con.execute(
+        "SELECT count(*) FROM events WHERE date_start <= ?", [AS_OF]).fetchone()[0]
+    # The place with most deaths in the period, by the workspace's own links.
+    top = con.execute(
+        "SELECT g.name, sum(e.fatalities) FROM events e JOIN event_links USING (event_uid) "
+        "JOIN gazetteer g USING (place_id) WHERE e.date_end BETWEEN ? AND ? "
+        "GROUP BY g.name ORDER BY 2 DESC LIMIT 1", [START, AS_OF]).fetchone()
+    assert (data["top_places"][0]["name"], data["top_places"][0]["deaths"]) == top
+    # Displaced people: the latest DTM round by the brief's date, summed over states.
+    end, total = con.execute(
+        "SELECT period_end, sum(idps) FROM displacement WHERE admin_level = 1 AND period_end = "
+        "(SELECT max(period_end) FROM displacement WHERE admin_level = 1 AND period_end <= ?) "
+        "GROUP BY 1", [AS_OF]).fetchone()
+    assert (data["displacement"]["period_end"], data["displacement"]["total"]) == (end.isoformat(), total)
+    assert f"DTM counted {total:,} displaced people" in text
+
+
+def test_nothing_after_the_as_of_date_is_counted(sample_workspace: Workspace, tmp_path: Path) -> None:
+    """A brief as of a day says what was known that day: later events are not in it."""
+    written = write_brief(sample_workspace, date(2023, 4, 20), "en", tmp_path, days=10)
+    data = json.loads(written.data.read_text())
+    con = Lake(sample_workspace.lake_dir).connect()
+    known = con.execute("SELECT count(*) FROM events WHERE date_end BETWEEN '2023-04-11' AND "
+                        "'2023-04-20' AND category NOT IN ('protest', 'riot', 'other')").fetchone()[0]
+    assert data["totals"]["events"] == known
+    assert data["last_event"] <= "2023-04-20"
+
+
+def test_what_changed_compares_with_the_previous_brief(sample_workspace: Workspace,
+                                                       tmp_path: Path) -> None:
+    first = json.loads(write_brief(sample_workspace, date(2023, 10, 31), "en", tmp_path).data.read_text())
+    assert first["changes"]["basis"]["kind"] == "window"
+    second = json.loads(write_brief(sample_workspace, AS_OF, "en", tmp_path).data.read_text())
+    assert second["changes"]["basis"] == {"kind": "previous", "previous": "2023-10-31"}
+    rows = {r["measure"]: r for r in second["changes"]["rows"]}
+    assert rows["events"]["before"] == first["totals"]["events"]
+    assert rows["events"]["change"] == second["totals"]["events"] - first["totals"]["events"]
+
+
+def test_identity_signals_are_signals_with_their_events(briefs: dict[str, Path]) -> None:
+    data = json.loads(briefs["en"].with_suffix(".json").read_text())
+    signals = {s["signal"]: s for s in data["signals"]}
+    assert "mass_killing" in signals  # Ardamata, 4-6 November 2023
+    assert all(len(s["event_uids"]) == s["events"] for s in data["signals"])
+    assert all(e["fatalities"] >= 25 for e in signals["mass_killing"]["examples"])
+
+
+def test_burnings_appear_when_detection_has_run(sample_workspace: Workspace, tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    shutil.copytree(sample_workspace.home, home)
+    workspace = Workspace.at(home)
+    lake = Lake(workspace.lake_dir)
+    con = lake.connect()
+    villages = con.execute("SELECT place_id, name, place_class, latitude, longitude FROM gazetteer "
+                           "WHERE place_class = 'village' AND name IS NOT NULL ORDER BY place_id "
+                           "LIMIT 2").fetchall()
+    first = pa.array([date(2023, 11, 20)] * 2, pa.date32()).cast(pa.timestamp("us", "UTC"))
+    table = pa.table({
+        "burning_id": ["b1", "b2"], "place_id": [v[0] for v in villages],
+        "place_name": [v[1] for v in villages], "place_class": [v[2] for v in villages],
+        "latitude": [v[3] for v in villages], "longitude": [v[4] for v in villages],
+        "first_detection": first, "last_detection": first,
+        "detections": pa.array([17, 2], pa.int32()), "night_detections": pa.array([5, 0], pa.int32()),
+        "frp_total": [412.5, 8.0], "score": [0.91, 0.2], "confidence": ["high", "low"],
+        "reasons": ["17 detections inside the village, 9 times the season's background", "weak"],
+        "detection_ids": [["d1", "d2"], ["d3"]], "sweep_id": [None, None],
+    })
+    staged = lake.staging_path("burnings", "derived")
+    pq.write_table(table, staged)
+    with workspace.write_lock():
+        lake.replace_derived({"burnings": staged}, {"burnings": "test"})
+    written = write_brief(workspace, AS_OF, "en", tmp_path / "out")
+    text = " ".join(" ".join(page_texts(written.pdf)).split())
+    assert (f"1 settlements show signs of burning (medium or high confidence); most confidently "
+            f"{villages[0][1]} (17 fire detections") in text
+    assert "9 times the season's background" in text
+    assert "1 more burning periods scored low confidence" in text
+    data = json.loads(written.data.read_text())
+    assert [b["place_id"] for b in data["burnings"]] == [villages[0][0]]
+    assert data["low_confidence_burnings"] == 1
+
+
+def test_cli_writes_the_brief_and_refuses_bad_input(sample_workspace: Workspace, tmp_path: Path) -> None:
+    runner = CliRunner()
+    home = str(sample_workspace.home)
+    result = runner.invoke(app, ["--home", home, "brief", "--as-of", "2023-11-30", "--out",
+                                 str(tmp_path / "b"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["as_of"] == "2023-11-30"
+    assert (tmp_path / "b" / "brief-2023-11-30-en.pdf").stat().st_size > 10_000
+
+    bad_date = runner.invoke(app, ["--home", home, "brief", "--as-of", "30/11/2023"])
+    assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
+    bad_lang = runner.invoke(app, ["--home", home, "brief", "--lang", "fr"])
+    assert bad_lang.exit_code == 2 and "en or ar" in bad_lang.output
+    no_workspace = runner.invoke(app, ["--home", str(tmp_path / "none"), "brief"])
+    assert no_workspace.exit_code == 1
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    unwritable = runner.invoke(app, ["--home", home, "brief", "--out", str(blocker / "x")])
+    assert unwritable.exit_code == 1 and "cannot create the output folder" in unwritable.output
+    assert blocker.read_text() == "not a folder"
+
+
+def test_latest_date_is_the_last_observation(sample_workspace: Workspace) -> None:
+    con = Lake(sample_workspace.lake_dir).connect()
+    last_fire, last_event = con.execute(
+        "SELECT (SELECT max(acq_date) FROM fire_detections), (SELECT max(date_end) FROM events)"
+    ).fetchone()
+    assert latest_date(sample_workspace) == max(last_fire, last_event)

@@ -1,0 +1,171 @@
+"""`tocsin siege` and `tocsin alerts` on the bundled sample: output, --json, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tocsin.cli.main import app
+
+runner = CliRunner()
+
+
+def tocsin(home: Path, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--home", str(home), *args])
+
+
+@pytest.fixture
+def writable_sample(sample_workspace, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """A copy of the sample workspace that alerts may write to."""
+    home = tmp_path / "ws"
+    shutil.copytree(sample_workspace.home, home)
+    return home
+
+
+def test_board_json_and_table(sample_workspace) -> None:  # type: ignore[no-untyped-def]
+    home = sample_workspace.home
+    result = tocsin(home, "siege", "board", "--as-of", "2023-06-15", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["as_of"] == "2023-06-15"
+    geneina = next(p for p in data["places"] if p["name"] == "Al-Junaynah")
+    assert geneina["stage"] == "under_assault" and geneina["evidence"]
+    assert data["warning"] is None and data["latest_event"] == "2023-12-29"  # the sample's last
+    late = tocsin(home, "siege", "board", "--as-of", "2025-10-28")
+    assert late.exit_code == 0 and "for want of events" in late.output  # no UCDP after 2023
+    table = tocsin(home, "siege", "board", "--as-of", "2023-06-15", "--limit", "3")
+    assert table.exit_code == 0 and "Siege board as of 2023-06-15" in table.stdout
+    assert "more (--limit" in table.stdout
+
+
+def test_show_by_any_spelling(sample_workspace) -> None:  # type: ignore[no-untyped-def]
+    home = sample_workspace.home
+    result = tocsin(home, "siege", "show", "الجنينة", "--since", "2023-04-01", "--as-of", "2023-06-30")
+    assert result.exit_code == 0, result.output
+    assert "2023-04-24  calm -> under assault" in result.stdout
+    assert "exact match on 'الجنينة'" in result.stdout  # says which place the name was taken for
+    assert "ucdp-ged:" in result.stdout
+    as_json = json.loads(tocsin(home, "siege", "show", "Geneina", "--since", "2023-04-01",
+                                "--as-of", "2023-06-30", "--json").stdout)
+    assert as_json["changes"][0]["stage"] == "under_assault"
+
+
+def test_siege_errors_and_usage(sample_workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    home = sample_workspace.home
+    assert tocsin(home, "siege", "board", "--as-of", "15/06/2023").exit_code == 2
+    missing = tocsin(home, "siege", "show", "123", "--as-of", "2023-06-30")
+    assert missing.exit_code == 1 and "no place matches" in missing.output
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("place_classes: [town]\n", encoding="utf-8")
+    bad = tocsin(home, "siege", "board", "--rules", str(rules))
+    assert bad.exit_code == 1 and "missing key 'armed_categories'" in bad.output
+    nowhere = tocsin(tmp_path / "none", "siege", "board")
+    assert nowhere.exit_code == 1 and "no Tocsin workspace" in nowhere.output
+
+
+def test_alerts_scan_list_ack_and_deliver(writable_sample: Path) -> None:
+    home = writable_sample
+    received: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        added = tocsin(home, "alerts", "webhook", "add", url, "--secret", "s" * 20)
+        assert added.exit_code == 0, added.output
+        scan = tocsin(home, "alerts", "scan", "--as-of", "2023-04-30", "--days", "10", "--json")
+        assert scan.exit_code == 0, scan.output
+        created = json.loads(scan.stdout)["created"]
+        geneina = [a for a in created if a["place_name"] == "Al-Junaynah"]
+        assert [(a["day"], a["stage"]) for a in geneina] == [("2023-04-24", "under_assault")]
+        assert len(received) == len(created)
+        again = json.loads(tocsin(home, "alerts", "scan", "--as-of", "2023-04-30", "--days", "10",
+                                  "--json").stdout)
+        assert again["created"] == [] and again["deliveries"] == []  # no duplicates
+        worse = json.loads(tocsin(home, "alerts", "scan", "--as-of", "2023-06-30", "--days", "20",
+                                  "--min-stage", "under_assault", "--no-deliver", "--json").stdout)
+        assert worse["created"] and all(a["stage_rank"] >= 4 for a in worse["created"])
+        created += worse["created"]
+        assert tocsin(home, "alerts", "scan", "--min-stage", "doomed").exit_code == 2
+        listed = json.loads(tocsin(home, "alerts", "--json").stdout)
+        assert {a["id"] for a in listed} == {a["id"] for a in created}
+        ack = tocsin(home, "alerts", "ack", str(geneina[0]["id"]), "--by", "amira")
+        assert ack.exit_code == 0 and "acknowledged by amira" in ack.stdout
+        assert tocsin(home, "alerts", "ack", str(geneina[0]["id"]), "--by", "omar").exit_code == 1
+        open_now = json.loads(tocsin(home, "alerts", "--json").stdout)
+        assert geneina[0]["id"] not in {a["id"] for a in open_now}
+        shown = json.loads(tocsin(home, "alerts", "show", str(geneina[0]["id"]), "--json").stdout)
+        assert shown["status"] == "acknowledged" and shown["evidence"]
+        assert [(d["attempt"], d["succeeded"]) for d in shown["deliveries"]] == [(1, True)]
+        text = tocsin(home, "alerts", "show", str(geneina[0]["id"]))
+        assert text.exit_code == 0 and "delivery 1 to" in text.stdout and "ucdp-ged:" in text.stdout
+        assert tocsin(home, "alerts", "show", "99999").exit_code == 1
+        hooks = json.loads(tocsin(home, "alerts", "webhook", "list", "--json").stdout)
+        assert [h["url"] for h in hooks] == [url] and "secret" not in hooks[0]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_burnings_in_the_lake_are_used_when_present(writable_sample: Path) -> None:
+    """Issue 3's derived table `burnings`, in its agreed shape, read by the board."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from tocsin.lake import Lake
+    from tocsin.places.lookup import find_places
+    from tocsin.workspace import Workspace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "analysis"))
+    from siege_support import burnings  # the agreed shape of issue 3's table
+
+    workspace = Workspace(writable_sample)
+    fasher = find_places(workspace, "El Fasher", limit=1)[0]
+    table = burnings([(dt.date(2025, 10, 27), dt.date(2025, 10, 28), 60, 0.93)],
+                     place={"place_id": fasher["place_id"], "name": fasher["name"],
+                            "latitude": fasher["latitude"], "longitude": fasher["longitude"]})
+    lake = Lake(workspace.lake_dir)
+    staged = lake.staging_path("burnings", "derived")
+    pq.write_table(table, staged)
+    with workspace.write_lock():
+        lake.replace_derived({"burnings": staged}, {"burnings": "test"})
+    result = tocsin(writable_sample, "siege", "board", "--as-of", "2025-10-28", "--json")
+    assert result.exit_code == 0, result.output
+    row = next(p for p in json.loads(result.stdout)["places"] if p["place_id"] == fasher["place_id"])
+    # 60 detections scored 0.93: a mass burning, the town overrun (El Fasher fell on 26 October).
+    assert row["stage"] == "overrun" and "mass_burning" in row["signals"]
+    assert [e["kind"] for e in row["evidence"]] == ["burning"]
+    assert "60 fire detections" in row["evidence"][0]["detail"]
+
+
+def test_the_brief_carries_the_siege_board(writable_sample: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tocsin.report.brief import write_brief
+    from tocsin.workspace import Workspace
+
+    files = write_brief(Workspace(writable_sample), dt.date(2023, 6, 15), "en", tmp_path / "briefs")
+    html = files.html.read_text(encoding="utf-8")
+    section = html[html.index('<section id="siege">'):]
+    section = section[:section.index("</section>")]
+    assert "Al-Junaynah" in section and "under assault" in section
+    assert "has not been run" not in section
+    arabic = write_brief(Workspace(writable_sample), dt.date(2023, 6, 15), "ar", tmp_path / "briefs")
+    assert "الجنينة" in arabic.html.read_text(encoding="utf-8")

@@ -219,60 +219,51 @@ def test_token_form_shows_the_token_once(client: TestClient) -> None:
     assert again.status_code == 404
 
 
+def add_alert(records_url: str) -> int:
+    """An escalation as the siege tracker records it (tocsin.alerts.store)."""
+    from tocsin.alerts.store import record_escalations
+    from tocsin.records.db import session_factory
+
+    sessions = session_factory(records_url)
+    (alert,) = record_escalations(sessions, [{
+        "place_id": "p-cc4987562f9d", "name": "El Fasher", "stage": "encircled", "stage_rank": 2,
+        "previous_stage": "threatened", "date": dt.date(2024, 5, 10), "exposed": 735684,
+        "reasons": "encircled: roads cut on three sides", "evidence": []}])
+    sessions.kw["bind"].dispose()
+    return int(alert.id)
+
+
 def test_roles_decide_who_may_acknowledge_alerts(client: TestClient, records_url: str) -> None:
-    # The siege tracker's alerts table, as its migration will make it (id, ack columns).
-    engine = make_engine(records_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(
-            "CREATE TABLE alerts (id INTEGER PRIMARY KEY, place_id VARCHAR(100), message TEXT, "
-            "created_at TIMESTAMP, acknowledged_at TIMESTAMP, acknowledged_by INTEGER)"))
-        connection.execute(sa.text("INSERT INTO alerts (id, place_id, message) VALUES "
-                                   "(1, 'p-cc4987562f9d', 'El Fasher encircled')"))
-    csrf = log_in(client, "victor")
-    assert "El Fasher encircled" in client.get("/alerts").text
-    assert client.post("/alerts/1/ack", data={"csrf_token": csrf}).status_code == 403
-    client.cookies.clear()
-    csrf = log_in(client, "amal")
-    assert client.post("/alerts/1/ack", data={"csrf_token": "wrong"}).status_code == 403
-    assert client.post("/alerts/1/ack", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
-    assert client.post("/alerts/99/ack", data={"csrf_token": csrf}).status_code == 404
-    with engine.connect() as connection:
-        acked_by = connection.execute(sa.text("SELECT acknowledged_by FROM alerts WHERE id = 1")).scalar()
-        amal = connection.execute(sa.select(User.id).where(User.username == "amal")).scalar()
-    engine.dispose()
-    assert acked_by == amal
-    alerts = client.get("/api/v1/alerts").json()
-    assert alerts[0]["acknowledged_at"] is not None and alerts[0]["acknowledged_by_name"] == "Amal"
-    assert "اطلع عليه Amal" in client.get("/alerts").text  # Amal reads Arabic
-
-
-def test_acknowledging_a_siege_tracker_alert(client: TestClient, records_url: str) -> None:
-    """The siege tracker's alerts: a status column and acknowledged_by holding a name."""
-    engine = make_engine(records_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(
-            "CREATE TABLE alerts (id INTEGER PRIMARY KEY, place_id VARCHAR(100), place_name VARCHAR(300), "
-            "stage VARCHAR(20), day DATE, reasons TEXT, status VARCHAR(20) NOT NULL DEFAULT 'open', "
-            "created_at TIMESTAMP, acknowledged_at TIMESTAMP, acknowledged_by VARCHAR(200), "
-            "CHECK ((status = 'acknowledged') = (acknowledged_at IS NOT NULL)))"))
-        connection.execute(sa.text(
-            "INSERT INTO alerts (id, place_id, place_name, stage, day, reasons) VALUES "
-            "(7, 'p-cc4987562f9d', 'El Fasher', 'encircled', '2024-05-10', 'roads cut on three sides')"))
-    csrf = log_in(client, "alice")
+    alert = add_alert(records_url)
+    csrf = log_in(client, "victor")  # a viewer reads alerts but does not acknowledge them
     page = client.get("/alerts").text
-    assert "roads cut on three sides" in page and "encircled" in page
-    assert client.post("/alerts/7/ack", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
-    with engine.connect() as connection:
-        row = connection.execute(sa.text("SELECT status, acknowledged_by FROM alerts WHERE id = 7")).one()
-    engine.dispose()
-    assert tuple(row) == ("acknowledged", "alice")
+    assert "roads cut on three sides" in page and "El Fasher" in page
+    assert client.post(f"/alerts/{alert}/ack", data={"csrf_token": csrf}).status_code == 403
+    client.cookies.clear()
+    csrf = log_in(client, "amal")  # a monitor does
+    assert client.post(f"/alerts/{alert}/ack", data={"csrf_token": "wrong"}).status_code == 403
+    done = client.post(f"/alerts/{alert}/ack", data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303
+    again = client.post(f"/alerts/{alert}/ack", data={"csrf_token": csrf})
+    assert again.status_code == 409 and "already acknowledged by amal" in again.text
+    assert client.post("/alerts/99/ack", data={"csrf_token": csrf}).status_code == 404
+    (listed,) = client.get("/api/v1/alerts").json()
+    assert (listed["status"], listed["acknowledged_by"]) == ("acknowledged", "amal")
+    assert "اطلع عليه amal" in client.get("/alerts").text  # Amal reads Arabic
 
 
-def test_alerts_say_not_computed_without_the_siege_tracker(client: TestClient) -> None:
+def test_acknowledging_through_the_api(client: TestClient, records_url: str) -> None:
+    alert = add_alert(records_url)
     csrf = log_in(client, "alice")
-    assert client.get("/api/v1/alerts").json() == {"status": "not_computed"}
-    assert "Not computed yet" in client.get("/alerts").text
-    assert client.post("/alerts/1/ack", data={"csrf_token": csrf}).status_code == 409
+    assert client.post(f"/api/v1/alerts/{alert}/ack").status_code == 403  # cookie, no CSRF header
+    done = client.post(f"/api/v1/alerts/{alert}/ack", headers={"x-csrf-token": csrf})
+    assert done.json() == {"id": alert, "acknowledged": True, "by": "alice"}
+
+
+def test_no_alerts_yet(client: TestClient) -> None:
+    log_in(client, "alice")
+    assert client.get("/api/v1/alerts").json() == []
+    assert "No alerts" in client.get("/alerts").text
 
 
 def test_admins_add_users_to_their_own_organisation_only(client: TestClient, records_url: str) -> None:

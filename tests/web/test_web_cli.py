@@ -65,6 +65,14 @@ def test_serve_and_users_need_a_workspace(tmp_path: Path) -> None:
     assert tocsin(tmp_path / "none", "users", "list").exit_code == 1
 
 
+def test_serve_refuses_an_old_records_schema(home: Path) -> None:
+    from tocsin.records.db import downgrade
+
+    downgrade(f"sqlite:///{home / 'records.sqlite'}", "0001")
+    served = tocsin(home, "serve", "--port", "8999")
+    assert served.exit_code == 1 and "run `tocsin init`" in served.output
+
+
 def test_serve_says_how_to_install_leaflet(home: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOCSIN_WEB_VENDOR", str(tmp_path / "empty"))

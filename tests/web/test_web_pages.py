@@ -88,11 +88,16 @@ def test_el_fasher_page(client: TestClient, web_workspace: Workspace) -> None:
     assert api["events_count"] == linked > 0
     assert api["name_ar"] == "الفاشر" and api["admin1"] == "North Darfur"
     assert api["displacement"] and api["displacement"][0]["idps"] > 0
-    assert api["stage_history"] == api["forecast"] == api["burnings"] == {"status": "not_computed"}
+    assert api["forecast"] == api["burnings"] == {"status": "not_computed"}
+    # The siege tracker judges as of the sample's latest dated data (UCDP, end of 2023).
+    history = api["stage_history"]
+    assert history and history[0]["stage"] == api["stage"] and history[0]["evidence"]
+    assert [row["date"] for row in history] == sorted((row["date"] for row in history), reverse=True)
     page = client.get(f"/places/{place_id}").text
     assert "<h1>El Fasher" in page and "الفاشر" in page
     assert f"Events placed at this place ({linked})" in page
-    assert page.count("Not computed yet") == 3
+    assert page.count("Not computed yet") == 2
+    assert history[0]["evidence"][0] in page
     assert f"{api['displacement'][0]['idps']:,}" in page
     assert client.get("/places/p-nonexistent").status_code == 404
     assert client.get("/api/v1/places/p-nonexistent").json()["detail"].startswith("no place")
@@ -212,12 +217,14 @@ def test_siege_forecast_and_burnings_show_when_computed(analysed_workspace: Work
 
 def test_new_lake_state_is_seen_without_restart(analysed_workspace: Workspace) -> None:
     data = WebData(analysed_workspace)
-    assert data.siege_board() is not NOT_COMPUTED
+    assert data.at_risk() is not NOT_COMPUTED
+    assert [row["stage"] for row in data.siege_board()] == ["encircled"]  # the derived table's
     lake = Lake(analysed_workspace.lake_dir)
     manifest = lake.manifest()
-    del manifest["derived"]["siege_stages"]
+    del manifest["derived"]["forecasts"], manifest["derived"]["siege_stages"]
     lake._write_manifest(manifest)
-    assert data.siege_board() is NOT_COMPUTED
+    assert data.at_risk() is NOT_COMPUTED
+    assert len(data.siege_board()) > 1  # computed by the siege tracker again
 
 
 # -- strings and parsers -----------------------------------------------------------------------

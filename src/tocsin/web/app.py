@@ -18,7 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tocsin.records.db import session_factory
+from tocsin.records.db import current_revision, head_revision, session_factory
 from tocsin.web.auth import PrincipalCache
 from tocsin.web.context import LoginRequired, render
 from tocsin.web.data import WebData
@@ -59,13 +59,18 @@ def leaflet_dir() -> Path:
 def create_app(workspace: Workspace, database_url: str | None = None,
                credential_cache_seconds: float = 5.0) -> FastAPI:
     workspace.require()
+    url = database_url or workspace.database_url
+    revision, head = current_revision(url), head_revision()
+    if revision != head:
+        raise WebSetupError(f"the records database is at schema {revision or 'none'}, the web app needs "
+                            f"{head}: run `tocsin init` to upgrade it")
     app = FastAPI(title="Tocsin", version="1", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None,
                   description="Sieges, risks, places and evidence in Sudan. Authenticate with a session "
                               "cookie (log in at /login) or `Authorization: Bearer <API token>`.")
     app.state.workspace = workspace
     app.state.data = WebData(workspace)
-    app.state.sessions = session_factory(database_url or workspace.database_url)
+    app.state.sessions = session_factory(url)
     app.state.principals = PrincipalCache(credential_cache_seconds)
 
     app.mount("/static/vendor/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")

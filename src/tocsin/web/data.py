@@ -9,9 +9,12 @@ Reads are cached per lake state: the cache key is the manifest file's identity (
 mtime), which changes with every committed batch or rebuilt derived table, so a new ingest shows
 up on the next request without restarting the server.
 
-Derived tables this module looks for (names and columns agreed with the other issues):
+Siege stages come from the siege tracker (tocsin.siege_watch: the board and a place's history,
+computed from the lake as of its latest dated data, once per lake state). Derived tables this
+module also looks for (names and columns agreed with the other issues):
 
-- ``siege_stages``  place_id, date, stage, stage_rank (0-5), evidence (text, JSON or list)
+- ``siege_stages``  place_id, date, stage, stage_rank (0-5), evidence (text, JSON or list);
+                    when present it is used instead of computing the stages
 - ``forecasts``     place_id, as_of, horizon_days, probability, model, reasons
 - ``burnings``      place_id, place_name, latitude, longitude, first_detection, last_detection,
                     detections, frp_total, score, confidence, reasons, detection_ids
@@ -57,6 +60,7 @@ OVERVIEW_ZOOM = 7  # up to this zoom the map shows the major places only, all of
 MAX_MAP_PLACES = 3000
 EVENTS_SHOWN = 100
 FIRE_WINDOW_DAYS = 90
+SIEGE_HISTORY_DAYS = 365  # a place page shows the stage changes of the year before the board's day
 
 
 def zoom_tolerance_deg(zoom: int) -> float:
@@ -84,6 +88,9 @@ class _LakeState:
     area_names: dict[str, tuple[str | None, str | None]]
     stage_by_place: dict[str, dict[str, Any]] | _NotComputed
     risk_by_place: dict[str, dict[str, Any]] | _NotComputed
+    # The siege tracker's inputs and the day it judged (None: stages from a derived table).
+    siege_inputs: Any = None
+    siege_as_of: dt.date | None = None
     index: PlaceIndex | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
@@ -134,7 +141,11 @@ class WebData:
         places = [dict(zip(columns, row, strict=True)) for row in rows]
         area_names = {pcode: (en, ar) for pcode, en, ar in con.execute(
             "SELECT DISTINCT pcode, name_en, name_ar FROM areas").fetchall()}
-        stage_by_place = self._current_stages(con, derived)
+        siege_inputs, siege_as_of = None, None
+        if "siege_stages" in derived:
+            stage_by_place = self._current_stages(con, derived)
+        else:
+            siege_inputs, siege_as_of, stage_by_place = self._siege_board()
         risk_by_place = self._current_risk(con, derived)
         return _LakeState(
             key=key, con=con, derived=derived, places=places,
@@ -143,7 +154,24 @@ class WebData:
             lon=np.array([p["longitude"] for p in places], dtype=float),
             major=np.array([p["place_class"] in MAJOR_CLASSES or p["place_id"] in (stage_by_place or {})
                             for p in places], dtype=bool),
-            area_names=area_names, stage_by_place=stage_by_place, risk_by_place=risk_by_place)
+            area_names=area_names, stage_by_place=stage_by_place, risk_by_place=risk_by_place,
+            siege_inputs=siege_inputs, siege_as_of=siege_as_of)
+
+    def _siege_board(self) -> tuple[Any, dt.date | None, dict[str, Any] | _NotComputed]:
+        """The siege tracker's board as of the lake's latest dated data, by place."""
+        from tocsin import siege_watch
+        from tocsin.workspace import WorkspaceError
+
+        try:
+            inputs = siege_watch.load_inputs(self.workspace)
+            as_of = siege_watch.resolve_as_of(inputs, None)
+        except WorkspaceError:
+            return None, None, NOT_COMPUTED  # no gazetteer or no dated data: nothing to judge
+        stages = {row["place_id"]: {"stage": row["stage"], "stage_rank": int(row["stage_rank"]),
+                                    "since": row.get("since"), "reasons": row.get("reasons"),
+                                    "exposed": row.get("exposed")}
+                  for row in siege_watch.board(inputs, as_of)}
+        return inputs, as_of, stages
 
     @staticmethod
     def _current_stages(con: duckdb.DuckDBPyConnection, derived: set[str]) -> dict[str, Any] | _NotComputed:
@@ -269,6 +297,7 @@ class WebData:
         admin1 = state.area_names.get(place["admin1_pcode"] or "", (None, None))
         return {**place, "admin1": admin1[0], "admin1_ar": admin1[1], "stage": stage.get("stage"),
                 "stage_rank": stage.get("stage_rank"), "stage_since": stage.get("since"),
+                "stage_reasons": stage.get("reasons"), "exposed": stage.get("exposed"),
                 "risk": risk.get("probability"), "risk_horizon_days": risk.get("horizon_days")}
 
     # -- search ------------------------------------------------------------------------
@@ -363,6 +392,16 @@ class WebData:
                 "frp_total": round(sum(r[3] or 0.0 for r in rows), 1)}
 
     def _stage_history(self, state: _LakeState, pid: str) -> list[dict[str, Any]] | _NotComputed:
+        if state.siege_inputs is not None and state.siege_as_of is not None:
+            from tocsin import siege_watch
+
+            start = state.siege_as_of - dt.timedelta(days=SIEGE_HISTORY_DAYS)
+            rows = siege_watch.history(state.siege_inputs, pid, start, state.siege_as_of)
+            changes = [{"date": r["date"], "stage": r["stage"], "stage_rank": r["stage_rank"],
+                        "reasons": r.get("reasons"),
+                        "evidence": [e.get("detail") or e.get("ref") if isinstance(e, dict) else e
+                                     for e in r.get("evidence") or []]} for r in rows]
+            return sorted(changes, key=lambda r: r["date"], reverse=True)
         if "siege_stages" not in state.derived:
             return NOT_COMPUTED
         rows = self._query(state, "SELECT * FROM siege_stages WHERE place_id = ? ORDER BY date DESC", [pid])
@@ -392,6 +431,10 @@ class WebData:
         return rows
 
     # -- lists -------------------------------------------------------------------------
+    def siege_as_of(self) -> dt.date | None:
+        """The day the siege board judges (the lake's latest dated data), when computed here."""
+        return self.state().siege_as_of
+
     def siege_board(self) -> list[dict[str, Any]] | _NotComputed:
         """Places with a siege stage above calm, worst first."""
         state = self.state()
@@ -445,58 +488,21 @@ def jsonable(value: Any) -> Any:
 
 
 # -- alerts (records database) ----------------------------------------------------------------
-# The siege tracker (issue 4) adds an ``alerts`` table to the records database. Until it exists
-# the alerts page says "not computed yet". These two functions read it by reflection, needing only
-# ``id`` and, for acknowledgement, ``acknowledged_at`` / ``acknowledged_by``; wire the tracker's
-# own functions here when it lands.
-def list_alerts(db: Any, limit: int = 200) -> list[dict[str, Any]] | _NotComputed:
-    import sqlalchemy as sa
+# The siege tracker records escalations as alerts (tocsin.alerts.store); the web lists them and
+# acknowledges them in the acting user's name.
+def list_alerts(sessions: Any, limit: int = 200) -> list[dict[str, Any]]:
+    from tocsin.alerts.store import alert_json
+    from tocsin.alerts.store import list_alerts as stored_alerts
 
-    table = _alerts_table(db)
-    if table is None:
-        return NOT_COMPUTED
-    from tocsin.records.models import User
-
-    order = [table.c[name].desc() for name in ("created_at", "raised_at", "id") if name in table.c]
-    rows = [dict(row) for row in db.execute(sa.select(table).order_by(*order).limit(limit)).mappings()]
-    # Who acknowledged, by name rather than by user id.
-    ids = {row.get("acknowledged_by") for row in rows if isinstance(row.get("acknowledged_by"), int)}
-    if ids:
-        names = dict(db.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids))).all())
-        for row in rows:
-            row["acknowledged_by_name"] = names.get(row.get("acknowledged_by"))
-    return rows
+    return [alert_json(alert) for alert in stored_alerts(sessions, include_acknowledged=True, limit=limit)]
 
 
-def acknowledge_alert(db: Any, alert_id: int, user_id: int, username: str) -> bool | _NotComputed:
-    """Mark an alert acknowledged by the user; False when there is no such alert. Works with the
-    siege tracker's table (status 'acknowledged', acknowledged_by a name) and with one that keeps
-    only acknowledged_at and a user id."""
-    import sqlalchemy as sa
+def acknowledge_alert(sessions: Any, alert_id: int, username: str) -> str | None:
+    """Acknowledge an alert; None when done, else why not (no such alert, already done)."""
+    from tocsin.alerts.store import AlertError, acknowledge
 
-    from tocsin.records.models import utcnow
-
-    table = _alerts_table(db)
-    if table is None or "acknowledged_at" not in table.c:
-        return NOT_COMPUTED
-    values: dict[str, Any] = {"acknowledged_at": utcnow()}
-    if "status" in table.c:
-        values["status"] = "acknowledged"
-    if "acknowledged_by" in table.c:
-        by_name = isinstance(table.c.acknowledged_by.type, sa.String)
-        values["acknowledged_by"] = username if by_name else user_id
-    result = db.execute(sa.update(table).where(table.c.id == alert_id, table.c.acknowledged_at.is_(None))
-                        .values(**values))
-    db.commit()
-    if result.rowcount:
-        return True
-    return db.execute(sa.select(table.c.id).where(table.c.id == alert_id)).first() is not None
-
-
-def _alerts_table(db: Any) -> Any:
-    import sqlalchemy as sa
-
-    bind = db.get_bind()
-    if not sa.inspect(bind).has_table("alerts"):
-        return None
-    return sa.Table("alerts", sa.MetaData(), autoload_with=bind)
+    try:
+        acknowledge(sessions, alert_id, username)
+    except AlertError as exc:
+        return str(exc)
+    return None

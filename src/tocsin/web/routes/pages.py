@@ -187,7 +187,8 @@ async def place_page(request: Request, place_id: str) -> Response:
 @router.get("/siege")
 async def siege_page(request: Request) -> Response:
     user = page_user(request)
-    return render(request, "siege.html", user, board=_data(request).siege_board())
+    data = _data(request)
+    return render(request, "siege.html", user, board=data.siege_board(), as_of=data.siege_as_of())
 
 
 @router.get("/at-risk")

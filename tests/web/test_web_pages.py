@@ -238,6 +238,9 @@ def test_every_string_the_templates_use_exists() -> None:
     prefixes = {key for key in used if key.endswith("_")}
     assert used - prefixes - keys == set()
     assert all(any(k.startswith(prefix) for k in keys) for prefix in prefixes)
+    from tocsin.schema.taxonomy import load_taxonomy
+
+    assert {f"category_{c}" for c in load_taxonomy().categories} <= keys  # every event category
 
 
 def test_arabic_and_english_have_the_same_keys_and_placeholders() -> None:

@@ -61,6 +61,11 @@
     getJSON(el.dataset.places + "?zoom=" + z + "&bbox=" + bbox.join(","), function (gj) {
       if (ticket !== placeRequest) { return; }
       placeLayer.clearLayers();
+      // Worst stage drawn last, on top: a besieged town must not hide under its neighbours.
+      gj.features.sort(function (a, b) {
+        return (a.properties.stage_rank == null ? -1 : a.properties.stage_rank) -
+          (b.properties.stage_rank == null ? -1 : b.properties.stage_rank);
+      });
       gj.features.forEach(function (f) {
         var p = f.properties, c = f.geometry.coordinates;
         L.circleMarker([c[1], c[0]], {

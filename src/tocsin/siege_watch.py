@@ -203,3 +203,19 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
         signals = ", ".join(s.replace("_", " ") for s in row["signals"])
         row["why"] = f"{signals}: {latest}" if latest else signals
     return rows
+
+
+def stage_history(workspace: Workspace) -> pa.Table | None:
+    """Every place's stage changes over the whole span of the conflict events, for the forecast's
+    siege features (place_id, date, stage_rank). Each day's stage uses only what was known that
+    day, so a forecast reading the latest change on or before its date does not look ahead.
+    None when the workspace has no gazetteer or no events."""
+    try:
+        inputs = load_inputs(workspace)
+    except WorkspaceError:
+        return None
+    if inputs.events.num_rows == 0 or inputs.latest is None:
+        return None
+    start = pc.min(inputs.events.column("date_start")).as_py()
+    stages = inputs.stages(start, inputs.latest, evidence=False)
+    return stage_changes(stages).select(["place_id", "date", "stage_rank"])

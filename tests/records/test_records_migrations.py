@@ -9,8 +9,16 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from tocsin.records.db import current_revision, downgrade, head_revision, make_engine, upgrade
+from tocsin.records.db import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from tocsin.records.models import Base, Organisation
 
 RECORD_TABLES = {
@@ -20,12 +28,23 @@ RECORD_TABLES = {
     "incidents",
     "incident_events",
     "incident_actors",
-    "web_sessions",
-    "api_tokens",
-    "login_attempts",
+    # 0002: the evidence locker
+    "evidence_items",
+    "evidence_links",
+    "evidence_keys",
+    "custody_entries",
+    "signing_keys",
+    "timestamp_authorities",
+    "timestamp_checkpoints",
+    "timestamp_tokens",
+    # 0003: alerts
     "alerts",
     "webhooks",
     "webhook_deliveries",
+    # 0004: the web app
+    "web_sessions",
+    "api_tokens",
+    "login_attempts",
 }
 
 
@@ -55,8 +74,10 @@ def add_organisation(url: str, name: str) -> None:
         engine.dispose()
 
 
-def test_head_is_the_web_migration() -> None:
+def test_head_is_the_web_migration_after_alerts_and_evidence() -> None:
     assert head_revision() == "0004"
+    script = ScriptDirectory.from_config(alembic_config())
+    assert [r.revision for r in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

@@ -19,6 +19,7 @@ USERS = {
     "victor": ("Darfur Network", "viewer", "en"),
     "adam": ("Darfur Network", "admin", "en"),
     "bashir": ("Sudan Witness", "monitor", "en"),
+    "sara": ("Sudan Witness", "admin", "en"),
 }
 
 

@@ -90,9 +90,17 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             out.print(f"  {query!r:>12} -> {m['name']} / {m['name_ar'] or ''} ({m['place_class']}, "
                       f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
     show_siege_board(workspace)
+    from tocsin.cli.forecast import show_top_risks
+
+    show_top_risks(workspace, horizon=30, top=5)
+    from tocsin.evidence.demo import run_evidence_demo
+
+    out.print("\n[bold]Evidence with a chain of custody[/]")
+    for line in run_evidence_demo(workspace, folder):
+        out.print(escape(line))
     write_demo_briefs(workspace)
     out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
-              "siege board | siege show NAME")
+              "siege board | siege show NAME | forecast | evidence log")
 
 
 def show_siege_board(workspace: Workspace) -> None:

@@ -7,10 +7,14 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli import accounts as accounts_cli
 from tocsin.cli import alerts as alerts_cli
 from tocsin.cli import brief as brief_cli
 from tocsin.cli import detect as detect_cli
+from tocsin.cli import evidence as evidence_cli
+from tocsin.cli import forecast as forecast_cli
 from tocsin.cli import ingest as ingest_cli
+from tocsin.cli import keys as keys_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import serve as serve_cli
 from tocsin.cli import siege as siege_cli
@@ -53,12 +57,20 @@ app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
 app.command("serve")(serve_cli.serve)
-app.add_typer(users_cli.app, name="users")
 app.add_typer(siege_cli.app, name="siege")
 app.add_typer(alerts_cli.app, name="alerts")
 app.command("brief")(brief_cli.brief)
 app.add_typer(detect_cli.app, name="detect")
 app.add_typer(detect_cli.eval_app, name="eval")
+app.add_typer(evidence_cli.app, name="evidence")
+app.add_typer(keys_cli.app, name="keys")
+app.add_typer(accounts_cli.orgs, name="orgs")
+app.add_typer(accounts_cli.users, name="users")
+accounts_cli.users.command("password")(users_cli.password)  # the web app's log-in
+accounts_cli.users.command("token")(users_cli.token)
+app.add_typer(accounts_cli.incidents, name="incidents")
+app.command("forecast")(forecast_cli.forecast)
+app.command("backtest")(forecast_cli.backtest)
 
 
 @app.command()

@@ -432,3 +432,7 @@ class LoginAttempt(Base):
     client: Mapped[str] = mapped_column(String(100), nullable=False)
     succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
     attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+# The evidence locker's tables live in their own module; importing it registers them on Base.
+from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401

@@ -129,7 +129,8 @@ def headlines(data: BriefData, lang: str) -> list[str]:
         lines.append(s["h_siege"].format(count=len(data.siege), assault=len(hit), places=", ".join(
             place_name(t, lang) for t in (hit or data.siege)[:5])))
     if data.risk and data.risk.get("places"):
-        lines.append(s["h_risk"].format(horizon=data.risk["horizon_days"], places=", ".join(
+        lines.append(s["h_risk"].format(horizon=data.risk["horizon_days"], as_of=data.risk["as_of"],
+                                        places=", ".join(
             f"{place_name(p, lang)} ({p['probability']:.0%})" for p in data.risk["places"][:5])))
     if data.displacement:
         moved = data.displacement
@@ -210,7 +211,17 @@ def _siege_section(workspace: Workspace, con: Any, data: BriefData) -> None:
     data.siege = brief_rows(workspace, data.as_of)
 
 
-SECTION_PROVIDERS: list[Any] = [_siege_section]
+def _risk_section(workspace: Workspace, con: Any, data: BriefData) -> None:
+    """The places most at risk from the latest forecast stored on or before the brief's day
+    (`tocsin forecast --store`); a forecast is never read from after the brief's day."""
+    from tocsin.report.data import has_table, stored_forecast
+
+    if has_table(con, "forecasts"):
+        data.risk = stored_forecast(con, data.as_of, RISK_HORIZON_DAYS, RISK_PLACES)
+
+
+RISK_HORIZON_DAYS, RISK_PLACES = 30, 10
+SECTION_PROVIDERS: list[Any] = [_siege_section, _risk_section]
 
 
 @cache

@@ -234,6 +234,22 @@ def displacement_by_state(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[s
             "total_before": sum(r["idps_before"] or 0 for r in states) if previous else None}
 
 
+def stored_forecast(con: duckdb.DuckDBPyConnection, as_of: date, horizon_days: int, top: int
+                    ) -> dict[str, Any] | None:
+    """The top places of the latest stored forecast made on or before ``as_of``."""
+    made = con.execute("SELECT max(as_of) FROM forecasts WHERE as_of <= ? AND horizon_days = ?",
+                       [as_of, horizon_days]).fetchone()[0]
+    if made is None:
+        return None
+    places = _rows(con, """
+        SELECT place_id, name, name_ar, place_class, latitude, longitude, probability,
+               exposed_population AS exposed, array_to_string(reasons, '; ') AS reasons,
+               nearest_violence, model
+        FROM forecasts WHERE as_of = ? AND horizon_days = ?
+        ORDER BY probability DESC, place_id LIMIT ?""", [made, horizon_days, top])
+    return {"as_of": made, "horizon_days": horizon_days, "places": places}
+
+
 def source_coverage(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict[str, Any]]:
     """Per table and source: rows known by ``as_of``, their date span, lag and license."""
     rows = []

@@ -42,6 +42,9 @@ def render() -> str:
               "- `place_names`: every name of every place with its normalised form and name key.",
               "- `event_links`: for each event, the place and admin areas it is linked to, and "
               "at which level (exact, near, admin2, admin1, region, country).",
+              "- `forecasts` (written by `tocsin forecast --store`, not by ingest): per place, "
+              "date and horizon, the probability of an atrocity-grade event, the exposed "
+              "population and the reasons in words. See docs/methods/forecast.md.",
               "", "## Event categories (taxonomy.yaml)", "", "| category | meaning |", "|---|---|"]
     taxonomy = load_taxonomy()
     lines += [f"| {k} | {v} |" for k, v in taxonomy.categories.items()]

@@ -181,7 +181,11 @@ async def place_page(request: Request, place_id: str) -> Response:
     t = Translator(user.language)
     body = data.memo(("place_html", place_id, t.language),
                      lambda: TEMPLATES.get_template("place_body.html").render(t=t, place=detail))
-    return render(request, "place.html", user, place=detail, body=Markup(body))
+    from tocsin.web.routes.evidence import visible_items
+
+    # Evidence is per reader (what their organisation and role may open): never cached.
+    return render(request, "place.html", user, place=detail, body=Markup(body),
+                  items=visible_items(request, user, place_id))
 
 
 @router.get("/siege")

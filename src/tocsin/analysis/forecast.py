@@ -1,0 +1,157 @@
+"""Forecasts for every place as of a date: fit on the past, score today, explain each one.
+
+``forecast(inputs, as_of, horizon)`` fits the gradient-boosted model on monthly origins whose
+outcome window closed by ``as_of`` (never later), scores every place with the features as of
+``as_of``, and gives each place its probability, exposed population and its top reasons in words
+(LightGBM SHAP contributions). Pure: tables in, a table out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+
+from tocsin.analysis.features import FeatureBuilder, FeatureParams
+from tocsin.analysis.inputs import ForecastInputs
+from tocsin.analysis.models import BoostedParams, GradientBoostedModel, SingleFeatureLogistic
+from tocsin.analysis.reasons import describe, where_violence
+from tocsin.analysis.timeaxis import from_day, month_starts, to_day
+from tocsin.analysis.training import TrainingStore
+
+HORIZONS = (7, 30, 90)
+# Households to people, for camps that count households only (IOM DTM's usual ratio).
+PEOPLE_PER_HOUSEHOLD = 5
+
+FORECAST_SCHEMA = pa.schema([
+    ("rank", pa.int32()), ("place_id", pa.string()), ("name", pa.string()), ("name_ar", pa.string()),
+    ("place_class", pa.string()), ("admin1_pcode", pa.string()), ("admin2_pcode", pa.string()),
+    ("latitude", pa.float64()), ("longitude", pa.float64()), ("as_of", pa.date32()),
+    ("horizon_days", pa.int32()), ("probability", pa.float64()), ("history_probability", pa.float64()),
+    ("exposed_population", pa.int64()), ("model", pa.string()), ("reasons", pa.list_(pa.string())),
+    ("nearest_violence", pa.string()),
+])
+
+
+class ForecastError(ValueError):
+    """No forecast can be made from these inputs at this date."""
+
+
+@dataclass(frozen=True)
+class ForecastParams:
+    training_years: int = 10
+    negatives_per_origin: int = 150
+    reasons: int = 3
+    features: FeatureParams = field(default_factory=FeatureParams)
+    boosted: BoostedParams = field(default_factory=BoostedParams)
+
+
+@dataclass
+class FittedForecaster:
+    builder: FeatureBuilder
+    model: GradientBoostedModel
+    history: SingleFeatureLogistic
+    horizon_days: int
+    training_origins: int
+    training_events: int
+
+
+def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
+                   params: ForecastParams | None = None) -> FittedForecaster:
+    """Fit on monthly origins whose outcome window (plus publication lag) closed by ``as_of``."""
+    params = params or ForecastParams()
+    cutoff = to_day(as_of)
+    lag = params.features.event_lag_days
+    if builder.first_day is None:
+        raise ForecastError("no precisely located violent events to learn from")
+    start = from_day(max(cutoff - params.training_years * 365, builder.first_day))
+    origins = [o for o in month_starts(start, as_of) if to_day(o) + horizon_days + lag <= cutoff]
+    if len(origins) < 12:
+        raise ForecastError(f"a {horizon_days}-day forecast as of {as_of} needs a year of closed "
+                            f"outcome windows before it; the data allows {len(origins)} months")
+    ranking_horizon = params.boosted.ranking_horizon_days
+    horizons = tuple(sorted({horizon_days, ranking_horizon}))
+    store = TrainingStore(horizons, params.negatives_per_origin, lag)
+    for origin in origins:
+        matrix = builder.at(origin)
+        day = to_day(origin)
+        store.add(day, matrix, {h: builder.labels(origin, h) for h in horizons if day + h + lag <= cutoff},
+                  builder.active(matrix))
+    data = store.training_set(horizon_days, cutoff)
+    if horizon_days != ranking_horizon:
+        data.ranking = store.training_set(ranking_horizon, cutoff)
+    if not data.outcome.any():
+        raise ForecastError(f"no atrocity-grade event hit a place in the {len(origins)} months of "
+                            f"training before {as_of}: nothing to learn from")
+    model = GradientBoostedModel(params.boosted)
+    model.fit(data, builder.names)
+    history = SingleFeatureLogistic("history_decay", "attack_history_10km")
+    history.fit(data, builder.names)
+    return FittedForecaster(builder, model, history, horizon_days, len(origins), int(data.outcome.sum()))
+
+
+def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: int | None = None,
+                 reasons: int = 3) -> pa.Table:
+    """Every place (or the ``top`` most at risk), ranked, with reasons in words."""
+    builder = fitted.builder
+    matrix = builder.at(as_of)
+    probability = fitted.model.predict(matrix)
+    history = fitted.history.predict(matrix)
+    order = np.lexsort((np.asarray(builder.place_ids, dtype=object).astype(str), -probability))
+    chosen = order[:top] if top else order
+    contributions = fitted.model.contributions(matrix[chosen])
+    nearest = builder.nearest_violence(as_of, chosen)
+    rows = []
+    columns = {name: places.column(name).to_pylist() for name in
+               ("place_id", "name", "name_ar", "place_class", "admin1_pcode", "admin2_pcode",
+                "latitude", "longitude", "population", "households")}
+    for rank, (i, contribution, near) in enumerate(zip(chosen.tolist(), contributions, nearest, strict=True),
+                                                   start=1):
+        top_features = [j for j in np.argsort(-contribution[:-1])[:reasons] if contribution[j] > 0]
+        rows.append({
+            "rank": rank, **{k: columns[k][i] for k in ("place_id", "name", "name_ar", "place_class",
+                                                         "admin1_pcode", "admin2_pcode", "latitude",
+                                                         "longitude")},
+            "as_of": as_of, "horizon_days": fitted.horizon_days, "probability": float(probability[i]),
+            "history_probability": float(history[i]),
+            "exposed_population": _exposed(columns["population"][i], columns["households"][i]),
+            "model": fitted.model.name,
+            "reasons": [describe(builder.names[j], float(matrix[i, j])) for j in top_features],
+            "nearest_violence": where_violence(near),
+        })
+    return pa.Table.from_pylist(rows, schema=FORECAST_SCHEMA)
+
+
+def _exposed(population: int | None, households: int | None) -> int | None:
+    if population:
+        return int(population)
+    if households:
+        return int(households) * PEOPLE_PER_HOUSEHOLD
+    return None
+
+
+def forecast(inputs: ForecastInputs, as_of: date, horizon_days: int = 30, top: int | None = None,
+             params: ForecastParams | None = None) -> pa.Table:
+    """Ranked forecasts for every place as of ``as_of`` (see module docstring)."""
+    params = params or ForecastParams()
+    if horizon_days <= 0:
+        raise ForecastError(f"the horizon must be a positive number of days, not {horizon_days}")
+    builder = FeatureBuilder(inputs, params.features)
+    fitted = fit_forecaster(builder, as_of, horizon_days, params)
+    return score_places(fitted, inputs.places, as_of, top, params.reasons)
+
+
+def latest_date(inputs: ForecastInputs) -> date:
+    """The last day the event data covers: the default forecast date."""
+    builder_free = inputs.events.column("date_end").to_pylist()
+    days = [d for d in builder_free if d is not None]
+    if not days:
+        raise ForecastError("no dated events in the workspace")
+    return max(days)
+
+
+def finite(value: float) -> bool:
+    return not (math.isnan(value) or math.isinf(value))

@@ -1,0 +1,216 @@
+"""Forecasting models: the baselines ViEWS and the Early Warning Project compare against, and a
+calibrated gradient-boosted model that explains each forecast.
+
+Every model is fitted on (features, outcome, weight, origin) rows from origins whose label window
+closed before the forecast origin, and returns probabilities. Weights undo the sampling of
+negatives (``training.py``), so probabilities refer to all places, not the sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.linear_model import LogisticRegression
+
+Matrix = NDArray[np.float32]
+
+
+@dataclass
+class TrainingSet:
+    features: Matrix
+    outcome: NDArray[np.bool_]
+    weight: NDArray[np.float64]
+    origin: NDArray[np.int64]      # origin day of each row
+    # Rows labelled at a longer horizon, for models that learn their ranking there (see
+    # BoostedParams.ranking_horizon_days); calibration always uses the rows above.
+    ranking: TrainingSet | None = None
+
+
+class Model(Protocol):
+    name: str
+
+    def fit(self, data: TrainingSet, names: list[str]) -> None: ...
+
+    def predict(self, features: Matrix) -> NDArray[np.float64]: ...
+
+
+def _fit_logistic(x: NDArray[np.float64], outcome: NDArray[np.bool_],
+                  weight: NDArray[np.float64]) -> LogisticRegression:
+    """A nearly unpenalised logistic fit. Weights are rescaled to mean 1: with raw weights in
+    the hundreds the solver's tolerance stops it after a few steps, far from the optimum."""
+    model = LogisticRegression(C=1e4, max_iter=1000, tol=1e-8)
+    model.fit(x, outcome, sample_weight=weight / weight.mean())
+    return model
+
+
+def _rate(outcome: NDArray[np.bool_], weight: NDArray[np.float64]) -> float:
+    total = float(weight.sum())
+    return float((weight * outcome).sum() / total) if total > 0 else 0.0
+
+
+class ZeroModel:
+    """Nothing will happen anywhere (ViEWS' no-change-from-zero baseline)."""
+
+    name = "zero"
+
+    def fit(self, data: TrainingSet, names: list[str]) -> None:
+        pass
+
+    def predict(self, features: Matrix) -> NDArray[np.float64]:
+        return np.zeros(len(features))
+
+
+class BaseRateModel:
+    """Every place gets the historical share of place-windows that saw an atrocity: the
+    reference of the Brier skill score."""
+
+    name = "base_rate"
+
+    def __init__(self) -> None:
+        self.rate = 0.0
+
+    def fit(self, data: TrainingSet, names: list[str]) -> None:
+        self.rate = _rate(data.outcome, data.weight)
+
+    def predict(self, features: Matrix) -> NDArray[np.float64]:
+        return np.full(len(features), self.rate)
+
+
+class PersistenceModel:
+    """What happened at the place in the last H days happens again: the frequency of an
+    atrocity after a window with one (and after a window without)."""
+
+    name = "persistence"
+
+    def __init__(self, horizon_days: int) -> None:
+        self.feature = f"attacks_here_{min((7, 30, 90), key=lambda h: abs(h - horizon_days))}d"
+        self.rates = (0.0, 0.0)
+        self.column = -1
+
+    def fit(self, data: TrainingSet, names: list[str]) -> None:
+        self.column = names.index(self.feature)
+        hot = data.features[:, self.column] > 0
+        # One pseudo-event each side keeps a state never seen in training off 0 and 1.
+        prior = _rate(data.outcome, data.weight)
+        low, high = (float((data.weight[s] * data.outcome[s]).sum() + 0.5 * prior)
+                     / float(data.weight[s].sum() + 0.5) for s in (~hot, hot))
+        self.rates = (low, high)
+
+    def predict(self, features: Matrix) -> NDArray[np.float64]:
+        return np.where(features[:, self.column] > 0, self.rates[1], self.rates[0])
+
+
+class SingleFeatureLogistic:
+    """A logistic curve on log(1 + one history feature): conflict-history decay and spatial lag."""
+
+    def __init__(self, name: str, feature: str) -> None:
+        self.name, self.feature = name, feature
+        self.column = -1
+        self.model: LogisticRegression | None = None
+        self.rate = 0.0
+
+    def fit(self, data: TrainingSet, names: list[str]) -> None:
+        self.column = names.index(self.feature)
+        self.rate = _rate(data.outcome, data.weight)
+        x = np.log1p(np.maximum(data.features[:, [self.column]], 0))
+        if data.outcome.all() or not data.outcome.any():
+            self.model = None
+            return
+        self.model = _fit_logistic(x, data.outcome, data.weight)
+
+    def predict(self, features: Matrix) -> NDArray[np.float64]:
+        if self.model is None:
+            return np.full(len(features), self.rate)
+        x = np.log1p(np.maximum(features[:, [self.column]], 0))
+        return self.model.predict_proba(x)[:, 1]
+
+
+@dataclass
+class BoostedParams:
+    trees: int = 50
+    leaves: int = 7
+    learning_rate: float = 0.1
+    min_child_samples: int = 20
+    calibration_share: float = 0.25    # the latest share of training origins, held out for Platt
+    threads: int = 1                   # on a shared 2-core machine one thread is faster
+    # Every horizon's trees learn which places are at risk from the labels of this horizon;
+    # only the calibration uses the horizon's own labels. 7 days has too few events to learn a
+    # ranking from (about 80 in ten years); at 90 days, 30-day labels ranked better too (see
+    # docs/decisions/0007-forecast-design.md).
+    ranking_horizon_days: int = 30
+    seed: int = 7
+
+
+@dataclass
+class GradientBoostedModel:
+    """LightGBM on every feature, calibrated with Platt scaling on a time-held-out slice (the
+    latest training origins), so a 0.2 means "one in five such places"."""
+
+    params: BoostedParams = field(default_factory=BoostedParams)
+    name: str = "lightgbm"
+
+    def __post_init__(self) -> None:
+        self.booster = None
+        self.platt: tuple[float, float] = (1.0, 0.0)
+        self.rate = 0.0
+
+    def fit(self, data: TrainingSet, names: list[str]) -> None:
+        import lightgbm
+
+        self.rate = _rate(data.outcome, data.weight)
+        origins = np.unique(data.origin)
+        cut = origins[int(len(origins) * (1 - self.params.calibration_share))] if len(origins) > 4 \
+            else origins[-1] + 1
+        fit_rows, calibrate_rows = data.origin < cut, data.origin >= cut
+        if data.outcome[fit_rows].sum() < 5 or data.outcome[calibrate_rows].sum() < 2:
+            fit_rows = calibrate_rows = np.ones(len(data.origin), dtype=bool)
+        if not data.outcome.any():
+            self.booster = None
+            return
+        p = self.params
+        ranking = data.ranking if data.ranking is not None and data.ranking.outcome.any() else None
+        if ranking is not None:
+            # Trees from the ranking horizon's rows of the same (older) origins.
+            fit_features, fit_outcome = (ranking.features[ranking.origin < cut],
+                                         ranking.outcome[ranking.origin < cut])
+            if fit_outcome.sum() < 5:
+                fit_features, fit_outcome = ranking.features, ranking.outcome
+        else:
+            fit_features, fit_outcome = data.features[fit_rows], data.outcome[fit_rows]
+        # Fitted on the sample as it is (unweighted): the trees then resolve the active places
+        # finely; the weighted Platt step below puts probabilities back on the scale of all places.
+        train = lightgbm.Dataset(fit_features, label=fit_outcome.astype(float),
+                                 feature_name=names, free_raw_data=True, params={"max_bin": 63})
+        self.booster = lightgbm.train(
+            {"objective": "binary", "num_leaves": p.leaves, "learning_rate": p.learning_rate,
+             "min_child_samples": p.min_child_samples, "feature_fraction": 0.8,
+             "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "num_threads": p.threads,
+             "seed": p.seed, "deterministic": True, "verbose": -1, "max_bin": 63},
+            train, num_boost_round=p.trees)
+        margin = self.booster.predict(data.features[calibrate_rows], raw_score=True)
+        platt = _fit_logistic(margin.reshape(-1, 1), data.outcome[calibrate_rows],
+                              data.weight[calibrate_rows])
+        self.platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+
+    def predict(self, features: Matrix) -> NDArray[np.float64]:
+        if self.booster is None:
+            return np.full(len(features), self.rate)
+        margin = self.booster.predict(features, raw_score=True, num_threads=self.params.threads)
+        a, b = self.platt
+        return 1.0 / (1.0 + np.exp(-(a * margin + b)))
+
+    def contributions(self, features: Matrix) -> NDArray[np.float64]:
+        """Per-feature SHAP contributions (log-odds, before calibration; last column the bias)."""
+        if self.booster is None:
+            return np.zeros((len(features), features.shape[1] + 1))
+        return np.asarray(self.booster.predict(features, pred_contrib=True))
+
+
+def all_models(horizon_days: int, boosted: BoostedParams | None = None) -> list[Model]:
+    return [ZeroModel(), BaseRateModel(), PersistenceModel(horizon_days),
+            SingleFeatureLogistic("history_decay", "attack_history_10km"),
+            SingleFeatureLogistic("spatial_lag", "attack_history_50km"),
+            GradientBoostedModel(boosted or BoostedParams())]

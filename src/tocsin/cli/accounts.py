@@ -1,0 +1,146 @@
+"""`tocsin orgs|users|incidents add|list`: the records the evidence commands act for and on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from tocsin.cli.common import fail, out, print_json
+from tocsin.workspace import Workspace, WorkspaceError
+
+orgs = typer.Typer(no_args_is_help=True, help="Organisations of the coalition.")
+users = typer.Typer(no_args_is_help=True, help="People who use Tocsin, each in one organisation.")
+incidents = typer.Typer(no_args_is_help=True, help="Incidents: the cases evidence is linked to.")
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+
+
+@contextmanager
+def records(workspace: Workspace) -> Iterator[Session]:
+    from tocsin.records.accounts import RecordError
+    from tocsin.records.db import session_factory
+
+    try:
+        workspace.require()
+        with session_factory(workspace.database_url)() as session, session.begin():
+            yield session
+    except (RecordError, WorkspaceError) as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(f"the records database refused: {str(exc).splitlines()[0]}")
+
+
+@orgs.command("add")
+def orgs_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Its name.")]) -> None:
+    """Add an organisation."""
+    from tocsin.records.accounts import add_organisation
+
+    with records(ctx.obj) as session:
+        org = add_organisation(session, name)
+        out.print(f"Added organisation {org.name} (id {org.id})")
+
+
+@orgs.command("list")
+def orgs_list(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """List organisations."""
+    from tocsin.records.accounts import describe
+    from tocsin.records.models import Organisation
+
+    with records(ctx.obj) as session:
+        rows = [describe(o) for o in session.scalars(select(Organisation).order_by(Organisation.id))]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "name", title="Organisations")
+    for row in rows:
+        table.add_row(str(row["id"]), row["name"])
+    out.print(table)
+
+
+@users.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Log-in name.")],
+    org: Annotated[str, typer.Option("--org", help="Organisation name.")],
+    role: Annotated[str, typer.Option(help="admin, analyst, monitor or viewer.")] = "viewer",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    language: Annotated[str, typer.Option(help="en or ar.")] = "en",
+) -> None:
+    """Add a user to an organisation."""
+    from tocsin.records.accounts import add_user
+
+    with records(ctx.obj) as session:
+        user = add_user(session, username, org, role, name, language)
+        out.print(f"Added {user.username} ({user.role}) to {org}")
+
+
+@users.command("list")
+def users_list(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """List users."""
+    from tocsin.records.accounts import describe
+    from tocsin.records.models import User
+
+    with records(ctx.obj) as session:
+        rows = [describe(u) for u in session.scalars(select(User).order_by(User.id))]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "user", "organisation", "role", title="Users")
+    for row in rows:
+        table.add_row(str(row["id"]), row["username"], str(row["organisation_id"]), row["role"])
+    out.print(table)
+
+
+@incidents.command("add")
+def incidents_add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="Short title.")],
+    category: Annotated[str, typer.Option(help="A taxonomy category, e.g. attack_on_civilians.")],
+    occurred_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    occurred_to: Annotated[str | None, typer.Option("--to", help="Last day, if known.")] = None,
+    place: Annotated[str | None, typer.Option(help="Gazetteer place id.")] = None,
+    description: Annotated[str | None, typer.Option(help="What happened.")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER",
+                                                help="Acting user.")] = None,
+) -> None:
+    """Open an incident (owned by the acting user's organisation)."""
+    from tocsin.records.accounts import add_incident
+
+    if not as_user:
+        fail("say who is acting: --as USER (or set TOCSIN_USER)")
+    try:
+        start = dt.date.fromisoformat(occurred_from)
+        end = dt.date.fromisoformat(occurred_to) if occurred_to else None
+    except ValueError as exc:
+        fail(f"--from/--to: expected a date YYYY-MM-DD ({exc})")
+    with records(ctx.obj) as session:
+        incident = add_incident(session, username=as_user, title=title, category=category,
+                                occurred_from=start, occurred_to=end, place_id=place,
+                                description=description)
+        out.print(f"Opened incident {incident.id}: {incident.title}")
+
+
+@incidents.command("list")
+def incidents_list(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """List incidents."""
+    from tocsin.records.accounts import describe
+    from tocsin.records.models import Incident
+
+    with records(ctx.obj) as session:
+        rows = [describe(i) for i in session.scalars(select(Incident).order_by(Incident.id))]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "title", "category", "from", "status", title="Incidents")
+    for row in rows:
+        table.add_row(str(row["id"]), row["title"], row["category"], str(row["occurred_from"]),
+                      row["status"])
+    out.print(table)

@@ -1,0 +1,401 @@
+"""`tocsin evidence ...`: the evidence locker on the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from tocsin.cli.common import err, fail, out, print_json
+
+app = typer.Typer(no_args_is_help=True, help="Evidence with a tamper-evident chain of custody.")
+authority_app = typer.Typer(no_args_is_help=True, help="RFC 3161 time-stamping authorities.")
+app.add_typer(authority_app, name="authority")
+
+AsUser = Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER", help="Acting user.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+
+
+def _locker(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from tocsin.evidence.locker import EvidenceLocker
+    from tocsin.workspace import WorkspaceError
+
+    try:
+        ctx.obj.require()
+    except WorkspaceError as exc:
+        fail(str(exc))
+    return EvidenceLocker(ctx.obj)
+
+
+def _run(action: Any) -> Any:
+    """Call ``action``; evidence, workspace and database errors exit 1 with their message."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tocsin.evidence.errors import EvidenceError
+    from tocsin.workspace import WorkspaceError
+
+    try:
+        return action()
+    except (EvidenceError, WorkspaceError) as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0]
+        hint = " (run `tocsin init` to bring the records database up to date)" \
+            if "no such table" in first or "does not exist" in first else ""
+        fail(f"the records database refused: {first}{hint}")
+
+
+def _parse_time(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--captured-at {text!r}: expected ISO 8601 with a zone, e.g. 2024-05-10T14:30Z")
+    if value.tzinfo is None:
+        fail(f"--captured-at {text!r} has no time zone: add Z (UTC) or an offset like +02:00")
+    return value
+
+
+def _after_write(locker: Any) -> None:
+    """Queue a time-stamp of the new state and send what is queued (quietly when offline)."""
+    try:
+        counts = locker.timestamp(timeout=5.0)
+    except Exception as exc:  # never fail a completed write because time-stamping failed
+        err.print(f"time-stamping postponed: {exc}")
+        return
+    if counts["stamped"]:
+        out.print(f"Time-stamped by {counts['stamped']} authorit{'y' if counts['stamped'] == 1 else 'ies'}")
+    if counts["queued"]:
+        err.print(f"{counts['queued']} time-stamp request(s) queued: an authority is unreachable; "
+                  "`tocsin evidence timestamp` sends them when online")
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Files to store.", show_default=False)],
+    collector: Annotated[str, typer.Option(help="Who collected the files.")],
+    captured_at: Annotated[str, typer.Option(help="When they were captured (ISO 8601 with zone).")],
+    sensitivity: Annotated[str, typer.Option(help="public, restricted or confidential.")],
+    place: Annotated[str | None, typer.Option(help="Gazetteer place id or name.")] = None,
+    lat: Annotated[float | None, typer.Option(help="Latitude (WGS 84).")] = None,
+    lon: Annotated[float | None, typer.Option(help="Longitude (WGS 84).")] = None,
+    source_url: Annotated[str | None, typer.Option(help="Where it was found online.")] = None,
+    description: Annotated[str | None, typer.Option(help="What it shows.")] = None,
+    event: Annotated[list[str] | None, typer.Option(help="Lake event_uid (repeatable).")] = None,
+    incident: Annotated[list[int] | None, typer.Option(help="Incident id (repeatable).")] = None,
+    method: Annotated[str | None, typer.Option(help="How it was collected (phone camera, "
+                                                     "web capture, interview ...).")] = None,
+    copy: Annotated[bool, typer.Option("--copy", help="The file is a copy, not the original.")]
+    = False,
+    as_user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Store files by SHA-256 and record them in the custody log."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    locker = _locker(ctx)
+    when = _parse_time(captured_at)
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
+                  transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("storing", total=total)
+        added = _run(lambda: locker.add(
+            files, user=as_user or "", collector=collector, captured_at=when,
+            sensitivity=sensitivity, place=place, lat=lat, lon=lon, source_url=source_url,
+            description=description, events=event or [], incidents=incident or [],
+            method=method, original=not copy,
+            on_bytes=lambda n: progress.advance(task, n)))
+    if as_json:
+        print_json([a.__dict__ for a in added])
+    else:
+        for item in added:
+            again = f" (same content as item {', '.join(map(str, item.duplicate_of))})" \
+                if item.duplicate_of else ""
+            out.print(f"Added item {item.item_id}: {item.filename} {item.media_type} "
+                      f"{item.size:,} bytes sha256 {item.sha256}{again}")
+    _after_write(locker)
+
+
+@app.command("list")
+def list_items(
+    ctx: typer.Context,
+    incident: Annotated[int | None, typer.Option(help="Only this incident's items.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List items (no content, no sealed metadata)."""
+    items = _run(lambda: _locker(ctx).items(incident))
+    if as_json:
+        print_json(items)
+        return
+    table = Table("id", "file", "type", "bytes", "sensitivity", "status", "captured", "collector",
+                  title="Evidence")
+    for i in items:
+        table.add_row(str(i["item_id"]), i["filename"], i["media_type"], f"{i['size']:,}",
+                      i["sensitivity"], i["status"], i["captured_at"][:16], i["collector"])
+    out.print(table)
+
+
+@app.command()
+def show(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item id.")],
+         as_user: AsUser = None) -> None:
+    """An item's metadata as JSON (a logged view when it unseals a confidential item)."""
+    locker = _locker(ctx)
+    print_json(_run(lambda: locker.metadata(item, as_user or "")))
+
+
+@app.command("open")
+def open_item(
+    ctx: typer.Context,
+    item: Annotated[int, typer.Argument(help="Item id.")],
+    output: Annotated[Path, typer.Option("--out", help="Where to write the content.")],
+    purpose: Annotated[str | None, typer.Option(help="Why (recorded in the log).")] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Write an item's content to a file (checked against its SHA-256; views are logged)."""
+    locker = _locker(ctx)
+    if output.exists():
+        fail(f"{output} exists: choose another --out")
+    tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as sink:
+            _run(lambda: locker.open(item, as_user or "", sink, purpose))
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    out.print(f"Wrote item {item} to {output}")
+
+
+@app.command()
+def redact(
+    ctx: typer.Context,
+    item: Annotated[int, typer.Argument(help="The original item.")],
+    redacted_file: Annotated[Path, typer.Argument(help="The redacted version (made by you).")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the log).")],
+    sensitivity: Annotated[str | None, typer.Option(help="Of the new item (default: the "
+                                                         "original's).")] = None,
+    description: Annotated[str | None, typer.Option(help="Of the new item.")] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Store a redacted copy as a new item linked to the original, which stays intact."""
+    locker = _locker(ctx)
+    new = _run(lambda: locker.redact(item, redacted_file, user=as_user or "", reason=reason,
+                                     sensitivity=sensitivity, description=description))
+    out.print(f"Added item {new.item_id}: redaction of item {item}")
+    _after_write(locker)
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    item: Annotated[int, typer.Argument(help="Item id.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the signed tombstone).")],
+    as_user: AsUser = None,
+) -> None:
+    """Remove an item's content for someone's safety; a signed tombstone stays in the log."""
+    locker = _locker(ctx)
+    _run(lambda: locker.delete(item, user=as_user or "", reason=reason))
+    out.print(f"Deleted the content of item {item}; its tombstone is in the custody log")
+    _after_write(locker)
+
+
+@app.command()
+def transfer(
+    ctx: typer.Context,
+    item: Annotated[int, typer.Argument(help="Item id.")],
+    to_org: Annotated[str, typer.Option("--to-org", help="Organisation receiving access.")],
+    note: Annotated[str, typer.Option(help="Recorded in the log.")] = "",
+    as_user: AsUser = None,
+) -> None:
+    """Give another organisation access to an item (recorded as a transfer)."""
+    locker = _locker(ctx)
+    _run(lambda: locker.transfer(item, user=as_user or "", to_organisation=to_org, note=note))
+    out.print(f"Transferred item {item} to {to_org}")
+    _after_write(locker)
+
+
+@app.command()
+def link(
+    ctx: typer.Context,
+    item: Annotated[int, typer.Argument(help="Item id.")],
+    incident: Annotated[int | None, typer.Option(help="Incident id.")] = None,
+    event: Annotated[str | None, typer.Option(help="Lake event_uid.")] = None,
+    as_user: AsUser = None,
+) -> None:
+    """Link an item to an incident or an event."""
+    locker = _locker(ctx)
+    _run(lambda: locker.link(item, user=as_user or "", incident=incident, event=event))
+    out.print(f"Linked item {item}")
+    _after_write(locker)
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    item: Annotated[int | None, typer.Option(help="Only this item's entries.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """The custody log, oldest first."""
+    locker = _locker(ctx)
+
+    def read() -> list[dict[str, Any]]:
+        with locker.session() as session:
+            rows = []
+            for entry in locker.db_entries(session):
+                body = entry.body
+                if item is not None and body.get("item") != item:
+                    continue
+                rows.append({"seq": entry.seq, "at": body.get("at"), "action": body.get("action"),
+                             "organisation": (body.get("organisation") or {}).get("name"),
+                             "user": body.get("user"), "item": body.get("item"),
+                             "details": body.get("details"), "entry_hash": entry.entry_hash,
+                             "key_id": entry.key_id})
+            return rows
+
+    rows = _run(read)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("seq", "at", "action", "item", "who", "hash", title="Custody log")
+    for row in rows:
+        table.add_row(str(row["seq"]), (row["at"] or "")[:19], row["action"],
+                      str(row["item"] or ""), f"{row['user']} ({row['organisation']})",
+                      row["entry_hash"][:16])
+    out.print(table)
+
+
+def _print_report(report: Any, as_json: bool, what: str) -> None:
+    if as_json:
+        print_json(report.to_json())
+    else:
+        for note in report.notes:
+            out.print(f"note: {note}")
+        checked = ", ".join(f"{v} {k}" for k, v in report.checked.items())
+        if report.ok:
+            out.print(f"[green]OK[/]: {what} verifies ({checked})")
+        else:
+            for finding in report.findings:
+                err.print(f"[red]TAMPERED[/] {finding}")
+            err.print(f"{len(report.findings)} problem(s) found ({checked})")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    quick: Annotated[bool, typer.Option(help="Skip re-hashing blobs (checks they exist).")]
+    = False,
+    as_json: AsJson = False,
+) -> None:
+    """Recompute every hash, the chain, the signatures and the time-stamps; name what is wrong."""
+    from tocsin.evidence.verify import verify_locker
+
+    locker = _locker(ctx)
+
+    def run() -> Any:
+        with ctx.obj.write_lock():
+            repaired = locker.recover()
+        report = verify_locker(locker, hash_blobs=not quick)
+        report.notes[:0] = [f"repaired: {r}" for r in repaired]
+        return report
+
+    _print_report(_run(run), as_json, "the evidence locker")
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    incident: Annotated[int, typer.Option(help="Incident id.")],
+    output: Annotated[Path, typer.Option("--out", help="The bundle (.zip) to write.")],
+    as_user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Write a self-describing, verifiable bundle of an incident's evidence."""
+    from tocsin.evidence.bundle import export_bundle
+
+    locker = _locker(ctx)
+    if output.exists():
+        fail(f"{output} exists: choose another --out")
+    if not output.parent.is_dir():
+        fail(f"--out {output}: the folder {output.parent} does not exist")
+    result = _run(lambda: export_bundle(locker, incident, output, as_user or ""))
+    if as_json:
+        print_json(result)
+        return
+    out.print(f"Wrote {output}: {len(result['items'])} item(s)")
+    for withheld in result["withheld"]:
+        err.print(f"withheld item {withheld['item_id']}: {withheld['reason']}")
+
+
+@app.command("verify-bundle")
+def verify_bundle_command(
+    bundle: Annotated[Path, typer.Argument(help="A bundle written by `tocsin evidence export`.")],
+    as_json: AsJson = False,
+) -> None:
+    """Check a bundle on its own: files, manifest signature, custody log, keys, time-stamps."""
+    from tocsin.evidence.bundle import verify_bundle
+
+    _print_report(verify_bundle(bundle), as_json, str(bundle))
+
+
+@app.command()
+def timestamp(
+    ctx: typer.Context,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each authority.")] = 10.0,
+    as_json: AsJson = False,
+) -> None:
+    """Time-stamp the current state and send queued requests to every authority."""
+    counts = _run(lambda: _locker(ctx).timestamp(timeout))
+    if as_json:
+        print_json(counts)
+        return
+    out.print(f"{counts['stamped']} stamped, {counts['queued']} still queued, "
+              f"{counts['failed']} refused")
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+@authority_app.command("add")
+def authority_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A short name.")],
+    url: Annotated[str, typer.Argument(help="The authority's RFC 3161 HTTP(S) URL.")],
+    ca_cert: Annotated[Path | None, typer.Option(help="PEM of the CA its certificate chains to.")]
+    = None,
+) -> None:
+    """Add a time-stamping authority (several may be configured)."""
+    ca_pem = None
+    if ca_cert is not None:
+        try:
+            ca_pem = ca_cert.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"--ca-cert {ca_cert}: {exc}")
+        if "BEGIN CERTIFICATE" not in ca_pem:
+            fail(f"--ca-cert {ca_cert}: not a PEM certificate")
+    _run(lambda: _locker(ctx).add_authority(name, url, ca_pem))
+    out.print(f"Added authority {name} ({url})")
+
+
+@authority_app.command("list")
+def authority_list(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """List time-stamping authorities."""
+    from sqlalchemy import select
+
+    from tocsin.records.evidence_models import TimestampAuthority
+
+    locker = _locker(ctx)
+    with locker.session() as session:
+        rows = [{"name": a.name, "url": a.url, "ca": bool(a.ca_pem)}
+                for a in session.scalars(select(TimestampAuthority))]
+    if as_json:
+        print_json(rows)
+        return
+    out.print(json.dumps(rows, indent=2))

@@ -1,0 +1,58 @@
+"""Helpers of the evidence tests: a locker with two organisations, their people and keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from tocsin.evidence.locker import EvidenceLocker
+from tocsin.records.accounts import add_organisation, add_user
+from tocsin.records.db import session_factory
+from tocsin.workspace import Workspace
+
+CAPTURED = dt.datetime(2024, 5, 10, 14, 30, tzinfo=dt.UTC)
+# Who is who in every locker fixture.
+PEOPLE = [
+    ("amira", "Darfur Witness Network", "admin"),
+    ("badr", "Darfur Witness Network", "analyst"),
+    ("musa", "Darfur Witness Network", "monitor"),
+    ("vera", "Darfur Witness Network", "viewer"),
+    ("sara", "Sudan Archive", "admin"),
+    ("salim", "Sudan Archive", "analyst"),
+]
+
+
+@dataclass
+class LockerSetup:
+    workspace: Workspace
+    locker: EvidenceLocker
+    files: Path
+
+    def file(self, name: str, content: bytes) -> Path:
+        path = self.files / name
+        path.write_bytes(content)
+        return path
+
+    def add(self, content: bytes = b"photo of the burnt market", name: str = "market.jpg",
+            sensitivity: str = "public", user: str = "amira", **kwargs: object) -> int:
+        path = self.file(name, content)
+        added = self.locker.add([path], user=user, collector="Musa Adam", captured_at=CAPTURED,
+                                sensitivity=sensitivity, **kwargs)  # type: ignore[arg-type]
+        return added[0].item_id
+
+
+def make_locker(home: Path) -> LockerSetup:
+    workspace = Workspace(home / "ws")
+    workspace.init()
+    with session_factory(workspace.database_url)() as session, session.begin():
+        for org in sorted({org for _, org, _ in PEOPLE}):
+            add_organisation(session, org)
+        for username, org, role in PEOPLE:
+            add_user(session, username, org, role)
+    locker = EvidenceLocker(workspace)
+    locker.create_keys("amira")
+    locker.create_keys("sara")
+    files = home / "files"
+    files.mkdir()
+    return LockerSetup(workspace, locker, files)

@@ -7,6 +7,7 @@ Without Chromium these tests skip, unless TOCSIN_REQUIRE_BROWSER=1 (CI), which m
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,7 @@ CHROMIUM = os.environ.get("TOCSIN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"burnt market, El Fasher" * 20
 
 
 def _browser_missing(reason: str) -> None:
@@ -48,6 +50,17 @@ def server(web_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -
     url = f"sqlite:///{home / 'records.sqlite'}"
     upgrade(url)
     add_users(url)
+    # Each organisation's admin makes its evidence keys, as `tocsin keys create` does.
+    saved = {name: os.environ.pop(name, None) for name in ("TOCSIN_DATABASE_URL", "TOCSIN_MASTER_KEY")}
+    try:
+        from tocsin.evidence.locker import EvidenceLocker
+
+        locker = EvidenceLocker(Workspace(home))
+        locker.create_keys("adam")
+        locker.create_keys("sara")
+        locker.close()
+    finally:
+        os.environ.update({name: value for name, value in saved.items() if value is not None})
     port = _free_port()
     env = {**os.environ, "TOCSIN_HOME": str(home), "TOCSIN_DATABASE_URL": url}
     log = open(home / "server.log", "w")  # noqa: SIM115 - closed below, after the server stops
@@ -155,3 +168,37 @@ def test_pages_work_with_javascript_off(server: str, browser) -> None:  # type: 
     assert page.locator("h1").inner_text().startswith("Nyala")
     page.screenshot(path=str(ARTIFACTS / "05-nyala-no-js.png"), full_page=True)
     context.close()
+
+
+def test_upload_evidence_and_other_organisation_cannot_see_it(server: str, browser,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    photo = tmp_path / "market.png"
+    photo.write_bytes(PHOTO)
+    context = browser.new_context()
+    page = context.new_page()
+    _log_in(page, server, "alice")  # analyst, Darfur Network
+    page.goto(server + "/evidence/new")
+    page.set_input_files("input[name=file]", str(photo))
+    page.select_option("select[name=sensitivity]", "confidential")
+    page.fill("textarea[name=description]", "witness photo of the market")
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(re.compile(r".*/evidence/\d+$"))
+    item = page.url.rsplit("/", 1)[1]
+    assert "witness photo of the market" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "06-evidence-confidential.png"), full_page=True)
+    context.close()
+
+    other = browser.new_context()
+    page = other.new_page()
+    _log_in(page, server, "bashir")  # monitor, Sudan Witness
+    page.goto(server + "/evidence")
+    assert f"/evidence/{item}" not in page.content()
+    response = page.goto(f"{server}/evidence/{item}")
+    assert response is not None and response.status == 404
+    assert "witness photo" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "07-evidence-other-org-404.png"), full_page=True)
+    api = page.request.get(f"{server}/api/v1/evidence/{item}")
+    assert api.status == 404 and "witness photo" not in api.text()
+    content = page.request.get(f"{server}/api/v1/evidence/{item}/content")
+    assert content.status == 404
+    other.close()

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from tocsin.analysis.burnings import BurningParams, _poisson_z, detect_burnings
-from tocsin.analysis.evaluation import Evaluation, evaluate_burnings
+from tocsin.analysis.evaluation.burnings import Evaluation, evaluate_burnings
 from tocsin.analysis.scenarios import ScenarioParams, generate
 
 

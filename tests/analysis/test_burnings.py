@@ -17,7 +17,7 @@ from tocsin.analysis.burnings import (
     _poisson_z,
     detect_burnings,
 )
-from tocsin.analysis.evaluation import evaluate_burnings
+from tocsin.analysis.evaluation.burnings import evaluate_burnings
 from tocsin.analysis.scenarios import ScenarioParams, generate
 from tocsin.spatial import haversine_km
 

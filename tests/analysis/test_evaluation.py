@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.analysis.evaluation import (
+from tocsin.analysis.evaluation.burnings import (
     average_precision,
     evaluate_burnings,
     parse_truth_csv,

@@ -102,7 +102,7 @@ def eval_burnings(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Score the stored burnings against a truth list: precision, recall, F1, average precision."""
-    from tocsin.analysis.evaluation import evaluate_burnings, parse_truth_csv, truth_table
+    from tocsin.analysis.evaluation.burnings import evaluate_burnings, parse_truth_csv, truth_table
     from tocsin.detect import read_burnings
     from tocsin.places.lookup import find_places
 

@@ -149,3 +149,21 @@ def test_api_upload_with_a_token(evidence_client: TestClient) -> None:
                                files={"file": ("clip.png", PHOTO, "image/png")},
                                data={"sensitivity": "public", "captured_at": "yesterday"})
     assert bad.status_code == 422 and "captured_at" in bad.json()["detail"]
+
+
+def test_place_page_lists_only_the_evidence_the_reader_may_open(evidence_client: TestClient,
+                                                                 web_workspace: Workspace) -> None:
+    from tocsin.lake import Lake
+
+    con = Lake(web_workspace.lake_dir).connect()
+    (place_id,) = con.execute("SELECT place_id FROM gazetteer WHERE name = 'El Fasher'").fetchone()
+    csrf = log_in(evidence_client, "alice")
+    response = evidence_client.post("/evidence", files={"file": ("fasher.png", PHOTO, "image/png")},
+                                    data={"sensitivity": "confidential", "captured_at": "2024-05-10T14:30",
+                                          "place_id": place_id, "csrf_token": csrf}, follow_redirects=False)
+    item = int(response.headers["location"].rsplit("/", 1)[1])
+    assert f'href="/evidence/{item}"' in evidence_client.get(f"/places/{place_id}").text
+    evidence_client.cookies.clear()
+    log_in(evidence_client, "bashir")
+    page = evidence_client.get(f"/places/{place_id}").text
+    assert "fasher.png" not in page and f"/evidence/{item}" not in page

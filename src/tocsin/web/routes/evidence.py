@@ -14,6 +14,7 @@ import io
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,20 +44,33 @@ def _locker(request: Request) -> Any:
 def visible_items(request: Request, user: Principal,
                   place_id: str | None = None) -> list[dict[str, Any]]:
     """Items the user may open (newest first), optionally only those of one place."""
-    if place_id is not None:
-        # Most places have no evidence: one indexed query answers that, before the locker
-        # reads every item and checks each.
-        from sqlalchemy import select
-
-        from tocsin.records.evidence_models import EvidenceItem
-
-        with request.app.state.sessions() as db:
-            if db.scalar(select(EvidenceItem.id).where(EvidenceItem.place_id == place_id).limit(1)) is None:
-                return []
+    if place_id is not None and place_id not in _places_with_evidence(request):
+        return []  # most places: no need for the locker to read and check every item
     locker = _locker(request)
     items = [i for i in locker.items() if place_id is None or i["place_id"] == place_id]
     return [i for i in reversed(items)
             if i["status"] == "active" and locker.may_open(i["item_id"], user.username)]
+
+
+PLACES_TTL_SECONDS = 5.0
+
+
+def _places_with_evidence(request: Request) -> frozenset[str]:
+    """Places that have evidence items, re-read at most every PLACES_TTL_SECONDS (an upload
+    through the web drops it at once; one through the CLI shows within that time)."""
+    from sqlalchemy import select
+
+    from tocsin.records.evidence_models import EvidenceItem
+
+    cached = getattr(request.app.state, "places_with_evidence", None)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]  # type: ignore[no-any-return]
+    with request.app.state.sessions() as db:
+        places = frozenset(db.scalars(select(EvidenceItem.place_id).where(
+            EvidenceItem.place_id.is_not(None)).distinct()).all())
+    request.app.state.places_with_evidence = (now + PLACES_TTL_SECONDS, places)
+    return places
 
 
 def _metadata(request: Request, user: Principal, item_id: int) -> dict[str, Any]:
@@ -131,6 +145,7 @@ def _add(request: Request, user: Principal, upload: UploadFile, sensitivity: str
             raise HTTPException(403, str(exc)) from None
         except EvidenceError as exc:
             raise HTTPException(422, str(exc)) from None
+    request.app.state.places_with_evidence = None
     return int(added[0].item_id)
 
 

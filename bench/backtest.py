@@ -44,6 +44,7 @@ SOURCES = [
     ("wfp-prices", "wfp-food-prices-sdn/wfp_food_prices_sdn.csv"),
 ]
 AS_OF = date(2023, 8, 1)
+SIEGE = False  # --siege: the siege tracker's stages as features
 
 
 def prepare() -> None:
@@ -77,7 +78,7 @@ def part_score() -> dict[str, float]:
     from tocsin.spatial import haversine_km
     from tocsin.workspace import Workspace
 
-    inputs = read_inputs(Workspace(HOME))
+    inputs = read_inputs(Workspace(HOME), siege=SIEGE)
     builder = FeatureBuilder(inputs)
     fitted = fit_forecaster(builder, AS_OF, 30)
     start, cpu = time.perf_counter(), time.process_time()
@@ -116,7 +117,7 @@ def part_backtest(start: date, end: date) -> dict[str, object]:
     from tocsin.analysis.inputs import read_inputs
     from tocsin.workspace import Workspace
 
-    inputs = read_inputs(Workspace(HOME))
+    inputs = read_inputs(Workspace(HOME), siege=SIEGE)
     began, cpu = time.perf_counter(), time.process_time()
     result = run_backtest(inputs, BacktestParams(start=start, end=end))
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
@@ -148,8 +149,13 @@ def main() -> None:
     parser.add_argument("--start", default="2005-01-01")
     parser.add_argument("--end", default="2023-12-01")
     parser.add_argument("--quick", action="store_true", help="origins of 2010 only (for development)")
+    parser.add_argument("--siege", action="store_true",
+                        help="feed the siege tracker's stages to the model (the model card compares)")
     parser.add_argument("--part", choices=["score", "backtest"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global SIEGE
+    SIEGE = args.siege
+    siege = ["--siege"] if args.siege else []
     start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
     if args.quick:
         start, end = date(2010, 1, 1), date(2010, 12, 1)
@@ -161,18 +167,20 @@ def main() -> None:
         return
     OUT.mkdir(parents=True, exist_ok=True)
     prepare()
-    score = run_part(["--part", "score"])
+    score = run_part(["--part", "score", *siege])
     print(f"score one date: {score['places']:,} places in {score['score_one_date_s']:.2f} s wall, "
           f"{score['score_cpu_s']:.2f} s CPU "
           f"(index {score['index_s']:.2f} s; target < 5 s); per-place loop {score['baseline_loop_s']:.1f} s; "
           f"ratio {score['ratio']:.0f}x; peak {score['peak_mb']:.0f} MB")
-    backtest = run_part(["--part", "backtest", "--start", str(start), "--end", str(end)])
+    backtest = run_part(["--part", "backtest", "--start", str(start), "--end", str(end), *siege])
     print(f"backtest {start}..{end}: {backtest['backtest_s']:.1f} s wall, "
           f"{backtest['backtest_cpu_s']:.1f} s CPU "
           f"(target < 180 s), origins scored "
           f"{backtest['origins_scored']}; one-date API per origin (features only) "
           f"{backtest['baseline_features_only_s']:.0f} s; ratio {backtest['ratio']:.1f}x; "
           f"peak {backtest['peak_mb']:.0f} MB")
+    if args.siege:  # keep the default run's scores, which the model card's main table shows
+        (OUT / "backtest-scores.json").rename(OUT / "backtest-scores-siege.json")
     (OUT / "backtest-bench.json").write_text(json.dumps({"score": score, "backtest": backtest}, indent=1,
                                                         default=str))
 

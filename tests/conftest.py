@@ -121,6 +121,26 @@ def postgres_url() -> _PgIterator[str]:
         _pg_shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture
+def fresh_postgres_database(postgres_url: str) -> _PgIterator[str]:
+    """URL of a new, empty database on the private server, dropped after the test."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    psycopg = pytest.importorskip("psycopg")
+    name = f"tocsin_t_{uuid.uuid4().hex[:12]}"
+    admin = make_url(postgres_url).set(drivername="postgresql")
+    conninfo = admin.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 # --- end of records block -------------------------------------------------------------
 
 

@@ -205,10 +205,11 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
     return rows
 
 
-def stage_history(workspace: Workspace) -> pa.Table | None:
+def stage_history(workspace: Workspace, chunk_days: int = 730) -> pa.Table | None:
     """Every place's stage changes over the whole span of the conflict events, for the forecast's
     siege features (place_id, date, stage_rank). Each day's stage uses only what was known that
     day, so a forecast reading the latest change on or before its date does not look ahead.
+    Computed ``chunk_days`` at a time: decades of place-by-day matrices at once took 2 GB.
     None when the workspace has no gazetteer or no events."""
     try:
         inputs = load_inputs(workspace)
@@ -216,6 +217,25 @@ def stage_history(workspace: Workspace) -> pa.Table | None:
         return None
     if inputs.events.num_rows == 0 or inputs.latest is None:
         return None
-    start = pc.min(inputs.events.column("date_start")).as_py()
-    stages = inputs.stages(start, inputs.latest, evidence=False)
-    return stage_changes(stages).select(["place_id", "date", "stage_rank"])
+    first = pc.min(inputs.events.column("date_start")).as_py()
+    parts: list[pa.Table] = []
+    previous: dict[str, int] = {}  # each place's stage on the day before the chunk
+    while first <= inputs.latest:
+        last = min(first + dt.timedelta(days=chunk_days - 1), inputs.latest)
+        stages = inputs.stages(first, last, evidence=False).select(["place_id", "date", "stage_rank"])
+        changes = stage_changes(stages).select(["place_id", "date", "stage_rank"])
+        # stage_changes starts every place from calm: a place calm on the chunk's first day after
+        # a stage in the chunk before gets its return to calm here.
+        opening = stages.filter(pc.equal(stages.column("date"), pa.scalar(first, pa.date32())))
+        returned = [(p, r) for p, r in zip(opening.column("place_id").to_pylist(),
+                                           opening.column("stage_rank").to_pylist(), strict=True)
+                    if r == 0 and previous.get(p, 0) > 0]
+        if returned:
+            parts.append(pa.table({"place_id": [p for p, _ in returned], "date": [first] * len(returned),
+                                   "stage_rank": [0] * len(returned)}, schema=changes.schema))
+        parts.append(changes)
+        closing = stages.filter(pc.equal(stages.column("date"), pa.scalar(last, pa.date32())))
+        previous = dict(zip(closing.column("place_id").to_pylist(),
+                            closing.column("stage_rank").to_pylist(), strict=True))
+        first = last + dt.timedelta(days=1)
+    return pa.concat_tables(parts).sort_by([("place_id", "ascending"), ("date", "ascending")])

@@ -34,10 +34,11 @@ class ForecastInputs:
     stages: pa.Table | None = None     # place_id, date, stage_rank
 
 
-def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: bool = True
+def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: bool = False
                 ) -> ForecastInputs:
     """Read what the lake holds. Fails with a clear message when there is nothing to forecast.
-    Siege stages come from the siege tracker unless given (or ``siege`` is False)."""
+    With ``siege``, the siege tracker's stages feed the siege features (unless ``stages`` are
+    given). Off by default: on the Sudan backtest they lowered average precision (model card)."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
     manifest = lake.manifest()

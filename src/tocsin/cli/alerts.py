@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, print_json
-from tocsin.cli.siege import AS_OF_HELP, RULES_HELP, parse_day
+from tocsin.cli.common import err, fail, out, parse_day, print_json
+from tocsin.cli.siege import AS_OF_HELP, RULES_HELP
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(help="Alerts: each siege escalation once, until an analyst acknowledges it.",

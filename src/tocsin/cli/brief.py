@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.common import fail, out, parse_day, print_json
 from tocsin.workspace import Workspace, WorkspaceError
-
-
-def parse_day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} {text!r} is not a date: write it as YYYY-MM-DD", code=2)
 
 
 def brief(
@@ -38,7 +30,7 @@ def brief(
         fail(f"--lang {lang!r} is not a language of the brief: choose {' or '.join(LANGUAGES)}", code=2)
     try:
         workspace.require()
-        day = parse_day(as_of, "--as-of") if as_of else latest_date(workspace)
+        day = parse_day(as_of, "--as-of") or latest_date(workspace)
         if day is None:
             fail("the workspace holds no dated events or fire detections: ingest some, or give --as-of")
         files = write_brief(workspace, day, lang, out_dir, days=days)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any, NoReturn
 
@@ -20,3 +21,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def parse_day(value: str | None, option: str) -> dt.date | None:
+    """A --date-like option's value (YYYY-MM-DD), or a usage error (exit 2) naming the option."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date YYYY-MM-DD, found {value!r}",
+                                 param_hint=option) from None

@@ -22,7 +22,7 @@ AsUser = Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER", help="
 AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 
 
-def _locker(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def open_locker(ctx: typer.Context):  # type: ignore[no-untyped-def]
     from tocsin.evidence.locker import EvidenceLocker
     from tocsin.workspace import WorkspaceError
 
@@ -99,7 +99,7 @@ def add(
     """Store files by SHA-256 and record them in the custody log."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     when = _parse_time(captured_at)
     total = sum(f.stat().st_size for f in files if f.is_file())
     with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
@@ -129,7 +129,7 @@ def list_items(
     as_json: AsJson = False,
 ) -> None:
     """List items (no content, no sealed metadata)."""
-    items = _run(lambda: _locker(ctx).items(incident))
+    items = _run(lambda: open_locker(ctx).items(incident))
     if as_json:
         print_json(items)
         return
@@ -145,7 +145,7 @@ def list_items(
 def show(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item id.")],
          as_user: AsUser = None) -> None:
     """An item's metadata as JSON (a logged view when it unseals a confidential item)."""
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     print_json(_run(lambda: locker.metadata(item, as_user or "")))
 
 
@@ -158,7 +158,7 @@ def open_item(
     as_user: AsUser = None,
 ) -> None:
     """Write an item's content to a file (checked against its SHA-256; views are logged)."""
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     if output.exists():
         fail(f"{output} exists: choose another --out")
     tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex}.tmp")
@@ -185,7 +185,7 @@ def redact(
     as_user: AsUser = None,
 ) -> None:
     """Store a redacted copy as a new item linked to the original, which stays intact."""
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     new = _run(lambda: locker.redact(item, redacted_file, user=as_user or "", reason=reason,
                                      sensitivity=sensitivity, description=description))
     out.print(f"Added item {new.item_id}: redaction of item {item}")
@@ -200,7 +200,7 @@ def delete(
     as_user: AsUser = None,
 ) -> None:
     """Remove an item's content for someone's safety; a signed tombstone stays in the log."""
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     _run(lambda: locker.delete(item, user=as_user or "", reason=reason))
     out.print(f"Deleted the content of item {item}; its tombstone is in the custody log")
     _after_write(locker)
@@ -215,7 +215,7 @@ def transfer(
     as_user: AsUser = None,
 ) -> None:
     """Give another organisation access to an item (recorded as a transfer)."""
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     _run(lambda: locker.transfer(item, user=as_user or "", to_organisation=to_org, note=note))
     out.print(f"Transferred item {item} to {to_org}")
     _after_write(locker)
@@ -230,7 +230,7 @@ def link(
     as_user: AsUser = None,
 ) -> None:
     """Link an item to an incident or an event."""
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     _run(lambda: locker.link(item, user=as_user or "", incident=incident, event=event))
     out.print(f"Linked item {item}")
     _after_write(locker)
@@ -243,7 +243,7 @@ def log(
     as_json: AsJson = False,
 ) -> None:
     """The custody log, oldest first."""
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
 
     def read() -> list[dict[str, Any]]:
         with locker.session() as session:
@@ -298,7 +298,7 @@ def verify(
     """Recompute every hash, the chain, the signatures and the time-stamps; name what is wrong."""
     from tocsin.evidence.verify import verify_locker
 
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
 
     def run() -> Any:
         with ctx.obj.write_lock():
@@ -321,7 +321,7 @@ def export(
     """Write a self-describing, verifiable bundle of an incident's evidence."""
     from tocsin.evidence.bundle import export_bundle
 
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     if output.exists():
         fail(f"{output} exists: choose another --out")
     if not output.parent.is_dir():
@@ -353,7 +353,7 @@ def timestamp(
     as_json: AsJson = False,
 ) -> None:
     """Time-stamp the current state and send queued requests to every authority."""
-    counts = _run(lambda: _locker(ctx).timestamp(timeout))
+    counts = _run(lambda: open_locker(ctx).timestamp(timeout))
     if as_json:
         print_json(counts)
         return
@@ -380,7 +380,7 @@ def authority_add(
             fail(f"--ca-cert {ca_cert}: {exc}")
         if "BEGIN CERTIFICATE" not in ca_pem:
             fail(f"--ca-cert {ca_cert}: not a PEM certificate")
-    _run(lambda: _locker(ctx).add_authority(name, url, ca_pem))
+    _run(lambda: open_locker(ctx).add_authority(name, url, ca_pem))
     out.print(f"Added authority {name} ({url})")
 
 
@@ -391,7 +391,7 @@ def authority_list(ctx: typer.Context, as_json: AsJson = False) -> None:
 
     from tocsin.records.evidence_models import TimestampAuthority
 
-    locker = _locker(ctx)
+    locker = open_locker(ctx)
     with locker.session() as session:
         rows = [{"name": a.name, "url": a.url, "ca": bool(a.ca_pem)}
                 for a in session.scalars(select(TimestampAuthority))]

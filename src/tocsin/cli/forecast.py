@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,18 +12,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, print_json
+from tocsin.cli.common import err, fail, out, parse_day, print_json
 from tocsin.lake import atomic_write_text
 from tocsin.workspace import Workspace, WorkspaceError
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}", param_hint=option) from None
 
 
 def forecast(
@@ -35,6 +25,8 @@ def forecast(
     top: Annotated[int, typer.Option(min=1, max=100_000, help="How many places to list.")] = 20,
     store: Annotated[bool, typer.Option(help="Also store every place's forecast in the lake "
                                              "(derived table `forecasts`).")] = False,
+    siege: Annotated[bool, typer.Option(help="Feed the siege tracker's stages to the model (off by "
+                                             "default: they lowered skill in the backtest).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Places most at risk of an atrocity (killing of civilians, sexual violence, burning) within
@@ -43,10 +35,10 @@ def forecast(
     from tocsin.analysis.forecast import ForecastError, fit_forecaster, latest_date, score_places
     from tocsin.analysis.inputs import read_inputs
 
-    day = _parse_date(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
     started = time.monotonic()
     try:
-        inputs = read_inputs(ctx.obj)
+        inputs = read_inputs(ctx.obj, siege=siege)
         day = day or latest_date(inputs)
         builder = FeatureBuilder(inputs)
         fitted = fit_forecaster(builder, day, horizon)
@@ -113,6 +105,8 @@ def backtest(
         min=1, max=365, help="Days ahead; repeat for several (default 7, 30 and 90).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Also write scores and the "
                                                               "calibration table as JSON here.")] = None,
+    siege: Annotated[bool, typer.Option(help="Feed the siege tracker's stages to the model (off by "
+                                             "default: they lowered skill in the backtest).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Rolling-origin backtest: every model forecasts every place each month, as of that month,
@@ -120,12 +114,12 @@ def backtest(
     from tocsin.analysis.backtest import BacktestError, BacktestParams, run_backtest
     from tocsin.analysis.inputs import read_inputs
 
-    first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
     assert first is not None and last is not None
     params = BacktestParams(start=first, end=last, horizons=tuple(sorted(set(horizon or (7, 30, 90)))))
     started = time.monotonic()
     try:
-        inputs = read_inputs(ctx.obj)
+        inputs = read_inputs(ctx.obj, siege=siege)
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                       transient=True, disable=as_json or not err.is_terminal) as progress:
             task = progress.add_task("origins", total=None)

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.evidence import open_locker
 
 app = typer.Typer(no_args_is_help=True, help="Organisation keys: Ed25519 signing, AES-256 "
                                              "encryption. Set TOCSIN_MASTER_KEY to protect them.")
@@ -17,24 +18,13 @@ AsUser = Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER",
                                             help="Acting user (an admin).")]
 
 
-def _locker(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from tocsin.evidence.locker import EvidenceLocker
-    from tocsin.workspace import WorkspaceError
-
-    try:
-        ctx.obj.require()
-    except WorkspaceError as exc:
-        fail(str(exc))
-    return EvidenceLocker(ctx.obj)
-
-
 @app.command()
 def create(ctx: typer.Context, as_user: AsUser = None) -> None:
     """Create the acting admin's organisation's first keys (and sign them into the log)."""
     from tocsin.evidence.errors import EvidenceError
 
     try:
-        key_id = _locker(ctx).create_keys(as_user or "")
+        key_id = open_locker(ctx).create_keys(as_user or "")
     except EvidenceError as exc:
         fail(str(exc))
     out.print(f"Created signing key {key_id}")
@@ -46,7 +36,7 @@ def rotate(ctx: typer.Context, as_user: AsUser = None) -> None:
     from tocsin.evidence.errors import EvidenceError
 
     try:
-        key_id = _locker(ctx).rotate_keys(as_user or "")
+        key_id = open_locker(ctx).rotate_keys(as_user or "")
     except EvidenceError as exc:
         fail(str(exc))
     out.print(f"Rotated: signing key {key_id} is now in use")
@@ -59,7 +49,7 @@ def list_keys(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """List public signing keys, retired ones included."""
-    keys = _locker(ctx).public_keys(org)
+    keys = open_locker(ctx).public_keys(org)
     if as_json:
         print_json(keys)
         return
@@ -83,7 +73,7 @@ def export(
 
     from tocsin.lake import atomic_write_text
 
-    keys = _locker(ctx).public_keys(org)
+    keys = open_locker(ctx).public_keys(org)
     if not keys:
         fail("no keys to export" + (f" for {org}" if org else ""))
     blocks = []

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, print_json
+from tocsin.cli.common import err, fail, out, parse_day, print_json
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True,
@@ -21,16 +21,6 @@ STAGE_STYLE = {"threatened": "yellow", "encircled": "dark_orange", "cut_off": "o
                "under_assault": "red", "overrun": "bold white on red"}
 AS_OF_HELP = "The day to judge (YYYY-MM-DD; default: the day of the latest conflict event)."
 RULES_HELP = "A rules YAML file to use instead of the built-in one (see docs/methods/siege.md)."
-
-
-def parse_day(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected a date YYYY-MM-DD, found {value!r}",
-                                 param_hint=option) from None
 
 
 def _rules(path: Path | None) -> Any:

@@ -4,13 +4,11 @@ backends, users in two organisations, and a TestClient over HTTPS (cookies are S
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 from web_support import add_users
 
 from tocsin.records.db import upgrade
@@ -27,20 +25,6 @@ def web_workspace(sample_workspace: Workspace, tmp_path_factory: pytest.TempPath
     return Workspace(home)
 
 
-def _fresh_postgres_database(server_url: str) -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    name = f"tocsin_web_{uuid.uuid4().hex[:12]}"
-    admin = make_url(server_url).set(drivername="postgresql")
-    conninfo = admin.render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated records database with USERS in it, on SQLite and on PostgreSQL."""
@@ -50,10 +34,10 @@ def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         add_users(url)
         yield url
     else:
-        for url in _fresh_postgres_database(request.getfixturevalue("postgres_url")):
-            upgrade(url)
-            add_users(url)
-            yield url
+        url = request.getfixturevalue("fresh_postgres_database")
+        upgrade(url)
+        add_users(url)
+        yield url
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean web-assets serve
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -12,16 +12,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Browser libraries (Leaflet) from npm, served by `tocsin serve` itself: no CDN.
+WEB_ASSETS := node_modules/leaflet/dist/leaflet.js
+$(WEB_ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(WEB_ASSETS)
+
+web-assets: $(WEB_ASSETS)
+
+serve: $(STAMP) $(WEB_ASSETS)
+	$(BIN)/tocsin --home $${TOCSIN_HOME:-tocsin-data} serve
+
+demo: $(STAMP) $(WEB_ASSETS)
 	$(BIN)/tocsin --home $${TOCSIN_HOME:-tocsin-data} demo
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_ASSETS)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_ASSETS)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/pip install --quiet -e '.[bench]' && $(BIN)/python bench/burnings.py
+	$(BIN)/python bench/web.py
 
 clean:
-	rm -rf $(VENV) tocsin-data
+	rm -rf $(VENV) tocsin-data node_modules

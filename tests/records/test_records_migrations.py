@@ -41,6 +41,10 @@ RECORD_TABLES = {
     "alerts",
     "webhooks",
     "webhook_deliveries",
+    # 0004: the web app
+    "web_sessions",
+    "api_tokens",
+    "login_attempts",
 }
 
 
@@ -70,10 +74,10 @@ def add_organisation(url: str, name: str) -> None:
         engine.dispose()
 
 
-def test_head_is_the_alerts_migration_after_the_evidence_one() -> None:
-    assert head_revision() == "0003"
+def test_head_is_the_web_migration_after_alerts_and_evidence() -> None:
+    assert head_revision() == "0004"
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == ["0003", "0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

@@ -16,8 +16,10 @@ from tocsin.cli import forecast as forecast_cli
 from tocsin.cli import ingest as ingest_cli
 from tocsin.cli import keys as keys_cli
 from tocsin.cli import places as places_cli
+from tocsin.cli import serve as serve_cli
 from tocsin.cli import siege as siege_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
+from tocsin.cli import users as users_cli
 from tocsin.cli.common import fail, out
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -54,6 +56,7 @@ def init(ctx: typer.Context) -> None:
 app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.add_typer(places_cli.app, name="places")
+app.command("serve")(serve_cli.serve)
 app.add_typer(siege_cli.app, name="siege")
 app.add_typer(alerts_cli.app, name="alerts")
 app.command("brief")(brief_cli.brief)
@@ -63,6 +66,8 @@ app.add_typer(evidence_cli.app, name="evidence")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(accounts_cli.orgs, name="orgs")
 app.add_typer(accounts_cli.users, name="users")
+accounts_cli.users.command("password")(users_cli.password)  # the web app's log-in
+accounts_cli.users.command("token")(users_cli.token)
 app.add_typer(accounts_cli.incidents, name="incidents")
 app.command("forecast")(forecast_cli.forecast)
 app.command("backtest")(forecast_cli.backtest)

@@ -383,5 +383,56 @@ class WebhookDelivery(Base):
 
     alert: Mapped[Alert] = relationship(back_populates="deliveries")
     webhook: Mapped[Webhook] = relationship()
+
+
+# --- web app: sessions, API tokens, login attempts (migration 0004) -----------------------
+class WebSession(Base):
+    """A browser session. ``id`` is the SHA-256 of the cookie's secret, so a copy of the
+    database does not hand out live sessions."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[dt.datetime] = _created_at()
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token for scripts; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[dt.datetime] = _created_at()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """One try to log in, kept to rate-limit guessing by account and by client address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index(None, "username", "attempted_at"), Index(None, "client", "attempted_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), nullable=False)
+    client: Mapped[str] = mapped_column(String(100), nullable=False)
+    succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
 # The evidence locker's tables live in their own module; importing it registers them on Base.
 from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""The web app: FastAPI JSON API and server-rendered pages (``tocsin serve``)."""

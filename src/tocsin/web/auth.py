@@ -1,0 +1,262 @@
+"""Who is asking: passwords (argon2), browser sessions, API tokens, CSRF and login rate limits.
+
+Secrets handed to clients (session cookies, API tokens) are random 256-bit values; the database
+keeps only their SHA-256, so a stolen copy of the database opens no session. Roles are the four of
+``tocsin.records.models.USER_ROLES``; what each may do is ``PERMISSIONS`` below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from tocsin.records.models import (
+    USER_ROLES,
+    ApiToken,
+    LoginAttempt,
+    Organisation,
+    User,
+    WebSession,
+    utcnow,
+)
+
+SESSION_COOKIE = "tocsin_session"
+LOGIN_CSRF_COOKIE = "tocsin_login_csrf"
+SESSION_LIFETIME = dt.timedelta(hours=12)
+# Guessing passwords: this many failures within the window blocks the account name, or the client
+# address, until the oldest failure leaves the window.
+RATE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_CLIENT = 20
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset(USER_ROLES),
+    "acknowledge_alert": frozenset({"admin", "analyst", "monitor"}),
+    "upload_evidence": frozenset({"admin", "analyst", "monitor"}),
+    "manage_users": frozenset({"admin"}),
+}
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist costs the same time as a real check, so
+# response times do not tell which usernames exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AuthError(Exception):
+    """Not logged in, or not allowed."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 10:
+        raise ValueError("a password needs at least 10 characters")
+    return _hasher.hash(password)
+
+
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def same_secret(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The user behind a request, with what the request may need to know about them."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    organisation_id: int
+    organisation: str
+    language: str
+    # The CSRF token of the browser session; None when the request came with an API token.
+    csrf_token: str | None = None
+    # When the browser session ends; None for API tokens.
+    expires_at: dt.datetime | None = None
+
+    def can(self, action: str) -> bool:
+        return self.role in PERMISSIONS[action]
+
+
+def _principal(user: User, organisation: Organisation, csrf: str | None,
+               expires_at: dt.datetime | None = None) -> Principal:
+    return Principal(user.id, user.username, user.display_name, user.role, organisation.id,
+                     organisation.name, user.language, csrf, expires_at)
+
+
+# -- login and rate limits ------------------------------------------------------------------
+def seconds_blocked(db: Session, username: str, client: str, now: dt.datetime | None = None) -> int:
+    """0 when a login attempt may go ahead, else how long until it may (seconds)."""
+    now = now or utcnow()
+    since = now - RATE_WINDOW
+    waits = []
+    for column, value, limit in ((LoginAttempt.username, username.lower(), MAX_FAILURES_PER_USERNAME),
+                                 (LoginAttempt.client, client, MAX_FAILURES_PER_CLIENT)):
+        failures = db.execute(
+            select(func.count(), func.min(LoginAttempt.attempted_at)).where(
+                column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
+        ).one()
+        if failures[0] >= limit:
+            # Blocked until enough failures age out of the window; the oldest one first.
+            oldest = failures[1]
+            waits.append(max(1, int((oldest + RATE_WINDOW - now).total_seconds()) + 1))
+    return max(waits, default=0)
+
+
+def authenticate(db: Session, username: str, password: str, client: str) -> Principal | None:
+    """Check a password, record the attempt, and return the user when it matched.
+
+    The caller checks :func:`seconds_blocked` first; this always records the attempt.
+    """
+    row = db.execute(
+        select(User, Organisation).join(Organisation).where(func.lower(User.username) == username.lower())
+    ).first()
+    ok = password_matches(row[0].password_hash if row else None, password)
+    db.add(LoginAttempt(username=username.lower()[:100], client=client[:100], succeeded=ok,
+                        attempted_at=utcnow()))
+    if ok and row is not None:
+        user = row[0]
+        if _hasher.check_needs_rehash(user.password_hash or ""):
+            user.password_hash = _hasher.hash(password)
+    db.commit()
+    return _principal(row[0], row[1], None) if ok and row is not None else None
+
+
+# -- browser sessions -----------------------------------------------------------------------
+def start_session(db: Session, user_id: int) -> tuple[str, str]:
+    """A new session: (cookie secret, CSRF token). Expired sessions are swept on the way."""
+    now = utcnow()
+    db.execute(delete(WebSession).where(WebSession.expires_at < now))
+    secret, csrf = new_secret(), new_secret()
+    db.add(WebSession(id=digest(secret), user_id=user_id, csrf_token=csrf, created_at=now,
+                      expires_at=now + SESSION_LIFETIME))
+    db.commit()
+    return secret, csrf
+
+
+def session_principal(db: Session, secret: str) -> Principal | None:
+    row = db.execute(
+        select(WebSession, User, Organisation)
+        .join(User, WebSession.user_id == User.id).join(Organisation, User.organisation_id == Organisation.id)
+        .where(WebSession.id == digest(secret), WebSession.expires_at > utcnow())
+    ).first()
+    return _principal(row[1], row[2], row[0].csrf_token, row[0].expires_at) if row else None
+
+
+def end_session(db: Session, secret: str) -> None:
+    db.execute(delete(WebSession).where(WebSession.id == digest(secret)))
+    db.commit()
+
+
+# -- looking credentials up ----------------------------------------------------------------
+class PrincipalCache:
+    """Credential digest -> Principal (or None) for ``ttl`` seconds.
+
+    Logout and revocation through the web app drop their entry at once; a change made outside
+    this process (the CLI revoking a token, another worker logging out) takes effect within
+    ``ttl`` seconds. Session expiry is checked on every hit. ``ttl`` 0 turns the cache off.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 4096) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, key: str) -> tuple[bool, Principal | None]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        principal = entry[1]
+        if principal is not None and principal.expires_at is not None and principal.expires_at <= utcnow():
+            return False, None
+        return True, principal
+
+    def put(self, key: str, principal: Principal | None) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # simple and bounded: the next requests refill it
+        self._entries[key] = (time.monotonic() + self.ttl, principal)
+
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+# -- API tokens -----------------------------------------------------------------------------
+TOKEN_PREFIX = "tocsin_"
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def create_api_token(db: Session, user_id: int, name: str) -> str:
+    """A new token for ``user_id``; the caller shows it once, only its digest is kept."""
+    token = TOKEN_PREFIX + new_secret()
+    db.add(ApiToken(user_id=user_id, name=name[:100], token_hash=digest(token), created_at=utcnow()))
+    db.commit()
+    return token
+
+
+def token_principal(db: Session, token: str) -> Principal | None:
+    row = db.execute(
+        select(ApiToken, User, Organisation)
+        .join(User, ApiToken.user_id == User.id).join(Organisation, User.organisation_id == Organisation.id)
+        .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    now = utcnow()
+    if row[0].last_used_at is None or now - row[0].last_used_at > TOKEN_USE_RESOLUTION:
+        row[0].last_used_at = now  # when a token was last used, to the minute: one write at most
+        db.commit()
+    return _principal(row[1], row[2], None)
+
+
+def user_tokens(db: Session, user_id: int) -> list[ApiToken]:
+    return list(db.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                           .order_by(ApiToken.created_at.desc())).all())
+
+
+def revoke_token(db: Session, user_id: int, token_id: int) -> str | None:
+    """Revoke one of the user's own tokens; returns its digest (to drop from caches) or None."""
+    token = db.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id,
+                                             ApiToken.revoked_at.is_(None)))
+    if token is None:
+        return None
+    token.revoked_at = utcnow()
+    db.commit()
+    return token.token_hash
+
+
+def revoke_api_tokens(db: Session, user_id: int, name: str | None = None) -> int:
+    query = select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    if name is not None:
+        query = query.where(ApiToken.name == name)
+    tokens = db.scalars(query).all()
+    for token in tokens:
+        token.revoked_at = utcnow()
+    db.commit()
+    return len(tokens)

@@ -1,0 +1,57 @@
+"""English and Arabic strings of the web app, and which way each language is written."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGUAGES = ("en", "ar")
+DEFAULT_LANGUAGE = "en"
+RIGHT_TO_LEFT = frozenset({"ar"})
+_FOLDER = Path(__file__).resolve().parent
+
+
+@cache
+def strings(language: str) -> dict[str, str]:
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}")
+    data: Any = yaml.safe_load((_FOLDER / f"{language}.yaml").read_text(encoding="utf-8"))
+    return {str(key): str(value) for key, value in data.items()}
+
+
+def direction(language: str) -> str:
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+def pick_language(requested: str | None, accept_language: str | None) -> str:
+    """The user's choice when known, else the browser's first supported language."""
+    if requested in LANGUAGES:
+        return str(requested)
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+class Translator:
+    """``t("key", name=...)`` in templates; a missing key shows the English text, never crashes."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.dir = direction(language)
+        self._strings = strings(language)
+        self._fallback = strings(DEFAULT_LANGUAGE)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self._strings.get(key) or self._fallback.get(key) or key
+        return text.format(**values) if values else text
+
+    def place_name(self, name: str | None, name_ar: str | None) -> str:
+        """Arabic readers see the Arabic name when the gazetteer has one."""
+        if self.language == "ar" and name_ar:
+            return name_ar
+        return name or name_ar or "?"

@@ -1,0 +1,50 @@
+"""Alerts: the list (page and API) and acknowledgement (form and API)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tocsin.web.context import api_user, check_csrf, page_user, render, require
+from tocsin.web.data import acknowledge_alert, list_alerts
+
+router = APIRouter()
+
+
+@router.get("/alerts", include_in_schema=False)
+def alerts_page(request: Request) -> Response:
+    user = page_user(request)
+    return render(request, "alerts.html", user, alerts=list_alerts(request.app.state.sessions))
+
+
+@router.post("/alerts/{alert_id}/ack", include_in_schema=False)
+def acknowledge_form(request: Request, alert_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+    user = page_user(request)
+    check_csrf(user, csrf_token)
+    require(user, "acknowledge_alert")
+    _acknowledge(request, alert_id, user.username)
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.get("/api/v1/alerts", tags=["alerts"])
+def alerts_api(request: Request) -> list[dict[str, Any]]:
+    """Alerts the siege tracker raised, newest day first, acknowledged ones included."""
+    api_user(request)
+    return list_alerts(request.app.state.sessions)
+
+
+@router.post("/api/v1/alerts/{alert_id}/ack", tags=["alerts"])
+def acknowledge_api(request: Request, alert_id: int) -> dict[str, Any]:
+    user = api_user(request)
+    check_csrf(user, request.headers.get("x-csrf-token"))
+    require(user, "acknowledge_alert")
+    _acknowledge(request, alert_id, user.username)
+    return {"id": alert_id, "acknowledged": True, "by": user.username}
+
+
+def _acknowledge(request: Request, alert_id: int, username: str) -> None:
+    problem = acknowledge_alert(request.app.state.sessions, alert_id, username)
+    if problem is not None:
+        raise HTTPException(404 if problem.startswith("no alert") else 409, problem)

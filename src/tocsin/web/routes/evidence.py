@@ -1,0 +1,220 @@
+"""Evidence: upload, list, view and download, on top of the evidence locker (tocsin.evidence).
+
+The locker decides who may open what (tocsin.evidence.access) and writes the custody log; this
+module only asks it. An item the user may not open is not listed, and its page and content
+answer 404, the same as an item that does not exist: a monitor of another organisation learns
+nothing, not even that it exists. Opening a restricted or confidential item's content, or a
+confidential item's full metadata, is a logged view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from tocsin.web.auth import Principal
+from tocsin.web.context import api_user, check_csrf, page_user, render, require
+
+router = APIRouter()
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+SENSITIVITIES = ("public", "restricted", "confidential")
+# Shown inline in the viewer; anything else is a download.
+INLINE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "text/plain", "application/pdf")
+
+
+def _locker(request: Request) -> Any:
+    from tocsin.evidence.locker import EvidenceLocker
+
+    locker = getattr(request.app.state, "evidence_locker", None)
+    if locker is None:
+        locker = EvidenceLocker(request.app.state.workspace)
+        request.app.state.evidence_locker = locker
+    return locker
+
+
+def visible_items(request: Request, user: Principal,
+                  place_id: str | None = None) -> list[dict[str, Any]]:
+    """Items the user may open (newest first), optionally only those of one place."""
+    if place_id is not None and place_id not in _places_with_evidence(request):
+        return []  # most places: no need for the locker to read and check every item
+    locker = _locker(request)
+    items = [i for i in locker.items() if place_id is None or i["place_id"] == place_id]
+    return [i for i in reversed(items)
+            if i["status"] == "active" and locker.may_open(i["item_id"], user.username)]
+
+
+PLACES_TTL_SECONDS = 5.0
+
+
+def _places_with_evidence(request: Request) -> frozenset[str]:
+    """Places that have evidence items, re-read at most every PLACES_TTL_SECONDS (an upload
+    through the web drops it at once; one through the CLI shows within that time)."""
+    from sqlalchemy import select
+
+    from tocsin.records.evidence_models import EvidenceItem
+
+    cached = getattr(request.app.state, "places_with_evidence", None)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]  # type: ignore[no-any-return]
+    with request.app.state.sessions() as db:
+        places = frozenset(db.scalars(select(EvidenceItem.place_id).where(
+            EvidenceItem.place_id.is_not(None)).distinct()).all())
+    request.app.state.places_with_evidence = (now + PLACES_TTL_SECONDS, places)
+    return places
+
+
+def _metadata(request: Request, user: Principal, item_id: int) -> dict[str, Any]:
+    """Full metadata of an item the user may open (a logged view when confidential), else 404."""
+    from tocsin.evidence import AccessDenied, EvidenceError
+
+    locker = _locker(request)
+    try:
+        if not locker.may_open(item_id, user.username):
+            raise HTTPException(404, f"no evidence item {item_id}")
+        return dict(locker.metadata(item_id, user.username))
+    except (AccessDenied, EvidenceError):
+        raise HTTPException(404, f"no evidence item {item_id}") from None
+
+
+def _content(request: Request, user: Principal, item_id: int, purpose: str) -> Response:
+    from tocsin.evidence import AccessDenied, EvidenceError
+
+    locker = _locker(request)
+    sink = io.BytesIO()
+    try:
+        if not locker.may_open(item_id, user.username):
+            raise HTTPException(404, f"no evidence item {item_id}")
+        metadata = locker.open(item_id, user.username, sink, purpose=purpose)
+    except AccessDenied:
+        raise HTTPException(404, f"no evidence item {item_id}") from None
+    except EvidenceError as exc:
+        # Content that no longer matches its hash is not handed out: say so.
+        raise HTTPException(409, str(exc)) from None
+    media_type = metadata.get("media_type") or "application/octet-stream"
+    disposition = "inline" if media_type in INLINE_TYPES else "attachment"
+    filename = re.sub(r"[^\w.\-]+", "_", metadata.get("filename") or f"item-{item_id}")
+    return Response(sink.getvalue(), media_type=media_type, headers={
+        "content-disposition": f'{disposition}; filename="{filename}"',
+        "content-security-policy": "sandbox; default-src 'none'; img-src 'self'",
+        "cache-control": "private, no-store"})
+
+
+def _add(request: Request, user: Principal, upload: UploadFile, sensitivity: str, collector: str,
+         captured_at: str, place_id: str, description: str) -> int:
+    """Store an uploaded file in the locker; returns the new item id. 422 for bad input."""
+    from tocsin.evidence import AccessDenied, EvidenceError
+
+    require(user, "upload_evidence")
+    if sensitivity not in SENSITIVITIES:
+        raise HTTPException(422, f"sensitivity must be one of {', '.join(SENSITIVITIES)}")
+    try:
+        when = dt.datetime.fromisoformat(captured_at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise HTTPException(422, f"captured_at {captured_at!r} is not a date and time "
+                                 "(e.g. 2024-05-10T14:30Z)") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)  # the form's datetime-local field: taken as UTC
+    name = Path(upload.filename or "upload").name
+    name = re.sub(r"[^\w.\-]+", "_", name).strip("._") or "upload"
+    with tempfile.TemporaryDirectory(prefix="tocsin-upload-") as folder:
+        path = Path(folder) / name
+        with open(path, "wb") as handle:
+            shutil.copyfileobj(upload.file, handle, 1 << 20)
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            raise HTTPException(413, f"files above {MAX_UPLOAD_BYTES >> 20} MB go through "
+                                     "`tocsin evidence add`")
+        if path.stat().st_size == 0:
+            raise HTTPException(422, "the file is empty")
+        try:
+            added = _locker(request).add([path], user=user.username,
+                                         collector=collector or user.display_name, captured_at=when,
+                                         sensitivity=sensitivity,
+                                         place=place_id or None, description=description or None,
+                                         method="web upload")
+        except AccessDenied as exc:
+            raise HTTPException(403, str(exc)) from None
+        except EvidenceError as exc:
+            raise HTTPException(422, str(exc)) from None
+    request.app.state.places_with_evidence = None
+    return int(added[0].item_id)
+
+
+# -- pages ----------------------------------------------------------------------------------------
+@router.get("/evidence", include_in_schema=False)
+def evidence_page(request: Request) -> Response:
+    user = page_user(request)
+    return render(request, "evidence_list.html", user, items=visible_items(request, user))
+
+
+@router.get("/evidence/new", include_in_schema=False)
+def new_evidence_page(request: Request, place: str = "") -> Response:
+    user = page_user(request)
+    require(user, "upload_evidence")
+    return render(request, "evidence_new.html", user, place_id=place, sensitivities=SENSITIVITIES,
+                  now=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M"))
+
+
+@router.post("/evidence", include_in_schema=False)
+def upload_form(request: Request, file: Annotated[UploadFile, File()],
+                sensitivity: Annotated[str, Form()], captured_at: Annotated[str, Form()],
+                collector: Annotated[str, Form()] = "", place_id: Annotated[str, Form()] = "",
+                description: Annotated[str, Form()] = "",
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+    user = page_user(request)
+    check_csrf(user, csrf_token)
+    item_id = _add(request, user, file, sensitivity, collector, captured_at, place_id, description)
+    return RedirectResponse(f"/evidence/{item_id}", status_code=303)
+
+
+@router.get("/evidence/{item_id}", include_in_schema=False)
+def item_page(request: Request, item_id: int) -> Response:
+    user = page_user(request)
+    item = _metadata(request, user, item_id)
+    return render(request, "evidence_item.html", user, item=item,
+                  inline=item.get("media_type") in INLINE_TYPES)
+
+
+@router.get("/evidence/{item_id}/content", include_in_schema=False)
+def item_content(request: Request, item_id: int) -> Response:
+    return _content(request, page_user(request), item_id, "web viewer")
+
+
+# -- API ------------------------------------------------------------------------------------------
+@router.get("/api/v1/evidence", tags=["evidence"])
+def list_api(request: Request, place: str | None = None) -> list[dict[str, Any]]:
+    """Evidence items the caller may open (others are not listed)."""
+    return visible_items(request, api_user(request), place)
+
+
+@router.get("/api/v1/evidence/{item_id}", tags=["evidence"])
+def item_api(request: Request, item_id: int) -> dict[str, Any]:
+    """An item's metadata; a confidential item's is decrypted and the view logged."""
+    return _metadata(request, api_user(request), item_id)
+
+
+@router.get("/api/v1/evidence/{item_id}/content", tags=["evidence"])
+def content_api(request: Request, item_id: int, purpose: str = "api") -> Response:
+    """The item's bytes, checked against its SHA-256; restricted and confidential views are logged."""
+    return _content(request, api_user(request), item_id, purpose)
+
+
+@router.post("/api/v1/evidence", tags=["evidence"], status_code=201)
+def upload_api(request: Request, file: Annotated[UploadFile, File()],
+               sensitivity: Annotated[str, Form()], captured_at: Annotated[str, Form()],
+               collector: Annotated[str, Form()] = "", place_id: Annotated[str, Form()] = "",
+               description: Annotated[str, Form()] = "") -> JSONResponse:
+    """Upload a file (multipart); cookie sessions need X-CSRF-Token."""
+    user = api_user(request)
+    check_csrf(user, request.headers.get("x-csrf-token"))
+    item_id = _add(request, user, file, sensitivity, collector, captured_at, place_id, description)
+    return JSONResponse({"item_id": item_id}, status_code=201)

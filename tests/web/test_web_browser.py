@@ -1,0 +1,204 @@
+"""The web app in a real browser (Debian's Chromium driven by Playwright) against a real server
+(`tocsin serve`) on loopback. Screenshots go to test-artifacts/web/.
+
+Without Chromium these tests skip, unless TOCSIN_REQUIRE_BROWSER=1 (CI), which makes them fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from web_support import PASSWORD, add_users
+
+from tocsin.records.db import upgrade
+from tocsin.workspace import Workspace
+
+CHROMIUM = os.environ.get("TOCSIN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"burnt market, El Fasher" * 20
+
+
+def _browser_missing(reason: str) -> None:
+    if os.environ.get("TOCSIN_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"TOCSIN_REQUIRE_BROWSER=1 but the browser tests cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(web_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`tocsin serve` on a free loopback port, over a copy of the sample with its own users."""
+    home = tmp_path_factory.mktemp("browser") / "ws"
+    shutil.copytree(web_workspace.home, home)
+    url = f"sqlite:///{home / 'records.sqlite'}"
+    upgrade(url)
+    add_users(url)
+    # Each organisation's admin makes its evidence keys, as `tocsin keys create` does.
+    saved = {name: os.environ.pop(name, None) for name in ("TOCSIN_DATABASE_URL", "TOCSIN_MASTER_KEY")}
+    try:
+        from tocsin.evidence.locker import EvidenceLocker
+
+        locker = EvidenceLocker(Workspace(home))
+        locker.create_keys("adam")
+        locker.create_keys("sara")
+        locker.close()
+    finally:
+        os.environ.update({name: value for name, value in saved.items() if value is not None})
+    port = _free_port()
+    env = {**os.environ, "TOCSIN_HOME": str(home), "TOCSIN_DATABASE_URL": url}
+    log = open(home / "server.log", "w")  # noqa: SIM115 - closed below, after the server stops
+    process = subprocess.Popen([sys.executable, "-m", "tocsin.cli.main", "serve", "--port", str(port)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise RuntimeError(f"tocsin serve did not start:\n{(home / 'server.log').read_text()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).is_file():
+        _browser_missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _browser_missing(f"playwright is not installed: {exc}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _wait_for_places(page) -> None:  # type: ignore[no-untyped-def]
+    """Leaflet has drawn the places (locators poll without evaluating strings, which the app's
+    Content-Security-Policy forbids)."""
+    page.locator("path.place-marker").nth(50).wait_for(state="attached", timeout=30_000)
+
+
+def _log_in(page, server: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/map")
+
+
+def test_log_in_see_the_map_open_el_fasher_switch_to_arabic(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    page.goto(server + "/map")
+    assert page.url.startswith(server + "/login")
+    _log_in(page, server, "alice")
+    cookie = next(c for c in context.cookies() if c["name"] == "tocsin_session")
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+    # The map: boundaries and places drawn by Leaflet from Tocsin's own API.
+    _wait_for_places(page)
+    page.screenshot(path=str(ARTIFACTS / "01-map.png"))
+    boundaries = page.locator("path.leaflet-interactive:not(.place-marker)")
+    boundaries.first.wait_for(state="attached", timeout=30_000)
+    assert boundaries.count() >= 60  # every state and locality of the sample
+    page.screenshot(path=str(ARTIFACTS / "01-map.png"))
+
+    # Find El Fasher by another spelling, and open its page.
+    page.fill("header input[name=q]", "Al Fashir")
+    page.press("header input[name=q]", "Enter")
+    page.click("table.list a:text('El Fasher')")
+    assert page.locator("h1").inner_text().startswith("El Fasher")
+    assert "Events placed at this place" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "02-el-fasher.png"), full_page=True)
+
+    # Switch to Arabic: the page turns right-to-left and names turn Arabic.
+    from playwright.sync_api import expect
+
+    page.click("#switch-language")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert page.locator("h1").inner_text().startswith("الفاشر")
+    page.screenshot(path=str(ARTIFACTS / "03-el-fasher-ar.png"), full_page=True)
+    page.goto(server + "/map")
+    _wait_for_places(page)
+    page.screenshot(path=str(ARTIFACTS / "04-map-ar.png"))
+    assert errors == [], errors
+    context.close()
+
+
+def test_pages_work_with_javascript_off(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    _log_in(page, server, "victor")
+    page.goto(server + "/places?q=Nyala")
+    page.click("table.list a:text('Nyala')")
+    assert page.locator("h1").inner_text().startswith("Nyala")
+    page.screenshot(path=str(ARTIFACTS / "05-nyala-no-js.png"), full_page=True)
+    context.close()
+
+
+def test_upload_evidence_and_other_organisation_cannot_see_it(server: str, browser,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    photo = tmp_path / "market.png"
+    photo.write_bytes(PHOTO)
+    context = browser.new_context()
+    page = context.new_page()
+    _log_in(page, server, "alice")  # analyst, Darfur Network
+    page.goto(server + "/evidence/new")
+    page.set_input_files("input[name=file]", str(photo))
+    page.select_option("select[name=sensitivity]", "confidential")
+    page.fill("textarea[name=description]", "witness photo of the market")
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(re.compile(r".*/evidence/\d+$"))
+    item = page.url.rsplit("/", 1)[1]
+    assert "witness photo of the market" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "06-evidence-confidential.png"), full_page=True)
+    context.close()
+
+    other = browser.new_context()
+    page = other.new_page()
+    _log_in(page, server, "bashir")  # monitor, Sudan Witness
+    page.goto(server + "/evidence")
+    assert f"/evidence/{item}" not in page.content()
+    response = page.goto(f"{server}/evidence/{item}")
+    assert response is not None and response.status == 404
+    assert "witness photo" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "07-evidence-other-org-404.png"), full_page=True)
+    api = page.request.get(f"{server}/api/v1/evidence/{item}")
+    assert api.status == 404 and "witness photo" not in api.text()
+    content = page.request.get(f"{server}/api/v1/evidence/{item}/content")
+    assert content.status == 404
+    other.close()

@@ -98,6 +98,7 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
     out.print("\n[bold]Evidence with a chain of custody[/]")
     for line in run_evidence_demo(workspace, folder):
         out.print(escape(line))
+    show_web_login(workspace)
     write_demo_briefs(workspace)
     out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
               "siege board | siege show NAME | forecast | evidence log")
@@ -112,6 +113,27 @@ def show_siege_board(workspace: Workspace) -> None:
     day = resolve_as_of(inputs, None)
     out.print("\n[bold]Siege tracker[/]")
     show_board(board(inputs, day), day, limit=8)
+
+
+def show_web_login(workspace: Workspace) -> None:
+    """Give the demo's administrator a fresh password, so the web app can be tried at once."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from tocsin.evidence.demo import DEMO_USER
+    from tocsin.records.db import session_factory
+    from tocsin.records.models import User
+    from tocsin.web.auth import hash_password
+
+    password = secrets.token_urlsafe(12)
+    with session_factory(workspace.database_url)() as session, session.begin():
+        user = session.scalar(select(User).where(User.username == DEMO_USER))
+        if user is None:  # the evidence step was skipped (shared database)
+            return
+        user.password_hash = hash_password(password)
+    out.print(f"\n[bold]Web app[/]: `tocsin --home {workspace.home} serve`, then log in at "
+              f"http://127.0.0.1:8000 as {DEMO_USER} with password {password}")
 
 
 def write_demo_briefs(workspace: Workspace) -> None:

@@ -33,6 +33,9 @@ test: $(STAMP) $(WEB_ASSETS)
 bench: $(STAMP) $(WEB_ASSETS)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/pip install --quiet -e '.[bench]' && $(BIN)/python bench/burnings.py
+	$(BIN)/python bench/siege.py
+	$(BIN)/python bench/backtest.py
+	$(BIN)/python bench/evidence.py
 	$(BIN)/python bench/web.py
 
 clean:

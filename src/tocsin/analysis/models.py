@@ -139,7 +139,7 @@ class BoostedParams:
     # Every horizon's trees learn which places are at risk from the labels of this horizon;
     # only the calibration uses the horizon's own labels. 7 days has too few events to learn a
     # ranking from (about 80 in ten years); at 90 days, 30-day labels ranked better too (see
-    # docs/decisions/0007-forecast-design.md).
+    # docs/decisions/0010-forecast-design.md).
     ranking_horizon_days: int = 30
     seed: int = 7
 

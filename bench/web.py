@@ -28,10 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from harness import OUT, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT / "src"))
 
 
@@ -198,18 +196,13 @@ def main() -> None:
                "--workers", str(args.workers)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
+    from tocsin.web.testing import wait_until_serving
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                problem = server.stderr.read().decode() if server.stderr else ""
-                raise SystemExit(f"the server did not start: {problem}")
-            time.sleep(0.2)
+        try:
+            wait_until_serving(base, server, lambda: server.stderr.read().decode() if server.stderr else "")
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
         scenarios = {
             "baseline /healthz": ["/healthz"],
             "map places, overview (zoom 6)": ["/api/v1/map/places?zoom=6"],

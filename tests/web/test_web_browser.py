@@ -12,15 +12,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from web_support import PASSWORD, add_users
 
 from tocsin.records.db import upgrade
+from tocsin.web.testing import wait_until_serving
 from tocsin.workspace import Workspace
 
 CHROMIUM = os.environ.get("TOCSIN_CHROMIUM", "/usr/bin/chromium")
@@ -68,17 +67,7 @@ def server(web_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                raise RuntimeError(f"tocsin serve did not start:\n{(home / 'server.log').read_text()}")
-            time.sleep(0.2)
+        wait_until_serving(base, process, lambda: (home / "server.log").read_text())
         yield base
     finally:
         process.terminate()

@@ -20,6 +20,7 @@ from tocsin.lake import Lake
 from tocsin.report.brief import latest_date, write_brief
 from tocsin.workspace import Workspace
 
+SAMPLE_FOLDER = Path(__file__).resolve().parents[2] / "data" / "sample"
 AS_OF = date(2023, 11, 30)  # Ardamata and El Geneina, November 2023: the sample's worst month
 START = date(2023, 11, 1)
 
@@ -228,3 +229,25 @@ def test_latest_date_is_the_last_observation(sample_workspace: Workspace) -> Non
         "SELECT (SELECT max(acq_date) FROM fire_detections), (SELECT max(date_end) FROM events)"
     ).fetchone()
     assert latest_date(sample_workspace) == max(last_fire, last_event)
+
+
+def test_evidence_held_is_counted_not_described(sample_workspace: Workspace, tmp_path: Path) -> None:
+    """The brief says how much evidence the locker holds for the period, by sensitivity only."""
+    from tocsin.evidence.demo import run_evidence_demo
+
+    home = tmp_path / "ws"
+    shutil.copytree(sample_workspace.home, home)
+    workspace = Workspace.at(home)
+    empty = json.loads(write_brief(workspace, date(2025, 11, 8), "en", tmp_path / "before").data.read_text())
+    assert empty["evidence"] == {"in_period": 0, "by_sensitivity": {}, "places": 0, "total": 0}
+
+    lines = run_evidence_demo(workspace, SAMPLE_FOLDER)  # one public FIRMS file, 8 Nov 2025
+    assert any("verifies: yes" in line for line in lines)
+    written = write_brief(workspace, date(2025, 11, 8), "en", tmp_path / "after")
+    data = json.loads(written.data.read_text())
+    assert data["evidence"] == {"in_period": 1, "by_sensitivity": {"public": 1}, "places": 1, "total": 1}
+    text = " ".join(" ".join(page_texts(written.pdf)).split())
+    assert "1 items captured in the period are in the evidence locker (1 public)" in text
+    assert "firms_viirs" not in text, "a brief names no evidence file"
+    earlier = json.loads(write_brief(workspace, date(2025, 10, 1), "en", tmp_path / "early").data.read_text())
+    assert earlier["evidence"]["total"] == 0, "evidence captured after the brief's day is not counted"

@@ -197,6 +197,8 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
         "map_svg": render_map(data.map_layers, data.siege,
                               label_key="name_ar" if lang == "ar" else "name"),
         "mass_killing_deaths": signal_rules()["mass_killing_deaths"],
+        "evidence_parts": ", ".join(f"{count} {s.get('sensitivity_' + kind, kind)}" for kind, count in
+                                    sorted((data.evidence or {}).get("by_sensitivity", {}).items())),
         "home": str(workspace.home),
         "written": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -221,8 +223,35 @@ def _risk_section(workspace: Workspace, con: Any, data: BriefData) -> None:
         data.risk = stored_forecast(con, data.as_of, RISK_HORIZON_DAYS, RISK_PLACES)
 
 
+def _evidence_section(workspace: Workspace, con: Any, data: BriefData) -> None:
+    """How much evidence the locker holds for the period: counts only, never names or files
+    (the brief is forwarded; confidential items stay in the locker)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tocsin.records.db import session_factory
+    from tocsin.records.evidence_models import EvidenceItem
+
+    end = datetime.combine(data.as_of, datetime.max.time(), UTC)
+    start = datetime.combine(data.period_start, datetime.min.time(), UTC)
+    held = EvidenceItem.status != "deleted"
+    try:
+        with session_factory(workspace.database_url)() as session:
+            by_sensitivity = dict(session.execute(
+                select(EvidenceItem.sensitivity, func.count()).where(
+                    held, EvidenceItem.captured_at.between(start, end))
+                .group_by(EvidenceItem.sensitivity)).all())
+            places = session.scalar(select(func.count(func.distinct(EvidenceItem.place_id))).where(
+                held, EvidenceItem.captured_at.between(start, end)))
+            total = session.scalar(select(func.count()).where(held, EvidenceItem.captured_at <= end))
+    except SQLAlchemyError:
+        return  # no records database or no locker tables: the section says nothing is held
+    data.evidence = {"in_period": sum(by_sensitivity.values()), "by_sensitivity": by_sensitivity,
+                     "places": places or 0, "total": total or 0}
+
+
 RISK_HORIZON_DAYS, RISK_PLACES = 30, 10
-SECTION_PROVIDERS: list[Any] = [_siege_section, _risk_section]
+SECTION_PROVIDERS: list[Any] = [_siege_section, _risk_section, _evidence_section]
 
 
 @cache

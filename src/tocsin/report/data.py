@@ -53,6 +53,7 @@ class BriefData:
     last_event: date | None = None
     imprecise_events: int = 0
     displacement: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
     has_connectivity: bool = False
     map_layers: dict[str, Any] = field(default_factory=dict)
 

@@ -163,3 +163,13 @@ def test_an_old_records_database_gets_a_hint(tmp_path: Path, monkeypatch: pytest
     assert "no such table: evidence_items" in result.output and "tocsin init" in result.output
     assert CliRunner().invoke(app, ["--home", str(workspace.home), "init"]).exit_code == 0
     assert CliRunner().invoke(app, ["--home", str(workspace.home), "evidence", "list"]).exit_code == 0
+
+
+def test_key_commands_refuse_with_a_message(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Bad input to `tocsin keys` is a clear error with exit 1, not a traceback."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert "cannot write" in cli("keys", "export", "--out", str(blocker / "keys.pem"), code=1)
+    assert blocker.read_text() == "not a folder"
+    refused = cli("keys", "rotate", "--as", "nobody", code=1)
+    assert "nobody" in refused and "Traceback" not in refused

@@ -33,7 +33,7 @@ def open_locker(ctx: typer.Context):  # type: ignore[no-untyped-def]
     return EvidenceLocker(ctx.obj)
 
 
-def _run(action: Any) -> Any:
+def run_or_fail(action: Any) -> Any:
     """Call ``action``; evidence, workspace and database errors exit 1 with their message."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -105,7 +105,7 @@ def add(
     with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
                   transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("storing", total=total)
-        added = _run(lambda: locker.add(
+        added = run_or_fail(lambda: locker.add(
             files, user=as_user or "", collector=collector, captured_at=when,
             sensitivity=sensitivity, place=place, lat=lat, lon=lon, source_url=source_url,
             description=description, events=event or [], incidents=incident or [],
@@ -129,7 +129,7 @@ def list_items(
     as_json: AsJson = False,
 ) -> None:
     """List items (no content, no sealed metadata)."""
-    items = _run(lambda: open_locker(ctx).items(incident))
+    items = run_or_fail(lambda: open_locker(ctx).items(incident))
     if as_json:
         print_json(items)
         return
@@ -146,7 +146,7 @@ def show(ctx: typer.Context, item: Annotated[int, typer.Argument(help="Item id."
          as_user: AsUser = None) -> None:
     """An item's metadata as JSON (a logged view when it unseals a confidential item)."""
     locker = open_locker(ctx)
-    print_json(_run(lambda: locker.metadata(item, as_user or "")))
+    print_json(run_or_fail(lambda: locker.metadata(item, as_user or "")))
 
 
 @app.command("open")
@@ -164,7 +164,7 @@ def open_item(
     tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex}.tmp")
     try:
         with open(tmp, "wb") as sink:
-            _run(lambda: locker.open(item, as_user or "", sink, purpose))
+            run_or_fail(lambda: locker.open(item, as_user or "", sink, purpose))
             sink.flush()
             os.fsync(sink.fileno())
         os.replace(tmp, output)
@@ -186,7 +186,7 @@ def redact(
 ) -> None:
     """Store a redacted copy as a new item linked to the original, which stays intact."""
     locker = open_locker(ctx)
-    new = _run(lambda: locker.redact(item, redacted_file, user=as_user or "", reason=reason,
+    new = run_or_fail(lambda: locker.redact(item, redacted_file, user=as_user or "", reason=reason,
                                      sensitivity=sensitivity, description=description))
     out.print(f"Added item {new.item_id}: redaction of item {item}")
     _after_write(locker)
@@ -201,7 +201,7 @@ def delete(
 ) -> None:
     """Remove an item's content for someone's safety; a signed tombstone stays in the log."""
     locker = open_locker(ctx)
-    _run(lambda: locker.delete(item, user=as_user or "", reason=reason))
+    run_or_fail(lambda: locker.delete(item, user=as_user or "", reason=reason))
     out.print(f"Deleted the content of item {item}; its tombstone is in the custody log")
     _after_write(locker)
 
@@ -216,7 +216,7 @@ def transfer(
 ) -> None:
     """Give another organisation access to an item (recorded as a transfer)."""
     locker = open_locker(ctx)
-    _run(lambda: locker.transfer(item, user=as_user or "", to_organisation=to_org, note=note))
+    run_or_fail(lambda: locker.transfer(item, user=as_user or "", to_organisation=to_org, note=note))
     out.print(f"Transferred item {item} to {to_org}")
     _after_write(locker)
 
@@ -231,7 +231,7 @@ def link(
 ) -> None:
     """Link an item to an incident or an event."""
     locker = open_locker(ctx)
-    _run(lambda: locker.link(item, user=as_user or "", incident=incident, event=event))
+    run_or_fail(lambda: locker.link(item, user=as_user or "", incident=incident, event=event))
     out.print(f"Linked item {item}")
     _after_write(locker)
 
@@ -259,7 +259,7 @@ def log(
                              "key_id": entry.key_id})
             return rows
 
-    rows = _run(read)
+    rows = run_or_fail(read)
     if as_json:
         print_json(rows)
         return
@@ -307,7 +307,7 @@ def verify(
         report.notes[:0] = [f"repaired: {r}" for r in repaired]
         return report
 
-    _print_report(_run(run), as_json, "the evidence locker")
+    _print_report(run_or_fail(run), as_json, "the evidence locker")
 
 
 @app.command()
@@ -326,7 +326,7 @@ def export(
         fail(f"{output} exists: choose another --out")
     if not output.parent.is_dir():
         fail(f"--out {output}: the folder {output.parent} does not exist")
-    result = _run(lambda: export_bundle(locker, incident, output, as_user or ""))
+    result = run_or_fail(lambda: export_bundle(locker, incident, output, as_user or ""))
     if as_json:
         print_json(result)
         return
@@ -353,7 +353,7 @@ def timestamp(
     as_json: AsJson = False,
 ) -> None:
     """Time-stamp the current state and send queued requests to every authority."""
-    counts = _run(lambda: open_locker(ctx).timestamp(timeout))
+    counts = run_or_fail(lambda: open_locker(ctx).timestamp(timeout))
     if as_json:
         print_json(counts)
         return
@@ -380,7 +380,7 @@ def authority_add(
             fail(f"--ca-cert {ca_cert}: {exc}")
         if "BEGIN CERTIFICATE" not in ca_pem:
             fail(f"--ca-cert {ca_cert}: not a PEM certificate")
-    _run(lambda: open_locker(ctx).add_authority(name, url, ca_pem))
+    run_or_fail(lambda: open_locker(ctx).add_authority(name, url, ca_pem))
     out.print(f"Added authority {name} ({url})")
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from tocsin.cli.common import fail, out, print_json
-from tocsin.cli.evidence import open_locker
+from tocsin.cli.evidence import open_locker, run_or_fail
 
 app = typer.Typer(no_args_is_help=True, help="Organisation keys: Ed25519 signing, AES-256 "
                                              "encryption. Set TOCSIN_MASTER_KEY to protect them.")
@@ -21,24 +21,14 @@ AsUser = Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER",
 @app.command()
 def create(ctx: typer.Context, as_user: AsUser = None) -> None:
     """Create the acting admin's organisation's first keys (and sign them into the log)."""
-    from tocsin.evidence.errors import EvidenceError
-
-    try:
-        key_id = open_locker(ctx).create_keys(as_user or "")
-    except EvidenceError as exc:
-        fail(str(exc))
+    key_id = run_or_fail(lambda: open_locker(ctx).create_keys(as_user or ""))
     out.print(f"Created signing key {key_id}")
 
 
 @app.command()
 def rotate(ctx: typer.Context, as_user: AsUser = None) -> None:
     """Make new keys; the old signing key signs the new one in and stays for verification."""
-    from tocsin.evidence.errors import EvidenceError
-
-    try:
-        key_id = open_locker(ctx).rotate_keys(as_user or "")
-    except EvidenceError as exc:
-        fail(str(exc))
+    key_id = run_or_fail(lambda: open_locker(ctx).rotate_keys(as_user or ""))
     out.print(f"Rotated: signing key {key_id} is now in use")
 
 
@@ -49,7 +39,7 @@ def list_keys(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """List public signing keys, retired ones included."""
-    keys = open_locker(ctx).public_keys(org)
+    keys = run_or_fail(lambda: open_locker(ctx).public_keys(org))
     if as_json:
         print_json(keys)
         return
@@ -73,7 +63,7 @@ def export(
 
     from tocsin.lake import atomic_write_text
 
-    keys = open_locker(ctx).public_keys(org)
+    keys = run_or_fail(lambda: open_locker(ctx).public_keys(org))
     if not keys:
         fail("no keys to export" + (f" for {org}" if org else ""))
     blocks = []
@@ -86,5 +76,8 @@ def export(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        atomic_write_text(output, text)
+        try:
+            atomic_write_text(output, text)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc}")
         out.print(f"Wrote {len(keys)} public keys to {output}")

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tocsin.coverage import DATE_COLUMN
 from tocsin.lake import Lake
 from tocsin.schema.tables import TABLES
 from tocsin.workspace import Workspace
-
-# The column that dates each table's rows, for the coverage shown by `tocsin status`.
-DATE_COLUMN = {"events": "date_start", "event_aggregates": "month_start",
-               "fire_detections": "acq_date", "displacement": "period_start", "prices": "date",
-               "external_forecasts": "month_start",
-               "connectivity": "CAST(timezone('UTC', time) AS DATE)"}
 
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import duckdb
 import yaml
 
 from tocsin.sqltext import sql_str
-from tocsin.status import DATE_COLUMN
+from tocsin.coverage import DATE_COLUMN
 
 # Event categories that are violence (protests, riots and "other" are not counted as such).
 VIOLENT = ("battle", "attack_on_civilians", "remote_violence", "sexual_violence",

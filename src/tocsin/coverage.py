@@ -1,0 +1,84 @@
+"""How far each source's data reaches, and the warning every dated output gives past it.
+
+A gap in the data must never read as calm: an output judged on a day after the last record of
+its sources says so, naming the source and its last date. Everything that judges a date (the
+forecast, the siege board and place pages, the map, the brief) asks here rather than deriving it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tocsin.lake import Lake
+
+# The column that dates each table's rows (for status) and the one that says how far it reaches.
+DATE_COLUMN = {"events": "date_start", "event_aggregates": "month_start",
+               "fire_detections": "acq_date", "displacement": "period_start", "prices": "date",
+               "external_forecasts": "month_start",
+               "connectivity": "CAST(timezone('UTC', time) AS DATE)"}
+THROUGH_COLUMN = {**DATE_COLUMN, "events": "coalesce(date_end, date_start)",
+                  "displacement": "coalesce(period_end, period_start)"}
+# Past this many days beyond the data, an output warns that it cannot see the day it judges.
+STALE_AFTER_DAYS = 7
+
+
+@dataclass(frozen=True)
+class SourceCoverage:
+    table: str
+    source: str
+    rows: int
+    first: date | None
+    through: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"table": self.table, "source": self.source, "rows": self.rows,
+                "first": self.first.isoformat() if self.first else None,
+                "through": self.through.isoformat() if self.through else None}
+
+
+def lake_coverage(lake: Lake, tables: tuple[str, ...] | None = None) -> list[SourceCoverage]:
+    """Per table and source: rows, first date and the last date the data reaches."""
+    wanted = tables or tuple(THROUGH_COLUMN)
+    con = lake.connect([t for t in wanted if t in THROUGH_COLUMN])
+    found: list[SourceCoverage] = []
+    for table in wanted:
+        if table not in THROUGH_COLUMN:
+            continue
+        rows = con.execute(f"SELECT source, count(*), min({DATE_COLUMN[table]}), "
+                           f"max({THROUGH_COLUMN[table]}) FROM {table} GROUP BY source "
+                           "ORDER BY source").fetchall()
+        found.extend(SourceCoverage(table, source, n, _day(first), _day(last))
+                     for source, n, first, last in rows)
+    con.close()
+    return found
+
+
+def data_through(coverage: list[SourceCoverage], table: str = "events") -> date | None:
+    """The last day any source of ``table`` reaches (None when the table is empty)."""
+    days = [c.through for c in coverage if c.table == table and c.through]
+    return max(days) if days else None
+
+
+def coverage_warning(coverage: list[SourceCoverage], as_of: date, table: str = "events",
+                     tolerance_days: int = STALE_AFTER_DAYS) -> str | None:
+    """A sentence for any output judged on ``as_of`` when the table's data stops more than
+    ``tolerance_days`` before it; None when the data reaches that far."""
+    rows = [c for c in coverage if c.table == table and c.through]
+    if not rows:
+        return f"no {table.replace('_', ' ')} data at all: nothing here is evidence of calm"
+    last = max(c.through for c in rows if c.through)
+    gap = (as_of - last).days
+    if gap <= tolerance_days:
+        return None
+    sources = ", ".join(f"{c.source} through {c.through}" for c in rows)
+    return (f"{table.replace('_', ' ')} data ends {last} ({sources}), {gap} days before "
+            f"{as_of}: the absence of records after {last} is not evidence of calm")
+
+
+def _day(value: object) -> date | None:
+    if value is None:
+        return None
+    return value if isinstance(value, date) and not hasattr(value, "hour") else \
+        value.date() if hasattr(value, "date") else None  # type: ignore[union-attr]

@@ -1,0 +1,89 @@
+"""One step of the pipeline, as data: what it reads, what it writes, its method version.
+
+A job's ``run`` does the I/O around a pure analysis (read the lake, call the function, write the
+derived table); the runner decides *whether* it runs. A job is stale when the fingerprint of its
+inputs (the lake batches of the tables it reads, the files of the derived tables it reads, and its
+method version) differs from the one recorded beside any of its outputs in the lake manifest.
+
+Names in ``reads`` and ``writes``:
+- a canonical lake table (``events``, ``fire_detections``, ...) or a derived table (``gazetteer``,
+  ``burnings``, ...): fingerprinted from the lake manifest;
+- ``records:<name>`` for something kept in the records database (alerts, field reports,
+  control changes): the job gives its own fingerprint through ``fingerprint_extra``;
+- ``artefact:<name>`` for a file a job writes outside the lake (the day's brief).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from tocsin.lake import Lake
+from tocsin.schema.tables import TABLES
+from tocsin.workspace import Workspace
+
+RECORDS = "records:"
+ARTEFACT = "artefact:"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    workspace: Workspace
+    lake: Lake
+    as_of: date | None = None          # None: the latest day the data speaks of
+    say: Callable[[str], None] = lambda _: None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JobResult:
+    wrote: dict[str, int] = field(default_factory=dict)      # output name -> rows written
+    notes: list[str] = field(default_factory=list)           # said to the user
+    data_through: dict[str, date | None] = field(default_factory=dict)  # input -> last date
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    method_version: str
+    run: Callable[[JobContext], JobResult]
+    description: str = ""
+    # For inputs the lake manifest cannot see (records:...): a short string that changes when
+    # they change (e.g. the newest id and count of the rows read).
+    fingerprint_extra: Callable[[JobContext], str] | None = None
+
+    def fingerprint(self, ctx: JobContext) -> str:
+        return input_fingerprint(ctx, self)
+
+
+def input_fingerprint(ctx: JobContext, job: Job) -> str:
+    """What the job's outputs were (or would be) built from. Lake tables are named by their
+    committed batch ids, derived tables by their current file, so any new batch or any rebuilt
+    input makes the job stale; nothing else does."""
+    manifest = ctx.lake.manifest()
+    parts = [f"method={job.method_version}"]
+    for name in sorted(job.reads):
+        if name in TABLES:
+            batches = sorted(b["batch_id"] for b in manifest["batches"] if b["files"].get(name))
+            parts.append(f"{name}:" + ",".join(batches))
+        elif not name.startswith((RECORDS, ARTEFACT)):
+            entry = manifest["derived"].get(name)
+            parts.append(f"{name}:{entry['file'] if entry else '-'}")
+    if job.fingerprint_extra is not None:
+        parts.append(job.fingerprint_extra(ctx))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def is_stale(ctx: JobContext, job: Job) -> bool:
+    """True when any derived output is missing or was built from other inputs."""
+    derived = ctx.lake.manifest()["derived"]
+    outputs = [w for w in job.writes if not w.startswith((RECORDS, ARTEFACT))]
+    if not outputs:
+        return True  # jobs with only records or artefact outputs decide for themselves in run()
+    wanted = job.fingerprint(ctx)
+    return any(derived.get(w, {}).get("inputs") != wanted for w in outputs)

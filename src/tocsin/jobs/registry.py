@@ -1,0 +1,48 @@
+"""The jobs Tocsin knows, in the order their inputs allow."""
+
+from __future__ import annotations
+
+from tocsin.jobs.base import Job
+
+JOBS: dict[str, Job] = {}
+
+
+def register(job: Job) -> Job:
+    if job.name in JOBS and JOBS[job.name] is not job:
+        raise ValueError(f"two jobs are named {job.name!r}")
+    JOBS[job.name] = job
+    return job
+
+
+def all_jobs() -> dict[str, Job]:
+    """Every registered job; importing the steps package registers the built-in ones."""
+    import tocsin.jobs.steps  # noqa: F401  (registers on import)
+
+    return JOBS
+
+
+def in_order(jobs: list[Job] | None = None) -> list[Job]:
+    """Jobs sorted so that each comes after the jobs that write what it reads."""
+    chosen = list(jobs if jobs is not None else all_jobs().values())
+    writer = {out: job.name for job in all_jobs().values() for out in job.writes}
+    done: list[Job] = []
+    seen: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(job: Job) -> None:
+        if job.name in seen:
+            return
+        if job.name in visiting:
+            raise ValueError(f"jobs read each other's outputs in a cycle at {job.name!r}")
+        visiting.add(job.name)
+        for name in job.reads:
+            upstream = writer.get(name)
+            if upstream and upstream != job.name and JOBS[upstream] in chosen:
+                visit(JOBS[upstream])
+        visiting.discard(job.name)
+        seen.add(job.name)
+        done.append(job)
+
+    for job in chosen:
+        visit(job)
+    return done

@@ -17,8 +17,8 @@ from typing import Any
 import duckdb
 import yaml
 
-from tocsin.sqltext import sql_str
 from tocsin.coverage import DATE_COLUMN
+from tocsin.sqltext import sql_str
 
 # Event categories that are violence (protests, riots and "other" are not counted as such).
 VIOLENT = ("battle", "attack_on_civilians", "remote_violence", "sexual_violence",

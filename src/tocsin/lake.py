@@ -7,6 +7,13 @@ files from the manifest alone, so a crash at any point leaves either the old or 
 files that no manifest names are orphans that the next writer sweeps away.
 
 Derived tables (the gazetteer, event links) are rebuilt whole and swapped in the same way.
+
+Sync bookmarks (how far each connector has read its publisher) live in the same manifest and are
+written in the same replace as the batch they describe: a kill can never leave a bookmark ahead of
+the data, nor data committed behind an old bookmark.
+
+Rows are never edited in place: a publisher's deletion or replacement is a ``withdrawals`` row,
+and the table views hide what it withdraws (see ``connect``).
 """
 
 from __future__ import annotations
@@ -141,8 +148,10 @@ class Lake:
     def staging_path(self, table: str, batch_id: str, part: int = 0) -> Path:
         return self.root / STAGING / f"{table}-{batch_id}-{part}.parquet"
 
-    def commit(self, batch: Batch, staged: dict[str, list[Path]]) -> None:
-        """Move staged files into place and record the batch: the single point of visibility."""
+    def commit(self, batch: Batch, staged: dict[str, list[Path]],
+               bookmark: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Move staged files into place and record the batch: the single point of visibility.
+        ``bookmark`` (source, state) moves that source's sync bookmark in the same write."""
         for table, paths in staged.items():
             # A table added by a later version has no folder in a lake made before it.
             (self.root / table).mkdir(exist_ok=True)
@@ -157,6 +166,27 @@ class Lake:
         pause_for_tests("before-manifest")
         manifest = self.manifest()
         manifest["batches"].append(batch.to_json())
+        if bookmark is not None:
+            _set_bookmark(manifest, bookmark[0], bookmark[1], batch.batch_id)
+        manifest["version"] = int(manifest["version"]) + 1
+        self._write_manifest(manifest)
+
+    # -- sync bookmarks -------------------------------------------------------------------
+    def bookmarks(self) -> dict[str, dict[str, Any]]:
+        """Per sync source: ``state`` (the connector's own), ``batch_id`` of the last batch it
+        committed, ``moved_at``, and ``synced_at`` (the end of the last complete pull)."""
+        return dict(self.manifest().get("bookmarks", {}))
+
+    def move_bookmark(self, source: str, state: dict[str, Any] | None = None,
+                      complete: bool = False) -> None:
+        """Move a bookmark with no batch (nothing new, or a pull that ended). Needs the lock."""
+        manifest = self.manifest()
+        entry = manifest.setdefault("bookmarks", {}).get(source, {})
+        if state is not None:
+            _set_bookmark(manifest, source, state, entry.get("batch_id"))
+        if complete:
+            manifest["bookmarks"].setdefault(source, {"state": {}})["synced_at"] = \
+                datetime.now(UTC).isoformat()
         manifest["version"] = int(manifest["version"]) + 1
         self._write_manifest(manifest)
 
@@ -211,22 +241,41 @@ class Lake:
         con.execute("SET enable_progress_bar = false")
         manifest = self.manifest()
         batches = [Batch.from_json(b) for b in manifest["batches"]]
-        files = [(str(self.root / t / n), b) for b in batches for t, ns in b.files.items()
-                 for n in ns]
-        columns: dict[str, list[object]] = {"file": [f for f, _ in files]}
+        files = [(str(self.root / t / n), b, seq) for seq, b in enumerate(batches)
+                 for t, ns in b.files.items() for n in ns]
+        columns: dict[str, list[object]] = {"file": [f for f, _, _ in files]}
         for key in BATCH_COLUMNS:
-            columns[key] = [b.provenance()[key] for _, b in files]
+            columns[key] = [b.provenance()[key] for _, b, _ in files]
         columns["retrieved_at"] = [datetime.fromisoformat(str(v)) for v in columns["retrieved_at"]]
+        columns["seq"] = [seq for _, _, seq in files]
         con.register("_batch_files_arrow", pa.table(columns, schema=BATCH_FILES_SCHEMA))
         con.execute("CREATE TEMP TABLE _batch_files AS SELECT * FROM _batch_files_arrow")
         con.unregister("_batch_files_arrow")
+        withdrawn = self._stage_withdrawals(con, batches)
         for table in tables or TABLES:
             paths = [str(self.root / table / n) for b in batches for n in b.files.get(table, [])]
-            con.execute(f"CREATE VIEW {table} AS {self.select_sql(table, paths)}")
+            select = self.select_sql(table, paths)
+            if table in withdrawn and paths:
+                select = _hide_withdrawn(table, paths)
+            con.execute(f"CREATE VIEW {table} AS {select}")
         for name, entry in manifest["derived"].items():
             path = self.root / DERIVED / entry["file"]
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_str(str(path))})")
         return con
+
+    def _stage_withdrawals(self, con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> set[str]:
+        """Temp table ``_withdrawn`` (each withdrawal with the order of its batch); returns the
+        tables that have any. Costs nothing in a lake where nothing was ever withdrawn."""
+        paths = [str(self.root / "withdrawals" / n) for b in batches
+                 for n in b.files.get("withdrawals", [])]
+        if not paths:
+            return set()
+        listing = ", ".join(sql_str(p) for p in paths)
+        con.execute("CREATE TEMP TABLE _withdrawn AS SELECT w.target_table, w.target_source, "
+                    "w.target_id, w.target_batch, f.seq FROM read_parquet([" + listing + "], "
+                    "union_by_name = true, filename = true) w JOIN _batch_files f "
+                    "ON w.filename = f.file")
+        return {r[0] for r in con.execute("SELECT DISTINCT target_table FROM _withdrawn").fetchall()}
 
     @staticmethod
     def select_sql(table: str, files: list[str]) -> str:
@@ -242,7 +291,24 @@ class Lake:
 BATCH_FILES_SCHEMA = pa.schema([("file", pa.string()), ("source", pa.string()),
                                 ("batch_id", pa.string()), ("source_file", pa.string()),
                                 ("retrieved_at", pa.timestamp("us", tz="UTC")),
-                                ("license", pa.string())])
+                                ("license", pa.string()), ("seq", pa.int64())])
+
+
+def _hide_withdrawn(table: str, files: list[str]) -> str:
+    """The table's rows less those a later withdrawal (or one naming their batch) hides."""
+    listing = ", ".join(sql_str(f) for f in files)
+    return (f"SELECT {TABLES[table].read_columns()} FROM (SELECT r.*, _batch_files.* FROM "
+            f"read_parquet([{listing}], union_by_name = true, filename = true) r JOIN _batch_files "
+            f"ON r.filename = _batch_files.file) AS t WHERE NOT EXISTS (SELECT 1 FROM _withdrawn w "
+            f"WHERE w.target_table = {sql_str(table)} AND w.target_source = t.source "
+            f"AND w.target_id = {TABLES[table].computed.get('source_id', 't.source_id')} "
+            f"AND (w.target_batch = t.batch_id OR (w.target_batch IS NULL AND w.seq > t.seq)))")
+
+
+def _set_bookmark(manifest: dict[str, Any], source: str, state: dict[str, Any],
+                  batch_id: str | None) -> None:
+    entry = manifest.setdefault("bookmarks", {}).setdefault(source, {})
+    entry.update(state=state, batch_id=batch_id, moved_at=datetime.now(UTC).isoformat())
 
 
 def pause_for_tests(point: str) -> None:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import duckdb
 
@@ -119,14 +119,19 @@ Step = Callable[[str], None]
 
 
 def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
-                strict: bool = False, step: Step | None = None) -> IngestResult:
-    """Ingest one file whole or not at all. Callers hold the workspace write lock."""
+                strict: bool = False, step: Step | None = None, replace: bool = False,
+                bookmark: tuple[str, dict[str, Any]] | None = None) -> IngestResult:
+    """Ingest one file whole or not at all. Callers hold the workspace write lock.
+
+    ``replace`` (sync, for publishers that re-send changed rows): every row goes in and withdraws
+    the copies of its source_id committed before (see lake ``withdrawals``), instead of being
+    dropped as already held. ``bookmark`` moves a sync bookmark in the batch's own commit."""
     say = step or (lambda _: None)
     if not path.is_file():
         raise input_error(path.name, "an existing file", found=str(path))
     say("hashing")
     sha = file_sha256(path) if path.stat().st_size < EARLY_HASH_BYTES else None
-    if sha is not None and (earlier := lake.find_file(adapter.kind, sha)) is not None:
+    if not replace and sha is not None and (earlier := lake.find_file(adapter.kind, sha)) is not None:
         return _already(adapter, path, earlier)
     raw = adapter.open(path)
     plan = adapter.plan(raw)
@@ -137,6 +142,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     retrieved_at = datetime.now(UTC)
     staged = lake.staging_path(plan.table, batch_id)
     final = lake.staging_path(plan.table, batch_id, part=1)
+    withdrawals = lake.staging_path("withdrawals", batch_id)
     keep_final = False  # until the batch is ready to commit, ``final`` is ours to remove
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
@@ -156,13 +162,16 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         say("checking")
         problems, flagged = _find_problems(con, raw, plan, relation, staged, strict)
         say("deduplicating")
-        duplicates = _drop_known_and_bad(con, lake, plan, staged, final, flagged, parquet)
+        duplicates = _drop_known_and_bad(con, lake, plan, staged, final, flagged, parquet,
+                                         held=not replace)
         if not final.exists():
             os.replace(staged, final)
         added = con.execute(f"SELECT count(*) FROM read_parquet({sql_str(str(final))})").fetchone()[0]
         sha = sha or hashing.result()
-        if (earlier := lake.find_file(adapter.kind, sha)) is not None:
+        if not replace and (earlier := lake.find_file(adapter.kind, sha)) is not None:
             return _already(adapter, path, earlier)
+        if replace and added:
+            _stage_replacements(con, plan, final, withdrawals, parquet)
         keep_final = True
     except duckdb.Error as exc:
         if isinstance(raw, CsvInput) and (line := first_changed_line_ending(path)) is not None:
@@ -177,6 +186,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         staged.unlink(missing_ok=True)
         if not keep_final:
             final.unlink(missing_ok=True)
+            withdrawals.unlink(missing_ok=True)
 
     rejects_file = _write_rejects(rejects_dir, batch_id, path.name, problems) if problems else None
     batch = Batch(batch_id=batch_id, kind=adapter.kind, source=plan.source, file_name=path.name,
@@ -185,10 +195,15 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
                   rejected=len(problems), duplicates=duplicates,
                   rejects_file=str(rejects_file) if rejects_file else None, license=plan.license)
     say("committing")
+    files = {plan.table: [final]} if added else {}
+    if withdrawals.exists():
+        files["withdrawals"] = [withdrawals]
+        batch.rows["withdrawals"] = added
     try:
-        lake.commit(batch, {plan.table: [final]} if added else {})
+        lake.commit(batch, files, bookmark=bookmark)
     finally:
         final.unlink(missing_ok=True)  # committed files were moved away; anything left is junk
+        withdrawals.unlink(missing_ok=True)
     return IngestResult(adapter.kind, path.name, batch_id, plan.table, added, duplicates,
                         len(problems), batch.rejects_file, problems=problems)
 
@@ -217,8 +232,17 @@ def _find_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan, re
     return problems, flagged
 
 
+def _stage_replacements(con: duckdb.DuckDBPyConnection, plan: Plan, final: Path, out: Path,
+                        parquet: str) -> None:
+    """The withdrawals a replacing batch makes: every earlier copy of each of its rows."""
+    con.execute(f"COPY (SELECT {sql_str(plan.table)} AS target_table, {sql_str(plan.source)} AS "
+                "target_source, source_id AS target_id, CAST(NULL AS VARCHAR) AS target_batch, "
+                "'replaced by a newer copy' AS reason, CAST(NULL AS TIMESTAMPTZ) AS withdrawn_at "
+                f"FROM read_parquet({sql_str(str(final))})) TO {sql_str(str(out))} {parquet}")
+
+
 def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: Path,
-                        final: Path, flagged: int, parquet: str) -> int:
+                        final: Path, flagged: int, parquet: str, held: bool = True) -> int:
     """Write ``final`` without bad rows, rows the lake holds and repeats, when there are any
     (otherwise leave ``staged`` as it is). Rows are the same when their identity columns are.
     Returns how many duplicates were dropped."""
@@ -227,7 +251,7 @@ def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, 
     valid = f"(SELECT * FROM read_parquet({sql_str(str(staged))}) WHERE _problem IS NULL)"
     fresh = valid
     already_held = 0
-    if _stage_held_rows(con, lake.table_files(plan.table, source=plan.source), plan, valid):
+    if held and _stage_held_rows(con, lake.table_files(plan.table, source=plan.source), plan, valid):
         already_held = con.execute(f"SELECT count(*) FROM {valid} SEMI JOIN held USING ({key})"
                                    ).fetchone()[0]
         fresh = f"(SELECT * FROM {valid} ANTI JOIN held USING ({key}))"

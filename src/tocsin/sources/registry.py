@@ -9,13 +9,14 @@ from tocsin.sources.firms import FirmsAdapter
 from tocsin.sources.humanitarian import DtmAdapter, WfpPricesAdapter
 from tocsin.sources.ioda import IodaAdapter
 from tocsin.sources.places import DtmSitesAdapter, GeonamesAdapter, HiuVillagesAdapter, OsmPlacesAdapter
-from tocsin.sources.ucdp import UcdpGedAdapter
+from tocsin.sources.ucdp import UcdpCandidateAdapter, UcdpGedAdapter
 from tocsin.sources.views import ViewsAdapter
 
 ADAPTERS: dict[str, Adapter] = {
     adapter.kind: adapter
     for adapter in [
         UcdpGedAdapter(),
+        UcdpCandidateAdapter(),
         AcledAdapter(),
         AcledHdxAdapter(),
         FirmsAdapter(),

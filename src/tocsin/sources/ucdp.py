@@ -1,4 +1,5 @@
-"""UCDP Georeferenced Event Dataset (GED): the HDX layout and the UCDP API layout."""
+"""UCDP Georeferenced Event Dataset (GED): the HDX layout and the UCDP API layout; the same
+layouts for UCDP Candidate events (monthly, provisional), kept as their own source."""
 
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ BASE = ["id", "type_of_violence", "side_a", "side_b", "where_prec", "where_coord
 LAYOUTS = {
     "api": {"best": "best_est", "low": "low_est", "high": "high_est",
             "date": ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y"), "shown": "MM/DD/YYYY hh:mm:ss"},
+    # The API's JSON (written out by sync) names them as HDX does, with ISO dates.
     "hdx": {"best": "best", "low": "low", "high": "high",
-            "date": ("%Y-%m-%d %H:%M:%S.%g", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"),
+            "date": ("%Y-%m-%d %H:%M:%S.%g", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d",
+                     "%Y-%m-%dT%H:%M:%S.%g", "%Y-%m-%dT%H:%M:%S"),
             "shown": "YYYY-MM-DD hh:mm:ss"},
 }
 VIOLENCE = {"1": "state-based", "2": "non-state", "3": "one-sided"}
@@ -45,6 +48,7 @@ class UcdpGedAdapter(Adapter):
     about = "UCDP GED events CSV (HDX layout or UCDP API layout)"
     signature = ("type_of_violence", "where_prec", "date_prec")
     what = "UCDP GED"
+    license = LICENSE
 
     def required(self, raw: RawInput) -> list[str]:
         layout = LAYOUTS["api" if "best_est" in raw.columns else "hdx"]
@@ -56,7 +60,7 @@ class UcdpGedAdapter(Adapter):
         source_category = mapped("type_of_violence", VIOLENCE)
         taxonomy = load_taxonomy()
         columns = {
-            "event_uid": f"'ucdp-ged:' || {col('id')}",
+            "event_uid": f"'{self.kind}:' || {col('id')}",
             "date_start": start,
             "date_end": f"coalesce({end}, {start})",
             "date_precision": mapped("date_prec", DATE_PRECISION),
@@ -95,4 +99,14 @@ class UcdpGedAdapter(Adapter):
             count_check(layout["high"], "a high death estimate of 0 or more, or empty"),
             count_check("deaths_civilians", "a civilian death count of 0 or more, or empty"),
         ]
-        return Plan("events", "ucdp-ged", LICENSE, columns, col("id"), checks)
+        return Plan("events", self.kind, self.license, columns, col("id"), checks)
+
+
+class UcdpCandidateAdapter(UcdpGedAdapter):
+    """UCDP Candidate events: GED's layout, released monthly, replaced by each newer release
+    and by the yearly GED release that covers their months (see tocsin.sync.connectors.ucdp)."""
+
+    kind = "ucdp-candidate"
+    about = "UCDP Candidate events (monthly, provisional; GED layout)"
+    what = "UCDP Candidate"
+    license = "CC BY 4.0 - Uppsala Conflict Data Program (UCDP Candidate Events Dataset)"

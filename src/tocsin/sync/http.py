@@ -10,6 +10,7 @@ are never part of an error message (``Request.shown`` strips them).
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import time
 import urllib.error
@@ -95,6 +96,8 @@ class UrllibTransport:
                 return Response(reply.status, dict(reply.headers.items()), reply.read())
         except urllib.error.HTTPError as exc:
             return Response(exc.code, dict(exc.headers.items()) if exc.headers else {}, exc.read())
+        except http.client.HTTPException as exc:  # IncompleteRead, a bad status line: try again
+            raise ConnectionError(f"the reply was cut short or malformed ({exc!r})") from exc
 
 
 @dataclass
@@ -173,8 +176,9 @@ def parse_json(source: str, shown: str, reply: Response, expect: str) -> Any:
     try:
         return json.loads(reply.body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        cut = " (the body is cut short)" if isinstance(exc, json.JSONDecodeError) and \
-            exc.pos >= len(reply.body.rstrip()) - 1 else ""
+        # The decoder stops at the end of a body cut short, or at a string never closed.
+        cut = " (the body is cut short)" if isinstance(exc, json.JSONDecodeError) and (
+            exc.pos >= len(reply.body.rstrip()) - 1 or exc.msg.startswith("Unterminated")) else ""
         raise SyncError(source, f"{shown} returned {len(reply.body):,} bytes that are not "
                         f"{expect}{cut}: {exc}") from exc
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from tocsin.sync.http import Request, Response
 
-DEMO_CREDENTIALS = {"acled": {"username": "demo@example.org", "password": "replay"},
+DEMO_CREDENTIALS = {"acled": {"username": "demo@example.org", "password": "r3play-pass"},
                     "ucdp": {"token": "replay-token"}, "firms": {"map_key": "replaykey0123456789"},
                     "hapi": {"app_identifier": "ZGVtbzpkZW1vQGV4YW1wbGUub3Jn"}}
 
@@ -327,3 +327,43 @@ def ucdp_record(row: dict[str, str]) -> dict[str, Any]:
             continue
         record[name] = value if value != "" else None
     return record
+
+
+ACLED_FIELDS = ["event_id_cnty", "event_date", "year", "time_precision", "disorder_type",
+                "event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2",
+                "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region",
+                "country", "admin1", "admin2", "admin3", "location", "latitude", "longitude",
+                "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp"]
+_INVENTED_PLACES = [("North Darfur", "El Fasher", 13.63, 25.35), ("South Darfur", "Nyala", 12.05, 24.88),
+                    ("West Darfur", "El Geneina", 13.45, 22.45), ("Central Darfur", "Zalingei", 12.91, 23.47),
+                    ("East Darfur", "El Daein", 11.46, 26.13)]
+
+
+def invented_acled_events(n: int, start: str = "2024-01-01", timestamp: int = 1_704_067_200,
+                          seed: int = 0, first_id: int = 1) -> list[dict[str, Any]]:
+    """``n`` ACLED records in the API's real layout with invented content (ACLED's terms forbid
+    redistributing its data): ids SDN-REPLAY-1..., one a day from ``start``, five Darfur towns."""
+    import random
+    from datetime import date, timedelta
+
+    rng = random.Random(seed)
+    day0 = date.fromisoformat(start)
+    rows = []
+    for i in range(n):
+        admin1, town, lat, lon = _INVENTED_PLACES[rng.randrange(len(_INVENTED_PLACES))]
+        day = day0 + timedelta(days=i % 365)
+        kind = rng.choice([("Violence against civilians", "Attack"), ("Battles", "Armed clash"),
+                           ("Explosions/Remote violence", "Shelling/artillery/missile attack")])
+        rows.append({
+            "event_id_cnty": f"SDN-REPLAY-{first_id + i}", "event_date": day.isoformat(),
+            "year": str(day.year), "time_precision": "1", "disorder_type": "Political violence",
+            "event_type": kind[0], "sub_event_type": kind[1], "actor1": "Invented actor A",
+            "assoc_actor_1": "", "inter1": "2", "actor2": "Civilians (Sudan)", "assoc_actor_2": "",
+            "inter2": "7", "interaction": "27",
+            "civilian_targeting": "Civilian targeting" if kind[0].startswith("Violence") else "",
+            "iso": "729", "region": "Northern Africa", "country": "Sudan", "admin1": admin1,
+            "admin2": town, "admin3": "", "location": town, "latitude": f"{lat:.4f}",
+            "longitude": f"{lon:.4f}", "geo_precision": "1", "source": "Invented for tests",
+            "source_scale": "Other", "notes": f"Invented replay record {first_id + i}; not an event.",
+            "fatalities": str(rng.randrange(0, 12)), "tags": "", "timestamp": str(timestamp + i)})
+    return rows

@@ -61,7 +61,7 @@ def part_score() -> dict[str, float]:
 
     from tocsin.analysis.features import FeatureBuilder
     from tocsin.analysis.forecast import fit_forecaster, score_places
-    from tocsin.analysis.inputs import read_inputs
+    from tocsin.jobs.steps.forecasts import read_inputs
     from tocsin.spatial import haversine_km
     from tocsin.workspace import Workspace
 
@@ -101,7 +101,7 @@ def part_score() -> dict[str, float]:
 def part_backtest(start: date, end: date) -> dict[str, object]:
     from tocsin.analysis.backtest import BacktestParams, run_backtest
     from tocsin.analysis.features import build_features
-    from tocsin.analysis.inputs import read_inputs
+    from tocsin.jobs.steps.forecasts import read_inputs
     from tocsin.workspace import Workspace
 
     inputs = read_inputs(Workspace(HOME), siege=SIEGE)

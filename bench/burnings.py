@@ -91,7 +91,7 @@ TOCSIN = WITHOUT_PANDAS + "sys.argv[0] = 'tocsin'\nfrom tocsin.cli.main import a
 NO_PERSISTENCE = WITHOUT_PANDAS + r'''
 import json, sys
 from tocsin.analysis.burnings import BurningParams
-from tocsin.detect import detect_in_workspace
+from tocsin.jobs.steps.burnings import detect_in_workspace
 from tocsin.workspace import Workspace
 table = detect_in_workspace(Workspace.at(sys.argv[1]), params=BurningParams(persistent_min_weeks=10**6))
 print(json.dumps({"burnings": table.num_rows}))

@@ -8,7 +8,7 @@ forecast, the siege board and place pages, the map, the brief) asks here rather 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tocsin.lake import Lake
@@ -75,6 +75,64 @@ def coverage_warning(coverage: list[SourceCoverage], as_of: date, table: str = "
     sources = ", ".join(f"{c.source} through {c.through}" for c in rows)
     return (f"{table.replace('_', ' ')} data ends {last} ({sources}), {gap} days before "
             f"{as_of}: the absence of records after {last} is not evidence of calm")
+
+
+def judged_day(as_of: date, coverage: list[SourceCoverage], table: str = "events",
+               tolerance_days: int = STALE_AFTER_DAYS) -> date:
+    """The day features may be computed for when ``as_of`` is asked: ``as_of`` itself, or the
+    table's last day when ``as_of`` lies more than ``tolerance_days`` beyond it. Counting the
+    days after the data ends as days without violence would read a gap as calm; a forecast
+    judged from the last day the data speaks of, and saying so, does not."""
+    last = data_through(coverage, table)
+    if last is None or (as_of - last).days <= tolerance_days:
+        return as_of
+    return last
+
+
+def coverage_json(coverage: list[SourceCoverage], as_of: date | None, table: str = "events"
+                  ) -> dict[str, Any]:
+    """What a --json output carries: the data's end per source and the warning, if any."""
+    through = data_through(coverage, table)
+    return {"data_through": through.isoformat() if through else None,
+            "sources": [c.to_json() for c in coverage if c.table == table],
+            "warning": coverage_warning(coverage, as_of, table) if as_of else None}
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """One sync source: how far its data reaches, when it was last pulled, how far behind it is."""
+
+    source: str
+    lake_sources: tuple[str, ...]
+    through: date | None        # the last day its rows reach (events, detections, ...)
+    last_sync: str | None        # when a pull last ran to the end (UTC, ISO)
+    last_batch_at: str | None    # when its bookmark last moved with a batch
+    lag_days: int | None         # today - through
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "lake_sources": list(self.lake_sources),
+                "through": self.through.isoformat() if self.through else None,
+                "last_sync": self.last_sync, "last_batch_at": self.last_batch_at,
+                "lag_days": self.lag_days}
+
+
+def source_freshness(lake: Lake, coverage: list[SourceCoverage] | None = None,
+                     today: date | None = None) -> list[SourceFreshness]:
+    """Per sync source (configured or ever synced), with the lake sources its rows carry."""
+    from tocsin.sync.base import all_connectors
+
+    coverage = coverage if coverage is not None else lake_coverage(lake)
+    bookmarks = lake.bookmarks()
+    today = today or datetime.now(UTC).date()
+    found = []
+    for name, connector in all_connectors().items():
+        mine = tuple(connector.lake_sources or (name,))
+        days = [c.through for c in coverage if c.source in mine and c.through]
+        through = max(days) if days else None
+        mark = bookmarks.get(name, {})
+        found.append(SourceFreshness(name, mine, through, mark.get("synced_at"), mark.get("moved_at"),
+                                     (today - through).days if through else None))
+    return found
 
 
 def _day(value: object) -> date | None:

@@ -171,6 +171,13 @@ class Lake:
         manifest["version"] = int(manifest["version"]) + 1
         self._write_manifest(manifest)
 
+    def record_job(self, name: str, inputs: str) -> None:
+        """Remember the inputs a job without derived outputs last ran on (see jobs.base)."""
+        manifest = self.manifest()
+        manifest.setdefault("jobs", {})[name] = {"inputs": inputs,
+                                                 "ran_at": datetime.now(UTC).isoformat()}
+        self._write_manifest(manifest)
+
     # -- sync bookmarks -------------------------------------------------------------------
     def bookmarks(self) -> dict[str, dict[str, Any]]:
         """Per sync source: ``state`` (the connector's own), ``batch_id`` of the last batch it

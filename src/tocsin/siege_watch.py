@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -30,6 +30,7 @@ class SiegeInputs:
     burnings: pa.Table | None
     latest: dt.date | None  # the default day to judge: the latest event's (see load_inputs)
     latest_event: dt.date | None = None
+    coverage: list[Any] = field(default_factory=list)  # coverage.SourceCoverage of the events
 
     def stages(self, start: dt.date, end: dt.date, rules: SiegeRules | None = None,
                evidence: bool = True) -> pa.Table:
@@ -69,28 +70,24 @@ def load_inputs(workspace: Workspace) -> SiegeInputs:
         ).fetchone()[0]
     finally:
         con.close()
+    from tocsin.coverage import lake_coverage
+
     return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest,
-                       _latest_event(events))
+                       _latest_event(events), lake_coverage(lake))
 
 
 def _latest_event(events: pa.Table) -> dt.date | None:
     return pc.max(events.column("date_end")).as_py() if events.num_rows else None
 
 
-# More days than this between the last conflict event known and the day judged, and "calm"
-# means "no data" as much as "no fighting": the commands say so.
-EVENT_LAG_WARNING_DAYS = 14
-
-
 def blind_spot(inputs: SiegeInputs, day: dt.date) -> str | None:
-    """A warning when the day judged lies beyond the conflict events the workspace holds."""
+    """The coverage warning (tocsin.coverage) when the day judged lies beyond the conflict
+    events the workspace holds: places then read calm for want of data, not for want of fighting."""
+    from tocsin.coverage import coverage_warning
+
     if inputs.latest_event is None:
         return "the workspace holds no conflict events: every place reads calm for want of data"
-    lag = (day - inputs.latest_event).days
-    if lag > EVENT_LAG_WARNING_DAYS:
-        return (f"the latest conflict event known is of {inputs.latest_event}, {lag} days before "
-                f"{day}: places read calm for want of events, not because there was no fighting")
-    return None
+    return coverage_warning(inputs.coverage, day)
 
 
 def _connectivity(con: Any) -> pa.Table | None:

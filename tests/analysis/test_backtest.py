@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from tocsin.analysis.backtest import BacktestError, BacktestParams, run_backtest
-from tocsin.analysis.inputs import ForecastInputs, read_inputs
+from tocsin.analysis.inputs import ForecastInputs
+from tocsin.jobs.steps.forecasts import read_inputs
 from tocsin.workspace import Workspace
 
 MODELS = {"zero", "base_rate", "persistence", "history_decay", "spatial_lag", "lightgbm"}

@@ -12,7 +12,8 @@ from forecast_factories import burning, column, days_before, event, inputs, nort
 
 from tocsin.analysis.features import FeatureBuilder, build_features
 from tocsin.analysis.forecast import forecast
-from tocsin.analysis.inputs import ForecastInputs, read_inputs
+from tocsin.analysis.inputs import ForecastInputs
+from tocsin.jobs.steps.forecasts import read_inputs
 from tocsin.workspace import Workspace
 
 AS_OF = date(2020, 6, 1)

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from tocsin.analysis.forecast import FORECAST_SCHEMA
-from tocsin.analysis.outputs import store_forecasts
 from tocsin.analysis.reasons import describe
 from tocsin.cli.main import app
+from tocsin.jobs.steps.forecasts import store_forecasts
 from tocsin.lake import Lake
 from tocsin.workspace import Workspace
 

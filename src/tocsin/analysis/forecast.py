@@ -33,6 +33,9 @@ FORECAST_SCHEMA = pa.schema([
     ("horizon_days", pa.int32()), ("probability", pa.float64()), ("history_probability", pa.float64()),
     ("exposed_population", pa.int64()), ("model", pa.string()), ("reasons", pa.list_(pa.string())),
     ("nearest_violence", pa.string()),
+    # The last day the event data reaches; when the forecast date lies past it, the features were
+    # computed as of that day (see stamp_data_end), never as if the gap had been calm.
+    ("data_through", pa.date32()),
 ])
 
 
@@ -142,6 +145,21 @@ def forecast(inputs: ForecastInputs, as_of: date, horizon_days: int = 30, top: i
     builder = FeatureBuilder(inputs, params.features)
     fitted = fit_forecaster(builder, as_of, horizon_days, params)
     return score_places(fitted, inputs.places, as_of, top, params.reasons)
+
+
+def stamp_data_end(table: pa.Table, asked: date, through: date | None, judged: date) -> pa.Table:
+    """Forecast rows made as of ``judged`` (the data's last day, when ``asked`` lies beyond it)
+    restamped for the day asked, saying where the data ends: "no violence in the last 30 days"
+    would otherwise describe the gap after the data as calm."""
+    rows = table.to_pylist()
+    for row in rows:
+        row["as_of"] = asked
+        row["data_through"] = through
+        if judged != asked:
+            note = f" (in the event data, which ends {through})"
+            row["nearest_violence"] = (row["nearest_violence"] or "") + note
+            row["reasons"] = [r + note if "last" in r or "days ago" in r else r for r in row["reasons"]]
+    return pa.Table.from_pylist(rows, schema=FORECAST_SCHEMA)
 
 
 def latest_date(inputs: ForecastInputs) -> date:

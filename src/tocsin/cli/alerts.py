@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,10 +72,11 @@ def scan(
 ) -> None:
     """Record every escalation of the last DAYS days up to --as-of as an alert (once each),
     then deliver the undelivered ones to the webhooks."""
-    from tocsin.alerts.store import alert_json, record_escalations
+    from tocsin.alerts.store import alert_json
     from tocsin.analysis.siege import STAGE_RANK
     from tocsin.cli.siege import _inputs, _rules
-    from tocsin.siege_watch import escalations_between, resolve_as_of
+    from tocsin.jobs.steps.alerts import scan as scan_escalations
+    from tocsin.siege_watch import resolve_as_of
 
     if min_stage not in STAGE_RANK or min_stage == "calm":
         raise typer.BadParameter(f"unknown stage {min_stage!r}", param_hint="--min-stage")
@@ -87,10 +87,7 @@ def scan(
         end = resolve_as_of(inputs, parse_day(as_of, "--as-of"))
     except WorkspaceError as exc:
         fail(str(exc))
-    start = end - dt.timedelta(days=days - 1)
-    wanted = [e for e in escalations_between(inputs, start, end, rules)
-              if e["stage_rank"] >= STAGE_RANK[min_stage]]
-    created = record_escalations(sessions, wanted)
+    start, created = scan_escalations(ctx.obj, inputs, sessions, end, days, rules, min_stage)
     results = _deliver(sessions) if deliver else []
     if as_json:
         print_json({"from": start, "to": end, "created": [alert_json(a) for a in created],

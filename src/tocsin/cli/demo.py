@@ -11,8 +11,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from tocsin.cli.common import err, fail, out
 from tocsin.cli.detect import print_burnings
 from tocsin.cli.status import show_status
-from tocsin.detect import detect_in_workspace
 from tocsin.ingest import ingest_paths, rebuild_derived
+from tocsin.jobs.steps.burnings import detect_in_workspace
 from tocsin.places.lookup import find_places
 from tocsin.status import workspace_status
 from tocsin.workspace import Workspace

@@ -36,7 +36,7 @@ def burnings(
 ) -> None:
     """Find settlements burning in the workspace's fire detections; store them as the lake's
     `burnings` table; list the strongest with their reasons."""
-    from tocsin.detect import detect_in_workspace, write_geojson
+    from tocsin.jobs.steps.burnings import detect_in_workspace, write_geojson
 
     if min_confidence not in CONFIDENCE_ORDER:
         raise typer.BadParameter("low, medium or high", param_hint="--min-confidence")
@@ -103,7 +103,7 @@ def eval_burnings(
 ) -> None:
     """Score the stored burnings against a truth list: precision, recall, F1, average precision."""
     from tocsin.analysis.evaluation.burnings import evaluate_burnings, parse_truth_csv, truth_table
-    from tocsin.detect import read_burnings
+    from tocsin.jobs.steps.burnings import read_burnings
     from tocsin.places.lookup import find_places
 
     try:

@@ -32,21 +32,33 @@ def forecast(
     """Places most at risk of an atrocity (killing of civilians, sexual violence, burning) within
     HORIZON days, with probabilities, exposed population and the reasons behind each."""
     from tocsin.analysis.features import FeatureBuilder
-    from tocsin.analysis.forecast import ForecastError, fit_forecaster, latest_date, score_places
-    from tocsin.analysis.inputs import read_inputs
+    from tocsin.analysis.forecast import (
+        ForecastError,
+        fit_forecaster,
+        latest_date,
+        score_places,
+        stamp_data_end,
+    )
+    from tocsin.coverage import coverage_json, coverage_warning, data_through, judged_day, lake_coverage
+    from tocsin.jobs.steps.forecasts import read_inputs
+    from tocsin.lake import Lake
 
     day = parse_day(as_of, "--as-of")
     started = time.monotonic()
     try:
         inputs = read_inputs(ctx.obj, siege=siege)
         day = day or latest_date(inputs)
+        coverage = lake_coverage(Lake(ctx.obj.lake_dir), ("events",))
+        judged = judged_day(day, coverage)   # never past the event data: a gap is not calm
         builder = FeatureBuilder(inputs)
-        fitted = fit_forecaster(builder, day, horizon)
-        table = score_places(fitted, inputs.places, day, None if store else top)
+        fitted = fit_forecaster(builder, judged, horizon)
+        table = stamp_data_end(score_places(fitted, inputs.places, judged, None if store else top),
+                               day, data_through(coverage), judged)
     except (WorkspaceError, ForecastError) as exc:
         fail(str(exc))
+    warning = coverage_warning(coverage, day)
     if store:
-        from tocsin.analysis.outputs import store_forecasts
+        from tocsin.jobs.steps.forecasts import store_forecasts
 
         try:
             rows = store_forecasts(ctx.obj, table)
@@ -55,14 +67,21 @@ def forecast(
         err.print(f"Stored {table.num_rows:,} forecasts (table `forecasts` now {rows:,} rows)")
         table = table.slice(0, top)
     if as_json:
-        print_json({"as_of": day, "horizon_days": horizon, "model": "lightgbm (Platt-calibrated)",
+        print_json({"as_of": day, "features_as_of": judged, **coverage_json(coverage, day),
+                    "horizon_days": horizon, "model": "lightgbm (Platt-calibrated)",
                     "training_origins": fitted.training_origins, "training_events": fitted.training_events,
                     "places": table.to_pylist()})
         return
     out.print(f"[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
               f"(trained on {fitted.training_origins} monthly origins, {fitted.training_events} "
               f"events; {time.monotonic() - started:.1f} s)")
-    grid = Table("#", "place", "class", "admin2", "probability", "exposed", "why")
+    judged_note = f"; features computed as of {judged}, the last day it speaks of" if judged != day else ""
+    out.print(f"Event data through {data_through(coverage)}{judged_note}")
+    if warning:
+        err.print(f"[bold yellow]warning: {escape(warning)}[/]")
+    grid = Table("#", "place", "class", "admin2", "probability", "exposed", "why",
+                 caption=f"event data through {data_through(coverage)}"
+                 + (f" — WARNING: {escape(warning)}" if warning else ""))
     for row in table.to_pylist():
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
         grid.add_row(str(row["rank"]), escape(name), row["place_class"], row["admin2_pcode"] or "",
@@ -78,8 +97,7 @@ def show_top_risks(workspace: Workspace, horizon: int = 30, top: int = 5) -> Non
     """The demo's step: the places most at risk as of the last day of the data, one line each;
     every place's forecast is stored for the brief."""
     from tocsin.analysis.forecast import ForecastError, forecast, latest_date
-    from tocsin.analysis.inputs import read_inputs
-    from tocsin.analysis.outputs import store_forecasts
+    from tocsin.jobs.steps.forecasts import read_inputs, store_forecasts
 
     try:
         inputs = read_inputs(workspace)
@@ -112,7 +130,7 @@ def backtest(
     """Rolling-origin backtest: every model forecasts every place each month, as of that month,
     and is scored on what followed (average precision, AUROC, Brier skill, recall in the top N)."""
     from tocsin.analysis.backtest import BacktestError, BacktestParams, run_backtest
-    from tocsin.analysis.inputs import read_inputs
+    from tocsin.jobs.steps.forecasts import read_inputs
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     assert first is not None and last is not None

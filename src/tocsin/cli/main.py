@@ -20,6 +20,7 @@ from tocsin.cli import serve as serve_cli
 from tocsin.cli import siege as siege_cli
 from tocsin.cli import status as status_cli  # each command imports its heavy modules itself
 from tocsin.cli import sync as sync_cli
+from tocsin.cli import update as update_cli
 from tocsin.cli import users as users_cli
 from tocsin.cli.common import fail, out
 from tocsin.workspace import Workspace, WorkspaceError
@@ -57,6 +58,7 @@ def init(ctx: typer.Context) -> None:
 app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
 app.command("sync")(sync_cli.sync)
+app.command("update")(update_cli.update)
 app.add_typer(places_cli.app, name="places")
 app.command("serve")(serve_cli.serve)
 app.add_typer(siege_cli.app, name="siege")

@@ -55,6 +55,7 @@ def board(
 ) -> None:
     """Places past calm, worst stage first, then by people exposed (population and the
     displaced counted in their locality)."""
+    from tocsin.coverage import coverage_json
     from tocsin.siege_watch import blind_spot, resolve_as_of
     from tocsin.siege_watch import board as make_board
 
@@ -69,11 +70,22 @@ def board(
     warning = blind_spot(inputs, day)
     if as_json:
         print_json({"as_of": day, "latest_event": inputs.latest_event, "warning": warning,
-                    "places": rows})
+                    "coverage": coverage_json(inputs.coverage, day), "places": rows})
         return
-    if warning:
-        err.print(f"[yellow]warning: {escape(warning)}[/]")
+    say_coverage(inputs.coverage, warning)
     show_board(rows, day, limit)
+
+
+def say_coverage(coverage: list[Any], warning: str | None) -> None:
+    """The "event data through D" line every dated output starts with, and its warning."""
+    from tocsin.coverage import data_through
+
+    through = data_through(coverage)
+    sources = ", ".join(f"{c.source} {c.through}" for c in coverage if c.table == "events" and c.through)
+    out.print(f"Event data through {through or 'nowhere (none held)'}"
+              + (f" ({escape(sources)})" if sources else ""))
+    if warning:
+        err.print(f"[bold yellow]warning: {escape(warning)}[/]")
 
 
 def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50) -> None:
@@ -102,6 +114,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """A place's stage history: every change of stage, with the evidence behind it."""
+    from tocsin.coverage import coverage_json
     from tocsin.places.lookup import find_places
     from tocsin.siege_watch import blind_spot, history, resolve_as_of
 
@@ -125,10 +138,10 @@ def show(
     warning = blind_spot(inputs, end)
     if as_json:
         print_json({"place": match, "from": start, "to": end, "latest_event": inputs.latest_event,
-                    "warning": warning, "changes": changes})
+                    "warning": warning, "coverage": coverage_json(inputs.coverage, end),
+                    "changes": changes})
         return
-    if warning:
-        err.print(f"[yellow]warning: {escape(warning)}[/]")
+    say_coverage(inputs.coverage, warning)
     how = f"; {match['how']} match on {match['matched_name']!r}" if "how" in match else ""
     out.print(f"[bold]{escape(match['name'])}[/] {escape(match.get('name_ar') or '')} "
               f"({match['place_class']}, {match['place_id']}{escape(how)}) from {start} to {end}")

@@ -1,9 +1,15 @@
 """One step of the pipeline, as data: what it reads, what it writes, its method version.
 
 A job's ``run`` does the I/O around a pure analysis (read the lake, call the function, write the
-derived table); the runner decides *whether* it runs. A job is stale when the fingerprint of its
-inputs (the lake batches of the tables it reads, the files of the derived tables it reads, and its
-method version) differs from the one recorded beside any of its outputs in the lake manifest.
+derived table with ``write_derived``); the runner (``tocsin.jobs.runner``) decides *whether* it
+runs, and holds the workspace write lock while it does (so ``run`` never takes it). A job is stale
+when the fingerprint of its inputs (the lake batches of the tables it reads, the files of the
+derived tables it reads, and its method version) differs from the one recorded beside any of its
+derived outputs in the lake manifest, or, for a job with no derived output (alerts, the brief),
+from the one the runner recorded for the job itself (manifest ``jobs``).
+
+The lake's ``withdrawals`` (deletions and replacements by sync) count as a batch of every table:
+a batch that only withdraws events changes what an events reader sees.
 
 Names in ``reads`` and ``writes``:
 - a canonical lake table (``events``, ``fire_detections``, ...) or a derived table (``gazetteer``,
@@ -20,6 +26,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tocsin.lake import Lake
 from tocsin.schema.tables import TABLES
@@ -69,7 +78,8 @@ def input_fingerprint(ctx: JobContext, job: Job) -> str:
     parts = [f"method={job.method_version}"]
     for name in sorted(job.reads):
         if name in TABLES:
-            batches = sorted(b["batch_id"] for b in manifest["batches"] if b["files"].get(name))
+            batches = sorted(b["batch_id"] for b in manifest["batches"]
+                             if b["files"].get(name) or b["files"].get("withdrawals"))
             parts.append(f"{name}:" + ",".join(batches))
         elif not name.startswith((RECORDS, ARTEFACT)):
             entry = manifest["derived"].get(name)
@@ -79,11 +89,32 @@ def input_fingerprint(ctx: JobContext, job: Job) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def is_stale(ctx: JobContext, job: Job) -> bool:
-    """True when any derived output is missing or was built from other inputs."""
-    derived = ctx.lake.manifest()["derived"]
-    outputs = [w for w in job.writes if not w.startswith((RECORDS, ARTEFACT))]
+def derived_outputs(job: Job) -> list[str]:
+    return [w for w in job.writes if not w.startswith((RECORDS, ARTEFACT))]
+
+
+def is_stale(ctx: JobContext, job: Job, fingerprint: str | None = None) -> bool:
+    """True when any derived output is missing or was built from other inputs (for a job with
+    only records or artefact outputs: when the runner has not run it on these inputs)."""
+    manifest = ctx.lake.manifest()
+    wanted = fingerprint or job.fingerprint(ctx)
+    outputs = derived_outputs(job)
     if not outputs:
-        return True  # jobs with only records or artefact outputs decide for themselves in run()
-    wanted = job.fingerprint(ctx)
-    return any(derived.get(w, {}).get("inputs") != wanted for w in outputs)
+        return manifest.get("jobs", {}).get(job.name, {}).get("inputs") != wanted
+    return any(manifest["derived"].get(w, {}).get("inputs") != wanted for w in outputs)
+
+
+def write_derived(ctx: JobContext, job: Job, tables: dict[str, pa.Table],
+                  fingerprint: str | None = None) -> None:
+    """Swap in the job's rebuilt derived tables, each recorded with the fingerprint of the
+    inputs it was built from: the one mechanism ``is_stale`` compares against."""
+    unknown = set(tables) - set(derived_outputs(job))
+    if unknown:
+        raise ValueError(f"job {job.name!r} writes {sorted(unknown)}, which it does not declare")
+    fingerprint = fingerprint or job.fingerprint(ctx)
+    paths = {}
+    for name, table in tables.items():
+        path = ctx.lake.staging_path(name, "derived")
+        pq.write_table(table, path, compression="zstd")
+        paths[name] = path
+    ctx.lake.replace_derived(paths, dict.fromkeys(paths, fingerprint))

@@ -184,6 +184,8 @@ class Connector:
     credentials: ClassVar[tuple[str, ...]] = ()
     # Credentials that may be missing (the source then works with less, or not at all).
     optional_credentials: ClassVar[tuple[str, ...]] = ()
+    # The ``source`` its rows carry in the lake (default: its own name); freshness reads them.
+    lake_sources: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: Mapping[str, Any], credentials: Credentials, client: Client) -> None:
         self.settings = settings

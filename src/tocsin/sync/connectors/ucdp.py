@@ -32,6 +32,7 @@ class UcdpConnector(Connector):
     name = "ucdp"
     about = "UCDP GED (yearly) and Candidate (monthly) events for a country, versions superseding"
     credentials = ("token",)
+    lake_sources = ("ucdp-ged", "ucdp-candidate")
 
     def pull(self, ctx: SyncContext) -> Iterator[Chunk]:
         ged = str(self.settings["ged_version"])

@@ -1,5 +1,6 @@
-"""Detecting burnings in a workspace: stream the lake's fire detections through the detector,
-store the result as the derived table ``burnings``, export it as GeoJSON.
+"""The burnings job: stream the lake's fire detections through the detector (analysis/burnings),
+store the result as the derived table ``burnings``; and its GeoJSON export. The runner rebuilds
+it when fire detections, events or the gazetteer change (before, a FIRMS ingest left it stale).
 
 As of ``until``: only detections acquired by then, and events dated and published by then, are
 read. Everything before ``since`` still counts as history (persistent heat sources, the seasonal
@@ -22,6 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tocsin.analysis.burnings import BurningDetector, BurningParams
+from tocsin.jobs.base import Job, JobContext, JobResult, write_derived
+from tocsin.jobs.registry import register
 from tocsin.lake import Lake, atomic_write_text
 from tocsin.sqltext import sql_str
 from tocsin.workspace import Workspace, WorkspaceError
@@ -90,49 +93,76 @@ def detect_in_workspace(workspace: Workspace, since: date | None = None, until: 
                         params: BurningParams | None = None,
                         step: Callable[[str], None] | None = None) -> pa.Table:
     """Run the detector over the workspace and store the ``burnings`` table (atomically, under
-    the write lock). Returns the table."""
-    say = step or (lambda _: None)
-    params = params or BurningParams()
+    the write lock). Returns the table. With the defaults this is the job the runner runs."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
+    _require_inputs(lake)
+    with workspace.write_lock():
+        ctx = JobContext(workspace, lake, say=step or (lambda _: None),
+                         options={"since": since, "until": until, "params": params})
+        return detect(ctx)
+
+
+def _require_inputs(lake: Lake) -> None:
     if lake.derived_path("gazetteer") is None:
         raise WorkspaceError("the workspace has no gazetteer yet: ingest a place source "
                              "(osm-places, geonames, cod-ab, hiu-villages, dtm-sites) first")
     if not lake.table_files("fire_detections"):
         raise WorkspaceError("the workspace holds no fire detections: ingest a FIRMS file first "
                              "(tocsin ingest firms FILE.csv)")
-    with workspace.write_lock():
-        # ParquetFile rather than read_table: the dataset layer imports pandas (half a second).
-        places = pq.ParquetFile(lake.derived_path("gazetteer")).read(columns=PLACE_COLUMNS)
-        detector = BurningDetector(places, read_events(lake, until), params)
-        report_from = (since - date(1970, 1, 1)).days if since else None
-        seen = 0
-        # Two cores: while one batch is matched (NumPy, Arrow: no GIL), the next is read and
-        # matched too; the detector's state is only touched here, in order.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            pending: deque[Future[Any]] = deque()
-            for batch in detection_batches(lake, until, params.drop_low_confidence):
-                pending.append(pool.submit(detector.prepare, batch, report_from=report_from))
-                seen += batch.num_rows
-                if len(pending) >= 2:
-                    detector.absorb(pending.popleft().result())
-                    say(f"read {seen:,} detections")
-            while pending:
+
+
+def detect(ctx: JobContext) -> pa.Table:
+    """The detector over the lake (options: since, until, params); the caller holds the lock."""
+    say, lake = ctx.say, ctx.lake
+    since, until = ctx.options.get("since"), ctx.options.get("until")
+    params = ctx.options.get("params") or BurningParams()
+    # ParquetFile rather than read_table: the dataset layer imports pandas (half a second).
+    places = pq.ParquetFile(lake.derived_path("gazetteer")).read(columns=PLACE_COLUMNS)
+    detector = BurningDetector(places, read_events(lake, until), params)
+    report_from = (since - date(1970, 1, 1)).days if since else None
+    seen = 0
+    # Two cores: while one batch is matched (NumPy, Arrow: no GIL), the next is read and
+    # matched too; the detector's state is only touched here, in order.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending: deque[Future[Any]] = deque()
+        for batch in detection_batches(lake, until, params.drop_low_confidence):
+            pending.append(pool.submit(detector.prepare, batch, report_from=report_from))
+            seen += batch.num_rows
+            if len(pending) >= 2:
                 detector.absorb(pending.popleft().result())
-        say("scoring burning periods")
-        table = detector.result()
-        path = lake.staging_path("burnings", "derived")
-        pq.write_table(table, path, compression="zstd")
-        lake.replace_derived({"burnings": path}, {"burnings": _fingerprint(lake, since, until, params)})
+                say(f"read {seen:,} detections")
+        while pending:
+            detector.absorb(pending.popleft().result())
+    say("scoring burning periods")
+    table = detector.result()
+    # The default run is the job's; another window or other parameters are recorded as such,
+    # so the next `tocsin update` sees the table as stale and rebuilds the default one.
+    fingerprint = BURNINGS.fingerprint(ctx)
+    if since or until or (params != BurningParams()):
+        fingerprint = hashlib.sha256(json.dumps([fingerprint, str(since), str(until), asdict(params)],
+                                                default=str).encode()).hexdigest()[:16]
+    write_derived(ctx, BURNINGS, {"burnings": table}, fingerprint)
     return table
 
 
-def _fingerprint(lake: Lake, since: date | None, until: date | None, params: BurningParams) -> str:
-    batches = sorted(b.batch_id for b in lake.batches()
-                     if any(b.files.get(t) for t in ("fire_detections", "places", "events")))
-    text = json.dumps([METHOD_VERSION, batches, str(since), str(until), asdict(params)],
-                      sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def run(ctx: JobContext) -> JobResult:
+    lake = ctx.lake
+    if lake.derived_path("gazetteer") is None or not lake.table_files("fire_detections"):
+        return JobResult(notes=["no gazetteer or no fire detections yet: nothing to detect"])
+    ctx.say("detecting burning settlements")
+    table = detect(ctx)
+    return JobResult(wrote={"burnings": table.num_rows})
+
+
+BURNINGS = register(Job(
+    name="burnings",
+    reads=("fire_detections", "events", "gazetteer"),
+    writes=("burnings",),
+    method_version=METHOD_VERSION,
+    run=run,
+    description="settlements burning: clusters of fire detections at places, scored with reasons",
+))
 
 
 def read_burnings(workspace: Workspace) -> pa.Table | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tocsin.coverage import DATE_COLUMN
@@ -12,7 +13,9 @@ from tocsin.workspace import Workspace
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:
     # Imported here: the records and gazetteer modules are heavy, and `tocsin ingest` loads this.
-    from tocsin.places.derived import stale
+    from tocsin.coverage import coverage_warning, lake_coverage, source_freshness
+    from tocsin.jobs.runner import recent_runs, stale_jobs
+
     workspace.require()
     lake = Lake(workspace.lake_dir)
     con = lake.connect()
@@ -41,11 +44,20 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
             "SELECT confidence, count(*) FROM burnings GROUP BY 1 ORDER BY 2 DESC").fetchall())
     batches = lake.batches()
     url = workspace.database_url
+    coverage = lake_coverage(lake)
+    today = datetime.now(UTC).date()
+    runs = recent_runs(workspace, limit=1)
     return {
+        "coverage": [c.to_json() for c in coverage],
+        "freshness": [f.to_json() for f in source_freshness(lake, coverage, today)],
+        "events_warning": coverage_warning(coverage, today),
+        "stale_jobs": [{"job": j.name, "writes": list(j.writes)} for j in stale_jobs(lake, workspace)],
+        "last_update": runs[0] if runs else None,
         "home": str(workspace.home),
         "tables": tables,
         "derived": derived,
-        "stale_derived": stale(lake),
+        "stale_derived": [w for j in stale_jobs(lake, workspace) for w in j.writes
+                          if not w.startswith(("records:", "artefact:"))],
         "batches": len(batches),
         "rejected_rows": sum(b.rejected for b in batches),
         "files": [{"batch": b.batch_id, "kind": b.kind, "file": b.file_name, "rows": b.rows,

@@ -34,8 +34,13 @@ def test_order_puts_writers_before_readers() -> None:
         JOBS.pop("t-second", None)
 
 
-def test_the_gazetteer_is_a_registered_job() -> None:
-    assert {"gazetteer", "place_names", "event_links"} <= set(all_jobs()["gazetteer"].writes)
+def test_the_gazetteer_and_event_links_are_registered_jobs() -> None:
+    jobs = all_jobs()
+    assert {"gazetteer", "place_names"} <= set(jobs["gazetteer"].writes)
+    assert jobs["event_links"].writes == ("event_links",) and "gazetteer" in jobs["event_links"].reads
+    names = [j.name for j in in_order()]
+    assert names.index("gazetteer") < names.index("event_links") < names.index("burnings") \
+        < names.index("forecasts") < names.index("brief")
 
 
 def test_fingerprint_changes_with_a_new_batch_and_a_method_version(tmp_path: Path) -> None:

@@ -168,7 +168,14 @@ def test_new_gazetteer_rules_make_derived_tables_stale(tmp_path: Path,
     ingest_paths(workspace, "geonames", [sample / "rg_cities1000_SD.csv"])
     lake = Lake(workspace.lake_dir)
     assert derived.stale(lake) == []
-    monkeypatch.setattr(derived, "METHOD_VERSION", derived.METHOD_VERSION + "-next")
-    assert set(derived.stale(lake)) == {"gazetteer", "event_links"}
+    # New rules are a new method version of the two jobs (tocsin.jobs.steps.gazetteer).
+    from dataclasses import replace
+
+    from tocsin.jobs.registry import JOBS, all_jobs
+
+    for name in derived.JOBS:
+        monkeypatch.setitem(JOBS, name, replace(all_jobs()[name],
+                                                method_version=derived.METHOD_VERSION + "-next"))
+    assert set(derived.stale(lake)) == {"gazetteer", "place_names", "event_links"}
     assert set(derived.refresh(lake)) >= {"gazetteer", "event_links"}
     assert derived.stale(lake) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tocsin.cli.common import fail, out, print_json
@@ -50,12 +51,31 @@ def show_status(info: dict) -> None:
     if burnings is not None:
         out.print("[bold]Burnings[/] " + (", ".join(f"{k}: {v:,}" for k, v in burnings.items())
                                          or "none found") + " (tocsin detect burnings)")
-    if info["stale_derived"]:
-        out.print(f"[yellow]Out of date: {', '.join(info['stale_derived'])} "
-                  "(the next ingest rebuilds them)[/]")
+    show_freshness(info)
     records = info["records"]
     if "error" in records:
         out.print(f"[bold]Records[/] {records['database']}: [red]unreachable ({records['error']})[/]")
     else:
         out.print(f"[bold]Records[/] {records['database']} (schema {records['revision']}, "
                   f"latest {records['head']})")
+
+
+def show_freshness(info: dict) -> None:
+    """Per sync source: data through, last sync, lag; the jobs out of date; the last update."""
+    rows = [f for f in info.get("freshness", []) if f["through"] or f["last_sync"]]
+    if rows:
+        table = Table("source", "data through", "lag (days)", "last sync (UTC)", title="Freshness")
+        for f in rows:
+            table.add_row(f["source"], f["through"] or "-",
+                          str(f["lag_days"]) if f["lag_days"] is not None else "-",
+                          (f["last_sync"] or "never")[:16].replace("T", " "))
+        out.print(table)
+    if info.get("events_warning"):
+        out.print(f"[bold yellow]Today: {escape(info['events_warning'])}[/]")
+    if info.get("stale_jobs"):
+        out.print("[yellow]Out of date: " + ", ".join(
+            f"{j['job']} ({', '.join(j['writes'])})" for j in info["stale_jobs"])
+            + " (`tocsin update` rebuilds them)[/]")
+    last = info.get("last_update")
+    if last:
+        out.print(f"[bold]Last update[/] {last['started_at'][:16].replace('T', ' ')} UTC: {last['status']}")

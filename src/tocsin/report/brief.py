@@ -175,6 +175,22 @@ def blind_spots(data: BriefData, lang: str) -> list[str]:
     return lines
 
 
+def coverage_lines(workspace: Workspace, as_of: date, s: dict[str, str]) -> dict[str, Any]:
+    """"Event data through D" and, when the brief's day lies past it, the warning
+    (tocsin.coverage: the same rule as the forecast and the siege board)."""
+    from tocsin.coverage import STALE_AFTER_DAYS, coverage_json, data_through, lake_coverage
+
+    coverage = lake_coverage(Lake(workspace.lake_dir), ("events",))
+    through = data_through(coverage)
+    found = coverage_json(coverage, as_of)
+    sources = ", ".join(f"{c.source} {c.through}" for c in coverage if c.through)
+    found["line"] = s["data_through"].format(through=through or "-", sources=sources or "-")
+    gap = (as_of - through).days if through else None
+    found["warning_line"] = (s["data_gap"].format(through=through, gap=gap)
+                             if through and gap is not None and gap > STALE_AFTER_DAYS else None)
+    return found
+
+
 def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_dir: Path
                   ) -> tuple[dict[str, Any], BriefData, dict[str, Any]]:
     if lang not in LANGUAGES:
@@ -190,6 +206,7 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
     con.close()
     change = changes(data, before, previous_brief(out_dir, as_of, lang))
     s = strings(lang)
+    data.coverage = coverage_lines(workspace, as_of, s)
     context = {
         "s": s, "lang": lang, "data": data, "days": days,
         "headlines": headlines(data, lang), "blind": blind_spots(data, lang),

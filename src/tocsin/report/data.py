@@ -56,6 +56,8 @@ class BriefData:
     evidence: dict[str, Any] | None = None
     has_connectivity: bool = False
     map_layers: dict[str, Any] = field(default_factory=dict)
+    # "event data through D" and the warning past it (report.brief.coverage_lines).
+    coverage: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The numbers of the brief (the map's geometry left out)."""

@@ -105,7 +105,10 @@ def language_for(request: Request, principal: auth.Principal | None) -> str:
 def render(request: Request, template: str, principal: auth.Principal | None, status_code: int = 200,
            language: str | None = None, **values: Any) -> HTMLResponse:
     t = Translator(language or language_for(request, principal))
+    data = getattr(request.app.state, "data", None)
+    # Every page an analyst sees says how current it is (never for the log-in page's visitor).
+    freshness = data.freshness() if data is not None and principal is not None else None
     return TEMPLATES.TemplateResponse(
         request, template, {"t": t, "user": principal, "csrf": principal.csrf_token if principal else None,
-                            "path": request.url.path, "quote": quote, **values},
+                            "path": request.url.path, "quote": quote, "freshness": freshness, **values},
         status_code=status_code)

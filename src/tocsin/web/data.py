@@ -431,6 +431,26 @@ class WebData:
         return rows
 
     # -- lists -------------------------------------------------------------------------
+    def freshness(self) -> dict[str, Any]:
+        """How current the workspace is, for every page's banner: the event data's last day,
+        each sync source's last successful sync and lag, and the warning when today lies more
+        than a week past the event data (tocsin.coverage: the rule every output follows)."""
+        state = self.state()
+
+        def build() -> dict[str, Any]:
+            from tocsin.coverage import coverage_warning, data_through, lake_coverage, source_freshness
+
+            coverage = lake_coverage(self.lake)
+            through = data_through(coverage)
+            today = dt.datetime.now(dt.UTC).date()
+            return {"data_through": through,
+                    "event_sources": [c.to_json() for c in coverage if c.table == "events"],
+                    "sync": [f.to_json() for f in source_freshness(self.lake, coverage, today)
+                             if f.last_sync or f.through],
+                    "warning": coverage_warning(coverage, today) if through else None}
+
+        return self._cached(state, ("freshness",), build)  # type: ignore[no-any-return]
+
     def siege_as_of(self) -> dt.date | None:
         """The day the siege board judges (the lake's latest dated data), when computed here."""
         return self.state().siege_as_of

@@ -37,7 +37,7 @@ def build_workspace(home: Path) -> tuple[str, list[str]]:
     """The sample ingested once; a bench user with an API token. Returns (token, place ids)."""
     from sqlalchemy import select
 
-    from tocsin.cli.demo import SAMPLE_FILES, bundled_sample
+    from tocsin.cli.demo import SAMPLE_FILES, SYNCED_FILES, bundled_sample
     from tocsin.ingest import ingest_paths, rebuild_derived
     from tocsin.lake import Lake
     from tocsin.records.db import session_factory
@@ -49,7 +49,7 @@ def build_workspace(home: Path) -> tuple[str, list[str]]:
     if not (home / ".bench-complete").exists():
         shutil.rmtree(home, ignore_errors=True)
         workspace.init()
-        for kind, name in SAMPLE_FILES:
+        for kind, name in [*SAMPLE_FILES, *SYNCED_FILES]:
             outcome = ingest_paths(workspace, kind, [bundled_sample() / name], rebuild=False)
             if outcome.errors:
                 raise SystemExit(f"ingest of {name} failed: {outcome.errors}")

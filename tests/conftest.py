@@ -167,13 +167,13 @@ def shared_data() -> _PgPath:
 def sample_workspace(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A workspace holding the whole bundled sample, built once per test session. Read-only:
     tests that write make their own."""
-    from tocsin.cli.demo import SAMPLE_FILES
+    from tocsin.cli.demo import SAMPLE_FILES, SYNCED_FILES
     from tocsin.ingest import ingest_paths, rebuild_derived
     from tocsin.workspace import Workspace
 
     workspace = Workspace(tmp_path_factory.mktemp("sample") / "ws")
     workspace.init()
-    for kind, name in SAMPLE_FILES:
+    for kind, name in [*SAMPLE_FILES, *SYNCED_FILES]:  # the demo syncs the second part
         outcome = ingest_paths(workspace, kind, [SAMPLE / name], rebuild=False)
         assert not outcome.errors, outcome.errors
     rebuild_derived(workspace)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -11,8 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from tocsin.cli.common import err, fail, out
 from tocsin.cli.detect import print_burnings
 from tocsin.cli.status import show_status
-from tocsin.ingest import ingest_paths, rebuild_derived
-from tocsin.jobs.steps.burnings import detect_in_workspace
+from tocsin.ingest import ingest_paths
 from tocsin.places.lookup import find_places
 from tocsin.status import workspace_status
 from tocsin.workspace import Workspace
@@ -27,12 +27,27 @@ SAMPLE_FILES = [
     ("osm-places", "hotosm_darfur_populated_places_points_geojson.zip"),
     ("hiu-villages", "darfurVillages.csv"),
     ("dtm-sites", "iom_dtm_darfur_idp_sites_2019.xlsx"),
-    ("ucdp-ged", "ucdp_ged241_darfur_api.csv"),
-    ("firms", "firms_viirs_snpp_nrt_darfur_2025-10-31_2025-11-08.csv"),
     ("firms", "firms_modis_c61_nrt_darfur_days_2023_2025.csv"),
-    ("dtm", "hdx_hapi_idps_darfur.csv"),
     ("wfp-prices", "wfp_food_prices_darfur.csv"),
     ("views", "views_forecasts_priogrid_month.csv"),
+]
+# What the demo syncs instead of reading files: the same sample records, answered by the replay
+# publisher in each API's shape (data/sample/replay, made by scripts/make_replay.py), so the live
+# path (`tocsin update`: sync, then the stale jobs) runs with no network.
+REPLAY_FOLDER = "replay"
+DEMO_SYNC_SETTINGS = """# made by `tocsin demo`: the sources its replay answers for
+sources:
+  acled: {enabled: false}   # ACLED's terms forbid redistributing its data: no replay of it
+  ioda: {enabled: false}
+  ucdp: {ged_version: "24.1", candidate_version: "25.0.1"}
+  firms: {products: [VIIRS_SNPP_NRT], start: "2025-10-31", area: [21.5, 8.5, 28.2, 20.5]}
+  hapi: {}
+"""
+# The sample files that the replay serves (the tests' sample workspace ingests them as files).
+SYNCED_FILES = [
+    ("ucdp-ged", "ucdp_ged241_darfur_api.csv"),
+    ("firms", "firms_viirs_snpp_nrt_darfur_2025-10-31_2025-11-08.csv"),
+    ("dtm", "hdx_hapi_idps_darfur.csv"),
 ]
 SHOWCASE_NAMES = ["Al Fashir", "الفاشر", "Genaina", "Niyala"]
 
@@ -74,10 +89,7 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
                 out.print(f"  {kind:<12} {escape(name[:44]):<44} {result.rows_added:>7,} rows"
                           + (f" ({result.rejected} quarantined)" if result.rejected else ""))
             progress.advance(task)
-        progress.update(task, description="building the gazetteer and placing events")
-        rebuild_derived(workspace)
-        progress.update(task, description="detecting burning settlements")
-        burnings = detect_in_workspace(workspace)
+    burnings = live_update(workspace, folder / REPLAY_FOLDER)
     show_status(workspace_status(workspace))
     flagged = [r for r in burnings.to_pylist() if r["confidence"] in ("high", "medium")]
     print_burnings(flagged[:5], f"Burning settlements: {len(flagged)} of {burnings.num_rows} "
@@ -92,7 +104,7 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
     show_siege_board(workspace)
     from tocsin.cli.forecast import show_top_risks
 
-    show_top_risks(workspace, horizon=30, top=5)
+    show_top_risks(workspace, top=5)
     from tocsin.evidence.demo import run_evidence_demo
 
     out.print("\n[bold]Evidence with a chain of custody[/]")
@@ -104,14 +116,36 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
               "siege board | siege show NAME | forecast | evidence log")
 
 
+def live_update(workspace: Workspace, replay: Path) -> Any:
+    """`tocsin update --replay`: sync UCDP, FIRMS and HAPI from the recorded replies, then the
+    stale jobs (the brief waits for the evidence step). Returns the burnings table."""
+    from tocsin.cli.update import show_run
+    from tocsin.jobs.registry import all_jobs
+    from tocsin.jobs.runner import update
+    from tocsin.jobs.steps.burnings import read_burnings
+
+    (workspace.home / "sync.yaml").write_text(DEMO_SYNC_SETTINGS, encoding="utf-8")
+    out.print("\n[bold]Live update[/] (`tocsin update`, answered by the bundled replay: no network)")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("syncing")
+        run = update(workspace, replay=replay, jobs=[j for j in all_jobs() if j != "brief"],
+                     say=lambda s: progress.update(task, description=escape(s)))
+    show_run(run)
+    if run.status != "ok":
+        fail("the demo's update did not complete (see above)")
+    return read_burnings(workspace)
+
+
 def show_siege_board(workspace: Workspace) -> None:
     """The siege board on the latest day the sample's conflict events speak of."""
-    from tocsin.cli.siege import show_board
-    from tocsin.siege_watch import board, load_inputs, resolve_as_of
+    from tocsin.cli.siege import say_coverage, show_board
+    from tocsin.siege_watch import blind_spot, board, load_inputs, resolve_as_of
 
     inputs = load_inputs(workspace)
     day = resolve_as_of(inputs, None)
     out.print("\n[bold]Siege tracker[/]")
+    say_coverage(inputs.coverage, blind_spot(inputs, day))
     show_board(board(inputs, day), day, limit=8)
 
 
@@ -137,13 +171,20 @@ def show_web_login(workspace: Workspace) -> None:
 
 
 def write_demo_briefs(workspace: Workspace) -> None:
-    """The demo ends with the brief for the latest date in the sample, in both languages."""
-    from tocsin.report.brief import latest_date, write_brief
+    """The demo ends with the brief job: the brief for the latest date in the sample, in both
+    languages (what `tocsin update` writes every day)."""
+    from tocsin.jobs.runner import run_jobs
+    from tocsin.lake import Lake
+    from tocsin.report.brief import latest_date
 
     day = latest_date(workspace)
     if day is None:
         return
     out.print(f"\n[bold]The brief for {day}[/] (the sample's latest data)")
+    with workspace.write_lock():
+        report = run_jobs(Lake(workspace.lake_dir), ["brief"], force=True, workspace=workspace)
+    for name, error in report.failed.items():
+        fail(f"{name}: {error}")
     for lang in ("en", "ar"):
-        files = write_brief(workspace, day, lang, workspace.home / "briefs")
-        out.print(f"  {lang}: {files.pdf}  ({files.html.name} beside it)")
+        pdf = workspace.home / "briefs" / f"brief-{day.isoformat()}-{lang}.pdf"
+        out.print(f"  {lang}: {pdf}  ({pdf.with_suffix('.html').name} beside it)")

@@ -93,23 +93,29 @@ def forecast(
               "were right.")
 
 
-def show_top_risks(workspace: Workspace, horizon: int = 30, top: int = 5) -> None:
-    """The demo's step: the places most at risk as of the last day of the data, one line each;
-    every place's forecast is stored for the brief."""
-    from tocsin.analysis.forecast import ForecastError, forecast, latest_date
-    from tocsin.jobs.steps.forecasts import read_inputs, store_forecasts
+def show_top_risks(workspace: Workspace, top: int = 5) -> None:
+    """The demo's step: the places most at risk in the day's stored forecast (the forecasts job,
+    run by `tocsin update`), one line each, with where the event data ends."""
+    from tocsin.coverage import coverage_warning, lake_coverage
+    from tocsin.lake import Lake
 
-    try:
-        inputs = read_inputs(workspace)
-        day = latest_date(inputs)
-        every_place = forecast(inputs, day, horizon)
-        store_forecasts(workspace, every_place)  # the brief reads it from the lake
-    except (WorkspaceError, ForecastError) as exc:
-        err.print(f"[yellow]No forecast: {escape(str(exc))}[/]")
+    lake = Lake(workspace.lake_dir)
+    if lake.derived_path("forecasts") is None:
+        err.print("[yellow]No forecast stored (the forecasts job had nothing to forecast)[/]")
         return
-    table = every_place.slice(0, top)
-    out.print(f"\n[bold]Places most at risk[/] of an atrocity within {horizon} days of {day}")
-    for row in table.to_pylist():
+    con = lake.connect([])
+    rows = con.sql("SELECT * FROM forecasts WHERE as_of = (SELECT max(as_of) FROM forecasts) "
+                   f"ORDER BY horizon_days, rank LIMIT {int(top)}").to_arrow_table().to_pylist()
+    con.close()
+    if not rows:
+        return
+    day, horizon = rows[0]["as_of"], rows[0]["horizon_days"]
+    out.print(f"\n[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
+              f"(event data through {rows[0]['data_through']})")
+    warning = coverage_warning(lake_coverage(lake, ("events",)), day)
+    if warning:
+        err.print(f"[bold yellow]warning: {escape(warning)}[/]")
+    for row in rows:
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
         out.print(f"  {row['rank']}. {escape(name)} ({row['place_class']}) {row['probability']:.0%}: "
                   f"{escape('; '.join(row['reasons']))}")

@@ -45,6 +45,9 @@ class JobContext:
     as_of: date | None = None          # None: the latest day the data speaks of
     say: Callable[[str], None] = lambda _: None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The fingerprint of the running job's inputs, set by the runner before ``run``: what its
+    # outputs are recorded with (computed once, before the job reads anything).
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -111,7 +114,7 @@ def write_derived(ctx: JobContext, job: Job, tables: dict[str, pa.Table],
     unknown = set(tables) - set(derived_outputs(job))
     if unknown:
         raise ValueError(f"job {job.name!r} writes {sorted(unknown)}, which it does not declare")
-    fingerprint = fingerprint or job.fingerprint(ctx)
+    fingerprint = fingerprint or ctx.fingerprint or job.fingerprint(ctx)
     paths = {}
     for name, table in tables.items():
         path = ctx.lake.staging_path(name, "derived")

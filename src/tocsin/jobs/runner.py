@@ -20,7 +20,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,7 @@ def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
             continue
         started = time.monotonic()
         try:
-            result = job.run(ctx)
+            result = job.run(replace(ctx, fingerprint=fingerprint))
         except Exception as exc:  # one job's failure is reported; the rest still run
             report.failed[job.name] = f"{type(exc).__name__}: {exc}"
             tell(f"{job.name} failed: {exc}")
@@ -134,9 +134,10 @@ class UpdateRun:
 
 
 def update(workspace: Workspace, *, sources: list[str] | None = None, sync: bool = True,
-           replay: Path | None = None, force: bool = False,
+           replay: Path | None = None, force: bool = False, jobs: list[str] | None = None,
            say: Callable[[str], None] | None = None) -> UpdateRun:
-    """One live cycle: sync, rebuild what is stale, alerts, forecast, brief; recorded."""
+    """One live cycle: sync, rebuild what is stale (of ``jobs``, default all), alerts,
+    forecast, brief; recorded."""
     tell = say or (lambda _: None)
     run = UpdateRun(started_at=datetime.now(UTC).isoformat())
     with one_run_at_a_time(workspace):
@@ -151,7 +152,7 @@ def update(workspace: Workspace, *, sources: list[str] | None = None, sync: bool
             lake = Lake(workspace.lake_dir)
             with workspace.write_lock():
                 lake.sweep_orphans()
-                report = run_jobs(lake, force=force, workspace=workspace, say=tell)
+                report = run_jobs(lake, jobs, force=force, workspace=workspace, say=tell)
             run.jobs = report.to_json()
             failed = [s for s in run.sync if not s["ok"]] or report.failed
             run.status = "partial" if failed else "ok"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import duckdb
+import pyarrow.parquet as pq
 
 from tocsin.errors import InputError, Problem, input_error
 from tocsin.lake import Batch, Lake, new_batch_id
@@ -171,7 +172,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         if not replace and (earlier := lake.find_file(adapter.kind, sha)) is not None:
             return _already(adapter, path, earlier)
         if replace and added:
-            _stage_replacements(con, plan, final, withdrawals, parquet)
+            _stage_replacements(con, lake, plan, final, withdrawals, parquet)
         keep_final = True
     except duckdb.Error as exc:
         if isinstance(raw, CsvInput) and (line := first_changed_line_ending(path)) is not None:
@@ -198,7 +199,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     files = {plan.table: [final]} if added else {}
     if withdrawals.exists():
         files["withdrawals"] = [withdrawals]
-        batch.rows["withdrawals"] = added
+        batch.rows["withdrawals"] = pq.ParquetFile(withdrawals).metadata.num_rows
     try:
         lake.commit(batch, files, bookmark=bookmark)
     finally:
@@ -232,13 +233,19 @@ def _find_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan, re
     return problems, flagged
 
 
-def _stage_replacements(con: duckdb.DuckDBPyConnection, plan: Plan, final: Path, out: Path,
-                        parquet: str) -> None:
-    """The withdrawals a replacing batch makes: every earlier copy of each of its rows."""
+def _stage_replacements(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, final: Path,
+                        out: Path, parquet: str) -> None:
+    """The withdrawals a replacing batch makes: the earlier copies of its rows the lake holds
+    (none, and no file, when every row is new)."""
+    new = f"(SELECT * FROM read_parquet({sql_str(str(final))}))"
+    if not _stage_held_rows(con, lake.table_files(plan.table, source=plan.source), plan, new):
+        return
     con.execute(f"COPY (SELECT {sql_str(plan.table)} AS target_table, {sql_str(plan.source)} AS "
                 "target_source, source_id AS target_id, CAST(NULL AS VARCHAR) AS target_batch, "
                 "'replaced by a newer copy' AS reason, CAST(NULL AS TIMESTAMPTZ) AS withdrawn_at "
-                f"FROM read_parquet({sql_str(str(final))})) TO {sql_str(str(out))} {parquet}")
+                f"FROM {new} SEMI JOIN held USING (source_id)) TO {sql_str(str(out))} {parquet}")
+    if not con.execute(f"SELECT count(*) FROM read_parquet({sql_str(str(out))})").fetchone()[0]:
+        out.unlink()
 
 
 def _drop_known_and_bad(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: Path,

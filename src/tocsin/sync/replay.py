@@ -71,8 +71,12 @@ class ReplayPublisher:
     # -- recorded records -----------------------------------------------------------------
     def load(self, folder: Path) -> None:
         def read(name: str) -> Any:
-            path = folder / name
-            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+            import gzip
+
+            path, packed = folder / name, folder / f"{name}.gz"
+            if path.exists():
+                return json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(gzip.decompress(packed.read_bytes())) if packed.exists() else None
 
         acled = read("acled.json") or {}
         self.acled_events = acled.get("data", [])
@@ -198,6 +202,8 @@ class ReplayPublisher:
         first = date.fromisoformat(day)
         last = first + timedelta(days=int(days) - 1)
         west, south, east, north = (float(v) for v in area.split(","))
+        # The archive (_SP) holds what NRT held, in this replay.
+        product = product.replace("_SP", "_NRT")
         rows = [r for r in self.firms if r["product"] == product
                 and first.isoformat() <= r["acq_date"] <= last.isoformat()
                 and west <= float(r["longitude"]) <= east and south <= float(r["latitude"]) <= north]

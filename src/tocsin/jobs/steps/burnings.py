@@ -138,7 +138,7 @@ def detect(ctx: JobContext) -> pa.Table:
     table = detector.result()
     # The default run is the job's; another window or other parameters are recorded as such,
     # so the next `tocsin update` sees the table as stale and rebuilds the default one.
-    fingerprint = BURNINGS.fingerprint(ctx)
+    fingerprint = ctx.fingerprint or BURNINGS.fingerprint(ctx)
     if since or until or (params != BurningParams()):
         fingerprint = hashlib.sha256(json.dumps([fingerprint, str(since), str(until), asdict(params)],
                                                 default=str).encode()).hexdigest()[:16]

@@ -123,7 +123,7 @@ def run(ctx: JobContext) -> JobResult:
                                data_through(coverage), judged)
     except (WorkspaceError, ForecastError) as exc:
         return JobResult(notes=[f"no forecast: {exc}"])
-    rows = merge_forecasts(ctx, table, FORECASTS.fingerprint(ctx))
+    rows = merge_forecasts(ctx, table, ctx.fingerprint or FORECASTS.fingerprint(ctx))
     warning = coverage_warning(coverage, day)
     return JobResult(wrote={TABLE: rows}, notes=[warning] if warning else [],
                      data_through={"events": data_through(coverage)})

@@ -99,7 +99,9 @@ def test_killed_while_rebuilding_derived_tables(tmp_path: Path) -> None:
     # Any later ingest catches up, even one that adds nothing.
     outcome = ingest_paths(workspace, "ucdp-ged", [UCDP])
     assert outcome.results[0].already_ingested
-    assert workspace_status(workspace)["stale_derived"] == []
+    # The place tables are the ingest's to rebuild; the later jobs (forecasts...) `tocsin update`'s.
+    stale = workspace_status(workspace)["stale_derived"]
+    assert not {"gazetteer", "place_names", "event_links"} & set(stale) and "forecasts" in stale
     con = Lake(workspace.lake_dir).connect()
     assert con.execute("SELECT count(*) FROM event_links").fetchone()[0] == 1696
 

@@ -80,6 +80,7 @@ class Batch:
     duplicates: int = 0
     rejects_file: str | None = None
     license: str = ""
+    withdraws: list[str] = field(default_factory=list)  # tables whose rows its withdrawals hide
 
     def provenance(self) -> dict[str, str]:
         """The batch-level provenance of its rows (see schema.tables.BATCH_COLUMNS)."""

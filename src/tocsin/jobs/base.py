@@ -5,11 +5,13 @@ derived table with ``write_derived``); the runner (``tocsin.jobs.runner``) decid
 runs, and holds the workspace write lock while it does (so ``run`` never takes it). A job is stale
 when the fingerprint of its inputs (the lake batches of the tables it reads, the files of the
 derived tables it reads, and its method version) differs from the one recorded beside any of its
-derived outputs in the lake manifest, or, for a job with no derived output (alerts, the brief),
-from the one the runner recorded for the job itself (manifest ``jobs``).
+derived outputs in the lake manifest, and from the one the runner recorded for the job itself
+(manifest ``jobs``: a job with no derived output, like alerts and the brief, or a run that had
+nothing to write).
 
-The lake's ``withdrawals`` (deletions and replacements by sync) count as a batch of every table:
-a batch that only withdraws events changes what an events reader sees.
+A batch of ``withdrawals`` (deletions and replacements by sync) counts as a batch of the tables
+it withdraws from (``Batch.withdraws``): a batch that only withdraws events changes what an
+events reader sees, and nothing else.
 
 Names in ``reads`` and ``writes``:
 - a canonical lake table (``events``, ``fire_detections``, ...) or a derived table (``gazetteer``,
@@ -82,7 +84,7 @@ def input_fingerprint(ctx: JobContext, job: Job) -> str:
     for name in sorted(job.reads):
         if name in TABLES:
             batches = sorted(b["batch_id"] for b in manifest["batches"]
-                             if b["files"].get(name) or b["files"].get("withdrawals"))
+                             if b["files"].get(name) or name in b.get("withdraws", ()))
             parts.append(f"{name}:" + ",".join(batches))
         elif not name.startswith((RECORDS, ARTEFACT)):
             entry = manifest["derived"].get(name)
@@ -101,10 +103,12 @@ def is_stale(ctx: JobContext, job: Job, fingerprint: str | None = None) -> bool:
     only records or artefact outputs: when the runner has not run it on these inputs)."""
     manifest = ctx.lake.manifest()
     wanted = fingerprint or job.fingerprint(ctx)
+    # The runner remembers a job that ran on these inputs and had nothing to write (no fire
+    # detections yet for burnings): it is not due again until they change.
+    if manifest.get("jobs", {}).get(job.name, {}).get("inputs") == wanted:
+        return False
     outputs = derived_outputs(job)
-    if not outputs:
-        return manifest.get("jobs", {}).get(job.name, {}).get("inputs") != wanted
-    return any(manifest["derived"].get(w, {}).get("inputs") != wanted for w in outputs)
+    return not outputs or any(manifest["derived"].get(w, {}).get("inputs") != wanted for w in outputs)
 
 
 def write_derived(ctx: JobContext, job: Job, tables: dict[str, pa.Table],

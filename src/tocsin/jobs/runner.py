@@ -95,7 +95,7 @@ def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
                 traceback.print_exc()
             broken |= set(job.writes)
             continue
-        if not derived_outputs(job):
+        if not derived_outputs(job) or not set(result.wrote) & set(derived_outputs(job)):
             lake.record_job(job.name, fingerprint)
         report.ran[job.name] = round(time.monotonic() - started, 3)
         report.rebuilt += [w for w in result.wrote if w in derived_outputs(job)]

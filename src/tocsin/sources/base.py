@@ -200,6 +200,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     if withdrawals.exists():
         files["withdrawals"] = [withdrawals]
         batch.rows["withdrawals"] = pq.ParquetFile(withdrawals).metadata.num_rows
+        batch.withdraws = [plan.table]
     try:
         lake.commit(batch, files, bookmark=bookmark)
     finally:

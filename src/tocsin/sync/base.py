@@ -351,7 +351,8 @@ def commit_withdrawals(lake: Lake, source: str, label: str, rows: list[dict[str,
     now = datetime.now(UTC).isoformat()
     batch = Batch(batch_id=batch_id, kind=f"{source}-withdrawals", source=source, file_name=label,
                   file_sha256="", file_bytes=path.stat().st_size, ingested_at=now,
-                  rows={"withdrawals": table.num_rows}, license="")
+                  rows={"withdrawals": table.num_rows}, license="",
+                  withdraws=sorted({str(r["target_table"]) for r in rows}))
     try:
         lake.commit(batch, {"withdrawals": [path]}, bookmark=bookmark)
     finally:

@@ -94,6 +94,10 @@ class AcledConnector(Connector):
         pull_from = int(state.get("pull_from", state.get("timestamp", 0)))
         page = int(state.get("page", 1))
         newest = int(state.get("timestamp", 0))
+        # What the lake holds, by id, at which ACLED timestamp: the newest events of the last
+        # pull come again (asked from its newest timestamp on) and are dropped here when ACLED
+        # has not changed them, so a pull with nothing new commits nothing.
+        held = _held_versions(ctx)
         while True:
             params = {"_format": "json", "country": str(self.settings["country"]),
                       "event_date": start, "event_date_where": ">=",
@@ -106,6 +110,8 @@ class AcledConnector(Connector):
             stamps = [int(r["timestamp"]) for r in rows if str(r.get("timestamp", "")).isdigit()]
             newest = max([newest, *stamps])
             done = len(rows) < limit
+            rows = [r for r in rows if held.get(str(r["event_id_cnty"])) != str(r.get("timestamp"))]
+            held.update((str(r["event_id_cnty"]), str(r.get("timestamp"))) for r in rows)
             after = {**state, "since": start, "timestamp": newest,
                      "pull_from": newest if done else pull_from, "page": 1 if done else page + 1,
                      "deleted_timestamp": state.get("deleted_timestamp", 0)}
@@ -159,6 +165,17 @@ def _check_fields(source: str, rows: list[dict[str, Any]], page: int) -> None:
     if missing:
         raise SyncError(source, f"/api/acled/read page {page}: the records lack {', '.join(missing)} "
                         f"(fields now: {', '.join(sorted(rows[0]))}); has ACLED renamed them?")
+
+
+def _held_versions(ctx: SyncContext) -> dict[str, str]:
+    """source_id -> the ACLED timestamp (epoch seconds, as text) of each event the lake shows."""
+    con = ctx.lake.connect(["events"])
+    try:
+        return {r[0]: str(r[1]) for r in con.execute(
+            "SELECT source_id, CAST(epoch(published_at) AS BIGINT) FROM events "
+            "WHERE source = 'acled' AND published_at IS NOT NULL").fetchall()}
+    finally:
+        con.close()
 
 
 def _held_ids(ctx: SyncContext) -> set[str]:

@@ -99,7 +99,7 @@ def test_demo_runs_twice_and_never_overwrites_a_real_workspace(tmp_path: Path) -
         result = tocsin(home, "demo")
         assert result.exit_code == 0, result.output
         assert "El Fasher / الفاشر" in result.stdout
-        assert "13 files ingested" in result.stdout
+        assert "ucdp: 1,696 rows" in result.stdout and "Update ok" in result.stdout  # synced, replayed
         assert "court bundle evidence-demo-bundle.zip: verifies" in result.stdout
     real = tmp_path / "real"
     assert tocsin(real, "ingest", "ucdp-ged", str(UCDP)).exit_code == 0

@@ -158,7 +158,8 @@ def stamp_data_end(table: pa.Table, asked: date, through: date | None, judged: d
         if judged != asked:
             note = f" (in the event data, which ends {through})"
             row["nearest_violence"] = (row["nearest_violence"] or "") + note
-            row["reasons"] = [r + note if "last" in r or "days ago" in r else r for r in row["reasons"]]
+            # Absences are what a gap fakes ("no violence ... in the last 30 days"): each says so.
+            row["reasons"] = [r + note if r.startswith("no ") else r for r in row["reasons"]]
     return pa.Table.from_pylist(rows, schema=FORECAST_SCHEMA)
 
 

@@ -1,0 +1,114 @@
+"""Every dated output says how far the event data reaches, and no day past it reads as calm:
+the forecast (table and --json), the siege board, the brief; on the shared UCDP file."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from tocsin.analysis.forecast import FORECAST_SCHEMA, stamp_data_end
+from tocsin.cli.main import app
+from tocsin.coverage import SourceCoverage, coverage_json, judged_day
+from tocsin.ingest import ingest_paths
+from tocsin.workspace import Workspace
+
+runner = CliRunner()
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sudan(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The shared UCDP GED 24.1 file of Sudan (ends 2023-12-31) and GeoNames' towns of Sudan."""
+    workspace = Workspace(tmp_path_factory.mktemp("sudan") / "ws")
+    for kind, path in [("geonames", shared_data / "geonames-sdn" / "rg_cities1000_SD.csv"),
+                       ("cod-ab", SAMPLE / "cod_ab_darfur_admin2.geojson"),
+                       ("ucdp-ged", shared_data / "ucdp-ged-sudan" / "ged241_sudan_api.csv")]:
+        outcome = ingest_paths(workspace, kind, [path])
+        assert not outcome.errors, outcome.errors
+    return workspace
+
+
+def test_forecast_past_the_data_says_the_event_data_ends_2023_12_31(sudan: Workspace) -> None:
+    result = runner.invoke(app, ["--home", str(sudan.home), "forecast", "--as-of", "2024-03-31",
+                                 "--top", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["as_of"] == "2024-03-31" and report["data_through"] == "2023-12-31"
+    assert "events data ends 2023-12-31" in report["warning"] and "ucdp-ged through 2023-12-31" \
+        in report["warning"] and "not evidence of calm" in report["warning"]
+    # Judged from the data's last day: 91 days without records are not 91 calm days.
+    assert report["features_as_of"] == "2023-12-31"
+    for place in report["places"]:
+        assert place["data_through"] == "2023-12-31" and place["as_of"] == "2024-03-31"
+        assert "which ends 2023-12-31" in place["nearest_violence"]
+    table = runner.invoke(app, ["--home", str(sudan.home), "forecast", "--as-of", "2024-03-31",
+                                "--top", "5"])
+    assert table.exit_code == 0, table.output
+    assert "Event data through 2023-12-31" in table.stdout
+    assert "WARNING: events data ends 2023-12-31" in " ".join(table.stdout.split())
+
+
+def test_a_forecast_within_the_data_has_no_warning(sudan: Workspace) -> None:
+    result = runner.invoke(app, ["--home", str(sudan.home), "forecast", "--as-of", "2023-12-20",
+                                 "--top", "3", "--json"])
+    report = json.loads(result.stdout)
+    assert report["warning"] is None and report["features_as_of"] == "2023-12-20"
+    assert all("which ends" not in p["nearest_violence"] for p in report["places"])
+
+
+def test_siege_board_and_show_warn_past_the_data(sudan: Workspace) -> None:
+    board = runner.invoke(app, ["--home", str(sudan.home), "siege", "board", "--as-of", "2024-03-31",
+                                "--json"])
+    assert board.exit_code == 0, board.output
+    report = json.loads(board.stdout)
+    assert report["coverage"]["data_through"] == "2023-12-31"
+    assert "ends 2023-12-31" in report["warning"]
+    text = runner.invoke(app, ["--home", str(sudan.home), "siege", "board", "--as-of", "2024-03-31"])
+    assert "Event data through 2023-12-31" in text.stdout and "not evidence of calm" in text.stderr
+    show = runner.invoke(app, ["--home", str(sudan.home), "siege", "show", "Nyala", "--as-of",
+                               "2024-03-31", "--json"])
+    assert show.exit_code == 0, show.output
+    assert "ends 2023-12-31" in json.loads(show.stdout)["warning"]
+
+
+def test_the_brief_states_the_data_end_and_warns(sudan: Workspace, tmp_path: Path) -> None:
+    from tocsin.report.brief import build_context
+
+    context, data, _ = build_context(sudan, date(2024, 3, 31), "en", 30, tmp_path)
+    assert data.coverage["data_through"] == "2023-12-31"
+    assert data.coverage["line"].startswith("Event data through 2023-12-31")
+    assert "ends 2023-12-31, 91 days before this brief" in data.coverage["warning_line"]
+    ar, _, _ = build_context(sudan, date(2024, 3, 31), "ar", 30, tmp_path)
+    assert "2023-12-31" in ar["data"].coverage["warning_line"]
+    within, _, _ = build_context(sudan, date(2023, 12, 31), "en", 30, tmp_path)
+    assert within["data"].coverage["warning_line"] is None
+
+
+def test_status_shows_freshness_and_stale_jobs(sudan: Workspace) -> None:
+    result = runner.invoke(app, ["--home", str(sudan.home), "status", "--json"])
+    info = json.loads(result.stdout)
+    ucdp = next(f for f in info["freshness"] if f["source"] == "ucdp")
+    assert ucdp["through"] == "2023-12-31" and ucdp["lag_days"] > 300
+    assert "forecasts" in {j["job"] for j in info["stale_jobs"]}
+    assert "ends 2023-12-31" in info["events_warning"]
+
+
+def test_judged_day_and_stamps() -> None:
+    coverage = [SourceCoverage("events", "acled", 10, date(2024, 1, 1), date(2024, 3, 1))]
+    assert judged_day(date(2024, 3, 5), coverage) == date(2024, 3, 5)   # within a week
+    assert judged_day(date(2024, 4, 1), coverage) == date(2024, 3, 1)
+    assert coverage_json(coverage, date(2024, 4, 1))["warning"].startswith("events data ends 2024-03-01")
+    row = {name: None for name in FORECAST_SCHEMA.names}
+    row.update(reasons=["no attack on civilians within 10 km on record in 20 years", "a city"],
+               nearest_violence="no violence within 100 km in the last 30 days")
+    stamped = stamp_data_end(pa.Table.from_pylist([row], schema=FORECAST_SCHEMA), date(2024, 4, 1),
+                             date(2024, 3, 1), date(2024, 3, 1)).to_pylist()[0]
+    assert stamped["as_of"] == date(2024, 4, 1) and stamped["data_through"] == date(2024, 3, 1)
+    assert stamped["nearest_violence"].endswith("(in the event data, which ends 2024-03-01)")
+    assert stamped["reasons"] == ["no attack on civilians within 10 km on record in 20 years (in the "
+                                  "event data, which ends 2024-03-01)", "a city"]

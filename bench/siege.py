@@ -50,7 +50,7 @@ def prepare(n_events: int, year: int) -> Path:
             subprocess.run([tocsin, "--home", str(WORKSPACE), "ingest", kind, str(DATA / name)],
                            check=True, stdout=subprocess.DEVNULL)
     sys.path.insert(0, str(ROOT / "src"))
-    from tocsin.siege_watch import load_inputs
+    from tocsin.jobs.steps.siege import load_inputs
     from tocsin.workspace import Workspace
 
     inputs = load_inputs(Workspace(WORKSPACE))

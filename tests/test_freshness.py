@@ -79,7 +79,7 @@ def test_siege_board_and_show_warn_past_the_data(sudan: Workspace) -> None:
 def test_the_brief_states_the_data_end_and_warns(sudan: Workspace, tmp_path: Path) -> None:
     from tocsin.report.brief import build_context
 
-    context, data, _ = build_context(sudan, date(2024, 3, 31), "en", 30, tmp_path)
+    _, data, _ = build_context(sudan, date(2024, 3, 31), "en", 30, tmp_path)
     assert data.coverage["data_through"] == "2023-12-31"
     assert data.coverage["line"].startswith("Event data through 2023-12-31")
     assert "ends 2023-12-31, 91 days before this brief" in data.coverage["warning_line"]

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from tocsin.jobs.steps.siege import board, history, load_inputs
 from tocsin.places.lookup import find_places
-from tocsin.siege_watch import board, history, load_inputs
 
 
 @pytest.fixture(scope="module")

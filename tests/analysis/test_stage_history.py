@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tocsin.siege_watch import stage_history
+from tocsin.jobs.steps.siege import stage_history
 from tocsin.workspace import Workspace
 
 

@@ -114,7 +114,7 @@ def test_no_value_is_lost(tmp_path_factory, series) -> None:  # type: ignore[no-
 
 
 def test_regions_are_matched_to_states_for_the_siege_tracker(workspace: Workspace, tmp_path: Path) -> None:
-    from tocsin.siege_watch import load_inputs
+    from tocsin.jobs.steps.siege import load_inputs
 
     ingest_one(workspace, "cod-ab", ADMIN1)
     from tocsin.ingest import rebuild_derived

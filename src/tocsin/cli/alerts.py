@@ -76,7 +76,7 @@ def scan(
     from tocsin.analysis.siege import STAGE_RANK
     from tocsin.cli.siege import _inputs, _rules
     from tocsin.jobs.steps.alerts import scan as scan_escalations
-    from tocsin.siege_watch import resolve_as_of
+    from tocsin.jobs.steps.siege import resolve_as_of
 
     if min_stage not in STAGE_RANK or min_stage == "calm":
         raise typer.BadParameter(f"unknown stage {min_stage!r}", param_hint="--min-stage")

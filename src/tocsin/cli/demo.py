@@ -140,7 +140,7 @@ def live_update(workspace: Workspace, replay: Path) -> Any:
 def show_siege_board(workspace: Workspace) -> None:
     """The siege board on the latest day the sample's conflict events speak of."""
     from tocsin.cli.siege import say_coverage, show_board
-    from tocsin.siege_watch import blind_spot, board, load_inputs, resolve_as_of
+    from tocsin.jobs.steps.siege import blind_spot, board, load_inputs, resolve_as_of
 
     inputs = load_inputs(workspace)
     day = resolve_as_of(inputs, None)

@@ -33,7 +33,7 @@ def _rules(path: Path | None) -> Any:
 
 
 def _inputs(ctx: typer.Context) -> Any:
-    from tocsin.siege_watch import load_inputs
+    from tocsin.jobs.steps.siege import load_inputs
 
     try:
         return load_inputs(ctx.obj)
@@ -56,8 +56,8 @@ def board(
     """Places past calm, worst stage first, then by people exposed (population and the
     displaced counted in their locality)."""
     from tocsin.coverage import coverage_json
-    from tocsin.siege_watch import blind_spot, resolve_as_of
-    from tocsin.siege_watch import board as make_board
+    from tocsin.jobs.steps.siege import blind_spot, resolve_as_of
+    from tocsin.jobs.steps.siege import board as make_board
 
     day = parse_day(as_of, "--as-of")
     rules = _rules(rules_file)
@@ -115,8 +115,8 @@ def show(
 ) -> None:
     """A place's stage history: every change of stage, with the evidence behind it."""
     from tocsin.coverage import coverage_json
+    from tocsin.jobs.steps.siege import blind_spot, history, resolve_as_of
     from tocsin.places.lookup import find_places
-    from tocsin.siege_watch import blind_spot, history, resolve_as_of
 
     end = parse_day(as_of, "--as-of")
     start = parse_day(since, "--since")

@@ -9,7 +9,7 @@ Reads are cached per lake state: the cache key is the manifest file's identity (
 mtime), which changes with every committed batch or rebuilt derived table, so a new ingest shows
 up on the next request without restarting the server.
 
-Siege stages come from the siege tracker (tocsin.siege_watch: the board and a place's history,
+Siege stages come from the siege tracker (tocsin.jobs.steps.siege: the board and a place's history,
 computed from the lake as of its latest dated data, once per lake state). Derived tables this
 module also looks for (names and columns agreed with the other issues):
 
@@ -159,7 +159,7 @@ class WebData:
 
     def _siege_board(self) -> tuple[Any, dt.date | None, dict[str, Any] | _NotComputed]:
         """The siege tracker's board as of the lake's latest dated data, by place."""
-        from tocsin import siege_watch
+        from tocsin.jobs.steps import siege as siege_watch
         from tocsin.workspace import WorkspaceError
 
         try:
@@ -393,7 +393,7 @@ class WebData:
 
     def _stage_history(self, state: _LakeState, pid: str) -> list[dict[str, Any]] | _NotComputed:
         if state.siege_inputs is not None and state.siege_as_of is not None:
-            from tocsin import siege_watch
+            from tocsin.jobs.steps import siege as siege_watch
 
             start = state.siege_as_of - dt.timedelta(days=SIEGE_HISTORY_DAYS)
             rows = siege_watch.history(state.siege_inputs, pid, start, state.siege_as_of)

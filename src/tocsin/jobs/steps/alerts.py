@@ -22,7 +22,7 @@ def scan(workspace: Any, inputs: Any, sessions: Any, end: dt.date, days: int = L
     made again)."""
     from tocsin.alerts.store import record_escalations
     from tocsin.analysis.siege import STAGE_RANK
-    from tocsin.siege_watch import escalations_between
+    from tocsin.jobs.steps.siege import escalations_between
 
     start = end - dt.timedelta(days=days - 1)
     wanted = [e for e in escalations_between(inputs, start, end, rules)
@@ -33,7 +33,7 @@ def scan(workspace: Any, inputs: Any, sessions: Any, end: dt.date, days: int = L
 def run(ctx: JobContext) -> JobResult:
     from tocsin.alerts.store import AlertError, open_records
     from tocsin.alerts.webhooks import deliver_pending
-    from tocsin.siege_watch import blind_spot, load_inputs, resolve_as_of
+    from tocsin.jobs.steps.siege import blind_spot, load_inputs, resolve_as_of
     from tocsin.workspace import WorkspaceError
 
     try:

@@ -63,7 +63,7 @@ def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: boo
         con.close()
     if stages is None and siege:
         # Imported here: the siege tracker is only needed when its stages are wanted.
-        from tocsin.siege_watch import stage_history
+        from tocsin.jobs.steps.siege import stage_history
 
         stages = stage_history(workspace)
     return ForecastInputs(places, events, displacement, prices, aggregates, burnings, stages)

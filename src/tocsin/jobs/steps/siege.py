@@ -1,5 +1,6 @@
-"""The siege tracker's I/O: read its inputs from a workspace's lake, run the pure analysis
-(tocsin.analysis.siege), and shape the board and a place's history for the commands."""
+"""The siege tracker's I/O, with the other jobs' (it was siege_watch.py): read its inputs from a
+workspace's lake, run the pure analysis (tocsin.analysis.siege), and shape the board and a
+place's history for the commands, the alerts job, the brief and the web app."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tocsin.analysis.siege import STAGES, SiegeRules, default_rules, siege_stages, stage_changes
+from tocsin.jobs.reads import events_with_links
 from tocsin.lake import Lake
 from tocsin.places.names import normalize
 from tocsin.workspace import Workspace, WorkspaceError
@@ -50,11 +52,7 @@ def load_inputs(workspace: Workspace) -> SiegeInputs:
     con = lake.connect()
     try:
         places = con.sql("SELECT * FROM gazetteer").to_arrow_table()
-        links = "event_links" in derived
-        events = con.sql(
-            f"SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN event_links l USING (event_uid)" if links
-            else f"SELECT {EVENT_COLUMNS.replace('l.place_id', 'NULL AS place_id').replace('l.link_level', 'NULL AS link_level')} FROM events e"  # noqa: E501
-        ).to_arrow_table()
+        events = events_with_links(con, EVENT_COLUMNS, derived)
         prices = con.sql("SELECT date, market, market_id, latitude, longitude, commodity, unit, "
                          "price_type, currency, price_flag, price FROM prices").to_arrow_table()
         displacement = con.sql("SELECT admin_level, admin2_pcode, idps, operation, assessment_type, "

@@ -40,7 +40,7 @@ def _replay(folder: Path, acled: list[dict], ucdp: list[dict] | None = None) -> 
 def _settings(workspace: Workspace, ged_version: str = "24.1") -> None:
     (workspace.home / "sync.yaml").write_text(
         "sources:\n  firms: {enabled: false}\n  hapi: {enabled: false}\n  ioda: {enabled: false}\n"
-        f"  acled: {{start: '2024-01-01'}}\n  ucdp: {{ged_version: '{ged_version}', "
+        f"  acled: {{start: '2024-01-01', schedule: null}}\n  ucdp: {{ged_version: '{ged_version}', "
         "candidate_version: '25.0.1'}\n")
 
 

@@ -73,7 +73,7 @@ def board(
                     "coverage": coverage_json(inputs.coverage, day), "places": rows})
         return
     say_coverage(inputs.coverage, warning)
-    show_board(rows, day, limit)
+    show_board(rows, day, limit, blind=warning is not None)
 
 
 def say_coverage(coverage: list[Any], warning: str | None) -> None:
@@ -88,9 +88,11 @@ def say_coverage(coverage: list[Any], warning: str | None) -> None:
         err.print(f"[bold yellow]warning: {escape(warning)}[/]")
 
 
-def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50) -> None:
+def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50, blind: bool = False) -> None:
     if not rows:
-        out.print(f"Siege board as of {day}: every tracked place is calm.")
+        out.print(f"Siege board as of {day}: " + (
+            "no tracked place is past calm in the data, which does not reach this day (see the "
+            "warning): this is not evidence of calm." if blind else "every tracked place is calm."))
         return
     table = Table("stage", "since", "place", "class", "exposed", "signals",
                   title=f"Siege board as of {day}: {len(rows)} place(s) past calm")

@@ -46,8 +46,11 @@ def sync(
 
 
 def run_sync(workspace: Workspace, names: list[str] | None, since: Any = None,
-             replay: Path | None = None, say: Any = None) -> list[Any]:
-    """Sync the named (or every enabled) source; each one's failure is its outcome's error."""
+             replay: Path | None = None, say: Any = None, scheduled: bool = False) -> list[Any]:
+    """Sync the named (or every enabled) source; each one's failure is its outcome's error.
+    ``scheduled`` (`tocsin update` without names): only the sources whose ``schedule`` has come
+    round since their last complete pull, and only those with credentials (the others are
+    skipped with a note, not failed: a source nobody configured is not an outage)."""
     from tocsin.sync.base import SyncOutcome, all_connectors, load_settings, make_connector, sync_source
     from tocsin.sync.http import SyncError
 
@@ -72,6 +75,12 @@ def run_sync(workspace: Workspace, names: list[str] | None, since: Any = None,
         try:
             connector = make_connector(name, workspace, transport, settings=settings.get(name, {}),
                                        credentials=credentials.get(name, {}) if credentials else None)
+            if scheduled and names is None:
+                skip = _not_due(workspace, connector)
+                if skip:
+                    if say:
+                        say(f"{name}: {skip}")
+                    continue
             outcomes.append(sync_source(workspace, connector, since, say))
         except SyncError as exc:
             outcomes.append(SyncOutcome(name, error=str(exc)))
@@ -90,3 +99,26 @@ def show_outcomes(outcomes: list[Any]) -> None:
                       + (f" (kept {o.rows_added:,} rows committed before)" if o.rows_added else ""))
         for note in o.notes:
             err.print(f"[yellow]  {escape(note)}[/]")
+
+
+def _not_due(workspace: Workspace, connector: Any) -> str | None:
+    """Why a scheduled run skips this source (None: it is due)."""
+    from datetime import UTC, datetime
+
+    from tocsin.jobs.runner import parse_interval
+    from tocsin.lake import Lake
+    from tocsin.sync.base import env_name
+
+    missing = connector.missing_credentials()
+    if missing:
+        return "not configured (set " + ", ".join(env_name(connector.name, m) for m in missing) + ")"
+    last = Lake(workspace.lake_dir).bookmarks().get(connector.name, {}).get("synced_at") \
+        if workspace.exists() else None
+    schedule = connector.settings.get("schedule")
+    if not last or not schedule:
+        return None
+    age = (datetime.now(UTC) - datetime.fromisoformat(last)).total_seconds()
+    # Five minutes' grace: an hourly timer must not skip a source synced 59 minutes ago.
+    if age + 300 < parse_interval(str(schedule)):
+        return f"not due (synced {age / 60:.0f} min ago, schedule {schedule})"
+    return None

@@ -147,7 +147,7 @@ def update(workspace: Workspace, *, sources: list[str] | None = None, sync: bool
             if sync:
                 from tocsin.cli.sync import run_sync
 
-                outcomes = run_sync(workspace, sources, replay=replay, say=tell)
+                outcomes = run_sync(workspace, sources, replay=replay, say=tell, scheduled=True)
                 run.sync = [o.to_json() for o in outcomes]
             lake = Lake(workspace.lake_dir)
             with workspace.write_lock():

@@ -4,8 +4,9 @@
    ucdp`: UCDP GED 24.1's Sudan events from the shared file, and a year of ACLED-layout events,
    invented, at ACLED's Sudan volume): wall time and peak memory (targets: < 60 s, < 1 GB).
 2. `tocsin update --no-sync --force` (every job rebuilt: the baseline) against `tocsin update`
-   after one more day of events (sync that day, rebuild only the stale jobs), same workspace,
-   same run: the ratio is the baseline's time over the incremental one's.
+   after one more day of events (sync that day, rebuild only the stale jobs: event links,
+   burnings, the day's forecast with the month's model reused, alerts, the brief), same
+   workspace, same run: the ratio is the baseline's time over the incremental one's.
 
     python bench/update.py [--events 10000] [--day 40] [--quick]
 
@@ -62,7 +63,9 @@ def main() -> None:
     publisher = ReplayPublisher()
     with open(UCDP, encoding="utf-8", newline="") as handle:
         publisher.ucdp_releases = {"24.1": [ucdp_record(r) for r in csv.DictReader(handle)]}
-    publisher.acled_events = invented_acled_events(args.events, start="2024-01-01")
+    # A year from 2024-01-10 (to 2025-01-08), then one more day: within a month, so the model
+    # fitted by the full rebuild is reused (a new monthly origin, once a month, refits it).
+    publisher.acled_events = invented_acled_events(args.events, start="2024-01-10")
     env = {**os.environ, "TOCSIN_ACLED_USERNAME": DEMO_CREDENTIALS["acled"]["username"],
            "TOCSIN_ACLED_PASSWORD": DEMO_CREDENTIALS["acled"]["password"],
            "TOCSIN_UCDP_TOKEN": DEMO_CREDENTIALS["ucdp"]["token"]}
@@ -76,7 +79,7 @@ def main() -> None:
         events = len(publisher.held_acled_ids()) + len(publisher.ucdp_releases["24.1"])
         sync_s, sync_mb, _ = measure([*tocsin, "sync", "acled", "ucdp"], env)
         full_s, full_mb, _ = measure([*tocsin, "update", "--no-sync", "--force"], env)
-        publisher.acled_events += invented_acled_events(args.day, start="2024-12-31",
+        publisher.acled_events += invented_acled_events(args.day, start="2025-01-09",
                                                         timestamp=1_900_000_000, first_id=10_000_000)
         day_s, day_mb, said = measure([*tocsin, "update", "acled", "--json"], env)
     rebuilt = said[said.find('"ran"'):].split("}")[0].replace("\n", " ")

@@ -112,3 +112,47 @@ def test_judged_day_and_stamps() -> None:
     assert stamped["nearest_violence"].endswith("(in the event data, which ends 2024-03-01)")
     assert stamped["reasons"] == ["no attack on civilians within 10 km on record in 20 years (in the "
                                   "event data, which ends 2024-03-01)", "a city"]
+
+
+def test_the_day_after_reuses_the_model_exactly_and_history_refits_it(sudan: Workspace,
+                                                                       tmp_path: Path) -> None:
+    """A day of new events after the last closed training window changes the scores, not the
+    model: the forecasts job reuses it, and its scores equal a fresh fit's. An event inside the
+    training period makes it fit again."""
+    import shutil
+
+    from tocsin.analysis.forecast import forecast
+    from tocsin.jobs.runner import run_jobs
+    from tocsin.jobs.steps.forecasts import read_inputs
+    from tocsin.lake import Lake
+    from tocsin.sync.base import write_rows_csv
+    from tocsin.sync.replay import invented_acled_events
+
+    workspace = Workspace(tmp_path / "ws")
+    shutil.copytree(sudan.home, workspace.home)
+    lake = Lake(workspace.lake_dir)
+    day = date(2024, 1, 3)
+
+    def forecast_job() -> Path:
+        with workspace.write_lock():
+            report = run_jobs(lake, ["forecasts"], workspace=workspace, as_of=day, force=True)
+        assert "forecasts" in report.ran, report
+        (model,) = (workspace.home / "models").glob("forecast-30d-*.pickle")
+        return model
+
+    def add_events(start: str, first_id: int) -> None:
+        path = tmp_path / f"acled-{first_id}.csv"
+        write_rows_csv(path, invented_acled_events(4, start=start, first_id=first_id))
+        assert not ingest_paths(workspace, "acled", [path]).errors
+
+    first = forecast_job()
+    add_events("2024-01-02", 1)
+    second = forecast_job()
+    assert second == first                                  # the same model, not refitted
+    con = lake.connect([])
+    stored = con.sql("SELECT place_id, probability FROM forecasts ORDER BY place_id").fetchall()
+    fresh = forecast(read_inputs(workspace), day, 30).select(["place_id", "probability"]).sort_by(
+        "place_id").to_pylist()
+    assert stored == [(r["place_id"], r["probability"]) for r in fresh]
+    add_events("2023-06-01", 100)                           # history changed: fit again
+    assert forecast_job() != first

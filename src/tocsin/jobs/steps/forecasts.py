@@ -10,6 +10,7 @@ never judged past the data as if the gap were calm (``coverage.judged_day``).
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -108,9 +109,81 @@ def merge_forecasts(ctx: JobContext, table: pa.Table, fingerprint: str | None = 
     return kept.num_rows
 
 
+def training_key(inputs: ForecastInputs, as_of: date, horizon_days: int, first_day: int | None) -> str:
+    """What a fit as of ``as_of`` learns from, as a hash: the monthly origins whose outcome
+    windows closed by then, every event dated up to the end of the last of those windows (with
+    its link), and the other inputs whole. Training is deterministic (seeded sampling and
+    LightGBM), so an equal key means an equal model: a day of new events, dated after the last
+    closed window, changes the day's scores but not the model, which is then reused."""
+    import duckdb
+
+    from tocsin.analysis.forecast import ForecastParams
+    from tocsin.analysis.timeaxis import from_day, month_starts, to_day
+
+    params = ForecastParams()
+    lag = params.features.event_lag_days
+    horizons = sorted({horizon_days, params.boosted.ranking_horizon_days})
+    cutoff = to_day(as_of)
+    if first_day is None:
+        return "no-events"
+    # The origins fit_forecaster trains on (the same rule).
+    first = from_day(max(cutoff - params.training_years * 365, first_day))
+    origins = [o for o in month_starts(first, as_of) if to_day(o) + horizon_days + lag <= cutoff]
+    reach = (origins[-1].toordinal() + max(horizons) + lag) if origins else 0
+    con = duckdb.connect()
+    try:
+        def digest(frame: pa.Table | None, where: str = "true") -> str:
+            if frame is None or frame.num_rows == 0:
+                return "-"
+            cols = ", ".join(f'"{c}"' for c in frame.column_names)
+            # DuckDB reads the Arrow table by its Python name (a replacement scan).
+            found = con.sql(f"SELECT count(*), sum(hash({cols})::HUGEINT) FROM frame "
+                            f"WHERE {where}").fetchall()[0]
+            return f"{found[0]}:{found[1]}"
+
+        events_until = date.fromordinal(reach).isoformat() if reach else "0001-01-01"
+        parts = [repr(params), str(horizons), ",".join(o.isoformat() for o in origins),
+                 digest(inputs.events, f"date_start <= DATE '{events_until}'"), digest(inputs.places),
+                 digest(inputs.displacement), digest(inputs.prices), digest(inputs.aggregates),
+                 digest(inputs.burnings), digest(inputs.stages)]
+    finally:
+        con.close()
+    return hashlib.sha256("\n".join([METHOD_VERSION, *parts]).encode()).hexdigest()[:20]
+
+
+def fit_or_reuse(workspace: Workspace, builder: object, inputs: ForecastInputs, as_of: date,
+                 horizon_days: int) -> object:
+    """The fitted forecaster for ``as_of``: the one kept from an earlier run with the same
+    training key (models/ in the workspace), or a new fit, kept for the next runs."""
+    import pickle
+
+    from tocsin.analysis.forecast import FittedForecaster, fit_forecaster
+
+    key = training_key(inputs, as_of, horizon_days, builder.first_day)  # type: ignore[attr-defined]
+    folder = workspace.home / "models"
+    path = folder / f"forecast-{horizon_days}d-{key}.pickle"
+    if path.exists():
+        # Our own file, written below; a damaged one is refitted rather than trusted.
+        try:
+            model, history, origins, events = pickle.loads(path.read_bytes())
+            return FittedForecaster(builder, model, history, horizon_days, origins, events)  # type: ignore[arg-type]
+        except Exception:
+            path.unlink(missing_ok=True)
+    fitted = fit_forecaster(builder, as_of, horizon_days)  # type: ignore[arg-type]
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob(f"forecast-{horizon_days}d-*.pickle"):
+        old.unlink()  # one model per horizon is kept: the latest
+    from tocsin.lake import atomic_write_bytes
+
+    atomic_write_bytes(path, pickle.dumps((fitted.model, fitted.history, fitted.training_origins,
+                                           fitted.training_events)))
+    return fitted
+
+
 def run(ctx: JobContext) -> JobResult:
     """The day's forecast for every place, 30 days ahead, stored."""
-    from tocsin.analysis.forecast import ForecastError, forecast, latest_date, stamp_data_end
+    from tocsin.analysis.features import FeatureBuilder
+    from tocsin.analysis.forecast import ForecastError, latest_date, score_places, stamp_data_end
     from tocsin.coverage import coverage_warning, data_through, judged_day, lake_coverage
 
     try:
@@ -119,7 +192,9 @@ def run(ctx: JobContext) -> JobResult:
         coverage = lake_coverage(ctx.lake, ("events",))
         judged = judged_day(day, coverage)
         ctx.say(f"forecasting every place as of {judged}")
-        table = stamp_data_end(forecast(inputs, judged, DAILY_HORIZON_DAYS), day,
+        builder = FeatureBuilder(inputs)
+        fitted = fit_or_reuse(ctx.workspace, builder, inputs, judged, DAILY_HORIZON_DAYS)
+        table = stamp_data_end(score_places(fitted, inputs.places, judged), day,  # type: ignore[arg-type]
                                data_through(coverage), judged)
     except (WorkspaceError, ForecastError) as exc:
         return JobResult(notes=[f"no forecast: {exc}"])

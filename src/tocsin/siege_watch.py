@@ -46,8 +46,10 @@ class SiegeInputs:
         return Hierarchy.of(self.places)
 
 
-def load_inputs(workspace: Workspace) -> SiegeInputs:
-    """Everything the siege rules read, from the lake (burnings only when that table exists)."""
+def load_inputs(workspace: Workspace, database_url: str | None = None) -> SiegeInputs:
+    """Everything the siege rules read, from the lake (burnings only when that table exists),
+    and the changes of control recorded in the records database (``database_url``, default the
+    workspace's)."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
     derived = lake.manifest()["derived"]
@@ -78,7 +80,7 @@ def load_inputs(workspace: Workspace) -> SiegeInputs:
     finally:
         con.close()
     return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest,
-                       _latest_event(events), workspace_control(workspace))
+                       _latest_event(events), workspace_control(database_url or workspace.database_url))
 
 
 def _latest_event(events: pa.Table) -> dt.date | None:

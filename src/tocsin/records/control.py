@@ -84,10 +84,9 @@ def control_table(rows: list[dict[str, Any]]) -> pa.Table:
                                 schema=CONTROL_SCHEMA)
 
 
-def workspace_control(workspace: Any) -> pa.Table | None:
-    """Every recorded change of control in the workspace's records database (None when the
+def workspace_control(url: str) -> pa.Table | None:
+    """Every recorded change of control in the records database at ``url`` (None when the
     database is older than this Tocsin or absent: the tracker then has only the events)."""
-    url = workspace.database_url
     try:
         if current_revision(url) != head_revision():
             return None

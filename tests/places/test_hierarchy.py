@@ -102,6 +102,8 @@ def test_fold_ranked_shows_each_town_once() -> None:
     assert town["name"] == "El Geneina" and town["deaths"] == 17
     assert {s["place_id"] for s in town["sub_places"]} == {"hood", "hood2"}
     assert fold_ranked(rows, hierarchy, limit=1)[0]["place_id"] == "town"
+    # The score a list is ranked by is the group's best, so the town's figure matches its rank.
+    assert fold_ranked(rows, hierarchy, max_keys=["deaths"])[0]["deaths"] == 10
     assert "anon" in {r["place_id"] for r in fold_ranked(rows, hierarchy, include_unnamed=True)}
     # A town whose own row is missing takes its best member's place, relabelled.
     only_sub = fold_ranked([{"place_id": "camp", "name": "Ardamata", "deaths": 3}], hierarchy)

@@ -1010,13 +1010,18 @@ def _remember(rank: np.ndarray, places: _Places, control: pa.Table | None,
         if day - origin >= m:
             continue  # recorded after the last day asked for
         changes.setdefault(p, []).append((max(day - origin, 0), 1, kind, fact, True))
+    remember = rules.memory["remember_falls_days"]
     for p, rows in changes.items():
         holder: str | None = None
+        since, since_recorded = 0, False
         for c, _, kind, fact, is_record in sorted(rows, key=lambda r: (r[0], r[1])):
             actor = fact.get("actor") or None
+            if holder is not None and not since_recorded and c - since > remember:
+                holder = None  # an events' fall no longer remembered
             if kind == "fell" and not is_record and holder is not None and actor in (None, holder):
                 continue  # the same side taking it again: the fall goes on from its first day
             holder = actor if kind == "fell" else None
+            since, since_recorded = c, is_record
             facts.append(fact)
             code[p, c] = 2 if kind == "fell" else 1
             fact_at[p, c] = len(facts) - 1

@@ -175,13 +175,16 @@ class Hierarchy:
 
 def fold_ranked(rows: Sequence[Mapping[str, Any]], hierarchy: Hierarchy, *,
                 id_key: str = "place_id", name_key: str = "name",
-                sum_keys: Iterable[str] = (), limit: int | None = None,
+                sum_keys: Iterable[str] = (), max_keys: Iterable[str] = (),
+                limit: int | None = None,
                 include_unnamed: bool = False) -> list[dict[str, Any]]:
     """Fold a ranked list (best first) so each town appears once, at the rank of its best member.
 
     Each returned row is the town's own row when the list has one, else its best sub-place's
-    row relabelled to the town; ``sub_places`` lists the folded members (id, name, and their
-    row), and the ``sum_keys`` (deaths, events...) are summed over the town and its members.
+    row relabelled to the town; ``sub_places`` lists the folded members (id, name, and the rule
+    that made each a sub-place); the ``sum_keys`` (deaths, events...) are summed over the town
+    and its members, and the ``max_keys`` (the score the list is ranked by) take the group's
+    largest, so that the town's figure matches its rank.
     Unnamed places are dropped unless ``include_unnamed`` (no-one can be warned about a point
     without a name); a sub-place's row still counts for its named town.
     """
@@ -193,7 +196,7 @@ def fold_ranked(rows: Sequence[Mapping[str, Any]], hierarchy: Hierarchy, *,
             groups[top] = []
             order.append(top)
         groups[top].append(row)
-    sums = list(sum_keys)
+    sums, maxes = list(sum_keys), list(max_keys)
     out: list[dict[str, Any]] = []
     for top in order:
         members = groups[top]
@@ -212,6 +215,9 @@ def fold_ranked(rows: Sequence[Mapping[str, Any]], hierarchy: Hierarchy, *,
         for key in sums:
             values = [r.get(key) for r in members if r.get(key) is not None]
             base[key] = sum(values) if values else base.get(key)
+        for key in maxes:
+            values = [r.get(key) for r in members if r.get(key) is not None]
+            base[key] = max(values) if values else base.get(key)
         out.append(base)
         if limit is not None and len(out) >= limit:
             break

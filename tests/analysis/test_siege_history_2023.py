@@ -66,7 +66,7 @@ def test_recorded_falls_are_fallen_from_that_day_to_the_end_of_the_year(
         assert result.exit_code == 0, result.output
     workspace = Workspace(home)
     recorded = load_inputs(workspace)
-    for name, day, source in FALLS:
+    for name, day, _ in FALLS:
         fell = dt.date.fromisoformat(day)
         days = daily(recorded, pid(workspace, name))
         assert days[fell - dt.timedelta(days=1)]["stage"] != "fallen", name

@@ -144,9 +144,15 @@ def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
     for row in rows:
         row["since"] = since.get(row["place_id"])
         row["days_in_stage"] = (as_of - row["since"]).days + 1 if row["since"] else None
-    rows.sort(key=lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))
+    order = (lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))  # noqa: E731
+    rows.sort(key=order)
     if fold:
+        stage_of = {r["place_id"]: r["stage"] for r in rows}
         rows = fold_ranked(rows, inputs.hierarchy)
+        for row in rows:
+            for sub in row["sub_places"]:
+                sub["stage"] = stage_of.get(sub["place_id"])
+        rows.sort(key=order)  # a town is placed by its own stage; its sub-places' are listed
     return rows
 
 

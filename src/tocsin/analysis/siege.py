@@ -497,7 +497,7 @@ def _counts_for(places: pa.Table, index: dict[str, int]) -> dict[str, list[int]]
     out: dict[str, list[int]] = {}
     for pid in parent:
         chain, at = [pid], pid
-        while at in parent and len(chain) <= 3:
+        while at in parent and parent[at] not in chain:
             at = parent[at]
             chain.append(at)
         out[pid] = [index[c] for c in chain if c in index]

@@ -12,8 +12,8 @@ with the rule that decided it (``parent_rule``); docs/methods/gazetteer.md expla
    Al Salam at El Fasher, Ardamata and Krinding at El Geneina). The nearest such town wins.
 3. *Named after*: a camp or site whose name begins with a town's name within
    ``NAMED_AFTER_KM`` ("Kass Humira School" at Kass, "Nertati North Camp" at Nertiti).
-4. A town's own parent is followed (a town mapped inside a city folds into the city), at most
-   ``MAX_DEPTH`` steps; the top of the chain is what ranked lists show.
+4. A town's own parent is followed (a town mapped inside a city folds into the city); the top
+   of the chain is what ranked lists show.
 
 ``fold_ranked`` is what every ranked list (forecast top N, siege board, brief, web) calls:
 one row per top-level place, in the order of its best member, with its sub-places folded under
@@ -40,7 +40,6 @@ PARENT_RANK = {"city": 6, "town": 5}
 CAMP_CLASSES = ("camp", "idp_site")
 CAMP_MARGIN_KM = 2.0
 NAMED_AFTER_KM = 15.0
-MAX_DEPTH = 3
 CAMP_WORDS = {"camp", "idp", "idps", "gathering", "site", "north", "south", "east", "west",
               "معسكر", "مخيم"}
 
@@ -149,16 +148,16 @@ class Hierarchy:
 
     def top(self, place_id: str) -> str:
         """The top of the place's chain of parents (itself when it has none)."""
-        seen = 0
-        while place_id in self.parent and seen < MAX_DEPTH:
-            place_id = self.parent[place_id]
-            seen += 1
-        return place_id
+        chain = self.ancestors(place_id)
+        return chain[-1] if chain else place_id
 
     def ancestors(self, place_id: str) -> list[str]:
+        """Parent, grandparent, ... (a cycle, which the rules cannot make, stops the chain)."""
         chain: list[str] = []
-        while place_id in self.parent and len(chain) < MAX_DEPTH:
+        seen = {place_id}
+        while place_id in self.parent and self.parent[place_id] not in seen:
             place_id = self.parent[place_id]
+            seen.add(place_id)
             chain.append(place_id)
         return chain
 

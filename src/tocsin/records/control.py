@@ -13,7 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tocsin.records.db import RecordsDatabaseError, current_revision, head_revision, session_factory
+from tocsin.records.db import (
+    RecordsDatabaseError,
+    current_revision,
+    head_revision,
+    session_factory,
+    sessions_at_head,
+)
 from tocsin.records.models import CONTROL_KINDS, ControlChange
 
 
@@ -22,11 +28,7 @@ class ControlChangeError(ValueError):
 
 
 def open_control(url: str) -> sessionmaker[Session]:
-    revision = current_revision(url)
-    if revision != head_revision():
-        raise ControlChangeError(f"the records database is at schema {revision or 'none'}, "
-                                 f"control changes need {head_revision()}: run `tocsin init`")
-    return session_factory(url)
+    return sessions_at_head(url, "control changes", ControlChangeError)
 
 
 def check_source(url: str) -> str:

@@ -328,3 +328,13 @@ def test_territory_change_needs_no_assault_first() -> None:
     table = run([event(day(4), "territory_change", km=1)], day(0), day(6))
     assert stage_on(table, "p-town", day(3)) == "calm"
     assert stage_on(table, "p-town", day(4)) == "overrun"
+
+
+def test_a_recapture_in_the_events_changes_who_holds_the_town() -> None:
+    # ACLED: "Non-state actor overtakes territory", then "Government regains territory".
+    taken = event(day(2), "territory_change", km=1)
+    retaken = dict(event(day(60), "territory_change", km=1), actor1="SAF", actor2="RSF")
+    table = run([taken, retaken], day(0), day(100))
+    held = {r["date"]: r["held_by"] for r in table.to_pylist() if r["place_id"] == "p-town"
+            and r["stage"] == "fallen"}
+    assert held[day(40)] == "RSF" and held[day(95)] == "SAF"

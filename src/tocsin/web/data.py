@@ -35,6 +35,7 @@ import shapely
 
 from tocsin.analysis.siege import STAGES as SIEGE_STAGES
 from tocsin.lake import Lake
+from tocsin.places.hierarchy import Hierarchy, fold_ranked
 from tocsin.places.search import PlaceIndex
 from tocsin.spatial import haversine_km
 from tocsin.workspace import Workspace
@@ -438,7 +439,10 @@ class WebData:
             return NOT_COMPUTED
         rows = [self._summary(state, state.places[state.by_id[pid]])
                 for pid in state.risk_by_place if pid in state.by_id]
-        return sorted(rows, key=lambda r: -(r["risk"] or 0.0))[:limit]
+        rows.sort(key=lambda r: -(r["risk"] or 0.0))
+        # Each town once: its camps and neighbourhoods fold under it, at its best risk.
+        hierarchy = self._cached(state, "hierarchy", lambda: Hierarchy.from_workspace(self.workspace))
+        return fold_ranked(rows, hierarchy, max_keys=("risk",), limit=limit)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -51,9 +51,17 @@ def pid(workspace: Workspace, name: str) -> str:
     return str(find_places(workspace, name, limit=1)[0]["place_id"])
 
 
+# (inputs, place) -> its days; the inputs object is kept in the entry, so its id is never reused.
+_DAILY: dict[tuple[int, str], tuple[SiegeInputs, dict[dt.date, dict]]] = {}
+
+
 def daily(inputs: SiegeInputs, place_id: str) -> dict[dt.date, dict]:
-    table = inputs.stages(*YEAR, evidence=False, place_ids=[place_id])
-    return {r["date"]: r for r in table.to_pylist()}
+    """The place's stage on every day of 2023 (computed once per inputs and place)."""
+    key = (id(inputs), place_id)
+    if key not in _DAILY:
+        table = inputs.stages(*YEAR, evidence=False, place_ids=[place_id])
+        _DAILY[key] = (inputs, {r["date"]: r for r in table.to_pylist()})
+    return _DAILY[key][1]
 
 
 def test_recorded_falls_are_fallen_from_that_day_to_the_end_of_the_year(

@@ -338,3 +338,18 @@ def test_a_recapture_in_the_events_changes_who_holds_the_town() -> None:
     held = {r["date"]: r["held_by"] for r in table.to_pylist() if r["place_id"] == "p-town"
             and r["stage"] == "fallen"}
     assert held[day(40)] == "RSF" and held[day(95)] == "SAF"
+
+
+def test_two_dtm_series_are_never_compared() -> None:
+    # IOM's weekly rounds and its monthly series count differently (Nyala locality, 2023: weekly
+    # 77,400 on 29 Nov, monthly 142,400 on 30 Nov). Each round is compared with its own series.
+    weekly = displacement([(dt.date(2023, 5, 1), 20_000), (dt.date(2023, 5, 20), 21_000)])
+    monthly = displacement([(dt.date(2023, 4, 30), 60_000), (dt.date(2023, 5, 31), 61_000)])
+    monthly = monthly.set_column(monthly.schema.get_field_index("operation"), "operation",
+                                 pa.array(["Armed Clashes (Monthly)"] * 2))
+    both = pa.concat_tables([weekly, monthly])
+    threat = [event(dt.date(2023, 5, 25), km=30)]
+    table = run(threat, dt.date(2023, 6, 1), dt.date(2023, 6, 10), displacement=both)
+    town = [r for r in table.to_pylist() if r["place_id"] == "p-town"]
+    assert all("displacement_surge" not in r["signals"] and "displacement_outflow" not in r["signals"]
+               for r in town)

@@ -59,7 +59,8 @@ def test_board_orders_by_stage_then_exposed(inputs) -> None:  # type: ignore[no-
     assert len({r["place_id"] for r in rows}) == len(rows)  # each town once
     assert keys == sorted(keys)
     assert all(r["stage"] != "calm" and r["since"] <= dt.date(2023, 6, 15) for r in rows)
-    names = {r["name"] for r in rows if r["stage"] == "under_assault"}
+    # 15 June 2023, the killings after the battles in El Geneina (UN OHCHR): overrun.
+    names = {r["name"] for r in rows if r["stage"] == "overrun"}
     assert "Al-Junaynah" in names
 
 

@@ -52,7 +52,9 @@ def forecast(
         judged = judged_day(day, coverage)   # never past the event data: a gap is not calm
         builder = FeatureBuilder(inputs)
         fitted = fit_forecaster(builder, judged, horizon)
-        table = stamp_data_end(score_places(fitted, inputs.places, judged, None if store else top),
+        # Scored deeper than asked: a town's camps and neighbourhoods fold into it below.
+        table = stamp_data_end(score_places(fitted, inputs.places, judged,
+                                            None if store else max(top * 20, 500)),
                                day, data_through(coverage), judged)
     except (WorkspaceError, ForecastError) as exc:
         fail(str(exc))
@@ -65,12 +67,12 @@ def forecast(
         except WorkspaceError as exc:
             fail(str(exc))
         err.print(f"Stored {table.num_rows:,} forecasts (table `forecasts` now {rows:,} rows)")
-        table = table.slice(0, top)
+    places = _each_town_once(ctx.obj, table.to_pylist(), top)
     if as_json:
         print_json({"as_of": day, "features_as_of": judged, **coverage_json(coverage, day),
                     "horizon_days": horizon, "model": "lightgbm (Platt-calibrated)",
                     "training_origins": fitted.training_origins, "training_events": fitted.training_events,
-                    "places": table.to_pylist()})
+                    "places": places})
         return
     out.print(f"[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
               f"(trained on {fitted.training_origins} monthly origins, {fitted.training_events} "
@@ -82,8 +84,10 @@ def forecast(
     grid = Table("#", "place", "class", "admin2", "probability", "exposed", "why",
                  caption=f"event data through {data_through(coverage)}"
                  + (f" — WARNING: {escape(warning)}" if warning else ""))
-    for row in table.to_pylist():
+    for row in places:
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
+        if row["sub_places"]:
+            name += f" (+{len(row['sub_places'])} sub-places)"
         grid.add_row(str(row["rank"]), escape(name), row["place_class"], row["admin2_pcode"] or "",
                      f"{row['probability']:.1%}",
                      f"{row['exposed_population']:,}" if row["exposed_population"] else "unknown",
@@ -91,6 +95,18 @@ def forecast(
     out.print(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
+
+
+def _each_town_once(workspace: Workspace, rows: list[dict], top: int) -> list[dict]:
+    """The ranked places with each town once: its camps and neighbourhoods folded under it, at
+    the rank of its best member (places/hierarchy.py); unnamed places left out."""
+    from tocsin.places.hierarchy import Hierarchy, fold_ranked
+
+    folded = fold_ranked(rows, Hierarchy.from_workspace(workspace), limit=top,
+                         max_keys=("probability", "history_probability"))
+    for rank, row in enumerate(folded, start=1):
+        row["rank"] = rank
+    return folded
 
 
 def show_top_risks(workspace: Workspace, top: int = 5) -> None:
@@ -105,10 +121,11 @@ def show_top_risks(workspace: Workspace, top: int = 5) -> None:
         return
     con = lake.connect([])
     rows = con.sql("SELECT * FROM forecasts WHERE as_of = (SELECT max(as_of) FROM forecasts) "
-                   f"ORDER BY horizon_days, rank LIMIT {int(top)}").to_arrow_table().to_pylist()
+                   f"ORDER BY horizon_days, rank LIMIT {int(top) * 20}").to_arrow_table().to_pylist()
     con.close()
     if not rows:
         return
+    rows = _each_town_once(workspace, [r for r in rows if r["horizon_days"] == rows[0]["horizon_days"]], top)
     day, horizon = rows[0]["as_of"], rows[0]["horizon_days"]
     out.print(f"\n[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
               f"(event data through {rows[0]['data_through']})")

@@ -15,7 +15,7 @@ from tocsin.lake import Lake
 
 # Bump when name keys, merge rules or linking rules change: workspaces then rebuild their
 # derived tables at the next ingest instead of keeping ones made by the old rules.
-METHOD_VERSION = "2"
+METHOD_VERSION = "3"
 JOBS = ("gazetteer", "event_links")
 
 

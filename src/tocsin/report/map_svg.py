@@ -22,7 +22,8 @@ MAX_WIDTH_MM, MAX_HEIGHT_MM = 170, 120
 # Boundary detail: coarser than the screen's pixel is wasted bytes in every brief.
 SIMPLIFY_DEGREES = 0.01
 STAGE_COLOURS = {"threatened": "#f2c14e", "encircled": "#f08a24", "cut_off": "#d9531e",
-                 "under_assault": "#b3121f", "overrun": "#5c0a12"}
+                 "under_assault": "#b3121f", "overrun": "#5c0a12",
+                 "outcome_unrecorded": "#6c3483", "fallen": "#1b0505"}
 
 
 class Projection:

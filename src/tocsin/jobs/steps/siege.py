@@ -14,7 +14,9 @@ import pyarrow.compute as pc
 from tocsin.analysis.siege import STAGES, SiegeRules, default_rules, siege_stages, stage_changes
 from tocsin.jobs.reads import events_with_links
 from tocsin.lake import Lake
+from tocsin.places.hierarchy import Hierarchy, fold_ranked
 from tocsin.places.names import normalize
+from tocsin.records.control import workspace_control
 from tocsin.workspace import Workspace, WorkspaceError
 
 EVENT_COLUMNS = ("e.event_uid, e.date_start, e.date_end, e.category, e.fatalities, e.latitude, "
@@ -33,16 +35,24 @@ class SiegeInputs:
     latest: dt.date | None  # the default day to judge: the latest event's (see load_inputs)
     latest_event: dt.date | None = None
     coverage: list[Any] = field(default_factory=list)  # coverage.SourceCoverage of the events
+    control: pa.Table | None = None  # recorded changes of control (records DB)
 
     def stages(self, start: dt.date, end: dt.date, rules: SiegeRules | None = None,
-               evidence: bool = True) -> pa.Table:
+               evidence: bool = True, place_ids: list[str] | None = None) -> pa.Table:
         return siege_stages(self.places, self.events, start, end, prices=self.prices,
                             displacement=self.displacement, connectivity=self.connectivity,
-                            burnings=self.burnings, rules=rules, evidence=evidence)
+                            burnings=self.burnings, control=self.control, rules=rules,
+                            evidence=evidence, place_ids=place_ids)
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        return Hierarchy.of(self.places)
 
 
-def load_inputs(workspace: Workspace) -> SiegeInputs:
-    """Everything the siege rules read, from the lake (burnings only when that table exists)."""
+def load_inputs(workspace: Workspace, database_url: str | None = None) -> SiegeInputs:
+    """Everything the siege rules read, from the lake (burnings only when that table exists),
+    and the changes of control recorded in the records database (``database_url``, default the
+    workspace's)."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
     derived = lake.manifest()["derived"]
@@ -71,7 +81,8 @@ def load_inputs(workspace: Workspace) -> SiegeInputs:
     from tocsin.coverage import lake_coverage
 
     return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest,
-                       _latest_event(events), lake_coverage(lake))
+                       _latest_event(events), lake_coverage(lake),
+                       workspace_control(database_url or workspace.database_url))
 
 
 def _latest_event(events: pa.Table) -> dt.date | None:
@@ -116,8 +127,11 @@ def resolve_as_of(inputs: SiegeInputs, as_of: dt.date | None) -> dt.date:
     return inputs.latest
 
 
-def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None) -> list[dict[str, Any]]:
-    """Places past calm on ``as_of``, by stage (worst first) then exposed people."""
+def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
+          fold: bool = True) -> list[dict[str, Any]]:
+    """Places past calm on ``as_of``, by stage (worst first) then exposed people, each with the
+    day it entered its stage and how many days it has been in it. ``fold``: a camp or a
+    neighbourhood is listed under its town (places/hierarchy.py), not beside it."""
     stages = inputs.stages(as_of, as_of, rules)
     past_calm = stages.filter(pc.greater(stages.column("stage_rank"), 0))
     # When each place entered its present stage: the history over the lookback before as_of.
@@ -125,7 +139,16 @@ def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None) 
     rows = past_calm.to_pylist()
     for row in rows:
         row["since"] = since.get(row["place_id"])
-    rows.sort(key=lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))
+        row["days_in_stage"] = (as_of - row["since"]).days + 1 if row["since"] else None
+    order = (lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))  # noqa: E731
+    rows.sort(key=order)
+    if fold:
+        stage_of = {r["place_id"]: r["stage"] for r in rows}
+        rows = fold_ranked(rows, inputs.hierarchy)
+        for row in rows:
+            for sub in row["sub_places"]:
+                sub["stage"] = stage_of.get(sub["place_id"])
+        rows.sort(key=order)  # a town is placed by its own stage; its sub-places' are listed
     return rows
 
 
@@ -134,9 +157,9 @@ def _stage_since(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None,
     if current.num_rows == 0:
         return {}
     lookback = (rules or default_rules()).lookback_days()
-    history = inputs.stages(as_of - dt.timedelta(days=lookback), as_of, rules, evidence=False)
-    wanted = pc.is_in(history.column("place_id"), value_set=current.column("place_id"))
-    changes = stage_changes(history.filter(wanted))
+    history = inputs.stages(as_of - dt.timedelta(days=lookback), as_of, rules, evidence=False,
+                            place_ids=current.column("place_id").to_pylist())
+    changes = stage_changes(history)
     since: dict[str, dt.date] = {}
     for place, date in zip(changes.column("place_id").to_pylist(), changes.column("date").to_pylist(),
                            strict=True):
@@ -150,10 +173,8 @@ def history(inputs: SiegeInputs, place_id: str, start: dt.date, end: dt.date,
     was past calm on ``start``, the change that brought it there comes first (the history is
     computed from the rules' lookback before ``start``, so that change is a real one)."""
     rules = rules or default_rules()
-    places = inputs.places.filter(pc.equal(inputs.places.column("place_id"), place_id))
-    stages = siege_stages(places, inputs.events, start - dt.timedelta(days=rules.lookback_days()),
-                          end, prices=inputs.prices, displacement=inputs.displacement,
-                          connectivity=inputs.connectivity, burnings=inputs.burnings, rules=rules)
+    stages = inputs.stages(start - dt.timedelta(days=rules.lookback_days()), end, rules,
+                           place_ids=[place_id])
     changes = stage_changes(stages).to_pylist()
     before = [r for r in changes if r["date"] < start]
     rows = [r for r in changes if r["date"] >= start]

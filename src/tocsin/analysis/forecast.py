@@ -18,11 +18,11 @@ import pyarrow as pa
 from tocsin.analysis.features import FeatureBuilder, FeatureParams
 from tocsin.analysis.inputs import ForecastInputs
 from tocsin.analysis.models import BoostedParams, GradientBoostedModel, SingleFeatureLogistic
-from tocsin.analysis.reasons import describe, where_violence
+from tocsin.analysis.reasons import Explainer, Places, where_violence
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
 from tocsin.analysis.training import TrainingStore
 
-HORIZONS = (7, 30, 90)
+HORIZONS = (7, 30, 90, 180, 365)
 # Households to people, for camps that count households only (IOM DTM's usual ratio).
 PEOPLE_PER_HOUSEHOLD = 5
 
@@ -32,7 +32,8 @@ FORECAST_SCHEMA = pa.schema([
     ("latitude", pa.float64()), ("longitude", pa.float64()), ("as_of", pa.date32()),
     ("horizon_days", pa.int32()), ("probability", pa.float64()), ("history_probability", pa.float64()),
     ("exposed_population", pa.int64()), ("model", pa.string()), ("reasons", pa.list_(pa.string())),
-    ("nearest_violence", pa.string()),
+    ("nearest_violence", pa.string()), ("reasons_ar", pa.list_(pa.string())),
+    ("nearest_violence_ar", pa.string()),
 ])
 
 
@@ -108,9 +109,12 @@ def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: i
     columns = {name: places.column(name).to_pylist() for name in
                ("place_id", "name", "name_ar", "place_class", "admin1_pcode", "admin2_pcode",
                 "latitude", "longitude", "population", "households")}
+    explainer = Explainer(builder, Places(columns["name"], columns["name_ar"], builder.static["place_rank"]),
+                          to_day(as_of))
     for rank, (i, contribution, near) in enumerate(zip(chosen.tolist(), contributions, nearest, strict=True),
                                                    start=1):
-        top_features = [j for j in np.argsort(-contribution[:-1])[:reasons] if contribution[j] > 0]
+        phrases = explainer.reasons(i, matrix[i], contribution, reasons)
+        where = explainer.event(i, near) if near is not None else where_violence(near)
         rows.append({
             "rank": rank, **{k: columns[k][i] for k in ("place_id", "name", "name_ar", "place_class",
                                                          "admin1_pcode", "admin2_pcode", "latitude",
@@ -119,8 +123,8 @@ def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: i
             "history_probability": float(history[i]),
             "exposed_population": _exposed(columns["population"][i], columns["households"][i]),
             "model": fitted.model.name,
-            "reasons": [describe(builder.names[j], float(matrix[i, j])) for j in top_features],
-            "nearest_violence": where_violence(near),
+            "reasons": [en for en, _ in phrases], "nearest_violence": where[0],
+            "reasons_ar": [ar for _, ar in phrases], "nearest_violence_ar": where[1],
         })
     return pa.Table.from_pylist(rows, schema=FORECAST_SCHEMA)
 

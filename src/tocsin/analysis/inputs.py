@@ -17,7 +17,8 @@ PLACE_COLUMNS = ("place_id, name, name_ar, place_class, latitude, longitude, rad
                  "households, admin1_pcode, admin2_pcode, hiu_status")
 EVENT_COLUMNS = ("e.event_uid, e.date_start, e.date_end, e.published_at, e.category, "
                  "e.civilian_targeting, e.fatalities, e.civilian_deaths, e.latitude, e.longitude, "
-                 "e.location_precision, l.place_id AS linked_place_id, l.admin2_pcode")
+                 "e.location_precision, e.source, e.source_category, e.actor1, e.actor2, "
+                 "l.place_id AS linked_place_id, l.admin1_pcode, l.admin2_pcode")
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: boo
             "WHERE admin_level = 2 AND admin2_pcode IS NOT NULL AND idps IS NOT NULL "
             "AND period_end IS NOT NULL").to_arrow_table()
         prices = con.sql(
-            "SELECT coalesce(market_id, market) AS market, latitude, longitude, commodity, "
-            "price_type, unit, date, price FROM prices WHERE price > 0 AND latitude IS NOT NULL "
+            "SELECT coalesce(market_id, market) AS market, market AS market_name, latitude, longitude, "
+            "commodity, price_type, unit, date, price FROM prices WHERE price > 0 AND latitude IS NOT NULL "
             "AND date IS NOT NULL AND coalesce(price_flag, 'actual') <> 'forecast'").to_arrow_table()
         aggregates = con.sql(
             "SELECT admin2_pcode, month_start, events, fatalities FROM event_aggregates "

@@ -150,3 +150,94 @@ def backtest(
                      f"{row['brier_skill']:+.4f}",
                      " / ".join(f"{row[f'recall_top{n}']:.2f}" for n in (10, 20, 30)))
     out.print(grid)
+
+
+def _peer_forecasts(workspace: Workspace) -> tuple[object, object]:
+    """The lake's external forecasts (with their batch) and the day the event data reaches."""
+    from tocsin.coverage import data_through, lake_coverage
+    from tocsin.lake import Lake
+
+    lake = Lake(workspace.lake_dir)
+    con = lake.connect(["external_forecasts"])
+    try:
+        peer = con.sql("SELECT system, level, unit_id, month_start, month_id, predicted_fatalities, "
+                       "probability, attributes, batch_id FROM external_forecasts").to_arrow_table()
+    finally:
+        con.close()
+    return peer, data_through(lake_coverage(lake, ("events",)))
+
+
+def _lag_option(values: list[str] | None) -> dict[str, int] | None:
+    from tocsin.analysis.publication import PUBLICATION_LAGS, parse_lags
+
+    if not values:
+        return None
+    if values == ["default"]:
+        return dict(PUBLICATION_LAGS)
+    try:
+        return parse_lags(values)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lag") from exc
+
+
+def print_comparison(rows: list[dict[str, object]], title: str) -> None:
+    """One table per level, target and lead time; each metric with its 95% interval."""
+    def cell(row: dict[str, object], metric: str, fmt: str) -> str:
+        value = row.get(metric)
+        if value is None or value != value:    # NaN
+            return "-"
+        low, high = row.get(f"{metric}_low"), row.get(f"{metric}_high")
+        return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+
+    keys = sorted({(str(r["level"]), str(r["target"]), int(r["lead_months"])) for r in rows})  # type: ignore[call-overload]
+    for level, target, lead in keys:
+        part = [r for r in rows if (r["level"], r["target"], r["lead_months"]) == (level, target, lead)]
+        first = part[0]
+        grid = Table("model", "MSLE", "MAE (CRPS)", "Brier", "AP",
+                     title=f"{title}: {level}, {target}, lead {lead} month{'s' if lead > 1 else ''} "
+                           f"({first['n']:,} unit-months, {first['months']} months, "
+                           f"{first['events']} with {'25+ deaths' if target == 'deaths' else 'events'})")
+        for r in part:
+            grid.add_row(str(r["model"]), cell(r, "msle", ".3f"), cell(r, "mae", ".2f"),
+                         cell(r, "brier", ".4f"), cell(r, "ap", ".3f"))
+        out.print(grid)
+
+
+def compare(
+    ctx: typer.Context,
+    against: Annotated[str, typer.Option("--against", help="The peer: views (PRIO-GRID and country "
+                                                          "months) or cast (ACLED CAST admin1 months).")],
+    start: Annotated[str | None, typer.Option(help="First forecast month YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last forecast month YYYY-MM-DD.")] = None,
+    lag: Annotated[list[str] | None, typer.Option(
+        help="Publication lag SOURCE=DAYS (repeat), or 'default' for UCDP GED 365, Candidate 30, "
+             "ACLED 7; default none.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Score Tocsin and a peer's forecasts held in the lake on the same units, months and
+    outcomes, with the peer's own metrics and bootstrap intervals, a table per lead time."""
+    from tocsin.analysis.compare import PEERS, CompareError
+    from tocsin.analysis.compare import compare as run_compare
+    from tocsin.analysis.inputs import read_inputs
+
+    if against not in PEERS:
+        raise typer.BadParameter(f"expected one of {', '.join(PEERS)}, not {against!r}",
+                                 param_hint="--against")
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    lags = _lag_option(lag)
+    try:
+        inputs = read_inputs(ctx.obj)
+        peer, through = _peer_forecasts(ctx.obj)
+        result = run_compare(inputs, peer, against, through, first, last, lags)  # type: ignore[arg-type]
+    except (WorkspaceError, CompareError) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"against": against, "data_through": through, "lags": lags or {},
+                    "notes": result.notes, "scores": result.rows})
+        return
+    print_comparison(result.rows, f"Tocsin v {against}")
+    for note in result.notes:
+        err.print(f"[yellow]{escape(note)}[/]")
+    out.print("MSLE: mean squared error of log(1 + count); MAE is the CRPS of a point forecast; "
+              "Brier and AP for 25+ deaths (ViEWS) or 1+ event (CAST). Intervals: 95%, bootstrap "
+              "over months. Lower is better except AP.")

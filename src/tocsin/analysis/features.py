@@ -21,8 +21,8 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from tocsin.analysis.inputs import ForecastInputs
-from tocsin.analysis.publication import event_known_days
 from tocsin.analysis.proximity import DatedPairs, chord_for_km, km_for_chord, place_tree, unit_xyz
+from tocsin.analysis.publication import event_known_days
 from tocsin.analysis.targets import Hits, TargetSpec, atrocity_mask, point_hits
 from tocsin.analysis.timeaxis import NEVER, day_array, to_day
 from tocsin.places.gazetteer import CLASS_RANK

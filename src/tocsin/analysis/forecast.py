@@ -65,7 +65,7 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
     """Fit on monthly origins whose outcome window (plus publication lag) closed by ``as_of``."""
     params = params or ForecastParams()
     cutoff = to_day(as_of)
-    lag = params.features.event_lag_days
+    lag = params.features.event_lag_days + max((d for _, d in params.features.source_lags), default=0)
     if builder.first_day is None:
         raise ForecastError("no precisely located violent events to learn from")
     start = from_day(max(cutoff - params.training_years * 365, builder.first_day))

@@ -141,6 +141,9 @@ class BoostedParams:
     # ranking from (about 80 in ten years); at 90 days, 30-day labels ranked better too (see
     # docs/decisions/0010-forecast-design.md).
     ranking_horizon_days: int = 30
+    # "platt" (a logistic curve on the trees' margin) or "isotonic" (a monotone step function,
+    # which can bend at the top where Platt under-forecasts): both fitted on the held-out origins.
+    calibration: str = "platt"
     seed: int = 7
 
 
@@ -194,13 +197,27 @@ class GradientBoostedModel:
         platt = _fit_logistic(margin.reshape(-1, 1), data.outcome[calibrate_rows],
                               data.weight[calibrate_rows])
         self.platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        self.isotonic = None
+        if p.calibration == "isotonic":
+            from sklearn.isotonic import IsotonicRegression
+
+            # On the Platt probability, so that ties of the step function are broken by it.
+            a, b = self.platt
+            base = 1.0 / (1.0 + np.exp(-(a * margin + b)))
+            self.isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            self.isotonic.fit(base, data.outcome[calibrate_rows].astype(float),
+                              sample_weight=data.weight[calibrate_rows])
 
     def predict(self, features: Matrix) -> NDArray[np.float64]:
         if self.booster is None:
             return np.full(len(features), self.rate)
         margin = self.booster.predict(features, raw_score=True, num_threads=self.params.threads)
         a, b = self.platt
-        return 1.0 / (1.0 + np.exp(-(a * margin + b)))
+        platt = 1.0 / (1.0 + np.exp(-(a * margin + b)))
+        if getattr(self, "isotonic", None) is None:
+            return platt
+        # The step function ranks ties alike; a hair of the Platt probability keeps the order.
+        return np.clip(self.isotonic.predict(platt) * (1 - 1e-6) + platt * 1e-6, 0.0, 1.0)
 
     def contributions(self, features: Matrix) -> NDArray[np.float64]:
         """Per-feature SHAP contributions (log-odds, before calibration; last column the bias)."""

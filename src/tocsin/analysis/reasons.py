@@ -146,7 +146,8 @@ class Explainer:
         towns = [i for i in found if self.places.rank[i] >= 5 and self.places.names[i]]
         if not towns:
             return None
-        best = min(towns, key=lambda i: (-self.places.rank[i], float(np.linalg.norm(b.tree.data[i] - xyz[0]))))
+        best = min(towns, key=lambda i: (-self.places.rank[i],
+                                         float(np.linalg.norm(b.tree.data[i] - xyz[0]))))
         name = self.places.names[best] or ""
         return name, self.places.names_ar[best] or name
 
@@ -237,7 +238,8 @@ class Explainer:
             was_ar = f"{before:,.0f} كم" if before < FAR_KM else "أكثر من 100 كم"
             return (f"violence came closer: {now:,.0f} km away in the last 30 days, against {was} in "
                     f"the 11 months before",
-                    f"اقترب العنف: على بعد {now:,.0f} كم خلال آخر 30 يومًا، مقابل {was_ar} في الأشهر الـ11 السابقة")
+                    f"اقترب العنف: على بعد {now:,.0f} كم خلال آخر 30 يومًا، "
+                    f"مقابل {was_ar} في الأشهر الـ11 السابقة")
         if name.startswith("attacks_here_"):
             days = name.removeprefix("attacks_here_").removesuffix("d")
             if value <= 0:
@@ -259,7 +261,8 @@ class Explainer:
             p = b.params
             return (f"violence on {value:.0f} of 8 sides within {p.sides_km:.0f} km in the last "
                     f"{p.sides_days} days",
-                    f"عنف من {value:.0f} جهات من أصل 8 في نطاق {p.sides_km:.0f} كم خلال آخر {p.sides_days} يومًا")
+                    f"عنف من {value:.0f} جهات من أصل 8 في نطاق {p.sides_km:.0f} كم "
+                    f"خلال آخر {p.sides_days} يومًا")
         if name == "siege_stage" and value > 0:
             return f"siege stage {value:.0f} of 5 at the place", f"مرحلة الحصار {value:.0f} من 5 في المكان"
         if name == "neighbour_siege_stage" and value > 0:

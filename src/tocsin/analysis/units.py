@@ -39,6 +39,7 @@ ONSET_DEATHS = 25
 VAC = ("attack_on_civilians", "sexual_violence", "abduction")
 GRID_DEG = 0.5
 HISTORY_MONTHS = 120
+QUIET_SAMPLE = 0.1
 
 
 def pg_id(lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -217,7 +218,9 @@ UNIT_FEATURES = ["log_last_month", "log_last_3_months", "log_last_12_months", "m
 
 @dataclass
 class UnitModel:
-    """LightGBM per lead: Poisson for the expected count, binary for onset (25+ deaths)."""
+    """LightGBM per lead: least squares on log(1 + count), the scale ViEWS and CAST are scored
+    on (MSLE; a Poisson mean was worse there: the log of a mean overstates a typical month),
+    and binary for onset (25+ deaths)."""
 
     target: str
     lead: int
@@ -229,29 +232,36 @@ class UnitModel:
         self.mean = 0.0
         self.rate = 0.0
 
-    def _train(self, x: NDArray[np.float32], y: NDArray[np.float64], objective: str):  # type: ignore[no-untyped-def]
+    def _train(self, x: NDArray[np.float32], y: NDArray[np.float64], objective: str,  # type: ignore[no-untyped-def]
+               weight: NDArray[np.float64] | None = None):
         import lightgbm
 
         p = self.params
-        data = lightgbm.Dataset(x, label=y, feature_name=UNIT_FEATURES, params={"max_bin": 63})
+        data = lightgbm.Dataset(x, label=y, weight=weight, feature_name=UNIT_FEATURES,
+                                params={"max_bin": 63})
         return lightgbm.train({"objective": objective, "num_leaves": p.leaves,
                                "learning_rate": p.learning_rate, "min_child_samples": 10,
                                "lambda_l2": 1.0, "num_threads": p.threads, "seed": p.seed,
                                "deterministic": True, "verbose": -1, "max_bin": 63},
                               data, num_boost_round=p.trees)
 
-    def fit(self, x: NDArray[np.float32], y: NDArray[np.float64]) -> None:
-        self.mean = float(y.mean()) if len(y) else 0.0
-        self.count = self._train(x, y, "poisson") if len(y) >= 20 and y.sum() > 0 else None
+    def fit(self, x: NDArray[np.float32], y: NDArray[np.float64],
+            weight: NDArray[np.float64] | None = None) -> None:
+        w = np.ones(len(y)) if weight is None else weight
+        total = float(w.sum())
+        self.mean = float((w * np.log1p(y)).sum() / total) if len(y) else 0.0
+        self.count = self._train(x, np.log1p(y), "regression", w) if len(y) >= 20 and y.sum() > 0 \
+            else None
         if self.target == "deaths":
             onset = (y >= ONSET_DEATHS).astype(float)
-            self.rate = float(onset.mean()) if len(onset) else 0.0
-            self.onset = self._train(x, onset, "binary") if onset.sum() >= 3 and \
+            self.rate = float((w * onset).sum() / total) if len(onset) else 0.0
+            self.onset = self._train(x, onset, "binary", w) if onset.sum() >= 3 and \
                 onset.sum() < len(onset) else None
 
     def predict(self, x: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
-        count = np.full(len(x), self.mean) if self.count is None else \
+        log = np.full(len(x), self.mean) if self.count is None else \
             np.asarray(self.count.predict(x, num_threads=self.params.threads))
+        count = np.expm1(np.maximum(log, 0.0))
         if self.target != "deaths":
             return count, None
         onset = np.full(len(x), self.rate) if self.onset is None else \
@@ -292,7 +302,14 @@ class UnitForecaster:
             ys.append(full[:, self.panel.month_of(target_month)])
         model = UnitModel(target, lead, self.params)
         if xs:
-            model.fit(np.concatenate(xs), np.concatenate(ys))
+            x, y = np.concatenate(xs), np.concatenate(ys)
+            # Most cell-months are quiet with quiet neighbours and stay so: a tenth of them, each
+            # weighing ten, teach the trees the same and take a fifth of the time.
+            quiet = (x[:, 2] == 0) & (x[:, 7] == 0) & (y == 0)
+            rng = np.random.default_rng(self.params.seed)
+            keep = ~quiet | (rng.random(len(y)) < QUIET_SAMPLE)
+            weight = np.where(quiet, 1 / QUIET_SAMPLE, 1.0)
+            model.fit(x[keep], y[keep], weight[keep])
         return model
 
     def outcomes(self, target: str) -> NDArray[np.float64]:
@@ -322,3 +339,53 @@ def unit_forecast(inputs: ForecastInputs, level: str, as_of: date, leads: tuple[
     return pa.Table.from_pylist(rows)
 
 
+
+
+def unit_backtest(inputs: ForecastInputs, levels: tuple[str, ...], start: date, end: date,
+                  leads: tuple[int, ...] = (1, 3, 6), lags: dict[str, int] | None = None,
+                  training_years: int = 10, retrain_months: int = 12,
+                  params: UnitParams | None = None) -> list[dict[str, object]]:
+    """Monthly origins from ``start`` to ``end``: each level's model, refitted every
+    ``retrain_months``, against the last month's count (persistence) and zero, on every month
+    whose outcome the data covers. One row per level, target, lead and model."""
+    from tocsin.analysis.evaluation.peers import Contender, score_side_by_side
+
+    params = params or UnitParams(training_years=training_years)
+    rows: list[dict[str, object]] = []
+    for level in levels:
+        panel = build_panel(inputs, level, None, lags)
+        forecaster = UnitForecaster(panel, params)
+        first = int(month_index(to_day(start)))
+        last = min(int(month_index(to_day(end))), panel.last_month)
+        for target in TARGETS[level]:
+            observed_all = forecaster.outcomes(target)
+            for lead in leads:
+                model: UnitModel | None = None
+                fitted = -10**9
+                parts: dict[str, list[NDArray[np.float64]]] = {k: [] for k in
+                                                               ("y", "e", "p", "last", "month")}
+                for origin in range(first, last - lead + 2):
+                    day = to_day(month_start(origin))
+                    if model is None or origin - fitted >= retrain_months:
+                        model, fitted = forecaster.fit(day, target, lead), origin
+                    x, counts = forecaster.features(day, target)
+                    expected, probability = model.predict(x)
+                    col = panel.month_of(origin)
+                    parts["y"].append(observed_all[:, col + lead - 1])
+                    parts["e"].append(expected)
+                    parts["p"].append(probability if probability is not None else expected * np.nan)
+                    parts["last"].append(counts[:, col - 1] if col > 0 else np.zeros(panel.n))
+                    parts["month"].append(np.full(panel.n, origin + lead - 1))
+                if not parts["y"] or not any(part.any() for part in parts["y"]):
+                    continue                     # no such event in the data (UCDP has no ERV)
+                y, e, prob, last_count, month = (np.concatenate(parts[k]) for k in
+                                                 ("y", "e", "p", "last", "month"))
+                threshold = ONSET_DEATHS if target == "deaths" else 1.0
+                onset = target == "deaths"
+                contenders = [Contender("tocsin", e, prob if onset else None),
+                              Contender("last_month", last_count,
+                                        (last_count >= threshold).astype(float) if onset else None),
+                              Contender("zero", np.zeros(len(y)), np.zeros(len(y)) if onset else None)]
+                for row in score_side_by_side(y, month, contenders, threshold, reps=100):
+                    rows.append({"level": level, "target": target, "lead_months": lead, **row})
+    return rows

@@ -27,12 +27,16 @@ def forecast(
                                              "(derived table `forecasts`).")] = False,
     siege: Annotated[bool, typer.Option(help="Feed the siege tracker's stages to the model (off by "
                                              "default: they lowered skill in the backtest).")] = False,
+    refit: Annotated[bool, typer.Option(help="Fit the model now even when a stored one fits the "
+                                             "date.")] = False,
+    save_model: Annotated[bool, typer.Option("--save-model", help="Fit the model as of the date and "
+                                             "store it (job forecast-model) for later calls.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Places most at risk of an atrocity (killing of civilians, sexual violence, burning) within
     HORIZON days, with probabilities, exposed population and the reasons behind each."""
     from tocsin.analysis.features import FeatureBuilder
-    from tocsin.analysis.forecast import ForecastError, fit_forecaster, latest_date, score_places
+    from tocsin.analysis.forecast import ForecastError, latest_date, score_places
     from tocsin.analysis.inputs import read_inputs
 
     day = parse_day(as_of, "--as-of")
@@ -41,10 +45,12 @@ def forecast(
         inputs = read_inputs(ctx.obj, siege=siege)
         day = day or latest_date(inputs)
         builder = FeatureBuilder(inputs)
-        fitted = fit_forecaster(builder, day, horizon)
+        fitted, how = _forecaster(ctx.obj, builder, day, horizon, refit=refit or siege, save=save_model)
         table = score_places(fitted, inputs.places, day, None if store else top)
+        table = fold_sub_places(table, top)
     except (WorkspaceError, ForecastError) as exc:
         fail(str(exc))
+    err.print(escape(how))
     if store:
         from tocsin.analysis.outputs import store_forecasts
 
@@ -55,7 +61,7 @@ def forecast(
         err.print(f"Stored {table.num_rows:,} forecasts (table `forecasts` now {rows:,} rows)")
         table = table.slice(0, top)
     if as_json:
-        print_json({"as_of": day, "horizon_days": horizon, "model": "lightgbm (Platt-calibrated)",
+        print_json({"as_of": day, "horizon_days": horizon, "model": "lightgbm (calibrated)", "model_source": how,
                     "training_origins": fitted.training_origins, "training_events": fitted.training_events,
                     "places": table.to_pylist()})
         return
@@ -72,6 +78,46 @@ def forecast(
     out.print(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
+
+
+def _forecaster(workspace: Workspace, builder: object, day: object, horizon: int, refit: bool,
+                save: bool) -> tuple[object, str]:
+    """The stored model when it may forecast ``day`` (analysis/model_store.py), else a fresh fit;
+    with ``save``, the forecast-model job fits and stores it first. Returns it and a line saying
+    which."""
+    from tocsin.analysis.forecast import fit_forecaster
+    from tocsin.analysis.model_store import load_model
+    from tocsin.jobs.base import JobContext
+    from tocsin.jobs.steps.forecast_model import FORECAST_MODEL, inputs_fingerprint
+    from tocsin.lake import Lake
+
+    ctx = JobContext(workspace, Lake(workspace.lake_dir), as_of=day,  # type: ignore[arg-type]
+                     options={"horizons": (horizon,)})
+    if save:
+        with workspace.write_lock():
+            FORECAST_MODEL.run(ctx)
+    stored = None if refit else load_model(workspace.home, horizon)
+    if stored is not None:
+        reason = stored.why_not(day, builder.names, inputs_fingerprint(ctx))  # type: ignore[arg-type,attr-defined]
+        if reason is None:
+            return (stored.forecaster(builder),  # type: ignore[arg-type]
+                    f"using the stored {horizon}-day model ({stored.method_version}, trained as of "
+                    f"{stored.trained_as_of})")
+        why = f"the stored model was not used: {reason}"
+    else:
+        why = "refitting as asked" if refit else f"no stored {horizon}-day model"
+    fitted = fit_forecaster(builder, day, horizon)  # type: ignore[arg-type]
+    return fitted, f"fitted a {horizon}-day model as of {day} ({why}; --save-model keeps one)"
+
+
+def fold_sub_places(table: object, top: int) -> object:
+    """Each town once in the top N, its sub-places (quarters, camps inside it) folded into it.
+    The fold is issue 13's (places/hierarchy.py); until it is merged the ranking is unchanged."""
+    try:
+        from tocsin.places.hierarchy import fold_forecasts  # type: ignore[attr-defined]
+    except ImportError:
+        return table
+    return fold_forecasts(table)
 
 
 def show_top_risks(workspace: Workspace, horizon: int = 30, top: int = 5) -> None:

@@ -49,8 +49,8 @@ def test_cast_csv_and_api_json_land_in_external_forecasts(workspace: Workspace, 
     api.write_text(json.dumps({"status": 200, "data": [
         {**cast_row("Khartoum", "January", "2026"), "total_forecast": 12, "year": 2026}]}))
     assert ingest_one(workspace, "acled-cast", api).rows_added == 1
-    rows = query(workspace, "SELECT unit_id, level, month_start, month_id, attributes FROM external_forecasts "
-                            "WHERE system = 'acled-cast' ORDER BY month_start")
+    rows = query(workspace, "SELECT unit_id, level, month_start, month_id, attributes "
+                            "FROM external_forecasts WHERE system = 'acled-cast' ORDER BY month_start")
     assert [(r[0], r[1], str(r[2])) for r in rows] == [("SD02", "admin1-month", "2025-11-01"),
                                                        ("SD15", "admin1-month", "2025-12-01"),
                                                        ("SD01", "admin1-month", "2026-01-01")]

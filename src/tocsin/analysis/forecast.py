@@ -23,6 +23,8 @@ from tocsin.analysis.timeaxis import from_day, month_starts, to_day
 from tocsin.analysis.training import TrainingStore
 
 HORIZONS = (7, 30, 90, 180, 365)
+# Reasons take a few milliseconds a place: written for the places anyone reads.
+EXPLAIN_TOP = 500
 # Households to people, for camps that count households only (IOM DTM's usual ratio).
 PEOPLE_PER_HOUSEHOLD = 5
 
@@ -95,26 +97,31 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
 
 
 def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: int | None = None,
-                 reasons: int = 3) -> pa.Table:
-    """Every place (or the ``top`` most at risk), ranked, with reasons in words."""
+                 reasons: int = 3, explain: int | None = EXPLAIN_TOP) -> pa.Table:
+    """Every place (or the ``top`` most at risk), ranked, with reasons in words for the first
+    ``explain`` (all when None; the rest get none: nobody reads reasons at rank 40,000)."""
     builder = fitted.builder
     matrix = builder.at(as_of)
     probability = fitted.model.predict(matrix)
     history = fitted.history.predict(matrix)
     order = np.lexsort((np.asarray(builder.place_ids, dtype=object).astype(str), -probability))
     chosen = order[:top] if top else order
-    contributions = fitted.model.contributions(matrix[chosen])
-    nearest = builder.nearest_violence(as_of, chosen)
+    explained = chosen[:explain] if explain is not None else chosen
+    contributions = fitted.model.contributions(matrix[explained])
+    nearest = builder.nearest_violence(as_of, explained)
     rows = []
     columns = {name: places.column(name).to_pylist() for name in
                ("place_id", "name", "name_ar", "place_class", "admin1_pcode", "admin2_pcode",
                 "latitude", "longitude", "population", "households")}
     explainer = Explainer(builder, Places(columns["name"], columns["name_ar"], builder.static["place_rank"]),
                           to_day(as_of))
-    for rank, (i, contribution, near) in enumerate(zip(chosen.tolist(), contributions, nearest, strict=True),
-                                                   start=1):
-        phrases = explainer.reasons(i, matrix[i], contribution, reasons)
-        where = explainer.event(i, near) if near is not None else where_violence(near)
+    for rank, i in enumerate(chosen.tolist(), start=1):
+        if rank <= len(explained):
+            near = nearest[rank - 1]
+            phrases = explainer.reasons(i, matrix[i], contributions[rank - 1], reasons)
+            where = explainer.event(i, near) if near is not None else where_violence(near)
+        else:
+            phrases, where = [], ("", "")
         rows.append({
             "rank": rank, **{k: columns[k][i] for k in ("place_id", "name", "name_ar", "place_class",
                                                          "admin1_pcode", "admin2_pcode", "latitude",

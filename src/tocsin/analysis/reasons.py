@@ -228,14 +228,14 @@ class Explainer:
             before = now + value
             if value <= 0 or now >= FAR_KM:
                 return None
-            if before >= FAR_KM:
+            if before >= FAR_KM - 1:     # nothing within 100 km before (FAR_KM stands for it)
                 where = "reached the place" if now < 1 else f"came within {now:,.0f} km"
                 where_ar = "وصل إلى المكان" if now < 1 else f"اقترب إلى {now:,.0f} كم"
                 return (f"violence {where} in the last 30 days, after none within 100 km in the 11 "
                         f"months before",
                         f"العنف {where_ar} خلال آخر 30 يومًا، بعد خلو نطاق 100 كم منه في الأشهر الـ11 السابقة")
-            was = f"{before:,.0f} km" if before < FAR_KM else "over 100 km"
-            was_ar = f"{before:,.0f} كم" if before < FAR_KM else "أكثر من 100 كم"
+            was = f"{before:,.0f} km"
+            was_ar = f"{before:,.0f} كم"
             return (f"violence came closer: {now:,.0f} km away in the last 30 days, against {was} in "
                     f"the 11 months before",
                     f"اقترب العنف: على بعد {now:,.0f} كم خلال آخر 30 يومًا، "

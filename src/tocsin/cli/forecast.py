@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from tocsin.cli.common import err, fail, out, parse_day, print_json
 from tocsin.lake import atomic_write_text
@@ -46,8 +49,7 @@ def forecast(
         day = day or latest_date(inputs)
         builder = FeatureBuilder(inputs)
         fitted, how = _forecaster(ctx.obj, builder, day, horizon, refit=refit or siege, save=save_model)
-        table = score_places(fitted, inputs.places, day, None if store else top)
-        table = fold_sub_places(table, top)
+        table = score_places(fitted, inputs.places, day, None if store else top * FOLD_SPARE)
     except (WorkspaceError, ForecastError) as exc:
         fail(str(exc))
     err.print(escape(how))
@@ -59,22 +61,26 @@ def forecast(
         except WorkspaceError as exc:
             fail(str(exc))
         err.print(f"Stored {table.num_rows:,} forecasts (table `forecasts` now {rows:,} rows)")
-        table = table.slice(0, top)
+    ranked = fold_sub_places(ctx.obj, table.slice(0, top * FOLD_SPARE), top)
     if as_json:
-        print_json({"as_of": day, "horizon_days": horizon, "model": "lightgbm (calibrated)", "model_source": how,
-                    "training_origins": fitted.training_origins, "training_events": fitted.training_events,
-                    "places": table.to_pylist()})
+        print_json({"as_of": day, "horizon_days": horizon, "model": "lightgbm (calibrated)",
+                    "model_source": how, "training_origins": fitted.training_origins,
+                    "training_events": fitted.training_events, "places": ranked})
         return
     out.print(f"[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
               f"(trained on {fitted.training_origins} monthly origins, {fitted.training_events} "
               f"events; {time.monotonic() - started:.1f} s)")
     grid = Table("#", "place", "class", "admin2", "probability", "exposed", "why")
-    for row in table.to_pylist():
+    for row in ranked:
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
+        if row.get("sub_places"):
+            name += " (with " + ", ".join(str(s["name"] or s["place_id"]) for s in row["sub_places"][:3]) \
+                + (" ..." if len(row["sub_places"]) > 3 else "") + ")"
         grid.add_row(str(row["rank"]), escape(name), row["place_class"], row["admin2_pcode"] or "",
                      f"{row['probability']:.1%}",
                      f"{row['exposed_population']:,}" if row["exposed_population"] else "unknown",
-                     escape("; ".join([*row["reasons"], row["nearest_violence"]])))
+                     escape("; ".join([*row["reasons"], *[row["nearest_violence"]][:row["nearest_violence"]
+                                                                         not in row["reasons"]]])))
     out.print(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
@@ -110,14 +116,19 @@ def _forecaster(workspace: Workspace, builder: object, day: object, horizon: int
     return fitted, f"fitted a {horizon}-day model as of {day} ({why}; --save-model keeps one)"
 
 
-def fold_sub_places(table: object, top: int) -> object:
-    """Each town once in the top N, its sub-places (quarters, camps inside it) folded into it.
-    The fold is issue 13's (places/hierarchy.py); until it is merged the ranking is unchanged."""
-    try:
-        from tocsin.places.hierarchy import fold_forecasts  # type: ignore[attr-defined]
-    except ImportError:
-        return table
-    return fold_forecasts(table)
+# Folding sub-places into their town shortens the list: rank this many times N before folding.
+FOLD_SPARE = 4
+
+
+def fold_sub_places(workspace: Workspace, table: pa.Table, top: int) -> list[dict[str, object]]:
+    """Each town once in the top N, at the rank of its best member, its sub-places (quarters,
+    camps beside it) folded under it (places/hierarchy.py); ranks renumbered 1..N."""
+    from tocsin.places.hierarchy import Hierarchy, fold_ranked
+
+    rows = fold_ranked(table.to_pylist(), Hierarchy.from_workspace(workspace), limit=top)
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return rows
 
 
 def show_top_risks(workspace: Workspace, horizon: int = 30, top: int = 5) -> None:
@@ -135,9 +146,8 @@ def show_top_risks(workspace: Workspace, horizon: int = 30, top: int = 5) -> Non
     except (WorkspaceError, ForecastError) as exc:
         err.print(f"[yellow]No forecast: {escape(str(exc))}[/]")
         return
-    table = every_place.slice(0, top)
     out.print(f"\n[bold]Places most at risk[/] of an atrocity within {horizon} days of {day}")
-    for row in table.to_pylist():
+    for row in fold_sub_places(workspace, every_place.slice(0, top * FOLD_SPARE), top):
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
         out.print(f"  {row['rank']}. {escape(name)} ({row['place_class']}) {row['probability']:.0%}: "
                   f"{escape('; '.join(row['reasons']))}")

@@ -32,7 +32,7 @@ from harness import DATA, OUT, SUDAN_FILES
 HOME = OUT / "fc-ws"
 AS_OF = date(2023, 8, 1)
 SIEGE = False  # --siege: the siege tracker's stages as features
-VARIANT: dict[str, object] = {}   # --lags / --calibration / --no-actor-features: model card experiments
+VARIANT: dict[str, object] = {}   # --lags / --calibration / --actor-features: model card experiments
 
 
 def prepare() -> None:
@@ -111,8 +111,8 @@ def backtest_params(start: date, end: date):  # type: ignore[no-untyped-def]
     features = FeatureParams()
     if VARIANT.get("lags"):
         features = replace(features, source_lags=tuple(sorted(PUBLICATION_LAGS.items())))
-    if VARIANT.get("no_actor_features"):
-        features = replace(features, actor_features=False)
+    if VARIANT.get("actor_features"):
+        features = replace(features, actor_features=True)
     boosted = BoostedParams(calibration=str(VARIANT.get("calibration", "platt")))
     return BacktestParams(start=start, end=end, features=features, boosted=boosted,
                           unit_levels=() if VARIANT.get("no_units") else LEVELS)
@@ -144,10 +144,10 @@ def part_backtest(start: date, end: date) -> dict[str, object]:
 
 
 def suffix() -> str:
-    """The scores file of a variant: backtest-scores[-siege][-lags][-isotonic][-no-actor].json."""
+    """The scores file of a variant: backtest-scores[-siege][-lags][-isotonic][-actor].json."""
     parts = ["-siege" if SIEGE else "", "-lags" if VARIANT.get("lags") else "",
              f"-{VARIANT['calibration']}" if VARIANT.get("calibration", "platt") != "platt" else "",
-             "-no-actor" if VARIANT.get("no_actor_features") else ""]
+             "-actor" if VARIANT.get("actor_features") else ""]
     return "".join(parts)
 
 
@@ -169,8 +169,8 @@ def main() -> None:
     parser.add_argument("--lags", action="store_true",
                         help="each source's publication lag (UCDP GED 365 d, Candidate 30, ACLED 7)")
     parser.add_argument("--calibration", choices=["platt", "isotonic"], default="platt")
-    parser.add_argument("--no-actor-features", action="store_true",
-                        help="without the RSF-violence and sides features (to measure them)")
+    parser.add_argument("--actor-features", action="store_true",
+                        help="with the RSF-violence and sides features (measured; off by default)")
     parser.add_argument("--no-units", action="store_true", help="places only (no peer units)")
     parser.add_argument("--skip-score", action="store_true", help="the backtest only")
     parser.add_argument("--part", choices=["score", "backtest"], help=argparse.SUPPRESS)
@@ -178,12 +178,12 @@ def main() -> None:
     global SIEGE
     SIEGE = args.siege
     VARIANT.update({k: v for k, v in (("lags", args.lags), ("calibration", args.calibration),
-                                      ("no_actor_features", args.no_actor_features),
+                                      ("actor_features", args.actor_features),
                                       ("no_units", args.no_units)) if v and v != "platt"})
     siege = ["--siege"] if args.siege else []
     siege += ["--lags"] if args.lags else []
     siege += ["--calibration", args.calibration]
-    siege += ["--no-actor-features"] if args.no_actor_features else []
+    siege += ["--actor-features"] if args.actor_features else []
     siege += ["--no-units"] if args.no_units else []
     start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
     if args.quick:

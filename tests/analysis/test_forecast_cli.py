@@ -96,5 +96,14 @@ def test_backtest_command_json_and_out(sample_workspace: Workspace, tmp_path: Pa
     assert written["scores"] == report["scores"]
     wrong = tocsin(sample_workspace.home, "backtest", "--start", "2016-01-01", "--end", "2015-01-01")
     assert wrong.exit_code == 1 and "after the end" in wrong.stderr
+    # With UCDP GED's year of publication lag, and the peer comparison (no month overlaps here).
+    lagged = tocsin(sample_workspace.home, "backtest", "--start", "2015-01-01", "--end", "2015-03-01",
+                    "--horizon", "30", "--lag", "ucdp-ged=365", "--against", "views", "--json")
+    assert lagged.exit_code == 0, lagged.output
+    lagged_report = json.loads(lagged.stdout)
+    assert lagged_report["lags"] == {"ucdp-ged": 365}
+    assert "no month to compare" in lagged_report["peers"]["views"]
+    bad = tocsin(sample_workspace.home, "backtest", "--lag", "ucdp-ged:365")
+    assert bad.exit_code == 2 and "SOURCE=DAYS" in bad.output
 
 

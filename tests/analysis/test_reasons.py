@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from forecast_factories import days_before, event, inputs, north_of, place
 
-from tocsin.analysis.features import FeatureBuilder
+from tocsin.analysis.features import FeatureBuilder, FeatureParams
 from tocsin.analysis.model_store import MAX_AGE_DAYS, load_model, save_model
 from tocsin.analysis.reasons import STATIC, Explainer, Places, ago, killed
 from tocsin.analysis.timeaxis import to_day
@@ -26,7 +26,8 @@ BARE = re.compile(r"^(a (city|town|village|camp|hamlet|place|village or IDP site
 def _explainer(events: list[dict[str, object]]) -> tuple[FeatureBuilder, Explainer]:
     places = [place("El Fasher", LAT, LON, place_class="city", name_ar="الفاشر"),
               place("Tawila", north_of(LAT, -40), LON - 0.3, place_class="town", name_ar="طويلة")]
-    builder = FeatureBuilder(inputs(places, events))
+    # With the RSF and sides features (off in the default model, but reasons must read them).
+    builder = FeatureBuilder(inputs(places, events), FeatureParams(actor_features=True))
     names = [p["name"] for p in places]
     explainer = Explainer(builder, Places(names, [p["name_ar"] for p in places],
                                           builder.static["place_rank"]), to_day(AS_OF))

@@ -79,6 +79,20 @@ def test_unit_forecasts_learn_the_pattern_at_each_level() -> None:
     assert {r["target"] for r in admin1} == {"total", "battles", "erv", "vac"}
 
 
+def test_unit_backtest_scores_each_level_against_persistence_and_zero() -> None:
+    from tocsin.analysis.units import unit_backtest
+
+    rows = unit_backtest(_grid_inputs(date(2023, 12, 31)), ("priogrid-month", "admin1-month"),
+                         date(2022, 1, 1), date(2023, 6, 1), leads=(1,))
+    grid = {r["model"]: r for r in rows if r["level"] == "priogrid-month"}
+    assert set(grid) == {"tocsin", "last_month", "zero"} and grid["tocsin"]["months"] == 18
+    # Heavy and light months alternate: last month's count is always wrong, the model is not.
+    assert grid["tocsin"]["msle"] < grid["last_month"]["msle"] and grid["tocsin"]["msle"] < grid["zero"]["msle"]
+    assert grid["tocsin"]["events"] == 9          # the odd months of 2022-01 .. 2023-06
+    # UCDP-like data has no explosions: CAST's ERV target is left out rather than scored on zeros.
+    assert {r["target"] for r in rows if r["level"] == "admin1-month"} == {"total", "battles"}
+
+
 def test_average_precision_and_side_by_side_intervals() -> None:
     from sklearn.metrics import average_precision_score
 

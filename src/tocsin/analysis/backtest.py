@@ -17,7 +17,7 @@ import pyarrow as pa
 from tocsin.analysis.evaluation.metrics import TOP_N, ScoreAccumulator
 from tocsin.analysis.features import FeatureBuilder, FeatureParams
 from tocsin.analysis.inputs import ForecastInputs
-from tocsin.analysis.models import BoostedParams, Model, all_models
+from tocsin.analysis.models import BoostedParams, Model, TreeCache, all_models
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
 from tocsin.analysis.training import TrainingStore
 
@@ -99,6 +99,7 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
     scores = {h: {} for h in params.horizons}
     counts = dict.fromkeys(params.horizons, 0)
     models: dict[int, list[Model]] = {}
+    trees = TreeCache()
     fitted_at: dict[int, date] = {}
     for step, origin in enumerate(origins):
         day = to_day(origin)
@@ -109,7 +110,7 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
                 if h not in params.horizons:
                     continue
                 if h not in models or _months_between(fitted_at[h], origin) >= params.retrain_months:
-                    models[h] = all_models(h, params.boosted)
+                    models[h] = all_models(h, params.boosted, trees)
                     window = params.training_years * 365
                     data = store.training_set(h, day, window)
                     if h != ranking_horizon:

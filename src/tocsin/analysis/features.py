@@ -47,7 +47,8 @@ class FeatureParams:
     # Per-source publication lags, e.g. (("ucdp-ged", 365),): see analysis/publication.py.
     source_lags: tuple[tuple[str, int], ...] = ()
     # The RSF's own violence near the place, and on how many sides violence is (an encirclement).
-    actor_features: bool = True
+    # Off by default: in the Sudan backtest they lowered average precision (model card).
+    actor_features: bool = False
     sides_km: float = 50.0
     sides_days: int = 21
     slow_source_lag_days: int = 30   # DTM rounds and WFP prices are published after their period

@@ -22,7 +22,7 @@ import numpy as np
 
 from tocsin.analysis.features import FeatureBuilder
 from tocsin.analysis.forecast import FittedForecaster
-from tocsin.analysis.models import BoostedParams, GradientBoostedModel, SingleFeatureLogistic
+from tocsin.analysis.models import BoostedParams, GradientBoostedModel, Logistic1D, SingleFeatureLogistic
 from tocsin.lake import atomic_write_text
 
 # Bump when features, training or calibration change: an older file is then refitted.
@@ -81,14 +81,8 @@ class StoredModel:
         history.column = builder.names.index(history.feature)
         history.rate = d["history"]["rate"]
         if d["history"]["coef"] is not None:
-            from sklearn.linear_model import LogisticRegression
-
-            h = LogisticRegression()
-            h.classes_ = np.array([False, True])
-            h.coef_ = np.asarray([[d["history"]["coef"]]])
-            h.intercept_ = np.asarray([d["history"]["intercept"]])
-            h.n_features_in_ = 1
-            history.model = h
+            history.model = Logistic1D(np.asarray([[d["history"]["coef"]]]),
+                                       np.asarray([d["history"]["intercept"]]))
         return FittedForecaster(builder, model, history, self.horizon_days, self.card["training_origins"],
                                 self.card["training_events"])
 

@@ -158,21 +158,42 @@ def backtest(
     start: Annotated[str, typer.Option(help="First forecast origin YYYY-MM-DD.")] = "2005-01-01",
     end: Annotated[str, typer.Option(help="Last forecast origin YYYY-MM-DD.")] = "2023-12-01",
     horizon: Annotated[list[int] | None, typer.Option(
-        min=1, max=365, help="Days ahead; repeat for several (default 7, 30 and 90).")] = None,
+        min=1, max=365, help="Days ahead; repeat for several (default 7, 30, 90, 180 and 365).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Also write scores and the "
                                                               "calibration table as JSON here.")] = None,
     siege: Annotated[bool, typer.Option(help="Feed the siege tracker's stages to the model (off by "
                                              "default: they lowered skill in the backtest).")] = False,
+    lag: Annotated[list[str] | None, typer.Option(
+        help="Publication lag SOURCE=DAYS (repeat), or 'default' for UCDP GED 365, Candidate 30, "
+             "ACLED 7; default none (events known on their last day).")] = None,
+    units: Annotated[bool, typer.Option(help="Also score the peers' units: PRIO-GRID, country, "
+                                             "admin1 and admin2 months.")] = False,
+    against: Annotated[list[str] | None, typer.Option(
+        help="Also score Tocsin against a peer's forecasts in the lake (views, cast; repeat).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Rolling-origin backtest: every model forecasts every place each month, as of that month,
     and is scored on what followed (average precision, AUROC, Brier skill, recall in the top N)."""
-    from tocsin.analysis.backtest import BacktestError, BacktestParams, run_backtest
+    from dataclasses import replace
+
+    from tocsin.analysis.backtest import HORIZONS, BacktestError, BacktestParams, run_backtest
+    from tocsin.analysis.compare import PEERS, CompareError
+    from tocsin.analysis.compare import compare as run_compare
+    from tocsin.analysis.features import FeatureParams
     from tocsin.analysis.inputs import read_inputs
+    from tocsin.analysis.units import LEVELS
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     assert first is not None and last is not None
-    params = BacktestParams(start=first, end=last, horizons=tuple(sorted(set(horizon or (7, 30, 90)))))
+    for peer_name in against or []:
+        if peer_name not in PEERS:
+            raise typer.BadParameter(f"expected one of {', '.join(PEERS)}, not {peer_name!r}",
+                                     param_hint="--against")
+    lags = _lag_option(lag)
+    params = BacktestParams(start=first, end=last, horizons=tuple(sorted(set(horizon or HORIZONS))),
+                            features=replace(FeatureParams(),
+                                             source_lags=tuple(sorted((lags or {}).items()))),
+                            unit_levels=LEVELS if units else ())
     started = time.monotonic()
     try:
         inputs = read_inputs(ctx.obj, siege=siege)
@@ -183,9 +204,17 @@ def backtest(
                 task, total=total, completed=done, description=f"origin {origin}"))
     except (WorkspaceError, BacktestError) as exc:
         fail(str(exc))
+    peers: dict[str, object] = {}
+    for peer_name in against or []:
+        try:
+            peer, through = _peer_forecasts(ctx.obj)
+            peers[peer_name] = run_compare(inputs, peer, peer_name, through, lags=lags).rows  # type: ignore[arg-type]
+        except CompareError as exc:
+            peers[peer_name] = str(exc)
     scores, calibration = result.table().to_pylist(), result.calibration().to_pylist()
     report = {"start": first, "end": last, "data_end": result.data_end, "horizons": list(params.horizons),
-              "seconds": round(time.monotonic() - started, 1), "scores": scores, "calibration": calibration}
+              "lags": lags or {}, "seconds": round(time.monotonic() - started, 1), "scores": scores,
+              "calibration": calibration, "units": result.units, "peers": peers}
     if out_dir:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -206,6 +235,13 @@ def backtest(
                      f"{row['brier_skill']:+.4f}",
                      " / ".join(f"{row[f'recall_top{n}']:.2f}" for n in (10, 20, 30)))
     out.print(grid)
+    if result.units:
+        print_comparison(result.units, "Peer units")
+    for peer_name, rows in peers.items():
+        if isinstance(rows, str):
+            err.print(f"[yellow]{peer_name}: {escape(rows)}[/]")
+        else:
+            print_comparison(rows, f"Tocsin v {peer_name}")  # type: ignore[arg-type]
 
 
 def _peer_forecasts(workspace: Workspace) -> tuple[object, object]:

@@ -38,6 +38,10 @@ def test_forecast_json_ranks_places_with_reasons(sample_workspace: Workspace) ->
     assert all(1 <= len(p["reasons"]) <= 3 for p in places)
     assert all(isinstance(r, str) for p in places for r in p["reasons"])
     assert all(p["nearest_violence"] and p["nearest_violence_ar"] for p in places)
+    # Each town once: its sub-places (places/hierarchy.py) are folded under it, not listed.
+    ids = [p["place_id"] for p in places]
+    assert len(set(ids)) == len(ids)
+    assert not {s["place_id"] for p in places for s in p.get("sub_places", [])} & set(ids)
     assert all(len(p["reasons_ar"]) == len(p["reasons"]) for p in places)
     assert report["training_origins"] >= 100 and report["training_events"] > 0
     # Darfur's war of 2023: the towns then under attack are the ones flagged.

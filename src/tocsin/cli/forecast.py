@@ -125,8 +125,19 @@ def fold_sub_places(workspace: Workspace, table: pa.Table, top: int) -> list[dic
     camps beside it) folded under it (places/hierarchy.py); ranks renumbered 1..N."""
     from tocsin.places.hierarchy import Hierarchy, fold_ranked
 
-    rows = fold_ranked(table.to_pylist(), Hierarchy.from_workspace(workspace), limit=top)
+    ranked = table.to_pylist()
+    by_id = {r["place_id"]: r for r in ranked}
+    rows = fold_ranked(ranked, Hierarchy.from_workspace(workspace), limit=top)
     for rank, row in enumerate(rows, start=1):
+        # The town is at risk when any part of it is: its probability and reasons are those of
+        # its most threatened member (the list stays in order of probability).
+        members = [by_id[s["place_id"]] for s in row.get("sub_places", []) if s["place_id"] in by_id]
+        best = max(members, key=lambda m: m["probability"], default=None)
+        if best is not None and best["probability"] > row["probability"]:
+            for key in ("probability", "history_probability", "reasons", "reasons_ar",
+                        "nearest_violence", "nearest_violence_ar"):
+                row[key] = best[key]
+            row["probability_of"] = best["place_id"]
         row["rank"] = rank
     return rows
 

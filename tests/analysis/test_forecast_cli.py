@@ -38,6 +38,7 @@ def test_forecast_json_ranks_places_with_reasons(sample_workspace: Workspace) ->
     assert all(1 <= len(p["reasons"]) <= 3 for p in places)
     assert all(isinstance(r, str) for p in places for r in p["reasons"])
     assert all(p["nearest_violence"] and p["nearest_violence_ar"] for p in places)
+    assert report["warning"] is None           # the sample's events reach past 2023-08-01
     # Each town once: its sub-places (places/hierarchy.py) are folded under it, not listed.
     ids = [p["place_id"] for p in places]
     assert len(set(ids)) == len(ids)
@@ -111,3 +112,13 @@ def test_backtest_command_json_and_out(sample_workspace: Workspace, tmp_path: Pa
     assert bad.exit_code == 2 and "SOURCE=DAYS" in bad.output
 
 
+
+
+def test_a_forecast_past_the_data_warns_that_the_gap_is_not_calm(sample_workspace: Workspace) -> None:
+    from datetime import date
+
+    from tocsin.cli.forecast import _data_warning
+
+    warning = _data_warning(sample_workspace, date(2024, 6, 1))
+    assert warning is not None and "not evidence of calm" in warning
+    assert _data_warning(sample_workspace, date(2023, 8, 1)) is None

@@ -53,6 +53,9 @@ def forecast(
     except (WorkspaceError, ForecastError) as exc:
         fail(str(exc))
     err.print(escape(how))
+    warning = _data_warning(ctx.obj, day)
+    if warning:
+        err.print(f"[yellow]warning: {escape(warning)}[/]")
     if store:
         from tocsin.analysis.outputs import store_forecasts
 
@@ -64,7 +67,7 @@ def forecast(
     ranked = fold_sub_places(ctx.obj, table.slice(0, top * FOLD_SPARE), top)
     if as_json:
         print_json({"as_of": day, "horizon_days": horizon, "model": "lightgbm (calibrated)",
-                    "model_source": how, "training_origins": fitted.training_origins,
+                    "model_source": how, "warning": warning, "training_origins": fitted.training_origins,
                     "training_events": fitted.training_events, "places": ranked})
         return
     out.print(f"[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
@@ -84,6 +87,15 @@ def forecast(
     out.print(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
+
+
+def _data_warning(workspace: Workspace, day: object) -> str | None:
+    """coverage.py's "data through D" warning when the events stop before the forecast day: the
+    features would read the gap as calm."""
+    from tocsin.coverage import coverage_warning, lake_coverage
+    from tocsin.lake import Lake
+
+    return coverage_warning(lake_coverage(Lake(workspace.lake_dir), ("events",)), day)  # type: ignore[arg-type]
 
 
 def _forecaster(workspace: Workspace, builder: object, day: object, horizon: int, refit: bool,

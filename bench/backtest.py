@@ -32,6 +32,7 @@ from harness import DATA, OUT, SUDAN_FILES
 HOME = OUT / "fc-ws"
 AS_OF = date(2023, 8, 1)
 SIEGE = False  # --siege: the siege tracker's stages as features
+VARIANT: dict[str, object] = {}   # --lags / --calibration / --actor-features: model card experiments
 
 
 def prepare() -> None:
@@ -98,15 +99,34 @@ def part_score() -> dict[str, float]:
             "ratio": baseline / ours, "top": table.num_rows, "peak_mb": peak_mb()}
 
 
+def backtest_params(start: date, end: date):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from tocsin.analysis.backtest import BacktestParams
+    from tocsin.analysis.features import FeatureParams
+    from tocsin.analysis.models import BoostedParams
+    from tocsin.analysis.publication import PUBLICATION_LAGS
+    from tocsin.analysis.units import LEVELS
+
+    features = FeatureParams()
+    if VARIANT.get("lags"):
+        features = replace(features, source_lags=tuple(sorted(PUBLICATION_LAGS.items())))
+    if VARIANT.get("actor_features"):
+        features = replace(features, actor_features=True)
+    boosted = BoostedParams(calibration=str(VARIANT.get("calibration", "platt")))
+    return BacktestParams(start=start, end=end, features=features, boosted=boosted,
+                          unit_levels=() if VARIANT.get("no_units") else LEVELS)
+
+
 def part_backtest(start: date, end: date) -> dict[str, object]:
-    from tocsin.analysis.backtest import BacktestParams, run_backtest
+    from tocsin.analysis.backtest import run_backtest
     from tocsin.analysis.features import build_features
     from tocsin.jobs.steps.forecasts import read_inputs
     from tocsin.workspace import Workspace
 
     inputs = read_inputs(Workspace(HOME), siege=SIEGE)
     began, cpu = time.perf_counter(), time.process_time()
-    result = run_backtest(inputs, BacktestParams(start=start, end=end))
+    result = run_backtest(inputs, backtest_params(start, end))
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     scores = result.table().to_pylist()
     origins_total = (end.year - 1990) * 12 + end.month      # origins from 1990-01 (train start)
@@ -115,12 +135,20 @@ def part_backtest(start: date, end: date) -> dict[str, object]:
     for origin in probe:
         build_features(inputs, origin)
     baseline = (time.perf_counter() - began) / len(probe) * origins_total
-    (OUT / "backtest-scores.json").write_text(json.dumps(
-        {"scores": scores, "calibration": result.calibration().to_pylist(), "data_end": result.data_end},
-        indent=1, default=str))
+    (OUT / f"backtest-scores{suffix()}.json").write_text(json.dumps(
+        {"scores": scores, "calibration": result.calibration().to_pylist(), "data_end": result.data_end,
+         "units": result.units, "variant": VARIANT}, indent=1, default=str))
     return {"backtest_s": seconds, "backtest_cpu_s": cpu, "origins_scored": result.origins,
             "baseline_features_only_s": baseline,
             "ratio": baseline / seconds, "peak_mb": peak_mb()}
+
+
+def suffix() -> str:
+    """The scores file of a variant: backtest-scores[-siege][-lags][-isotonic][-actor].json."""
+    parts = ["-siege" if SIEGE else "", "-lags" if VARIANT.get("lags") else "",
+             f"-{VARIANT['calibration']}" if VARIANT.get("calibration", "platt") != "platt" else "",
+             "-actor" if VARIANT.get("actor_features") else ""]
+    return "".join(parts)
 
 
 def run_part(argv: list[str]) -> dict[str, object]:
@@ -138,11 +166,25 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="origins of 2010 only (for development)")
     parser.add_argument("--siege", action="store_true",
                         help="feed the siege tracker's stages to the model (the model card compares)")
+    parser.add_argument("--lags", action="store_true",
+                        help="each source's publication lag (UCDP GED 365 d, Candidate 30, ACLED 7)")
+    parser.add_argument("--calibration", choices=["platt", "isotonic"], default="platt")
+    parser.add_argument("--actor-features", action="store_true",
+                        help="with the RSF-violence and sides features (measured; off by default)")
+    parser.add_argument("--no-units", action="store_true", help="places only (no peer units)")
+    parser.add_argument("--skip-score", action="store_true", help="the backtest only")
     parser.add_argument("--part", choices=["score", "backtest"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     global SIEGE
     SIEGE = args.siege
+    VARIANT.update({k: v for k, v in (("lags", args.lags), ("calibration", args.calibration),
+                                      ("actor_features", args.actor_features),
+                                      ("no_units", args.no_units)) if v and v != "platt"})
     siege = ["--siege"] if args.siege else []
+    siege += ["--lags"] if args.lags else []
+    siege += ["--calibration", args.calibration]
+    siege += ["--actor-features"] if args.actor_features else []
+    siege += ["--no-units"] if args.no_units else []
     start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
     if args.quick:
         start, end = date(2010, 1, 1), date(2010, 12, 1)
@@ -154,11 +196,13 @@ def main() -> None:
         return
     OUT.mkdir(parents=True, exist_ok=True)
     prepare()
-    score = run_part(["--part", "score", *siege])
-    print(f"score one date: {score['places']:,} places in {score['score_one_date_s']:.2f} s wall, "
-          f"{score['score_cpu_s']:.2f} s CPU "
-          f"(index {score['index_s']:.2f} s; target < 5 s); per-place loop {score['baseline_loop_s']:.1f} s; "
-          f"ratio {score['ratio']:.0f}x; peak {score['peak_mb']:.0f} MB")
+    score = {} if args.skip_score else run_part(["--part", "score", *siege])
+    if score:
+        print(f"score one date: {score['places']:,} places in {score['score_one_date_s']:.2f} s wall, "
+              f"{score['score_cpu_s']:.2f} s CPU "
+              f"(index {score['index_s']:.2f} s; target < 5 s); per-place loop "
+              f"{score['baseline_loop_s']:.1f} s; ratio {score['ratio']:.0f}x; "
+              f"peak {score['peak_mb']:.0f} MB")
     backtest = run_part(["--part", "backtest", "--start", str(start), "--end", str(end), *siege])
     print(f"backtest {start}..{end}: {backtest['backtest_s']:.1f} s wall, "
           f"{backtest['backtest_cpu_s']:.1f} s CPU "
@@ -166,10 +210,8 @@ def main() -> None:
           f"{backtest['origins_scored']}; one-date API per origin (features only) "
           f"{backtest['baseline_features_only_s']:.0f} s; ratio {backtest['ratio']:.1f}x; "
           f"peak {backtest['peak_mb']:.0f} MB")
-    if args.siege:  # keep the default run's scores, which the model card's main table shows
-        (OUT / "backtest-scores.json").rename(OUT / "backtest-scores-siege.json")
-    (OUT / "backtest-bench.json").write_text(json.dumps({"score": score, "backtest": backtest}, indent=1,
-                                                        default=str))
+    (OUT / f"backtest-bench{suffix()}.json").write_text(
+        json.dumps({"score": score, "backtest": backtest}, indent=1, default=str))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """Print docs/model-card.md's results and calibration tables from a backtest's scores
-(bench/out/backtest-scores.json, written by bench/backtest.py, or `tocsin backtest --out`).
+(bench/out/backtest-scores.json, written by bench/backtest.py, or `tocsin backtest --out`), the
+peer-unit tables, and the comparison of a variant's scores (--against another scores file).
 
     .venv/bin/python bench/model_card_tables.py [bench/out/backtest-scores.json]
+    .venv/bin/python bench/model_card_tables.py bench/out/backtest-scores.json \
+        --against bench/out/backtest-scores-lags.json
 """
 
 from __future__ import annotations
@@ -37,12 +40,58 @@ def calibration(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _interval(row: dict, metric: str, fmt: str) -> str:
+    value = row.get(metric)
+    if value is None or value != value:
+        return "-"
+    return f"{value:{fmt}} [{row[metric + '_low']:{fmt}}, {row[metric + '_high']:{fmt}}]"
+
+
+def units(rows: list[dict]) -> list[str]:
+    """Peer-unit scores: one line per level, target, lead and model, with 95% intervals."""
+    lines = ["| level | target | lead | model | unit-months | with 25+ deaths / 1+ event | MSLE | "
+             "Brier | AP |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        model = f"**{r['model']}**" if r["model"] == "tocsin" else r["model"]
+        lines.append(f"| {r['level']} | {r['target']} | {r['lead_months']} | {model} | {r['n']:,} | "
+                     f"{r['events']:,} | {_interval(r, 'msle', '.4f')} | {_interval(r, 'brier', '.4f')} | "
+                     f"{_interval(r, 'ap', '.3f')} |")
+    return lines
+
+
+def versus(base: list[dict], other: list[dict], label: str) -> list[str]:
+    """LightGBM in two runs side by side, per horizon."""
+    lines = [f"| horizon | AP default → {label} | Brier skill default → {label} | top-30 recall "
+             f"default → {label} |", "|---|---|---|---|"]
+    pick = {(r["horizon_days"], r["model"]): r for r in other}
+    for row in base:
+        if row["model"] != "lightgbm":
+            continue
+        o = pick[(row["horizon_days"], "lightgbm")]
+        lines.append(f"| {row['horizon_days']} d | {row['average_precision']:.4f} → "
+                     f"{o['average_precision']:.4f} | {row['brier_skill']:+.4f} → {o['brier_skill']:+.4f} | "
+                     f"{row['recall_top30']:.2f} → {o['recall_top30']:.2f} |")
+    return lines
+
+
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+    args = sys.argv[1:]
+    other = None
+    if "--against" in args:
+        i = args.index("--against")
+        other = Path(args[i + 1])
+        args = args[:i] + args[i + 2:]
+    path = Path(args[0]) if args else DEFAULT
     data = json.loads(path.read_text())
+    if other is not None:
+        print("\n".join(versus(data["scores"], json.loads(other.read_text())["scores"], other.stem)))
+        return
     print("\n".join(results(data["scores"])))
     print()
     print("\n".join(calibration(data["calibration"])))
+    if data.get("units"):
+        print()
+        print("\n".join(units(data["units"])))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ EVENT_SCHEMA = pa.schema([
     ("published_at", pa.timestamp("us", tz="UTC")), ("category", pa.string()),
     ("civilian_targeting", pa.bool_()), ("fatalities", pa.int32()), ("civilian_deaths", pa.int32()),
     ("latitude", pa.float64()), ("longitude", pa.float64()), ("location_precision", pa.string()),
-    ("linked_place_id", pa.string()), ("admin2_pcode", pa.string())])
+    ("linked_place_id", pa.string()), ("admin2_pcode", pa.string()), ("actor1", pa.string()),
+    ("actor2", pa.string()), ("admin1_pcode", pa.string())])
 BURNING_SCHEMA = pa.schema([
     ("place_id", pa.string()), ("latitude", pa.float64()), ("longitude", pa.float64()),
     ("first_detection", pa.timestamp("us", tz="UTC")), ("confidence", pa.string())])
@@ -47,7 +48,8 @@ def event(uid: str, day: date, lat: float, lon: float, category: str = "attack_o
            "category": category, "civilian_targeting": category == "attack_on_civilians",
            "fatalities": deaths, "civilian_deaths": deaths if category == "attack_on_civilians" else 0,
            "latitude": lat, "longitude": lon, "location_precision": precision,
-           "linked_place_id": None, "admin2_pcode": "SD02001"}
+           "linked_place_id": None, "admin2_pcode": "SD02001", "actor1": None, "actor2": None,
+           "admin1_pcode": None}
     row.update(extra)
     return row
 

@@ -221,7 +221,8 @@ def test_nearest_recent_violence_has_a_distance_direction_and_age() -> None:
     near, far = builder.nearest_violence(AS_OF, np.array([0, 1]))
     assert far is None
     assert near is not None and near[0] == pytest.approx(20, abs=0.1) and near[2] == 3
-    assert where_violence(near) == "violence 20 km to the north, 3 days ago"
+    assert where_violence(near) == ("violence 20 km to the north, 3 days ago",
+                                    "عنف على بعد 20 كم إلى الشمال، قبل 3 أيام")
     east = builder.nearest_violence(AS_OF, np.array([0]), days=2)[0]
-    assert where_violence(east, 2) == "violence 54 km to the east, yesterday"
-    assert where_violence(None) == "no violence within 100 km in the last 30 days"
+    assert where_violence(east, 2)[0] == "violence 54 km to the east, yesterday"
+    assert where_violence(None)[0] == "no violence within 100 km in the last 30 days"

@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from tocsin.analysis.forecast import FORECAST_SCHEMA
-from tocsin.analysis.reasons import describe
 from tocsin.cli.main import app
 from tocsin.jobs.steps.forecasts import store_forecasts
 from tocsin.lake import Lake
@@ -38,7 +37,13 @@ def test_forecast_json_ranks_places_with_reasons(sample_workspace: Workspace) ->
     assert all(0 < p < 1 for p in probabilities)
     assert all(1 <= len(p["reasons"]) <= 3 for p in places)
     assert all(isinstance(r, str) for p in places for r in p["reasons"])
-    assert all(p["nearest_violence"].startswith(("violence", "no violence")) for p in places)
+    assert all(p["nearest_violence"] and p["nearest_violence_ar"] for p in places)
+    assert report["warning"] is None           # the sample's events reach past 2023-08-01
+    # Each town once: its sub-places (places/hierarchy.py) are folded under it, not listed.
+    ids = [p["place_id"] for p in places]
+    assert len(set(ids)) == len(ids)
+    assert not {s["place_id"] for p in places for s in p.get("sub_places", [])} & set(ids)
+    assert all(len(p["reasons_ar"]) == len(p["reasons"]) for p in places)
     assert report["training_origins"] >= 100 and report["training_events"] > 0
     # Darfur's war of 2023: the towns then under attack are the ones flagged.
     darfur_towns_attacked_in_2023 = {"Nyala", "Al-Junaynah", "Zalingei", "El Fasher", "Kutum", "Al Fāshir"}
@@ -96,18 +101,24 @@ def test_backtest_command_json_and_out(sample_workspace: Workspace, tmp_path: Pa
     assert written["scores"] == report["scores"]
     wrong = tocsin(sample_workspace.home, "backtest", "--start", "2016-01-01", "--end", "2015-01-01")
     assert wrong.exit_code == 1 and "after the end" in wrong.stderr
+    # With UCDP GED's year of publication lag, and the peer comparison (no month overlaps here).
+    lagged = tocsin(sample_workspace.home, "backtest", "--start", "2015-01-01", "--end", "2015-03-01",
+                    "--horizon", "30", "--lag", "ucdp-ged=365", "--against", "views", "--json")
+    assert lagged.exit_code == 0, lagged.output
+    lagged_report = json.loads(lagged.stdout)
+    assert lagged_report["lags"] == {"ucdp-ged": 365}
+    assert "no month to compare" in lagged_report["peers"]["views"]
+    bad = tocsin(sample_workspace.home, "backtest", "--lag", "ucdp-ged:365")
+    assert bad.exit_code == 2 and "SOURCE=DAYS" in bad.output
 
 
-def test_reasons_read_as_sentences() -> None:
-    assert describe("deaths_25km_30d", 14.0) == "14 deaths in violent events within 25 km in the last 30 days"
-    assert describe("burnings_10km_90d", 3.0) == "3 settlement burnings within 10 km in the last 90 days"
-    assert describe("days_since_attack_10km", 7300.0) == \
-        "no attack on civilians within 10 km on record in 20 years"
-    assert describe("days_since_attack_10km", 12.0) == "last attack on civilians within 10 km 12 days ago"
-    assert describe("days_since_violence_25km", 0.0) == "violence within 25 km on the day of the forecast"
-    assert describe("front_approach_km", 12.0) == "violence moved 12 km closer in the last 30 days"
-    assert describe("nearest_violence_km_30d", 0.4) == "violence at the place in the last 30 days"
-    assert describe("price_anomaly", 0.6931471805599453) == \
-        "food prices +100% against the past year at the nearest market"
-    assert describe("siege_stage", 4.0) == "siege stage 4 of 5"
-    assert describe("population", float("nan")) == "population unknown"
+
+
+def test_a_forecast_past_the_data_warns_that_the_gap_is_not_calm(sample_workspace: Workspace) -> None:
+    from datetime import date
+
+    from tocsin.cli.forecast import _data_warning
+
+    warning = _data_warning(sample_workspace, date(2024, 6, 1))
+    assert warning is not None and "not evidence of calm" in warning
+    assert _data_warning(sample_workspace, date(2023, 8, 1)) is None

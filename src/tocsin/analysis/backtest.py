@@ -17,11 +17,11 @@ import pyarrow as pa
 from tocsin.analysis.evaluation.metrics import TOP_N, ScoreAccumulator
 from tocsin.analysis.features import FeatureBuilder, FeatureParams
 from tocsin.analysis.inputs import ForecastInputs
-from tocsin.analysis.models import BoostedParams, Model, all_models
+from tocsin.analysis.models import BoostedParams, Model, TreeCache, all_models
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
 from tocsin.analysis.training import TrainingStore
 
-HORIZONS = (7, 30, 90)
+HORIZONS = (7, 30, 90, 180, 365)
 
 
 class BacktestError(ValueError):
@@ -39,6 +39,9 @@ class BacktestParams:
     training_years: int = 10               # rolling window of training origins
     features: FeatureParams = field(default_factory=FeatureParams)
     boosted: BoostedParams = field(default_factory=BoostedParams)
+    # The peers' units scored too (analysis/units.py): levels, and the leads in months.
+    unit_levels: tuple[str, ...] = ()
+    unit_leads: tuple[int, ...] = (1, 3, 6)
 
 
 @dataclass
@@ -47,6 +50,7 @@ class BacktestResult:
     scores: dict[int, dict[str, ScoreAccumulator]]
     origins: dict[int, int]                  # horizon -> origins scored
     data_end: date
+    units: list[dict[str, object]] = field(default_factory=list)   # unit-level scores
 
     def table(self) -> pa.Table:
         rows = []
@@ -90,10 +94,12 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
                             f"(events end {from_day(data_end)})")
     ranking_horizon = params.boosted.ranking_horizon_days
     stored = tuple(sorted(set(params.horizons) | {ranking_horizon}))
-    store = TrainingStore(stored, params.negatives_per_origin, params.features.event_lag_days)
+    lag = params.features.event_lag_days + max((d for _, d in params.features.source_lags), default=0)
+    store = TrainingStore(stored, params.negatives_per_origin, lag)
     scores = {h: {} for h in params.horizons}
     counts = dict.fromkeys(params.horizons, 0)
     models: dict[int, list[Model]] = {}
+    trees = TreeCache()
     fitted_at: dict[int, date] = {}
     for step, origin in enumerate(origins):
         day = to_day(origin)
@@ -104,7 +110,7 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
                 if h not in params.horizons:
                     continue
                 if h not in models or _months_between(fitted_at[h], origin) >= params.retrain_months:
-                    models[h] = all_models(h, params.boosted)
+                    models[h] = all_models(h, params.boosted, trees)
                     window = params.training_years * 365
                     data = store.training_set(h, day, window)
                     if h != ranking_horizon:
@@ -118,8 +124,14 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
         store.add(day, features, labels, builder.active(features))
         if progress:
             progress(origin, step + 1, len(origins))
+    units: list[dict[str, object]] = []
+    if params.unit_levels:
+        from tocsin.analysis.units import unit_backtest
+
+        units = unit_backtest(inputs, params.unit_levels, params.start, params.end, params.unit_leads,
+                              dict(params.features.source_lags), params.training_years)
     return BacktestResult(params, {h: s for h, s in scores.items() if s},
-                          {h: c for h, c in counts.items() if c}, from_day(data_end))
+                          {h: c for h, c in counts.items() if c}, from_day(data_end), units)
 
 
 def _months_between(a: date, b: date) -> int:

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from tocsin.analysis.inputs import ForecastInputs
 from tocsin.analysis.proximity import DatedPairs, chord_for_km, km_for_chord, place_tree, unit_xyz
+from tocsin.analysis.publication import event_known_days
 from tocsin.analysis.targets import Hits, TargetSpec, atrocity_mask, point_hits
 from tocsin.analysis.timeaxis import NEVER, day_array, to_day
 from tocsin.places.gazetteer import CLASS_RANK
@@ -43,6 +44,13 @@ class FeatureParams:
     history_half_life_days: float = 365.0
     history_window_days: int = 3650
     event_lag_days: int = 0          # days between an event's date_end and its publication
+    # Per-source publication lags, e.g. (("ucdp-ged", 365),): see analysis/publication.py.
+    source_lags: tuple[tuple[str, int], ...] = ()
+    # The RSF's own violence near the place, and on how many sides violence is (an encirclement).
+    # Off by default: in the Sudan backtest they lowered average precision (model card).
+    actor_features: bool = False
+    sides_km: float = 50.0
+    sides_days: int = 21
     slow_source_lag_days: int = 30   # DTM rounds and WFP prices are published after their period
     stage_neighbour_km: float = 50.0
     market_max_km: float = 250.0
@@ -61,6 +69,9 @@ def feature_names(params: FeatureParams) -> list[str]:
               "days_since_violence_25km", "nearest_violence_km_30d", "nearest_violence_km_365d",
               "front_approach_km", "attacks_here_7d", "attacks_here_30d", "attacks_here_90d",
               "admin2_events_90d", "admin2_deaths_365d"]
+    if params.actor_features:
+        names += ["rsf_violence_50km_30d", "rsf_violence_100km_90d",
+                  f"violence_sides_{params.sides_km:.0f}km_{params.sides_days}d"]
     for w in params.burning_windows_days:
         for r in params.burning_rings_km:
             names.append(f"burnings_{r}km_{w}d")
@@ -68,6 +79,27 @@ def feature_names(params: FeatureParams) -> list[str]:
               "price_anomaly", "market_km", "place_rank", "population", "displaced_households",
               "hiu_destroyed", "hiu_damaged"]
     return names
+
+
+def is_rsf(actor: str) -> bool:
+    """The Rapid Support Forces under the names the sources give them, and the Janjaweed they
+    were formed from in 2013 (UCDP names the RSF only from 2023)."""
+    low = actor.lower()
+    return "rsf" in low.replace(":", " ").split() or "rapid support" in low or "janjaweed" in low
+
+
+def octant(bearing: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Compass sector 0 (north) .. 7 (north-west) of bearings in degrees."""
+    return (np.round(np.asarray(bearing) / 45).astype(np.int64)) % 8
+
+
+def bearings(lat1: NDArray[np.float64], lon1: NDArray[np.float64], lat2: NDArray[np.float64],
+             lon2: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Vectorised ``bearing_deg``."""
+    p1, p2, dl = np.radians(lat1), np.radians(lat2), np.radians(lon2 - lon1)
+    x = np.sin(dl) * np.cos(p2)
+    y = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
+    return np.degrees(np.arctan2(x, y)) % 360
 
 
 def _floats(column: pa.ChunkedArray, fill: float = np.nan) -> NDArray[np.float64]:
@@ -125,9 +157,7 @@ class FeatureBuilder:
         # Events: precise ones by distance, admin2-level ones by area.
         events = inputs.events
         day = day_array(events.column("date_end"))
-        known = day + p.event_lag_days
-        published = day_array(events.column("published_at"), missing=-NEVER)
-        known = np.maximum(known, published)
+        known = event_known_days(events, dict(p.source_lags), p.event_lag_days)
         category = _strings(events.column("category"))
         precision = _strings(events.column("location_precision"))
         lat, lon = _floats(events.column("latitude")), _floats(events.column("longitude"))
@@ -141,6 +171,14 @@ class FeatureBuilder:
         self.violence_deaths = deaths[sel][self.violence.order].astype(np.float32)
         self.violence_lat = lat[sel][self.violence.order]
         self.violence_lon = lon[sel][self.violence.order]
+        self.violence_category = category[sel][self.violence.order]
+        actors = [_strings(events.column(c)) if c in events.column_names else
+                  np.full(events.num_rows, "", dtype=object) for c in ("actor1", "actor2")]
+        self.violence_actors = [a[sel][self.violence.order] for a in actors]
+        rsf = np.zeros(events.num_rows, dtype=bool)
+        for a in actors:
+            rsf |= np.fromiter((is_rsf(x) for x in a), dtype=bool, count=len(a))
+        self.violence_rsf = rsf[sel][self.violence.order]
         sel_attack = has_point & atrocity
         self.attacks = DatedPairs.build(self.tree, lat[sel_attack], lon[sel_attack], day[sel_attack],
                                         known[sel_attack], float(max(p.attack_rings_km)))
@@ -242,9 +280,20 @@ class FeatureBuilder:
             "  RANGE BETWEEN INTERVAL 366 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING)) "
             "SELECT market, date, median(anomaly) AS anomaly FROM scored WHERE n >= 6 "
             "GROUP BY ALL ORDER BY market, date")
-        markets = _query(prices, "SELECT market, median(latitude) AS lat, median(longitude) AS lon "
-                                 "FROM t GROUP BY market ORDER BY market")
+        name = "any_value(market_name)" if "market_name" in prices.column_names else "market"
+        markets = _query(prices, f"SELECT market, median(latitude) AS lat, median(longitude) AS lon, "
+                                 f"{name} AS name FROM t GROUP BY market ORDER BY market")
         vocab = {m: i for i, m in enumerate(markets.column("market").to_pylist())}
+        self.market_names = markets.column("name").to_pylist()
+        series = _query(prices, "SELECT market, commodity, price_type, unit, date, median(price) AS price "
+                                "FROM t GROUP BY ALL ORDER BY market, commodity, price_type, unit, date")
+        self.series_market = _codes(_strings(series.column("market")), vocab)
+        self.series_key = _strings(series.column("commodity"))
+        self.series_group = np.unique(np.asarray([f"{m}|{c}|{t}|{u}" for m, c, t, u in zip(
+            *(series.column(k).to_pylist() for k in ("market", "commodity", "price_type", "unit")),
+            strict=True)], dtype=object), return_inverse=True)[1]
+        self.series_day = day_array(series.column("date"))
+        self.series_price = _floats(series.column("price"))
         self.price_market = _codes(_strings(anomalies.column("market")), vocab)
         self.price_known = day_array(anomalies.column("date")) + self.params.slow_source_lag_days
         self.price_value = _floats(anomalies.column("anomaly"))
@@ -313,6 +362,12 @@ class FeatureBuilder:
         cols["nearest_violence_km_365d"] = self._nearest(place, km, known)
         cols["front_approach_km"] = (self._nearest(place, km, known & (age >= 30))
                                      - cols["nearest_violence_km_30d"])
+        if p.actor_features:
+            rsf = self.violence_rsf[point]
+            for name, r, w in (("rsf_violence_50km_30d", 50, 30), ("rsf_violence_100km_90d", 100, 90)):
+                m = known & rsf & (age < w) & (km <= r)
+                cols[name] = np.bincount(place[m], minlength=n)
+            cols[f"violence_sides_{p.sides_km:.0f}km_{p.sides_days}d"] = self.sides(d)
         pairs, known = v.window(d, LONG_AGO_DAYS)
         m = known & (v.pair_km[pairs] <= 25)
         last = np.full(n, d - LONG_AGO_DAYS, dtype=np.int64)
@@ -347,6 +402,21 @@ class FeatureBuilder:
         for i, name in enumerate(self.names):
             matrix[:, i] = cols[name]
         return matrix
+
+    def sides(self, d: int, km: float | None = None, days: int | None = None) -> NDArray[np.float64]:
+        """Per place: on how many of the 8 compass sectors violence was known within ``km`` in
+        the last ``days`` days (1 km from the place or nearer counts on no side)."""
+        km = km or self.params.sides_km
+        days = days or self.params.sides_days
+        v = self.violence
+        pairs, known = v.window(d, days)
+        place, dist, point = v.pair_place[pairs], v.pair_km[pairs], v.pair_point[pairs]
+        m = known & (dist <= km) & (dist >= 1)
+        sector = octant(bearings(self.lat[place[m]], self.lon[place[m]], self.violence_lat[point[m]],
+                                 self.violence_lon[point[m]]))
+        mask = np.zeros(self.n, dtype=np.uint8)
+        np.bitwise_or.at(mask, place[m], np.left_shift(1, sector).astype(np.uint8))
+        return np.unpackbits(mask[:, None], axis=1).sum(axis=1).astype(float)
 
     def _nearest(self, place: NDArray[np.int32], km: NDArray[np.float32],
                  mask: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -419,11 +489,37 @@ class FeatureBuilder:
         cols["price_anomaly"] = np.where(has, anomaly[np.maximum(self.place_market, 0)], np.nan)
         cols["market_km"] = self.market_km
 
+    def price_driver(self, as_of: int, place: int) -> tuple[str, float, str, float] | None:
+        """At the place's nearest market: the commodity whose latest price known by ``as_of``
+        (at most four months old) stands highest against its median of the six months before,
+        as (commodity, ratio, market, km); None when no price rose."""
+        market = int(self.place_market[place])
+        if market < 0:
+            return None
+        lag = self.params.slow_source_lag_days
+        rows = np.flatnonzero((self.series_market == market) & (self.series_day + lag <= as_of))
+        best: tuple[str, float, str, float] | None = None
+        for group in np.unique(self.series_group[rows]).tolist():
+            g = rows[self.series_group[rows] == group]
+            last = g[-1]
+            if self.series_day[last] + lag <= as_of - 120:
+                continue
+            before = g[(self.series_day[g] < self.series_day[last])
+                       & (self.series_day[g] >= self.series_day[last] - 183)]
+            if len(before) < 3:
+                continue
+            ratio = float(self.series_price[last] / np.median(self.series_price[before]))
+            if ratio > 1.05 and (best is None or ratio > best[1]):
+                best = (str(self.series_key[last]), ratio, str(self.market_names[market]),
+                        float(self.market_km[place]))
+        return best
+
     def nearest_violence(self, as_of: date | int, places: NDArray[np.int64],
-                         days: int = 30) -> list[tuple[float, float, int] | None]:
-        """For each place: (km, bearing in degrees from the place, days ago) of the nearest
-        violent event known in the last ``days`` days within 100 km, or None. For reasons: the
-        direction a front comes from is read, not modelled."""
+                         days: int = 30) -> list[tuple[float, float, int, int] | None]:
+        """For each place: (km, bearing in degrees from the place, days ago, event row in the
+        sorted violence arrays) of the nearest violent event known in the last ``days`` days
+        within 100 km, or None. For reasons: the direction a front comes from is read, not
+        modelled."""
         d = to_day(as_of) if isinstance(as_of, date) else int(as_of)
         v = self.violence
         pairs, known = v.window(d, days)
@@ -442,7 +538,7 @@ class FeatureBuilder:
                 continue
             e = int(point[row])
             out.append((float(km[row]), bearing_deg(self.lat[p], self.lon[p], self.violence_lat[e],
-                                                    self.violence_lon[e]), d - int(v.day[e])))
+                                                    self.violence_lon[e]), d - int(v.day[e]), e))
         return out
 
     @property

@@ -18,11 +18,13 @@ import pyarrow as pa
 from tocsin.analysis.features import FeatureBuilder, FeatureParams
 from tocsin.analysis.inputs import ForecastInputs
 from tocsin.analysis.models import BoostedParams, GradientBoostedModel, SingleFeatureLogistic
-from tocsin.analysis.reasons import describe, where_violence
+from tocsin.analysis.reasons import Explainer, Places, where_violence
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
 from tocsin.analysis.training import TrainingStore
 
-HORIZONS = (7, 30, 90)
+HORIZONS = (7, 30, 90, 180, 365)
+# Reasons take a few milliseconds a place: written for the places anyone reads.
+EXPLAIN_TOP = 500
 # Households to people, for camps that count households only (IOM DTM's usual ratio).
 PEOPLE_PER_HOUSEHOLD = 5
 
@@ -32,7 +34,8 @@ FORECAST_SCHEMA = pa.schema([
     ("latitude", pa.float64()), ("longitude", pa.float64()), ("as_of", pa.date32()),
     ("horizon_days", pa.int32()), ("probability", pa.float64()), ("history_probability", pa.float64()),
     ("exposed_population", pa.int64()), ("model", pa.string()), ("reasons", pa.list_(pa.string())),
-    ("nearest_violence", pa.string()),
+    ("nearest_violence", pa.string()), ("reasons_ar", pa.list_(pa.string())),
+    ("nearest_violence_ar", pa.string()),
     # The last day the event data reaches; when the forecast date lies past it, the features were
     # computed as of that day (see stamp_data_end), never as if the gap had been calm.
     ("data_through", pa.date32()),
@@ -67,7 +70,7 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
     """Fit on monthly origins whose outcome window (plus publication lag) closed by ``as_of``."""
     params = params or ForecastParams()
     cutoff = to_day(as_of)
-    lag = params.features.event_lag_days
+    lag = params.features.event_lag_days + max((d for _, d in params.features.source_lags), default=0)
     if builder.first_day is None:
         raise ForecastError("no precisely located violent events to learn from")
     start = from_day(max(cutoff - params.training_years * 365, builder.first_day))
@@ -97,23 +100,31 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
 
 
 def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: int | None = None,
-                 reasons: int = 3) -> pa.Table:
-    """Every place (or the ``top`` most at risk), ranked, with reasons in words."""
+                 reasons: int = 3, explain: int | None = EXPLAIN_TOP) -> pa.Table:
+    """Every place (or the ``top`` most at risk), ranked, with reasons in words for the first
+    ``explain`` (all when None; the rest get none: nobody reads reasons at rank 40,000)."""
     builder = fitted.builder
     matrix = builder.at(as_of)
     probability = fitted.model.predict(matrix)
     history = fitted.history.predict(matrix)
     order = np.lexsort((np.asarray(builder.place_ids, dtype=object).astype(str), -probability))
     chosen = order[:top] if top else order
-    contributions = fitted.model.contributions(matrix[chosen])
-    nearest = builder.nearest_violence(as_of, chosen)
+    explained = chosen[:explain] if explain is not None else chosen
+    contributions = fitted.model.contributions(matrix[explained])
+    nearest = builder.nearest_violence(as_of, explained)
     rows = []
     columns = {name: places.column(name).to_pylist() for name in
                ("place_id", "name", "name_ar", "place_class", "admin1_pcode", "admin2_pcode",
                 "latitude", "longitude", "population", "households")}
-    for rank, (i, contribution, near) in enumerate(zip(chosen.tolist(), contributions, nearest, strict=True),
-                                                   start=1):
-        top_features = [j for j in np.argsort(-contribution[:-1])[:reasons] if contribution[j] > 0]
+    explainer = Explainer(builder, Places(columns["name"], columns["name_ar"], builder.static["place_rank"]),
+                          to_day(as_of))
+    for rank, i in enumerate(chosen.tolist(), start=1):
+        if rank <= len(explained):
+            near = nearest[rank - 1]
+            phrases = explainer.reasons(i, matrix[i], contributions[rank - 1], reasons)
+            where = explainer.event(i, near) if near is not None else where_violence(near)
+        else:
+            phrases, where = [], ("", "")
         rows.append({
             "rank": rank, **{k: columns[k][i] for k in ("place_id", "name", "name_ar", "place_class",
                                                          "admin1_pcode", "admin2_pcode", "latitude",
@@ -122,8 +133,8 @@ def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: i
             "history_probability": float(history[i]),
             "exposed_population": _exposed(columns["population"][i], columns["households"][i]),
             "model": fitted.model.name,
-            "reasons": [describe(builder.names[j], float(matrix[i, j])) for j in top_features],
-            "nearest_violence": where_violence(near),
+            "reasons": [en for en, _ in phrases], "nearest_violence": where[0],
+            "reasons_ar": [ar for _, ar in phrases], "nearest_violence_ar": where[1],
         })
     return pa.Table.from_pylist(rows, schema=FORECAST_SCHEMA)
 

@@ -12,7 +12,8 @@ PLACE_COLUMNS = ("place_id, name, name_ar, place_class, latitude, longitude, rad
                  "households, admin1_pcode, admin2_pcode, hiu_status")
 EVENT_COLUMNS = ("e.event_uid, e.date_start, e.date_end, e.published_at, e.category, "
                  "e.civilian_targeting, e.fatalities, e.civilian_deaths, e.latitude, e.longitude, "
-                 "e.location_precision, l.place_id AS linked_place_id, l.admin2_pcode")
+                 "e.location_precision, e.source, e.source_category, e.actor1, e.actor2, "
+                 "l.place_id AS linked_place_id, l.admin1_pcode, l.admin2_pcode")
 
 
 @dataclass(frozen=True)

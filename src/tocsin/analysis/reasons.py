@@ -1,58 +1,368 @@
-"""Features in words: what an analyst reads next to a forecast."""
+"""Reasons in words an analyst can use, in English and Arabic.
+
+A reason names a driver of the forecast with its value and what it is compared to: "fighting 12
+km to the north-east near Tawila, 3 days ago (Government of Sudan v RSF, 39 killed)", "violence
+on 3 of 8 sides within 50 km in the last 21 days", "Sorghum 4.1x its six-month median at Al
+Fashir market (12 km)". The drivers are the features with the largest positive SHAP
+contributions; static facts about the place (its class, population, distance to a market) are
+never a reason on their own: they shape the forecast but tell an analyst nothing new.
+
+Every phrase is a pair (English, Arabic). Arabic numbers are written in Western digits, as
+Sudanese media do; actor names are translated where the name is well known, kept as the source
+writes them otherwise.
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
-from tocsin.analysis.features import FAR_KM, LONG_AGO_DAYS
+import numpy as np
+from numpy.typing import NDArray
 
-# Classes by gazetteer.CLASS_RANK; village and IDP site share rank 3, and villages are far more common.
-CLASS_OF_RANK = {6: "city", 5: "town", 4: "camp", 3: "village or IDP site", 2: "hamlet",
-                 1: "isolated dwelling"}
+from tocsin.analysis.features import FAR_KM, LONG_AGO_DAYS, FeatureBuilder, is_rsf
+
+Phrase = tuple[str, str]   # (English, Arabic)
+
+# Facts about the place that never change with the date: not a reason by themselves.
+STATIC = frozenset({"place_rank", "population", "displaced_households", "market_km", "hiu_damaged"})
 RING = re.compile(r"^(violent_events|deaths|attacks|burnings)_(\d+)km_(\d+)d$")
-WHAT = {"violent_events": "violent events", "deaths": "deaths in violent events",
-        "attacks": "attacks on civilians", "burnings": "settlement burnings"}
-
-
 COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
+COMPASS_AR = ("الشمال", "الشمال الشرقي", "الشرق", "الجنوب الشرقي", "الجنوب", "الجنوب الغربي",
+              "الغرب", "الشمال الغربي")
+KIND = {"battle": ("fighting", "قتال"), "attack_on_civilians": ("an attack on civilians", "هجوم على مدنيين"),
+        "remote_violence": ("shelling or an air strike", "قصف أو غارة جوية"),
+        "sexual_violence": ("sexual violence", "عنف جنسي"),
+        "looting_destruction": ("looting or destruction", "نهب أو تدمير"),
+        "abduction": ("an abduction", "اختطاف")}
+ACTORS_AR = {"Government of Sudan": "حكومة السودان", "RSF": "قوات الدعم السريع", "Civilians": "المدنيين",
+             "Janjaweed": "الجنجويد", "SPLM/A-North": "الحركة الشعبية لتحرير السودان - شمال",
+             "SPLM/A": "الحركة الشعبية لتحرير السودان", "SLM/A": "حركة تحرير السودان",
+             "JEM": "حركة العدل والمساواة", "SRF": "الجبهة الثورية السودانية"}
 
 
-def where_violence(found: tuple[float, float, int] | None, days: int = 30) -> str:
-    """The nearest recent violence as a phrase: "violence 23 km to the north-west, 5 days ago"."""
-    if found is None:
-        return f"no violence within 100 km in the last {days} days"
-    km, bearing, ago = found
-    when = "today" if ago == 0 else ("yesterday" if ago == 1 else f"{ago} days ago")
-    if km < 1:
-        return f"violence at the place, {when}"
-    return f"violence {km:,.0f} km to the {COMPASS[round(bearing / 45) % 8]}, {when}"
-
-
-def _count(value: float) -> str:
+# -- small words --------------------------------------------------------------------------
+def _n(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def ago(days: int) -> Phrase:
+    if days <= 0:
+        return "today", "اليوم"
+    if days == 1:
+        return "yesterday", "أمس"
+    if days == 2:
+        return "2 days ago", "قبل يومين"
+    return f"{days} days ago", f"قبل {days} {'أيام' if days <= 10 else 'يومًا'}"
+
+
+def killed(n: int) -> Phrase:
+    if n == 1:
+        return "1 killed", "قتيل واحد"
+    if n == 2:
+        return "2 killed", "قتيلان"
+    return f"{n:,} killed", f"{n:,} {'قتلى' if n <= 10 else 'قتيلاً'}"
+
+
+def direction(bearing: float) -> Phrase:
+    i = round(bearing / 45) % 8
+    return COMPASS[i], COMPASS_AR[i]
+
+
+def actors(a1: str, a2: str) -> Phrase | None:
+    if not a1:
+        return None
+    ar1, ar2 = ACTORS_AR.get(a1, a1), ACTORS_AR.get(a2, a2)
+    if a2 == "Civilians":
+        return f"{a1} against civilians", f"{ar1} ضد المدنيين"
+    if not a2:
+        return a1, ar1
+    return f"{a1} v {a2}", f"{ar1} ضد {ar2}"
+
+
+def where_violence(found: tuple[float, float, int, int] | None, days: int = 30) -> Phrase:
+    """The nearest recent violence as a bare phrase (no actors): "violence 23 km to the north-west,
+    5 days ago"."""
+    if found is None:
+        return (f"no violence within 100 km in the last {days} days",
+                f"لا عنف في نطاق 100 كم خلال آخر {days} يومًا")
+    km, bearing, days_ago, _ = found
+    when, when_ar = ago(days_ago)
+    if km < 1:
+        return f"violence at the place, {when}", f"عنف في المكان نفسه، {when_ar}"
+    d, d_ar = direction(bearing)
+    return f"violence {km:,.0f} km to the {d}, {when}", f"عنف على بعد {km:,.0f} كم إلى {d_ar}، {when_ar}"
+
+
+@dataclass
+class Places:
+    """What reasons need of the gazetteer: names, Arabic names, class ranks."""
+
+    names: list[str | None]
+    names_ar: list[str | None]
+    rank: NDArray[np.float64]
+
+
+class Explainer:
+    """Turns a place's feature values and SHAP contributions into phrases (see module doc)."""
+
+    def __init__(self, builder: FeatureBuilder, places: Places, as_of: int) -> None:
+        self.b, self.places, self.d = builder, places, as_of
+        self._nearest: dict[tuple[int, int], tuple[float, float, int, int] | None] = {}
+
+    # -- the event behind a phrase ---------------------------------------------------------
+    def nearest(self, place: int, days: int) -> tuple[float, float, int, int] | None:
+        key = (place, days)
+        if key not in self._nearest:
+            self._nearest[key] = self.b.nearest_violence(self.d, np.asarray([place]), days)[0]
+        return self._nearest[key]
+
+    def latest(self, place: int, km: float) -> tuple[float, float, int, int] | None:
+        """The most recent violent event known within ``km`` (in the ten years before)."""
+        from tocsin.analysis.features import bearing_deg
+
+        b = self.b
+        v = b.violence
+        pairs, known = v.window(self.d, LONG_AGO_DAYS)
+        m = known & (v.pair_place[pairs] == place) & (v.pair_km[pairs] <= km)
+        rows = np.flatnonzero(m)
+        if not len(rows):
+            return None
+        points = v.pair_point[pairs][rows]
+        best = int(np.argmax(v.day[points]))
+        e = int(points[best])
+        return (float(v.pair_km[pairs][rows[best]]),
+                bearing_deg(b.lat[place], b.lon[place], b.violence_lat[e], b.violence_lon[e]),
+                self.d - int(v.day[e]), e)
+
+    def _town_near(self, event: int) -> tuple[str, str] | None:
+        """The town or city within 15 km of an event, to say where it was."""
+        from tocsin.analysis.proximity import chord_for_km, unit_xyz
+
+        b = self.b
+        xyz = unit_xyz(np.asarray([b.violence_lat[event]]), np.asarray([b.violence_lon[event]]))
+        found = b.tree.query_ball_point(xyz[0], chord_for_km(15.0))
+        towns = [i for i in found if self.places.rank[i] >= 5 and self.places.names[i]]
+        if not towns:
+            return None
+        best = min(towns, key=lambda i: (-self.places.rank[i],
+                                         float(np.linalg.norm(b.tree.data[i] - xyz[0]))))
+        name = self.places.names[best] or ""
+        return name, self.places.names_ar[best] or name
+
+    def event(self, place: int, found: tuple[float, float, int, int]) -> Phrase:
+        """ "fighting 12 km to the north-east near Tawila, 3 days ago (Government of Sudan v RSF,
+        39 killed)"."""
+        km, bearing, days_ago, e = found
+        b = self.b
+        kind, kind_ar = KIND.get(str(b.violence_category[e]), ("violence", "عنف"))
+        when, when_ar = ago(days_ago)
+        if km < 1:
+            en, ar = f"{kind} at the place, {when}", f"{kind_ar} في المكان نفسه، {when_ar}"
+        else:
+            d, d_ar = direction(bearing)
+            town = self._town_near(e)
+            at = f" near {town[0]}" if town and town[0] != self.places.names[place] else ""
+            at_ar = f" قرب {town[1]}" if at and town else ""
+            en = f"{kind} {km:,.0f} km to the {d}{at}, {when}"
+            ar = f"{kind_ar} على بعد {km:,.0f} كم إلى {d_ar}{at_ar}، {when_ar}"
+        details = [x for x in (actors(str(b.violence_actors[0][e]), str(b.violence_actors[1][e])),
+                               killed(int(b.violence_deaths[e])) if b.violence_deaths[e] >= 1 else None) if x]
+        if details:
+            en += " (" + ", ".join(x[0] for x in details) + ")"
+            ar += " (" + "، ".join(x[1] for x in details) + ")"
+        return en, ar
+
+    # -- one feature ------------------------------------------------------------------------
+    def phrase(self, place: int, name: str, value: float, row: NDArray[np.float32]) -> Phrase | None:
+        """A feature as a reason, or None when it would say nothing (static, unknown, zero)."""
+        if name in STATIC or (isinstance(value, float) and math.isnan(value)):
+            return None
+        b = self.b
+        col = {n: float(row[i]) for i, n in enumerate(b.names)}
+        ring = RING.match(name)
+        if ring:
+            kind, km, days = ring.group(1), int(ring.group(2)), int(ring.group(3))
+            if value <= 0:
+                return None
+            if kind in ("violent_events", "deaths") and days == 30:
+                found = self.nearest(place, 30)
+                if found is not None and found[0] <= km:
+                    return self.event(place, found)
+            return self._ring(kind, km, days, value, col)
+        if name in ("attack_history_10km", "attack_history_50km"):
+            km = 10 if name.endswith("10km") else 50
+            year = col.get(f"attacks_{km}km_365d", 0.0)
+            since = col.get("days_since_attack_10km", LONG_AGO_DAYS)
+            en = (f"attacks on civilians within {km} km: {_n(year)} in the last year, history weight "
+                  f"{value:.1f} (an attack counts half after a year, a quarter after two)")
+            ar = (f"هجمات على المدنيين في نطاق {km} كم: {_n(year)} في السنة الأخيرة، ووزن تاريخي "
+                  f"{value:.1f} (يُحسب الهجوم نصفًا بعد سنة وربعًا بعد سنتين)")
+            if since < LONG_AGO_DAYS:
+                when, when_ar = ago(int(since))
+                en += f"; the last within 10 km {when}"
+                ar += f"؛ آخرها في نطاق 10 كم {when_ar}"
+            return en, ar
+        if name == "days_since_attack_10km":
+            if value >= LONG_AGO_DAYS:
+                return None
+            when, when_ar = ago(int(value))
+            return f"an attack on civilians within 10 km {when}", f"هجوم على مدنيين في نطاق 10 كم {when_ar}"
+        if name == "days_since_violence_25km":
+            if value >= LONG_AGO_DAYS:
+                return None
+            found = self.latest(place, 25.0)
+            if found is not None:
+                return self.event(place, found)
+            when, when_ar = ago(int(value))
+            return f"violence within 25 km {when}", f"عنف في نطاق 25 كم {when_ar}"
+        if name.startswith("nearest_violence_km_"):
+            days = int(name.rsplit("_", 1)[1].removesuffix("d"))
+            if value >= FAR_KM:
+                return None
+            found = self.nearest(place, days)
+            return self.event(place, found) if found is not None else None
+        if name == "front_approach_km":
+            now = col.get("nearest_violence_km_30d", FAR_KM)
+            before = now + value
+            if value <= 0 or now >= FAR_KM:
+                return None
+            if before >= FAR_KM - 1:     # nothing within 100 km before (FAR_KM stands for it)
+                where = "reached the place" if now < 1 else f"came within {now:,.0f} km"
+                where_ar = "وصل إلى المكان" if now < 1 else f"اقترب إلى {now:,.0f} كم"
+                return (f"violence {where} in the last 30 days, after none within 100 km in the 11 "
+                        f"months before",
+                        f"العنف {where_ar} خلال آخر 30 يومًا، بعد خلو نطاق 100 كم منه في الأشهر الـ11 السابقة")
+            was = f"{before:,.0f} km"
+            was_ar = f"{before:,.0f} كم"
+            return (f"violence came closer: {now:,.0f} km away in the last 30 days, against {was} in "
+                    f"the 11 months before",
+                    f"اقترب العنف: على بعد {now:,.0f} كم خلال آخر 30 يومًا، "
+                    f"مقابل {was_ar} في الأشهر الـ11 السابقة")
+        if name.startswith("attacks_here_"):
+            days = name.removeprefix("attacks_here_").removesuffix("d")
+            if value <= 0:
+                return None
+            return (f"{_n(value)} atrocity-grade events at the place itself in the last {days} days",
+                    f"{_n(value)} من الفظائع في المكان نفسه خلال آخر {days} يومًا")
+        if name == "admin2_events_90d" and value > 0:
+            return (f"{_n(value)} violent events located only to its locality in the last 90 days",
+                    f"{_n(value)} من أحداث العنف حُدِّد موقعها بالمحلية فقط خلال آخر 90 يومًا")
+        if name == "admin2_deaths_365d" and value > 0:
+            return (f"{_n(value)} deaths located only to its locality in the last year",
+                    f"{_n(value)} قتيلاً حُدِّد موقعهم بالمحلية فقط خلال السنة الأخيرة")
+        if name.startswith("rsf_violence_") and value > 0:
+            km, days = (50, 30) if name == "rsf_violence_50km_30d" else (100, 90)
+            who, who_ar = self._rsf_name(place, km, days)
+            return (f"{who} in {_n(value)} violent events within {km} km in the last {days} days",
+                    f"{who_ar} في {_n(value)} من أحداث العنف في نطاق {km} كم خلال آخر {days} يومًا")
+        if name.startswith("violence_sides_") and value >= 2:
+            p = b.params
+            return (f"violence on {value:.0f} of 8 sides within {p.sides_km:.0f} km in the last "
+                    f"{p.sides_days} days",
+                    f"عنف من {value:.0f} جهات من أصل 8 في نطاق {p.sides_km:.0f} كم "
+                    f"خلال آخر {p.sides_days} يومًا")
+        if name == "siege_stage" and value > 0:
+            return f"siege stage {value:.0f} of 5 at the place", f"مرحلة الحصار {value:.0f} من 5 في المكان"
+        if name == "neighbour_siege_stage" and value > 0:
+            return (f"a place within 50 km at siege stage {value:.0f} of 5",
+                    f"مكان في نطاق 50 كم في مرحلة الحصار {value:.0f} من 5")
+        if name in ("idps_admin2", "idps_change"):
+            idps, change = col.get("idps_admin2", math.nan), col.get("idps_change", math.nan)
+            if math.isnan(idps):
+                return None
+            people = math.expm1(idps)
+            if not math.isnan(change) and change != 0:
+                pct = math.exp(change) - 1
+                return (f"{people:,.0f} displaced people in its locality, {pct:+.0%} since the DTM "
+                        f"count before",
+                        f"{people:,.0f} نازحًا في محليته، بتغير {pct:+.0%} منذ إحصاء المصفوفة السابق")
+            return (f"{people:,.0f} displaced people in its locality (latest DTM count)",
+                    f"{people:,.0f} نازحًا في محليته (آخر إحصاء لمصفوفة تتبع النزوح)")
+        if name == "price_anomaly":
+            return self._price(place)
+        if name == "hiu_destroyed" and value > 0:
+            return ("recorded destroyed in 2003-2010 (US State Department HIU)",
+                    "سُجِّل مدمرًا في 2003-2010 (وحدة المعلومات الإنسانية الأمريكية)")
+        return None
+
+    def _ring(self, kind: str, km: int, days: int, value: float, col: dict[str, float]) -> Phrase:
+        """A count in a ring, against the same ring's monthly rate over the rest of the year."""
+        what = {"violent_events": ("violent events", "من أحداث العنف"),
+                "deaths": ("deaths in violent events", "قتيلاً في أحداث عنف"),
+                "attacks": ("attacks on civilians", "من الهجمات على المدنيين"),
+                "burnings": ("settlement burnings", "من حرائق القرى")}[kind]
+        en = f"{_n(value)} {what[0]} within {km} km in the last {days} days"
+        ar = f"{_n(value)} {what[1]} في نطاق {km} كم خلال آخر {days} يومًا"
+        year = col.get(f"{kind}_{km}km_365d")
+        if year is not None and days < 365:
+            before = (year - value) * days / (365 - days)
+            if before < 0.05:
+                en += ", against none in the rest of the year"
+                ar += "، مقابل لا شيء في بقية السنة"
+            else:
+                en += f", against {before:,.1f} per {days} days in the rest of the year"
+                ar += f"، مقابل {before:,.1f} لكل {days} يومًا في بقية السنة"
+        return en, ar
+
+    def _rsf_name(self, place: int, km: int, days: int) -> Phrase:
+        """"the RSF" or "the Janjaweed", as the events in the window name them."""
+        b = self.b
+        v = b.violence
+        pairs, known = v.window(self.d, days)
+        m = known & (v.pair_place[pairs] == place) & (v.pair_km[pairs] <= km)
+        names = {a for e in v.pair_point[pairs][m].tolist()
+                 for a in (str(b.violence_actors[0][e]), str(b.violence_actors[1][e])) if is_rsf(a)}
+        if names and all("janjaweed" in n.lower() for n in names):
+            return "the Janjaweed", "الجنجويد"
+        return "the RSF", "قوات الدعم السريع"
+
+    def _price(self, place: int) -> Phrase | None:
+        found = self.b.price_driver(self.d, place)
+        if found is None:
+            return None
+        commodity, ratio, market, km = found
+        return (f"{commodity} {ratio:.1f}x its six-month median at {market} market ({km:,.0f} km)",
+                f"{commodity} بسعر {ratio:.1f} ضعف وسيطه في ستة أشهر في سوق {market} (على بعد {km:,.0f} كم)")
+
+    # -- a place -----------------------------------------------------------------------------
+    def reasons(self, place: int, row: NDArray[np.float32], contribution: NDArray[np.float64],
+                count: int = 3) -> list[Phrase]:
+        """The ``count`` strongest drivers that carry information; the nearest violence when
+        none does."""
+        out: list[Phrase] = []
+        order = np.argsort(-contribution[:-1])
+        for j in order.tolist():
+            if len(out) >= count or contribution[j] <= 0:
+                break
+            found = self.phrase(place, self.b.names[j], float(row[j]), row)
+            if found and found not in out:
+                out.append(found)
+        if not out:
+            near = self.nearest(place, 30) or self.nearest(place, 365)
+            out.append(self.event(place, near) if near else self._quiet(row))
+        return out
+
+    def _quiet(self, row: NDArray[np.float32]) -> Phrase:
+        since = float(row[self.b.names.index("days_since_violence_25km")])
+        if since >= LONG_AGO_DAYS:
+            return ("no violence within 25 km on record in 20 years",
+                    "لا عنف مسجل في نطاق 25 كم منذ 20 سنة")
+        return (f"the last violence within 25 km {since:,.0f} days ago",
+                f"آخر عنف في نطاق 25 كم قبل {since:,.0f} يومًا")
+
+
 def describe(name: str, value: float) -> str:
-    """One feature's value as a phrase, e.g. "14 deaths in violent events within 25 km in the
-    last 30 days"."""
+    """One feature's value as a short phrase (English), for tables of features."""
     if isinstance(value, float) and math.isnan(value):
         return f"{name.replace('_', ' ')} unknown"
     ring = RING.match(name)
     if ring:
         kind, km, days = ring.groups()
-        return f"{_count(value)} {WHAT[kind]} within {km} km in the last {days} days"
-    if name.startswith("attack_history_"):
-        km = name.removeprefix("attack_history_").removesuffix("km")
-        return (f"a history of attacks on civilians within {km} km "
-                f"(weighted count {value:.1f}, weight halving each year)")
-    if name.startswith("days_since_"):
-        what = "attack on civilians within 10 km" if "attack" in name else "violence within 25 km"
-        if value >= LONG_AGO_DAYS:
-            return f"no {what} on record in 20 years"
-        if value < 1:
-            return f"{what} on the day of the forecast"
-        return f"last {what} {value:,.0f} days ago"
+        what = {"violent_events": "violent events", "deaths": "deaths in violent events",
+                "attacks": "attacks on civilians", "burnings": "settlement burnings"}[kind]
+        return f"{_n(value)} {what} within {km} km in the last {days} days"
     if name.startswith("nearest_violence_km_"):
         days = name.rsplit("_", 1)[1].removesuffix("d")
         if value >= FAR_KM:
@@ -60,39 +370,4 @@ def describe(name: str, value: float) -> str:
         if value < 1:
             return f"violence at the place in the last {days} days"
         return f"violence {value:,.0f} km away in the last {days} days"
-    if name == "front_approach_km":
-        if value > 0:
-            return f"violence moved {value:,.0f} km closer in the last 30 days"
-        if value < 0:
-            return f"violence moved {-value:,.0f} km away in the last 30 days"
-        return "violence no closer than before"
-    if name.startswith("attacks_here_"):
-        days = name.removeprefix("attacks_here_").removesuffix("d")
-        return f"{_count(value)} atrocity-grade events at the place in the last {days} days"
-    if name == "admin2_events_90d":
-        return f"{_count(value)} violent events located only to its locality in the last 90 days"
-    if name == "admin2_deaths_365d":
-        return f"{_count(value)} deaths located only to its locality in the last year"
-    if name == "siege_stage":
-        return f"siege stage {value:.0f} of 5"
-    if name == "neighbour_siege_stage":
-        return f"a place within 50 km at siege stage {value:.0f} of 5"
-    if name == "idps_admin2":
-        return f"{math.expm1(value):,.0f} displaced people in its locality"
-    if name == "idps_change":
-        return f"displacement in its locality {math.exp(value) - 1:+.0%} since the previous count"
-    if name == "price_anomaly":
-        return f"food prices {math.exp(value) - 1:+.0%} against the past year at the nearest market"
-    if name == "market_km":
-        return f"nearest monitored market {value:,.0f} km away"
-    if name == "place_rank":
-        return f"a {CLASS_OF_RANK.get(round(value), 'place')}"
-    if name == "population":
-        return f"population {math.expm1(value):,.0f}"
-    if name == "displaced_households":
-        return f"{value:,.0f} displaced households in the camp"
-    if name == "hiu_destroyed":
-        return "destroyed in 2003-2010 (HIU)" if value else "not recorded destroyed in 2003-2010"
-    if name == "hiu_damaged":
-        return "damaged in 2003-2010 (HIU)" if value else "not recorded damaged in 2003-2010"
     return f"{name.replace('_', ' ')} {value:g}"

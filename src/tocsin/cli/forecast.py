@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from tocsin.cli.common import err, fail, out, parse_day, print_json
 from tocsin.lake import atomic_write_text
@@ -27,18 +30,16 @@ def forecast(
                                              "(derived table `forecasts`).")] = False,
     siege: Annotated[bool, typer.Option(help="Feed the siege tracker's stages to the model (off by "
                                              "default: they lowered skill in the backtest).")] = False,
+    refit: Annotated[bool, typer.Option(help="Fit the model now even when a stored one fits the "
+                                             "date.")] = False,
+    save_model: Annotated[bool, typer.Option("--save-model", help="Fit the model as of the date and "
+                                             "store it (job forecast-model) for later calls.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Places most at risk of an atrocity (killing of civilians, sexual violence, burning) within
     HORIZON days, with probabilities, exposed population and the reasons behind each."""
     from tocsin.analysis.features import FeatureBuilder
-    from tocsin.analysis.forecast import (
-        ForecastError,
-        fit_forecaster,
-        latest_date,
-        score_places,
-        stamp_data_end,
-    )
+    from tocsin.analysis.forecast import ForecastError, latest_date, score_places, stamp_data_end
     from tocsin.coverage import coverage_json, coverage_warning, data_through, judged_day, lake_coverage
     from tocsin.jobs.steps.forecasts import read_inputs
     from tocsin.lake import Lake
@@ -51,13 +52,15 @@ def forecast(
         coverage = lake_coverage(Lake(ctx.obj.lake_dir), ("events",))
         judged = judged_day(day, coverage)   # never past the event data: a gap is not calm
         builder = FeatureBuilder(inputs)
-        fitted = fit_forecaster(builder, judged, horizon)
+        fitted, how = _forecaster(ctx.obj, builder, judged, horizon, refit=refit or siege,
+                                  save=save_model)
         # Scored deeper than asked: a town's camps and neighbourhoods fold into it below.
         table = stamp_data_end(score_places(fitted, inputs.places, judged,
-                                            None if store else max(top * 20, 500)),
+                                            None if store else top * FOLD_SPARE),
                                day, data_through(coverage), judged)
     except (WorkspaceError, ForecastError) as exc:
         fail(str(exc))
+    err.print(escape(how))
     warning = coverage_warning(coverage, day)
     if store:
         from tocsin.jobs.steps.forecasts import store_forecasts
@@ -67,12 +70,12 @@ def forecast(
         except WorkspaceError as exc:
             fail(str(exc))
         err.print(f"Stored {table.num_rows:,} forecasts (table `forecasts` now {rows:,} rows)")
-    places = _each_town_once(ctx.obj, table.to_pylist(), top)
+    ranked = fold_sub_places(ctx.obj, table.slice(0, top * FOLD_SPARE), top)
     if as_json:
         print_json({"as_of": day, "features_as_of": judged, **coverage_json(coverage, day),
-                    "horizon_days": horizon, "model": "lightgbm (Platt-calibrated)",
+                    "horizon_days": horizon, "model": "lightgbm (calibrated)", "model_source": how,
                     "training_origins": fitted.training_origins, "training_events": fitted.training_events,
-                    "places": places})
+                    "places": ranked})
         return
     out.print(f"[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
               f"(trained on {fitted.training_origins} monthly origins, {fitted.training_events} "
@@ -84,29 +87,75 @@ def forecast(
     grid = Table("#", "place", "class", "admin2", "probability", "exposed", "why",
                  caption=f"event data through {data_through(coverage)}"
                  + (f" — WARNING: {escape(warning)}" if warning else ""))
-    for row in places:
+    for row in ranked:
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
-        if row["sub_places"]:
-            name += f" (+{len(row['sub_places'])} sub-places)"
+        if row.get("sub_places"):
+            name += " (with " + ", ".join(str(s["name"] or s["place_id"]) for s in row["sub_places"][:3]) \
+                + (" ..." if len(row["sub_places"]) > 3 else "") + ")"
         grid.add_row(str(row["rank"]), escape(name), row["place_class"], row["admin2_pcode"] or "",
                      f"{row['probability']:.1%}",
                      f"{row['exposed_population']:,}" if row["exposed_population"] else "unknown",
-                     escape("; ".join([*row["reasons"], row["nearest_violence"]])))
+                     escape("; ".join([*row["reasons"], *[row["nearest_violence"]][:row["nearest_violence"]
+                                                                         not in row["reasons"]]])))
     out.print(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
 
 
-def _each_town_once(workspace: Workspace, rows: list[dict], top: int) -> list[dict]:
-    """The ranked places with each town once: its camps and neighbourhoods folded under it, at
-    the rank of its best member (places/hierarchy.py); unnamed places left out."""
+def _forecaster(workspace: Workspace, builder: object, day: object, horizon: int, refit: bool,
+                save: bool) -> tuple[object, str]:
+    """The stored model when it may forecast ``day`` (analysis/model_store.py), else a fresh fit;
+    with ``save``, the forecast-model job fits and stores it first. Returns it and a line saying
+    which."""
+    from tocsin.analysis.forecast import fit_forecaster
+    from tocsin.analysis.model_store import load_model
+    from tocsin.jobs.base import JobContext
+    from tocsin.jobs.steps.forecast_model import FORECAST_MODEL, inputs_fingerprint
+    from tocsin.lake import Lake
+
+    ctx = JobContext(workspace, Lake(workspace.lake_dir), as_of=day,  # type: ignore[arg-type]
+                     options={"horizons": (horizon,)})
+    if save:
+        with workspace.write_lock():
+            FORECAST_MODEL.run(ctx)
+    stored = None if refit else load_model(workspace.home, horizon)
+    if stored is not None:
+        reason = stored.why_not(day, builder.names, inputs_fingerprint(ctx))  # type: ignore[arg-type,attr-defined]
+        if reason is None:
+            return (stored.forecaster(builder),  # type: ignore[arg-type]
+                    f"using the stored {horizon}-day model ({stored.method_version}, trained as of "
+                    f"{stored.trained_as_of})")
+        why = f"the stored model was not used: {reason}"
+    else:
+        why = "refitting as asked" if refit else f"no stored {horizon}-day model"
+    fitted = fit_forecaster(builder, day, horizon)  # type: ignore[arg-type]
+    return fitted, f"fitted a {horizon}-day model as of {day} ({why}; --save-model keeps one)"
+
+
+# Folding sub-places into their town shortens the list: rank this many times N before folding.
+FOLD_SPARE = 4
+
+
+def fold_sub_places(workspace: Workspace, table: pa.Table, top: int) -> list[dict[str, object]]:
+    """Each town once in the top N, at the rank of its best member, its sub-places (quarters,
+    camps beside it) folded under it (places/hierarchy.py); ranks renumbered 1..N."""
     from tocsin.places.hierarchy import Hierarchy, fold_ranked
 
-    folded = fold_ranked(rows, Hierarchy.from_workspace(workspace), limit=top,
-                         max_keys=("probability", "history_probability"))
-    for rank, row in enumerate(folded, start=1):
+    ranked = table.to_pylist()
+    by_id = {r["place_id"]: r for r in ranked}
+    rows = fold_ranked(ranked, Hierarchy.from_workspace(workspace), limit=top)
+    for rank, row in enumerate(rows, start=1):
+        # The town is at risk when any part of it is: its probability and reasons are those of
+        # its most threatened member (the list stays in order of probability).
+        members = [by_id[s["place_id"]] for s in row.get("sub_places", []) if s["place_id"] in by_id]
+        best = max(members, key=lambda m: m["probability"], default=None)
+        if best is not None and best["probability"] > row["probability"]:
+            for key in ("probability", "history_probability", "reasons", "reasons_ar",
+                        "nearest_violence", "nearest_violence_ar"):
+                row[key] = best[key]
+            row["probability_of"] = best["place_id"]
         row["rank"] = rank
-    return folded
+    return rows
 
 
 def show_top_risks(workspace: Workspace, top: int = 5) -> None:
@@ -120,12 +169,14 @@ def show_top_risks(workspace: Workspace, top: int = 5) -> None:
         err.print("[yellow]No forecast stored (the forecasts job had nothing to forecast)[/]")
         return
     con = lake.connect([])
-    rows = con.sql("SELECT * FROM forecasts WHERE as_of = (SELECT max(as_of) FROM forecasts) "
-                   f"ORDER BY horizon_days, rank LIMIT {int(top) * 20}").to_arrow_table().to_pylist()
+    stored = con.sql("SELECT * FROM forecasts WHERE as_of = (SELECT max(as_of) FROM forecasts) "
+                     "AND horizon_days = (SELECT min(horizon_days) FROM forecasts WHERE as_of = "
+                     f"(SELECT max(as_of) FROM forecasts)) ORDER BY rank LIMIT {int(top) * FOLD_SPARE}"
+                     ).to_arrow_table()
     con.close()
-    if not rows:
+    if stored.num_rows == 0:
         return
-    rows = _each_town_once(workspace, [r for r in rows if r["horizon_days"] == rows[0]["horizon_days"]], top)
+    rows = fold_sub_places(workspace, stored, top)
     day, horizon = rows[0]["as_of"], rows[0]["horizon_days"]
     out.print(f"\n[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
               f"(event data through {rows[0]['data_through']})")
@@ -143,21 +194,42 @@ def backtest(
     start: Annotated[str, typer.Option(help="First forecast origin YYYY-MM-DD.")] = "2005-01-01",
     end: Annotated[str, typer.Option(help="Last forecast origin YYYY-MM-DD.")] = "2023-12-01",
     horizon: Annotated[list[int] | None, typer.Option(
-        min=1, max=365, help="Days ahead; repeat for several (default 7, 30 and 90).")] = None,
+        min=1, max=365, help="Days ahead; repeat for several (default 7, 30, 90, 180 and 365).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Also write scores and the "
                                                               "calibration table as JSON here.")] = None,
     siege: Annotated[bool, typer.Option(help="Feed the siege tracker's stages to the model (off by "
                                              "default: they lowered skill in the backtest).")] = False,
+    lag: Annotated[list[str] | None, typer.Option(
+        help="Publication lag SOURCE=DAYS (repeat), or 'default' for UCDP GED 365, Candidate 30, "
+             "ACLED 7; default none (events known on their last day).")] = None,
+    units: Annotated[bool, typer.Option(help="Also score the peers' units: PRIO-GRID, country, "
+                                             "admin1 and admin2 months.")] = False,
+    against: Annotated[list[str] | None, typer.Option(
+        help="Also score Tocsin against a peer's forecasts in the lake (views, cast; repeat).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Rolling-origin backtest: every model forecasts every place each month, as of that month,
     and is scored on what followed (average precision, AUROC, Brier skill, recall in the top N)."""
-    from tocsin.analysis.backtest import BacktestError, BacktestParams, run_backtest
+    from dataclasses import replace
+
+    from tocsin.analysis.backtest import HORIZONS, BacktestError, BacktestParams, run_backtest
+    from tocsin.analysis.compare import PEERS, CompareError
+    from tocsin.analysis.compare import compare as run_compare
+    from tocsin.analysis.features import FeatureParams
+    from tocsin.analysis.units import LEVELS
     from tocsin.jobs.steps.forecasts import read_inputs
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     assert first is not None and last is not None
-    params = BacktestParams(start=first, end=last, horizons=tuple(sorted(set(horizon or (7, 30, 90)))))
+    for peer_name in against or []:
+        if peer_name not in PEERS:
+            raise typer.BadParameter(f"expected one of {', '.join(PEERS)}, not {peer_name!r}",
+                                     param_hint="--against")
+    lags = _lag_option(lag)
+    params = BacktestParams(start=first, end=last, horizons=tuple(sorted(set(horizon or HORIZONS))),
+                            features=replace(FeatureParams(),
+                                             source_lags=tuple(sorted((lags or {}).items()))),
+                            unit_levels=LEVELS if units else ())
     started = time.monotonic()
     try:
         inputs = read_inputs(ctx.obj, siege=siege)
@@ -168,9 +240,17 @@ def backtest(
                 task, total=total, completed=done, description=f"origin {origin}"))
     except (WorkspaceError, BacktestError) as exc:
         fail(str(exc))
+    peers: dict[str, object] = {}
+    for peer_name in against or []:
+        try:
+            peer, through = _peer_forecasts(ctx.obj)
+            peers[peer_name] = run_compare(inputs, peer, peer_name, through, lags=lags).rows  # type: ignore[arg-type]
+        except CompareError as exc:
+            peers[peer_name] = str(exc)
     scores, calibration = result.table().to_pylist(), result.calibration().to_pylist()
     report = {"start": first, "end": last, "data_end": result.data_end, "horizons": list(params.horizons),
-              "seconds": round(time.monotonic() - started, 1), "scores": scores, "calibration": calibration}
+              "lags": lags or {}, "seconds": round(time.monotonic() - started, 1), "scores": scores,
+              "calibration": calibration, "units": result.units, "peers": peers}
     if out_dir:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -191,3 +271,101 @@ def backtest(
                      f"{row['brier_skill']:+.4f}",
                      " / ".join(f"{row[f'recall_top{n}']:.2f}" for n in (10, 20, 30)))
     out.print(grid)
+    if result.units:
+        print_comparison(result.units, "Peer units")
+    for peer_name, rows in peers.items():
+        if isinstance(rows, str):
+            err.print(f"[yellow]{peer_name}: {escape(rows)}[/]")
+        else:
+            print_comparison(rows, f"Tocsin v {peer_name}")  # type: ignore[arg-type]
+
+
+def _peer_forecasts(workspace: Workspace) -> tuple[object, object]:
+    """The lake's external forecasts (with their batch) and the day the event data reaches."""
+    from tocsin.coverage import data_through, lake_coverage
+    from tocsin.lake import Lake
+
+    lake = Lake(workspace.lake_dir)
+    con = lake.connect(["external_forecasts"])
+    try:
+        peer = con.sql("SELECT system, level, unit_id, month_start, month_id, predicted_fatalities, "
+                       "probability, attributes, batch_id FROM external_forecasts").to_arrow_table()
+    finally:
+        con.close()
+    return peer, data_through(lake_coverage(lake, ("events",)))
+
+
+def _lag_option(values: list[str] | None) -> dict[str, int] | None:
+    from tocsin.analysis.publication import PUBLICATION_LAGS, parse_lags
+
+    if not values:
+        return None
+    if values == ["default"]:
+        return dict(PUBLICATION_LAGS)
+    try:
+        return parse_lags(values)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lag") from exc
+
+
+def print_comparison(rows: list[dict[str, object]], title: str) -> None:
+    """One table per level, target and lead time; each metric with its 95% interval."""
+    def cell(row: dict[str, object], metric: str, fmt: str) -> str:
+        value = row.get(metric)
+        if value is None or value != value:    # NaN
+            return "-"
+        low, high = row.get(f"{metric}_low"), row.get(f"{metric}_high")
+        return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+
+    keys = sorted({(str(r["level"]), str(r["target"]), int(r["lead_months"])) for r in rows})  # type: ignore[call-overload]
+    for level, target, lead in keys:
+        part = [r for r in rows if (r["level"], r["target"], r["lead_months"]) == (level, target, lead)]
+        first = part[0]
+        grid = Table("model", "MSLE", "MAE (CRPS)", "Brier", "AP",
+                     title=f"{title}: {level}, {target}, lead {lead} month{'s' if lead > 1 else ''} "
+                           f"({first['n']:,} unit-months, {first['months']} months, "
+                           f"{first['events']} with {'25+ deaths' if target == 'deaths' else 'events'})")
+        for r in part:
+            grid.add_row(str(r["model"]), cell(r, "msle", ".3f"), cell(r, "mae", ".2f"),
+                         cell(r, "brier", ".4f"), cell(r, "ap", ".3f"))
+        out.print(grid)
+
+
+def compare(
+    ctx: typer.Context,
+    against: Annotated[str, typer.Option("--against", help="The peer: views (PRIO-GRID and country "
+                                                          "months) or cast (ACLED CAST admin1 months).")],
+    start: Annotated[str | None, typer.Option(help="First forecast month YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last forecast month YYYY-MM-DD.")] = None,
+    lag: Annotated[list[str] | None, typer.Option(
+        help="Publication lag SOURCE=DAYS (repeat), or 'default' for UCDP GED 365, Candidate 30, "
+             "ACLED 7; default none.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Score Tocsin and a peer's forecasts held in the lake on the same units, months and
+    outcomes, with the peer's own metrics and bootstrap intervals, a table per lead time."""
+    from tocsin.analysis.compare import PEERS, CompareError
+    from tocsin.analysis.compare import compare as run_compare
+    from tocsin.analysis.inputs import read_inputs
+
+    if against not in PEERS:
+        raise typer.BadParameter(f"expected one of {', '.join(PEERS)}, not {against!r}",
+                                 param_hint="--against")
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    lags = _lag_option(lag)
+    try:
+        inputs = read_inputs(ctx.obj)
+        peer, through = _peer_forecasts(ctx.obj)
+        result = run_compare(inputs, peer, against, through, first, last, lags)  # type: ignore[arg-type]
+    except (WorkspaceError, CompareError) as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"against": against, "data_through": through, "lags": lags or {},
+                    "notes": result.notes, "scores": result.rows})
+        return
+    print_comparison(result.rows, f"Tocsin v {against}")
+    for note in result.notes:
+        err.print(f"[yellow]{escape(note)}[/]")
+    out.print("MSLE: mean squared error of log(1 + count); MAE is the CRPS of a point forecast; "
+              "Brier and AP for 25+ deaths (ViEWS) or 1+ event (CAST). Intervals: 95%, bootstrap "
+              "over months. Lower is better except AP.")

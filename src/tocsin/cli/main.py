@@ -75,6 +75,7 @@ accounts_cli.users.command("token")(users_cli.token)
 app.add_typer(accounts_cli.incidents, name="incidents")
 app.command("forecast")(forecast_cli.forecast)
 app.command("backtest")(forecast_cli.backtest)
+app.command("compare")(forecast_cli.compare)
 
 
 @app.command()

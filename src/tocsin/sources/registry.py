@@ -5,6 +5,7 @@ from __future__ import annotations
 from tocsin.sources.acled import AcledAdapter, AcledHdxAdapter
 from tocsin.sources.areas import CodAbAdapter
 from tocsin.sources.base import Adapter
+from tocsin.sources.cast import CastAdapter
 from tocsin.sources.firms import FirmsAdapter
 from tocsin.sources.humanitarian import DtmAdapter, WfpPricesAdapter
 from tocsin.sources.ioda import IodaAdapter
@@ -28,6 +29,7 @@ ADAPTERS: dict[str, Adapter] = {
         WfpPricesAdapter(),
         HiuVillagesAdapter(),
         ViewsAdapter(),
+        CastAdapter(),
         IodaAdapter(),
     ]
 }

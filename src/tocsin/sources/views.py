@@ -7,6 +7,14 @@ from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import json_object, lit, num
 
 LICENSE = "CC BY 4.0 - ViEWS (Uppsala University / PRIO)"
+# PRIO-GRID cells whose centre lies in Sudan's bounding box (with half a cell to spare): a cell
+# outside it is not a Sudan cell, whatever the file says (analysis/units.py numbers the grid).
+SUDAN_BOX = (8.0, 23.5, 21.5, 39.0)      # lat min, lat max, lon min, lon max
+
+
+def pg_centre_sql(pg: str) -> tuple[str, str]:
+    """Latitude and longitude of a PRIO-GRID cell's centre (cell 1 at -89.75, -179.75; 720 a row)."""
+    return (f"(floor(({pg} - 1) / 720) * 0.5 - 89.75)", f"((({pg} - 1) % 720) * 0.5 - 179.75)")
 
 
 class ViewsAdapter(Adapter):
@@ -42,5 +50,14 @@ class ViewsAdapter(Adapter):
             Check("main_mean", f"{num('main_mean')} >= 0", "a predicted fatality count (0 or more)"),
             Check("main_dich", f"{num('main_dich')} BETWEEN 0 AND 1", "a probability from 0 to 1"),
         ]
+        if grid:
+            pg = f"TRY_CAST({col('pg_id')} AS BIGINT)"
+            lat, lon = pg_centre_sql(pg)
+            south, north, west, east = SUDAN_BOX
+            checks.append(Check("pg_id", f"{pg} BETWEEN 1 AND 259200 AND {lat} BETWEEN {south} AND "
+                                         f"{north} AND {lon} BETWEEN {west} AND {east}",
+                                "a PRIO-GRID cell in Sudan (centre 8-23.5 N, 21.5-39 E)"))
+        if "isoab" in raw.columns:
+            checks.append(Check("isoab", f"{col('isoab')} = 'SDN'", "SDN (Tocsin forecasts Sudan only)"))
         source_id = f"concat_ws(':', {lit(level)}, {col(unit)}, {col('month_id')})"
         return Plan("external_forecasts", "views", LICENSE, columns, source_id, checks)

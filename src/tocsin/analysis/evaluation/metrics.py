@@ -60,11 +60,14 @@ class ScoreAccumulator:
                                               minlength=len(CALIBRATION_EDGES) - 1)
         if outcome.any():
             # Ties broken against the forecaster: a place shares its rank with everyone equal.
+            # One partition gives the thresholds of every N (the N-th highest values).
+            deepest = min(max(TOP_N), len(probability))
+            highest = np.sort(np.partition(probability, -deepest)[-deepest:])[::-1]
             for n in TOP_N:
                 if len(probability) <= n:
                     self.recall_at[n].append(1.0)
                     continue
-                threshold = np.partition(probability, -n)[-n]
+                threshold = highest[n - 1]
                 above = probability > threshold
                 tied = probability == threshold
                 room = n - int(above.sum())

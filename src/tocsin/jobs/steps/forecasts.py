@@ -50,8 +50,8 @@ def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: boo
             "WHERE admin_level = 2 AND admin2_pcode IS NOT NULL AND idps IS NOT NULL "
             "AND period_end IS NOT NULL").to_arrow_table()
         prices = con.sql(
-            "SELECT coalesce(market_id, market) AS market, latitude, longitude, commodity, "
-            "price_type, unit, date, price FROM prices WHERE price > 0 AND latitude IS NOT NULL "
+            "SELECT coalesce(market_id, market) AS market, market AS market_name, latitude, longitude, "
+            "commodity, price_type, unit, date, price FROM prices WHERE price > 0 AND latitude IS NOT NULL "
             "AND date IS NOT NULL AND coalesce(price_flag, 'actual') <> 'forecast'").to_arrow_table()
         aggregates = con.sql(
             "SELECT admin2_pcode, month_start, events, fatalities FROM event_aggregates "

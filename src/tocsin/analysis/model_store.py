@@ -1,0 +1,126 @@
+"""A fitted forecast model kept on disk, versioned, with its card, so that ``tocsin forecast``
+does not refit on every call.
+
+One JSON file per horizon under ``<workspace>/models/``: the LightGBM trees (LightGBM's own
+text format), the calibration, the history baseline, the feature names, the method version,
+the day it was trained as of (no training label past it) and the fingerprint of the lake inputs
+it was trained on (``tocsin.jobs``). A stored model is used for a forecast on day D only when
+its method version and features are the current ones, its inputs are the lake's current ones,
+it was trained as of D or before (never on what came after D), and not more than
+``MAX_AGE_DAYS`` before D; otherwise the forecast refits and says why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tocsin.analysis.features import FeatureBuilder
+from tocsin.analysis.forecast import FittedForecaster
+from tocsin.analysis.models import BoostedParams, GradientBoostedModel, Logistic1D, SingleFeatureLogistic
+from tocsin.lake import atomic_write_text
+
+# Bump when features, training or calibration change: an older file is then refitted.
+METHOD_VERSION = "forecast-2026-12.1"
+MAX_AGE_DAYS = 92
+DIRECTORY = "models"
+
+
+def model_path(home: Path, horizon_days: int) -> Path:
+    return home / DIRECTORY / f"forecast-{horizon_days}d.json"
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    path: Path
+    method_version: str
+    trained_as_of: date
+    horizon_days: int
+    feature_names: list[str]
+    inputs: str
+    card: dict[str, Any]
+    data: dict[str, Any]
+
+    def why_not(self, as_of: date, names: list[str], inputs: str) -> str | None:
+        """None when this model may forecast ``as_of``; otherwise the reason, in words."""
+        if self.method_version != METHOD_VERSION:
+            return f"it is of method {self.method_version}, not the current {METHOD_VERSION}"
+        if self.feature_names != names:
+            return "its features are not the current ones"
+        if self.inputs != inputs:
+            return "the lake's inputs changed since it was trained"
+        if self.trained_as_of > as_of:
+            return (f"it was trained as of {self.trained_as_of}, after {as_of}: it would know "
+                    "what came later")
+        if (as_of - self.trained_as_of).days > MAX_AGE_DAYS:
+            return f"it was trained as of {self.trained_as_of}, over {MAX_AGE_DAYS} days before {as_of}"
+        return None
+
+    def forecaster(self, builder: FeatureBuilder) -> FittedForecaster:
+        import lightgbm
+
+        d = self.data
+        model = GradientBoostedModel(BoostedParams(**d["boosted"]))
+        model.booster = lightgbm.Booster(model_str=d["booster"]) if d["booster"] else None
+        model.platt = tuple(d["platt"])  # type: ignore[assignment]
+        model.rate = d["rate"]
+        model.isotonic = None
+        if d.get("isotonic"):
+            from sklearn.isotonic import IsotonicRegression
+
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            x, y = (np.asarray(v, dtype=float) for v in d["isotonic"])
+            iso.fit(x, y)
+            model.isotonic = iso
+        history = SingleFeatureLogistic("history_decay", "attack_history_10km")
+        history.column = builder.names.index(history.feature)
+        history.rate = d["history"]["rate"]
+        if d["history"]["coef"] is not None:
+            history.model = Logistic1D(np.asarray([[d["history"]["coef"]]]),
+                                       np.asarray([d["history"]["intercept"]]))
+        return FittedForecaster(builder, model, history, self.horizon_days, self.card["training_origins"],
+                                self.card["training_events"])
+
+
+def save_model(home: Path, fitted: FittedForecaster, as_of: date, inputs: str) -> Path:
+    """Write the fitted model for its horizon (atomically: a reader sees the old or the new)."""
+    model, history = fitted.model, fitted.history
+    isotonic = getattr(model, "isotonic", None)
+    data = {
+        "boosted": asdict(model.params),
+        "booster": model.booster.model_to_string() if model.booster is not None else None,
+        "platt": list(model.platt), "rate": model.rate,
+        "isotonic": [isotonic.X_thresholds_.tolist(), isotonic.y_thresholds_.tolist()] if isotonic else None,
+        "history": {"rate": history.rate,
+                    "coef": float(history.model.coef_[0, 0]) if history.model is not None else None,
+                    "intercept": float(history.model.intercept_[0]) if history.model is not None else None},
+    }
+    card = {"what": f"probability of an atrocity-grade event within {fitted.horizon_days} days at "
+                    "each place (docs/model-card.md)",
+            "model": "LightGBM, " + ("isotonic" if isotonic else "Platt") + "-calibrated on held-out origins",
+            "training_origins": fitted.training_origins, "training_events": fitted.training_events,
+            "trained_as_of": as_of.isoformat()}
+    document = {"method_version": METHOD_VERSION, "trained_as_of": as_of.isoformat(),
+                "horizon_days": fitted.horizon_days, "feature_names": fitted.builder.names,
+                "inputs": inputs, "card": card, "model": data}
+    path = model_path(home, fitted.horizon_days)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(document))
+    return path
+
+
+def load_model(home: Path, horizon_days: int) -> StoredModel | None:
+    """The stored model of a horizon, or None when there is none or it cannot be read."""
+    path = model_path(home, horizon_days)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return StoredModel(path, doc["method_version"], date.fromisoformat(doc["trained_as_of"]),
+                           int(doc["horizon_days"]), list(doc["feature_names"]), doc["inputs"],
+                           doc["card"], doc["model"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

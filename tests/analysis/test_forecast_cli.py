@@ -110,15 +110,3 @@ def test_backtest_command_json_and_out(sample_workspace: Workspace, tmp_path: Pa
     assert "no month to compare" in lagged_report["peers"]["views"]
     bad = tocsin(sample_workspace.home, "backtest", "--lag", "ucdp-ged:365")
     assert bad.exit_code == 2 and "SOURCE=DAYS" in bad.output
-
-
-
-
-def test_a_forecast_past_the_data_warns_that_the_gap_is_not_calm(sample_workspace: Workspace) -> None:
-    from datetime import date
-
-    from tocsin.cli.forecast import _data_warning
-
-    warning = _data_warning(sample_workspace, date(2024, 6, 1))
-    assert warning is not None and "not evidence of calm" in warning
-    assert _data_warning(sample_workspace, date(2023, 8, 1)) is None

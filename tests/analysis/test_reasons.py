@@ -93,7 +93,7 @@ def real_2023(sample_workspace):  # type: ignore[no-untyped-def]
     """The bundled sample (real UCDP Darfur events, the Darfur gazetteer); one model trained as
     of 2023-01-01 (four years of origins, not ten: these tests are about what reasons say)."""
     from tocsin.analysis.forecast import ForecastParams, fit_forecaster
-    from tocsin.analysis.inputs import read_inputs
+    from tocsin.jobs.steps.forecasts import read_inputs
 
     data = read_inputs(sample_workspace)
     builder = FeatureBuilder(data)

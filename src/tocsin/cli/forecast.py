@@ -41,6 +41,7 @@ def forecast(
     from tocsin.analysis.features import FeatureBuilder
     from tocsin.analysis.forecast import ForecastError, latest_date, score_places, stamp_data_end
     from tocsin.coverage import coverage_json, coverage_warning, data_through, judged_day, lake_coverage
+    from tocsin.jobs.steps.forecast_model import forecaster_for
     from tocsin.jobs.steps.forecasts import read_inputs
     from tocsin.lake import Lake
 
@@ -52,8 +53,8 @@ def forecast(
         coverage = lake_coverage(Lake(ctx.obj.lake_dir), ("events",))
         judged = judged_day(day, coverage)   # never past the event data: a gap is not calm
         builder = FeatureBuilder(inputs)
-        fitted, how = _forecaster(ctx.obj, builder, judged, horizon, refit=refit or siege,
-                                  save=save_model)
+        fitted, how = forecaster_for(ctx.obj, builder, inputs, judged, horizon, refit=refit or siege,
+                                     save=save_model)
         # Scored deeper than asked: a town's camps and neighbourhoods fold into it below.
         table = stamp_data_end(score_places(fitted, inputs.places, judged,
                                             None if store else top * FOLD_SPARE),
@@ -100,36 +101,6 @@ def forecast(
     out.print(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
-
-
-def _forecaster(workspace: Workspace, builder: object, day: object, horizon: int, refit: bool,
-                save: bool) -> tuple[object, str]:
-    """The stored model when it may forecast ``day`` (analysis/model_store.py), else a fresh fit;
-    with ``save``, the forecast-model job fits and stores it first. Returns it and a line saying
-    which."""
-    from tocsin.analysis.forecast import fit_forecaster
-    from tocsin.analysis.model_store import load_model
-    from tocsin.jobs.base import JobContext
-    from tocsin.jobs.steps.forecast_model import FORECAST_MODEL, inputs_fingerprint
-    from tocsin.lake import Lake
-
-    ctx = JobContext(workspace, Lake(workspace.lake_dir), as_of=day,  # type: ignore[arg-type]
-                     options={"horizons": (horizon,)})
-    if save:
-        with workspace.write_lock():
-            FORECAST_MODEL.run(ctx)
-    stored = None if refit else load_model(workspace.home, horizon)
-    if stored is not None:
-        reason = stored.why_not(day, builder.names, inputs_fingerprint(ctx))  # type: ignore[arg-type,attr-defined]
-        if reason is None:
-            return (stored.forecaster(builder),  # type: ignore[arg-type]
-                    f"using the stored {horizon}-day model ({stored.method_version}, trained as of "
-                    f"{stored.trained_as_of})")
-        why = f"the stored model was not used: {reason}"
-    else:
-        why = "refitting as asked" if refit else f"no stored {horizon}-day model"
-    fitted = fit_forecaster(builder, day, horizon)  # type: ignore[arg-type]
-    return fitted, f"fitted a {horizon}-day model as of {day} ({why}; --save-model keeps one)"
 
 
 # Folding sub-places into their town shortens the list: rank this many times N before folding.
@@ -346,7 +317,7 @@ def compare(
     outcomes, with the peer's own metrics and bootstrap intervals, a table per lead time."""
     from tocsin.analysis.compare import PEERS, CompareError
     from tocsin.analysis.compare import compare as run_compare
-    from tocsin.analysis.inputs import read_inputs
+    from tocsin.jobs.steps.forecasts import read_inputs
 
     if against not in PEERS:
         raise typer.BadParameter(f"expected one of {', '.join(PEERS)}, not {against!r}",

@@ -70,6 +70,9 @@ class Job:
     # For inputs the lake manifest cannot see (records:...): a short string that changes when
     # they change (e.g. the newest id and count of the rows read).
     fingerprint_extra: Callable[[JobContext], str] | None = None
+    # Run only when asked for by name (`tocsin forecast --save-model`), never by a plain update:
+    # fitting every horizon's model takes minutes.
+    on_demand: bool = False
 
     def fingerprint(self, ctx: JobContext) -> str:
         return input_fingerprint(ctx, self)

@@ -55,7 +55,7 @@ def _context(lake: Lake, workspace: Workspace | None, say: Callable[[str], None]
 
 def stale_jobs(lake: Lake, workspace: Workspace | None = None) -> list[Job]:
     ctx = _context(lake, workspace, lambda _: None, None, None)
-    return [job for job in in_order() if is_stale(ctx, job)]
+    return [job for job in in_order() if not job.on_demand and is_stale(ctx, job)]
 
 
 def stale_outputs(lake: Lake) -> list[str]:
@@ -72,7 +72,8 @@ def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
     unknown = [n for n in names or [] if n not in jobs]
     if unknown:
         raise ValueError(f"no such job(s) {', '.join(unknown)}; known: {', '.join(jobs)}")
-    chosen = in_order([jobs[n] for n in names] if names else None)
+    chosen = in_order([jobs[n] for n in names] if names else
+                      [job for job in jobs.values() if not job.on_demand])
     ctx = _context(lake, workspace, tell, options, as_of)
     report = JobsReport()
     broken: set[str] = set()   # outputs that failed to rebuild

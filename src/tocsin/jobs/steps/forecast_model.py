@@ -7,8 +7,17 @@ and it was trained as of the forecast day or shortly before.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TYPE_CHECKING
+
 from tocsin.jobs.base import Job, JobContext, JobResult, input_fingerprint
 from tocsin.jobs.registry import register
+from tocsin.workspace import Workspace
+
+if TYPE_CHECKING:
+    from tocsin.analysis.features import FeatureBuilder
+    from tocsin.analysis.forecast import FittedForecaster
+    from tocsin.analysis.inputs import ForecastInputs
 
 READS = ("gazetteer", "event_links", "events", "event_aggregates", "displacement", "prices")
 
@@ -38,6 +47,40 @@ def run(ctx: JobContext) -> JobResult:
     return result
 
 
+def forecaster_for(workspace: Workspace, builder: FeatureBuilder, inputs: ForecastInputs, day: date,
+                   horizon: int, refit: bool = False, save: bool = False) -> tuple[FittedForecaster, str]:
+    """The one way a forecast gets its model, for `tocsin forecast` and the daily forecasts job:
+    the stored model of this job when it may forecast ``day`` (analysis/model_store.py), else the
+    fit kept from an earlier run on the same training data, else a fresh fit (kept for the next
+    run). With ``save`` this job fits and stores the model first. Returns it and a line saying
+    which."""
+    from tocsin.analysis.model_store import load_model
+    from tocsin.jobs.steps.forecasts import fit_or_reuse
+    from tocsin.lake import Lake
+
+    ctx = JobContext(workspace, Lake(workspace.lake_dir), as_of=day, options={"horizons": (horizon,)})
+    if save:
+        with workspace.write_lock():
+            FORECAST_MODEL.run(ctx)
+    stored = None if refit else load_model(workspace.home, horizon)
+    if stored is not None:
+        reason = stored.why_not(day, builder.names, inputs_fingerprint(ctx))
+        if reason is None:
+            return (stored.forecaster(builder),
+                    f"using the stored {horizon}-day model ({stored.method_version}, trained as of "
+                    f"{stored.trained_as_of})")
+        why = f"the stored model was not used: {reason}"
+    else:
+        why = "refitting as asked" if refit else f"no stored {horizon}-day model"
+    if refit:
+        from tocsin.analysis.forecast import fit_forecaster
+
+        return fit_forecaster(builder, day, horizon), f"fitted a {horizon}-day model as of {day} ({why})"
+    fitted = fit_or_reuse(workspace, builder, inputs, day, horizon)
+    return fitted, (f"{horizon}-day model as of {day}, fitted or reused from the last run on the same "
+                    f"training data ({why}; --save-model keeps one)")
+
+
 def _method_version() -> str:
     from tocsin.analysis.model_store import METHOD_VERSION
 
@@ -50,5 +93,6 @@ FORECAST_MODEL = register(Job(
     writes=("artefact:forecast-model",),
     method_version=_method_version(),
     run=run,
+    on_demand=True,
     description="fit and store the place forecast model of each horizon (tocsin forecast loads it)",
 ))

@@ -185,6 +185,7 @@ def run(ctx: JobContext) -> JobResult:
     from tocsin.analysis.features import FeatureBuilder
     from tocsin.analysis.forecast import ForecastError, latest_date, score_places, stamp_data_end
     from tocsin.coverage import coverage_warning, data_through, judged_day, lake_coverage
+    from tocsin.jobs.steps.forecast_model import forecaster_for
 
     try:
         inputs = read_inputs(ctx.workspace)
@@ -193,7 +194,8 @@ def run(ctx: JobContext) -> JobResult:
         judged = judged_day(day, coverage)
         ctx.say(f"forecasting every place as of {judged}")
         builder = FeatureBuilder(inputs)
-        fitted = fit_or_reuse(ctx.workspace, builder, inputs, judged, DAILY_HORIZON_DAYS)
+        fitted, how = forecaster_for(ctx.workspace, builder, inputs, judged, DAILY_HORIZON_DAYS)
+        ctx.say(how)
         table = stamp_data_end(score_places(fitted, inputs.places, judged), day,  # type: ignore[arg-type]
                                data_through(coverage), judged)
     except (WorkspaceError, ForecastError) as exc:

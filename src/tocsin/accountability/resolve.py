@@ -1,0 +1,211 @@
+"""The same person or company across sanctions lists and Tocsin's own actors.
+
+Names differ in order ("ELHASSAN GAFFAR MOHAMMED" / "GAFFAR MOHAMMED ELHASSAN"), in
+transliteration ("Abdelrahim Hamdan Dagalo" / "ABDUL RAHIM HAMDAN DAGALO"), in punctuation and
+legal form ("Tradive General Trading LLC" / "L.L.C."). Matching has two stages:
+
+1. **Blocking**: every name is cut into normalised tokens (rigour's name tokeniser, person
+   prefixes and company forms removed, Arabic particles joined: "abdul rahim" -> "abdrahim"),
+   and each token keyed by its phonetic code (metaphone). Two entities are compared only when
+   they share one of their rarest keys, so the work grows with the candidates, not with the
+   product of the two lists.
+2. **Scoring**: a fuzzy Dice coefficient over the two token bags (each token paired with its most
+   similar counterpart by rapidfuzz ratio, order ignored); conflicting birth years halve it.
+
+A pair scoring at least ``AUTO_THRESHOLD`` is merged at once (judgement "positive" by "auto",
+which an analyst may reject); one at least ``SUGGEST_THRESHOLD`` waits for an analyst. Brothers
+who share two of three names (Abdelrahim and Mohamed Hamdan Dagalo) score 2/3 and are never
+merged without a person saying so. See docs/methods/sanctions.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from followthemoney import model
+from followthemoney.exc import InvalidData
+from normality import ascii_text
+from rapidfuzz.fuzz import ratio
+from rigour.names import remove_org_types, remove_person_prefixes, tokenize_name
+from rigour.text.phonetics import metaphone
+
+METHOD = "tocsin-names/1"
+AUTO_THRESHOLD = 0.9
+SUGGEST_THRESHOLD = 0.6
+TOKEN_MIN_SIMILARITY = 0.8
+BLOCKING_KEYS = 2  # each entity is looked up by its rarest keys
+MAX_CANDIDATES = 50
+
+_PARTICLES = {"abd", "abdel", "abdul", "abdal", "abdul", "abu", "al", "el", "bin", "ibn", "wad"}
+_ABD = re.compile(r"^ab(d|de|du|da)?(el|ul|al|l)?(?=[a-z]{3})")
+_STOP = {"for", "of", "the", "and", "company", "co", "ltd", "limited", "llc", "l", "c"}
+
+
+@dataclass(frozen=True)
+class Named:
+    """What matching needs of an entity: its id, schema, group, name token bags, birth years."""
+
+    id: str
+    schema: str
+    group: str  # entities of the same group (one list) are never compared with each other
+    names: tuple[tuple[str, ...], ...]
+    birth_years: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    left: str
+    right: str
+    score: float
+
+
+@lru_cache(maxsize=200_000)
+def name_tokens(name: str, person: bool) -> tuple[str, ...]:
+    """Comparable tokens of one name: ASCII, lower case, no prefixes, forms or stopwords."""
+    text = remove_person_prefixes(name) if person else remove_org_types(name)
+    text = ascii_text(text.replace("(", " ").replace(")", " ")) or text
+    raw = [t for t in tokenize_name(text.lower()) if t]
+    tokens: list[str] = []
+    skip = False
+    for index, token in enumerate(raw):
+        if skip:
+            skip = False
+            continue
+        # Join a particle with the name it belongs to: "abdul rahim" -> "abdulrahim".
+        if token in _PARTICLES and index + 1 < len(raw):
+            token, skip = token + raw[index + 1], True
+        token = _ABD.sub("abd", token)  # abdel/abdul/abdal/abd al -> abd
+        if token not in _STOP:
+            tokens.append(token)
+    return tuple(tokens)
+
+
+def named(entity_id: str, schema: str, names: Iterable[str], group: str,
+          birth_dates: Iterable[str] = ()) -> Named:
+    person = schema == "Person"
+    bags = {name_tokens(n, person) for n in names if n and n.strip()}
+    return Named(entity_id, schema, group, tuple(sorted(b for b in bags if b)),
+                 frozenset(d[:4] for d in birth_dates if d))
+
+
+def from_proxy(entity: object, group: str) -> Named:
+    """A :class:`Named` of an FtM proxy, with its names, aliases and birth dates."""
+    names = [*entity.get("name"), *entity.get("alias")]  # type: ignore[attr-defined]
+    births = entity.get("birthDate", quiet=True)  # type: ignore[attr-defined]
+    return named(entity.id, entity.schema.name, names, group, births)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=64)
+def compatible(left: str, right: str) -> bool:
+    """Whether two schemata can describe the same thing (Person never matches Company)."""
+    if left == right:
+        return True
+    try:
+        model.common_schema(left, right)
+    except InvalidData:
+        return False
+    return True
+
+
+def _token_similarity(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    return ratio(a, b) / 100.0
+
+
+def bag_score(left: Sequence[str], right: Sequence[str]) -> float:
+    """Fuzzy Dice: tokens paired greedily by similarity, order ignored."""
+    if not left or not right:
+        return 0.0
+    pairs = sorted(((_token_similarity(a, b), i, j) for i, a in enumerate(left)
+                    for j, b in enumerate(right)), reverse=True)
+    used_left, used_right, total = set(), set(), 0.0
+    for similarity, i, j in pairs:
+        if similarity < TOKEN_MIN_SIMILARITY:
+            break
+        if i in used_left or j in used_right:
+            continue
+        used_left.add(i)
+        used_right.add(j)
+        total += similarity
+    return 2.0 * total / (len(left) + len(right))
+
+
+def score(left: Named, right: Named) -> float:
+    if not compatible(left.schema, right.schema):
+        return 0.0
+    best = max((bag_score(a, b) for a in left.names for b in right.names), default=0.0)
+    if left.birth_years and right.birth_years and not (left.birth_years & right.birth_years):
+        best *= 0.5  # born in different years: different people, whatever the names
+    return round(best, 4)
+
+
+def blocking_keys(entity: Named) -> set[str]:
+    return {metaphone(token) or token for bag in entity.names for token in bag}
+
+
+class BlockingIndex:
+    """Phonetic token keys -> entities, to find the candidates of an entity in a large list."""
+
+    def __init__(self, entities: Iterable[Named]) -> None:
+        self.entities: dict[str, Named] = {}
+        self.postings: dict[str, list[str]] = defaultdict(list)
+        for entity in entities:
+            self.entities[entity.id] = entity
+            for key in blocking_keys(entity):
+                self.postings[key].append(entity.id)
+
+    def candidates(self, entity: Named) -> list[str]:
+        keys = sorted((k for k in blocking_keys(entity) if k in self.postings),
+                      key=lambda k: len(self.postings[k]))
+        found: dict[str, None] = {}
+        for key in keys[:BLOCKING_KEYS]:
+            for other in self.postings[key][: MAX_CANDIDATES * 20]:
+                found.setdefault(other)
+        return list(found)
+
+    def match(self, entity: Named, threshold: float = SUGGEST_THRESHOLD) -> list[Candidate]:
+        """Entities of other groups scoring at least ``threshold``, best first."""
+        out = []
+        for other_id in self.candidates(entity):
+            other = self.entities[other_id]
+            if other.id == entity.id or other.group == entity.group:
+                continue
+            value = score(entity, other)
+            if value >= threshold:
+                left, right = sorted((entity.id, other.id))
+                out.append(Candidate(left, right, value))
+        out.sort(key=lambda c: -c.score)
+        return out[:MAX_CANDIDATES]
+
+
+def candidates(entities: Sequence[Named], threshold: float = SUGGEST_THRESHOLD) -> list[Candidate]:
+    """Every cross-group pair among ``entities`` scoring at least ``threshold``, once."""
+    index = BlockingIndex(entities)
+    found: dict[tuple[str, str], Candidate] = {}
+    for entity in entities:
+        for candidate in index.match(entity, threshold):
+            found.setdefault((candidate.left, candidate.right), candidate)
+    return sorted(found.values(), key=lambda c: (-c.score, c.left, c.right))
+
+
+def clusters(ids: Iterable[str], positive: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Union-find over confirmed pairs: entity id -> its cluster's canonical id (the smallest)."""
+    parent = {i: i for i in ids}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in positive:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {i: find(i) for i in list(parent)}

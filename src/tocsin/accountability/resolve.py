@@ -70,14 +70,14 @@ def name_tokens(name: str, person: bool) -> tuple[str, ...]:
     text = ascii_text(text.replace("(", " ").replace(")", " ")) or text
     raw = [t for t in tokenize_name(text.lower()) if t]
     tokens: list[str] = []
-    skip = False
-    for index, token in enumerate(raw):
-        if skip:
-            skip = False
-            continue
-        # Join a particle with the name it belongs to: "abdul rahim" -> "abdulrahim".
-        if token in _PARTICLES and index + 1 < len(raw):
-            token, skip = token + raw[index + 1], True
+    index = 0
+    while index < len(raw):
+        token = raw[index]
+        # Join particles with the name they belong to: "abd al rahim" -> "abdalrahim".
+        while token in _PARTICLES and index + 1 < len(raw):
+            index += 1
+            token += raw[index]
+        index += 1
         token = _ABD.sub("abd", token)  # abdel/abdul/abdal/abd al -> abd
         if token not in _STOP:
             tokens.append(token)

@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "evidence"))
 
-from accountability_support import Case, build_case  # noqa: E402
-from evidence_support import LockerSetup, make_locker  # noqa: E402
+from accountability_support import Case, build_case
+from evidence_support import LockerSetup, make_locker
 
-from tocsin.workspace import DATABASE_URL_ENV  # noqa: E402
+from tocsin.workspace import DATABASE_URL_ENV
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ TOKEN_MIN_SIMILARITY = 0.8
 BLOCKING_KEYS = 2  # each entity is looked up by its rarest keys
 MAX_CANDIDATES = 50
 
-_PARTICLES = {"abd", "abdel", "abdul", "abdal", "abdul", "abu", "al", "el", "bin", "ibn", "wad"}
+_PARTICLES = {"abd", "abdel", "abdul", "abdal", "abu", "al", "el", "bin", "ibn", "wad"}
 _ABD = re.compile(r"^ab(d|de|du|da)?(el|ul|al|l)?(?=[a-z]{3})")
 _STOP = {"for", "of", "the", "and", "company", "co", "ltd", "limited", "llc", "l", "c"}
 

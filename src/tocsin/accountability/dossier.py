@@ -25,7 +25,7 @@ from typing import Any
 
 import jinja2
 import yaml
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.accountability.elements import legal_elements
@@ -41,7 +41,13 @@ from tocsin.accountability.entities import (
 from tocsin.accountability.errors import AccountabilityError
 from tocsin.accountability.qualification import DEFAULT_SITUATION, current
 from tocsin.accountability.sanctions import PROGRAMMES
-from tocsin.records.accountability_models import FtmEntity, LegalAssessment, SupplyRoute, UnitArea
+from tocsin.records.accountability_models import (
+    EntityMatch,
+    FtmEntity,
+    LegalAssessment,
+    SupplyRoute,
+    UnitArea,
+)
 from tocsin.records.evidence_models import CustodyEntry, EvidenceItem, EvidenceKey, EvidenceLink
 from tocsin.records.models import Incident, IncidentActor, Organisation
 
@@ -60,10 +66,10 @@ def strings(lang: str) -> dict[str, str]:
 def _date(value: str | None) -> dt.date | None:
     if not value:
         return None
-    try:
-        return dt.date.fromisoformat(value[:10]) if len(value) >= 10 else \
-            dt.date(int(value[:4]), 1, 1)
-    except ValueError:
+    try:  # FtM dates may be partial: 2023-04 starts on the first of April
+        parts = [int(p) for p in value[:10].split("-")]
+        return dt.date(*(parts + [1, 1])[:3])
+    except (ValueError, TypeError):
         return None
 
 
@@ -255,6 +261,15 @@ def gather(session: Session, ref: str, organisation_id: int,
                               "provisions": row.properties.get("provisions", []),
                               "entry": _first(row, "authorityId"),
                               "source": _first(row, "sourceUrl"), "dataset": row.dataset})
+    # Candidates not yet confirmed: a "not yet listed" may only mean nobody has judged them.
+    pending = []
+    for match in session.scalars(select(EntityMatch).where(
+            EntityMatch.judgement == "suggested",
+            or_(EntityMatch.left_id.in_(ids), EntityMatch.right_id.in_(ids)))).all():
+        other = session.get(FtmEntity, match.right_id if match.left_id in ids else match.left_id)
+        if other is not None and other.organisation_id in (None, org):
+            pending.append({"match": match.id, "score": match.score, "caption": other.caption,
+                            "dataset": other.dataset})
     listed_by = {s["authority"] for s in sanctions}
     gaps = [name for name, _program in PROGRAMMES.values() if name not in listed_by]
     routes = session.scalars(select(SupplyRoute).where(SupplyRoute.protected_by.in_(ids))).all()
@@ -274,6 +289,7 @@ def gather(session: Session, ref: str, organisation_id: int,
                         "sources": r.sources, "from": r.date_from, "to": r.date_to}
                        for r in routes if r.organisation_id in (None, org)],
             "incidents": incidents, "sanctions": sanctions, "gaps": gaps, "sources": sources,
+            "pending": pending,
             "situation": situation, "elements_version": legal_elements().version,
             "organisation": organisation.name if organisation else str(org),
             "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

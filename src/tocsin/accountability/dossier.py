@@ -68,7 +68,7 @@ def _date(value: str | None) -> dt.date | None:
         return None
     try:  # FtM dates may be partial: 2023-04 starts on the first of April
         parts = [int(p) for p in value[:10].split("-")]
-        return dt.date(*(parts + [1, 1])[:3])
+        return dt.date(*[*parts, 1, 1][:3])
     except (ValueError, TypeError):
         return None
 

@@ -7,8 +7,8 @@ legal form ("Tradive General Trading LLC" / "L.L.C."). Matching has two stages:
 1. **Blocking**: every name is cut into normalised tokens (rigour's name tokeniser, person
    prefixes and company forms removed, Arabic particles joined: "abdul rahim" -> "abdrahim"),
    and each token keyed by its phonetic code (metaphone). Two entities are compared only when
-   they share one of their rarest keys, so the work grows with the candidates, not with the
-   product of the two lists.
+   they share two of the three rarest keys (or, for a one-word name, its rare key), so the work
+   grows with the candidates, not with the product of the two lists.
 2. **Scoring**: a fuzzy Dice coefficient over the two token bags (each token paired with its most
    similar counterpart by rapidfuzz ratio, order ignored); conflicting birth years halve it.
 
@@ -37,7 +37,7 @@ METHOD = "tocsin-names/1"
 AUTO_THRESHOLD = 0.9
 SUGGEST_THRESHOLD = 0.6
 TOKEN_MIN_SIMILARITY = 0.8
-BLOCKING_KEYS = 2  # each entity is looked up by its rarest keys
+BLOCKING_KEYS = 2  # candidates share two of an entity's three rarest keys
 MAX_CANDIDATES = 50
 
 _PARTICLES = {"abd", "abdel", "abdul", "abdal", "abu", "al", "el", "bin", "ibn", "wad"}
@@ -144,34 +144,46 @@ def score(left: Named, right: Named) -> float:
     return round(best, 4)
 
 
+@lru_cache(maxsize=200_000)
+def _key(token: str) -> str:
+    return metaphone(token) or token
+
+
 def blocking_keys(entity: Named) -> set[str]:
-    return {metaphone(token) or token for bag in entity.names for token in bag}
+    return {_key(token) for bag in entity.names for token in bag}
 
 
 class BlockingIndex:
-    """Phonetic token keys -> entities, to find the candidates of an entity in a large list."""
+    """Phonetic token keys -> entities, to find the candidates of an entity in a large list.
+
+    A candidate shares two of the entity's three rarest keys (set intersections, in C); a name
+    with a single key, or whose pairs find nobody, falls back to its rarest key's entities
+    when they are few. So "Mohamed" alone never pulls in every Mohamed of the list.
+    """
 
     def __init__(self, entities: Iterable[Named]) -> None:
         self.entities: dict[str, Named] = {}
-        self.postings: dict[str, list[str]] = defaultdict(list)
+        self.postings: dict[str, set[str]] = defaultdict(set)
         for entity in entities:
             self.entities[entity.id] = entity
             for key in blocking_keys(entity):
-                self.postings[key].append(entity.id)
+                self.postings[key].add(entity.id)
 
-    def candidates(self, entity: Named) -> list[str]:
+    def candidates(self, entity: Named) -> set[str]:
         keys = sorted((k for k in blocking_keys(entity) if k in self.postings),
-                      key=lambda k: len(self.postings[k]))
-        found: dict[str, None] = {}
-        for key in keys[:BLOCKING_KEYS]:
-            for other in self.postings[key][: MAX_CANDIDATES * 20]:
-                found.setdefault(other)
-        return list(found)
+                      key=lambda k: len(self.postings[k]))[:BLOCKING_KEYS + 1]
+        found: set[str] = set()
+        for i, first in enumerate(keys):
+            for second in keys[i + 1:]:
+                found |= self.postings[first] & self.postings[second]
+        if not found and keys and len(self.postings[keys[0]]) <= MAX_CANDIDATES:
+            found = set(self.postings[keys[0]])
+        return found
 
     def match(self, entity: Named, threshold: float = SUGGEST_THRESHOLD) -> list[Candidate]:
         """Entities of other groups scoring at least ``threshold``, best first."""
         out = []
-        for other_id in self.candidates(entity):
+        for other_id in sorted(self.candidates(entity)):
             other = self.entities[other_id]
             if other.id == entity.id or other.group == entity.group:
                 continue

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import DATA, OUT, measure  # noqa: E402
+from harness import DATA, OUT, measure
 
 SWAPS = {
     "mohamed": ["mohammed", "muhammad", "mohammad"], "abdel": ["abdul", "abd al", "abd el"],

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "evidence"))
+for helpers in ("evidence", "web"):  # the evidence and web tests' helpers
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / helpers))
 
-from accountability_support import Case, build_case
-from evidence_support import LockerSetup, make_locker
+from accountability_support import Case, build_case  # noqa: E402
+from evidence_support import LockerSetup, make_locker  # noqa: E402
 
-from tocsin.workspace import DATABASE_URL_ENV
+from tocsin.workspace import DATABASE_URL_ENV  # noqa: E402
 
 
 @pytest.fixture

@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "acknowledge_alert": frozenset({"admin", "analyst", "monitor"}),
     "upload_evidence": frozenset({"admin", "analyst", "monitor"}),
     "manage_users": frozenset({"admin"}),
+    # legal qualification and actors: analysts edit, monitors and viewers read
+    "qualify": frozenset({"admin", "analyst"}),
 }
 
 _hasher = PasswordHasher()

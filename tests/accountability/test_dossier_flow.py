@@ -80,3 +80,17 @@ def test_verify_catches_a_forged_sign_off(locker_setup) -> None:  # type: ignore
             "WHERE id = ?", (case.assessments[1],))
     messages = [str(f) for f in verify_locker(case.setup.locker).findings]
     assert any("no custody entry signs it off" in m for m in messages), messages
+
+
+def test_sanctions_reach_tocsins_own_actor_with_the_gaps(case: Case, shared_data) -> None:  # type: ignore[no-untyped-def]
+    from tocsin.accountability.importing import import_sanctions
+
+    lists = sorted((shared_data / "sanctions-sudan").iterdir())
+    import_sanctions(case.setup.workspace, lists)
+    with session_factory(case.setup.workspace.database_url)() as session:
+        data = gather(session, case.commander, _org(case))
+    # Tocsin's commander is the UN's SDi.005 and the UK's SUD0020 (same name, same birth year).
+    assert sorted(s["entry"] for s in data["sanctions"]) == ["SDi.005", "SUD0020"]
+    assert "European Union" in data["gaps"] and "US Office of Foreign Assets Control" in data["gaps"]
+    # ... while the US press row "Abdel Rahman Juma" waits for an analyst, named beside the gap.
+    assert [p["caption"] for p in data["pending"]] == ["Abdel Rahman Juma"]

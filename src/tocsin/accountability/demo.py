@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from tocsin.accountability import entities
 from tocsin.accountability.dossier import write_dossier
-from tocsin.accountability.importing import import_sanctions, resolve_all
+from tocsin.accountability.importing import import_sanctions, judge, resolve_all
 from tocsin.accountability.qualification import assess, sign_off
 from tocsin.evidence.locker import EvidenceLocker
+from tocsin.records.accountability_models import EntityMatch
 from tocsin.records.accounts import add_user, user_named
 from tocsin.records.db import session_factory
 from tocsin.records.models import Incident, IncidentActor
@@ -51,6 +52,12 @@ def run_accountability_demo(workspace: Workspace, sample: Path, org: str, admin:
         session.add(IncidentActor(incident_id=incident.id, actor_id=rsf.actor_id,
                                   role="perpetrator"))
         resolve_all(session)
+        # Hemedti's brothers share two of his three names: an analyst rejects those candidates.
+        brothers = session.scalars(select(EntityMatch).where(
+            EntityMatch.judgement == "suggested",
+            or_(EntityMatch.left_id == hemedti.id, EntityMatch.right_id == hemedti.id))).all()
+        for match in brothers:
+            judge(session, match.id, "negative", DEMO_ANALYST)
         incident_id, hemedti_id, org_id = incident.id, hemedti.id, analyst.organisation_id
     locker = EvidenceLocker(workspace)
     try:
@@ -67,7 +74,8 @@ def run_accountability_demo(workspace: Workspace, sample: Path, org: str, admin:
         locker.close()
     lines = [f"  sanctions: {sum(f['sanctions'] for f in report.files)} listings from "
              f"{len(report.files)} lists, {report.merged} merged across lists, "
-             f"{len(report.quarantined)} entries quarantined (no listing date)"]
+             f"{len(report.quarantined)} entries quarantined (no listing date); "
+             f"{len(brothers)} candidates for Hemedti rejected (his brothers)"]
     with session_factory(url)() as session:
         for lang in ("en", "ar"):
             files = write_dossier(session, hemedti_id, org_id, workspace.home / "dossiers", lang)

@@ -262,14 +262,15 @@ def gather(session: Session, ref: str, organisation_id: int,
                               "entry": _first(row, "authorityId"),
                               "source": _first(row, "sourceUrl"), "dataset": row.dataset})
     # Candidates not yet confirmed: a "not yet listed" may only mean nobody has judged them.
-    pending = []
+    pending: dict[str, dict[str, Any]] = {}  # the other entity -> its best open match
     for match in session.scalars(select(EntityMatch).where(
             EntityMatch.judgement == "suggested",
-            or_(EntityMatch.left_id.in_(ids), EntityMatch.right_id.in_(ids)))).all():
+            or_(EntityMatch.left_id.in_(ids), EntityMatch.right_id.in_(ids)))
+            .order_by(EntityMatch.score.desc())).all():
         other = session.get(FtmEntity, match.right_id if match.left_id in ids else match.left_id)
-        if other is not None and other.organisation_id in (None, org):
-            pending.append({"match": match.id, "score": match.score, "caption": other.caption,
-                            "dataset": other.dataset})
+        if other is not None and other.id not in ids and other.organisation_id in (None, org):
+            pending.setdefault(other.id, {"match": match.id, "score": match.score,
+                                          "caption": other.caption, "dataset": other.dataset})
     listed_by = {s["authority"] for s in sanctions}
     gaps = [name for name, _program in PROGRAMMES.values() if name not in listed_by]
     routes = session.scalars(select(SupplyRoute).where(SupplyRoute.protected_by.in_(ids))).all()
@@ -289,7 +290,7 @@ def gather(session: Session, ref: str, organisation_id: int,
                         "sources": r.sources, "from": r.date_from, "to": r.date_to}
                        for r in routes if r.organisation_id in (None, org)],
             "incidents": incidents, "sanctions": sanctions, "gaps": gaps, "sources": sources,
-            "pending": pending,
+            "pending": list(pending.values()),
             "situation": situation, "elements_version": legal_elements().version,
             "organisation": organisation.name if organisation else str(org),
             "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

@@ -111,7 +111,10 @@ for j, (schema, name, _) in enumerate(data["entries"]):
     best = index.match(named(f"e{j}", schema, [name], "list"), AUTO_THRESHOLD)
     found.append(int((best[0].left if best[0].left.startswith("a") else best[0].right)[1:])
                  if best else -1)
-print(json.dumps({"seconds": time.perf_counter() - start, "found": found}))
+seconds = time.perf_counter() - start
+json.dump(found, open(sys.argv[2], "w"))  # not stdout: a pipe this large would block the child
+import resource
+print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
 
 BASELINE = r'''
@@ -128,7 +131,10 @@ for low in range(0, len(names), 2000):  # all pairs, in row blocks that fit in m
                            processor=utils.default_process, dtype=np.uint8, workers=-1)
     best = scores.argmax(axis=1)
     found += [int(b) if scores[i, b] >= 90 else -1 for i, b in enumerate(best)]
-print(json.dumps({"seconds": time.perf_counter() - start, "found": found}))
+seconds = time.perf_counter() - start
+json.dump(found, open(sys.argv[2], "w"))
+import resource
+print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
 
 
@@ -156,10 +162,12 @@ def main() -> None:
     results = {}
     for label, code in (("tocsin (blocked, resolve.py)", TOCSIN),
                         ("naive all-pairs rapidfuzz token_sort_ratio", BASELINE)):
-        wall, peak, stdout = measure([sys.executable, "-c", code, str(path)])
+        found_path = path.with_suffix(".found.json")
+        wall, peak, stdout = measure([sys.executable, "-c", code, str(path), str(found_path)])
         out = json.loads(stdout)
-        precision, recall = quality(out["found"], truth)
+        precision, recall = quality(json.loads(found_path.read_text()), truth)
         results[label] = out["seconds"]
+        peak = max(peak, out["peak_mb"])  # the child's own high-water mark, as it saw it
         print(f"{label:45s} {out['seconds']:8.1f} s matching ({wall:6.1f} s with loading), "
               f"peak {peak:7.1f} MB, precision {precision:.3f}, recall {recall:.3f}")
     ours, naive = results.values()

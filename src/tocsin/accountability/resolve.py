@@ -111,15 +111,19 @@ def compatible(left: str, right: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=500_000)
 def _token_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
     return ratio(a, b) / 100.0
 
 
-def bag_score(left: Sequence[str], right: Sequence[str]) -> float:
-    """Fuzzy Dice: tokens paired greedily by similarity, order ignored."""
+def bag_score(left: Sequence[str], right: Sequence[str], floor: float = 0.0) -> float:
+    """Fuzzy Dice: tokens paired greedily by similarity, order ignored. Below ``floor`` it
+    may answer 0 without pairing (bags too different in size to reach it)."""
     if not left or not right:
+        return 0.0
+    if 2.0 * min(len(left), len(right)) / (len(left) + len(right)) < floor:
         return 0.0
     pairs = sorted(((_token_similarity(a, b), i, j) for i, a in enumerate(left)
                     for j, b in enumerate(right)), reverse=True)
@@ -135,10 +139,11 @@ def bag_score(left: Sequence[str], right: Sequence[str]) -> float:
     return 2.0 * total / (len(left) + len(right))
 
 
-def score(left: Named, right: Named) -> float:
+def score(left: Named, right: Named, floor: float = 0.0) -> float:
+    """The pair's score in [0, 1]; ``floor`` lets hopeless name pairs be skipped."""
     if not compatible(left.schema, right.schema):
         return 0.0
-    best = max((bag_score(a, b) for a in left.names for b in right.names), default=0.0)
+    best = max((bag_score(a, b, floor) for a in left.names for b in right.names), default=0.0)
     if left.birth_years and right.birth_years and not (left.birth_years & right.birth_years):
         best *= 0.5  # born in different years: different people, whatever the names
     return round(best, 4)
@@ -187,7 +192,7 @@ class BlockingIndex:
             other = self.entities[other_id]
             if other.id == entity.id or other.group == entity.group:
                 continue
-            value = score(entity, other)
+            value = score(entity, other, threshold)
             if value >= threshold:
                 left, right = sorted((entity.id, other.id))
                 out.append(Candidate(left, right, value))

@@ -31,3 +31,17 @@ def locker_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lo
 @pytest.fixture
 def case(locker_setup: LockerSetup) -> Case:
     return build_case(locker_setup)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend_case(request: pytest.FixtureRequest, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Case]:
+    """The same case on each database backend."""
+    monkeypatch.delenv("TOCSIN_MASTER_KEY", raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv(DATABASE_URL_ENV, request.getfixturevalue("fresh_postgres_database"))
+    else:
+        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    made = make_locker(tmp_path)
+    yield build_case(made)
+    made.locker.close()

@@ -21,7 +21,9 @@ def _org(case: Case, name: str = "Darfur Witness Network") -> int:
         return session.scalar(select(Organisation.id).where(Organisation.name == name))
 
 
-def test_commander_dossier_holds_the_signed_incident_with_its_evidence_hash(case: Case) -> None:
+def test_commander_dossier_holds_the_signed_incident_with_its_evidence_hash(
+        backend_case: Case) -> None:
+    case = backend_case
     with session_factory(case.setup.workspace.database_url)() as session:
         data = gather(session, "Abdel Rahman Juma Barkalla", _org(case))
         sha = session.get(EvidenceItem, case.item).sha256
@@ -40,6 +42,9 @@ def test_commander_dossier_holds_the_signed_incident_with_its_evidence_hash(case
     assert crimes["7(1)(a)"]["supported"] == 2 and crimes["7(1)(a)"]["total"] == 3
     assert [e["sha256"] for e in incident["evidence"]] == [sha]
     assert incident["evidence"][0]["custody_entries"] >= 1
+    from tocsin.evidence.verify import verify_locker as verify
+
+    assert verify(case.setup.locker).ok
 
 
 def test_another_organisation_sees_neither_the_incident_nor_the_private_unit(case: Case) -> None:

@@ -108,8 +108,8 @@ start = time.perf_counter()
 index = BlockingIndex(named(f"a{i}", s, [n], "actors") for i, (s, n) in enumerate(data["actors"]))
 found = []
 for j, (schema, name, _) in enumerate(data["entries"]):
-    best = index.match(named(f"e{j}", schema, [name], "list"), AUTO_THRESHOLD)
-    found.append(int((best[0].left if best[0].left.startswith("a") else best[0].right)[1:])
+    best = index.best(named(f"e{j}", schema, [name], "list"), AUTO_THRESHOLD)
+    found.append(int((best.left if best.left.startswith("a") else best.right)[1:])
                  if best else -1)
 seconds = time.perf_counter() - start
 json.dump(found, open(sys.argv[2], "w"))  # not stdout: a pipe this large would block the child

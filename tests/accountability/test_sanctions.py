@@ -209,3 +209,16 @@ def test_name_order_and_case_never_change_the_score(tokens: list[str], rnd) -> N
 def test_transliteration_and_punctuation_variants_match(left: str, right: str) -> None:
     schema = "Company" if "Trading" in left else "Person"
     assert score(named("a", schema, [left], "x"), named("b", schema, [right], "y")) >= 0.9
+
+
+def test_best_match_prefers_the_exact_name_and_respects_groups() -> None:
+    from tocsin.accountability.resolve import BlockingIndex
+
+    actors = [named("a1", "Person", ["Mohamed Osman Hamid"], "actors"),
+              named("a2", "Person", ["Mohamed Osman Hamid Barkalla"], "actors"),
+              named("a3", "Company", ["Osman Hamid Mohamed Trading"], "actors")]
+    index = BlockingIndex(actors)
+    best = index.best(named("e1", "Person", ["HAMID, Mohamed Osman"], "list"))
+    assert best is not None and {best.left, best.right} == {"a1", "e1"} and best.score == 1.0
+    assert index.best(named("a9", "Person", ["Mohamed Osman Hamid"], "actors")) is None
+    assert index.best(named("e2", "Person", ["Ali Karti"], "list")) is None

@@ -169,10 +169,13 @@ class BlockingIndex:
     def __init__(self, entities: Iterable[Named]) -> None:
         self.entities: dict[str, Named] = {}
         self.postings: dict[str, set[str]] = defaultdict(set)
+        self.exact: dict[tuple[str, ...], list[str]] = defaultdict(list)  # sorted bag -> ids
         for entity in entities:
             self.entities[entity.id] = entity
             for key in blocking_keys(entity):
                 self.postings[key].add(entity.id)
+            for bag in entity.names:
+                self.exact[tuple(sorted(bag))].append(entity.id)
 
     def candidates(self, entity: Named) -> set[str]:
         keys = sorted((k for k in blocking_keys(entity) if k in self.postings),
@@ -184,6 +187,20 @@ class BlockingIndex:
         if not found and keys and len(self.postings[keys[0]]) <= MAX_CANDIDATES:
             found = set(self.postings[keys[0]])
         return found
+
+    def best(self, entity: Named, threshold: float = AUTO_THRESHOLD) -> Candidate | None:
+        """The best-scoring entity of another group, or None below ``threshold``. A name whose
+        normalised tokens equal another's (any order) is that match at once: nothing scores
+        higher, so the fuzzy pass is skipped."""
+        for bag in entity.names:
+            for other_id in self.exact.get(tuple(sorted(bag)), ()):
+                other = self.entities[other_id]
+                if other.group != entity.group and compatible(entity.schema, other.schema) \
+                        and score(entity, other) >= threshold:
+                    left, right = sorted((entity.id, other.id))
+                    return Candidate(left, right, 1.0)
+        found = self.match(entity, threshold)
+        return found[0] if found else None
 
     def match(self, entity: Named, threshold: float = SUGGEST_THRESHOLD) -> list[Candidate]:
         """Entities of other groups scoring at least ``threshold``, best first."""

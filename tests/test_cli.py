@@ -101,6 +101,7 @@ def test_demo_runs_twice_and_never_overwrites_a_real_workspace(tmp_path: Path) -
         assert "El Fasher / الفاشر" in result.stdout
         assert "ucdp: 1,696 rows" in result.stdout and "Update ok" in result.stdout  # synced, replayed
         assert "court bundle evidence-demo-bundle.zip: verifies" in result.stdout
+        assert "dossier of Mohamed Hamdan Dagalo (ar)" in result.stdout
     real = tmp_path / "real"
     assert tocsin(real, "ingest", "ucdp-ged", str(UCDP)).exit_code == 0
     refused = tocsin(real, "demo")

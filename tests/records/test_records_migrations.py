@@ -41,6 +41,8 @@ RECORD_TABLES = {
     "alerts",
     "webhooks",
     "webhook_deliveries",
+    # 0008: accountability (entities, matches, areas, routes, legal assessments)
+    "ftm_entities", "entity_matches", "unit_areas", "supply_routes", "legal_assessments",
     # 0004: the web app
     "web_sessions",
     "api_tokens",
@@ -77,10 +79,9 @@ def add_organisation(url: str, name: str) -> None:
 
 
 def test_head_is_the_web_migration_after_alerts_and_evidence() -> None:
-    # 0006 (control changes) follows 0004 until the lead re-chains the parallel migrations.
-    assert head_revision() == "0006"
+    assert head_revision() == "0008"
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == ["0006", "0004", "0003", "0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == ["0008", "0006", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

@@ -110,6 +110,12 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
     out.print("\n[bold]Evidence with a chain of custody[/]")
     for line in run_evidence_demo(workspace, folder):
         out.print(escape(line))
+    from tocsin.accountability.demo import run_accountability_demo
+    from tocsin.evidence.demo import DEMO_ORG, DEMO_USER
+
+    out.print("\n[bold]Accountability: sanctions, actors, a qualified incident, a dossier[/]")
+    for line in run_accountability_demo(workspace, folder, DEMO_ORG, DEMO_USER):
+        out.print(escape(line))
     show_web_login(workspace)
     write_demo_briefs(workspace)
     out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli import accountability as accountability_cli
 from tocsin.cli import accounts as accounts_cli
 from tocsin.cli import alerts as alerts_cli
 from tocsin.cli import brief as brief_cli
@@ -76,6 +77,10 @@ app.add_typer(accounts_cli.incidents, name="incidents")
 app.command("forecast")(forecast_cli.forecast)
 app.command("backtest")(forecast_cli.backtest)
 app.command("compare")(forecast_cli.compare)
+app.add_typer(accountability_cli.legal, name="legal")
+app.add_typer(accountability_cli.actors, name="actors")
+app.add_typer(accountability_cli.sanctions, name="sanctions")
+app.command("dossier")(accountability_cli.dossier)
 
 
 @app.command()

@@ -24,7 +24,9 @@ GENESIS = "0" * 64
 FORMAT = "tocsin-custody/1"
 
 ACTIONS = ("key_created", "key_rotated", "add", "view", "export", "redact", "transfer",
-           "delete", "link")
+           "delete", "link",
+           # legal assessments of incidents (tocsin.accountability.qualification)
+           "assess", "sign_off")
 
 
 @dataclass(frozen=True)

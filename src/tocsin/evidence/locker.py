@@ -242,6 +242,18 @@ class EvidenceLocker:
         with self._writing() as session:
             return self._append(session, actor, action, item_id, details)
 
+    @contextmanager
+    def transaction(self, username: str | None) -> Iterator[tuple[Session, Actor]]:
+        """One write transaction for another module's records and the custody entries that
+        record them (legal assessments): append with :meth:`append` inside it."""
+        with self._writing() as session:
+            yield session, self.actor(session, username)
+
+    def append(self, session: Session, actor: Actor, action: str,
+               details: dict[str, Any]) -> Entry:
+        """Sign and append one entry (about no item) inside :meth:`transaction`."""
+        return self._append(session, actor, action, None, details)
+
     def _append(self, session: Session, actor: Actor, action: str, item_id: int | None,
                 details: dict[str, Any], signer: Any = None) -> Entry:
         last = session.scalar(select(CustodyEntry).order_by(CustodyEntry.seq.desc()).limit(1))

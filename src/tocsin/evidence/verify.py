@@ -129,6 +129,9 @@ def verify_locker(locker: Any, *, hash_blobs: bool = True) -> Report:
         report.findings += _compare_items(locker, session, logged, report)
         report.findings += _check_blobs(locker, logged, report, hash_blobs)
         report.findings += _check_timestamps(session, db_entries, report)
+        from tocsin.accountability.qualification import verify_assessments
+
+        report.findings += verify_assessments(session, db_entries, report)
         report.findings += _compare_timestamp_files(locker, session)
     return report
 

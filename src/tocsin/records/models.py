@@ -465,4 +465,6 @@ class LoginAttempt(Base):
 
 
 # The evidence locker's tables live in their own module; importing it registers them on Base.
+# Accountability (entities, matches, areas, routes, legal assessments): migration 0008.
+from tocsin.records import accountability_models as _accountability_models  # noqa: E402, F401
 from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401

@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "upload_evidence": frozenset({"admin", "analyst", "monitor"}),
     "record_control": frozenset({"admin", "analyst"}),
     "manage_users": frozenset({"admin"}),
+    # legal qualification and actors: analysts edit, monitors and viewers read
+    "qualify": frozenset({"admin", "analyst"}),
 }
 
 _hasher = PasswordHasher()

@@ -117,7 +117,7 @@ def export_bundle(locker: Any, incident_id: int, out: Path, user: str) -> dict[s
                                        actor, bundle_id)
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2,
                                         sort_keys=True).encode("utf-8")
-            signer = locker.keys.signing_key(actor.organisation_id)
+            signer = locker.signer(session, actor.organisation_id)
             bundle.writestr("manifest.json", manifest_bytes, zipfile.ZIP_DEFLATED)
             bundle.writestr("manifest.sig", json.dumps(
                 {"key_id": signer.key_id, "signature": signer.sign(manifest_bytes)}),

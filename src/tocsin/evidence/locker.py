@@ -36,9 +36,18 @@ from tocsin.evidence.crypto import (
     unwrap_key,
     wrap_key,
 )
-from tocsin.evidence.custody import GENESIS, Entry, jsonl_line, make_entry, parse_jsonl
+from tocsin.evidence.custody import (
+    GENESIS,
+    KEY_ACTIONS,
+    Entry,
+    KeyRing,
+    jsonl_line,
+    key_ring,
+    make_entry,
+    parse_jsonl,
+)
 from tocsin.evidence.errors import AccessDenied, EvidenceError
-from tocsin.evidence.keys import KeyStore
+from tocsin.evidence.keys import KeyStore, SigningKeyPair
 from tocsin.evidence.media import file_facts
 from tocsin.evidence.merkle import merkle_root_hex
 from tocsin.evidence.store import BlobStore
@@ -226,6 +235,31 @@ class EvidenceLocker:
         return []
 
     # -- people and keys ----------------------------------------------------------------------
+    def key_state(self, session: Session) -> KeyRing:
+        """The organisations' keys in use, as the signed key entries of the log say."""
+        rows = session.scalars(select(CustodyEntry).where(CustodyEntry.action.in_(KEY_ACTIONS))
+                               .order_by(CustodyEntry.seq)).all()
+        ring, findings = key_ring(entry_from_row(row) for row in rows)
+        if findings:
+            raise EvidenceError("the custody log's key entries do not verify ("
+                                f"{findings[0]}): run `tocsin evidence verify`")
+        return ring
+
+    def signer(self, session: Session, organisation_id: int) -> SigningKeyPair:
+        """The organisation's current signing key: the one its newest signed key entry names."""
+        key_id = self.key_state(session).current.get(organisation_id)
+        if key_id is None:
+            raise EvidenceError(
+                f"organisation {organisation_id} has no signing key: run `tocsin keys create`")
+        return self.keys.signing_key(organisation_id, key_id)
+
+    def active_kek(self, session: Session, organisation_id: int) -> tuple[str, bytes]:
+        kek_id = self.key_state(session).kek.get(organisation_id)
+        if kek_id is None:
+            raise EvidenceError(
+                f"organisation {organisation_id} has no encryption key: run `tocsin keys create`")
+        return kek_id, self.keys.kek(organisation_id, kek_id)
+
     def actor(self, session: Session, username: str | None) -> Actor:
         if not username:
             raise EvidenceError("say who is acting: --as USER (or set TOCSIN_USER)")
@@ -246,7 +280,7 @@ class EvidenceLocker:
                 details: dict[str, Any], signer: Any = None) -> Entry:
         last = session.scalar(select(CustodyEntry).order_by(CustodyEntry.seq.desc()).limit(1))
         seq, prev = (last.seq + 1, last.entry_hash) if last else (1, GENESIS)
-        signer = signer or self.keys.signing_key(actor.organisation_id)
+        signer = signer or self.signer(session, actor.organisation_id)
         body = {"at": _now().isoformat(timespec="microseconds"), "action": action,
                 "organisation": {"id": actor.organisation_id, "name": actor.organisation_name},
                 "user": actor.username, "item": item_id, "details": details}
@@ -263,7 +297,7 @@ class EvidenceLocker:
         with self._writing() as session:
             actor = self.actor(session, username)
             self._require_admin(actor, "create keys")
-            if self.keys.has_keys(actor.organisation_id):
+            if actor.organisation_id in self.key_state(session).current:
                 raise EvidenceError(f"{actor.organisation_name} already has keys: use "
                                     "`tocsin keys rotate`")
             pair = self.keys.create_signing_key(actor.organisation_id)
@@ -273,7 +307,6 @@ class EvidenceLocker:
             self._append(session, actor, "key_created", None,
                          {"key_id": pair.key_id, "public_key": pair.public_hex,
                           "kek_id": kek_id}, signer=pair)
-            self.keys.activate(actor.organisation_id, pair.key_id, kek_id)
             return pair.key_id
 
     def rotate_keys(self, username: str) -> str:
@@ -281,7 +314,7 @@ class EvidenceLocker:
         with self._writing() as session:
             actor = self.actor(session, username)
             self._require_admin(actor, "rotate keys")
-            old = self.keys.signing_key(actor.organisation_id)
+            old = self.signer(session, actor.organisation_id)
             pair = self.keys.create_signing_key(actor.organisation_id)
             kek_id = self.keys.create_kek(actor.organisation_id)
             session.add(SigningKey(key_id=pair.key_id, organisation_id=actor.organisation_id,
@@ -292,7 +325,6 @@ class EvidenceLocker:
             self._append(session, actor, "key_rotated", None,
                          {"old_key_id": old.key_id, "new_key_id": pair.key_id,
                           "new_public_key": pair.public_hex, "kek_id": kek_id}, signer=old)
-            self.keys.activate(actor.organisation_id, pair.key_id, kek_id)
             return pair.key_id
 
     def public_keys(self, organisation: str | None = None) -> list[dict[str, Any]]:
@@ -421,7 +453,7 @@ class EvidenceLocker:
                     for incident_id in incidents:
                         if session.get(Incident, incident_id) is None:
                             raise EvidenceError(f"--incident {incident_id}: no such incident")
-                    signer = self.keys.signing_key(actor.organisation_id)
+                    signer = self.signer(session, actor.organisation_id)
                     encrypted = sensitivity == "confidential"
                     data_key = new_data_key() if encrypted else None
                     nonce = os.urandom(NONCE_BYTES) if encrypted else None
@@ -461,7 +493,7 @@ class EvidenceLocker:
                         sealed = {k: metadata[k] for k in SEALED_FIELDS}
                         item.sealed = seal(data_key, canonical_json(sealed),
                                            f"meta:{item.id}".encode())
-                        kek_id, kek = self.keys.active_kek(actor.organisation_id)
+                        kek_id, kek = self.active_kek(session, actor.organisation_id)
                         session.add(EvidenceKey(item_id=item.id,
                                                 organisation_id=actor.organisation_id,
                                                 kek_id=kek_id, wrapped_key=wrap_key(
@@ -662,7 +694,7 @@ class EvidenceLocker:
                 raise EvidenceError(f"{target.name} already has item {item_id}")
             if item.content_nonce:
                 data_key = self._data_key(session, item, actor.organisation_id)
-                kek_id, kek = self.keys.active_kek(target.id)
+                kek_id, kek = self.active_kek(session, target.id)
                 wrapped = wrap_key(kek, data_key, f"item:{item.id}".encode())
             else:
                 kek_id, wrapped = "", ""

@@ -2,8 +2,9 @@
 
 Layout: ``keys/org-<id>/<kind>-<key id>.json`` (mode 0600, folder 0700). Which keys are in use
 is read from the signed custody log (the newest ``key_created`` / ``key_rotated`` entry of the
-organisation), never from a file here: a planted file cannot make itself the active key. Secrets are stored in clear unless the
-environment variable ``TOCSIN_MASTER_KEY`` holds a passphrase when they are created; then they
+organisation), never from a file here: a planted file cannot make itself the active key.
+Secrets are stored in clear unless the environment variable ``TOCSIN_MASTER_KEY`` holds a
+passphrase when they are created; then they
 are sealed with AES-256-GCM under a key derived from it (scrypt), and reading them needs the
 same passphrase. Production should always set it, from outside the workspace (a secrets
 manager, a prompt); see docs/methods/evidence.md.

@@ -723,6 +723,48 @@ class EvidenceLocker:
             session.add(EvidenceLink(item_id=item.id, kind=kind, target=target))
             self._append(session, actor, "link", item.id, {"kind": kind, "target": target})
 
+    # -- tree heads ---------------------------------------------------------------------------
+    def signed_head(self, user: str, *, from_size: int | None = None, publish: bool = True,
+                    timeout: float = 5.0) -> dict[str, Any]:
+        """The custody log's current head, signed by the acting user's organisation, with a
+        consistency proof from ``from_size`` when asked; time-stamped by every authority
+        reachable; published as ``evidence/heads/latest.json`` (what the web app serves)."""
+        from tocsin.evidence.custody import verify_chain
+        from tocsin.evidence.heads import make_head, timestamp_head
+
+        with self.workspace.write_lock():
+            self.recover()
+            with self.session() as session:
+                actor = self.actor(session, user)
+                entries = self.db_entries(session)
+                findings, _ = verify_chain(entries)
+                if findings:  # a head vouches for the log: never sign one that does not verify
+                    raise EvidenceError(f"the custody log does not verify ({findings[0]}): no "
+                                        "head is signed over it; run `tocsin evidence verify`")
+                signer = self.signer(session, actor.organisation_id)
+                head = make_head(entries, {"id": actor.organisation_id,
+                                           "name": actor.organisation_name}, signer,
+                                 [e for e in entries if e.body.get("action") in KEY_ACTIONS],
+                                 from_size=from_size)
+                authorities = session.scalars(select(TimestampAuthority)).all()
+            failed = timestamp_head(head, authorities, timeout) if authorities else []
+            if publish:
+                self.store.write_head(head)
+        head["timestamp_failures"] = failed
+        return head
+
+    def published_head(self, from_size: int | None = None) -> dict[str, Any] | None:
+        """The last published head, with a consistency proof from ``from_size`` computed from
+        the log (for a witness that holds an older head); None when none was published."""
+        from tocsin.evidence.heads import consistency, log_tree
+
+        head = self.store.read_head()
+        if head is None or from_size is None:
+            return head
+        with self.session() as session:
+            entries = self.db_entries(session)[: int(head["tree_size"])]
+        return {**head, "consistency": consistency(log_tree(entries), from_size)}
+
     # -- timestamps ---------------------------------------------------------------------------
     def add_authority(self, name: str, url: str, ca_pem: str | None = None) -> None:
         if not url.startswith(("http://", "https://")):

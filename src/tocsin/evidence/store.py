@@ -129,6 +129,27 @@ class BlobStore:
             return {}
         return {int(p.stem): p for p in self.timestamps_dir.glob("*.json") if p.stem.isdigit()}
 
+    @property
+    def heads_dir(self) -> Path:
+        return self.root / "heads"
+
+    def write_head(self, head: dict[str, Any]) -> None:
+        """Keep a signed tree head, and publish it as ``heads/latest.json``."""
+        import json
+
+        self.heads_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        text = json.dumps(head, indent=1, sort_keys=True)
+        atomic_write_text(self.heads_dir / f"{head['tree_size']:09d}.json", text)
+        atomic_write_text(self.heads_dir / "latest.json", text)
+
+    def read_head(self) -> dict[str, Any] | None:
+        import json
+
+        path = self.heads_dir / "latest.json"
+        if not path.exists():
+            return None
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+
     def all_blobs(self) -> dict[str, Path]:
         if not self.blobs_dir.exists():
             return {}

@@ -318,10 +318,15 @@ def check_against_witness(entries: Sequence[Entry], ring: KeyRing,
     if not witness.heads:
         return findings, f"witness {witness.name} holds no head yet"
     tree = log_tree(entries)
+    subject = f"witness {witness.name}"
+    if witness.config.get("log_id") not in (None, log_id(entries)):
+        findings.append(Finding(subject, (
+            f"follows a log whose first entry hashes to {witness.config['log_id'][:16]}…, but "
+            f"this log's first entry hashes to {log_id(entries)[:16]}…: the log was rebuilt "
+            "from its start (a fork)")))
     for record in witness.heads:
         head = record["head"]
         size = int(head["tree_size"])
-        subject = f"witness {witness.name}"
         if size > tree.size:
             findings.append(Finding(subject, (
                 f"saw a head of {size} entries (issued {head['issued_at']}), but this log holds "

@@ -219,17 +219,14 @@ def _compare_columns(session: Any, entries: Sequence[Entry]) -> list[Finding]:
 
 def _check_key_files(locker: Any, entries: Sequence[Entry], ring: KeyRing,
                      report: Report) -> list[Finding]:
-    """With ``TOCSIN_MASTER_KEY`` set, every key the log introduces must have its key file
-    sealed under it (which no one without the master key can make), and every key file must
-    be one the log names: a planted key file, or a log rebuilt with new keys, is named."""
+    """Every key file must be one the signed log names (a planted one is named); with
+    ``TOCSIN_MASTER_KEY`` set, every key the log introduces must also have its key file sealed
+    under it, which no one without the master key can make: a log rebuilt with new keys is
+    named."""
     import os
 
     from tocsin.evidence.keys import KEK, MASTER_KEY_ENV, SIGNING
 
-    if not os.environ.get(MASTER_KEY_ENV):
-        report.notes.append(f"{MASTER_KEY_ENV} is not set: key files not checked (anyone who "
-                            "can write the workspace can read or plant keys)")
-        return []
     named: dict[int, set[str]] = {}
     for key_id, (org, _) in ring.keys.items():
         named.setdefault(org, set()).add(f"{SIGNING}-{key_id}.json")
@@ -243,6 +240,10 @@ def _check_key_files(locker: Any, entries: Sequence[Entry], ring: KeyRing,
     findings = []
     orgs = set(named) | {int(p.name[4:]) for p in locker.keys.root.glob("org-*")
                          if p.name[4:].isdigit()}
+    sealed = bool(os.environ.get(MASTER_KEY_ENV))
+    if not sealed:
+        report.notes.append(f"{MASTER_KEY_ENV} is not set: key files are not opened (anyone "
+                            "who can write the workspace can read or replace keys)")
     checked = 0
     for org in sorted(orgs):
         files = locker.keys.key_files(org)
@@ -252,11 +253,11 @@ def _check_key_files(locker: Any, entries: Sequence[Entry], ring: KeyRing,
                 continue  # written by older versions; keys in use are read from the log
             if name not in named.get(org, set()):
                 findings.append(Finding(subject, "is named by no signed key entry (planted)"))
-            elif record.get("protection") != "scrypt-aes256gcm":
+            elif sealed and record.get("protection") != "scrypt-aes256gcm":
                 findings.append(Finding(subject, (
                     f"is not sealed under {MASTER_KEY_ENV}: a key made without the master key "
                     "(planted, or the log rebuilt with new keys)")))
-        for name in sorted(named.get(org, set())):
+        for name in sorted(named.get(org, set()) if sealed else ()):
             if name not in files:
                 findings.append(Finding(f"key file keys/org-{org}/{name}", (
                     "is missing, though the signed log introduced that key")))

@@ -64,6 +64,14 @@ def _parse_time(text: str) -> dt.datetime:
     return value
 
 
+def _size_or_zero(path: Path) -> int:
+    """For the progress bar only: the locker names a file it cannot read."""
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
+
+
 def _after_write(locker: Any) -> None:
     """Queue a time-stamp of the new state and send what is queued (quietly when offline)."""
     try:
@@ -104,7 +112,7 @@ def add(
 
     locker = open_locker(ctx)
     when = _parse_time(captured_at)
-    total = sum(f.stat().st_size for f in files if f.is_file())
+    total = sum(_size_or_zero(f) for f in files)
     with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
                   transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("storing", total=total)

@@ -112,6 +112,15 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file to add that is not on disk under its name: a seekable handle (the web app's
+    upload, read straight into the store, encrypted as it streams when confidential)."""
+
+    name: str
+    handle: IO[bytes]
+
+
+@dataclass(frozen=True)
 class AddedItem:
     item_id: int
     sha256: str
@@ -158,7 +167,9 @@ class EvidenceLocker:
         if not entries:
             return
         self.store.create()
-        with open(self.store.mirror_path, "a", encoding="utf-8") as handle:
+        fd = os.open(self.store.mirror_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # the log names people and places: private, like the database
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             for entry in entries:
                 handle.write(jsonl_line(entry))
             handle.flush()
@@ -344,16 +355,17 @@ class EvidenceLocker:
             raise AccessDenied(f"only an admin may {what} (you are {actor.role})")
 
     # -- adding -------------------------------------------------------------------------------
-    def add(self, files: Sequence[Path], *, user: str, collector: str, captured_at: dt.datetime,
+    def add(self, files: Sequence[Path | Upload], *, user: str, collector: str, captured_at: dt.datetime,
             sensitivity: str, place: str | None = None, lat: float | None = None,
             lon: float | None = None, source_url: str | None = None,
             description: str | None = None, events: Sequence[str] = (),
             incidents: Sequence[int] = (), method: str | None = None, original: bool = True,
             derived_from: int | None = None,
-            on_bytes: Callable[[int], None] | None = None) -> list[AddedItem]:
+            on_bytes: Callable[[int], None] | None = None,
+            max_bytes: int | None = None) -> list[AddedItem]:
         """Store each file and record it, with one signed ``add`` entry per file (each file its
         own transaction: a failure part-way keeps the files already added)."""
-        files = [Path(f) for f in files]
+        files = [f if isinstance(f, Upload) else Path(f) for f in files]
         self._check_add(files, collector, captured_at, sensitivity, lat, lon)
         place_fields = self._resolve_place(place, lat, lon)
         self._check_events(events)
@@ -365,17 +377,31 @@ class EvidenceLocker:
                                        description=description, events=list(events),
                                        incidents=list(incidents), method=method,
                                        original=original, derived_from=derived_from,
-                                       on_bytes=on_bytes))
+                                       on_bytes=on_bytes, max_bytes=max_bytes))
         return added
 
     @staticmethod
-    def _check_add(files: Sequence[Path], collector: str, captured_at: dt.datetime,
+    def _check_add(files: Sequence[Path | Upload], collector: str, captured_at: dt.datetime,
                    sensitivity: str, lat: float | None, lon: float | None) -> None:
         if not files:
             raise EvidenceError("no file given")
         for path in files:
-            if not path.is_file():
-                raise EvidenceError(f"{path}: not a readable file")
+            name = path.name
+            shown = ascii(str(path if isinstance(path, Path) else name))[1:-1]
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise EvidenceError(f"{shown}: the file name is not valid UTF-8: rename the "
+                                    "file (its name is recorded in the signed log)") from None
+            if len(name.encode("utf-8")) > 255:
+                raise EvidenceError(f"{shown[:80]}…: the file name is longer than 255 bytes")
+            if isinstance(path, Path):
+                try:
+                    readable = path.is_file()
+                except OSError as exc:  # e.g. a path too long for the system
+                    raise EvidenceError(f"{shown[:80]}…: {exc.strerror}") from None
+                if not readable:
+                    raise EvidenceError(f"{path}: not a readable file")
         if sensitivity not in SENSITIVITIES:
             raise EvidenceError(f"sensitivity must be one of {', '.join(SENSITIVITIES)}, "
                                 f"not {sensitivity!r}")
@@ -383,6 +409,11 @@ class EvidenceLocker:
             raise EvidenceError("--collector is empty: say who collected the file")
         if captured_at.tzinfo is None:
             raise EvidenceError("--captured-at needs a time zone (e.g. 2024-05-10T14:30Z)")
+        try:
+            captured_at.astimezone(dt.UTC)
+        except OverflowError:
+            raise EvidenceError(f"--captured-at {captured_at.isoformat()} is outside the years "
+                                "1-9999 in UTC") from None
         if captured_at > _now() + dt.timedelta(hours=1):
             raise EvidenceError(f"--captured-at {captured_at.isoformat()} is in the future")
         if (lat is None) != (lon is None):
@@ -438,12 +469,14 @@ class EvidenceLocker:
         if missing:
             raise EvidenceError(f"--event: no such event in the lake: {', '.join(missing)}")
 
-    def _add_one(self, path: Path, *, user: str, collector: str, captured_at: dt.datetime,
+    def _add_one(self, path: Path | Upload, *, user: str, collector: str, captured_at: dt.datetime,
                  sensitivity: str, place_fields: dict[str, Any], source_url: str | None,
                  description: str | None, events: list[str], incidents: list[int],
                  method: str | None, original: bool, derived_from: int | None,
-                 on_bytes: Callable[[int], None] | None = None) -> AddedItem:
-        media_type, embedded = file_facts(path)
+                 on_bytes: Callable[[int], None] | None = None,
+                 max_bytes: int | None = None) -> AddedItem:
+        source = path.handle if isinstance(path, Upload) else path
+        media_type, embedded = file_facts(source, path.name)
         with self.workspace.write_lock():
             self.recover()
             with self.session() as session:
@@ -459,7 +492,7 @@ class EvidenceLocker:
                     nonce = os.urandom(NONCE_BYTES) if encrypted else None
                     encryptor = StreamEncryptor(data_key, nonce, BLOB_CONTEXT) \
                         if data_key and nonce else None
-                    blob = self.store.put(path, encryptor, on_bytes)
+                    blob = self.store.put(source, encryptor, on_bytes, max_bytes)
                     duplicates = list(session.scalars(select(EvidenceItem.id).where(
                         EvidenceItem.sha256 == blob.sha256,
                         EvidenceItem.status == "active")).all())

@@ -130,6 +130,13 @@ class AddedItem:
     duplicate_of: list[int] = field(default_factory=list)
 
 
+def _summary(i: EvidenceItem) -> dict[str, Any]:
+    return {"item_id": i.id, "filename": i.filename, "sha256": i.sha256, "size": i.size,
+            "media_type": i.media_type, "sensitivity": i.sensitivity, "status": i.status,
+            "collector": i.collector, "captured_at": i.captured_at.isoformat(),
+            "place_id": i.place_id, "derived_from": i.derived_from}
+
+
 class EvidenceLocker:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
@@ -563,12 +570,12 @@ class EvidenceLocker:
             if incident is not None:
                 query = query.join(EvidenceLink).where(EvidenceLink.kind == "incident",
                                                        EvidenceLink.target == str(incident))
-            return [{"item_id": i.id, "filename": i.filename, "sha256": i.sha256,
-                     "size": i.size, "media_type": i.media_type, "sensitivity": i.sensitivity,
-                     "status": i.status, "collector": i.collector,
-                     "captured_at": i.captured_at.isoformat(), "place_id": i.place_id,
-                     "derived_from": i.derived_from}
-                    for i in session.scalars(query).all()]
+            return [_summary(i) for i in session.scalars(query).all()]
+
+    def item(self, item_id: int) -> dict[str, Any]:
+        """One item as :meth:`items` lists it (no content, no sealed metadata)."""
+        with self.session() as session:
+            return _summary(self._item(session, item_id))
 
     def may_open(self, item_id: int, user: str) -> bool:
         """Whether ``user`` may open the item (for a web page deciding what to show)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tocsin.web.context import api_user, check_csrf, page_user, render, require
 from tocsin.web.data import acknowledge_alert, list_alerts
 
 router = APIRouter()
+AlertId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("/alerts", include_in_schema=False)
@@ -20,7 +21,8 @@ def alerts_page(request: Request) -> Response:
 
 
 @router.post("/alerts/{alert_id}/ack", include_in_schema=False)
-def acknowledge_form(request: Request, alert_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+def acknowledge_form(request: Request, alert_id: AlertId,
+                     csrf_token: Annotated[str, Form()] = "") -> Response:
     user = page_user(request)
     check_csrf(user, csrf_token)
     require(user, "acknowledge_alert")
@@ -36,7 +38,7 @@ def alerts_api(request: Request) -> list[dict[str, Any]]:
 
 
 @router.post("/api/v1/alerts/{alert_id}/ack", tags=["alerts"])
-def acknowledge_api(request: Request, alert_id: int) -> dict[str, Any]:
+def acknowledge_api(request: Request, alert_id: AlertId) -> dict[str, Any]:
     user = api_user(request)
     check_csrf(user, request.headers.get("x-csrf-token"))
     require(user, "acknowledge_alert")

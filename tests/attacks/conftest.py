@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evidence"))
+for _helpers in ("evidence", "web"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / _helpers))
 
-from evidence_support import LockerSetup, make_locker
+from evidence_support import LockerSetup, make_locker  # noqa: E402
 
-from tocsin.workspace import DATABASE_URL_ENV
+from tocsin.workspace import DATABASE_URL_ENV  # noqa: E402
 
 MASTER = "correct horse battery staple"
 

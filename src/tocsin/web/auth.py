@@ -150,16 +150,19 @@ def authenticate(db: Session, username: str, password: str, client: str) -> Prin
     row = db.execute(
         select(User, Organisation).join(Organisation).where(func.lower(User.username) == username.lower())
     ).first()
+    # Read what the check needs, then end the read transaction (a rollback expires the rows:
+    # touching them again would open a new one, which the write below could not upgrade).
+    user_id, stored = (row[0].id, row[0].password_hash) if row else (None, None)
+    principal = _principal(row[0], row[1], None) if row else None
     db.rollback()
-    ok = password_matches(row[0].password_hash if row else None, password)
-    rehash = _hasher.hash(password) if ok and row is not None and \
-        _hasher.check_needs_rehash(row[0].password_hash or "") else None
+    ok = password_matches(stored, password)
+    rehash = _hasher.hash(password) if ok and _hasher.check_needs_rehash(stored or "") else None
     db.add(LoginAttempt(username=username.lower()[:100], client=client[:100], succeeded=ok,
                         attempted_at=utcnow()))
-    if rehash is not None and row is not None:
-        db.execute(update(User).where(User.id == row[0].id).values(password_hash=rehash))
+    if rehash is not None:
+        db.execute(update(User).where(User.id == user_id).values(password_hash=rehash))
     db.commit()
-    return _principal(row[0], row[1], None) if ok and row is not None else None
+    return principal if ok else None
 
 
 def end_all_sessions(db: Session, user_id: int) -> None:

@@ -307,3 +307,25 @@ def test_area_names_are_tooltips_as_text_not_html() -> None:
     call = source[source.index("bindTooltip("):].split(")", 1)[0]
     assert call.startswith("bindTooltip(label"), call
     assert "label.textContent = " in source
+
+
+def test_the_web_app_publishes_the_head_and_keys_for_witnesses(web, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tocsin.evidence.heads import Witness
+
+    workspace, app = web
+    anyone = client_of(app, "192.0.2.50")  # no login: heads and keys are published
+    assert anyone.get("/api/v1/evidence/head").status_code == 404
+    locker = EvidenceLocker(workspace)
+    locker.signed_head("adam")
+    keys = anyone.get("/api/v1/evidence/keys").json()
+    pinned = next(k["key_id"] for k in keys if k["organisation"] == "Darfur Network")
+    witness = Witness.init(tmp_path / "witness")
+    witness.cosign(anyone.get("/api/v1/evidence/head").json(), pinned)
+    owner = client_of(app)
+    item_of(upload(owner, log_in(owner, "alice"), "public"))
+    locker.signed_head("adam")
+    locker.close()
+    size = witness.heads[-1]["head"]["tree_size"]
+    head = anyone.get("/api/v1/evidence/head", params={"from_size": size}).json()
+    assert witness.cosign(head)["head"]["tree_size"] == size + 1
+    assert anyone.get("/api/v1/evidence/head", params={"from_size": 99}).status_code == 422

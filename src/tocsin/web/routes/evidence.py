@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from tocsin.web.auth import Principal
@@ -285,6 +285,31 @@ def item_content(request: Request, item_id: ItemId, view: str = "") -> Response:
 def list_api(request: Request, place: str | None = None) -> list[dict[str, Any]]:
     """Evidence items the caller may open (others are not listed)."""
     return visible_items(request, api_user(request), place)
+
+
+@router.get("/api/v1/evidence/head", tags=["evidence"])
+def head_api(request: Request,
+             from_size: Annotated[int | None, Query(ge=0, le=2**31)] = None) -> dict[str, Any]:
+    """The custody log's last published signed tree head (`tocsin evidence head`), for anyone
+    to witness; with ``from_size``, a consistency proof from a head of that many entries.
+    Public: it names no item, only the log's size, root and the signing key."""
+    from tocsin.evidence import EvidenceError
+
+    try:
+        head = _locker(request).published_head(from_size)
+    except EvidenceError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if head is None:
+        raise HTTPException(404, "no head published yet: run `tocsin evidence head`")
+    return head
+
+
+@router.get("/api/v1/evidence/keys", tags=["evidence"])
+def keys_api(request: Request) -> list[dict[str, Any]]:
+    """Organisations' public signing keys and their fingerprints (key ids), to pin with
+    `verify-bundle --org-key` or `witness cosign --org-key`. Public."""
+    return [{k: (str(v) if v is not None and k.endswith("_at") else v) for k, v in key.items()}
+            for key in _locker(request).public_keys()]
 
 
 @router.get("/api/v1/evidence/{item_id}", tags=["evidence"])

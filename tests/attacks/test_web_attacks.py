@@ -329,3 +329,31 @@ def test_the_web_app_publishes_the_head_and_keys_for_witnesses(web, tmp_path: Pa
     head = anyone.get("/api/v1/evidence/head", params={"from_size": size}).json()
     assert witness.cosign(head)["head"]["tree_size"] == size + 1
     assert anyone.get("/api/v1/evidence/head", params={"from_size": 99}).status_code == 422
+
+
+def test_one_organisation_cannot_acknowledge_anothers_alert(web) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from tocsin.alerts.store import record_escalations
+    from tocsin.records.db import session_factory
+
+    workspace, app = web
+    sessions = session_factory(workspace.database_url)
+    (alert,) = record_escalations(sessions, [{
+        "place_id": "p-cc4987562f9d", "name": "El Fasher", "stage": "encircled", "stage_rank": 2,
+        "previous_stage": "threatened", "date": dt.date(2024, 5, 10), "exposed": 735684,
+        "reasons": "encircled: roads cut on three sides", "evidence": []}])
+    sessions.kw["bind"].dispose()
+    other = client_of(app, "192.0.2.60")
+    csrf = log_in(other, "bashir")  # monitor, Sudan Witness
+    done = other.post(f"/api/v1/alerts/{alert.id}/ack", headers={"x-csrf-token": csrf})
+    assert done.status_code == 200
+    assert other.get("/api/v1/alerts").json()[0]["status"] == "acknowledged"
+    mine = client_of(app)
+    csrf = log_in(mine, "amal")  # monitor, Darfur Network: still open for them
+    (listed,) = mine.get("/api/v1/alerts").json()
+    assert listed["status"] == "open" and listed["acknowledged_by"] is None
+    assert mine.post(f"/api/v1/alerts/{alert.id}/ack", headers={"x-csrf-token": csrf}) \
+        .status_code == 200
+    assert mine.post(f"/api/v1/alerts/{alert.id}/ack", headers={"x-csrf-token": csrf}) \
+        .status_code == 409

@@ -90,6 +90,7 @@ def rewrite_log(setup: LockerSetup,
             session.add(SigningKey(key_id=key.key_id, organisation_id=org,
                                    public_key=key.public_hex))
     setup.locker.store.mirror_path.write_text("".join(jsonl_line(e) for e in rebuilt))
+    remove_heads(setup)
     for old in setup.locker.keys.root.glob("org-*/signing-*.json"):
         old.unlink()  # a careful attacker leaves no key the new log does not name
     for org, key in keys.items():
@@ -126,7 +127,14 @@ def move_item(setup: LockerSetup, item_id: int, dlat: float) -> Callable[[dict[s
     return edit
 
 
-def cut_last(setup: LockerSetup, count: int) -> None:
+def remove_heads(setup: LockerSetup) -> None:
+    """The heads the workspace kept would betray the attack: a careful attacker deletes them."""
+    import shutil
+
+    shutil.rmtree(setup.locker.store.heads_dir, ignore_errors=True)
+
+
+def cut_last(setup: LockerSetup, count: int, *, careful: bool = True) -> None:
     """Delete the last ``count`` entries from the database and the mirror, with the rows and
     blobs of the items they added."""
     entries = entries_of(setup)
@@ -143,4 +151,6 @@ def cut_last(setup: LockerSetup, count: int) -> None:
             session.execute(delete(CustodyEntry).where(CustodyEntry.seq == entry.seq))
     setup.locker.store.mirror_path.write_text(
         "".join(jsonl_line(e) for e in entries[:-count]))
+    if careful:
+        remove_heads(setup)
     os.sync()

@@ -120,6 +120,15 @@ def test_truncation_is_caught_by_a_witness(plain: LockerSetup, tmp_path: Path) -
                      "older copy"]
 
 
+def test_a_careless_truncation_is_caught_by_the_heads_the_workspace_kept(plain: LockerSetup) -> None:
+    populate(plain)
+    plain.locker.signed_head("amira")
+    cut_last(plain, 1, careful=False)
+    found = problems(verify_locker(plain.locker))
+    assert len(found) == 2 and all(f.startswith("evidence/heads: holds a head of 5 entries")
+                                   for f in found), found  # 000000005.json and latest.json
+
+
 def test_rollback_to_an_older_copy_is_caught_by_a_witness(plain: LockerSetup,
                                                           tmp_path: Path) -> None:
     photo = populate(plain)

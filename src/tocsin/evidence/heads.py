@@ -317,32 +317,40 @@ def check_against_witness(entries: Sequence[Entry], ring: KeyRing,
     findings = witness.verify_records()
     if not witness.heads:
         return findings, f"witness {witness.name} holds no head yet"
-    tree = log_tree(entries)
     subject = f"witness {witness.name}"
     if witness.config.get("log_id") not in (None, log_id(entries)):
         findings.append(Finding(subject, (
             f"follows a log whose first entry hashes to {witness.config['log_id'][:16]}…, but "
             f"this log's first entry hashes to {log_id(entries)[:16]}…: the log was rebuilt "
             "from its start (a fork)")))
-    for record in witness.heads:
-        head = record["head"]
-        size = int(head["tree_size"])
-        if size > tree.size:
-            findings.append(Finding(subject, (
-                f"saw a head of {size} entries (issued {head['issued_at']}), but this log holds "
-                f"only {tree.size}: entries were cut off or the workspace was rolled back to an "
-                "older copy")))
-        elif tree.root(size).hex() != head["root_hash"]:
-            findings.append(Finding(subject, (
-                f"saw a head of {size} entries (issued {head['issued_at']}) whose tree hash "
-                f"this log's first {size} entries no longer give: the log was rewritten (a "
-                "fork)")))
+    findings += check_heads(entries, [r["head"] for r in witness.heads], subject, "saw")
     publisher = witness.config.get("publisher") or {}
     if publisher.get("pinned_key"):
         findings += check_pins(ring, [publisher["pinned_key"]], "this custody log")
     latest = witness.heads[-1]["head"]
     return findings, (f"witness {witness.name}: {len(witness.heads)} head(s) held, the latest "
                       f"of {latest['tree_size']} entries")
+
+
+def check_heads(entries: Sequence[Entry], heads: Sequence[dict[str, Any]], subject: str,
+                verb: str) -> list[Finding]:
+    """Findings for each head the log does not continue: longer than the log (cut off or
+    rolled back), or whose root the log's first entries no longer give (rewritten)."""
+    tree = log_tree(entries)
+    findings = []
+    for head in heads:
+        size = int(head["tree_size"])
+        if size > tree.size:
+            findings.append(Finding(subject, (
+                f"{verb} a head of {size} entries (issued {head['issued_at']}), but this log "
+                f"holds only {tree.size}: entries were cut off or the workspace was rolled back "
+                "to an older copy")))
+        elif tree.root(size).hex() != head["root_hash"]:
+            findings.append(Finding(subject, (
+                f"{verb} a head of {size} entries (issued {head['issued_at']}) whose tree hash "
+                f"this log's first {size} entries no longer give: the log was rewritten (a "
+                "fork)")))
+    return findings
 
 
 def timestamp_head(head: dict[str, Any], authorities: Sequence[Any],

@@ -134,6 +134,7 @@ def verify_locker(locker: Any, *, hash_blobs: bool = True, witnesses: Sequence[A
         report.findings += _compare_columns(session, db_entries)
         report.findings += _check_key_files(locker, db_entries, ring, report)
         report.findings += check_pins(ring, pins, "this custody log")
+        report.findings += _check_own_heads(locker, db_entries)
         for witness in witnesses:
             witnessed, note = check_against_witness(db_entries, ring, witness)
             report.findings += witnessed
@@ -199,6 +200,33 @@ def _compare_mirror(db: Sequence[Entry], mirror: Sequence[Entry]) -> list[Findin
             f"lacks entries {len(mirror) + 1}-{len(db)} that the database holds: the mirror was "
             "cut short or replaced (an interrupted write is repaired by the next command)")))
     return findings
+
+
+def _check_own_heads(locker: Any, entries: Sequence[Entry]) -> list[Finding]:
+    """The heads this workspace signed and kept (evidence/heads/): each must verify and be
+    continued by the log. (Someone who can write the workspace can delete them too: only a
+    witness's copies are proof; these catch the careless.)"""
+    import json
+
+    from tocsin.evidence.heads import check_heads, head_problems
+
+    folder = locker.store.heads_dir
+    if not folder.exists():
+        return []
+    findings, heads = [], []
+    for path in sorted(folder.glob("*.json")):
+        subject = f"evidence/heads/{path.name}"
+        try:
+            head = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            findings.append(Finding(subject, f"is unreadable ({exc})"))
+            continue
+        problems = head_problems(head)
+        if problems:
+            findings.append(Finding(subject, problems[0]))
+        else:
+            heads.append(head)
+    return findings + check_heads(entries, heads, "evidence/heads", "holds")
 
 
 def _compare_columns(session: Any, entries: Sequence[Entry]) -> list[Finding]:

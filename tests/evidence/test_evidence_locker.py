@@ -210,6 +210,7 @@ def test_key_files_are_private_and_can_be_sealed_by_a_master_key(
     # Keys made before the master key was set are unprotected: refused once it is set.
     with pytest.raises(EvidenceError, match="not protected"):
         setup.add(b"signed with a clear key", "c.txt")
+    monkeypatch.delenv("TOCSIN_DATABASE_URL", raising=False)  # its own SQLite records
     sealed = make_locker(tmp_path / "sealed")
     new = current_signer(sealed, 1)
     record = json.loads((sealed.locker.keys.org_dir(1) / f"signing-{new.key_id}.json")

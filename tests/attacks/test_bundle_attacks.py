@@ -119,6 +119,29 @@ def test_a_bundle_forged_whole_with_fresh_keys_is_caught_by_the_pinned_key(
     assert verify_bundle(real, witnesses=[witness]).ok
 
 
+@pytest.fixture(scope="module")
+def one_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real bundle for the malformation tests (each edits its own copy)."""
+    import os
+
+    saved = {k: os.environ.pop(k, None) for k in ("TOCSIN_DATABASE_URL", "TOCSIN_MASTER_KEY")}
+    folder = tmp_path_factory.mktemp("bundle")
+    made = make_locker(folder)
+    try:
+        return bundle_of(made, folder / "b.zip")
+    finally:
+        made.locker.close()
+        for key, value in saved.items():
+            if value is not None:
+                os.environ[key] = value
+
+
+def copy_of(bundle: Path, folder: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copy(bundle, folder / "b.zip"))
+
+
 def _pem(public_hex: str) -> str:
     from tocsin.evidence.bundle import _pem as pem
 
@@ -132,10 +155,10 @@ def _pem(public_hex: str) -> str:
     ("keys/public_keys.json", b"{}", "keys/public_keys.json holds a dict, expected a list"),
     ("custody/head.json", b"[]", "custody/head.json holds a list"),
 ])
-def test_a_malformed_bundle_is_named_not_a_traceback(plain: LockerSetup, tmp_path: Path,
+def test_a_malformed_bundle_is_named_not_a_traceback(one_bundle: Path, tmp_path: Path,
                                                      part: str, value: bytes,
                                                      message: str) -> None:
-    bundle = bundle_of(plain, tmp_path / "b.zip")
+    bundle = copy_of(one_bundle, tmp_path)
     contents = read(bundle)
     contents[part] = value
     write(bundle, contents)
@@ -152,8 +175,8 @@ def test_a_malformed_bundle_is_named_not_a_traceback(plain: LockerSetup, tmp_pat
     lambda m: m.pop("created_by"),
 ])
 def test_a_malformed_manifest_on_the_command_line_exits_1_with_a_message(
-        plain: LockerSetup, tmp_path: Path, change) -> None:  # type: ignore[no-untyped-def]
-    bundle = bundle_of(plain, tmp_path / "b.zip")
+        one_bundle: Path, tmp_path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    bundle = copy_of(one_bundle, tmp_path)
     contents = read(bundle)
     manifest = json.loads(contents["manifest.json"])
     change(manifest)

@@ -3,6 +3,7 @@ traceback; and hypothesis over the options people type (bounded)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_a_one_line_csv_too_long_is_named_for_its_length_not_its_line_endings(
     assert "line 2 is 11,000,00" in output and "mixes" not in output
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.text(max_size=40))
 def test_any_capture_time_gives_a_message_not_a_traceback(home: Path, text: str) -> None:
     code, _ = run(home, "evidence", "add", str(home / "missing.jpg"), "--collector", "M",
@@ -84,20 +85,33 @@ def test_any_capture_time_gives_a_message_not_a_traceback(home: Path, text: str)
     assert code in (1, 2)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.text(max_size=70))
 def test_any_key_fingerprint_gives_a_message_not_a_traceback(home: Path, text: str) -> None:
     code, _ = run(home, "evidence", "verify", "--quick", "--org-key", text)
     assert code in (1, 2)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.binary(max_size=300))
-def test_any_bytes_as_a_bundle_or_a_head_give_a_message(home: Path, tmp_path_factory,  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def witness(home: Path) -> Path:
+    folder = home.parent / "witness"
+    assert run(home, "evidence", "witness", "init", str(folder))[0] == 0
+    return folder
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.binary(max_size=300),
+                 st.recursive(st.none() | st.integers() | st.text(max_size=20),
+                              lambda inner: st.lists(inner, max_size=4)
+                              | st.dictionaries(st.sampled_from(
+                                  ["format", "tree_size", "root_hash", "key_id", "public_key",
+                                   "signature", "organisation", "log_id", "issued_at"]),
+                                  inner, max_size=9), max_leaves=12)
+                 .map(lambda value: json.dumps(value).encode())))
+def test_any_bytes_as_a_bundle_or_a_head_give_a_message(home: Path, witness: Path,
+                                                        tmp_path_factory,  # type: ignore[no-untyped-def]
                                                         data: bytes) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "thing.zip"
     path.write_bytes(data)
     assert run(home, "evidence", "verify-bundle", str(path))[0] == 1
-    witness = path.parent / "w"
-    assert run(home, "evidence", "witness", "init", str(witness))[0] == 0
     assert run(home, "evidence", "witness", "cosign", str(witness), str(path))[0] == 1

@@ -74,7 +74,7 @@ def test_no_request_makes_the_server_fail(fuzzed) -> None:  # type: ignore[no-un
         operations += 1
 
         @given(operation.as_strategy())
-        @settings(max_examples=8, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=4, deadline=None, derandomize=True, database=None,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
         def call(case) -> None:  # type: ignore[no-untyped-def]
             case.call_and_validate(headers={"authorization": f"Bearer {token}"},

@@ -127,8 +127,11 @@ def head_problems(head: Any) -> list[str]:
     if head["format"] != HEAD_FORMAT:
         return [f"has format {head['format']!r}, expected {HEAD_FORMAT}"]
     if not isinstance(head["tree_size"], int) or head["tree_size"] < 1 \
-            or not isinstance(head["organisation"], dict):
-        return ["has a malformed tree_size or organisation"]
+            or not isinstance(head["organisation"], dict) \
+            or not isinstance(head["organisation"].get("id"), int) \
+            or not all(isinstance(head[k], str) for k in ("log_id", "root_hash", "issued_at",
+                                                          "key_id", "public_key", "signature")):
+        return ["has a malformed field (tree_size, organisation, or a hash, key or time)"]
     try:
         if key_id_for(str(head["public_key"])) != head["key_id"]:
             return [f"names key {head['key_id']}, which is not its public key's fingerprint"]
@@ -208,7 +211,9 @@ class Witness:
                                 "init` there first") from exc
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise EvidenceError(f"{folder}/witness.json is unreadable ({exc})") from exc
-        witness = cls(folder, dict(config))
+        if not isinstance(config, dict) or not isinstance(config.get("public_key"), str):
+            raise EvidenceError(f"{folder}/witness.json is not a witness's configuration")
+        witness = cls(folder, config)
         path = folder / "heads.jsonl"
         if path.exists():
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -295,41 +300,42 @@ class Witness:
             raise EvidenceError(f"the head of {n} entries does not extend the head of {m} this "
                                 "witness holds: entries it saw were changed (a fork)")
 
-    def verify_records(self) -> list[Finding]:
-        """The witness's own folder checked: every head's signature and cosignature."""
-        findings = []
+    def verify_records(self) -> tuple[list[Finding], list[dict[str, Any]]]:
+        """The witness's own folder checked: every head's signature and cosignature. Returns
+        the findings and the heads that verify."""
+        findings, good = [], []
         for number, record in enumerate(self.heads, 1):
-            head = record.get("head") or {}
-            problems = head_problems(head)
-            if problems or not verify_signature(self.config["public_key"],
-                                                str(record.get("cosignature")),
-                                                canonical_json(head)):
-                findings.append(Finding(f"witness {self.name} head {number}", (
-                    "its signature or the witness's cosignature does not verify: the witness "
-                    "folder was edited")))
-        return findings
+            head = record.get("head") if isinstance(record, dict) else None
+            if isinstance(head, dict) and not head_problems(head) and verify_signature(
+                    str(self.config.get("public_key")), str(record.get("cosignature")),
+                    canonical_json(head)):
+                good.append(head)
+                continue
+            findings.append(Finding(f"witness {self.name} head {number}", (
+                "its signature or the witness's cosignature does not verify: the witness "
+                "folder was edited")))
+        return findings, good
 
 
 def check_against_witness(entries: Sequence[Entry], ring: KeyRing,
                           witness: Witness) -> tuple[list[Finding], str]:
     """Findings when the log is not a continuation of every head ``witness`` holds; and a
     note of what was checked."""
-    findings = witness.verify_records()
-    if not witness.heads:
-        return findings, f"witness {witness.name} holds no head yet"
+    findings, heads = witness.verify_records()
+    if not heads:
+        return findings, f"witness {witness.name} holds no head that verifies"
     subject = f"witness {witness.name}"
     if witness.config.get("log_id") not in (None, log_id(entries)):
         findings.append(Finding(subject, (
             f"follows a log whose first entry hashes to {witness.config['log_id'][:16]}…, but "
             f"this log's first entry hashes to {log_id(entries)[:16]}…: the log was rebuilt "
             "from its start (a fork)")))
-    findings += check_heads(entries, [r["head"] for r in witness.heads], subject, "saw")
+    findings += check_heads(entries, heads, subject, "saw")
     publisher = witness.config.get("publisher") or {}
     if publisher.get("pinned_key"):
         findings += check_pins(ring, [publisher["pinned_key"]], "this custody log")
-    latest = witness.heads[-1]["head"]
-    return findings, (f"witness {witness.name}: {len(witness.heads)} head(s) held, the latest "
-                      f"of {latest['tree_size']} entries")
+    return findings, (f"witness {witness.name}: {len(heads)} head(s) held, the latest of "
+                      f"{heads[-1]['tree_size']} entries")
 
 
 def check_heads(entries: Sequence[Entry], heads: Sequence[dict[str, Any]], subject: str,

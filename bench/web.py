@@ -1,6 +1,11 @@
 """Benchmark: the web API under 50 concurrent clients, against /healthz on the same server.
 
-    .venv/bin/python bench/web.py [--seconds 5] [--rounds 3] [--clients 50] [--workers 1]
+    .venv/bin/python bench/web.py [--seconds 5] [--rounds 3] [--clients 50] [--logins 10] [--workers 1]
+
+One scenario has ``--logins`` of the clients logging in through the form again and again (GET
+/login, POST /login with its CSRF token: an argon2 check and a session write each) while the
+others read place pages: no request may fail with a 5xx (issue 14: simultaneous logins gave
+"database is locked"); login p95 is reported.
 
 Builds a workspace from the bundled Darfur sample (kept in bench/out/web-ws between runs), starts
 `tocsin serve` on loopback, and drives it with N concurrent keep-alive clients (asyncio streams,
@@ -63,12 +68,24 @@ def build_workspace(home: Path) -> tuple[str, list[str]]:
                         organisation=Organisation(name="Bench"), password_hash=None)
             db.add(user)
             db.commit()
+        if db.scalar(select(User).where(User.username == "bench-login-0")) is None:
+            from tocsin.web.auth import hash_password
+
+            hashed = hash_password(LOGIN_PASSWORD)
+            for n in range(LOGIN_USERS):
+                db.add(User(username=f"bench-login-{n}", display_name="Bench", role="viewer",
+                            organisation_id=user.organisation_id, password_hash=hashed))
+            db.commit()
         token = create_api_token(db, user.id, "bench")
     con = Lake(workspace.lake_dir).connect()
     places = [r[0] for r in con.execute(
         "SELECT place_id FROM gazetteer WHERE place_class IN ('city', 'town') "
         "ORDER BY importance DESC LIMIT 40").fetchall()]
     return token, places
+
+
+LOGIN_PASSWORD = "a bench passphrase of some length"
+LOGIN_USERS = 20
 
 
 def free_port() -> int:
@@ -96,13 +113,17 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> int:
+        return (await self.request(f"GET {path} HTTP/1.1\r\n".encode() + self.head))[0]
+
+    async def request(self, raw: bytes) -> tuple[int, list[str], bytes]:
+        """Send one request; returns status, Set-Cookie values and the body (dechunked)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        self.writer.write(f"GET {path} HTTP/1.1\r\n".encode() + self.head)
+        self.writer.write(raw)
         status_line = await self.reader.readline()
         status = int(status_line.split()[1])
-        length, chunked, closing = 0, False, False
+        length, chunked, closing, cookies = 0, False, False, []
         while True:
             line = await self.reader.readline()
             if line in (b"\r\n", b""):
@@ -115,18 +136,40 @@ class Connection:
                 chunked = True
             elif name == "connection" and "close" in value:
                 closing = True
+            elif name == "set-cookie":
+                cookies.append(value.strip())
+        body = b""
         if chunked:
             while True:
                 size = int((await self.reader.readline()).strip(), 16)
-                await self.reader.readexactly(size + 2)
+                body += (await self.reader.readexactly(size + 2))[:-2]
                 if size == 0:
                     break
         elif length:
-            await self.reader.readexactly(length)
+            body = await self.reader.readexactly(length)
         if closing:
             self.writer.close()
             self.writer = None
-        return status
+        return status, cookies, body
+
+    async def log_in(self, username: str) -> int:
+        """The login form, as a browser fills it: returns the POST's status (303 when in)."""
+        import re
+        from urllib.parse import urlencode
+
+        page = (f"GET /login HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                "Connection: keep-alive\r\n\r\n").encode()
+        status, cookies, body = await self.request(page)
+        match = re.search(rb'name="csrf_token" value="([^"]+)"', body)
+        cookie = next((c.split(";")[0] for c in cookies if c.startswith("tocsin_login_csrf=")), "")
+        if status != 200 or match is None or not cookie:
+            return status if status != 200 else 599
+        form = urlencode({"username": username, "password": LOGIN_PASSWORD,
+                          "csrf_token": match.group(1).decode(), "next": "/map"}).encode()
+        post = (f"POST /login HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nCookie: {cookie}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(form)}\r\nConnection: keep-alive\r\n\r\n").encode() + form
+        return (await self.request(post))[0]
 
 
 async def drive(base: str, token: str, paths: list[str], clients: int, seconds: float) -> dict[str, float]:
@@ -164,6 +207,40 @@ async def drive(base: str, token: str, paths: list[str], clients: int, seconds: 
             "mean_ms": 1000 * statistics.fmean(latencies), "latencies": latencies}
 
 
+async def drive_logins(base: str, token: str, paths: list[str], clients: int, logins: int,
+                       seconds: float) -> dict[str, Any]:
+    """``clients`` concurrent loops of which ``logins`` log in again and again (each as its own
+    user) while the others read ``paths``; any 5xx is counted."""
+    host, port = base.removeprefix("http://").split(":")
+    reads: list[float] = []
+    login_times: list[float] = []
+    server_errors = failures = 0
+    stop = time.perf_counter() + seconds
+
+    async def loop(n: int) -> None:
+        nonlocal server_errors, failures
+        rng = random.Random(n)
+        connection = Connection(host, int(port), token)
+        while time.perf_counter() < stop:
+            start = time.perf_counter()
+            if n < logins:
+                status = await connection.log_in(f"bench-login-{n % LOGIN_USERS}")
+                login_times.append(time.perf_counter() - start)
+                ok = status == 303
+            else:
+                status = await connection.get(rng.choice(paths))
+                reads.append(time.perf_counter() - start)
+                ok = status == 200
+            failures += not ok
+            server_errors += status >= 500
+
+    began = time.perf_counter()
+    await asyncio.gather(*(loop(i) for i in range(clients)))
+    elapsed = time.perf_counter() - began
+    return {"reads": reads, "logins": login_times, "elapsed": elapsed, "failures": failures,
+            "server_errors": server_errors}
+
+
 def pooled(rounds: list[dict[str, Any]], baseline_rps: list[float]) -> dict[str, float]:
     """One scenario over all rounds: percentiles over every request, rps and the ratio to the
     baseline as medians of the rounds (each round's ratio against that round's baseline)."""
@@ -183,6 +260,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--logins", type=int, default=10,
+                        help="clients logging in concurrently in the login scenario")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
@@ -230,10 +309,28 @@ def main() -> None:
         for name, r in results.items():
             print(f"{name:<44} {r['rps']:>8.0f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} "
                   f"{r['ratio']:>12.2f} {r['failures']:>5}")
+        login_rounds = [asyncio.run(drive_logins(base, token, scenarios["place API, 40 towns"],
+                                                 args.clients, args.logins, args.seconds))
+                        for _ in range(args.rounds)]
+        logins = sorted(x for r in login_rounds for x in r["logins"])
+        reads = sorted(x for r in login_rounds for x in r["reads"])
+
+        def p95(values: list[float]) -> float:
+            return 1000 * values[min(len(values) - 1, int(0.95 * len(values)))] if values \
+                else float("nan")
+
+        errors = sum(r["server_errors"] for r in login_rounds)
+        print(f"{args.logins} of {args.clients} clients logging in: {len(logins)} logins, p95 "
+              f"{p95(logins):.0f} ms; {len(reads)} place reads meanwhile, p95 {p95(reads):.1f} ms; "
+              f"5xx: {errors}; other failures: {sum(r['failures'] for r in login_rounds) - errors}")
         peak = peak_rss_mb(server.pid)
         print(f"server peak memory (VmHWM of the uvicorn process): {peak:.0f} MB")
+        results["logins"] = {"logins": len(logins), "login_p95_ms": p95(logins),
+                             "reads": len(reads), "read_p95_ms": p95(reads), "server_errors": errors}
         (OUT / "web.json").write_text(json.dumps({"args": vars(args), "results": results,
                                                   "server_peak_mb": peak}, indent=1))
+        if errors:
+            raise SystemExit(f"{errors} requests failed with a 5xx")
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -8,9 +8,10 @@ import io
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
-from evidence_support import CAPTURED, LockerSetup
+from evidence_support import CAPTURED, LockerSetup, make_locker
 from PIL import Image
 from sqlalchemy import select
 
@@ -179,7 +180,7 @@ def test_delete_leaves_a_signed_tombstone_and_no_content(setup: LockerSetup) -> 
 
 def test_rotation_keeps_old_entries_verifiable(setup: LockerSetup) -> None:
     setup.add(b"before rotation", "a.txt")
-    old = setup.locker.keys.signing_key(1).key_id
+    old = current_signer(setup, 1).key_id
     new = setup.locker.rotate_keys("amira")
     setup.add(b"after rotation", "b.txt", sensitivity="confidential")
     assert new != old
@@ -193,25 +194,36 @@ def test_rotation_keeps_old_entries_verifiable(setup: LockerSetup) -> None:
     assert verify_locker(setup.locker).ok
 
 
+def current_signer(setup: LockerSetup, org: int):  # type: ignore[no-untyped-def]
+    with setup.locker.session() as session:
+        return setup.locker.signer(session, org)
+
+
 def test_key_files_are_private_and_can_be_sealed_by_a_master_key(
-        setup: LockerSetup, monkeypatch: pytest.MonkeyPatch) -> None:
+        setup: LockerSetup, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     folder = setup.locker.keys.org_dir(1)
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
     monkeypatch.setenv("TOCSIN_MASTER_KEY", "correct horse battery staple")
-    setup.locker.rotate_keys("amira")
-    new = setup.locker.keys.signing_key(1)
-    record = json.loads((folder / f"signing-{new.key_id}.json").read_text())
+    # Keys made before the master key was set are unprotected: refused once it is set.
+    with pytest.raises(EvidenceError, match="not protected"):
+        setup.add(b"signed with a clear key", "c.txt")
+    monkeypatch.delenv("TOCSIN_DATABASE_URL", raising=False)  # its own SQLite records
+    sealed = make_locker(tmp_path / "sealed")
+    new = current_signer(sealed, 1)
+    record = json.loads((sealed.locker.keys.org_dir(1) / f"signing-{new.key_id}.json")
+                        .read_text())
     assert record["protection"] == "scrypt-aes256gcm"
-    setup.add(b"signed with the sealed key", "s.txt")
+    sealed.add(b"signed with the sealed key", "s.txt")
     monkeypatch.setenv("TOCSIN_MASTER_KEY", "wrong")
     with pytest.raises(EvidenceError, match="does not open"):
-        setup.locker.keys.signing_key(1)
+        current_signer(sealed, 1)
     monkeypatch.delenv("TOCSIN_MASTER_KEY")
     with pytest.raises(EvidenceError, match="TOCSIN_MASTER_KEY"):
-        setup.add(b"no master key", "n.txt")
+        sealed.add(b"no master key", "n.txt")
+    sealed.locker.close()
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -188,6 +188,6 @@ def test_upload_evidence_and_other_organisation_cannot_see_it(server: str, brows
     page.screenshot(path=str(ARTIFACTS / "07-evidence-other-org-404.png"), full_page=True)
     api = page.request.get(f"{server}/api/v1/evidence/{item}")
     assert api.status == 404 and "witness photo" not in api.text()
-    content = page.request.get(f"{server}/api/v1/evidence/{item}/content")
+    content = page.request.post(f"{server}/api/v1/evidence/{item}/content")
     assert content.status == 404
     other.close()

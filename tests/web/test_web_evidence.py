@@ -6,6 +6,7 @@ them everywhere: lists, pages, content and the API, and that views land in the c
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,7 +71,11 @@ def test_upload_and_view_a_confidential_item(evidence_client: TestClient, record
     page = evidence_client.get(f"/evidence/{item}")
     assert page.status_code == 200 and "market.png" in page.text and "witness photo" in page.text
     assert views(records_url, item) == 1  # the page unsealed its metadata: logged
-    content = evidence_client.get(f"/evidence/{item}/content")
+    code = re.search(rf"/evidence/{item}/content\?view=(\w+)", page.text)
+    assert code, "the item page links its viewer with a view code"
+    assert evidence_client.get(f"/evidence/{item}/content").status_code == 403  # no code
+    assert views(records_url, item) == 1
+    content = evidence_client.get(f"/evidence/{item}/content?view={code.group(1)}")
     assert content.content == PHOTO and content.headers["content-type"] == "image/png"
     assert "sandbox" in content.headers["content-security-policy"]
     assert views(records_url, item) == 2
@@ -88,9 +93,10 @@ def test_other_organisation_cannot_see_a_confidential_item(evidence_client: Test
     log_in(evidence_client, "bashir")  # monitor, Sudan Witness
     listing = evidence_client.get("/evidence").text
     assert f"/evidence/{secret}" not in listing and f"/evidence/{public}" in listing
-    for path in (f"/evidence/{secret}", f"/evidence/{secret}/content", f"/api/v1/evidence/{secret}",
-                 f"/api/v1/evidence/{secret}/content"):
-        response = evidence_client.get(path)
+    for method, path in (("GET", f"/evidence/{secret}"), ("GET", f"/evidence/{secret}/content"),
+                         ("GET", f"/api/v1/evidence/{secret}"),
+                         ("POST", f"/api/v1/evidence/{secret}/content")):
+        response = evidence_client.request(method, path)
         assert response.status_code == 404, path
         assert b"burnt market" not in response.content and "witness photo" not in response.text
     assert secret not in [i["item_id"] for i in evidence_client.get("/api/v1/evidence").json()]

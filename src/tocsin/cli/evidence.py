@@ -17,6 +17,9 @@ from tocsin.cli.common import err, fail, out, print_json
 app = typer.Typer(no_args_is_help=True, help="Evidence with a tamper-evident chain of custody.")
 authority_app = typer.Typer(no_args_is_help=True, help="RFC 3161 time-stamping authorities.")
 app.add_typer(authority_app, name="authority")
+witness_app = typer.Typer(no_args_is_help=True, help=(
+    "Witness another Tocsin's custody log: hold and cosign its signed heads."))
+app.add_typer(witness_app, name="witness")
 
 AsUser = Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER", help="Acting user.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
@@ -61,6 +64,14 @@ def _parse_time(text: str) -> dt.datetime:
     return value
 
 
+def _size_or_zero(path: Path) -> int:
+    """For the progress bar only: the locker names a file it cannot read."""
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
+
+
 def _after_write(locker: Any) -> None:
     """Queue a time-stamp of the new state and send what is queued (quietly when offline)."""
     try:
@@ -101,7 +112,7 @@ def add(
 
     locker = open_locker(ctx)
     when = _parse_time(captured_at)
-    total = sum(f.stat().st_size for f in files if f.is_file())
+    total = sum(_size_or_zero(f) for f in files)
     with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
                   transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("storing", total=total)
@@ -288,22 +299,43 @@ def _print_report(report: Any, as_json: bool, what: str) -> None:
         raise typer.Exit(1)
 
 
+OrgKeys = Annotated[list[str] | None, typer.Option(
+    "--org-key", help="Pin an organisation's key by fingerprint (its key id, or the SHA-256 of "
+                      "the public key, as published); repeatable.")]
+
+
+def _fingerprints(values: list[str] | None) -> list[str]:
+    from tocsin.evidence.custody import normalise_fingerprint
+
+    try:
+        return [normalise_fingerprint(v) for v in values or []]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--org-key") from None
+
+
 @app.command()
 def verify(
     ctx: typer.Context,
     quick: Annotated[bool, typer.Option(help="Skip re-hashing blobs (checks they exist).")]
     = False,
+    witness: Annotated[list[Path] | None, typer.Option(
+        help="A witness folder holding heads of this log (repeatable): a fork, truncation or "
+             "rollback against any head it holds is a finding.")] = None,
+    org_key: OrgKeys = None,
     as_json: AsJson = False,
 ) -> None:
     """Recompute every hash, the chain, the signatures and the time-stamps; name what is wrong."""
+    from tocsin.evidence.heads import Witness
     from tocsin.evidence.verify import verify_locker
 
     locker = open_locker(ctx)
+    pins = _fingerprints(org_key)
 
     def run() -> Any:
+        witnesses = [Witness.open(w) for w in witness or []]
         with ctx.obj.write_lock():
             repaired = locker.recover()
-        report = verify_locker(locker, hash_blobs=not quick)
+        report = verify_locker(locker, hash_blobs=not quick, witnesses=witnesses, pins=pins)
         report.notes[:0] = [f"repaired: {r}" for r in repaired]
         return report
 
@@ -338,12 +370,145 @@ def export(
 @app.command("verify-bundle")
 def verify_bundle_command(
     bundle: Annotated[Path, typer.Argument(help="A bundle written by `tocsin evidence export`.")],
+    org_key: OrgKeys = None,
+    witness: Annotated[Path | None, typer.Option(
+        help="Take the maker's key from this witness folder (the key it pins).")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Check a bundle on its own: files, manifest signature, custody log, keys, time-stamps."""
+    """Check a bundle on its own: files, manifest signature and maker, custody log, keys,
+    signed head, time-stamps."""
     from tocsin.evidence.bundle import verify_bundle
+    from tocsin.evidence.heads import Witness
 
-    _print_report(verify_bundle(bundle), as_json, str(bundle))
+    pins = _fingerprints(org_key)
+    witnesses = []
+    if witness is not None:
+        witnesses = [run_or_fail(lambda: Witness.open(witness))]
+    _print_report(verify_bundle(bundle, pins=pins, witnesses=witnesses), as_json, str(bundle))
+
+
+@app.command()
+def head(
+    ctx: typer.Context,
+    output: Annotated[Path | None, typer.Option("--out", help="Also write the head here.")]
+    = None,
+    from_size: Annotated[int | None, typer.Option(
+        help="Add a consistency proof from a head of this many entries (a witness's last).")]
+    = None,
+    as_user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
+    """Sign, time-stamp and publish the custody log's current head (tree size and Merkle root),
+    for witnesses to hold: `tocsin evidence witness cosign`."""
+    from tocsin.lake import atomic_write_text
+
+    locker = open_locker(ctx)
+    signed = run_or_fail(lambda: locker.signed_head(as_user or "", from_size=from_size))
+    failures = signed.pop("timestamp_failures")
+    for failure in failures:
+        err.print(f"time-stamp not obtained from {failure}")
+    if output is not None:
+        try:
+            atomic_write_text(output, json.dumps(signed, indent=1, sort_keys=True))
+        except OSError as exc:
+            fail(f"cannot write --out {output}: {exc}")
+    if as_json:
+        print_json(signed)
+        return
+    out.print(f"Signed head: {signed['tree_size']} entries, root {signed['root_hash']}, by "
+              f"{signed['organisation']['name']} key {signed['key_id']} "
+              f"({len(signed.get('timestamps', []))} time-stamp(s))")
+    if output is not None:
+        out.print(f"Wrote {output}")
+
+
+@app.command()
+def proof(
+    ctx: typer.Context,
+    seq: Annotated[int, typer.Argument(help="The custody entry to prove.", min=1)],
+    size: Annotated[int | None, typer.Option(help="Tree size (default: the whole log).")] = None,
+) -> None:
+    """An inclusion proof (RFC 9162) of one custody entry in the log's tree, as JSON."""
+    from tocsin.evidence.heads import inclusion, log_tree
+
+    locker = open_locker(ctx)
+
+    def build() -> dict[str, Any]:
+        with locker.session() as session:
+            entries = locker.db_entries(session)
+        tree = log_tree(entries)
+        wanted = size or tree.size
+        if not seq <= wanted <= tree.size:
+            fail(f"entry {seq} is not in a tree of {wanted} (the log holds {tree.size})")
+        return {"entry_hash": entries[seq - 1].entry_hash, "root_hash": tree.root(wanted).hex(),
+                **inclusion(tree, seq, wanted)}
+
+    print_json(run_or_fail(build))
+
+
+@witness_app.command("init")
+def witness_init(
+    folder: Annotated[Path, typer.Argument(help="A folder outside the workspace you witness.")],
+    name: Annotated[str | None, typer.Option(help="The witness's name (yours).")] = None,
+) -> None:
+    """Make a witness folder with its own cosigning key."""
+    from tocsin.evidence.heads import Witness
+
+    witness = run_or_fail(lambda: Witness.init(folder, name))
+    out.print(f"Witness {witness.name} ready in {folder} (key {witness.config['key_id']})")
+
+
+@witness_app.command("cosign")
+def witness_cosign(
+    folder: Annotated[Path, typer.Argument(help="The witness folder.")],
+    head_file: Annotated[Path, typer.Argument(help="A head from `tocsin evidence head --out`.")],
+    org_key: Annotated[str | None, typer.Option(
+        "--org-key", help="The publisher's key fingerprint, pinned on the first head.")] = None,
+) -> None:
+    """Check a head against the last one held (same log, pinned key, consistency proof), then
+    record and cosign it; a fork, truncation or rollback is refused (exit 1)."""
+    from tocsin.evidence.custody import normalise_fingerprint
+    from tocsin.evidence.heads import Witness, read_head
+
+    if org_key is not None:
+        try:
+            normalise_fingerprint(org_key)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--org-key") from None
+
+    def cosign() -> dict[str, Any]:
+        witness = Witness.open(folder)
+        first = not witness.heads
+        record = witness.cosign(read_head(head_file), org_key)
+        if first and org_key is None:
+            err.print(f"pinned key {witness.config['publisher']['pinned_key']} of "
+                      f"{record['head']['organisation']['name']} on first use: compare it "
+                      "with the fingerprint the organisation publishes")
+        return record
+
+    record = run_or_fail(cosign)
+    out.print(f"Cosigned head of {record['head']['tree_size']} entries "
+              f"({record['head']['root_hash'][:16]}…)")
+
+
+@witness_app.command("show")
+def witness_show(
+    folder: Annotated[Path, typer.Argument(help="The witness folder.")],
+    as_json: AsJson = False,
+) -> None:
+    """The heads a witness holds."""
+    from tocsin.evidence.heads import Witness
+
+    witness = run_or_fail(lambda: Witness.open(folder))
+    if as_json:
+        print_json({"config": witness.config, "heads": witness.heads})
+        return
+    table = Table("size", "root", "issued", "by", "seen", title=f"Witness {witness.name}")
+    for record in witness.heads:
+        h = record["head"]
+        table.add_row(str(h["tree_size"]), h["root_hash"][:16], h["issued_at"],
+                      h["organisation"].get("name", ""), record["seen_at"])
+    out.print(table)
 
 
 @app.command()

@@ -44,7 +44,7 @@ def password(
     from sqlalchemy import select
 
     from tocsin.records.models import User
-    from tocsin.web.auth import hash_password
+    from tocsin.web.auth import end_all_sessions, hash_password
 
     try:
         password_hash = hash_password(_read_password(password_stdin))
@@ -55,8 +55,9 @@ def password(
         if user is None:
             fail(f"no user {username!r}: add it with `tocsin users add`")
         user.password_hash = password_hash
+        end_all_sessions(db, user.id)
         db.commit()
-    out.print(f"Password set for {username!r}")
+    out.print(f"Password set for {username!r}; their web sessions ended and API tokens revoked")
 
 
 def token(

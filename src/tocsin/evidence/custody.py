@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from tocsin.evidence.crypto import canonical_json, sha256_hex, verify_signature
+from tocsin.evidence.crypto import canonical_json, key_id_for, sha256_hex, verify_signature
 
 GENESIS = "0" * 64
 FORMAT = "tocsin-custody/1"
@@ -96,10 +96,57 @@ class KeyRing:
 
     keys: dict[str, tuple[int, str]]
     current: dict[int, str]  # organisation id -> its newest key id
+    # key id -> the key that signed it in (None: a self-signed first key)
+    introduced_by: dict[str, str | None] = field(default_factory=dict)
+    # organisation id -> the key-encryption key id its newest key entry names
+    kek: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> KeyRing:
         return cls({}, {})
+
+    def lineage(self, key_id: str) -> list[str]:
+        """The key and every key that signed it in, back to its organisation's first key."""
+        chain = [key_id]
+        while (parent := self.introduced_by.get(chain[-1])) is not None and parent not in chain:
+            chain.append(parent)
+        return chain
+
+
+def normalise_fingerprint(text: str) -> str:
+    """A key fingerprint as given by a person: its key id (32 hex digits) or the full SHA-256
+    of the public key (64), with or without colons or spaces; returned as the key id."""
+    clean = text.strip().lower().replace(":", "").replace(" ", "")
+    if clean.startswith("sha256"):
+        clean = clean[6:]
+    if len(clean) not in (32, 64) or any(c not in "0123456789abcdef" for c in clean):
+        raise ValueError(f"{text!r} is not a key fingerprint (32 or 64 hex digits)")
+    return clean[:32]
+
+
+def check_pins(ring: KeyRing, pins: Iterable[str], where: str) -> list[Finding]:
+    """Findings when a pinned organisation key is not trusted by ``ring``: the pinned key must
+    be in the log, and every key of its organisation must descend from it by signed rotation
+    (or be one it descends from). A new first key for the organisation, or a key brought in
+    by anyone else, is named."""
+    findings = []
+    for pin in pins:
+        known = ring.keys.get(pin)
+        if known is None:
+            findings.append(Finding(f"pinned key {pin}", (
+                f"is not in {where}: the organisation's keys were replaced (the log was "
+                "rebuilt with keys you do not trust)")))
+            continue
+        org = known[0]
+        ancestors = set(ring.lineage(pin))
+        for key_id, (key_org, _) in sorted(ring.keys.items()):
+            if key_org != org or key_id in ancestors:
+                continue
+            if pin not in ring.lineage(key_id):
+                findings.append(Finding(f"signing key {key_id}", (
+                    f"claims organisation {org} but was not signed in by its pinned key {pin} "
+                    "or a key that key introduced")))
+    return findings
 
 
 def verify_chain(entries: Sequence[Entry], ring: KeyRing | None = None,
@@ -140,6 +187,28 @@ def verify_chain(entries: Sequence[Entry], ring: KeyRing | None = None,
     return findings, ring
 
 
+KEY_ACTIONS = ("key_created", "key_rotated")
+
+
+def key_ring(entries: Iterable[Entry]) -> tuple[KeyRing, list[Finding]]:
+    """The keys the log's key entries introduce, checking only those entries (their hash and
+    signature): cheap enough for every write, which must sign with the key the log says is
+    current, not with one a file names."""
+    ring = KeyRing.empty()
+    findings: list[Finding] = []
+    for entry in entries:
+        body = entry.body
+        if body.get("action") not in KEY_ACTIONS:
+            continue
+        subject = f"custody entry {entry.seq}"
+        if chain_hash(entry.prev_hash, entry.payload_sha256) != entry.entry_hash \
+                or body.get("key_id") != entry.key_id:
+            findings.append(Finding(subject, "contents were edited: its hash no longer matches"))
+            continue
+        findings += _check_signature(subject, entry, body, ring)
+    return ring, findings
+
+
 def _check_body(subject: str, entry: Entry, body: dict[str, Any]) -> list[Finding]:
     findings = []
     if int(body["seq"]) != entry.seq:
@@ -164,12 +233,19 @@ def _check_signature(subject: str, entry: Entry, body: dict[str, Any],
         public = str(details.get("public_key", ""))
         if not verify_signature(public, entry.signature, message):
             return [Finding(subject, "signature does not verify with the key it introduces")]
+        if key_id_for_hex(public) != entry.key_id:
+            return [Finding(subject, (
+                f"introduces key {entry.key_id}, which is not the fingerprint of its public key: "
+                "a key id must name its key"))]
         if org_id in ring.current:
             return [Finding(subject, (
                 f"introduces a second first key for organisation {org_id}: keys after the "
                 "first must come by rotation, signed by the previous key"))]
         ring.keys[entry.key_id] = (int(org_id), public)
         ring.current[int(org_id)] = entry.key_id
+        ring.introduced_by[entry.key_id] = None
+        if details.get("kek_id"):
+            ring.kek[int(org_id)] = str(details["kek_id"])
         return []
     known = ring.keys.get(entry.key_id)
     if known is None:
@@ -185,9 +261,22 @@ def _check_signature(subject: str, entry: Entry, body: dict[str, Any],
             f"acts for organisation {org_id} but is signed by organisation {signer_org}'s key")))
     if action == "key_rotated":
         new_id, new_public = str(details.get("new_key_id")), str(details.get("new_public_key"))
+        if key_id_for_hex(new_public) != new_id:
+            return [*findings, Finding(subject, (
+                f"rotates to key {new_id}, which is not the fingerprint of its public key"))]
         ring.keys[new_id] = (signer_org, new_public)
         ring.current[signer_org] = new_id
+        ring.introduced_by[new_id] = entry.key_id
+        if details.get("kek_id"):
+            ring.kek[signer_org] = str(details["kek_id"])
     return findings
+
+
+def key_id_for_hex(public_hex: str) -> str | None:
+    try:
+        return key_id_for(public_hex)
+    except ValueError:
+        return None
 
 
 def _is_hex64(text: str) -> bool:

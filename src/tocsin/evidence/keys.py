@@ -1,8 +1,10 @@
 """Organisation keys kept in the workspace: Ed25519 signing keys and AES-256 key-encryption keys.
 
-Layout: ``keys/org-<id>/<kind>-<key id>.json`` (mode 0600, folder 0700) and
-``keys/org-<id>/active.json`` naming the keys in use. Secrets are stored in clear unless the
-environment variable ``TOCSIN_MASTER_KEY`` holds a passphrase when they are created; then they
+Layout: ``keys/org-<id>/<kind>-<key id>.json`` (mode 0600, folder 0700). Which keys are in use
+is read from the signed custody log (the newest ``key_created`` / ``key_rotated`` entry of the
+organisation), never from a file here: a planted file cannot make itself the active key.
+Secrets are stored in clear unless the environment variable ``TOCSIN_MASTER_KEY`` holds a
+passphrase when they are created; then they
 are sealed with AES-256-GCM under a key derived from it (scrypt), and reading them needs the
 same passphrase. Production should always set it, from outside the workspace (a secrets
 manager, a prompt); see docs/methods/evidence.md.
@@ -27,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from tocsin.evidence.crypto import b64, key_id_for, new_data_key, public_key_hex, seal, unb64, unseal
 from tocsin.evidence.errors import EvidenceError
-from tocsin.lake import atomic_write_text, fsync_path
+from tocsin.lake import fsync_path
 
 MASTER_KEY_ENV = "TOCSIN_MASTER_KEY"
 SIGNING = "signing"
@@ -96,6 +98,12 @@ class KeyStore:
         except (OSError, ValueError) as exc:
             raise EvidenceError(f"key file {path} is unreadable: {exc}") from exc
         if record.get("protection") == "none":
+            if os.environ.get(MASTER_KEY_ENV):
+                # Anyone who can write the workspace can write such a file: with a master key
+                # set, only a file sealed under it can be a key this organisation made.
+                raise EvidenceError(
+                    f"key file {path} is not protected, but {MASTER_KEY_ENV} is set: refused "
+                    "(a key file planted by someone without the master key looks like this)")
             return unb64(record["secret"])
         master = _master_key(unb64(record["salt"]))
         if master is None:
@@ -105,22 +113,7 @@ class KeyStore:
         except InvalidTag as exc:
             raise EvidenceError(f"{MASTER_KEY_ENV} does not open key {key_id}") from exc
 
-    def _active(self, organisation_id: int) -> dict[str, str]:
-        path = self.org_dir(organisation_id) / "active.json"
-        if not path.exists():
-            return {}
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-
-    def _set_active(self, organisation_id: int, **keys: str) -> None:
-        active = self._active(organisation_id) | keys
-        path = self.org_dir(organisation_id) / "active.json"
-        atomic_write_text(path, json.dumps(active))
-        os.chmod(path, 0o600)  # names only, but the folder stays private throughout
-
     # -- API ------------------------------------------------------------------------------
-    def has_keys(self, organisation_id: int) -> bool:
-        return SIGNING in self._active(organisation_id)
-
     def create_signing_key(self, organisation_id: int) -> SigningKeyPair:
         """A new Ed25519 key, stored but not yet active (see :meth:`activate`)."""
         private = Ed25519PrivateKey.generate()
@@ -135,23 +128,30 @@ class KeyStore:
         self._write_secret(organisation_id, KEK, kek_id, key)
         return kek_id
 
-    def activate(self, organisation_id: int, signing_key_id: str, kek_id: str) -> None:
-        self._set_active(organisation_id, signing=signing_key_id, kek=kek_id)
-
-    def signing_key(self, organisation_id: int, key_id: str | None = None) -> SigningKeyPair:
-        key_id = key_id or self._active(organisation_id).get(SIGNING)
-        if key_id is None:
-            raise EvidenceError(
-                f"organisation {organisation_id} has no signing key: run `tocsin keys create`")
+    def signing_key(self, organisation_id: int, key_id: str) -> SigningKeyPair:
+        """The private key ``key_id`` (which one is in use is read from the signed log, never
+        from a file in this folder: see :meth:`tocsin.evidence.locker.EvidenceLocker.key_state`)."""
         raw = self._read_secret(organisation_id, SIGNING, key_id)
-        return SigningKeyPair(key_id, organisation_id, Ed25519PrivateKey.from_private_bytes(raw))
+        pair = SigningKeyPair(key_id, organisation_id, Ed25519PrivateKey.from_private_bytes(raw))
+        if key_id_for(pair.public_hex) != key_id:
+            raise EvidenceError(f"key file of signing key {key_id} holds another key (replaced?)")
+        return pair
 
-    def active_kek(self, organisation_id: int) -> tuple[str, bytes]:
-        kek_id = self._active(organisation_id).get(KEK)
-        if kek_id is None:
-            raise EvidenceError(
-                f"organisation {organisation_id} has no encryption key: run `tocsin keys create`")
-        return kek_id, self._read_secret(organisation_id, KEK, kek_id)
+    def key_files(self, organisation_id: int) -> dict[str, dict[str, Any]]:
+        """Every key file of an organisation, by file name, as stored (secrets still sealed)."""
+        folder = self.org_dir(organisation_id)
+        if not folder.exists():
+            return {}
+        files = {}
+        for path in sorted(folder.glob("*.json")):
+            try:
+                files[path.name] = dict(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as exc:
+                files[path.name] = {"unreadable": str(exc)}
+        return files
+
+    def public_of(self, organisation_id: int, key_id: str) -> str:
+        return self.signing_key(organisation_id, key_id).public_hex
 
     def kek(self, organisation_id: int, kek_id: str) -> bytes:
         return self._read_secret(organisation_id, KEK, kek_id)

@@ -36,9 +36,18 @@ from tocsin.evidence.crypto import (
     unwrap_key,
     wrap_key,
 )
-from tocsin.evidence.custody import GENESIS, Entry, jsonl_line, make_entry, parse_jsonl
+from tocsin.evidence.custody import (
+    GENESIS,
+    KEY_ACTIONS,
+    Entry,
+    KeyRing,
+    jsonl_line,
+    key_ring,
+    make_entry,
+    parse_jsonl,
+)
 from tocsin.evidence.errors import AccessDenied, EvidenceError
-from tocsin.evidence.keys import KeyStore
+from tocsin.evidence.keys import KeyStore, SigningKeyPair
 from tocsin.evidence.media import file_facts
 from tocsin.evidence.merkle import merkle_root_hex
 from tocsin.evidence.store import BlobStore
@@ -103,6 +112,15 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file to add that is not on disk under its name: a seekable handle (the web app's
+    upload, read straight into the store, encrypted as it streams when confidential)."""
+
+    name: str
+    handle: IO[bytes]
+
+
+@dataclass(frozen=True)
 class AddedItem:
     item_id: int
     sha256: str
@@ -110,6 +128,13 @@ class AddedItem:
     media_type: str
     filename: str
     duplicate_of: list[int] = field(default_factory=list)
+
+
+def _summary(i: EvidenceItem) -> dict[str, Any]:
+    return {"item_id": i.id, "filename": i.filename, "sha256": i.sha256, "size": i.size,
+            "media_type": i.media_type, "sensitivity": i.sensitivity, "status": i.status,
+            "collector": i.collector, "captured_at": i.captured_at.isoformat(),
+            "place_id": i.place_id, "derived_from": i.derived_from}
 
 
 class EvidenceLocker:
@@ -149,7 +174,9 @@ class EvidenceLocker:
         if not entries:
             return
         self.store.create()
-        with open(self.store.mirror_path, "a", encoding="utf-8") as handle:
+        fd = os.open(self.store.mirror_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # the log names people and places: private, like the database
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             for entry in entries:
                 handle.write(jsonl_line(entry))
             handle.flush()
@@ -226,6 +253,31 @@ class EvidenceLocker:
         return []
 
     # -- people and keys ----------------------------------------------------------------------
+    def key_state(self, session: Session) -> KeyRing:
+        """The organisations' keys in use, as the signed key entries of the log say."""
+        rows = session.scalars(select(CustodyEntry).where(CustodyEntry.action.in_(KEY_ACTIONS))
+                               .order_by(CustodyEntry.seq)).all()
+        ring, findings = key_ring(entry_from_row(row) for row in rows)
+        if findings:
+            raise EvidenceError("the custody log's key entries do not verify ("
+                                f"{findings[0]}): run `tocsin evidence verify`")
+        return ring
+
+    def signer(self, session: Session, organisation_id: int) -> SigningKeyPair:
+        """The organisation's current signing key: the one its newest signed key entry names."""
+        key_id = self.key_state(session).current.get(organisation_id)
+        if key_id is None:
+            raise EvidenceError(
+                f"organisation {organisation_id} has no signing key: run `tocsin keys create`")
+        return self.keys.signing_key(organisation_id, key_id)
+
+    def active_kek(self, session: Session, organisation_id: int) -> tuple[str, bytes]:
+        kek_id = self.key_state(session).kek.get(organisation_id)
+        if kek_id is None:
+            raise EvidenceError(
+                f"organisation {organisation_id} has no encryption key: run `tocsin keys create`")
+        return kek_id, self.keys.kek(organisation_id, kek_id)
+
     def actor(self, session: Session, username: str | None) -> Actor:
         if not username:
             raise EvidenceError("say who is acting: --as USER (or set TOCSIN_USER)")
@@ -258,7 +310,7 @@ class EvidenceLocker:
                 details: dict[str, Any], signer: Any = None) -> Entry:
         last = session.scalar(select(CustodyEntry).order_by(CustodyEntry.seq.desc()).limit(1))
         seq, prev = (last.seq + 1, last.entry_hash) if last else (1, GENESIS)
-        signer = signer or self.keys.signing_key(actor.organisation_id)
+        signer = signer or self.signer(session, actor.organisation_id)
         body = {"at": _now().isoformat(timespec="microseconds"), "action": action,
                 "organisation": {"id": actor.organisation_id, "name": actor.organisation_name},
                 "user": actor.username, "item": item_id, "details": details}
@@ -275,7 +327,7 @@ class EvidenceLocker:
         with self._writing() as session:
             actor = self.actor(session, username)
             self._require_admin(actor, "create keys")
-            if self.keys.has_keys(actor.organisation_id):
+            if actor.organisation_id in self.key_state(session).current:
                 raise EvidenceError(f"{actor.organisation_name} already has keys: use "
                                     "`tocsin keys rotate`")
             pair = self.keys.create_signing_key(actor.organisation_id)
@@ -285,7 +337,6 @@ class EvidenceLocker:
             self._append(session, actor, "key_created", None,
                          {"key_id": pair.key_id, "public_key": pair.public_hex,
                           "kek_id": kek_id}, signer=pair)
-            self.keys.activate(actor.organisation_id, pair.key_id, kek_id)
             return pair.key_id
 
     def rotate_keys(self, username: str) -> str:
@@ -293,7 +344,7 @@ class EvidenceLocker:
         with self._writing() as session:
             actor = self.actor(session, username)
             self._require_admin(actor, "rotate keys")
-            old = self.keys.signing_key(actor.organisation_id)
+            old = self.signer(session, actor.organisation_id)
             pair = self.keys.create_signing_key(actor.organisation_id)
             kek_id = self.keys.create_kek(actor.organisation_id)
             session.add(SigningKey(key_id=pair.key_id, organisation_id=actor.organisation_id,
@@ -304,7 +355,6 @@ class EvidenceLocker:
             self._append(session, actor, "key_rotated", None,
                          {"old_key_id": old.key_id, "new_key_id": pair.key_id,
                           "new_public_key": pair.public_hex, "kek_id": kek_id}, signer=old)
-            self.keys.activate(actor.organisation_id, pair.key_id, kek_id)
             return pair.key_id
 
     def public_keys(self, organisation: str | None = None) -> list[dict[str, Any]]:
@@ -324,16 +374,17 @@ class EvidenceLocker:
             raise AccessDenied(f"only an admin may {what} (you are {actor.role})")
 
     # -- adding -------------------------------------------------------------------------------
-    def add(self, files: Sequence[Path], *, user: str, collector: str, captured_at: dt.datetime,
+    def add(self, files: Sequence[Path | Upload], *, user: str, collector: str, captured_at: dt.datetime,
             sensitivity: str, place: str | None = None, lat: float | None = None,
             lon: float | None = None, source_url: str | None = None,
             description: str | None = None, events: Sequence[str] = (),
             incidents: Sequence[int] = (), method: str | None = None, original: bool = True,
             derived_from: int | None = None,
-            on_bytes: Callable[[int], None] | None = None) -> list[AddedItem]:
+            on_bytes: Callable[[int], None] | None = None,
+            max_bytes: int | None = None) -> list[AddedItem]:
         """Store each file and record it, with one signed ``add`` entry per file (each file its
         own transaction: a failure part-way keeps the files already added)."""
-        files = [Path(f) for f in files]
+        files = [f if isinstance(f, Upload) else Path(f) for f in files]
         self._check_add(files, collector, captured_at, sensitivity, lat, lon)
         place_fields = self._resolve_place(place, lat, lon)
         self._check_events(events)
@@ -345,17 +396,31 @@ class EvidenceLocker:
                                        description=description, events=list(events),
                                        incidents=list(incidents), method=method,
                                        original=original, derived_from=derived_from,
-                                       on_bytes=on_bytes))
+                                       on_bytes=on_bytes, max_bytes=max_bytes))
         return added
 
     @staticmethod
-    def _check_add(files: Sequence[Path], collector: str, captured_at: dt.datetime,
+    def _check_add(files: Sequence[Path | Upload], collector: str, captured_at: dt.datetime,
                    sensitivity: str, lat: float | None, lon: float | None) -> None:
         if not files:
             raise EvidenceError("no file given")
         for path in files:
-            if not path.is_file():
-                raise EvidenceError(f"{path}: not a readable file")
+            name = path.name
+            shown = ascii(str(path if isinstance(path, Path) else name))[1:-1]
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise EvidenceError(f"{shown}: the file name is not valid UTF-8: rename the "
+                                    "file (its name is recorded in the signed log)") from None
+            if len(name.encode("utf-8")) > 255:
+                raise EvidenceError(f"{shown[:80]}…: the file name is longer than 255 bytes")
+            if isinstance(path, Path):
+                try:
+                    readable = path.is_file()
+                except OSError as exc:  # e.g. a path too long for the system
+                    raise EvidenceError(f"{shown[:80]}…: {exc.strerror}") from None
+                if not readable:
+                    raise EvidenceError(f"{path}: not a readable file")
         if sensitivity not in SENSITIVITIES:
             raise EvidenceError(f"sensitivity must be one of {', '.join(SENSITIVITIES)}, "
                                 f"not {sensitivity!r}")
@@ -363,6 +428,11 @@ class EvidenceLocker:
             raise EvidenceError("--collector is empty: say who collected the file")
         if captured_at.tzinfo is None:
             raise EvidenceError("--captured-at needs a time zone (e.g. 2024-05-10T14:30Z)")
+        try:
+            captured_at.astimezone(dt.UTC)
+        except OverflowError:
+            raise EvidenceError(f"--captured-at {captured_at.isoformat()} is outside the years "
+                                "1-9999 in UTC") from None
         if captured_at > _now() + dt.timedelta(hours=1):
             raise EvidenceError(f"--captured-at {captured_at.isoformat()} is in the future")
         if (lat is None) != (lon is None):
@@ -418,12 +488,14 @@ class EvidenceLocker:
         if missing:
             raise EvidenceError(f"--event: no such event in the lake: {', '.join(missing)}")
 
-    def _add_one(self, path: Path, *, user: str, collector: str, captured_at: dt.datetime,
+    def _add_one(self, path: Path | Upload, *, user: str, collector: str, captured_at: dt.datetime,
                  sensitivity: str, place_fields: dict[str, Any], source_url: str | None,
                  description: str | None, events: list[str], incidents: list[int],
                  method: str | None, original: bool, derived_from: int | None,
-                 on_bytes: Callable[[int], None] | None = None) -> AddedItem:
-        media_type, embedded = file_facts(path)
+                 on_bytes: Callable[[int], None] | None = None,
+                 max_bytes: int | None = None) -> AddedItem:
+        source = path.handle if isinstance(path, Upload) else path
+        media_type, embedded = file_facts(source, path.name)
         with self.workspace.write_lock():
             self.recover()
             with self.session() as session:
@@ -433,13 +505,13 @@ class EvidenceLocker:
                     for incident_id in incidents:
                         if session.get(Incident, incident_id) is None:
                             raise EvidenceError(f"--incident {incident_id}: no such incident")
-                    signer = self.keys.signing_key(actor.organisation_id)
+                    signer = self.signer(session, actor.organisation_id)
                     encrypted = sensitivity == "confidential"
                     data_key = new_data_key() if encrypted else None
                     nonce = os.urandom(NONCE_BYTES) if encrypted else None
                     encryptor = StreamEncryptor(data_key, nonce, BLOB_CONTEXT) \
                         if data_key and nonce else None
-                    blob = self.store.put(path, encryptor, on_bytes)
+                    blob = self.store.put(source, encryptor, on_bytes, max_bytes)
                     duplicates = list(session.scalars(select(EvidenceItem.id).where(
                         EvidenceItem.sha256 == blob.sha256,
                         EvidenceItem.status == "active")).all())
@@ -473,7 +545,7 @@ class EvidenceLocker:
                         sealed = {k: metadata[k] for k in SEALED_FIELDS}
                         item.sealed = seal(data_key, canonical_json(sealed),
                                            f"meta:{item.id}".encode())
-                        kek_id, kek = self.keys.active_kek(actor.organisation_id)
+                        kek_id, kek = self.active_kek(session, actor.organisation_id)
                         session.add(EvidenceKey(item_id=item.id,
                                                 organisation_id=actor.organisation_id,
                                                 kek_id=kek_id, wrapped_key=wrap_key(
@@ -510,12 +582,12 @@ class EvidenceLocker:
             if incident is not None:
                 query = query.join(EvidenceLink).where(EvidenceLink.kind == "incident",
                                                        EvidenceLink.target == str(incident))
-            return [{"item_id": i.id, "filename": i.filename, "sha256": i.sha256,
-                     "size": i.size, "media_type": i.media_type, "sensitivity": i.sensitivity,
-                     "status": i.status, "collector": i.collector,
-                     "captured_at": i.captured_at.isoformat(), "place_id": i.place_id,
-                     "derived_from": i.derived_from}
-                    for i in session.scalars(query).all()]
+            return [_summary(i) for i in session.scalars(query).all()]
+
+    def item(self, item_id: int) -> dict[str, Any]:
+        """One item as :meth:`items` lists it (no content, no sealed metadata)."""
+        with self.session() as session:
+            return _summary(self._item(session, item_id))
 
     def may_open(self, item_id: int, user: str) -> bool:
         """Whether ``user`` may open the item (for a web page deciding what to show)."""
@@ -674,7 +746,7 @@ class EvidenceLocker:
                 raise EvidenceError(f"{target.name} already has item {item_id}")
             if item.content_nonce:
                 data_key = self._data_key(session, item, actor.organisation_id)
-                kek_id, kek = self.keys.active_kek(target.id)
+                kek_id, kek = self.active_kek(session, target.id)
                 wrapped = wrap_key(kek, data_key, f"item:{item.id}".encode())
             else:
                 kek_id, wrapped = "", ""
@@ -702,6 +774,48 @@ class EvidenceLocker:
                 raise EvidenceError(f"item {item_id} is already linked to {kind} {target}")
             session.add(EvidenceLink(item_id=item.id, kind=kind, target=target))
             self._append(session, actor, "link", item.id, {"kind": kind, "target": target})
+
+    # -- tree heads ---------------------------------------------------------------------------
+    def signed_head(self, user: str, *, from_size: int | None = None, publish: bool = True,
+                    timeout: float = 5.0) -> dict[str, Any]:
+        """The custody log's current head, signed by the acting user's organisation, with a
+        consistency proof from ``from_size`` when asked; time-stamped by every authority
+        reachable; published as ``evidence/heads/latest.json`` (what the web app serves)."""
+        from tocsin.evidence.custody import verify_chain
+        from tocsin.evidence.heads import make_head, timestamp_head
+
+        with self.workspace.write_lock():
+            self.recover()
+            with self.session() as session:
+                actor = self.actor(session, user)
+                entries = self.db_entries(session)
+                findings, _ = verify_chain(entries)
+                if findings:  # a head vouches for the log: never sign one that does not verify
+                    raise EvidenceError(f"the custody log does not verify ({findings[0]}): no "
+                                        "head is signed over it; run `tocsin evidence verify`")
+                signer = self.signer(session, actor.organisation_id)
+                head = make_head(entries, {"id": actor.organisation_id,
+                                           "name": actor.organisation_name}, signer,
+                                 [e for e in entries if e.body.get("action") in KEY_ACTIONS],
+                                 from_size=from_size)
+                authorities = session.scalars(select(TimestampAuthority)).all()
+            failed = timestamp_head(head, authorities, timeout) if authorities else []
+            if publish:
+                self.store.write_head(head)
+        head["timestamp_failures"] = failed
+        return head
+
+    def published_head(self, from_size: int | None = None) -> dict[str, Any] | None:
+        """The last published head, with a consistency proof from ``from_size`` computed from
+        the log (for a witness that holds an older head); None when none was published."""
+        from tocsin.evidence.heads import consistency, log_tree
+
+        head = self.store.read_head()
+        if head is None or from_size is None:
+            return head
+        with self.session() as session:
+            entries = self.db_entries(session)[: int(head["tree_size"])]
+        return {**head, "consistency": consistency(log_tree(entries), from_size)}
 
     # -- timestamps ---------------------------------------------------------------------------
     def add_authority(self, name: str, url: str, ca_pem: str | None = None) -> None:

@@ -4,9 +4,12 @@ name), and embedded metadata (EXIF of photos, creation dates of PDFs) where pres
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # (offset, magic, media type); the first match wins.
 _MAGIC: list[tuple[int, bytes, str]] = [
@@ -72,12 +75,36 @@ def _gps_degrees(values: Any, ref: str) -> float | None:
     return round(sign * (degrees + minutes / 60 + seconds / 3600), 7)
 
 
-def image_metadata(path: Path) -> dict[str, Any]:
+Source = Path | IO[bytes]
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[IO[bytes]]:
+    """A binary handle on a path, or the given (seekable) handle rewound, left open."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as handle:
+            yield handle
+    else:
+        source.seek(0)
+        try:
+            yield source
+        finally:
+            source.seek(0)
+
+
+def _size(handle: IO[bytes]) -> int:
+    here = handle.tell()
+    end = handle.seek(0, os.SEEK_END)
+    handle.seek(here)
+    return end
+
+
+def image_metadata(path: Source) -> dict[str, Any]:
     """EXIF fields that matter for provenance, GPS as decimal degrees; {} when none."""
     from PIL import ExifTags, Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with _opened(path) as handle, Image.open(handle) as image:
             exif = image.getexif()
             found: dict[str, Any] = {"width": image.width, "height": image.height}
             for tag_id, value in {**exif, **exif.get_ifd(ExifTags.IFD.Exif)}.items():
@@ -100,11 +127,11 @@ _PDF_DATE = re.compile(rb"/(CreationDate|ModDate)\s*\(D:(\d{4})(\d{2})?(\d{2})?(
 _PDF_TEXT = re.compile(rb"/(Producer|Creator|Author)\s*\(([^)]{0,200})\)")
 
 
-def pdf_metadata(path: Path) -> dict[str, Any]:
+def pdf_metadata(path: Source) -> dict[str, Any]:
     """Creation and modification dates (ISO 8601) and producer from the PDF Info dictionary,
     read from the first and last 256 KiB (where the Info dictionary is in practice)."""
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
+    with _opened(path) as handle:
+        size = _size(handle)
         data = handle.read(256 * 1024)
         if size > 512 * 1024:
             handle.seek(size - 256 * 1024)
@@ -148,15 +175,15 @@ def _boxes(handle: Any, start: int, end: int) -> dict[bytes, tuple[int, int]]:
     return found
 
 
-def video_metadata(path: Path) -> dict[str, Any]:
+def video_metadata(path: Source) -> dict[str, Any]:
     """Creation and modification times (UTC) and duration from an MP4/MOV's movie header;
     only box headers are read, however large the video."""
     import datetime as dt
     import struct
 
     try:
-        with open(path, "rb") as handle:
-            moov = _boxes(handle, 0, path.stat().st_size).get(b"moov")
+        with _opened(path) as handle:
+            moov = _boxes(handle, 0, _size(handle)).get(b"moov")
             if moov is None:
                 return {}
             mvhd = _boxes(handle, *moov).get(b"mvhd")
@@ -180,7 +207,7 @@ def video_metadata(path: Path) -> dict[str, Any]:
     return found
 
 
-def embedded_metadata(path: Path, media_type: str) -> dict[str, Any]:
+def embedded_metadata(path: Source, media_type: str) -> dict[str, Any]:
     if media_type.startswith("image/"):
         return image_metadata(path)
     if media_type == "application/pdf":
@@ -190,8 +217,9 @@ def embedded_metadata(path: Path, media_type: str) -> dict[str, Any]:
     return {}
 
 
-def file_facts(path: Path) -> tuple[str, dict[str, Any]]:
-    with open(path, "rb") as handle:
+def file_facts(path: Source, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Media type and embedded metadata of a file, or of a seekable handle named ``name``."""
+    with _opened(path) as handle:
         head = handle.read(64)
-    media_type = sniff_media_type(head, path.name)
+    media_type = sniff_media_type(head, name or Path(str(path)).name)
     return media_type, embedded_metadata(path, media_type)

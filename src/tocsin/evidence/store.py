@@ -12,14 +12,17 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import stat
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tocsin.evidence.crypto import CHUNK, StreamEncryptor
+from tocsin.evidence.errors import EvidenceError
 from tocsin.lake import atomic_write_text, fsync_path, pause_for_tests
 
 
@@ -49,28 +52,34 @@ class BlobStore:
 
     def create(self) -> None:
         for folder in (self.root, self.blobs_dir, self.tmp_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if stat.S_IMODE(folder.stat().st_mode) != 0o700:
+                os.chmod(folder, 0o700)  # restricted blobs are stored in clear: keep them private
 
     def path_for(self, stored_sha256: str) -> Path:
         return self.blobs_dir / stored_sha256[:2] / stored_sha256[2:4] / stored_sha256
 
-    def put(self, source: Path, encryptor: StreamEncryptor | None = None,
-            on_bytes: Callable[[int], None] | None = None) -> StoredBlob:
-        """Copy ``source`` in, hashing (and encrypting) as it streams; never loads it whole.
-        ``on_bytes(n)`` is told of each chunk read (for a progress display)."""
+    def put(self, source: Path | IO[bytes], encryptor: StreamEncryptor | None = None,
+            on_bytes: Callable[[int], None] | None = None,
+            max_bytes: int | None = None) -> StoredBlob:
+        """Copy ``source`` (a path or a binary handle) in, hashing (and encrypting) as it
+        streams; never loads it whole. ``on_bytes(n)`` is told of each chunk read (for a
+        progress display); more than ``max_bytes`` raises :class:`TooLarge` as soon as read."""
         self.create()
         tmp = self.tmp_dir / f"{uuid.uuid4().hex}.part"
         content = hashlib.sha256()
         stored = hashlib.sha256() if encryptor else content
         size = 0
         try:
-            with open(source, "rb", buffering=0) as reader, open(tmp, "xb", buffering=0) as writer:
+            with _reader(source) as reader, _private_file(tmp) as writer:
                 # The disk write of one chunk overlaps the hashing of the next (hashlib and
                 # file writes both release the GIL), keeping the copy near hashing speed; the
                 # ciphertext of an encrypted item is hashed on the writing thread too.
                 with _BackgroundWriter(writer, stored if encryptor else None) as background:
                     while chunk := reader.read(CHUNK):
                         size += len(chunk)
+                        if max_bytes is not None and size > max_bytes:
+                            raise TooLarge(f"the file is larger than {max_bytes:,} bytes")
                         content.update(chunk)
                         if on_bytes is not None:
                             on_bytes(len(chunk))
@@ -84,7 +93,8 @@ class BlobStore:
             pause_for_tests("evidence-blob-written")
             created = not final.exists()
             if created:
-                final.parent.mkdir(parents=True, exist_ok=True)
+                final.parent.parent.mkdir(exist_ok=True, mode=0o700)
+                final.parent.mkdir(exist_ok=True, mode=0o700)
                 # link() fails when the name exists: a blob is never replaced, even in a race.
                 try:
                     os.link(tmp, final)
@@ -129,10 +139,53 @@ class BlobStore:
             return {}
         return {int(p.stem): p for p in self.timestamps_dir.glob("*.json") if p.stem.isdigit()}
 
+    @property
+    def heads_dir(self) -> Path:
+        return self.root / "heads"
+
+    def write_head(self, head: dict[str, Any]) -> None:
+        """Keep a signed tree head, and publish it as ``heads/latest.json``."""
+        import json
+
+        self.heads_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        text = json.dumps(head, indent=1, sort_keys=True)
+        atomic_write_text(self.heads_dir / f"{head['tree_size']:09d}.json", text)
+        atomic_write_text(self.heads_dir / "latest.json", text)
+
+    def read_head(self) -> dict[str, Any] | None:
+        import json
+
+        path = self.heads_dir / "latest.json"
+        if not path.exists():
+            return None
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+
     def all_blobs(self) -> dict[str, Path]:
         if not self.blobs_dir.exists():
             return {}
         return {p.name: p for p in self.blobs_dir.glob("*/*/*") if p.is_file()}
+
+
+class TooLarge(EvidenceError):
+    """A file over the size limit (the web app's), found while reading it."""
+
+
+@contextmanager
+def _reader(source: Path | IO[bytes]) -> Iterator[IO[bytes]]:
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb", buffering=0) as handle:
+            yield handle
+    else:
+        source.seek(0)
+        yield source
+
+
+@contextmanager
+def _private_file(path: Path) -> Iterator[IO[bytes]]:
+    """A new file, 0600 from its first byte (never replacing one)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb", buffering=0) as handle:
+        yield handle
 
 
 class _BackgroundWriter:

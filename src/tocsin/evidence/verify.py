@@ -17,10 +17,11 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 
 from tocsin.evidence.crypto import canonical_json, sha256_file, sha256_hex, unb64, unseal, unwrap_key
-from tocsin.evidence.custody import Entry, Finding, KeyRing, verify_chain
+from tocsin.evidence.custody import Entry, Finding, KeyRing, check_pins, verify_chain
 from tocsin.evidence.errors import EvidenceError
 from tocsin.evidence.merkle import merkle_root_hex
 from tocsin.records.evidence_models import (
+    CustodyEntry,
     EvidenceItem,
     EvidenceKey,
     EvidenceLink,
@@ -108,8 +109,15 @@ def replay(entries: Sequence[Entry]) -> tuple[dict[int, LoggedItem], list[Findin
     return items, findings
 
 
-def verify_locker(locker: Any, *, hash_blobs: bool = True) -> Report:
-    """Recompute everything; ``locker`` is a :class:`tocsin.evidence.locker.EvidenceLocker`."""
+def verify_locker(locker: Any, *, hash_blobs: bool = True, witnesses: Sequence[Any] = (),
+                  pins: Sequence[str] = ()) -> Report:
+    """Recompute everything; ``locker`` is a :class:`tocsin.evidence.locker.EvidenceLocker`.
+
+    ``witnesses`` (:class:`tocsin.evidence.heads.Witness`) and ``pins`` (organisation key
+    fingerprints) are trust from outside the workspace: only they catch a log rebuilt whole
+    with new keys, cut short, or rolled back to an older copy."""
+    from tocsin.evidence.heads import check_against_witness
+
     report = Report()
     with locker.session() as session:
         db_entries = locker.db_entries(session)
@@ -123,6 +131,18 @@ def verify_locker(locker: Any, *, hash_blobs: bool = True) -> Report:
         report.findings += mirror_findings
         report.findings += _compare_mirror(db_entries, mirror)
         report.findings += _compare_keys(session, ring)
+        report.findings += _compare_columns(session, db_entries)
+        report.findings += _check_key_files(locker, db_entries, ring, report)
+        report.findings += check_pins(ring, pins, "this custody log")
+        report.findings += _check_own_heads(locker, db_entries)
+        for witness in witnesses:
+            witnessed, note = check_against_witness(db_entries, ring, witness)
+            report.findings += witnessed
+            report.notes.append(note)
+        if not witnesses and not pins:
+            report.notes.append("no witness and no pinned key given: a log rebuilt whole with "
+                                "new keys, cut short or rolled back is caught only with "
+                                "--witness or --org-key")
 
         logged, replay_findings = replay(db_entries)
         report.findings += replay_findings
@@ -182,6 +202,113 @@ def _compare_mirror(db: Sequence[Entry], mirror: Sequence[Entry]) -> list[Findin
         findings.append(Finding("custody.jsonl", (
             f"lacks entries {len(mirror) + 1}-{len(db)} that the database holds: the mirror was "
             "cut short or replaced (an interrupted write is repaired by the next command)")))
+    return findings
+
+
+def _check_own_heads(locker: Any, entries: Sequence[Entry]) -> list[Finding]:
+    """The heads this workspace signed and kept (evidence/heads/): each must verify and be
+    continued by the log. (Someone who can write the workspace can delete them too: only a
+    witness's copies are proof; these catch the careless.)"""
+    import json
+
+    from tocsin.evidence.heads import check_heads, head_problems
+
+    folder = locker.store.heads_dir
+    if not folder.exists():
+        return []
+    findings, heads = [], []
+    for path in sorted(folder.glob("*.json")):
+        subject = f"evidence/heads/{path.name}"
+        try:
+            head = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            findings.append(Finding(subject, f"is unreadable ({exc})"))
+            continue
+        problems = head_problems(head)
+        if problems:
+            findings.append(Finding(subject, problems[0]))
+        else:
+            heads.append(head)
+    return findings + check_heads(entries, heads, "evidence/heads", "holds")
+
+
+def _compare_columns(session: Any, entries: Sequence[Entry]) -> list[Finding]:
+    """The columns that repeat parts of a signed payload (for queries) must say what it says."""
+    findings = []
+    by_seq = {e.seq: e.body for e in entries}
+    for seq, action, item_id in session.execute(
+            select(CustodyEntry.seq, CustodyEntry.action, CustodyEntry.item_id)).all():
+        body = by_seq.get(seq) or {}
+        if action != body.get("action"):
+            findings.append(Finding(f"custody entry {seq}", (
+                f"its action column says {action!r} but the signed entry {body.get('action')!r}")))
+        if item_id != body.get("item"):
+            findings.append(Finding(f"custody entry {seq}", (
+                f"its item column says {item_id!r} but the signed entry {body.get('item')!r}")))
+    return findings
+
+
+def _check_key_files(locker: Any, entries: Sequence[Entry], ring: KeyRing,
+                     report: Report) -> list[Finding]:
+    """Every key file must be one the signed log names (a planted one is named); with
+    ``TOCSIN_MASTER_KEY`` set, every key the log introduces must also have its key file sealed
+    under it, which no one without the master key can make: a log rebuilt with new keys is
+    named."""
+    import os
+
+    from tocsin.evidence.keys import KEK, MASTER_KEY_ENV, SIGNING
+
+    named: dict[int, set[str]] = {}
+    for key_id, (org, _) in ring.keys.items():
+        named.setdefault(org, set()).add(f"{SIGNING}-{key_id}.json")
+    for entry in entries:
+        body = entry.body
+        if body.get("action") in ("key_created", "key_rotated"):
+            kek_id = (body.get("details") or {}).get("kek_id")
+            org = int((body.get("organisation") or {}).get("id", -1))
+            if kek_id:
+                named.setdefault(org, set()).add(f"{KEK}-{kek_id}.json")
+    findings = []
+    orgs = set(named) | {int(p.name[4:]) for p in locker.keys.root.glob("org-*")
+                         if p.name[4:].isdigit()}
+    sealed = bool(os.environ.get(MASTER_KEY_ENV))
+    if not sealed:
+        report.notes.append(f"{MASTER_KEY_ENV} is not set: key files are not opened (anyone "
+                            "who can write the workspace can read or replace keys)")
+    checked = 0
+    for org in sorted(orgs):
+        files = locker.keys.key_files(org)
+        for name, record in sorted(files.items()):
+            subject = f"key file keys/org-{org}/{name}"
+            if name == "active.json":
+                continue  # written by older versions; keys in use are read from the log
+            if name not in named.get(org, set()):
+                findings.append(Finding(subject, "is named by no signed key entry (planted)"))
+            elif sealed and record.get("protection") != "scrypt-aes256gcm":
+                findings.append(Finding(subject, (
+                    f"is not sealed under {MASTER_KEY_ENV}: a key made without the master key "
+                    "(planted, or the log rebuilt with new keys)")))
+        for name in sorted(named.get(org, set()) if sealed else ()):
+            if name not in files:
+                findings.append(Finding(f"key file keys/org-{org}/{name}", (
+                    "is missing, though the signed log introduced that key")))
+                continue
+            if files[name].get("protection") != "scrypt-aes256gcm":
+                continue
+            kind, _, rest = name.partition("-")
+            key_id = rest.removesuffix(".json")
+            try:
+                if kind == SIGNING:
+                    public = locker.keys.public_of(org, key_id)
+                    if ring.keys[key_id][1] != public:
+                        findings.append(Finding(f"key file keys/org-{org}/{name}", (
+                            "holds another key than the one the log introduced")))
+                else:
+                    locker.keys.kek(org, key_id)
+                checked += 1
+            except EvidenceError as exc:
+                findings.append(Finding(f"key file keys/org-{org}/{name}", str(exc)))
+    report.checked["key files opened"] = checked
     return findings
 
 

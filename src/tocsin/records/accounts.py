@@ -39,10 +39,12 @@ def add_user(session: Session, username: str, organisation: str, role: str,
              display_name: str | None = None, language: str = "en") -> User:
     if role not in USER_ROLES:
         raise RecordError(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
-    if not username.strip():
-        raise RecordError("a user needs a user name")
-    if session.scalar(select(User).where(User.username == username)) is not None:
-        raise RecordError(f"user {username!r} exists already")
+    from tocsin.records.usernames import UsernameError, check_new_username
+
+    try:
+        username = check_new_username(username, session.scalars(select(User.username)).all())
+    except UsernameError as exc:
+        raise RecordError(str(exc)) from None
     org = organisation_named(session, organisation)
     user = User(organisation_id=org.id, username=username, display_name=display_name or username,
                 role=role, language=language)

@@ -12,6 +12,7 @@ that fails or is killed half-way leaves the database as it was.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -74,6 +75,16 @@ def _ensure_wal(cursor: Any) -> None:
             time.sleep(0.05)
 
 
+def _make_private(path: Path) -> None:
+    """The records database holds users, sessions and case work: 0600, with its WAL files."""
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if part.stat().st_mode & 0o077:
+                os.chmod(part, 0o600)
+        except FileNotFoundError:
+            continue
+
+
 def _engine(url: str | URL, *, foreign_keys: bool, begin: str = "BEGIN") -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -96,6 +107,8 @@ def _engine(url: str | URL, *, foreign_keys: bool, begin: str = "BEGIN") -> Engi
                 _ensure_wal(cursor)
         finally:
             cursor.close()
+        if path is not None:
+            _make_private(path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -464,7 +464,9 @@ class LoginAttempt(Base):
     attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
-# The evidence locker's tables live in their own module; importing it registers them on Base.
+# The evidence locker's tables, and the per-organisation alert acknowledgements, live in their
+# own modules; importing them registers them on Base.
+from tocsin.records import alert_acks as _alert_acks  # noqa: E402, F401
 # Accountability (entities, matches, areas, routes, legal assessments): migration 0008.
 from tocsin.records import accountability_models as _accountability_models  # noqa: E402, F401
 from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401

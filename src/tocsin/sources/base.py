@@ -25,7 +25,14 @@ import pyarrow.parquet as pq
 from tocsin.errors import InputError, Problem, input_error
 from tocsin.lake import Batch, Lake, new_batch_id
 from tocsin.schema.tables import TABLES
-from tocsin.sources.raw import UNCLOSED_QUOTE, CsvInput, RawInput, first_changed_line_ending
+from tocsin.sources.raw import (
+    MAX_LINE_BYTES,
+    UNCLOSED_QUOTE,
+    CsvInput,
+    RawInput,
+    first_changed_line_ending,
+    first_long_line,
+)
 from tocsin.sqltext import ident, sql_str
 
 EARLY_HASH_BYTES = 64 << 20
@@ -175,6 +182,11 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
             _stage_replacements(con, lake, plan, final, withdrawals, parquet)
         keep_final = True
     except duckdb.Error as exc:
+        if isinstance(raw, CsvInput) and (long := first_long_line(path)) is not None:
+            raise input_error(path.name, (
+                f"lines of at most {MAX_LINE_BYTES:,} bytes (line {long[0]} is {long[1]:,} bytes "
+                "long: a file with old Mac \\r line endings, or not a CSV file?)"),
+                line=long[0]) from exc
         if isinstance(raw, CsvInput) and (line := first_changed_line_ending(path)) is not None:
             raise input_error(path.name, "one kind of line ending throughout (the file mixes "
                               "Windows \\r\\n and Unix \\n endings; convert it, e.g. with dos2unix)",

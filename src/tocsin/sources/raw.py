@@ -83,7 +83,7 @@ class CsvInput(RawInput):
             f"read_csv({sql_str(str(self.file))}, columns = {{{spec}}}, auto_detect = false, "
             "header = true, delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
             "rejects_scan = 'tocsin_scan', rejects_table = 'tocsin_rejects', "
-            "max_line_size = 10000000)"
+            f"max_line_size = {MAX_LINE_BYTES})"
         )
         if self.tag_columns:
             is_tag_row = " AND ".join(f"coalesce({ident(c)}, '') LIKE '#%'"
@@ -279,6 +279,31 @@ def distinct_names(header: list[str]) -> list[str]:
         seen[key] = seen.get(key, 0) + 1
         names.append(name if seen[key] == 1 else f"{name}_{seen[key]}")
     return names
+
+
+MAX_LINE_BYTES = 10_000_000  # the longest CSV line (record) DuckDB is asked to read
+
+
+def first_long_line(path: Path, limit: int = MAX_LINE_BYTES) -> tuple[int, int] | None:
+    """(line number, length in bytes) of the first line longer than ``limit``, or None; read in
+    1 MiB blocks, so a file that is one 150 MB line costs no more memory than any other."""
+    line, length = 1, 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            start = 0
+            while (end := block.find(b"\n", start)) != -1:
+                length += end - start
+                if length > limit:
+                    return line, length
+                line, length, start = line + 1, 0, end + 1
+            length += len(block) - start
+            if length > limit:
+                while (block := handle.read(1 << 20)) and b"\n" not in block:
+                    length += len(block)
+                if block:
+                    length += block.index(b"\n")
+                return line, length
+    return None
 
 
 def first_changed_line_ending(path: Path) -> int | None:

@@ -84,6 +84,7 @@ def create_app(workspace: Workspace, database_url: str | None = None,
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
@@ -112,6 +113,56 @@ def create_app(workspace: Workspace, database_url: str | None = None,
                       detail="; ".join(problems))
 
     return app
+
+
+class BodyLimit:
+    """Refuses a request body over its limit before a byte of it is read (413), from its
+    Content-Length: an evidence upload may be MAX_UPLOAD_BYTES (plus its form fields), any
+    other request 1 MiB. Bodies of unknown length are refused (411) where they may be large;
+    elsewhere they are cut off at the limit while read."""
+
+    FORM_OVERHEAD = 1 << 20
+    OTHER_LIMIT = 1 << 20
+    UPLOAD_PATHS = ("/evidence", "/api/v1/evidence")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        upload = scope["path"] in self.UPLOAD_PATHS
+        limit = evidence.MAX_UPLOAD_BYTES + self.FORM_OVERHEAD if upload else self.OTHER_LIMIT
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is None and upload:
+            await _refuse(send, 411, "an upload needs a Content-Length")
+            return
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _refuse(send, 413, f"the request body is over {limit >> 20} MB")
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:  # a body longer than it said: stop reading it
+                return {"type": "http.disconnect"}
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    import json
+
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeaders:

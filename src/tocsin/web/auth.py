@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.records.models import (
@@ -32,11 +32,16 @@ from tocsin.records.models import (
 SESSION_COOKIE = "tocsin_session"
 LOGIN_CSRF_COOKIE = "tocsin_login_csrf"
 SESSION_LIFETIME = dt.timedelta(hours=12)
-# Guessing passwords: this many failures within the window blocks the account name, or the client
-# address, until the oldest failure leaves the window.
+# Guessing passwords: failures within the window are counted per client and account name, per
+# client, and per account name from all clients. A client that fails an account 5 times waits,
+# with a wait that doubles with each further failure (30 s, 1 min, 2 min ... up to the window);
+# the real user, on another client, is not locked out by it. Only a guessing campaign from many
+# clients (200 failures) blocks the account name itself.
 RATE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_CLIENT_AND_USERNAME = 5
 MAX_FAILURES_PER_CLIENT = 20
+MAX_FAILURES_PER_USERNAME = 200
+BACKOFF_FIRST = dt.timedelta(seconds=30)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset(USER_ROLES),
@@ -111,40 +116,64 @@ def _principal(user: User, organisation: Organisation, csrf: str | None,
 
 # -- login and rate limits ------------------------------------------------------------------
 def seconds_blocked(db: Session, username: str, client: str, now: dt.datetime | None = None) -> int:
-    """0 when a login attempt may go ahead, else how long until it may (seconds)."""
+    """0 when a login attempt may go ahead, else how long until it may (seconds).
+
+    Ends its read transaction: the slow password check that follows must not hold one open
+    (on SQLite a read transaction that later writes fails with "database is locked" when
+    another login wrote meanwhile)."""
     now = now or utcnow()
     since = now - RATE_WINDOW
+    name = username.lower()[:100]
     waits = []
-    for column, value, limit in ((LoginAttempt.username, username.lower(), MAX_FAILURES_PER_USERNAME),
-                                 (LoginAttempt.client, client, MAX_FAILURES_PER_CLIENT)):
-        failures = db.execute(
-            select(func.count(), func.min(LoginAttempt.attempted_at)).where(
-                column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
-        ).one()
-        if failures[0] >= limit:
-            # Blocked until enough failures age out of the window; the oldest one first.
-            oldest = failures[1]
-            waits.append(max(1, int((oldest + RATE_WINDOW - now).total_seconds()) + 1))
-    return max(waits, default=0)
+    failed = (LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
+    try:
+        count, last = db.execute(select(func.count(), func.max(LoginAttempt.attempted_at)).where(
+            LoginAttempt.username == name, LoginAttempt.client == client[:100], *failed)).one()
+        if count >= MAX_FAILURES_PER_CLIENT_AND_USERNAME:
+            backoff = min(RATE_WINDOW, BACKOFF_FIRST * 2 ** (count - MAX_FAILURES_PER_CLIENT_AND_USERNAME))
+            waits.append(int((last + backoff - now).total_seconds()) + 1)
+        for column, value, limit in ((LoginAttempt.client, client[:100], MAX_FAILURES_PER_CLIENT),
+                                     (LoginAttempt.username, name, MAX_FAILURES_PER_USERNAME)):
+            count, oldest = db.execute(select(func.count(), func.min(LoginAttempt.attempted_at))
+                                       .where(column == value, *failed)).one()
+            if count >= limit:
+                # Blocked until enough failures age out of the window; the oldest one first.
+                waits.append(int((oldest + RATE_WINDOW - now).total_seconds()) + 1)
+    finally:
+        db.rollback()
+    return max([w for w in waits if w > 0], default=0)
 
 
 def authenticate(db: Session, username: str, password: str, client: str) -> Principal | None:
     """Check a password, record the attempt, and return the user when it matched.
 
-    The caller checks :func:`seconds_blocked` first; this always records the attempt.
-    """
+    The caller checks :func:`seconds_blocked` first; this always records the attempt. The
+    argon2 check runs outside any transaction and the write is its own short one, so
+    simultaneous logins queue on the database's write lock instead of failing."""
     row = db.execute(
         select(User, Organisation).join(Organisation).where(func.lower(User.username) == username.lower())
     ).first()
-    ok = password_matches(row[0].password_hash if row else None, password)
+    # Read what the check needs, then end the read transaction (a rollback expires the rows:
+    # touching them again would open a new one, which the write below could not upgrade).
+    user_id, stored = (row[0].id, row[0].password_hash) if row else (None, None)
+    principal = _principal(row[0], row[1], None) if row else None
+    db.rollback()
+    ok = password_matches(stored, password)
+    rehash = _hasher.hash(password) if ok and _hasher.check_needs_rehash(stored or "") else None
     db.add(LoginAttempt(username=username.lower()[:100], client=client[:100], succeeded=ok,
                         attempted_at=utcnow()))
-    if ok and row is not None:
-        user = row[0]
-        if _hasher.check_needs_rehash(user.password_hash or ""):
-            user.password_hash = _hasher.hash(password)
+    if rehash is not None:
+        db.execute(update(User).where(User.id == user_id).values(password_hash=rehash))
     db.commit()
-    return _principal(row[0], row[1], None) if ok and row is not None else None
+    return principal if ok else None
+
+
+def end_all_sessions(db: Session, user_id: int) -> None:
+    """Log the user out everywhere and revoke every API token (a password change does it: a
+    thief's session or token must not outlive the new password)."""
+    db.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    db.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+               .values(revoked_at=utcnow()))
 
 
 # -- browser sessions -----------------------------------------------------------------------

@@ -500,19 +500,32 @@ def jsonable(value: Any) -> Any:
 # -- alerts (records database) ----------------------------------------------------------------
 # The siege tracker records escalations as alerts (tocsin.alerts.store); the web lists them and
 # acknowledges them in the acting user's name.
-def list_alerts(sessions: Any, limit: int = 200) -> list[dict[str, Any]]:
+def list_alerts(sessions: Any, organisation_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """Alerts as one organisation sees them: acknowledged only when it acknowledged them."""
     from tocsin.alerts.store import alert_json
     from tocsin.alerts.store import list_alerts as stored_alerts
+    from tocsin.records.alert_acks import acknowledgements_of
 
-    return [alert_json(alert) for alert in stored_alerts(sessions, include_acknowledged=True, limit=limit)]
+    acks = acknowledgements_of(sessions, organisation_id)
+    listed = []
+    for alert in stored_alerts(sessions, include_acknowledged=True, limit=limit):
+        row = alert_json(alert)
+        ack = acks.get(alert.id)
+        row |= {"status": "acknowledged" if ack else "open",
+                "acknowledged_at": ack.acknowledged_at.isoformat() if ack else None,
+                "acknowledged_by": ack.acknowledged_by if ack else None,
+                "note": ack.note if ack else None}
+        listed.append(row)
+    return listed
 
 
-def acknowledge_alert(sessions: Any, alert_id: int, username: str) -> str | None:
-    """Acknowledge an alert; None when done, else why not (no such alert, already done)."""
-    from tocsin.alerts.store import AlertError, acknowledge
+def acknowledge_alert(sessions: Any, alert_id: int, username: str,
+                      organisation_id: int) -> str | None:
+    """Acknowledge an alert for the user's organisation; None when done, else why not."""
+    from tocsin.records.alert_acks import AckError, acknowledge_for
 
     try:
-        acknowledge(sessions, alert_id, username)
-    except AlertError as exc:
+        acknowledge_for(sessions, alert_id, organisation_id, username)
+    except AckError as exc:
         return str(exc)
     return None

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.records.models import USER_ROLES, User
@@ -49,8 +49,13 @@ def add_user(request: Request, db: DB, username: Annotated[str, Form(min_length=
     if role not in USER_ROLES or language not in LANGUAGES:
         return _users_page(request, db, 422, f"role must be one of {', '.join(USER_ROLES)}; "
                                              f"language one of {', '.join(LANGUAGES)}")
-    if db.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
-        return _users_page(request, db, 409, f"a user {username!r} already exists")
+    from tocsin.records.usernames import UsernameError, check_new_username
+
+    try:
+        username = check_new_username(username, db.scalars(select(User.username)).all())
+    except UsernameError as exc:
+        status = 409 if "exists" in str(exc) or "looks like" in str(exc) else 422
+        return _users_page(request, db, status, str(exc))
     try:
         password_hash = hash_password(password)
     except ValueError as exc:

@@ -101,9 +101,14 @@ async def at_risk(request: Request, limit: Annotated[int, Query(ge=1, le=500)] =
 def new_token(request: Request, db: DB,
               name: Annotated[str, Query(min_length=1, max_length=100)]) -> dict[str, str]:
     """A new API token for the caller (shown once). Needs a logged-in session and its CSRF token
-    in X-CSRF-Token, or an existing API token."""
+    in X-CSRF-Token: an API token cannot mint tokens (a leaked one would mint others that
+    outlive its revocation)."""
     user = api_user(request)
+    from fastapi import HTTPException
+
     from tocsin.web.context import check_csrf
 
+    if user.csrf_token is None:
+        raise HTTPException(403, "an API token cannot create tokens: log in to the web app")
     check_csrf(user, request.headers.get("x-csrf-token"))
     return {"name": name, "token": auth.create_api_token(db, user.user_id, name)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import update
@@ -138,7 +138,7 @@ def create_token(request: Request, db: DB, name: Annotated[str, Form(min_length=
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(request: Request, db: DB, token_id: int,
+def revoke_token(request: Request, db: DB, token_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     user = page_user(request)
     check_csrf(user, csrf_token)

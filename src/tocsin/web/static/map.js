@@ -19,7 +19,10 @@
         : { color: "#888", weight: 0.6, fillColor: "#f4f1e8", fillOpacity: 0.6 };
     },
     onEachFeature: function (f, layer) {
-      layer.bindTooltip((arabic && f.properties.name_ar) || f.properties.name || f.properties.pcode, { sticky: true });
+      // As text: an area's name comes from a data file and must never be read as HTML.
+      var label = document.createElement("span");
+      label.textContent = (arabic && f.properties.name_ar) || f.properties.name || f.properties.pcode;
+      layer.bindTooltip(label, { sticky: true });
     }
   }).addTo(map);
   var placeLayer = L.layerGroup().addTo(map);

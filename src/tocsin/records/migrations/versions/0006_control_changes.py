@@ -2,7 +2,7 @@
 memory stages (outcome_unrecorded, fallen).
 
 Revision ID: 0006
-Revises: 0004 (the lead re-chains at merge)
+Revises: 0004
 Create Date: 2026-12-01
 
 Written by hand and frozen: the stage lists are literals as of this revision.

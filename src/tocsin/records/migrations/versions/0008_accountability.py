@@ -2,7 +2,7 @@
 legal assessments of incidents.
 
 Revision ID: 0008
-Revises: 0006 (control changes)
+Revises: 0007 (alert acknowledgements)
 Create Date: 2026-12-01
 
 Written by hand; tests/records compares it with tocsin.records.accountability_models.
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

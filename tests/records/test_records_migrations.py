@@ -83,7 +83,8 @@ def add_organisation(url: str, name: str) -> None:
 def test_head_is_the_web_migration_after_alerts_and_evidence() -> None:
     assert head_revision() == "0008"
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == ["0008", "0007", "0006", "0004", "0003", "0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == [
+        "0008", "0007", "0006", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

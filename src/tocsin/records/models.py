@@ -466,7 +466,7 @@ class LoginAttempt(Base):
 
 # The evidence locker's tables, and the per-organisation alert acknowledgements, live in their
 # own modules; importing them registers them on Base.
-from tocsin.records import alert_acks as _alert_acks  # noqa: E402, F401
 # Accountability (entities, matches, areas, routes, legal assessments): migration 0008.
 from tocsin.records import accountability_models as _accountability_models  # noqa: E402, F401
+from tocsin.records import alert_acks as _alert_acks  # noqa: E402, F401
 from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401

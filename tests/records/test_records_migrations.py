@@ -45,6 +45,14 @@ RECORD_TABLES = {
     "web_sessions",
     "api_tokens",
     "login_attempts",
+    # 0009: field reports
+    "field_reports",
+    "field_report_attachments",
+    "field_report_identities",
+    "field_report_views",
+    "intake_bookmarks",
+    "intake_responders",
+    "responder_alerts",
 }
 
 
@@ -74,10 +82,10 @@ def add_organisation(url: str, name: str) -> None:
         engine.dispose()
 
 
-def test_head_is_the_web_migration_after_alerts_and_evidence() -> None:
-    assert head_revision() == "0004"
+def test_head_is_the_field_reports_migration_after_the_web_one() -> None:
+    assert head_revision() == "0009"
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == ["0009", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

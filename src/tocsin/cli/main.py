@@ -14,6 +14,7 @@ from tocsin.cli import detect as detect_cli
 from tocsin.cli import evidence as evidence_cli
 from tocsin.cli import forecast as forecast_cli
 from tocsin.cli import ingest as ingest_cli
+from tocsin.cli import intake as intake_cli
 from tocsin.cli import keys as keys_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import serve as serve_cli
@@ -71,6 +72,9 @@ accounts_cli.users.command("token")(users_cli.token)
 app.add_typer(accounts_cli.incidents, name="incidents")
 app.command("forecast")(forecast_cli.forecast)
 app.command("backtest")(forecast_cli.backtest)
+app.add_typer(intake_cli.forms, name="forms")
+app.add_typer(intake_cli.app, name="intake")
+app.add_typer(intake_cli.sync, name="sync")  # issue 12 owns `sync`: merge the groups
 
 
 @app.command()

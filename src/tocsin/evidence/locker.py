@@ -318,9 +318,16 @@ class EvidenceLocker:
             description: str | None = None, events: Sequence[str] = (),
             incidents: Sequence[int] = (), method: str | None = None, original: bool = True,
             derived_from: int | None = None,
-            on_bytes: Callable[[int], None] | None = None) -> list[AddedItem]:
+            on_bytes: Callable[[int], None] | None = None,
+            custody: dict[str, Any] | None = None,
+            within: Callable[[Session, int, str], None] | None = None) -> list[AddedItem]:
         """Store each file and record it, with one signed ``add`` entry per file (each file its
-        own transaction: a failure part-way keeps the files already added)."""
+        own transaction: a failure part-way keeps the files already added).
+
+        ``custody`` is added to each ``add`` entry's details (field intake names the form, the
+        submission and the collector's pseudonym there); ``within(session, item_id, sha256)``
+        runs inside each file's transaction, so a caller's own rows commit with the item or not
+        at all."""
         files = [Path(f) for f in files]
         self._check_add(files, collector, captured_at, sensitivity, lat, lon)
         place_fields = self._resolve_place(place, lat, lon)
@@ -333,7 +340,7 @@ class EvidenceLocker:
                                        description=description, events=list(events),
                                        incidents=list(incidents), method=method,
                                        original=original, derived_from=derived_from,
-                                       on_bytes=on_bytes))
+                                       on_bytes=on_bytes, custody=custody, within=within))
         return added
 
     @staticmethod
@@ -410,7 +417,9 @@ class EvidenceLocker:
                  sensitivity: str, place_fields: dict[str, Any], source_url: str | None,
                  description: str | None, events: list[str], incidents: list[int],
                  method: str | None, original: bool, derived_from: int | None,
-                 on_bytes: Callable[[int], None] | None = None) -> AddedItem:
+                 on_bytes: Callable[[int], None] | None = None,
+                 custody: dict[str, Any] | None = None,
+                 within: Callable[[Session, int, str], None] | None = None) -> AddedItem:
         media_type, embedded = file_facts(path)
         with self.workspace.write_lock():
             self.recover()
@@ -477,7 +486,10 @@ class EvidenceLocker:
                                                  target=str(incident_id)))
                     self._append(session, actor, "add", item.id, {
                         "metadata": public, "metadata_sha256": item.metadata_sha256,
-                        "stored_sha256": blob.stored_sha256}, signer=signer)
+                        "stored_sha256": blob.stored_sha256,
+                        **({"intake": custody} if custody else {})}, signer=signer)
+                    if within is not None:
+                        within(session, item.id, blob.sha256)
                     pause_for_tests("evidence-before-commit")
                 pending = session.info["pending"]
             pause_for_tests("evidence-before-mirror")

@@ -436,3 +436,6 @@ class LoginAttempt(Base):
 
 # The evidence locker's tables live in their own module; importing it registers them on Base.
 from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401
+
+# Field reports (migration 0009) likewise.
+from tocsin.records import intake_models as _intake_models  # noqa: E402, F401

@@ -320,17 +320,19 @@ class EvidenceLocker:
             derived_from: int | None = None,
             on_bytes: Callable[[int], None] | None = None,
             custody: dict[str, Any] | None = None,
-            within: Callable[[Session, int, str], None] | None = None) -> list[AddedItem]:
+            within: Callable[[Session, int, str], None] | None = None,
+            resolved_place: dict[str, Any] | None = None) -> list[AddedItem]:
         """Store each file and record it, with one signed ``add`` entry per file (each file its
         own transaction: a failure part-way keeps the files already added).
 
         ``custody`` is added to each ``add`` entry's details (field intake names the form, the
         submission and the collector's pseudonym there); ``within(session, item_id, sha256)``
         runs inside each file's transaction, so a caller's own rows commit with the item or not
-        at all."""
+        at all. ``resolved_place`` (place_id, place_name, lat, lon, location_from) is a place the
+        caller already matched against the gazetteer (a sync of thousands does it once)."""
         files = [Path(f) for f in files]
         self._check_add(files, collector, captured_at, sensitivity, lat, lon)
-        place_fields = self._resolve_place(place, lat, lon)
+        place_fields = resolved_place or self._resolve_place(place, lat, lon)
         self._check_events(events)
         added = []
         for path in files:

@@ -17,13 +17,13 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import measure  # noqa: E402
+from harness import measure
 
-from tocsin.evidence.locker import EvidenceLocker  # noqa: E402
-from tocsin.intake.replay import ASSET, TOKEN, KoboReplay, arabic_submission, serve  # noqa: E402
-from tocsin.records.accounts import add_organisation, add_user  # noqa: E402
-from tocsin.records.db import session_factory  # noqa: E402
-from tocsin.workspace import Workspace  # noqa: E402
+from tocsin.evidence.locker import EvidenceLocker
+from tocsin.intake.replay import ASSET, TOKEN, KoboReplay, arabic_submission, serve
+from tocsin.records.accounts import add_organisation, add_user
+from tocsin.records.db import session_factory
+from tocsin.workspace import Workspace
 
 
 def main() -> None:
@@ -52,16 +52,37 @@ def main() -> None:
                     (raw / Path(path).name).write_bytes(content)
             photos = len(replay.files)
             env = {**os.environ, "TOCSIN_KOBO_TOKEN": TOKEN}
-            sync_s, sync_mb, _ = measure([sys.executable, "-m", "tocsin.cli.main", "--home", str(workspace.home),
-                                          "sync", "kobo", "--server", url, "--asset", ASSET, "--as", "admin"], env)
+            sync_s, sync_mb, _ = measure(
+                [
+                    sys.executable,
+                    "-m",
+                    "tocsin.cli.main",
+                    "--home",
+                    str(workspace.home),
+                    "sync",
+                    "kobo",
+                    "--server",
+                    url,
+                    "--asset",
+                    ASSET,
+                    "--as",
+                    "admin",
+                ],
+                env,
+            )
         copy = root / "copy"
         script = f"mkdir -p {copy} && cp {raw}/* {copy}/ && sha256sum {copy}/* > {root}/sums.txt && sync"
         base_s, base_mb, _ = measure(["bash", "-c", script])
-        check = subprocess.run([sys.executable, "-m", "tocsin.cli.main", "--home", str(workspace.home),
-                                "evidence", "verify"], capture_output=True, text=True)
+        check = subprocess.run(
+            [sys.executable, "-m", "tocsin.cli.main", "--home", str(workspace.home), "evidence", "verify"],
+            capture_output=True,
+            text=True,
+        )
     print(f"submissions: {args.submissions}, photos: {photos}")
-    print(f"tocsin sync kobo (fetch, parse, place, encrypt, locker, custody): {sync_s:.2f} s, "
-          f"peak {sync_mb:.0f} MB, {args.submissions / sync_s:.0f} submissions/s")
+    print(
+        f"tocsin sync kobo (fetch, parse, place, encrypt, locker, custody): {sync_s:.2f} s, "
+        f"peak {sync_mb:.0f} MB, {args.submissions / sync_s:.0f} submissions/s"
+    )
     print(f"baseline cp + sha256sum of the same photos: {base_s:.2f} s, peak {base_mb:.0f} MB")
     print(f"ratio tocsin/baseline: {sync_s / base_s:.1f}x")
     print(f"evidence verify: exit {check.returncode}")

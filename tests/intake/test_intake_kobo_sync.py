@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from intake_support import IntakeSetup
 from sqlalchemy import func, select
@@ -35,8 +34,21 @@ def _filled(replay: KoboReplay, url: str, count: int) -> int:
 
 
 def _sync_command(setup: IntakeSetup, url: str) -> list[str]:
-    return [sys.executable, "-m", "tocsin.cli.main", "--home", str(setup.workspace.home), "sync", "kobo",
-            "--server", url, "--asset", ASSET, "--as", "badr"]
+    return [
+        sys.executable,
+        "-m",
+        "tocsin.cli.main",
+        "--home",
+        str(setup.workspace.home),
+        "sync",
+        "kobo",
+        "--server",
+        url,
+        "--asset",
+        ASSET,
+        "--as",
+        "badr",
+    ]
 
 
 def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetup) -> None:
@@ -47,23 +59,38 @@ def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetu
         rng = random.Random(7)
         kills = 0
         for _ in range(3):
-            process = subprocess.Popen(_sync_command(setup, url), env=env, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, start_new_session=True)
+            process = subprocess.Popen(
+                _sync_command(setup, url),
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
             time.sleep(rng.uniform(1.2, 2.5))  # the import itself takes about a second
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 kills += 1
             process.wait(10)
-        final = subprocess.run(_sync_command(setup, url), env=env, capture_output=True, text=True, timeout=120)
+        final = subprocess.run(
+            _sync_command(setup, url), env=env, capture_output=True, text=True, timeout=120
+        )
         assert final.returncode == 0, final.stderr
-        again = subprocess.run(_sync_command(setup, url), env=env, capture_output=True, text=True, timeout=120)
+        again = subprocess.run(
+            _sync_command(setup, url), env=env, capture_output=True, text=True, timeout=120
+        )
         assert again.returncode == 0, again.stderr
         assert "0 new report(s)" in again.stdout
 
     with setup.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(FieldReport)) == SUBMISSIONS
-        assert session.scalar(select(func.count()).select_from(FieldReportAttachment)
-                              .where(FieldReportAttachment.item_id.is_not(None))) == photos
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(FieldReportAttachment)
+                .where(FieldReportAttachment.item_id.is_not(None))
+            )
+            == photos
+        )
         assert session.scalar(select(func.count()).select_from(EvidenceItem)) == photos
         # Nothing twice: every instanceID once, every photo's hash once.
         assert session.scalar(select(func.count(func.distinct(FieldReport.instance_id)))) == SUBMISSIONS

@@ -35,7 +35,9 @@ def test_form_builds_with_pyxform_arabic_first_and_consent_gates_everything(tmp_
     assert "أوافق" in xform and "I agree" in xform
     # Every group but consent is asked only with consent; the survivor module needs its own.
     for group in ("monitor", "what", "where", "when", "who", "harmed", "media", "safety"):
-        assert f'nodeset="/{FORM_ID}/{group}" relevant=" /{FORM_ID}/consent/consent_given  = \'yes\'"' in xform
+        assert (
+            f'nodeset="/{FORM_ID}/{group}" relevant=" /{FORM_ID}/consent/consent_given  = \'yes\'"' in xform
+        )
     assert "/sv/sv_consent  = 'yes'" in xform
     assert "survivor_name" not in xform  # Murad Code: a pseudonym, never a name
     assert "places.csv" in xform
@@ -46,7 +48,10 @@ def test_shipped_form_is_the_one_the_code_defines(tmp_path: Path) -> None:
 
     shipped = REPO / "forms" / f"{FORM_ID}.xlsx"
     fresh = write_xlsform(tmp_path / "fresh.xlsx")
-    rows = [[list(r) for r in load_workbook(p).worksheets[0].iter_rows(values_only=True)] for p in (shipped, fresh)]
+    rows = [
+        [list(r) for r in load_workbook(p).worksheets[0].iter_rows(values_only=True)]
+        for p in (shipped, fresh)
+    ]
     assert rows[0] == rows[1], "forms/ is stale: run `tocsin forms export --out forms`"
 
 
@@ -60,8 +65,12 @@ def test_real_kobo_formpack_exports_parse(shared_data: Path) -> None:
     assert sub.attachments[0].name == "location.jpeg"
     assert sub.attachments[0].download_url.startswith("https://kc.kobo.org/media/original")
     grouped = json.loads((folder / "formpack_fixture_grouped_translated_v1.json").read_text())
-    sub = read_submission(grouped["submissions"][0], form_id="g", where="fixture",
-                          multiple=frozenset({"What_kind_of_symmetry_do_you_have"}))
+    sub = read_submission(
+        grouped["submissions"][0],
+        form_id="g",
+        where="fixture",
+        multiple=frozenset({"What_kind_of_symmetry_do_you_have"}),
+    )
     assert sub.instance_id == "uuid:6d1b903a-6d50-4504-bd7b-76c1a5098ed9"
     assert sub.fields["How_many_segments_does_your_body_have"] == "7"
     assert sub.fields["What_kind_of_symmetry_do_you_have"] == "spherical radial bilateral"
@@ -70,51 +79,90 @@ def test_real_kobo_formpack_exports_parse(shared_data: Path) -> None:
 
 def test_arabic_fixture_of_the_same_shape_parses() -> None:
     doc = json.loads((DATA / "tocsin_arabic_v1.json").read_text(encoding="utf-8"))
-    subs = [read_submission(r, form_id=doc["id_string"], where="fixture", multiple=multiple_questions())
-            for r in doc["submissions"]]
+    subs = [
+        read_submission(r, form_id=doc["id_string"], where="fixture", multiple=multiple_questions())
+        for r in doc["submissions"]
+    ]
     assert subs[0].fields["pseudonym"].startswith("نجمة")
     assert subs[1].fields["categories"] == "siege_related looting_destruction"
     assert parse_geopoint(subs[0].fields["point"])[0] == pytest.approx(13.628, abs=0.02)
 
 
 def test_odk_central_nested_layout_and_kobo_split_columns() -> None:
-    odk = {"__id": "uuid:abc", "consent": {"consent_given": "yes"},
-           "where": {"point": {"type": "Point", "coordinates": [25.35, 13.63, 700], "properties": {"accuracy": 5}}},
-           "what": {"categories": "burning_not_a_category siege_related"},
-           "__system": {"submissionDate": "2024-05-10T10:00:00.000Z", "submitterName": "monitor1"}}
+    odk = {
+        "__id": "uuid:abc",
+        "consent": {"consent_given": "yes"},
+        "where": {
+            "point": {"type": "Point", "coordinates": [25.35, 13.63, 700], "properties": {"accuracy": 5}}
+        },
+        "what": {"categories": "burning_not_a_category siege_related"},
+        "__system": {"submissionDate": "2024-05-10T10:00:00.000Z", "submitterName": "monitor1"},
+    }
     sub = read_submission(odk, form_id="f", where="odk", multiple=multiple_questions())
     assert sub.instance_id == "uuid:abc" and sub.submitted_by == "monitor1"
     assert parse_geopoint(sub.fields["point"]) == (13.63, 25.35)
-    row = {"meta/instanceID": "uuid:csv", "what/siege_signs/water_cut": "1", "what/siege_signs/power_cut": "0",
-           "_where/point_latitude": "13.6", "_where/point_longitude": "25.3", "where/point": ""}
+    row = {
+        "meta/instanceID": "uuid:csv",
+        "what/siege_signs/water_cut": "1",
+        "what/siege_signs/power_cut": "0",
+        "_where/point_latitude": "13.6",
+        "_where/point_longitude": "25.3",
+        "where/point": "",
+    }
     sub = read_submission(row, form_id="f", where="csv", multiple=multiple_questions())
     assert sub.fields["siege_signs"] == "water_cut"
     assert parse_geopoint(sub.fields["point"]) == (13.6, 25.3)
 
 
-@given(st.floats(-90, 90, allow_nan=False), st.floats(-180, 180, allow_nan=False),
-       st.floats(0, 5000, allow_nan=False), st.floats(0, 100, allow_nan=False))
+@given(
+    st.floats(-90, 90, allow_nan=False),
+    st.floats(-180, 180, allow_nan=False),
+    st.floats(0, 5000, allow_nan=False),
+    st.floats(0, 100, allow_nan=False),
+)
 def test_geopoint_layouts_agree(lat: float, lon: float, alt: float, acc: float) -> None:
     text = parse_geopoint(f"{lat!r} {lon!r} {alt} {acc}")
-    assert text == parse_geopoint([lat, lon]) == parse_geopoint({"type": "Point", "coordinates": [lon, lat, alt]})
+    assert (
+        text
+        == parse_geopoint([lat, lon])
+        == parse_geopoint({"type": "Point", "coordinates": [lon, lat, alt]})
+    )
 
 
 @given(st.lists(st.sampled_from(["roads_closed", "water_cut", "burning", "shelling"]), unique=True))
 def test_select_multiple_layouts_agree(chosen: list[str]) -> None:
-    spaced = read_submission({"_uuid": "u", "what/siege_signs": " ".join(chosen)}, form_id="f", where="t",
-                             multiple=multiple_questions())
-    split = read_submission({"_uuid": "u", **{f"what/siege_signs/{c}": "1" for c in chosen}}, form_id="f",
-                            where="t", multiple=multiple_questions())
+    spaced = read_submission(
+        {"_uuid": "u", "what/siege_signs": " ".join(chosen)},
+        form_id="f",
+        where="t",
+        multiple=multiple_questions(),
+    )
+    split = read_submission(
+        {"_uuid": "u", **{f"what/siege_signs/{c}": "1" for c in chosen}},
+        form_id="f",
+        where="t",
+        multiple=multiple_questions(),
+    )
     assert spaced.fields.get("siege_signs", "").split() == split.fields.get("siege_signs", "").split()
 
 
 # -- bad submissions: a clear reason each, nothing else lost -------------------------------------------------
 def _record(instance: str, **answers: str) -> dict[str, str]:
-    base = {"meta/instanceID": f"uuid:{instance}", "_uuid": instance, "_id": "1",
-            "_submission_time": "2024-05-10T09:00:00", "consent/consent_given": "yes",
-            "monitor/pseudonym": "نجمة", "what/categories": "siege_related", "what/siege_signs": "water_cut",
-            "what/child_harmed": "no", "when/date": "2024-05-10", "where/location_method": "gps",
-            "where/point": "13.6300 25.3500 700 5", "safety/reporter_safe": "yes"}
+    base = {
+        "meta/instanceID": f"uuid:{instance}",
+        "_uuid": instance,
+        "_id": "1",
+        "_submission_time": "2024-05-10T09:00:00",
+        "consent/consent_given": "yes",
+        "monitor/pseudonym": "نجمة",
+        "what/categories": "siege_related",
+        "what/siege_signs": "water_cut",
+        "what/child_harmed": "no",
+        "when/date": "2024-05-10",
+        "where/location_method": "gps",
+        "where/point": "13.6300 25.3500 700 5",
+        "safety/reporter_safe": "yes",
+    }
     return {**base, **answers}
 
 
@@ -130,8 +178,12 @@ def _export(tmp_path: Path, records: list[dict[str, str]], files: dict[str, byte
 
 def _import(setup: IntakeSetup, export: Path, archive: Path, user: str = "badr"):  # type: ignore[no-untyped-def]
     zipped = ZipAttachments(archive)
-    return setup.store.ingest(list(read_export(export)), user=user, source="file",
-                              fetch=lambda s, a: zipped.fetch(s, a, setup.workspace.home / "tmp-test"))
+    return setup.store.ingest(
+        list(read_export(export)),
+        user=user,
+        source="file",
+        fetch=lambda s, a: zipped.fetch(s, a, setup.workspace.home / "tmp-test"),
+    )
 
 
 def test_bad_submissions_get_a_reason_and_lose_nothing_else(setup: IntakeSetup, tmp_path: Path) -> None:
@@ -140,10 +192,18 @@ def test_bad_submissions_get_a_reason_and_lose_nothing_else(setup: IntakeSetup, 
         _record("noconsent", **{"consent/consent_given": "no", "what/description": "لا ينبغي حفظ هذا"}),
         _record("outside", **{"where/point": "48.8566 2.3522 35 5"}),
         _record("corrupt", **{"media/photo_1": "broken.jpg"}),
-        _record("unknown", **{"where/location_method": "name", "where/point": "", "where/place_name": "قرية لا وجود لها"}),
-        _record("byname", **{"where/location_method": "name", "where/point": "", "where/place_name": "الفاشر"}),
+        _record(
+            "unknown",
+            **{"where/location_method": "name", "where/point": "", "where/place_name": "قرية لا وجود لها"},
+        ),
+        _record(
+            "byname", **{"where/location_method": "name", "where/point": "", "where/place_name": "الفاشر"}
+        ),
     ]
-    files = {"u/attachments/f/good/ok.jpg": jpeg(1), "u/attachments/f/corrupt/broken.jpg": b"\xff\xd8\xff\xe0 not a photo"}
+    files = {
+        "u/attachments/f/good/ok.jpg": jpeg(1),
+        "u/attachments/f/corrupt/broken.jpg": b"\xff\xd8\xff\xe0 not a photo",
+    }
     export, archive = _import_args = _export(tmp_path, records, files)
     outcome = _import(setup, *_import_args)
     assert (outcome.reports, outcome.rejected, outcome.attachments) == (5, 1, 2)
@@ -167,10 +227,18 @@ def test_bad_submissions_get_a_reason_and_lose_nothing_else(setup: IntakeSetup, 
 
 
 # -- survivors protected ----------------------------------------------------------------------------------
-SV = {"what/categories": "sexual_violence", "what/description": "وصف سري للحادثة",
-      "sv/sv_consent": "yes", "sv/sv_kinds": "rape", "sv/survivor_pseudonym": "وردة",
-      "sv/survivor_age_group": "adult", "sv/help_wanted": "medical psychosocial", "sv/referral_consent": "yes",
-      "sv/survivor_contact": "عبر الجارة", "monitor/reporter_name": "اسم الراصد الحقيقي"}
+SV = {
+    "what/categories": "sexual_violence",
+    "what/description": "وصف سري للحادثة",
+    "sv/sv_consent": "yes",
+    "sv/sv_kinds": "rape",
+    "sv/survivor_pseudonym": "وردة",
+    "sv/survivor_age_group": "adult",
+    "sv/help_wanted": "medical psychosocial",
+    "sv/referral_consent": "yes",
+    "sv/survivor_contact": "عبر الجارة",
+    "monitor/reporter_name": "اسم الراصد الحقيقي",
+}
 
 
 def _sensitive(setup: IntakeSetup, tmp_path: Path) -> int:
@@ -180,6 +248,7 @@ def _sensitive(setup: IntakeSetup, tmp_path: Path) -> int:
         from sqlalchemy import select
 
         from tocsin.records.intake_models import FieldReport
+
         return int(session.scalar(select(FieldReport.id).where(FieldReport.instance_id == "uuid:sv1")))
 
 
@@ -196,10 +265,14 @@ def test_survivors_report_only_for_responders(setup: IntakeSetup, tmp_path: Path
     shown = store.get(report_id, responder)
     assert shown["content"]["description"] == "وصف سري للحادثة"
     assert shown["module"]["referral_consent"] == "yes"
-    assert store.identity(report_id, "survivor", responder) == {"survivor_pseudonym": "وردة",
-                                                              "survivor_contact": "عبر الجارة"}
+    assert store.identity(report_id, "survivor", responder) == {
+        "survivor_pseudonym": "وردة",
+        "survivor_contact": "عبر الجارة",
+    }
     [alert] = store.responder_alerts(responder)
-    assert alert["report_id"] == report_id and alert["referral_consent"] == "yes" and alert["kinds"] == ["rape"]
+    assert (
+        alert["report_id"] == report_id and alert["referral_consent"] == "yes" and alert["kinds"] == ["rape"]
+    )
     assert [v["what"] for v in store.views(report_id)] == ["report", "identity:survivor"]
     # Outside the responders: counts only, in the events table too.
     assert store.counts() == {"reports": 2, "sensitive": 1}
@@ -230,9 +303,17 @@ def test_reporter_identity_for_analysts_of_the_organisation_only(setup: IntakeSe
 
 def test_three_reports_of_water_cut_in_48_hours_raise_a_signal() -> None:
     base = dt.datetime(2024, 5, 10, 8, tzinfo=dt.UTC)
-    rows = [{"id": i, "place_id": "p-tawila", "place_name": "Tawila", "signs": ["water_cut"],
-             "submitted_at": base + dt.timedelta(hours=h), "occurred_on": None}
-            for i, h in enumerate([0, 20, 47, 120])]
+    rows = [
+        {
+            "id": i,
+            "place_id": "p-tawila",
+            "place_name": "Tawila",
+            "signs": ["water_cut"],
+            "submitted_at": base + dt.timedelta(hours=h),
+            "occurred_on": None,
+        }
+        for i, h in enumerate([0, 20, 47, 120])
+    ]
     [signal] = report_signals(rows)
     assert signal["text"] == "3 reports of water cut in Tawila in 48 hours"
     assert signal["report_ids"] == [0, 1, 2]

@@ -24,12 +24,23 @@ def _reports(client: TestClient) -> dict[str, int]:
         ids = {}
         for instance, sensitive in (("plain", False), ("sv", True)):
             report = FieldReport(
-                organisation_id=org.id, source="kobo", form_id="f", instance_id=f"uuid:{instance}",
-                collector="نجمة", occurred_on=dt.date(2024, 5, 10), categories=["sexual_violence"] if sensitive
-                else ["siege_related"], signs=["water_cut"], place_id="p-cc4987562f9d", place_name="El Fasher",
-                lat=13.63, lon=25.35, location_from="point",
+                organisation_id=org.id,
+                source="kobo",
+                form_id="f",
+                instance_id=f"uuid:{instance}",
+                collector="نجمة",
+                occurred_on=dt.date(2024, 5, 10),
+                categories=["sexual_violence"] if sensitive else ["siege_related"],
+                signs=["water_cut"],
+                place_id="p-cc4987562f9d",
+                place_name="El Fasher",
+                lat=13.63,
+                lon=25.35,
+                location_from="point",
                 content={"harmed": {}} if sensitive else {"description": "الطرق مغلقة", "harmed": {}},
-                sensitive=sensitive, consent=True)
+                sensitive=sensitive,
+                consent=True,
+            )
             db.add(report)
             db.flush()
             ids[instance] = report.id
@@ -67,8 +78,11 @@ def test_responder_sees_and_verifies_without_javascript(client: TestClient) -> N
     assert f'href="/reports/{ids["sv"]}"' in client.get("/reports").text
     page = client.get(f"/reports/{ids['sv']}")
     assert page.status_code == 200
-    response = client.post(f"/reports/{ids['sv']}/verify", data={"status": "verified", "csrf_token": csrf},
-                           follow_redirects=False)
+    response = client.post(
+        f"/reports/{ids['sv']}/verify",
+        data={"status": "verified", "csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert "verified" in client.get(f"/api/v1/reports/{ids['sv']}").json()["verification"]
     # A form without the CSRF token is refused.

@@ -43,16 +43,22 @@ def _summary(outcome: Any, as_json: bool) -> None:
     if as_json:
         print_json(outcome.as_dict())
         return
-    out.print(f"{outcome.reports} new report(s), {outcome.duplicates} already held, "
-              f"{outcome.rejected} set aside (no consent), {outcome.attachments} attachment(s) "
-              "into the evidence locker")
+    out.print(
+        f"{outcome.reports} new report(s), {outcome.duplicates} already held, "
+        f"{outcome.rejected} set aside (no consent), {outcome.attachments} attachment(s) "
+        "into the evidence locker"
+    )
     for problem in outcome.problems:
         out.print(f"  - {problem}")
 
 
 @forms.command("export")
-def forms_export(ctx: typer.Context, out_dir: Annotated[Path, typer.Option(
-        "--out", help="Folder for the XLSForm and the place list.")] = Path("forms")) -> None:
+def forms_export(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the XLSForm and the place list.")] = Path(
+        "forms"
+    ),
+) -> None:
     """Write the XLSForm (Arabic, with English) and places.csv from the gazetteer, for upload
     to KoboToolbox or ODK Central."""
     from tocsin.intake.form import FORM_ID, PLACES_FILE, write_places, write_xlsform
@@ -67,18 +73,25 @@ def forms_export(ctx: typer.Context, out_dir: Annotated[Path, typer.Option(
             "SELECT g.place_id, g.name, g.name_ar, a.name_en FROM gazetteer g LEFT JOIN "
             "(SELECT DISTINCT pcode, name_en FROM areas) a ON a.pcode = g.admin2_pcode "
             "WHERE g.place_class IN ('city', 'town', 'village', 'camp', 'idp_site') "
-            "ORDER BY g.importance DESC, g.name").fetchall()
+            "ORDER BY g.importance DESC, g.name"
+        ).fetchall()
         places = [{"place_id": r[0], "name": r[1], "name_ar": r[2], "admin2": r[3]} for r in rows]
     count = write_places(out_dir / PLACES_FILE, places)
-    out.print(f"Wrote {form} and {out_dir / PLACES_FILE} ({count} places"
-              f"{'' if places else ': no gazetteer in this workspace, only “not in the list”'})")
+    out.print(
+        f"Wrote {form} and {out_dir / PLACES_FILE} ({count} places"
+        f"{'' if places else ': no gazetteer in this workspace, only “not in the list”'})"
+    )
 
 
 @app.command("import")
-def import_file(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Kobo export (.json, .csv, .xlsx).")],
-                attachments: Annotated[Path | None, typer.Option(help="Kobo's attachments ZIP.")] = None,
-                form_id: Annotated[str | None, typer.Option(help="Form id (default: the file name).")] = None,
-                user: AsUser = None, as_json: AsJson = False) -> None:
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Kobo export (.json, .csv, .xlsx).")],
+    attachments: Annotated[Path | None, typer.Option(help="Kobo's attachments ZIP.")] = None,
+    form_id: Annotated[str | None, typer.Option(help="Form id (default: the file name).")] = None,
+    user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
     """Import an export carried by hand; a resubmission (same instanceID) adds nothing."""
     import tempfile
 
@@ -93,8 +106,12 @@ def import_file(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="K
     def go() -> Any:
         zipped = ZipAttachments(attachments)
         with tempfile.TemporaryDirectory(prefix="tocsin-import-", dir=ctx.obj.home) as tmp:
-            return store.ingest(list(read_export(file, form_id)), user=user or "", source="file",
-                                fetch=lambda s, a: zipped.fetch(s, a, Path(tmp)))
+            return store.ingest(
+                list(read_export(file, form_id)),
+                user=user or "",
+                source="file",
+                fetch=lambda s, a: zipped.fetch(s, a, Path(tmp)),
+            )
 
     try:
         _summary(_run(go), as_json)
@@ -103,8 +120,12 @@ def import_file(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="K
 
 
 @app.command("list")
-def list_reports(ctx: typer.Context, user: AsUser = None, as_json: AsJson = False,
-                 triage: Annotated[str | None, typer.Option(help="Only this triage state.")] = None) -> None:
+def list_reports(
+    ctx: typer.Context,
+    user: AsUser = None,
+    as_json: AsJson = False,
+    triage: Annotated[str | None, typer.Option(help="Only this triage state.")] = None,
+) -> None:
     """Reports you may see (a survivor's report only if you are a designated responder)."""
     store = _store(ctx)
     try:
@@ -116,17 +137,26 @@ def list_reports(ctx: typer.Context, user: AsUser = None, as_json: AsJson = Fals
         print_json({"reports": rows, "all_organisations": counts})
         return
     for r in rows:
-        out.print(f"{r['id']:>5}  {r['occurred_on'] or '?'}  {r['place_name'] or '?'}  "
-                  f"{', '.join(r['categories'])}  [{r['triage']}, {r['verification']}]"
-                  + (f"  problems: {'; '.join(r['problems'])}" if r["problems"] else ""))
-    out.print(f"{len(rows)} report(s) shown; {counts['reports']} held in all, {counts['sensitive']} of "
-              "them restricted to responders")
+        out.print(
+            f"{r['id']:>5}  {r['occurred_on'] or '?'}  {r['place_name'] or '?'}  "
+            f"{', '.join(r['categories'])}  [{r['triage']}, {r['verification']}]"
+            + (f"  problems: {'; '.join(r['problems'])}" if r["problems"] else "")
+        )
+    out.print(
+        f"{len(rows)} report(s) shown; {counts['reports']} held in all, {counts['sensitive']} of "
+        "them restricted to responders"
+    )
 
 
 @app.command("show")
-def show(ctx: typer.Context, report_id: int, user: AsUser = None,
-         identity: Annotated[str | None, typer.Option(help="Also open this identity (reporter, survivor): logged.")] = None
-         ) -> None:
+def show(
+    ctx: typer.Context,
+    report_id: int,
+    user: AsUser = None,
+    identity: Annotated[
+        str | None, typer.Option(help="Also open this identity (reporter, survivor): logged.")
+    ] = None,
+) -> None:
     """One report (a logged view)."""
     store = _store(ctx)
     try:
@@ -140,8 +170,13 @@ def show(ctx: typer.Context, report_id: int, user: AsUser = None,
 
 
 @app.command("verify")
-def verify(ctx: typer.Context, report_id: int, status: Annotated[str, typer.Option(
-        help="unverified, corroborated or verified")], note: str | None = None, user: AsUser = None) -> None:
+def verify(
+    ctx: typer.Context,
+    report_id: int,
+    status: Annotated[str, typer.Option(help="unverified, corroborated or verified")],
+    note: str | None = None,
+    user: AsUser = None,
+) -> None:
     """Set a report's verification status (admins and analysts; responders for a survivor's)."""
     store = _store(ctx)
     try:
@@ -188,11 +223,14 @@ def _secret(env: str, what: str) -> str:
 
 
 @sync.command("kobo")
-def sync_kobo(ctx: typer.Context,
-              server: Annotated[str, typer.Option(help="Kobo server, e.g. https://kf.kobotoolbox.org")],
-              asset: Annotated[str, typer.Option(help="The form's asset uid.")],
-              token_env: Annotated[str, typer.Option(help="Variable holding the API token.")] = "TOCSIN_KOBO_TOKEN",
-              user: AsUser = None, as_json: AsJson = False) -> None:
+def sync_kobo(
+    ctx: typer.Context,
+    server: Annotated[str, typer.Option(help="Kobo server, e.g. https://kf.kobotoolbox.org")],
+    asset: Annotated[str, typer.Option(help="The form's asset uid.")],
+    token_env: Annotated[str, typer.Option(help="Variable holding the API token.")] = "TOCSIN_KOBO_TOKEN",
+    user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
     """New submissions of one Kobo form, with their attachments; resumes where it stopped."""
     from tocsin.sync.kobo import KoboConnector
 
@@ -206,12 +244,16 @@ def sync_kobo(ctx: typer.Context,
 
 
 @sync.command("odk")
-def sync_odk(ctx: typer.Context,
-             server: Annotated[str, typer.Option(help="ODK Central, e.g. https://central.example.org")],
-             project: Annotated[int, typer.Option(help="Project id.")],
-             form: Annotated[str, typer.Option(help="Form id.")] = "tocsin_incident_report",
-             email_env: str = "TOCSIN_ODK_EMAIL", password_env: str = "TOCSIN_ODK_PASSWORD",
-             user: AsUser = None, as_json: AsJson = False) -> None:
+def sync_odk(
+    ctx: typer.Context,
+    server: Annotated[str, typer.Option(help="ODK Central, e.g. https://central.example.org")],
+    project: Annotated[int, typer.Option(help="Project id.")],
+    form: Annotated[str, typer.Option(help="Form id.")] = "tocsin_incident_report",
+    email_env: str = "TOCSIN_ODK_EMAIL",
+    password_env: str = "TOCSIN_ODK_PASSWORD",
+    user: AsUser = None,
+    as_json: AsJson = False,
+) -> None:
     """New submissions of one ODK Central form (OData), with their attachments."""
     from tocsin.sync.odk import OdkConnector
 

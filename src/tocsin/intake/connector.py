@@ -31,8 +31,13 @@ class SyncError(Exception):
 
 
 class HttpTransport:
-    def __init__(self, headers: Mapping[str, str] | None = None, timeout: float = 60.0,
-                 retries: int = RETRIES, backoff: float = BACKOFF_SECONDS) -> None:
+    def __init__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+        retries: int = RETRIES,
+        backoff: float = BACKOFF_SECONDS,
+    ) -> None:
         self.headers = dict(headers or {})
         self.timeout = timeout
         self.retries = retries
@@ -52,7 +57,7 @@ class HttpTransport:
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 error = exc
             if attempt < self.retries:
-                time.sleep(self.backoff * (2 ** attempt))
+                time.sleep(self.backoff * (2**attempt))
         raise SyncError(f"{url}: no answer after {self.retries + 1} tries ({error})")
 
     def get_json(self, url: str) -> Any:
@@ -64,8 +69,9 @@ class HttpTransport:
 
     def post_json(self, url: str, payload: Any) -> Any:
         try:
-            with self._open(url, data=json.dumps(payload).encode(),
-                            headers={"Content-Type": "application/json"}) as response:
+            with self._open(
+                url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+            ) as response:
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
             raise SyncError(f"{url}: HTTP {exc.code}") from exc
@@ -111,8 +117,13 @@ class Connector:
         with tempfile.TemporaryDirectory(prefix="tocsin-intake-", dir=store.workspace.home) as tmp:
             folder = Path(tmp)
             for sub, bookmark in self.submissions(store.bookmark(self.key)):
-                store.store_one(sub, actor=actor, source=self.source,
-                                fetch=lambda s, a: self.fetch(s, a, folder), outcome=outcome)
+                store.store_one(
+                    sub,
+                    actor=actor,
+                    source=self.source,
+                    fetch=lambda s, a: self.fetch(s, a, folder),
+                    outcome=outcome,
+                )
                 store.set_bookmark(self.key, bookmark)
                 for leftover in folder.iterdir():
                     leftover.unlink()

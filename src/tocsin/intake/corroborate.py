@@ -20,8 +20,12 @@ DAYS = 3
 def _near(rows: list[dict[str, Any]], lat: float, lon: float, km: float) -> list[dict[str, Any]]:
     if not rows:
         return []
-    distances = haversine_km(lat, lon, np.array([r["latitude"] for r in rows], dtype=float),
-                             np.array([r["longitude"] for r in rows], dtype=float))
+    distances = haversine_km(
+        lat,
+        lon,
+        np.array([r["latitude"] for r in rows], dtype=float),
+        np.array([r["longitude"] for r in rows], dtype=float),
+    )
     found = []
     for row, distance in zip(rows, distances, strict=True):
         if distance <= km:
@@ -29,8 +33,14 @@ def _near(rows: list[dict[str, Any]], lat: float, lon: float, km: float) -> list
     return sorted(found, key=lambda r: r["km"])
 
 
-def suggestions(workspace: Workspace, store: IntakeStore, report: dict[str, Any], viewer: Viewer,
-                km: float = RADIUS_KM, days: int = DAYS) -> list[dict[str, Any]]:
+def suggestions(
+    workspace: Workspace,
+    store: IntakeStore,
+    report: dict[str, Any],
+    viewer: Viewer,
+    km: float = RADIUS_KM,
+    days: int = DAYS,
+) -> list[dict[str, Any]]:
     lat, lon, day = report.get("lat"), report.get("lon"), report.get("occurred_on")
     if lat is None or lon is None or day is None:
         return []
@@ -42,24 +52,57 @@ def suggestions(workspace: Workspace, store: IntakeStore, report: dict[str, Any]
         events = con.execute(
             "SELECT event_uid, date_start, category, location_name, latitude, longitude, notes "
             "FROM events WHERE date_end >= ? AND date_start <= ? AND latitude IS NOT NULL "
-            "AND location_precision IN ('exact', 'near')", [since, until]).fetchall()
-        rows = [{"kind": "event", "id": e[0], "day": e[1], "category": e[2], "name": e[3],
-                 "latitude": e[4], "longitude": e[5], "about": (e[6] or "")[:200]} for e in events]
+            "AND location_precision IN ('exact', 'near')",
+            [since, until],
+        ).fetchall()
+        rows = [
+            {
+                "kind": "event",
+                "id": e[0],
+                "day": e[1],
+                "category": e[2],
+                "name": e[3],
+                "latitude": e[4],
+                "longitude": e[5],
+                "about": (e[6] or "")[:200],
+            }
+            for e in events
+        ]
         found += _near(rows, lat, lon, km)
         if lake.derived_path("burnings") is not None:
             burns = con.execute("SELECT * FROM burnings").fetch_arrow_table().to_pylist()
-            rows = [{"kind": "burning", "id": str(b.get("burning_id") or b.get("place_id")),
-                     "day": b.get("first_day") or b.get("date_start"), "category": "looting_destruction",
-                     "name": b.get("place_name") or b.get("name"), "latitude": b.get("latitude"),
-                     "longitude": b.get("longitude"), "about": "fire cluster"} for b in burns
-                    if b.get("latitude") is not None]
-            found += [r for r in _near(rows, lat, lon, km)
-                      if r["day"] is None or since <= r["day"] <= until]
-    others = [{"kind": "report", "id": str(r["id"]), "day": r["occurred_on"], "category": ", ".join(r["categories"]),
-               "name": r["place_name"], "latitude": r["lat"], "longitude": r["lon"],
-               "about": ", ".join(r["signs"])}
-              for r in store.visible(viewer) if r["id"] != report["id"] and r["lat"] is not None
-              and r["occurred_on"] is not None and since <= r["occurred_on"] <= until]
+            rows = [
+                {
+                    "kind": "burning",
+                    "id": str(b.get("burning_id") or b.get("place_id")),
+                    "day": b.get("first_day") or b.get("date_start"),
+                    "category": "looting_destruction",
+                    "name": b.get("place_name") or b.get("name"),
+                    "latitude": b.get("latitude"),
+                    "longitude": b.get("longitude"),
+                    "about": "fire cluster",
+                }
+                for b in burns
+                if b.get("latitude") is not None
+            ]
+            found += [r for r in _near(rows, lat, lon, km) if r["day"] is None or since <= r["day"] <= until]
+    others = [
+        {
+            "kind": "report",
+            "id": str(r["id"]),
+            "day": r["occurred_on"],
+            "category": ", ".join(r["categories"]),
+            "name": r["place_name"],
+            "latitude": r["lat"],
+            "longitude": r["lon"],
+            "about": ", ".join(r["signs"]),
+        }
+        for r in store.visible(viewer)
+        if r["id"] != report["id"]
+        and r["lat"] is not None
+        and r["occurred_on"] is not None
+        and since <= r["occurred_on"] <= until
+    ]
     found += _near(others, lat, lon, km)
     shared = set(report.get("categories") or [])
     for row in found:

@@ -32,8 +32,10 @@ def _records(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
         if isinstance(data, dict):
             data = data.get("results", data.get("submissions", data.get("value")))
         if not isinstance(data, list):
-            raise ExportError(f"{path}: expected a list of submissions, or an object with "
-                              "'results', 'submissions' or 'value'")
+            raise ExportError(
+                f"{path}: expected a list of submissions, or an object with "
+                "'results', 'submissions' or 'value'"
+            )
         for number, record in enumerate(data, 1):
             if not isinstance(record, dict):
                 raise ExportError(f"{path}: submission {number} is not an object")
@@ -57,7 +59,9 @@ def _records(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
             if any(values.values()):
                 yield values, f"{path.name} sheet {sheet.title} row {number}"
     else:
-        raise ExportError(f"{path}: expected a Kobo export (.json, .csv or .xlsx), not {suffix or 'no suffix'}")
+        raise ExportError(
+            f"{path}: expected a Kobo export (.json, .csv or .xlsx), not {suffix or 'no suffix'}"
+        )
 
 
 def read_export(path: Path, form_id: str | None = None) -> Iterator[Submission]:
@@ -86,7 +90,9 @@ class ZipAttachments:
 
     def fetch(self, sub: Submission, attachment: Attachment, folder: Path) -> Path:
         if self.zip is None:
-            raise AttachmentMissing(f"attachment {attachment.name}: no attachments ZIP was given (--attachments)")
+            raise AttachmentMissing(
+                f"attachment {attachment.name}: no attachments ZIP was given (--attachments)"
+            )
         instance = sub.instance_id.removeprefix("uuid:")
         member = self.by_folder.get((instance, attachment.name))
         if member is None and len(self.by_name.get(attachment.name, [])) == 1:

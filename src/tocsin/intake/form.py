@@ -25,7 +25,10 @@ PLACES_FILE = "places.csv"
 
 # What happened: the taxonomy's categories (tocsin/schema/taxonomy.yaml) with field labels.
 CATEGORY_LABELS: dict[str, tuple[str, str]] = {
-    "attack_on_civilians": ("هجوم على مدنيين (قتل، ضرب، إطلاق نار)", "Attack on civilians (killing, beating, shooting)"),
+    "attack_on_civilians": (
+        "هجوم على مدنيين (قتل، ضرب، إطلاق نار)",
+        "Attack on civilians (killing, beating, shooting)",
+    ),
     "remote_violence": ("قصف مدفعي أو جوي أو بالمسيّرات", "Shelling, air or drone strike"),
     "sexual_violence": ("عنف جنسي", "Sexual violence"),
     "looting_destruction": ("نهب أو تدمير أو حرق", "Looting, destruction or burning"),
@@ -55,10 +58,17 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
     "unknown": ("غير معروف", "Unknown"),
     "other": ("أخرى", "Other"),
 }
-HARM_KINDS = {"killed": ("قتلى", "killed"), "injured": ("جرحى", "injured"),
-              "abducted": ("مختطفون", "abducted")}
-PEOPLE = {"men": ("رجال", "men"), "women": ("نساء", "women"), "boys": ("أولاد (أقل من 18)", "boys (under 18)"),
-          "girls": ("بنات (أقل من 18)", "girls (under 18)")}
+HARM_KINDS = {
+    "killed": ("قتلى", "killed"),
+    "injured": ("جرحى", "injured"),
+    "abducted": ("مختطفون", "abducted"),
+}
+PEOPLE = {
+    "men": ("رجال", "men"),
+    "women": ("نساء", "women"),
+    "boys": ("أولاد (أقل من 18)", "boys (under 18)"),
+    "girls": ("بنات (أقل من 18)", "girls (under 18)"),
+}
 SV_KINDS: dict[str, tuple[str, str]] = {
     "rape": ("اغتصاب", "Rape"),
     "sexual_assault": ("اعتداء جنسي آخر", "Other sexual assault"),
@@ -99,48 +109,97 @@ def survey() -> list[dict[str, Any]]:
     harm = []
     for kind, (kind_ar, kind_en) in HARM_KINDS.items():
         for who, (who_ar, who_en) in PEOPLE.items():
-            harm.append(_q("integer", f"{kind}_{who}", f"{kind_ar}: {who_ar}", f"People {kind_en}: {who_en}",
-                           constraint=". >= 0 and . < 100000",
-                           **{"constraint_message::Arabic (ar)": "عدد من 0 فأكثر",
-                              "constraint_message::English (en)": "a number from 0"}))
+            harm.append(
+                _q(
+                    "integer",
+                    f"{kind}_{who}",
+                    f"{kind_ar}: {who_ar}",
+                    f"People {kind_en}: {who_en}",
+                    constraint=". >= 0 and . < 100000",
+                    **{
+                        "constraint_message::Arabic (ar)": "عدد من 0 فأكثر",
+                        "constraint_message::English (en)": "a number from 0",
+                    },
+                )
+            )
     return [
         {"type": "start", "name": "start"},
         {"type": "end", "name": "end"},
         _begin("consent", "الموافقة", "Consent", relevant=None),
-        _q("note", "consent_text",
-           "هذا البلاغ يذهب إلى منظمتك فقط. لا تكتب اسمك أو اسم أي ناجٍ أو ناجية إلا إذا طُلب. "
-           "يمكنك التوقف في أي وقت. هل توافق على إرسال هذا البلاغ؟",
-           "This report goes to your organisation only. Do not write your name or any survivor's "
-           "name unless asked. You can stop at any time. Do you agree to send this report?"),
+        _q(
+            "note",
+            "consent_text",
+            "هذا البلاغ يذهب إلى منظمتك فقط. لا تكتب اسمك أو اسم أي ناجٍ أو ناجية إلا إذا طُلب. "
+            "يمكنك التوقف في أي وقت. هل توافق على إرسال هذا البلاغ؟",
+            "This report goes to your organisation only. Do not write your name or any survivor's "
+            "name unless asked. You can stop at any time. Do you agree to send this report?",
+        ),
         _q("select_one yes_no", "consent_given", "أوافق", "I agree", required="yes"),
         END,
         _begin("monitor", "عنك", "About you"),
-        _q("text", "pseudonym", "اسمك الرمزي (كما اتفقت عليه مع منظمتك)",
-           "Your code name (as agreed with your organisation)", required="yes"),
+        _q(
+            "text",
+            "pseudonym",
+            "اسمك الرمزي (كما اتفقت عليه مع منظمتك)",
+            "Your code name (as agreed with your organisation)",
+            required="yes",
+        ),
         _q("text", "reporter_name", "اسمك (اختياري، يُحفظ مشفراً)", "Your name (optional, kept encrypted)"),
-        _q("text", "reporter_phone", "رقم هاتفك (اختياري، يُحفظ مشفراً)", "Your phone (optional, kept encrypted)"),
+        _q(
+            "text",
+            "reporter_phone",
+            "رقم هاتفك (اختياري، يُحفظ مشفراً)",
+            "Your phone (optional, kept encrypted)",
+        ),
         END,
         _begin("what", "ماذا حدث", "What happened"),
         _q("select_multiple categories", "categories", "ماذا حدث؟", "What happened?", required="yes"),
         _q("select_multiple signs", "siege_signs", "علامات الحصار التي رأيتها", "Signs of siege you saw"),
         _q("select_one yes_no", "child_harmed", "هل تعرض طفل للأذى؟", "Was a child harmed?", required="yes"),
-        _q("text", "description", "صف ما حدث (بدون أسماء الضحايا)", "Describe what happened (no victims' names)"),
+        _q(
+            "text",
+            "description",
+            "صف ما حدث (بدون أسماء الضحايا)",
+            "Describe what happened (no victims' names)",
+        ),
         END,
         _begin("where", "أين", "Where"),
-        _q("select_one location_methods", "location_method", "كيف تحدد المكان؟", "How do you give the place?",
-           required="yes"),
-        _q("geopoint", "point", "سجّل الموقع", "Record the location",
-           relevant="${location_method} = 'gps'"),
-        _q(f"select_one_from_file {PLACES_FILE}", "place", "اختر المكان من القائمة", "Choose the place from the list",
-           relevant="${location_method} = 'list'"),
-        _q("text", "place_name", "اكتب اسم المكان", "Write the place's name",
-           relevant="${location_method} = 'name' or ${place} = 'not_listed'"),
+        _q(
+            "select_one location_methods",
+            "location_method",
+            "كيف تحدد المكان؟",
+            "How do you give the place?",
+            required="yes",
+        ),
+        _q("geopoint", "point", "سجّل الموقع", "Record the location", relevant="${location_method} = 'gps'"),
+        _q(
+            f"select_one_from_file {PLACES_FILE}",
+            "place",
+            "اختر المكان من القائمة",
+            "Choose the place from the list",
+            relevant="${location_method} = 'list'",
+        ),
+        _q(
+            "text",
+            "place_name",
+            "اكتب اسم المكان",
+            "Write the place's name",
+            relevant="${location_method} = 'name' or ${place} = 'not_listed'",
+        ),
         END,
         _begin("when", "متى", "When"),
-        _q("date", "date", "تاريخ الحادث", "Date of the incident", required="yes",
-           constraint=". <= today()",
-           **{"constraint_message::Arabic (ar)": "لا يمكن أن يكون في المستقبل",
-              "constraint_message::English (en)": "cannot be in the future"}),
+        _q(
+            "date",
+            "date",
+            "تاريخ الحادث",
+            "Date of the incident",
+            required="yes",
+            constraint=". <= today()",
+            **{
+                "constraint_message::Arabic (ar)": "لا يمكن أن يكون في المستقبل",
+                "constraint_message::English (en)": "cannot be in the future",
+            },
+        ),
         _q("select_one time_of_day", "time_of_day", "وقت الحادث", "Time of day"),
         END,
         _begin("who", "من", "Who"),
@@ -153,8 +212,12 @@ def survey() -> list[dict[str, Any]]:
         *harm,
         END,
         _begin("media", "صور وتسجيلات", "Photos and recordings"),
-        _q("note", "media_warning", "لا تصور وجوه الناجين. لا تعرّض نفسك للخطر من أجل صورة.",
-           "Do not photograph survivors' faces. Do not put yourself at risk for a picture."),
+        _q(
+            "note",
+            "media_warning",
+            "لا تصور وجوه الناجين. لا تعرّض نفسك للخطر من أجل صورة.",
+            "Do not photograph survivors' faces. Do not put yourself at risk for a picture.",
+        ),
         _q("image", "photo_1", "صورة", "Photo"),
         _q("image", "photo_2", "صورة أخرى", "Another photo"),
         _q("video", "video", "فيديو", "Video"),
@@ -162,32 +225,78 @@ def survey() -> list[dict[str, Any]]:
         END,
         _begin("safety", "سلامتك", "Your safety"),
         _q("select_one yes_no", "reporter_safe", "هل أنت في أمان الآن؟", "Are you safe now?", required="yes"),
-        _q("text", "safety_note", "ما الذي تحتاجه لتبقى آمناً؟", "What do you need to stay safe?",
-           relevant="${reporter_safe} = 'no'"),
+        _q(
+            "text",
+            "safety_note",
+            "ما الذي تحتاجه لتبقى آمناً؟",
+            "What do you need to stay safe?",
+            relevant="${reporter_safe} = 'no'",
+        ),
         END,
-        _begin("sv", "وحدة العنف الجنسي والانتهاكات ضد الأطفال",
-               "Sexual violence and violations against children", relevant=f"{CONSENT} and ({SENSITIVE_ASKED})"),
-        _q("note", "sv_intro",
-           "هذه الأسئلة حساسة. تُرى فقط من المستجيبين المعينين في منظمتك. لا تكتب اسم الناجي أو الناجية أبداً. "
-           "اسأل فقط إذا كان ذلك آمناً وبموافقة الناجي أو الناجية (أو ولي الأمر للأطفال).",
-           "These questions are sensitive. Only your organisation's designated responders see them. Never "
-           "write the survivor's name. Ask only if it is safe and with the survivor's consent (a guardian's "
-           "for a child)."),
-        _q("select_one yes_no", "sv_consent", "هل وافق الناجي أو الناجية على هذه الأسئلة بعد الشرح؟",
-           "Did the survivor agree to these questions after they were explained?", required="yes"),
-        _q("select_multiple sv_kinds", "sv_kinds", "ما الذي حدث؟", "What happened?", relevant=SV_CONSENT,
-           required="yes"),
-        _q("text", "survivor_pseudonym", "اسم رمزي للناجي أو الناجية (ليس الاسم الحقيقي)",
-           "A pseudonym for the survivor (not the real name)", relevant=SV_CONSENT, required="yes"),
+        _begin(
+            "sv",
+            "وحدة العنف الجنسي والانتهاكات ضد الأطفال",
+            "Sexual violence and violations against children",
+            relevant=f"{CONSENT} and ({SENSITIVE_ASKED})",
+        ),
+        _q(
+            "note",
+            "sv_intro",
+            "هذه الأسئلة حساسة. تُرى فقط من المستجيبين المعينين في منظمتك. "
+            "لا تكتب اسم الناجي أو الناجية أبداً. "
+            "اسأل فقط إذا كان ذلك آمناً وبموافقة الناجي أو الناجية (أو ولي الأمر للأطفال).",
+            "These questions are sensitive. Only your organisation's designated responders see them. Never "
+            "write the survivor's name. Ask only if it is safe and with the survivor's consent (a guardian's "
+            "for a child).",
+        ),
+        _q(
+            "select_one yes_no",
+            "sv_consent",
+            "هل وافق الناجي أو الناجية على هذه الأسئلة بعد الشرح؟",
+            "Did the survivor agree to these questions after they were explained?",
+            required="yes",
+        ),
+        _q(
+            "select_multiple sv_kinds",
+            "sv_kinds",
+            "ما الذي حدث؟",
+            "What happened?",
+            relevant=SV_CONSENT,
+            required="yes",
+        ),
+        _q(
+            "text",
+            "survivor_pseudonym",
+            "اسم رمزي للناجي أو الناجية (ليس الاسم الحقيقي)",
+            "A pseudonym for the survivor (not the real name)",
+            relevant=SV_CONSENT,
+            required="yes",
+        ),
         _q("select_one age_groups", "survivor_age_group", "الفئة العمرية", "Age group", relevant=SV_CONSENT),
         _q("select_one sexes", "survivor_sex", "الجنس", "Sex", relevant=SV_CONSENT),
-        _q("select_multiple help", "help_wanted", "ما المساعدة المطلوبة؟", "What help is wanted?",
-           relevant=SV_CONSENT, required="yes"),
-        _q("select_one yes_no", "referral_consent", "هل يوافق الناجي أو الناجية على الإحالة إلى خدمة؟",
-           "May a referral to a service be made?", relevant=SV_CONSENT, required="yes"),
-        _q("text", "survivor_contact", "طريقة آمنة للتواصل (اختياري، تُحفظ مشفرة)",
-           "A safe way to make contact (optional, kept encrypted)",
-           relevant="${referral_consent} = 'yes'"),
+        _q(
+            "select_multiple help",
+            "help_wanted",
+            "ما المساعدة المطلوبة؟",
+            "What help is wanted?",
+            relevant=SV_CONSENT,
+            required="yes",
+        ),
+        _q(
+            "select_one yes_no",
+            "referral_consent",
+            "هل يوافق الناجي أو الناجية على الإحالة إلى خدمة؟",
+            "May a referral to a service be made?",
+            relevant=SV_CONSENT,
+            required="yes",
+        ),
+        _q(
+            "text",
+            "survivor_contact",
+            "طريقة آمنة للتواصل (اختياري، تُحفظ مشفرة)",
+            "A safe way to make contact (optional, kept encrypted)",
+            relevant="${referral_consent} = 'yes'",
+        ),
         END,
     ]
 
@@ -202,29 +311,61 @@ def choices() -> list[dict[str, Any]]:
         *_choices("categories", CATEGORY_LABELS),
         *_choices("signs", SIGN_LABELS),
         *_choices("groups", GROUP_LABELS),
-        *_choices("location_methods", {"gps": ("الموقع بالـ GPS", "GPS location"),
-                                       "list": ("من قائمة الأماكن", "From the list of places"),
-                                       "name": ("أكتب الاسم", "I will write the name")}),
-        *_choices("time_of_day", {"night": ("ليلاً", "Night"), "morning": ("صباحاً", "Morning"),
-                                  "afternoon": ("بعد الظهر", "Afternoon"), "evening": ("مساءً", "Evening")}),
+        *_choices(
+            "location_methods",
+            {
+                "gps": ("الموقع بالـ GPS", "GPS location"),
+                "list": ("من قائمة الأماكن", "From the list of places"),
+                "name": ("أكتب الاسم", "I will write the name"),
+            },
+        ),
+        *_choices(
+            "time_of_day",
+            {
+                "night": ("ليلاً", "Night"),
+                "morning": ("صباحاً", "Morning"),
+                "afternoon": ("بعد الظهر", "Afternoon"),
+                "evening": ("مساءً", "Evening"),
+            },
+        ),
         *_choices("sv_kinds", SV_KINDS),
-        *_choices("age_groups", {"child": ("طفل أو طفلة (أقل من 18)", "Child (under 18)"),
-                                 "adult": ("بالغ", "Adult"), "unknown": ("غير معروف", "Unknown")}),
-        *_choices("sexes", {"female": ("أنثى", "Female"), "male": ("ذكر", "Male"),
-                            "unknown": ("لا أريد القول", "Prefer not to say")}),
+        *_choices(
+            "age_groups",
+            {
+                "child": ("طفل أو طفلة (أقل من 18)", "Child (under 18)"),
+                "adult": ("بالغ", "Adult"),
+                "unknown": ("غير معروف", "Unknown"),
+            },
+        ),
+        *_choices(
+            "sexes",
+            {
+                "female": ("أنثى", "Female"),
+                "male": ("ذكر", "Male"),
+                "unknown": ("لا أريد القول", "Prefer not to say"),
+            },
+        ),
         *_choices("help", HELP_LABELS),
     ]
 
 
 def settings() -> dict[str, str]:
-    return {"form_title": "بلاغ ميداني — توكسين", "form_id": FORM_ID, "version": FORM_VERSION,
-            "default_language": "Arabic (ar)", "instance_name": "concat(${pseudonym}, ' ', ${date})"}
+    return {
+        "form_title": "بلاغ ميداني — توكسين",
+        "form_id": FORM_ID,
+        "version": FORM_VERSION,
+        "default_language": "Arabic (ar)",
+        "instance_name": "concat(${pseudonym}, ' ', ${date})",
+    }
 
 
 def question_types() -> dict[str, str]:
     """Question name -> XLSForm type, for the parser (groups and notes left out)."""
-    return {row["name"]: row["type"] for row in survey()
-            if row["type"] not in ("begin_group", "end_group", "note")}
+    return {
+        row["name"]: row["type"]
+        for row in survey()
+        if row["type"] not in ("begin_group", "end_group", "note")
+    }
 
 
 def _sheet(book: Any, title: str, rows: list[dict[str, Any]]) -> None:

@@ -52,9 +52,26 @@ class Submission:
     where: str = ""  # "file.csv row 3", "kobo asset X _id 12": for messages
 
 
-_SYSTEM = {"_id", "_uuid", "_submission_time", "_submitted_by", "_attachments", "_geolocation",
-           "_status", "_validation_status", "_notes", "_tags", "_index", "_xform_id_string",
-           "__version__", "formhub/uuid", "_version_", "__id", "__system", "meta"}
+_SYSTEM = {
+    "_id",
+    "_uuid",
+    "_submission_time",
+    "_submitted_by",
+    "_attachments",
+    "_geolocation",
+    "_status",
+    "_validation_status",
+    "_notes",
+    "_tags",
+    "_index",
+    "_xform_id_string",
+    "__version__",
+    "formhub/uuid",
+    "_version_",
+    "__id",
+    "__system",
+    "meta",
+}
 _GEO_PART = re.compile(r"^(?P<q>.+)_(?P<part>latitude|longitude|altitude|precision)$")
 
 
@@ -114,8 +131,9 @@ def split_multiple(value: Any) -> list[str]:
     return [part for part in str(value).split() if part]
 
 
-def read_submission(record: Mapping[str, Any], *, form_id: str, where: str,
-                    multiple: frozenset[str] = frozenset()) -> Submission:
+def read_submission(
+    record: Mapping[str, Any], *, form_id: str, where: str, multiple: frozenset[str] = frozenset()
+) -> Submission:
     """One submission in any of the layouts above. ``multiple`` names the select_multiple
     questions, whose one-column-per-choice form is folded back into a list."""
     flat = flatten(record)
@@ -132,8 +150,11 @@ def read_submission(record: Mapping[str, Any], *, form_id: str, where: str,
                 split_choices.setdefault(parts[-2], []).append(parts[-1])
             continue
         # Kobo's CSV splits geopoints: _point_latitude, or _where/point_latitude with groups.
-        match = _GEO_PART.match(leaf(key.lstrip("_"))) if key.startswith("_") or leaf(key).startswith("_") \
+        match = (
+            _GEO_PART.match(leaf(key.lstrip("_")))
+            if key.startswith("_") or leaf(key).startswith("_")
             else None
+        )
         if match:
             geo_parts.setdefault(match["q"].lstrip("_"), {})[match["part"]] = value
             continue
@@ -148,26 +169,41 @@ def read_submission(record: Mapping[str, Any], *, form_id: str, where: str,
             fields[name] = f"{parts['latitude']} {parts.get('longitude', '')}"
 
     system = flat.get("__system") if isinstance(flat.get("__system"), Mapping) else {}
-    instance = (flat.get("meta/instanceID") or flat.get("instanceID") or flat.get("__id")
-                or (f"uuid:{flat['_uuid']}" if flat.get("_uuid") else None))
+    instance = (
+        flat.get("meta/instanceID")
+        or flat.get("instanceID")
+        or flat.get("__id")
+        or (f"uuid:{flat['_uuid']}" if flat.get("_uuid") else None)
+    )
     if not instance:
-        raise SubmissionError(f"{where}: no meta/instanceID, __id or _uuid: cannot tell this "
-                              "submission from a resubmission")
-    attachments = [Attachment(name=PurePosixPath(str(a.get("filename") or a.get("name"))).name,
-                              question=a.get("question_xpath"),
-                              download_url=a.get("download_url") or a.get("download_large_url"),
-                              media_type=a.get("mimetype") or a.get("contentType"))
-                   for a in (flat.get("_attachments") or []) if a.get("filename") or a.get("name")]
+        raise SubmissionError(
+            f"{where}: no meta/instanceID, __id or _uuid: cannot tell this submission from a resubmission"
+        )
+    attachments = [
+        Attachment(
+            name=PurePosixPath(str(a.get("filename") or a.get("name"))).name,
+            question=a.get("question_xpath"),
+            download_url=a.get("download_url") or a.get("download_large_url"),
+            media_type=a.get("mimetype") or a.get("contentType"),
+        )
+        for a in (flat.get("_attachments") or [])
+        if a.get("filename") or a.get("name")
+    ]
     if flat.get("_geolocation") and fields.get("point") in (None, ""):
         geo = flat["_geolocation"]
         if isinstance(geo, str):
             geo = json.loads(geo)
         if geo and geo[0] is not None:
             fields["point"] = f"{geo[0]} {geo[1]}"
-    submitted = (flat.get("_submission_time") or system.get("submissionDate"))
+    submitted = flat.get("_submission_time") or system.get("submissionDate")
     return Submission(
-        instance_id=str(instance), form_id=form_id, fields=fields,
+        instance_id=str(instance),
+        form_id=form_id,
+        fields=fields,
         submission_id=str(flat["_id"]) if flat.get("_id") not in (None, "") else None,
-        submitted_at=parse_time(submitted), attachments=attachments,
+        submitted_at=parse_time(submitted),
+        attachments=attachments,
         submitted_by=flat.get("_submitted_by") or system.get("submitterName"),
-        raw=dict(record), where=where)
+        raw=dict(record),
+        where=where,
+    )

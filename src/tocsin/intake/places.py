@@ -42,23 +42,34 @@ class PlaceResolver:
         if not workspace.exists() or lake.derived_path("gazetteer") is None:
             return
         con = lake.connect()
-        rows = con.execute("SELECT place_id, name, name_ar, latitude, longitude, importance "
-                           "FROM gazetteer").fetchall()
-        self.places = {r[0]: {"place_id": r[0], "name": r[1], "name_ar": r[2], "latitude": r[3],
-                              "longitude": r[4], "importance": r[5]} for r in rows}
+        rows = con.execute(
+            "SELECT place_id, name, name_ar, latitude, longitude, importance FROM gazetteer"
+        ).fetchall()
+        self.places = {
+            r[0]: {
+                "place_id": r[0],
+                "name": r[1],
+                "name_ar": r[2],
+                "latitude": r[3],
+                "longitude": r[4],
+                "importance": r[5],
+            }
+            for r in rows
+        }
         ids = list(self.places)
         self._ids = np.array(ids, dtype=object)
         self._lat = np.array([self.places[i]["latitude"] for i in ids], dtype=float)
         self._lon = np.array([self.places[i]["longitude"] for i in ids], dtype=float)
         if lake.derived_path("place_names") is not None:
-            self.index = PlaceIndex(con.sql("SELECT * FROM place_names").to_arrow_table(),
-                                    {k: v["importance"] or 0.0 for k, v in self.places.items()})
+            self.index = PlaceIndex(
+                con.sql("SELECT * FROM place_names").to_arrow_table(),
+                {k: v["importance"] or 0.0 for k, v in self.places.items()},
+            )
 
     def nearest(self, lat: float, lon: float) -> dict[str, Any] | None:
         if not self.places:
             return None
-        index, _ = nearest_within(np.array([lat]), np.array([lon]), self._lat, self._lon,
-                                  NEAREST_PLACE_KM)
+        index, _ = nearest_within(np.array([lat]), np.array([lon]), self._lat, self._lon, NEAREST_PLACE_KM)
         return self.places[self._ids[index[0]]] if index[0] >= 0 else None
 
     def by_name(self, name: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -68,14 +79,16 @@ class PlaceResolver:
         if not matches:
             return None, f"unknown place name {name!r}: no place in the gazetteer by that name (any spelling)"
         best = matches[0]
-        if len(matches) > 1 and matches[1].score == best.score \
-                and self.places[matches[1].place_id]["name"] != self.places[best.place_id]["name"]:
+        if (
+            len(matches) > 1
+            and matches[1].score == best.score
+            and self.places[matches[1].place_id]["name"] != self.places[best.place_id]["name"]
+        ):
             names = ", ".join(f"{self.places[m.place_id]['name']} ({m.place_id})" for m in matches)
             return None, f"place name {name!r} is ambiguous: {names}"
         return self.places[best.place_id], None
 
-    def locate(self, point: tuple[float, float] | None, listed: str | None,
-               name: str | None) -> Located:
+    def locate(self, point: tuple[float, float] | None, listed: str | None, name: str | None) -> Located:
         """The best location the answers give; a problem says what was set aside and why."""
         problems = []
         if point is not None:
@@ -87,16 +100,29 @@ class PlaceResolver:
         if listed and listed != "not_listed":
             place = self.places.get(listed)
             if place is not None:
-                return Located(place["place_id"], place["name"], place["latitude"], place["longitude"],
-                               "list", "; ".join(problems) or None)
+                return Located(
+                    place["place_id"],
+                    place["name"],
+                    place["latitude"],
+                    place["longitude"],
+                    "list",
+                    "; ".join(problems) or None,
+                )
             problems.append(f"the listed place {listed!r} is not in this workspace's gazetteer")
         if name and name.strip():
             place, problem = self.by_name(name.strip())
             if place is not None:
-                return Located(place["place_id"], place["name"], place["latitude"], place["longitude"],
-                               "name", "; ".join(problems) or None)
+                return Located(
+                    place["place_id"],
+                    place["name"],
+                    place["latitude"],
+                    place["longitude"],
+                    "name",
+                    "; ".join(problems) or None,
+                )
             problems.append(problem or "")
         if not problems:
             problems.append("no location given (no point, listed place or place name)")
-        return Located(None, name.strip() if name and name.strip() else None, None, None, None,
-                       "; ".join(problems))
+        return Located(
+            None, name.strip() if name and name.strip() else None, None, None, None, "; ".join(problems)
+        )

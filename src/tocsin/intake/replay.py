@@ -23,12 +23,20 @@ TOKEN = "replay-token"
 ASSET = "aTocsinArabic01"
 
 # Invented content: the places are real (so the gazetteer finds them), the events are not.
-PLACES = [("الفاشر", "El Fasher", 13.628, 25.349), ("نيالا", "Nyala", 12.05, 24.88),
-          ("الجنينة", "El Geneina", 13.45, 22.45), ("زالنجي", "Zalingei", 12.91, 23.47),
-          ("الضعين", "Ed Daein", 11.46, 26.13)]
-DESCRIPTIONS = ["أُغلقت الطرق المؤدية إلى السوق منذ الفجر", "انقطعت المياه عن الحي الشرقي",
-                "سُمع قصف مدفعي قرب المستشفى", "احترقت منازل في الجهة الغربية",
-                "منعت نقطة تفتيش دخول شاحنات الغذاء"]
+PLACES = [
+    ("الفاشر", "El Fasher", 13.628, 25.349),
+    ("نيالا", "Nyala", 12.05, 24.88),
+    ("الجنينة", "El Geneina", 13.45, 22.45),
+    ("زالنجي", "Zalingei", 12.91, 23.47),
+    ("الضعين", "Ed Daein", 11.46, 26.13),
+]
+DESCRIPTIONS = [
+    "أُغلقت الطرق المؤدية إلى السوق منذ الفجر",
+    "انقطعت المياه عن الحي الشرقي",
+    "سُمع قصف مدفعي قرب المستشفى",
+    "احترقت منازل في الجهة الغربية",
+    "منعت نقطة تفتيش دخول شاحنات الغذاء",
+]
 SIGNS = ["roads_closed", "water_cut", "power_cut", "network_cut", "markets_closed", "shelling", "burning"]
 
 
@@ -45,29 +53,44 @@ def jpeg(seed: int, size: int = 24) -> bytes:
     return out.getvalue()
 
 
-def arabic_submission(index: int, *, server: str, asset: str = ASSET, photos: int = 1,
-                      rng: random.Random | None = None, day: str = "2024-05-10") -> tuple[dict[str, Any],
-                                                                                   dict[str, bytes]]:
+def arabic_submission(
+    index: int,
+    *,
+    server: str,
+    asset: str = ASSET,
+    photos: int = 1,
+    rng: random.Random | None = None,
+    day: str = "2024-05-10",
+) -> tuple[dict[str, Any], dict[str, bytes]]:
     """One submission as Kobo's API gives it, and its attachments by download path."""
     rng = rng or random.Random(index)
-    name_ar, _, lat, lon = PLACES[index % len(PLACES)]
+    _, _, lat, lon = PLACES[index % len(PLACES)]
     instance = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     files: dict[str, bytes] = {}
     record: dict[str, Any] = {
-        "_id": 1000 + index, "_uuid": instance, "meta/instanceID": f"uuid:{instance}",
-        "formhub/uuid": "0f6c0b3b9e0e4c64a1c0b6a1f4a2d6e1", "__version__": "vTocsin2026120101",
-        "start": f"{day}T08:00:00.000+02:00", "end": f"{day}T08:10:00.000+02:00",
+        "_id": 1000 + index,
+        "_uuid": instance,
+        "meta/instanceID": f"uuid:{instance}",
+        "formhub/uuid": "0f6c0b3b9e0e4c64a1c0b6a1f4a2d6e1",
+        "__version__": "vTocsin2026120101",
+        "start": f"{day}T08:00:00.000+02:00",
+        "end": f"{day}T08:10:00.000+02:00",
         "_submission_time": f"{day}T{6 + index % 12:02d}:{index % 60:02d}:00",
         "_submitted_by": f"monitor{index % 7}",
         "consent/consent_given": "yes",
-        "monitor/pseudonym": f"نجمة-{index % 7}", "monitor/reporter_name": f"راصد رقم {index}",
+        "monitor/pseudonym": f"نجمة-{index % 7}",
+        "monitor/reporter_name": f"راصد رقم {index}",
         "what/categories": "siege_related looting_destruction" if index % 3 else "remote_violence",
         "what/siege_signs": " ".join(sorted({SIGNS[index % 7], SIGNS[(index * 3) % 7]})),
-        "what/child_harmed": "no", "what/description": DESCRIPTIONS[index % len(DESCRIPTIONS)],
+        "what/child_harmed": "no",
+        "what/description": DESCRIPTIONS[index % len(DESCRIPTIONS)],
         "where/location_method": "gps",
         "where/point": f"{lat + rng.uniform(-0.01, 0.01):.6f} {lon + rng.uniform(-0.01, 0.01):.6f} 710 5",
-        "when/date": day, "who/group": "rsf", "who/vehicles": "سيارات دفع رباعي عليها مدافع",
-        "harmed/killed_men": str(index % 4), "harmed/injured_women": str(index % 3),
+        "when/date": day,
+        "who/group": "rsf",
+        "who/vehicles": "سيارات دفع رباعي عليها مدافع",
+        "harmed/killed_men": str(index % 4),
+        "harmed/injured_women": str(index % 3),
         "safety/reporter_safe": "yes",
     }
     lat_s, lon_s = record["where/point"].split()[:2]
@@ -78,11 +101,17 @@ def arabic_submission(index: int, *, server: str, asset: str = ASSET, photos: in
         record[f"media/photo_{number}"] = filename
         path = f"/media/original/{asset}/{instance}/{filename}"
         files[path] = jpeg(index * 10 + number)
-        attachments.append({
-            "download_url": f"{server}{path}", "mimetype": "image/jpeg",
-            "filename": f"monitor/attachments/0f6c0b3b9e0e4c64a1c0b6a1f4a2d6e1/{instance}/{filename}",
-            "instance": 1000 + index, "xform": 7, "id": 5000 + index * 10 + number,
-            "question_xpath": f"media/photo_{number}"})
+        attachments.append(
+            {
+                "download_url": f"{server}{path}",
+                "mimetype": "image/jpeg",
+                "filename": f"monitor/attachments/0f6c0b3b9e0e4c64a1c0b6a1f4a2d6e1/{instance}/{filename}",
+                "instance": 1000 + index,
+                "xform": 7,
+                "id": 5000 + index * 10 + number,
+                "question_xpath": f"media/photo_{number}",
+            }
+        )
     record["_attachments"] = attachments
     return record, files
 
@@ -133,8 +162,12 @@ def _handler(replay: KoboReplay) -> type[BaseHTTPRequestHandler]:
             page = matching[:limit]
             more = len(matching) > limit
             host = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
-            body = {"count": len(matching), "previous": None, "results": page,
-                    "next": f"{host}{url.path}?{url.query}&start={limit}" if more else None}
+            body = {
+                "count": len(matching),
+                "previous": None,
+                "results": page,
+                "next": f"{host}{url.path}?{url.query}&start={limit}" if more else None,
+            }
             self._send(200, json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
     return Handler

@@ -25,8 +25,14 @@ from tocsin.intake.places import Located, PlaceResolver
 
 REPORTER_FIELDS = ("reporter_name", "reporter_phone", "safety_note")
 SURVIVOR_FIELDS = ("survivor_pseudonym", "survivor_contact")
-MODULE_FIELDS = ("sv_consent", "sv_kinds", "survivor_age_group", "survivor_sex", "help_wanted",
-                 "referral_consent")
+MODULE_FIELDS = (
+    "sv_consent",
+    "sv_kinds",
+    "survivor_age_group",
+    "survivor_sex",
+    "help_wanted",
+    "referral_consent",
+)
 PERPETRATOR_FIELDS = ("group", "uniforms", "vehicles", "names_used")
 MEDIA_QUESTIONS = ("photo_1", "photo_2", "video", "audio")
 EVENT_SOURCE = "field-report"
@@ -87,13 +93,20 @@ def _known(values: list[str], allowed: Iterable[str], question: str, problems: l
 def draft_report(sub: Submission, resolver: PlaceResolver, today: dt.date | None = None) -> Draft:
     f = sub.fields
     collector = str(f.get("pseudonym") or "").strip() or "unnamed monitor"
-    draft = Draft(instance_id=sub.instance_id, form_id=sub.form_id, submission_id=sub.submission_id,
-                  collector=collector, submitted_at=sub.submitted_at,
-                  consent=str(f.get("consent_given") or "").strip().lower() == "yes")
+    draft = Draft(
+        instance_id=sub.instance_id,
+        form_id=sub.form_id,
+        submission_id=sub.submission_id,
+        collector=collector,
+        submitted_at=sub.submitted_at,
+        consent=str(f.get("consent_given") or "").strip().lower() == "yes",
+    )
     if not draft.consent:
         # Nothing of it is kept but the fact that it came and why it was set aside.
-        draft.problems.append(f"{sub.where}: no consent (consent_given is "
-                              f"{f.get('consent_given') or 'empty'}): nothing else of it is kept")
+        draft.problems.append(
+            f"{sub.where}: no consent (consent_given is "
+            f"{f.get('consent_given') or 'empty'}): nothing else of it is kept"
+        )
         return draft
     problems = draft.problems
     draft.categories = _known(split_multiple(f.get("categories")), CATEGORY_LABELS, "categories", problems)
@@ -117,12 +130,19 @@ def draft_report(sub: Submission, resolver: PlaceResolver, today: dt.date | None
                 problems.append(f"date: {draft.occurred_on} is in the future")
     else:
         problems.append("date: missing")
-    harmed = {f"{kind}_{who}": _count(f.get(f"{kind}_{who}"), f"{kind}_{who}", problems)
-              for kind in HARM_KINDS for who in PEOPLE}
+    harmed = {
+        f"{kind}_{who}": _count(f.get(f"{kind}_{who}"), f"{kind}_{who}", problems)
+        for kind in HARM_KINDS
+        for who in PEOPLE
+    }
     sv_kinds = _known(split_multiple(f.get("sv_kinds")), SV_KINDS, "sv_kinds", problems)
     child = str(f.get("child_harmed") or "").lower() == "yes"
-    draft.sensitive = "sexual_violence" in draft.categories or child or bool(sv_kinds) \
+    draft.sensitive = (
+        "sexual_violence" in draft.categories
+        or child
+        or bool(sv_kinds)
         or str(f.get("sv_consent") or "").lower() == "yes"
+    )
     draft.media = [str(f[q]) for q in MEDIA_QUESTIONS if f.get(q)]
     content = {
         "harmed": {k: v for k, v in harmed.items() if v is not None},
@@ -131,8 +151,11 @@ def draft_report(sub: Submission, resolver: PlaceResolver, today: dt.date | None
         "description": f.get("description") or None,
         "time_of_day": f.get("time_of_day") or None,
         "reporter_safe": f.get("reporter_safe") or None,
-        "place_answer": {"point": f.get("point") or None, "place": f.get("place") or None,
-                         "place_name": f.get("place_name") or None},
+        "place_answer": {
+            "point": f.get("point") or None,
+            "place": f.get("place") or None,
+            "place_name": f.get("place_name") or None,
+        },
     }
     draft.sealed = {"raw": sub.raw}
     if draft.sensitive:
@@ -140,8 +163,11 @@ def draft_report(sub: Submission, resolver: PlaceResolver, today: dt.date | None
         draft.sealed["content"] = content
         draft.sealed["module"] = {k: f.get(k) for k in MODULE_FIELDS if f.get(k) not in (None, "")}
         draft.content = {"harmed": content["harmed"], "child_harmed": child}
-        draft.responder_kinds = sv_kinds or [c for c in draft.categories if c == "sexual_violence"] \
+        draft.responder_kinds = (
+            sv_kinds
+            or [c for c in draft.categories if c == "sexual_violence"]
             or (["child_harmed"] if child else [])
+        )
         draft.referral_consent = str(f.get("referral_consent") or "not_asked")
         survivor = {k: f[k] for k in SURVIVOR_FIELDS if f.get(k)}
         if survivor:
@@ -157,14 +183,27 @@ def draft_report(sub: Submission, resolver: PlaceResolver, today: dt.date | None
 
 
 # -- what the siege board, forecast and alerts read ------------------------------------------------
-EVENT_SCHEMA = pa.schema([
-    ("event_uid", pa.string()), ("date_start", pa.date32()), ("date_end", pa.date32()),
-    ("published_at", pa.timestamp("us", tz="UTC")), ("category", pa.string()),
-    ("signs", pa.list_(pa.string())), ("place_id", pa.string()), ("place_name", pa.string()),
-    ("latitude", pa.float64()), ("longitude", pa.float64()), ("location_precision", pa.string()),
-    ("fatalities", pa.int32()), ("verification", pa.string()), ("sensitive", pa.bool_()),
-    ("source", pa.string()), ("organisation_id", pa.int64()), ("report_id", pa.int64()),
-])
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_uid", pa.string()),
+        ("date_start", pa.date32()),
+        ("date_end", pa.date32()),
+        ("published_at", pa.timestamp("us", tz="UTC")),
+        ("category", pa.string()),
+        ("signs", pa.list_(pa.string())),
+        ("place_id", pa.string()),
+        ("place_name", pa.string()),
+        ("latitude", pa.float64()),
+        ("longitude", pa.float64()),
+        ("location_precision", pa.string()),
+        ("fatalities", pa.int32()),
+        ("verification", pa.string()),
+        ("sensitive", pa.bool_()),
+        ("source", pa.string()),
+        ("organisation_id", pa.int64()),
+        ("report_id", pa.int64()),
+    ]
+)
 
 
 def events_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
@@ -176,21 +215,37 @@ def events_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
         if r["occurred_on"] is None:
             continue
         killed = sum(v for k, v in (r["content"].get("harmed") or {}).items() if k.startswith("killed_"))
-        precision = {"point": "exact", "list": "near", "name": "near"}.get(r["location_from"] or "", "unknown")
+        precision = {"point": "exact", "list": "near", "name": "near"}.get(
+            r["location_from"] or "", "unknown"
+        )
         for category in r["categories"] or ["other"]:
-            out.append({
-                "event_uid": f"{EVENT_SOURCE}:{r['organisation_id']}:{r['id']}:{category}",
-                "date_start": r["occurred_on"], "date_end": r["occurred_on"],
-                "published_at": r["created_at"], "category": category, "signs": list(r["signs"]),
-                "place_id": r["place_id"], "place_name": r["place_name"], "latitude": r["lat"],
-                "longitude": r["lon"], "location_precision": precision, "fatalities": killed,
-                "verification": r["verification"], "sensitive": r["sensitive"], "source": EVENT_SOURCE,
-                "organisation_id": r["organisation_id"], "report_id": r["id"]})
+            out.append(
+                {
+                    "event_uid": f"{EVENT_SOURCE}:{r['organisation_id']}:{r['id']}:{category}",
+                    "date_start": r["occurred_on"],
+                    "date_end": r["occurred_on"],
+                    "published_at": r["created_at"],
+                    "category": category,
+                    "signs": list(r["signs"]),
+                    "place_id": r["place_id"],
+                    "place_name": r["place_name"],
+                    "latitude": r["lat"],
+                    "longitude": r["lon"],
+                    "location_precision": precision,
+                    "fatalities": killed,
+                    "verification": r["verification"],
+                    "sensitive": r["sensitive"],
+                    "source": EVENT_SOURCE,
+                    "organisation_id": r["organisation_id"],
+                    "report_id": r["id"],
+                }
+            )
     return pa.Table.from_pylist(out, schema=EVENT_SCHEMA)
 
 
-def report_signals(rows: Sequence[dict[str, Any]], window: dt.timedelta = dt.timedelta(hours=48),
-                   threshold: int = 3) -> list[dict[str, Any]]:
+def report_signals(
+    rows: Sequence[dict[str, Any]], window: dt.timedelta = dt.timedelta(hours=48), threshold: int = 3
+) -> list[dict[str, Any]]:
     """Places where ``threshold`` or more reports of the same siege sign arrived within
     ``window`` (by when they were submitted, else the day they name): "3 reports of the water
     cut in Tawila in 48 hours". Verified or not: an unverified cluster is what needs a look."""
@@ -198,8 +253,9 @@ def report_signals(rows: Sequence[dict[str, Any]], window: dt.timedelta = dt.tim
     for r in rows:
         if not r["place_id"]:
             continue
-        when = r["submitted_at"] or (dt.datetime.combine(r["occurred_on"], dt.time(), dt.UTC)
-                                     if r["occurred_on"] else None)
+        when = r["submitted_at"] or (
+            dt.datetime.combine(r["occurred_on"], dt.time(), dt.UTC) if r["occurred_on"] else None
+        )
         if when is None:
             continue
         for sign in r["signs"]:
@@ -213,14 +269,23 @@ def report_signals(rows: Sequence[dict[str, Any]], window: dt.timedelta = dt.tim
             while items[end][0] - items[start][0] > window:
                 start += 1
             if end - start + 1 > len(best):
-                best = items[start:end + 1]
+                best = items[start : end + 1]
         if len(best) >= threshold:
             hours = int(window.total_seconds() // 3600)
-            signals.append({"place_id": place_id, "place_name": best[-1][1]["place_name"], "sign": sign,
-                            "reports": len(best), "first": best[0][0], "last": best[-1][0],
-                            "hours": hours, "report_ids": [r["id"] for _, r in best],
-                            "text": f"{len(best)} reports of {SIGN_LABELS[sign][1].lower()} in "
-                                    f"{best[-1][1]['place_name']} in {hours} hours",
-                            "text_ar": f"{len(best)} بلاغات عن {SIGN_LABELS[sign][0]} في "
-                                       f"{best[-1][1]['place_name']} خلال {hours} ساعة"})
+            signals.append(
+                {
+                    "place_id": place_id,
+                    "place_name": best[-1][1]["place_name"],
+                    "sign": sign,
+                    "reports": len(best),
+                    "first": best[0][0],
+                    "last": best[-1][0],
+                    "hours": hours,
+                    "report_ids": [r["id"] for _, r in best],
+                    "text": f"{len(best)} reports of {SIGN_LABELS[sign][1].lower()} in "
+                    f"{best[-1][1]['place_name']} in {hours} hours",
+                    "text_ar": f"{len(best)} بلاغات عن {SIGN_LABELS[sign][0]} في "
+                    f"{best[-1][1]['place_name']} خلال {hours} ساعة",
+                }
+            )
     return sorted(signals, key=lambda s: (-s["reports"], s["place_id"], s["sign"]))

@@ -72,8 +72,13 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"reports": self.reports, "duplicates": self.duplicates, "rejected": self.rejected,
-                "attachments": self.attachments, "problems": self.problems}
+        return {
+            "reports": self.reports,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "attachments": self.attachments,
+            "problems": self.problems,
+        }
 
 
 def may_see(report: FieldReport, viewer: Viewer) -> bool:
@@ -147,8 +152,9 @@ class IntakeStore:
         """A web principal (user_id, username, role, organisation_id) as a Viewer."""
         with self.sessions() as session:
             responder = session.get(Responder, principal.user_id) is not None
-        return Viewer(principal.user_id, principal.username, principal.role, principal.organisation_id,
-                      responder)
+        return Viewer(
+            principal.user_id, principal.username, principal.role, principal.organisation_id, responder
+        )
 
     def add_responder(self, username: str, *, by: str) -> None:
         admin = self.viewer(by)
@@ -164,12 +170,17 @@ class IntakeStore:
     # -- encryption ----------------------------------------------------------------------------
     def _seal(self, organisation_id: int, context: str, payload: Any) -> tuple[str, str, str]:
         if not self.keys.has_keys(organisation_id):
-            raise IntakeError("your organisation has no keys yet: an admin runs `tocsin keys create` "
-                              "first (identities and survivors' reports are kept encrypted)")
+            raise IntakeError(
+                "your organisation has no keys yet: an admin runs `tocsin keys create` "
+                "first (identities and survivors' reports are kept encrypted)"
+            )
         data_key = new_data_key()
         kek_id, kek = self.keys.active_kek(organisation_id)
-        return (kek_id, wrap_key(kek, data_key, context.encode()),
-                seal(data_key, canonical_json(payload), context.encode()))
+        return (
+            kek_id,
+            wrap_key(kek, data_key, context.encode()),
+            seal(data_key, canonical_json(payload), context.encode()),
+        )
 
     def _unseal(self, organisation_id: int, context: str, kek_id: str, wrapped: str, sealed: str) -> Any:
         kek = self.keys.kek(organisation_id, kek_id)
@@ -177,9 +188,15 @@ class IntakeStore:
         return json.loads(unseal(data_key, sealed, context.encode()))
 
     # -- storing -------------------------------------------------------------------------------
-    def ingest(self, submissions: Iterable[Submission], *, user: str, source: str,
-               fetch: Callable[[Submission, Attachment], Path],
-               after_each: Callable[[Submission], None] | None = None) -> Outcome:
+    def ingest(
+        self,
+        submissions: Iterable[Submission],
+        *,
+        user: str,
+        source: str,
+        fetch: Callable[[Submission, Attachment], Path],
+        after_each: Callable[[Submission], None] | None = None,
+    ) -> Outcome:
         """Store each submission and its attachments; ``after_each`` runs once a submission is
         completely stored (a connector moves its bookmark there)."""
         actor = self.viewer(user)
@@ -190,8 +207,15 @@ class IntakeStore:
                 after_each(sub)
         return outcome
 
-    def store_one(self, sub: Submission, *, actor: Viewer, source: str,
-                  fetch: Callable[[Submission, Attachment], Path], outcome: Outcome) -> int:
+    def store_one(
+        self,
+        sub: Submission,
+        *,
+        actor: Viewer,
+        source: str,
+        fetch: Callable[[Submission, Attachment], Path],
+        outcome: Outcome,
+    ) -> int:
         draft = draft_report(sub, self.resolver)
         report_id, created = self._report_row(draft, actor, source)
         if not created:
@@ -201,8 +225,9 @@ class IntakeStore:
         else:
             outcome.reports += 1
         if created:
-            outcome.problems += [f"{sub.where}: {p}" if not p.startswith(sub.where) else p
-                                 for p in draft.problems]
+            outcome.problems += [
+                f"{sub.where}: {p}" if not p.startswith(sub.where) else p for p in draft.problems
+            ]
         if not draft.consent:
             return report_id
         outcome.attachments += self._attachments(report_id, sub, draft, actor, source, fetch, outcome)
@@ -210,45 +235,81 @@ class IntakeStore:
 
     def _report_row(self, draft: Draft, actor: Viewer, source: str) -> tuple[int, bool]:
         with self.sessions() as session, session.begin():
-            existing = session.scalar(select(FieldReport.id).where(
-                FieldReport.organisation_id == actor.organisation_id,
-                FieldReport.instance_id == draft.instance_id))
+            existing = session.scalar(
+                select(FieldReport.id).where(
+                    FieldReport.organisation_id == actor.organisation_id,
+                    FieldReport.instance_id == draft.instance_id,
+                )
+            )
             if existing is not None:
                 return existing, False
             located = draft.located
             report = FieldReport(
-                organisation_id=actor.organisation_id, source=source, form_id=draft.form_id,
-                instance_id=draft.instance_id, submission_id=draft.submission_id,
-                collector=draft.collector, submitted_at=draft.submitted_at,
-                occurred_on=draft.occurred_on, categories=draft.categories, signs=draft.signs,
+                organisation_id=actor.organisation_id,
+                source=source,
+                form_id=draft.form_id,
+                instance_id=draft.instance_id,
+                submission_id=draft.submission_id,
+                collector=draft.collector,
+                submitted_at=draft.submitted_at,
+                occurred_on=draft.occurred_on,
+                categories=draft.categories,
+                signs=draft.signs,
                 place_id=located.place_id if located else None,
                 place_name=located.place_name if located else None,
-                lat=located.lat if located else None, lon=located.lon if located else None,
-                location_from=located.how if located else None, content=draft.content,
-                sensitive=draft.sensitive, consent=draft.consent, problems=draft.problems,
-                attachments_expected=len(draft.media), triage=draft.triage)
+                lat=located.lat if located else None,
+                lon=located.lon if located else None,
+                location_from=located.how if located else None,
+                content=draft.content,
+                sensitive=draft.sensitive,
+                consent=draft.consent,
+                problems=draft.problems,
+                attachments_expected=len(draft.media),
+                triage=draft.triage,
+            )
             session.add(report)
             session.flush()
             if draft.consent:
                 report.kek_id, report.wrapped_key, report.sealed = self._seal(
-                    actor.organisation_id, f"field-report:{report.id}", draft.sealed)
+                    actor.organisation_id, f"field-report:{report.id}", draft.sealed
+                )
                 for kind, identity in draft.identities.items():
-                    kek_id, wrapped, sealed = self._seal(actor.organisation_id,
-                                                         f"field-report-identity:{report.id}:{kind}", identity)
-                    session.add(FieldReportIdentity(report_id=report.id, kind=kind, kek_id=kek_id,
-                                                    wrapped_key=wrapped, sealed=sealed))
+                    kek_id, wrapped, sealed = self._seal(
+                        actor.organisation_id, f"field-report-identity:{report.id}:{kind}", identity
+                    )
+                    session.add(
+                        FieldReportIdentity(
+                            report_id=report.id, kind=kind, kek_id=kek_id, wrapped_key=wrapped, sealed=sealed
+                        )
+                    )
                 if draft.sensitive:
                     # Restricted: only the organisation's responders list these; no webhook ever.
-                    session.add(ResponderAlert(report_id=report.id, organisation_id=actor.organisation_id,
-                                               kinds=draft.responder_kinds,
-                                               referral_consent=draft.referral_consent or "not_asked"))
+                    session.add(
+                        ResponderAlert(
+                            report_id=report.id,
+                            organisation_id=actor.organisation_id,
+                            kinds=draft.responder_kinds,
+                            referral_consent=draft.referral_consent or "not_asked",
+                        )
+                    )
             return report.id, True
 
-    def _attachments(self, report_id: int, sub: Submission, draft: Draft, actor: Viewer, source: str,
-                     fetch: Callable[[Submission, Attachment], Path], outcome: Outcome) -> int:
+    def _attachments(
+        self,
+        report_id: int,
+        sub: Submission,
+        draft: Draft,
+        actor: Viewer,
+        source: str,
+        fetch: Callable[[Submission, Attachment], Path],
+        outcome: Outcome,
+    ) -> int:
         with self.sessions() as session:
-            done = set(session.scalars(select(FieldReportAttachment.name).where(
-                FieldReportAttachment.report_id == report_id)).all())
+            done = set(
+                session.scalars(
+                    select(FieldReportAttachment.name).where(FieldReportAttachment.report_id == report_id)
+                ).all()
+            )
         carried = {a.name: a for a in sub.attachments}
         wanted = list(dict.fromkeys([*draft.media, *carried]))
         added = 0
@@ -274,8 +335,17 @@ class IntakeStore:
                 report.problems = [*report.problems, problem]
                 report.triage = "needs_review"
 
-    def _to_locker(self, report_id: int, sub: Submission, draft: Draft, actor: Viewer, source: str,
-                   name: str, path: Path, outcome: Outcome) -> int:
+    def _to_locker(
+        self,
+        report_id: int,
+        sub: Submission,
+        draft: Draft,
+        actor: Viewer,
+        source: str,
+        name: str,
+        path: Path,
+        outcome: Outcome,
+    ) -> int:
         from tocsin.evidence.media import file_facts
 
         media_type, _ = file_facts(path)
@@ -283,8 +353,16 @@ class IntakeStore:
         located = draft.located
 
         def record(session: Session, item_id: int, sha256: str) -> None:
-            session.add(FieldReportAttachment(report_id=report_id, name=name, item_id=item_id,
-                                              sha256=sha256, media_type=media_type, problem=problem))
+            session.add(
+                FieldReportAttachment(
+                    report_id=report_id,
+                    name=name,
+                    item_id=item_id,
+                    sha256=sha256,
+                    media_type=media_type,
+                    problem=problem,
+                )
+            )
             if problem:
                 report = session.get(FieldReport, report_id)
                 assert report is not None
@@ -293,20 +371,35 @@ class IntakeStore:
 
         try:
             self.locker.add(
-                [path], user=actor.username, collector=draft.collector,
+                [path],
+                user=actor.username,
+                collector=draft.collector,
                 captured_at=draft.submitted_at or dt.datetime.now(dt.UTC),
                 sensitivity="confidential" if draft.sensitive else "restricted",
-                resolved_place={"place_id": located.place_id if located else None,
-                                "place_name": located.place_name if located else None,
-                                "lat": located.lat if located else None,
-                                "lon": located.lon if located else None,
-                                "location_from": ("coordinates" if located and located.how == "point"
-                                                  else "place" if located and located.place_id else None)},
+                resolved_place={
+                    "place_id": located.place_id if located else None,
+                    "place_name": located.place_name if located else None,
+                    "lat": located.lat if located else None,
+                    "lon": located.lon if located else None,
+                    "location_from": (
+                        "coordinates"
+                        if located and located.how == "point"
+                        else "place"
+                        if located and located.place_id
+                        else None
+                    ),
+                },
                 method=f"{source} field report",
-                custody={"form": draft.form_id, "submission": draft.instance_id,
-                         "submission_id": draft.submission_id, "collector": draft.collector,
-                         "source": source, "attachment": name},
-                within=record)
+                custody={
+                    "form": draft.form_id,
+                    "submission": draft.instance_id,
+                    "submission_id": draft.submission_id,
+                    "collector": draft.collector,
+                    "source": source,
+                    "attachment": name,
+                },
+                within=record,
+            )
         except EvidenceError as exc:
             raise IntakeError(f"{sub.where}: attachment {name}: {exc}") from exc
         if problem:
@@ -330,32 +423,53 @@ class IntakeStore:
     # -- reading -----------------------------------------------------------------------------------
     @staticmethod
     def _row(report: FieldReport) -> dict[str, Any]:
-        return {"id": report.id, "organisation_id": report.organisation_id, "source": report.source,
-                "form_id": report.form_id, "instance_id": report.instance_id,
-                "submission_id": report.submission_id, "collector": report.collector,
-                "submitted_at": report.submitted_at, "occurred_on": report.occurred_on,
-                "categories": list(report.categories), "signs": list(report.signs),
-                "place_id": report.place_id, "place_name": report.place_name, "lat": report.lat,
-                "lon": report.lon, "location_from": report.location_from, "content": dict(report.content),
-                "sensitive": report.sensitive, "consent": report.consent, "problems": list(report.problems),
-                "triage": report.triage, "verification": report.verification,
-                "verified_by": report.verified_by, "incident_id": report.incident_id,
-                "note": report.note, "created_at": report.created_at}
+        return {
+            "id": report.id,
+            "organisation_id": report.organisation_id,
+            "source": report.source,
+            "form_id": report.form_id,
+            "instance_id": report.instance_id,
+            "submission_id": report.submission_id,
+            "collector": report.collector,
+            "submitted_at": report.submitted_at,
+            "occurred_on": report.occurred_on,
+            "categories": list(report.categories),
+            "signs": list(report.signs),
+            "place_id": report.place_id,
+            "place_name": report.place_name,
+            "lat": report.lat,
+            "lon": report.lon,
+            "location_from": report.location_from,
+            "content": dict(report.content),
+            "sensitive": report.sensitive,
+            "consent": report.consent,
+            "problems": list(report.problems),
+            "triage": report.triage,
+            "verification": report.verification,
+            "verified_by": report.verified_by,
+            "incident_id": report.incident_id,
+            "note": report.note,
+            "created_at": report.created_at,
+        }
 
-    def report_rows(self, *, verification: Sequence[str] = VERIFICATION_STATES,
-                    as_of: dt.datetime | None = None) -> list[dict[str, Any]]:
+    def report_rows(
+        self, *, verification: Sequence[str] = VERIFICATION_STATES, as_of: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
         """Every consented report (all organisations), for counts, events and signals: callers
         that show reports to a person go through ``visible`` instead."""
         with self.sessions() as session:
-            query = select(FieldReport).where(FieldReport.consent.is_(True),
-                                              FieldReport.triage != "rejected",
-                                              FieldReport.verification.in_(list(verification)))
+            query = select(FieldReport).where(
+                FieldReport.consent.is_(True),
+                FieldReport.triage != "rejected",
+                FieldReport.verification.in_(list(verification)),
+            )
             if as_of is not None:
                 query = query.where(FieldReport.created_at <= as_of)
             return [self._row(r) for r in session.scalars(query.order_by(FieldReport.id)).all()]
 
-    def visible(self, viewer: Viewer, *, place_id: str | None = None,
-                triage: str | None = None) -> list[dict[str, Any]]:
+    def visible(
+        self, viewer: Viewer, *, place_id: str | None = None, triage: str | None = None
+    ) -> list[dict[str, Any]]:
         """Reports the viewer may see, newest first (listing is not a view of their content)."""
         with self.sessions() as session:
             query = select(FieldReport).where(FieldReport.organisation_id == viewer.organisation_id)
@@ -371,16 +485,22 @@ class IntakeStore:
         """How many reports there are, all organisations, sensitive ones included: the only form
         in which a survivor's report leaves its responders."""
         with self.sessions() as session:
-            query = select(FieldReport.sensitive, func.count()).where(FieldReport.consent.is_(True)) \
+            query = (
+                select(FieldReport.sensitive, func.count())
+                .where(FieldReport.consent.is_(True))
                 .group_by(FieldReport.sensitive)
+            )
             if place_id is not None:
                 query = query.where(FieldReport.place_id == place_id)
             found = dict(session.execute(query).all())
         return {"reports": int(sum(found.values())), "sensitive": int(found.get(True, 0))}
 
     def _log(self, session: Session, report_id: int, viewer: Viewer, what: str) -> None:
-        session.add(FieldReportView(report_id=report_id, user_id=viewer.user_id, what=what,
-                                    viewed_at=dt.datetime.now(dt.UTC)))
+        session.add(
+            FieldReportView(
+                report_id=report_id, user_id=viewer.user_id, what=what, viewed_at=dt.datetime.now(dt.UTC)
+            )
+        )
 
     def get(self, report_id: int, viewer: Viewer, *, what: str = "report") -> dict[str, Any]:
         """One report with its attachments and the sensitive module when the viewer may read it;
@@ -391,16 +511,33 @@ class IntakeStore:
                 raise IntakeError(f"no field report {report_id}")
             self._log(session, report.id, viewer, what)
             row = self._row(report)
-            row["attachments"] = [{"name": a.name, "item_id": a.item_id, "sha256": a.sha256,
-                                   "media_type": a.media_type, "problem": a.problem}
-                                  for a in session.scalars(select(FieldReportAttachment).where(
-                                      FieldReportAttachment.report_id == report.id)
-                                      .order_by(FieldReportAttachment.name)).all()]
-            row["identities"] = sorted(session.scalars(select(FieldReportIdentity.kind).where(
-                FieldReportIdentity.report_id == report.id)).all())
+            row["attachments"] = [
+                {
+                    "name": a.name,
+                    "item_id": a.item_id,
+                    "sha256": a.sha256,
+                    "media_type": a.media_type,
+                    "problem": a.problem,
+                }
+                for a in session.scalars(
+                    select(FieldReportAttachment)
+                    .where(FieldReportAttachment.report_id == report.id)
+                    .order_by(FieldReportAttachment.name)
+                ).all()
+            ]
+            row["identities"] = sorted(
+                session.scalars(
+                    select(FieldReportIdentity.kind).where(FieldReportIdentity.report_id == report.id)
+                ).all()
+            )
             if report.sensitive and report.sealed and report.kek_id and report.wrapped_key:
-                sealed = self._unseal(report.organisation_id, f"field-report:{report.id}", report.kek_id,
-                                      report.wrapped_key, report.sealed)
+                sealed = self._unseal(
+                    report.organisation_id,
+                    f"field-report:{report.id}",
+                    report.kek_id,
+                    report.wrapped_key,
+                    report.sealed,
+                )
                 row["content"] = {**sealed.get("content", {}), **row["content"]}
                 row["module"] = sealed.get("module", {})
             row["may_edit"] = may_edit(report, viewer)
@@ -418,16 +555,23 @@ class IntakeStore:
             if row is None:
                 raise IntakeError(f"report {report_id} holds no {kind} identity")
             self._log(session, report_id, viewer, f"identity:{kind}")
-            value: dict[str, Any] = self._unseal(report.organisation_id,
-                                                 f"field-report-identity:{report_id}:{kind}",
-                                                 row.kek_id, row.wrapped_key, row.sealed)
+            value: dict[str, Any] = self._unseal(
+                report.organisation_id,
+                f"field-report-identity:{report_id}:{kind}",
+                row.kek_id,
+                row.wrapped_key,
+                row.sealed,
+            )
             return value
 
     def views(self, report_id: int) -> list[dict[str, Any]]:
         with self.sessions() as session:
-            rows = session.execute(select(FieldReportView, User.username).join(
-                User, User.id == FieldReportView.user_id).where(FieldReportView.report_id == report_id)
-                .order_by(FieldReportView.id)).all()
+            rows = session.execute(
+                select(FieldReportView, User.username)
+                .join(User, User.id == FieldReportView.user_id)
+                .where(FieldReportView.report_id == report_id)
+                .order_by(FieldReportView.id)
+            ).all()
             return [{"user": name, "what": v.what, "at": v.viewed_at} for v, name in rows]
 
     # -- changing ------------------------------------------------------------------------------------
@@ -436,9 +580,11 @@ class IntakeStore:
         if report is None or not may_see(report, viewer):
             raise IntakeError(f"no field report {report_id}")
         if not may_edit(report, viewer):
-            raise IntakeError(f"report {report_id}: only "
-                              f"{'designated responders' if report.sensitive else 'admins and analysts'}"
-                              f" may change it (you are {viewer.role})")
+            raise IntakeError(
+                f"report {report_id}: only "
+                f"{'designated responders' if report.sensitive else 'admins and analysts'}"
+                f" may change it (you are {viewer.role})"
+            )
         return report
 
     def set_verification(self, report_id: int, status: str, viewer: Viewer, note: str | None = None) -> None:
@@ -476,14 +622,26 @@ class IntakeStore:
         if not viewer.responder:
             return []
         with self.sessions() as session:
-            rows = session.execute(select(ResponderAlert, FieldReport).join(
-                FieldReport, FieldReport.id == ResponderAlert.report_id).where(
-                ResponderAlert.organisation_id == viewer.organisation_id)
-                .order_by(ResponderAlert.id.desc())).all()
-            return [{"id": a.id, "report_id": a.report_id, "kinds": list(a.kinds),
-                     "referral_consent": a.referral_consent, "status": a.status,
-                     "created_at": a.created_at, "place_name": r.place_name, "occurred_on": r.occurred_on,
-                     "acknowledged_by": a.acknowledged_by} for a, r in rows]
+            rows = session.execute(
+                select(ResponderAlert, FieldReport)
+                .join(FieldReport, FieldReport.id == ResponderAlert.report_id)
+                .where(ResponderAlert.organisation_id == viewer.organisation_id)
+                .order_by(ResponderAlert.id.desc())
+            ).all()
+            return [
+                {
+                    "id": a.id,
+                    "report_id": a.report_id,
+                    "kinds": list(a.kinds),
+                    "referral_consent": a.referral_consent,
+                    "status": a.status,
+                    "created_at": a.created_at,
+                    "place_name": r.place_name,
+                    "occurred_on": r.occurred_on,
+                    "acknowledged_by": a.acknowledged_by,
+                }
+                for a, r in rows
+            ]
 
     def acknowledge_alert(self, alert_id: int, viewer: Viewer) -> None:
         with self.sessions() as session, session.begin():

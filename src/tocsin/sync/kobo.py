@@ -28,8 +28,14 @@ def multiple_questions() -> frozenset[str]:
 class KoboConnector(Connector):
     source = "kobo"
 
-    def __init__(self, server: str, asset_uid: str, token: str, page_size: int = PAGE_SIZE,
-                 transport: HttpTransport | None = None) -> None:
+    def __init__(
+        self,
+        server: str,
+        asset_uid: str,
+        token: str,
+        page_size: int = PAGE_SIZE,
+        transport: HttpTransport | None = None,
+    ) -> None:
         if not server.startswith(("http://", "https://")):
             raise SyncError(f"--server must be an http(s) URL, not {server!r}")
         self.server = server.rstrip("/")
@@ -40,9 +46,14 @@ class KoboConnector(Connector):
         self._multiple = multiple_questions()
 
     def _page_url(self, after: int) -> str:
-        query = urllib.parse.urlencode({
-            "format": "json", "limit": str(self.page_size), "sort": json.dumps({"_id": 1}),
-            "query": json.dumps({"_id": {"$gt": after}})})
+        query = urllib.parse.urlencode(
+            {
+                "format": "json",
+                "limit": str(self.page_size),
+                "sort": json.dumps({"_id": 1}),
+                "query": json.dumps({"_id": {"$gt": after}}),
+            }
+        )
         return f"{self.server}/api/v2/assets/{self.asset_uid}/data/?{query}"
 
     def submissions(self, bookmark: str | None) -> Iterator[tuple[Submission, str]]:
@@ -53,8 +64,9 @@ class KoboConnector(Connector):
             for record in results:
                 where = f"kobo asset {self.asset_uid} _id {record.get('_id')}"
                 try:
-                    sub = read_submission(record, form_id=self.asset_uid, where=where,
-                                          multiple=self._multiple)
+                    sub = read_submission(
+                        record, form_id=self.asset_uid, where=where, multiple=self._multiple
+                    )
                 except SubmissionError as exc:
                     raise SyncError(str(exc)) from exc
                 after = int(record["_id"])
@@ -64,6 +76,8 @@ class KoboConnector(Connector):
 
     def fetch(self, sub: Submission, attachment: Attachment, folder: Path) -> Path:
         if not attachment.download_url:
-            raise AttachmentMissing(f"attachment {attachment.name}: named by the answers but not among "
-                                    "the submission's _attachments")
+            raise AttachmentMissing(
+                f"attachment {attachment.name}: named by the answers but not among "
+                "the submission's _attachments"
+            )
         return self.transport.download(attachment.download_url, folder, attachment.name)

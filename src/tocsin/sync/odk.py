@@ -27,8 +27,16 @@ PAGE_SIZE = 100
 class OdkConnector(Connector):
     source = "odk"
 
-    def __init__(self, server: str, project: int, form: str, email: str, password: str,
-                 page_size: int = PAGE_SIZE, transport: HttpTransport | None = None) -> None:
+    def __init__(
+        self,
+        server: str,
+        project: int,
+        form: str,
+        email: str,
+        password: str,
+        page_size: int = PAGE_SIZE,
+        transport: HttpTransport | None = None,
+    ) -> None:
         if not server.startswith(("http://", "https://")):
             raise SyncError(f"--server must be an http(s) URL, not {server!r}")
         self.server = server.rstrip("/")
@@ -42,8 +50,9 @@ class OdkConnector(Connector):
     def _login(self) -> None:
         if "Authorization" in self.transport.headers:
             return
-        answer = self.transport.post_json(f"{self.server}/v1/sessions",
-                                          {"email": self.email, "password": self.password})
+        answer = self.transport.post_json(
+            f"{self.server}/v1/sessions", {"email": self.email, "password": self.password}
+        )
         if not isinstance(answer, dict) or not answer.get("token"):
             raise SyncError(f"{self.server}: ODK Central gave no session token")
         self.transport.headers["Authorization"] = f"Bearer {answer['token']}"
@@ -55,12 +64,10 @@ class OdkConnector(Connector):
         self._login()
         skip = 0
         while True:
-            params = {"$orderby": "__system/submissionDate", "$top": str(self.page_size),
-                      "$skip": str(skip)}
+            params = {"$orderby": "__system/submissionDate", "$top": str(self.page_size), "$skip": str(skip)}
             if bookmark:
                 params["$filter"] = f"__system/submissionDate ge {bookmark}"
-            page = self.transport.get_json(f"{self._base()}.svc/Submissions?"
-                                           f"{urllib.parse.urlencode(params)}")
+            page = self.transport.get_json(f"{self._base()}.svc/Submissions?{urllib.parse.urlencode(params)}")
             values = page.get("value") or []
             for record in values:
                 where = f"odk form {self.form} {record.get('__id')}"
@@ -69,7 +76,8 @@ class OdkConnector(Connector):
                 except SubmissionError as exc:
                     raise SyncError(str(exc)) from exc
                 names = self.transport.get_json(
-                    f"{self._base()}/submissions/{urllib.parse.quote(sub.instance_id)}/attachments")
+                    f"{self._base()}/submissions/{urllib.parse.quote(sub.instance_id)}/attachments"
+                )
                 sub.attachments = [Attachment(name=a["name"]) for a in names if a.get("exists", True)]
                 yield sub, str(record.get("__system", {}).get("submissionDate") or bookmark or "")
             if len(values) < self.page_size:
@@ -77,6 +85,8 @@ class OdkConnector(Connector):
             skip += len(values)
 
     def fetch(self, sub: Submission, attachment: Attachment, folder: Path) -> Path:
-        url = (f"{self._base()}/submissions/{urllib.parse.quote(sub.instance_id)}/attachments/"
-               f"{urllib.parse.quote(attachment.name)}")
+        url = (
+            f"{self._base()}/submissions/{urllib.parse.quote(sub.instance_id)}/attachments/"
+            f"{urllib.parse.quote(attachment.name)}"
+        )
         return self.transport.download(url, folder, attachment.name)

@@ -68,8 +68,16 @@ def inbox(request: Request, triage: str | None = None) -> Response:
     store = intake_store(request)
     viewer = store.viewer_for(user)
     rows = store.visible(viewer, triage=triage or None)
-    return render(request, "reports_inbox.html", user, rows=rows, triage=triage, counts=store.counts(),
-                  signals=report_signals(store.visible(viewer)), responder=viewer.responder)
+    return render(
+        request,
+        "reports_inbox.html",
+        user,
+        rows=rows,
+        triage=triage,
+        counts=store.counts(),
+        signals=report_signals(store.visible(viewer)),
+        responder=viewer.responder,
+    )
 
 
 @router.get("/reports/alerts", include_in_schema=False)
@@ -102,8 +110,9 @@ def report_page(request: Request, report_id: int) -> Response:
 
 
 @router.post("/reports/{report_id}/identity", include_in_schema=False)
-def open_identity(request: Request, report_id: int, kind: Annotated[str, Form()],
-                  csrf_token: Annotated[str, Form()] = "") -> Response:
+def open_identity(
+    request: Request, report_id: int, kind: Annotated[str, Form()], csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     from tocsin.intake.store import IntakeError
 
     user = page_user(request)
@@ -114,22 +123,31 @@ def open_identity(request: Request, report_id: int, kind: Annotated[str, Form()]
         identity = store.identity(report_id, kind, store.viewer_for(user))
     except IntakeError as exc:
         raise HTTPException(403, str(exc)) from None
-    return render(request, "report.html", user, report=report, suggestions=[], identity=identity,
-                  identity_kind=kind)
+    return render(
+        request, "report.html", user, report=report, suggestions=[], identity=identity, identity_kind=kind
+    )
 
 
 @router.post("/reports/{report_id}/verify", include_in_schema=False)
-def verify_form(request: Request, report_id: int, status: Annotated[str, Form()],
-                note: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
+def verify_form(
+    request: Request,
+    report_id: int,
+    status: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     user = page_user(request)
     check_csrf(user, csrf_token)
-    _change(request, user, lambda store, viewer: store.set_verification(report_id, status, viewer, note or None))
+    _change(
+        request, user, lambda store, viewer: store.set_verification(report_id, status, viewer, note or None)
+    )
     return RedirectResponse(f"/reports/{report_id}", status_code=303)
 
 
 @router.post("/reports/{report_id}/triage", include_in_schema=False)
-def triage_form(request: Request, report_id: int, triage: Annotated[str, Form()],
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+def triage_form(
+    request: Request, report_id: int, triage: Annotated[str, Form()], csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     user = page_user(request)
     check_csrf(user, csrf_token)
     _change(request, user, lambda store, viewer: store.set_triage(report_id, triage, viewer))
@@ -137,8 +155,12 @@ def triage_form(request: Request, report_id: int, triage: Annotated[str, Form()]
 
 
 @router.post("/reports/{report_id}/link", include_in_schema=False)
-def link_form(request: Request, report_id: int, incident_id: Annotated[int, Form()],
-              csrf_token: Annotated[str, Form()] = "") -> Response:
+def link_form(
+    request: Request,
+    report_id: int,
+    incident_id: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     user = page_user(request)
     check_csrf(user, csrf_token)
     _change(request, user, lambda store, viewer: store.link_incident(report_id, incident_id, viewer))
@@ -168,9 +190,12 @@ def report_api(request: Request, report_id: int) -> dict[str, Any]:
 
 
 @router.post("/api/v1/reports/{report_id}/verification", tags=["reports"])
-def verification_api(request: Request, report_id: int, status: Annotated[str, Form()],
-                     note: Annotated[str, Form()] = "") -> dict[str, Any]:
+def verification_api(
+    request: Request, report_id: int, status: Annotated[str, Form()], note: Annotated[str, Form()] = ""
+) -> dict[str, Any]:
     user = api_user(request)
     check_csrf(user, request.headers.get("x-csrf-token"))
-    _change(request, user, lambda store, viewer: store.set_verification(report_id, status, viewer, note or None))
+    _change(
+        request, user, lambda store, viewer: store.set_verification(report_id, status, viewer, note or None)
+    )
     return {"id": report_id, "verification": status}

@@ -23,6 +23,7 @@ from tocsin.intake.store import AttachmentMissing, IntakeStore, Outcome
 
 RETRIES = 4
 BACKOFF_SECONDS = 0.5
+BOOKMARK_EVERY = 20
 
 
 class SyncError(Exception):
@@ -116,15 +117,18 @@ class Connector:
         outcome = Outcome()
         with tempfile.TemporaryDirectory(prefix="tocsin-intake-", dir=store.workspace.home) as tmp:
             folder = Path(tmp)
-            for sub, bookmark in self.submissions(store.bookmark(self.key)):
-                store.store_one(
-                    sub,
-                    actor=actor,
-                    source=self.source,
-                    fetch=lambda s, a: self.fetch(s, a, folder),
-                    outcome=outcome,
-                )
-                store.set_bookmark(self.key, bookmark)
+            pending: str | None = None
+            for count, (sub, bookmark) in enumerate(self.submissions(store.bookmark(self.key)), 1):
+                store.store_one(sub, actor=actor, source=self.source,
+                                fetch=lambda s, a: self.fetch(s, a, folder), outcome=outcome)
+                pending = bookmark
+                # Every submission up to here is committed; moving the bookmark less often only
+                # means a killed sync re-reads (and skips, by instanceID) a few more.
+                if count % BOOKMARK_EVERY == 0:
+                    store.set_bookmark(self.key, pending)
+                    pending = None
                 for leftover in folder.iterdir():
                     leftover.unlink()
+            if pending is not None:
+                store.set_bookmark(self.key, pending)
         return outcome

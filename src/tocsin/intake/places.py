@@ -10,7 +10,7 @@ import numpy as np
 
 from tocsin.lake import Lake
 from tocsin.places.search import PlaceIndex
-from tocsin.spatial import nearest_within
+from tocsin.spatial import cell_size_for_km, grid_cell, haversine_km
 from tocsin.workspace import Workspace
 
 # Sudan's extent (since 2011) with a small margin; a point outside it is a typing or GPS error
@@ -60,6 +60,12 @@ class PlaceResolver:
         self._ids = np.array(ids, dtype=object)
         self._lat = np.array([self.places[i]["latitude"] for i in ids], dtype=float)
         self._lon = np.array([self.places[i]["longitude"] for i in ids], dtype=float)
+        # Grid buckets built once: a sync asks for thousands of points against the same places.
+        self._cell = cell_size_for_km(NEAREST_PLACE_KM)
+        rows, cols = grid_cell(self._lat, self._lon, self._cell)
+        self._buckets: dict[tuple[int, int], list[int]] = {}
+        for index, key in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+            self._buckets.setdefault(key, []).append(index)
         if lake.derived_path("place_names") is not None:
             self.index = PlaceIndex(
                 con.sql("SELECT * FROM place_names").to_arrow_table(),
@@ -69,8 +75,14 @@ class PlaceResolver:
     def nearest(self, lat: float, lon: float) -> dict[str, Any] | None:
         if not self.places:
             return None
-        index, _ = nearest_within(np.array([lat]), np.array([lon]), self._lat, self._lon, NEAREST_PLACE_KM)
-        return self.places[self._ids[index[0]]] if index[0] >= 0 else None
+        row, col = (int(v[0]) for v in grid_cell([lat], [lon], self._cell))
+        near = [i for dr in (-1, 0, 1) for dc in (-1, 0, 1)
+                for i in self._buckets.get((row + dr, col + dc), [])]
+        if not near:
+            return None
+        distances = haversine_km(lat, lon, self._lat[near], self._lon[near])
+        best = int(np.argmin(distances))
+        return self.places[self._ids[near[best]]] if distances[best] <= NEAREST_PLACE_KM else None
 
     def by_name(self, name: str) -> tuple[dict[str, Any] | None, str | None]:
         if self.index is None:

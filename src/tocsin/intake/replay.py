@@ -191,3 +191,108 @@ def serve_forever(replay: KoboReplay, port: int = 0) -> None:  # pragma: no cove
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(replay))
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()
+
+
+# -- ODK Central ------------------------------------------------------------------------------------
+ODK_EMAIL, ODK_PASSWORD = "monitor@example.org", "replay-password"
+
+
+def odk_submission(index: int, rng: random.Random | None = None,
+                   day: str = "2024-05-10") -> tuple[dict[str, Any], dict[str, bytes]]:
+    """One submission as ODK Central's OData feed gives it (groups nested, GeoJSON point)."""
+    rng = rng or random.Random(index)
+    _, _, lat, lon = PLACES[index % len(PLACES)]
+    instance = f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+    photo = f"odk_{index}.jpg"
+    record = {
+        "__id": instance, "meta": {"instanceID": instance},
+        "__system": {"submissionDate": f"{day}T{6 + index % 12:02d}:{index % 60:02d}:00.000Z",
+                     "submitterName": f"collect{index % 3}", "reviewState": None},
+        "consent": {"consent_given": "yes"}, "monitor": {"pseudonym": f"قمر-{index % 5}"},
+        "what": {"categories": "siege_related", "siege_signs": "water_cut markets_closed",
+                 "child_harmed": "no", "description": DESCRIPTIONS[index % len(DESCRIPTIONS)]},
+        "where": {"location_method": "gps",
+                  "point": {"type": "Point", "coordinates": [lon, lat, 700.0], "properties": {"accuracy": 5}}},
+        "when": {"date": day}, "media": {"photo_1": photo}, "safety": {"reporter_safe": "yes"},
+    }
+    return record, {photo: jpeg(20_000 + index)}
+
+
+class OdkReplay:
+    def __init__(self, project: int = 1, form: str = "tocsin_incident_report") -> None:
+        self.project, self.form = project, form
+        self.records: list[dict[str, Any]] = []
+        self.files: dict[tuple[str, str], bytes] = {}
+        self.token = "odk-session-token"
+        self.requests: list[str] = []
+
+    def add(self, record: dict[str, Any], files: dict[str, bytes]) -> None:
+        self.records.append(record)
+        for name, content in files.items():
+            self.files[(record["__id"], name)] = content
+
+
+def _odk_handler(replay: OdkReplay) -> type[BaseHTTPRequestHandler]:
+    base = f"/v1/projects/{replay.project}/forms/{replay.form}"
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: Any, kind: str = "application/json") -> None:
+            data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if self.path == "/v1/sessions" and body == {"email": ODK_EMAIL, "password": ODK_PASSWORD}:
+                self._send(200, {"token": replay.token, "expiresAt": "2099-01-01T00:00:00Z"})
+            else:
+                self._send(401, {"message": "Could not authenticate with the provided credentials."})
+
+        def do_GET(self) -> None:
+            replay.requests.append(self.path)
+            if self.headers.get("Authorization") != f"Bearer {replay.token}":
+                self._send(401, {"message": "unauthorized"})
+                return
+            url = urllib.parse.urlsplit(self.path)
+            path = urllib.parse.unquote(url.path)
+            if path == f"{base}.svc/Submissions":
+                params = dict(urllib.parse.parse_qsl(url.query))
+                since = params.get("$filter", "").removeprefix("__system/submissionDate ge ").strip()
+                rows = sorted((r for r in replay.records if r["__system"]["submissionDate"] >= since),
+                              key=lambda r: r["__system"]["submissionDate"])
+                skip, top = int(params.get("$skip", 0)), int(params.get("$top", 100))
+                self._send(200, {"@odata.context": "replay", "value": rows[skip:skip + top]})
+                return
+            prefix = f"{base}/submissions/"
+            if path.startswith(prefix) and "/attachments" in path:
+                instance, _, rest = path[len(prefix):].partition("/attachments")
+                if rest in ("", "/"):
+                    self._send(200, [{"name": n, "exists": True} for i, n in replay.files if i == instance])
+                    return
+                content = replay.files.get((instance, rest.lstrip("/")))
+                if content is not None:
+                    self._send(200, content, "image/jpeg")
+                    return
+            self._send(404, {"message": "not found"})
+
+    return Handler
+
+
+@contextmanager
+def serve_odk(replay: OdkReplay) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _odk_handler(replay))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -655,3 +655,32 @@ class IntakeStore:
         with self.sessions() as session:
             org = session.get(Organisation, organisation_id)
             return org.name if org else "?"
+
+
+def report_events(workspace: Workspace, *, verification: Sequence[str] = ("verified",),
+                  as_of: dt.datetime | None = None) -> Any:
+    """The one function the siege tracker and the forecast read field reports through: reports
+    (all organisations) as an events-like Arrow table (tocsin.intake.reports.EVENT_SCHEMA).
+    Verified ones by default; ``verification=VERIFICATION_STATES`` for display of unverified
+    ones as such. Counts only: no text, no person, and a survivor's report is one row with its
+    category, place and day like any other."""
+    from tocsin.intake.reports import events_table
+
+    store = IntakeStore(workspace)
+    try:
+        return events_table(store.report_rows(verification=verification, as_of=as_of))
+    finally:
+        store.close()
+
+
+def period_counts(sessions: sessionmaker[Session], start: dt.date, end: dt.date) -> dict[str, int]:
+    """Reports that name a day in the period: how many, how many verified, how many restricted to
+    responders (the brief's line: counts, never content)."""
+    with sessions() as session:
+        rows = session.execute(select(FieldReport.verification, FieldReport.sensitive, func.count()).where(
+            FieldReport.consent.is_(True), FieldReport.triage != "rejected",
+            FieldReport.occurred_on.between(start, end)).group_by(
+            FieldReport.verification, FieldReport.sensitive)).all()
+    return {"reports": sum(n for _, _, n in rows),
+            "verified": sum(n for v, _, n in rows if v == "verified"),
+            "sensitive": sum(n for _, s, n in rows if s)}

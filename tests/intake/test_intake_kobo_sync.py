@@ -34,21 +34,15 @@ def _filled(replay: KoboReplay, url: str, count: int) -> int:
 
 
 def _sync_command(setup: IntakeSetup, url: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "tocsin.cli.main",
-        "--home",
-        str(setup.workspace.home),
-        "sync",
-        "kobo",
-        "--server",
-        url,
-        "--asset",
-        ASSET,
-        "--as",
-        "badr",
-    ]
+    home = str(setup.workspace.home)
+    return [sys.executable, "-m", "tocsin.cli.main", "--home", home, "sync", "kobo",
+            "--server", url, "--asset", ASSET, "--as", "badr"]
+
+
+def _held(setup: IntakeSetup) -> tuple[int, int]:
+    with setup.store.sessions() as session:
+        return (session.scalar(select(func.count()).select_from(FieldReport)) or 0,
+                session.scalar(select(func.count()).select_from(EvidenceItem)) or 0)
 
 
 def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetup) -> None:
@@ -57,29 +51,28 @@ def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetu
         photos = _filled(replay, url, SUBMISSIONS)
         env = {**os.environ, "TOCSIN_KOBO_TOKEN": TOKEN}
         rng = random.Random(7)
-        kills = 0
+        cut_short = []
         for _ in range(3):
-            process = subprocess.Popen(
-                _sync_command(setup, url),
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-            time.sleep(rng.uniform(1.2, 2.5))  # the import itself takes about a second
+            before = _held(setup)
+            process = subprocess.Popen(_sync_command(setup, url), env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL, start_new_session=True)
+            # Kill mid-work: once it has stored something new, after a random further moment
+            # (between a report and its photos, inside a locker transaction, ...).
+            deadline = time.monotonic() + 30
+            while _held(setup) == before and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0, 0.4))
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
-                kills += 1
+                cut_short.append(_held(setup))
             process.wait(10)
-        final = subprocess.run(
-            _sync_command(setup, url), env=env, capture_output=True, text=True, timeout=120
-        )
+        assert cut_short and all(reports < SUBMISSIONS for reports, _ in cut_short), cut_short
+        final = subprocess.run(_sync_command(setup, url), env=env, capture_output=True, text=True,
+                               timeout=120)
         assert final.returncode == 0, final.stderr
-        again = subprocess.run(
-            _sync_command(setup, url), env=env, capture_output=True, text=True, timeout=120
-        )
-        assert again.returncode == 0, again.stderr
-        assert "0 new report(s)" in again.stdout
+        # Once more, in process: nothing new, nothing twice.
+        again = KoboConnector(url, ASSET, TOKEN).run(setup.store, "badr")
+        assert (again.reports, again.attachments) == (0, 0)
 
     with setup.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(FieldReport)) == SUBMISSIONS
@@ -104,7 +97,6 @@ def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetu
         assert '"collector":"نجمة-' in entry.payload or '"collector":"\\u0646' in entry.payload
     verified = verify_locker(setup.store.locker)
     assert verified.ok, verified.findings
-    print(f"killed {kills} of 3 runs")
 
 
 def test_connector_in_process_pages_and_keeps_bookmark_after_commit(setup: IntakeSetup) -> None:

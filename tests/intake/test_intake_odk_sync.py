@@ -19,7 +19,8 @@ def test_odk_sync_is_incremental_and_idempotent(setup: IntakeSetup) -> None:
     for index in range(7):
         replay.add(*odk_submission(index, rng))
     with serve_odk(replay) as url:
-        outcome = OdkConnector(url, 1, replay.form, ODK_EMAIL, ODK_PASSWORD, page_size=3).run(setup.store, "badr")
+        connector = OdkConnector(url, 1, replay.form, ODK_EMAIL, ODK_PASSWORD, page_size=3)
+        outcome = connector.run(setup.store, "badr")
         assert (outcome.reports, outcome.attachments, outcome.problems) == (7, 7, [])
         replay.add(*odk_submission(7, rng, day="2024-05-11"))
         outcome = OdkConnector(url, 1, replay.form, ODK_EMAIL, ODK_PASSWORD).run(setup.store, "badr")

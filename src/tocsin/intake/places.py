@@ -37,8 +37,10 @@ def in_sudan(lat: float, lon: float) -> bool:
 class PlaceResolver:
     def __init__(self, workspace: Workspace) -> None:
         self.places: dict[str, dict[str, Any]] = {}
-        self.index: PlaceIndex | None = None
+        self._index: PlaceIndex | None = None
+        self._has_names = False
         lake = Lake(workspace.lake_dir)
+        self.lake = lake
         if not workspace.exists() or lake.derived_path("gazetteer") is None:
             return
         con = lake.connect()
@@ -66,11 +68,15 @@ class PlaceResolver:
         self._buckets: dict[tuple[int, int], list[int]] = {}
         for index, key in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
             self._buckets.setdefault(key, []).append(index)
-        if lake.derived_path("place_names") is not None:
-            self.index = PlaceIndex(
-                con.sql("SELECT * FROM place_names").to_arrow_table(),
-                {k: v["importance"] or 0.0 for k, v in self.places.items()},
-            )
+        self._has_names = lake.derived_path("place_names") is not None
+
+    @property
+    def index(self) -> PlaceIndex | None:
+        """The name index, built on the first name to match (GPS reports never need it)."""
+        if self._index is None and self._has_names:
+            names = self.lake.connect().sql("SELECT * FROM place_names").to_arrow_table()
+            self._index = PlaceIndex(names, {k: v["importance"] or 0.0 for k, v in self.places.items()})
+        return self._index
 
     def nearest(self, lat: float, lon: float) -> dict[str, Any] | None:
         if not self.places:
@@ -85,9 +91,10 @@ class PlaceResolver:
         return self.places[self._ids[near[best]]] if distances[best] <= NEAREST_PLACE_KM else None
 
     def by_name(self, name: str) -> tuple[dict[str, Any] | None, str | None]:
-        if self.index is None:
+        index = self.index
+        if index is None:
             return None, f"place name {name!r}: the workspace has no gazetteer to match it against"
-        matches = self.index.find(name, 3)
+        matches = index.find(name, 3)
         if not matches:
             return None, f"unknown place name {name!r}: no place in the gazetteer by that name (any spelling)"
         best = matches[0]

@@ -212,7 +212,8 @@ def odk_submission(index: int, rng: random.Random | None = None,
         "what": {"categories": "siege_related", "siege_signs": "water_cut markets_closed",
                  "child_harmed": "no", "description": DESCRIPTIONS[index % len(DESCRIPTIONS)]},
         "where": {"location_method": "gps",
-                  "point": {"type": "Point", "coordinates": [lon, lat, 700.0], "properties": {"accuracy": 5}}},
+                  "point": {"type": "Point", "coordinates": [lon, lat, 700.0],
+                            "properties": {"accuracy": 5}}},
         "when": {"date": day}, "media": {"photo_1": photo}, "safety": {"reporter_safe": "yes"},
     }
     return record, {photo: jpeg(20_000 + index)}

@@ -1,4 +1,6 @@
 """The built-in jobs: one module per step; importing this package registers them all."""
 
-from tocsin.jobs.steps import gazetteer  # noqa: F401
-from tocsin.jobs.steps import field_reports  # noqa: F401
+from tocsin.jobs.steps import (
+    field_reports,  # noqa: F401
+    gazetteer,  # noqa: F401
+)

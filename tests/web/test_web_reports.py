@@ -88,3 +88,32 @@ def test_responder_sees_and_verifies_without_javascript(client: TestClient) -> N
     # A form without the CSRF token is refused.
     assert client.post(f"/reports/{ids['plain']}/verify", data={"status": "verified"}).status_code == 403
     assert form_token(page.text)
+
+
+def test_inbox_shows_problems_and_responders_get_restricted_alerts_in_arabic(client: TestClient) -> None:
+    from tocsin.records.intake_models import ResponderAlert
+
+    ids = _reports(client)
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    with sessions() as db, db.begin():
+        plain = db.get(FieldReport, ids["plain"])
+        plain.problems = ["unknown place name 'قرية لا وجود لها': no place in the gazetteer"]
+        plain.triage = "needs_review"
+        sv = db.get(FieldReport, ids["sv"])
+        db.add(ResponderAlert(report_id=sv.id, organisation_id=sv.organisation_id, kinds=["rape"],
+                              referral_consent="yes"))
+        amal = db.scalar(select(User).where(User.username == "amal"))
+        db.add(Responder(user_id=amal.id, added_by="adam"))  # an Arabic-speaking responder
+    log_in(client, "victor")
+    inbox = client.get("/reports?triage=needs_review")
+    assert "قرية لا وجود لها" in inbox.text and f'href="/reports/{ids["plain"]}"' in inbox.text
+    assert client.get("/reports/alerts").status_code == 404
+    client.cookies.clear()
+    csrf = log_in(client, "amal")
+    alerts = client.get("/reports/alerts")
+    assert alerts.status_code == 200 and "اغتصاب" in alerts.text and "نعم، يمكن الإحالة" in alerts.text
+    [alert_id] = [a.id for a in sessions().scalars(select(ResponderAlert)).all()]
+    response = client.post(f"/reports/alerts/{alert_id}/ack", data={"csrf_token": csrf},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    assert "amal" in client.get("/reports/alerts").text

@@ -365,7 +365,8 @@ def test_never_stored_twice_whatever_the_order_of_arrivals(setup: IntakeSetup) -
     def arrivals(instances: list[str]) -> None:
         subs = [read_submission(_record(i), form_id="f", where=f"arrival {n}", multiple=multiple_questions())
                 for n, i in enumerate(instances)]
-        outcome = setup.store.ingest(subs, user="badr", source="file", fetch=lambda s, a: Path("/nonexistent"))
+        outcome = setup.store.ingest(subs, user="badr", source="file",
+                                     fetch=lambda s, a: Path("/nonexistent"))
         new = set(instances) - seen
         seen.update(instances)
         assert outcome.reports == len(new)

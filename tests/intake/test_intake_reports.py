@@ -374,3 +374,25 @@ def test_never_stored_twice_whatever_the_order_of_arrivals(setup: IntakeSetup) -
         assert len(setup.store.report_rows()) == len(seen)
 
     arrivals()
+
+
+def test_survivors_photo_opens_only_for_responders_in_the_locker(setup: IntakeSetup, tmp_path: Path) -> None:
+    from tocsin.evidence.errors import AccessDenied
+
+    export, archive = _export(tmp_path, [_record("svp", **SV, **{"media/photo_1": "p.jpg"})],
+                              {"x/attachments/f/svp/p.jpg": jpeg(9)})
+    outcome = _import(setup, export, archive)
+    assert outcome.attachments == 1
+    locker = setup.store.locker
+    [item] = locker.items()
+    assert item["sensitivity"] == "confidential" and item["filename"] == f"item-{item['item_id']}.jpg"
+    for username in ("musa", "badr", "amira", "sara", "salim"):
+        assert not locker.may_open(item["item_id"], username)
+        with pytest.raises(AccessDenied):
+            locker.open(item["item_id"], username, io.BytesIO())
+    with pytest.raises(AccessDenied, match="designated responders"):
+        locker.transfer(item["item_id"], user="badr", to_organisation="Sudan Archive")
+    assert locker.may_open(item["item_id"], RESPONDER)
+    sink = io.BytesIO()
+    locker.open(item["item_id"], RESPONDER, sink, purpose="referral")
+    assert sink.getvalue() == jpeg(9)

@@ -525,11 +525,25 @@ class EvidenceLocker:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
             try:
-                access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                                  self.allowed_orgs(session, item.id), item.id)
+                self.check_open(session, item, actor)
             except AccessDenied:
                 return False
             return item.status == "active"
+
+    def check_open(self, session: Session, item: EvidenceItem, actor: Actor) -> None:
+        """access.check_open, and field intake's rule: a survivor's photos only for the
+        organisation's designated responders (tocsin.intake.access)."""
+        access.check_open(item.sensitivity, actor.role, actor.organisation_id,
+                          self.allowed_orgs(session, item.id), item.id)
+        self._survivors_rule(session, item.id, actor)
+
+    @staticmethod
+    def _survivors_rule(session: Session, item_id: int, actor: Actor) -> None:
+        from tocsin.intake.access import survivor_item_denied
+
+        problem = survivor_item_denied(session, item_id, actor.user_id)
+        if problem is not None:
+            raise AccessDenied(problem)
 
     def allowed_orgs(self, session: Session, item_id: int) -> set[int]:
         return set(session.scalars(select(EvidenceKey.organisation_id)
@@ -560,8 +574,7 @@ class EvidenceLocker:
             public = json.loads(item.metadata_json)
             if item.sensitivity != "confidential":
                 return dict(public)
-            access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                              self.allowed_orgs(session, item.id), item.id)
+            self.check_open(session, item, actor)
         if item.sealed is None:
             return {**public, "sealed": "removed with the content"}
         with self._writing() as session:
@@ -584,8 +597,7 @@ class EvidenceLocker:
             actor = self.actor(session, user)
             if item.status != "active":
                 raise EvidenceError(f"item {item_id} was deleted: only its tombstone remains")
-            access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                              self.allowed_orgs(session, item.id), item.id)
+            self.check_open(session, item, actor)
         if item.sensitivity != "public" and log_view:
             with self._writing() as session:
                 self._append(session, actor, "view", item.id,
@@ -623,6 +635,7 @@ class EvidenceLocker:
                 raise EvidenceError(f"item {item_id} was deleted: there is nothing to redact")
             access.check_edit(actor.role, actor.organisation_id,
                               self.allowed_orgs(session, item.id), item.id, "redact")
+            self._survivors_rule(session, item.id, actor)
             links = session.scalars(select(EvidenceLink).where(EvidenceLink.item_id == item_id)).all()
         new = self.add([redacted_file], user=user, collector=item.collector,
                        captured_at=item.captured_at, sensitivity=sensitivity or item.sensitivity,
@@ -669,6 +682,7 @@ class EvidenceLocker:
             actor = self.actor(session, user)
             allowed = self.allowed_orgs(session, item.id)
             access.check_edit(actor.role, actor.organisation_id, allowed, item.id, "transfer")
+            self._survivors_rule(session, item.id, actor)
             target = session.scalar(select(Organisation).where(Organisation.name == to_organisation))
             if target is None:
                 raise EvidenceError(f"unknown organisation {to_organisation!r}")
@@ -697,6 +711,7 @@ class EvidenceLocker:
             actor = self.actor(session, user)
             access.check_edit(actor.role, actor.organisation_id,
                               self.allowed_orgs(session, item.id), item.id, "link")
+            self._survivors_rule(session, item.id, actor)
             if incident is not None and session.get(Incident, incident) is None:
                 raise EvidenceError(f"no incident {incident}")
             kind, target = ("incident", str(incident)) if incident is not None else ("event", event)

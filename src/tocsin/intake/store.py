@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tocsin.evidence.crypto import canonical_json, new_data_key, seal, unseal, unwrap_key, wrap_key
 from tocsin.evidence.errors import EvidenceError
 from tocsin.evidence.keys import KeyStore
+from tocsin.intake.access import Viewer, may_edit, may_open_identity, may_see
 from tocsin.intake.parse import Attachment, Submission
 from tocsin.intake.places import PlaceResolver
 from tocsin.intake.reports import Draft, draft_report
@@ -43,8 +44,6 @@ from tocsin.records.intake_models import (
 from tocsin.records.models import Incident, Organisation, User
 from tocsin.workspace import Workspace
 
-EDITOR_ROLES = ("admin", "analyst")
-
 
 class IntakeError(Exception):
     """A report cannot be stored, found or changed; the message says why."""
@@ -52,15 +51,6 @@ class IntakeError(Exception):
 
 class AttachmentMissing(Exception):
     """A file the submission names cannot be had (404, not in the ZIP): recorded, not fatal."""
-
-
-@dataclass(frozen=True)
-class Viewer:
-    user_id: int
-    username: str
-    role: str
-    organisation_id: int
-    responder: bool = False
 
 
 @dataclass
@@ -79,26 +69,6 @@ class Outcome:
             "attachments": self.attachments,
             "problems": self.problems,
         }
-
-
-def may_see(report: FieldReport, viewer: Viewer) -> bool:
-    if report.organisation_id != viewer.organisation_id:
-        return False
-    return viewer.responder if report.sensitive else True
-
-
-def may_edit(report: FieldReport, viewer: Viewer) -> bool:
-    if not may_see(report, viewer):
-        return False
-    return viewer.responder if report.sensitive else viewer.role in EDITOR_ROLES
-
-
-def may_open_identity(report: FieldReport, kind: str, viewer: Viewer) -> bool:
-    if not may_see(report, viewer):
-        return False
-    if kind == "survivor" or report.sensitive:
-        return viewer.responder
-    return viewer.role in EDITOR_ROLES
 
 
 def _image_problem(path: Path, media_type: str) -> str | None:

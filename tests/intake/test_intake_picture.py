@@ -97,3 +97,68 @@ def test_import_cli_reports_problems_and_exit_codes(setup: IntakeSetup, tmp_path
     assert result.exit_code == 1 and "no such file" in result.output
     result = runner.invoke(app, [*home, "intake", "import", str(export)])
     assert result.exit_code == 1 and "--as USER" in result.output
+
+
+def test_csv_and_xlsx_exports_with_attachments_zip(setup: IntakeSetup, tmp_path: Path) -> None:
+    import csv
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from tocsin.intake.replay import jpeg
+
+    header = ["start", "end", "consent/consent_given", "monitor/pseudonym", "what/categories",
+              "what/siege_signs", "what/siege_signs/water_cut", "what/siege_signs/roads_closed",
+              "what/child_harmed", "where/location_method", "where/point", "_where/point_latitude",
+              "_where/point_longitude", "_where/point_altitude", "_where/point_precision", "when/date",
+              "media/photo_1", "media/photo_1_URL", "meta/instanceID", "_id", "_uuid", "_submission_time"]
+    rows = [["2024-05-10T08:00:00.000+02:00", "2024-05-10T08:10:00.000+02:00", "yes", "نجمة",
+             "siege_related",
+             "water_cut roads_closed", "1", "1", "no", "gps", "13.63 25.35 700 5", "13.63", "25.35", "700", "5",
+             "2024-05-10", "c1.jpg", "https://kc.kobotoolbox.org/media/c1.jpg", f"uuid:{uid}", str(n), uid,
+             "2024-05-10T06:10:00"] for n, uid in enumerate(["c0ffee01", "c0ffee02"], 1)]
+    rows[1][16] = "c2.jpg"
+    export = tmp_path / "kobo.csv"
+    with open(export, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(header)
+        writer.writerows(rows)
+    archive = tmp_path / "attachments.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("monitor/attachments/abc/c0ffee01/c1.jpg", jpeg(1))
+        zipped.writestr("monitor/attachments/abc/c0ffee02/c2.jpg", jpeg(2))
+    runner = CliRunner()
+    home = ["--home", str(setup.workspace.home)]
+    result = runner.invoke(app, [*home, "intake", "import", str(export), "--attachments", str(archive),
+                                 "--as", "badr"])
+    assert result.exit_code == 0, result.output
+    assert "2 new report(s)" in result.output and "2 attachment(s)" in result.output
+    rows_stored = setup.store.report_rows()
+    assert [r["signs"] for r in rows_stored] == [["water_cut", "roads_closed"]] * 2
+    assert {r["place_name"] for r in rows_stored} == {"El Fasher"}
+    # The same submissions exported again as XLSX: recognised, nothing added.
+    book = Workbook()
+    book.active.append(header)
+    for row in rows:
+        book.active.append(row)
+    xlsx = tmp_path / "kobo.xlsx"
+    book.save(xlsx)
+    result = runner.invoke(app, [*home, "intake", "import", str(xlsx), "--attachments", str(archive),
+                                 "--as", "badr", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["duplicates"] == 2 and json.loads(result.output)["attachments"] == 0
+
+
+def test_forms_export_lists_gazetteer_places(setup: IntakeSetup, tmp_path: Path) -> None:
+    import csv
+
+    result = CliRunner().invoke(app, ["--home", str(setup.workspace.home), "forms", "export", "--out",
+                                      str(tmp_path / "forms")])
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "forms" / "places.csv", encoding="utf-8") as handle:
+        places = list(csv.DictReader(handle))
+    assert places[0].keys() == {"name", "label::Arabic (ar)", "label::English (en)"}
+    fasher = [p for p in places if p["name"] == "p-cc4987562f9d"]
+    assert fasher and fasher[0]["label::Arabic (ar)"].startswith("الفاشر")
+    assert places[-1]["name"] == "not_listed"
+    assert (tmp_path / "forms" / "tocsin_incident_report.xlsx").is_file()

@@ -113,8 +113,8 @@ def test_csv_and_xlsx_exports_with_attachments_zip(setup: IntakeSetup, tmp_path:
               "_where/point_longitude", "_where/point_altitude", "_where/point_precision", "when/date",
               "media/photo_1", "media/photo_1_URL", "meta/instanceID", "_id", "_uuid", "_submission_time"]
     rows = [["2024-05-10T08:00:00.000+02:00", "2024-05-10T08:10:00.000+02:00", "yes", "نجمة",
-             "siege_related",
-             "water_cut roads_closed", "1", "1", "no", "gps", "13.63 25.35 700 5", "13.63", "25.35", "700", "5",
+             "siege_related", "water_cut roads_closed", "1", "1", "no", "gps", "13.63 25.35 700 5",
+             "13.63", "25.35", "700", "5",
              "2024-05-10", "c1.jpg", "https://kc.kobotoolbox.org/media/c1.jpg", f"uuid:{uid}", str(n), uid,
              "2024-05-10T06:10:00"] for n, uid in enumerate(["c0ffee01", "c0ffee02"], 1)]
     rows[1][16] = "c2.jpg"

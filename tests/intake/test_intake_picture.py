@@ -162,3 +162,22 @@ def test_forms_export_lists_gazetteer_places(setup: IntakeSetup, tmp_path: Path)
     assert fasher and fasher[0]["label::Arabic (ar)"].startswith("الفاشر")
     assert places[-1]["name"] == "not_listed"
     assert (tmp_path / "forms" / "tocsin_incident_report.xlsx").is_file()
+
+
+def test_corroboration_suggests_real_events_and_nearby_reports(setup: IntakeSetup, tmp_path: Path) -> None:
+    """El Fasher, November 2023: UCDP recorded fighting in the town on 6 and 10 November."""
+    from tocsin.intake.corroborate import suggestions
+
+    day = {"when/date": "2023-11-07", "_submission_time": "2023-11-07T09:00:00", "what/categories": "battle"}
+    export, archive = _export(tmp_path, [_record("f1", **day), _record("f2", **day, **{
+        "where/point": "13.6500 25.3700 700 5"})], {})
+    _import(setup, export, archive)
+    store = setup.store
+    viewer = store.viewer("badr")
+    first = next(r for r in store.visible(viewer) if r["instance_id"] == "uuid:f1")
+    found = suggestions(setup.workspace, store, first, viewer)
+    events = [s for s in found if s["kind"] == "event"]
+    assert {s["day"] for s in events} >= {dt.date(2023, 11, 6), dt.date(2023, 11, 10)}
+    assert all(s["km"] <= 25 for s in found)
+    assert any(s["kind"] == "report" and s["km"] < 5 for s in found)
+    assert found[0]["same_category"]  # same category first

@@ -70,22 +70,15 @@ def suggestions(
         ]
         found += _near(rows, lat, lon, km)
         if lake.derived_path("burnings") is not None:
-            burns = con.execute("SELECT * FROM burnings").fetch_arrow_table().to_pylist()
-            rows = [
-                {
-                    "kind": "burning",
-                    "id": str(b.get("burning_id") or b.get("place_id")),
-                    "day": b.get("first_day") or b.get("date_start"),
-                    "category": "looting_destruction",
-                    "name": b.get("place_name") or b.get("name"),
-                    "latitude": b.get("latitude"),
-                    "longitude": b.get("longitude"),
-                    "about": "fire cluster",
-                }
-                for b in burns
-                if b.get("latitude") is not None
-            ]
-            found += [r for r in _near(rows, lat, lon, km) if r["day"] is None or since <= r["day"] <= until]
+            # A burning period overlapping the report's days (tocsin.analysis.burnings schema).
+            burns = con.execute(
+                "SELECT burning_id, CAST(first_detection AS DATE), place_name, latitude, longitude, "
+                "detections, confidence FROM burnings WHERE CAST(last_detection AS DATE) >= ? "
+                "AND CAST(first_detection AS DATE) <= ?", [since, until]).fetchall()
+            rows = [{"kind": "burning", "id": b[0], "day": b[1], "category": "looting_destruction",
+                     "name": b[2], "latitude": b[3], "longitude": b[4],
+                     "about": f"{b[5]} fire detections ({b[6]} confidence)"} for b in burns]
+            found += _near(rows, lat, lon, km)
     others = [
         {
             "kind": "report",

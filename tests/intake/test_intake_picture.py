@@ -40,8 +40,11 @@ def test_verified_reports_become_event_rows_through_the_job(setup: IntakeSetup, 
     with setup.workspace.write_lock():
         result = FIELD_REPORTS.run(ctx)
     assert result.wrote == {"field_report_events": 2}
-    rows = lake.connect().execute("SELECT category, place_name, date_start, signs FROM field_report_events "
-                                  "ORDER BY category").fetchall()
+    rows = (
+        lake.connect()
+        .execute("SELECT category, place_name, date_start, signs FROM field_report_events ORDER BY category")
+        .fetchall()
+    )
     assert rows[1][0] == "siege_related" and rows[1][1] == "El Fasher" and rows[1][2] == dt.date(2024, 5, 10)
     assert json.dumps([list(r) for r in rows], default=str, ensure_ascii=False).count("وردة") == 0
     # The job is stale only when the reports change.
@@ -77,8 +80,9 @@ def test_exports_for_a_monitor_leave_the_survivors_report_out(setup: IntakeSetup
         assert not any(secret in result.output for secret in SECRETS)
         shown = runner.invoke(app, [*home, "intake", "show", str(ids["sv1"]), "--as", user])
         assert shown.exit_code == 1 and "no field report" in shown.output
-    result = runner.invoke(app, [*home, "intake", "show", str(ids["sv1"]), "--as", "rasha",
-                                 "--identity", "survivor"])
+    result = runner.invoke(
+        app, [*home, "intake", "show", str(ids["sv1"]), "--as", "rasha", "--identity", "survivor"]
+    )
     assert result.exit_code == 0 and "وردة" in result.output
 
 
@@ -107,16 +111,57 @@ def test_csv_and_xlsx_exports_with_attachments_zip(setup: IntakeSetup, tmp_path:
 
     from tocsin.intake.replay import jpeg
 
-    header = ["start", "end", "consent/consent_given", "monitor/pseudonym", "what/categories",
-              "what/siege_signs", "what/siege_signs/water_cut", "what/siege_signs/roads_closed",
-              "what/child_harmed", "where/location_method", "where/point", "_where/point_latitude",
-              "_where/point_longitude", "_where/point_altitude", "_where/point_precision", "when/date",
-              "media/photo_1", "media/photo_1_URL", "meta/instanceID", "_id", "_uuid", "_submission_time"]
-    rows = [["2024-05-10T08:00:00.000+02:00", "2024-05-10T08:10:00.000+02:00", "yes", "نجمة",
-             "siege_related", "water_cut roads_closed", "1", "1", "no", "gps", "13.63 25.35 700 5",
-             "13.63", "25.35", "700", "5",
-             "2024-05-10", "c1.jpg", "https://kc.kobotoolbox.org/media/c1.jpg", f"uuid:{uid}", str(n), uid,
-             "2024-05-10T06:10:00"] for n, uid in enumerate(["c0ffee01", "c0ffee02"], 1)]
+    header = [
+        "start",
+        "end",
+        "consent/consent_given",
+        "monitor/pseudonym",
+        "what/categories",
+        "what/siege_signs",
+        "what/siege_signs/water_cut",
+        "what/siege_signs/roads_closed",
+        "what/child_harmed",
+        "where/location_method",
+        "where/point",
+        "_where/point_latitude",
+        "_where/point_longitude",
+        "_where/point_altitude",
+        "_where/point_precision",
+        "when/date",
+        "media/photo_1",
+        "media/photo_1_URL",
+        "meta/instanceID",
+        "_id",
+        "_uuid",
+        "_submission_time",
+    ]
+    rows = [
+        [
+            "2024-05-10T08:00:00.000+02:00",
+            "2024-05-10T08:10:00.000+02:00",
+            "yes",
+            "نجمة",
+            "siege_related",
+            "water_cut roads_closed",
+            "1",
+            "1",
+            "no",
+            "gps",
+            "13.63 25.35 700 5",
+            "13.63",
+            "25.35",
+            "700",
+            "5",
+            "2024-05-10",
+            "c1.jpg",
+            "https://kc.kobotoolbox.org/media/c1.jpg",
+            f"uuid:{uid}",
+            str(n),
+            uid,
+            "2024-05-10T06:10:00",
+        ]
+        for n, uid in enumerate(["c0ffee01", "c0ffee02"], 1)
+    ]
     rows[1][16] = "c2.jpg"
     export = tmp_path / "kobo.csv"
     with open(export, "w", newline="", encoding="utf-8") as handle:
@@ -129,8 +174,9 @@ def test_csv_and_xlsx_exports_with_attachments_zip(setup: IntakeSetup, tmp_path:
         zipped.writestr("monitor/attachments/abc/c0ffee02/c2.jpg", jpeg(2))
     runner = CliRunner()
     home = ["--home", str(setup.workspace.home)]
-    result = runner.invoke(app, [*home, "intake", "import", str(export), "--attachments", str(archive),
-                                 "--as", "badr"])
+    result = runner.invoke(
+        app, [*home, "intake", "import", str(export), "--attachments", str(archive), "--as", "badr"]
+    )
     assert result.exit_code == 0, result.output
     assert "2 new report(s)" in result.output and "2 attachment(s)" in result.output
     rows_stored = setup.store.report_rows()
@@ -143,8 +189,9 @@ def test_csv_and_xlsx_exports_with_attachments_zip(setup: IntakeSetup, tmp_path:
         book.active.append(row)
     xlsx = tmp_path / "kobo.xlsx"
     book.save(xlsx)
-    result = runner.invoke(app, [*home, "intake", "import", str(xlsx), "--attachments", str(archive),
-                                 "--as", "badr", "--json"])
+    result = runner.invoke(
+        app, [*home, "intake", "import", str(xlsx), "--attachments", str(archive), "--as", "badr", "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["duplicates"] == 2 and json.loads(result.output)["attachments"] == 0
 
@@ -152,8 +199,9 @@ def test_csv_and_xlsx_exports_with_attachments_zip(setup: IntakeSetup, tmp_path:
 def test_forms_export_lists_gazetteer_places(setup: IntakeSetup, tmp_path: Path) -> None:
     import csv
 
-    result = CliRunner().invoke(app, ["--home", str(setup.workspace.home), "forms", "export", "--out",
-                                      str(tmp_path / "forms")])
+    result = CliRunner().invoke(
+        app, ["--home", str(setup.workspace.home), "forms", "export", "--out", str(tmp_path / "forms")]
+    )
     assert result.exit_code == 0, result.output
     with open(tmp_path / "forms" / "places.csv", encoding="utf-8") as handle:
         places = list(csv.DictReader(handle))
@@ -169,8 +217,9 @@ def test_corroboration_suggests_real_events_and_nearby_reports(setup: IntakeSetu
     from tocsin.intake.corroborate import suggestions
 
     day = {"when/date": "2023-11-07", "_submission_time": "2023-11-07T09:00:00", "what/categories": "battle"}
-    export, archive = _export(tmp_path, [_record("f1", **day), _record("f2", **day, **{
-        "where/point": "13.6500 25.3700 700 5"})], {})
+    export, archive = _export(
+        tmp_path, [_record("f1", **day), _record("f2", **day, **{"where/point": "13.6500 25.3700 700 5"})], {}
+    )
     _import(setup, export, archive)
     store = setup.store
     viewer = store.viewer("badr")
@@ -181,3 +230,16 @@ def test_corroboration_suggests_real_events_and_nearby_reports(setup: IntakeSetu
     assert all(s["km"] <= 25 for s in found)
     assert any(s["kind"] == "report" and s["km"] < 5 for s in found)
     assert found[0]["same_category"]  # same category first
+
+
+def test_signals_command_names_the_cluster(setup: IntakeSetup, tmp_path: Path) -> None:
+    times = ["2024-05-10T06:00:00", "2024-05-10T20:00:00", "2024-05-11T18:00:00"]
+    export, archive = _export(
+        tmp_path, [_record(f"w{n}", _submission_time=t) for n, t in enumerate(times)], {}
+    )
+    _import(setup, export, archive)
+    result = CliRunner().invoke(
+        app, ["--home", str(setup.workspace.home), "intake", "signals", "--as", "badr"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 reports of water cut in El Fasher in 48 hours" in result.output

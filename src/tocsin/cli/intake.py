@@ -200,6 +200,35 @@ def suggest(ctx: typer.Context, report_id: int, user: AsUser = None) -> None:
         store.close()
 
 
+@app.command("signals")
+def signals(
+    ctx: typer.Context,
+    user: AsUser = None,
+    as_json: AsJson = False,
+    hours: Annotated[int, typer.Option(help="Window in hours.")] = 48,
+    threshold: Annotated[int, typer.Option(help="Reports of one sign at one place.")] = 3,
+) -> None:
+    """Clusters such as "3 reports of water cut in Tawila in 48 hours", verified or not, among
+    the reports you may see."""
+    import datetime as dt
+
+    from tocsin.intake.reports import report_signals
+
+    store = _store(ctx)
+    try:
+        rows = _run(lambda: store.visible(store.viewer(user)))
+    finally:
+        store.close()
+    found = report_signals(rows, dt.timedelta(hours=hours), threshold)
+    if as_json:
+        print_json(found)
+        return
+    for signal in found:
+        out.print(f"{signal['text']}  (reports {', '.join(str(i) for i in signal['report_ids'])})")
+    if not found:
+        out.print("No cluster of reports.")
+
+
 responders = typer.Typer(no_args_is_help=True, help="Designated responders (restricted alerts).")
 app.add_typer(responders, name="responders")
 

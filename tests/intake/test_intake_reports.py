@@ -338,10 +338,26 @@ def test_no_webhook_for_responder_alerts(setup: IntakeSetup, tmp_path: Path) -> 
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=80)
-@given(st.dictionaries(st.sampled_from(["meta/instanceID", "_uuid", "__id", "what/siege_signs", "where/point",
-                                        "_geolocation", "what/siege_signs/water_cut", "_where/point_latitude",
-                                        "x/y/z", "consent/consent_given"]),
-                       st.one_of(st.text(max_size=20), st.integers(), st.none()), max_size=8))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "meta/instanceID",
+                "_uuid",
+                "__id",
+                "what/siege_signs",
+                "where/point",
+                "_geolocation",
+                "what/siege_signs/water_cut",
+                "_where/point_latitude",
+                "x/y/z",
+                "consent/consent_given",
+            ]
+        ),
+        st.one_of(st.text(max_size=20), st.integers(), st.none()),
+        max_size=8,
+    )
+)
 def test_reading_any_record_keeps_it_whole_or_names_why_not(record: dict[str, object]) -> None:
     from tocsin.intake.parse import SubmissionError
 
@@ -359,14 +375,20 @@ def test_reading_any_record_keeps_it_whole_or_names_why_not(record: dict[str, ob
 def test_never_stored_twice_whatever_the_order_of_arrivals(setup: IntakeSetup) -> None:
     seen: set[str] = set()
 
-    @settings(max_examples=15, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(st.lists(st.sampled_from([f"i{n}" for n in range(6)]), max_size=8))
     def arrivals(instances: list[str]) -> None:
-        subs = [read_submission(_record(i), form_id="f", where=f"arrival {n}", multiple=multiple_questions())
-                for n, i in enumerate(instances)]
-        outcome = setup.store.ingest(subs, user="badr", source="file",
-                                     fetch=lambda s, a: Path("/nonexistent"))
+        subs = [
+            read_submission(_record(i), form_id="f", where=f"arrival {n}", multiple=multiple_questions())
+            for n, i in enumerate(instances)
+        ]
+        outcome = setup.store.ingest(
+            subs, user="badr", source="file", fetch=lambda s, a: Path("/nonexistent")
+        )
         new = set(instances) - seen
         seen.update(instances)
         assert outcome.reports == len(new)
@@ -379,8 +401,9 @@ def test_never_stored_twice_whatever_the_order_of_arrivals(setup: IntakeSetup) -
 def test_survivors_photo_opens_only_for_responders_in_the_locker(setup: IntakeSetup, tmp_path: Path) -> None:
     from tocsin.evidence.errors import AccessDenied
 
-    export, archive = _export(tmp_path, [_record("svp", **SV, **{"media/photo_1": "p.jpg"})],
-                              {"x/attachments/f/svp/p.jpg": jpeg(9)})
+    export, archive = _export(
+        tmp_path, [_record("svp", **SV, **{"media/photo_1": "p.jpg"})], {"x/attachments/f/svp/p.jpg": jpeg(9)}
+    )
     outcome = _import(setup, export, archive)
     assert outcome.attachments == 1
     locker = setup.store.locker
@@ -396,3 +419,37 @@ def test_survivors_photo_opens_only_for_responders_in_the_locker(setup: IntakeSe
     sink = io.BytesIO()
     locker.open(item["item_id"], RESPONDER, sink, purpose="referral")
     assert sink.getvalue() == jpeg(9)
+
+
+def test_court_bundle_withholds_a_survivors_photo_from_non_responders(
+    setup: IntakeSetup, tmp_path: Path
+) -> None:
+    from tocsin.evidence.bundle import export_bundle
+    from tocsin.records.accounts import add_incident
+
+    export, archive = _export(
+        tmp_path,
+        [_record("svb", **SV, **{"media/photo_1": "b.jpg"}), _record("plainb", **{"media/photo_1": "c.jpg"})],
+        {"x/attachments/f/svb/b.jpg": jpeg(11), "x/attachments/f/plainb/c.jpg": jpeg(12)},
+    )
+    _import(setup, export, archive)
+    with setup.store.sessions() as session, session.begin():
+        incident = add_incident(
+            session,
+            username="rasha",
+            title="El Fasher, 10 May 2024",
+            category="sexual_violence",
+            occurred_from=dt.date(2024, 5, 10),
+        )
+        incident_id = incident.id
+    locker = setup.store.locker
+    sv_item, plain_item = (i["item_id"] for i in locker.items())
+    locker.link(sv_item, user=RESPONDER, incident=incident_id)
+    locker.link(plain_item, user="badr", incident=incident_id)
+    by_analyst = export_bundle(locker, incident_id, tmp_path / "analyst.zip", "badr")
+    assert by_analyst["items"] == [plain_item]
+    assert [w["item_id"] for w in by_analyst["withheld"]] == [sv_item]
+    by_responder = export_bundle(locker, incident_id, tmp_path / "responder.zip", RESPONDER)
+    assert sorted(by_responder["items"]) == sorted([sv_item, plain_item])
+    with zipfile.ZipFile(tmp_path / "analyst.zip") as bundle:
+        assert not any(jpeg(11) == bundle.read(name) for name in bundle.namelist())

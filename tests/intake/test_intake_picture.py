@@ -243,3 +243,18 @@ def test_signals_command_names_the_cluster(setup: IntakeSetup, tmp_path: Path) -
     )
     assert result.exit_code == 0, result.output
     assert "3 reports of water cut in El Fasher in 48 hours" in result.output
+
+
+def test_arabic_fixture_imports_and_names_missing_photos(setup: IntakeSetup) -> None:
+    fixture = Path(__file__).parent / "data" / "tocsin_arabic_v1.json"
+    runner = CliRunner()
+    result = runner.invoke(app, ["--home", str(setup.workspace.home), "intake", "import", str(fixture),
+                                 "--as", "badr", "--json"])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.output)
+    assert outcome["reports"] == 3 and outcome["attachments"] == 0
+    assert all("no attachments ZIP was given" in p for p in outcome["problems"])
+    rows = setup.store.visible(setup.store.viewer("badr"))
+    assert {r["triage"] for r in rows} == {"needs_review"}
+    # Linked to the nearest gazetteer place within 15 km of the point (in Nyala, a camp in the town).
+    assert all(r["place_id"] for r in rows) and "El Fasher" in {r["place_name"] for r in rows}

@@ -34,20 +34,24 @@ def in_sudan(lat: float, lon: float) -> bool:
     return south <= lat <= north and west <= lon <= east
 
 
-class PlaceResolver:
-    def __init__(self, workspace: Workspace) -> None:
-        self.places: dict[str, dict[str, Any]] = {}
-        self._index: PlaceIndex | None = None
-        self._has_names = False
-        lake = Lake(workspace.lake_dir)
-        self.lake = lake
-        if not workspace.exists() or lake.derived_path("gazetteer") is None:
-            return
-        con = lake.connect()
+# Loaded gazetteers by their derived file (named uniquely per build, so a name is a content):
+# the web app and a test run meet the same gazetteer many times.
+_LOADED: dict[str, tuple[Any, ...]] = {}
+_INDEXES: dict[str, PlaceIndex] = {}
+
+
+def _load(path: Any) -> tuple[Any, ...]:
+    key = path.name
+    if key not in _LOADED:
+        import duckdb
+
+        con = duckdb.connect()
         rows = con.execute(
-            "SELECT place_id, name, name_ar, latitude, longitude, importance FROM gazetteer"
+            "SELECT place_id, name, name_ar, latitude, longitude, importance FROM read_parquet(?)",
+            [str(path)],
         ).fetchall()
-        self.places = {
+        con.close()
+        places = {
             r[0]: {
                 "place_id": r[0],
                 "name": r[1],
@@ -58,32 +62,60 @@ class PlaceResolver:
             }
             for r in rows
         }
-        ids = list(self.places)
-        self._ids = np.array(ids, dtype=object)
-        self._lat = np.array([self.places[i]["latitude"] for i in ids], dtype=float)
-        self._lon = np.array([self.places[i]["longitude"] for i in ids], dtype=float)
+        ids = list(places)
+        lat = np.array([places[i]["latitude"] for i in ids], dtype=float)
+        lon = np.array([places[i]["longitude"] for i in ids], dtype=float)
+        cell = cell_size_for_km(NEAREST_PLACE_KM)
+        rows_, cols = grid_cell(lat, lon, cell)
+        buckets: dict[tuple[int, int], list[int]] = {}
+        for index, bucket in enumerate(zip(rows_.tolist(), cols.tolist(), strict=True)):
+            buckets.setdefault(bucket, []).append(index)
+        if len(_LOADED) > 4:
+            _LOADED.clear()
+        _LOADED[key] = (places, np.array(ids, dtype=object), lat, lon, cell, buckets)
+    return _LOADED[key]
+
+
+class PlaceResolver:
+    def __init__(self, workspace: Workspace) -> None:
+        self.places: dict[str, dict[str, Any]] = {}
+        self._index: PlaceIndex | None = None
+        self._names_path: Any = None
+        lake = Lake(workspace.lake_dir)
+        self.lake = lake
+        gazetteer = lake.derived_path("gazetteer") if workspace.exists() else None
+        if gazetteer is None:
+            return
         # Grid buckets built once: a sync asks for thousands of points against the same places.
-        self._cell = cell_size_for_km(NEAREST_PLACE_KM)
-        rows, cols = grid_cell(self._lat, self._lon, self._cell)
-        self._buckets: dict[tuple[int, int], list[int]] = {}
-        for index, key in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-            self._buckets.setdefault(key, []).append(index)
-        self._has_names = lake.derived_path("place_names") is not None
+        self.places, self._ids, self._lat, self._lon, self._cell, self._buckets = _load(gazetteer)
+        self._names_path = lake.derived_path("place_names")
 
     @property
     def index(self) -> PlaceIndex | None:
         """The name index, built on the first name to match (GPS reports never need it)."""
-        if self._index is None and self._has_names:
-            names = self.lake.connect().sql("SELECT * FROM place_names").to_arrow_table()
-            self._index = PlaceIndex(names, {k: v["importance"] or 0.0 for k, v in self.places.items()})
+        if self._index is None and self._names_path is not None:
+            key = self._names_path.name
+            if key not in _INDEXES:
+                import duckdb
+
+                con = duckdb.connect()
+                names = con.execute(
+                    "SELECT * FROM read_parquet(?)", [str(self._names_path)]
+                ).to_arrow_table()
+                con.close()
+                if len(_INDEXES) > 4:
+                    _INDEXES.clear()
+                _INDEXES[key] = PlaceIndex(names, {k: v["importance"] or 0.0 for k, v in self.places.items()})
+            self._index = _INDEXES[key]
         return self._index
 
     def nearest(self, lat: float, lon: float) -> dict[str, Any] | None:
         if not self.places:
             return None
         row, col = (int(v[0]) for v in grid_cell([lat], [lon], self._cell))
-        near = [i for dr in (-1, 0, 1) for dc in (-1, 0, 1)
-                for i in self._buckets.get((row + dr, col + dc), [])]
+        near = [
+            i for dr in (-1, 0, 1) for dc in (-1, 0, 1) for i in self._buckets.get((row + dr, col + dc), [])
+        ]
         if not near:
             return None
         distances = haversine_km(lat, lon, self._lat[near], self._lon[near])

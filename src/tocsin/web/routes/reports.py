@@ -31,12 +31,20 @@ def intake_store(request: Request) -> Any:
     return store
 
 
+def arabic_names(request: Request, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """The gazetteer's Arabic names of the rows' places (Arabic readers see them)."""
+    places = intake_store(request).resolver.places
+    return {r["place_id"]: places[r["place_id"]]["name_ar"] for r in rows
+            if r.get("place_id") in places and places[r["place_id"]]["name_ar"]}
+
+
 def place_reports(request: Request, user: Principal, place_id: str) -> dict[str, Any]:
     """What a place page shows: the reader's visible reports (unverified ones marked as such)
     and counts of everything held there, sensitive reports only as a number."""
     store = intake_store(request)
     viewer = store.viewer_for(user)
-    return {"rows": store.visible(viewer, place_id=place_id), "counts": store.counts(place_id)}
+    rows = store.visible(viewer, place_id=place_id)
+    return {"rows": rows, "counts": store.counts(place_id), "names_ar": arabic_names(request, rows)}
 
 
 def _get(request: Request, user: Principal, report_id: int, what: str) -> dict[str, Any]:
@@ -73,6 +81,7 @@ def inbox(request: Request, triage: str | None = None) -> Response:
         "reports_inbox.html",
         user,
         rows=rows,
+        names_ar=arabic_names(request, rows),
         triage=triage,
         counts=store.counts(),
         signals=report_signals(store.visible(viewer)),
@@ -106,7 +115,8 @@ def report_page(request: Request, report_id: int) -> Response:
     report = _get(request, user, report_id, "web page")
     store = intake_store(request)
     found = suggestions(request.app.state.workspace, store, report, store.viewer_for(user))
-    return render(request, "report.html", user, report=report, suggestions=found[:20], identity=None)
+    return render(request, "report.html", user, report=report, suggestions=found[:20], identity=None,
+                  names_ar=arabic_names(request, [report]))
 
 
 @router.post("/reports/{report_id}/identity", include_in_schema=False)
@@ -123,9 +133,8 @@ def open_identity(
         identity = store.identity(report_id, kind, store.viewer_for(user))
     except IntakeError as exc:
         raise HTTPException(403, str(exc)) from None
-    return render(
-        request, "report.html", user, report=report, suggestions=[], identity=identity, identity_kind=kind
-    )
+    return render(request, "report.html", user, report=report, suggestions=[], identity=identity,
+                  identity_kind=kind, names_ar=arabic_names(request, [report]))
 
 
 @router.post("/reports/{report_id}/verify", include_in_schema=False)

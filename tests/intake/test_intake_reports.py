@@ -221,6 +221,13 @@ def test_bad_submissions_get_a_reason_and_lose_nothing_else(setup: IntakeSetup, 
     # The corrupt photo is kept as it arrived (in the locker), flagged.
     corrupt = setup.store.get(rows["corrupt"]["id"], viewer)
     assert corrupt["attachments"][0]["item_id"] is not None
+    # Every reason reads in Arabic in the inbox too.
+    from tocsin.intake.problems import problem_text
+
+    for row in rows.values():
+        for problem in row["problems"]:
+            assert problem_text(problem, "ar") != problem, problem
+            assert problem_text(problem, "en") == problem
     # Importing the same export again adds nothing.
     again = _import(setup, export, archive)
     assert (again.reports, again.duplicates, again.attachments) == (0, 6, 0)

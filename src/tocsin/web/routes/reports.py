@@ -13,10 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tocsin.intake.problems import problem_text
 from tocsin.web.auth import Principal
-from tocsin.web.context import api_user, check_csrf, page_user, render
+from tocsin.web.context import TEMPLATES, api_user, check_csrf, page_user, render
 
 router = APIRouter()
+TEMPLATES.env.globals["problem_text"] = problem_text  # problems found on arrival, in Arabic too
 
 
 def intake_store(request: Request) -> Any:

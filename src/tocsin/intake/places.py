@@ -99,9 +99,7 @@ class PlaceResolver:
                 import duckdb
 
                 con = duckdb.connect()
-                names = con.execute(
-                    "SELECT * FROM read_parquet(?)", [str(self._names_path)]
-                ).to_arrow_table()
+                names = con.read_parquet(str(self._names_path)).to_arrow_table()
                 con.close()
                 if len(_INDEXES) > 4:
                     _INDEXES.clear()

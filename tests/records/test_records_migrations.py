@@ -51,6 +51,14 @@ RECORD_TABLES = {
     "control_changes",
     # 0007: alert acknowledgements per organisation
     "alert_acknowledgements",
+    # 0009: field reports
+    "field_reports",
+    "field_report_attachments",
+    "field_report_identities",
+    "field_report_views",
+    "intake_bookmarks",
+    "intake_responders",
+    "responder_alerts",
 }
 
 
@@ -80,11 +88,11 @@ def add_organisation(url: str, name: str) -> None:
         engine.dispose()
 
 
-def test_head_is_the_web_migration_after_alerts_and_evidence() -> None:
-    assert head_revision() == "0008"
+def test_head_is_the_field_reports_migration() -> None:
+    assert head_revision() == "0009"
     script = ScriptDirectory.from_config(alembic_config())
     assert [r.revision for r in script.walk_revisions()] == [
-        "0008", "0007", "0006", "0004", "0003", "0002", "0001"]
+        "0009", "0008", "0007", "0006", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

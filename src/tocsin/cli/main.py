@@ -15,6 +15,7 @@ from tocsin.cli import detect as detect_cli
 from tocsin.cli import evidence as evidence_cli
 from tocsin.cli import forecast as forecast_cli
 from tocsin.cli import ingest as ingest_cli
+from tocsin.cli import intake as intake_cli
 from tocsin.cli import keys as keys_cli
 from tocsin.cli import places as places_cli
 from tocsin.cli import serve as serve_cli
@@ -58,7 +59,9 @@ def init(ctx: typer.Context) -> None:
 
 app.command("ingest")(ingest_cli.ingest)
 app.command("status")(status_cli.status)
-app.command("sync")(sync_cli.sync)
+# `tocsin sync kobo|odk ...` goes on to the field tools' commands (cli/intake.py).
+app.command("sync", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    sync_cli.sync)
 app.command("update")(update_cli.update)
 app.add_typer(places_cli.app, name="places")
 app.command("serve")(serve_cli.serve)
@@ -81,6 +84,8 @@ app.add_typer(accountability_cli.legal, name="legal")
 app.add_typer(accountability_cli.actors, name="actors")
 app.add_typer(accountability_cli.sanctions, name="sanctions")
 app.command("dossier")(accountability_cli.dossier)
+app.add_typer(intake_cli.forms, name="forms")
+app.add_typer(intake_cli.app, name="intake")
 
 
 @app.command()

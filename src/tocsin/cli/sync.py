@@ -27,8 +27,16 @@ def sync(
 ) -> None:
     """Pull each source's new rows from its publisher's API into the lake, through the same
     checks as files. Each source resumes where its last committed batch ended; one failing
-    source does not stop the others (exit 1 when any failed)."""
+    source does not stop the others (exit 1 when any failed). `tocsin sync kobo ...` and
+    `tocsin sync odk ...` fetch field reports instead (see `tocsin sync kobo --help`)."""
     from tocsin.sync.http import SyncError
+
+    words = [*(sources or []), *ctx.args]
+    if words and words[0] in FIELD_TOOLS:
+        _field_tool_sync(ctx, words + (["--json"] if as_json else []))
+        return
+    if ctx.args:
+        raise typer.BadParameter(f"unexpected {' '.join(ctx.args)}", param_hint="SOURCE")
 
     day = parse_day(since, "--since")
     workspace: Workspace = ctx.obj
@@ -43,6 +51,18 @@ def sync(
         show_outcomes(outcomes)
     if any(not o.ok for o in outcomes):
         raise typer.Exit(1)
+
+
+FIELD_TOOLS = ("kobo", "odk")
+
+
+def _field_tool_sync(ctx: typer.Context, argv: list[str]) -> None:
+    """Hand `sync kobo|odk ...` to the field intake's commands: they feed the records database
+    and the evidence locker, not the lake, and take their own options (server, form, token)."""
+    from tocsin.cli.intake import sync as field_sync
+
+    command = typer.main.get_command(field_sync)
+    command.main(args=argv, prog_name="tocsin sync", obj=ctx.obj, standalone_mode=True)
 
 
 def run_sync(workspace: Workspace, names: list[str] | None, since: Any = None,

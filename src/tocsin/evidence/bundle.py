@@ -86,7 +86,6 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def export_bundle(locker: Any, incident_id: int, out: Path, user: str) -> dict[str, Any]:
     """Write the bundle of one incident's evidence to ``out`` (atomically); log the export."""
-    from tocsin.evidence import access
 
     with locker.session() as session:
         actor = locker.actor(session, user)
@@ -104,8 +103,7 @@ def export_bundle(locker: Any, incident_id: int, out: Path, user: str) -> dict[s
                                  "reason": "deleted (its tombstone is in the custody log)"})
                 continue
             try:
-                access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                                  locker.allowed_orgs(session, item_id), item_id)
+                locker.check_open(session, item, actor)
             except EvidenceError as exc:
                 withheld.append({"item_id": item_id, "sha256": item.sha256, "reason": str(exc)})
                 continue

@@ -381,12 +381,20 @@ class EvidenceLocker:
             incidents: Sequence[int] = (), method: str | None = None, original: bool = True,
             derived_from: int | None = None,
             on_bytes: Callable[[int], None] | None = None,
-            max_bytes: int | None = None) -> list[AddedItem]:
+            max_bytes: int | None = None, custody: dict[str, Any] | None = None,
+            within: Callable[[Session, int, str], None] | None = None,
+            resolved_place: dict[str, Any] | None = None) -> list[AddedItem]:
         """Store each file and record it, with one signed ``add`` entry per file (each file its
-        own transaction: a failure part-way keeps the files already added)."""
+        own transaction: a failure part-way keeps the files already added).
+
+        ``custody`` is added to each ``add`` entry's details (field intake names the form, the
+        submission and the collector's pseudonym there); ``within(session, item_id, sha256)``
+        runs inside each file's transaction, so a caller's own rows commit with the item or not
+        at all. ``resolved_place`` (place_id, place_name, lat, lon, location_from) is a place the
+        caller already matched against the gazetteer (a sync of thousands does it once)."""
         files = [f if isinstance(f, Upload) else Path(f) for f in files]
         self._check_add(files, collector, captured_at, sensitivity, lat, lon)
-        place_fields = self._resolve_place(place, lat, lon)
+        place_fields = resolved_place or self._resolve_place(place, lat, lon)
         self._check_events(events)
         added = []
         for path in files:
@@ -396,7 +404,8 @@ class EvidenceLocker:
                                        description=description, events=list(events),
                                        incidents=list(incidents), method=method,
                                        original=original, derived_from=derived_from,
-                                       on_bytes=on_bytes, max_bytes=max_bytes))
+                                       on_bytes=on_bytes, max_bytes=max_bytes, custody=custody,
+                                       within=within))
         return added
 
     @staticmethod
@@ -493,7 +502,8 @@ class EvidenceLocker:
                  description: str | None, events: list[str], incidents: list[int],
                  method: str | None, original: bool, derived_from: int | None,
                  on_bytes: Callable[[int], None] | None = None,
-                 max_bytes: int | None = None) -> AddedItem:
+                 max_bytes: int | None = None, custody: dict[str, Any] | None = None,
+                 within: Callable[[Session, int, str], None] | None = None) -> AddedItem:
         source = path.handle if isinstance(path, Upload) else path
         media_type, embedded = file_facts(source, path.name)
         with self.workspace.write_lock():
@@ -561,7 +571,10 @@ class EvidenceLocker:
                                                  target=str(incident_id)))
                     self._append(session, actor, "add", item.id, {
                         "metadata": public, "metadata_sha256": item.metadata_sha256,
-                        "stored_sha256": blob.stored_sha256}, signer=signer)
+                        "stored_sha256": blob.stored_sha256,
+                        **({"intake": custody} if custody else {})}, signer=signer)
+                    if within is not None:
+                        within(session, item.id, blob.sha256)
                     pause_for_tests("evidence-before-commit")
                 pending = session.info["pending"]
             pause_for_tests("evidence-before-mirror")
@@ -595,11 +608,25 @@ class EvidenceLocker:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
             try:
-                access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                                  self.allowed_orgs(session, item.id), item.id)
+                self.check_open(session, item, actor)
             except AccessDenied:
                 return False
             return item.status == "active"
+
+    def check_open(self, session: Session, item: EvidenceItem, actor: Actor) -> None:
+        """access.check_open, and field intake's rule: a survivor's photos only for the
+        organisation's designated responders (tocsin.intake.access)."""
+        access.check_open(item.sensitivity, actor.role, actor.organisation_id,
+                          self.allowed_orgs(session, item.id), item.id)
+        self._survivors_rule(session, item.id, actor)
+
+    @staticmethod
+    def _survivors_rule(session: Session, item_id: int, actor: Actor) -> None:
+        from tocsin.intake.access import survivor_item_denied
+
+        problem = survivor_item_denied(session, item_id, actor.user_id)
+        if problem is not None:
+            raise AccessDenied(problem)
 
     def allowed_orgs(self, session: Session, item_id: int) -> set[int]:
         return set(session.scalars(select(EvidenceKey.organisation_id)
@@ -630,8 +657,7 @@ class EvidenceLocker:
             public = json.loads(item.metadata_json)
             if item.sensitivity != "confidential":
                 return dict(public)
-            access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                              self.allowed_orgs(session, item.id), item.id)
+            self.check_open(session, item, actor)
         if item.sealed is None:
             return {**public, "sealed": "removed with the content"}
         with self._writing() as session:
@@ -654,8 +680,7 @@ class EvidenceLocker:
             actor = self.actor(session, user)
             if item.status != "active":
                 raise EvidenceError(f"item {item_id} was deleted: only its tombstone remains")
-            access.check_open(item.sensitivity, actor.role, actor.organisation_id,
-                              self.allowed_orgs(session, item.id), item.id)
+            self.check_open(session, item, actor)
         if item.sensitivity != "public" and log_view:
             with self._writing() as session:
                 self._append(session, actor, "view", item.id,
@@ -693,6 +718,7 @@ class EvidenceLocker:
                 raise EvidenceError(f"item {item_id} was deleted: there is nothing to redact")
             access.check_edit(actor.role, actor.organisation_id,
                               self.allowed_orgs(session, item.id), item.id, "redact")
+            self._survivors_rule(session, item.id, actor)
             links = session.scalars(select(EvidenceLink).where(EvidenceLink.item_id == item_id)).all()
         new = self.add([redacted_file], user=user, collector=item.collector,
                        captured_at=item.captured_at, sensitivity=sensitivity or item.sensitivity,
@@ -739,6 +765,7 @@ class EvidenceLocker:
             actor = self.actor(session, user)
             allowed = self.allowed_orgs(session, item.id)
             access.check_edit(actor.role, actor.organisation_id, allowed, item.id, "transfer")
+            self._survivors_rule(session, item.id, actor)
             target = session.scalar(select(Organisation).where(Organisation.name == to_organisation))
             if target is None:
                 raise EvidenceError(f"unknown organisation {to_organisation!r}")
@@ -767,6 +794,7 @@ class EvidenceLocker:
             actor = self.actor(session, user)
             access.check_edit(actor.role, actor.organisation_id,
                               self.allowed_orgs(session, item.id), item.id, "link")
+            self._survivors_rule(session, item.id, actor)
             if incident is not None and session.get(Incident, incident) is None:
                 raise EvidenceError(f"no incident {incident}")
             kind, target = ("incident", str(incident)) if incident is not None else ("event", event)

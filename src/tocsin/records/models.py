@@ -470,3 +470,6 @@ class LoginAttempt(Base):
 from tocsin.records import accountability_models as _accountability_models  # noqa: E402, F401
 from tocsin.records import alert_acks as _alert_acks  # noqa: E402, F401
 from tocsin.records import evidence_models as _evidence_models  # noqa: E402, F401
+
+# Field reports (migration 0009) likewise.
+from tocsin.records import intake_models as _intake_models  # noqa: E402, F401

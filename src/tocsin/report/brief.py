@@ -267,8 +267,25 @@ def _evidence_section(workspace: Workspace, con: Any, data: BriefData) -> None:
                      "places": places or 0, "total": total or 0}
 
 
+def _field_reports_section(workspace: Workspace, con: Any, data: BriefData) -> None:
+    """Field reports of the period as counts: never a report's words, place of a survivor or
+    person (the brief is forwarded to other organisations)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tocsin.intake.store import period_counts
+    from tocsin.records.db import session_factory
+
+    sessions = session_factory(workspace.database_url)
+    try:
+        data.field_reports = period_counts(sessions, data.period_start, data.as_of)
+    except SQLAlchemyError:
+        return  # no field-report tables yet: the line is left out
+    finally:
+        sessions.kw["bind"].dispose()
+
+
 RISK_HORIZON_DAYS, RISK_PLACES = 30, 10
-SECTION_PROVIDERS: list[Any] = [_siege_section, _risk_section, _evidence_section]
+SECTION_PROVIDERS: list[Any] = [_siege_section, _risk_section, _evidence_section, _field_reports_section]
 
 
 @cache

@@ -54,6 +54,7 @@ class BriefData:
     imprecise_events: int = 0
     displacement: dict[str, Any] | None = None
     evidence: dict[str, Any] | None = None
+    field_reports: dict[str, int] | None = None  # counts only (tocsin.intake)
     has_connectivity: bool = False
     map_layers: dict[str, Any] = field(default_factory=dict)
     # "event data through D" and the warning past it (report.brief.coverage_lines).

@@ -22,7 +22,7 @@ from tocsin.records.db import current_revision, head_revision, session_factory
 from tocsin.web.auth import PrincipalCache
 from tocsin.web.context import LoginRequired, render
 from tocsin.web.data import WebData
-from tocsin.web.routes import accountability, admin, alerts, api, evidence, pages
+from tocsin.web.routes import accountability, admin, alerts, api, evidence, pages, reports
 from tocsin.workspace import Workspace
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -80,6 +80,7 @@ def create_app(workspace: Workspace, database_url: str | None = None,
     app.include_router(admin.router)
     app.include_router(evidence.router)
     app.include_router(accountability.router)
+    app.include_router(reports.router)
     app.include_router(pages.router)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
 

@@ -183,10 +183,13 @@ async def place_page(request: Request, place_id: str) -> Response:
     body = data.memo(("place_html", place_id, t.language),
                      lambda: TEMPLATES.get_template("place_body.html").render(t=t, place=detail))
     from tocsin.web.routes.evidence import visible_items
+    from tocsin.web.routes.reports import place_reports
 
-    # Evidence is per reader (what their organisation and role may open): never cached.
+    # Evidence and field reports are per reader (what their organisation and role may open):
+    # never cached.
     return render(request, "place.html", user, place=detail, body=Markup(body),
-                  items=visible_items(request, user, place_id))
+                  items=visible_items(request, user, place_id),
+                  reports=place_reports(request, user, place_id))
 
 
 @router.post("/places/{place_id}/control")
@@ -228,7 +231,14 @@ def record_control_form(request: Request, place_id: str,
 async def siege_page(request: Request) -> Response:
     user = page_user(request)
     data = _data(request)
-    return render(request, "siege.html", user, board=data.siege_board(), as_of=data.siege_as_of())
+    from tocsin.intake.reports import report_signals
+    from tocsin.web.routes.reports import intake_store
+
+    store = intake_store(request)
+    # Unverified field reports show here as such: signals of the reader's own organisation.
+    signals = report_signals(store.visible(store.viewer_for(user)))
+    return render(request, "siege.html", user, board=data.siege_board(), as_of=data.siege_as_of(),
+                  signals=signals)
 
 
 @router.get("/at-risk")

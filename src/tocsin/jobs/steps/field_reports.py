@@ -1,0 +1,50 @@
+"""Verified field reports as the lake's derived ``field_report_events`` table, for the siege
+tracker and the forecast to read beside ``events`` (tocsin.intake.store.report_events does the
+work; the table holds counts, no text and no person)."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+
+from tocsin.jobs.base import RECORDS, Job, JobContext, JobResult
+from tocsin.jobs.registry import register
+
+METHOD_VERSION = "field-report-events/1"
+OUTPUT = "field_report_events"
+
+
+def _fingerprint(ctx: JobContext) -> str:
+    from tocsin.records.db import session_factory
+    from tocsin.records.intake_models import FieldReport
+
+    sessions = session_factory(ctx.workspace.database_url)
+    try:
+        with sessions() as session:
+            count, newest, verified = session.execute(select(
+                func.count(), func.max(FieldReport.id), func.max(FieldReport.verified_at))).one()
+    finally:
+        sessions.kw["bind"].dispose()
+    return f"field_reports:{count}:{newest}:{verified}"
+
+
+def run(ctx: JobContext) -> JobResult:
+    from tocsin.intake.store import report_events
+
+    table = report_events(ctx.workspace)
+    path = ctx.lake.staging_path(OUTPUT, "derived")
+    pq.write_table(table, path, compression="zstd")
+    ctx.lake.replace_derived({OUTPUT: path}, {OUTPUT: FIELD_REPORTS.fingerprint(ctx)})
+    ctx.say(f"{table.num_rows} verified field-report event rows")
+    return JobResult(wrote={OUTPUT: table.num_rows})
+
+
+FIELD_REPORTS = register(Job(
+    name="field-reports",
+    reads=(f"{RECORDS}field_reports",),
+    writes=(OUTPUT,),
+    method_version=METHOD_VERSION,
+    run=run,
+    description="verified field reports as events-like rows (counts only) for the siege tracker",
+    fingerprint_extra=_fingerprint,
+))

@@ -79,7 +79,7 @@ def main() -> None:
         events = len(publisher.held_acled_ids()) + len(publisher.ucdp_releases["24.1"])
         sync_s, sync_mb, _ = measure([*tocsin, "sync", "acled", "ucdp"], env)
         full_s, full_mb, _ = measure([*tocsin, "update", "--no-sync", "--force"], env)
-        publisher.acled_events += invented_acled_events(args.day, start="2025-01-09",
+        publisher.acled_events += invented_acled_events(args.day, start="2025-01-09", days=1,
                                                         timestamp=1_900_000_000, first_id=10_000_000)
         day_s, day_mb, said = measure([*tocsin, "update", "acled", "--json"], env)
     rebuilt = said[said.find('"ran"'):].split("}")[0].replace("\n", " ")

@@ -346,9 +346,10 @@ _INVENTED_PLACES = [("North Darfur", "El Fasher", 13.63, 25.35), ("South Darfur"
 
 
 def invented_acled_events(n: int, start: str = "2024-01-01", timestamp: int = 1_704_067_200,
-                          seed: int = 0, first_id: int = 1) -> list[dict[str, Any]]:
+                          seed: int = 0, first_id: int = 1, days: int = 365) -> list[dict[str, Any]]:
     """``n`` ACLED records in the API's real layout with invented content (ACLED's terms forbid
-    redistributing its data): ids SDN-REPLAY-1..., one a day from ``start``, five Darfur towns."""
+    redistributing its data): ids SDN-REPLAY-1..., spread over ``days`` days from ``start``
+    (one a day, then round again), five Darfur towns."""
     import random
     from datetime import date, timedelta
 
@@ -357,7 +358,7 @@ def invented_acled_events(n: int, start: str = "2024-01-01", timestamp: int = 1_
     rows = []
     for i in range(n):
         admin1, town, lat, lon = _INVENTED_PLACES[rng.randrange(len(_INVENTED_PLACES))]
-        day = day0 + timedelta(days=i % 365)
+        day = day0 + timedelta(days=i % days)
         kind = rng.choice([("Violence against civilians", "Attack"), ("Battles", "Armed clash"),
                            ("Explosions/Remote violence", "Shelling/artillery/missile attack")])
         rows.append({

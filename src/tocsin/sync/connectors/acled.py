@@ -92,7 +92,11 @@ class AcledConnector(Connector):
         limit = int(self.settings.get("limit", 5000))
         start = state.get("since") or str(self.settings.get("start", "2023-04-15"))
         pull_from = int(state.get("pull_from", state.get("timestamp", 0)))
-        page = int(state.get("page", 1))
+        # A pull cut short is read again from its first page, not from the bookmarked one: pages
+        # are offsets into a set ACLED changes (a deletion shifts every later event one place
+        # back, and resuming at page N would skip one). The pages committed before come back
+        # unchanged and are dropped below, so this costs requests, not batches.
+        page = 1
         newest = int(state.get("timestamp", 0))
         # What the lake holds, by id, at which ACLED timestamp: the newest events of the last
         # pull come again (asked from its newest timestamp on) and are dropped here when ACLED

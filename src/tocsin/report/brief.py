@@ -166,6 +166,7 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
         "transliterated": lang == "ar" and arabic.TRANSLITERATED_MARK in "".join(
             words.place(r) for r in [*(data.siege or []), *data.top_places, *data.killings]),
         "written": words.d(datetime.now(UTC).date()),
+        "counter_style": ", arabic-indic" if lang == "ar" and digits == "arabic_indic" else "",
     }
     return context, data, change
 

@@ -207,17 +207,23 @@ def killings_by_place(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                count(*) AS events, coalesce(sum(civilian_deaths), 0)::BIGINT AS civilian_deaths,
                coalesce(sum(fatalities), 0)::BIGINT AS deaths,
                min(date_start) AS first, max(date_end) AS last,
-               list(DISTINCT actor1) FILTER (WHERE actor1 IS NOT NULL AND actor1 <> 'Civilians')
-                 AS actors1,
-               list(DISTINCT actor2) FILTER (WHERE actor2 IS NOT NULL AND actor2 <> 'Civilians'
-                                             AND actor1 = 'Civilians') AS actors2,
+               list(DISTINCT actor1) FILTER (WHERE category = 'attack_on_civilians'
+                                             AND actor1 IS NOT NULL AND actor1 <> 'Civilians')
+                 AS perpetrators,
+               list(DISTINCT actor1) FILTER (WHERE category <> 'attack_on_civilians') AS side1,
+               list(DISTINCT actor2) FILTER (WHERE category <> 'attack_on_civilians') AS side2,
                list(event_uid ORDER BY fatalities DESC NULLS LAST, event_uid) AS event_uids,
                list(DISTINCT source) AS sources,
                count(*) FILTER (WHERE location_precision IN ('exact', 'near')) AS placed
         FROM period WHERE {KILLING}
         GROUP BY 1 ORDER BY civilian_deaths DESC, deaths DESC, events DESC, key""")
     for row in rows:
-        row["actors"] = sorted(set((row.pop("actors1") or []) + (row.pop("actors2") or [])))
+        # One-sided attacks name their perpetrator; civilians killed in fighting are attributed
+        # to the fighting between its sides, never to one side alone.
+        sides = sorted({a for a in (row.pop("side1") or []) + (row.pop("side2") or [])
+                        if a and a != "Civilians"})
+        row["actors"] = sorted(row.pop("perpetrators") or [])
+        row["fighting"] = [a for a in sides if a not in row["actors"]] if row["actors"] else sides
     return rows
 
 

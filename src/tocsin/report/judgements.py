@@ -18,8 +18,9 @@ The rules, in the order the brief gives them:
 
 Confidence, the same rule for every judgement: **high** when it rests on three or more records
 placed at the town (exact or near) or on two or more independent signals; **medium** on one or
-two; **low** when the records are placed only to a state or locality. It drops one level when the
-source data stops more than a week before the brief's day.
+two; **low** when the records are placed only to a state or locality. A judgement about where a
+town stands *now* (besieged, the pattern) drops one level when the conflict events stop more than
+a week before the brief's day; a record of a killing does not (it stays true).
 """
 
 from __future__ import annotations
@@ -100,10 +101,10 @@ def _killings(data: BriefData, stale: bool) -> list[Judgement]:
             "killings", "j_killings_state" if row["state_only"] else "j_killings",
             {"place": row, "civilian_deaths": row["civilian_deaths"], "deaths": row["deaths"],
              "events": row["events"], "first": row["first"], "last": row["last"],
-             "actors": row["actors"]},
+             "actors": row["actors"], "fighting": row["fighting"]},
             evidence=list(row["event_uids"][:6]),
-            confidence=confidence(row["placed"], stale=stale) if not row["state_only"]
-            else "low"))
+            # Records of killings stay true when later data is missing: no staleness penalty.
+            confidence=confidence(row["placed"]) if not row["state_only"] else "low"))
     return found
 
 
@@ -113,19 +114,19 @@ def _violence_named(data: BriefData, stale: bool) -> list[Judgement]:
         counts = data.violence.get(kind, {})
         if counts.get("events"):
             found.append(Judgement("violence", f"j_{kind}", dict(counts),
-                                   confidence=confidence(counts["events"], stale=stale)))
+                                   confidence=confidence(counts["events"])))
     if data.burnings:
         found.append(Judgement("violence", "j_burnings",
                                {"count": len(data.burnings), "place": data.burnings[0]},
                                evidence=[b["place_id"] for b in data.burnings[:5]],
-                               confidence=confidence(len(data.burnings), stale=stale)))
+                               confidence=confidence(len(data.burnings))))
     signalled = sorted({uid for sig in data.signals for uid in sig["event_uids"]})
     if signalled:
         found.append(Judgement("violence", "j_identity",
                                {"events": len(signalled),
                                 "signals": [s["signal"] for s in data.signals]},
                                evidence=signalled[:6],
-                               confidence=confidence(len(signalled), len(data.signals), stale)))
+                               confidence=confidence(len(signalled), len(data.signals))))
     signed = signed_qualifications(data.as_of)
     for item in signed:
         found.append(Judgement("qualification", "j_signed", item, confidence="high"))
@@ -134,7 +135,7 @@ def _violence_named(data: BriefData, stale: bool) -> list[Judgement]:
     return found
 
 
-def _pattern(data: BriefData) -> list[Judgement]:
+def _pattern(data: BriefData, stale: bool) -> list[Judgement]:
     if data.siege is None:
         return [Judgement("pattern", "j_pattern_not_run", {}, confidence="low")]
     if not data.siege:
@@ -145,7 +146,7 @@ def _pattern(data: BriefData) -> list[Judgement]:
         if towns:
             steps.append({"stage": stage, "count": len(towns), "places": towns[:MAX_PLACES]})
     return [Judgement("pattern", "j_pattern", {"steps": steps},
-                      evidence=[t["place_id"] for t in data.siege[:8]], confidence="medium")]
+                      confidence=confidence(0, len(steps) + 1, stale))]
 
 
 def _risk(data: BriefData) -> list[Judgement]:
@@ -187,12 +188,12 @@ def judgements(data: BriefData, change: dict[str, Any], previous: dict[str, Any]
     """Page one's judgements, in the rules' order (see the module's docstring)."""
     stale = data.staleness is not None
     found: list[Judgement] = []
-    if stale:
-        found.append(Judgement("coverage", "j_stale", {"last": data.last_event}, confidence="high"))
     found += _besieged(data, stale)
     found += _killings(data, stale)
     found += _violence_named(data, stale)
-    found += _pattern(data)
+    found += _pattern(data, stale)
     found += _risk(data)
     found += _changed(data, change, previous)
+    if stale:
+        found.append(Judgement("coverage", "j_stale", {"last": data.last_event}, confidence="high"))
     return found

@@ -114,7 +114,11 @@ class Words:
                 exposed=s["exposed_known"].format(count=self.n(v["exposed"])) if v.get("exposed")
                 else s["exposed_unknown"])
         if j.key in ("j_killings", "j_killings_state"):
-            actors = self.join([self.actor(a) for a in v["actors"]]) or s["actor_unknown"]
+            actors = self.join([self.actor(a) for a in v["actors"]])
+            if v.get("fighting"):
+                fighting = s["in_fighting"].format(sides=self.join([self.actor(a) for a in v["fighting"]]))
+                actors = s["list_and"].join([actors, fighting]) if actors else fighting
+            actors = actors or s["actor_unknown"]
             return s[j.key].format(place=self.place(v["place"]), civilians=self.n(v["civilian_deaths"]),
                                    deaths=self.n(v["deaths"]), events=self.n(v["events"]),
                                    first=self.d(v["first"]), last=self.d(v["last"]), actors=actors)
@@ -165,7 +169,7 @@ class Words:
         for item in j.evidence:
             if ":" in item and item.split(":", 1)[0] in ("ucdp-ged", "acled"):
                 source, ref = item.split(":", 1)
-                number = arabic.isolate(ref) if self.lang == "ar" else ref
+                number = arabic.isolate(arabic.digits(ref, self.digits)) if self.lang == "ar" else ref
                 parts.append(f"{source.split('-')[0].upper()} {number}")
             elif item in self.s or f"signal_{item}" in self.s:
                 parts.append(self.signal(item))

@@ -49,6 +49,6 @@ def test_map_labels_never_overlap_and_stay_on_the_map(points: list[tuple[float, 
     placed = place_labels(points, [(x, y) for x, y, _ in points], 640, 500)
     boxes = [(x, y, x + CHAR_WIDTH * len(t) + 4, y + LABEL_HEIGHT) for x, y, t in placed]
     for i, a in enumerate(boxes):
-        assert 0 <= a[0] and 0 <= a[1] and a[2] <= 640 and a[3] <= 500
+        assert a[0] >= 0 and a[1] >= 0 and a[2] <= 640 and a[3] <= 500
         for b in boxes[i + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)

@@ -31,9 +31,8 @@ def brief(
 ) -> None:
     """Write brief-DATE-LANG.html and .pdf: findings, map, siege board, risk, burnings, violence
     against civilians, what changed, and the sources' coverage and blind spots."""
-    from tocsin.report.brief import LANGUAGES, BriefError, latest_date, write_brief
-
     from tocsin.arabic import DIGIT_STYLES
+    from tocsin.report.brief import LANGUAGES, BriefError, latest_date, write_brief
     from tocsin.report.words import strings
 
     workspace: Workspace = ctx.obj

@@ -51,7 +51,35 @@ class Translator:
         return text.format(**values) if values else text
 
     def place_name(self, name: str | None, name_ar: str | None) -> str:
-        """Arabic readers see the Arabic name when the gazetteer has one."""
-        if self.language == "ar" and name_ar:
-            return name_ar
-        return name or name_ar or "?"
+        """Arabic readers see the sources' Arabic name (standard spelling), or a marked
+        transliteration when no source has one (tocsin.arabic's rule)."""
+        from tocsin.arabic import place_name
+
+        return place_name(name, name_ar, self.language)
+
+    def actor(self, name: str | None) -> str:
+        from tocsin.report.words import actor_names
+
+        if not name:
+            return ""
+        return actor_names().get(name, name) if self.language == "ar" else name
+
+    def reasons(self, text: str | None) -> str:
+        """The siege tracker's reasons ("cut_off: displacement surge, price spike") in the
+        reader's language, from the signal names."""
+        if not text:
+            return ""
+        if self.language != "ar":
+            return text
+        _, _, names = text.partition(": ")
+        return "، ".join(self.signal(n) for n in (names or text).split(", ") if n)
+
+    def signal(self, name: str) -> str:
+        return self(f"signal_{name.strip().replace(' ', '_')}")
+
+    def source(self, name: str) -> str:
+        from tocsin.report.data import source_notes
+
+        if self.language == "ar":
+            return str(source_notes().get(name, {}).get("name_ar") or name)
+        return name

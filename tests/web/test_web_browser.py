@@ -193,15 +193,18 @@ def test_upload_evidence_and_other_organisation_cannot_see_it(server: str, brows
     other.close()
 
 
-# Latin-script words an Arabic page may show: names with no Arabic form (sources, the map library).
+# Latin-script words an Arabic page may show: names with no Arabic form (sources, the map library)
+# and the commands a user types (tocsin alerts scan).
 ARABIC_PAGE_NAMES = {"OCHA", "COD-AB", "HIU", "Leaflet", "UCDP", "GED", "DTM", "IOM", "NASA", "FIRMS",
-                     "VIIRS", "MODIS", "WFP", "GeoNames", "OpenStreetMap", "HDX", "HAPI", "ViEWS"}
+                     "VIIRS", "MODIS", "WFP", "GeoNames", "OpenStreetMap", "HDX", "HAPI", "ViEWS",
+                     "tocsin", "alerts", "scan"}
 
 
 def _untranslated(page) -> set[str]:  # type: ignore[no-untyped-def]
-    """Latin words in the page's main part, leaving out the places' other names (lang="und")."""
+    """Latin words in the page's main part, leaving out names marked as in another script: the
+    place's English name (lang="en") and its other names (lang="und")."""
     text = page.locator("main").inner_text()
-    for foreign in page.locator("main [lang=und]").all_inner_texts():
+    for foreign in page.locator("main [lang=und], main [lang=en]").all_inner_texts():
         text = text.replace(foreign, " ")
     words = set(re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]", text))
     return words - ARABIC_PAGE_NAMES

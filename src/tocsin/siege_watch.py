@@ -12,7 +12,9 @@ import pyarrow.compute as pc
 
 from tocsin.analysis.siege import STAGES, SiegeRules, default_rules, siege_stages, stage_changes
 from tocsin.lake import Lake
+from tocsin.places.hierarchy import Hierarchy, fold_ranked
 from tocsin.places.names import normalize
+from tocsin.records.control import workspace_control
 from tocsin.workspace import Workspace, WorkspaceError
 
 EVENT_COLUMNS = ("e.event_uid, e.date_start, e.date_end, e.category, e.fatalities, e.latitude, "
@@ -30,12 +32,18 @@ class SiegeInputs:
     burnings: pa.Table | None
     latest: dt.date | None  # the default day to judge: the latest event's (see load_inputs)
     latest_event: dt.date | None = None
+    control: pa.Table | None = None  # recorded changes of control (records DB)
 
     def stages(self, start: dt.date, end: dt.date, rules: SiegeRules | None = None,
-               evidence: bool = True) -> pa.Table:
+               evidence: bool = True, place_ids: list[str] | None = None) -> pa.Table:
         return siege_stages(self.places, self.events, start, end, prices=self.prices,
                             displacement=self.displacement, connectivity=self.connectivity,
-                            burnings=self.burnings, rules=rules, evidence=evidence)
+                            burnings=self.burnings, control=self.control, rules=rules,
+                            evidence=evidence, place_ids=place_ids)
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        return Hierarchy.of(self.places)
 
 
 def load_inputs(workspace: Workspace) -> SiegeInputs:
@@ -70,7 +78,7 @@ def load_inputs(workspace: Workspace) -> SiegeInputs:
     finally:
         con.close()
     return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest,
-                       _latest_event(events))
+                       _latest_event(events), workspace_control(workspace))
 
 
 def _latest_event(events: pa.Table) -> dt.date | None:
@@ -121,8 +129,11 @@ def resolve_as_of(inputs: SiegeInputs, as_of: dt.date | None) -> dt.date:
     return inputs.latest
 
 
-def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None) -> list[dict[str, Any]]:
-    """Places past calm on ``as_of``, by stage (worst first) then exposed people."""
+def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
+          fold: bool = True) -> list[dict[str, Any]]:
+    """Places past calm on ``as_of``, by stage (worst first) then exposed people, each with the
+    day it entered its stage and how many days it has been in it. ``fold``: a camp or a
+    neighbourhood is listed under its town (places/hierarchy.py), not beside it."""
     stages = inputs.stages(as_of, as_of, rules)
     past_calm = stages.filter(pc.greater(stages.column("stage_rank"), 0))
     # When each place entered its present stage: the history over the lookback before as_of.
@@ -130,7 +141,10 @@ def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None) 
     rows = past_calm.to_pylist()
     for row in rows:
         row["since"] = since.get(row["place_id"])
+        row["days_in_stage"] = (as_of - row["since"]).days + 1 if row["since"] else None
     rows.sort(key=lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))
+    if fold:
+        rows = fold_ranked(rows, inputs.hierarchy)
     return rows
 
 
@@ -139,9 +153,9 @@ def _stage_since(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None,
     if current.num_rows == 0:
         return {}
     lookback = (rules or default_rules()).lookback_days()
-    history = inputs.stages(as_of - dt.timedelta(days=lookback), as_of, rules, evidence=False)
-    wanted = pc.is_in(history.column("place_id"), value_set=current.column("place_id"))
-    changes = stage_changes(history.filter(wanted))
+    history = inputs.stages(as_of - dt.timedelta(days=lookback), as_of, rules, evidence=False,
+                            place_ids=current.column("place_id").to_pylist())
+    changes = stage_changes(history)
     since: dict[str, dt.date] = {}
     for place, date in zip(changes.column("place_id").to_pylist(), changes.column("date").to_pylist(),
                            strict=True):
@@ -155,10 +169,8 @@ def history(inputs: SiegeInputs, place_id: str, start: dt.date, end: dt.date,
     was past calm on ``start``, the change that brought it there comes first (the history is
     computed from the rules' lookback before ``start``, so that change is a real one)."""
     rules = rules or default_rules()
-    places = inputs.places.filter(pc.equal(inputs.places.column("place_id"), place_id))
-    stages = siege_stages(places, inputs.events, start - dt.timedelta(days=rules.lookback_days()),
-                          end, prices=inputs.prices, displacement=inputs.displacement,
-                          connectivity=inputs.connectivity, burnings=inputs.burnings, rules=rules)
+    stages = inputs.stages(start - dt.timedelta(days=rules.lookback_days()), end, rules,
+                           place_ids=[place_id])
     changes = stage_changes(stages).to_pylist()
     before = [r for r in changes if r["date"] < start]
     rows = [r for r in changes if r["date"] >= start]

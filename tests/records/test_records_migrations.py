@@ -45,6 +45,8 @@ RECORD_TABLES = {
     "web_sessions",
     "api_tokens",
     "login_attempts",
+    # 0006: sourced changes of control (the siege tracker)
+    "control_changes",
 }
 
 
@@ -75,9 +77,10 @@ def add_organisation(url: str, name: str) -> None:
 
 
 def test_head_is_the_web_migration_after_alerts_and_evidence() -> None:
-    assert head_revision() == "0004"
+    # 0006 (control changes) follows 0004 until the lead re-chains the parallel migrations.
+    assert head_revision() == "0006"
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == ["0006", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

@@ -1,8 +1,13 @@
 """The siege tracker: a daily stage for every town, city and camp, and the evidence behind it.
 
-Stages, in order (docs/methods/siege.md): calm, threatened, encircled, cut_off, under_assault,
-overrun. The rules are data (``siege_rules.yaml``): each stage has signals with windows and
-thresholds; a place's stage on a day is the highest stage one of whose signals holds that day.
+Stages, in order (docs/methods/siege.md): calm, threatened, encircled, cut_off,
+outcome_unrecorded, under_assault, overrun, fallen. The rules are data (``siege_rules.yaml``):
+each signal stage has signals with windows and thresholds; a place's stage on a day is the
+highest stage one of whose signals holds that day. Two stages are memory, not signals: a town
+that was overrun (or whose fall an analyst recorded) stays *fallen*, with the day it fell and who
+took it, until a recorded return or another change of control; a town that was under assault
+reads *outcome_unrecorded* for ``memory.outcome_unrecorded_days`` after the fighting stops,
+never calm, unless a return is recorded.
 
 Pure: Arrow tables in, an Arrow table out; no I/O, no clock. Every input row counts from the day
 it was known (events from their last possible day, prices and DTM rounds after a publication lag),
@@ -31,10 +36,61 @@ import yaml
 
 from tocsin.spatial import cell_size_for_km, grid_cell, haversine_km
 
-STAGES = ("calm", "threatened", "encircled", "cut_off", "under_assault", "overrun")
+# The one definition of the stages and their order; everything else reads them from here.
+STAGES = ("calm", "threatened", "encircled", "cut_off", "outcome_unrecorded", "under_assault",
+          "overrun", "fallen")
 STAGE_RANK = {name: rank for rank, name in enumerate(STAGES)}
-SIGNAL_KINDS = {"ring_events", "ring_sectors", "inside_events", "linked_events", "price_spike",
-                "outage", "displacement", "burnings"}
+# Stages that signals put a place in (the rules file's `stages`); the others are memory.
+SIGNAL_STAGES = ("threatened", "encircled", "cut_off", "under_assault", "overrun")
+MEMORY_STAGES = ("outcome_unrecorded", "fallen")
+# Control changes (records DB `control_changes`, or the events): what each kind does.
+CONTROL_KINDS = ("fell", "returned")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a signal kind: its type(s), its default (None: absent unless given),
+    and for text the values allowed."""
+
+    types: tuple[type, ...]
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    about: str = ""
+
+
+_NUM = (int, float)
+_CATS = Param((list, str), "armed", about="event categories, or 'armed' for armed_categories")
+_EVENTS = {"categories": _CATS, "min_events": Param(_NUM, 1, about="items in the window"),
+           "min_fatalities": Param(_NUM, about="fatalities summed over the window"),
+           "after_battle_days": Param((int,), about="holds only where a battle was linked to "
+                                      "the place within this many days before")}
+# Every signal kind, with its parameters, types and defaults (besides kind and window_days).
+# A rules file naming a key its kind does not have is refused with that key named.
+SIGNAL_KINDS: dict[str, dict[str, Param]] = {
+    "ring_events": {"categories": _CATS, "min_events": Param(_NUM, 1),
+                    "include_inside": Param((bool,), False, about="count the town's own events")},
+    "ring_sectors": {"categories": _CATS, "sectors": Param((int,), 8),
+                     "min_sectors": Param((int,), 3)},
+    "inside_events": dict(_EVENTS),
+    "linked_events": dict(_EVENTS),
+    "price_spike": {"baseline_days": Param((int,), 180), "min_baseline": Param((int,), 3),
+                    "min_ratio": Param(_NUM, 1.5), "min_commodities": Param((int,), 1),
+                    "known_after_days": Param((int,), 0)},
+    "outage": {"baseline_days": Param((int,), 7), "max_ratio": Param(_NUM, 0.5),
+               "min_sources": Param((int,), 1)},
+    "displacement": {"direction": Param((str,), "inflow", ("inflow", "outflow")),
+                     "min_increase_pct": Param(_NUM, 50), "min_increase": Param(_NUM, 0),
+                     "min_decrease_pct": Param(_NUM, 50), "min_decrease": Param(_NUM, 0),
+                     "known_after_days": Param((int,), 0)},
+    "burnings": {"min_score": Param(_NUM, 0), "min_detections": Param(_NUM, 0),
+                 "min_events": Param(_NUM, 1)},
+}
+SIGNAL_COMMON = ("kind", "window_days")
+MEMORY_PARAMS: dict[str, Param] = {
+    "outcome_unrecorded_days": Param((int,), 90, about="days after the last assault"),
+    "remember_falls_days": Param((int,), 365, about="how far back a fall seen only in the "
+                                 "events is looked for"),
+}
 EXACT_OR_NEAR = ("exact", "near")
 MAX_EVIDENCE_PER_SIGNAL = 12  # the most recent rows per signal; the count says how many in all
 EPOCH = dt.date(1970, 1, 1)
@@ -47,7 +103,11 @@ STAGES_SCHEMA = pa.schema([
     ("signals", pa.list_(pa.string())), ("reasons", pa.string()),
     ("population", pa.int64()), ("idps_in_locality", pa.int64()), ("exposed", pa.int64()),
     ("evidence", pa.list_(EVIDENCE_TYPE)),
+    ("fell_on", pa.date32()), ("held_by", pa.string()),
 ])
+CONTROL_SCHEMA = pa.schema([("record_id", pa.string()), ("place_id", pa.string()),
+                            ("date", pa.date32()), ("kind", pa.string()), ("actor", pa.string()),
+                            ("source_url", pa.string()), ("note", pa.string())])
 
 
 class SiegeRulesError(ValueError):
@@ -64,7 +124,10 @@ class Signal:
     params: dict[str, Any]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.params.get(key, default)
+        if key in self.params:
+            return self.params[key]
+        spec = SIGNAL_KINDS.get(self.kind, {}).get(key)
+        return spec.default if spec is not None and spec.default is not None else default
 
 
 @dataclass(frozen=True)
@@ -83,6 +146,8 @@ class SiegeRules:
     armed_categories: tuple[str, ...]
     stages: tuple[Stage, ...]  # by rank, threatened first
     source: str = "built-in"
+    memory: dict[str, int] = field(default_factory=lambda: {k: p.default for k, p in
+                                                            MEMORY_PARAMS.items()})
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -93,14 +158,19 @@ class SiegeRules:
         """How far before the first day inputs can still matter."""
         windows = [s.window_days + int(s.get("baseline_days", 0)) for s in self.signals]
         within = [st.requires[1] for st in self.stages if st.requires]
-        return max(windows, default=0) + max(within, default=0) + 1
+        signals = max(windows, default=0) + max(within, default=0) + 1
+        # Memory: an assault this long ago still keeps a town from reading calm, and a fall
+        # seen in the events is looked for this far back.
+        return signals + max(self.memory["outcome_unrecorded_days"],
+                             self.memory["remember_falls_days"])
 
 
 def _need(data: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
     if key not in data:
         raise SiegeRulesError(f"{where}: missing key '{key}'")
     value = data[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in kinds):
         raise SiegeRulesError(f"{where}: '{key}' must be {_kind_name(kind)}, found {value!r}")
     return value
 
@@ -119,19 +189,27 @@ def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
     classes = tuple(_need(data, "place_classes", source, list))
     armed = tuple(_need(data, "armed_categories", source, list))
     stages_data = _need(data, "stages", source, dict)
-    unknown = set(stages_data) - set(STAGES[1:])
+    unknown_top = set(data) - {"version", "place_classes", "ring_km", "market_km",
+                               "armed_categories", "stages", "memory"}
+    if unknown_top:
+        raise SiegeRulesError(f"{source}: unknown key(s) {sorted(unknown_top)}")
+    unknown = set(stages_data) - set(SIGNAL_STAGES)
     if unknown:
-        raise SiegeRulesError(f"{source}: unknown stage(s) {sorted(unknown)}; stages are "
-                              f"{', '.join(STAGES[1:])}")
+        raise SiegeRulesError(f"{source}: unknown stage(s) {sorted(unknown)}; stages with "
+                              f"signals are {', '.join(SIGNAL_STAGES)} (memory stages "
+                              f"{', '.join(MEMORY_STAGES)} are set under 'memory')")
     stages = []
     seen: dict[str, str] = {}  # signal name -> its stage: evidence names the signal
-    for name in STAGES[1:]:
+    for name in SIGNAL_STAGES:
         if name not in stages_data:
             raise SiegeRulesError(f"{source}: stage '{name}' is missing")
         spec = stages_data[name]
         where = f"{source}: stages.{name}"
         if not isinstance(spec, dict):
             raise SiegeRulesError(f"{where}: expected a mapping")
+        extra = set(spec) - {"rank", "requires", "signals"}
+        if extra:
+            raise SiegeRulesError(f"{where}: unknown key(s) {sorted(extra)}")
         rank = _need(spec, "rank", where, int)
         if rank != STAGE_RANK[name]:
             raise SiegeRulesError(f"{where}: rank must be {STAGE_RANK[name]}, found {rank}")
@@ -139,7 +217,7 @@ def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
         if "requires" in spec:
             req = _need(spec, "requires", where, dict)
             stage = _need(req, "stage", f"{where}.requires", str)
-            if stage not in STAGES[1:] or STAGE_RANK[stage] >= rank:
+            if stage not in SIGNAL_STAGES or STAGE_RANK[stage] >= rank:
                 raise SiegeRulesError(f"{where}.requires: stage must be a lower stage than "
                                       f"{name}, found {stage!r}")
             requires = (stage, int(_need(req, "within_days", f"{where}.requires", int)))
@@ -158,11 +236,7 @@ def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
             window = _need(sig, "window_days", swhere, int)
             if window < 1:
                 raise SiegeRulesError(f"{swhere}: window_days must be 1 or more, found {window}")
-            for key, value in sig.items():
-                if key.startswith(("min_", "max_")) or key.endswith("_days"):
-                    _need(sig, key, swhere, number)
-                    if value < 0:
-                        raise SiegeRulesError(f"{swhere}: '{key}' must not be negative")
+            _check_params(sig, kind, swhere)
             if kind in ("ring_events", "ring_sectors", "inside_events", "linked_events"):
                 cats = _need(sig, "categories", swhere, (list, str))
                 if isinstance(cats, str) and cats != "armed":
@@ -171,9 +245,46 @@ def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
         if not signals:
             raise SiegeRulesError(f"{where}: no signals")
         stages.append(Stage(name, rank, tuple(signals), requires))
+    memory = _memory(data.get("memory", {}), f"{source}: memory")
     return SiegeRules(classes, float(_need(data, "ring_km", source, number)),
                       float(_need(data, "market_km", source, number)), armed, tuple(stages),
-                      source, data)
+                      source, memory, data)
+
+
+def _check_params(sig: dict[str, Any], kind: str, where: str) -> None:
+    """Every key of a signal is one its kind declares, of the declared type: a misspelled
+    threshold (min_fatalites) would otherwise silently turn the rule into "one event"."""
+    spec = SIGNAL_KINDS[kind]
+    for key, value in sig.items():
+        if key in SIGNAL_COMMON:
+            continue
+        if key not in spec:
+            known = ", ".join(sorted(spec))
+            raise SiegeRulesError(f"{where}: unknown key '{key}' for kind {kind!r}; its keys "
+                                  f"are {known}")
+        param = spec[key]
+        _need(sig, key, where, param.types)
+        if param.choices and value not in param.choices:
+            raise SiegeRulesError(f"{where}: '{key}' must be one of {', '.join(param.choices)}, "
+                                  f"found {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise SiegeRulesError(f"{where}: '{key}' must not be negative")
+
+
+def _memory(data: Any, where: str) -> dict[str, int]:
+    if not isinstance(data, dict):
+        raise SiegeRulesError(f"{where}: expected a mapping")
+    unknown = set(data) - set(MEMORY_PARAMS)
+    if unknown:
+        raise SiegeRulesError(f"{where}: unknown key(s) {sorted(unknown)}; keys are "
+                              f"{', '.join(MEMORY_PARAMS)}")
+    out = {}
+    for key, param in MEMORY_PARAMS.items():
+        value = _need(data, key, where, param.types) if key in data else param.default
+        if value < 0:
+            raise SiegeRulesError(f"{where}: '{key}' must not be negative")
+        out[key] = int(value)
+    return out
 
 
 @cache
@@ -227,6 +338,7 @@ class Items:
     details: Sequence[str]  # for the evidence that is shown (see Lazy)
     ref_days: np.ndarray  # the row's own date (what the evidence shows)
     sector: np.ndarray | None = None
+    actors: Sequence[str | None] | None = None  # who did it (events), for who took a town
 
     @classmethod
     def empty(cls, kind: str) -> Items:
@@ -323,11 +435,19 @@ class _Places:
     admin1: list[str | None]
     admin2: list[str | None]
     index: dict[str, int]
+    # Every gazetteer place id (tracked or not) -> the tracked places it counts for: itself
+    # when tracked, and its tracked ancestors (places/hierarchy.py: a camp or a neighbourhood
+    # counts for its town).
+    counts_for: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, places: pa.Table, classes: Iterable[str]) -> _Places:
+    def of(cls, places: pa.Table, classes: Iterable[str],
+           only: Iterable[str] | None = None) -> _Places:
         wanted = pa.array(list(classes), pa.string())
         table = places.filter(pc.is_in(places.column("place_class"), value_set=wanted))
+        if only is not None:
+            table = table.filter(pc.is_in(table.column("place_id"),
+                                          value_set=pa.array(list(only), pa.string())))
         table = table.filter(pc.and_(pc.is_valid(table.column("latitude")),
                                      pc.is_valid(table.column("longitude"))))
         # An unnamed point is no place anyone can be warned about or send help to.
@@ -335,12 +455,22 @@ class _Places:
         ids = table.column("place_id").to_pylist()
         pop = table.column("population").to_numpy(zero_copy_only=False) if \
             "population" in table.column_names else np.full(len(ids), np.nan)
+        index = {pid: i for i, pid in enumerate(ids)}
         return cls(ids, [n or "" for n in _strings(table, "name")],
                    table.column("place_class").to_pylist(), _floats(table, "latitude"),
                    _floats(table, "longitude"), _floats(table, "radius_km", 4.0),
                    np.nan_to_num(pop.astype(float), nan=-1).astype(np.int64),
                    _strings(table, "admin1_pcode"), _strings(table, "admin2_pcode"),
-                   {pid: i for i, pid in enumerate(ids)})
+                   index, _counts_for(places, index))
+
+    def targets(self, place_id: str | None) -> list[int]:
+        if not place_id:
+            return []
+        found = self.counts_for.get(place_id)
+        if found is not None:
+            return found
+        i = self.index.get(place_id)
+        return [] if i is None else [i]
 
 
     def principal_of_locality(self) -> np.ndarray:
@@ -356,6 +486,22 @@ class _Places:
         flags = np.zeros(len(self.ids), dtype=bool)
         flags[[i for _, i in best.values()]] = True
         return flags
+
+
+def _counts_for(places: pa.Table, index: dict[str, int]) -> dict[str, list[int]]:
+    """Place id -> tracked places its events count for (itself and its tracked ancestors)."""
+    if "parent_id" not in places.column_names:
+        return {}
+    parent = {c: p for c, p in zip(places.column("place_id").to_pylist(),
+                                   places.column("parent_id").to_pylist(), strict=True) if p}
+    out: dict[str, list[int]] = {}
+    for pid in parent:
+        chain, at = [pid], pid
+        while at in parent and len(chain) <= 3:
+            at = parent[at]
+            chain.append(at)
+        out[pid] = [index[c] for c in chain if c in index]
+    return out
 
 
 def _categories(signal: Signal, rules: SiegeRules) -> set[str]:
@@ -377,10 +523,19 @@ class _Events:
         precision = np.array(_strings(events, "location_precision"), dtype=object)
         level = np.array(_strings(events, "link_level"), dtype=object)
         self.uid = _strings(events, "event_uid")
-        self.linked = np.array([places.index.get(p, -1) if p else -1
-                                for p in _strings(events, "place_id")], dtype=np.int64)
-        self.exact_link = (level == "exact") & (self.linked >= 0)
-        self.near_link = np.isin(level, EXACT_OR_NEAR) & (self.linked >= 0)
+        self.actor1 = _strings(events, "actor1")
+        # An event linked to a place counts there and at the tracked places above it (a camp's
+        # or a neighbourhood's events count for its town): one link row per (event, place).
+        link_event, link_place = [], []
+        for e, pid in enumerate(_strings(events, "place_id")):
+            for target in places.targets(pid):
+                link_event.append(e)
+                link_place.append(target)
+        self.link_event = np.array(link_event, dtype=np.int64)
+        self.link_place = np.array(link_place, dtype=np.int64)
+        link_level = level[self.link_event] if len(link_event) else np.zeros(0, dtype=object)
+        self.link_exact = link_level == "exact"
+        self.link_near = np.isin(link_level, EXACT_OR_NEAR)
         self.where = _strings(events, "location_name")
         self.actors = [" v ".join(a for a in pair if a) for pair in
                        zip(_strings(events, "actor1"), _strings(events, "actor2"), strict=True)]
@@ -390,7 +545,9 @@ class _Events:
         self.pair_place, self.pair_event, self.pair_km = p, rows[e], d
         self.pair_bearing = _bearing_deg(places.lat[p], places.lon[p], self.lat[rows[e]],
                                          self.lon[rows[e]]) if len(p) else np.zeros(0)
-        self.pair_inside = self.exact_link[self.pair_event] & (self.linked[self.pair_event] == p)
+        width = np.int64(1 << 32)
+        inside_keys = self.link_place[self.link_exact] * width + self.link_event[self.link_exact]
+        self.pair_inside = np.isin(p * width + self.pair_event, inside_keys)
         self.pair_outside_town = d > places.radius[p]
 
     def detail(self, event: int, km: float | None = None, bearing: float | None = None) -> str:
@@ -421,14 +578,17 @@ class _Events:
         return Items(self.pair_place[idx], self.day[ev], np.ones(len(idx)), "event",
                      Lazy(len(ev), lambda j: self.uid[ev[j]]),
                      Lazy(len(ev), lambda j: self.detail(int(ev[j]), float(km[j]), float(bearing[j]))),
-                     self.date[ev], sector)
+                     self.date[ev], sector, Lazy(len(ev), lambda j: self.actor1[ev[j]] or ""))
 
     def linked_items(self, cats: set[str], exact_only: bool, value: str) -> Items:
-        keep = (self.exact_link if exact_only else self.near_link) & np.isin(self.category, list(cats))
-        ev = np.flatnonzero(keep)
+        level = self.link_exact if exact_only else self.link_near
+        keep = level & np.isin(self.category[self.link_event], list(cats)) if len(level) else level
+        rows = np.flatnonzero(keep)
+        ev, place = self.link_event[rows], self.link_place[rows]
         values = self.fatalities[ev] if value == "fatalities" else np.ones(len(ev))
-        return Items(self.linked[ev], self.day[ev], values, "event", Lazy(len(ev), lambda j: self.uid[ev[j]]),
-                     Lazy(len(ev), lambda j: self.detail(int(ev[j]))), self.date[ev])
+        return Items(place, self.day[ev], values, "event", Lazy(len(ev), lambda j: self.uid[ev[j]]),
+                     Lazy(len(ev), lambda j: self.detail(int(ev[j]))), self.date[ev], None,
+                     Lazy(len(ev), lambda j: self.actor1[ev[j]] or ""))
 
 
 def _price_items(prices: pa.Table | None, places: _Places, rules: SiegeRules, sig: Signal,
@@ -579,23 +739,27 @@ def _displacement_items(series: list[tuple[str, list[tuple[int, int, str]]]], pl
     for i, code in enumerate(places.admin2):
         if code:
             by_admin2.setdefault(code, []).append(i)
-    pct, least = float(sig.get("min_increase_pct", 50)), float(sig.get("min_increase", 0))
+    outflow = sig.get("direction") == "outflow"
+    if outflow:  # a fall counts as a positive change
+        pct, least = float(sig.get("min_decrease_pct")), float(sig.get("min_decrease"))
+    else:
+        pct, least = float(sig.get("min_increase_pct")), float(sig.get("min_increase"))
     lag = int(sig.get("known_after_days", 0))
     out_place, out_day, refs, details, ref_days = [], [], [], [], []
-    for code, rows in series:
+    for code, rows in series:  # one series per (locality, operation, assessment type)
         targets = by_admin2.get(code)
         if not targets:
             continue
         for (_, before, _), (d, now, sid) in itertools.pairwise(rows):
-            rise = now - before
-            if rise >= least and before > 0 and rise * 100.0 / before >= pct:
+            change = before - now if outflow else now - before
+            if change >= least and before > 0 and change * 100.0 / before >= pct:
                 for place in targets:
                     out_place.append(place)
                     out_day.append(d + lag)
                     ref_days.append(d)
                     refs.append(f"iom-dtm:{sid}")
                     details.append(f"IDPs in locality {code}: {before:,} -> {now:,} "
-                                   f"(+{rise * 100.0 / before:.0f}%)")
+                                   f"({(now - before) * 100.0 / before:+.0f}%)")
     return Items(np.array(out_place, dtype=np.int64), np.array(out_day, dtype=np.int64),
                  np.ones(len(out_place)), "displacement", refs, details,
                  np.array(ref_days, dtype=np.int64))
@@ -680,24 +844,29 @@ def _items_for(sig: Signal, events: _Events, inputs: dict[str, pa.Table | None],
 def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.date, *,
                  prices: pa.Table | None = None, displacement: pa.Table | None = None,
                  connectivity: pa.Table | None = None, burnings: pa.Table | None = None,
-                 rules: SiegeRules | None = None, evidence: bool = True) -> pa.Table:
+                 control: pa.Table | None = None, rules: SiegeRules | None = None,
+                 evidence: bool = True, place_ids: Iterable[str] | None = None) -> pa.Table:
     """The stage of every place of the rules' classes on every day from ``start`` to ``end``.
 
     - places: the gazetteer (place_id, name, place_class, latitude, longitude, radius_km,
-      population, admin1_pcode, admin2_pcode)
+      population, admin1_pcode, admin2_pcode, and parent_id: events on a sub-place count for
+      its town)
     - events: events joined with their event_links (event_uid, date_start, date_end, category,
       fatalities, latitude, longitude, location_precision, location_name, actor1, actor2,
       place_id, link_level)
     - prices (lake ``prices``), displacement (lake ``displacement``), connectivity (lake
       ``connectivity`` with admin1_pcode resolved), burnings (derived ``burnings``): optional.
+    - control: sourced changes of control (CONTROL_SCHEMA; the records DB's control_changes):
+      "fell" on a day to an actor, or "returned"; optional.
 
     Returns STAGES_SCHEMA rows, one per place and day; ``evidence`` False leaves the evidence
-    lists empty (much cheaper when only the stages are wanted).
+    lists empty (much cheaper when only the stages are wanted); ``place_ids`` tracks only those
+    places (their sub-places' events still count for them).
     """
     rules = rules or default_rules()
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
-    where = _Places.of(places, rules.place_classes)
+    where = _Places.of(places, rules.place_classes, place_ids)
     origin = (start - EPOCH).days - rules.lookback_days()
     last = (end - EPOCH).days
     shape = (len(where.ids), last - origin + 1)
@@ -709,11 +878,18 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
     raw: dict[str, np.ndarray] = {}  # stage -> its own signals hold (before `requires`)
     signal_holds: dict[str, np.ndarray] = {}
     signal_items: dict[str, Items] = {}
+    battles: dict[int, np.ndarray] = {}
     for stage in rules.stages:
         any_holds = np.zeros(shape, dtype=bool)
         for sig in stage.signals:
             items = _items_for(sig, evs, inputs, where, rules, series, (origin, last))
             holds = _holds(items, sig, shape, origin)
+            after = sig.get("after_battle_days")
+            if after is not None:  # only after a battle linked to the place (or with it)
+                if after not in battles:
+                    fights = evs.linked_items({"battle"}, False, "count")
+                    battles[after] = _window_sum(_daily(fights, shape, origin), int(after) + 1) > 0
+                holds &= battles[after]
             signal_holds[sig.name], signal_items[sig.name] = holds, items
             any_holds |= holds
         raw[stage.name] = any_holds
@@ -724,22 +900,28 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
             needed, within = stage.requires
             holds = holds & (_window_sum(raw[needed].astype(np.float64), within) > 0)
         rank = np.where(holds, np.int16(stage.rank), rank)
+    memory = _remember(rank, where, control, signal_items, rules, origin)
 
-    rank = rank[:, first_col:]
+    rank = memory.rank[:, first_col:]
     n_places, n_days = rank.shape
     day_numbers = np.arange(origin + first_col, last + 1)
     idps = _idps_as_of(series, where, day_numbers, rules)
     flat_rank = rank.ravel()
     active = [(sig, signal_holds[sig.name][:, first_col:].ravel()) for sig in rules.signals]
+    fell_flat = memory.fell_on[:, first_col:].ravel()
+    held_flat = memory.held_by[:, first_col:].ravel()
+    why_flat = memory.why[:, first_col:].ravel()
     evidence_lists = _evidence(flat_rank, active, signal_items, n_days, day_numbers) \
         if evidence else None
     signals_col, reasons = _signal_names(rules, flat_rank, active)
+    _memory_rows(flat_rank, fell_flat, held_flat, why_flat, memory.facts, reasons, evidence_lists)
     population = np.repeat(where.population, n_days)
     idps_flat = idps.ravel()
     # The displaced of a locality are counted once, at its principal place (see the method).
     principal = np.repeat(where.principal_of_locality(), n_days)
     exposed = np.where(population > 0, population, 0) + np.where(principal & (idps_flat > 0), idps_flat, 0)
     stage_names = np.array(STAGES, dtype=object)[flat_rank]
+    is_fallen = flat_rank == STAGE_RANK["fallen"]
     columns = {
         "place_id": pa.array(np.repeat(np.array(where.ids, dtype=object), n_days), pa.string()),
         "name": pa.array(np.repeat(np.array(where.names, dtype=object), n_days), pa.string()),
@@ -755,8 +937,167 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
         "evidence": pa.array(evidence_lists, pa.list_(EVIDENCE_TYPE)) if evidence_lists is not None
         else pa.ListArray.from_arrays(pa.array(np.zeros(len(flat_rank) + 1, dtype=np.int32)),
                                       pa.array([], EVIDENCE_TYPE)),
+        "fell_on": pa.array(np.where(is_fallen, fell_flat, 0).astype(np.int32), pa.int32(),
+                            mask=~is_fallen).cast(pa.date32()),
+        "held_by": pa.array(np.where(is_fallen, held_flat, None), pa.string()),
     }
     return pa.table(columns, schema=STAGES_SCHEMA)
+
+
+# -- memory: who holds a town, and what is not known -----------------------------------------------
+@dataclass
+class _Memory:
+    rank: np.ndarray     # the stages with memory applied
+    fell_on: np.ndarray  # day number the present fall began (where fallen)
+    held_by: np.ndarray  # object: who took it (where fallen)
+    why: np.ndarray      # int: index into facts (-1 none): the fall's or the last assault's fact
+    facts: list[dict[str, Any]]  # evidence of the memory: a control record or an event
+
+
+def _control_rows(control: pa.Table | None, places: _Places) -> list[tuple[int, int, str, dict[str, Any]]]:
+    """(place index, day, kind, evidence) for every recorded change of control, at the place
+    and the tracked places above it."""
+    if control is None or control.num_rows == 0:
+        return []
+    out = []
+    days = _days(control.column("date"))
+    for row, day in zip(control.to_pylist(), days.tolist(), strict=True):
+        kind = row.get("kind")
+        if kind not in CONTROL_KINDS:
+            raise ValueError(f"control change {row.get('record_id')}: kind must be one of "
+                             f"{', '.join(CONTROL_KINDS)}, found {kind!r}")
+        actor = row.get("actor") or ""
+        what = f"fell to {actor}" if kind == "fell" else "returned (recorded)"
+        detail = f"{what}, recorded from {row.get('source_url') or 'no source'}"
+        if row.get("note"):
+            detail += f": {row['note']}"
+        fact = {"signal": "control_recorded", "kind": "control",
+                "ref": f"records:control_changes:{row.get('record_id')}", "date": _day(day),
+                "detail": detail, "actor": actor}
+        for target in places.targets(row.get("place_id")):
+            out.append((target, day, kind, fact))
+    return out
+
+
+def _remember(rank: np.ndarray, places: _Places, control: pa.Table | None,
+              items: dict[str, Items], rules: SiegeRules, origin: int) -> _Memory:
+    """Apply the memory stages along each place's days.
+
+    fallen: from the first day of each run of overrun days (the events' fall: who took it is
+    the actor of its largest item), or from a recorded fall's day, until a recorded return or
+    another fall. While the overrun signals hold after an events' fall the stage reads overrun.
+    outcome_unrecorded: for ``outcome_unrecorded_days`` after a day under assault or overrun,
+    where neither a fall nor a recorded return says what happened."""
+    n, m = rank.shape
+    r_over, r_fallen = STAGE_RANK["overrun"], STAGE_RANK["fallen"]
+    r_assault, r_unrec = STAGE_RANK["under_assault"], STAGE_RANK["outcome_unrecorded"]
+    facts: list[dict[str, Any]] = []
+    # code: 2 fall, 1 return; fact: index into facts
+    code = np.zeros((n, m), dtype=np.int8)
+    fact_at = np.full((n, m), -1, dtype=np.int64)
+    recorded = np.zeros((n, m), dtype=bool)
+    over = rank == r_over
+    starts = over & ~np.concatenate([np.zeros((n, 1), dtype=bool), over[:, :-1]], axis=1)
+    overrun_signals = [s for st in rules.stages if st.name == "overrun" for s in st.signals]
+    # Every change, per place in day order: (column, order, kind, fact, recorded). A recorded
+    # change on a day wins over the events' (order 0 after 1: applied last).
+    changes: dict[int, list[tuple[int, int, str, dict[str, Any], bool]]] = {}
+    for p, c in zip(*np.nonzero(starts), strict=True):
+        fact = _fall_fact(int(p), int(c) + origin, overrun_signals, items)
+        changes.setdefault(int(p), []).append((int(c), 0, "fell", fact, False))
+    for p, day, kind, fact in _control_rows(control, places):
+        if day - origin >= m:
+            continue  # recorded after the last day asked for
+        changes.setdefault(p, []).append((max(day - origin, 0), 1, kind, fact, True))
+    for p, rows in changes.items():
+        holder: str | None = None
+        for c, _, kind, fact, is_record in sorted(rows, key=lambda r: (r[0], r[1])):
+            actor = fact.get("actor") or None
+            if kind == "fell" and not is_record and holder is not None and actor in (None, holder):
+                continue  # the same side taking it again: the fall goes on from its first day
+            holder = actor if kind == "fell" else None
+            facts.append(fact)
+            code[p, c] = 2 if kind == "fell" else 1
+            fact_at[p, c] = len(facts) - 1
+            recorded[p, c] = is_record
+    cols = np.broadcast_to(np.arange(m), (n, m))
+    last_change = np.maximum.accumulate(np.where(code > 0, cols, -1), axis=1)
+    safe = np.clip(last_change, 0, None)
+    state = np.where(last_change >= 0, np.take_along_axis(code, safe, axis=1), 0)
+    state_fact = np.where(last_change >= 0, np.take_along_axis(fact_at, safe, axis=1), -1)
+    state_recorded = np.where(last_change >= 0, np.take_along_axis(recorded, safe, axis=1), False)
+    fallen = state == 2
+    out = rank.copy()
+    # An events' fall reads overrun while its signals hold; a recorded one reads fallen at once.
+    out[fallen & ~(over & ~state_recorded)] = r_fallen
+    fell_on = np.where(fallen, np.array([f["date"].toordinal() - EPOCH.toordinal()
+                                         for f in facts] + [0], dtype=np.int64)[state_fact], 0)
+    held_by = np.full((n, m), None, dtype=object)
+    if fallen.any():
+        actors = np.array([f.get("actor") or None for f in facts] + [None], dtype=object)
+        held_by[fallen] = actors[state_fact[fallen]]
+    # outcome_unrecorded: after an assault, not calm until the memory runs out or a return.
+    assault = rank >= r_assault
+    never = -(1 << 30)
+    last_assault = np.maximum.accumulate(np.where(assault, cols, never), axis=1)
+    returned = np.maximum.accumulate(np.where(code == 1, cols, never), axis=1)
+    unrec = (~fallen & (out < r_unrec) & (last_assault > never)
+             & (cols - last_assault <= rules.memory["outcome_unrecorded_days"])
+             & (returned < last_assault))
+    out[unrec] = r_unrec
+    why = np.where(out == r_fallen, state_fact, -1)
+    if unrec.any():
+        base = len(facts)
+        rows, cs = np.nonzero(unrec)
+        at = last_assault[rows, cs]
+        keys: dict[tuple[int, int], int] = {}
+        for r, a in zip(rows.tolist(), at.tolist(), strict=True):
+            if (r, a) not in keys:
+                keys[(r, a)] = base + len(keys)
+                facts.append({"signal": "outcome_unrecorded", "kind": "memory", "ref": "",
+                              "date": _day(a + origin),
+                              "detail": f"last under assault on {_day(a + origin)}; nothing since "
+                                        "says who holds the town or that people returned"})
+        why[rows, cs] = [keys[(r, a)] for r, a in zip(rows.tolist(), at.tolist(), strict=True)]
+    return _Memory(out, fell_on, held_by, why, facts)
+
+
+def _fall_fact(place: int, day: int, signals: list[Signal], items: dict[str, Items]) -> dict[str, Any]:
+    """The evidence of a fall the events show: the largest overrun item of the place known in
+    its signal's window up to ``day``; its actor is who took the town."""
+    best: tuple[float, Signal, Items, int] | None = None
+    for sig in signals:
+        its = items.get(sig.name)
+        if its is None or len(its.place) == 0:
+            continue
+        hit = np.flatnonzero((its.place == place) & (its.day <= day) & (its.day > day - sig.window_days))
+        for j in hit.tolist():
+            if best is None or its.value[j] > best[0]:
+                best = (float(its.value[j]), sig, its, j)
+    if best is None:
+        return {"signal": "overrun", "kind": "event", "ref": "", "date": _day(day),
+                "detail": "overrun", "actor": None}
+    _, sig, its, j = best
+    actor = its.actors[j] if its.actors is not None else None
+    return {"signal": sig.name, "kind": its.kind, "ref": its.refs[j], "date": _day(int(its.ref_days[j])),
+            "detail": f"overrun: {its.details[j]}", "actor": actor or None}
+
+
+def _memory_rows(flat_rank: np.ndarray, fell_on: np.ndarray, held_by: np.ndarray,
+                 why: np.ndarray, facts: list[dict[str, Any]], reasons: list[str | None],
+                 evidence: list[list[dict[str, Any]]] | None) -> None:
+    """Reasons and evidence for the rows whose stage is memory (fallen, outcome_unrecorded)."""
+    keys = ("signal", "kind", "ref", "date", "detail")
+    for r in np.flatnonzero(why >= 0).tolist():
+        fact = facts[int(why[r])]
+        stage = STAGES[flat_rank[r]]
+        if stage == "fallen":
+            who = held_by[r] or "an actor the evidence does not name"
+            reasons[r] = f"fallen: taken by {who} on {_day(int(fell_on[r]))} ({fact['detail']})"
+        else:
+            reasons[r] = f"{stage}: {fact['detail']}"
+        if evidence is not None:
+            evidence[r].insert(0, {k: fact[k] for k in keys})
 
 
 def _idps_as_of(series: list[tuple[str, list[tuple[int, int, str]]]], places: _Places,

@@ -1,10 +1,12 @@
-"""`tocsin places find NAME`: places by any spelling, English or Arabic."""
+"""`tocsin places find NAME` (any spelling, English or Arabic) and `tocsin places show NAME`
+(a place with its parent and sub-places)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tocsin.cli.common import fail, out, print_json
@@ -41,3 +43,46 @@ def find(
                       f"{m['population']:,}" if m["population"] else "",
                       f"{m['how']}: {m['matched_name']}")
     out.print(table)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Any spelling: Al Fashir, El Fasher, الفاشر ...")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show the best match for NAME: its class, its parent town and its sub-places (neighbourhoods,
+    camps, hamlets folded into it), each with the rule that placed it there."""
+    from tocsin.places.lookup import show_place
+
+    try:
+        place = show_place(ctx.obj, name)
+    except WorkspaceError as exc:
+        fail(str(exc))
+    if place is None:
+        if as_json:
+            print_json(None)
+        else:
+            out.print(f"No place matches {name!r}.")
+        raise typer.Exit(1)
+    if as_json:
+        print_json(place)
+        return
+    title = " / ".join(x for x in (place["name"], place["name_ar"]) if x)
+    out.print(f"[bold]{escape(title)}[/] ({place['place_class']}), "
+              f"{', '.join(x for x in (place['admin2'], place['admin1']) if x)}")
+    out.print(f"  at {place['latitude']:.4f}, {place['longitude']:.4f}; sources: "
+              f"{', '.join(place['sources'] or [])}")
+    parent = place["parent"]
+    if parent:
+        out.print(f"  part of [bold]{escape(parent['name'] or parent['place_id'])}[/] "
+                  f"({parent['place_class']}): {escape(parent['rule'] or '')}")
+    else:
+        out.print("  a top-level place (no parent)")
+    subs = place["sub_places"]
+    if subs:
+        table = Table("sub-place", "class", "why", title=f"{len(subs)} sub-places folded into it")
+        for sub in subs:
+            table.add_row(escape(sub["name"] or "(unnamed)"), sub["place_class"] or "",
+                          escape(sub["rule"] or ""))
+        out.print(table)

@@ -1,4 +1,5 @@
-"""`tocsin siege board|show`: which towns are besieged, how far it has gone, and why."""
+"""`tocsin siege board|show|record`: which towns are besieged, how far it has gone, and why; and
+the sourced changes of control an analyst records."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ app = typer.Typer(no_args_is_help=True,
                   help="The siege tracker: encircled, cut off, under assault, overrun - town by town.")
 
 STAGE_STYLE = {"threatened": "yellow", "encircled": "dark_orange", "cut_off": "orange_red1",
-               "under_assault": "red", "overrun": "bold white on red"}
+               "outcome_unrecorded": "magenta", "under_assault": "red",
+               "overrun": "bold white on red", "fallen": "bold white on dark_red"}
 AS_OF_HELP = "The day to judge (YYYY-MM-DD; default: the day of the latest conflict event)."
 RULES_HELP = "A rules YAML file to use instead of the built-in one (see docs/methods/siege.md)."
 
@@ -80,12 +82,21 @@ def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50) -> Non
     if not rows:
         out.print(f"Siege board as of {day}: every tracked place is calm.")
         return
-    table = Table("stage", "since", "place", "class", "exposed", "signals",
+    table = Table("stage", "since", "days", "place", "class", "exposed", "why",
                   title=f"Siege board as of {day}: {len(rows)} place(s) past calm")
     for row in rows[:limit]:
-        table.add_row(_stage(row["stage"]), str(row["since"] or ""), escape(row["name"]),
+        name = row["name"]
+        if row.get("sub_places"):
+            name += f" (+{len(row['sub_places'])} sub-places)"
+        why = ", ".join(s.replace("_", " ") for s in row["signals"])
+        if row["stage"] == "fallen":
+            why = f"held by {row['held_by'] or 'unnamed'} since {row['fell_on']}"
+        elif row["stage"] == "outcome_unrecorded":
+            why = "fighting stopped; nothing recorded says who holds it"
+        table.add_row(_stage(row["stage"]), str(row["since"] or ""),
+                      str(row.get("days_in_stage") or ""), escape(name),
                       row["place_class"], f"{row['exposed']:,}" if row["exposed"] else "?",
-                      escape(", ".join(s.replace("_", " ") for s in row["signals"])))
+                      escape(why))
     out.print(table)
     if len(rows) > limit:
         out.print(f"... and {len(rows) - limit} more (--limit, or --json for all)")
@@ -120,7 +131,7 @@ def show(
     if start > end:
         fail(f"--since {start} is after --as-of {end}")
     # The place is tracked whatever its class when asked for by name.
-    rules = replace(rules, place_classes=(match["place_class"],))
+    rules = replace(rules, place_classes=(match["place_class"] or "village",))
     changes = history(inputs, match["place_id"], start, end, rules)
     warning = blind_spot(inputs, end)
     if as_json:
@@ -150,3 +161,60 @@ def _find(inputs: Any, query: str) -> dict[str, Any] | None:
 
     rows = inputs.places.filter(pc.equal(inputs.places.column("place_id"), query)).to_pylist()
     return rows[0] if rows else None
+
+
+@app.command()
+def record(
+    ctx: typer.Context,
+    place: Annotated[str, typer.Argument(help="A place name in any spelling, or its place_id.")],
+    fell_on: Annotated[str | None, typer.Option("--fell-on", help="The day it fell (YYYY-MM-DD).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Who took it (e.g. RSF).")] = None,
+    returned_on: Annotated[str | None, typer.Option(
+        "--returned-on", help="Instead of a fall: the day the town was retaken or people "
+                              "returned (ends the fallen stage).")] = None,
+    source: Annotated[str, typer.Option("--source", help="The http(s) address of the report "
+                                                         "that says so.")] = "",
+    note: Annotated[str | None, typer.Option(help="A line on what the source says.")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER",
+                                                help="Who records it (default: your login).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Record a sourced change of control: PLACE fell on a day to an actor (or was retaken /
+    people returned). The siege tracker shows the town as fallen from that day, with this
+    record as the evidence, until a return or another fall is recorded."""
+    import getpass
+
+    from tocsin.places.lookup import find_places
+    from tocsin.records.control import ControlChangeError, open_control, record_control_change
+
+    fell, back = parse_day(fell_on, "--fell-on"), parse_day(returned_on, "--returned-on")
+    if (fell is None) == (back is None):
+        fail("give one of --fell-on DAY (with --to ACTOR) or --returned-on DAY", 2)
+    if fell is not None and not (to or "").strip():
+        fail("--fell-on needs --to ACTOR: who took the town", 2)
+    if not source:
+        fail("--source URL is required: the report that says so", 2)
+    workspace = ctx.obj
+    try:
+        workspace.require()
+        match = next(iter(find_places(workspace, place, limit=1)), None)
+    except WorkspaceError as exc:
+        fail(str(exc))
+    if match is None:
+        fail(f"no place matches {place!r} (try `tocsin places find {place}`)")
+    try:
+        sessions = open_control(workspace.database_url)
+        row = record_control_change(
+            sessions, place_id=match["place_id"], place_name=match["name"],
+            kind="fell" if fell else "returned", day=fell or back, actor=to if fell else None,
+            source_url=source, note=note, recorded_by=as_user or getpass.getuser(),
+            today=dt.datetime.now(dt.UTC).date())
+    except ControlChangeError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(row)
+        return
+    what = f"fell to {escape(row['actor'])} on {row['day']}" if row["kind"] == "fell" \
+        else f"returned on {row['day']}"
+    out.print(f"Recorded #{row['id']}: [bold]{escape(row['place_name'])}[/] ({row['place_id']}) "
+              f"{what}; source {escape(row['source_url'])}")

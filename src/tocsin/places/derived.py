@@ -10,7 +10,7 @@ from tocsin.lake import Lake
 
 # Bump when name keys, merge rules or linking rules change: workspaces then rebuild their
 # derived tables at the next ingest instead of keeping ones made by the old rules.
-METHOD_VERSION = "2"
+METHOD_VERSION = "3"
 # Derived table -> the lake tables it is built from.
 INPUTS = {"gazetteer": ("places", "areas"), "event_links": ("events", "places", "areas")}
 

@@ -18,19 +18,23 @@ import pyarrow as pa
 import shapely
 from shapely import STRtree
 
+from tocsin.places.classes import CLASS_RANK, attributes_of, camp_aliases, merged_class, record_class
+from tocsin.places.hierarchy import assign_parents
 from tocsin.places.names import is_arabic, normalize, skeleton
+from tocsin.places.reference import REFERENCE_SOURCE, reference_records
 from tocsin.spatial import cell_size_for_km, grid_cell, haversine_km
 
 # How far apart two records of one place can be, by the larger one's class (km).
 MERGE_RADIUS_KM = {"city": 15.0, "town": 8.0, "village": 3.0, "hamlet": 2.0,
-                   "isolated_dwelling": 1.0, "camp": 3.0, "idp_site": 3.0}
+                   "isolated_dwelling": 1.0, "camp": 3.0, "idp_site": 3.0, "neighbourhood": 1.5}
 # The area a place covers, for linking points to it (km): a city spreads wider than a hamlet.
 SETTLEMENT_RADIUS_KM = {"city": 8.0, "town": 4.0, "village": 1.5, "hamlet": 1.0,
-                        "isolated_dwelling": 0.5, "camp": 2.0, "idp_site": 1.5}
-CLASS_RANK = {"city": 6, "town": 5, "camp": 4, "idp_site": 3, "village": 3, "hamlet": 2,
-              "isolated_dwelling": 1}
-# Whose coordinates and names to prefer when records disagree.
-SOURCE_PRIORITY = {"geonames": 5, "osm": 4, "iom-dtm-sites": 3, "hiu-villages": 2}
+                        "isolated_dwelling": 0.5, "camp": 2.0, "idp_site": 1.5,
+                        "neighbourhood": 1.0}
+# Whose coordinates and names to prefer when records disagree. The reference list
+# (reference_places.yaml) is curated for exactly the places whose sources disagree or lack them.
+SOURCE_PRIORITY = {REFERENCE_SOURCE: 6, "geonames": 5, "osm": 4, "iom-dtm-sites": 3,
+                   "hiu-villages": 2}
 AIRPORT_CODE_LENGTH = 3
 
 
@@ -49,6 +53,7 @@ class Record:
     households: int | None
     status: str | None
     status_year: str | None
+    source_class: str = ""  # the class the source gave, before the rules in places/classes.py
 
 
 class UnionFind:
@@ -129,7 +134,9 @@ def _arabic_name(members: list[Record]) -> str | None:
     """The Arabic name to show. OSM and IOM tag it; GeoNames only lists Arabic-script spellings
     among many languages', so from those take one in Arabic proper that sounds like the English
     name (the longest: GeoNames also lists clipped forms such as كسل for كسلا)."""
-    tagged = _first(r.name_ar for r in members if r.source != "geonames")
+    # Arabic names are Arabic script: OSM's name:ar sometimes holds English text.
+    tagged = _first(r.name_ar for r in members if r.source != "geonames" and r.name_ar
+                    and is_arabic(r.name_ar))
     if tagged:
         return tagged
     for record in members:
@@ -145,10 +152,13 @@ def _first(values: Iterable[str | None]) -> str | None:
     return next((v for v in values if v), None)
 
 
-def build_gazetteer(places: pa.Table, admin2: pa.Table | None) -> tuple[pa.Table, pa.Table]:
-    """Merge place records into places; returns (gazetteer, place_names)."""
+def build_gazetteer(places: pa.Table, admin2: pa.Table | None,
+                    reference: Iterable[dict[str, object]] | None = None) -> tuple[pa.Table, pa.Table]:
+    """Merge place records into places; returns (gazetteer, place_names). ``reference``: the
+    curated records to add (default: reference_places.yaml; pass () for the lake's alone)."""
     # Sorted, so that the same lake gives the same gazetteer whatever order it is read in.
-    records = sorted((r for r in map(_record, places.to_pylist()) if r is not None),
+    rows = [*places.to_pylist(), *(reference_records() if reference is None else reference)]
+    records = sorted((r for r in map(_record, rows) if r is not None),
                      key=lambda r: (r.source, r.source_id))
     groups = [sorted((records[i] for i in group),
                      key=lambda r: (-SOURCE_PRIORITY.get(r.source, 0), r.source, r.source_id))
@@ -162,6 +172,7 @@ def build_gazetteer(places: pa.Table, admin2: pa.Table | None) -> tuple[pa.Table
                                                   strict=True):
         all_names = list(dict.fromkeys(n for r in members for n in r.names if n))
         name_ar = _arabic_name(members)
+        place_class = merged_class((r.source, r.place_class, r.population) for r in members)
         name_en = _first([n for n in (best.name_en, best.name) if n and not is_arabic(n)]
                          + [r.name_en for r in members if r.name_en and not is_arabic(r.name_en)]
                          + [n for n in all_names if not is_arabic(n)])
@@ -172,10 +183,10 @@ def build_gazetteer(places: pa.Table, admin2: pa.Table | None) -> tuple[pa.Table
             "name_en": name_en,
             "name_ar": name_ar,
             "names": all_names,
-            "place_class": best.place_class,
+            "place_class": place_class,
             "latitude": best.lat,
             "longitude": best.lon,
-            "radius_km": SETTLEMENT_RADIUS_KM.get(best.place_class, 1.5),
+            "radius_km": SETTLEMENT_RADIUS_KM.get(place_class, 1.5),
             "population": max((r.population or 0 for r in members), default=0) or None,
             "households": max((r.households or 0 for r in members), default=0) or None,
             "admin1_pcode": admin1,
@@ -184,13 +195,50 @@ def build_gazetteer(places: pa.Table, admin2: pa.Table | None) -> tuple[pa.Table
             "hiu_year": _first(r.status_year for r in members if r.source == "hiu-villages"),
             "sources": sorted({r.source for r in members}),
             "source_ids": [f"{r.source}:{r.source_id}" for r in members],
-            "importance": _importance(best.place_class, members),
+            "importance": _importance(place_class, members),
+            "own_keys": {skeleton(n) for r in members for n in (r.name, r.name_en, r.name_ar) if n},
         })
-        for name in all_names:
-            names_out.append({"place_id": place_id, "name": name, "normalized": normalize(name),
-                              "skeleton": skeleton(name)})
-    return pa.Table.from_pylist(out, schema=GAZETTEER_SCHEMA), pa.Table.from_pylist(
-        names_out, schema=NAMES_SCHEMA)
+    table = pa.Table.from_pylist(out, schema=GAZETTEER_SCHEMA)
+    parents, rules = assign_parents(table)
+    _drop_borrowed_aliases(out, parents)
+    for place in out:
+        for name in place["names"]:  # type: ignore[attr-defined]
+            names_out.append({"place_id": place["place_id"], "name": name,
+                              "normalized": normalize(name), "skeleton": skeleton(name)})
+    table = pa.Table.from_pylist(out, schema=GAZETTEER_SCHEMA)
+    table = table.append_column("parent_id", pa.array(parents, pa.string()))
+    table = table.append_column("parent_rule", pa.array(rules, pa.string()))
+    return table, pa.Table.from_pylist(names_out, schema=NAMES_SCHEMA)
+
+
+BORROWING_CLASSES = {"city", "town", "camp", "neighbourhood"}
+
+
+def _drop_borrowed_aliases(out: list[dict[str, object]], parents: list[str | None]) -> None:
+    """Aliases that are another place's own name are dropped (GeoNames lists Tendelti, a town in
+    White Nile, among El Fasher's alternate names; a neighbourhood's name on its city): an alias
+    stays when it sounds like one of the place's own names, or when no town, city, camp or
+    neighbourhood (nor one of the place's sub-places) is called so."""
+    index = {place["place_id"]: i for i, place in enumerate(out)}
+    children: dict[int, set[str]] = {}
+    for i, parent in enumerate(parents):
+        if parent is not None:
+            children.setdefault(index[parent], set()).update(out[i]["own_keys"])  # type: ignore[arg-type]
+    claimed: dict[str, set[int]] = {}
+    for i, place in enumerate(out):
+        if place["place_class"] in BORROWING_CLASSES:
+            for key in place["own_keys"]:  # type: ignore[attr-defined]
+                claimed.setdefault(key, set()).add(i)
+    for i, place in enumerate(out):
+        own: set[str] = place.pop("own_keys")  # type: ignore[assignment]
+        kept = []
+        for name in place["names"]:  # type: ignore[attr-defined]
+            key = skeleton(name)
+            borrowed = key not in own and (bool(claimed.get(key, set()) - {i})
+                                           or key in children.get(i, set()))
+            if not borrowed:
+                kept.append(name)
+        place["names"] = kept
 
 
 def _importance(place_class: str, members: list[Record]) -> float:
@@ -205,11 +253,16 @@ def _record(row: dict[str, object]) -> Record | None:
     if lat is None or lon is None:
         return None
     names = [row.get("name"), row.get("name_en"), row.get("name_ar"), *(row.get("alt_names") or [])]
+    names = [str(n).strip() for n in names if n and str(n).strip()]
+    names += [alias for n in names for alias in camp_aliases(n)]
+    source = str(row["source"])
+    source_class = str(row.get("place_class") or "village")
     return Record(
-        source=str(row["source"]), source_id=str(row["source_id"]),
-        names=list(dict.fromkeys(str(n).strip() for n in names if n and str(n).strip())),
+        source=source, source_id=str(row["source_id"]),
+        names=list(dict.fromkeys(names)),
         name=row.get("name"), name_en=row.get("name_en"), name_ar=row.get("name_ar"),  # type: ignore[arg-type]
-        place_class=str(row.get("place_class") or "village"),
+        place_class=record_class(source, source_class, names, attributes_of(row.get("attributes"))),
+        source_class=source_class,
         lat=float(lat), lon=float(lon),  # type: ignore[arg-type]
         population=row.get("population"), households=row.get("households"),  # type: ignore[arg-type]
         status=row.get("status"), status_year=row.get("status_year"),  # type: ignore[arg-type]

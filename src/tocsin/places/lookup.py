@@ -35,3 +35,27 @@ def find_places(workspace: Workspace, name: str, limit: int = 10) -> list[dict[s
         "ORDER BY w.rank").fetchall()
     columns = [d[0] for d in con.description]
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def show_place(workspace: Workspace, name: str) -> dict[str, Any] | None:
+    """The best match for ``name`` with its place in the hierarchy: its parent (and the rule
+    that made it one), and its sub-places (each with its rule). None when nothing matches."""
+    from tocsin.places.hierarchy import Hierarchy
+
+    matches = find_places(workspace, name, limit=1)
+    if not matches:
+        return None
+    place = matches[0]
+    hierarchy = Hierarchy.from_workspace(workspace)
+    pid = place["place_id"]
+    place["parent"] = None
+    if pid in hierarchy.parent:
+        parent = hierarchy.parent[pid]
+        place["parent"] = {"place_id": parent, "name": hierarchy.names.get(parent),
+                           "place_class": hierarchy.classes.get(parent),
+                           "rule": hierarchy.rules.get(pid)}
+    place["top"] = hierarchy.top(pid)
+    place["sub_places"] = [{"place_id": c, "name": hierarchy.names.get(c),
+                            "place_class": hierarchy.classes.get(c), "rule": hierarchy.rules.get(c)}
+                           for c in hierarchy.descendants(pid)]
+    return place

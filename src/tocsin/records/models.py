@@ -295,7 +295,10 @@ class IncidentActor(Base):
 
 
 # --- alerts (siege escalations) and their delivery to webhooks --------------------------------
-SIEGE_STAGES = ("threatened", "encircled", "cut_off", "under_assault", "overrun")
+# The stages past calm, in analysis/siege.py's order (kept as literals here so the records
+# models import without numpy; tests/analysis/test_siege_rules.py checks they agree).
+SIEGE_STAGES = ("threatened", "encircled", "cut_off", "outcome_unrecorded", "under_assault",
+                "overrun", "fallen")
 PREVIOUS_STAGES = ("calm", *SIEGE_STAGES)
 ALERT_STATUSES = ("open", "acknowledged")
 
@@ -342,6 +345,33 @@ class Alert(Base):
     def __repr__(self) -> str:
         return (f"Alert(id={self.id!r}, place={self.place_name!r}, stage={self.stage!r}, "
                 f"day={self.day!r}, status={self.status!r})")
+
+
+CONTROL_KINDS = ("fell", "returned")
+
+
+class ControlChange(Base):
+    """A sourced change of control of a place, recorded by an analyst (`tocsin siege record`,
+    the web place page): it fell on a day to an actor, or people returned. The siege tracker
+    shows it as the evidence of the fallen stage."""
+
+    __tablename__ = "control_changes"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CONTROL_KINDS), name="kind"),
+        CheckConstraint("kind <> 'fell' OR actor IS NOT NULL", name="fell_needs_actor"),
+        Index(None, "place_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    place_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    place_name: Mapped[str] = mapped_column(String(300), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    day: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    actor: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    source_url: Mapped[str] = mapped_column(Text, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[dt.datetime] = _created_at()
 
 
 class Webhook(Base):

@@ -1,0 +1,96 @@
+"""Sourced changes of control (records table ``control_changes``): an analyst records that a town
+fell on a day to an actor, or that people returned, with the source that says so. The siege
+tracker reads them as the evidence of its fallen stage (analysis/siege.py, CONTROL_SCHEMA)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlparse
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tocsin.records.db import RecordsDatabaseError, current_revision, head_revision, session_factory
+from tocsin.records.models import CONTROL_KINDS, ControlChange
+
+
+class ControlChangeError(ValueError):
+    """A change of control cannot be recorded; the message says which field is wrong."""
+
+
+def open_control(url: str) -> sessionmaker[Session]:
+    revision = current_revision(url)
+    if revision != head_revision():
+        raise ControlChangeError(f"the records database is at schema {revision or 'none'}, "
+                                 f"control changes need {head_revision()}: run `tocsin init`")
+    return session_factory(url)
+
+
+def check_source(url: str) -> str:
+    """A source is a web address a reader can open (http or https, with a host)."""
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ControlChangeError(f"--source must be an http(s) address of the report that says "
+                                 f"so, found {url!r}")
+    return url.strip()
+
+
+def record_control_change(sessions: sessionmaker[Session], *, place_id: str, place_name: str,
+                          kind: str, day: dt.date, actor: str | None, source_url: str,
+                          recorded_by: str, note: str | None = None,
+                          today: dt.date | None = None) -> dict[str, Any]:
+    if kind not in CONTROL_KINDS:
+        raise ControlChangeError(f"kind must be one of {', '.join(CONTROL_KINDS)}, found {kind!r}")
+    actor = (actor or "").strip() or None
+    if kind == "fell" and actor is None:
+        raise ControlChangeError("a fall needs --to ACTOR: who took the town")
+    if today is not None and day > today:
+        raise ControlChangeError(f"the day {day} is in the future")
+    row = ControlChange(place_id=place_id, place_name=place_name, kind=kind, day=day, actor=actor,
+                        source_url=check_source(source_url), note=(note or "").strip() or None,
+                        recorded_by=recorded_by)
+    with sessions() as session, session.begin():
+        session.add(row)
+        session.flush()
+        out = control_json(row)
+    return out
+
+
+def control_json(row: ControlChange) -> dict[str, Any]:
+    return {"id": row.id, "place_id": row.place_id, "place_name": row.place_name, "kind": row.kind,
+            "day": row.day, "actor": row.actor, "source_url": row.source_url, "note": row.note,
+            "recorded_by": row.recorded_by}
+
+
+def list_control_changes(sessions: sessionmaker[Session],
+                         place_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    with sessions() as session:
+        query = select(ControlChange).order_by(ControlChange.day, ControlChange.id)
+        if place_ids is not None:
+            query = query.where(ControlChange.place_id.in_(place_ids))
+        return [control_json(r) for r in session.scalars(query)]
+
+
+def control_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows as the siege tracker's CONTROL_SCHEMA."""
+    from tocsin.analysis.siege import CONTROL_SCHEMA
+
+    return pa.Table.from_pylist([{"record_id": str(r["id"]), "place_id": r["place_id"],
+                                  "date": r["day"], "kind": r["kind"], "actor": r["actor"],
+                                  "source_url": r["source_url"], "note": r["note"]} for r in rows],
+                                schema=CONTROL_SCHEMA)
+
+
+def workspace_control(workspace: Any) -> pa.Table | None:
+    """Every recorded change of control in the workspace's records database (None when the
+    database is older than this Tocsin or absent: the tracker then has only the events)."""
+    url = workspace.database_url
+    try:
+        if current_revision(url) != head_revision():
+            return None
+    except (RecordsDatabaseError, SQLAlchemyError):  # no usable database: no records
+        return None
+    return control_table(list_control_changes(session_factory(url)))

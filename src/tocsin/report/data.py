@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import yaml
 
 from tocsin.coverage import DATE_COLUMN, THROUGH_COLUMN, SourceCoverage, coverage_warning
@@ -88,18 +89,14 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
                             [name]).fetchone()[0])
 
 
-# The gazetteer column naming a sub-place's town (issue 13's hierarchy): a neighbourhood's
-# events are counted in its town, so one town's toll is never split in two.
-PARENT_COLUMN = "parent_place_id"
-
-
 def period_events_sql(start: date, end: date, folded: bool = False) -> str:
-    """Events known by ``end`` that happened in [start, end], with their linked place (the
-    town, when ``folded`` and the linked place is a sub-place of one)."""
+    """Events known by ``end`` that happened in [start, end], with their linked place: the
+    town, when ``folded`` (the ``place_top`` table from ``folds``) and the place is a sub-place
+    of one, so that one town's toll is never split between it and a neighbourhood."""
     # Only exact and near events have a place; admin-level links carry no place_id.
-    join = f"coalesce(s.{PARENT_COLUMN}, l.place_id)" if folded else "l.place_id"
+    join = "coalesce(t.top_id, l.place_id)" if folded else "l.place_id"
     place = ("LEFT JOIN event_links l USING (event_uid) "
-             + ("LEFT JOIN gazetteer s ON s.place_id = l.place_id " if folded else "")
+             + ("LEFT JOIN place_top t ON t.place_id = l.place_id " if folded else "")
              + f"LEFT JOIN gazetteer g ON g.place_id = {join}")
     return (f"SELECT e.*, g.place_id, g.name AS place_name, g.name_ar AS place_name_ar, "
             f"g.place_class, g.latitude AS place_latitude, g.longitude AS place_longitude, "
@@ -155,10 +152,23 @@ def gather(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> BriefData:
 
 
 def folds(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the gazetteer names each sub-place's town (then events are counted per town)."""
-    return bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE "
-                            "table_name = 'gazetteer' AND column_name = ?", [PARENT_COLUMN]
-                            ).fetchone()[0])
+    """When the gazetteer names each sub-place's town (places/hierarchy.py), register
+    ``place_top`` (place_id → its town) on ``con`` and say True: events are counted per town."""
+    if has_table(con, "place_top"):
+        return True
+    columns = {r[0] for r in con.execute("DESCRIBE gazetteer").fetchall()}
+    if "parent_id" not in columns:
+        return False
+    from tocsin.places.hierarchy import Hierarchy
+
+    hierarchy = Hierarchy.of(con.sql("SELECT place_id, name, place_class, parent_id FROM gazetteer "
+                                     "WHERE parent_id IS NOT NULL").to_arrow_table())
+    ids = list(hierarchy.parent)
+    con.register("place_top_arrow", pa.table({"place_id": pa.array(ids, pa.string()),
+                                              "top_id": pa.array([hierarchy.top(i) for i in ids],
+                                                                 pa.string())}))
+    con.execute("CREATE VIEW place_top AS SELECT * FROM place_top_arrow")
+    return True
 
 
 def event_totals(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
@@ -223,7 +233,7 @@ def killings_by_place(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         sides = sorted({a for a in (row.pop("side1") or []) + (row.pop("side2") or [])
                         if a and a != "Civilians"})
         row["actors"] = sorted(row.pop("perpetrators") or [])
-        row["fighting"] = [a for a in sides if a not in row["actors"]] if row["actors"] else sides
+        row["fighting"] = sides if len(sides) >= 2 else []
     return rows
 
 

@@ -36,6 +36,12 @@ CONFIDENCE = ("low", "medium", "high")
 # The step of the siege pattern from which a town counts as besieged.
 BESIEGED_FROM = "encircled"
 MAX_PLACES = 4  # places named per judgement; the annex lists the rest
+MAX_TOWNS = 5  # towns given a judgement of their own on page one
+MAX_KILLINGS = 3  # places of killings given one
+# The sentence for a town at each stage from BESIEGED_FROM up (strings.yaml keys); a stage
+# analysis/siege.py adds later reads as besieged until it gets a sentence of its own.
+STAGE_SENTENCE = {"fallen": "j_fallen", "overrun": "j_assault", "under_assault": "j_assault",
+                  "outcome_unrecorded": "j_unrecorded"}
 
 
 @dataclass
@@ -81,22 +87,29 @@ def _besieged(data: BriefData, stale: bool) -> list[Judgement]:
     rank_from = STAGE_RANK[BESIEGED_FROM]
     towns = [t for t in data.siege if t.get("stage_rank", STAGE_RANK.get(t["stage"], 0)) >= rank_from]
     found = []
-    for town in towns[:MAX_PLACES]:
-        since = town.get("since")
+    # Towns whose outcome no record gives: one judgement for all of them (they are leads).
+    unrecorded = [t for t in towns if STAGE_SENTENCE.get(t["stage"]) == "j_unrecorded"]
+    if unrecorded:
+        found.append(Judgement("besieged", "j_unrecorded",
+                               {"towns": [{"place": t, "since": t.get("since")} for t in unrecorded]},
+                               confidence="low"))
+    for town in [t for t in towns if t not in unrecorded][:MAX_TOWNS]:
+        since = town.get("fell_on") if town["stage"] == "fallen" and town.get("fell_on") \
+            else town.get("since")
         days = (data.as_of - since).days + 1 if isinstance(since, date) else None
         signals = list(town.get("signals") or [])
         refs = [e["ref"] for e in (town.get("evidence") or []) if e.get("ref")][:5]
         found.append(Judgement(
-            "besieged", "j_besieged",
+            "besieged", STAGE_SENTENCE.get(town["stage"], "j_besieged"),
             {"place": town, "stage": town["stage"], "since": since, "days": days,
-             "signals": signals, "exposed": town.get("exposed")},
+             "signals": signals, "exposed": town.get("exposed"), "held_by": town.get("held_by")},
             evidence=signals + refs, confidence=confidence(len(refs), len(signals), stale)))
     return found
 
 
 def _killings(data: BriefData, stale: bool) -> list[Judgement]:
     found = []
-    for row in [r for r in data.killings if r["civilian_deaths"] or r["deaths"]][:MAX_PLACES]:
+    for row in [r for r in data.killings if r["civilian_deaths"] or r["deaths"]][:MAX_KILLINGS]:
         found.append(Judgement(
             "killings", "j_killings_state" if row["state_only"] else "j_killings",
             {"place": row, "civilian_deaths": row["civilian_deaths"], "deaths": row["deaths"],

@@ -24,8 +24,8 @@ CHAR_WIDTH = 6.8
 SIMPLIFY_DEGREES = 0.01
 KM_PER_DEGREE = 111.32
 # Colours by rank (analysis/siege.py's order): a stage added there gets the next colour.
-STAGE_PALETTE = ("#8c8c8c", "#f2c14e", "#f08a24", "#d9531e", "#b3121f", "#5c0a12", "#2b0508",
-                 "#000000")
+STAGE_PALETTE = ("#8c8c8c", "#f2c14e", "#f08a24", "#d9531e", "#9b59b6", "#b3121f", "#5c0a12",
+                 "#000000", "#000000")
 
 
 def stage_colour(stage: str) -> str:

@@ -107,8 +107,17 @@ class Words:
     def judgement(self, j: Judgement) -> str:
         v = j.values
         s = self.s
-        if j.key == "j_besieged":
-            return s["j_besieged"].format(
+        if j.key == "j_fallen":
+            return s["j_fallen"].format(place=self.place(v["place"]), fell_on=self.d(v["since"]),
+                                        days=self.n(v["days"]),
+                                        held_by=self.actor(v["held_by"]) if v.get("held_by")
+                                        else s["holder_unknown"])
+        if j.key == "j_unrecorded":
+            towns = [s["j_unrecorded_town"].format(place=self.place(t["place"]), since=self.d(t["since"]))
+                     for t in v["towns"]]
+            return s["j_unrecorded"].format(towns=self.join(towns))
+        if j.key in ("j_besieged", "j_assault"):
+            return s[j.key].format(
                 place=self.place(v["place"]), stage=self.stage(v["stage"]), since=self.d(v["since"]),
                 days=self.n(v["days"]), signals=self.join([self.signal(x) for x in v["signals"]]),
                 exposed=s["exposed_known"].format(count=self.n(v["exposed"])) if v.get("exposed")

@@ -158,7 +158,9 @@ async def home() -> Response:
 async def map_page(request: Request) -> Response:
     user = page_user(request)
     data = _data(request)
-    return render(request, "map.html", user, places=data.largest_places())
+    from tocsin.analysis.siege import STAGES
+
+    return render(request, "map.html", user, places=data.largest_places(), stages=STAGES)
 
 
 @router.get("/places")

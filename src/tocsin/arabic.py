@@ -44,7 +44,8 @@ STANDARD_SPELLINGS = {
 KNOWN_NAMES = {
     "khartoum north": "الخرطوم بحري", "bahri": "الخرطوم بحري", "khartoum": "الخرطوم",
     "omdurman": "أم درمان", "el fasher": "الفاشر", "al fashir": "الفاشر", "el geneina": "الجنينة",
-    "al geneina": "الجنينة", "al junaynah": "الجنينة", "zalinjay": "زالنجي", "nyala": "نيالا", "zalingei": "زالنجي", "zalingi": "زالنجي",
+    "al geneina": "الجنينة", "al junaynah": "الجنينة", "zalinjay": "زالنجي",
+    "nyala": "نيالا", "zalingei": "زالنجي", "zalingi": "زالنجي",
     "ed daein": "الضعين", "el daein": "الضعين", "ad du'ayn": "الضعين", "eddein": "الضعين",
     "wad madani": "ود مدني", "wad medani": "ود مدني", "abu gudul": "أبو قدول",
     "ardamata": "أردمتا", "kutum": "كتم", "kabkabiya": "كبكابية", "tawila": "طويلة",

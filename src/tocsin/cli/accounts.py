@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.common import fail, out, print_json, print_table
 from tocsin.workspace import Workspace, WorkspaceError
 
 orgs = typer.Typer(no_args_is_help=True, help="Organisations of the coalition.")
@@ -62,7 +62,7 @@ def orgs_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     table = Table("id", "name", title="Organisations")
     for row in rows:
         table.add_row(str(row["id"]), row["name"])
-    out.print(table)
+    print_table(table)
 
 
 @users.command("add")
@@ -96,7 +96,7 @@ def users_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     table = Table("id", "user", "organisation", "role", title="Users")
     for row in rows:
         table.add_row(str(row["id"]), row["username"], str(row["organisation_id"]), row["role"])
-    out.print(table)
+    print_table(table)
 
 
 @incidents.command("add")
@@ -143,4 +143,4 @@ def incidents_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     for row in rows:
         table.add_row(str(row["id"]), row["title"], row["category"], str(row["occurred_from"]),
                       row["status"])
-    out.print(table)
+    print_table(table)

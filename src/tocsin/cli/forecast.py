@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json
+from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
 from tocsin.lake import atomic_write_text
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -69,7 +69,7 @@ def forecast(
                      f"{row['probability']:.1%}",
                      f"{row['exposed_population']:,}" if row["exposed_population"] else "unknown",
                      escape("; ".join([*row["reasons"], row["nearest_violence"]])))
-    out.print(grid)
+    print_table(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
 
@@ -149,4 +149,4 @@ def backtest(
                      f"{row['average_precision']:.4f}", f"{row['auroc']:.3f}", f"{row['brier']:.2e}",
                      f"{row['brier_skill']:+.4f}",
                      " / ".join(f"{row[f'recall_top{n}']:.2f}" for n in (10, 20, 30)))
-    out.print(grid)
+    print_table(grid)

@@ -47,6 +47,8 @@ RECORD_TABLES = {
     "login_attempts",
     # 0006: sourced changes of control (the siege tracker)
     "control_changes",
+    # 0011: each organisation's asks per brief (and its digit style, a column)
+    "brief_asks",
 }
 
 
@@ -77,10 +79,12 @@ def add_organisation(url: str, name: str) -> None:
 
 
 def test_head_is_the_web_migration_after_alerts_and_evidence() -> None:
-    # 0006 (control changes) follows 0004 until the lead re-chains the parallel migrations.
-    assert head_revision() == "0006"
+    # 0006 (control changes) follows 0004, and 0011 (brief preferences) 0006, until the lead
+    # re-chains the parallel migrations.
+    assert head_revision() == "0011"
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == ["0006", "0004", "0003", "0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == ["0011", "0006", "0004", "0003", "0002",
+                                                             "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

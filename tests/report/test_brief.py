@@ -376,3 +376,39 @@ def test_the_map_has_a_scale_a_north_arrow_and_attribution(briefs: dict[str, Pat
     assert html.count('class="map-note"') == 2  # the scale's length and the north arrow's N
     ar = flat(page_texts(briefs["ar"])[1])
     assert flat("كم") in ar and "ش" in ar
+
+
+def test_the_organisations_digits_and_asks_are_kept_in_the_records(sample_workspace: Workspace,
+                                                                    tmp_path: Path) -> None:
+    """`tocsin orgs digits` and `brief --org --asks-file`: the next brief of the day says the same."""
+    from tocsin.records.db import upgrade
+
+    home = tmp_path / "ws"
+    shutil.copytree(sample_workspace.home, home)
+    workspace = Workspace.at(home)
+    upgrade(workspace.database_url)
+    runner = CliRunner()
+    args = ["--home", str(home)]
+    assert runner.invoke(app, [*args, "orgs", "add", "Darfur Network"]).exit_code == 0
+    chosen = runner.invoke(app, [*args, "orgs", "digits", "Darfur Network", "arabic-indic"])
+    assert chosen.exit_code == 0, chosen.output
+    assert runner.invoke(app, [*args, "orgs", "digits", "Darfur Network", "roman"]).exit_code == 2
+    asks = tmp_path / "asks.txt"
+    asks.write_text("افتحوا ممرًا إنسانيًا إلى الفاشر.", encoding="utf-8")
+    first = runner.invoke(app, [*args, "brief", "--as-of", "2023-11-30", "--lang", "ar", "--org",
+                                "Darfur Network", "--asks-file", str(asks), "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, [*args, "brief", "--as-of", "2023-11-30", "--lang", "ar", "--org",
+                                "Darfur Network", "--out", str(tmp_path / "b"), "--json"])
+    assert again.exit_code == 0, again.output
+    data = json.loads(again.stdout)
+    assert data["digits"] == "arabic_indic" and data["asks"] == "افتحوا ممرًا إنسانيًا إلى الفاشر."
+    first_page = page_texts(tmp_path / "b" / "brief-2023-11-30-ar.pdf")[0]
+    assert flat("افتحوا ممرًا") in flat(first_page) and "٢٠٢٣" in first_page
+    unknown = runner.invoke(app, [*args, "brief", "--org", "Nobody", "--out", str(tmp_path / "c")])
+    assert unknown.exit_code == 1 and "unknown organisation 'Nobody'" in unknown.output
+    too_long = tmp_path / "long.txt"
+    too_long.write_text("أ" * 2000, encoding="utf-8")
+    refused = runner.invoke(app, [*args, "brief", "--org", "Darfur Network", "--asks-file",
+                                  str(too_long), "--out", str(tmp_path / "d")])
+    assert refused.exit_code == 1 and "at most 1500" in refused.output

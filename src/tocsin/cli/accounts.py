@@ -48,6 +48,26 @@ def orgs_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Its n
         out.print(f"Added organisation {org.name} (id {org.id})")
 
 
+@orgs.command("digits")
+def orgs_digits(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The organisation.")],
+                style: Annotated[str, typer.Argument(help="western (0-9) or arabic-indic (٠-٩).")]) -> None:
+    """Choose the digits of the organisation's Arabic briefs."""
+    from tocsin.report.preferences import set_digits
+
+    if style.replace("-", "_") not in ("western", "arabic_indic"):
+        fail(f"{style!r} is not a digit style: choose western or arabic-indic", code=2)
+    workspace: Workspace = ctx.obj
+    with records(workspace):
+        pass  # the workspace and its database exist (a clear error otherwise)
+    from tocsin.records.accounts import RecordError
+
+    try:
+        set_digits(workspace.database_url, name, style.replace("-", "_"))
+    except RecordError as exc:
+        fail(str(exc))
+    out.print(f"{name}: {style} digits in its Arabic briefs")
+
+
 @orgs.command("list")
 def orgs_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List organisations."""

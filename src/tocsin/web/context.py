@@ -104,7 +104,8 @@ def language_for(request: Request, principal: auth.Principal | None) -> str:
 
 def render(request: Request, template: str, principal: auth.Principal | None, status_code: int = 200,
            language: str | None = None, **values: Any) -> HTMLResponse:
-    t = Translator(language or language_for(request, principal))
+    t = Translator(language or language_for(request, principal),
+                   principal.digits if principal is not None else "western")
     return TEMPLATES.TemplateResponse(
         request, template, {"t": t, "user": principal, "csrf": principal.csrf_token if principal else None,
                             "path": request.url.path, "quote": quote, **values},

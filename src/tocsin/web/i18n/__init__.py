@@ -40,8 +40,9 @@ def pick_language(requested: str | None, accept_language: str | None) -> str:
 class Translator:
     """``t("key", name=...)`` in templates; a missing key shows the English text, never crashes."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, digits: str = "western") -> None:
         self.language = language
+        self.digits = digits
         self.dir = direction(language)
         self._strings = strings(language)
         self._fallback = strings(DEFAULT_LANGUAGE)
@@ -56,6 +57,17 @@ class Translator:
         from tocsin.arabic import place_name
 
         return place_name(name, name_ar, self.language)
+
+    def number(self, value: float | int | None) -> str:
+        """A count in the reader's language and organisation's digits (tocsin.arabic)."""
+        from tocsin.arabic import number
+
+        return number(value, self.language, self.digits)
+
+    def percent(self, value: float | None) -> str:
+        from tocsin.arabic import number
+
+        return "" if value is None else number(value, self.language, self.digits, percent=True)
 
     def actor(self, name: str | None) -> str:
         from tocsin.report.words import actor_names

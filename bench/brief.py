@@ -40,12 +40,28 @@ def prepare() -> None:
     rebuild_derived(workspace)
 
 
-def run(src: Path, lang: str, as_of: str, out: Path) -> tuple[float, float]:
+# The child imports first, then times write_brief alone: the brief's own work, without the
+# interpreter's start-up and imports (printed apart: the command's wall time includes them).
+CHILD = """
+import datetime, sys, time
+from pathlib import Path
+import weasyprint  # noqa: F401
+from tocsin.report.brief import write_brief
+from tocsin.workspace import Workspace
+start = time.perf_counter()
+write_brief(Workspace(Path(sys.argv[1])), datetime.date.fromisoformat(sys.argv[2]), sys.argv[3],
+            Path(sys.argv[4]))
+print(time.perf_counter() - start)
+"""
+
+
+def run(src: Path, lang: str, as_of: str, out: Path) -> tuple[float, float, float]:
+    """(command wall seconds, the brief's own seconds, peak MB) of one brief in a child."""
     shutil.rmtree(out, ignore_errors=True)  # no earlier brief to compare with: the same work
     env = {**os.environ, "PYTHONPATH": str(src)}
-    seconds, peak, _ = measure([sys.executable, "-m", "tocsin.cli.main", "--home", str(WORKSPACE),
-                                "brief", "--as-of", as_of, "--lang", lang, "--out", str(out)], env)
-    return seconds, peak
+    seconds, peak, stdout = measure([sys.executable, "-c", CHILD, str(WORKSPACE), as_of, lang,
+                                     str(out)], env)
+    return seconds, float(stdout.strip().splitlines()[-1]), peak
 
 
 def main() -> None:
@@ -57,17 +73,19 @@ def main() -> None:
     prepare()
     subprocess.run([sys.executable, "-c", "import weasyprint"], check=True)  # warm the imports
     for lang in ("en", "ar"):
-        new, old, ratios, peaks = [], [], [], {"this": 0.0, "baseline": 0.0}
+        new, walls, old, ratios, peaks = [], [], [], [], {"this": 0.0, "baseline": 0.0}
         for _ in range(args.rounds):
-            seconds, peak = run(ROOT / "src", lang, args.as_of, OUT / "brief-this")
+            wall, seconds, peak = run(ROOT / "src", lang, args.as_of, OUT / "brief-this")
             new.append(seconds)
+            walls.append(wall)
             peaks["this"] = max(peaks["this"], peak)
             if args.baseline_src.is_dir():
-                base, peak = run(args.baseline_src, lang, args.as_of, OUT / "brief-baseline")
+                _, base, peak = run(args.baseline_src, lang, args.as_of, OUT / "brief-baseline")
                 old.append(base)
                 peaks["baseline"] = max(peaks["baseline"], peak)
                 ratios.append(seconds / base)
-        line = f"brief {lang}: {statistics.median(new):.1f} s, peak {peaks['this']:.0f} MB"
+        line = (f"brief {lang}: {statistics.median(new):.1f} s (process with imports "
+                f"{statistics.median(walls):.1f} s), peak {peaks['this']:.0f} MB")
         if ratios:
             line += (f"; baseline {statistics.median(old):.1f} s, peak {peaks['baseline']:.0f} MB;"
                      f" ratio this/baseline {statistics.median(ratios):.2f}")

@@ -25,6 +25,16 @@ LRI, PDI = "\u2066", "\u2069"
 MINUS = "\u2212"
 TRANSLITERATED_MARK = "*"
 
+# Latin-script words an Arabic page may hold: names with no Arabic form (sources, licences, the
+# map library) and the commands a reader types. Tests fail on any other Latin word.
+LATIN_NAMES = frozenset({
+    "UCDP", "GED", "Candidate", "DTM", "IOM", "HDX", "HAPI", "COD-AB", "OCHA", "NASA", "FIRMS",
+    "VIIRS", "MODIS", "LANCE", "WFP", "GeoNames", "OpenStreetMap", "ODbL", "CC", "BY", "BY-IGO",
+    "IGO", "ViEWS", "IODA", "ACLED", "HIU", "SHA-256", "Leaflet", "tocsin", "detect", "burnings",
+    "evidence", "verify", "export", "alerts", "scan", "docs", "model-card.md", "western",
+    "arabic-indic", "digits",
+})
+
 MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
              "أكتوبر", "نوفمبر", "ديسمبر")
 

@@ -52,3 +52,39 @@ def test_map_labels_never_overlap_and_stay_on_the_map(points: list[tuple[float, 
         assert a[0] >= 0 and a[1] >= 0 and a[2] <= 640 and a[3] <= 500
         for b in boxes[i + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+def test_every_user_facing_name_has_its_arabic() -> None:
+    """The brief's and the web's strings hold the same keys in both languages, and every stage
+    and signal analysis/siege.py defines, every actor in the sample period, has an Arabic form:
+    a stage or signal added there fails here until it is translated."""
+    from importlib import resources
+
+    import yaml
+
+    from tocsin.analysis.siege import STAGES, default_rules
+    from tocsin.report.words import actor_names, strings
+    from tocsin.web.i18n import strings as web_strings
+
+    table = yaml.safe_load(resources.files("tocsin.report").joinpath("strings.yaml").read_text())
+    assert set(table["en"]) == set(table["ar"])
+    signals = [s.name for s in default_rules().signals]
+    for lang in ("en", "ar"):
+        for stage in STAGES[1:]:
+            assert f"stage_{stage}" in strings(lang), (lang, stage)
+            assert f"stage_{stage}" in web_strings(lang), (lang, stage)
+        for signal in signals:
+            assert f"signal_{signal}" in strings(lang), (lang, signal)
+            assert f"signal_{signal}" in web_strings(lang), (lang, signal)
+    texts = [v for k, v in strings("ar").items() if k != "dir"]  # dir: "rtl" is markup
+    for value in [*texts, *actor_names().values()]:
+        assert not re_latin_word(value), value
+
+
+def re_latin_word(text: str) -> list[str]:
+    """Latin words in an Arabic string, other than the names with no Arabic form."""
+    import re
+
+    text = re.sub(r"\{[^}]*\}", " ", text)  # placeholders are filled in Arabic
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z0-9'.\-]*[A-Za-z0-9]|[A-Za-z]", text)
+            if w not in arabic.LATIN_NAMES]

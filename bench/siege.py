@@ -10,9 +10,11 @@ contender runs in its own process, so its peak memory is its own; ratios are tak
 round and the median reported. The loop must give the same stages as the vectorised code: the
 number of rows that differ is printed (it should be 0).
 
-The loop re-implements the event signals (ring, sides, inside, linked) place by place and day by
-day in plain Python; market, DTM, connectivity and burning items are per market or locality, not
-per town, and it takes them from tocsin.analysis.siege as they are.
+The loop re-implements the event signals (ring, sides, inside, linked, with the place hierarchy:
+a sub-place's events count for its town; a mass killing only after a battle) and the memory
+stages (fallen, outcome_unrecorded) place by place and day by day in plain Python; market, DTM,
+connectivity and burning items are per market or locality, not per town, and it takes them from
+tocsin.analysis.siege as they are.
 """
 
 from __future__ import annotations
@@ -125,22 +127,25 @@ def run_loop(folder: Path, year: int) -> dict:
                                         items.value.tolist(), strict=True))
     epoch = dt.date(1970, 1, 1)
     day0, day1 = (first - epoch).days, (last - epoch).days
-    within = max((st.requires[1] for st in rules.stages if st.requires), default=0)
+    lookback = rules.lookback_days()
+    # Which tracked places each event counts for (itself and its ancestors).
+    counts_for = [set(places.targets(e["place_id"])) for e in ev]
     results = []
     for p, pid in enumerate(places.ids):
         plat, plon, radius = float(places.lat[p]), float(places.lon[p]), float(places.radius[p])
-        items: dict[str, list[tuple[int, float, int]]] = {s.name: [] for s in rules.signals}
+        items: dict[str, list[tuple]] = {s.name: [] for s in rules.signals}
+        battles: list[int] = []
         reach = rules.ring_km / 111.32 / math.cos(math.radians(abs(plat) + 1))  # degrees, generous
-        for e in ev:
+        for n, e in enumerate(ev):
             lat, lon = e["latitude"], e["longitude"]
             # What anyone writing this loop would do first: skip events far outside the ring
             # (events linked to the place are kept whatever their point).
-            if e["place_id"] != pid and (lat is None or lon is None or abs(lat - plat) > reach
-                                          or abs(lon - plon) > reach):
+            linked_here = p in counts_for[n]
+            if not linked_here and (lat is None or lon is None or abs(lat - plat) > reach
+                                    or abs(lon - plon) > reach):
                 continue
             cat, prec = e["category"], e["location_precision"]
             known = (e["date_end"] - epoch).days
-            linked_here = e["place_id"] == pid
             exact_here = linked_here and e["link_level"] == "exact"
             near_here = linked_here and e["link_level"] in ("exact", "near")
             km = bearing = None
@@ -161,12 +166,17 @@ def run_loop(folder: Path, year: int) -> dict:
                         items[sig.name].append((known, value, int(bearing // (360.0 / n)) % n))
                 elif (sig.kind == "inside_events" and exact_here) or (
                         sig.kind == "linked_events" and near_here):
-                    items[sig.name].append((known, value, -1))
+                    items[sig.name].append((known, value, -1, e["actor1"] or ""))
+            if near_here and cat == "battle":
+                battles.append(known)
         for name, rows in shared.items():
             items[name] = [(d, v, -1) for q, d, v in rows if q == p]
 
-        def holds(sig, day, items=items) -> bool:  # type: ignore[no-untyped-def]
-            inside = [(v, s) for d, v, s in items[sig.name] if day - sig.window_days < d <= day]
+        def holds(sig, day, items=items, battles=battles) -> bool:  # type: ignore[no-untyped-def]
+            inside = [(r[1], r[2]) for r in items[sig.name] if day - sig.window_days < r[0] <= day]
+            after = sig.get("after_battle_days")
+            if after is not None and not any(day - after <= d <= day for d in battles):
+                return False
             if sig.kind == "ring_sectors":
                 return len({s for _, s in inside}) >= int(sig.get("min_sectors", 3))
             total = sum(v for v, _ in inside)
@@ -174,23 +184,69 @@ def run_loop(folder: Path, year: int) -> dict:
                 return total >= float(sig.get("min_fatalities")) - 1e-9 and total > 0
             return total >= float(sig.get("min_events", 1)) - 1e-9
 
+        first_day = day0 - lookback
+        # Like the vectorised code, nothing known before the first day computed counts.
+        for name in items:
+            items[name] = [r for r in items[name] if r[0] >= first_day]
+        battles[:] = [d for d in battles if d >= first_day]
         raw = {st.name: {} for st in rules.stages}
-        for day in range(day0 - within, day1 + 1):
+        for day in range(first_day, day1 + 1):
             for st in rules.stages:
                 raw[st.name][day] = any(holds(sig, day) for sig in st.signals)
-        for day in range(day0, day1 + 1):
+        ranks = {}
+        for day in range(first_day, day1 + 1):
             rank = 0
             for st in rules.stages:
                 ok = raw[st.name][day]
                 if ok and st.requires:
                     needed, days = st.requires
-                    ok = any(raw[needed][d] for d in range(day - days + 1, day + 1))
+                    ok = any(raw[needed].get(d, False) for d in range(day - days + 1, day + 1))
                 if ok:
                     rank = st.rank
-            results.append((pid, epoch + dt.timedelta(days=day), rank))
+            ranks[day] = rank
+        for day, rank in _remembered(ranks, items, rules):
+            if day >= day0:
+                results.append((pid, epoch + dt.timedelta(days=day), rank))
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "rows": len(results), "stages": _digest(results),
             "past_calm": sum(1 for r in results if r[2] > 0), "list": results}
+
+
+def _remembered(ranks: dict[int, int], items: dict[str, list[tuple]], rules):  # type: ignore[no-untyped-def]
+    """The memory stages, day by day: a fall from the first overrun day (held by the actor of
+    its largest item), outcome_unrecorded for the days after an assault."""
+    from tocsin.analysis import siege as S
+
+    over_r, fallen_r = S.STAGE_RANK["overrun"], S.STAGE_RANK["fallen"]
+    assault_r, unrec_r = S.STAGE_RANK["under_assault"], S.STAGE_RANK["outcome_unrecorded"]
+    remember = rules.memory["remember_falls_days"]
+    unrec_days = rules.memory["outcome_unrecorded_days"]
+    overrun = [sig for st in rules.stages if st.name == "overrun" for sig in st.signals]
+    holder, fall_day, last_assault, previous_over = None, None, None, False
+    for day in sorted(ranks):
+        rank = ranks[day]
+        over = rank == over_r
+        if fall_day is not None and day - fall_day > remember:
+            holder, fall_day = None, None
+        if over and not previous_over:
+            best = None
+            for sig in overrun:
+                for row in items[sig.name]:
+                    if day - sig.window_days < row[0] <= day and (best is None or row[1] > best[1]):
+                        best = row
+            actor = (best[3] or None) if best is not None and len(best) > 3 else None
+            if not (fall_day is not None and holder is not None and actor in (None, holder)):
+                holder, fall_day = actor, day
+        previous_over = over
+        if rank >= assault_r:
+            last_assault = day
+        out = rank
+        if fall_day is not None:
+            if not over:
+                out = fallen_r
+        elif rank < unrec_r and last_assault is not None and day - last_assault <= unrec_days:
+            out = unrec_r
+        yield day, out
 
 
 def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

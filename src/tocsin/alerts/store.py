@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tocsin.records.db import current_revision, head_revision, session_factory
+from tocsin.records.db import sessions_at_head
 from tocsin.records.models import Alert, utcnow
 
 
@@ -21,11 +21,7 @@ class AlertError(Exception):
 
 def open_records(url: str) -> sessionmaker[Session]:
     """Sessions on the records database, refused when its schema is older than this Tocsin."""
-    revision = current_revision(url)
-    if revision != head_revision():
-        raise AlertError(f"the records database is at schema {revision or 'none'}, alerts need "
-                         f"{head_revision()}: run `tocsin init` to upgrade it")
-    return session_factory(url)
+    return sessions_at_head(url, "alerts", AlertError)
 
 
 def _jsonable(value: Any) -> Any:

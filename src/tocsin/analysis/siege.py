@@ -88,8 +88,8 @@ SIGNAL_KINDS: dict[str, dict[str, Param]] = {
 SIGNAL_COMMON = ("kind", "window_days")
 MEMORY_PARAMS: dict[str, Param] = {
     "outcome_unrecorded_days": Param((int,), 90, about="days after the last assault"),
-    "remember_falls_days": Param((int,), 365, about="how far back a fall seen only in the "
-                                 "events is looked for"),
+    "remember_falls_days": Param((int,), 365, about="how long a fall seen only in the events "
+                                 "is remembered (a recorded fall: until the next record)"),
 }
 EXACT_OR_NEAR = ("exact", "near")
 MAX_EVIDENCE_PER_SIGNAL = 12  # the most recent rows per signal; the count says how many in all
@@ -497,7 +497,7 @@ def _counts_for(places: pa.Table, index: dict[str, int]) -> dict[str, list[int]]
     out: dict[str, list[int]] = {}
     for pid in parent:
         chain, at = [pid], pid
-        while at in parent and len(chain) <= 3:
+        while at in parent and parent[at] not in chain:
             at = parent[at]
             chain.append(at)
         out[pid] = [index[c] for c in chain if c in index]
@@ -984,8 +984,9 @@ def _remember(rank: np.ndarray, places: _Places, control: pa.Table | None,
     """Apply the memory stages along each place's days.
 
     fallen: from the first day of each run of overrun days (the events' fall: who took it is
-    the actor of its largest item), or from a recorded fall's day, until a recorded return or
-    another fall. While the overrun signals hold after an events' fall the stage reads overrun.
+    the actor of its largest item; remembered for ``remember_falls_days``), or from a recorded
+    fall's day, until a recorded return or another fall. While the overrun signals hold after
+    an events' fall the stage reads overrun.
     outcome_unrecorded: for ``outcome_unrecorded_days`` after a day under assault or overrun,
     where neither a fall nor a recorded return says what happened."""
     n, m = rank.shape
@@ -1009,13 +1010,18 @@ def _remember(rank: np.ndarray, places: _Places, control: pa.Table | None,
         if day - origin >= m:
             continue  # recorded after the last day asked for
         changes.setdefault(p, []).append((max(day - origin, 0), 1, kind, fact, True))
+    remember = rules.memory["remember_falls_days"]
     for p, rows in changes.items():
         holder: str | None = None
+        since, since_recorded = 0, False
         for c, _, kind, fact, is_record in sorted(rows, key=lambda r: (r[0], r[1])):
             actor = fact.get("actor") or None
+            if holder is not None and not since_recorded and c - since > remember:
+                holder = None  # an events' fall no longer remembered
             if kind == "fell" and not is_record and holder is not None and actor in (None, holder):
                 continue  # the same side taking it again: the fall goes on from its first day
             holder = actor if kind == "fell" else None
+            since, since_recorded = c, is_record
             facts.append(fact)
             code[p, c] = 2 if kind == "fell" else 1
             fact_at[p, c] = len(facts) - 1
@@ -1026,7 +1032,11 @@ def _remember(rank: np.ndarray, places: _Places, control: pa.Table | None,
     state = np.where(last_change >= 0, np.take_along_axis(code, safe, axis=1), 0)
     state_fact = np.where(last_change >= 0, np.take_along_axis(fact_at, safe, axis=1), -1)
     state_recorded = np.where(last_change >= 0, np.take_along_axis(recorded, safe, axis=1), False)
-    fallen = state == 2
+    # A fall seen only in the events is remembered for remember_falls_days (so that a day's
+    # stage never depends on how far back the computation started); a recorded one until the
+    # next record.
+    fallen = (state == 2) & (state_recorded
+                             | (cols - last_change <= rules.memory["remember_falls_days"]))
     out = rank.copy()
     # An events' fall reads overrun while its signals hold; a recorded one reads fallen at once.
     out[fallen & ~(over & ~state_recorded)] = r_fallen

@@ -66,7 +66,9 @@ def scan(
     days: Annotated[int, typer.Option(min=1, max=3660, help="Look back this many days.")] = 30,
     rules_file: Annotated[Path | None, typer.Option("--rules", help=RULES_HELP)] = None,
     min_stage: Annotated[str, typer.Option(help="Only escalations to this stage or worse: "
-                                           "threatened, encircled, cut_off, under_assault, overrun.")
+                                           "threatened, encircled, cut_off, outcome_unrecorded, "
+                                           "under_assault, overrun, fallen (analysis/siege.py's "
+                                           "order).")
                          ] = "threatened",
     deliver: Annotated[bool, typer.Option(help="Deliver new alerts to the webhooks.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,

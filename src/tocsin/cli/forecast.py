@@ -42,7 +42,8 @@ def forecast(
         day = day or latest_date(inputs)
         builder = FeatureBuilder(inputs)
         fitted = fit_forecaster(builder, day, horizon)
-        table = score_places(fitted, inputs.places, day, None if store else top)
+        # Scored deeper than asked: a town's camps and neighbourhoods fold into it below.
+        table = score_places(fitted, inputs.places, day, None if store else max(top * 20, 500))
     except (WorkspaceError, ForecastError) as exc:
         fail(str(exc))
     if store:
@@ -53,18 +54,20 @@ def forecast(
         except WorkspaceError as exc:
             fail(str(exc))
         err.print(f"Stored {table.num_rows:,} forecasts (table `forecasts` now {rows:,} rows)")
-        table = table.slice(0, top)
+    places = _each_town_once(ctx.obj, table.to_pylist(), top)
     if as_json:
         print_json({"as_of": day, "horizon_days": horizon, "model": "lightgbm (Platt-calibrated)",
                     "training_origins": fitted.training_origins, "training_events": fitted.training_events,
-                    "places": table.to_pylist()})
+                    "places": places})
         return
     out.print(f"[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
               f"(trained on {fitted.training_origins} monthly origins, {fitted.training_events} "
               f"events; {time.monotonic() - started:.1f} s)")
     grid = Table("#", "place", "class", "admin2", "probability", "exposed", "why")
-    for row in table.to_pylist():
+    for row in places:
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
+        if row["sub_places"]:
+            name += f" (+{len(row['sub_places'])} sub-places)"
         grid.add_row(str(row["rank"]), escape(name), row["place_class"], row["admin2_pcode"] or "",
                      f"{row['probability']:.1%}",
                      f"{row['exposed_population']:,}" if row["exposed_population"] else "unknown",
@@ -72,6 +75,18 @@ def forecast(
     print_table(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
+
+
+def _each_town_once(workspace: Workspace, rows: list[dict], top: int) -> list[dict]:
+    """The ranked places with each town once: its camps and neighbourhoods folded under it, at
+    the rank of its best member (places/hierarchy.py); unnamed places left out."""
+    from tocsin.places.hierarchy import Hierarchy, fold_ranked
+
+    folded = fold_ranked(rows, Hierarchy.from_workspace(workspace), limit=top,
+                         max_keys=("probability", "history_probability"))
+    for rank, row in enumerate(folded, start=1):
+        row["rank"] = rank
+    return folded
 
 
 def show_top_risks(workspace: Workspace, horizon: int = 30, top: int = 5) -> None:

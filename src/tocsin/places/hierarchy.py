@@ -12,8 +12,8 @@ with the rule that decided it (``parent_rule``); docs/methods/gazetteer.md expla
    Al Salam at El Fasher, Ardamata and Krinding at El Geneina). The nearest such town wins.
 3. *Named after*: a camp or site whose name begins with a town's name within
    ``NAMED_AFTER_KM`` ("Kass Humira School" at Kass, "Nertati North Camp" at Nertiti).
-4. A town's own parent is followed (a town mapped inside a city folds into the city), at most
-   ``MAX_DEPTH`` steps; the top of the chain is what ranked lists show.
+4. A town's own parent is followed (a town mapped inside a city folds into the city); the top
+   of the chain is what ranked lists show.
 
 ``fold_ranked`` is what every ranked list (forecast top N, siege board, brief, web) calls:
 one row per top-level place, in the order of its best member, with its sub-places folded under
@@ -40,7 +40,6 @@ PARENT_RANK = {"city": 6, "town": 5}
 CAMP_CLASSES = ("camp", "idp_site")
 CAMP_MARGIN_KM = 2.0
 NAMED_AFTER_KM = 15.0
-MAX_DEPTH = 3
 CAMP_WORDS = {"camp", "idp", "idps", "gathering", "site", "north", "south", "east", "west",
               "معسكر", "مخيم"}
 
@@ -149,16 +148,16 @@ class Hierarchy:
 
     def top(self, place_id: str) -> str:
         """The top of the place's chain of parents (itself when it has none)."""
-        seen = 0
-        while place_id in self.parent and seen < MAX_DEPTH:
-            place_id = self.parent[place_id]
-            seen += 1
-        return place_id
+        chain = self.ancestors(place_id)
+        return chain[-1] if chain else place_id
 
     def ancestors(self, place_id: str) -> list[str]:
+        """Parent, grandparent, ... (a cycle, which the rules cannot make, stops the chain)."""
         chain: list[str] = []
-        while place_id in self.parent and len(chain) < MAX_DEPTH:
+        seen = {place_id}
+        while place_id in self.parent and self.parent[place_id] not in seen:
             place_id = self.parent[place_id]
+            seen.add(place_id)
             chain.append(place_id)
         return chain
 
@@ -175,13 +174,16 @@ class Hierarchy:
 
 def fold_ranked(rows: Sequence[Mapping[str, Any]], hierarchy: Hierarchy, *,
                 id_key: str = "place_id", name_key: str = "name",
-                sum_keys: Iterable[str] = (), limit: int | None = None,
+                sum_keys: Iterable[str] = (), max_keys: Iterable[str] = (),
+                limit: int | None = None,
                 include_unnamed: bool = False) -> list[dict[str, Any]]:
     """Fold a ranked list (best first) so each town appears once, at the rank of its best member.
 
     Each returned row is the town's own row when the list has one, else its best sub-place's
-    row relabelled to the town; ``sub_places`` lists the folded members (id, name, and their
-    row), and the ``sum_keys`` (deaths, events...) are summed over the town and its members.
+    row relabelled to the town; ``sub_places`` lists the folded members (id, name, and the rule
+    that made each a sub-place); the ``sum_keys`` (deaths, events...) are summed over the town
+    and its members, and the ``max_keys`` (the score the list is ranked by) take the group's
+    largest, so that the town's figure matches its rank.
     Unnamed places are dropped unless ``include_unnamed`` (no-one can be warned about a point
     without a name); a sub-place's row still counts for its named town.
     """
@@ -193,7 +195,7 @@ def fold_ranked(rows: Sequence[Mapping[str, Any]], hierarchy: Hierarchy, *,
             groups[top] = []
             order.append(top)
         groups[top].append(row)
-    sums = list(sum_keys)
+    sums, maxes = list(sum_keys), list(max_keys)
     out: list[dict[str, Any]] = []
     for top in order:
         members = groups[top]
@@ -212,6 +214,9 @@ def fold_ranked(rows: Sequence[Mapping[str, Any]], hierarchy: Hierarchy, *,
         for key in sums:
             values = [r.get(key) for r in members if r.get(key) is not None]
             base[key] = sum(values) if values else base.get(key)
+        for key in maxes:
+            values = [r.get(key) for r in members if r.get(key) is not None]
+            base[key] = max(values) if values else base.get(key)
         out.append(base)
         if limit is not None and len(out) >= limit:
             break

@@ -13,7 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tocsin.records.db import RecordsDatabaseError, current_revision, head_revision, session_factory
+from tocsin.records.db import (
+    RecordsDatabaseError,
+    current_revision,
+    head_revision,
+    session_factory,
+    sessions_at_head,
+)
 from tocsin.records.models import CONTROL_KINDS, ControlChange
 
 
@@ -22,11 +28,7 @@ class ControlChangeError(ValueError):
 
 
 def open_control(url: str) -> sessionmaker[Session]:
-    revision = current_revision(url)
-    if revision != head_revision():
-        raise ControlChangeError(f"the records database is at schema {revision or 'none'}, "
-                                 f"control changes need {head_revision()}: run `tocsin init`")
-    return session_factory(url)
+    return sessions_at_head(url, "control changes", ControlChangeError)
 
 
 def check_source(url: str) -> str:
@@ -84,10 +86,9 @@ def control_table(rows: list[dict[str, Any]]) -> pa.Table:
                                 schema=CONTROL_SCHEMA)
 
 
-def workspace_control(workspace: Any) -> pa.Table | None:
-    """Every recorded change of control in the workspace's records database (None when the
+def workspace_control(url: str) -> pa.Table | None:
+    """Every recorded change of control in the records database at ``url`` (None when the
     database is older than this Tocsin or absent: the tracker then has only the events)."""
-    url = workspace.database_url
     try:
         if current_revision(url) != head_revision():
             return None

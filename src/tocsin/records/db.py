@@ -115,6 +115,16 @@ def session_factory(url: str | URL) -> sessionmaker[Session]:
     return sessionmaker(bind=make_engine(url), expire_on_commit=False)
 
 
+def sessions_at_head(url: str, needs: str, error: type[Exception]) -> sessionmaker[Session]:
+    """Sessions on the records database, refused with ``error`` (saying what ``needs`` the newer
+    schema) when its schema is older than this Tocsin."""
+    revision = current_revision(url)
+    if revision != head_revision():
+        raise error(f"the records database is at schema {revision or 'none'}, {needs} need "
+                    f"{head_revision()}: run `tocsin init` to upgrade it")
+    return session_factory(url)
+
+
 def alembic_config(url: str | URL | None = None) -> Config:
     """An Alembic config built in code, pointing at the migrations shipped in the package.
 

@@ -69,7 +69,7 @@ def create_app(workspace: Workspace, database_url: str | None = None,
                   description="Sieges, risks, places and evidence in Sudan. Authenticate with a session "
                               "cookie (log in at /login) or `Authorization: Bearer <API token>`.")
     app.state.workspace = workspace
-    app.state.data = WebData(workspace)
+    app.state.data = WebData(workspace, database_url=url)
     app.state.sessions = session_factory(url)
     app.state.principals = PrincipalCache(credential_cache_seconds)
 

@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset(USER_ROLES),
     "acknowledge_alert": frozenset({"admin", "analyst", "monitor"}),
     "upload_evidence": frozenset({"admin", "analyst", "monitor"}),
+    "record_control": frozenset({"admin", "analyst"}),
     "manage_users": frozenset({"admin"}),
 }
 

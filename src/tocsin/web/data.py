@@ -9,12 +9,11 @@ Reads are cached per lake state: the cache key is the manifest file's identity (
 mtime), which changes with every committed batch or rebuilt derived table, so a new ingest shows
 up on the next request without restarting the server.
 
-Siege stages come from the siege tracker (tocsin.siege_watch: the board and a place's history,
-computed from the lake as of its latest dated data, once per lake state). Derived tables this
-module also looks for (names and columns agreed with the other issues):
+Siege stages come from the siege tracker (tocsin.siege_watch: the board, folded by the place
+hierarchy, and a place's history, computed from the lake and the recorded changes of control as
+of its latest dated data, once per lake state); no stored stage table is read. Derived tables
+this module looks for (names and columns agreed with the other issues):
 
-- ``siege_stages``  place_id, date, stage, stage_rank (0-5), evidence (text, JSON or list);
-                    when present it is used instead of computing the stages
 - ``forecasts``     place_id, as_of, horizon_days, probability, model, reasons
 - ``burnings``      place_id, place_name, latitude, longitude, first_detection, last_detection,
                     detections, frp_total, score, confidence, reasons, detection_ids
@@ -34,7 +33,9 @@ import duckdb
 import numpy as np
 import shapely
 
+from tocsin.analysis.siege import STAGES as SIEGE_STAGES
 from tocsin.lake import Lake
+from tocsin.places.hierarchy import Hierarchy, fold_ranked
 from tocsin.places.search import PlaceIndex
 from tocsin.spatial import haversine_km
 from tocsin.workspace import Workspace
@@ -52,7 +53,7 @@ class _NotComputed:
 
 NOT_COMPUTED: Final = _NotComputed()
 
-STAGES = ("calm", "threatened", "encircled", "cut_off", "under_assault", "overrun")
+STAGES = SIEGE_STAGES  # the siege tracker's own list and order
 # Places shown on the map at low zoom: the ones a siege happens to.
 MAJOR_CLASSES = frozenset({"city", "town", "camp", "idp_site"})
 MIN_ZOOM, MAX_ZOOM = 3, 13
@@ -77,7 +78,7 @@ def clamp_zoom(zoom: int) -> int:
 class _LakeState:
     """One lake state, read once: the gazetteer in arrays, a DuckDB connection, caches."""
 
-    key: tuple[int, int, int]
+    key: tuple[int, int, int, int]
     con: duckdb.DuckDBPyConnection
     derived: set[str]
     places: list[dict[str, Any]]
@@ -101,16 +102,22 @@ class WebData:
 
     CACHE_ENTRIES = 512
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, database_url: str | None = None) -> None:
         self.workspace = workspace
+        self.database_url = database_url
         self.lake = Lake(workspace.lake_dir)
         self._state: _LakeState | None = None
         self._load_lock = threading.Lock()
+        self._records_version = 0  # bumped when a change of control is recorded here
+
+    def records_changed(self) -> None:
+        """A change of control was recorded: the siege stages are judged again."""
+        self._records_version += 1
 
     # -- lake state --------------------------------------------------------------------
-    def _manifest_key(self) -> tuple[int, int, int]:
+    def _manifest_key(self) -> tuple[int, int, int, int]:
         stat = self.lake.manifest_path.stat()
-        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns, self._records_version)
 
     def state(self) -> _LakeState:
         key = self._manifest_key()
@@ -126,7 +133,7 @@ class WebData:
                         old.con.close()
             return self._state
 
-    def _load(self, key: tuple[int, int, int]) -> _LakeState:
+    def _load(self, key: tuple[int, int, int, int]) -> _LakeState:
         con = self.lake.connect()
         derived = set(self.lake.manifest()["derived"])
         if "gazetteer" in derived:
@@ -141,11 +148,7 @@ class WebData:
         places = [dict(zip(columns, row, strict=True)) for row in rows]
         area_names = {pcode: (en, ar) for pcode, en, ar in con.execute(
             "SELECT DISTINCT pcode, name_en, name_ar FROM areas").fetchall()}
-        siege_inputs, siege_as_of = None, None
-        if "siege_stages" in derived:
-            stage_by_place = self._current_stages(con, derived)
-        else:
-            siege_inputs, siege_as_of, stage_by_place = self._siege_board()
+        siege_inputs, siege_as_of, stage_by_place = self._siege_board()
         risk_by_place = self._current_risk(con, derived)
         return _LakeState(
             key=key, con=con, derived=derived, places=places,
@@ -163,7 +166,7 @@ class WebData:
         from tocsin.workspace import WorkspaceError
 
         try:
-            inputs = siege_watch.load_inputs(self.workspace)
+            inputs = siege_watch.load_inputs(self.workspace, self.database_url)
             as_of = siege_watch.resolve_as_of(inputs, None)
         except WorkspaceError:
             return None, None, NOT_COMPUTED  # no gazetteer or no dated data: nothing to judge
@@ -172,15 +175,6 @@ class WebData:
                                     "exposed": row.get("exposed")}
                   for row in siege_watch.board(inputs, as_of)}
         return inputs, as_of, stages
-
-    @staticmethod
-    def _current_stages(con: duckdb.DuckDBPyConnection, derived: set[str]) -> dict[str, Any] | _NotComputed:
-        if "siege_stages" not in derived:
-            return NOT_COMPUTED
-        rows = con.execute(
-            "SELECT place_id, stage, stage_rank, date FROM siege_stages "
-            "QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY date DESC) = 1").fetchall()
-        return {r[0]: {"stage": r[1], "stage_rank": int(r[2]), "since": r[3]} for r in rows}
 
     @staticmethod
     def _current_risk(con: duckdb.DuckDBPyConnection, derived: set[str]) -> dict[str, Any] | _NotComputed:
@@ -393,25 +387,18 @@ class WebData:
                 "frp_total": round(sum(r[3] or 0.0 for r in rows), 1)}
 
     def _stage_history(self, state: _LakeState, pid: str) -> list[dict[str, Any]] | _NotComputed:
-        if state.siege_inputs is not None and state.siege_as_of is not None:
-            from tocsin import siege_watch
-
-            start = state.siege_as_of - dt.timedelta(days=SIEGE_HISTORY_DAYS)
-            rows = siege_watch.history(state.siege_inputs, pid, start, state.siege_as_of)
-            changes = [{"date": r["date"], "stage": r["stage"], "stage_rank": r["stage_rank"],
-                        "reasons": r.get("reasons"),
-                        "evidence": [e.get("detail") or e.get("ref") if isinstance(e, dict) else e
-                                     for e in r.get("evidence") or []]} for r in rows]
-            return sorted(changes, key=lambda r: r["date"], reverse=True)
-        if "siege_stages" not in state.derived:
+        if state.siege_inputs is None or state.siege_as_of is None:
             return NOT_COMPUTED
-        rows = self._query(state, "SELECT * FROM siege_stages WHERE place_id = ? ORDER BY date DESC", [pid])
-        # Keep the days the stage changed: a daily series of the same stage says nothing new.
-        changes = [row for n, row in enumerate(rows)
-                   if n == len(rows) - 1 or rows[n + 1]["stage"] != row["stage"]]
-        for row in changes:
-            row["evidence"] = _as_list(row.get("evidence"))
-        return changes
+        from tocsin import siege_watch
+
+        start = state.siege_as_of - dt.timedelta(days=SIEGE_HISTORY_DAYS)
+        rows = siege_watch.history(state.siege_inputs, pid, start, state.siege_as_of)
+        changes = [{"date": r["date"], "stage": r["stage"], "stage_rank": r["stage_rank"],
+                    "reasons": r.get("reasons"), "held_by": r.get("held_by"),
+                    "fell_on": r.get("fell_on"),
+                    "evidence": [e.get("detail") or e.get("ref") if isinstance(e, dict) else e
+                                 for e in r.get("evidence") or []]} for r in rows]
+        return sorted(changes, key=lambda r: r["date"], reverse=True)
 
     def _forecast(self, state: _LakeState, pid: str) -> list[dict[str, Any]] | _NotComputed:
         if "forecasts" not in state.derived:
@@ -453,7 +440,10 @@ class WebData:
             return NOT_COMPUTED
         rows = [self._summary(state, state.places[state.by_id[pid]])
                 for pid in state.risk_by_place if pid in state.by_id]
-        return sorted(rows, key=lambda r: -(r["risk"] or 0.0))[:limit]
+        rows.sort(key=lambda r: -(r["risk"] or 0.0))
+        # Each town once: its camps and neighbourhoods fold under it, at its best risk.
+        hierarchy = self._cached(state, "hierarchy", lambda: Hierarchy.from_workspace(self.workspace))
+        return fold_ranked(rows, hierarchy, max_keys=("risk",), limit=limit)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -21,8 +21,9 @@ from tocsin.web.context import (
     forget_credential,
     page_user,
     render,
+    require,
 )
-from tocsin.web.data import WebData
+from tocsin.web.data import STAGES, WebData
 from tocsin.web.i18n import LANGUAGES, Translator
 
 router = APIRouter(include_in_schema=False)
@@ -158,8 +159,6 @@ async def home() -> Response:
 async def map_page(request: Request) -> Response:
     user = page_user(request)
     data = _data(request)
-    from tocsin.analysis.siege import STAGES
-
     return render(request, "map.html", user, places=data.largest_places(), stages=STAGES)
 
 
@@ -188,6 +187,41 @@ async def place_page(request: Request, place_id: str) -> Response:
     # Evidence is per reader (what their organisation and role may open): never cached.
     return render(request, "place.html", user, place=detail, body=Markup(body),
                   items=visible_items(request, user, place_id))
+
+
+@router.post("/places/{place_id}/control")
+def record_control_form(request: Request, place_id: str,
+                        csrf_token: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+                        day: Annotated[str, Form()] = "", actor: Annotated[str, Form()] = "",
+                        source_url: Annotated[str, Form()] = "",
+                        note: Annotated[str, Form()] = "") -> Response:
+    """An analyst or admin records that the place fell to an actor, or was retaken, with its
+    source: the siege tracker shows it as the evidence of the fallen stage."""
+    import datetime as dt
+
+    from tocsin.records.control import ControlChangeError, record_control_change
+
+    user = page_user(request)
+    check_csrf(user, csrf_token)
+    require(user, "record_control")
+    data = _data(request)
+    detail = data.place(place_id)
+    if detail is None:
+        raise HTTPException(404, "Not Found")
+    try:
+        when = dt.date.fromisoformat(day)
+    except ValueError:
+        raise HTTPException(422, f"day must be YYYY-MM-DD, found {day!r}") from None
+    try:
+        record_control_change(request.app.state.sessions, place_id=place_id,
+                              place_name=detail["name"] or place_id, kind=kind, day=when,
+                              actor=actor if kind == "fell" else None, source_url=source_url,
+                              note=note, recorded_by=user.username,
+                              today=dt.datetime.now(dt.UTC).date())
+    except ControlChangeError as exc:
+        raise HTTPException(422, str(exc)) from None
+    data.records_changed()
+    return RedirectResponse(f"/places/{place_id}#control", status_code=303)
 
 
 @router.get("/siege")

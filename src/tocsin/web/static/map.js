@@ -7,8 +7,8 @@
   var labels = JSON.parse(el.dataset.labels || "{}");
   var arabic = el.dataset.language === "ar";
   var STAGE_COLOURS = { calm: "#4a7f4a", threatened: "#c9a227", encircled: "#d9822b",
-    cut_off: "#c0392b", outcome_unrecorded: "#8e44ad", under_assault: "#8e1b1b", overrun: "#3b0a0a",
-    fallen: "#000000" };
+    cut_off: "#c0392b", outcome_unrecorded: "#6c3483", under_assault: "#8e1b1b", overrun: "#3b0a0a",
+    fallen: "#1b0505" };
   var map = L.map(el, { zoomSnap: 1, minZoom: 4, maxZoom: 13, preferCanvas: false })
     .setView([13.5, 24.5], 6);
   map.attributionControl.addAttribution(escapeText(labels.attribution || ""));

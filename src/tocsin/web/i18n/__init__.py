@@ -78,13 +78,18 @@ class Translator:
 
     def reasons(self, text: str | None) -> str:
         """The siege tracker's reasons ("cut_off: displacement surge, price spike") in the
-        reader's language, from the signal names."""
+        reader's language, from the signal names; a remembered stage (fallen, outcome
+        unrecorded) has no signals and reads as its own explanation."""
         if not text:
             return ""
         if self.language != "ar":
             return text
-        _, _, names = text.partition(": ")
-        return "، ".join(self.signal(n) for n in (names or text).split(", ") if n)
+        stage, _, names = text.partition(": ")
+        known = [self._strings[f"signal_{n.strip().replace(' ', '_')}"] for n in names.split(", ")
+                 if f"signal_{n.strip().replace(' ', '_')}" in self._strings]
+        if known:
+            return "، ".join(known)
+        return self._strings.get(f"reason_{stage.strip()}", "")
 
     def signal(self, name: str) -> str:
         return self(f"signal_{name.strip().replace(' ', '_')}")

@@ -82,6 +82,8 @@ def main(shared: Path) -> None:
     shutil.copyfile(shared / "views-forecasts-sdn/sdn-views-conflict-forecasts-priogrid-month.csv",
                 OUT / "views_forecasts_priogrid_month.csv")
 
+    # The whole country's states, so that maps show all of Sudan (Darfur's localities below).
+    shutil.copyfile(shared / "cod-ab-sdn/sdn_admin1.geojson", OUT / "cod_ab_sdn_admin1.geojson")
     for level in ("admin1", "admin2"):
         doc = json.loads((shared / f"cod-ab-sdn/sdn_{level}.geojson").read_text(encoding="utf-8"))
         doc = filter_geojson(doc, lambda f: f["properties"]["adm1_pcode"] in DARFUR_PCODES)

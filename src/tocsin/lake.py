@@ -111,8 +111,8 @@ class LakeError(Exception):
 
 
 class Lake:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)  # a str from a script or the README works as well as a Path
 
     # -- manifest -------------------------------------------------------------------------
     @property

@@ -191,3 +191,49 @@ def test_upload_evidence_and_other_organisation_cannot_see_it(server: str, brows
     content = page.request.post(f"{server}/api/v1/evidence/{item}/content")
     assert content.status == 404
     other.close()
+
+
+# Latin-script words an Arabic page may show: tocsin.arabic.LATIN_NAMES (sources, the map
+# library, commands a user types).
+from tocsin.arabic import LATIN_NAMES as ARABIC_PAGE_NAMES  # noqa: E402
+
+
+def _untranslated(page) -> set[str]:  # type: ignore[no-untyped-def]
+    """Latin words in the page's main part, leaving out names marked as in another script: the
+    place's English name (lang="en") and its other names (lang="und")."""
+    text = page.locator("main").inner_text()
+    for foreign in page.locator("main [lang=und], main [lang=en]").all_inner_texts():
+        text = text.replace(foreign, " ")
+    words = set(re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]", text))
+    return words - ARABIC_PAGE_NAMES
+
+
+def test_arabic_pages_have_no_untranslated_string(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """Map, place, siege board and alerts in Arabic: every string translated, screenshots kept."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ar")
+    page = context.new_page()
+    _log_in(page, server, "alice")
+    page.goto(server + "/places?q=El Fasher")
+    if page.locator("html").get_attribute("lang") != "ar":
+        page.click("#switch-language")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.goto(server + "/map")
+    _wait_for_places(page)
+    boundaries = page.locator("path.leaflet-interactive:not(.place-marker)")
+    boundaries.first.wait_for(state="attached", timeout=30_000)
+    assert boundaries.count() >= 19 + 64  # all Sudan's states and Darfur's localities
+    page.screenshot(path=str(ARTIFACTS / "10-map-ar.png"))
+    assert _untranslated(page) == set(), "map"
+    page.goto(server + "/places?q=الفاشر")
+    page.locator("table.list a").first.click()
+    assert page.locator("h1").inner_text().startswith("الفاشر")
+    page.screenshot(path=str(ARTIFACTS / "11-place-ar.png"), full_page=True)
+    assert _untranslated(page) == set(), "place"
+    for name in ("siege", "alerts"):
+        page.goto(f"{server}/{name}")
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        page.screenshot(path=str(ARTIFACTS / f"12-{name}-ar.png"), full_page=True)
+        assert _untranslated(page) == set(), name
+    context.close()

@@ -117,6 +117,23 @@ def test_arabic_users_get_right_to_left_pages_and_arabic_names(client: TestClien
     assert 'dir="rtl"' in login and "تسجيل الدخول" in login
 
 
+def test_arabic_pages_use_the_organisations_digits(client: TestClient, web_workspace: Workspace,
+                                                   records_url: str) -> None:
+    """The organisation chose Arabic-Indic digits: its Arabic readers see ٢٥٢٬٦٠٩, isolated."""
+    from tocsin.report.preferences import set_digits
+
+    log_in(client, "amal")
+    place = f"/places/{el_fasher_id(web_workspace)}"
+    western = client.get(place).text
+    population = re.search(r"\u2066([0-9,]{5,})\u2069", western)
+    assert population, "numbers in Arabic pages are isolated left-to-right"
+    set_digits(records_url, "Darfur Network", "arabic_indic")
+    client.cookies.clear()
+    log_in(client, "amal")
+    arabic = client.get(place).text
+    assert population.group(1).translate(str.maketrans("0123456789,", "٠١٢٣٤٥٦٧٨٩٬")) in arabic
+
+
 def test_pages_work_without_javascript_and_load_light(client: TestClient) -> None:
     log_in(client, "victor")
     gzip_header = {"accept-encoding": "gzip"}

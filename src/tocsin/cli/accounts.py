@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.common import fail, out, print_json, print_table
 from tocsin.workspace import Workspace, WorkspaceError
 
 orgs = typer.Typer(no_args_is_help=True, help="Organisations of the coalition.")
@@ -48,6 +48,26 @@ def orgs_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Its n
         out.print(f"Added organisation {org.name} (id {org.id})")
 
 
+@orgs.command("digits")
+def orgs_digits(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The organisation.")],
+                style: Annotated[str, typer.Argument(help="western (0-9) or arabic-indic (٠-٩).")]) -> None:
+    """Choose the digits of the organisation's Arabic briefs."""
+    from tocsin.report.preferences import set_digits
+
+    if style.replace("-", "_") not in ("western", "arabic_indic"):
+        fail(f"{style!r} is not a digit style: choose western or arabic-indic", code=2)
+    workspace: Workspace = ctx.obj
+    with records(workspace):
+        pass  # the workspace and its database exist (a clear error otherwise)
+    from tocsin.records.accounts import RecordError
+
+    try:
+        set_digits(workspace.database_url, name, style.replace("-", "_"))
+    except RecordError as exc:
+        fail(str(exc))
+    out.print(f"{name}: {style} digits in its Arabic briefs")
+
+
 @orgs.command("list")
 def orgs_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List organisations."""
@@ -62,7 +82,7 @@ def orgs_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     table = Table("id", "name", title="Organisations")
     for row in rows:
         table.add_row(str(row["id"]), row["name"])
-    out.print(table)
+    print_table(table)
 
 
 @users.command("add")
@@ -96,7 +116,7 @@ def users_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     table = Table("id", "user", "organisation", "role", title="Users")
     for row in rows:
         table.add_row(str(row["id"]), row["username"], str(row["organisation_id"]), row["role"])
-    out.print(table)
+    print_table(table)
 
 
 @incidents.command("add")
@@ -143,4 +163,4 @@ def incidents_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     for row in rows:
         table.add_row(str(row["id"]), row["title"], row["category"], str(row["occurred_from"]),
                       row["status"])
-    out.print(table)
+    print_table(table)

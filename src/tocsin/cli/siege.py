@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json
+from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True,
@@ -111,7 +111,7 @@ def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50, blind:
                       str(row.get("days_in_stage") or ""), escape(name),
                       row["place_class"], f"{row['exposed']:,}" if row["exposed"] else "?",
                       escape(why))
-    out.print(table)
+    print_table(table)
     if len(rows) > limit:
         out.print(f"... and {len(rows) - limit} more (--limit, or --json for all)")
 

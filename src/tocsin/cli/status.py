@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.common import fail, out, print_json, print_table
 from tocsin.workspace import WorkspaceError
 
 
@@ -39,7 +39,7 @@ def show_status(info: dict) -> None:
         for source, facts in data["sources"].items():
             table.add_row(name, source, f"{facts['rows']:,}", str(facts["from"] or ""),
                           str(facts["to"] or ""))
-    out.print(table)
+    print_table(table)
     gazetteer = info["derived"].get("gazetteer")
     if gazetteer:
         out.print(f"[bold]Gazetteer[/] {gazetteer['places']:,} places ({gazetteer['named']:,} "

@@ -112,10 +112,14 @@ class Organisation(Base):
     """A member of the coalition; users and incidents belong to one."""
 
     __tablename__ = "organisations"
+    __table_args__ = (CheckConstraint("digits IN ('western', 'arabic_indic')", name="digits_style"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
     created_at: Mapped[dt.datetime] = _created_at()
+    # Digits in its Arabic briefs and pages (tocsin.arabic.DIGIT_STYLES).
+    digits: Mapped[str] = mapped_column(String(16), nullable=False, default="western",
+                                        server_default="western")
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
     incidents: Mapped[list[Incident]] = relationship(back_populates="organisation")
@@ -462,6 +466,21 @@ class LoginAttempt(Base):
     client: Mapped[str] = mapped_column(String(100), nullable=False)
     succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
     attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class BriefAsk(Base):
+    """An organisation's asks for one brief (its day and language): a short text on page one."""
+
+    __tablename__ = "brief_asks"
+    __table_args__ = (UniqueConstraint("organisation_id", "as_of", "lang"),
+                      CheckConstraint("length(text) <= 1500", name="short"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
+    as_of: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    lang: Mapped[str] = mapped_column(String(8), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[dt.datetime] = _created_at()
 
 
 # The evidence locker's tables, and the per-organisation alert acknowledgements, live in their

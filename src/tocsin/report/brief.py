@@ -13,32 +13,28 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
+from tocsin import arabic
 from tocsin.lake import Lake, fsync_path
-from tocsin.report.data import BriefData, gather, previous_window, signal_rules
+from tocsin.report.data import BriefData, coverage_of, gather, previous_window, signal_rules, source_notes
+from tocsin.report.judgements import judgements
 from tocsin.report.map_svg import render_map
+from tocsin.report.words import Words, strings
 from tocsin.workspace import Workspace
 
 LANGUAGES = ("en", "ar")
 DEFAULT_DAYS = 30
 SHARED_FILE_MODE = 0o644
-STAGE_ORDER = ("overrun", "under_assault", "cut_off", "encircled", "threatened")
 
 
 class BriefError(Exception):
     """The brief cannot be written (bad date, empty workspace, unwritable folder)."""
 
 
-@cache
-def strings(lang: str) -> dict[str, str]:
-    table = yaml.safe_load(resources.files("tocsin.report").joinpath("strings.yaml").read_text())
-    return table[lang]
 
 
 @dataclass
@@ -56,10 +52,8 @@ def latest_date(workspace: Workspace) -> date | None:
 
 
 def place_name(row: dict[str, Any], lang: str) -> str:
-    """Arabic place names in the Arabic edition where the gazetteer has one."""
-    if lang == "ar" and row.get("name_ar"):
-        return str(row["name_ar"])
-    return str(row.get("name") or row.get("place") or "?")
+    """A place's name in the brief's language (tocsin.arabic's rule and fallback)."""
+    return arabic.place_name(row.get("name") or row.get("place"), row.get("name_ar"), lang)
 
 
 def previous_brief(out_dir: Path, as_of: date, lang: str) -> dict[str, Any] | None:
@@ -106,61 +100,24 @@ def changes(data: BriefData, con_previous: dict[str, Any], previous: dict[str, A
     return {"basis": basis, "rows": rows}
 
 
-def headlines(data: BriefData, lang: str) -> list[str]:
-    """The findings in plain words, most urgent first."""
-    s = strings(lang)
-    as_of, days = data.as_of.isoformat(), data.days
-    lines = []
-    if data.totals["events"] == 0:
-        if data.last_event is not None:
-            lines.append(s["h_no_events"].format(days=days, as_of=as_of, last=data.last_event,
-                                                 lag=(data.as_of - data.last_event).days))
-    else:
-        if data.totals["attacks_on_civilians"]:
-            top = next((p for p in data.top_places if p["deaths"]), None)
-            lines.append(s["h_attacks"].format(
-                days=days, as_of=as_of, events=data.totals["attacks_on_civilians"],
-                deaths=data.totals["attack_deaths"],
-                place=place_name(top, lang) if top else s["none"]))
-        else:
-            lines.append(s["h_attacks_none"].format(days=days, as_of=as_of))
-        lines.append(s["h_events"].format(events=data.totals["events"], deaths=data.totals["deaths"]))
-    if data.siege:
-        hit = [t for t in data.siege if t["stage"] in ("under_assault", "overrun")]
-        lines.append(s["h_siege"].format(count=len(data.siege), assault=len(hit), places=", ".join(
-            place_name(t, lang) for t in (hit or data.siege)[:5])))
-    if data.risk and data.risk.get("places"):
-        lines.append(s["h_risk"].format(horizon=data.risk["horizon_days"], as_of=data.risk["as_of"],
-                                        places=", ".join(
-            f"{place_name(p, lang)} ({p['probability']:.0%})" for p in data.risk["places"][:5])))
-    if data.displacement:
-        moved = data.displacement
-        change = (f" ({moved['total'] - moved['total_before']:+,} {s['h_since']} {moved['previous_end']})"
-                  if moved["total_before"] is not None else "")
-        lines.append(s["h_displacement"].format(total=f"{moved['total']:,}", end=moved["period_end"],
-                                                change=change))
-    if data.burnings:
-        top_burning = data.burnings[0]
-        lines.append(s["h_burnings"].format(
-            count=len(data.burnings), place=place_name(top_burning, lang),
-            detections=top_burning["detections"],
-            confidence=s.get(f"conf_{top_burning['confidence']}", top_burning["confidence"])))
-    elif data.burnings is not None:
-        lines.append(s["h_burnings_none"])
-    signalled = {uid for sig in data.signals for uid in sig["event_uids"]}
-    if signalled:
-        lines.append(s["h_signals"].format(count=len(signalled)))
-    return lines
-
-
-def blind_spots(data: BriefData, lang: str) -> list[str]:
+def blind_spots(data: BriefData, lang: str, digits: str = arabic.DEFAULT_DIGITS) -> list[str]:
     """What the brief cannot see, from the data's own coverage and lag, then the known limits."""
     s = strings(lang)
+    words = Words(lang, digits)
+    notes = source_notes()
     lines = []
     for row in data.sources:
         if row["to"] is not None and row["lag_days"] is not None and row["lag_days"] > data.days:
-            lines.append(s["blind_lag"].format(source=f"{row['source']} ({row['table']})",
-                                               last=row["to"], lag=row["lag_days"]))
+            table = s.get(f"table_{row['table']}", row["table"])
+            lines.append(s["blind_lag"].format(source=f"{words.source(row['source'], notes)} ({table})",
+                                               last=words.d(row["to"]), lag=words.n(row["lag_days"])))
+    for row in data.sources:
+        late = row.get("publication_lag_days")
+        if row["to"] is not None and late and late > data.days:
+            note = notes.get(row["source"], {})
+            lines.append(s["blind_publication_lag"].format(
+                source=words.source(row["source"], notes), as_of=words.d(data.as_of),
+                lag=note.get("lag_ar" if lang == "ar" else "lag_en", "")))
     sources = {row["source"] for row in data.sources}
     if data.last_event is None:
         lines.append(s["blind_none_events"])
@@ -175,23 +132,25 @@ def blind_spots(data: BriefData, lang: str) -> list[str]:
     return lines
 
 
-def coverage_lines(workspace: Workspace, as_of: date, s: dict[str, str]) -> dict[str, Any]:
+def coverage_lines(data: BriefData, s: dict[str, str]) -> dict[str, Any]:
     """"Event data through D" and, when the brief's day lies past it, the warning
-    (tocsin.coverage: the same rule as the forecast and the siege board)."""
-    from tocsin.coverage import STALE_AFTER_DAYS, coverage_json, data_through, lake_coverage
+    (tocsin.coverage: the same rule as the forecast and the siege board), from the sources as
+    known on the brief's day (report.data.source_coverage)."""
+    from tocsin.coverage import STALE_AFTER_DAYS, coverage_json, data_through
 
-    coverage = lake_coverage(Lake(workspace.lake_dir), ("events",))
+    coverage = [c for c in coverage_of(data.sources) if c.table == "events"]
     through = data_through(coverage)
-    found = coverage_json(coverage, as_of)
+    found = coverage_json(coverage, data.as_of)
     sources = ", ".join(f"{c.source} {c.through}" for c in coverage if c.through)
     found["line"] = s["data_through"].format(through=through or "-", sources=sources or "-")
-    gap = (as_of - through).days if through else None
+    gap = (data.as_of - through).days if through else None
     found["warning_line"] = (s["data_gap"].format(through=through, gap=gap)
                              if through and gap is not None and gap > STALE_AFTER_DAYS else None)
     return found
 
 
-def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_dir: Path
+def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_dir: Path,
+                  digits: str = arabic.DEFAULT_DIGITS, asks: str | None = None
                   ) -> tuple[dict[str, Any], BriefData, dict[str, Any]]:
     if lang not in LANGUAGES:
         raise BriefError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
@@ -204,20 +163,28 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
         provider(workspace, con, data)
     before = previous_window(con, as_of, days)
     con.close()
-    change = changes(data, before, previous_brief(out_dir, as_of, lang))
+    previous = previous_brief(out_dir, as_of, lang)
+    change = changes(data, before, previous)
     s = strings(lang)
-    data.coverage = coverage_lines(workspace, as_of, s)
+    data.coverage = coverage_lines(data, s)
+    words = Words(lang, digits)
+    found = judgements(data, change, previous)
+    data.judgements = [j.to_json() for j in found]
     context = {
-        "s": s, "lang": lang, "data": data, "days": days,
-        "headlines": headlines(data, lang), "blind": blind_spots(data, lang),
-        "changes": change, "name": lambda row: place_name(row, lang),
-        "map_svg": render_map(data.map_layers, data.siege,
-                              label_key="name_ar" if lang == "ar" else "name"),
+        "s": s, "w": words, "lang": lang, "data": data, "days": days,
+        "judgements": [(words.judgement(j), words.evidence(j), words.confidence(j.confidence))
+                       for j in found],
+        "asks": asks, "blind": blind_spots(data, lang, digits), "notes": source_notes(),
+        "changes": change, "name": words.place,
+        "map_svg": render_map(data.map_layers, data.siege, words, risk=data.risk),
         "mass_killing_deaths": signal_rules()["mass_killing_deaths"],
-        "evidence_parts": ", ".join(f"{count} {s.get('sensitivity_' + kind, kind)}" for kind, count in
-                                    sorted((data.evidence or {}).get("by_sensitivity", {}).items())),
-        "home": str(workspace.home),
-        "written": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "evidence_parts": s["list_sep"].join(
+            f"{words.n(count)} {s.get('sensitivity_' + kind, kind)}" for kind, count in
+            sorted((data.evidence or {}).get("by_sensitivity", {}).items())),
+        "transliterated": lang == "ar" and arabic.TRANSLITERATED_MARK in "".join(
+            words.place(r) for r in [*(data.siege or []), *data.top_places, *data.killings]),
+        "written": words.d(datetime.now(UTC).date()),
+        "counter_style": ", arabic-indic" if lang == "ar" and digits == "arabic_indic" else "",
     }
     return context, data, change
 
@@ -317,13 +284,14 @@ def _write_atomic(path: Path, content: bytes) -> None:
 
 
 def write_brief(workspace: Workspace, as_of: date, lang: str, out_dir: Path,
-                days: int = DEFAULT_DAYS) -> BriefFiles:
+                days: int = DEFAULT_DAYS, digits: str = arabic.DEFAULT_DIGITS,
+                asks: str | None = None) -> BriefFiles:
     """Write brief-<as_of>-<lang>.html, .pdf and .json into ``out_dir``."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BriefError(f"cannot create the output folder {out_dir}: {exc}") from exc
-    context, data, change = build_context(workspace, as_of, lang, days, out_dir)
+    context, data, change = build_context(workspace, as_of, lang, days, out_dir, digits, asks)
     html = render_html(context)
     # Imported here: WeasyPrint loads Pango and fonts, which only the PDF needs.
     from weasyprint import HTML
@@ -331,7 +299,7 @@ def write_brief(workspace: Workspace, as_of: date, lang: str, out_dir: Path,
     pdf = HTML(string=html, base_url=str(out_dir)).write_pdf()
     stem = out_dir / f"brief-{as_of.isoformat()}-{lang}"
     files = BriefFiles(stem.with_suffix(".html"), stem.with_suffix(".pdf"), stem.with_suffix(".json"))
-    record = {**data.to_json(), "lang": lang, "changes": change}
+    record = {**data.to_json(), "lang": lang, "digits": digits, "asks": asks, "changes": change}
     # The PDF and HTML first, the data file last: it marks the brief as complete for the next one.
     _write_atomic(files.pdf, pdf)
     _write_atomic(files.html, html.encode())

@@ -15,9 +15,10 @@ from importlib import resources
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import yaml
 
-from tocsin.coverage import DATE_COLUMN
+from tocsin.coverage import DATE_COLUMN, THROUGH_COLUMN, SourceCoverage, coverage_warning
 from tocsin.sqltext import sql_str
 
 # Event categories that are violence (protests, riots and "other" are not counted as such).
@@ -53,6 +54,9 @@ class BriefData:
     last_event: date | None = None
     imprecise_events: int = 0
     displacement: dict[str, Any] | None = None
+    killings: list[dict[str, Any]] = field(default_factory=list)
+    staleness: str | None = None  # coverage.py's warning when the events stop before the day
+    judgements: list[dict[str, Any]] = field(default_factory=list)
     evidence: dict[str, Any] | None = None
     field_reports: dict[str, int] | None = None  # counts only (tocsin.intake)
     has_connectivity: bool = False
@@ -88,10 +92,15 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
                             [name]).fetchone()[0])
 
 
-def period_events_sql(start: date, end: date) -> str:
-    """Events known by ``end`` that happened in [start, end], with their linked place."""
+def period_events_sql(start: date, end: date, folded: bool = False) -> str:
+    """Events known by ``end`` that happened in [start, end], with their linked place: the
+    town, when ``folded`` (the ``place_top`` table from ``folds``) and the place is a sub-place
+    of one, so that one town's toll is never split between it and a neighbourhood."""
     # Only exact and near events have a place; admin-level links carry no place_id.
-    place = "LEFT JOIN event_links l USING (event_uid) LEFT JOIN gazetteer g ON g.place_id = l.place_id"
+    join = "coalesce(t.top_id, l.place_id)" if folded else "l.place_id"
+    place = ("LEFT JOIN event_links l USING (event_uid) "
+             + ("LEFT JOIN place_top t ON t.place_id = l.place_id " if folded else "")
+             + f"LEFT JOIN gazetteer g ON g.place_id = {join}")
     return (f"SELECT e.*, g.place_id, g.name AS place_name, g.name_ar AS place_name_ar, "
             f"g.place_class, g.latitude AS place_latitude, g.longitude AS place_longitude, "
             f"g.population AS place_population FROM events e {place} "
@@ -111,7 +120,7 @@ def gather(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> BriefData:
         con.execute("CREATE VIEW gazetteer AS SELECT NULL::VARCHAR AS place_id, NULL::VARCHAR AS name, "
                     "NULL::VARCHAR AS name_ar, NULL::VARCHAR AS place_class, NULL::DOUBLE AS latitude, "
                     "NULL::DOUBLE AS longitude, NULL::BIGINT AS population LIMIT 0")
-    con.execute(f"CREATE TEMP TABLE period AS {period_events_sql(start, as_of)}")
+    con.execute(f"CREATE TEMP TABLE period AS {period_events_sql(start, as_of, folds(con))}")
     data.totals = event_totals(con, "period")
     data.by_category = _rows(con, "SELECT category, count(*) AS events, "
                                   "coalesce(sum(fatalities), 0)::BIGINT AS deaths FROM period "
@@ -124,6 +133,7 @@ def gather(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> BriefData:
                coalesce(sum(fatalities), 0)::BIGINT AS deaths
         FROM period WHERE place_id IS NOT NULL AND category IN {VIOLENT}
         GROUP BY place_id ORDER BY deaths DESC, events DESC, name LIMIT {TOP_PLACES}""")
+    data.killings = killings_by_place(con)
     data.signals = targeting_signals(con)
     data.imprecise_events = con.execute(
         "SELECT count(*) FROM period WHERE location_precision NOT IN ('exact', 'near')"
@@ -136,11 +146,32 @@ def gather(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> BriefData:
         data.burnings = [b for b in burnings if b["confidence"] in REPORTED_CONFIDENCE]
         data.low_confidence_burnings = len(burnings) - len(data.burnings)
     data.sources = source_coverage(con, as_of)
+    data.staleness = coverage_warning(coverage_of(data.sources), as_of)
     data.displacement = displacement_by_state(con, as_of)
     data.has_connectivity = has_table(con, "connectivity") and bool(
         con.execute("SELECT count(*) FROM connectivity").fetchone()[0])
     data.map_layers = map_layers(con, data)
     return data
+
+
+def folds(con: duckdb.DuckDBPyConnection) -> bool:
+    """When the gazetteer names each sub-place's town (places/hierarchy.py), register
+    ``place_top`` (place_id → its town) on ``con`` and say True: events are counted per town."""
+    if has_table(con, "place_top"):
+        return True
+    columns = {r[0] for r in con.execute("DESCRIBE gazetteer").fetchall()}
+    if "parent_id" not in columns:
+        return False
+    from tocsin.places.hierarchy import Hierarchy
+
+    hierarchy = Hierarchy.of(con.sql("SELECT place_id, name, place_class, parent_id FROM gazetteer "
+                                     "WHERE parent_id IS NOT NULL").to_arrow_table())
+    ids = list(hierarchy.parent)
+    con.register("place_top_arrow", pa.table({"place_id": pa.array(ids, pa.string()),
+                                              "top_id": pa.array([hierarchy.top(i) for i in ids],
+                                                                 pa.string())}))
+    con.execute("CREATE VIEW place_top AS SELECT * FROM place_top_arrow")
+    return True
 
 
 def event_totals(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
@@ -157,7 +188,7 @@ def event_totals(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
 def violence_against_civilians(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
     """Killings, sexual violence, arson and attacks on camps: events and deaths for each."""
     kinds = {
-        "killings": "category = 'attack_on_civilians' OR coalesce(civilian_deaths, 0) > 0",
+        "killings": KILLING,
         "sexual_violence": "category = 'sexual_violence'",
         "arson": "category = 'looting_destruction'",
         "camps": (f"category IN {VIOLENT} AND (place_class IN {CAMP_CLASSES} "
@@ -171,6 +202,42 @@ def violence_against_civilians(con: duckdb.DuckDBPyConnection) -> dict[str, dict
         result[kind] = {"events": int(events), "deaths": int(deaths),
                         "civilian_deaths": int(civilians)}
     return result
+
+
+KILLING = "category = 'attack_on_civilians' OR coalesce(civilian_deaths, 0) > 0"
+
+
+def killings_by_place(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Where civilians were killed in the period and by whom: per town (or, for events placed
+    at no town, per state), the events, civilian deaths, all deaths, the perpetrators named
+    (every actor but the civilians) and the event ids, worst first."""
+    rows = _rows(con, f"""
+        SELECT coalesce(place_id, 'admin1:' || coalesce(admin1_name, '?')) AS key,
+               any_value(place_id) AS place_id,
+               any_value(coalesce(place_name, admin1_name)) AS name,
+               any_value(place_name_ar) AS name_ar, any_value(admin1_name) AS state_name,
+               bool_and(place_id IS NULL) AS state_only,
+               count(*) AS events, coalesce(sum(civilian_deaths), 0)::BIGINT AS civilian_deaths,
+               coalesce(sum(fatalities), 0)::BIGINT AS deaths,
+               min(date_start) AS first, max(date_end) AS last,
+               list(DISTINCT actor1) FILTER (WHERE category = 'attack_on_civilians'
+                                             AND actor1 IS NOT NULL AND actor1 <> 'Civilians')
+                 AS perpetrators,
+               list(DISTINCT actor1) FILTER (WHERE category <> 'attack_on_civilians') AS side1,
+               list(DISTINCT actor2) FILTER (WHERE category <> 'attack_on_civilians') AS side2,
+               list(event_uid ORDER BY fatalities DESC NULLS LAST, event_uid) AS event_uids,
+               list(DISTINCT source) AS sources,
+               count(*) FILTER (WHERE location_precision IN ('exact', 'near')) AS placed
+        FROM period WHERE {KILLING}
+        GROUP BY 1 ORDER BY civilian_deaths DESC, deaths DESC, events DESC, key""")
+    for row in rows:
+        # One-sided attacks name their perpetrator; civilians killed in fighting are attributed
+        # to the fighting between its sides, never to one side alone.
+        sides = sorted({a for a in (row.pop("side1") or []) + (row.pop("side2") or [])
+                        if a and a != "Civilians"})
+        row["actors"] = sorted(row.pop("perpetrators") or [])
+        row["fighting"] = sides if len(sides) >= 2 else []
+    return rows
 
 
 def _word_pattern(words: list[str]) -> str:
@@ -219,21 +286,38 @@ def burnings_in_period(con: duckdb.DuckDBPyConnection, start: date, end: date
 
 
 def displacement_by_state(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any] | None:
-    """Displaced people per state in the latest DTM round ending by ``as_of``, and the round
-    before it. A round is known here from its period end: DTM publishes later, never earlier."""
-    ends = [r[0] for r in con.execute(
-        "SELECT DISTINCT period_end FROM displacement WHERE admin_level = 1 AND period_end <= ? "
-        "ORDER BY 1 DESC LIMIT 2", [as_of]).fetchall()]
-    if not ends:
+    """Displaced people per state in the latest DTM round ending by ``as_of``, against the round
+    before it *of the same series*. DTM runs weekly and monthly rounds (its ``operation``, e.g.
+    "Armed Clashes in Sudan" and "... (Monthly)") that count differently: comparing one with the
+    other reports false declines, so the brief keeps to one series, the one whose latest round
+    is the most recent (the monthly one on a tie). A round is known from its period end: DTM
+    publishes later, never earlier."""
+    latest = con.execute("""
+        SELECT operation, assessment_type, max(period_end) AS last FROM displacement
+        WHERE admin_level = 1 AND period_end <= ? GROUP BY operation, assessment_type
+        ORDER BY last DESC, (any_value(operation) ILIKE '%monthly%') DESC, operation LIMIT 1""",
+                         [as_of]).fetchone()
+    if latest is None:
         return None
+    operation, assessment, _ = latest
+    series = "operation IS NOT DISTINCT FROM ? AND assessment_type IS NOT DISTINCT FROM ?"
+    ends = [r[0] for r in con.execute(
+        f"SELECT DISTINCT period_end FROM displacement WHERE admin_level = 1 AND period_end <= ? "
+        f"AND {series} ORDER BY 1 DESC LIMIT 2", [as_of, operation, assessment]).fetchall()]
     previous = ends[1] if len(ends) > 1 else None
-    states = _rows(con, """
-        SELECT admin1_name AS state, admin1_pcode AS pcode,
+    names_ar = ("(SELECT any_value(name_ar) FROM areas a WHERE a.pcode = d.admin1_pcode "
+                "AND a.admin_level = 1)")
+    states = _rows(con, f"""
+        SELECT admin1_name AS state, admin1_pcode AS pcode, any_value({names_ar}) AS state_ar,
                sum(idps) FILTER (WHERE period_end = ?)::BIGINT AS idps,
-               sum(idps) FILTER (WHERE period_end = ?)::BIGINT AS idps_before
-        FROM displacement WHERE admin_level = 1 AND period_end IN (?, ?)
-        GROUP BY ALL HAVING idps IS NOT NULL ORDER BY idps DESC""", [ends[0], previous, ends[0], previous])
+               sum(idps) FILTER (WHERE period_end = ?)::BIGINT AS idps_before,
+               max(reporting_round) FILTER (WHERE period_end = ?) AS round
+        FROM displacement d WHERE admin_level = 1 AND period_end IN (?, ?) AND {series}
+        GROUP BY admin1_name, admin1_pcode HAVING idps IS NOT NULL ORDER BY idps DESC""",
+                    [ends[0], previous, ends[0], ends[0], previous, operation, assessment])
     return {"period_end": ends[0], "previous_end": previous, "states": states,
+            "operation": operation, "assessment_type": assessment,
+            "round": max((r["round"] for r in states if r["round"] is not None), default=None),
             "total": sum(r["idps"] for r in states),
             "total_before": sum(r["idps_before"] or 0 for r in states) if previous else None}
 
@@ -254,27 +338,51 @@ def stored_forecast(con: duckdb.DuckDBPyConnection, as_of: date, horizon_days: i
     return {"as_of": made, "horizon_days": horizon_days, "places": places}
 
 
+@cache
+def source_notes() -> dict[str, dict[str, Any]]:
+    """Per source: Arabic name and licence, and the publisher's usual release lag."""
+    return yaml.safe_load(resources.files("tocsin.report").joinpath("sources.yaml").read_text())
+
+
 def source_coverage(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict[str, Any]]:
-    """Per table and source: rows known by ``as_of``, their date span, lag and license."""
+    """Per table and source: rows known by ``as_of``, their first day and the last day they
+    reach (coverage.py's definitions), the days from that to the brief's day, the publisher's
+    usual release lag, and the licence."""
     rows = []
     for table, column in DATE_COLUMN.items():
+        if not has_table(con, table):
+            continue
+        through = THROUGH_COLUMN[table]
         rows += _rows(con, f"""
             SELECT '{table}' AS "table", source, count(*) AS rows, min({column}) AS "from",
-                   max({column}) AS "to", (?::DATE - max({column}))::INTEGER AS lag_days,
+                   least(max({through}), ?::DATE) AS "to",
+                   (?::DATE - least(max({through}), ?::DATE))::INTEGER AS lag_days,
                    string_agg(DISTINCT license, '; ') AS license
-            FROM {table} WHERE {column} <= ? GROUP BY source ORDER BY source""", [as_of, as_of])
+            FROM {table} WHERE {column} <= ? GROUP BY source ORDER BY source""",
+                      [as_of, as_of, as_of, as_of])
     for table in ("places", "areas"):
         rows += _rows(con, f"""
             SELECT '{table}' AS "table", source, count(*) AS rows, NULL AS "from", NULL AS "to",
                    NULL AS lag_days, string_agg(DISTINCT license, '; ') AS license
             FROM {table} GROUP BY source ORDER BY source""")
+    notes = source_notes()
+    for row in rows:
+        note = notes.get(row["source"], {})
+        row["publication_lag_days"] = note.get("publication_lag_days")
+        row["publication_lag"] = note.get("lag_en")
     return rows
+
+
+def coverage_of(rows: list[dict[str, Any]]) -> list[SourceCoverage]:
+    """The brief's as-of coverage rows as coverage.py's records (for its warning)."""
+    return [SourceCoverage(r["table"], r["source"], r["rows"], r["from"], r["to"])
+            for r in rows if r["to"] is not None]
 
 
 def map_layers(con: duckdb.DuckDBPyConnection, data: BriefData) -> dict[str, Any]:
     """What the map draws: admin boundaries, the period's placed violent events, burnings."""
     areas = _rows(con, "SELECT admin_level, pcode, geometry_wkb FROM areas "
-                       "WHERE admin_level IN (1, 2) AND geometry_type IN ('Polygon', 'MultiPolygon')")
+                       "WHERE admin_level IN (0, 1, 2) AND geometry_type IN ('Polygon', 'MultiPolygon')")
     events = _rows(con, f"SELECT latitude, longitude, coalesce(fatalities, 0) AS deaths FROM period "
                         f"WHERE category IN {VIOLENT} AND location_precision IN ('exact', 'near')")
     return {"areas": areas, "events": events, "burnings": data.burnings or [],
@@ -285,7 +393,7 @@ def previous_window(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> d
     """The same measures for the ``days`` days before the period, for 'what changed'."""
     end = as_of - timedelta(days=days)
     start = end - timedelta(days=days - 1)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE previous AS {period_events_sql(start, end)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE previous AS {period_events_sql(start, end, folds(con))}")
     totals = event_totals(con, "previous")
     burnings = burnings_in_period(con, start, end)
     totals["burnings"] = (sum(b["confidence"] in REPORTED_CONFIDENCE for b in burnings)

@@ -103,6 +103,8 @@ class Principal:
     csrf_token: str | None = None
     # When the browser session ends; None for API tokens.
     expires_at: dt.datetime | None = None
+    # The organisation's digits for Arabic pages (tocsin.arabic.DIGIT_STYLES).
+    digits: str = "western"
 
     def can(self, action: str) -> bool:
         return self.role in PERMISSIONS[action]
@@ -111,7 +113,8 @@ class Principal:
 def _principal(user: User, organisation: Organisation, csrf: str | None,
                expires_at: dt.datetime | None = None) -> Principal:
     return Principal(user.id, user.username, user.display_name, user.role, organisation.id,
-                     organisation.name, user.language, csrf, expires_at)
+                     organisation.name, user.language, csrf, expires_at,
+                     getattr(organisation, "digits", None) or "western")
 
 
 # -- login and rate limits ------------------------------------------------------------------

@@ -104,7 +104,8 @@ def language_for(request: Request, principal: auth.Principal | None) -> str:
 
 def render(request: Request, template: str, principal: auth.Principal | None, status_code: int = 200,
            language: str | None = None, **values: Any) -> HTMLResponse:
-    t = Translator(language or language_for(request, principal))
+    t = Translator(language or language_for(request, principal),
+                   principal.digits if principal is not None else "western")
     data = getattr(request.app.state, "data", None)
     # Every page an analyst sees says how current it is (never for the log-in page's visitor).
     freshness = data.freshness() if data is not None and principal is not None else None

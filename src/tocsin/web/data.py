@@ -271,6 +271,7 @@ class WebData:
             properties = {"id": place["place_id"], "name": place["name"], "name_ar": place["name_ar"],
                           "class": place["place_class"], "population": place["population"],
                           "stage": stage.get("stage"), "stage_rank": stage.get("stage_rank"),
+                          "stage_since": str(stage["since"]) if stage.get("since") else None,
                           "risk": risk.get("probability")}
             features.append({"type": "Feature", "properties": properties,
                              "geometry": {"type": "Point", "coordinates": [round(place["longitude"], 5),

@@ -179,8 +179,8 @@ async def place_page(request: Request, place_id: str) -> Response:
     if detail is None:
         raise HTTPException(404, "Not Found")
     # The body is the same for every reader of a language: rendered once per lake state.
-    t = Translator(user.language)
-    body = data.memo(("place_html", place_id, t.language),
+    t = Translator(user.language, user.digits)
+    body = data.memo(("place_html", place_id, t.language, t.digits),
                      lambda: TEMPLATES.get_template("place_body.html").render(t=t, place=detail))
     from tocsin.web.routes.evidence import visible_items
     from tocsin.web.routes.reports import place_reports

@@ -11,7 +11,7 @@
     fallen: "#1b0505" };
   var map = L.map(el, { zoomSnap: 1, minZoom: 4, maxZoom: 13, preferCanvas: false })
     .setView([13.5, 24.5], 6);
-  map.attributionControl.addAttribution("Boundaries: OCHA COD-AB · Places: Tocsin gazetteer");
+  map.attributionControl.addAttribution(escapeText(labels.attribution || ""));
   var areaLayer = L.geoJSON(null, {
     style: function (f) {
       return f.properties.admin_level === 1
@@ -26,6 +26,7 @@
     }
   }).addTo(map);
   var placeLayer = L.layerGroup().addTo(map);
+  function escapeText(s) { return String(s).replace(/[&<>]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;" }[c]; }); }
 
   function radius(p) {
     var base = p.class === "city" ? 7 : p.class === "town" || p.class === "camp" || p.class === "idp_site" ? 5 : 3;
@@ -39,7 +40,10 @@
   function popup(p) {
     var name = (arabic && p.name_ar) || p.name || p.name_ar;
     var lines = ['<a href="/places/' + encodeURIComponent(p.id) + '">' + escapeHtml(name) + "</a>"];
-    lines.push(escapeHtml(p.stage ? labels[p.stage] : labels.none));
+    // The stage with the day it began, always together.
+    var stage = p.stage ? labels[p.stage] : labels.none;
+    if (p.stage && p.stage_since) { stage += " (" + labels.since.replace("{date}", p.stage_since) + ")"; }
+    lines.push(escapeHtml(stage));
     if (p.risk != null) { lines.push(escapeHtml(labels.risk) + ": " + Math.round(100 * p.risk) + "%"); }
     if (p.population) { lines.push(escapeHtml(labels.population) + ": " + p.population.toLocaleString()); }
     return lines.join("<br>");

@@ -1,0 +1,185 @@
+"""The brief's words in one language: numbers, dates, place, state, actor, stage and signal names,
+and page one's judgements as sentences. Every word comes from strings.yaml (or, for names, from
+the sources' own Arabic fields; see tocsin.arabic)."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from tocsin import arabic
+from tocsin.report.judgements import Judgement
+
+
+@cache
+def strings(lang: str) -> dict[str, str]:
+    table = yaml.safe_load(resources.files("tocsin.report").joinpath("strings.yaml").read_text())
+    return table[lang]
+
+
+@cache
+def actor_names() -> dict[str, str]:
+    return yaml.safe_load(resources.files("tocsin.report").joinpath("actors.yaml").read_text())
+
+
+class Words:
+    """``w.n(4400)``, ``w.d(day)``, ``w.place(row)``... in the brief's language and digits."""
+
+    def __init__(self, lang: str, digits: str = arabic.DEFAULT_DIGITS) -> None:
+        self.lang = lang
+        self.digits = digits
+        self.s = strings(lang)
+
+    # -- numbers and dates --------------------------------------------------------------------
+    def n(self, value: int | float | None, signed: bool = False) -> str:
+        return arabic.number(value, self.lang, self.digits, signed=signed)
+
+    def pct(self, value: float | None) -> str:
+        return "" if value is None else arabic.number(value, self.lang, self.digits, percent=True)
+
+    def d(self, value: date | str | None) -> str:
+        return arabic.day(value, self.lang, self.digits)
+
+    def text(self, key: str, **values: Any) -> str:
+        return self.s[key].format(**values)
+
+    # -- names -----------------------------------------------------------------------------------
+    def place(self, row: dict[str, Any] | None) -> str:
+        if not row:
+            return self.s["none"]
+        return arabic.place_name(row.get("name") or row.get("place"), row.get("name_ar"), self.lang)
+
+    def state(self, name: str | None, name_ar: str | None) -> str:
+        return arabic.place_name(name, name_ar, self.lang)
+
+    def actor(self, name: str) -> str:
+        if self.lang != "ar":
+            return name
+        return actor_names().get(name, name)
+
+    def stage(self, name: str) -> str:
+        return self.s.get(f"stage_{name}", name.replace("_", " "))
+
+    def signal(self, name: str) -> str:
+        return self.s.get(f"signal_{name}", name.replace("_", " "))
+
+    def signal_list(self, names: list[str] | None) -> str:
+        return self.join([self.signal(x) for x in names or []])
+
+    def source(self, source: str, notes: dict[str, Any]) -> str:
+        if self.lang == "ar" and notes.get(source, {}).get("name_ar"):
+            return str(notes[source]["name_ar"])
+        return source
+
+    def series(self, operation: str | None) -> str:
+        """A DTM series (its operation's name) in the brief's language."""
+        if self.lang != "ar" or not operation:
+            return operation or ""
+        monthly = "monthly" in operation.lower()
+        return self.s["dtm_monthly" if monthly else "dtm_weekly"]
+
+    def assessment(self, code: str | None) -> str:
+        return self.s.get(f"assessment_{code}", code or "") if code else ""
+
+    def place_class(self, name: str | None) -> str:
+        return self.s.get(f"class_{name}", name or "") if name else ""
+
+    def confidence(self, level: str) -> str:
+        return self.s.get(f"conf_{level}", level)
+
+    def join(self, items: list[str]) -> str:
+        items = [i for i in items if i]
+        if len(items) <= 1:
+            return "".join(items)
+        return self.s["list_sep"].join(items[:-1]) + self.s["list_and"] + items[-1]
+
+    def licence(self, source: str, licence: str | None, notes: dict[str, Any]) -> str:
+        """The licence alone (who to credit is in the map's attribution and the source's name)."""
+        if self.lang == "ar" and notes.get(source, {}).get("licence_ar"):
+            return str(notes[source]["licence_ar"]).split(" — ")[0]
+        return (licence or "").split(" - ")[0]
+
+    # -- page one --------------------------------------------------------------------------------
+    def judgement(self, j: Judgement) -> str:
+        v = j.values
+        s = self.s
+        if j.key == "j_fallen":
+            return s["j_fallen"].format(place=self.place(v["place"]), fell_on=self.d(v["since"]),
+                                        days=self.n(v["days"]),
+                                        held_by=self.actor(v["held_by"]) if v.get("held_by")
+                                        else s["holder_unknown"])
+        if j.key == "j_unrecorded":
+            towns = [s["j_unrecorded_town"].format(place=self.place(t["place"]), since=self.d(t["since"]))
+                     for t in v["towns"]]
+            return s["j_unrecorded"].format(towns=self.join(towns))
+        if j.key in ("j_besieged", "j_assault"):
+            return s[j.key].format(
+                place=self.place(v["place"]), stage=self.stage(v["stage"]), since=self.d(v["since"]),
+                days=self.n(v["days"]), signals=self.join([self.signal(x) for x in v["signals"]]),
+                exposed=s["exposed_known"].format(count=self.n(v["exposed"])) if v.get("exposed")
+                else s["exposed_unknown"])
+        if j.key in ("j_killings", "j_killings_state"):
+            actors = self.join([self.actor(a) for a in v["actors"]])
+            if v.get("fighting"):
+                fighting = s["in_fighting"].format(sides=self.join([self.actor(a) for a in v["fighting"]]))
+                actors = s["list_and"].join([actors, fighting]) if actors else fighting
+            actors = actors or s["actor_unknown"]
+            return s[j.key].format(place=self.place(v["place"]), civilians=self.n(v["civilian_deaths"]),
+                                   deaths=self.n(v["deaths"]), events=self.n(v["events"]),
+                                   first=self.d(v["first"]), last=self.d(v["last"]), actors=actors)
+        if j.key in ("j_sexual_violence", "j_camps"):
+            return s[j.key].format(events=self.n(v["events"]), deaths=self.n(v["deaths"]))
+        if j.key == "j_burnings":
+            return s["j_burnings"].format(count=self.n(v["count"]), place=self.place(v["place"]))
+        if j.key == "j_identity":
+            return s["j_identity"].format(events=self.n(v["events"]), signals=self.join(
+                [s[f"sig_short_{x}"] for x in v["signals"]]))
+        if j.key == "j_signed":
+            return s["j_signed"].format(qualification=s.get(f"q_{v['qualification']}", v["qualification"]),
+                                        by=v["signed_by"], on=self.d(v["signed_on"]))
+        if j.key == "j_pattern":
+            steps = [s["j_pattern_step"].format(count=self.n(step["count"]), stage=self.stage(step["stage"]),
+                                                places=self.join([self.place(t) for t in step["places"]]))
+                     for step in v["steps"]]
+            return s["j_pattern"].format(steps="; ".join(steps) if self.lang == "en" else "؛ ".join(steps))
+        if j.key == "j_risk":
+            places = [f"{self.place(p)} ({self.pct(p['probability'])})" for p in v["places"]]
+            return s["j_risk"].format(places=self.join(places), horizon=self.n(v["horizon"]),
+                                      made=self.d(v["made"]))
+        if j.key == "j_changed_stages":
+            moved = [s["j_moved"].format(place=self.place(m["place"]), before=self.stage(m["before"]),
+                                         stage=self.stage(m["stage"])) for m in v["moved"]]
+            calmed = [self.place(t) for t in v["calmed"]]
+            parts = [self.join(moved)] if moved else []
+            if calmed:
+                parts.append(s["j_calmed"].format(places=self.join(calmed)))
+            if not parts:
+                parts.append(s["j_no_stage_change"])
+            return s["j_changed_stages"].format(previous=self.d(v["previous"]), changes="; ".join(parts)
+                                                if self.lang == "en" else "؛ ".join(parts))
+        if j.key == "j_changed_deaths":
+            basis = v["basis"]
+            against = (s["j_against_brief"].format(previous=self.d(basis["previous"]))
+                       if basis["kind"] == "previous" else
+                       s["j_against_window"].format(start=self.d(basis["start"]), end=self.d(basis["end"])))
+            return s["j_changed_deaths"].format(now=self.n(v["now"]), before=self.n(v["before"]),
+                                                change=self.n(v["change"], signed=True), against=against)
+        if j.key == "j_stale":
+            return s["j_stale"].format(last=self.d(v["last"]))
+        return s[j.key].format(**{k: x for k, x in v.items() if isinstance(x, str | int)})
+
+    def evidence(self, j: Judgement) -> str:
+        """The evidence as a reader cites it: event ids (source and number), signals."""
+        parts = []
+        for item in j.evidence:
+            if ":" in item and item.split(":", 1)[0] in ("ucdp-ged", "acled"):
+                source, ref = item.split(":", 1)
+                number = arabic.isolate(arabic.digits(ref, self.digits)) if self.lang == "ar" else ref
+                parts.append(f"{source.split('-')[0].upper()} {number}")
+            elif item in self.s or f"signal_{item}" in self.s:
+                parts.append(self.signal(item))
+        return self.s["list_sep"].join(parts)

@@ -255,3 +255,19 @@ def average_precision(label: np.ndarray, score: np.ndarray) -> float | None:
     hits = np.cumsum(ranked)
     precision_at = hits / np.arange(1, len(ranked) + 1)
     return float(np.sum(precision_at[ranked & detected]) / positives)
+
+
+def recall_within(burnings: pa.Table, truth: pa.Table, top: int, match_km: float = 1.0,
+                  tolerance_days: int = 2) -> float | None:
+    """Share of the burned truth rows that one of the ``top`` highest-scoring burnings matches:
+    how far down the ranked leads an analyst must read to find them."""
+    burned = truth.column("burned").to_pylist()
+    if not any(burned):
+        return None
+    order = np.argsort(-burnings.column("score").to_numpy(zero_copy_only=False), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    found = sum(1 for rows, yes in zip(match_truth(burnings, truth, match_km, tolerance_days),
+                                       burned, strict=True)
+                if yes and len(rows) and int(rank[rows].min()) < top)
+    return found / sum(burned)

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from tocsin.analysis.burnings import BurningParams, _poisson_z, detect_burnings
-from tocsin.analysis.burnings_fit import fit_weights, generated_training
+from tocsin.analysis.burnings_fit import fit_generated
 from tocsin.analysis.evaluation.burnings import evaluate_burnings, recall_within
 from tocsin.analysis.scenarios import ScenarioParams, generate, harvest_world
 
@@ -60,6 +60,11 @@ def scores(name: str, table: pa.Table, truth: pa.Table) -> dict[str, float | Non
             "ap": flagged.average_precision, "top3x": recall_within(table, truth, 3 * burned)}
 
 
+def mean_of(results: list[dict[str, float | None]], attr: str) -> str:
+    values = [r[attr] for r in results if r[attr] is not None]
+    return f"{statistics.mean(values):.2f}" if values else "n/a"
+
+
 def z_only(every: pa.Table, truth: pa.Table) -> pa.Table:
     """The z-score rule at its best cut for F1 in this very world (flattering it)."""
     z = _poisson_z(every.column("detections").to_numpy(), every.column("background_expected").to_numpy())
@@ -83,8 +88,8 @@ def main() -> None:
     if set(seeds) & set(fit_seeds):
         raise SystemExit("--seeds and --fit-seeds overlap: measure on worlds the fit never saw")
     start = time.perf_counter()
-    report = fit_weights(generated_training(fit_seeds, args.days, BurningParams()))
-    print(f"weights fitted on harvest worlds {fit_seeds} ({report.candidates:,} candidates, "
+    report = fit_generated(fit_seeds, args.days)
+    print(f"weights fitted on the harvest and plain worlds of seeds {fit_seeds} ({report.candidates:,} candidates, "
           f"{report.positives} burned) in {time.perf_counter() - start:.0f} s")
     params = replace(BurningParams(), weights=report.weights, min_score=0.0)
     old = method_1()
@@ -110,11 +115,8 @@ def main() -> None:
         for key, name in (("new", "method 2, score >= 0.5 (fitted on other seeds)"),
                           ("old", "method 1 (53610db), score >= 0.5"),
                           ("z", "z-score vs seasonal background, best cut")):
-            def mean(attr: str, key: str = key) -> str:
-                values = [r[attr] for r in found[key] if r[attr] is not None]
-                return f"{statistics.mean(values):.2f}" if values else "n/a"
-            print(f"{name:<52} {mean('precision'):>9} {mean('recall'):>7} {mean('ap'):>6} "
-                  f"{mean('top3x'):>7}")
+            cells = [mean_of(found[key], attr) for attr in ("precision", "recall", "ap", "top3x")]
+            print(f"{name:<52} {cells[0]:>9} {cells[1]:>7} {cells[2]:>6} {cells[3]:>7}")
         print()
     sys.stdout.flush()
 

@@ -1,5 +1,5 @@
 """Detecting burnings in a workspace: stream the lake's fire detections through the detector,
-store the result as the derived table ``burnings``, export it as GeoJSON.
+store the result as the derived tables ``burnings`` and ``fire_events``, export them as GeoJSON.
 
 As of ``until``: only detections acquired by then, and events dated and published by then, are
 read. Everything before ``since`` still counts as history (persistent heat sources, the seasonal
@@ -26,7 +26,7 @@ from tocsin.lake import Lake, atomic_write_text
 from tocsin.sqltext import sql_str
 from tocsin.workspace import Workspace, WorkspaceError
 
-METHOD_VERSION = "1"
+METHOD_VERSION = "2"  # 2: leads, fitted weights, field rings, night, clouds, fire events
 BATCH_ROWS = 1_000_000
 PLACE_COLUMNS = ["place_id", "name", "place_class", "latitude", "longitude", "radius_km",
                  "admin1_pcode", "admin2_pcode"]
@@ -89,8 +89,8 @@ def read_events(lake: Lake, until: date | None) -> pa.Table:
 def detect_in_workspace(workspace: Workspace, since: date | None = None, until: date | None = None,
                         params: BurningParams | None = None,
                         step: Callable[[str], None] | None = None) -> pa.Table:
-    """Run the detector over the workspace and store the ``burnings`` table (atomically, under
-    the write lock). Returns the table."""
+    """Run the detector over the workspace and store the ``burnings`` and ``fire_events``
+    tables (atomically, in one manifest write, under the write lock). Returns the burnings."""
     say = step or (lambda _: None)
     params = params or BurningParams()
     workspace.require()
@@ -120,11 +120,14 @@ def detect_in_workspace(workspace: Workspace, since: date | None = None, until: 
             while pending:
                 detector.absorb(pending.popleft().result())
         say("scoring burning periods")
-        table = detector.result()
-        path = lake.staging_path("burnings", "derived")
-        pq.write_table(table, path, compression="zstd")
-        lake.replace_derived({"burnings": path}, {"burnings": _fingerprint(lake, since, until, params)})
-    return table
+        found = detector.outcome()
+        staged = {"burnings": lake.staging_path("burnings", "derived"),
+                  "fire_events": lake.staging_path("fire_events", "derived")}
+        pq.write_table(found.burnings, staged["burnings"], compression="zstd")
+        pq.write_table(found.fire_events, staged["fire_events"], compression="zstd")
+        fingerprint = _fingerprint(lake, since, until, params)
+        lake.replace_derived(staged, dict.fromkeys(staged, fingerprint))
+    return found.burnings
 
 
 def _fingerprint(lake: Lake, since: date | None, until: date | None, params: BurningParams) -> str:
@@ -142,15 +145,28 @@ def read_burnings(workspace: Workspace) -> pa.Table | None:
     return pq.ParquetFile(path).read() if path else None
 
 
+def read_fire_events(workspace: Workspace) -> pa.Table | None:
+    """The stored fire events, or None when detection (method 2 or later) has not run."""
+    workspace.require()
+    path = Lake(workspace.lake_dir).derived_path("fire_events")
+    return pq.ParquetFile(path).read() if path else None
+
+
 def to_geojson(table: pa.Table) -> dict[str, Any]:
-    """One Point feature per burning, at its place; every column a property."""
+    """One feature per row: a burning as a Point at its place, a fire event as its Polygon;
+    every other column a property."""
     features = []
     for row in table.to_pylist():
         properties = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()
-                      if k not in ("latitude", "longitude")}
-        features.append({"type": "Feature", "id": row["burning_id"],
-                         "geometry": {"type": "Point",
-                                      "coordinates": [row["longitude"], row["latitude"]]},
+                      if k != "geometry"}
+        if "geometry" in row:  # a fire event
+            geometry = json.loads(row["geometry"])
+            feature_id = row["fire_event_id"]
+        else:
+            geometry = {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]}
+            feature_id = row["burning_id"]
+            properties = {k: v for k, v in properties.items() if k not in ("latitude", "longitude")}
+        features.append({"type": "Feature", "id": feature_id, "geometry": geometry,
                          "properties": properties})
     return {"type": "FeatureCollection", "features": features}
 

@@ -58,7 +58,7 @@ CONFIDENCE_CLASSES = (("high", 0.8), ("medium", 0.5), ("low", 0.0))
 PARAMS_FILE = Path(__file__).with_name("burnings_params.json")
 # The features of a burning period, each scaled to about 0..1 (see ``feature_matrix``); the
 # score is a logistic combination of them with the weights of the params file.
-FEATURES = ("excess", "night_excess", "contained", "alone", "core", "field_ring", "count",
+FEATURES = ("excess", "night_excess", "contained", "alone", "night_alone", "core", "field_ring", "count",
             "single", "frp", "night", "overpasses", "day_and_night", "events", "sweep", "steady")
 # What each feature means, for the ranking reasons ("ranked here for: ...").
 FEATURE_WORDS = {
@@ -66,6 +66,7 @@ FEATURE_WORDS = {
     "night_excess": "more night detections than the season's night background",
     "contained": "fire denser inside than around",
     "alone": "no fire in the ring around it",
+    "night_alone": "night detections with no night fire around it",
     "core": "detections in the settlement's core, not its edge",
     "field_ring": "fire in the fields around it in the days around",
     "count": "many detections",
@@ -130,7 +131,7 @@ class BurningParams:
     sweep_link_days: int = 4  # ... and in time are links of one sweep
     sweep_min_places: int = 3
     sweep_line_km: float = 4.0  # how far from the line a settlement of a sweep may lie
-    sweep_seed_score: float = 0.5  # burnings weaker than this do not make sweeps
+    sweep_seed_score: float = 0.25  # burnings weaker than this do not make sweeps
     fire_event_deg: float = 0.02  # detections in neighbouring ~2 km cells ...
     fire_event_days: int = 1  # ... on the same or next day are one fire event
     min_detections: int = 1
@@ -487,9 +488,16 @@ class BurningDetector:
         ring_points = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in self._ring_points.items()}
         ring_persistent = self._persistent_mask(ring_points["lat"], ring_points["lon"])
         ring_keys = (np.concatenate(self._ring) if self._ring else np.zeros(0, np.int64))
+        night_keys = ring_keys
         if len(ring_keys):
-            ring_keys = ring_keys[~ring_persistent[np.concatenate(self._ring_point)]]
+            # Fire in the fields round a settlement: not a heat source, and not the fire of
+            # another settlement whose disc the detection lies in (a neighbour burning).
+            at = np.concatenate(self._ring_point)
+            field_fire = ~ring_persistent[at] & ~ring_points["in_disc"].astype(bool)[at]
+            night_keys = ring_keys[field_fire & ring_points["night"].astype(bool)[at]]
+            ring_keys = ring_keys[field_fire]
         self._ring_sorted = np.sort(ring_keys)
+        self._ring_night_sorted = np.sort(night_keys)
         self._observed_sorted = (np.sort(_unique(np.concatenate(self._observed)))
                                  if self._observed else np.zeros(0, np.int64))
         order, starts, stops, unobserved = self._periods(hits)
@@ -578,6 +586,7 @@ class BurningDetector:
         area_in = math.pi * radius**2
         area_ring = math.pi * ((radius + p.ring_km) ** 2 - radius**2)
         ring = self._ring_counts(place, first_day - 1, last_day + 1)
+        ring_night = self._ring_counts(place, first_day - 1, last_day + 1, self._ring_night_sorted)
         ring_wide = self._ring_counts(place, first_day - p.wide_ring_days, last_day + p.wide_ring_days)
         # Seasonal background of the region, by day and by night, the period's own detections
         # left out.
@@ -611,6 +620,7 @@ class BurningDetector:
         return {
             "place": place, "first": first_min, "last": last_min, "days": days, "count": counts,
             "night": night, "frp": frp, "busiest": busiest, "ring": ring, "ring_wide": ring_wide,
+            "ring_night": ring_night,
             "seasonal": seasonal, "seasonal_night": seasonal_night, "core": core,
             "overpasses": overpasses,
             "expected": expected, "z": _poisson_z(counts, expected),
@@ -624,8 +634,9 @@ class BurningDetector:
         days = np.array(sorted(self._days), dtype=np.int32)
         return np.bincount(_months(days), minlength=12).astype(float) if len(days) else np.zeros(12)
 
-    def _ring_counts(self, place: np.ndarray, day_from: np.ndarray, day_to: np.ndarray) -> np.ndarray:
-        keys = self._ring_sorted
+    def _ring_counts(self, place: np.ndarray, day_from: np.ndarray, day_to: np.ndarray,
+                     keys: np.ndarray | None = None) -> np.ndarray:
+        keys = self._ring_sorted if keys is None else keys
         if len(keys) == 0:
             return np.zeros(len(place))
         lo = np.searchsorted(keys, (place << 24) | day_from, side="left")
@@ -860,6 +871,7 @@ def feature_matrix(f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         # Two or three detections with nothing around them say little about containment.
         "contained": np.clip(f["contained"] / 1.5, -1, 1) * np.clip((f["count"] - 1) / 4, 0, 1),
         "alone": (f["ring"] == 0).astype(float),
+        "night_alone": ((f["night"] > 0) & (f["ring_night"] == 0)).astype(float),
         "core": f["core"] / n,
         "field_ring": np.clip(np.log2(1 + f["ring_wide"]) / 5, 0, 1),
         "count": np.clip(np.log2(n) / 4, 0, 1),

@@ -12,7 +12,7 @@ Everything is seeded: the same seeds give the same file.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from tocsin.analysis.burnings import FEATURES, BurningParams, detect_burnings
 from tocsin.analysis.evaluation.burnings import Evaluation, evaluate_burnings, label_burnings
-from tocsin.analysis.scenarios import generate, harvest_world
+from tocsin.analysis.scenarios import Scenario, ScenarioParams, generate, harvest_world
 
 FLAG_THRESHOLD = 0.5  # the default output: medium confidence or more
 
@@ -60,21 +60,61 @@ def rescore(table: pa.Table, weights: dict[str, float]) -> pa.Table:
     return table.set_column(table.schema.get_field_index("score"), "score", pa.array(score))
 
 
-def generated_training(seeds: Sequence[int], days: int, params: BurningParams,
+# Where the fit starts: signs and rough sizes from what each feature means. Only the sweep
+# feature depends on them (a sweep is seeded by burnings scoring 0.5 or more), and the fit runs
+# twice (the second time with the sweeps its first weights find), so the file it writes depends
+# on these and the seeds, never on the params file in use.
+STARTING_WEIGHTS = {"bias": -5.5, "excess": 4.0, "night_excess": 1.0, "contained": 1.5,
+                    "alone": 0.5, "night_alone": 1.0, "core": 1.0, "field_ring": -1.5,
+                    "count": 0.5, "single": -1.0,
+                    "frp": 0.5, "night": 1.0, "overpasses": 0.5, "day_and_night": 0.6,
+                    "events": 1.5, "sweep": 1.5, "steady": -4.0}
+
+
+def training_worlds(seeds: Sequence[int], days: int) -> list[tuple[str, Scenario]]:
+    """For each seed, its harvest world (``days`` long) and its plain world (a year): the
+    weights must hold in the hard season and in an ordinary year."""
+    return [(name, generate(params)) for seed in seeds for name, params in (
+        (f"harvest world seed {seed}", harvest_world(seed, days=days)),
+        (f"plain world seed {seed}", ScenarioParams(seed=seed)))]
+
+
+def generated_training(worlds: Sequence[tuple[str, Scenario]],
+                       weights: dict[str, float] | None = None,
                        say: Callable[[str], None] = lambda _: None) -> TrainingSet:
-    """Every candidate period of the harvest worlds of these seeds, with their complete truth."""
+    """Every candidate period of these worlds, scored with ``weights`` (for the sweeps), with
+    their complete truth."""
     out = TrainingSet()
-    for seed in seeds:
-        say(f"generated world, seed {seed}")
-        world = generate(harvest_world(seed, days=days))
-        table = detect_burnings(world.detections, world.places, world.events,
-                                replace(params, min_score=0.0))
-        out.tables.append(table)
+    params = BurningParams(weights=dict(weights or STARTING_WEIGHTS), min_score=0.0)
+    for name, world in worlds:
+        say(name)
+        out.tables.append(detect_burnings(world.detections, world.places, world.events, params))
         out.truths.append(world.truth)
         out.complete.append(True)
         out.weight.append(1.0)
-        out.names.append(f"harvest world seed {seed}")
+        out.names.append(name)
     return out
+
+
+def fit_generated(seeds: Sequence[int], days: int, extra: TrainingSet | None = None,
+                  target_precision: float = 0.92, say: Callable[[str], None] = lambda _: None
+                  ) -> FitReport:
+    """Fit on the generated worlds of ``seeds`` (and ``extra`` cases): once from the starting
+    weights, then again with the sweeps the first fit's weights find."""
+    say(f"generating worlds of seeds {', '.join(map(str, seeds))}")
+    worlds = training_worlds(seeds, days)
+    data = generated_training(worlds, say=say)
+    report = fit_weights(_joined(data, extra), target_precision=target_precision)
+    say("second pass, with the first fit's sweeps")
+    data = generated_training(worlds, report.weights)
+    return fit_weights(_joined(data, extra), target_precision=target_precision)
+
+
+def _joined(a: TrainingSet, b: TrainingSet | None) -> TrainingSet:
+    if b is None:
+        return a
+    return TrainingSet(a.tables + b.tables, a.truths + b.truths, a.complete + b.complete,
+                       a.weight + b.weight, a.names + b.names)
 
 
 def fit_weights(data: TrainingSet, l2: float = 1.0, target_precision: float = 0.92,
@@ -105,7 +145,7 @@ def fit_weights(data: TrainingSet, l2: float = 1.0, target_precision: float = 0.
                                                    match_km, tolerance_days, complete))
                   for name, table, truth, complete in zip(data.names, data.tables, data.truths,
                                                           data.complete, strict=True)}
-    return FitReport(weights, per_source, int(len(y)), int(y.sum()))
+    return FitReport(weights, per_source, len(y), int(y.sum()))
 
 
 def _bias_shift(data: TrainingSet, weights: dict[str, float], target: float, match_km: float,

@@ -159,6 +159,8 @@ def generate(params: ScenarioParams | None = None) -> Scenario:
     })
 
     _field_fire_truth(b, p, places, village_rows, lat, lon, day, kind, burned, hot_places)
+    if p.town_burns or p.road_sweeps or p.night_arsons:
+        b.truth = _burning_wins(b.truth)
     if p.cloud_share:
         b.truth = _seen_truth(b.truth, places, lat, lon, day, kind)
     events = pa.table({
@@ -554,6 +556,18 @@ def _flares_by_villages(b: _Builder, p: ScenarioParams, places: dict[str, np.nda
                             "longitude": float(places["longitude"][row]), "date_from": 0,
                             "date_to": p.days - 1, "burned": False, "kind": "flare nearby"})
     return out
+
+
+def _burning_wins(truth: list[dict[str, object]]) -> list[dict[str, object]]:
+    """A place that burned while a kiln there also smoked: the burning is the truth of those
+    days, so a 'no' row overlapping a 'yes' row of the same place goes."""
+    yes: dict[object, list[tuple[int, int]]] = {}
+    for t in truth:
+        if t["burned"]:
+            yes.setdefault(t["place_id"], []).append((int(t["date_from"]), int(t["date_to"])))  # type: ignore[call-overload]
+    return [t for t in truth if t["burned"] or not any(
+        lo <= int(t["date_to"]) and hi >= int(t["date_from"])  # type: ignore[call-overload]
+        for lo, hi in yes.get(t["place_id"], []))]
 
 
 def _seen_truth(truth: list[dict[str, object]], places: dict[str, np.ndarray], lat: np.ndarray,

@@ -89,7 +89,8 @@ def main() -> None:
         raise SystemExit("--seeds and --fit-seeds overlap: measure on worlds the fit never saw")
     start = time.perf_counter()
     report = fit_generated(fit_seeds, args.days)
-    print(f"weights fitted on the harvest and plain worlds of seeds {fit_seeds} ({report.candidates:,} candidates, "
+    print(f"weights fitted on the harvest and plain worlds of seeds {fit_seeds} "
+          f"({report.candidates:,} candidates, "
           f"{report.positives} burned) in {time.perf_counter() - start:.0f} s")
     params = replace(BurningParams(), weights=report.weights, min_score=0.0)
     old = method_1()

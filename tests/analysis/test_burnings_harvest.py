@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import shapely
+from burnings_support import KM, START, burning, fires, places
 
 from tocsin.analysis.burnings import (
     FEATURES,
@@ -26,8 +27,6 @@ from tocsin.analysis.evaluation.burnings import evaluate_burnings, label_burning
 from tocsin.analysis.scenarios import ScenarioParams, generate, harvest_world
 from tocsin.detect import to_geojson
 from tocsin.spatial import haversine_km
-
-from .test_burnings import KM, START, burning, fires, places
 
 
 def ring_fire(lat: float, lon: float, day: int, n: int, rng: np.random.Generator,

@@ -59,7 +59,8 @@ PARAMS_FILE = Path(__file__).with_name("burnings_params.json")
 # The features of a burning period, each scaled to about 0..1 (see ``feature_matrix``); the
 # score is a logistic combination of them with the weights of the params file.
 FEATURES = ("excess", "night_excess", "contained", "alone", "night_alone", "core", "field_ring", "count",
-            "single", "frp", "night", "overpasses", "day_and_night", "events", "sweep", "steady")
+            "single", "frp", "night", "overpasses", "day_and_night", "events", "sweep", "steady",
+            "recurrent")
 # What each feature means, for the ranking reasons ("ranked here for: ...").
 FEATURE_WORDS = {
     "excess": "more detections than the season's background and the fire around",
@@ -78,6 +79,7 @@ FEATURE_WORDS = {
     "events": "armed events nearby before",
     "sweep": "part of a sweep",
     "steady": "a steady trickle like a kiln or flare",
+    "recurrent": "the same spot burning in the weeks around, like a kiln or flare",
 }
 
 
@@ -118,6 +120,7 @@ class BurningParams:
     persistent_min_weeks: int = 5  # distinct weeks with detections at one spot ...
     persistent_min_span_days: int = 42  # ... spread over at least this long
     persistent_km: float = 0.45  # detections this close to a persistent source are that source
+    recurrent_weeks: int = 4  # a spot burning in other weeks this close is a young kiln or flare
     region_deg: float = 0.5  # the cell of the seasonal background (~55 km)
     prior_days: float = 7.0  # how many days of history the regional base rate weighs
     base_rate: tuple[float, ...] = REGIONAL_BASE_RATE
@@ -260,6 +263,7 @@ class BurningDetector:
         # history
         self._spot_weeks: list[NDArray[np.int64]] = []
         self._spot_weeks_rows = 0
+        self._sorted_spot_weeks: NDArray[np.int64] | None = None  # cached by _spot_week_keys
         # Background: detections and FRP per (region, calendar month, day or night), dense
         # over the globe.
         self._region_rows = math.ceil(180 / params.region_deg)
@@ -401,6 +405,7 @@ class BurningDetector:
     def absorb(self, part: _Partial) -> None:
         """Add a prepared batch to the history and the matches."""
         if part.spot_weeks is not None:
+            self._sorted_spot_weeks = None
             self._spot_weeks.append(part.spot_weeks)
             self._spot_weeks_rows += len(part.spot_weeks)
             if len(self._spot_weeks) > 1 and self._spot_weeks_rows > 4_000_000:
@@ -427,9 +432,9 @@ class BurningDetector:
     # -- the result -----------------------------------------------------------------------
     def persistent_spots(self) -> NDArray[np.int64]:
         """Spots with detections in many distinct weeks over a long span, sorted."""
-        if not self._spot_weeks:
+        keys = self._spot_week_keys()
+        if len(keys) == 0:
             return np.zeros(0, np.int64)
-        keys = np.sort(_unique(np.concatenate(self._spot_weeks)))
         spot, week = keys >> 13, keys & 0x1FFF
         first = np.flatnonzero(np.concatenate([[True], spot[1:] != spot[:-1]]))
         counts = np.diff(np.append(first, len(spot)))
@@ -438,6 +443,24 @@ class BurningDetector:
         keep = (counts >= self.params.persistent_min_weeks) & (
             span_days >= self.params.persistent_min_span_days)
         return spots[keep]
+
+    def _spot_week_keys(self) -> NDArray[np.int64]:
+        """Distinct (spot, week) pairs near settlements, sorted (computed once per result)."""
+        if self._sorted_spot_weeks is None:
+            self._sorted_spot_weeks = (np.sort(_unique(np.concatenate(self._spot_weeks)))
+                                       if self._spot_weeks else np.zeros(0, np.int64))
+        return self._sorted_spot_weeks
+
+    def _recurrence(self, spot: np.ndarray, day: np.ndarray) -> NDArray[np.float64]:
+        """Weeks, of the ``recurrent_weeks`` either side, in which a detection's spot also
+        burned: a burning village burns for days, a kiln or flare for weeks."""
+        keys = self._spot_week_keys()
+        week = np.asarray(day, np.int64) // 7
+        w = self.params.recurrent_weeks
+        lo = np.searchsorted(keys, (spot << 13) | np.maximum(week - w, 0), side="left")
+        hi = np.searchsorted(keys, (spot << 13) | (week + w), side="right")
+        own = _member((spot << 13) | week, keys)
+        return (hi - lo - own).astype(float)
 
     def _persistent_mask(self, lat: np.ndarray, lon: np.ndarray) -> NDArray[np.bool_]:
         """Detections within ``persistent_km`` of a persistent source. A source sits where its
@@ -570,6 +593,9 @@ class BurningDetector:
         frp = np.bincount(period_of, weights=hits["frp"][rows], minlength=len(starts))
         core = np.bincount(period_of, weights=(hits["rel"][rows] <= p.core_share).astype(float),
                            minlength=len(starts))
+        recurrent = np.zeros(len(starts))
+        np.maximum.at(recurrent, period_of, self._recurrence(
+            hits["spot"][rows].astype(np.int64), hits["minute"][rows] // MINUTES_PER_DAY))
         # The busiest day: village burnings are bursts, kilns and flares a steady trickle.
         day_key = period_of.astype(np.int64) * 1_000_000 + (
             hits["minute"][rows] // MINUTES_PER_DAY - np.repeat(first_day, counts))
@@ -620,7 +646,7 @@ class BurningDetector:
         return {
             "place": place, "first": first_min, "last": last_min, "days": days, "count": counts,
             "night": night, "frp": frp, "busiest": busiest, "ring": ring, "ring_wide": ring_wide,
-            "ring_night": ring_night,
+            "ring_night": ring_night, "recurrent": recurrent,
             "seasonal": seasonal, "seasonal_night": seasonal_night, "core": core,
             "overpasses": overpasses,
             "expected": expected, "z": _poisson_z(counts, expected),
@@ -883,6 +909,7 @@ def feature_matrix(f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "events": np.minimum(f["events"], 3) / 3,
         "sweep": f["sweep"].astype(float),
         "steady": ((f["days"] >= 4) & (f["busiest"] <= 2)).astype(float),
+        "recurrent": np.clip(f["recurrent"] / 3, 0, 1),
     }
 
 
@@ -967,6 +994,10 @@ def _reasons(f: dict[str, np.ndarray], i: int, pl: dict[str, np.ndarray], p: Bur
                      f"burning along a line within days)")
     if f["days"][i] >= 4 and f["busiest"][i] <= 2:
         parts.append("a steady trickle of detections, like a kiln or flare")
+    if f["recurrent"][i] >= 2:
+        parts.append(f"the same spot burned in {int(f['recurrent'][i])} other weeks within "
+                     f"{p.recurrent_weeks} weeks: perhaps a kiln or flare not yet seen long "
+                     "enough to call persistent")
     if f["excluded"][i] > 0:
         parts.append(f"{int(f['excluded'][i])} detections at a persistent heat source here "
                      "left out")

@@ -68,7 +68,8 @@ STARTING_WEIGHTS = {"bias": -5.5, "excess": 4.0, "night_excess": 1.0, "contained
                     "alone": 0.5, "night_alone": 1.0, "core": 1.0, "field_ring": -1.5,
                     "count": 0.5, "single": -1.0,
                     "frp": 0.5, "night": 1.0, "overpasses": 0.5, "day_and_night": 0.6,
-                    "events": 1.5, "sweep": 1.5, "steady": -4.0}
+                    "events": 1.5, "sweep": 1.5, "steady": -4.0,
+                    "recurrent": -2.0}
 
 
 def training_worlds(seeds: Sequence[int], days: int) -> list[tuple[str, Scenario]]:

@@ -63,6 +63,7 @@ class ScenarioParams:
     harvest_ring_share: float = 0.0  # of villages and hamlets, with fields burning round them
     harvest_episodes: tuple[int, int] = (1, 3)  # spells of field burning per such village
     flares_by_villages: int = 0  # flares and kilns ~1 km from a village's centre
+    young_kilns: int = 0  # kilns in a village lit in the world's last weeks (not yet persistent)
     cloud_share: float = 0.0  # of (1-degree block, day) pairs clouded over: nothing seen
     night_arsons: int = 0  # villages and hamlets burned at night, 1-3 detections an overpass
     town_burns: int = 0  # towns burned quarter by quarter over several days
@@ -74,7 +75,7 @@ def harvest_world(seed: int, days: int = 120) -> ScenarioParams:
     return ScenarioParams(
         seed=seed, start=date(2024, 10, 15), days=days, fires_per_day_peak=30.0,
         sweeps=3, single_arsons=5, hotspots=10, arson_spread=0.6, harvest_ring_share=0.45,
-        flares_by_villages=8, cloud_share=0.12, night_arsons=10, town_burns=2, road_sweeps=2)
+        flares_by_villages=8, young_kilns=6, cloud_share=0.12, night_arsons=10, town_burns=2, road_sweeps=2)
 
 
 @dataclass
@@ -127,6 +128,8 @@ def generate(params: ScenarioParams | None = None) -> Scenario:
         _harvest_rings(b, p, places, village_rows)
     if p.flares_by_villages:
         hot_places.update(_flares_by_villages(b, p, places, village_rows, burned))
+    if p.young_kilns:
+        hot_places.update(_flares_by_villages(b, p, places, village_rows, burned, young=True))
     for _ in range(p.random_events):
         b.events.append({"day": int(rng.integers(0, p.days)),
                          "lat": rng.uniform(p.south, p.north), "lon": rng.uniform(p.west, p.east),
@@ -534,16 +537,20 @@ def _harvest_rings(b: _Builder, p: ScenarioParams, places: dict[str, np.ndarray]
 
 
 def _flares_by_villages(b: _Builder, p: ScenarioParams, places: dict[str, np.ndarray],
-                        village_rows: np.ndarray, burned: set[int]) -> dict[int, int]:
-    """Flares and kilns 0.8-1.3 km from a village's centre, on most days of the world."""
+                        village_rows: np.ndarray, burned: set[int], young: bool = False
+                        ) -> dict[int, int]:
+    """Flares and kilns 0.8-1.3 km from a village's centre, on most days of the world; or,
+    ``young``, kilns in a village lit 20-35 days before the world ends (too short a history to
+    be called persistent: only their steady trickle tells them from a burning)."""
     rng = b.rng
     out: dict[int, int] = {}
-    for _ in range(p.flares_by_villages):
+    for _ in range(p.young_kilns if young else p.flares_by_villages):
         row = int(rng.choice(village_rows))
-        dist, angle = rng.uniform(0.8, 1.3), rng.uniform(0, 2 * np.pi)
+        dist, angle = rng.uniform(0.2, 0.9) if young else rng.uniform(0.8, 1.3), rng.uniform(0, 2 * np.pi)
         lat, lon = _offset(places["latitude"][row:row + 1], places["longitude"][row:row + 1],
                            np.array([dist * math.cos(angle)]), np.array([dist * math.sin(angle)]))
-        active = np.arange(p.days)[rng.random(p.days) < 0.6]
+        lit = p.days - int(rng.integers(20, 36)) if young else 0
+        active = np.arange(lit, p.days)[rng.random(p.days - lit) < 0.6]
         day = np.repeat(active, rng.integers(1, 3, len(active)))
         k = len(day)
         j_lat, j_lon = _offset(np.full(k, lat[0]), np.full(k, lon[0]),
@@ -553,8 +560,9 @@ def _flares_by_villages(b: _Builder, p: ScenarioParams, places: dict[str, np.nda
             out[row] = out.get(row, 0) + k
             b.truth.append({"place_id": places["place_id"][row], "name": places["name"][row],
                             "latitude": float(places["latitude"][row]),
-                            "longitude": float(places["longitude"][row]), "date_from": 0,
-                            "date_to": p.days - 1, "burned": False, "kind": "flare nearby"})
+                            "longitude": float(places["longitude"][row]), "date_from": lit,
+                            "date_to": p.days - 1, "burned": False,
+                            "kind": "young kiln" if young else "flare nearby"})
     return out
 
 

@@ -168,7 +168,14 @@ def test_fit_learns_the_sign_of_a_telling_feature_and_is_reproducible() -> None:
     data = TrainingSet([telling], [world.truth], [True], [1.0], ["world 31"])
     first, second = fit_weights(data), fit_weights(data)
     assert first.weights == second.weights
-    assert first.weights["night_alone"] > 2
+    x[:, column] = rng.random(len(labels))  # the same column as noise: weighed much less
+    noise = pa.StructArray.from_arrays([pa.array(x[:, i]) for i in range(len(FEATURES))],
+                                       names=list(FEATURES))
+    blind = fit_weights(TrainingSet([table.set_column(table.schema.get_field_index("features"),
+                                                      "features", noise)],
+                                    [world.truth], [True], [1.0], ["world 31"]))
+    assert first.weights["night_alone"] > 0.5
+    assert first.weights["night_alone"] > abs(blind.weights["night_alone"]) + 0.5
     precision = first.per_source["world 31"]["precision"]
     assert precision is not None and precision >= 0.92
 

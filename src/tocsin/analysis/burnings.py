@@ -245,7 +245,7 @@ class _Hits:
                 for name, parts in self.__dict__.items()}
 
 
-RING_POINT_FIELDS = ("lat", "lon", "minute", "night", "frp", "in_disc")
+RING_POINT_FIELDS = ("lat", "lon", "minute", "night", "frp", "disc_place")
 
 
 class BurningDetector:
@@ -394,10 +394,10 @@ class BurningDetector:
             # each such detection is kept once, for persistence and the fire events.
             ring = ~inside
             rp, local = np.unique(point[ring], return_inverse=True)
-            in_disc = np.zeros(len(d["lat"]), dtype=bool)
-            in_disc[ip] = True
+            disc_place = np.full(len(d["lat"]), -1, dtype=np.int64)  # whose disc it is in
+            disc_place[ip] = iplace
             part.ring_points = {"lat": d["lat"][rp], "lon": d["lon"][rp], "minute": d["minute"][rp],
-                                "night": d["night"][rp], "frp": d["frp"][rp], "in_disc": in_disc[rp]}
+                                "night": d["night"][rp], "frp": d["frp"][rp], "disc_place": disc_place[rp]}
             part.ring = (place[ring].astype(np.int64) << 24) | d["acq_date"][point[ring]].astype(np.int64)
             part.ring_point = local.astype(np.int64)
         return part
@@ -513,10 +513,21 @@ class BurningDetector:
         ring_keys = (np.concatenate(self._ring) if self._ring else np.zeros(0, np.int64))
         night_keys = ring_keys
         if len(ring_keys):
-            # Fire in the fields round a settlement: not a heat source, and not the fire of
-            # another settlement whose disc the detection lies in (a neighbour burning).
+            # Fire in the fields round a settlement: not a heat source, and not the fire of a
+            # separate settlement whose disc the detection lies in (a neighbour down the road
+            # burning). Where discs overlap (hamlets mapped a few hundred metres apart), fire
+            # across them is fire round each, as a bush fire through them would be.
             at = np.concatenate(self._ring_point)
-            field_fire = ~ring_persistent[at] & ~ring_points["in_disc"].astype(bool)[at]
+            other = ring_points["disc_place"].astype(np.int64)[at]
+            field_fire = ~ring_persistent[at]
+            rows = np.flatnonzero(other >= 0)
+            if len(rows):
+                pl = self.places
+                own = ring_keys[rows] >> 24
+                apart = haversine_km(pl["latitude"][own], pl["longitude"][own],
+                                     pl["latitude"][other[rows]], pl["longitude"][other[rows]]
+                                     ) > pl["radius_km"][own] + pl["radius_km"][other[rows]]
+                field_fire[rows[apart]] = False
             night_keys = ring_keys[field_fire & ring_points["night"].astype(bool)[at]]
             ring_keys = ring_keys[field_fire]
         self._ring_sorted = np.sort(ring_keys)
@@ -543,7 +554,7 @@ class BurningDetector:
         keep = keep[np.lexsort((f["place"][keep], f["first"][keep], -score[keep]))]
         event_ids = np.full(len(starts), "", dtype=object)
         burnings = self._table(hits, starts, stops, f, x, score, sweep_ids, event_ids, keep)
-        ring_free = {k: v[~ring_persistent & ~ring_points["in_disc"].astype(bool)]
+        ring_free = {k: v[~ring_persistent & (ring_points["disc_place"] < 0)]
                      for k, v in ring_points.items()}
         events, event_of_row = self._fire_events(hits, starts, stops, keep, burnings, ring_free,
                                                  sweep_ids)

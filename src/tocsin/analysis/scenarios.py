@@ -68,6 +68,7 @@ class ScenarioParams:
     night_arsons: int = 0  # villages and hamlets burned at night, 1-3 detections an overpass
     town_burns: int = 0  # towns burned quarter by quarter over several days
     road_sweeps: int = 0  # roads with villages along them, burned one after another
+    hamlet_clusters: int = 0  # hamlets mapped a few hundred metres apart, bush fire through them
 
 
 def harvest_world(seed: int, days: int = 120) -> ScenarioParams:
@@ -75,7 +76,8 @@ def harvest_world(seed: int, days: int = 120) -> ScenarioParams:
     return ScenarioParams(
         seed=seed, start=date(2024, 10, 15), days=days, fires_per_day_peak=30.0,
         sweeps=3, single_arsons=5, hotspots=10, arson_spread=0.6, harvest_ring_share=0.45,
-        flares_by_villages=8, young_kilns=6, cloud_share=0.12, night_arsons=10, town_burns=2, road_sweeps=2)
+        flares_by_villages=8, young_kilns=6, cloud_share=0.12, night_arsons=10, town_burns=2, road_sweeps=2,
+        hamlet_clusters=4)
 
 
 @dataclass
@@ -126,6 +128,8 @@ def generate(params: ScenarioParams | None = None) -> Scenario:
         burned |= _town_burns(b, p, places, burned)
     if p.harvest_ring_share:
         _harvest_rings(b, p, places, village_rows)
+    if p.hamlet_clusters:
+        _cluster_fires(b, p, places)
     if p.flares_by_villages:
         hot_places.update(_flares_by_villages(b, p, places, village_rows, burned))
     if p.young_kilns:
@@ -202,6 +206,8 @@ def _places(p: ScenarioParams, rng: np.random.Generator) -> dict[str, np.ndarray
     }
     if p.road_sweeps:
         out = _road_villages(p, rng, out)
+    if p.hamlet_clusters:
+        out = _hamlet_clusters(p, rng, out)
     return out
 
 
@@ -412,20 +418,69 @@ def _road_villages(p: ScenarioParams, rng: np.random.Generator,
         r_lat, r_lon = _offset(np.full(10, y), np.full(10, x), north, east)
         lat += r_lat.tolist()
         lon += r_lon.tolist()
+    return _append_places(places, lat, lon, "village", "R", "Road village")
+
+
+def _append_places(places: dict[str, np.ndarray], lat: list[float], lon: list[float],
+                   place_class: str, prefix: str, label: str) -> dict[str, np.ndarray]:
     start = len(places["place_id"])
     extra = len(lat)
     return {
         "place_id": np.concatenate([places["place_id"], np.array(
-            [f"scn-R{start + i:04d}" for i in range(extra)], dtype=object)]),
+            [f"scn-{prefix}{start + i:04d}" for i in range(extra)], dtype=object)]),
         "name": np.concatenate([places["name"], np.array(
-            [f"Road village {start + i}" for i in range(extra)], dtype=object)]),
-        "place_class": np.concatenate([places["place_class"], np.array(["village"] * extra, dtype=object)]),
+            [f"{label} {start + i}" for i in range(extra)], dtype=object)]),
+        "place_class": np.concatenate([places["place_class"], np.array([place_class] * extra, dtype=object)]),
         "latitude": np.concatenate([places["latitude"], np.round(lat, 5)]),
         "longitude": np.concatenate([places["longitude"], np.round(lon, 5)]),
-        "radius_km": np.concatenate([places["radius_km"], np.full(extra, SETTLEMENT_RADIUS_KM["village"])]),
+        "radius_km": np.concatenate([places["radius_km"], np.full(extra, SETTLEMENT_RADIUS_KM[place_class])]),
         "admin1_pcode": np.concatenate([places["admin1_pcode"], np.array(["SD02"] * extra, dtype=object)]),
         "admin2_pcode": np.concatenate([places["admin2_pcode"], np.array([None] * extra, dtype=object)]),
     }
+
+
+def _hamlet_clusters(p: ScenarioParams, rng: np.random.Generator,
+                     places: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Clusters of 6-12 hamlets 300-800 m apart, as OSM maps farmsteads in Kordofan."""
+    lat: list[float] = []
+    lon: list[float] = []
+    for _ in range(p.hamlet_clusters):
+        y = float(rng.uniform(p.south + 0.3, p.north - 0.3))
+        x = float(rng.uniform(p.west + 0.3, p.east - 0.3))
+        k = int(rng.integers(6, 13))
+        c_lat, c_lon = _offset(np.full(k, y), np.full(k, x), rng.uniform(-1.2, 1.2, k),
+                               rng.uniform(-1.2, 1.2, k))
+        lat += c_lat.tolist()
+        lon += c_lon.tolist()
+    return _append_places(places, lat, lon, "hamlet", "C", "Cluster hamlet")
+
+
+def _cluster_fires(b: _Builder, p: ScenarioParams, places: dict[str, np.ndarray]) -> None:
+    """Bush fire through each hamlet cluster once or twice: a strip 4 km by 2 km across it, by
+    day, for a day or two: every hamlet in it has fire and nothing but hamlets round it."""
+    rng = b.rng
+    rows = np.flatnonzero(np.char.startswith(places["place_id"].astype(str), "scn-C"))
+    if not len(rows):
+        return
+    centre_lat = places["latitude"][rows]
+    centre_lon = places["longitude"][rows]
+    # Clusters are far apart: group the hamlets by rounding to 0.1 degree.
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (y, x) in enumerate(zip(centre_lat.tolist(), centre_lon.tolist(), strict=True)):
+        groups.setdefault((round(y * 10), round(x * 10)), []).append(i)
+    for members in groups.values():
+        y, x = float(centre_lat[members].mean()), float(centre_lon[members].mean())
+        for _ in range(int(rng.integers(1, 3))):
+            day = int(rng.integers(0, p.days - 3))
+            heading = rng.uniform(0, np.pi)
+            for d in range(int(rng.integers(1, 3))):
+                k = int(rng.integers(8, 25))
+                along, across = rng.uniform(-2, 2, k), rng.uniform(-1, 1, k)
+                north = along * math.cos(heading) - across * math.sin(heading)
+                east = along * math.sin(heading) + across * math.cos(heading)
+                lat, lon = _offset(np.full(k, y), np.full(k, x), north, east)
+                b.add(lat, lon, np.full(k, day + d), b.overpass(k, 0.15),
+                      rng.lognormal(1.3, 0.8, k), 0)
 
 
 def _footprint_points(b: _Builder, places: dict[str, np.ndarray], row: int, k: int,

@@ -264,6 +264,7 @@ class BurningDetector:
         self._spot_weeks: list[NDArray[np.int64]] = []
         self._spot_weeks_rows = 0
         self._sorted_spot_weeks: NDArray[np.int64] | None = None  # cached by _spot_week_keys
+        self._persistent: NDArray[np.int64] | None = None  # cached by persistent_spots
         # Background: detections and FRP per (region, calendar month, day or night), dense
         # over the globe.
         self._region_rows = math.ceil(180 / params.region_deg)
@@ -335,8 +336,29 @@ class BurningDetector:
         return ((row * self._region_cols + col) * 12 + _months(day)) * 2 + np.asarray(night, np.int64)
 
     def _observed_keys(self, lat: np.ndarray, lon: np.ndarray, day: np.ndarray) -> NDArray[np.int64]:
-        """(block, day): the satellite saw this block that day (some detection in it)."""
-        return (_cell_key(lat, lon, self.params.observed_deg) << 20) | np.asarray(day, np.int64)
+        """The distinct (block, day) pairs seen: the satellite saw a block that day when some
+        detection lies in it. Counted over the batch's box of blocks and days (small), not by
+        hashing every detection."""
+        size = self.params.observed_deg
+        if len(lat) == 0:
+            return np.zeros(0, np.int64)
+        row = np.floor(np.asarray(lat) / size).astype(np.int64)
+        col = np.floor(np.asarray(lon) / size).astype(np.int64)
+        day = np.asarray(day, np.int64)
+        r0, c0, d0 = row.min(), col.min(), day.min()
+        shape = (int(row.max() - r0 + 1), int(col.max() - c0 + 1), int(day.max() - d0 + 1))
+        if shape[0] * shape[1] * shape[2] > 20_000_000:
+            flat = _unique(((row + (1 << 20)) << 41) | ((col + (1 << 20)) << 20) | day)
+            row = (flat >> 41) - (1 << 20)
+            col = ((flat >> 20) & ((1 << 21) - 1)) - (1 << 20)
+            day = flat & 0xFFFFF
+        else:
+            index = ((row - r0) * shape[1] + (col - c0)) * shape[2] + (day - d0)
+            seen = np.flatnonzero(np.bincount(index, minlength=shape[0] * shape[1] * shape[2]))
+            day = seen % shape[2] + d0
+            col = (seen // shape[2]) % shape[1] + c0
+            row = seen // (shape[1] * shape[2]) + r0
+        return (_cell_key(row * size + size / 2, col * size + size / 2, size) << 20) | day
 
     # -- feeding batches ------------------------------------------------------------------
     def add(self, batch: pa.RecordBatch | pa.Table, report_from: int | None = None) -> None:
@@ -362,7 +384,9 @@ class BurningDetector:
         if learn:
             # Persistence is only ever asked of spots in a settlement or its ring: only those
             # spots are remembered.
-            near = _unique(point)
+            near = np.zeros(len(d["lat"]), dtype=bool)
+            near[point] = True
+            near = np.flatnonzero(near)
             week = d["acq_date"][near].astype(np.int64) // 7
             part.spot_weeks = _unique((self._spots(d["lat"][near], d["lon"][near]) << 13) | week)
             region = self._region_month(d["lat"], d["lon"], d["acq_date"], d["night"])
@@ -371,7 +395,7 @@ class BurningDetector:
                 part.region_n = np.bincount(region - part.region_from)
                 part.region_frp = np.bincount(region - part.region_from, weights=d["frp"])
             part.days = _unique(d["acq_date"])
-            part.observed = _unique(self._observed_keys(d["lat"], d["lon"], d["acq_date"]))
+            part.observed = self._observed_keys(d["lat"], d["lon"], d["acq_date"])
         if scan:
             if report_from is not None:
                 wanted = d["acq_date"][point] >= report_from
@@ -406,6 +430,7 @@ class BurningDetector:
         """Add a prepared batch to the history and the matches."""
         if part.spot_weeks is not None:
             self._sorted_spot_weeks = None
+            self._persistent = None
             self._spot_weeks.append(part.spot_weeks)
             self._spot_weeks_rows += len(part.spot_weeks)
             if len(self._spot_weeks) > 1 and self._spot_weeks_rows > 4_000_000:
@@ -432,6 +457,11 @@ class BurningDetector:
     # -- the result -----------------------------------------------------------------------
     def persistent_spots(self) -> NDArray[np.int64]:
         """Spots with detections in many distinct weeks over a long span, sorted."""
+        if self._persistent is None:
+            self._persistent = self._find_persistent()
+        return self._persistent
+
+    def _find_persistent(self) -> NDArray[np.int64]:
         keys = self._spot_week_keys()
         if len(keys) == 0:
             return np.zeros(0, np.int64)
@@ -472,10 +502,12 @@ class BurningDetector:
         if len(known) == 0 or len(lat) == 0:
             return out
         spot = self._spots(lat, lon)
+        known_set = pa.array(known)
         # Each source's centre: the mean of the detections seen in its spot (the cell's centre
-        # when none was).
-        own = _member(spot, known)
-        at = np.searchsorted(known, spot[own])
+        # when none was). Arrow's hash look-up: several times a sorted search at these sizes.
+        at_own = pc.index_in(pa.array(spot), value_set=known_set).to_numpy(zero_copy_only=False)
+        own = ~np.isnan(at_own)
+        at = at_own[own].astype(np.int64)
         n = np.bincount(at, minlength=len(known)).astype(float)
         c_lat = np.bincount(at, weights=lat[own], minlength=len(known))
         c_lon = np.bincount(at, weights=lon[own], minlength=len(known))
@@ -484,16 +516,20 @@ class BurningDetector:
         col = (known & ((1 << 21) - 1)) - (1 << 20)
         c_lat = np.where(n > 0, c_lat / np.maximum(n, 1), (row + 0.5) * size)
         c_lon = np.where(n > 0, c_lon / np.maximum(n, 1), (col + 0.5) * size)
-        for dr in (-1, 0, 1):
-            for dc in (-1, 0, 1):
-                neighbour = spot + (dr << 21) + dc
-                hit = _member(neighbour, known) & ~out
-                if not hit.any():
-                    continue
-                rows = np.flatnonzero(hit)
-                src = np.searchsorted(known, neighbour[rows])
-                km = haversine_km(lat[rows], lon[rows], c_lat[src], c_lon[src])
-                out[rows[km <= self.params.persistent_km]] = True
+        for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
+            rows = np.flatnonzero(~out)
+            if len(rows) == 0:
+                break
+            if (dr, dc) == (0, 0):
+                rows = rows[own[rows]]
+                src = at_own[rows].astype(np.int64)
+            else:
+                found = pc.index_in(pa.array(spot[rows] + (dr << 21) + dc),
+                                    value_set=known_set).to_numpy(zero_copy_only=False)
+                hit = ~np.isnan(found)
+                rows, src = rows[hit], found[hit].astype(np.int64)
+            km = haversine_km(lat[rows], lon[rows], c_lat[src], c_lon[src])
+            out[rows[km <= self.params.persistent_km]] = True
         return out
 
     def result(self) -> pa.Table:
@@ -504,12 +540,14 @@ class BurningDetector:
         hits = self._hits.joined()
         if len(hits["place"]) == 0:
             return BurningsResult(BURNINGS_SCHEMA.empty_table(), FIRE_EVENTS_SCHEMA.empty_table())
-        persistent = self._persistent_mask(hits["lat"], hits["lon"])
+        ring_points = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in self._ring_points.items()}
+        n_hits = len(hits["lat"])
+        both = self._persistent_mask(np.concatenate([hits["lat"], ring_points["lat"]]),
+                                     np.concatenate([hits["lon"], ring_points["lon"]]))
+        persistent, ring_persistent = both[:n_hits], both[n_hits:]
         excluded_by_place = np.bincount(hits["place"][persistent].astype(np.int64),
                                         minlength=len(self.places["place_id"]))
         hits = {k: v[~persistent] for k, v in hits.items()}
-        ring_points = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in self._ring_points.items()}
-        ring_persistent = self._persistent_mask(ring_points["lat"], ring_points["lon"])
         ring_keys = (np.concatenate(self._ring) if self._ring else np.zeros(0, np.int64))
         night_keys = ring_keys
         if len(ring_keys):
@@ -746,6 +784,8 @@ class BurningDetector:
         from scipy.sparse.csgraph import connected_components
 
         p = self.params
+        if len(keep) == 0:
+            return FIRE_EVENTS_SCHEMA.empty_table(), []
         n_hits = len(hits["lat"])
         lat = np.concatenate([hits["lat"], ring["lat"]])
         lon = np.concatenate([hits["lon"], ring["lon"]])
@@ -782,7 +822,8 @@ class BurningDetector:
         listed = np.zeros(label.max() + 1 if len(label) else 0, dtype=bool)
         period_label = label[starts]
         listed[period_label[keep]] = True
-        order = np.argsort(label, kind="stable")
+        wanted = np.flatnonzero(listed[label])  # only the points of described events
+        order = wanted[np.argsort(label[wanted], kind="stable")]
         sorted_label = label[order]
         bounds = np.searchsorted(sorted_label, np.arange(len(listed) + 1))
         b_ids = burnings.column("burning_id").to_pylist()

@@ -98,7 +98,7 @@ def generated_training(worlds: Sequence[tuple[str, Scenario]],
 
 
 def fit_generated(seeds: Sequence[int], days: int, extra: TrainingSet | None = None,
-                  target_precision: float = 0.92, say: Callable[[str], None] = lambda _: None
+                  target_precision: float = 0.95, say: Callable[[str], None] = lambda _: None
                   ) -> FitReport:
     """Fit on the generated worlds of ``seeds`` (and ``extra`` cases): once from the starting
     weights, then again with the sweeps the first fit's weights find."""
@@ -118,7 +118,7 @@ def _joined(a: TrainingSet, b: TrainingSet | None) -> TrainingSet:
                        a.weight + b.weight, a.names + b.names)
 
 
-def fit_weights(data: TrainingSet, l2: float = 1.0, target_precision: float = 0.92,
+def fit_weights(data: TrainingSet, l2: float = 1.0, target_precision: float = 0.95,
                 match_km: float = 1.0, tolerance_days: int = 2) -> FitReport:
     """A logistic regression of the labels on the features, then the bias moved so that the
     default output keeps ``target_precision`` on the training sources (pooled)."""

@@ -198,7 +198,7 @@ def fit_burnings(
     truth_weight: Annotated[float, typer.Option(min=0.0, help="How much one verified case weighs "
                                                 "against one generated one.")] = 5.0,
     target_precision: Annotated[float, typer.Option(min=0.0, max=1.0, help="Precision the default "
-                                                    "output keeps on the training cases.")] = 0.92,
+                                                    "output keeps on the training cases.")] = 0.95,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Fit the burnings score's weights (logistic regression on every candidate period) and

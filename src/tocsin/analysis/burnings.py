@@ -120,7 +120,7 @@ class BurningParams:
     persistent_min_weeks: int = 5  # distinct weeks with detections at one spot ...
     persistent_min_span_days: int = 42  # ... spread over at least this long
     persistent_km: float = 0.45  # detections this close to a persistent source are that source
-    recurrent_weeks: int = 4  # a spot burning in other weeks this close is a young kiln or flare
+    recurrent_days: int = 28  # a spot burning on other days this close is a young kiln or flare
     region_deg: float = 0.5  # the cell of the seasonal background (~55 km)
     prior_days: float = 7.0  # how many days of history the regional base rate weighs
     base_rate: tuple[float, ...] = REGIONAL_BASE_RATE
@@ -387,8 +387,8 @@ class BurningDetector:
             near = np.zeros(len(d["lat"]), dtype=bool)
             near[point] = True
             near = np.flatnonzero(near)
-            week = d["acq_date"][near].astype(np.int64) // 7
-            part.spot_weeks = _unique((self._spots(d["lat"][near], d["lon"][near]) << 13) | week)
+            part.spot_weeks = _unique((self._spots(d["lat"][near], d["lon"][near]) << 16)
+                                      | d["acq_date"][near].astype(np.int64))
             region = self._region_month(d["lat"], d["lon"], d["acq_date"], d["night"])
             if len(region):
                 part.region_from = int(region.min())
@@ -465,7 +465,10 @@ class BurningDetector:
         keys = self._spot_week_keys()
         if len(keys) == 0:
             return np.zeros(0, np.int64)
-        spot, week = keys >> 13, keys & 0x1FFF
+        # (spot, day) pairs to distinct (spot, week) pairs: keys are sorted, so are these.
+        weeks = (keys >> 16 << 13) | ((keys & 0xFFFF) // 7)
+        weeks = weeks[np.concatenate([[True], weeks[1:] != weeks[:-1]])] if len(weeks) else weeks
+        spot, week = weeks >> 13, weeks & 0x1FFF
         first = np.flatnonzero(np.concatenate([[True], spot[1:] != spot[:-1]]))
         counts = np.diff(np.append(first, len(spot)))
         spots = spot[first]
@@ -475,22 +478,24 @@ class BurningDetector:
         return spots[keep]
 
     def _spot_week_keys(self) -> NDArray[np.int64]:
-        """Distinct (spot, week) pairs near settlements, sorted (computed once per result)."""
+        """Distinct (spot, day) pairs near settlements, sorted (computed once per result)."""
         if self._sorted_spot_weeks is None:
             self._sorted_spot_weeks = (np.sort(_unique(np.concatenate(self._spot_weeks)))
                                        if self._spot_weeks else np.zeros(0, np.int64))
         return self._sorted_spot_weeks
 
-    def _recurrence(self, spot: np.ndarray, day: np.ndarray) -> NDArray[np.float64]:
-        """Weeks, of the ``recurrent_weeks`` either side, in which a detection's spot also
-        burned: a burning village burns for days, a kiln or flare for weeks."""
+    def _recurrence(self, spot: np.ndarray, day: np.ndarray, first_day: np.ndarray,
+                    last_day: np.ndarray) -> NDArray[np.float64]:
+        """Days, within ``recurrent_days`` either side and outside its own period, on which a
+        detection's spot also burned: a burning village burns for days, a kiln for weeks."""
         keys = self._spot_week_keys()
-        week = np.asarray(day, np.int64) // 7
-        w = self.params.recurrent_weeks
-        lo = np.searchsorted(keys, (spot << 13) | np.maximum(week - w, 0), side="left")
-        hi = np.searchsorted(keys, (spot << 13) | (week + w), side="right")
-        own = _member((spot << 13) | week, keys)
-        return (hi - lo - own).astype(float)
+        w = self.params.recurrent_days
+        base = spot << 16
+        around = (np.searchsorted(keys, base | (day + w), side="right")
+                  - np.searchsorted(keys, base | np.maximum(day - w, 0), side="left"))
+        own = (np.searchsorted(keys, base | last_day, side="right")
+               - np.searchsorted(keys, base | first_day, side="left"))
+        return np.maximum(around - own, 0).astype(float)
 
     def _persistent_mask(self, lat: np.ndarray, lon: np.ndarray) -> NDArray[np.bool_]:
         """Detections within ``persistent_km`` of a persistent source. A source sits where its
@@ -614,7 +619,7 @@ class BurningDetector:
         new[1:] = pl[1:] != pl[:-1]
         unseen = np.zeros(len(pl), dtype=np.int64)
         long = np.flatnonzero(~new & (gap > self.params.max_gap_hours * 60))
-        if len(long):
+        if len(long) and len(self._observed_sorted):  # no history: nothing known of clouds
             d1, d2 = mi[long - 1] // MINUTES_PER_DAY, mi[long] // MINUTES_PER_DAY
             block = _cell_key(self.places["latitude"][pl[long]], self.places["longitude"][pl[long]],
                               self.params.observed_deg) << 20
@@ -644,7 +649,8 @@ class BurningDetector:
                            minlength=len(starts))
         recurrent = np.zeros(len(starts))
         np.maximum.at(recurrent, period_of, self._recurrence(
-            hits["spot"][rows].astype(np.int64), hits["minute"][rows] // MINUTES_PER_DAY))
+            hits["spot"][rows].astype(np.int64), hits["minute"][rows] // MINUTES_PER_DAY,
+            np.repeat(first_day, counts), np.repeat(last_day, counts)))
         # The busiest day: village burnings are bursts, kilns and flares a steady trickle.
         day_key = period_of.astype(np.int64) * 1_000_000 + (
             hits["minute"][rows] // MINUTES_PER_DAY - np.repeat(first_day, counts))
@@ -961,7 +967,7 @@ def feature_matrix(f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "events": np.minimum(f["events"], 3) / 3,
         "sweep": f["sweep"].astype(float),
         "steady": ((f["days"] >= 4) & (f["busiest"] <= 2)).astype(float),
-        "recurrent": np.clip(f["recurrent"] / 3, 0, 1),
+        "recurrent": np.clip(f["recurrent"] / 6, 0, 1),
     }
 
 
@@ -1046,9 +1052,9 @@ def _reasons(f: dict[str, np.ndarray], i: int, pl: dict[str, np.ndarray], p: Bur
                      f"burning along a line within days)")
     if f["days"][i] >= 4 and f["busiest"][i] <= 2:
         parts.append("a steady trickle of detections, like a kiln or flare")
-    if f["recurrent"][i] >= 2:
-        parts.append(f"the same spot burned in {int(f['recurrent'][i])} other weeks within "
-                     f"{p.recurrent_weeks} weeks: perhaps a kiln or flare not yet seen long "
+    if f["recurrent"][i] >= 3:
+        parts.append(f"the same spot burned on {int(f['recurrent'][i])} other days within "
+                     f"{p.recurrent_days} days: perhaps a kiln or flare not yet seen long "
                      "enough to call persistent")
     if f["excluded"][i] > 0:
         parts.append(f"{int(f['excluded'][i])} detections at a persistent heat source here "

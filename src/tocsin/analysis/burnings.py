@@ -116,6 +116,7 @@ class BurningParams:
     ring_km: float = 3.0  # the band around a settlement compared with its inside
     max_gap_hours: float = 48.0  # a longer quiet (observed) spell starts a new burning period
     observed_deg: float = 1.0  # a day with no detection at all in this block was not seen (cloud)
+    max_cloud_days: int = 3  # at most this many unseen days are bridged in one quiet spell
     spot_deg: float = 0.005  # a persistent heat source's cell (~550 m, about a VIIRS pixel's jitter)
     persistent_min_weeks: int = 5  # distinct weeks with detections at one spot ...
     persistent_min_span_days: int = 42  # ... spread over at least this long
@@ -484,18 +485,15 @@ class BurningDetector:
                                        if self._spot_weeks else np.zeros(0, np.int64))
         return self._sorted_spot_weeks
 
-    def _recurrence(self, spot: np.ndarray, day: np.ndarray, first_day: np.ndarray,
-                    last_day: np.ndarray) -> NDArray[np.float64]:
-        """Days, within ``recurrent_days`` either side and outside its own period, on which a
-        detection's spot also burned: a burning village burns for days, a kiln for weeks."""
+    def _recurrence(self, spot: np.ndarray, day: np.ndarray) -> NDArray[np.float64]:
+        """Days within ``recurrent_days`` either side on which a detection's spot burned, less
+        the three a village burns for: a burning village burns for days, a kiln for weeks."""
         keys = self._spot_week_keys()
         w = self.params.recurrent_days
         base = spot << 16
         around = (np.searchsorted(keys, base | (day + w), side="right")
                   - np.searchsorted(keys, base | np.maximum(day - w, 0), side="left"))
-        own = (np.searchsorted(keys, base | last_day, side="right")
-               - np.searchsorted(keys, base | first_day, side="left"))
-        return np.maximum(around - own, 0).astype(float)
+        return np.maximum(around - 3, 0).astype(float)
 
     def _persistent_mask(self, lat: np.ndarray, lon: np.ndarray) -> NDArray[np.bool_]:
         """Detections within ``persistent_km`` of a persistent source. A source sits where its
@@ -625,7 +623,8 @@ class BurningDetector:
                               self.params.observed_deg) << 20
             seen = (np.searchsorted(self._observed_sorted, block | d2, side="left")
                     - np.searchsorted(self._observed_sorted, block | (d1 + 1), side="left"))
-            unseen[long] = np.maximum(d2 - d1 - 1 - seen, 0)
+            # Clouds hide a block for a day or a few, not for weeks: a longer blank is no data.
+            unseen[long] = np.minimum(np.maximum(d2 - d1 - 1 - seen, 0), self.params.max_cloud_days)
         quiet = gap - unseen * MINUTES_PER_DAY
         new[1:] |= quiet[1:] > self.params.max_gap_hours * 60
         starts = np.flatnonzero(new)
@@ -649,8 +648,7 @@ class BurningDetector:
                            minlength=len(starts))
         recurrent = np.zeros(len(starts))
         np.maximum.at(recurrent, period_of, self._recurrence(
-            hits["spot"][rows].astype(np.int64), hits["minute"][rows] // MINUTES_PER_DAY,
-            np.repeat(first_day, counts), np.repeat(last_day, counts)))
+            hits["spot"][rows].astype(np.int64), hits["minute"][rows] // MINUTES_PER_DAY))
         # The busiest day: village burnings are bursts, kilns and flares a steady trickle.
         day_key = period_of.astype(np.int64) * 1_000_000 + (
             hits["minute"][rows] // MINUTES_PER_DAY - np.repeat(first_day, counts))
@@ -1053,7 +1051,7 @@ def _reasons(f: dict[str, np.ndarray], i: int, pl: dict[str, np.ndarray], p: Bur
     if f["days"][i] >= 4 and f["busiest"][i] <= 2:
         parts.append("a steady trickle of detections, like a kiln or flare")
     if f["recurrent"][i] >= 3:
-        parts.append(f"the same spot burned on {int(f['recurrent'][i])} other days within "
+        parts.append(f"the same spot burned on {int(f['recurrent'][i]) + 3} days within "
                      f"{p.recurrent_days} days: perhaps a kiln or flare not yet seen long "
                      "enough to call persistent")
     if f["excluded"][i] > 0:

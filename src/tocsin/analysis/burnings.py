@@ -214,6 +214,7 @@ class _Partial:
     """What one batch adds, computed without touching the detector (see ``prepare``)."""
 
     spot_weeks: NDArray[np.int64] | None = None
+    spot_days: NDArray[np.int64] | None = None
     region_from: int = 0
     region_n: np.ndarray | None = None
     region_frp: np.ndarray | None = None
@@ -265,6 +266,9 @@ class BurningDetector:
         self._spot_weeks: list[NDArray[np.int64]] = []
         self._spot_weeks_rows = 0
         self._sorted_spot_weeks: NDArray[np.int64] | None = None  # cached by _spot_week_keys
+        self._spot_days: list[NDArray[np.int64]] = []
+        self._spot_days_rows = 0
+        self._sorted_spot_days: NDArray[np.int64] | None = None  # cached by _spot_day_keys
         self._persistent: NDArray[np.int64] | None = None  # cached by persistent_spots
         # Background: detections and FRP per (region, calendar month, day or night), dense
         # over the globe.
@@ -388,8 +392,14 @@ class BurningDetector:
             near = np.zeros(len(d["lat"]), dtype=bool)
             near[point] = True
             near = np.flatnonzero(near)
-            part.spot_weeks = _unique((self._spots(d["lat"][near], d["lon"][near]) << 16)
-                                      | d["acq_date"][near].astype(np.int64))
+            spots = self._spots(d["lat"][near], d["lon"][near])
+            part.spot_weeks = _unique((spots << 13) | (d["acq_date"][near].astype(np.int64) // 7))
+            # Days, only for detections inside a settlement: recurrence is asked of those.
+            inside = np.zeros(len(d["lat"]), dtype=bool)
+            inside[point[km <= self.places["radius_km"][place]]] = True
+            rows = np.flatnonzero(inside)
+            part.spot_days = _unique((self._spots(d["lat"][rows], d["lon"][rows]) << 16)
+                                     | d["acq_date"][rows].astype(np.int64))
             region = self._region_month(d["lat"], d["lon"], d["acq_date"], d["night"])
             if len(region):
                 part.region_from = int(region.min())
@@ -429,6 +439,13 @@ class BurningDetector:
 
     def absorb(self, part: _Partial) -> None:
         """Add a prepared batch to the history and the matches."""
+        if part.spot_days is not None:
+            self._sorted_spot_days = None
+            self._spot_days.append(part.spot_days)
+            self._spot_days_rows += len(part.spot_days)
+            if len(self._spot_days) > 1 and self._spot_days_rows > 4_000_000:
+                self._spot_days = [_unique(np.concatenate(self._spot_days))]  # bounded memory
+                self._spot_days_rows = len(self._spot_days[0])
         if part.spot_weeks is not None:
             self._sorted_spot_weeks = None
             self._persistent = None
@@ -466,10 +483,7 @@ class BurningDetector:
         keys = self._spot_week_keys()
         if len(keys) == 0:
             return np.zeros(0, np.int64)
-        # (spot, day) pairs to distinct (spot, week) pairs: keys are sorted, so are these.
-        weeks = (keys >> 16 << 13) | ((keys & 0xFFFF) // 7)
-        weeks = weeks[np.concatenate([[True], weeks[1:] != weeks[:-1]])] if len(weeks) else weeks
-        spot, week = weeks >> 13, weeks & 0x1FFF
+        spot, week = keys >> 13, keys & 0x1FFF
         first = np.flatnonzero(np.concatenate([[True], spot[1:] != spot[:-1]]))
         counts = np.diff(np.append(first, len(spot)))
         spots = spot[first]
@@ -479,16 +493,23 @@ class BurningDetector:
         return spots[keep]
 
     def _spot_week_keys(self) -> NDArray[np.int64]:
-        """Distinct (spot, day) pairs near settlements, sorted (computed once per result)."""
+        """Distinct (spot, week) pairs near settlements, sorted (computed once per result)."""
         if self._sorted_spot_weeks is None:
             self._sorted_spot_weeks = (np.sort(_unique(np.concatenate(self._spot_weeks)))
                                        if self._spot_weeks else np.zeros(0, np.int64))
         return self._sorted_spot_weeks
 
+    def _spot_day_keys(self) -> NDArray[np.int64]:
+        """Distinct (spot, day) pairs inside settlements, sorted (computed once per result)."""
+        if self._sorted_spot_days is None:
+            self._sorted_spot_days = (np.sort(_unique(np.concatenate(self._spot_days)))
+                                      if self._spot_days else np.zeros(0, np.int64))
+        return self._sorted_spot_days
+
     def _recurrence(self, spot: np.ndarray, day: np.ndarray) -> NDArray[np.float64]:
         """Days within ``recurrent_days`` either side on which a detection's spot burned, less
         the three a village burns for: a burning village burns for days, a kiln for weeks."""
-        keys = self._spot_week_keys()
+        keys = self._spot_day_keys()
         w = self.params.recurrent_days
         base = spot << 16
         around = (np.searchsorted(keys, base | (day + w), side="right")

@@ -7,6 +7,7 @@ git), and the z-score of counts over the seasonal background alone (the publishe
 given its best cut per world).
 
     .venv/bin/python bench/burnings_quality.py [--seeds 1,2,3] [--fit-seeds 4,5,6,7,8,9] [--days 120]
+    .venv/bin/python bench/burnings_quality.py --params src/tocsin/analysis/burnings_params.json
 
 Figures: average precision; precision and recall at the default output (score >= 0.5, what
 `tocsin detect burnings` lists); and the ranked leads' recall within the top 3x as many
@@ -29,7 +30,7 @@ from types import ModuleType
 import numpy as np
 import pyarrow as pa
 
-from tocsin.analysis.burnings import BurningParams, _poisson_z, detect_burnings
+from tocsin.analysis.burnings import BurningParams, _poisson_z, detect_burnings, load_params_file
 from tocsin.analysis.burnings_fit import fit_generated
 from tocsin.analysis.evaluation.burnings import evaluate_burnings, recall_within
 from tocsin.analysis.scenarios import ScenarioParams, generate, harvest_world
@@ -82,17 +83,25 @@ def main() -> None:
     parser.add_argument("--fit-seeds", default="4,5,6,7,8,9")
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--plain-days", type=int, default=365, help="days of the plain worlds")
+    parser.add_argument("--params", type=Path, help="use this params file (its fit seeds are "
+                        "checked against --seeds) instead of fitting in this run")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     fit_seeds = [int(s) for s in args.fit_seeds.split(",")]
-    if set(seeds) & set(fit_seeds):
-        raise SystemExit("--seeds and --fit-seeds overlap: measure on worlds the fit never saw")
     start = time.perf_counter()
-    report = fit_generated(fit_seeds, args.days)
-    print(f"weights fitted on the harvest and plain worlds of seeds {fit_seeds} "
-          f"({report.candidates:,} candidates, "
-          f"{report.positives} burned) in {time.perf_counter() - start:.0f} s")
-    params = replace(BurningParams(), weights=report.weights, min_score=0.0)
+    if args.params:
+        document = load_params_file(args.params)
+        fit_seeds, weights = document["fitted"]["seeds"], document["weights"]
+        print(f"weights from {args.params}, fitted on seeds {fit_seeds}")
+    else:
+        report = fit_generated(fit_seeds, args.days)
+        weights = report.weights
+        print(f"weights fitted on the harvest and plain worlds of seeds {fit_seeds} "
+              f"({report.candidates:,} candidates, "
+              f"{report.positives} burned) in {time.perf_counter() - start:.0f} s")
+    if set(seeds) & set(fit_seeds):
+        raise SystemExit("--seeds and the fit's seeds overlap: measure on worlds the fit never saw")
+    params = replace(BurningParams(), weights=weights, min_score=0.0)
     old = method_1()
     for label, make in (("harvest worlds", lambda s: harvest_world(s, days=args.days)),
                         ("plain worlds", lambda s: ScenarioParams(seed=s, days=args.plain_days))):

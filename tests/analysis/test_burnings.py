@@ -61,8 +61,10 @@ def test_contained_fire_beats_a_bush_fire_of_the_same_size() -> None:
     result = {r["place_id"]: r for r in detect_burnings(
         fires(arson + inside_bush + around_bush), world, None, everything).to_pylist()}
     assert result["arson"]["detections"] == result["bush"]["detections"] == len(inside_bush)
-    assert result["arson"]["score"] >= 0.8
-    assert result["bush"]["score"] < 0.5
+    # Method 2's fitted weights put a daytime burst seen at one overpass at medium, not high:
+    # in the harvest season most daytime fire is in the fields.
+    assert result["arson"]["score"] >= 0.5
+    assert result["bush"]["score"] < 0.5 and result["arson"]["score"] > result["bush"]["score"] + 0.3
     assert "confined to the settlement" in result["arson"]["reasons"]
     assert "bush or field fire" in result["bush"]["reasons"]
     assert result["bush"]["ring_detections"] > 50

@@ -29,8 +29,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
-import shapely.geometry
 from numpy.typing import NDArray
 
 from tocsin.analysis.settlement_index import SettlementIndex
@@ -805,6 +803,9 @@ class BurningDetector:
         """Fire events: detections in and round settlements linked when they lie in neighbouring
         ~2 km cells on the same or the next day (one front), and burnings of one sweep linked
         too; each event with a listed burning is described with its extent and places."""
+        # Imported here: a run that lists no burning needs neither (a second of start-up).
+        import shapely
+        import shapely.geometry
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 

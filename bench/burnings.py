@@ -98,10 +98,10 @@ print(json.dumps({"burnings": table.num_rows}))
 '''
 
 
-def run_measured(argv: list[str]) -> tuple[float, float, str]:
+def run_measured(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Like ``run``, with the peak resident memory of the process (wait4)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     out_path = proc.stdout
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
@@ -134,18 +134,36 @@ def workspace(rows: int) -> Path:
     return home
 
 
+def method_1_source(commit: str) -> Path:
+    """The project's sources at ``commit`` (method 1 of the detector), unpacked once under
+    bench/out, to run the same command against in the same run."""
+    target = OUT / f"src-{commit}"
+    if not (target / "src" / "tocsin").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "src"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--baseline-rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--compare-commit", default="53610db",
+                        help="also time the detector as of this commit (method 1); '' for none")
     args = parser.parse_args()
+    old_env = None
+    if args.compare_commit:
+        old_env = {**os.environ, "PYTHONPATH": str(method_1_source(args.compare_commit))}
+    old_s: list[float] = []
     OUT.mkdir(parents=True, exist_ok=True)
     home = workspace(args.rows)
     tocsin_s: list[float] = []
     open_s: list[float] = []
     baseline_s: list[float] = []
-    peaks = {"tocsin": 0.0, "baseline": 0.0, "open": 0.0}
+    peaks = {"tocsin": 0.0, "baseline": 0.0, "open": 0.0, "old": 0.0}
     ratios: list[float] = []
     for round_ in range(1, args.rounds + 1):
         seconds, peak, stdout = run_measured([sys.executable, "-c", TOCSIN, "--home", str(home),
@@ -153,6 +171,14 @@ def main() -> None:
         stored = json.loads(stdout)["burnings"]
         tocsin_s.append(seconds)
         peaks["tocsin"] = max(peaks["tocsin"], peak)
+        if old_env is not None:
+            m_seconds, m_peak, m_out = run_measured([sys.executable, "-c", TOCSIN, "--home", str(home),
+                                                     "detect", "burnings", "--json", "--top", "1"],
+                                                    env=old_env)
+            old_s.append(m_seconds)
+            peaks["old"] = max(peaks["old"], m_peak)
+            print(f"round {round_}: method 1 ({args.compare_commit}) {m_seconds:.2f} s "
+                  f"({json.loads(m_out)['burnings']:,} burning periods)", flush=True)
         o_seconds, o_peak, o_out = run_measured([sys.executable, "-c", NO_PERSISTENCE, str(home)])
         open_s.append(o_seconds)
         peaks["open"] = max(peaks["open"], o_peak)
@@ -175,8 +201,15 @@ def main() -> None:
     o_median = statistics.median(open_s)
     print(f"{'  same, persistence off (every hit scored)':<48} {args.rows:>11,} {o_median:>9.2f} "
           f"{args.rows / o_median:>11,.0f} {peaks['open']:>8,.0f}")
+    if old_s:
+        m_median = statistics.median(old_s)
+        print(f"{'  method 1 (' + args.compare_commit + '), same command':<48} {args.rows:>11,} "
+              f"{m_median:>9.2f} {args.rows / m_median:>11,.0f} {peaks['old']:>8,.0f}")
     print(f"{'geopandas sjoin_nearest + sklearn DBSCAN/day':<48} {args.baseline_rows:>11,} "
           f"{statistics.median(baseline_s):>9.2f} {b_rate:>11,.0f} {peaks['baseline']:>8,.0f}")
+    if old_s:
+        print(f"\nmethod 2 / method 1 time per detection: "
+              f"{statistics.median(tocsin_s) / statistics.median(old_s):.2f} (target <= 1)")
     print(f"\ntocsin / baseline rate: {statistics.median(ratios):.1f}x (median of per-round ratios; "
           "target >= 20x)")
     print(f"tocsin rate: {t_rate / 1e6:.2f} M detections/s (target >= 1 M/s); peak memory "

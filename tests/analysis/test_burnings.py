@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from burnings_support import KM, START, burning, fires, places
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,37 +21,6 @@ from tocsin.analysis.burnings import (
 from tocsin.analysis.evaluation.burnings import evaluate_burnings
 from tocsin.analysis.scenarios import ScenarioParams, generate
 from tocsin.spatial import haversine_km
-
-KM = 1 / 111.32
-START = date(2024, 3, 1)
-
-
-# -- small hand-made worlds -------------------------------------------------------------------
-def places(*rows: tuple[str, str, float, float]) -> pa.Table:
-    return pa.table({"place_id": [r[0] for r in rows], "name": [r[0].title() for r in rows],
-                     "place_class": [r[1] for r in rows], "latitude": [r[2] for r in rows],
-                     "longitude": [r[3] for r in rows]})
-
-
-def fires(points: list[tuple[float, float, int, int]], frp: float = 8.0) -> pa.Table:
-    """(lat, lon, day offset from START, HHMM) -> FIRMS-like detections."""
-    return pa.table({
-        "latitude": [p[0] for p in points], "longitude": [p[1] for p in points],
-        "acq_date": pa.array([START + timedelta(days=p[2]) for p in points], pa.date32()),
-        "acq_time": pa.array([p[3] for p in points], pa.int16()),
-        "satellite": ["N"] * len(points), "confidence": ["nominal"] * len(points),
-        "frp": [frp] * len(points),
-        "daynight": ["N" if p[3] >= 2000 or p[3] < 400 else "D" for p in points],
-    })
-
-
-def burning(lat: float, lon: float, day: int, n: int, rng: np.random.Generator,
-            radius_km: float = 1.2) -> list[tuple[float, float, int, int]]:
-    """A settlement on fire: detections spread over it, by day and by night."""
-    r = radius_km * np.sqrt(rng.random(n))
-    a = rng.uniform(0, 2 * np.pi, n)
-    return [(round(lat + r[i] * np.cos(a[i]) * KM, 5), round(lon + r[i] * np.sin(a[i]) * KM, 5),
-             day, 1130 if i % 2 else 2330) for i in range(n)]
 
 
 def front(lat: float, lon: float, day: int, n: int, rng: np.random.Generator,
@@ -91,8 +61,10 @@ def test_contained_fire_beats_a_bush_fire_of_the_same_size() -> None:
     result = {r["place_id"]: r for r in detect_burnings(
         fires(arson + inside_bush + around_bush), world, None, everything).to_pylist()}
     assert result["arson"]["detections"] == result["bush"]["detections"] == len(inside_bush)
-    assert result["arson"]["score"] >= 0.8
-    assert result["bush"]["score"] < 0.5
+    # Method 2's fitted weights put a daytime burst seen at one overpass at medium, not high:
+    # in the harvest season most daytime fire is in the fields.
+    assert result["arson"]["score"] >= 0.5
+    assert result["bush"]["score"] < 0.5 and result["arson"]["score"] > result["bush"]["score"] + 0.3
     assert "confined to the settlement" in result["arson"]["reasons"]
     assert "bush or field fire" in result["bush"]["reasons"]
     assert result["bush"]["ring_detections"] > 50

@@ -180,3 +180,57 @@ def test_killed_before_the_manifest_keeps_the_old_burnings(tmp_path: Path) -> No
     assert again.exit_code == 0
     files = sorted(p.name for p in (workspace.lake_dir / "derived").glob("burnings-*.parquet"))
     assert files == [lake.manifest()["derived"]["burnings"]["file"]]
+
+
+def test_fire_events_leads_and_params(darfur: Workspace, tmp_path: Path) -> None:
+    events_file = tmp_path / "events.geojson"
+    result = tocsin(darfur.home, "detect", "burnings", "--json", "--events-out", str(events_file),
+                    "--leads", "5")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["fire_events"] > 0 and len(data["leads"]) <= 5
+    assert all(r["confidence"] == "low" and r["ranked_by"] for r in data["leads"])
+    assert [r["rank"] for r in data["leads"]] == sorted(r["rank"] for r in data["leads"])
+    features = json.loads(events_file.read_text())["features"]
+    assert len(features) == data["fire_events"]
+    assert {f["geometry"]["type"] for f in features} == {"Polygon"}
+    con = Lake(darfur.lake_dir).connect()
+    # Every stored burning belongs to one stored fire event, and the event lists it.
+    orphans = con.execute("SELECT count(*) FROM burnings b ANTI JOIN fire_events e "
+                          "ON list_contains(e.burning_ids, b.burning_id)").fetchone()
+    assert orphans == (0,)
+    text = tocsin(darfur.home, "detect", "burnings", "--leads", "3")
+    assert text.exit_code == 0 and "fire events" in text.stdout
+    # Weights from a params file change the scores; a bad file is refused.
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"weights": {"bias": 5.0}}))
+    raised = json.loads(tocsin(darfur.home, "detect", "burnings", "--json", "--params", str(params),
+                               "--min-confidence", "low", "--top", "1000").stdout)
+    assert all(r["score"] > 0.9 for r in raised["listed"])
+    params.write_text(json.dumps({"weights": {"boldness": 1}}))
+    refused = tocsin(darfur.home, "detect", "burnings", "--params", str(params))
+    assert refused.exit_code == 1 and "unknown weights boldness" in refused.output
+    assert tocsin(darfur.home, "detect", "burnings").exit_code == 0  # back to the shipped weights
+
+
+def test_fit_on_a_users_verified_cases(darfur: Workspace, tmp_path: Path) -> None:
+    listed = json.loads(tocsin(darfur.home, "detect", "burnings", "--json", "--min-confidence",
+                               "low", "--top", "500").stdout)["listed"]
+    assert len(listed) >= 4
+    truth = tmp_path / "truth.csv"
+    lines = ["latitude,longitude,date_from,date_to,burned"]
+    for i, r in enumerate(listed[:6]):
+        day = r["first_detection"][:10]
+        lines.append(f"{r['latitude']},{r['longitude']},{day},{day},{'yes' if i % 2 == 0 else 'no'}")
+    truth.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "fitted.json"
+    result = tocsin(darfur.home, "eval", "fit-burnings", "--seeds", "", "--truth", str(truth),
+                    "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text())
+    assert written["fitted"]["truth"] == "truth.csv" and written["fitted"]["seeds"] == []
+    assert set(written["weights"]) >= {"bias", "excess", "night"}
+    assert tocsin(darfur.home, "detect", "burnings", "--params", str(out)).exit_code == 0
+    assert tocsin(darfur.home, "eval", "fit-burnings", "--seeds", "x", "--out",
+                  str(out)).exit_code == 2
+    assert tocsin(darfur.home, "eval", "fit-burnings", "--seeds", "", "--out", str(out)).exit_code == 2

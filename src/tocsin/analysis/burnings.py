@@ -19,8 +19,11 @@ within days).
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -47,8 +50,61 @@ STATIC_FIRE_TYPES = (1, 2, 3)
 # what the VIIRS week of 31 Oct - 8 Nov 2025 over Darfur and Kordofan shows (see the method).
 REGIONAL_BASE_RATE = (2.0e-3, 2.0e-3, 1.6e-3, 1.0e-3, 5e-4, 2e-4,
                       1e-4, 1e-4, 2e-4, 6e-4, 1.4e-3, 2.0e-3)
-SPOT_MARGIN_KM = 1.0
 CONFIDENCE_CLASSES = (("high", 0.8), ("medium", 0.5), ("low", 0.0))
+
+
+PARAMS_FILE = Path(__file__).with_name("burnings_params.json")
+# The features of a burning period, each scaled to about 0..1 (see ``feature_matrix``); the
+# score is a logistic combination of them with the weights of the params file.
+FEATURES = ("excess", "night_excess", "contained", "alone", "night_alone", "core", "field_ring", "count",
+            "single", "frp", "night", "overpasses", "day_and_night", "events", "sweep", "steady",
+            "recurrent")
+# What each feature means, for the ranking reasons ("ranked here for: ...").
+FEATURE_WORDS = {
+    "excess": "more detections than the season's background and the fire around",
+    "night_excess": "more night detections than the season's night background",
+    "contained": "fire denser inside than around",
+    "alone": "no fire in the ring around it",
+    "night_alone": "night detections with no night fire around it",
+    "core": "detections in the settlement's core, not its edge",
+    "field_ring": "fire in the fields around it in the days around",
+    "count": "many detections",
+    "single": "a single detection",
+    "frp": "radiative power above the expected",
+    "night": "night detections",
+    "overpasses": "seen over several overpasses",
+    "day_and_night": "burning by day and by night",
+    "events": "armed events nearby before",
+    "sweep": "part of a sweep",
+    "steady": "a steady trickle like a kiln or flare",
+    "recurrent": "the same spot burning in the weeks around, like a kiln or flare",
+}
+
+
+def load_params_file(path: Path | None = None) -> dict[str, Any]:
+    """The fitted weights and their provenance (``tocsin eval fit-burnings`` writes the file)."""
+    source = path or PARAMS_FILE
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{source}: not a burnings params file ({exc})") from None
+    weights = data.get("weights") if isinstance(data, dict) else None
+    if not isinstance(weights, dict):
+        raise ValueError(f"{source}: no 'weights' object")
+    unknown = set(weights) - set(FEATURES) - {"bias"}
+    if unknown:
+        raise ValueError(f"{source}: unknown weights {', '.join(sorted(unknown))} "
+                         f"(expected bias and {', '.join(FEATURES)})")
+    for name, value in weights.items():
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"{source}: weight {name!r} is {value!r}, expected a number")
+    return data
+
+
+def _default_weights() -> dict[str, float]:
+    weights = {name: 0.0 for name in ("bias", *FEATURES)}
+    weights.update({k: float(v) for k, v in load_params_file()["weights"].items()})
+    return weights
 
 
 @dataclass(frozen=True)
@@ -56,32 +112,41 @@ class BurningParams:
     """Every threshold of the method; docs/methods/burnings.md says why each is what it is."""
 
     ring_km: float = 3.0  # the band around a settlement compared with its inside
-    max_gap_hours: float = 48.0  # a longer quiet spell at a place starts a new burning period
+    max_gap_hours: float = 48.0  # a longer quiet (observed) spell starts a new burning period
+    observed_deg: float = 1.0  # a day with no detection at all in this block was not seen (cloud)
+    max_cloud_days: int = 3  # at most this many unseen days are bridged in one quiet spell
     spot_deg: float = 0.005  # a persistent heat source's cell (~550 m, about a VIIRS pixel's jitter)
     persistent_min_weeks: int = 5  # distinct weeks with detections at one spot ...
     persistent_min_span_days: int = 42  # ... spread over at least this long
+    persistent_km: float = 0.45  # detections this close to a persistent source are that source
+    recurrent_days: int = 28  # a spot burning on other days this close is a young kiln or flare
     region_deg: float = 0.5  # the cell of the seasonal background (~55 km)
     prior_days: float = 7.0  # how many days of history the regional base rate weighs
     base_rate: tuple[float, ...] = REGIONAL_BASE_RATE
+    night_share_prior: float = 0.15  # share of the base rate seen at the night overpass
     drop_low_confidence: bool = True  # VIIRS 'l' / MODIS < 30: sun glint, hot bare ground
+    core_share: float = 0.5  # the built-up core: this share of the settlement's radius
+    wide_ring_days: int = 3  # field fire in the ring this many days either side counts
     event_radius_km: float = 25.0
     event_lead_days: int = 7  # armed events this many days before the first detection count
     sweep_link_km: float = 30.0  # two burnings this close in space ...
     sweep_link_days: int = 4  # ... and in time are links of one sweep
     sweep_min_places: int = 3
     sweep_line_km: float = 4.0  # how far from the line a settlement of a sweep may lie
-    sweep_seed_score: float = 0.5  # burnings weaker than this do not make sweeps
-    min_detections: int = 2
-    min_score: float = 0.1  # weaker candidates are not listed
-    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    sweep_seed_score: float = 0.25  # burnings weaker than this do not make sweeps
+    fire_event_deg: float = 0.02  # detections in neighbouring ~2 km cells ...
+    fire_event_days: int = 1  # ... on the same or next day are one fire event
+    min_detections: int = 1
+    min_score: float = 0.02  # weaker candidates are not listed (the rest are ranked leads)
+    weights: dict[str, float] = field(default_factory=_default_weights)
 
+    def halo_km(self, max_radius_km: float = max(SETTLEMENT_RADIUS_KM.values())) -> float:
+        """How far beyond a partition's edge detections and places must be read for the result
+        inside it to be exact (matching, the ring, sweeps and fire events); the seasonal
+        background also needs whole ``region_deg`` cells, so partitions align to that grid."""
+        event_reach = 2 * self.fire_event_deg * 111.32
+        return max_radius_km + self.ring_km + max(self.sweep_link_km, event_reach)
 
-# Logistic weights over features scaled to about 0..1 (see ``_score``). Signs and rough sizes
-# come from what each feature means; the bias, excess and count weights were then chosen among a
-# few variants on generated scenarios (seeds 4-6; the tests use seeds 1-3). Users measure them
-# on their own verified cases with `tocsin eval burnings`.
-DEFAULT_WEIGHTS = {"bias": -5.5, "excess": 4.0, "contained": 1.5, "count": 0.5, "frp": 0.5,
-                   "day_and_night": 0.6, "events": 1.5, "sweep": 1.5, "steady": -4.0}
 
 BURNINGS_SCHEMA = pa.schema([
     ("burning_id", pa.string()), ("place_id", pa.string()), ("place_name", pa.string()),
@@ -95,7 +160,30 @@ BURNINGS_SCHEMA = pa.schema([
     ("background_expected", pa.float64()),
     ("ring_detections", pa.int32()), ("excess_z", pa.float64()), ("armed_events_before", pa.int32()),
     ("persistent_excluded", pa.int32()), ("history_days", pa.int32()),
+    # method 2
+    ("rank", pa.int32()), ("ranked_by", pa.string()), ("fire_event_id", pa.string()),
+    ("overpasses", pa.int32()), ("core_detections", pa.int32()),
+    ("ring_detections_wide", pa.int32()), ("unobserved_days", pa.int32()),
+    ("features", pa.struct([(name, pa.float64()) for name in FEATURES])),
 ])
+
+FIRE_EVENTS_SCHEMA = pa.schema([
+    ("fire_event_id", pa.string()), ("kind", pa.string()),
+    ("first_detection", pa.timestamp("us", tz="UTC")), ("last_detection", pa.timestamp("us", tz="UTC")),
+    ("detections", pa.int32()), ("settlement_detections", pa.int32()),
+    ("night_detections", pa.int32()), ("frp_total", pa.float64()),
+    ("latitude", pa.float64()), ("longitude", pa.float64()), ("area_km2", pa.float64()),
+    ("max_score", pa.float64()), ("confidence", pa.string()),
+    ("burning_ids", pa.list_(pa.string())), ("place_ids", pa.list_(pa.string())),
+    ("place_names", pa.list_(pa.string())), ("sweep_ids", pa.list_(pa.string())),
+    ("geometry", pa.string()),  # GeoJSON Polygon: the hull of its detections, a pixel wider
+])
+
+
+@dataclass
+class BurningsResult:
+    burnings: pa.Table  # one row per (place, burning period): BURNINGS_SCHEMA
+    fire_events: pa.Table  # one row per fire event with a listed burning: FIRE_EVENTS_SCHEMA
 
 
 def detect_burnings(detections: pa.Table, places: pa.Table, events: pa.Table | None = None,
@@ -107,10 +195,16 @@ def detect_burnings(detections: pa.Table, places: pa.Table, events: pa.Table | N
     longitude (radius_km, admin1_pcode, admin2_pcode when present); events need date_start,
     latitude, longitude, category, location_precision.
     """
+    return detect_fires(detections, places, events, params).burnings
+
+
+def detect_fires(detections: pa.Table, places: pa.Table, events: pa.Table | None = None,
+                 params: BurningParams | None = None) -> BurningsResult:
+    """Like ``detect_burnings``, with the fire events (clusters across places) as well."""
     detector = BurningDetector(places, events, params or BurningParams())
     for batch in detections.to_batches(max_chunksize=1_000_000):
         detector.add(batch)
-    return detector.result()
+    return detector.outcome()
 
 
 @dataclass
@@ -118,12 +212,16 @@ class _Partial:
     """What one batch adds, computed without touching the detector (see ``prepare``)."""
 
     spot_weeks: NDArray[np.int64] | None = None
+    spot_days: NDArray[np.int64] | None = None
     region_from: int = 0
     region_n: np.ndarray | None = None
     region_frp: np.ndarray | None = None
     days: np.ndarray | None = None
+    observed: NDArray[np.int64] | None = None
     hits: dict[str, np.ndarray] | None = None
+    ring_points: dict[str, np.ndarray] | None = None
     ring: NDArray[np.int64] | None = None
+    ring_point: NDArray[np.int64] | None = None  # the ring pair's row in ring_points
 
 
 @dataclass
@@ -140,15 +238,20 @@ class _Hits:
     acq_date: list[NDArray[np.int32]] = field(default_factory=list)
     acq_time: list[NDArray[np.int16]] = field(default_factory=list)
     satellite: list[NDArray[np.int16]] = field(default_factory=list)
+    rel: list[NDArray[np.float32]] = field(default_factory=list)  # distance over the radius
 
     def joined(self) -> dict[str, np.ndarray]:
         return {name: (np.concatenate(parts) if parts else np.zeros(0))
                 for name, parts in self.__dict__.items()}
 
 
+RING_POINT_FIELDS = ("lat", "lon", "minute", "night", "frp", "disc_place")
+
+
 class BurningDetector:
     """Feed it detection batches (``learn`` for history, ``scan`` for the period to report on;
-    often the same batches), then call ``result``. Batches may come in any order."""
+    often the same batches), then call ``outcome`` (or ``result`` for the burnings alone).
+    Batches may come in any order."""
 
     def __init__(self, places: pa.Table, events: pa.Table | None, params: BurningParams) -> None:
         self.params = params
@@ -160,17 +263,27 @@ class BurningDetector:
         # history
         self._spot_weeks: list[NDArray[np.int64]] = []
         self._spot_weeks_rows = 0
-        # Background: detections and FRP per (region, calendar month), dense over the globe.
+        self._sorted_spot_weeks: NDArray[np.int64] | None = None  # cached by _spot_week_keys
+        self._spot_days: list[NDArray[np.int64]] = []
+        self._spot_days_rows = 0
+        self._sorted_spot_days: NDArray[np.int64] | None = None  # cached by _spot_day_keys
+        self._persistent: NDArray[np.int64] | None = None  # cached by persistent_spots
+        # Background: detections and FRP per (region, calendar month, day or night), dense
+        # over the globe.
         self._region_rows = math.ceil(180 / params.region_deg)
         self._region_cols = math.ceil(360 / params.region_deg)
-        if self._region_rows * self._region_cols * 12 > 20_000_000:
+        if self._region_rows * self._region_cols * 24 > 40_000_000:
             raise ValueError(f"region_deg {params.region_deg} is too fine (0.25 degrees or more)")
-        self._region_counts = np.zeros(self._region_rows * self._region_cols * 12)
-        self._region_frp = np.zeros(self._region_rows * self._region_cols * 12)
+        self._region_counts = np.zeros(self._region_rows * self._region_cols * 24)
+        self._region_frp = np.zeros(self._region_rows * self._region_cols * 24)
         self._days: set[int] = set()
+        self._observed: list[NDArray[np.int64]] = []
         # matches
         self._hits = _Hits()
         self._ring: list[NDArray[np.int64]] = []
+        self._ring_point: list[NDArray[np.int64]] = []
+        self._ring_points: dict[str, list[np.ndarray]] = {k: [] for k in RING_POINT_FIELDS}
+        self._ring_points_rows = 0
 
     # -- reading a batch ------------------------------------------------------------------
     def _columns(self, batch: pa.RecordBatch | pa.Table) -> dict[str, np.ndarray]:
@@ -217,12 +330,38 @@ class BurningDetector:
     def _spots(self, lat: np.ndarray, lon: np.ndarray) -> NDArray[np.int64]:
         return _cell_key(lat, lon, self.params.spot_deg)
 
-    def _region_month(self, lat: np.ndarray, lon: np.ndarray, day: np.ndarray) -> NDArray[np.int64]:
-        """Index of (0.5-degree region, calendar month) in the dense background arrays."""
+    def _region_month(self, lat: np.ndarray, lon: np.ndarray, day: np.ndarray,
+                      night: np.ndarray | bool = False) -> NDArray[np.int64]:
+        """Index of (0.5-degree region, calendar month, night) in the dense background arrays."""
         size = self.params.region_deg
         row = np.clip(((np.asarray(lat) + 90) * (1 / size)).astype(np.int64), 0, self._region_rows - 1)
         col = np.clip(((np.asarray(lon) + 180) * (1 / size)).astype(np.int64), 0, self._region_cols - 1)
-        return (row * self._region_cols + col) * 12 + _months(day)
+        return ((row * self._region_cols + col) * 12 + _months(day)) * 2 + np.asarray(night, np.int64)
+
+    def _observed_keys(self, lat: np.ndarray, lon: np.ndarray, day: np.ndarray) -> NDArray[np.int64]:
+        """The distinct (block, day) pairs seen: the satellite saw a block that day when some
+        detection lies in it. Counted over the batch's box of blocks and days (small), not by
+        hashing every detection."""
+        size = self.params.observed_deg
+        if len(lat) == 0:
+            return np.zeros(0, np.int64)
+        row = np.floor(np.asarray(lat) / size).astype(np.int64)
+        col = np.floor(np.asarray(lon) / size).astype(np.int64)
+        day = np.asarray(day, np.int64)
+        r0, c0, d0 = row.min(), col.min(), day.min()
+        shape = (int(row.max() - r0 + 1), int(col.max() - c0 + 1), int(day.max() - d0 + 1))
+        if shape[0] * shape[1] * shape[2] > 20_000_000:
+            flat = _unique(((row + (1 << 20)) << 41) | ((col + (1 << 20)) << 20) | day)
+            row = (flat >> 41) - (1 << 20)
+            col = ((flat >> 20) & ((1 << 21) - 1)) - (1 << 20)
+            day = flat & 0xFFFFF
+        else:
+            index = ((row - r0) * shape[1] + (col - c0)) * shape[2] + (day - d0)
+            seen = np.flatnonzero(np.bincount(index, minlength=shape[0] * shape[1] * shape[2]))
+            day = seen % shape[2] + d0
+            col = (seen // shape[2]) % shape[1] + c0
+            row = seen // (shape[1] * shape[2]) + r0
+        return (_cell_key(row * size + size / 2, col * size + size / 2, size) << 20) | day
 
     # -- feeding batches ------------------------------------------------------------------
     def add(self, batch: pa.RecordBatch | pa.Table, report_from: int | None = None) -> None:
@@ -246,18 +385,26 @@ class BurningDetector:
         point, place, km = self.index.candidates(d["lat"], d["lon"])
         part = _Partial()
         if learn:
-            # Persistence is only ever asked of spots in a settlement or next to one (a spot and
-            # its 8 neighbours reach ~0.8 km): only those spots are remembered.
+            # Persistence is only ever asked of spots in a settlement or its ring: only those
+            # spots are remembered.
             near = np.zeros(len(d["lat"]), dtype=bool)
-            near[point[km <= self.places["radius_km"][place] + SPOT_MARGIN_KM]] = True
-            week = d["acq_date"][near].astype(np.int64) // 7
-            part.spot_weeks = _unique((self._spots(d["lat"][near], d["lon"][near]) << 13) | week)
-            region = self._region_month(d["lat"], d["lon"], d["acq_date"])
+            near[point] = True
+            near = np.flatnonzero(near)
+            spots = self._spots(d["lat"][near], d["lon"][near])
+            part.spot_weeks = _unique((spots << 13) | (d["acq_date"][near].astype(np.int64) // 7))
+            # Days, only for detections inside a settlement: recurrence is asked of those.
+            inside = np.zeros(len(d["lat"]), dtype=bool)
+            inside[point[km <= self.places["radius_km"][place]]] = True
+            rows = np.flatnonzero(inside)
+            part.spot_days = _unique((self._spots(d["lat"][rows], d["lon"][rows]) << 16)
+                                     | d["acq_date"][rows].astype(np.int64))
+            region = self._region_month(d["lat"], d["lon"], d["acq_date"], d["night"])
             if len(region):
                 part.region_from = int(region.min())
                 part.region_n = np.bincount(region - part.region_from)
                 part.region_frp = np.bincount(region - part.region_from, weights=d["frp"])
             part.days = _unique(d["acq_date"])
+            part.observed = self._observed_keys(d["lat"], d["lon"], d["acq_date"])
         if scan:
             if report_from is not None:
                 wanted = d["acq_date"][point] >= report_from
@@ -268,21 +415,38 @@ class BurningDetector:
             # in (distance over radius): a hamlet mapped inside a city does not take its fire.
             ip, iplace, ikm = point[inside], place[inside], (km / radius)[inside]
             order = np.lexsort((ikm, ip))
-            ip, iplace = ip[order], iplace[order]
+            ip, iplace, ikm = ip[order], iplace[order], ikm[order]
             first = np.concatenate([[True], ip[1:] != ip[:-1]]) if len(ip) else np.zeros(0, bool)
-            ip, iplace = ip[first], iplace[first]
+            ip, iplace, ikm = ip[first], iplace[first], ikm[first]
             part.hits = {name: d[name][ip] for name in
                          ("minute", "frp", "night", "lat", "lon", "acq_date", "acq_time", "satellite")}
             part.hits["place"] = iplace.astype(np.int32)
             part.hits["spot"] = self._spots(part.hits["lat"], part.hits["lon"])
-            # The ring: detections round a settlement (not in it), counted per place and day.
+            part.hits["rel"] = ikm.astype(np.float32)
+            # The ring: detections round a settlement (not in it), counted per place and day;
+            # each such detection is kept once, for persistence and the fire events.
             ring = ~inside
+            rp, local = np.unique(point[ring], return_inverse=True)
+            disc_place = np.full(len(d["lat"]), -1, dtype=np.int64)  # whose disc it is in
+            disc_place[ip] = iplace
+            part.ring_points = {"lat": d["lat"][rp], "lon": d["lon"][rp], "minute": d["minute"][rp],
+                                "night": d["night"][rp], "frp": d["frp"][rp], "disc_place": disc_place[rp]}
             part.ring = (place[ring].astype(np.int64) << 24) | d["acq_date"][point[ring]].astype(np.int64)
+            part.ring_point = local.astype(np.int64)
         return part
 
     def absorb(self, part: _Partial) -> None:
         """Add a prepared batch to the history and the matches."""
+        if part.spot_days is not None:
+            self._sorted_spot_days = None
+            self._spot_days.append(part.spot_days)
+            self._spot_days_rows += len(part.spot_days)
+            if len(self._spot_days) > 1 and self._spot_days_rows > 4_000_000:
+                self._spot_days = [_unique(np.concatenate(self._spot_days))]  # bounded memory
+                self._spot_days_rows = len(self._spot_days[0])
         if part.spot_weeks is not None:
+            self._sorted_spot_weeks = None
+            self._persistent = None
             self._spot_weeks.append(part.spot_weeks)
             self._spot_weeks_rows += len(part.spot_weeks)
             if len(self._spot_weeks) > 1 and self._spot_weeks_rows > 4_000_000:
@@ -294,18 +458,29 @@ class BurningDetector:
             self._region_frp[at] += part.region_frp
         if part.days is not None:
             self._days.update(part.days.tolist())
+        if part.observed is not None:
+            self._observed.append(part.observed)
         if part.hits is not None:
             for name, values in part.hits.items():
                 getattr(self._hits, name).append(values)
-        if part.ring is not None and len(part.ring):
+        if part.ring_points is not None and part.ring is not None and part.ring_point is not None:
+            for name, values in part.ring_points.items():
+                self._ring_points[name].append(values)
             self._ring.append(part.ring)
+            self._ring_point.append(part.ring_point + self._ring_points_rows)
+            self._ring_points_rows += len(part.ring_points["lat"])
 
     # -- the result -----------------------------------------------------------------------
     def persistent_spots(self) -> NDArray[np.int64]:
         """Spots with detections in many distinct weeks over a long span, sorted."""
-        if not self._spot_weeks:
+        if self._persistent is None:
+            self._persistent = self._find_persistent()
+        return self._persistent
+
+    def _find_persistent(self) -> NDArray[np.int64]:
+        keys = self._spot_week_keys()
+        if len(keys) == 0:
             return np.zeros(0, np.int64)
-        keys = np.sort(_unique(np.concatenate(self._spot_weeks)))
         spot, week = keys >> 13, keys & 0x1FFF
         first = np.flatnonzero(np.concatenate([[True], spot[1:] != spot[:-1]]))
         counts = np.diff(np.append(first, len(spot)))
@@ -315,37 +490,167 @@ class BurningDetector:
             span_days >= self.params.persistent_min_span_days)
         return spots[keep]
 
+    def _spot_week_keys(self) -> NDArray[np.int64]:
+        """Distinct (spot, week) pairs near settlements, sorted (computed once per result)."""
+        if self._sorted_spot_weeks is None:
+            self._sorted_spot_weeks = (np.sort(_unique(np.concatenate(self._spot_weeks)))
+                                       if self._spot_weeks else np.zeros(0, np.int64))
+        return self._sorted_spot_weeks
+
+    def _spot_day_keys(self) -> NDArray[np.int64]:
+        """Distinct (spot, day) pairs inside settlements, sorted (computed once per result)."""
+        if self._sorted_spot_days is None:
+            self._sorted_spot_days = (np.sort(_unique(np.concatenate(self._spot_days)))
+                                      if self._spot_days else np.zeros(0, np.int64))
+        return self._sorted_spot_days
+
+    def _recurrence(self, spot: np.ndarray, day: np.ndarray) -> NDArray[np.float64]:
+        """Days within ``recurrent_days`` either side on which a detection's spot burned, less
+        the three a village burns for: a burning village burns for days, a kiln for weeks."""
+        keys = self._spot_day_keys()
+        w = self.params.recurrent_days
+        base = spot << 16
+        around = (np.searchsorted(keys, base | (day + w), side="right")
+                  - np.searchsorted(keys, base | np.maximum(day - w, 0), side="left"))
+        return np.maximum(around - 3, 0).astype(float)
+
+    def _persistent_mask(self, lat: np.ndarray, lon: np.ndarray) -> NDArray[np.bool_]:
+        """Detections within ``persistent_km`` of a persistent source. A source sits where its
+        detections centre (their mean, in its spot); its pixel wanders by a few hundred metres
+        between overpasses, so the spots round it are looked at too, but a village beside a
+        flare keeps the detections farther from it."""
+        known = self.persistent_spots()
+        out = np.zeros(len(lat), dtype=bool)
+        if len(known) == 0 or len(lat) == 0:
+            return out
+        spot = self._spots(lat, lon)
+        known_set = pa.array(known)
+        # Each source's centre: the mean of the detections seen in its spot (the cell's centre
+        # when none was). Arrow's hash look-up: several times a sorted search at these sizes.
+        at_own = pc.index_in(pa.array(spot), value_set=known_set).to_numpy(zero_copy_only=False)
+        own = ~np.isnan(at_own)
+        at = at_own[own].astype(np.int64)
+        n = np.bincount(at, minlength=len(known)).astype(float)
+        c_lat = np.bincount(at, weights=lat[own], minlength=len(known))
+        c_lon = np.bincount(at, weights=lon[own], minlength=len(known))
+        size = self.params.spot_deg
+        row = (known >> 21) - (1 << 20)
+        col = (known & ((1 << 21) - 1)) - (1 << 20)
+        c_lat = np.where(n > 0, c_lat / np.maximum(n, 1), (row + 0.5) * size)
+        c_lon = np.where(n > 0, c_lon / np.maximum(n, 1), (col + 0.5) * size)
+        for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
+            rows = np.flatnonzero(~out)
+            if len(rows) == 0:
+                break
+            if (dr, dc) == (0, 0):
+                rows = rows[own[rows]]
+                src = at_own[rows].astype(np.int64)
+            else:
+                found = pc.index_in(pa.array(spot[rows] + (dr << 21) + dc),
+                                    value_set=known_set).to_numpy(zero_copy_only=False)
+                hit = ~np.isnan(found)
+                rows, src = rows[hit], found[hit].astype(np.int64)
+            km = haversine_km(lat[rows], lon[rows], c_lat[src], c_lon[src])
+            out[rows[km <= self.params.persistent_km]] = True
+        return out
+
     def result(self) -> pa.Table:
+        return self.outcome().burnings
+
+    def outcome(self) -> BurningsResult:
         p = self.params
         hits = self._hits.joined()
         if len(hits["place"]) == 0:
-            return BURNINGS_SCHEMA.empty_table()
-        # A heat source's pixel wanders by a few hundred metres between overpasses: a detection
-        # in a spot next to a persistent one is that source too.
-        known = self.persistent_spots()
-        spot = hits["spot"].astype(np.int64)
-        persistent = np.zeros(len(spot), dtype=bool)
-        for dr in (-1, 0, 1):
-            for dc in (-1, 0, 1):
-                persistent |= _member(spot + (dr << 21) + dc, known)
+            return BurningsResult(BURNINGS_SCHEMA.empty_table(), FIRE_EVENTS_SCHEMA.empty_table())
+        ring_points = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in self._ring_points.items()}
+        n_hits = len(hits["lat"])
+        both = self._persistent_mask(np.concatenate([hits["lat"], ring_points["lat"]]),
+                                     np.concatenate([hits["lon"], ring_points["lon"]]))
+        persistent, ring_persistent = both[:n_hits], both[n_hits:]
         excluded_by_place = np.bincount(hits["place"][persistent].astype(np.int64),
                                         minlength=len(self.places["place_id"]))
         hits = {k: v[~persistent] for k, v in hits.items()}
-        periods = _split_periods(hits["place"].astype(np.int64), hits["minute"].astype(np.int64),
-                                 p.max_gap_hours * 60)
-        order, starts, stops = periods
+        ring_keys = (np.concatenate(self._ring) if self._ring else np.zeros(0, np.int64))
+        night_keys = ring_keys
+        if len(ring_keys):
+            # Fire in the fields round a settlement: not a heat source, and not the fire of a
+            # separate settlement whose disc the detection lies in (a neighbour down the road
+            # burning). Where discs overlap (hamlets mapped a few hundred metres apart), fire
+            # across them is fire round each, as a bush fire through them would be.
+            at = np.concatenate(self._ring_point)
+            other = ring_points["disc_place"].astype(np.int64)[at]
+            field_fire = ~ring_persistent[at]
+            rows = np.flatnonzero(other >= 0)
+            if len(rows):
+                pl = self.places
+                own = ring_keys[rows] >> 24
+                apart = haversine_km(pl["latitude"][own], pl["longitude"][own],
+                                     pl["latitude"][other[rows]], pl["longitude"][other[rows]]
+                                     ) > pl["radius_km"][own] + pl["radius_km"][other[rows]]
+                field_fire[rows[apart]] = False
+            night_keys = ring_keys[field_fire & ring_points["night"].astype(bool)[at]]
+            ring_keys = ring_keys[field_fire]
+        self._ring_sorted = np.sort(ring_keys)
+        self._ring_night_sorted = np.sort(night_keys)
+        self._observed_sorted = (np.sort(_unique(np.concatenate(self._observed)))
+                                 if self._observed else np.zeros(0, np.int64))
+        order, starts, stops, unobserved = self._periods(hits)
         hits = {k: v[order] for k, v in hits.items()}
         counts = stops - starts
         big = counts >= p.min_detections
-        starts, stops, counts = starts[big], stops[big], counts[big]
+        starts, stops, counts, unobserved = starts[big], stops[big], counts[big], unobserved[big]
         if len(starts) == 0:
-            return BURNINGS_SCHEMA.empty_table()
+            return BurningsResult(BURNINGS_SCHEMA.empty_table(), FIRE_EVENTS_SCHEMA.empty_table())
         f = self._features(hits, starts, stops, counts, excluded_by_place)
-        score = _score(f, p.weights, sweep=np.zeros(len(starts)))
+        f["unobserved"] = unobserved
+        w = p.weights
+        f["sweep"] = np.zeros(len(starts))
+        score = _score(feature_matrix(f), w)
         sweep_ids = self._sweeps(f, score)
-        score = _score(f, p.weights, sweep=(sweep_ids != "").astype(float))
+        f["sweep"] = (sweep_ids != "").astype(float)
+        x = feature_matrix(f)
+        score = _score(x, w)
         keep = np.flatnonzero(score >= p.min_score)
-        return self._table(hits, starts, stops, f, score, sweep_ids, keep)
+        keep = keep[np.lexsort((f["place"][keep], f["first"][keep], -score[keep]))]
+        event_ids = np.full(len(starts), "", dtype=object)
+        burnings = self._table(hits, starts, stops, f, x, score, sweep_ids, event_ids, keep)
+        ring_free = {k: v[~ring_persistent & (ring_points["disc_place"] < 0)]
+                     for k, v in ring_points.items()}
+        events, event_of_row = self._fire_events(hits, starts, stops, keep, burnings, ring_free,
+                                                 sweep_ids)
+        burnings = burnings.set_column(burnings.schema.get_field_index("fire_event_id"),
+                                       "fire_event_id", pa.array(event_of_row, pa.string()))
+        return BurningsResult(burnings, events)
+
+    def _periods(self, hits: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Order hits by (place, time) and split them into periods: a new place, or a quiet
+        spell longer than ``max_gap_hours`` once the days nobody saw (clouds: no detection at
+        all in the block that day) are taken out of it."""
+        place = hits["place"].astype(np.int64)
+        minute = hits["minute"].astype(np.int64)
+        order = np.lexsort((minute, place))
+        pl, mi = place[order], minute[order]
+        gap = np.zeros(len(pl), dtype=np.int64)
+        gap[1:] = mi[1:] - mi[:-1]
+        new = np.ones(len(pl), dtype=bool)
+        new[1:] = pl[1:] != pl[:-1]
+        unseen = np.zeros(len(pl), dtype=np.int64)
+        long = np.flatnonzero(~new & (gap > self.params.max_gap_hours * 60))
+        if len(long) and len(self._observed_sorted):  # no history: nothing known of clouds
+            d1, d2 = mi[long - 1] // MINUTES_PER_DAY, mi[long] // MINUTES_PER_DAY
+            block = _cell_key(self.places["latitude"][pl[long]], self.places["longitude"][pl[long]],
+                              self.params.observed_deg) << 20
+            seen = (np.searchsorted(self._observed_sorted, block | d2, side="left")
+                    - np.searchsorted(self._observed_sorted, block | (d1 + 1), side="left"))
+            # Clouds hide a block for a day or a few, not for weeks: a longer blank is no data.
+            unseen[long] = np.minimum(np.maximum(d2 - d1 - 1 - seen, 0), self.params.max_cloud_days)
+        quiet = gap - unseen * MINUTES_PER_DAY
+        new[1:] |= quiet[1:] > self.params.max_gap_hours * 60
+        starts = np.flatnonzero(new)
+        stops = np.append(starts[1:], len(pl))
+        bridged = np.where(new, 0, unseen)
+        per_period = np.add.reduceat(bridged, starts) if len(starts) else np.zeros(0, np.int64)
+        return order, starts, stops, per_period
 
     def _features(self, hits: dict[str, np.ndarray], starts: np.ndarray, stops: np.ndarray,
                   counts: np.ndarray, excluded_by_place: np.ndarray) -> dict[str, np.ndarray]:
@@ -358,39 +663,66 @@ class BurningDetector:
         period_of = np.repeat(np.arange(len(starts)), counts)
         night = np.bincount(period_of, weights=hits["night"][rows].astype(float), minlength=len(starts))
         frp = np.bincount(period_of, weights=hits["frp"][rows], minlength=len(starts))
+        core = np.bincount(period_of, weights=(hits["rel"][rows] <= p.core_share).astype(float),
+                           minlength=len(starts))
+        recurrent = np.zeros(len(starts))
+        np.maximum.at(recurrent, period_of, self._recurrence(
+            hits["spot"][rows].astype(np.int64), hits["minute"][rows] // MINUTES_PER_DAY))
         # The busiest day: village burnings are bursts, kilns and flares a steady trickle.
         day_key = period_of.astype(np.int64) * 1_000_000 + (
             hits["minute"][rows] // MINUTES_PER_DAY - np.repeat(first_day, counts))
         day_keys, day_counts = np.unique(day_key, return_counts=True)
         busiest = np.zeros(len(starts))
         np.maximum.at(busiest, day_keys // 1_000_000, day_counts)
+        # Overpasses: distinct (satellite, day, day or night) in the period.
+        pass_key = (period_of.astype(np.int64) << 24) | (
+            (hits["minute"][rows] // MINUTES_PER_DAY - np.repeat(first_day, counts)) << 5) | (
+            hits["night"][rows].astype(np.int64) << 4) | hits["satellite"][rows].astype(np.int64)
+        overpasses = np.bincount(np.unique(pass_key) >> 24, minlength=len(starts)).astype(float)
 
         radius = self.places["radius_km"][place]
         area_in = math.pi * radius**2
         area_ring = math.pi * ((radius + p.ring_km) ** 2 - radius**2)
         ring = self._ring_counts(place, first_day - 1, last_day + 1)
-        # Seasonal background of the region, the period's own detections left out.
+        ring_night = self._ring_counts(place, first_day - 1, last_day + 1, self._ring_night_sorted)
+        ring_wide = self._ring_counts(place, first_day - p.wide_ring_days, last_day + p.wide_ring_days)
+        # Seasonal background of the region, by day and by night, the period's own detections
+        # left out.
         lat, lon = self.places["latitude"][place], self.places["longitude"][place]
-        rkey = self._region_month(lat, lon, first_day.astype(np.int32))
-        region_n, region_frp = self._region_counts[rkey], self._region_frp[rkey]
-        own_n = np.minimum(counts, region_n)
-        region_area = _cell_area_km2(lat, p.region_deg)
         month = _months(first_day.astype(np.int32))
         observed = self._observed_days_by_month()[month]
         base = np.asarray(p.base_rate, dtype=float)[month]
-        density = ((region_n - own_n) + p.prior_days * base * region_area) / (
-            region_area * (observed + p.prior_days))
-        seasonal = density * area_in * days
+        region_area = _cell_area_km2(lat, p.region_deg)
+        density = {}
+        mean_frp_num, mean_frp_den = np.zeros(len(place)), np.zeros(len(place))
+        own = {False: counts - night, True: night}
+        own_frp_total = frp
+        for is_night in (False, True):
+            rkey = self._region_month(lat, lon, first_day.astype(np.int32), is_night)
+            region_n, region_frp = self._region_counts[rkey], self._region_frp[rkey]
+            own_n = np.minimum(own[is_night], region_n)
+            prior = base * (p.night_share_prior if is_night else 1 - p.night_share_prior)
+            density[is_night] = ((region_n - own_n) + p.prior_days * prior * region_area) / (
+                region_area * (observed + p.prior_days))
+            mean_frp_num += region_frp
+            mean_frp_den += region_n
+        seasonal = (density[False] + density[True]) * area_in * days
+        seasonal_night = density[True] * area_in * days
         local = (ring + 0.5) / area_ring * area_in  # the ring's density, now
         expected = np.maximum(seasonal, local)
-        mean_frp = np.where(region_n > own_n, (region_frp - np.minimum(frp, region_frp))
-                            / np.maximum(region_n - own_n, 1), 10.0)
+        own_all = np.minimum(counts, mean_frp_den)
+        mean_frp = np.where(mean_frp_den > own_all, (mean_frp_num - np.minimum(own_frp_total, mean_frp_num))
+                            / np.maximum(mean_frp_den - own_all, 1), 10.0)
         contained = np.log10((counts / area_in) / ((ring + 1) / area_ring))
         events = self._events_before(lat, lon, first_day, last_day)
         return {
             "place": place, "first": first_min, "last": last_min, "days": days, "count": counts,
-            "night": night, "frp": frp, "busiest": busiest, "ring": ring, "seasonal": seasonal,
-            "expected": expected, "z": _poisson_z(counts, expected), "contained": contained,
+            "night": night, "frp": frp, "busiest": busiest, "ring": ring, "ring_wide": ring_wide,
+            "ring_night": ring_night, "recurrent": recurrent,
+            "seasonal": seasonal, "seasonal_night": seasonal_night, "core": core,
+            "overpasses": overpasses,
+            "expected": expected, "z": _poisson_z(counts, expected),
+            "z_night": _poisson_z(night, seasonal_night), "contained": contained,
             "frp_ratio": frp / np.maximum(expected * mean_frp, 1e-6), "events": events,
             "excluded": excluded_by_place[place], "observed": observed, "lat": lat, "lon": lon,
             "history": np.full(len(place), float(len(self._days))),
@@ -400,10 +732,11 @@ class BurningDetector:
         days = np.array(sorted(self._days), dtype=np.int32)
         return np.bincount(_months(days), minlength=12).astype(float) if len(days) else np.zeros(12)
 
-    def _ring_counts(self, place: np.ndarray, day_from: np.ndarray, day_to: np.ndarray) -> np.ndarray:
-        if not self._ring:
+    def _ring_counts(self, place: np.ndarray, day_from: np.ndarray, day_to: np.ndarray,
+                     keys: np.ndarray | None = None) -> np.ndarray:
+        keys = self._ring_sorted if keys is None else keys
+        if len(keys) == 0:
             return np.zeros(len(place))
-        keys = np.sort(np.concatenate(self._ring))
         lo = np.searchsorted(keys, (place << 24) | day_from, side="left")
         hi = np.searchsorted(keys, (place << 24) | day_to, side="right")
         return (hi - lo).astype(float)
@@ -464,9 +797,121 @@ class BurningDetector:
             ids[rows] = f"sweep-{digest[:10]}"
         return ids
 
+    def _fire_events(self, hits: dict[str, np.ndarray], starts: np.ndarray, stops: np.ndarray,
+                     keep: np.ndarray, burnings: pa.Table, ring: dict[str, np.ndarray],
+                     sweep_ids: np.ndarray) -> tuple[pa.Table, list[str | None]]:
+        """Fire events: detections in and round settlements linked when they lie in neighbouring
+        ~2 km cells on the same or the next day (one front), and burnings of one sweep linked
+        too; each event with a listed burning is described with its extent and places."""
+        # Imported here: a run that lists no burning needs neither (a second of start-up).
+        import shapely
+        import shapely.geometry
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        p = self.params
+        if len(keep) == 0:
+            return FIRE_EVENTS_SCHEMA.empty_table(), []
+        n_hits = len(hits["lat"])
+        lat = np.concatenate([hits["lat"], ring["lat"]])
+        lon = np.concatenate([hits["lon"], ring["lon"]])
+        minute = np.concatenate([hits["minute"], ring["minute"]]).astype(np.int64)
+        day = minute // MINUTES_PER_DAY
+        row = np.floor(lat / p.fire_event_deg).astype(np.int64) + (1 << 21)
+        col = np.floor(lon / p.fire_event_deg).astype(np.int64) + (1 << 21)
+        key = (row << 41) | (col << 18) | (day & ((1 << 18) - 1))
+        nodes, node_of = np.unique(key, return_inverse=True)
+        src: list[np.ndarray] = [np.arange(len(nodes))]
+        dst: list[np.ndarray] = [np.arange(len(nodes))]
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                for dd in range(0, p.fire_event_days + 1):
+                    if (dr, dc, dd) == (0, 0, 0) or (dd == 0 and (dr, dc) < (0, 0)):
+                        continue
+                    target = nodes + (dr << 41) + (dc << 18) + dd
+                    at = np.minimum(np.searchsorted(nodes, target), len(nodes) - 1)
+                    found = nodes[at] == target
+                    src.append(np.flatnonzero(found))
+                    dst.append(at[found])
+        period_first_node = node_of[starts]
+        by_sweep: dict[str, list[int]] = {}
+        for i in keep.tolist():
+            if sweep_ids[i]:
+                by_sweep.setdefault(str(sweep_ids[i]), []).append(int(period_first_node[i]))
+        for members in by_sweep.values():
+            src.append(np.full(len(members), members[0]))
+            dst.append(np.asarray(members))
+        a, b = np.concatenate(src), np.concatenate(dst)
+        graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(len(nodes), len(nodes)))
+        _, component = connected_components(graph, directed=False)
+        label = component[node_of]  # per point
+        listed = np.zeros(label.max() + 1 if len(label) else 0, dtype=bool)
+        period_label = label[starts]
+        listed[period_label[keep]] = True
+        wanted = np.flatnonzero(listed[label])  # only the points of described events
+        order = wanted[np.argsort(label[wanted], kind="stable")]
+        sorted_label = label[order]
+        bounds = np.searchsorted(sorted_label, np.arange(len(listed) + 1))
+        b_ids = burnings.column("burning_id").to_pylist()
+        b_score = burnings.column("score").to_numpy()
+        rows_by_label: dict[int, list[int]] = {}
+        for out_row, i in enumerate(keep.tolist()):
+            rows_by_label.setdefault(int(period_label[i]), []).append(out_row)
+        records = []
+        event_of_row: list[str | None] = [None] * len(keep)
+        pl = self.places
+        frp_all = np.concatenate([hits["frp"], ring["frp"]])
+        night_all = np.concatenate([hits["night"], ring["night"]]).astype(bool)
+        for lab in np.flatnonzero(listed).tolist():
+            members = order[bounds[lab]:bounds[lab + 1]]
+            out_rows = rows_by_label[lab]
+            ids = sorted(b_ids[r] for r in out_rows)
+            event_id = "fire-" + hashlib.sha1(",".join(ids).encode()).hexdigest()[:12]
+            for r in out_rows:
+                event_of_row[r] = event_id
+            hull = shapely.MultiPoint(np.column_stack([lon[members], lat[members]])).convex_hull
+            shape = hull.buffer(0.004, quad_segs=4)  # a VIIRS pixel round the hull
+            minx, miny, maxx, maxy = shape.bounds
+            near = np.flatnonzero((pl["longitude"] >= minx) & (pl["longitude"] <= maxx)
+                                  & (pl["latitude"] >= miny) & (pl["latitude"] <= maxy))
+            inside = near[shapely.contains_xy(shape, pl["longitude"][near], pl["latitude"][near])]
+            burned_places = [int(f) for f in np.unique(hits["place"][members[members < n_hits]])]
+            place_rows = sorted(set(burned_places) | set(inside.tolist()))
+            centre = shape.centroid
+            best = float(b_score[out_rows].max())
+            records.append({
+                "fire_event_id": event_id,
+                "kind": "settlement burning" if best >= CONFIDENCE_CLASSES[1][1]
+                else "fire at or round settlements",
+                "first_detection": int(minute[members].min()) * 60_000_000,
+                "last_detection": int(minute[members].max()) * 60_000_000,
+                "detections": len(members), "settlement_detections": int((members < n_hits).sum()),
+                "night_detections": int(night_all[members].sum()),
+                "frp_total": round(float(frp_all[members].sum()), 2),
+                "latitude": round(centre.y, 5), "longitude": round(centre.x, 5),
+                "area_km2": round(shape.area * 111.32**2 * math.cos(math.radians(centre.y)), 2),
+                "max_score": round(best, 4), "confidence": _confidence(best),
+                "burning_ids": ids,
+                "place_ids": [pl["place_id"][r] for r in place_rows],
+                "place_names": [pl["name"][r] for r in place_rows],
+                "sweep_ids": sorted({str(sweep_ids[keep[r]]) for r in out_rows if sweep_ids[keep[r]]}),
+                "geometry": json.dumps(shapely.geometry.mapping(shape)),
+            })
+        if not records:
+            return FIRE_EVENTS_SCHEMA.empty_table(), event_of_row
+        table = pa.Table.from_pylist(records, schema=pa.schema([
+            f if f.name not in ("first_detection", "last_detection") else pa.field(f.name, pa.int64())
+            for f in FIRE_EVENTS_SCHEMA]))
+        for name in ("first_detection", "last_detection"):
+            table = table.set_column(table.schema.get_field_index(name), name,
+                                     table.column(name).cast(pa.timestamp("us", tz="UTC")))
+        return table.cast(FIRE_EVENTS_SCHEMA).sort_by(
+            [("max_score", "descending"), ("first_detection", "ascending")]), event_of_row
+
     def _table(self, hits: dict[str, np.ndarray], starts: np.ndarray, stops: np.ndarray,
-               f: dict[str, np.ndarray], score: np.ndarray, sweep_ids: np.ndarray,
-               keep: np.ndarray) -> pa.Table:
+               f: dict[str, np.ndarray], x: dict[str, np.ndarray], score: np.ndarray,
+               sweep_ids: np.ndarray, event_ids: np.ndarray, keep: np.ndarray) -> pa.Table:
+        """The listed periods, ``keep`` already in rank order (score descending)."""
         pl = self.places
         place = f["place"][keep]
         ids = _detection_ids(hits, _expand(starts[keep], stops[keep]), self.satellites)
@@ -477,8 +922,11 @@ class BurningDetector:
                 sweep_sizes[s] = sweep_sizes.get(s, 0) + 1
         reasons = [_reasons(f, i, pl, self.params, sweep_ids[i], sweep_sizes)
                    for i in keep.tolist()]
+        ranked_by = [_ranked_by(x, i, self.params.weights) for i in keep.tolist()]
         place_ids = [pl["place_id"][i] for i in place.tolist()]
         first = f["first"][keep]
+        features = pa.StructArray.from_arrays(
+            [pa.array(np.round(x[name][keep].astype(float), 4)) for name in FEATURES], names=list(FEATURES))
         return pa.table({
             "burning_id": [f"burn-{hashlib.sha1(f'{pid}|{m}'.encode()).hexdigest()[:12]}"
                            for pid, m in zip(place_ids, first.tolist(), strict=True)],
@@ -506,26 +954,62 @@ class BurningDetector:
             "armed_events_before": f["events"][keep].astype(np.int32),
             "persistent_excluded": f["excluded"][keep].astype(np.int32),
             "history_days": f["history"][keep].astype(np.int32),
-        }, schema=BURNINGS_SCHEMA).sort_by([("score", "descending"), ("first_detection", "ascending"),
-                                            ("place_id", "ascending")])
+            "rank": np.arange(1, len(keep) + 1, dtype=np.int32),
+            "ranked_by": ranked_by,
+            "fire_event_id": [s or None for s in event_ids[keep].tolist()],
+            "overpasses": f["overpasses"][keep].astype(np.int32),
+            "core_detections": f["core"][keep].astype(np.int32),
+            "ring_detections_wide": f["ring_wide"][keep].astype(np.int32),
+            "unobserved_days": f["unobserved"][keep].astype(np.int32),
+            "features": features,
+        }, schema=BURNINGS_SCHEMA)
 
 
 # -- scoring ----------------------------------------------------------------------------------
-def _score(f: dict[str, np.ndarray], w: dict[str, float], sweep: np.ndarray) -> np.ndarray:
-    """Each feature scaled to about 0..1, then a logistic combination."""
-    steady = (f["days"] >= 4) & (f["busiest"] <= 2)
-    logit = (w["bias"]
-             + w["excess"] * np.clip(f["z"] / 6, 0, 1.5)
-             # Two or three detections with nothing around them say little about containment.
-             + w["contained"] * np.clip(f["contained"] / 1.5, -1, 1)
-             * np.clip((f["count"] - 1) / 4, 0, 1)
-             + w["count"] * np.clip(np.log2(np.maximum(f["count"], 1)) / 4, 0, 1)
-             + w["frp"] * np.clip(np.log10(np.maximum(f["frp_ratio"], 1e-6)) / 2, 0, 1)
-             + w["day_and_night"] * ((f["night"] > 0) & (f["night"] < f["count"]))
-             + w["events"] * np.minimum(f["events"], 3) / 3
-             + w["sweep"] * sweep
-             + w["steady"] * steady)
-    return 1 / (1 + np.exp(-logit))
+def feature_matrix(f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each feature of a period scaled to about 0..1 (the score's inputs, and the fit's)."""
+    n = np.maximum(f["count"], 1)
+    return {
+        "excess": np.clip(f["z"] / 6, 0, 1.5),
+        "night_excess": np.clip(f["z_night"] / 4, 0, 1.5),
+        # Two or three detections with nothing around them say little about containment.
+        "contained": np.clip(f["contained"] / 1.5, -1, 1) * np.clip((f["count"] - 1) / 4, 0, 1),
+        "alone": (f["ring"] == 0).astype(float),
+        "night_alone": ((f["night"] > 0) & (f["ring_night"] == 0)).astype(float),
+        "core": f["core"] / n,
+        "field_ring": np.clip(np.log2(1 + f["ring_wide"]) / 5, 0, 1),
+        "count": np.clip(np.log2(n) / 4, 0, 1),
+        "single": (f["count"] == 1).astype(float),
+        "frp": np.clip(np.log10(np.maximum(f["frp_ratio"], 1e-6)) / 2, 0, 1),
+        "night": np.minimum(f["night"], 3) / 3,
+        "overpasses": np.clip((f["overpasses"] - 1) / 3, 0, 1),
+        "day_and_night": ((f["night"] > 0) & (f["night"] < f["count"])).astype(float),
+        "events": np.minimum(f["events"], 3) / 3,
+        "sweep": f["sweep"].astype(float),
+        "steady": ((f["days"] >= 4) & (f["busiest"] <= 2)).astype(float),
+        "recurrent": np.clip(f["recurrent"] / 6, 0, 1),
+    }
+
+
+def _logit(x: dict[str, np.ndarray], w: dict[str, float]) -> np.ndarray:
+    total = np.full(len(next(iter(x.values()))), float(w.get("bias", 0.0)))
+    for name in FEATURES:
+        total = total + w.get(name, 0.0) * x[name]
+    return total
+
+
+def _score(x: dict[str, np.ndarray], w: dict[str, float]) -> np.ndarray:
+    return 1 / (1 + np.exp(-_logit(x, w)))
+
+
+def _ranked_by(x: dict[str, np.ndarray], i: int, w: dict[str, float]) -> str:
+    """Why a period ranks where it does: the features that raised and lowered its score most."""
+    parts = sorted(((w.get(name, 0.0) * float(x[name][i]), name) for name in FEATURES),
+                   key=lambda t: -abs(t[0]))
+    up = [f"{FEATURE_WORDS[n]} (+{c:.1f})" for c, n in parts if c >= 0.3][:3]
+    down = [f"{FEATURE_WORDS[n]} ({c:.1f})" for c, n in parts if c <= -0.3][:3]
+    return "; ".join(filter(None, ["raised by " + ", ".join(up) if up else "",
+                                   "lowered by " + ", ".join(down) if down else ""]))
 
 
 def _confidence(score: float) -> str:
@@ -565,8 +1049,21 @@ def _reasons(f: dict[str, np.ndarray], i: int, pl: dict[str, np.ndarray], p: Bur
     elif f["contained"][i] < 0.5:
         parts.append(f"fire also all around it ({_plural(ring, 'detection')} in the {p.ring_km:g} km "
                      "around it): likely a bush or field fire reaching the settlement")
+    if f["core"][i] > 0 and f["core"][i] >= 0.5 * n:
+        parts.append(f"{int(f['core'][i])} in the settlement's core (within "
+                     f"{p.core_share * radius:g} km of its centre)")
+    if f["ring_wide"][i] >= 3:
+        parts.append(f"{_plural(int(f['ring_wide'][i]), 'detection')} in the fields round it within "
+                     f"{p.wide_ring_days} days: a harvest or clearing fire is likely nearby")
     if 0 < night < n:
         parts.append("burning by day and by night")
+    elif night == n:
+        parts.append("seen only at night, when field fires are rare")
+    if f["overpasses"][i] > 1:
+        parts.append(f"seen over {int(f['overpasses'][i])} overpasses")
+    if f["unobserved"][i] > 0:
+        parts.append(f"{_plural(int(f['unobserved'][i]), 'day')} without any detection in the area "
+                     "(cloud) bridged, not read as the fire stopping")
     if f["events"][i] > 0:
         parts.append(f"{int(f['events'][i])} armed event(s) within {p.event_radius_km:g} km in the "
                      f"{p.event_lead_days} days before or during")
@@ -575,6 +1072,10 @@ def _reasons(f: dict[str, np.ndarray], i: int, pl: dict[str, np.ndarray], p: Bur
                      f"burning along a line within days)")
     if f["days"][i] >= 4 and f["busiest"][i] <= 2:
         parts.append("a steady trickle of detections, like a kiln or flare")
+    if f["recurrent"][i] >= 3:
+        parts.append(f"the same spot burned on {int(f['recurrent'][i]) + 3} days within "
+                     f"{p.recurrent_days} days: perhaps a kiln or flare not yet seen long "
+                     "enough to call persistent")
     if f["excluded"][i] > 0:
         parts.append(f"{int(f['excluded'][i])} detections at a persistent heat source here "
                      "left out")

@@ -32,12 +32,31 @@ def burnings(
     min_confidence: Annotated[str, typer.Option(
         help="Least confidence to list: low, medium or high (the table keeps all).")] = "medium",
     top: Annotated[int, typer.Option(min=1, help="How many to list.")] = 20,
+    leads: Annotated[int, typer.Option(min=0, help="How many ranked leads below the list's "
+                                       "confidence to show, with why each ranks where it does.")] = 10,
+    events_out: Annotated[Path | None, typer.Option(
+        "--events-out", help="Also write the fire events (extent polygons, places inside) as "
+        "GeoJSON to this file.", show_default=False, dir_okay=False)] = None,
+    params_file: Annotated[Path | None, typer.Option(
+        "--params", help="Weights from this params file (`tocsin eval fit-burnings` writes one) "
+        "instead of the fitted defaults.", show_default=False, exists=True, dir_okay=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Find settlements burning in the workspace's fire detections; store them as the lake's
-    `burnings` table; list the strongest with their reasons."""
-    from tocsin.jobs.steps.burnings import detect_in_workspace, write_geojson
+    `burnings` and `fire_events` tables; list the strongest with their reasons, then the ranked
+    leads below them."""
+    from dataclasses import replace
 
+    from tocsin.analysis.burnings import BurningParams, load_params_file
+    from tocsin.jobs.steps.burnings import detect_in_workspace, read_fire_events, write_geojson
+
+    params = BurningParams()
+    if params_file is not None:
+        try:
+            weights = load_params_file(params_file)["weights"]
+        except ValueError as exc:
+            fail(str(exc))
+        params = replace(params, weights={**params.weights, **weights})
     if min_confidence not in CONFIDENCE_ORDER:
         raise typer.BadParameter("low, medium or high", param_hint="--min-confidence")
     if since and until and since > until:
@@ -48,30 +67,40 @@ def burnings(
         task = progress.add_task("reading fire detections")
         try:
             table = detect_in_workspace(ctx.obj, since.date() if since else None,
-                                        until.date() if until else None,
+                                        until.date() if until else None, params,
                                         step=lambda s: progress.update(task, description=s))
         except WorkspaceError as exc:
             fail(str(exc))
-    if out_file is not None:
-        try:
-            write_geojson(table, out_file)
-        except OSError as exc:
-            fail(f"cannot write {out_file}: {exc}")
+    events = read_fire_events(ctx.obj)
+    for path, data in ((out_file, table), (events_out, events)):
+        if path is not None and data is not None:
+            try:
+                write_geojson(data, path)
+            except OSError as exc:
+                fail(f"cannot write {path}: {exc}")
     wanted = CONFIDENCE_ORDER[min_confidence]
-    rows = [r for r in table.to_pylist() if CONFIDENCE_ORDER[r["confidence"]] >= wanted]
+    every = table.drop_columns(["features"]).to_pylist()
+    rows = [r for r in every if CONFIDENCE_ORDER[r["confidence"]] >= wanted]
+    below = [r for r in every if CONFIDENCE_ORDER[r["confidence"]] < wanted][:leads]
+    n_events = events.num_rows if events is not None else 0
     if as_json:
-        print_json({"burnings": table.num_rows, "listed": rows[:top],
-                    "geojson": str(out_file) if out_file else None})
+        print_json({"burnings": table.num_rows, "fire_events": n_events, "listed": rows[:top],
+                    "leads": below, "geojson": str(out_file) if out_file else None,
+                    "events_geojson": str(events_out) if events_out else None})
         return
-    counts = {c: sum(1 for r in table.to_pylist() if r["confidence"] == c) for c in CONFIDENCE_ORDER}
+    counts = {c: sum(1 for r in every if r["confidence"] == c) for c in CONFIDENCE_ORDER}
     out.print(f"{table.num_rows} burning periods stored (high {counts['high']}, medium "
-              f"{counts['medium']}, low {counts['low']})"
-              + (f"; GeoJSON written to {out_file}" if out_file else ""))
+              f"{counts['medium']}, low {counts['low']}) in {n_events} fire events"
+              + (f"; GeoJSON written to {out_file}" if out_file else "")
+              + (f"; fire events to {events_out}" if events_out else ""))
     if rows:
         print_burnings(rows[:top], f"Burnings, {min_confidence} confidence or more")
+    if below:
+        print_burnings(below, f"Leads below {min_confidence} confidence, ranked (check the top "
+                              "with imagery)", leads=True)
 
 
-def print_burnings(rows: list[dict[str, object]], title: str) -> None:
+def print_burnings(rows: list[dict[str, object]], title: str, leads: bool = False) -> None:
     """One block per burning: the score and place on one line, the reasons under it (reasons
     are sentences; a table column would break them into a word per line)."""
     out.print(f"\n[bold]{escape(title)}[/]")
@@ -83,6 +112,8 @@ def print_burnings(rows: list[dict[str, object]], title: str) -> None:
                   f"({r['latitude']:.4f}, {r['longitude']:.4f}) {first:%Y-%m-%d %H:%M} – "
                   f"{last:%Y-%m-%d %H:%M} UTC, {r['detections']} detections")
         out.print(f"       {escape(str(r['reasons']))}")
+        if leads and r.get("ranked_by"):
+            out.print(f"       rank {r['rank']}: {escape(str(r['ranked_by']))}")
 
 
 @eval_app.command("burnings")
@@ -151,3 +182,82 @@ def eval_burnings(
               f"{show(result.average_precision)}")
     out.print(f"  true positives {result.true_positives}, false positives {result.false_positives}, "
               f"missed {result.false_negatives}, true negatives {result.true_negatives}")
+
+
+@eval_app.command("fit-burnings")
+def fit_burnings(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="Write the params file here (JSON).",
+                                           dir_okay=False)],
+    seeds: Annotated[str, typer.Option(help="Seeds of the generated harvest worlds to fit on "
+                                       "(comma-separated; empty for none).")] = "4,5,6,7,8,9",
+    days: Annotated[int, typer.Option(min=30, help="Days in each generated world.")] = 120,
+    truth: Annotated[Path | None, typer.Option(
+        help="Also fit on these verified cases (the CSV of `tocsin eval burnings`), against the "
+        "burnings stored in the workspace.", exists=True, dir_okay=False, show_default=False)] = None,
+    truth_weight: Annotated[float, typer.Option(min=0.0, help="How much one verified case weighs "
+                                                "against one generated one.")] = 5.0,
+    target_precision: Annotated[float, typer.Option(min=0.0, max=1.0, help="Precision the default "
+                                                    "output keeps on the training cases.")] = 0.95,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Fit the burnings score's weights (logistic regression on every candidate period) and
+    write them as a params file for `tocsin detect burnings --params`."""
+    import json
+
+    from tocsin.analysis.burnings_fit import TrainingSet, fit_generated, fit_weights, params_document
+    from tocsin.analysis.evaluation.burnings import parse_truth_csv, truth_table
+    from tocsin.jobs.steps.burnings import read_burnings
+    from tocsin.lake import atomic_write_text
+
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{seeds!r} is not a comma-separated list of integers",
+                                 param_hint="--seeds") from None
+    if not seed_list and truth is None:
+        raise typer.BadParameter("give --seeds or --truth (or both)", param_hint="--seeds")
+    data = TrainingSet()
+    if truth is not None:
+        try:
+            rows = parse_truth_csv(truth.read_text(encoding="utf-8"), truth.name)
+            stored = read_burnings(ctx.obj)
+        except InputError as exc:
+            fail(exc.render())
+        except WorkspaceError as exc:
+            fail(str(exc))
+        if stored is None or "features" not in stored.column_names:
+            fail("no burnings of method 2 stored yet: run `tocsin detect burnings` first")
+        if any(r.latitude is None and r.place_id is None for r in rows):
+            fail(f"{truth.name}: give latitude and longitude (or place_id) for every row to fit on")
+        data.tables.append(stored)
+        data.truths.append(truth_table(rows))
+        data.complete.append(False)
+        data.weight.append(truth_weight)
+        data.names.append(truth.name)
+    try:
+        report = (fit_generated(seed_list, days, data if data.tables else None, target_precision,
+                                say=lambda s: err.print(f"fitting: {s}")) if seed_list
+                  else fit_weights(data, target_precision=target_precision))
+    except ValueError as exc:
+        fail(str(exc))
+    document = params_document(report, {
+        "command": "tocsin eval fit-burnings --seeds " + ",".join(map(str, seed_list))
+                   + f" --days {days}" + (f" --truth {truth.name} --truth-weight {truth_weight:g}"
+                                          if truth else "")
+                   + f" --target-precision {target_precision:g}",
+        "seeds": seed_list, "days": days, "truth": truth.name if truth else None,
+        "target_precision": target_precision})
+    try:
+        atomic_write_text(out_file, json.dumps(document, indent=2) + "\n")
+    except OSError as exc:
+        fail(f"cannot write {out_file}: {exc}")
+    if as_json:
+        print_json(document)
+        return
+    out.print(f"fitted on {report.candidates:,} candidate periods ({report.positives} burned); "
+              f"written to {out_file}")
+    for name, result in report.per_source.items():
+        shown = {k: ("n/a" if v is None else f"{v:.2f}") for k, v in result.items()}
+        out.print(f"  {escape(name)}: precision {shown['precision']}, recall {shown['recall']}, "
+                  f"average precision {shown['average_precision']} at score >= 0.5")

@@ -144,47 +144,78 @@ def truth_table(rows: list[TruthRow]) -> pa.Table:
         ("longitude", pa.float64()), ("place_id", pa.string()), ("kind", pa.string())]))
 
 
-def evaluate_burnings(burnings: pa.Table, truth: pa.Table, threshold: float = 0.5,
-                      match_km: float = 1.0, tolerance_days: int = 2,
-                      complete: bool = False) -> Evaluation:
-    """burnings (the detector's table) against truth (place_id and/or latitude, longitude;
-    date_from, date_to, burned; optional kind). A burning matches a truth row when it is the
-    same place_id, or its place lies within its own radius plus ``match_km`` of the truth point;
-    and its days overlap the truth's range widened by ``tolerance_days``."""
-    b = burnings.to_pydict()
+def match_truth(burnings: pa.Table, truth: pa.Table, match_km: float = 1.0,
+                tolerance_days: int = 2) -> list[np.ndarray]:
+    """For each truth row, the burnings (row numbers) that match it: the same place_id, or a
+    place within its own radius plus ``match_km`` of the truth point; and days overlapping the
+    truth's range widened by ``tolerance_days``."""
+    b = burnings.select([c for c in ("place_id", "latitude", "longitude", "radius_km",
+                                     "first_detection", "last_detection")
+                         if c in burnings.column_names]).to_pydict()
     t = truth.to_pydict()
     nb, nt = burnings.num_rows, truth.num_rows
     b_lat, b_lon = np.asarray(b["latitude"], float), np.asarray(b["longitude"], float)
     reach = np.asarray(b.get("radius_km") or [2.0] * nb, float) + match_km
-    first = [ts.date() for ts in b["first_detection"]]
-    last = [ts.date() for ts in b["last_detection"]]
-    b_score = np.asarray(b["score"], float)
-    matched_burning = np.zeros(nb, dtype=bool)
-    items: list[dict[str, Any]] = []
+    first = np.array([ts.date().toordinal() for ts in b["first_detection"]], dtype=np.int64)
+    last = np.array([ts.date().toordinal() for ts in b["last_detection"]], dtype=np.int64)
+    place_ids = np.array(b["place_id"], dtype=object)
+    out = []
     for i in range(nt):
         lat, lon = t["latitude"][i], t["longitude"][i]
         same = np.zeros(nb, dtype=bool)
         if t.get("place_id") and t["place_id"][i]:
-            same |= np.array([p == t["place_id"][i] for p in b["place_id"]], dtype=bool)
+            same |= place_ids == t["place_id"][i]
         if lat is not None and lon is not None and nb:
             same |= haversine_km(lat, lon, b_lat, b_lon) <= reach
         lo = t["date_from"][i].toordinal() - tolerance_days
         hi = t["date_to"][i].toordinal() + tolerance_days
-        overlap = np.array([f.toordinal() <= hi and la.toordinal() >= lo
-                            for f, la in zip(first, last, strict=True)], dtype=bool)
-        hits = np.flatnonzero(same & overlap) if nb else np.zeros(0, np.int64)
+        overlap = (first <= hi) & (last >= lo)
+        out.append(np.flatnonzero(same & overlap) if nb else np.zeros(0, np.int64))
+    return out
+
+
+def label_burnings(burnings: pa.Table, truth: pa.Table, match_km: float = 1.0,
+                   tolerance_days: int = 2, complete: bool = False) -> np.ndarray:
+    """Each burning's label from a truth list: 1 when it matches a burned row, else 0 when it
+    matches a row that did not burn (or matches none and the list is ``complete``), else -1
+    (unknown). What a fit of the weights learns from."""
+    labels = np.full(burnings.num_rows, 0 if complete else -1, dtype=np.int8)
+    burned = truth.column("burned").to_pylist()
+    matches = match_truth(burnings, truth, match_km, tolerance_days)
+    for rows, yes in zip(matches, burned, strict=True):
+        if not yes:
+            labels[rows] = np.maximum(labels[rows], 0)
+    for rows, yes in zip(matches, burned, strict=True):
+        if yes:
+            labels[rows] = 1
+    return labels
+
+
+def evaluate_burnings(burnings: pa.Table, truth: pa.Table, threshold: float = 0.5,
+                      match_km: float = 1.0, tolerance_days: int = 2,
+                      complete: bool = False) -> Evaluation:
+    """burnings (the detector's table) against truth (place_id and/or latitude, longitude;
+    date_from, date_to, burned; optional kind), matched by ``match_truth``."""
+    t = truth.to_pydict()
+    nb, nt = burnings.num_rows, truth.num_rows
+    b_score = burnings.column("score").to_numpy(zero_copy_only=False).astype(float)
+    b_ids = burnings.column("burning_id").to_pylist()
+    matched_burning = np.zeros(nb, dtype=bool)
+    items: list[dict[str, Any]] = []
+    for i, hits in enumerate(match_truth(burnings, truth, match_km, tolerance_days)):
         matched_burning[hits] = True
         best = int(hits[np.argmax(b_score[hits])]) if len(hits) else -1
         items.append({"truth_line": t.get("line", [None] * nt)[i], "label": bool(t["burned"][i]),
                       "score": float(b_score[best]) if best >= 0 else 0.0,
-                      "burning_id": b["burning_id"][best] if best >= 0 else None,
+                      "burning_id": b_ids[best] if best >= 0 else None,
                       "place": (t.get("place") or t.get("name") or [None] * nt)[i]
                       or (t.get("place_id") or [None] * nt)[i],
                       "kind": (t.get("kind") or [None] * nt)[i]})
     unlabelled = np.flatnonzero(~matched_burning)
     if complete:
+        names = burnings.column("place_name").to_pylist()
         items += [{"truth_line": None, "label": False, "score": float(b_score[j]),
-                   "burning_id": b["burning_id"][j], "place": b["place_name"][j],
+                   "burning_id": b_ids[j], "place": names[j],
                    "kind": "not in the truth list"} for j in unlabelled.tolist()]
     return _metrics(items, threshold, len(unlabelled), complete)
 
@@ -224,3 +255,19 @@ def average_precision(label: np.ndarray, score: np.ndarray) -> float | None:
     hits = np.cumsum(ranked)
     precision_at = hits / np.arange(1, len(ranked) + 1)
     return float(np.sum(precision_at[ranked & detected]) / positives)
+
+
+def recall_within(burnings: pa.Table, truth: pa.Table, top: int, match_km: float = 1.0,
+                  tolerance_days: int = 2) -> float | None:
+    """Share of the burned truth rows that one of the ``top`` highest-scoring burnings matches:
+    how far down the ranked leads an analyst must read to find them."""
+    burned = truth.column("burned").to_pylist()
+    if not any(burned):
+        return None
+    order = np.argsort(-burnings.column("score").to_numpy(zero_copy_only=False), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    found = sum(1 for rows, yes in zip(match_truth(burnings, truth, match_km, tolerance_days),
+                                       burned, strict=True)
+                if yes and len(rows) and int(rank[rows].min()) < top)
+    return found / sum(burned)

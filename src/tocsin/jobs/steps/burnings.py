@@ -1,6 +1,7 @@
 """The burnings job: stream the lake's fire detections through the detector (analysis/burnings),
-store the result as the derived table ``burnings``; and its GeoJSON export. The runner rebuilds
-it when fire detections, events or the gazetteer change (before, a FIRMS ingest left it stale).
+store the result as the derived tables ``burnings`` and ``fire_events``; and their GeoJSON
+export. The runner rebuilds it when fire detections, events or the gazetteer change (before, a
+FIRMS ingest left it stale).
 
 As of ``until``: only detections acquired by then, and events dated and published by then, are
 read. Everything before ``since`` still counts as history (persistent heat sources, the seasonal
@@ -29,7 +30,7 @@ from tocsin.lake import Lake, atomic_write_text
 from tocsin.sqltext import sql_str
 from tocsin.workspace import Workspace, WorkspaceError
 
-METHOD_VERSION = "1"
+METHOD_VERSION = "2"  # 2: leads, fitted weights, field rings, night, clouds, fire events
 BATCH_ROWS = 1_000_000
 PLACE_COLUMNS = ["place_id", "name", "place_class", "latitude", "longitude", "radius_km",
                  "admin1_pcode", "admin2_pcode"]
@@ -92,8 +93,9 @@ def read_events(lake: Lake, until: date | None) -> pa.Table:
 def detect_in_workspace(workspace: Workspace, since: date | None = None, until: date | None = None,
                         params: BurningParams | None = None,
                         step: Callable[[str], None] | None = None) -> pa.Table:
-    """Run the detector over the workspace and store the ``burnings`` table (atomically, under
-    the write lock). Returns the table. With the defaults this is the job the runner runs."""
+    """Run the detector over the workspace and store the ``burnings`` and ``fire_events``
+    tables (atomically, in one manifest write, under the write lock). Returns the burnings.
+    With the defaults this is the job the runner runs."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
     _require_inputs(lake)
@@ -135,15 +137,16 @@ def detect(ctx: JobContext) -> pa.Table:
         while pending:
             detector.absorb(pending.popleft().result())
     say("scoring burning periods")
-    table = detector.result()
+    found = detector.outcome()
     # The default run is the job's; another window or other parameters are recorded as such,
     # so the next `tocsin update` sees the table as stale and rebuilds the default one.
     fingerprint = ctx.fingerprint or BURNINGS.fingerprint(ctx)
     if since or until or (params != BurningParams()):
         fingerprint = hashlib.sha256(json.dumps([fingerprint, str(since), str(until), asdict(params)],
                                                 default=str).encode()).hexdigest()[:16]
-    write_derived(ctx, BURNINGS, {"burnings": table}, fingerprint)
-    return table
+    write_derived(ctx, BURNINGS, {"burnings": found.burnings, "fire_events": found.fire_events},
+                  fingerprint)
+    return found.burnings
 
 
 def run(ctx: JobContext) -> JobResult:
@@ -158,7 +161,7 @@ def run(ctx: JobContext) -> JobResult:
 BURNINGS = register(Job(
     name="burnings",
     reads=("fire_detections", "events", "gazetteer"),
-    writes=("burnings",),
+    writes=("burnings", "fire_events"),
     method_version=METHOD_VERSION,
     run=run,
     description="settlements burning: clusters of fire detections at places, scored with reasons",
@@ -172,15 +175,28 @@ def read_burnings(workspace: Workspace) -> pa.Table | None:
     return pq.ParquetFile(path).read() if path else None
 
 
+def read_fire_events(workspace: Workspace) -> pa.Table | None:
+    """The stored fire events, or None when detection (method 2 or later) has not run."""
+    workspace.require()
+    path = Lake(workspace.lake_dir).derived_path("fire_events")
+    return pq.ParquetFile(path).read() if path else None
+
+
 def to_geojson(table: pa.Table) -> dict[str, Any]:
-    """One Point feature per burning, at its place; every column a property."""
+    """One feature per row: a burning as a Point at its place, a fire event as its Polygon;
+    every other column a property."""
     features = []
     for row in table.to_pylist():
         properties = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()
-                      if k not in ("latitude", "longitude")}
-        features.append({"type": "Feature", "id": row["burning_id"],
-                         "geometry": {"type": "Point",
-                                      "coordinates": [row["longitude"], row["latitude"]]},
+                      if k != "geometry"}
+        if "geometry" in row:  # a fire event
+            geometry = json.loads(row["geometry"])
+            feature_id = row["fire_event_id"]
+        else:
+            geometry = {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]}
+            feature_id = row["burning_id"]
+            properties = {k: v for k, v in properties.items() if k not in ("latitude", "longitude")}
+        features.append({"type": "Feature", "id": feature_id, "geometry": geometry,
                          "properties": properties})
     return {"type": "FeatureCollection", "features": features}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tocsin.cli.common import print_table
@@ -17,6 +18,8 @@ def _table() -> Table:
     table.add_row("cut off", "2023-11-07", "Abu Gudul [Buram locality]",
                   "displacement surge: IDPs in locality SD03161: 17,000 -> 59,825 (+252%)")
     table.add_row("threatened", "2023-11-21", "El Daein", "")
+    # Styled cells and escaped data, as the commands build them.
+    table.add_row("[red]fallen[/]", "2023-06-15", escape("[al-junaynah] El Geneina"), "")
     return table
 
 
@@ -30,6 +33,7 @@ def test_piped_or_narrow_tables_print_one_line_per_cell() -> None:
         assert "place: Abu Gudul [Buram locality]" in lines  # markup-like data kept as text
         assert "signals: displacement surge: IDPs in locality SD03161: 17,000 -> 59,825 (+252%)" in lines
         assert "place: El Daein" in lines and "signals: " not in text.split("El Daein")[1]
+        assert "stage: fallen" in lines and "place: [al-junaynah] El Geneina" in lines
         assert not any("│" in line or "┃" in line for line in lines)
 
 

@@ -41,7 +41,7 @@ def print_table(table: Table, console: Console | None = None) -> None:
         console.print(table)
         return
     headers = [str(column.header) for column in table.columns]
-    cells = [[str(cell) for cell in column.cells] for column in table.columns]
+    cells = [[_plain(cell) for cell in column.cells] for column in table.columns]
     lines = [str(table.title)] if table.title else []
     for row in range(table.row_count):
         if lines:
@@ -50,6 +50,20 @@ def print_table(table: Table, console: Console | None = None) -> None:
                   if values[row] != ""]
     # Printed as plain text: cells may hold markup-like text ([Janjaweed]) that is data.
     console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+
+
+def _plain(cell: Any) -> str:
+    """A table cell as the text a reader sees: its markup rendered away (cells are Rich markup,
+    with data escaped), so the narrow form shows "fallen", not "[red]fallen[/]"."""
+    from rich.errors import MarkupError
+    from rich.text import Text
+
+    if isinstance(cell, Text):
+        return cell.plain
+    try:
+        return Text.from_markup(str(cell)).plain
+    except MarkupError:
+        return str(cell)
 
 
 def print_json(data: Any) -> None:

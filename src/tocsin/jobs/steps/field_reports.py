@@ -4,10 +4,9 @@ work; the table holds counts, no text and no person)."""
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
-from tocsin.jobs.base import RECORDS, Job, JobContext, JobResult
+from tocsin.jobs.base import RECORDS, Job, JobContext, JobResult, write_derived
 from tocsin.jobs.registry import register
 
 METHOD_VERSION = "field-report-events/1"
@@ -32,9 +31,7 @@ def run(ctx: JobContext) -> JobResult:
     from tocsin.intake.store import report_events
 
     table = report_events(ctx.workspace)
-    path = ctx.lake.staging_path(OUTPUT, "derived")
-    pq.write_table(table, path, compression="zstd")
-    ctx.lake.replace_derived({OUTPUT: path}, {OUTPUT: FIELD_REPORTS.fingerprint(ctx)})
+    write_derived(ctx, FIELD_REPORTS, {OUTPUT: table})
     ctx.say(f"{table.num_rows} verified field-report event rows")
     return JobResult(wrote={OUTPUT: table.num_rows})
 

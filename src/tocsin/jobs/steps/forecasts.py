@@ -209,7 +209,7 @@ def run(ctx: JobContext) -> JobResult:
 FORECASTS = register(Job(
     name="forecasts",
     reads=("events", "event_links", "gazetteer", "displacement", "prices", "event_aggregates",
-           "burnings"),
+           "burnings", "field_report_events"),
     writes=(TABLE,),
     method_version=METHOD_VERSION,
     run=run,

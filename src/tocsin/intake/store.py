@@ -138,14 +138,20 @@ class IntakeStore:
                 session.add(Responder(user_id=user.id, added_by=admin.username))
 
     # -- encryption ----------------------------------------------------------------------------
-    def _seal(self, organisation_id: int, context: str, payload: Any) -> tuple[str, str, str]:
-        if not self.keys.has_keys(organisation_id):
+    def _seal(self, session: Session, organisation_id: int, context: str, payload: Any
+              ) -> tuple[str, str, str]:
+        from tocsin.evidence.locker import EvidenceError
+
+        # The key in use is the one the signed custody log names (a planted key file cannot
+        # make itself the organisation's key).
+        try:
+            kek_id, kek = self.locker.active_kek(session, organisation_id)
+        except EvidenceError as exc:
             raise IntakeError(
                 "your organisation has no keys yet: an admin runs `tocsin keys create` "
                 "first (identities and survivors' reports are kept encrypted)"
-            )
+            ) from exc
         data_key = new_data_key()
-        kek_id, kek = self.keys.active_kek(organisation_id)
         return (
             kek_id,
             wrap_key(kek, data_key, context.encode()),
@@ -241,11 +247,11 @@ class IntakeStore:
             session.flush()
             if draft.consent:
                 report.kek_id, report.wrapped_key, report.sealed = self._seal(
-                    actor.organisation_id, f"field-report:{report.id}", draft.sealed
+                    session, actor.organisation_id, f"field-report:{report.id}", draft.sealed
                 )
                 for kind, identity in draft.identities.items():
                     kek_id, wrapped, sealed = self._seal(
-                        actor.organisation_id, f"field-report-identity:{report.id}:{kind}", identity
+                        session, actor.organisation_id, f"field-report-identity:{report.id}:{kind}", identity
                     )
                     session.add(
                         FieldReportIdentity(

@@ -17,11 +17,17 @@ def _fingerprint(ctx: JobContext) -> str:
     from tocsin.records.db import session_factory
     from tocsin.records.intake_models import FieldReport
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     sessions = session_factory(ctx.workspace.database_url)
     try:
         with sessions() as session:
             count, newest, verified = session.execute(select(
                 func.count(), func.max(FieldReport.id), func.max(FieldReport.verified_at))).one()
+    except SQLAlchemyError:
+        # An unreachable database must not stop `tocsin status` from showing the lake; the job
+        # itself then fails with the database's own message when it runs.
+        return "field_reports:unreadable"
     finally:
         sessions.kw["bind"].dispose()
     return f"field_reports:{count}:{newest}:{verified}"

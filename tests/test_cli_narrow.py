@@ -14,7 +14,8 @@ from tocsin.lake import Lake
 
 
 def _table() -> Table:
-    table = Table("stage", "since", "place", "signals", title="Siege board")
+    table = Table("stage", "since", "place", "signals", title="Siege board",
+                  caption="event data through 2023-12-31")
     table.add_row("cut off", "2023-11-07", "Abu Gudul [Buram locality]",
                   "displacement surge: IDPs in locality SD03161: 17,000 -> 59,825 (+252%)")
     table.add_row("threatened", "2023-11-21", "El Daein", "")
@@ -33,6 +34,7 @@ def test_piped_or_narrow_tables_print_one_line_per_cell() -> None:
         assert "place: Abu Gudul [Buram locality]" in lines  # markup-like data kept as text
         assert "signals: displacement surge: IDPs in locality SD03161: 17,000 -> 59,825 (+252%)" in lines
         assert "place: El Daein" in lines and "signals: " not in text.split("El Daein")[1]
+        assert lines[-1] == "event data through 2023-12-31"
         assert "stage: fallen" in lines and "place: [al-junaynah] El Geneina" in lines
         assert not any("│" in line or "┃" in line for line in lines)
 

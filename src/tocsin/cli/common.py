@@ -35,7 +35,8 @@ def table_fits(table: Table, console: Console | None = None) -> bool:
 
 def print_table(table: Table, console: Console | None = None) -> None:
     """A Rich table as columns on a wide terminal; otherwise its narrow form: the title, then per
-    row one "column: value" line per non-empty cell, rows separated by a blank line."""
+    row one "column: value" line per non-empty cell, rows separated by a blank line, then the
+    caption (where warnings such as "the data ends D" stand)."""
     console = console or out
     if table_fits(table, console):
         console.print(table)
@@ -48,6 +49,8 @@ def print_table(table: Table, console: Console | None = None) -> None:
             lines.append("")
         lines += [f"{header}: {values[row]}" for header, values in zip(headers, cells, strict=True)
                   if values[row] != ""]
+    if table.caption:
+        lines += ["", _plain(table.caption)]
     # Printed as plain text: cells may hold markup-like text ([Janjaweed]) that is data.
     console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
 

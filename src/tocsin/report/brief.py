@@ -132,19 +132,23 @@ def blind_spots(data: BriefData, lang: str, digits: str = arabic.DEFAULT_DIGITS)
     return lines
 
 
-def coverage_lines(data: BriefData, s: dict[str, str]) -> dict[str, Any]:
+def coverage_lines(data: BriefData, s: dict[str, str], words: Words) -> dict[str, Any]:
     """"Event data through D" and, when the brief's day lies past it, the warning
     (tocsin.coverage: the same rule as the forecast and the siege board), from the sources as
-    known on the brief's day (report.data.source_coverage)."""
+    known on the brief's day (report.data.source_coverage), in the brief's language and digits.
+    Page one states the gap as a judgement too (report.judgements, j_stale)."""
     from tocsin.coverage import STALE_AFTER_DAYS, coverage_json, data_through
 
     coverage = [c for c in coverage_of(data.sources) if c.table == "events"]
     through = data_through(coverage)
     found = coverage_json(coverage, data.as_of)
-    sources = ", ".join(f"{c.source} {c.through}" for c in coverage if c.through)
-    found["line"] = s["data_through"].format(through=through or "-", sources=sources or "-")
+    notes = source_notes()
+    sources = s["list_sep"].join(f"{words.source(c.source, notes)} {words.d(c.through)}"
+                                 for c in coverage if c.through)
+    found["line"] = s["data_through"].format(through=words.d(through) if through else "-",
+                                             sources=sources or "-")
     gap = (data.as_of - through).days if through else None
-    found["warning_line"] = (s["data_gap"].format(through=through, gap=gap)
+    found["warning_line"] = (s["data_gap"].format(through=words.d(through), gap=words.n(gap))
                              if through and gap is not None and gap > STALE_AFTER_DAYS else None)
     return found
 
@@ -166,8 +170,8 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
     previous = previous_brief(out_dir, as_of, lang)
     change = changes(data, before, previous)
     s = strings(lang)
-    data.coverage = coverage_lines(data, s)
     words = Words(lang, digits)
+    data.coverage = coverage_lines(data, s, words)
     found = judgements(data, change, previous)
     data.judgements = [j.to_json() for j in found]
     context = {

@@ -14,10 +14,10 @@ OUTPUT = "field_report_events"
 
 
 def _fingerprint(ctx: JobContext) -> str:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from tocsin.records.db import session_factory
     from tocsin.records.intake_models import FieldReport
-
-    from sqlalchemy.exc import SQLAlchemyError
 
     sessions = session_factory(ctx.workspace.database_url)
     try:

@@ -97,6 +97,12 @@ class _LakeState:
     cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
 
 
+def source_label(source: str) -> str:
+    """A source as its publisher names it ("ucdp-ged" -> "UCDP GED"): a proper name, the same
+    in every language (tocsin.arabic.LATIN_NAMES lists these)."""
+    return source.upper().replace("-", " ")
+
+
 class WebData:
     """Read access to one workspace's lake for the web app; safe to share between threads."""
 
@@ -431,11 +437,16 @@ class WebData:
             coverage = lake_coverage(self.lake)
             through = data_through(coverage)
             today = dt.datetime.now(dt.UTC).date()
+            events = [c for c in coverage if c.table == "events" and c.through]
+            sync = [{**f.to_json(), "label": source_label(f.source)}
+                    for f in source_freshness(self.lake, coverage, today) if f.last_sync or f.through]
+            warning = coverage_warning(coverage, today) if through else None
             return {"data_through": through,
                     "event_sources": [c.to_json() for c in coverage if c.table == "events"],
-                    "sync": [f.to_json() for f in source_freshness(self.lake, coverage, today)
-                             if f.last_sync or f.through],
-                    "warning": coverage_warning(coverage, today) if through else None}
+                    "sync": sync, "warning": warning,
+                    # The warning's parts, so each language writes its own sentence.
+                    "gap_days": (today - through).days if warning and through else None,
+                    "gap_sources": [f"{source_label(c.source)} {c.through}" for c in events]}
 
         return self._cached(state, ("freshness",), build)  # type: ignore[no-any-return]
 

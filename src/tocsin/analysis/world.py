@@ -1,0 +1,152 @@
+"""A continent-sized generated world, for measuring Tocsin at scale (bench/scale.py).
+
+The continent is cut into regions of ``region_deg`` degrees; each region is one scenario of
+``analysis.scenarios`` (its own seed, its own settlements, field fires, persistent sources, arson
+sweeps and events, with known truth), so every phenomenon the detector is tested on appears at
+scale too. How many settlements a region holds follows a density template: by default the
+pattern of a real gazetteer (settlements per region in Sudan's, tiled over the continent in a
+seeded shuffle), so that empty desert and crowded farmland both occur. The fire rate is set so
+that the world reaches the asked-for number of detections.
+
+Regions are written to Parquet one at a time, so a world of 100 million detections never sits in
+memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tocsin.analysis.scenarios import ScenarioParams, generate, seasonal_factor
+
+# A default scenario region (3 x 3 degrees, 40 fires a day at the January peak) yields about
+# this many detections per unit of fires_per_day_peak over a year (measured on seeds 1-5).
+DETECTIONS_PER_FIRE_RATE = 2_700
+
+
+@dataclass(frozen=True)
+class WorldParams:
+    seed: int = 1
+    detections: int = 10_000_000
+    places: int = 1_000_000
+    south: float = -34.0
+    north: float = 36.0
+    west: float = -17.0
+    east: float = 51.0
+    region_deg: float = 3.0
+    days: int = 365
+    # Relative settlement density per region (any length: it is tiled); None: uniform.
+    density: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class WorldFiles:
+    detections: list[Path]
+    places: Path
+    events: Path
+    truth: Path
+    regions: int
+    detection_rows: int
+    place_rows: int
+
+
+def density_template(lat: np.ndarray, lon: np.ndarray, region_deg: float) -> tuple[float, ...]:
+    """Settlements per region of a real gazetteer's points, as a template for ``density``
+    (empty regions included, so deserts stay deserts)."""
+    if len(lat) == 0:
+        raise ValueError("the gazetteer has no points to take a density from")
+    rows = np.floor((lat - lat.min()) / region_deg).astype(int)
+    cols = np.floor((lon - lon.min()) / region_deg).astype(int)
+    counts = np.zeros((rows.max() + 1, cols.max() + 1))
+    np.add.at(counts, (rows, cols), 1)
+    return tuple((counts.ravel() / counts.sum()).tolist())
+
+
+def region_boxes(params: WorldParams) -> list[tuple[float, float, float, float]]:
+    """(south, north, west, east) of every region, south-west first."""
+    d = params.region_deg
+    n_rows = math.ceil((params.north - params.south) / d)
+    n_cols = math.ceil((params.east - params.west) / d)
+    return [(params.south + r * d, params.south + (r + 1) * d,
+             params.west + c * d, params.west + (c + 1) * d)
+            for r in range(n_rows) for c in range(n_cols)]
+
+
+def _shares(params: WorldParams, n: int, rng: np.random.Generator) -> np.ndarray:
+    if params.density is None:
+        return np.full(n, 1.0 / n)
+    template = np.asarray(params.density, dtype=float)
+    tiled = np.resize(rng.permutation(template), n) + 1e-9
+    return tiled / tiled.sum()
+
+
+def generate_world(params: WorldParams, out_dir: Path,
+                   progress: Callable[[int, int], None] | None = None) -> WorldFiles:
+    """Write the world to ``out_dir`` (detections in one file per region; places, events and
+    truth in one file each). Same parameters, same world."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    boxes = region_boxes(params)
+    rng = np.random.default_rng(params.seed)
+    shares = _shares(params, len(boxes), rng)
+    # A region with few settlements still burns: fires follow land, settlements follow people.
+    # The fire season is not flat: scale by the share of a year's fire the chosen days hold.
+    start = ScenarioParams().start
+    day_of_year = (np.arange(params.days) + start.timetuple().tm_yday - 1) % 365
+    season = seasonal_factor(day_of_year).sum() / seasonal_factor(np.arange(365)).sum()
+    fire_rate = params.detections / (len(boxes) * DETECTIONS_PER_FIRE_RATE * season)
+    writers: dict[str, pq.ParquetWriter] = {}
+    detection_files: list[Path] = []
+    detection_rows = place_rows = 0
+    try:
+        for index, (south, north, west, east) in enumerate(boxes):
+            n_places = round(float(shares[index]) * params.places)
+            villages = max(1, int(n_places * 0.70))
+            hamlets = max(0, int(n_places * 0.28))
+            towns = max(0, n_places - villages - hamlets)
+            region = ScenarioParams(
+                seed=int(rng.integers(0, 2**31)), days=params.days, south=south, north=north,
+                west=west, east=east, villages=villages, hamlets=hamlets, towns=towns,
+                fires_per_day_peak=fire_rate,
+                hotspots=max(1, n_places // 20),
+                sweeps=max(0, n_places // 80), single_arsons=max(0, n_places // 70),
+                random_events=max(1, n_places // 4))
+            world = generate(region)
+            prefix = f"w{index:05d}-"
+            places = _prefixed(world.places, "place_id", prefix)
+            truth = _prefixed(world.truth, "place_id", prefix)
+            events = _prefixed(world.events, "event_uid", prefix)
+            path = out_dir / f"detections-{index:05d}.parquet"
+            pq.write_table(world.detections, path, compression="zstd")
+            detection_files.append(path)
+            detection_rows += world.detections.num_rows
+            place_rows += places.num_rows
+            for name, table in (("places", places), ("events", events), ("truth", truth)):
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(out_dir / f"{name}.parquet", table.schema,
+                                                     compression="zstd")
+                writers[name].write_table(table.cast(writers[name].schema))
+            if progress:
+                progress(index + 1, len(boxes))
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return WorldFiles(detection_files, out_dir / "places.parquet", out_dir / "events.parquet",
+                      out_dir / "truth.parquet", len(boxes), detection_rows, place_rows)
+
+
+def _prefixed(table: pa.Table, column: str, prefix: str) -> pa.Table:
+    index = table.schema.get_field_index(column)
+    return table.set_column(index, column, pc.binary_join_element_wise(
+        pa.scalar(prefix), table.column(column).cast(pa.string()), ""))
+
+
+def scaled(params: WorldParams, detections: int, places: int | None = None) -> WorldParams:
+    """The same world at another size (bench/scale.py's 10 M, 30 M, 100 M)."""
+    return replace(params, detections=detections, places=places or params.places)

@@ -14,18 +14,14 @@ for helpers in ("evidence", "web"):  # the evidence and web tests' helpers
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / helpers))
 
 from accountability_support import Case, build_case  # noqa: E402
-from evidence_support import LockerSetup, make_locker  # noqa: E402
+from evidence_support import LockerSetup, make_locker, sqlite_locker  # noqa: E402
 
 from tocsin.workspace import DATABASE_URL_ENV  # noqa: E402
 
 
 @pytest.fixture
 def locker_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LockerSetup]:
-    monkeypatch.delenv("TOCSIN_MASTER_KEY", raising=False)
-    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    made = make_locker(tmp_path)
-    yield made
-    made.locker.close()
+    yield from sqlite_locker(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from evidence_support import LockerSetup, make_locker
+from evidence_support import LockerSetup, make_locker, sqlite_locker
 from evidence_tsa import TestAuthority
 
 from tocsin.workspace import DATABASE_URL_ENV
@@ -30,11 +30,7 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path,
 @pytest.fixture
 def sqlite_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LockerSetup]:
     """The same on SQLite only, for tests that run subprocesses or many operations."""
-    monkeypatch.delenv("TOCSIN_MASTER_KEY", raising=False)
-    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    made = make_locker(tmp_path)
-    yield made
-    made.locker.close()
+    yield from sqlite_locker(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tocsin.evidence.locker import EvidenceLocker
 from tocsin.records.accounts import add_organisation, add_user
 from tocsin.records.db import session_factory
-from tocsin.workspace import Workspace
+from tocsin.workspace import DATABASE_URL_ENV, Workspace
 
 CAPTURED = dt.datetime(2024, 5, 10, 14, 30, tzinfo=dt.UTC)
 # Who is who in every locker fixture.
@@ -56,3 +59,13 @@ def make_locker(home: Path) -> LockerSetup:
     files = home / "files"
     files.mkdir()
     return LockerSetup(workspace, locker, files)
+
+
+def sqlite_locker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LockerSetup]:
+    """A fresh locker on the workspace's own SQLite file, with no master key: the body of the
+    evidence and accountability tests' SQLite fixtures."""
+    monkeypatch.delenv("TOCSIN_MASTER_KEY", raising=False)
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    made = make_locker(tmp_path)
+    yield made
+    made.locker.close()

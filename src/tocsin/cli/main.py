@@ -25,6 +25,7 @@ from tocsin.cli import sync as sync_cli
 from tocsin.cli import update as update_cli
 from tocsin.cli import users as users_cli
 from tocsin.cli.common import fail, out
+from tocsin.engine import choice as engine_choice
 from tocsin.workspace import Workspace, WorkspaceError
 
 app = typer.Typer(
@@ -42,7 +43,18 @@ def main(
     home: Annotated[Path | None, typer.Option(
         "--home", envvar="TOCSIN_HOME", help="Workspace folder (default ./tocsin-data).",
         show_default=False)] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", envvar="TOCSIN_ENGINE",
+        help="Where analyses that can be split run: local (this process) or spark.")] = "local",
+    spark_master: Annotated[str | None, typer.Option(
+        "--spark-master", envvar="TOCSIN_SPARK_MASTER",
+        help="Spark master URL with --engine spark (default local[2]).",
+        show_default=False)] = None,
 ) -> None:
+    try:
+        engine_choice.choose(engine, spark_master)
+    except engine_choice.EngineChoiceError as exc:
+        fail(str(exc))
     ctx.obj = Workspace.at(home)
 
 

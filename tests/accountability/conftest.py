@@ -14,9 +14,7 @@ for helpers in ("evidence", "web"):  # the evidence and web tests' helpers
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / helpers))
 
 from accountability_support import Case, build_case  # noqa: E402
-from evidence_support import LockerSetup, make_locker, sqlite_locker  # noqa: E402
-
-from tocsin.workspace import DATABASE_URL_ENV  # noqa: E402
+from evidence_support import LockerSetup, backend_locker, sqlite_locker  # noqa: E402
 
 
 @pytest.fixture
@@ -33,11 +31,5 @@ def case(locker_setup: LockerSetup) -> Case:
 def backend_case(request: pytest.FixtureRequest, tmp_path: Path,
                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Case]:
     """The same case on each database backend."""
-    monkeypatch.delenv("TOCSIN_MASTER_KEY", raising=False)
-    if request.param == "postgresql":
-        monkeypatch.setenv(DATABASE_URL_ENV, request.getfixturevalue("fresh_postgres_database"))
-    else:
-        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    made = make_locker(tmp_path)
-    yield build_case(made)
-    made.locker.close()
+    for made in backend_locker(request.param, request, tmp_path, monkeypatch):
+        yield build_case(made)

@@ -7,24 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from evidence_support import LockerSetup, make_locker, sqlite_locker
+from evidence_support import LockerSetup, backend_locker, sqlite_locker
 from evidence_tsa import TestAuthority
-
-from tocsin.workspace import DATABASE_URL_ENV
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def setup(request: pytest.FixtureRequest, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[LockerSetup]:
     """A locker with two organisations and their keys, on each database backend."""
-    monkeypatch.delenv("TOCSIN_MASTER_KEY", raising=False)
-    if request.param == "postgresql":
-        monkeypatch.setenv(DATABASE_URL_ENV, request.getfixturevalue("fresh_postgres_database"))
-    else:
-        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    made = make_locker(tmp_path)
-    yield made
-    made.locker.close()
+    yield from backend_locker(request.param, request, tmp_path, monkeypatch)
 
 
 @pytest.fixture

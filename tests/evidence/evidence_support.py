@@ -61,11 +61,22 @@ def make_locker(home: Path) -> LockerSetup:
     return LockerSetup(workspace, locker, files)
 
 
-def sqlite_locker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LockerSetup]:
-    """A fresh locker on the workspace's own SQLite file, with no master key: the body of the
-    evidence and accountability tests' SQLite fixtures."""
+def backend_locker(backend: str, request: pytest.FixtureRequest | None, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[LockerSetup]:
+    """A fresh locker with no master key, on the workspace's own SQLite file ("sqlite") or on a
+    fresh PostgreSQL database ("postgresql"): the body of the evidence and accountability tests'
+    locker fixtures."""
     monkeypatch.delenv("TOCSIN_MASTER_KEY", raising=False)
-    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    if backend == "postgresql":
+        assert request is not None, "a PostgreSQL locker needs the fixture request"
+        monkeypatch.setenv(DATABASE_URL_ENV, request.getfixturevalue("fresh_postgres_database"))
+    else:
+        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
     made = make_locker(tmp_path)
     yield made
     made.locker.close()
+
+
+def sqlite_locker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LockerSetup]:
+    """A fresh locker on the workspace's own SQLite file (no database server needed)."""
+    yield from backend_locker("sqlite", None, tmp_path, monkeypatch)

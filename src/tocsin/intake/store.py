@@ -396,52 +396,13 @@ class IntakeStore:
             else:
                 row.bookmark, row.updated_at = value, dt.datetime.now(dt.UTC)
 
-    # -- reading -----------------------------------------------------------------------------------
-    @staticmethod
-    def _row(report: FieldReport) -> dict[str, Any]:
-        return {
-            "id": report.id,
-            "organisation_id": report.organisation_id,
-            "source": report.source,
-            "form_id": report.form_id,
-            "instance_id": report.instance_id,
-            "submission_id": report.submission_id,
-            "collector": report.collector,
-            "submitted_at": report.submitted_at,
-            "occurred_on": report.occurred_on,
-            "categories": list(report.categories),
-            "signs": list(report.signs),
-            "place_id": report.place_id,
-            "place_name": report.place_name,
-            "lat": report.lat,
-            "lon": report.lon,
-            "location_from": report.location_from,
-            "content": dict(report.content),
-            "sensitive": report.sensitive,
-            "consent": report.consent,
-            "problems": list(report.problems),
-            "triage": report.triage,
-            "verification": report.verification,
-            "verified_by": report.verified_by,
-            "incident_id": report.incident_id,
-            "note": report.note,
-            "created_at": report.created_at,
-        }
-
+    # -- reading (rows as tocsin.intake.store._row makes them) ------------------------------------
     def report_rows(
         self, *, verification: Sequence[str] = VERIFICATION_STATES, as_of: dt.datetime | None = None
     ) -> list[dict[str, Any]]:
         """Every consented report (all organisations), for counts, events and signals: callers
         that show reports to a person go through ``visible`` instead."""
-        with self.sessions() as session:
-            query = select(FieldReport).where(
-                FieldReport.consent.is_(True),
-                FieldReport.triage != "rejected",
-                FieldReport.verification.in_(list(verification)),
-            )
-            if as_of is not None:
-                query = query.where(FieldReport.created_at <= as_of)
-            return [self._row(r) for r in session.scalars(query.order_by(FieldReport.id)).all()]
+        return report_rows(self.sessions, verification=verification, as_of=as_of)
 
     def visible(
         self, viewer: Viewer, *, place_id: str | None = None, triage: str | None = None
@@ -455,7 +416,7 @@ class IntakeStore:
                 query = query.where(FieldReport.place_id == place_id)
             if triage is not None:
                 query = query.where(FieldReport.triage == triage)
-            return [self._row(r) for r in session.scalars(query.order_by(FieldReport.id.desc())).all()]
+            return [_row(r) for r in session.scalars(query.order_by(FieldReport.id.desc())).all()]
 
     def counts(self, place_id: str | None = None) -> dict[str, int]:
         """How many reports there are, all organisations, sensitive ones included: the only form
@@ -486,7 +447,7 @@ class IntakeStore:
             if report is None or not may_see(report, viewer):
                 raise IntakeError(f"no field report {report_id}")
             self._log(session, report.id, viewer, what)
-            row = self._row(report)
+            row = _row(report)
             row["attachments"] = [
                 {
                     "name": a.name,
@@ -631,6 +592,55 @@ class IntakeStore:
         with self.sessions() as session:
             org = session.get(Organisation, organisation_id)
             return org.name if org else "?"
+
+
+
+def _row(report: FieldReport) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "organisation_id": report.organisation_id,
+        "source": report.source,
+        "form_id": report.form_id,
+        "instance_id": report.instance_id,
+        "submission_id": report.submission_id,
+        "collector": report.collector,
+        "submitted_at": report.submitted_at,
+        "occurred_on": report.occurred_on,
+        "categories": list(report.categories),
+        "signs": list(report.signs),
+        "place_id": report.place_id,
+        "place_name": report.place_name,
+        "lat": report.lat,
+        "lon": report.lon,
+        "location_from": report.location_from,
+        "content": dict(report.content),
+        "sensitive": report.sensitive,
+        "consent": report.consent,
+        "problems": list(report.problems),
+        "triage": report.triage,
+        "verification": report.verification,
+        "verified_by": report.verified_by,
+        "incident_id": report.incident_id,
+        "note": report.note,
+        "created_at": report.created_at,
+    }
+
+
+def report_rows(
+    sessions: sessionmaker[Session], *, verification: Sequence[str] = VERIFICATION_STATES,
+    as_of: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every consented, not rejected report of every organisation (stored by ``as_of``): what
+    counts, events and clusters are made of; never shown to a person as it is."""
+    with sessions() as session:
+        query = select(FieldReport).where(
+            FieldReport.consent.is_(True),
+            FieldReport.triage != "rejected",
+            FieldReport.verification.in_(list(verification)),
+        )
+        if as_of is not None:
+            query = query.where(FieldReport.created_at <= as_of)
+        return [_row(r) for r in session.scalars(query.order_by(FieldReport.id)).all()]
 
 
 def report_events(workspace: Workspace, *, verification: Sequence[str] = ("verified",),

@@ -109,7 +109,7 @@ def test_csv_and_xlsx_exports_with_attachments_zip(setup: IntakeSetup, tmp_path:
 
     from openpyxl import Workbook
 
-    from tocsin.intake.replay import jpeg
+    from tocsin.sync.field_replay import jpeg
 
     header = [
         "start",

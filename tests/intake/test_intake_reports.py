@@ -16,9 +16,9 @@ from intake_support import RESPONDER, IntakeSetup
 from tocsin.intake.files import ZipAttachments, read_export
 from tocsin.intake.form import FORM_ID, question_types, write_xlsform
 from tocsin.intake.parse import parse_geopoint, read_submission
-from tocsin.intake.replay import jpeg
 from tocsin.intake.reports import events_table, report_clusters, report_signals
 from tocsin.intake.store import IntakeError
+from tocsin.sync.field_replay import jpeg
 from tocsin.sync.kobo import multiple_questions
 
 DATA = Path(__file__).parent / "data"

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.alerts.store import insert_once
 from tocsin.records.models import Alert
 
 KIND = "report_cluster"
@@ -62,12 +62,8 @@ def record_clusters(sessions: sessionmaker[Session], clusters: Iterable[dict[str
             if last is not None and cluster["reporters"] < ESCALATION * (last.reporters or 0):
                 continue
             alert = _alert(cluster, last)
-            try:
-                with session.begin_nested():
-                    session.add(alert)
-            except IntegrityError:
-                continue  # recorded meanwhile by another scan
-            created.append(alert)
+            if insert_once(session, alert):
+                created.append(alert)
         session.commit()
     return created
 

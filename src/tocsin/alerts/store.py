@@ -42,14 +42,21 @@ def record_escalations(sessions: sessionmaker[Session], rows: Iterable[dict[str,
                           previous_stage=row["previous_stage"], day=row["date"],
                           exposed=row.get("exposed"), reasons=row.get("reasons") or row["stage"],
                           evidence=_jsonable(row.get("evidence") or []))
-            try:
-                with session.begin_nested():
-                    session.add(alert)
-            except IntegrityError:
-                continue  # recorded meanwhile by another scan
-            created.append(alert)
+            if insert_once(session, alert):
+                created.append(alert)
         session.commit()
     return created
+
+
+def insert_once(session: Session, alert: Alert) -> bool:
+    """Add the alert unless the database already holds it (a unique constraint: recorded
+    meanwhile by another scan); False when it did."""
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _recorded(session: Session, place_id: str, stage: str, day: dt.date) -> bool:

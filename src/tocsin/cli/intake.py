@@ -29,9 +29,9 @@ def _store(ctx: typer.Context) -> Any:
 
 
 def _run(action: Any) -> Any:
-    from tocsin.intake.connector import SyncError
     from tocsin.intake.files import ExportError
     from tocsin.intake.store import IntakeError
+    from tocsin.sync.http import SyncError
 
     try:
         return run_or_fail(action)
@@ -261,12 +261,13 @@ def sync_kobo(
     as_json: AsJson = False,
 ) -> None:
     """New submissions of one Kobo form, with their attachments; resumes where it stopped."""
-    from tocsin.sync.kobo import KoboConnector
+    from tocsin.sync.field import sync_reports
+    from tocsin.sync.kobo import kobo_connector
 
     token = _secret(token_env, "KoboToolbox API token")
     store = _store(ctx)
     try:
-        outcome = _run(lambda: KoboConnector(server, asset, token).run(store, user or ""))
+        outcome = _run(lambda: sync_reports(store, kobo_connector(server, asset, token), user or ""))
     finally:
         store.close()
     _summary(outcome, as_json)
@@ -284,12 +285,14 @@ def sync_odk(
     as_json: AsJson = False,
 ) -> None:
     """New submissions of one ODK Central form (OData), with their attachments."""
-    from tocsin.sync.odk import OdkConnector
+    from tocsin.sync.field import sync_reports
+    from tocsin.sync.odk import odk_connector
 
     email, password = _secret(email_env, "ODK Central account"), _secret(password_env, "ODK Central password")
     store = _store(ctx)
     try:
-        outcome = _run(lambda: OdkConnector(server, project, form, email, password).run(store, user or ""))
+        outcome = _run(lambda: sync_reports(store, odk_connector(server, project, form, email, password),
+                                            user or ""))
     finally:
         store.close()
     _summary(outcome, as_json)

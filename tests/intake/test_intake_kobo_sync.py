@@ -42,7 +42,7 @@ def _filled(replay: ReplayPublisher, url: str, count: int) -> int:
 def _sync_command(setup: IntakeSetup, url: str) -> list[str]:
     home = str(setup.workspace.home)
     return [sys.executable, "-m", "tocsin.cli.main", "--home", home, "sync", "kobo",
-            "--server", url, "--asset", ASSET, "--as", "badr"]
+            "--server", url, "--asset", ASSET, "--page-size", "5", "--as", "badr"]
 
 
 def _held(setup: IntakeSetup) -> tuple[int, int]:
@@ -52,7 +52,9 @@ def _held(setup: IntakeSetup) -> tuple[int, int]:
 
 
 def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetup) -> None:
-    replay = ReplayPublisher()
+    # A page is stored as one batch: small pages and a server a little slow, so that the random
+    # kills land inside the work (between reports and photos, inside a locker batch), not after.
+    replay = ReplayPublisher(latency_s=0.02)
     with serve(replay) as url:
         photos = _filled(replay, url, SUBMISSIONS)
         env = {**os.environ, "TOCSIN_KOBO_TOKEN": TOKEN}

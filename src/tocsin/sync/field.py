@@ -6,8 +6,9 @@ the request and the reply, credentials masked), and ``pull(ctx)`` yielding ``Chu
 submissions as the tool gives them and the bookmark that holds once they are stored. Only the
 driver differs from the lake's (``sync_source``): field reports go to the records database and
 their attachments to the evidence locker (``IntakeStore.store_one``: a submission is stored once
-by its instanceID, its attachments once by name), and the chunk's bookmark is committed to
-``intake_bookmarks`` once every submission of the chunk is. A sync killed anywhere resumes from
+by its instanceID, its attachments once by name; a chunk's attachments go into the locker as
+one batch, one commit), and the chunk's bookmark is committed to ``intake_bookmarks`` once every
+submission of the chunk is. A sync killed anywhere resumes from
 the last committed chunk; what it reads again adds nothing.
 
 They are not in the lake's connector registry: `tocsin sync` (no source) does not pull them;
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -120,12 +122,13 @@ def sync_reports(store: IntakeStore, connector: FieldConnector, user: str) -> Ou
 def _pull(store: IntakeStore, connector: FieldConnector, actor: Any, ctx: SyncContext,
           folder: Path, outcome: Outcome) -> None:
     for chunk in connector.pull(ctx):
-        for record in chunk.rows:
-            sub = connector.submission(dict(record))
-            store.store_one(sub, actor=actor, source=connector.name,
-                            fetch=lambda s, a: connector.fetch(s, a, folder), outcome=outcome)
-            for leftover in folder.iterdir():
-                leftover.unlink()
+        subs = [connector.submission(dict(record)) for record in chunk.rows]
+        # Each submission's files in a folder of its own: two may name a file alike.
+        place = {id(sub): folder / str(n) for n, sub in enumerate(subs)}
+        store.store_batch(subs, actor=actor, source=connector.name, outcome=outcome,
+                          fetch=lambda s, a, place=place: connector.fetch(s, a, place[id(s)]))
+        shutil.rmtree(folder)
+        folder.mkdir()
         # Every submission of the chunk is committed: its bookmark holds now.
         store.set_bookmark(connector.key, json.dumps(chunk.state, sort_keys=True))
         ctx.state = dict(chunk.state)

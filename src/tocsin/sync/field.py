@@ -5,7 +5,7 @@ A field connector is a sync ``Connector`` like ACLED's: settings, credentials, t
 the request and the reply, credentials masked), and ``pull(ctx)`` yielding ``Chunk`` s: a page of
 submissions as the tool gives them and the bookmark that holds once they are stored. Only the
 driver differs from the lake's (``sync_source``): field reports go to the records database and
-their attachments to the evidence locker (``IntakeStore.store_one``: a submission is stored once
+their attachments to the evidence locker (``IntakeStore.store_batch``: a submission is stored once
 by its instanceID, its attachments once by name; a chunk's attachments go into the locker as
 one batch, one commit), and the chunk's bookmark is committed to ``intake_bookmarks`` once every
 submission of the chunk is. A sync killed anywhere resumes from

@@ -20,9 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import measure
 
 from tocsin.evidence.locker import EvidenceLocker
-from tocsin.intake.replay import ASSET, TOKEN, KoboReplay, arabic_submission, serve
 from tocsin.records.accounts import add_organisation, add_user
 from tocsin.records.db import session_factory
+from tocsin.sync.field_replay import KOBO_ASSET as ASSET
+from tocsin.sync.field_replay import KOBO_TOKEN as TOKEN
+from tocsin.sync.field_replay import arabic_submission
+from tocsin.sync.replay import ReplayPublisher, serve
 from tocsin.workspace import Workspace
 
 
@@ -40,17 +43,17 @@ def main() -> None:
         locker = EvidenceLocker(workspace)
         locker.create_keys("admin")
         locker.close()
-        replay = KoboReplay()
+        replay = ReplayPublisher()
         with serve(replay) as url:
             rng = random.Random(1)
             raw = root / "raw"
             raw.mkdir()
             for index in range(args.submissions):
                 record, files = arabic_submission(index, server=url, photos=1 + index % 2, rng=rng)
-                replay.add(record, files)
+                replay.field.kobo.add(record, files)
                 for path, content in files.items():
                     (raw / Path(path).name).write_bytes(content)
-            photos = len(replay.files)
+            photos = len(replay.field.kobo.files)
             env = {**os.environ, "TOCSIN_KOBO_TOKEN": TOKEN}
             sync_s, sync_mb, _ = measure(
                 [

@@ -4,6 +4,7 @@ every attachment in the locker once, `evidence verify` clean, nothing twice."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -11,24 +12,29 @@ import subprocess
 import sys
 import time
 
+import pytest
 from intake_support import IntakeSetup
 from sqlalchemy import func, select
 
 from tocsin.evidence.verify import verify_locker
-from tocsin.intake.replay import ASSET, TOKEN, KoboReplay, arabic_submission, serve
 from tocsin.records.evidence_models import CustodyEntry, EvidenceItem
 from tocsin.records.intake_models import FieldReport, FieldReportAttachment, IntakeBookmark
-from tocsin.sync.kobo import KoboConnector
+from tocsin.sync.field import sync_reports
+from tocsin.sync.field_replay import KOBO_ASSET as ASSET
+from tocsin.sync.field_replay import KOBO_TOKEN as TOKEN
+from tocsin.sync.field_replay import arabic_submission
+from tocsin.sync.kobo import kobo_connector
+from tocsin.sync.replay import ReplayPublisher, serve
 
 SUBMISSIONS = 50
 
 
-def _filled(replay: KoboReplay, url: str, count: int) -> int:
+def _filled(replay: ReplayPublisher, url: str, count: int) -> int:
     photos = 0
     rng = random.Random(16)
     for index in range(count):
         record, files = arabic_submission(index, server=url, photos=1 + index % 2, rng=rng)
-        replay.add(record, files)
+        replay.field.kobo.add(record, files)
         photos += len(files)
     return photos
 
@@ -36,7 +42,7 @@ def _filled(replay: KoboReplay, url: str, count: int) -> int:
 def _sync_command(setup: IntakeSetup, url: str) -> list[str]:
     home = str(setup.workspace.home)
     return [sys.executable, "-m", "tocsin.cli.main", "--home", home, "sync", "kobo",
-            "--server", url, "--asset", ASSET, "--as", "badr"]
+            "--server", url, "--asset", ASSET, "--page-size", "5", "--as", "badr"]
 
 
 def _held(setup: IntakeSetup) -> tuple[int, int]:
@@ -46,7 +52,9 @@ def _held(setup: IntakeSetup) -> tuple[int, int]:
 
 
 def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetup) -> None:
-    replay = KoboReplay()
+    # A page is stored as one batch: small pages and a server a little slow, so that the random
+    # kills land inside the work (between reports and photos, inside a locker batch), not after.
+    replay = ReplayPublisher(latency_s=0.02)
     with serve(replay) as url:
         photos = _filled(replay, url, SUBMISSIONS)
         env = {**os.environ, "TOCSIN_KOBO_TOKEN": TOKEN}
@@ -71,7 +79,7 @@ def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetu
                                timeout=120)
         assert final.returncode == 0, final.stderr
         # Once more, in process: nothing new, nothing twice.
-        again = KoboConnector(url, ASSET, TOKEN).run(setup.store, "badr")
+        again = sync_reports(setup.store, kobo_connector(url, ASSET, TOKEN), "badr")
         assert (again.reports, again.attachments) == (0, 0)
 
     with setup.store.sessions() as session:
@@ -89,7 +97,7 @@ def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetu
         assert session.scalar(select(func.count(func.distinct(FieldReport.instance_id)))) == SUBMISSIONS
         assert session.scalar(select(func.count(func.distinct(EvidenceItem.sha256)))) == photos
         bookmark = session.get(IntakeBookmark, f"kobo:{url}:{ASSET}")
-        assert bookmark is not None and bookmark.bookmark == str(1000 + SUBMISSIONS - 1)
+        assert bookmark is not None and json.loads(bookmark.bookmark) == {"after": 1000 + SUBMISSIONS - 1}
         # The custody entry of each photo names the form, the submission and the collector's pseudonym.
         entry = session.scalars(select(CustodyEntry).where(CustodyEntry.action == "add")).first()
         assert entry is not None
@@ -100,27 +108,54 @@ def test_sync_killed_at_random_points_resumes_to_exactly_fifty(setup: IntakeSetu
 
 
 def test_connector_in_process_pages_and_keeps_bookmark_after_commit(setup: IntakeSetup) -> None:
-    replay = KoboReplay()
+    replay = ReplayPublisher()
     with serve(replay) as url:
         _filled(replay, url, 5)
-        connector = KoboConnector(url, ASSET, TOKEN, page_size=2)
-        outcome = connector.run(setup.store, "badr")
+        outcome = sync_reports(setup.store, kobo_connector(url, ASSET, TOKEN, page_size=2), "badr")
         assert (outcome.reports, outcome.duplicates, outcome.attachments) == (5, 0, 7)
         # Paged: 2 + 2 + 1, each page from the bookmark on.
-        pages = [r for r in replay.requests if "/data/" in r]
+        pages = [r for r in replay.requests if r.endswith(f"/api/v2/assets/{ASSET}/data/")]
         assert len(pages) == 3
         # New submissions later: only they are read.
         record, files = arabic_submission(5, server=url)
-        replay.add(record, files)
-        outcome = KoboConnector(url, ASSET, TOKEN).run(setup.store, "badr")
+        replay.field.kobo.add(record, files)
+        outcome = sync_reports(setup.store, kobo_connector(url, ASSET, TOKEN), "badr")
         assert (outcome.reports, outcome.duplicates) == (1, 0)
 
 
 def test_wrong_token_is_a_clear_error(setup: IntakeSetup) -> None:
     import pytest
 
-    from tocsin.intake.connector import SyncError
+    from tocsin.sync.http import SyncError
 
-    replay = KoboReplay()
+    replay = ReplayPublisher()
     with serve(replay) as url, pytest.raises(SyncError, match="refused the credentials"):
-        KoboConnector(url, ASSET, "wrong").run(setup.store, "badr")
+        sync_reports(setup.store, kobo_connector(url, ASSET, "wrong"), "badr")
+
+
+def test_kobo_retries_honour_retry_after_and_a_lost_photo_is_recorded(setup: IntakeSetup) -> None:
+    """The sync base's client under Kobo: 503 and 429 (Retry-After) retried, a cut-short page
+    is an error naming the request (nothing past the last stored page is taken), a photo the
+    server lost (404) is a problem on its report, not a failure."""
+    from tocsin.sync.http import SyncError
+    from tocsin.sync.replay import Fault
+
+    replay = ReplayPublisher()
+    with serve(replay) as url:
+        _filled(replay, url, 4)
+        lost = next(iter(replay.field.kobo.files))
+        del replay.field.kobo.files[lost]
+        replay.faults = [Fault("/data/", "status", status=503),
+                         Fault("/data/", "status", status=429, headers={"Retry-After": "5"}),
+                         Fault("/data/", "truncate", skip=1)]
+        sleeps: list[float] = []
+        connector = kobo_connector(url, ASSET, TOKEN, page_size=2,
+                                   retry={"attempts": 4, "backoff_s": 0.01}, sleep=sleeps.append)
+        with pytest.raises(SyncError, match=r"kobo: GET .*/data/.* \(the body is cut short\)"):
+            sync_reports(setup.store, connector, "badr")
+        assert sleeps == [0.01, 5.0]
+        assert _held(setup)[0] == 2  # the first page is stored, and its bookmark with it
+        outcome = sync_reports(setup.store, kobo_connector(url, ASSET, TOKEN), "badr")
+    assert (outcome.reports, outcome.duplicates) == (2, 0)
+    problems = [p for r in setup.store.visible(setup.store.viewer("badr")) for p in r["problems"]]
+    assert any("no such file (HTTP 404)" in p for p in problems), problems

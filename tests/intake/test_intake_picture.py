@@ -109,7 +109,7 @@ def test_csv_and_xlsx_exports_with_attachments_zip(setup: IntakeSetup, tmp_path:
 
     from openpyxl import Workbook
 
-    from tocsin.intake.replay import jpeg
+    from tocsin.sync.field_replay import jpeg
 
     header = [
         "start",
@@ -258,3 +258,37 @@ def test_arabic_fixture_imports_and_names_missing_photos(setup: IntakeSetup) -> 
     assert {r["triage"] for r in rows} == {"needs_review"}
     # Linked to the nearest gazetteer place within 15 km of the point (in Nyala, a camp in the town).
     assert all(r["place_id"] for r in rows) and "El Fasher" in {r["place_name"] for r in rows}
+
+
+def test_a_cluster_of_reports_raises_one_alert_through_the_alerts_scan(
+        setup: IntakeSetup, tmp_path: Path) -> None:
+    """Three monitors report the water cut in El Fasher within hours, one of them with a
+    survivor's account: `tocsin alerts scan` raises one report_cluster alert (three reports,
+    three reporters), lists it, shows it, acknowledges it; a second scan adds nothing; nothing
+    of the survivor's report is in any of it."""
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    records = [_record(f"c{n}", **{"monitor/pseudonym": f"راصد-{n}", "when/date": yesterday.isoformat(),
+                                   "_submission_time": f"{yesterday}T0{6 + n}:00:00"})
+               for n in range(2)]
+    records.append(_record("c-sv", **{**SV, "what/categories": "sexual_violence siege_related",
+                                      "monitor/pseudonym": "راصد-سري", "when/date": yesterday.isoformat(),
+                                      "_submission_time": f"{yesterday}T09:00:00"}))
+    _import(setup, *_export(tmp_path, records, {}))
+    runner = CliRunner()
+    home = ["--home", str(setup.workspace.home)]
+    scan = runner.invoke(app, [*home, "alerts", "scan", "--json"])
+    assert scan.exit_code == 0, scan.output
+    clusters = [a for a in json.loads(scan.stdout)["created"] if a["kind"] == "report_cluster"]
+    assert [(a["place_name"], a["sign"], a["reports"], a["reporters"], a["day"]) for a in clusters] == [
+        ("El Fasher", "water_cut", 3, 3, yesterday.isoformat())]
+    again = runner.invoke(app, [*home, "alerts", "scan", "--json"])
+    assert [a for a in json.loads(again.stdout)["created"] if a["kind"] == "report_cluster"] == []
+    listed = runner.invoke(app, [*home, "alerts"])
+    assert "3 reports of water cut from 3 reporters" in listed.stdout
+    shown = runner.invoke(app, [*home, "alerts", "show", str(clusters[0]["id"])])
+    assert shown.exit_code == 0 and "3 report(s)" in shown.stdout
+    for output in (scan.stdout, listed.stdout, shown.stdout):
+        for secret in (*SECRETS, "راصد-سري", "sexual", "13.63"):
+            assert secret not in output, secret
+    ack = runner.invoke(app, [*home, "alerts", "ack", str(clusters[0]["id"]), "--by", "badr"])
+    assert ack.exit_code == 0 and "acknowledged by badr" in ack.stdout

@@ -16,9 +16,9 @@ from intake_support import RESPONDER, IntakeSetup
 from tocsin.intake.files import ZipAttachments, read_export
 from tocsin.intake.form import FORM_ID, question_types, write_xlsform
 from tocsin.intake.parse import parse_geopoint, read_submission
-from tocsin.intake.replay import jpeg
-from tocsin.intake.reports import events_table, report_signals
+from tocsin.intake.reports import events_table, report_clusters, report_signals
 from tocsin.intake.store import IntakeError
+from tocsin.sync.field_replay import jpeg
 from tocsin.sync.kobo import multiple_questions
 
 DATA = Path(__file__).parent / "data"
@@ -460,3 +460,30 @@ def test_court_bundle_withholds_a_survivors_photo_from_non_responders(
     assert sorted(by_responder["items"]) == sorted([sv_item, plain_item])
     with zipfile.ZipFile(tmp_path / "analyst.zip") as bundle:
         assert not any(jpeg(11) == bundle.read(name) for name in bundle.namelist())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 3)), min_size=1, max_size=25),
+       st.integers(1, 72))
+def test_the_busiest_window_is_the_one_a_brute_force_finds(items: list[tuple[int, int]], hours: int) -> None:
+    """report_clusters' two-pointer window against every window tried by hand: the same most
+    reporters (then reports) within the window, in every chain."""
+    base = dt.datetime(2024, 5, 10, tzinfo=dt.UTC)
+    window = dt.timedelta(hours=hours)
+    rows = [{"id": i, "place_id": "p", "place_name": "P", "signs": ["water_cut"], "organisation_id": 1,
+             "collector": f"c{who}", "submitted_at": base + dt.timedelta(hours=h), "occurred_on": None}
+            for i, (h, who) in enumerate(items)]
+    found = report_clusters(rows, window, threshold=1, independent=True)
+    times = sorted((r["submitted_at"], r["id"], r["collector"]) for r in rows)
+    chains: list[list[tuple[dt.datetime, int, str]]] = [[times[0]]]
+    for item in times[1:]:
+        if item[0] - chains[-1][-1][0] > window:
+            chains.append([])
+        chains[-1].append(item)
+    expected = []
+    for chain in chains:
+        best = max((len({c for t, _, c in chain if start[0] <= t <= start[0] + window}),
+                     sum(1 for t, _, _ in chain if start[0] <= t <= start[0] + window)) for start in chain)
+        expected.append(best)
+    assert sorted((c["reporters"], c["reports"]) for c in found) == sorted(expected)
+    assert sum(len(c) for c in chains) == len(rows)  # every report in one chain: none lost

@@ -90,11 +90,11 @@ def add_organisation(url: str, name: str) -> None:
         engine.dispose()
 
 
-def test_head_is_the_brief_preferences_migration() -> None:
-    assert head_revision() == "0011"
+def test_head_is_the_report_cluster_alerts_migration() -> None:
+    assert head_revision() == "0013"
     script = ScriptDirectory.from_config(alembic_config())
     assert [r.revision for r in script.walk_revisions()] == [
-        "0011", "0009", "0008", "0007", "0006", "0004", "0003", "0002", "0001"]
+        "0013", "0011", "0009", "0008", "0007", "0006", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_to_head_creates_all_tables(db_url: str) -> None:

@@ -4,6 +4,7 @@ organisation and to every user of another, in pages, API and map; the responder 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -117,3 +118,55 @@ def test_inbox_shows_problems_and_responders_get_restricted_alerts_in_arabic(cli
                            follow_redirects=False)
     assert response.status_code == 303
     assert "amal" in client.get("/reports/alerts").text
+
+
+def test_a_report_cluster_alert_shows_only_counts_to_a_monitor_and_another_organisation(
+        client: TestClient) -> None:
+    """Two ordinary reports and a survivor's of the water cut in El Fasher within hours: the
+    alerts page and API show the cluster, three reports, to everyone; nothing of the survivor's
+    report (its description, the collector's pseudonym, the point, its id) to anyone."""
+    from tocsin.alerts.clusters import find_clusters, record_clusters
+
+    ids = _reports(client)
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    with sessions() as db, db.begin():
+        for n, instance in enumerate(("plain", "sv")):
+            report = db.get(FieldReport, ids[instance])
+            report.submitted_at = dt.datetime(2024, 5, 10, 6 + n, tzinfo=dt.UTC)
+            report.created_at = report.submitted_at
+            report.collector = f"راصد-{instance}"
+            if instance == "sv":
+                report.content = {"harmed": {}, "child_harmed": False}
+                report.sealed = SECRET
+        third = FieldReport(organisation_id=report.organisation_id, source="kobo", form_id="f",
+                            instance_id="uuid:third", collector="قمر", consent=True,
+                            submitted_at=dt.datetime(2024, 5, 10, 9, tzinfo=dt.UTC),
+                            created_at=dt.datetime(2024, 5, 10, 9, tzinfo=dt.UTC),
+                            occurred_on=dt.date(2024, 5, 10), categories=["siege_related"],
+                            signs=["water_cut"], place_id="p-cc4987562f9d", place_name="El Fasher",
+                            lat=13.64, lon=25.36, location_from="point", content={"harmed": {}})
+        db.add(third)
+    (alert,) = record_clusters(sessions, find_clusters(sessions, dt.date(2024, 5, 10),
+                                                       dt.date(2024, 5, 10)))
+    for username in ("amal", "bashir", "sara", "alice"):  # monitor; the other org; responder
+        client.cookies.clear()
+        log_in(client, username)
+        page = client.get("/alerts")
+        assert page.status_code == 200
+        listed = [a for a in client.get("/api/v1/alerts").json() if a["kind"] == "report_cluster"]
+        assert [(a["id"], a["reports"], a["reporters"], a["sign"]) for a in listed] == [
+            (alert.id, 3, 3, "water_cut")]
+        for text in (page.text, json.dumps(listed, ensure_ascii=False)):
+            for secret in (SECRET, "راصد-sv", "13.63", "25.35", "sexual", f"/reports/{ids['sv']}"):
+                assert secret not in text, (username, secret)
+        words = ("\u20663\u2069 بلاغات عن انقطاع المياه من \u20663\u2069 مبلّغين مستقلين"
+                 if username == "amal" else "3 reports of water cut from 3 independent reporters")
+        assert words in page.text, username
+    # Acknowledged by one organisation, still open for the other.
+    csrf = form_token(client.get("/alerts").text)
+    assert client.post(f"/alerts/{alert.id}/ack", data={"csrf_token": csrf},
+                       follow_redirects=False).status_code == 303
+    assert [a["status"] for a in client.get("/api/v1/alerts").json()] == ["acknowledged"]
+    client.cookies.clear()
+    log_in(client, "bashir")
+    assert [a["status"] for a in client.get("/api/v1/alerts").json()] == ["open"]

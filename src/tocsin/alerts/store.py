@@ -29,8 +29,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def record_escalations(sessions: sessionmaker[Session], rows: Iterable[dict[str, Any]]) -> list[Alert]:
-    """One alert per (place, stage, day) escalation; rows already recorded are skipped, also
-    when another process records the same escalation at the same moment."""
+    """One alert per (place, stage, day) siege escalation; rows already recorded are skipped,
+    also when another process records the same escalation at the same moment. (Clusters of
+    field reports: tocsin.alerts.clusters.record_clusters.)"""
     created = []
     with sessions() as session:
         for row in rows:
@@ -41,14 +42,21 @@ def record_escalations(sessions: sessionmaker[Session], rows: Iterable[dict[str,
                           previous_stage=row["previous_stage"], day=row["date"],
                           exposed=row.get("exposed"), reasons=row.get("reasons") or row["stage"],
                           evidence=_jsonable(row.get("evidence") or []))
-            try:
-                with session.begin_nested():
-                    session.add(alert)
-            except IntegrityError:
-                continue  # recorded meanwhile by another scan
-            created.append(alert)
+            if insert_once(session, alert):
+                created.append(alert)
         session.commit()
     return created
+
+
+def insert_once(session: Session, alert: Alert) -> bool:
+    """Add the alert unless the database already holds it (a unique constraint: recorded
+    meanwhile by another scan); False when it did."""
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _recorded(session: Session, place_id: str, stage: str, day: dt.date) -> bool:
@@ -59,7 +67,8 @@ def _recorded(session: Session, place_id: str, stage: str, day: dt.date) -> bool
 def list_alerts(sessions: sessionmaker[Session], *, include_acknowledged: bool = False,
                 limit: int = 200) -> list[Alert]:
     with sessions() as session:
-        query = select(Alert).order_by(Alert.day.desc(), Alert.stage_rank.desc(), Alert.id.desc())
+        query = select(Alert).order_by(Alert.day.desc(), Alert.stage_rank.desc().nulls_last(),
+                                       Alert.id.desc())
         if not include_acknowledged:
             query = query.where(Alert.status == "open")
         return list(session.scalars(query.limit(limit)))
@@ -102,9 +111,14 @@ def get_alert(sessions: sessionmaker[Session], alert_id: int) -> tuple[Alert, li
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:
-    return {"id": alert.id, "place_id": alert.place_id, "place_name": alert.place_name,
+    """What an alert says to anyone who may list alerts (other organisations, webhooks): for a
+    report cluster, counts only (tocsin.alerts.clusters)."""
+    return {"id": alert.id, "kind": alert.kind, "place_id": alert.place_id,
+            "place_name": alert.place_name,
             "stage": alert.stage, "stage_rank": alert.stage_rank,
             "previous_stage": alert.previous_stage, "day": alert.day.isoformat(),
+            "sign": alert.sign, "reports": alert.reports, "reporters": alert.reporters,
+            "first_day": alert.first_day.isoformat() if alert.first_day else None,
             "exposed": alert.exposed, "reasons": alert.reasons, "evidence": alert.evidence,
             "status": alert.status, "created_at": alert.created_at.isoformat(),
             "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,

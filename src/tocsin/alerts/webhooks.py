@@ -5,6 +5,10 @@ secret of ``TIMESTAMP.BODY`` (the ``X-Tocsin-Timestamp`` header, a dot, the raw 
 Receivers recompute it and refuse a timestamp older than a few minutes (replays):
 :func:`verify` does both.
 
+Events: ``siege.escalation`` (a place's stage rose) and ``reports.cluster`` (independent field
+reports clustered at a place: counts only, see tocsin.alerts.clusters), in ``X-Tocsin-Event`` and
+as the body's ``type`` (``tocsin.`` + event).
+
 Retries: network errors, timeouts, 408, 429 and 5xx are retried with exponential backoff
 (``backoff * 2**n`` seconds, or the receiver's Retry-After when longer, capped at 5 minutes);
 other answers are final. Every attempt is recorded in
@@ -36,6 +40,8 @@ TIMESTAMP_HEADER = "X-Tocsin-Timestamp"
 RETRY_STATUSES = {408, 425, 429}
 MAX_BACKOFF_S = 300.0
 MIN_SECRET_LENGTH = 16
+# The event each kind of alert is delivered as (body ``type`` is ``tocsin.`` + it).
+EVENTS = {"siege": "siege.escalation", "report_cluster": "reports.cluster"}
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -128,7 +134,8 @@ def deliver(session: Session, alert: Alert, hook: Webhook, *, attempts: int = 5,
             backoff_s: float = 1.0, timeout_s: float = 10.0,
             sleep: Callable[[float], None] = time.sleep) -> DeliveryResult:
     """POST one alert to one webhook, retrying; each attempt is committed as it happens."""
-    body = json.dumps({"type": "tocsin.siege.escalation", "alert": alert_json(alert)},
+    event = EVENTS[alert.kind]
+    body = json.dumps({"type": f"tocsin.{event}", "alert": alert_json(alert)},
                       ensure_ascii=False, sort_keys=True).encode("utf-8")
     done = session.scalar(select(WebhookDelivery.attempt).where(
         WebhookDelivery.alert_id == alert.id, WebhookDelivery.webhook_id == hook.id)
@@ -141,7 +148,7 @@ def deliver(session: Session, alert: Alert, hook: Webhook, *, attempts: int = 5,
             sleep(min(max(backoff_s * 2 ** (n - 1), asked or 0.0), MAX_BACKOFF_S))
         stamp = int(time.time())
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "tocsin",
-                   "X-Tocsin-Event": "siege.escalation", "X-Tocsin-Delivery": f"{alert.id}-{hook.id}",
+                   "X-Tocsin-Event": event, "X-Tocsin-Delivery": f"{alert.id}-{hook.id}",
                    TIMESTAMP_HEADER: str(stamp), SIGNATURE_HEADER: sign(hook.secret, stamp, body)}
         status, error, asked = _post(hook.url, body, headers, timeout_s)
         ok = status is not None and 200 <= status < 300

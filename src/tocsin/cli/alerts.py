@@ -13,7 +13,8 @@ from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
 from tocsin.cli.siege import AS_OF_HELP, RULES_HELP
 from tocsin.workspace import WorkspaceError
 
-app = typer.Typer(help="Alerts: each siege escalation once, until an analyst acknowledges it.",
+app = typer.Typer(help="Alerts: each siege escalation and each cluster of field reports once, until "
+                       "an analyst acknowledges it.",
                   invoke_without_command=True)
 webhook_app = typer.Typer(no_args_is_help=True, help="Webhooks that receive alerts (signed POSTs).")
 app.add_typer(webhook_app, name="webhook")
@@ -40,6 +41,7 @@ def alerts(
     """List open alerts (newest first); subcommands scan, acknowledge and deliver them."""
     if ctx.invoked_subcommand is not None:
         return
+    from tocsin.alerts.clusters import describe
     from tocsin.alerts.store import alert_json, list_alerts
 
     found = list_alerts(_sessions(ctx), include_acknowledged=include_all, limit=limit)
@@ -49,10 +51,10 @@ def alerts(
     if not found:
         out.print("No open alerts." if not include_all else "No alerts.")
         return
-    table = Table("id", "day", "place", "escalation", "exposed", "status", title="Alerts")
+    table = Table("id", "day", "place", "kind", "what", "exposed", "status", title="Alerts")
     for a in found:
-        table.add_row(str(a.id), str(a.day), escape(a.place_name),
-                      f"{a.previous_stage} -> {a.stage}".replace("_", " "),
+        table.add_row(str(a.id), str(a.day), escape(a.place_name), a.kind.replace("_", " "),
+                      escape(describe(a)),
                       f"{a.exposed:,}" if a.exposed else "?",
                       a.status if a.status == "open" else f"ack'd by {escape(a.acknowledged_by or '')}")
     print_table(table)
@@ -72,8 +74,10 @@ def scan(
     deliver: Annotated[bool, typer.Option(help="Deliver new alerts to the webhooks.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Record every escalation of the last DAYS days up to --as-of as an alert (once each),
-    then deliver the undelivered ones to the webhooks."""
+    """Record every escalation of the last DAYS days up to --as-of as an alert (once each), and
+    every cluster of independent field reports (again only when it escalates), then deliver
+    the undelivered ones to the webhooks."""
+    from tocsin.alerts.clusters import describe
     from tocsin.alerts.store import alert_json
     from tocsin.analysis.siege import STAGE_RANK
     from tocsin.cli.siege import _inputs, _rules
@@ -89,16 +93,21 @@ def scan(
         end = resolve_as_of(inputs, parse_day(as_of, "--as-of"))
     except WorkspaceError as exc:
         fail(str(exc))
-    start, created = scan_escalations(ctx.obj, inputs, sessions, end, days, rules, min_stage)
+    import datetime as dt
+
+    # Reports are scanned up to --as-of, else today (they arrive now; the lake may end earlier).
+    reports_end = parse_day(as_of, "--as-of") or dt.datetime.now(dt.UTC).date()
+    start, created = scan_escalations(ctx.obj, inputs, sessions, end, days, rules, min_stage,
+                                      reports_end)
     results = _deliver(sessions) if deliver else []
     if as_json:
         print_json({"from": start, "to": end, "created": [alert_json(a) for a in created],
                     "deliveries": [r.__dict__ for r in results]})
     else:
-        out.print(f"{len(created)} new alert(s) for escalations from {start} to {end}")
+        out.print(f"{len(created)} new alert(s) for escalations and report clusters from {start} "
+                  f"to {end}")
         for a in created:
-            out.print(f"  #{a.id} {a.day} {escape(a.place_name)}: {a.previous_stage} -> "
-                      f"{a.stage}".replace("_", " "))
+            out.print(f"  #{a.id} {a.day} {escape(a.place_name)}: {escape(describe(a))}")
         _say_deliveries(results)
     if any(not r.delivered for r in results):
         raise typer.Exit(1)
@@ -137,6 +146,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """One alert: why it was raised (the evidence), who acknowledged it, every delivery attempt."""
+    from tocsin.alerts.clusters import describe
     from tocsin.alerts.store import AlertError, alert_json, get_alert
 
     try:
@@ -147,7 +157,7 @@ def show(
         print_json({**alert_json(alert), "deliveries": attempts})
         return
     out.print(f"[bold]Alert #{alert.id}[/] {alert.day}: {escape(alert.place_name)} "
-              f"{alert.previous_stage} -> {alert.stage}".replace("_", " "))
+              f"{escape(describe(alert))}")
     out.print(f"  {escape(alert.reasons)}; exposed {alert.exposed or '?'}; {alert.status}"
               + (f" by {escape(alert.acknowledged_by or '')} at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
                  if alert.acknowledged_at else ""))
@@ -168,13 +178,14 @@ def ack(
     note: Annotated[str | None, typer.Option(help="What was done about it.")] = None,
 ) -> None:
     """Acknowledge an alert: someone has seen it and acts on it."""
+    from tocsin.alerts.clusters import describe
     from tocsin.alerts.store import AlertError, acknowledge
 
     try:
         alert = acknowledge(_sessions(ctx), alert_id, by, note)
     except AlertError as exc:
         fail(str(exc))
-    out.print(f"Alert #{alert.id} ({escape(alert.place_name)}, {alert.stage}) acknowledged by "
+    out.print(f"Alert #{alert.id} ({escape(alert.place_name)}, {escape(describe(alert))}) acknowledged by "
               f"{escape(alert.acknowledged_by or '')}")
 
 

@@ -15,6 +15,9 @@ from tocsin.cli.evidence import AsJson, AsUser, run_or_fail
 forms = typer.Typer(no_args_is_help=True, help="The incident-report form for Kobo and ODK Central.")
 app = typer.Typer(no_args_is_help=True, help="Field reports: import, triage, verify, responders.")
 sync = typer.Typer(no_args_is_help=True, help="Fetch new submissions from KoboToolbox or ODK Central.")
+PageSize = Annotated[int, typer.Option(min=1, max=256, help="Submissions a page: each page is stored "
+                                       "as one batch (reports, then its attachments in one locker "
+                                       "transaction) before its bookmark moves.")]
 
 
 def _store(ctx: typer.Context) -> Any:
@@ -29,9 +32,9 @@ def _store(ctx: typer.Context) -> Any:
 
 
 def _run(action: Any) -> Any:
-    from tocsin.intake.connector import SyncError
     from tocsin.intake.files import ExportError
     from tocsin.intake.store import IntakeError
+    from tocsin.sync.http import SyncError
 
     try:
         return run_or_fail(action)
@@ -257,16 +260,19 @@ def sync_kobo(
     server: Annotated[str, typer.Option(help="Kobo server, e.g. https://kf.kobotoolbox.org")],
     asset: Annotated[str, typer.Option(help="The form's asset uid.")],
     token_env: Annotated[str, typer.Option(help="Variable holding the API token.")] = "TOCSIN_KOBO_TOKEN",
+    page_size: PageSize = 100,
     user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """New submissions of one Kobo form, with their attachments; resumes where it stopped."""
-    from tocsin.sync.kobo import KoboConnector
+    from tocsin.sync.field import sync_reports
+    from tocsin.sync.kobo import kobo_connector
 
     token = _secret(token_env, "KoboToolbox API token")
     store = _store(ctx)
     try:
-        outcome = _run(lambda: KoboConnector(server, asset, token).run(store, user or ""))
+        outcome = _run(lambda: sync_reports(store, kobo_connector(server, asset, token, page_size=page_size),
+                                            user or ""))
     finally:
         store.close()
     _summary(outcome, as_json)
@@ -280,16 +286,20 @@ def sync_odk(
     form: Annotated[str, typer.Option(help="Form id.")] = "tocsin_incident_report",
     email_env: str = "TOCSIN_ODK_EMAIL",
     password_env: str = "TOCSIN_ODK_PASSWORD",
+    page_size: PageSize = 100,
     user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """New submissions of one ODK Central form (OData), with their attachments."""
-    from tocsin.sync.odk import OdkConnector
+    from tocsin.sync.field import sync_reports
+    from tocsin.sync.odk import odk_connector
 
     email, password = _secret(email_env, "ODK Central account"), _secret(password_env, "ODK Central password")
     store = _store(ctx)
     try:
-        outcome = _run(lambda: OdkConnector(server, project, form, email, password).run(store, user or ""))
+        outcome = _run(lambda: sync_reports(store, odk_connector(server, project, form, email, password,
+                                                                  page_size=page_size),
+                                            user or ""))
     finally:
         store.close()
     _summary(outcome, as_json)

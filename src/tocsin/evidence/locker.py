@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -71,6 +72,9 @@ from tocsin.workspace import Workspace
 # writes no more. A longer gap is not a crash but a lost or replaced mirror, left for verify
 # to report (and for a person to restore from backup).
 MAX_MIRROR_REPAIR = 4
+# A batch (``add_batch``) writes up to this many entries in one transaction; recovery mirrors
+# such a gap only when every missing entry names the same batch (signed in its details).
+MAX_BATCH = 256
 # Fields of a confidential item kept only encrypted (never in the log or in clear rows).
 # The file name too: "statement_Fatima_Ahmed.pdf" names a witness. In clear such an item is
 # called "item-<id><suffix>".
@@ -80,6 +84,14 @@ BLOB_CONTEXT = b"tocsin-evidence-blob/1"
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _one_batch(entries: Sequence[Entry]) -> bool:
+    """Whether the entries all belong to one batch (``add_batch``): the tail of one
+    transaction, which a kill between commit and mirror can leave unmirrored."""
+    batches = {json.dumps((e.body.get("details") or {}).get("batch"), sort_keys=True)
+               for e in entries}
+    return len(entries) <= MAX_BATCH and len(batches) == 1 and batches != {"null"}
 
 
 def entry_from_row(row: CustodyEntry) -> Entry:
@@ -118,6 +130,22 @@ class Upload:
 
     name: str
     handle: IO[bytes]
+
+
+@dataclass(frozen=True)
+class Addition:
+    """One file of a batch (``EvidenceLocker.add_batch``) and what its ``add`` entry says:
+    ``place_fields`` as the caller resolved them, ``custody`` added to the entry's details,
+    ``within(session, item_id, sha256)`` run in the batch's transaction."""
+
+    path: Path
+    collector: str
+    captured_at: dt.datetime
+    sensitivity: str
+    place_fields: dict[str, Any]
+    method: str | None = None
+    custody: dict[str, Any] | None = None
+    within: Callable[[Session, int, str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -247,7 +275,8 @@ class EvidenceLocker:
         mirrored, _ = self.mirror_entries()
         prefix = [e.entry_hash for e in in_db[: len(mirrored)]]
         missing = len(in_db) - len(mirrored)
-        if 0 < missing <= MAX_MIRROR_REPAIR and prefix == [e.entry_hash for e in mirrored]:
+        if missing > 0 and prefix == [e.entry_hash for e in mirrored] and (
+                missing <= MAX_MIRROR_REPAIR or _one_batch(in_db[len(mirrored):])):
             self._mirror(in_db[len(mirrored):])
             return [f"mirrored custody entries {len(mirrored) + 1}-{len(in_db)}"]
         return []
@@ -497,88 +526,126 @@ class EvidenceLocker:
         if missing:
             raise EvidenceError(f"--event: no such event in the lake: {', '.join(missing)}")
 
-    def _add_one(self, path: Path | Upload, *, user: str, collector: str, captured_at: dt.datetime,
-                 sensitivity: str, place_fields: dict[str, Any], source_url: str | None,
-                 description: str | None, events: list[str], incidents: list[int],
-                 method: str | None, original: bool, derived_from: int | None,
-                 on_bytes: Callable[[int], None] | None = None,
-                 max_bytes: int | None = None, custody: dict[str, Any] | None = None,
-                 within: Callable[[Session, int, str], None] | None = None) -> AddedItem:
-        source = path.handle if isinstance(path, Upload) else path
-        media_type, embedded = file_facts(source, path.name)
+    def _adding(self, user: str, work: Callable[[Session, Actor, Any], Any]) -> Any:
+        """``work(session, actor, signer)`` in one write transaction (the write lock, a
+        recovered locker), its custody entries mirrored after the commit."""
         with self.workspace.write_lock():
             self.recover()
             with self.session() as session:
                 session.info["pending"] = []
                 with session.begin():
                     actor = self.actor(session, user)
-                    for incident_id in incidents:
-                        if session.get(Incident, incident_id) is None:
-                            raise EvidenceError(f"--incident {incident_id}: no such incident")
-                    signer = self.signer(session, actor.organisation_id)
-                    encrypted = sensitivity == "confidential"
-                    data_key = new_data_key() if encrypted else None
-                    nonce = os.urandom(NONCE_BYTES) if encrypted else None
-                    encryptor = StreamEncryptor(data_key, nonce, BLOB_CONTEXT) \
-                        if data_key and nonce else None
-                    blob = self.store.put(source, encryptor, on_bytes, max_bytes)
-                    duplicates = list(session.scalars(select(EvidenceItem.id).where(
-                        EvidenceItem.sha256 == blob.sha256,
-                        EvidenceItem.status == "active")).all())
-                    item = EvidenceItem(
-                        organisation_id=actor.organisation_id, sha256=blob.sha256,
-                        stored_sha256=blob.stored_sha256, size=blob.size, filename=path.name,
-                        media_type=media_type, sensitivity=sensitivity, metadata_json="{}",
-                        metadata_sha256="", collector=collector,
-                        captured_at=captured_at.astimezone(dt.UTC),
-                        place_id=place_fields["place_id"], lat=place_fields["lat"],
-                        lon=place_fields["lon"], derived_from=derived_from, original=original,
-                        added_by=actor.user_id, content_nonce=nonce.hex() if nonce else None)
-                    session.add(item)
-                    session.flush()
-                    metadata = {
-                        "item_id": item.id, "sha256": blob.sha256, "size": blob.size,
-                        "filename": path.name, "media_type": media_type,
-                        "sensitivity": sensitivity, "collector": collector,
-                        "captured_at": item.captured_at.isoformat(), "capture_method": method,
-                        "original": original, "source_url": source_url,
-                        "description": description, **place_fields, "events": sorted(events),
-                        "incidents": sorted(incidents), "embedded": embedded,
-                        "derived_from": derived_from, "organisation_id": actor.organisation_id,
-                        "added_by": actor.username, "encrypted": encrypted,
-                    }
-                    public = self._public_metadata(metadata)
-                    item.filename = public["filename"]
-                    item.metadata_json = canonical_json(public).decode("utf-8")
-                    item.metadata_sha256 = sha256_hex(canonical_json(metadata))
-                    if data_key is not None:
-                        sealed = {k: metadata[k] for k in SEALED_FIELDS}
-                        item.sealed = seal(data_key, canonical_json(sealed),
-                                           f"meta:{item.id}".encode())
-                        kek_id, kek = self.active_kek(session, actor.organisation_id)
-                        session.add(EvidenceKey(item_id=item.id,
-                                                organisation_id=actor.organisation_id,
-                                                kek_id=kek_id, wrapped_key=wrap_key(
-                                                    kek, data_key, f"item:{item.id}".encode())))
-                    else:
-                        session.add(EvidenceKey(item_id=item.id,
-                                                organisation_id=actor.organisation_id,
-                                                kek_id="", wrapped_key=""))
-                    for event_uid in sorted(set(events)):
-                        session.add(EvidenceLink(item_id=item.id, kind="event", target=event_uid))
-                    for incident_id in sorted(set(incidents)):
-                        session.add(EvidenceLink(item_id=item.id, kind="incident",
-                                                 target=str(incident_id)))
-                    self._append(session, actor, "add", item.id, {
-                        "metadata": public, "metadata_sha256": item.metadata_sha256,
-                        "stored_sha256": blob.stored_sha256,
-                        **({"intake": custody} if custody else {})}, signer=signer)
-                    if within is not None:
-                        within(session, item.id, blob.sha256)
+                    done = work(session, actor, self.signer(session, actor.organisation_id))
                     pause_for_tests("evidence-before-commit")
                 pending = session.info["pending"]
             pause_for_tests("evidence-before-mirror")
             self._mirror(pending)
+        return done
+
+    def _add_one(self, path: Path | Upload, *, user: str, **options: Any) -> AddedItem:
+        def work(session: Session, actor: Actor, signer: Any) -> AddedItem:
+            for incident_id in options["incidents"]:
+                if session.get(Incident, incident_id) is None:
+                    raise EvidenceError(f"--incident {incident_id}: no such incident")
+            return self._add_in(session, actor, signer, path, **options)
+
+        return self._adding(user, work)  # type: ignore[no-any-return]
+
+    def add_batch(self, additions: Sequence[Addition], *, user: str) -> list[AddedItem]:
+        """Store several files in one transaction: one write lock, one commit, one fsync of the
+        mirror for the lot, and still one signed ``add`` entry per file, each naming the batch
+        (``details.batch``: its id and size), so recovery mirrors a gap only when it is one
+        batch's tail. All of them are added or none (a kill rolls the batch back; blobs already
+        stored are content-addressed and found again by the next try)."""
+        if not additions:
+            return []
+        if len(additions) > MAX_BATCH:
+            raise EvidenceError(f"at most {MAX_BATCH} files in one batch, not {len(additions)}")
+        for a in additions:
+            self._check_add([a.path], a.collector, a.captured_at, a.sensitivity, None, None)
+        batch = {"id": uuid.uuid4().hex, "size": len(additions)}
+
+        def work(session: Session, actor: Actor, signer: Any) -> list[AddedItem]:
+            return [self._add_in(
+                session, actor, signer, a.path, collector=a.collector, captured_at=a.captured_at,
+                sensitivity=a.sensitivity, place_fields=a.place_fields, source_url=None,
+                description=None, events=[], incidents=[], method=a.method, original=True,
+                derived_from=None, custody=a.custody, within=a.within, batch=batch)
+                for a in additions]
+
+        return self._adding(user, work)  # type: ignore[no-any-return]
+
+    def _add_in(self, session: Session, actor: Actor, signer: Any, path: Path | Upload, *,
+                collector: str, captured_at: dt.datetime, sensitivity: str,
+                place_fields: dict[str, Any], source_url: str | None, description: str | None,
+                events: list[str], incidents: list[int], method: str | None, original: bool,
+                derived_from: int | None, on_bytes: Callable[[int], None] | None = None,
+                max_bytes: int | None = None, custody: dict[str, Any] | None = None,
+                within: Callable[[Session, int, str], None] | None = None,
+                batch: dict[str, Any] | None = None) -> AddedItem:
+        """One file stored and recorded inside the caller's transaction."""
+        source = path.handle if isinstance(path, Upload) else path
+        media_type, embedded = file_facts(source, path.name)
+        encrypted = sensitivity == "confidential"
+        data_key = new_data_key() if encrypted else None
+        nonce = os.urandom(NONCE_BYTES) if encrypted else None
+        encryptor = StreamEncryptor(data_key, nonce, BLOB_CONTEXT) \
+            if data_key and nonce else None
+        blob = self.store.put(source, encryptor, on_bytes, max_bytes)
+        duplicates = list(session.scalars(select(EvidenceItem.id).where(
+            EvidenceItem.sha256 == blob.sha256,
+            EvidenceItem.status == "active")).all())
+        item = EvidenceItem(
+            organisation_id=actor.organisation_id, sha256=blob.sha256,
+            stored_sha256=blob.stored_sha256, size=blob.size, filename=path.name,
+            media_type=media_type, sensitivity=sensitivity, metadata_json="{}",
+            metadata_sha256="", collector=collector,
+            captured_at=captured_at.astimezone(dt.UTC),
+            place_id=place_fields["place_id"], lat=place_fields["lat"],
+            lon=place_fields["lon"], derived_from=derived_from, original=original,
+            added_by=actor.user_id, content_nonce=nonce.hex() if nonce else None)
+        session.add(item)
+        session.flush()
+        metadata = {
+            "item_id": item.id, "sha256": blob.sha256, "size": blob.size,
+            "filename": path.name, "media_type": media_type,
+            "sensitivity": sensitivity, "collector": collector,
+            "captured_at": item.captured_at.isoformat(), "capture_method": method,
+            "original": original, "source_url": source_url,
+            "description": description, **place_fields, "events": sorted(events),
+            "incidents": sorted(incidents), "embedded": embedded,
+            "derived_from": derived_from, "organisation_id": actor.organisation_id,
+            "added_by": actor.username, "encrypted": encrypted,
+        }
+        public = self._public_metadata(metadata)
+        item.filename = public["filename"]
+        item.metadata_json = canonical_json(public).decode("utf-8")
+        item.metadata_sha256 = sha256_hex(canonical_json(metadata))
+        if data_key is not None:
+            sealed = {k: metadata[k] for k in SEALED_FIELDS}
+            item.sealed = seal(data_key, canonical_json(sealed),
+                               f"meta:{item.id}".encode())
+            kek_id, kek = self.active_kek(session, actor.organisation_id)
+            session.add(EvidenceKey(item_id=item.id,
+                                    organisation_id=actor.organisation_id,
+                                    kek_id=kek_id, wrapped_key=wrap_key(
+                                        kek, data_key, f"item:{item.id}".encode())))
+        else:
+            session.add(EvidenceKey(item_id=item.id,
+                                    organisation_id=actor.organisation_id,
+                                    kek_id="", wrapped_key=""))
+        for event_uid in sorted(set(events)):
+            session.add(EvidenceLink(item_id=item.id, kind="event", target=event_uid))
+        for incident_id in sorted(set(incidents)):
+            session.add(EvidenceLink(item_id=item.id, kind="incident",
+                                     target=str(incident_id)))
+        self._append(session, actor, "add", item.id, {
+            "metadata": public, "metadata_sha256": item.metadata_sha256,
+            "stored_sha256": blob.stored_sha256,
+            **({"intake": custody} if custody else {}),
+            **({"batch": batch} if batch else {})}, signer=signer)
+        if within is not None:
+            within(session, item.id, blob.sha256)
         return AddedItem(item.id, blob.sha256, blob.size, media_type, path.name, duplicates)
 
     @staticmethod

@@ -243,12 +243,39 @@ def events_table(rows: Sequence[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(out, schema=EVENT_SCHEMA)
 
 
-def report_signals(
-    rows: Sequence[dict[str, Any]], window: dt.timedelta = dt.timedelta(hours=48), threshold: int = 3
+# Attacks a cluster of reports may alert on beside the siege signs. Never sexual violence: a
+# survivor's report raises only the restricted alert to responders (store.ResponderAlert).
+CLUSTER_CATEGORIES = ("attack_on_civilians", "remote_violence", "abduction", "looting_destruction",
+                      "territory_change")
+
+
+def cluster_label(what: str) -> tuple[str, str]:
+    """(Arabic, English) words for a sign or a clustered category."""
+    return SIGN_LABELS.get(what) or CATEGORY_LABELS[what]
+
+
+def cluster_text(reports: int, what: str, place: str, hours: int) -> tuple[str, str]:
+    """(English, Arabic): "3 reports of water cut in Tawila in 48 hours"."""
+    arabic, english = cluster_label(what)
+    return (f"{reports} reports of {english.lower()} in {place} in {hours} hours",
+            f"{reports} بلاغات عن {arabic} في {place} خلال {hours} ساعة")
+
+
+def report_clusters(
+    rows: Sequence[dict[str, Any]],
+    window: dt.timedelta = dt.timedelta(hours=48),
+    threshold: int = 3,
+    *,
+    independent: bool = False,
 ) -> list[dict[str, Any]]:
-    """Places where ``threshold`` or more reports of the same siege sign arrived within
-    ``window`` (by when they were submitted, else the day they name): "3 reports of the water
-    cut in Tawila in 48 hours". Verified or not: an unverified cluster is what needs a look."""
+    """Every cluster of reports of one siege sign (or attack, ``CLUSTER_CATEGORIES``) at one
+    place: reports are chained while each follows the last within ``window`` (by when it was
+    submitted, else the day it names); in each chain the busiest ``window`` counts, and it is a
+    cluster when it holds ``threshold`` reports, or with ``independent`` that many reporters
+    (organisation and collector: one monitor sending three reports is one source).
+
+    A cluster carries counts only (reports, reporters, verified, per day) and the report ids,
+    which only a caller showing the viewer's own reports may pass on."""
     by_key: dict[tuple[str, str], list[tuple[dt.datetime, dict[str, Any]]]] = {}
     for r in rows:
         if not r["place_id"]:
@@ -258,34 +285,89 @@ def report_signals(
         )
         if when is None:
             continue
-        for sign in r["signs"]:
-            by_key.setdefault((r["place_id"], sign), []).append((when, r))
-    signals = []
-    for (place_id, sign), items in by_key.items():
-        items.sort(key=lambda item: item[0])
-        best: list[tuple[dt.datetime, dict[str, Any]]] = []
-        start = 0
-        for end in range(len(items)):
-            while items[end][0] - items[start][0] > window:
-                start += 1
-            if end - start + 1 > len(best):
-                best = items[start : end + 1]
-        if len(best) >= threshold:
-            hours = int(window.total_seconds() // 3600)
-            signals.append(
-                {
-                    "place_id": place_id,
-                    "place_name": best[-1][1]["place_name"],
-                    "sign": sign,
-                    "reports": len(best),
-                    "first": best[0][0],
-                    "last": best[-1][0],
-                    "hours": hours,
-                    "report_ids": [r["id"] for _, r in best],
-                    "text": f"{len(best)} reports of {SIGN_LABELS[sign][1].lower()} in "
-                    f"{best[-1][1]['place_name']} in {hours} hours",
-                    "text_ar": f"{len(best)} بلاغات عن {SIGN_LABELS[sign][0]} في "
-                    f"{best[-1][1]['place_name']} خلال {hours} ساعة",
-                }
-            )
-    return sorted(signals, key=lambda s: (-s["reports"], s["place_id"], s["sign"]))
+        attacks = [c for c in r.get("categories") or [] if c in CLUSTER_CATEGORIES]
+        for what in [*r["signs"], *attacks]:
+            by_key.setdefault((r["place_id"], what), []).append((when, r))
+    found = []
+    for (place_id, what), items in by_key.items():
+        items.sort(key=lambda item: (item[0], item[1]["id"]))
+        chain_start = 0
+        for n in range(1, len(items) + 1):
+            if n == len(items) or items[n][0] - items[n - 1][0] > window:
+                cluster = _busiest(items[chain_start:n], window, independent)
+                if (cluster["reporters"] if independent else cluster["reports"]) >= threshold:
+                    found.append(_cluster(place_id, what, cluster, items[chain_start][0], window))
+                chain_start = n
+    return sorted(found, key=lambda s: (-s["reports"], s["place_id"], s["sign"], s["first"]))
+
+
+def _reporter(row: dict[str, Any]) -> tuple[Any, Any]:
+    """Who sent it, as far as independence goes (a row without a collector counts alone)."""
+    return row.get("organisation_id"), row.get("collector") or ("report", row["id"])
+
+
+def _busiest(items: list[tuple[dt.datetime, dict[str, Any]]], window: dt.timedelta,
+             independent: bool) -> dict[str, Any]:
+    """The window of a chain with the most reporters (``independent``) or reports, then the
+    earliest: two pointers and a count per reporter, so a long chain stays linear."""
+    best: tuple[int, int, int, int] = (-1, -1, 0, 0)  # (measure, reports, start, end)
+    per_reporter: dict[tuple[Any, Any], int] = {}
+    start = 0
+    for end, (when, row) in enumerate(items):
+        per_reporter[_reporter(row)] = per_reporter.get(_reporter(row), 0) + 1
+        while when - items[start][0] > window:
+            gone = _reporter(items[start][1])
+            per_reporter[gone] -= 1
+            if not per_reporter[gone]:
+                del per_reporter[gone]
+            start += 1
+        reports = end - start + 1
+        measure = len(per_reporter) if independent else reports
+        if (measure, reports) > best[:2]:
+            best = (measure, reports, start, end)
+    chosen = items[best[2]: best[3] + 1]
+    return {"items": chosen, "reports": len(chosen),
+            "reporters": len({_reporter(r) for _, r in chosen})}
+
+
+def _cluster(place_id: str, what: str, cluster: dict[str, Any], chain_first: dt.datetime,
+             window: dt.timedelta) -> dict[str, Any]:
+    items = cluster["items"]
+    hours = int(window.total_seconds() // 3600)
+    place_name = items[-1][1]["place_name"] or place_id
+    per_day: dict[dt.date, int] = {}
+    for when, _ in items:
+        per_day[when.date()] = per_day.get(when.date(), 0) + 1
+    text, text_ar = cluster_text(len(items), what, place_name, hours)
+    return {
+        "place_id": place_id,
+        "place_name": place_name,
+        "sign": what,
+        "about": "sign" if what in SIGN_LABELS else "category",
+        "reports": len(items),
+        "reporters": cluster["reporters"],
+        "verified": sum(1 for _, r in items if r.get("verification") == "verified"),
+        "per_day": dict(sorted(per_day.items())),
+        "first": items[0][0],
+        "last": items[-1][0],
+        "chain_first": chain_first,
+        "hours": hours,
+        "report_ids": [r["id"] for _, r in items],
+        "text": text,
+        "text_ar": text_ar,
+    }
+
+
+def report_signals(
+    rows: Sequence[dict[str, Any]], window: dt.timedelta = dt.timedelta(hours=48), threshold: int = 3
+) -> list[dict[str, Any]]:
+    """Places where ``threshold`` or more reports of the same siege sign (or attack) arrived
+    within ``window``: "3 reports of the water cut in Tawila in 48 hours", the busiest window
+    of each. Verified or not: an unverified cluster is what needs a look. For the inbox and the
+    board, over the reports the viewer may see; the alerts scan uses ``report_clusters``."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for cluster in report_clusters(rows, window, threshold):
+        key = (cluster["place_id"], cluster["sign"])
+        if key not in best or cluster["reports"] > best[key]["reports"]:
+            best[key] = cluster
+    return sorted(best.values(), key=lambda s: (-s["reports"], s["place_id"], s["sign"]))

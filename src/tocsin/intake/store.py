@@ -1,10 +1,10 @@
 """Field reports in the records database and their attachments in the evidence locker.
 
-One submission is stored in steps that can each be killed and redone: (1) its report row
-(unique per organisation and instanceID: a resubmission adds nothing), then (2) each attachment
-in its own locker transaction that also records the report's attachment row, so a file is in
-the locker once or not at all. A sync that dies between steps finds the report and adds only
-the attachments still missing.
+Submissions are stored (a batch at a time: a sync's page, ``store_batch``) in steps that can
+each be killed and redone: (1) their report rows (unique per organisation and instanceID: a
+resubmission adds nothing), then (2) their attachments in one locker transaction that also
+records the reports' attachment rows, so a file is in the locker once or not at all. A sync
+that dies between steps finds the reports and adds only the attachments still missing.
 
 Who sees what (``may_see``): a report belongs to its organisation; a sensitive report (sexual
 violence, harm to a child) only to the organisation's designated responders. Everyone else meets
@@ -87,6 +87,23 @@ def _image_problem(path: Path, media_type: str) -> str | None:
     return None
 
 
+def _attachment_row(report_id: int, name: str, media_type: str,
+                    problem: str | None) -> Callable[[Session, int, str], None]:
+    """What the locker runs in its transaction: the report's attachment row (and the photo's
+    problem on the report), committed with the locker item or not at all."""
+
+    def record(session: Session, item_id: int, sha256: str) -> None:
+        session.add(FieldReportAttachment(report_id=report_id, name=name, item_id=item_id,
+                                          sha256=sha256, media_type=media_type, problem=problem))
+        if problem:
+            report = session.get(FieldReport, report_id)
+            assert report is not None
+            report.problems = [*report.problems, problem]
+            report.triage = "needs_review"
+
+    return record
+
+
 class IntakeStore:
     def __init__(self, workspace: Workspace) -> None:
         from tocsin.evidence.locker import EvidenceLocker
@@ -138,23 +155,25 @@ class IntakeStore:
                 session.add(Responder(user_id=user.id, added_by=admin.username))
 
     # -- encryption ----------------------------------------------------------------------------
-    def _seal(self, session: Session, organisation_id: int, context: str, payload: Any
-              ) -> tuple[str, str, str]:
+    def _kek(self, session: Session, organisation_id: int) -> tuple[str, bytes]:
         from tocsin.evidence.locker import EvidenceError
 
         # The key in use is the one the signed custody log names (a planted key file cannot
         # make itself the organisation's key).
         try:
-            kek_id, kek = self.locker.active_kek(session, organisation_id)
+            return self.locker.active_kek(session, organisation_id)
         except EvidenceError as exc:
             raise IntakeError(
                 "your organisation has no keys yet: an admin runs `tocsin keys create` "
                 "first (identities and survivors' reports are kept encrypted)"
             ) from exc
+
+    @staticmethod
+    def _seal(kek: tuple[str, bytes], context: str, payload: Any) -> tuple[str, str, str]:
         data_key = new_data_key()
         return (
-            kek_id,
-            wrap_key(kek, data_key, context.encode()),
+            kek[0],
+            wrap_key(kek[1], data_key, context.encode()),
             seal(data_key, canonical_json(payload), context.encode()),
         )
 
@@ -192,94 +211,134 @@ class IntakeStore:
         fetch: Callable[[Submission, Attachment], Path],
         outcome: Outcome,
     ) -> int:
-        draft = draft_report(sub, self.resolver)
-        report_id, created = self._report_row(draft, actor, source)
-        if not created:
-            outcome.duplicates += 1
-        elif not draft.consent:
-            outcome.rejected += 1
-        else:
-            outcome.reports += 1
-        if created:
-            outcome.problems += [
-                f"{sub.where}: {p}" if not p.startswith(sub.where) else p for p in draft.problems
-            ]
-        if not draft.consent:
-            return report_id
-        outcome.attachments += self._attachments(report_id, sub, draft, actor, source, fetch, outcome)
-        return report_id
+        return self.store_batch([sub], actor=actor, source=source, fetch=fetch, outcome=outcome)[0]
 
-    def _report_row(self, draft: Draft, actor: Viewer, source: str) -> tuple[int, bool]:
-        with self.sessions() as session, session.begin():
-            existing = session.scalar(
-                select(FieldReport.id).where(
-                    FieldReport.organisation_id == actor.organisation_id,
-                    FieldReport.instance_id == draft.instance_id,
-                )
-            )
-            if existing is not None:
-                return existing, False
-            located = draft.located
-            report = FieldReport(
-                organisation_id=actor.organisation_id,
-                source=source,
-                form_id=draft.form_id,
-                instance_id=draft.instance_id,
-                submission_id=draft.submission_id,
-                collector=draft.collector,
-                submitted_at=draft.submitted_at,
-                occurred_on=draft.occurred_on,
-                categories=draft.categories,
-                signs=draft.signs,
-                place_id=located.place_id if located else None,
-                place_name=located.place_name if located else None,
-                lat=located.lat if located else None,
-                lon=located.lon if located else None,
-                location_from=located.how if located else None,
-                content=draft.content,
-                sensitive=draft.sensitive,
-                consent=draft.consent,
-                problems=draft.problems,
-                attachments_expected=len(draft.media),
-                triage=draft.triage,
-            )
-            session.add(report)
-            session.flush()
+    def store_batch(
+        self,
+        subs: Sequence[Submission],
+        *,
+        actor: Viewer,
+        source: str,
+        fetch: Callable[[Submission, Attachment], Path],
+        outcome: Outcome,
+    ) -> list[int]:
+        """Store submissions together, in two steps that can each be killed and redone: (1)
+        their report rows in one transaction (a resubmission, by instanceID, adds nothing),
+        (2) every attachment still missing, fetched, then put in the evidence locker as one
+        batch (``EvidenceLocker.add_batch``: one signed entry per file, one commit and one
+        fsync for the lot) with the reports' attachment rows in the same transaction. A kill
+        between them leaves reports whose attachments the next try adds."""
+        drafts = [draft_report(sub, self.resolver) for sub in subs]
+        rows = self._report_rows(drafts, actor, source)
+        additions: list[tuple[Submission, Any, str | None]] = []
+        queued: set[tuple[int, str]] = set()
+        for sub, draft, (report_id, created) in zip(subs, drafts, rows, strict=True):
+            if not created:
+                outcome.duplicates += 1
+            elif not draft.consent:
+                outcome.rejected += 1
+            else:
+                outcome.reports += 1
+            if created:
+                outcome.problems += [
+                    f"{sub.where}: {p}" if not p.startswith(sub.where) else p for p in draft.problems
+                ]
             if draft.consent:
-                report.kek_id, report.wrapped_key, report.sealed = self._seal(
-                    session, actor.organisation_id, f"field-report:{report.id}", draft.sealed
+                additions += self._attachments(report_id, sub, draft, source, fetch, outcome, queued)
+        from tocsin.evidence.locker import MAX_BATCH
+
+        for start in range(0, len(additions), MAX_BATCH):
+            outcome.attachments += self._to_locker(additions[start:start + MAX_BATCH], actor, outcome)
+        return [report_id for report_id, _ in rows]
+
+    def _report_rows(self, drafts: Sequence[Draft], actor: Viewer, source: str) -> list[tuple[int, bool]]:
+        found = []
+        with self.sessions() as session, session.begin():
+            kek: tuple[str, bytes] | None = None
+            for draft in drafts:
+                existing = session.scalar(
+                    select(FieldReport.id).where(
+                        FieldReport.organisation_id == actor.organisation_id,
+                        FieldReport.instance_id == draft.instance_id,
+                    )
                 )
-                for kind, identity in draft.identities.items():
-                    kek_id, wrapped, sealed = self._seal(
-                        session, actor.organisation_id, f"field-report-identity:{report.id}:{kind}", identity
+                if existing is not None:
+                    found.append((existing, False))
+                    continue
+                if draft.consent and kek is None:
+                    kek = self._kek(session, actor.organisation_id)
+                found.append((self._report_row(session, draft, actor, source, kek), True))
+        return found
+
+    def _report_row(self, session: Session, draft: Draft, actor: Viewer, source: str,
+                    kek: tuple[str, bytes] | None) -> int:
+        located = draft.located
+        report = FieldReport(
+            organisation_id=actor.organisation_id,
+            source=source,
+            form_id=draft.form_id,
+            instance_id=draft.instance_id,
+            submission_id=draft.submission_id,
+            collector=draft.collector,
+            submitted_at=draft.submitted_at,
+            occurred_on=draft.occurred_on,
+            categories=draft.categories,
+            signs=draft.signs,
+            place_id=located.place_id if located else None,
+            place_name=located.place_name if located else None,
+            lat=located.lat if located else None,
+            lon=located.lon if located else None,
+            location_from=located.how if located else None,
+            content=draft.content,
+            sensitive=draft.sensitive,
+            consent=draft.consent,
+            problems=draft.problems,
+            attachments_expected=len(draft.media),
+            triage=draft.triage,
+        )
+        session.add(report)
+        session.flush()
+        if draft.consent:
+            assert kek is not None
+            report.kek_id, report.wrapped_key, report.sealed = self._seal(
+                kek, f"field-report:{report.id}", draft.sealed
+            )
+            for kind, identity in draft.identities.items():
+                kek_id, wrapped, sealed = self._seal(
+                    kek, f"field-report-identity:{report.id}:{kind}", identity
+                )
+                session.add(
+                    FieldReportIdentity(
+                        report_id=report.id, kind=kind, kek_id=kek_id, wrapped_key=wrapped, sealed=sealed
                     )
-                    session.add(
-                        FieldReportIdentity(
-                            report_id=report.id, kind=kind, kek_id=kek_id, wrapped_key=wrapped, sealed=sealed
-                        )
+                )
+            if draft.sensitive:
+                # Restricted: only the organisation's responders list these; no webhook ever.
+                session.add(
+                    ResponderAlert(
+                        report_id=report.id,
+                        organisation_id=actor.organisation_id,
+                        kinds=draft.responder_kinds,
+                        referral_consent=draft.referral_consent or "not_asked",
                     )
-                if draft.sensitive:
-                    # Restricted: only the organisation's responders list these; no webhook ever.
-                    session.add(
-                        ResponderAlert(
-                            report_id=report.id,
-                            organisation_id=actor.organisation_id,
-                            kinds=draft.responder_kinds,
-                            referral_consent=draft.referral_consent or "not_asked",
-                        )
-                    )
-            return report.id, True
+                )
+        return report.id
 
     def _attachments(
         self,
         report_id: int,
         sub: Submission,
         draft: Draft,
-        actor: Viewer,
         source: str,
         fetch: Callable[[Submission, Attachment], Path],
         outcome: Outcome,
-    ) -> int:
+        queued: set[tuple[int, str]],
+    ) -> list[tuple[Submission, Any, str | None]]:
+        """The report's attachments not yet in the locker, fetched, as locker additions (with
+        the photo's problem, if it does not decode)."""
+        from tocsin.evidence.locker import Addition
+        from tocsin.evidence.media import file_facts
+
         with self.sessions() as session:
             done = set(
                 session.scalars(
@@ -287,20 +346,51 @@ class IntakeStore:
                 ).all()
             )
         carried = {a.name: a for a in sub.attachments}
-        wanted = list(dict.fromkeys([*draft.media, *carried]))
-        added = 0
-        for name in wanted:
-            if name in done:
+        located = draft.located
+        place = {
+            "place_id": located.place_id if located else None,
+            "place_name": located.place_name if located else None,
+            "lat": located.lat if located else None,
+            "lon": located.lon if located else None,
+            "location_from": (
+                "coordinates"
+                if located and located.how == "point"
+                else "place"
+                if located and located.place_id
+                else None
+            ),
+        }
+        found = []
+        for name in dict.fromkeys([*draft.media, *carried]):
+            if name in done or (report_id, name) in queued:
                 continue
-            attachment = carried.get(name, Attachment(name=name))
             try:
-                path = fetch(sub, attachment)
+                path = fetch(sub, carried.get(name, Attachment(name=name)))
             except AttachmentMissing as exc:
                 self._missing(report_id, name, str(exc))
                 outcome.problems.append(f"{sub.where}: {exc}")
                 continue
-            added += self._to_locker(report_id, sub, draft, actor, source, name, path, outcome)
-        return added
+            queued.add((report_id, name))
+            media_type, _ = file_facts(path)
+            problem = _image_problem(path, media_type)
+            found.append((sub, Addition(
+                path=path,
+                collector=draft.collector,
+                captured_at=draft.submitted_at or dt.datetime.now(dt.UTC),
+                sensitivity="confidential" if draft.sensitive else "restricted",
+                place_fields=place,
+                method=f"{source} field report",
+                custody={
+                    "form": draft.form_id,
+                    "submission": draft.instance_id,
+                    "submission_id": draft.submission_id,
+                    "collector": draft.collector,
+                    "source": source,
+                    "attachment": name,
+                },
+                within=_attachment_row(report_id, name, media_type, problem),
+            ), problem))
+        return found
 
     def _missing(self, report_id: int, name: str, problem: str) -> None:
         with self.sessions() as session, session.begin():
@@ -311,76 +401,18 @@ class IntakeStore:
                 report.problems = [*report.problems, problem]
                 report.triage = "needs_review"
 
-    def _to_locker(
-        self,
-        report_id: int,
-        sub: Submission,
-        draft: Draft,
-        actor: Viewer,
-        source: str,
-        name: str,
-        path: Path,
-        outcome: Outcome,
-    ) -> int:
-        from tocsin.evidence.media import file_facts
-
-        media_type, _ = file_facts(path)
-        problem = _image_problem(path, media_type)
-        located = draft.located
-
-        def record(session: Session, item_id: int, sha256: str) -> None:
-            session.add(
-                FieldReportAttachment(
-                    report_id=report_id,
-                    name=name,
-                    item_id=item_id,
-                    sha256=sha256,
-                    media_type=media_type,
-                    problem=problem,
-                )
-            )
-            if problem:
-                report = session.get(FieldReport, report_id)
-                assert report is not None
-                report.problems = [*report.problems, problem]
-                report.triage = "needs_review"
-
+    def _to_locker(self, additions: Sequence[tuple[Submission, Any, str | None]], actor: Viewer,
+                   outcome: Outcome) -> int:
+        if not additions:
+            return 0
         try:
-            self.locker.add(
-                [path],
-                user=actor.username,
-                collector=draft.collector,
-                captured_at=draft.submitted_at or dt.datetime.now(dt.UTC),
-                sensitivity="confidential" if draft.sensitive else "restricted",
-                resolved_place={
-                    "place_id": located.place_id if located else None,
-                    "place_name": located.place_name if located else None,
-                    "lat": located.lat if located else None,
-                    "lon": located.lon if located else None,
-                    "location_from": (
-                        "coordinates"
-                        if located and located.how == "point"
-                        else "place"
-                        if located and located.place_id
-                        else None
-                    ),
-                },
-                method=f"{source} field report",
-                custody={
-                    "form": draft.form_id,
-                    "submission": draft.instance_id,
-                    "submission_id": draft.submission_id,
-                    "collector": draft.collector,
-                    "source": source,
-                    "attachment": name,
-                },
-                within=record,
-            )
+            self.locker.add_batch([a for _, a, _ in additions], user=actor.username)
         except EvidenceError as exc:
-            raise IntakeError(f"{sub.where}: attachment {name}: {exc}") from exc
-        if problem:
-            outcome.problems.append(f"{sub.where}: {problem}")
-        return 1
+            first = additions[0][0]
+            raise IntakeError(f"{first.where} (and the {len(additions) - 1} other attachment(s) of "
+                              f"its batch): {exc}") from exc
+        outcome.problems += [f"{sub.where}: {problem}" for sub, _, problem in additions if problem]
+        return len(additions)
 
     # -- bookmarks -------------------------------------------------------------------------------
     def bookmark(self, source: str) -> str | None:
@@ -396,52 +428,13 @@ class IntakeStore:
             else:
                 row.bookmark, row.updated_at = value, dt.datetime.now(dt.UTC)
 
-    # -- reading -----------------------------------------------------------------------------------
-    @staticmethod
-    def _row(report: FieldReport) -> dict[str, Any]:
-        return {
-            "id": report.id,
-            "organisation_id": report.organisation_id,
-            "source": report.source,
-            "form_id": report.form_id,
-            "instance_id": report.instance_id,
-            "submission_id": report.submission_id,
-            "collector": report.collector,
-            "submitted_at": report.submitted_at,
-            "occurred_on": report.occurred_on,
-            "categories": list(report.categories),
-            "signs": list(report.signs),
-            "place_id": report.place_id,
-            "place_name": report.place_name,
-            "lat": report.lat,
-            "lon": report.lon,
-            "location_from": report.location_from,
-            "content": dict(report.content),
-            "sensitive": report.sensitive,
-            "consent": report.consent,
-            "problems": list(report.problems),
-            "triage": report.triage,
-            "verification": report.verification,
-            "verified_by": report.verified_by,
-            "incident_id": report.incident_id,
-            "note": report.note,
-            "created_at": report.created_at,
-        }
-
+    # -- reading (rows as tocsin.intake.store._row makes them) ------------------------------------
     def report_rows(
         self, *, verification: Sequence[str] = VERIFICATION_STATES, as_of: dt.datetime | None = None
     ) -> list[dict[str, Any]]:
         """Every consented report (all organisations), for counts, events and signals: callers
         that show reports to a person go through ``visible`` instead."""
-        with self.sessions() as session:
-            query = select(FieldReport).where(
-                FieldReport.consent.is_(True),
-                FieldReport.triage != "rejected",
-                FieldReport.verification.in_(list(verification)),
-            )
-            if as_of is not None:
-                query = query.where(FieldReport.created_at <= as_of)
-            return [self._row(r) for r in session.scalars(query.order_by(FieldReport.id)).all()]
+        return report_rows(self.sessions, verification=verification, as_of=as_of)
 
     def visible(
         self, viewer: Viewer, *, place_id: str | None = None, triage: str | None = None
@@ -455,7 +448,7 @@ class IntakeStore:
                 query = query.where(FieldReport.place_id == place_id)
             if triage is not None:
                 query = query.where(FieldReport.triage == triage)
-            return [self._row(r) for r in session.scalars(query.order_by(FieldReport.id.desc())).all()]
+            return [_row(r) for r in session.scalars(query.order_by(FieldReport.id.desc())).all()]
 
     def counts(self, place_id: str | None = None) -> dict[str, int]:
         """How many reports there are, all organisations, sensitive ones included: the only form
@@ -486,7 +479,7 @@ class IntakeStore:
             if report is None or not may_see(report, viewer):
                 raise IntakeError(f"no field report {report_id}")
             self._log(session, report.id, viewer, what)
-            row = self._row(report)
+            row = _row(report)
             row["attachments"] = [
                 {
                     "name": a.name,
@@ -631,6 +624,55 @@ class IntakeStore:
         with self.sessions() as session:
             org = session.get(Organisation, organisation_id)
             return org.name if org else "?"
+
+
+
+def _row(report: FieldReport) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "organisation_id": report.organisation_id,
+        "source": report.source,
+        "form_id": report.form_id,
+        "instance_id": report.instance_id,
+        "submission_id": report.submission_id,
+        "collector": report.collector,
+        "submitted_at": report.submitted_at,
+        "occurred_on": report.occurred_on,
+        "categories": list(report.categories),
+        "signs": list(report.signs),
+        "place_id": report.place_id,
+        "place_name": report.place_name,
+        "lat": report.lat,
+        "lon": report.lon,
+        "location_from": report.location_from,
+        "content": dict(report.content),
+        "sensitive": report.sensitive,
+        "consent": report.consent,
+        "problems": list(report.problems),
+        "triage": report.triage,
+        "verification": report.verification,
+        "verified_by": report.verified_by,
+        "incident_id": report.incident_id,
+        "note": report.note,
+        "created_at": report.created_at,
+    }
+
+
+def report_rows(
+    sessions: sessionmaker[Session], *, verification: Sequence[str] = VERIFICATION_STATES,
+    as_of: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every consented, not rejected report of every organisation (stored by ``as_of``): what
+    counts, events and clusters are made of; never shown to a person as it is."""
+    with sessions() as session:
+        query = select(FieldReport).where(
+            FieldReport.consent.is_(True),
+            FieldReport.triage != "rejected",
+            FieldReport.verification.in_(list(verification)),
+        )
+        if as_of is not None:
+            query = query.where(FieldReport.created_at <= as_of)
+        return [_row(r) for r in session.scalars(query.order_by(FieldReport.id)).all()]
 
 
 def report_events(workspace: Workspace, *, verification: Sequence[str] = ("verified",),

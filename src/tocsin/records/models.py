@@ -305,31 +305,54 @@ SIEGE_STAGES = ("threatened", "encircled", "cut_off", "outcome_unrecorded", "und
                 "overrun", "fallen")
 PREVIOUS_STAGES = ("calm", *SIEGE_STAGES)
 ALERT_STATUSES = ("open", "acknowledged")
+# What raised it: a place's siege stage rose, or independent field reports clustered at a place
+# (tocsin.alerts.clusters); each kind fills its own columns (the ``kind_fields`` check).
+ALERT_KINDS = ("siege", "report_cluster")
 
 
 class Alert(Base):
-    """A place's stage rose on a day: one alert per place, stage and day, until an analyst
-    acknowledges it. ``evidence`` holds the rows that put the place at that stage."""
+    """A place's stage rose on a day (``siege``: one alert per place, stage and day), or several
+    independent field reports of one siege sign or attack at a place within hours
+    (``report_cluster``: once per cluster, again only when it escalates), until an analyst
+    acknowledges it. ``evidence`` holds the rows that put the place at that stage; for a cluster,
+    only counts per day (never a report's content, point, reporter or survivor)."""
 
     __tablename__ = "alerts"
     __table_args__ = (
         CheckConstraint(_in("stage", SIEGE_STAGES), name="stage"),
         CheckConstraint(_in("previous_stage", PREVIOUS_STAGES), name="previous_stage"),
         CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
+        CheckConstraint(_in("kind", ALERT_KINDS), name="kind"),
         CheckConstraint(
             "(status = 'acknowledged') = (acknowledged_at IS NOT NULL)", name="acknowledged"
         ),
+        CheckConstraint(
+            "(kind = 'siege' AND stage IS NOT NULL AND stage_rank IS NOT NULL "
+            "AND previous_stage IS NOT NULL) OR (kind = 'report_cluster' AND sign IS NOT NULL "
+            "AND reports IS NOT NULL AND reporters IS NOT NULL AND first_day IS NOT NULL)",
+            name="kind_fields",
+        ),
         UniqueConstraint("place_id", "stage", "day"),
+        # Two scans at once compute the same cluster: the database keeps one.
+        UniqueConstraint("place_id", "sign", "first_day", "reporters"),
         Index(None, "status", "day"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="siege",
+                                      server_default="siege")
     place_id: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
     place_name: Mapped[str] = mapped_column(String(300), nullable=False)
-    stage: Mapped[str] = mapped_column(String(20), nullable=False)
-    stage_rank: Mapped[int] = mapped_column(Integer, nullable=False)
-    previous_stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    stage_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    previous_stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
     day: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    # report_cluster: the sign or taxonomy category, how many reports, how many independent
+    # reporters (organisation and collector), from which day (``day`` is the last).
+    sign: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reports: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reporters: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    first_day: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     exposed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reasons: Mapped[str] = mapped_column(Text, nullable=False)
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(
@@ -347,8 +370,8 @@ class Alert(Base):
     )
 
     def __repr__(self) -> str:
-        return (f"Alert(id={self.id!r}, place={self.place_name!r}, stage={self.stage!r}, "
-                f"day={self.day!r}, status={self.status!r})")
+        return (f"Alert(id={self.id!r}, kind={self.kind!r}, place={self.place_name!r}, "
+                f"stage={self.stage or self.sign!r}, day={self.day!r}, status={self.status!r})")
 
 
 CONTROL_KINDS = ("fell", "returned")

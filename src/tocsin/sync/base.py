@@ -1,6 +1,7 @@
 """What every connector is, and the one driver that commits what connectors pull.
 
-A connector (one per publisher API, e.g. ``acled``, ``ucdp``; issue 16 adds Kobo and ODK) only
+A connector (one per publisher API, e.g. ``acled``, ``ucdp``; the field tools Kobo and ODK
+Central too, tocsin.sync.field, whose driver stores into the records database instead) only
 knows its publisher: it reads its bookmark from ``ctx.state``, asks for what is new, and yields
 ``Chunk`` s — rows in the layout of one of the file adapters (``tocsin.sources``), withdrawals of
 rows the publisher deleted or replaced, and the bookmark that holds once the chunk is committed.
@@ -229,14 +230,21 @@ def make_connector(name: str, workspace: Workspace, transport: Transport | None 
     chosen = dict(settings if settings is not None else load_settings(workspace).get(name, {}))
     creds = Credentials(name, credentials) if credentials is not None else \
         load_credentials(name, cls.credentials + cls.optional_credentials, workspace)
-    retry = chosen.get("retry", {})
+    return cls(chosen, creds, make_client(name, chosen, creds, transport, sleep))
+
+
+def make_client(name: str, settings: Mapping[str, Any], creds: Credentials,
+                transport: Transport | None = None,
+                sleep: Callable[[float], None] | None = None) -> Client:
+    """The retrying client of one source, its policy from the settings' ``retry`` (attempts,
+    backoff_s, max_wait_s, timeout_s); the credentials are masked in its errors."""
+    retry = settings.get("retry", {})
     policy = RetryPolicy(attempts=int(retry.get("attempts", 5)),
                          backoff_s=float(retry.get("backoff_s", 1.0)),
                          max_wait_s=float(retry.get("max_wait_s", 300)),
                          timeout_s=float(retry.get("timeout_s", 60)))
-    client = Client(name, transport or UrllibTransport(), policy, secrets=creds.secrets(),
-                    **({"sleep": sleep} if sleep else {}))
-    return cls(chosen, creds, client)
+    return Client(name, transport or UrllibTransport(), policy, secrets=creds.secrets(),
+                  **({"sleep": sleep} if sleep else {}))
 
 
 def sync_source(workspace: Workspace, connector: Connector, since: date | None = None,

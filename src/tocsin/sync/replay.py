@@ -1,7 +1,8 @@
 """Recorded publishers: answers to connector requests from recorded records, in each API's shape.
 
 ``ReplayPublisher`` holds what each publisher would hold (ACLED events and deletions, UCDP
-releases, FIRMS detections, HAPI rows, IODA signals), loaded from a folder of recorded records
+releases, FIRMS detections, HAPI rows, IODA signals; Kobo and ODK Central submissions in
+``field``, tocsin.sync.field_replay), loaded from a folder of recorded records
 (``data/sample/replay``), and answers requests the way the real APIs do: OAuth tokens that
 expire, pages, filters, ``NextPageUrl``, 404 for a release not out yet. It can misbehave on
 purpose (``Fault``): a 429 with Retry-After, a 500, an expired token, a truncated body, HTML
@@ -28,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tocsin.sync.field_replay import FieldForms
 from tocsin.sync.http import Request, Response
 
 DEMO_CREDENTIALS = {"acled": {"username": "demo@example.org", "password": "r3play-pass"},
@@ -58,6 +60,7 @@ class ReplayPublisher:
         self.firms: list[dict[str, Any]] = []
         self.hapi: dict[str, list[dict[str, Any]]] = {}
         self.ioda: list[dict[str, Any]] = []
+        self.field = FieldForms()  # KoboToolbox and ODK Central (tocsin.sync.field_replay)
         self.faults: list[Fault] = []
         self.latency_s = latency_s
         self.tokens: set[str] = set()
@@ -96,7 +99,7 @@ class ReplayPublisher:
             time.sleep(self.latency_s)
         parts = urllib.parse.urlsplit(url)
         query = dict(urllib.parse.parse_qsl(parts.query))
-        form = dict(urllib.parse.parse_qsl(body.decode())) if body else {}
+        form = dict(urllib.parse.parse_qsl(body.decode(errors="replace"))) if body else {}
         headers = {k.lower(): v for k, v in headers.items()}
         base = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
@@ -106,7 +109,7 @@ class ReplayPublisher:
             return _reply(fault.status, {"error": "replayed failure"}, fault.headers)
         if fault is not None and fault.kind == "expire-token":
             self.tokens.clear()
-        reply = self._route(method, parts.path, query, form, headers, base)
+        reply = self._route(method, parts.path, query, form, headers, base, body)
         if fault is not None and reply.status == 200:
             reply = _spoil(reply, fault)
         return reply
@@ -122,7 +125,10 @@ class ReplayPublisher:
         return None
 
     def _route(self, method: str, path: str, query: dict[str, str], form: dict[str, str],
-               headers: dict[str, str], base: str) -> Response:
+               headers: dict[str, str], base: str, body: bytes = b"") -> Response:
+        field = self.field.answer(method, path, query, headers, body, base, self.tokens)
+        if field is not None:
+            return field
         if path == "/oauth/token" and method == "POST":
             return self._token(form)
         if path.startswith("/api/acled/read") or path.startswith("/api/deleted/read"):

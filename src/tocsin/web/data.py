@@ -510,18 +510,22 @@ def jsonable(value: Any) -> Any:
 
 
 # -- alerts (records database) ----------------------------------------------------------------
-# The siege tracker records escalations as alerts (tocsin.alerts.store); the web lists them and
-# acknowledges them in the acting user's name.
+# The siege tracker records escalations, and the alerts scan clusters of field reports (counts
+# only), as alerts (tocsin.alerts); the web lists them and acknowledges them in the acting
+# user's name.
 def list_alerts(sessions: Any, organisation_id: int, limit: int = 200) -> list[dict[str, Any]]:
     """Alerts as one organisation sees them: acknowledged only when it acknowledged them."""
     from tocsin.alerts.store import alert_json
     from tocsin.alerts.store import list_alerts as stored_alerts
+    from tocsin.intake.form import SIGN_LABELS
     from tocsin.records.alert_acks import acknowledgements_of
 
     acks = acknowledgements_of(sessions, organisation_id)
     listed = []
     for alert in stored_alerts(sessions, include_acknowledged=True, limit=limit):
         row = alert_json(alert)
+        if alert.sign:  # a cluster of field reports: the sign's or the category's words
+            row["what_key"] = f"{'sign' if alert.sign in SIGN_LABELS else 'category'}_{alert.sign}"
         ack = acks.get(alert.id)
         row |= {"status": "acknowledged" if ack else "open",
                 "acknowledged_at": ack.acknowledged_at.isoformat() if ack else None,

@@ -13,7 +13,8 @@ METHOD_VERSION = "field-report-events/1"
 OUTPUT = "field_report_events"
 
 
-def _fingerprint(ctx: JobContext) -> str:
+def records_fingerprint(ctx: JobContext) -> str:
+    """The field reports as the runner sees them: how many, the newest, the last verified."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from tocsin.records.db import session_factory
@@ -49,5 +50,5 @@ FIELD_REPORTS = register(Job(
     method_version=METHOD_VERSION,
     run=run,
     description="verified field reports as events-like rows (counts only) for the siege tracker",
-    fingerprint_extra=_fingerprint,
+    fingerprint_extra=records_fingerprint,
 ))

@@ -33,7 +33,8 @@ def acknowledge_form(request: Request, alert_id: AlertId,
 
 @router.get("/api/v1/alerts", tags=["alerts"])
 def alerts_api(request: Request) -> list[dict[str, Any]]:
-    """Alerts the siege tracker raised, newest day first, acknowledged ones included."""
+    """Alerts (siege escalations, clusters of field reports as counts), newest day first,
+    acknowledged ones included."""
     """Acknowledged means: by the caller's organisation."""
     return list_alerts(request.app.state.sessions, api_user(request).organisation_id)
 

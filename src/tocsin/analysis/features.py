@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from tocsin.analysis.inputs import ForecastInputs
-from tocsin.analysis.proximity import DatedPairs, chord_for_km, km_for_chord, place_tree, unit_xyz
+from tocsin.analysis.proximity import DatedPairs, PlacePairs, chord_for_km, km_for_chord, place_tree, unit_xyz
 from tocsin.analysis.publication import event_known_days
 from tocsin.analysis.targets import Hits, TargetSpec, atrocity_mask, point_hits
 from tocsin.analysis.timeaxis import NEVER, day_array, to_day
@@ -521,25 +521,26 @@ class FeatureBuilder:
         within 100 km, or None. For reasons: the direction a front comes from is read, not
         modelled."""
         d = to_day(as_of) if isinstance(as_of, date) else int(as_of)
+        index = self.place_pairs(places)
+        return [self.nearest_in(index, int(p), d, days) for p in places.tolist()]
+
+    def place_pairs(self, places: NDArray[np.int64]) -> PlacePairs:
+        """The violence pairs of ``places``, grouped by place: one pass over all pairs, then each
+        per-place question (nearest, latest, who) reads only its place's few."""
+        return PlacePairs.of(self.violence, np.asarray(places, dtype=np.int64), self.n)
+
+    def nearest_in(self, index: PlacePairs, place: int, d: int,
+                   days: int) -> tuple[float, float, int, int] | None:
+        """``nearest_violence`` of one indexed place: the first pair (in pair order) at the
+        smallest distance."""
         v = self.violence
-        pairs, known = v.window(d, days)
-        place, km, point = v.pair_place[pairs], v.pair_km[pairs], v.pair_point[pairs]
-        wanted = np.isin(place, places) & known
-        # Nearest first, so the first row of each place is its nearest event.
-        rows = np.flatnonzero(wanted)[np.lexsort((km[wanted], place[wanted]))]
-        first: dict[int, int] = {}
-        for row in rows.tolist():
-            first.setdefault(int(place[row]), row)
-        out: list[tuple[float, float, int] | None] = []
-        for p in places.tolist():
-            row = first.get(int(p))
-            if row is None:
-                out.append(None)
-                continue
-            e = int(point[row])
-            out.append((float(km[row]), bearing_deg(self.lat[p], self.lon[p], self.violence_lat[e],
-                                                    self.violence_lon[e]), d - int(v.day[e]), e))
-        return out
+        rows = index.window(place, d, days)
+        if not len(rows):
+            return None
+        row = int(rows[int(np.argmin(v.pair_km[rows]))])
+        e = int(v.pair_point[row])
+        return (float(v.pair_km[row]), bearing_deg(self.lat[place], self.lon[place], self.violence_lat[e],
+                                                   self.violence_lon[e]), d - int(v.day[e]), e)
 
     @property
     def first_day(self) -> int | None:

@@ -346,32 +346,48 @@ class FeatureBuilder:
         p, n = self.params, self.n
         cols: dict[str, NDArray[np.float64]] = {}
 
+        # Violence by location (events share coordinates): counts per location of the points
+        # in each window, spread over the location's pairs. The same sums as one pair per point
+        # (counts and deaths are whole numbers), read from far fewer pairs.
         v = self.violence
-        pairs, known = v.window(d, max(p.windows_days))
-        place, km = v.pair_place[pairs], v.pair_km[pairs]
-        point = v.pair_point[pairs]
-        age = d - v.day[point]
-        deaths = self.violence_deaths[point]
+        n_loc = len(v.loc_offsets) - 1
+        pts = v.points(d, max(p.windows_days))
+        age, loc, deaths = d - v.day[pts], v.location[pts], self.violence_deaths[pts]
+        lp_loc, lp_place, lp_km = v.location_pairs(np.unique(loc))
+        rings = {r: lp_km <= r for r in set(p.rings_km) | {50, 100}}
+
+        def spread(weights: NDArray[np.float64], r: int) -> NDArray[np.float64]:
+            m = rings[r]
+            return np.bincount(lp_place[m], weights=weights[lp_loc[m]], minlength=n)
+
+        def nearest(chosen: NDArray[np.bool_]) -> NDArray[np.float64]:
+            has = np.zeros(n_loc, dtype=bool)
+            has[loc[chosen]] = True
+            return self._nearest(lp_place, lp_km, has[lp_loc])
+
         for w in p.windows_days:
-            in_w = known & (age < w)
+            in_w = age < w
+            events = np.bincount(loc[in_w], minlength=n_loc).astype(np.float64)
+            dead = np.bincount(loc[in_w], weights=deaths[in_w], minlength=n_loc)
             for r in p.rings_km:
-                m = in_w & (km <= r)
-                cols[f"violent_events_{r}km_{w}d"] = np.bincount(place[m], minlength=n)
-                cols[f"deaths_{r}km_{w}d"] = np.bincount(place[m], weights=deaths[m], minlength=n)
-        cols["nearest_violence_km_30d"] = self._nearest(place, km, known & (age < 30))
-        cols["nearest_violence_km_365d"] = self._nearest(place, km, known)
-        cols["front_approach_km"] = (self._nearest(place, km, known & (age >= 30))
-                                     - cols["nearest_violence_km_30d"])
+                cols[f"violent_events_{r}km_{w}d"] = spread(events, r)
+                cols[f"deaths_{r}km_{w}d"] = spread(dead, r)
+        cols["nearest_violence_km_30d"] = nearest(age < 30)
+        cols["nearest_violence_km_365d"] = nearest(np.ones(len(pts), dtype=bool))
+        cols["front_approach_km"] = nearest(age >= 30) - cols["nearest_violence_km_30d"]
         if p.actor_features:
-            rsf = self.violence_rsf[point]
+            rsf = self.violence_rsf[pts]
             for name, r, w in (("rsf_violence_50km_30d", 50, 30), ("rsf_violence_100km_90d", 100, 90)):
-                m = known & rsf & (age < w) & (km <= r)
-                cols[name] = np.bincount(place[m], minlength=n)
+                chosen = rsf & (age < w)
+                cols[name] = spread(np.bincount(loc[chosen], minlength=n_loc).astype(np.float64), r)
             cols[f"violence_sides_{p.sides_km:.0f}km_{p.sides_days}d"] = self.sides(d)
-        pairs, known = v.window(d, LONG_AGO_DAYS)
-        m = known & (v.pair_km[pairs] <= 25)
+        pts = v.points(d, LONG_AGO_DAYS)
+        latest = np.full(n_loc, d - LONG_AGO_DAYS, dtype=np.int64)
+        np.maximum.at(latest, v.location[pts], v.day[pts])
+        lp_loc, lp_place, lp_km = v.location_pairs(np.unique(v.location[pts]))
+        m = lp_km <= 25
         last = np.full(n, d - LONG_AGO_DAYS, dtype=np.int64)
-        np.maximum.at(last, v.pair_place[pairs][m], v.day[v.pair_point[pairs][m]])
+        np.maximum.at(last, lp_place[m], latest[lp_loc[m]])
         cols["days_since_violence_25km"] = (d - last).astype(float)
 
         a = self.attacks

@@ -8,7 +8,7 @@ each ring a ``bincount`` over it. No per-place Python loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,6 +51,14 @@ class DatedPairs:
     pair_point: NDArray[np.int32]
     pair_place: NDArray[np.int32]
     pair_km: NDArray[np.float32]
+    # The same pairs by distinct location: point i stands at ``location[i]``, whose pairs are
+    # ``loc_place``/``loc_km`` at ``loc_offsets[g]:loc_offsets[g + 1]``. A day's counts per ring
+    # are then counts per location spread over its pairs: far fewer than one pair per point
+    # where events share coordinates (LocationWindow).
+    location: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    loc_offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    loc_place: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    loc_km: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
     @classmethod
     def build(cls, tree: cKDTree, lat: NDArray[np.float64], lon: NDArray[np.float64],
@@ -91,7 +99,24 @@ class DatedPairs:
         spans = [(loc_bounds[g], loc_bounds[g + 1]) for g in location.tolist()]
         return cls(day[order], known[order], order, offsets, pair_point,
                    np.concatenate([loc_place[a:b] for a, b in spans]),
-                   np.concatenate([loc_km[a:b] for a, b in spans]))
+                   np.concatenate([loc_km[a:b] for a, b in spans]),
+                   location.astype(np.int64), np.asarray(loc_bounds, dtype=np.int64), loc_place, loc_km)
+
+    def points(self, as_of: int, days: int | None) -> NDArray[np.int64]:
+        """Points dated in (as_of - days, as_of] and known at as_of (``window``, by point)."""
+        lo = 0 if days is None else int(np.searchsorted(self.day, as_of - days, side="right"))
+        hi = int(np.searchsorted(self.day, as_of, side="right"))
+        rows = np.arange(lo, hi, dtype=np.int64)
+        return rows[self.known[rows] <= as_of]
+
+    def location_pairs(self, locations: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int32],
+                                                                    NDArray[np.float32]]:
+        """The pairs of ``locations`` (distinct, sorted): each pair's location, place and km."""
+        starts, ends = self.loc_offsets[locations], self.loc_offsets[locations + 1]
+        sizes = ends - starts
+        rows = (np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+                + np.arange(int(sizes.sum()), dtype=np.int64))
+        return np.repeat(locations, sizes), self.loc_place[rows], self.loc_km[rows]
 
     def window(self, as_of: int, days: int | None) -> tuple[slice, NDArray[np.bool_]]:
         """Pairs of points dated in (as_of - days, as_of] (all history when days is None) and

@@ -199,13 +199,28 @@ def escalations_between(inputs: SiegeInputs, start: dt.date, end: dt.date,
     return rows
 
 
+# The last board the brief asked for: the English and the Arabic brief of a day read the same
+# board (the siege rules take seconds over a whole country), so it is computed once while the
+# lake and the recorded changes of control stay as they were.
+_BRIEF_BOARD: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+
+
 def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | None:
     """The board for the brief: each place past calm with its Arabic name, point, stage, since,
     exposed people and why (the signals, and the latest evidence). None without a gazetteer."""
+    import copy
+    import hashlib
+
     try:
         inputs = load_inputs(workspace)
     except WorkspaceError:
         return None
+    manifest = Lake(workspace.lake_dir).manifest_path.read_bytes()
+    control = "-" if inputs.control is None else repr(inputs.control.to_pylist())
+    key = (str(workspace.home), as_of.isoformat(), hashlib.sha256(manifest).hexdigest(),
+           hashlib.sha256(control.encode()).hexdigest())
+    if key in _BRIEF_BOARD:
+        return copy.deepcopy(_BRIEF_BOARD[key])
     rows = board(inputs, as_of)
     wanted = pc.is_in(inputs.places.column("place_id"),
                       value_set=pa.array([r["place_id"] for r in rows], pa.string()))
@@ -218,6 +233,8 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
         latest = row["evidence"][0]["detail"] if row["evidence"] else ""
         signals = ", ".join(s.replace("_", " ") for s in row["signals"])
         row["why"] = f"{signals}: {latest}" if latest else signals
+    _BRIEF_BOARD.clear()
+    _BRIEF_BOARD[key] = copy.deepcopy(rows)
     return rows
 
 

@@ -26,6 +26,7 @@ from tocsin.analysis.publication import event_known_days
 from tocsin.analysis.targets import Hits, TargetSpec, atrocity_mask, point_hits
 from tocsin.analysis.timeaxis import NEVER, day_array, to_day
 from tocsin.places.gazetteer import CLASS_RANK
+from tocsin.schema.actors import canonical
 
 VIOLENT = ("battle", "attack_on_civilians", "remote_violence", "sexual_violence",
            "looting_destruction", "abduction")
@@ -84,7 +85,7 @@ def feature_names(params: FeatureParams) -> list[str]:
 def is_rsf(actor: str) -> bool:
     """The Rapid Support Forces under the names the sources give them, and the Janjaweed they
     were formed from in 2013 (UCDP names the RSF only from 2023)."""
-    low = actor.lower()
+    low = (canonical(actor) or "").lower()   # SFA, UCDP's name for the RSF coalition, too
     return "rsf" in low.replace(":", " ").split() or "rapid support" in low or "janjaweed" in low
 
 

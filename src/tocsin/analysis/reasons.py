@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from tocsin.analysis.features import FAR_KM, LONG_AGO_DAYS, FeatureBuilder, is_rsf
 from tocsin.analysis.proximity import PlacePairs
+from tocsin.schema.actors import canonical
 
 Phrase = tuple[str, str]   # (English, Arabic)
 
@@ -74,6 +75,7 @@ def direction(bearing: float) -> Phrase:
 def actors(a1: str, a2: str) -> Phrase | None:
     if not a1:
         return None
+    a1, a2 = canonical(a1) or a1, canonical(a2) or a2   # SFA is the RSF (schema/actors.yaml)
     ar1, ar2 = ACTORS_AR.get(a1, a1), ACTORS_AR.get(a2, a2)
     if a2 == "Civilians":
         return f"{a1} against civilians", f"{ar1} ضد المدنيين"

@@ -63,5 +63,7 @@ def test_place_window_is_the_window_of_that_place(rows, as_of, days):
     everything = np.arange(len(pairs.pair_place))[window][ok]
     for place in (0, 3, 6):
         expected = everything[pairs.pair_place[everything] == place]
-        assert np.array_equal(index.window(place, as_of, days), expected)
+        point, km = index.window(place, as_of, days)
+        assert np.array_equal(point, pairs.pair_point[expected])
+        assert np.array_equal(km, pairs.pair_km[expected])
     assert 1 not in index

@@ -548,16 +548,15 @@ class FeatureBuilder:
 
     def nearest_in(self, index: PlacePairs, place: int, d: int,
                    days: int) -> tuple[float, float, int, int] | None:
-        """``nearest_violence`` of one indexed place: the first pair (in pair order) at the
+        """``nearest_violence`` of one indexed place: the first point (in point order) at the
         smallest distance."""
-        v = self.violence
-        rows = index.window(place, d, days)
-        if not len(rows):
+        point, km = index.window(place, d, days)
+        if not len(point):
             return None
-        row = int(rows[int(np.argmin(v.pair_km[rows]))])
-        e = int(v.pair_point[row])
-        return (float(v.pair_km[row]), bearing_deg(self.lat[place], self.lon[place], self.violence_lat[e],
-                                                   self.violence_lon[e]), d - int(v.day[e]), e)
+        best = int(np.argmin(km))
+        e = int(point[best])
+        return (float(km[best]), bearing_deg(self.lat[place], self.lon[place], self.violence_lat[e],
+                                             self.violence_lon[e]), d - int(self.violence.day[e]), e)
 
     @property
     def first_day(self) -> int | None:

@@ -118,8 +118,9 @@ class Explainer:
         self._explained = np.asarray(explained if explained is not None else [], dtype=np.int64)
         self._index: PlacePairs | None = None
 
-    def _pairs(self, place: int, days: int | None) -> NDArray[np.int64]:
-        """The place's violence pairs known by the day, dated in its last ``days`` days."""
+    def _pairs(self, place: int, days: int | None) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """The violent events near the place known by the day, dated in its last ``days`` days,
+        and their distances."""
         if self._index is None or place not in self._index:
             self._index = self.b.place_pairs(np.union1d(self._explained, [place]))
         return self._index.window(place, self.d, days)
@@ -139,14 +140,14 @@ class Explainer:
 
         b = self.b
         v = b.violence
-        rows = self._pairs(place, LONG_AGO_DAYS)
-        rows = rows[v.pair_km[rows] <= km]
-        if not len(rows):
+        points, kms = self._pairs(place, LONG_AGO_DAYS)
+        within = kms <= km
+        points, kms = points[within], kms[within]
+        if not len(points):
             return None
-        points = v.pair_point[rows]
         best = int(np.argmax(v.day[points]))
         e = int(points[best])
-        return (float(v.pair_km[rows[best]]),
+        return (float(kms[best]),
                 bearing_deg(b.lat[place], b.lon[place], b.violence_lat[e], b.violence_lon[e]),
                 self.d - int(v.day[e]), e)
 
@@ -323,9 +324,8 @@ class Explainer:
     def _rsf_name(self, place: int, km: int, days: int) -> Phrase:
         """"the RSF" or "the Janjaweed", as the events in the window name them."""
         b = self.b
-        v = b.violence
-        rows = self._pairs(place, days)
-        names = {a for e in v.pair_point[rows[v.pair_km[rows] <= km]].tolist()
+        points, kms = self._pairs(place, days)
+        names = {a for e in points[kms <= km].tolist()
                  for a in (str(b.violence_actors[0][e]), str(b.violence_actors[1][e])) if is_rsf(a)}
         if names and all("janjaweed" in n.lower() for n in names):
             return "the Janjaweed", "الجنجويد"

@@ -212,15 +212,20 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
     import hashlib
 
     try:
+        workspace.require()
+        manifest = Lake(workspace.lake_dir).manifest_path.read_bytes()
+    except (WorkspaceError, OSError):
+        return None
+    control = workspace_control(workspace.database_url)
+    recorded = "-" if control is None else repr(control.to_pylist())
+    key = (str(workspace.home), as_of.isoformat(), hashlib.sha256(manifest).hexdigest(),
+           hashlib.sha256(recorded.encode()).hexdigest())
+    if key in _BRIEF_BOARD:
+        return copy.deepcopy(_BRIEF_BOARD[key])
+    try:
         inputs = load_inputs(workspace)
     except WorkspaceError:
         return None
-    manifest = Lake(workspace.lake_dir).manifest_path.read_bytes()
-    control = "-" if inputs.control is None else repr(inputs.control.to_pylist())
-    key = (str(workspace.home), as_of.isoformat(), hashlib.sha256(manifest).hexdigest(),
-           hashlib.sha256(control.encode()).hexdigest())
-    if key in _BRIEF_BOARD:
-        return copy.deepcopy(_BRIEF_BOARD[key])
     rows = board(inputs, as_of)
     wanted = pc.is_in(inputs.places.column("place_id"),
                       value_set=pa.array([r["place_id"] for r in rows], pa.string()))

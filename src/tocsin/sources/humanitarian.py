@@ -72,6 +72,18 @@ class DtmAdapter(Adapter):
         return Plan("displacement", "iom-dtm", DTM_LICENSE, columns, source_id, checks)
 
 
+def price_checks(commodity: str, lat: str, lon: str) -> list[Check]:
+    """What every market price must hold, whichever layout brings it: a commodity, a point
+    (when given) on the globe, a price of 0 or more (WFP's file and HDX HAPI alike)."""
+    return [
+        Check(commodity, f"{col(commodity)} IS NOT NULL", "a commodity name"),
+        Check(lat, f"{col(lat)} IS NULL OR {num(lat)} BETWEEN -90 AND 90", latitude_check(lat).expected),
+        Check(lon, f"{col(lon)} IS NULL OR {num(lon)} BETWEEN -180 AND 180",
+              longitude_check(lon).expected),
+        Check("price", f"{num('price')} >= 0", "a price of 0 or more"),
+    ]
+
+
 class WfpPricesAdapter(Adapter):
     kind = "wfp-prices"
     about = "WFP VAM market prices CSV as published on HDX"
@@ -106,12 +118,7 @@ class WfpPricesAdapter(Adapter):
         checks = [
             date_check("date", day, "YYYY-MM-DD"),
             Check("market_id", f"{col('market_id')} IS NOT NULL", "a WFP market id"),
-            Check("commodity", f"{col('commodity')} IS NOT NULL", "a commodity name"),
-            Check("latitude", f"{col('latitude')} IS NULL OR {num('latitude')} BETWEEN -90 AND 90",
-                  latitude_check("latitude").expected),
-            Check("longitude", f"{col('longitude')} IS NULL OR {num('longitude')} BETWEEN -180 AND 180",
-                  longitude_check("longitude").expected),
-            Check("price", f"{num('price')} >= 0", "a price of 0 or more"),
+            *price_checks("commodity", "latitude", "longitude"),
             count_check("usdprice", "a USD price of 0 or more, or empty"),
         ]
         return Plan("prices", "wfp", WFP_LICENSE, columns, source_id, checks)
@@ -160,12 +167,7 @@ class HapiPricesAdapter(Adapter):
             Check("reference_period_end", f"{col('reference_period_end')} IS NULL OR {end} >= {start}",
                   "a date YYYY-MM-DD on or after reference_period_start"),
             Check("market_name", f"{col('market_name')} IS NOT NULL", "a market name"),
-            Check("commodity_name", f"{col('commodity_name')} IS NOT NULL", "a commodity name"),
-            Check("lat", f"{col('lat')} IS NULL OR {num('lat')} BETWEEN -90 AND 90",
-                  latitude_check("lat").expected),
-            Check("lon", f"{col('lon')} IS NULL OR {num('lon')} BETWEEN -180 AND 180",
-                  longitude_check("lon").expected),
-            Check("price", f"{num('price')} >= 0", "a price of 0 or more"),
+            *price_checks("commodity_name", "lat", "lon"),
         ]
         return Plan("prices", "wfp", WFP_LICENSE + " (HDX HAPI v2)", columns,
                     "'hapi:' || " + joined_id(identity), checks)

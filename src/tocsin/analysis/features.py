@@ -21,11 +21,12 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from tocsin.analysis.inputs import ForecastInputs
-from tocsin.analysis.proximity import DatedPairs, chord_for_km, km_for_chord, place_tree, unit_xyz
+from tocsin.analysis.proximity import DatedPairs, PlacePairs, chord_for_km, km_for_chord, place_tree, unit_xyz
 from tocsin.analysis.publication import event_known_days
 from tocsin.analysis.targets import Hits, TargetSpec, atrocity_mask, point_hits
 from tocsin.analysis.timeaxis import NEVER, day_array, to_day
 from tocsin.places.gazetteer import CLASS_RANK
+from tocsin.schema.actors import canonical
 
 VIOLENT = ("battle", "attack_on_civilians", "remote_violence", "sexual_violence",
            "looting_destruction", "abduction")
@@ -84,7 +85,7 @@ def feature_names(params: FeatureParams) -> list[str]:
 def is_rsf(actor: str) -> bool:
     """The Rapid Support Forces under the names the sources give them, and the Janjaweed they
     were formed from in 2013 (UCDP names the RSF only from 2023)."""
-    low = actor.lower()
+    low = (canonical(actor) or "").lower()   # SFA, UCDP's name for the RSF coalition, too
     return "rsf" in low.replace(":", " ").split() or "rapid support" in low or "janjaweed" in low
 
 
@@ -346,32 +347,48 @@ class FeatureBuilder:
         p, n = self.params, self.n
         cols: dict[str, NDArray[np.float64]] = {}
 
+        # Violence by location (events share coordinates): counts per location of the points
+        # in each window, spread over the location's pairs. The same sums as one pair per point
+        # (counts and deaths are whole numbers), read from far fewer pairs.
         v = self.violence
-        pairs, known = v.window(d, max(p.windows_days))
-        place, km = v.pair_place[pairs], v.pair_km[pairs]
-        point = v.pair_point[pairs]
-        age = d - v.day[point]
-        deaths = self.violence_deaths[point]
+        n_loc = len(v.loc_offsets) - 1
+        pts = v.points(d, max(p.windows_days))
+        age, loc, deaths = d - v.day[pts], v.location[pts], self.violence_deaths[pts]
+        lp_loc, lp_place, lp_km = v.location_pairs(np.unique(loc))
+        rings = {r: lp_km <= r for r in set(p.rings_km) | {50, 100}}
+
+        def spread(weights: NDArray[np.float64], r: int) -> NDArray[np.float64]:
+            m = rings[r]
+            return np.bincount(lp_place[m], weights=weights[lp_loc[m]], minlength=n)
+
+        def nearest(chosen: NDArray[np.bool_]) -> NDArray[np.float64]:
+            has = np.zeros(n_loc, dtype=bool)
+            has[loc[chosen]] = True
+            return self._nearest(lp_place, lp_km, has[lp_loc])
+
         for w in p.windows_days:
-            in_w = known & (age < w)
+            in_w = age < w
+            events = np.bincount(loc[in_w], minlength=n_loc).astype(np.float64)
+            dead = np.bincount(loc[in_w], weights=deaths[in_w], minlength=n_loc)
             for r in p.rings_km:
-                m = in_w & (km <= r)
-                cols[f"violent_events_{r}km_{w}d"] = np.bincount(place[m], minlength=n)
-                cols[f"deaths_{r}km_{w}d"] = np.bincount(place[m], weights=deaths[m], minlength=n)
-        cols["nearest_violence_km_30d"] = self._nearest(place, km, known & (age < 30))
-        cols["nearest_violence_km_365d"] = self._nearest(place, km, known)
-        cols["front_approach_km"] = (self._nearest(place, km, known & (age >= 30))
-                                     - cols["nearest_violence_km_30d"])
+                cols[f"violent_events_{r}km_{w}d"] = spread(events, r)
+                cols[f"deaths_{r}km_{w}d"] = spread(dead, r)
+        cols["nearest_violence_km_30d"] = nearest(age < 30)
+        cols["nearest_violence_km_365d"] = nearest(np.ones(len(pts), dtype=bool))
+        cols["front_approach_km"] = nearest(age >= 30) - cols["nearest_violence_km_30d"]
         if p.actor_features:
-            rsf = self.violence_rsf[point]
+            rsf = self.violence_rsf[pts]
             for name, r, w in (("rsf_violence_50km_30d", 50, 30), ("rsf_violence_100km_90d", 100, 90)):
-                m = known & rsf & (age < w) & (km <= r)
-                cols[name] = np.bincount(place[m], minlength=n)
+                chosen = rsf & (age < w)
+                cols[name] = spread(np.bincount(loc[chosen], minlength=n_loc).astype(np.float64), r)
             cols[f"violence_sides_{p.sides_km:.0f}km_{p.sides_days}d"] = self.sides(d)
-        pairs, known = v.window(d, LONG_AGO_DAYS)
-        m = known & (v.pair_km[pairs] <= 25)
+        pts = v.points(d, LONG_AGO_DAYS)
+        latest = np.full(n_loc, d - LONG_AGO_DAYS, dtype=np.int64)
+        np.maximum.at(latest, v.location[pts], v.day[pts])
+        lp_loc, lp_place, lp_km = v.location_pairs(np.unique(v.location[pts]))
+        m = lp_km <= 25
         last = np.full(n, d - LONG_AGO_DAYS, dtype=np.int64)
-        np.maximum.at(last, v.pair_place[pairs][m], v.day[v.pair_point[pairs][m]])
+        np.maximum.at(last, lp_place[m], latest[lp_loc[m]])
         cols["days_since_violence_25km"] = (d - last).astype(float)
 
         a = self.attacks
@@ -521,25 +538,25 @@ class FeatureBuilder:
         within 100 km, or None. For reasons: the direction a front comes from is read, not
         modelled."""
         d = to_day(as_of) if isinstance(as_of, date) else int(as_of)
-        v = self.violence
-        pairs, known = v.window(d, days)
-        place, km, point = v.pair_place[pairs], v.pair_km[pairs], v.pair_point[pairs]
-        wanted = np.isin(place, places) & known
-        # Nearest first, so the first row of each place is its nearest event.
-        rows = np.flatnonzero(wanted)[np.lexsort((km[wanted], place[wanted]))]
-        first: dict[int, int] = {}
-        for row in rows.tolist():
-            first.setdefault(int(place[row]), row)
-        out: list[tuple[float, float, int] | None] = []
-        for p in places.tolist():
-            row = first.get(int(p))
-            if row is None:
-                out.append(None)
-                continue
-            e = int(point[row])
-            out.append((float(km[row]), bearing_deg(self.lat[p], self.lon[p], self.violence_lat[e],
-                                                    self.violence_lon[e]), d - int(v.day[e]), e))
-        return out
+        index = self.place_pairs(places)
+        return [self.nearest_in(index, int(p), d, days) for p in places.tolist()]
+
+    def place_pairs(self, places: NDArray[np.int64]) -> PlacePairs:
+        """The violence pairs of ``places``, grouped by place: one pass over all pairs, then each
+        per-place question (nearest, latest, who) reads only its place's few."""
+        return PlacePairs.of(self.violence, np.asarray(places, dtype=np.int64), self.n)
+
+    def nearest_in(self, index: PlacePairs, place: int, d: int,
+                   days: int) -> tuple[float, float, int, int] | None:
+        """``nearest_violence`` of one indexed place: the first point (in point order) at the
+        smallest distance."""
+        point, km = index.window(place, d, days)
+        if not len(point):
+            return None
+        best = int(np.argmin(km))
+        e = int(point[best])
+        return (float(km[best]), bearing_deg(self.lat[place], self.lon[place], self.violence_lat[e],
+                                             self.violence_lon[e]), d - int(self.violence.day[e]), e)
 
     @property
     def first_day(self) -> int | None:

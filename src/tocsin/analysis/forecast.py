@@ -111,16 +111,15 @@ def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: i
     chosen = order[:top] if top else order
     explained = chosen[:explain] if explain is not None else chosen
     contributions = fitted.model.contributions(matrix[explained])
-    nearest = builder.nearest_violence(as_of, explained)
     rows = []
     columns = {name: places.column(name).to_pylist() for name in
                ("place_id", "name", "name_ar", "place_class", "admin1_pcode", "admin2_pcode",
                 "latitude", "longitude", "population", "households")}
     explainer = Explainer(builder, Places(columns["name"], columns["name_ar"], builder.static["place_rank"]),
-                          to_day(as_of))
+                          to_day(as_of), explained)
     for rank, i in enumerate(chosen.tolist(), start=1):
         if rank <= len(explained):
-            near = nearest[rank - 1]
+            near = explainer.nearest(i, 30)
             phrases = explainer.reasons(i, matrix[i], contributions[rank - 1], reasons)
             where = explainer.event(i, near) if near is not None else where_violence(near)
         else:

@@ -22,6 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tocsin.analysis.features import FAR_KM, LONG_AGO_DAYS, FeatureBuilder, is_rsf
+from tocsin.analysis.proximity import PlacePairs
+from tocsin.schema.actors import canonical
 
 Phrase = tuple[str, str]   # (English, Arabic)
 
@@ -73,6 +75,7 @@ def direction(bearing: float) -> Phrase:
 def actors(a1: str, a2: str) -> Phrase | None:
     if not a1:
         return None
+    a1, a2 = canonical(a1) or a1, canonical(a2) or a2   # SFA is the RSF (schema/actors.yaml)
     ar1, ar2 = ACTORS_AR.get(a1, a1), ACTORS_AR.get(a2, a2)
     if a2 == "Civilians":
         return f"{a1} against civilians", f"{ar1} ضد المدنيين"
@@ -107,15 +110,28 @@ class Places:
 class Explainer:
     """Turns a place's feature values and SHAP contributions into phrases (see module doc)."""
 
-    def __init__(self, builder: FeatureBuilder, places: Places, as_of: int) -> None:
+    def __init__(self, builder: FeatureBuilder, places: Places, as_of: int,
+                 explained: NDArray[np.int64] | None = None) -> None:
         self.b, self.places, self.d = builder, places, as_of
         self._nearest: dict[tuple[int, int], tuple[float, float, int, int] | None] = {}
+        # The places to be explained, indexed at the first question about any of them.
+        self._explained = np.asarray(explained if explained is not None else [], dtype=np.int64)
+        self._index: PlacePairs | None = None
+
+    def _pairs(self, place: int, days: int | None) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """The violent events near the place known by the day, dated in its last ``days`` days,
+        and their distances."""
+        if self._index is None or place not in self._index:
+            self._index = self.b.place_pairs(np.union1d(self._explained, [place]))
+        return self._index.window(place, self.d, days)
 
     # -- the event behind a phrase ---------------------------------------------------------
     def nearest(self, place: int, days: int) -> tuple[float, float, int, int] | None:
         key = (place, days)
         if key not in self._nearest:
-            self._nearest[key] = self.b.nearest_violence(self.d, np.asarray([place]), days)[0]
+            self._pairs(place, days)    # indexes the place
+            assert self._index is not None
+            self._nearest[key] = self.b.nearest_in(self._index, place, self.d, days)
         return self._nearest[key]
 
     def latest(self, place: int, km: float) -> tuple[float, float, int, int] | None:
@@ -124,15 +140,14 @@ class Explainer:
 
         b = self.b
         v = b.violence
-        pairs, known = v.window(self.d, LONG_AGO_DAYS)
-        m = known & (v.pair_place[pairs] == place) & (v.pair_km[pairs] <= km)
-        rows = np.flatnonzero(m)
-        if not len(rows):
+        points, kms = self._pairs(place, LONG_AGO_DAYS)
+        within = kms <= km
+        points, kms = points[within], kms[within]
+        if not len(points):
             return None
-        points = v.pair_point[pairs][rows]
         best = int(np.argmax(v.day[points]))
         e = int(points[best])
-        return (float(v.pair_km[pairs][rows[best]]),
+        return (float(kms[best]),
                 bearing_deg(b.lat[place], b.lon[place], b.violence_lat[e], b.violence_lon[e]),
                 self.d - int(v.day[e]), e)
 
@@ -309,10 +324,8 @@ class Explainer:
     def _rsf_name(self, place: int, km: int, days: int) -> Phrase:
         """"the RSF" or "the Janjaweed", as the events in the window name them."""
         b = self.b
-        v = b.violence
-        pairs, known = v.window(self.d, days)
-        m = known & (v.pair_place[pairs] == place) & (v.pair_km[pairs] <= km)
-        names = {a for e in v.pair_point[pairs][m].tolist()
+        points, kms = self._pairs(place, days)
+        names = {a for e in points[kms <= km].tolist()
                  for a in (str(b.violence_actors[0][e]), str(b.violence_actors[1][e])) if is_rsf(a)}
         if names and all("janjaweed" in n.lower() for n in names):
             return "the Janjaweed", "الجنجويد"

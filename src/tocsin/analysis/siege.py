@@ -363,6 +363,14 @@ def _floats(table: pa.Table, name: str, default: float = 0.0) -> np.ndarray:
     return np.nan_to_num(table.column(name).to_numpy(zero_copy_only=False).astype(float), nan=default)
 
 
+def _actors(events: pa.Table, name: str) -> list[str | None]:
+    from tocsin.schema.actors import canonical
+
+    names = _strings(events, name)
+    mapped = {a: canonical(a) for a in set(names)}
+    return [mapped[a] for a in names]
+
+
 def _strings(table: pa.Table, name: str) -> list[str | None]:
     return table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows
 
@@ -523,7 +531,9 @@ class _Events:
         precision = np.array(_strings(events, "location_precision"), dtype=object)
         level = np.array(_strings(events, "link_level"), dtype=object)
         self.uid = _strings(events, "event_uid")
-        self.actor1 = _strings(events, "actor1")
+        # One actor under one name (schema/actors.yaml), also for events ingested before it
+        # named them: a town taken by "SFA" is held by the RSF.
+        self.actor1 = _actors(events, "actor1")
         # An event linked to a place counts there and at the tracked places above it (a camp's
         # or a neighbourhood's events count for its town): one link row per (event, place).
         link_event, link_place = [], []
@@ -538,7 +548,7 @@ class _Events:
         self.link_near = np.isin(link_level, EXACT_OR_NEAR)
         self.where = _strings(events, "location_name")
         self.actors = [" v ".join(a for a in pair if a) for pair in
-                       zip(_strings(events, "actor1"), _strings(events, "actor2"), strict=True)]
+                       zip(self.actor1, _actors(events, "actor2"), strict=True)]
         placeable = np.isin(precision, EXACT_OR_NEAR) & ~np.isnan(self.lat) & ~np.isnan(self.lon)
         rows = np.flatnonzero(placeable)
         p, e, d = pairs_within(places.lat, places.lon, self.lat[rows], self.lon[rows], rules.ring_km)

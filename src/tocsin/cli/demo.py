@@ -28,7 +28,6 @@ SAMPLE_FILES = [
     ("hiu-villages", "darfurVillages.csv"),
     ("dtm-sites", "iom_dtm_darfur_idp_sites_2019.xlsx"),
     ("firms", "firms_modis_c61_nrt_darfur_days_2023_2025.csv"),
-    ("wfp-prices", "wfp_food_prices_darfur.csv"),
     ("views", "views_forecasts_priogrid_month.csv"),
 ]
 # What the demo syncs instead of reading files: the same sample records, answered by the replay
@@ -48,6 +47,7 @@ SYNCED_FILES = [
     ("ucdp-ged", "ucdp_ged241_darfur_api.csv"),
     ("firms", "firms_viirs_snpp_nrt_darfur_2025-10-31_2025-11-08.csv"),
     ("dtm", "hdx_hapi_idps_darfur.csv"),
+    ("wfp-prices", "wfp_food_prices_darfur.csv"),   # synced as HDX HAPI's food prices
 ]
 SHOWCASE_NAMES = ["Al Fashir", "الفاشر", "Genaina", "Niyala"]
 

@@ -13,6 +13,7 @@ import yaml
 
 from tocsin import arabic
 from tocsin.report.judgements import Judgement
+from tocsin.schema.actors import canonical
 
 
 @cache
@@ -57,6 +58,7 @@ class Words:
         return arabic.place_name(name, name_ar, self.lang)
 
     def actor(self, name: str) -> str:
+        name = canonical(name) or name   # one actor, one name (schema/actors.yaml)
         if self.lang != "ar":
             return name
         return actor_names().get(name, name)

@@ -1,4 +1,5 @@
-"""Humanitarian figures: IOM DTM displacement (HDX HAPI) and WFP market prices."""
+"""Humanitarian figures: IOM DTM displacement (HDX HAPI) and WFP market prices (WFP's HDX file,
+and the same prices as HDX HAPI v2 serves them)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ WFP_LICENSE = "CC BY-IGO - WFP VAM via HDX"
 DTM_COLUMNS = ["location_code", "admin1_code", "admin1_name", "admin2_code", "admin2_name",
                "admin_level", "operation", "assessment_type", "population", "reporting_round",
                "reference_period_start", "reference_period_end"]
+# HDX HAPI v2 food-prices-market-monitor records (WFP VAM's prices): the fields Tocsin reads.
+HAPI_PRICE_COLUMNS = ["market_code", "market_name", "commodity_code", "commodity_name", "unit",
+                      "currency_code", "price", "price_type", "reference_period_start",
+                      "reference_period_end", "lat", "lon", "admin1_code", "admin1_name",
+                      "admin2_code", "admin2_name"]
 WFP_COLUMNS = ["date", "admin1", "admin2", "market", "market_id", "latitude", "longitude",
                "category", "commodity", "commodity_id", "unit", "priceflag", "pricetype",
                "currency", "price", "usdprice"]
@@ -66,6 +72,18 @@ class DtmAdapter(Adapter):
         return Plan("displacement", "iom-dtm", DTM_LICENSE, columns, source_id, checks)
 
 
+def price_checks(commodity: str, lat: str, lon: str) -> list[Check]:
+    """What every market price must hold, whichever layout brings it: a commodity, a point
+    (when given) on the globe, a price of 0 or more (WFP's file and HDX HAPI alike)."""
+    return [
+        Check(commodity, f"{col(commodity)} IS NOT NULL", "a commodity name"),
+        Check(lat, f"{col(lat)} IS NULL OR {num(lat)} BETWEEN -90 AND 90", latitude_check(lat).expected),
+        Check(lon, f"{col(lon)} IS NULL OR {num(lon)} BETWEEN -180 AND 180",
+              longitude_check(lon).expected),
+        Check("price", f"{num('price')} >= 0", "a price of 0 or more"),
+    ]
+
+
 class WfpPricesAdapter(Adapter):
     kind = "wfp-prices"
     about = "WFP VAM market prices CSV as published on HDX"
@@ -100,12 +118,56 @@ class WfpPricesAdapter(Adapter):
         checks = [
             date_check("date", day, "YYYY-MM-DD"),
             Check("market_id", f"{col('market_id')} IS NOT NULL", "a WFP market id"),
-            Check("commodity", f"{col('commodity')} IS NOT NULL", "a commodity name"),
-            Check("latitude", f"{col('latitude')} IS NULL OR {num('latitude')} BETWEEN -90 AND 90",
-                  latitude_check("latitude").expected),
-            Check("longitude", f"{col('longitude')} IS NULL OR {num('longitude')} BETWEEN -180 AND 180",
-                  longitude_check("longitude").expected),
-            Check("price", f"{num('price')} >= 0", "a price of 0 or more"),
+            *price_checks("commodity", "latitude", "longitude"),
             count_check("usdprice", "a USD price of 0 or more, or empty"),
         ]
         return Plan("prices", "wfp", WFP_LICENSE, columns, source_id, checks)
+
+
+class HapiPricesAdapter(Adapter):
+    """WFP's market prices as HDX HAPI v2 serves them (``food-prices-market-monitor``): written
+    to the same ``prices`` table, with the same checks, as WFP's own HDX file (``wfp-prices``).
+    A HAPI record's price is for its reference period; its start is the price's date."""
+
+    kind = "hapi-prices"
+    about = "WFP market prices from HDX HAPI v2 (food-prices-market-monitor records)"
+    signature = ("market_code", "commodity_code", "reference_period_start")
+    what = "HDX HAPI food prices"
+
+    def required(self, raw: RawInput) -> list[str]:
+        return HAPI_PRICE_COLUMNS
+
+    def plan(self, raw: RawInput) -> Plan:
+        formats = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+        start, end = date("reference_period_start", *formats), date("reference_period_end", *formats)
+        optional = {name: col(name) if name in raw.columns else "NULL"
+                    for name in ("commodity_category", "price_flag")}
+        columns = {
+            "date": start,
+            "admin1_name": col("admin1_name"),
+            "admin2_name": col("admin2_name"),
+            "market": col("market_name"),
+            "market_id": col("market_code"),
+            "latitude": num("lat"),
+            "longitude": num("lon"),
+            "category": optional["commodity_category"],
+            "commodity": col("commodity_name"),
+            "commodity_id": col("commodity_code"),
+            "unit": col("unit"),
+            "price_flag": optional["price_flag"],
+            "price_type": col("price_type"),
+            "currency": col("currency_code"),
+            "price": num("price"),
+            "usd_price": "NULL",
+        }
+        identity = ["reference_period_start", "market_code", "commodity_code", "unit", "price_type",
+                    "currency_code"] + (["price_flag"] if "price_flag" in raw.columns else [])
+        checks = [
+            date_check("reference_period_start", start, "YYYY-MM-DD"),
+            Check("reference_period_end", f"{col('reference_period_end')} IS NULL OR {end} >= {start}",
+                  "a date YYYY-MM-DD on or after reference_period_start"),
+            Check("market_name", f"{col('market_name')} IS NOT NULL", "a market name"),
+            *price_checks("commodity_name", "lat", "lon"),
+        ]
+        return Plan("prices", "wfp", WFP_LICENSE + " (HDX HAPI v2)", columns,
+                    "'hapi:' || " + joined_id(identity), checks)

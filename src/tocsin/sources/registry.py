@@ -7,7 +7,7 @@ from tocsin.sources.areas import CodAbAdapter
 from tocsin.sources.base import Adapter
 from tocsin.sources.cast import CastAdapter
 from tocsin.sources.firms import FirmsAdapter
-from tocsin.sources.humanitarian import DtmAdapter, WfpPricesAdapter
+from tocsin.sources.humanitarian import DtmAdapter, HapiPricesAdapter, WfpPricesAdapter
 from tocsin.sources.ioda import IodaAdapter
 from tocsin.sources.places import DtmSitesAdapter, GeonamesAdapter, HiuVillagesAdapter, OsmPlacesAdapter
 from tocsin.sources.ucdp import UcdpCandidateAdapter, UcdpGedAdapter
@@ -27,6 +27,7 @@ ADAPTERS: dict[str, Adapter] = {
         DtmAdapter(),
         DtmSitesAdapter(),
         WfpPricesAdapter(),
+        HapiPricesAdapter(),
         HiuVillagesAdapter(),
         ViewsAdapter(),
         CastAdapter(),

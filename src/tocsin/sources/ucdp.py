@@ -3,6 +3,7 @@ layouts for UCDP Candidate events (monthly, provisional), kept as their own sour
 
 from __future__ import annotations
 
+from tocsin.schema.actors import canonical_sql
 from tocsin.schema.taxonomy import load_taxonomy
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import RawInput
@@ -43,6 +44,12 @@ GW_ISO3 = {"625": "SDN", "626": "SSD", "483": "TCD", "482": "CAF", "530": "ETH",
 DATE_PRECISION = {"1": "day", "2": "days", "3": "week", "4": "month", "5": "year"}
 
 
+def _side_id(raw: RawInput, side: str) -> str | None:
+    """The side's id column (``side_a_new_id``; GED's HDX layout and API both publish it)."""
+    name = f"{side}_new_id"
+    return col(name) if name in raw.columns else None
+
+
 class UcdpGedAdapter(Adapter):
     kind = "ucdp-ged"
     about = "UCDP GED events CSV (HDX layout or UCDP API layout)"
@@ -67,8 +74,9 @@ class UcdpGedAdapter(Adapter):
             "category": taxonomy.sql_case("ucdp-ged", source_category),
             "source_category": source_category,
             "civilian_targeting": f"{col('type_of_violence')} = '3'",
-            "actor1": col("side_a"),
-            "actor2": col("side_b"),
+            # One actor whatever UCDP's side (RSF 8635 and SFA 9645: schema/actors.yaml).
+            "actor1": canonical_sql(col("side_a"), _side_id(raw, "side_a")),
+            "actor2": canonical_sql(col("side_b"), _side_id(raw, "side_b")),
             "fatalities": integer(layout["best"]),
             "fatalities_low": integer(layout["low"]),
             "fatalities_high": integer(layout["high"]),

@@ -145,6 +145,8 @@ class ReplayPublisher:
             return self._hapi(path, query, headers)
         if path.startswith("/v2/signals/raw/"):
             return self._ioda(path, query)
+        if path == "/v2/entities/query":
+            return self._ioda_entities(query)
         return _reply(404, {"error": f"no such endpoint {path}"})
 
     def _token(self, form: dict[str, str]) -> Response:
@@ -222,6 +224,17 @@ class ReplayPublisher:
         rows = self.hapi.get(name, [])
         offset, limit = int(query.get("offset", 0)), int(query.get("limit", 10000))
         return _reply(200, {"data": rows[offset:offset + limit]})
+
+    def _ioda_entities(self, query: dict[str, str]) -> Response:
+        """IODA's entity list: the regions whose series the replay holds, for ``relatedTo``."""
+        kind = query.get("entityType")
+        country = query.get("relatedTo", "").removeprefix("country/")
+        seen = {(s["entityCode"], s.get("entityName", "")) for s in self.ioda if s["entityType"] == kind
+                and s.get("country", country) == country}
+        data = [{"code": code, "name": name, "type": kind,
+                 "attrs": {"country_code": country, "fqid": f"geo.netacuity.AF.{country}.{code}"}}
+                for code, name in sorted(seen)]
+        return _reply(200, {"type": "entity", "error": None, "requestParameters": query, "data": data})
 
     def _ioda(self, path: str, query: dict[str, str]) -> Response:
         entity_type, code = path.strip("/").split("/")[3:5]
@@ -339,6 +352,32 @@ def ucdp_record(row: dict[str, str]) -> dict[str, Any]:
             continue
         record[name] = value if value != "" else None
     return record
+
+
+def hapi_price_record(row: dict[str, str], pcodes: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A row of WFP's HDX prices CSV as HDX HAPI v2's food-prices-market-monitor serves it
+    (numbers as numbers, the month as the reference period, admin P-codes from ``pcodes``:
+    admin name -> (P-code, HAPI's name)). For recording a replay from a published file."""
+    import calendar
+    from datetime import date
+
+    day = date.fromisoformat(row["date"])
+    first, last = day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    admin1 = pcodes.get(row["admin1"], (None, row["admin1"]))
+    admin2 = pcodes.get(row["admin2"], (None, row["admin2"]))
+    return {
+        "location_ref": 1, "location_code": "SDN", "location_name": "Sudan", "has_hrp": True,
+        "in_gho": True, "admin1_ref": None, "admin1_code": admin1[0], "admin1_name": admin1[1],
+        "provider_admin1_name": row["admin1"], "admin2_ref": None, "admin2_code": admin2[0],
+        "admin2_name": admin2[1], "provider_admin2_name": row["admin2"], "admin_level": 2,
+        "market_code": row["market_id"], "market_name": row["market"],
+        "commodity_code": row["commodity_id"], "commodity_name": row["commodity"],
+        "commodity_category": row["category"], "currency_code": row["currency"],
+        "unit": row["unit"], "price_flag": row["priceflag"], "price_type": row["pricetype"],
+        "price": float(row["price"]), "lat": float(row["latitude"]), "lon": float(row["longitude"]),
+        "reference_period_start": f"{first.isoformat()}T00:00:00",
+        "reference_period_end": f"{last.isoformat()}T23:59:59",
+    }
 
 
 ACLED_FIELDS = ["event_id_cnty", "event_date", "year", "time_precision", "disorder_type",

@@ -67,7 +67,9 @@ def load_inputs(workspace: Workspace, database_url: str | None = None) -> SiegeI
                          "price_type, currency, price_flag, price FROM prices").to_arrow_table()
         displacement = con.sql("SELECT admin_level, admin2_pcode, idps, operation, assessment_type, "
                                "period_end, source_id FROM displacement").to_arrow_table()
-        connectivity = _connectivity(con)
+        from tocsin.sync.connectors.ioda import workspace_region_states
+
+        connectivity = _connectivity(con, workspace_region_states(workspace))
         burnings = con.sql("SELECT * FROM burnings").to_arrow_table() if "burnings" in derived else None
         # Conflict events drive every stage: the board defaults to their latest day (prices or
         # DTM rounds published later would judge a day no event speaks of yet).
@@ -99,9 +101,10 @@ def blind_spot(inputs: SiegeInputs, day: dt.date) -> str | None:
     return coverage_warning(inputs.coverage, day)
 
 
-def _connectivity(con: Any) -> pa.Table | None:
-    """Connectivity rows with the admin1 P-code of their region, matched by name (IODA names
-    regions in English: North Darfur, Gezira, ...)."""
+def _connectivity(con: Any, configured: dict[str, str] | None = None) -> pa.Table | None:
+    """Connectivity rows with the admin1 P-code of their region: the state the IODA settings
+    give the region (by its code or name: ``region_states``), else the state of that name
+    (IODA names regions in English: North Darfur, Gezira, ...)."""
     table = con.sql("SELECT entity_code AS region_code, entity_name AS region_name, datasource, "
                     "time, value FROM connectivity WHERE entity_type = 'region'").to_arrow_table()
     if table.num_rows == 0:
@@ -112,7 +115,9 @@ def _connectivity(con: Any) -> pa.Table | None:
         for name in (name_en, name_ar, pcode):
             if name:
                 by_name[normalize(name)] = pcode
-    codes = [by_name.get(normalize(n or "")) or by_name.get(normalize(c or ""))
+    given = {normalize(k): v for k, v in (configured or {}).items()}
+    codes = [given.get(normalize(c or "")) or given.get(normalize(n or ""))
+             or by_name.get(normalize(n or "")) or by_name.get(normalize(c or ""))
              for n, c in zip(table.column("region_name").to_pylist(),
                              table.column("region_code").to_pylist(), strict=True)]
     return table.append_column("admin1_pcode", pa.array(codes, pa.string()))
@@ -199,9 +204,29 @@ def escalations_between(inputs: SiegeInputs, start: dt.date, end: dt.date,
     return rows
 
 
+# The last board the brief asked for: the English and the Arabic brief of a day read the same
+# board (the siege rules take seconds over a whole country), so it is computed once while the
+# lake and the recorded changes of control stay as they were.
+_BRIEF_BOARD: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+
+
 def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | None:
     """The board for the brief: each place past calm with its Arabic name, point, stage, since,
     exposed people and why (the signals, and the latest evidence). None without a gazetteer."""
+    import copy
+    import hashlib
+
+    try:
+        workspace.require()
+        manifest = Lake(workspace.lake_dir).manifest_path.read_bytes()
+    except (WorkspaceError, OSError):
+        return None
+    control = workspace_control(workspace.database_url)
+    recorded = "-" if control is None else repr(control.to_pylist())
+    key = (str(workspace.home), as_of.isoformat(), hashlib.sha256(manifest).hexdigest(),
+           hashlib.sha256(recorded.encode()).hexdigest())
+    if key in _BRIEF_BOARD:
+        return copy.deepcopy(_BRIEF_BOARD[key])
     try:
         inputs = load_inputs(workspace)
     except WorkspaceError:
@@ -218,6 +243,8 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
         latest = row["evidence"][0]["detail"] if row["evidence"] else ""
         signals = ", ".join(s.replace("_", " ") for s in row["signals"])
         row["why"] = f"{signals}: {latest}" if latest else signals
+    _BRIEF_BOARD.clear()
+    _BRIEF_BOARD[key] = copy.deepcopy(rows)
     return rows
 
 

@@ -1,11 +1,13 @@
-"""HDX HAPI v2: IOM DTM displacement figures for a country, page by page.
+"""HDX HAPI v2: IOM DTM displacement figures and WFP food prices for a country, page by page.
 
-``/api/v2/affected-people/idps?location_code=SDN&limit=...&offset=...`` with the
-``app_identifier`` (base64 of "app:email") HAPI asks every caller for. HAPI has no "changed
-since" filter, so each pull reads the endpoint whole; figures already held are recognised by
-their identity and dropped, and the offset is bookmarked so a kill resumes mid-way.
-Food prices (``/api/v2/food-security-nutrition-poverty/food-prices-market-monitor``) are not
-pulled yet: their layout needs an adapter of its own (WFP's HDX file is read by ``wfp-prices``).
+``/api/v2/affected-people/idps`` and
+``/api/v2/food-security-nutrition-poverty/food-prices-market-monitor``, each with
+``location_code=SDN&limit=...&offset=...`` and the ``app_identifier`` (base64 of "app:email")
+HAPI asks every caller for. HAPI has no "changed since" filter, so each pull reads an endpoint
+whole; figures already held are recognised by their identity and dropped, and each endpoint's
+offset is bookmarked so a kill resumes mid-way. IDPs go through the ``dtm`` adapter into
+``displacement``; prices through ``hapi-prices`` into ``prices``, the table WFP's HDX file
+(``wfp-prices``) fills, with the same checks.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from collections.abc import Iterator
 from tocsin.sync.base import Chunk, Connector, SyncContext, register_connector
 from tocsin.sync.http import Request, SyncError
 
-ENDPOINTS = {"idps": ("/api/v2/affected-people/idps", "dtm")}
+ENDPOINTS = {"idps": ("/api/v2/affected-people/idps", "dtm"),
+             "prices": ("/api/v2/food-security-nutrition-poverty/food-prices-market-monitor",
+                        "hapi-prices")}
 
 
 @register_connector
 class HapiConnector(Connector):
     name = "hapi"
-    about = "HDX HAPI: IOM DTM displaced people for a country"
+    about = "HDX HAPI: IOM DTM displaced people and WFP food prices for a country"
     credentials = ("app_identifier",)
-    lake_sources = ("iom-dtm",)
+    lake_sources = ("iom-dtm", "wfp")
 
     def pull(self, ctx: SyncContext) -> Iterator[Chunk]:
         limit = int(self.settings.get("limit", 10000))

@@ -140,9 +140,17 @@ def backtest_params(start: date, end: date):  # type: ignore[no-untyped-def]
         features = replace(features, actor_features=True)
     if VARIANT.get("takeovers"):
         features = replace(features, takeover_features=True)
+    if VARIANT.get("country"):
+        features = replace(features, country_features=True)
+    if VARIANT.get("decay"):
+        features = replace(features, decay_features=True)
     boosted = BoostedParams(calibration=str(VARIANT.get("calibration", "platt")),
                             onset_split=bool(VARIANT.get("onset_split")))
+    if VARIANT.get("trees"):
+        boosted = replace(boosted, trees=int(VARIANT["trees"]))   # type: ignore[call-overload]
+    negatives = int(VARIANT.get("negatives", BacktestParams.negatives_per_origin))  # type: ignore[call-overload]
     return BacktestParams(start=start, end=end, features=features, boosted=boosted,
+                          negatives_per_origin=negatives,
                           unit_levels=() if VARIANT.get("no_units") else LEVELS)
 
 
@@ -151,9 +159,11 @@ def part_backtest(start: date, end: date) -> dict[str, object]:
     from tocsin.analysis.features import build_features
 
     inputs = inputs_for_bench()
+    load_before = os.getloadavg()[0]
     began, cpu = time.perf_counter(), time.process_time()
     result = run_backtest(inputs, backtest_params(start, end))
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    load = (load_before, os.getloadavg()[0])
     scores = result.table().to_pylist()
     origins_total = (end.year - 1990) * 12 + end.month      # origins from 1990-01 (train start)
     probe = [date(2010, m, 1) for m in (1, 2, 3)]
@@ -164,7 +174,8 @@ def part_backtest(start: date, end: date) -> dict[str, object]:
     (OUT / f"backtest-scores{suffix()}.json").write_text(json.dumps(
         {"scores": scores, "calibration": result.calibration().to_pylist(), "data_end": result.data_end,
          "units": result.units, "variant": VARIANT}, indent=1, default=str))
-    return {"backtest_s": seconds, "backtest_cpu_s": cpu, "origins_scored": result.origins,
+    return {"backtest_s": seconds, "backtest_cpu_s": cpu, "load_average": load,
+            "origins_scored": result.origins,
             "baseline_features_only_s": baseline,
             "ratio": baseline / seconds, "peak_mb": peak_mb()}
 
@@ -175,7 +186,10 @@ def suffix() -> str:
              f"-{VARIANT['calibration']}" if VARIANT.get("calibration", "platt") != "platt" else "",
              "-actor" if VARIANT.get("actor_features") else "",
              "-takeovers" if VARIANT.get("takeovers") else "",
-             "-onset" if VARIANT.get("onset_split") else ""]
+             "-onset" if VARIANT.get("onset_split") else "",
+             "-country" if VARIANT.get("country") else "", "-decay" if VARIANT.get("decay") else "",
+             f"-trees{VARIANT['trees']}" if VARIANT.get("trees") else "",
+             f"-negatives{VARIANT['negatives']}" if VARIANT.get("negatives") else ""]
     return "".join(parts)
 
 
@@ -201,6 +215,12 @@ def main() -> None:
                         help="with the RSF-violence and sides features (measured; off by default)")
     parser.add_argument("--takeovers", action="store_true",
                         help="with the siege tracker's falls and assaults as features")
+    parser.add_argument("--trees", type=int, default=0, help="LightGBM's trees (default 50)")
+    parser.add_argument("--negatives", type=int, default=0, help="negatives sampled per origin and stratum")
+    parser.add_argument("--decay", action="store_true",
+                        help="with violence weighted by distance and age kernels")
+    parser.add_argument("--country", action="store_true",
+                        help="with the country's violence now against its past year")
     parser.add_argument("--onset-split", action="store_true",
                         help="a calibration of its own for onset and for continuation places")
     parser.add_argument("--no-units", action="store_true", help="places only (no peer units)")
@@ -213,6 +233,9 @@ def main() -> None:
                                       ("actor_features", args.actor_features),
                                       ("takeovers", args.takeovers),
                                       ("onset_split", args.onset_split),
+                                      ("country", args.country), ("trees", args.trees),
+                                      ("decay", args.decay),
+                                      ("negatives", args.negatives),
                                       ("no_units", args.no_units)) if v and v != "platt"})
     siege = ["--siege"] if args.siege else []
     siege += ["--lags"] if args.lags else []
@@ -221,6 +244,10 @@ def main() -> None:
     siege += ["--no-units"] if args.no_units else []
     siege += ["--takeovers"] if args.takeovers else []
     siege += ["--onset-split"] if args.onset_split else []
+    siege += ["--country"] if args.country else []
+    siege += ["--decay"] if args.decay else []
+    siege += ["--trees", str(args.trees)] if args.trees else []
+    siege += ["--negatives", str(args.negatives)] if args.negatives else []
     start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
     if args.quick:
         start, end = date(2010, 1, 1), date(2010, 12, 1)
@@ -245,7 +272,9 @@ def main() -> None:
           f"(target < 180 s), origins scored "
           f"{backtest['origins_scored']}; one-date API per origin (features only) "
           f"{backtest['baseline_features_only_s']:.0f} s; ratio {backtest['ratio']:.1f}x; "
-          f"peak {backtest['peak_mb']:.0f} MB")
+          f"peak {backtest['peak_mb']:.0f} MB; load average {backtest['load_average'][0]:.1f} at the "
+          f"start, {backtest['load_average'][1]:.1f} at the end (the machine is shared: on a loaded "
+          f"machine the CPU time is the honest figure)")
     (OUT / f"backtest-bench{suffix()}.json").write_text(
         json.dumps({"score": score, "backtest": backtest}, indent=1, default=str))
 

@@ -41,15 +41,19 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--takeovers", action="store_true")
+    parser.add_argument("--country", action="store_true")
+    parser.add_argument("--decay", action="store_true")
+    parser.add_argument("--onset-split", action="store_true")
     parser.add_argument("--calibration", default="platt")
+    parser.add_argument("--trees", type=int, default=0)
+    parser.add_argument("--negatives", type=int, default=0)
     parser.add_argument("--skip-months", action="store_true", help="Wad Madani and the onset only")
     args = parser.parse_args()
-    if args.takeovers:
-        backtest.VARIANT["takeovers"] = True
-    if args.calibration != "platt":
-        backtest.VARIANT["calibration"] = args.calibration
+    backtest.VARIANT.update({k: v for k, v in vars(args).items()
+                             if k != "skip_months" and v and v != "platt"})
     settings = backtest.backtest_params(date(2005, 1, 1), date(2023, 12, 1))
-    params = ForecastParams(features=settings.features, boosted=settings.boosted)
+    params = ForecastParams(features=settings.features, boosted=settings.boosted,
+                            negatives_per_origin=settings.negatives_per_origin)
     inputs = backtest.inputs_for_bench()
     builder = FeatureBuilder(inputs, params.features)
     hierarchy = Hierarchy.from_workspace(Workspace(backtest.HOME))

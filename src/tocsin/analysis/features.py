@@ -39,6 +39,9 @@ TAKEOVER_FEATURES = ["assault_nearest_km_30d", "assaults_100km_90d", "fall_neare
                      "rsf_fall_days_since_300km", "takeover_pressure"]
 
 
+COUNTRY_FEATURES = ["country_violent_events_30d", "country_violence_surge"]
+
+
 @dataclass(frozen=True)
 class FeatureParams:
     rings_km: tuple[int, ...] = (10, 25, 50, 100)
@@ -58,6 +61,13 @@ class FeatureParams:
     sides_days: int = 21
     # Falls and assaults the siege tracker saw (inputs.takeovers): how near, how recent, by whom.
     takeover_features: bool = False
+    # How violent the whole country is now, against its past year: a war starting or ending
+    # moves every place's odds, which local counts alone cannot tell the trees.
+    country_features: bool = False
+    # Violence weighted by a kernel in distance and time instead of hard rings and windows:
+    # exp(-km / scale) x 2^(-age / half-life), for each (scale km, half-life days).
+    decay_features: bool = False
+    decay_kernels: tuple[tuple[int, int], ...] = ((10, 14), (25, 30), (50, 90))
     takeover_km: float = 300.0
     takeover_decay_km: float = 50.0
     takeover_half_life_days: float = 30.0
@@ -84,6 +94,10 @@ def feature_names(params: FeatureParams) -> list[str]:
                   f"violence_sides_{params.sides_km:.0f}km_{params.sides_days}d"]
     if params.takeover_features:
         names += TAKEOVER_FEATURES
+    if params.country_features:
+        names += COUNTRY_FEATURES
+    if params.decay_features:
+        names += [f"violence_decay_{km}km_{days}d" for km, days in params.decay_kernels]
     for w in params.burning_windows_days:
         for r in params.burning_rings_km:
             names.append(f"burnings_{r}km_{w}d")
@@ -277,6 +291,18 @@ class FeatureBuilder:
         self.takeover_rsf = np.fromiter((is_rsf(a) for a in self.takeover_actor), dtype=bool,
                                         count=len(self.takeover_actor))
 
+    def _country_features(self, d: int, cols: dict[str, NDArray[np.float64]]) -> None:
+        """Every precisely located violent event known in the data (the country), in the last
+        30 days, and that against its monthly rate over the 11 months before (log ratio, with a
+        pseudo-event each side)."""
+        v = self.violence
+        known = v.known <= d
+        recent = int(np.count_nonzero(known & (v.day > d - 30) & (v.day <= d)))
+        before = int(np.count_nonzero(known & (v.day > d - 365) & (v.day <= d - 30)))
+        cols["country_violent_events_30d"] = np.full(self.n, float(recent))
+        surge = np.log((recent + 1) / (before * 30 / 335 + 1))
+        cols["country_violence_surge"] = np.full(self.n, float(surge))
+
     def _takeover_features(self, d: int, cols: dict[str, NDArray[np.float64]]) -> None:
         p, n = self.params, self.n
         t = self.takeover
@@ -442,6 +468,11 @@ class FeatureBuilder:
             for i, r in enumerate(p.rings_km):
                 cols[f"violent_events_{r}km_{w}d"] = events[j, i]
                 cols[f"deaths_{r}km_{w}d"] = killed[j, i]
+        if p.decay_features:
+            for scale, half_life in p.decay_kernels:
+                weight = np.exp(-km[known] / scale) * np.exp2(-age[known] / half_life)
+                cols[f"violence_decay_{scale}km_{half_life}d"] = np.bincount(place[known], weights=weight,
+                                                                              minlength=n)
         cols["nearest_violence_km_30d"] = self._nearest(place, km, known & (age < 30))
         cols["nearest_violence_km_365d"] = self._nearest(place, km, known)
         cols["front_approach_km"] = (self._nearest(place, km, known & (age >= 30))
@@ -481,6 +512,8 @@ class FeatureBuilder:
         self._area_features(d, cols)
         if p.takeover_features:
             self._takeover_features(d, cols)
+        if p.country_features:
+            self._country_features(d, cols)
         self._burning_features(d, cols)
         self._stage_features(d, cols)
         self._slow_features(d, cols)

@@ -245,9 +245,10 @@ class Explainer:
             km = 10 if name.endswith("10km") else 50
             year = col.get(f"attacks_{km}km_365d", 0.0)
             since = col.get("days_since_attack_10km", LONG_AGO_DAYS)
-            en = (f"attacks on civilians within {km} km: {_n(year)} in the last year, history weight "
+            count, count_ar = (_n(year), _n(year)) if year > 0 else ("none", "لا شيء")
+            en = (f"attacks on civilians within {km} km: {count} in the last year, history weight "
                   f"{value:.1f} (an attack counts half after a year, a quarter after two)")
-            ar = (f"هجمات على المدنيين في نطاق {km} كم: {_n(year)} في السنة الأخيرة، ووزن تاريخي "
+            ar = (f"هجمات على المدنيين في نطاق {km} كم: {count_ar} في السنة الأخيرة، ووزن تاريخي "
                   f"{value:.1f} (يُحسب الهجوم نصفًا بعد سنة وربعًا بعد سنتين)")
             if since < LONG_AGO_DAYS:
                 when, when_ar = ago(int(since))

@@ -145,7 +145,8 @@ def backtest_params(start: date, end: date):  # type: ignore[no-untyped-def]
     if VARIANT.get("decay"):
         features = replace(features, decay_features=True)
     boosted = BoostedParams(calibration=str(VARIANT.get("calibration", "platt")),
-                            onset_split=bool(VARIANT.get("onset_split")))
+                            onset_split=bool(VARIANT.get("onset_split")),
+                            balanced_weights=bool(VARIANT.get("balanced")))
     if VARIANT.get("trees"):
         boosted = replace(boosted, trees=int(VARIANT["trees"]))   # type: ignore[call-overload]
     negatives = int(VARIANT.get("negatives", BacktestParams.negatives_per_origin))  # type: ignore[call-overload]
@@ -188,6 +189,7 @@ def suffix() -> str:
              "-takeovers" if VARIANT.get("takeovers") else "",
              "-onset" if VARIANT.get("onset_split") else "",
              "-country" if VARIANT.get("country") else "", "-decay" if VARIANT.get("decay") else "",
+             "-balanced" if VARIANT.get("balanced") else "",
              f"-trees{VARIANT['trees']}" if VARIANT.get("trees") else "",
              f"-negatives{VARIANT['negatives']}" if VARIANT.get("negatives") else ""]
     return "".join(parts)
@@ -210,13 +212,15 @@ def main() -> None:
                         help="feed the siege tracker's stages to the model (the model card compares)")
     parser.add_argument("--lags", action="store_true",
                         help="each source's publication lag (UCDP GED 365 d, Candidate 30, ACLED 7)")
-    parser.add_argument("--calibration", choices=["platt", "beta", "isotonic"], default="platt")
+    parser.add_argument("--calibration", choices=["platt", "platt-here", "beta", "isotonic"], default="platt")
     parser.add_argument("--actor-features", action="store_true",
                         help="with the RSF-violence and sides features (measured; off by default)")
     parser.add_argument("--takeovers", action="store_true",
                         help="with the siege tracker's falls and assaults as features")
     parser.add_argument("--trees", type=int, default=0, help="LightGBM's trees (default 50)")
     parser.add_argument("--negatives", type=int, default=0, help="negatives sampled per origin and stratum")
+    parser.add_argument("--balanced", action="store_true",
+                        help="trees fitted with the sampling weights, positives balanced")
     parser.add_argument("--decay", action="store_true",
                         help="with violence weighted by distance and age kernels")
     parser.add_argument("--country", action="store_true",
@@ -234,7 +238,7 @@ def main() -> None:
                                       ("takeovers", args.takeovers),
                                       ("onset_split", args.onset_split),
                                       ("country", args.country), ("trees", args.trees),
-                                      ("decay", args.decay),
+                                      ("decay", args.decay), ("balanced", args.balanced),
                                       ("negatives", args.negatives),
                                       ("no_units", args.no_units)) if v and v != "platt"})
     siege = ["--siege"] if args.siege else []
@@ -246,6 +250,7 @@ def main() -> None:
     siege += ["--onset-split"] if args.onset_split else []
     siege += ["--country"] if args.country else []
     siege += ["--decay"] if args.decay else []
+    siege += ["--balanced"] if args.balanced else []
     siege += ["--trees", str(args.trees)] if args.trees else []
     siege += ["--negatives", str(args.negatives)] if args.negatives else []
     start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)

@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--takeovers", action="store_true")
     parser.add_argument("--country", action="store_true")
     parser.add_argument("--decay", action="store_true")
+    parser.add_argument("--balanced", action="store_true")
     parser.add_argument("--onset-split", action="store_true")
     parser.add_argument("--calibration", default="platt")
     parser.add_argument("--trees", type=int, default=0)

@@ -7,6 +7,7 @@ import numpy as np
 
 from tocsin.analysis.models import (
     CONTINUATION,
+    HERE,
     BoostedParams,
     GradientBoostedModel,
     TrainingSet,
@@ -39,12 +40,13 @@ def _data(n: int = 6_000) -> tuple[TrainingSet, list[str]]:
     """Onset places (no violence near) are hit a fifth as often as continuation places with the
     same other feature: one curve for both cannot fit both."""
     rng = np.random.default_rng(5)
-    names = ["signal", CONTINUATION]
+    names = ["signal", CONTINUATION, HERE]
     going = rng.random(n) < 0.5
     signal = rng.normal(size=n)
     rate = 1 / (1 + np.exp(-(signal - 2.5 + np.where(going, 1.0, -0.6))))
     y = rng.random(n) < rate
-    features = np.column_stack([signal, going.astype(float)]).astype(np.float32)
+    here = (going & (rng.random(n) < 0.3)).astype(float)
+    features = np.column_stack([signal, going.astype(float), here]).astype(np.float32)
     origin = np.repeat(np.arange(12), n // 12)
     return TrainingSet(features, y, np.ones(n), origin), names
 
@@ -57,7 +59,10 @@ def test_beta_and_the_onset_split_give_probabilities_and_the_split_separates_the
     split.fit(data, names)
     beta = GradientBoostedModel(BoostedParams(trees=20, calibration="beta"))
     beta.fit(data, names)
-    for model in (plain, split, beta):
+    here = GradientBoostedModel(BoostedParams(trees=20, calibration="platt-here"))
+    here.fit(data, names)
+    assert here.here is not None and here.here[0] == names.index(HERE)
+    for model in (plain, split, beta, here):
         p = model.predict(data.features)
         assert ((p >= 0) & (p <= 1)).all()
     assert split.split is not None and split.split[1][True] != split.split[1][False]

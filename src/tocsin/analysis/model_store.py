@@ -70,6 +70,8 @@ class StoredModel:
         model.platt = tuple(d["platt"])  # type: ignore[assignment]
         model.rate = d["rate"]
         model.beta = tuple(d["beta"]) if d.get("beta") else None  # type: ignore[assignment]
+        model.here = ((int(d["here"][0]), *map(float, d["here"][1:]))  # type: ignore[assignment]
+                      if d.get("here") else None)
         model.split = ((int(d["split"][0]), {False: tuple(d["split"][1]), True: tuple(d["split"][2])})
                        if d.get("split") else None)  # type: ignore[assignment]
         model.isotonic = None
@@ -99,6 +101,7 @@ def save_model(home: Path, fitted: FittedForecaster, as_of: date, inputs: str) -
         "booster": model.booster.model_to_string() if model.booster is not None else None,
         "platt": list(model.platt), "rate": model.rate,
         "beta": list(model.beta) if getattr(model, "beta", None) else None,
+        "here": list(model.here) if getattr(model, "here", None) else None,
         "split": ([model.split[0], list(model.split[1][False]), list(model.split[1][True])]
                   if getattr(model, "split", None) else None),
         "isotonic": [isotonic.X_thresholds_.tolist(), isotonic.y_thresholds_.tolist()] if isotonic else None,

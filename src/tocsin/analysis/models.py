@@ -192,6 +192,9 @@ class BoostedParams:
     # Onset versus continuation: a Platt curve of its own for places with violence within 25 km
     # in the past year (continuation) and for the rest (onset), on the same trees.
     onset_split: bool = False
+    # Trees fitted with the sampling weights (positives balanced against all negatives) instead
+    # of on the sample as it is.
+    balanced_weights: bool = False
     seed: int = 7
 
 
@@ -246,19 +249,31 @@ class GradientBoostedModel:
         ranking = data.ranking if data.ranking is not None and data.ranking.outcome.any() else None
         if ranking is not None:
             # Trees from the ranking horizon's rows of the same (older) origins.
-            fit_features, fit_outcome = (ranking.features[ranking.origin < cut],
-                                         ranking.outcome[ranking.origin < cut])
-            if fit_outcome.sum() < 5:
-                fit_features, fit_outcome = ranking.features, ranking.outcome
+            older = ranking.origin < cut
+            if ranking.outcome[older].sum() < 5:
+                older = np.ones(len(ranking.origin), dtype=bool)
+            fit_features, fit_outcome, fit_weight = (ranking.features[older], ranking.outcome[older],
+                                                     ranking.weight[older])
         else:
-            fit_features, fit_outcome = data.features[fit_rows], data.outcome[fit_rows]
+            fit_features, fit_outcome, fit_weight = (data.features[fit_rows], data.outcome[fit_rows],
+                                                     data.weight[fit_rows])
         # Fitted on the sample as it is (unweighted): the trees then resolve the active places
         # finely; the weighted Platt step below puts probabilities back on the scale of all places.
-        key = (int(cut), fit_features.shape, int(fit_outcome.sum()), float(np.sum(fit_features[:, 0])))
+        key = (int(cut), fit_features.shape, int(fit_outcome.sum()), float(np.sum(fit_features[:, 0])),
+               p.balanced_weights)
         if self.cache is not None and key in self.cache.trees:
             self.booster = self.cache.trees[key]
         else:
-            train = lightgbm.Dataset(fit_features, label=fit_outcome.astype(float),
+            # With ``balanced_weights`` the sampled negatives weigh what they stand for, and the
+            # positives as much as all the negatives together (a balanced, population-shaped sample).
+            weight = None
+            if p.balanced_weights:
+                negative = ~fit_outcome
+                weight = np.where(negative, fit_weight, 0.0)
+                if fit_outcome.any():
+                    weight[fit_outcome] = weight.sum() / max(int(fit_outcome.sum()), 1)
+                weight = weight / weight.mean()
+            train = lightgbm.Dataset(fit_features, label=fit_outcome.astype(float), weight=weight,
                                      feature_name=names, free_raw_data=True, params={"max_bin": 63})
             self.booster = lightgbm.train(
                 {"objective": "binary", "num_leaves": p.leaves, "learning_rate": p.learning_rate,
@@ -286,6 +301,15 @@ class GradientBoostedModel:
                 else:
                     curves[side] = self.platt
             self.split = (column, curves)
+        self.here: tuple[int, float, float, float] | None = None
+        if p.calibration == "platt-here" and HERE in names:
+            # Platt with a second input: whether the place itself was hit in the last 30 days
+            # (persistence, which pooled over origins ranks well on its own).
+            column = names.index(HERE)
+            x = np.column_stack([margin, data.features[calibrate_rows][:, column] > 0])
+            fitted = _fit_logistic(x, data.outcome[calibrate_rows], data.weight[calibrate_rows])
+            self.here = (column, float(fitted.coef_[0, 0]), float(fitted.coef_[0, 1]),
+                         float(fitted.intercept_[0]))
         self.beta: tuple[float, float, float] | None = None
         if p.calibration == "beta":
             fitted = _fit_logistic(beta_columns(margin), data.outcome[calibrate_rows],
@@ -307,6 +331,10 @@ class GradientBoostedModel:
             return np.full(len(features), self.rate)
         margin = self.cache.margin(self.booster, features, self.params.threads) if self.cache else \
             self.booster.predict(features, raw_score=True, num_threads=self.params.threads)
+        if getattr(self, "here", None) is not None:
+            column, a, h, c = self.here  # type: ignore[misc]
+            z = np.clip(a * margin + h * (features[:, column] > 0) + c, -40, 40)
+            return 1.0 / (1.0 + np.exp(-z))
         if getattr(self, "beta", None) is not None:
             a, b, c = self.beta  # type: ignore[misc]
             z = np.clip(beta_columns(margin) @ np.array([a, b]) + c, -40, 40)
@@ -330,6 +358,8 @@ class GradientBoostedModel:
         return np.asarray(self.booster.predict(features, pred_contrib=True))
 
 
+# The persistence input of the "platt-here" calibration.
+HERE = "attacks_here_30d"
 # The onset / continuation split: violence within 25 km in the past year.
 CONTINUATION = "violent_events_25km_365d"
 

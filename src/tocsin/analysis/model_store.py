@@ -26,7 +26,7 @@ from tocsin.analysis.models import BoostedParams, GradientBoostedModel, Logistic
 from tocsin.lake import atomic_write_text
 
 # Bump when features, training or calibration change: an older file is then refitted.
-METHOD_VERSION = "forecast-2026-12.1"
+METHOD_VERSION = "forecast-2026-12.2"
 MAX_AGE_DAYS = 92
 DIRECTORY = "models"
 

@@ -5,6 +5,8 @@ peer-unit tables, and the comparison of a variant's scores (--against another sc
     .venv/bin/python bench/model_card_tables.py [bench/out/backtest-scores.json]
     .venv/bin/python bench/model_card_tables.py bench/out/backtest-scores.json \
         --against bench/out/backtest-scores-lags.json
+    .venv/bin/python bench/model_card_tables.py --tried bench/out/backtest-scores.json \
+        "takeovers=bench/out/backtest-scores-takeovers.json" ...
 """
 
 from __future__ import annotations
@@ -74,8 +76,32 @@ def versus(base: list[dict], other: list[dict], label: str) -> list[str]:
     return lines
 
 
+def tried(base: list[dict], variants: list[tuple[str, list[dict]]]) -> list[str]:
+    """Each variant's LightGBM against the default's, at 7, 30 and 90 days: the change in AP,
+    Brier skill and top-30 recall (positive: the variant is better)."""
+    lines = ["| change | 7 d AP | 30 d AP | 90 d AP | 7 d Brier skill | 30 d Brier skill | "
+             "90 d Brier skill | 30 d top-30 recall | 90 d top-30 recall |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    ours = {r["horizon_days"]: r for r in base if r["model"] == "lightgbm"}
+    for label, scores in variants:
+        theirs = {r["horizon_days"]: r for r in scores if r["model"] == "lightgbm"}
+        cells = [f"{theirs[h]['average_precision'] - ours[h]['average_precision']:+.4f}" for h in (7, 30, 90)]
+        cells += [f"{theirs[h]['brier_skill'] - ours[h]['brier_skill']:+.4f}" for h in (7, 30, 90)]
+        cells += [f"{theirs[h]['recall_top30'] - ours[h]['recall_top30']:+.3f}" for h in (30, 90)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main() -> None:
     args = sys.argv[1:]
+    if "--tried" in args:
+        # --tried DEFAULT LABEL=FILE...: the table of changes tried (model card, "Tried").
+        i = args.index("--tried")
+        base = json.loads(Path(args[i + 1]).read_text())["scores"]
+        variants = [(label, json.loads(Path(file).read_text())["scores"])
+                    for label, file in (a.split("=", 1) for a in args[i + 2:])]
+        print("\n".join(tried(base, variants)))
+        return
     other = None
     if "--against" in args:
         i = args.index("--against")

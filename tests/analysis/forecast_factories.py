@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from tocsin.analysis.inputs import ForecastInputs
+from tocsin.analysis.siege import TAKEOVERS_SCHEMA
 
 KM_PER_DEGREE_LAT = 111.195  # haversine with EARTH_RADIUS_KM, along a meridian
 
@@ -63,7 +64,8 @@ def burning(day: date, lat: float, lon: float, confidence: str = "high",
 
 def inputs(places: list[dict[str, Any]], events: list[dict[str, Any]],
            burnings: list[dict[str, Any]] | None = None,
-           stages: list[dict[str, Any]] | None = None) -> ForecastInputs:
+           stages: list[dict[str, Any]] | None = None,
+           takeovers: list[dict[str, Any]] | None = None) -> ForecastInputs:
     return ForecastInputs(
         places=pa.Table.from_pylist(places, schema=PLACE_SCHEMA),
         events=pa.Table.from_pylist(events, schema=EVENT_SCHEMA),
@@ -78,6 +80,7 @@ def inputs(places: list[dict[str, Any]], events: list[dict[str, Any]],
                              "events": pa.array([], pa.int32()), "fatalities": pa.array([], pa.int32())}),
         burnings=None if burnings is None else pa.Table.from_pylist(burnings, schema=BURNING_SCHEMA),
         stages=None if stages is None else pa.Table.from_pylist(stages, schema=STAGE_SCHEMA),
+        takeovers=None if takeovers is None else pa.Table.from_pylist(takeovers, schema=TAKEOVERS_SCHEMA),
     )
 
 

@@ -139,3 +139,27 @@ def test_a_stored_model_forecasts_as_the_fitted_one_and_only_when_it_may(real_20
     assert np.allclose(a.column("probability").to_numpy(), b.column("probability").to_numpy())
     assert np.allclose(a.column("history_probability").to_numpy(), b.column("history_probability").to_numpy())
     assert load_model(tmp_path, 7) is None
+
+
+def test_with_the_siege_falls_and_assaults_no_2023_reason_is_bare_and_some_name_a_takeover(  # type: ignore[no-untyped-def]
+        sample_workspace) -> None:
+    """The same check with the siege tracker's falls and assaults as features (off by default):
+    their reasons say which town, how far, which way and when, in both languages."""
+    from tocsin.analysis.forecast import ForecastParams, fit_forecaster, score_places
+    from tocsin.jobs.steps.forecasts import read_inputs
+
+    data = read_inputs(sample_workspace, takeovers=True)
+    assert data.takeovers is not None and data.takeovers.num_rows > 0
+    params = FeatureParams(takeover_features=True)
+    fitted = fit_forecaster(FeatureBuilder(data, params), date(2023, 1, 1), 30,
+                            ForecastParams(training_years=4, features=params))
+    told = []
+    for month in range(1, 13):
+        for row in score_places(fitted, data.places, date(2023, month, 1), top=30).to_pylist():
+            for en, ar in zip(row["reasons"], row["reasons_ar"], strict=True):
+                assert not BARE.match(en), (month, row["name"], en)
+                assert re.search(r"\d", en) and re.search(r"[\u0600-\u06FF]", ar), (en, ar)
+                if "came under assault" in en or " took " in en or "was overrun" in en:
+                    assert re.search(r"\d+ km to the [a-z-]+, ", en) and "على بعد" in ar, (en, ar)
+                    told.append(en)
+    assert told, "no reason named a fall or an assault in the 2023 top 30s"

@@ -17,9 +17,9 @@ import pyarrow as pa
 from tocsin.analysis.evaluation.metrics import TOP_N, ScoreAccumulator
 from tocsin.analysis.features import FeatureBuilder, FeatureParams
 from tocsin.analysis.inputs import ForecastInputs
-from tocsin.analysis.models import BoostedParams, Model, TreeCache, all_models
+from tocsin.analysis.models import BoostedParams, Model, TrainingSet, TreeCache, all_models
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
-from tocsin.analysis.training import TrainingStore
+from tocsin.analysis.training import NEGATIVES_PER_ORIGIN, TrainingStore
 
 HORIZONS = (7, 30, 90, 180, 365)
 
@@ -35,7 +35,7 @@ class BacktestParams:
     horizons: tuple[int, ...] = HORIZONS
     train_start: date | None = None        # default: January of the year after the first event
     retrain_months: int = 12
-    negatives_per_origin: int = 150
+    negatives_per_origin: int = NEGATIVES_PER_ORIGIN
     training_years: int = 10               # rolling window of training origins
     features: FeatureParams = field(default_factory=FeatureParams)
     boosted: BoostedParams = field(default_factory=BoostedParams)
@@ -101,6 +101,7 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
     models: dict[int, list[Model]] = {}
     trees = TreeCache()
     fitted_at: dict[int, date] = {}
+    ranking_rows: tuple[int, TrainingSet] | None = None
     for step, origin in enumerate(origins):
         day = to_day(origin)
         features = builder.at(day)
@@ -114,7 +115,11 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
                     window = params.training_years * 365
                     data = store.training_set(h, day, window)
                     if h != ranking_horizon:
-                        data.ranking = store.training_set(ranking_horizon, day, window)
+                        # The same ranking rows serve every horizon refitted on this day (a
+                        # copy of the largest training set per horizon was a tenth of the time).
+                        if ranking_rows is None or ranking_rows[0] != day:
+                            ranking_rows = (day, store.training_set(ranking_horizon, day, window))
+                        data.ranking = ranking_rows[1]
                     for model in models[h]:
                         model.fit(data, builder.names)
                     fitted_at[h] = origin

@@ -35,6 +35,14 @@ FAR_KM = 150.0          # "nothing within the largest ring"
 LONG_AGO_DAYS = 7300    # "never, as far as the data goes" for days-since features
 
 
+# From the siege tracker's falls and assaults (analysis/siege.py: takeovers).
+TAKEOVER_FEATURES = ["assault_nearest_km_30d", "assaults_100km_90d", "fall_nearest_km_365d",
+                     "rsf_fall_days_since_300km", "takeover_pressure"]
+
+
+COUNTRY_FEATURES = ["country_violent_events_30d", "country_violence_surge"]
+
+
 @dataclass(frozen=True)
 class FeatureParams:
     rings_km: tuple[int, ...] = (10, 25, 50, 100)
@@ -52,6 +60,18 @@ class FeatureParams:
     actor_features: bool = False
     sides_km: float = 50.0
     sides_days: int = 21
+    # Falls and assaults the siege tracker saw (inputs.takeovers): how near, how recent, by whom.
+    takeover_features: bool = False
+    # How violent the whole country is now, against its past year: a war starting or ending
+    # moves every place's odds, which local counts alone cannot tell the trees.
+    country_features: bool = False
+    # Violence weighted by a kernel in distance and time instead of hard rings and windows:
+    # exp(-km / scale) x 2^(-age / half-life), for each (scale km, half-life days).
+    decay_features: bool = False
+    decay_kernels: tuple[tuple[int, int], ...] = ((10, 14), (25, 30), (50, 90))
+    takeover_km: float = 300.0
+    takeover_decay_km: float = 50.0
+    takeover_half_life_days: float = 30.0
     slow_source_lag_days: int = 30   # DTM rounds and WFP prices are published after their period
     stage_neighbour_km: float = 50.0
     market_max_km: float = 250.0
@@ -73,6 +93,12 @@ def feature_names(params: FeatureParams) -> list[str]:
     if params.actor_features:
         names += ["rsf_violence_50km_30d", "rsf_violence_100km_90d",
                   f"violence_sides_{params.sides_km:.0f}km_{params.sides_days}d"]
+    if params.takeover_features:
+        names += TAKEOVER_FEATURES
+    if params.country_features:
+        names += COUNTRY_FEATURES
+    if params.decay_features:
+        names += [f"violence_decay_{km}km_{days}d" for km, days in params.decay_kernels]
     for w in params.burning_windows_days:
         for r in params.burning_rings_km:
             names.append(f"burnings_{r}km_{w}d")
@@ -200,6 +226,7 @@ class FeatureBuilder:
                                            _floats(agg.column("events"), 0.0)[agg_keep]])
         self.area_deaths = np.concatenate([deaths[keep], _floats(agg.column("fatalities"), 0.0)[agg_keep]])
 
+        self._takeovers(inputs.takeovers, index)
         self.burnings = self._burnings(inputs.burnings)
         self._displacement(inputs.displacement)
         self._prices(inputs.prices)
@@ -245,6 +272,90 @@ class FeatureBuilder:
                                   b_day[loose] + 1, float(self.radius.max(initial=1.0)))
             parts.append(point_hits(bp, self.radius, np.ones(len(bp.day), dtype=bool)))
         return Hits.combine(parts)
+
+    def _takeovers(self, takeovers: pa.Table | None, index: dict[str, int]) -> None:
+        """Falls and assaults at gazetteer places, paired with the places within
+        ``takeover_km``: each is known on its day (the stage used only what was known then)."""
+        self.takeover: DatedPairs | None = None
+        if takeovers is None or takeovers.num_rows == 0:
+            return
+        at = _codes(_strings(takeovers.column("place_id")), index)
+        day = day_array(takeovers.column("date"))
+        keep = (at >= 0) & (day < NEVER)
+        at, day = at[keep], day[keep]
+        self.takeover = DatedPairs.build(self.tree, self.lat[at], self.lon[at], day,
+                                         day + self.params.event_lag_days, self.params.takeover_km)
+        order = self.takeover.order
+        self.takeover_place = at[order]
+        self.takeover_fell = (_strings(takeovers.column("kind"))[keep] == "fell")[order]
+        self.takeover_actor = _strings(takeovers.column("actor"))[keep][order]
+        self.takeover_rsf = np.fromiter((is_rsf(a) for a in self.takeover_actor), dtype=bool,
+                                        count=len(self.takeover_actor))
+
+    def _country_features(self, d: int, cols: dict[str, NDArray[np.float64]]) -> None:
+        """Every precisely located violent event known in the data (the country), in the last
+        30 days, and that against its monthly rate over the 11 months before (log ratio, with a
+        pseudo-event each side)."""
+        v = self.violence
+        known = v.known <= d
+        recent = int(np.count_nonzero(known & (v.day > d - 30) & (v.day <= d)))
+        before = int(np.count_nonzero(known & (v.day > d - 365) & (v.day <= d - 30)))
+        cols["country_violent_events_30d"] = np.full(self.n, float(recent))
+        surge = np.log((recent + 1) / (before * 30 / 335 + 1))
+        cols["country_violence_surge"] = np.full(self.n, float(surge))
+
+    def _takeover_features(self, d: int, cols: dict[str, NDArray[np.float64]]) -> None:
+        p, n = self.params, self.n
+        t = self.takeover
+        if t is None:
+            for name in TAKEOVER_FEATURES:
+                cols[name] = np.full(n, LONG_AGO_DAYS if name.startswith("rsf_fall_days") else
+                                     FAR_KM if "nearest" in name else 0.0)
+            return
+        pairs, known = t.window(d, 365)
+        place, km, point = t.pair_place[pairs], t.pair_km[pairs], t.pair_point[pairs]
+        # A place's own takeover is the violence at it, which other features count.
+        other = known & (self.takeover_place[point] != place)
+        age = d - t.day[point]
+        fell = self.takeover_fell[point]
+        cols["assault_nearest_km_30d"] = self._nearest(place, km, other & (age < 30) & (km <= 150))
+        m = other & (age < 90) & (km <= 100)
+        cols["assaults_100km_90d"] = np.bincount(place[m], minlength=n).astype(float)
+        cols["fall_nearest_km_365d"] = self._nearest(place, km, other & fell & (km <= 150))
+        decay = np.exp(-km / p.takeover_decay_km) * np.exp2(-age / p.takeover_half_life_days)
+        cols["takeover_pressure"] = np.bincount(place[other], weights=decay[other], minlength=n)
+        pairs, known = t.window(d, LONG_AGO_DAYS)
+        place, point = t.pair_place[pairs], t.pair_point[pairs]
+        m = known & self.takeover_rsf[point] & (self.takeover_place[point] != place)
+        last = np.full(n, d - LONG_AGO_DAYS, dtype=np.int64)
+        np.maximum.at(last, place[m], t.day[point[m]])
+        cols["rsf_fall_days_since_300km"] = (d - last).astype(float)
+
+    def nearest_takeover(self, as_of: int, place: int, days: int, fell: bool, rsf: bool = False,
+                         km: float | None = None) -> tuple[float, float, int, int] | None:
+        """(km, bearing from the place, days ago, takeover row) of the nearest fall (``fell``)
+        or assault-or-fall at another place known in the last ``days``, or None: for reasons."""
+        t = self.takeover
+        if t is None:
+            return None
+        pairs, known = t.window(as_of, days)
+        point = t.pair_point[pairs]
+        m = known & (t.pair_place[pairs] == place) & (self.takeover_place[point] != place)
+        if fell:
+            m &= self.takeover_fell[point]
+        if rsf:
+            m &= self.takeover_rsf[point]
+        if km is not None:
+            m &= t.pair_km[pairs] <= km
+        rows = np.flatnonzero(m)
+        if not len(rows):
+            return None
+        best = rows[np.argmin(t.pair_km[pairs][rows])]
+        e = int(point[best])
+        at = int(self.takeover_place[e])
+        return (float(t.pair_km[pairs][best]), bearing_deg(self.lat[place], self.lon[place],
+                                                           self.lat[at], self.lon[at]),
+                as_of - int(t.day[e]), e)
 
     def _burnings(self, burnings: pa.Table | None) -> DatedPairs | None:
         if burnings is None or burnings.num_rows == 0:
@@ -373,6 +484,13 @@ class FeatureBuilder:
             for r in p.rings_km:
                 cols[f"violent_events_{r}km_{w}d"] = spread(events, r)
                 cols[f"deaths_{r}km_{w}d"] = spread(dead, r)
+        if p.decay_features:
+            # exp(-km / scale) x 2^(-age / half-life): the time part summed per location, then
+            # spread over the location's pairs with the distance part.
+            for scale, half_life in p.decay_kernels:
+                by_loc = np.bincount(loc, weights=np.exp2(-age / half_life), minlength=n_loc)
+                cols[f"violence_decay_{scale}km_{half_life}d"] = np.bincount(
+                    lp_place, weights=by_loc[lp_loc] * np.exp(-lp_km / scale), minlength=n)
         cols["nearest_violence_km_30d"] = nearest(age < 30)
         cols["nearest_violence_km_365d"] = nearest(np.ones(len(pts), dtype=bool))
         cols["front_approach_km"] = nearest(age >= 30) - cols["nearest_violence_km_30d"]
@@ -395,10 +513,11 @@ class FeatureBuilder:
         pairs, known = a.window(d, p.history_window_days)
         place, km = a.pair_place[pairs], a.pair_km[pairs]
         age = d - a.day[a.pair_point[pairs]]
-        for w in p.windows_days[1:]:
-            for r in p.attack_rings_km:
-                m = known & (age < w) & (km <= r)
-                cols[f"attacks_{r}km_{w}d"] = np.bincount(place[m], minlength=n)
+        attacks, _ = self._ring_windows(place, km, age, known, np.ones(len(age), dtype=np.float32),
+                                        p.attack_rings_km, p.windows_days[1:])
+        for j, w in enumerate(p.windows_days[1:]):
+            for i, r in enumerate(p.attack_rings_km):
+                cols[f"attacks_{r}km_{w}d"] = attacks[j, i]
         decay = np.exp2(-age / p.history_half_life_days)
         for r in (10, 50):
             m = known & (km <= r)
@@ -411,6 +530,10 @@ class FeatureBuilder:
             cols[f"attacks_here_{h}d"] = self.hits.recent_counts(d, h, n)
 
         self._area_features(d, cols)
+        if p.takeover_features:
+            self._takeover_features(d, cols)
+        if p.country_features:
+            self._country_features(d, cols)
         self._burning_features(d, cols)
         self._stage_features(d, cols)
         self._slow_features(d, cols)
@@ -419,6 +542,28 @@ class FeatureBuilder:
         for i, name in enumerate(self.names):
             matrix[:, i] = cols[name]
         return matrix
+
+    def _ring_windows(self, place: NDArray[np.int32], km: NDArray[np.float32], age: NDArray[np.int64],
+                      known: NDArray[np.bool_], weights: NDArray[np.float32], rings: tuple[int, ...],
+                      windows: tuple[int, ...]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Counts and weight sums per window, ring and place (windows x rings x places), each
+        window and ring holding the smaller ones: every pair is put in its smallest ring and
+        window once and the rest is a cumulative sum over whole rows of places (one bincount
+        instead of one per window and ring)."""
+        n, nw, nr = self.n, len(windows), len(rings)
+        ring = np.searchsorted(np.asarray(rings, dtype=np.float64), km, side="left")
+        window = np.searchsorted(np.asarray(windows), age, side="right")
+        m = known & (ring < nr) & (window < nw)
+        key = (window[m] * nr + ring[m]) * n + place[m]
+        shape = (nw, nr, n)
+        counts = np.bincount(key, minlength=n * nw * nr).reshape(shape).astype(np.float64)
+        sums = np.bincount(key, weights=weights[m], minlength=n * nw * nr).reshape(shape)
+        for table in (counts, sums):
+            for j in range(1, nw):
+                table[j] += table[j - 1]
+            for i in range(1, nr):
+                table[:, i] += table[:, i - 1]
+        return counts, sums
 
     def sides(self, d: int, km: float | None = None, days: int | None = None) -> NDArray[np.float64]:
         """Per place: on how many of the 8 compass sectors violence was known within ``km`` in

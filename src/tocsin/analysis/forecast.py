@@ -20,7 +20,7 @@ from tocsin.analysis.inputs import ForecastInputs
 from tocsin.analysis.models import BoostedParams, GradientBoostedModel, SingleFeatureLogistic
 from tocsin.analysis.reasons import Explainer, Places, where_violence
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
-from tocsin.analysis.training import TrainingStore
+from tocsin.analysis.training import NEGATIVES_PER_ORIGIN, TrainingStore
 
 HORIZONS = (7, 30, 90, 180, 365)
 # Reasons take a few milliseconds a place: written for the places anyone reads.
@@ -49,7 +49,7 @@ class ForecastError(ValueError):
 @dataclass(frozen=True)
 class ForecastParams:
     training_years: int = 10
-    negatives_per_origin: int = 150
+    negatives_per_origin: int = NEGATIVES_PER_ORIGIN
     reasons: int = 3
     features: FeatureParams = field(default_factory=FeatureParams)
     boosted: BoostedParams = field(default_factory=BoostedParams)

@@ -28,3 +28,6 @@ class ForecastInputs:
     aggregates: pa.Table        # event_aggregates: admin2_pcode, month_start, events, fatalities
     burnings: pa.Table | None = None   # place_id, latitude, longitude, first_detection, confidence
     stages: pa.Table | None = None     # place_id, date, stage_rank
+    # Falls and assaults the siege tracker saw (analysis.siege.takeovers): place_id, date,
+    # kind ("fell" or "assault"), actor (who took it, where known).
+    takeovers: pa.Table | None = None

@@ -26,7 +26,7 @@ from tocsin.analysis.models import BoostedParams, GradientBoostedModel, Logistic
 from tocsin.lake import atomic_write_text
 
 # Bump when features, training or calibration change: an older file is then refitted.
-METHOD_VERSION = "forecast-2026-12.1"
+METHOD_VERSION = "forecast-2026-12.2"
 MAX_AGE_DAYS = 92
 DIRECTORY = "models"
 
@@ -69,6 +69,11 @@ class StoredModel:
         model.booster = lightgbm.Booster(model_str=d["booster"]) if d["booster"] else None
         model.platt = tuple(d["platt"])  # type: ignore[assignment]
         model.rate = d["rate"]
+        model.beta = tuple(d["beta"]) if d.get("beta") else None  # type: ignore[assignment]
+        model.here = ((int(d["here"][0]), *map(float, d["here"][1:]))  # type: ignore[assignment]
+                      if d.get("here") else None)
+        model.split = ((int(d["split"][0]), {False: tuple(d["split"][1]), True: tuple(d["split"][2])})
+                       if d.get("split") else None)  # type: ignore[assignment]
         model.isotonic = None
         if d.get("isotonic"):
             from sklearn.isotonic import IsotonicRegression
@@ -95,6 +100,10 @@ def save_model(home: Path, fitted: FittedForecaster, as_of: date, inputs: str) -
         "boosted": asdict(model.params),
         "booster": model.booster.model_to_string() if model.booster is not None else None,
         "platt": list(model.platt), "rate": model.rate,
+        "beta": list(model.beta) if getattr(model, "beta", None) else None,
+        "here": list(model.here) if getattr(model, "here", None) else None,
+        "split": ([model.split[0], list(model.split[1][False]), list(model.split[1][True])]
+                  if getattr(model, "split", None) else None),
         "isotonic": [isotonic.X_thresholds_.tolist(), isotonic.y_thresholds_.tolist()] if isotonic else None,
         "history": {"rate": history.rate,
                     "coef": float(history.model.coef_[0, 0]) if history.model is not None else None,

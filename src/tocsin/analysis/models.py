@@ -44,7 +44,7 @@ class Logistic1D:
     intercept_: NDArray[np.float64]     # shape (1,)
 
     def predict_proba(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        z = np.clip(np.asarray(x, dtype=np.float64)[:, 0] * self.coef_[0, 0] + self.intercept_[0], -40, 40)
+        z = np.clip(np.asarray(x, dtype=np.float64) @ self.coef_[0] + self.intercept_[0], -40, 40)
         p = 1.0 / (1.0 + np.exp(-z))
         return np.column_stack([1 - p, p])
 
@@ -55,20 +55,21 @@ def _fit_logistic(x: NDArray[np.float64], outcome: NDArray[np.bool_],
     baselines and Platt scaling have one input: scikit-learn's L-BFGS took 0.4 s a fit, a fifth
     of the whole backtest). Weights are rescaled to mean 1 and the slope has the ridge of
     scikit-learn's C = 1e4, so the optimum is the one LogisticRegression(C=1e4) finds."""
-    v = np.asarray(x, dtype=np.float64)[:, 0]
+    v = np.asarray(x, dtype=np.float64).reshape(len(outcome), -1)
+    k = v.shape[1]                     # one column (baselines, Platt) or two (beta calibration)
     y = np.asarray(outcome, dtype=np.float64)
     w = weight / weight.mean()
     rate = float(np.clip((w * y).sum() / w.sum(), 1e-9, 1 - 1e-9))
-    beta = np.array([0.0, np.log(rate / (1 - rate))])          # slope, intercept
-    ridge = np.array([1.0 / 1e4, 0.0])
-    design = np.column_stack([v, np.ones_like(v)])
+    beta = np.r_[np.zeros(k), np.log(rate / (1 - rate))]        # slopes, intercept
+    ridge = np.r_[np.full(k, 1.0 / 1e4), 0.0]
+    design = np.column_stack([v, np.ones(len(v))])
     for _ in range(100):
         z = np.clip(design @ beta, -40, 40)
         p = 1.0 / (1.0 + np.exp(-z))
         gradient = design.T @ (w * (p - y)) + ridge * beta
         hessian = (design * (w * p * (1 - p))[:, None]).T @ design + np.diag(ridge)
         try:
-            step = np.linalg.solve(hessian + np.eye(2) * 1e-12, gradient)
+            step = np.linalg.solve(hessian + np.eye(k + 1) * 1e-12, gradient)
         except np.linalg.LinAlgError:
             break
         # Halve the step until the penalised log-loss falls (Newton can overshoot when the
@@ -80,7 +81,7 @@ def _fit_logistic(x: NDArray[np.float64], outcome: NDArray[np.bool_],
         beta = beta - t * step
         if np.max(np.abs(t * step)) < 1e-10:
             break
-    return Logistic1D(np.array([[beta[0]]]), np.array([beta[1]]))
+    return Logistic1D(beta[None, :k], np.array([beta[k]]))
 
 
 def _penalised_loss(design: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64],
@@ -184,9 +185,16 @@ class BoostedParams:
     # ranking from (about 80 in ten years); at 90 days, 30-day labels ranked better too (see
     # docs/decisions/0010-forecast-design.md).
     ranking_horizon_days: int = 30
-    # "platt" (a logistic curve on the trees' margin) or "isotonic" (a monotone step function,
-    # which can bend at the top where Platt under-forecasts): both fitted on the held-out origins.
+    # "platt" (a logistic curve on the trees' margin), "beta" (Kull et al. 2017: a logistic
+    # curve on ln p and ln(1 - p) of the trees' probability, which can bend at the top and the
+    # bottom separately) or "isotonic" (a monotone step function): fitted on the held-out origins.
     calibration: str = "platt"
+    # Onset versus continuation: a Platt curve of its own for places with violence within 25 km
+    # in the past year (continuation) and for the rest (onset), on the same trees.
+    onset_split: bool = False
+    # Trees fitted with the sampling weights (positives balanced against all negatives) instead
+    # of on the sample as it is.
+    balanced_weights: bool = False
     seed: int = 7
 
 
@@ -241,19 +249,31 @@ class GradientBoostedModel:
         ranking = data.ranking if data.ranking is not None and data.ranking.outcome.any() else None
         if ranking is not None:
             # Trees from the ranking horizon's rows of the same (older) origins.
-            fit_features, fit_outcome = (ranking.features[ranking.origin < cut],
-                                         ranking.outcome[ranking.origin < cut])
-            if fit_outcome.sum() < 5:
-                fit_features, fit_outcome = ranking.features, ranking.outcome
+            older = ranking.origin < cut
+            if ranking.outcome[older].sum() < 5:
+                older = np.ones(len(ranking.origin), dtype=bool)
+            fit_features, fit_outcome, fit_weight = (ranking.features[older], ranking.outcome[older],
+                                                     ranking.weight[older])
         else:
-            fit_features, fit_outcome = data.features[fit_rows], data.outcome[fit_rows]
+            fit_features, fit_outcome, fit_weight = (data.features[fit_rows], data.outcome[fit_rows],
+                                                     data.weight[fit_rows])
         # Fitted on the sample as it is (unweighted): the trees then resolve the active places
         # finely; the weighted Platt step below puts probabilities back on the scale of all places.
-        key = (int(cut), fit_features.shape, int(fit_outcome.sum()), float(np.sum(fit_features[:, 0])))
+        key = (int(cut), fit_features.shape, int(fit_outcome.sum()), float(np.sum(fit_features[:, 0])),
+               p.balanced_weights)
         if self.cache is not None and key in self.cache.trees:
             self.booster = self.cache.trees[key]
         else:
-            train = lightgbm.Dataset(fit_features, label=fit_outcome.astype(float),
+            # With ``balanced_weights`` the sampled negatives weigh what they stand for, and the
+            # positives as much as all the negatives together (a balanced, population-shaped sample).
+            weight = None
+            if p.balanced_weights:
+                negative = ~fit_outcome
+                weight = np.where(negative, fit_weight, 0.0)
+                if fit_outcome.any():
+                    weight[fit_outcome] = weight.sum() / max(int(fit_outcome.sum()), 1)
+                weight = weight / weight.mean()
+            train = lightgbm.Dataset(fit_features, label=fit_outcome.astype(float), weight=weight,
                                      feature_name=names, free_raw_data=True, params={"max_bin": 63})
             self.booster = lightgbm.train(
                 {"objective": "binary", "num_leaves": p.leaves, "learning_rate": p.learning_rate,
@@ -267,6 +287,34 @@ class GradientBoostedModel:
         platt = _fit_logistic(margin.reshape(-1, 1), data.outcome[calibrate_rows],
                               data.weight[calibrate_rows])
         self.platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        self.split: tuple[int, dict[bool, tuple[float, float]]] | None = None
+        if p.onset_split and CONTINUATION in names:
+            column = names.index(CONTINUATION)
+            going = data.features[calibrate_rows][:, column] > 0
+            curves: dict[bool, tuple[float, float]] = {}
+            for side in (False, True):
+                rows = going == side
+                y = data.outcome[calibrate_rows][rows]
+                if y.sum() >= 2 and (~y).any():
+                    c = _fit_logistic(margin[rows].reshape(-1, 1), y, data.weight[calibrate_rows][rows])
+                    curves[side] = (float(c.coef_[0, 0]), float(c.intercept_[0]))
+                else:
+                    curves[side] = self.platt
+            self.split = (column, curves)
+        self.here: tuple[int, float, float, float] | None = None
+        if p.calibration == "platt-here" and HERE in names:
+            # Platt with a second input: whether the place itself was hit in the last 30 days
+            # (persistence, which pooled over origins ranks well on its own).
+            column = names.index(HERE)
+            x = np.column_stack([margin, data.features[calibrate_rows][:, column] > 0])
+            fitted = _fit_logistic(x, data.outcome[calibrate_rows], data.weight[calibrate_rows])
+            self.here = (column, float(fitted.coef_[0, 0]), float(fitted.coef_[0, 1]),
+                         float(fitted.intercept_[0]))
+        self.beta: tuple[float, float, float] | None = None
+        if p.calibration == "beta":
+            fitted = _fit_logistic(beta_columns(margin), data.outcome[calibrate_rows],
+                                   data.weight[calibrate_rows])
+            self.beta = (float(fitted.coef_[0, 0]), float(fitted.coef_[0, 1]), float(fitted.intercept_[0]))
         self.isotonic = None
         if p.calibration == "isotonic":
             from sklearn.isotonic import IsotonicRegression
@@ -283,7 +331,20 @@ class GradientBoostedModel:
             return np.full(len(features), self.rate)
         margin = self.cache.margin(self.booster, features, self.params.threads) if self.cache else \
             self.booster.predict(features, raw_score=True, num_threads=self.params.threads)
+        if getattr(self, "here", None) is not None:
+            column, a, h, c = self.here  # type: ignore[misc]
+            z = np.clip(a * margin + h * (features[:, column] > 0) + c, -40, 40)
+            return 1.0 / (1.0 + np.exp(-z))
+        if getattr(self, "beta", None) is not None:
+            a, b, c = self.beta  # type: ignore[misc]
+            z = np.clip(beta_columns(margin) @ np.array([a, b]) + c, -40, 40)
+            return 1.0 / (1.0 + np.exp(-z))
         a, b = self.platt
+        if getattr(self, "split", None) is not None:
+            column, curves = self.split  # type: ignore[misc]
+            going = features[:, column] > 0
+            a = np.where(going, curves[True][0], curves[False][0])
+            b = np.where(going, curves[True][1], curves[False][1])
         platt = 1.0 / (1.0 + np.exp(-(a * margin + b)))
         if getattr(self, "isotonic", None) is None:
             return platt
@@ -295,6 +356,19 @@ class GradientBoostedModel:
         if self.booster is None:
             return np.zeros((len(features), features.shape[1] + 1))
         return np.asarray(self.booster.predict(features, pred_contrib=True))
+
+
+# The persistence input of the "platt-here" calibration.
+HERE = "attacks_here_30d"
+# The onset / continuation split: violence within 25 km in the past year.
+CONTINUATION = "violent_events_25km_365d"
+
+
+def beta_columns(margin: NDArray[np.float64]) -> NDArray[np.float64]:
+    """ln p and -ln(1 - p) of the trees' probability p = sigmoid(margin), the two inputs of beta
+    calibration (written with logaddexp: p is often within 1e-6 of 0)."""
+    m = np.asarray(margin, dtype=np.float64).ravel()
+    return np.column_stack([-np.logaddexp(0.0, -m), np.logaddexp(0.0, m)])
 
 
 def all_models(horizon_days: int, boosted: BoostedParams | None = None,

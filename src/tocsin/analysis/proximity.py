@@ -138,7 +138,15 @@ class DatedPairs:
         lo = 0 if days is None else int(np.searchsorted(self.day, as_of - days, side="right"))
         hi = int(np.searchsorted(self.day, as_of, side="right"))
         pairs = slice(int(self.offsets[lo]), int(self.offsets[hi]))
-        return pairs, self.known[self.pair_point[pairs]] <= as_of
+        return pairs, self.pair_known[pairs] <= as_of
+
+    @property
+    def pair_known(self) -> NDArray[np.int64]:
+        """When each pair's point became known, per pair (built once: gathering it per window
+        was a tenth of a date's features)."""
+        if getattr(self, "_pair_known", None) is None:
+            self._pair_known = self.known[self.pair_point]
+        return self._pair_known
 
     def future(self, as_of: int, days: int) -> slice:
         """Pairs of points dated in (as_of, as_of + days]: what a label looks at."""

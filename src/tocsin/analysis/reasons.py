@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tocsin.analysis.features import FAR_KM, LONG_AGO_DAYS, FeatureBuilder, is_rsf
+from tocsin.analysis.features import FAR_KM, LONG_AGO_DAYS, TAKEOVER_FEATURES, FeatureBuilder, is_rsf
 from tocsin.analysis.proximity import PlacePairs
 from tocsin.schema.actors import canonical
 
@@ -163,8 +163,15 @@ class Explainer:
             return None
         best = min(towns, key=lambda i: (-self.places.rank[i],
                                          float(np.linalg.norm(b.tree.data[i] - xyz[0]))))
-        name = self.places.names[best] or ""
-        return name, self.places.names_ar[best] or name
+        return self._name(best)
+
+    def _name(self, place: int) -> tuple[str, str]:
+        """A place's name in English and in Arabic (the standard spelling, or a known form, or a
+        marked transliteration: ``tocsin.arabic.place_name``, as the brief and the web app)."""
+        from tocsin.arabic import place_name
+
+        name = self.places.names[place] or ""
+        return name, place_name(name, self.places.names_ar[place], "ar")
 
     def event(self, place: int, found: tuple[float, float, int, int]) -> Phrase:
         """ "fighting 12 km to the north-east near Tawila, 3 days ago (Government of Sudan v RSF,
@@ -189,6 +196,49 @@ class Explainer:
             ar += " (" + "، ".join(x[1] for x in details) + ")"
         return en, ar
 
+    def takeover(self, place: int, found: tuple[float, float, int, int]) -> Phrase:
+        """ "the RSF took Nyala, 180 km to the south, 9 days ago" (a fall the siege tracker saw,
+        with who took it where the events name them), or "Kutum came under assault 12 km to the
+        north, 5 days ago"."""
+        km, bearing, days_ago, row = found
+        b = self.b
+        town, town_ar = self._name(int(b.takeover_place[row]))
+        d, d_ar = direction(bearing)
+        when, when_ar = ago(days_ago)
+        where, where_ar = f"{km:,.0f} km to the {d}", f"على بعد {km:,.0f} كم إلى {d_ar}"
+        if not b.takeover_fell[row]:
+            return (f"{town} came under assault, {where}, {when}",
+                    f"تعرّضت {town_ar} لهجوم، {where_ar}، {when_ar}")
+        actor = str(b.takeover_actor[row])
+        if not actor:
+            return f"{town} was overrun, {where}, {when}", f"اجتيحت {town_ar}، {where_ar}، {when_ar}"
+        who, who_ar = ("the RSF", "قوات الدعم السريع") if is_rsf(actor) else \
+            (actor, ACTORS_AR.get(actor, actor))
+        return f"{who} took {town}, {where}, {when}", f"سيطرت {who_ar} على {town_ar}، {where_ar}، {when_ar}"
+
+    def _takeover_phrase(self, place: int, name: str, value: float) -> Phrase | None:
+        """The siege tracker's falls and assaults near the place, as reasons."""
+        b = self.b
+        far = FAR_KM
+        if name == "assault_nearest_km_30d" and value < far:
+            found = b.nearest_takeover(self.d, place, 30, fell=False, km=150)
+        elif name == "fall_nearest_km_365d" and value < far:
+            found = b.nearest_takeover(self.d, place, 365, fell=True, km=150)
+        elif name == "rsf_fall_days_since_300km" and value < LONG_AGO_DAYS:
+            found = b.nearest_takeover(self.d, place, int(value) + 1, fell=True, rsf=True)
+        elif name in ("assaults_100km_90d", "takeover_pressure") and value > 0:
+            found = b.nearest_takeover(self.d, place, 90 if name.startswith("assaults") else 365,
+                                       fell=False, km=100 if name.startswith("assaults") else None)
+            if found is not None and name.startswith("assaults") and value >= 2:
+                en, ar = self.takeover(place, found)
+                return (f"{_n(value)} towns came under assault or fell within 100 km in the last 90 "
+                        f"days; the nearest: {en}",
+                        f"{_n(value)} من البلدات تعرّضت لهجوم أو سقطت في نطاق 100 كم خلال آخر 90 يومًا؛ "
+                        f"أقربها: {ar}")
+        else:
+            return None
+        return self.takeover(place, found) if found is not None else None
+
     # -- one feature ------------------------------------------------------------------------
     def phrase(self, place: int, name: str, value: float, row: NDArray[np.float32]) -> Phrase | None:
         """A feature as a reason, or None when it would say nothing (static, unknown, zero)."""
@@ -210,9 +260,10 @@ class Explainer:
             km = 10 if name.endswith("10km") else 50
             year = col.get(f"attacks_{km}km_365d", 0.0)
             since = col.get("days_since_attack_10km", LONG_AGO_DAYS)
-            en = (f"attacks on civilians within {km} km: {_n(year)} in the last year, history weight "
+            count, count_ar = (_n(year), _n(year)) if year > 0 else ("none", "لا شيء")
+            en = (f"attacks on civilians within {km} km: {count} in the last year, history weight "
                   f"{value:.1f} (an attack counts half after a year, a quarter after two)")
-            ar = (f"هجمات على المدنيين في نطاق {km} كم: {_n(year)} في السنة الأخيرة، ووزن تاريخي "
+            ar = (f"هجمات على المدنيين في نطاق {km} كم: {count_ar} في السنة الأخيرة، ووزن تاريخي "
                   f"{value:.1f} (يُحسب الهجوم نصفًا بعد سنة وربعًا بعد سنتين)")
             if since < LONG_AGO_DAYS:
                 when, when_ar = ago(int(since))
@@ -278,6 +329,8 @@ class Explainer:
                     f"{p.sides_days} days",
                     f"عنف من {value:.0f} جهات من أصل 8 في نطاق {p.sides_km:.0f} كم "
                     f"خلال آخر {p.sides_days} يومًا")
+        if name in TAKEOVER_FEATURES:
+            return self._takeover_phrase(place, name, value)
         if name == "siege_stage" and value > 0:
             return f"siege stage {value:.0f} of 5 at the place", f"مرحلة الحصار {value:.0f} من 5 في المكان"
         if name == "neighbour_siege_stage" and value > 0:

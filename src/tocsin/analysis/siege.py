@@ -1226,3 +1226,47 @@ def escalations(stages: pa.Table, quiet_days: int = 14) -> pa.Table:
         before = rank[max(first, at - quiet_days):at]
         keep.append(bool(len(before) == 0 or r > before.max()))
     return rises.filter(pa.array(keep))
+
+
+TAKEOVERS_SCHEMA = pa.schema([("place_id", pa.string()), ("date", pa.date32()), ("kind", pa.string()),
+                              ("actor", pa.string())])
+
+
+def takeovers(history: pa.Table) -> pa.Table:
+    """Falls and assaults from a stage history (``stage_changes`` rows, or every day's stages,
+    with ``fell_on`` and ``held_by``): one row per place and day on which its stage rose to
+    overrun or fallen (kind ``fell``, the actor who took it where a fallen row names one) or to
+    under assault (kind ``assault``, from below it; the actor is not the stage's to say).
+
+    Each row is dated on the day the stage said so, which used only what was known that day: a
+    fall's day is the first day of its overrun (``fell_on``), whose holder is the actor of the
+    largest overrun item known by then (``_fall_fact``)."""
+    table = history.sort_by([("place_id", "ascending"), ("date", "ascending")])
+    if table.num_rows == 0:
+        return TAKEOVERS_SCHEMA.empty_table()
+    place = np.asarray(table.column("place_id").to_numpy(zero_copy_only=False), dtype=object)
+    day = _days(table.column("date"))
+    rank = table.column("stage_rank").to_numpy().astype(np.int64)
+    has_fall = "fell_on" in table.column_names
+    fell = _days(table.column("fell_on")) if has_fall else np.full(len(day), -1)
+    fell_valid = (pc.is_valid(table.column("fell_on")).to_numpy(zero_copy_only=False) if has_fall
+                  else np.zeros(len(day), dtype=bool))
+    held = (np.asarray(table.column("held_by").to_numpy(zero_copy_only=False), dtype=object)
+            if "held_by" in table.column_names else np.full(len(day), None, dtype=object))
+    same = np.r_[False, place[1:] == place[:-1]]
+    before = np.where(same, np.r_[0, rank[:-1]], 0)
+    r_assault, r_over = STAGE_RANK["under_assault"], STAGE_RANK["overrun"]
+    # Who took each place on which day, from its fallen rows.
+    holders = {(p, int(f)): h for p, f, h, v in zip(place.tolist(), fell.tolist(), held.tolist(),
+                                                    fell_valid.tolist(), strict=True) if v and h}
+    rows: dict[tuple[str, int, str], str | None] = {}
+    for i in np.flatnonzero((rank >= r_over) & (before < r_over)).tolist():
+        start = int(fell[i]) if fell_valid[i] else int(day[i])
+        rows.setdefault((place[i], start, "fell"), holders.get((place[i], start)))
+    for i in np.flatnonzero((rank == r_assault) & (before < r_assault)).tolist():
+        rows.setdefault((place[i], int(day[i]), "assault"), None)
+    ordered = sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2]))
+    return pa.table({"place_id": [k[0] for k, _ in ordered],
+                     "date": pa.array([EPOCH + dt.timedelta(days=k[1]) for k, _ in ordered], pa.date32()),
+                     "kind": [k[2] for k, _ in ordered], "actor": [a for _, a in ordered]},
+                    schema=TAKEOVERS_SCHEMA)

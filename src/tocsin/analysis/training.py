@@ -20,11 +20,15 @@ from numpy.typing import NDArray
 
 from tocsin.analysis.models import Matrix, TrainingSet
 
+# Negatives sampled per origin from each stratum. 1200, not 150: on the 2005-2023 backtest the
+# larger sample raised LightGBM's AP, Brier skill and top-30 recall at every horizon (model card).
+NEGATIVES_PER_ORIGIN = 1200
+
 
 @dataclass
 class TrainingStore:
     horizons: tuple[int, ...]
-    negatives_per_origin: int = 150
+    negatives_per_origin: int = NEGATIVES_PER_ORIGIN
     event_lag_days: int = 0
     seed: int = 11
     _features: list[Matrix] = field(default_factory=list)

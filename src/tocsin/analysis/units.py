@@ -103,6 +103,13 @@ class UnitPanel:
         return np.bincount(flat, weights=self.event_values[target][keep],
                            minlength=self.n * months).reshape(self.n, months)
 
+    def month_counts(self, as_of: int, target: str, index: int) -> NDArray[np.float64]:
+        """Per unit: the count of month ``index`` from events known before day ``as_of`` (one
+        column of ``counts``, without building the others)."""
+        keep = (self.event_unit >= 0) & (self.event_known < as_of) & (self.event_month == index)
+        return np.bincount(self.event_unit[keep], weights=self.event_values[target][keep],
+                           minlength=self.n)
+
     def month_of(self, index: int) -> int:
         """Column of a month index in ``counts``."""
         return index - self.first_month
@@ -277,14 +284,20 @@ class UnitForecaster:
         self.params = params or UnitParams()
         self._features: dict[tuple[int, int, str], NDArray[np.float32]] = {}
 
-    def features(self, as_of: int, target: str) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
-        """Features as of day ``as_of`` (origin month = its month) and the counts they used."""
+    def matrix(self, as_of: int, target: str) -> NDArray[np.float32]:
+        """Features as of day ``as_of`` (origin month = its month), computed once per day: a
+        refit reads the same ten years of origins again (the counts behind them are rebuilt
+        only on a miss; they were a tenth of the unit backtest)."""
         key = (as_of, 0, target)
-        counts = self.panel.counts(as_of, target)
         if key not in self._features:
+            counts = self.panel.counts(as_of, target)
             origin = int(month_index(as_of))
             self._features[key] = unit_features(self.panel, counts, origin, counts.sum(axis=0))
-        return self._features[key], counts
+        return self._features[key]
+
+    def features(self, as_of: int, target: str) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+        """Features as of day ``as_of`` and the counts known by then (units x months)."""
+        return self.matrix(as_of, target), self.panel.counts(as_of, target)
 
     def fit(self, as_of: int, target: str, lead: int) -> UnitModel:
         """Train on monthly origins whose lead month had ended, and was known, by ``as_of``."""
@@ -297,8 +310,7 @@ class UnitForecaster:
             if target_month >= origin:          # not over (or not known) by as_of
                 continue
             day = to_day(month_start(o))
-            x, _ = self.features(day, target)
-            xs.append(x)
+            xs.append(self.matrix(day, target))
             ys.append(full[:, self.panel.month_of(target_month)])
         model = UnitModel(target, lead, self.params)
         if xs:
@@ -326,7 +338,7 @@ def unit_forecast(inputs: ForecastInputs, level: str, as_of: date, leads: tuple[
     day = to_day(as_of)
     rows = []
     for target in TARGETS[level]:
-        x, _ = forecaster.features(day, target)
+        x = forecaster.matrix(day, target)
         for lead in leads:
             model = forecaster.fit(day, target, lead)
             count, onset = model.predict(x)
@@ -368,13 +380,14 @@ def unit_backtest(inputs: ForecastInputs, levels: tuple[str, ...], start: date, 
                     day = to_day(month_start(origin))
                     if model is None or origin - fitted >= retrain_months:
                         model, fitted = forecaster.fit(day, target, lead), origin
-                    x, counts = forecaster.features(day, target)
-                    expected, probability = model.predict(x)
+                    expected, probability = model.predict(forecaster.matrix(day, target))
                     col = panel.month_of(origin)
                     parts["y"].append(observed_all[:, col + lead - 1])
                     parts["e"].append(expected)
                     parts["p"].append(probability if probability is not None else expected * np.nan)
-                    parts["last"].append(counts[:, col - 1] if col > 0 else np.zeros(panel.n))
+                    # Last month's count as known on the day: persistence.
+                    parts["last"].append(panel.month_counts(day, target, origin - 1) if col > 0
+                                         else np.zeros(panel.n))
                     parts["month"].append(np.full(panel.n, origin + lead - 1))
                 if not parts["y"] or not any(part.any() for part in parts["y"]):
                     continue                     # no such event in the data (UCDP has no ERV)

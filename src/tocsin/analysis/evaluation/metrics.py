@@ -48,8 +48,9 @@ class ScoreAccumulator:
                                  or probability.max() > 1):
             raise ValueError("probabilities must be numbers between 0 and 1")
         bins = _bin(probability)
-        self.positives += np.bincount(bins[outcome], minlength=BINS)
-        self.negatives += np.bincount(bins[~outcome], minlength=BINS)
+        positives = np.bincount(bins[outcome], minlength=BINS)
+        self.positives += positives
+        self.negatives += np.bincount(bins, minlength=BINS) - positives
         self.brier_sum += float(np.sum((probability - outcome) ** 2))
         self.count += len(probability)
         slot = np.clip(np.searchsorted(CALIBRATION_EDGES, probability, side="right") - 1, 0,

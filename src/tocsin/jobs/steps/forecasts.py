@@ -28,11 +28,13 @@ METHOD_VERSION = "1"
 DAILY_HORIZON_DAYS = 30
 
 
-def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: bool = False
-                ) -> ForecastInputs:
+def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: bool = False,
+                takeovers: bool = False, history: pa.Table | None = None) -> ForecastInputs:
     """Read what the lake holds. Fails with a clear message when there is nothing to forecast.
     With ``siege``, the siege tracker's stages feed the siege features (unless ``stages`` are
-    given). Off by default: on the Sudan backtest they lowered average precision (model card)."""
+    given). Off by default: on the Sudan backtest they lowered average precision (model card).
+    With ``takeovers``, the falls and assaults read from the siege tracker's stage history
+    (``history``, a ``stage_history`` table, when the caller holds one: it takes a minute)."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
     manifest = lake.manifest()
@@ -62,12 +64,19 @@ def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: boo
                                "FROM burnings").to_arrow_table()
     finally:
         con.close()
-    if stages is None and siege:
+    if history is None and ((stages is None and siege) or takeovers):
         # Imported here: the siege tracker is only needed when its stages are wanted.
         from tocsin.jobs.steps.siege import stage_history
 
-        stages = stage_history(workspace)
-    return ForecastInputs(places, events, displacement, prices, aggregates, burnings, stages)
+        history = stage_history(workspace)
+    if stages is None and siege and history is not None:
+        stages = history.select(["place_id", "date", "stage_rank"])
+    falls = None
+    if takeovers and history is not None:
+        from tocsin.analysis.siege import takeovers as read_takeovers
+
+        falls = read_takeovers(history)
+    return ForecastInputs(places, events, displacement, prices, aggregates, burnings, stages, falls)
 
 
 def store_forecasts(workspace: Workspace, table: pa.Table) -> int:

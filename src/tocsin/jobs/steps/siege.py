@@ -248,11 +248,16 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
     return rows
 
 
+HISTORY_COLUMNS = ["place_id", "date", "stage_rank", "fell_on", "held_by"]
+
+
 def stage_history(workspace: Workspace, chunk_days: int = 730) -> pa.Table | None:
     """Every place's stage changes over the whole span of the conflict events, for the forecast's
     siege features (place_id, date, stage_rank). Each day's stage uses only what was known that
     day, so a forecast reading the latest change on or before its date does not look ahead.
     Computed ``chunk_days`` at a time: decades of place-by-day matrices at once took 2 GB.
+    The rows keep ``fell_on`` and ``held_by`` (where the stage is fallen), so that
+    ``analysis.siege.takeovers`` can read the falls and assaults from them.
     None when the workspace has no gazetteer or no events."""
     try:
         inputs = load_inputs(workspace)
@@ -265,8 +270,8 @@ def stage_history(workspace: Workspace, chunk_days: int = 730) -> pa.Table | Non
     previous: dict[str, int] = {}  # each place's stage on the day before the chunk
     while first <= inputs.latest:
         last = min(first + dt.timedelta(days=chunk_days - 1), inputs.latest)
-        stages = inputs.stages(first, last, evidence=False).select(["place_id", "date", "stage_rank"])
-        changes = stage_changes(stages).select(["place_id", "date", "stage_rank"])
+        stages = inputs.stages(first, last, evidence=False).select(HISTORY_COLUMNS)
+        changes = stage_changes(stages).select(HISTORY_COLUMNS)
         # stage_changes starts every place from calm: a place calm on the chunk's first day after
         # a stage in the chunk before gets its return to calm here.
         opening = stages.filter(pc.equal(stages.column("date"), pa.scalar(first, pa.date32())))
@@ -275,7 +280,8 @@ def stage_history(workspace: Workspace, chunk_days: int = 730) -> pa.Table | Non
                     if r == 0 and previous.get(p, 0) > 0]
         if returned:
             parts.append(pa.table({"place_id": [p for p, _ in returned], "date": [first] * len(returned),
-                                   "stage_rank": [0] * len(returned)}, schema=changes.schema))
+                                   "stage_rank": [0] * len(returned), "fell_on": [None] * len(returned),
+                                   "held_by": [None] * len(returned)}, schema=changes.schema))
         parts.append(changes)
         closing = stages.filter(pc.equal(stages.column("date"), pa.scalar(last, pa.date32())))
         previous = dict(zip(closing.column("place_id").to_pylist(),

@@ -1,15 +1,20 @@
-"""Benchmark: burnings on a generated continent at 10 M, 30 M and 100 M detections, one machine
-against Spark local[2], in the same run, with time, peak memory and growth per size.
+"""Benchmark: burnings and the forecast features on a generated continent at 10 M, 30 M and
+100 M detections and 1 M places, one machine against Spark local[2], in the same run, with
+time, peak memory and growth per size.
 
-    .venv/bin/pip install -e '.[spark]'
+    .venv/bin/pip install -e '.[bench,spark]'
     .venv/bin/python bench/scale.py [--sizes 10000000,30000000,100000000] [--places 1000000]
-                                    [--engines local,spark] [--tile-deg 3]
+                                    [--engines local,spark] [--analyses burnings,features]
+                                    [--tile-deg 3]
 
-Each world is generated once (analysis/world.py) into bench/out/world-N and kept. The single
-machine streams the detection files through ``BurningDetector`` a region file at a time; Spark
-reads the same Parquet files itself and runs ``detect_burnings`` per tile with its halo
-(engine/spark.py). Peak memory is the whole process tree's (Spark's JVM and Python workers
-included), sampled every 0.2 s.
+Each world is generated once (analysis/world.py) into bench/out/world-N-P and kept. Burnings:
+the single machine streams the detection files through ``BurningDetector`` a region file at a
+time (never the whole table in memory); Spark reads the same Parquet files itself and runs
+``detect_burnings`` per tile with its halo (engine/spark.py). Features: every place at two
+origins with 30-day labels, from the world's events and the burnings the single machine found;
+one ``FeatureBuilder`` over everything against ``engine.features.tiled_features`` on Spark, and
+the two digests compared. Peak memory is the whole process tree's (Spark's JVM and Python
+workers included), sampled every 0.2 s.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ for path in sorted(world.glob("detections-*.parquet")):
         detector.add(batch)
         rows += batch.num_rows
 result = detector.result()
-print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows, "burnings": result.num_rows}))
+seconds = time.perf_counter() - start
+pq.write_table(result, world / "burnings-local.parquet")   # the features' input, both engines
+print(json.dumps({"seconds": seconds, "rows": rows, "burnings": result.num_rows}))
 '''
 
 SPARK = r'''
@@ -61,6 +68,32 @@ result = run_tiled(spark, fn, [world / "places.parquet"],
                     "events": [world / "events.parquet"]}, Tiling(tile_deg, halo), BURNINGS_SCHEMA)
 print(json.dumps({"seconds": time.perf_counter() - start, "burnings": result.num_rows}))
 spark.stop()
+'''
+
+
+FEATURES = r'''
+import json, sys, time
+from datetime import timedelta
+from pathlib import Path
+import pyarrow.parquet as pq
+from tocsin.analysis.scenarios import ScenarioParams
+from tocsin.analysis.world import forecast_inputs
+from tocsin.engine.features import tiled_features, whole_features
+world, engine, tile_deg = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+start = time.perf_counter()
+inputs = forecast_inputs(pq.read_table(world / "places.parquet"), pq.read_table(world / "events.parquet"))
+burnings = pq.read_table(world / "burnings-local.parquet", columns=["place_id", "latitude", "longitude",
+                                                                    "first_detection", "confidence"])
+inputs = inputs.__class__(**{**inputs.__dict__, "burnings": burnings})
+origins = [ScenarioParams().start + timedelta(days=d) for d in (120, 240)]
+if engine == "local":
+    features = whole_features(inputs, origins, (30,))
+else:
+    from tocsin.engine.spark import spark_session
+    features = tiled_features(inputs, origins, (30,), spark=spark_session("local[2]"), tile_deg=tile_deg)
+digest = features.digest()
+print(json.dumps({"seconds": time.perf_counter() - start, "places": features.n,
+                  "origins": len(origins), "digest": digest}))
 '''
 
 
@@ -106,36 +139,65 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000000,30000000,100000000")
     parser.add_argument("--places", type=int, default=1_000_000)
     parser.add_argument("--engines", default="local,spark")
+    parser.add_argument("--analyses", default="burnings,features")
     parser.add_argument("--tile-deg", type=float, default=3.0)
     args = parser.parse_args()
     from tocsin.analysis.world import WorldParams, generate_world
 
+    engines, analyses = args.engines.split(","), args.analyses.split(",")
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
         world = OUT / f"world-{size}-{args.places}"
         if not (world / "truth.parquet").exists():
-            print(f"generating a world of {size:,} detections and {args.places:,} places ...",
-                  flush=True)
+            print(f"generating a world of {size:,} detections and {args.places:,} places ...", flush=True)
+            started = time.perf_counter()
             generate_world(WorldParams(detections=size, places=args.places), world)
-        for engine in args.engines.split(","):
-            code, extra = (LOCAL, ()) if engine == "local" else (SPARK, (str(args.tile_deg),))
-            result, peak = run(code, str(world), *extra)
-            rows.append({"size": size, "engine": engine, **result, "peak_mb": peak})
-            print(f"{size:>12,}  {engine:<6} {result['seconds']:8.1f} s  "
-                  f"{size / result['seconds'] / 1e6:6.2f} M/s  peak {peak:,.0f} MB  "
-                  f"{int(result['burnings']):,} burnings", flush=True)
-    print("\ngrowth (seconds per million detections, by engine):")
-    for engine in args.engines.split(","):
-        mine = [r for r in rows if r["engine"] == engine]
-        print(f"  {engine}: " + ", ".join(f"{r['size'] / 1e6:.0f} M: {r['seconds'] / r['size'] * 1e6:.2f}"
-                                         for r in mine))
-    sizes = sorted({r["size"] for r in rows})
-    for size in sizes:
-        pair = {r["engine"]: r for r in rows if r["size"] == size}
-        if "local" in pair and "spark" in pair:
-            print(f"  {size / 1e6:.0f} M: Spark local[2] takes "
-                  f"{pair['spark']['seconds'] / pair['local']['seconds']:.2f}x the single machine")
-    (OUT / "scale.json").write_text(json.dumps(rows, indent=1))
+            print(f"  generated in {time.perf_counter() - started:,.0f} s", flush=True)
+        for analysis in analyses:
+            if analysis == "features" and not (world / "burnings-local.parquet").exists():
+                run(LOCAL, str(world))      # the features read the burnings the single machine found
+            for engine in engines:
+                if analysis == "burnings":
+                    code, extra = (LOCAL, ()) if engine == "local" else (SPARK, (str(args.tile_deg),))
+                else:
+                    code, extra = FEATURES, (engine, str(args.tile_deg))
+                result, peak = run(code, str(world), *extra)
+                rows.append({"size": size, "analysis": analysis, "engine": engine, **result,
+                             "peak_mb": peak})
+                what = (f"{int(result['burnings']):,} burnings" if analysis == "burnings" else
+                        f"{int(result['places']):,} places x {int(result['origins'])} origins, "
+                        f"digest {result['digest'][:12]}")
+                print(f"{size:>12,}  {analysis:<9} {engine:<6} {result['seconds']:8.1f} s  "
+                      f"{size / result['seconds'] / 1e6:6.2f} M detections/s  peak {peak:,.0f} MB  {what}",
+                      flush=True)
+                (OUT / "scale.json").write_text(json.dumps(rows, indent=1))
+    report(rows, engines, analyses)
+
+
+def report(rows: list[dict[str, object]], engines: list[str], analyses: list[str]) -> None:
+    print("\ngrowth: seconds per million detections, and against the first size (1.00 = linear)")
+    for analysis in analyses:
+        for engine in engines:
+            mine = [r for r in rows if r["engine"] == engine and r["analysis"] == analysis]
+            if not mine:
+                continue
+            base = mine[0]["seconds"] / mine[0]["size"]  # type: ignore[operator]
+            print(f"  {analysis} {engine}: " + ", ".join(
+                f"{r['size'] / 1e6:.0f} M: {r['seconds'] / r['size'] * 1e6:.2f} s/M "  # type: ignore[operator]
+                f"({r['seconds'] / r['size'] / base:.2f})" for r in mine))  # type: ignore[operator]
+    for analysis in analyses:
+        for size in sorted({r["size"] for r in rows}):  # type: ignore[type-var]
+            pair = {r["engine"]: r for r in rows if r["size"] == size and r["analysis"] == analysis}
+            if "local" in pair and "spark" in pair:
+                line = (f"  {analysis} {size / 1e6:.0f} M: Spark local[2] takes "  # type: ignore[operator]
+                        f"{pair['spark']['seconds'] / pair['local']['seconds']:.2f}x the single machine")  # type: ignore[operator]
+                if analysis == "features":
+                    same = pair["spark"]["digest"] == pair["local"]["digest"]
+                    line += f"; digests {'equal' if same else 'DIFFER'}"
+                if analysis == "burnings":
+                    line += (f"; {pair['spark']['burnings']:,} burnings on Spark, "
+                             f"{pair['local']['burnings']:,} here")
+                print(line)
 
 
 if __name__ == "__main__":

@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from tests.engine.test_tiling import OUT, RADIUS_KM, count_near, edge_world
 from tocsin.engine.partition import Tiling
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        if os.environ.get("TOCSIN_REQUIRE_SPARK") == "1":
-            raise
-        pytest.skip("Spark tests need pyspark (pip install -e '.[spark]')")
-    if shutil.which("java") is None:
-        if os.environ.get("TOCSIN_REQUIRE_SPARK") == "1":
-            pytest.fail("Spark tests need Java 17 (java is not on PATH)")
-        pytest.skip("Spark tests need Java 17")
-    from tocsin.engine.spark import spark_session
-
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
 
 
 def test_spark_tiles_give_the_whole_answer(spark: object, tmp_path: Path) -> None:

@@ -74,11 +74,14 @@ class BacktestResult:
 
 
 def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
-                 progress: Callable[[date, int, int], None] | None = None) -> BacktestResult:
+                 progress: Callable[[date, int, int], None] | None = None,
+                 builder: FeatureBuilder | None = None) -> BacktestResult:
+    """``builder``: features computed elsewhere for every origin (engine/features.py's tiles,
+    on Spark); by default a ``FeatureBuilder`` here."""
     params = params or BacktestParams()
     if params.start > params.end:
         raise BacktestError(f"the start {params.start} is after the end {params.end}")
-    builder = FeatureBuilder(inputs, params.features)
+    builder = builder or FeatureBuilder(inputs, params.features)
     data_end = builder.data_end
     first_event = builder.first_day
     if first_event is None:

@@ -16,14 +16,16 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tocsin.analysis.features import FeatureBuilder
-from tocsin.analysis.forecast import FittedForecaster
-from tocsin.analysis.models import BoostedParams, GradientBoostedModel, Logistic1D, SingleFeatureLogistic
 from tocsin.lake import atomic_write_text
+
+if TYPE_CHECKING:  # the model stack (SciPy, LightGBM) loads only when a model is: the jobs
+    # registry reads METHOD_VERSION at every ingest's rebuild check
+    from tocsin.analysis.features import FeatureBuilder
+    from tocsin.analysis.forecast import FittedForecaster
 
 # Bump when features, training or calibration change: an older file is then refitted.
 METHOD_VERSION = "forecast-2026-12.2"
@@ -63,6 +65,14 @@ class StoredModel:
 
     def forecaster(self, builder: FeatureBuilder) -> FittedForecaster:
         import lightgbm
+
+        from tocsin.analysis.forecast import FittedForecaster
+        from tocsin.analysis.models import (
+            BoostedParams,
+            GradientBoostedModel,
+            Logistic1D,
+            SingleFeatureLogistic,
+        )
 
         d = self.data
         model = GradientBoostedModel(BoostedParams(**d["boosted"]))

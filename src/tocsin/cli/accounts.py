@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from tocsin.cli.common import fail, out, print_json, print_table
 from tocsin.workspace import Workspace, WorkspaceError
+
+if TYPE_CHECKING:  # SQLAlchemy loads when a command opens the records, not at every `tocsin`
+    from sqlalchemy.orm import Session
 
 orgs = typer.Typer(no_args_is_help=True, help="Organisations of the coalition.")
 users = typer.Typer(no_args_is_help=True, help="People who use Tocsin, each in one organisation.")
@@ -25,6 +25,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 
 @contextmanager
 def records(workspace: Workspace) -> Iterator[Session]:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from tocsin.records.accounts import RecordError
     from tocsin.records.db import session_factory
 
@@ -71,6 +73,8 @@ def orgs_digits(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Th
 @orgs.command("list")
 def orgs_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List organisations."""
+    from sqlalchemy import select
+
     from tocsin.records.accounts import describe
     from tocsin.records.models import Organisation
 
@@ -105,6 +109,8 @@ def users_add(
 @users.command("list")
 def users_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List users."""
+    from sqlalchemy import select
+
     from tocsin.records.accounts import describe
     from tocsin.records.models import User
 
@@ -151,6 +157,8 @@ def incidents_add(
 @incidents.command("list")
 def incidents_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List incidents."""
+    from sqlalchemy import select
+
     from tocsin.records.accounts import describe
     from tocsin.records.models import Incident
 

@@ -20,6 +20,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def local_only(command: str) -> None:
+    """A command with no Spark path refuses `--engine spark` (usage error, exit 2) rather than
+    quietly running here."""
+    from tocsin.engine.choice import EngineChoiceError, require_local
+
+    try:
+        require_local(command)
+    except EngineChoiceError as exc:
+        fail(str(exc), code=2)
+
+
 # Below this width (or when the output is not a terminal: piped, redirected) a table is printed
 # as one block of "column: value" lines per row, which stays readable where columns would wrap.
 NARROW_COLUMNS = 100

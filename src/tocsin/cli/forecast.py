@@ -15,7 +15,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pyarrow as pa
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
+from tocsin.cli.common import err, fail, local_only, out, parse_day, print_json, print_table
+from tocsin.engine import choice as engine_choice
 from tocsin.lake import atomic_write_text
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -41,6 +42,7 @@ def forecast(
     from tocsin.analysis.features import FeatureBuilder
     from tocsin.analysis.forecast import ForecastError, latest_date, score_places, stamp_data_end
     from tocsin.coverage import coverage_json, coverage_warning, data_through, judged_day, lake_coverage
+    from tocsin.engine.features import FeatureTilingError
     from tocsin.jobs.steps.forecast_model import forecaster_for
     from tocsin.jobs.steps.forecasts import read_inputs
     from tocsin.lake import Lake
@@ -53,13 +55,19 @@ def forecast(
         coverage = lake_coverage(Lake(ctx.obj.lake_dir), ("events",))
         judged = judged_day(day, coverage)   # never past the event data: a gap is not calm
         builder = FeatureBuilder(inputs)
+        if engine_choice.current().is_spark:
+            # The training origins' and the day's features tiled on Spark; fit and reasons here.
+            from tocsin.engine.features import forecast_builder
+            from tocsin.engine.spark import session_for_choice
+
+            builder = forecast_builder(builder, inputs, judged, horizon, session_for_choice())  # type: ignore[assignment]
         fitted, how = forecaster_for(ctx.obj, builder, inputs, judged, horizon, refit=refit or siege,
                                      save=save_model)
         # Scored deeper than asked: a town's camps and neighbourhoods fold into it below.
         table = stamp_data_end(score_places(fitted, inputs.places, judged,
                                             None if store else top * FOLD_SPARE),
                                day, data_through(coverage), judged)
-    except (WorkspaceError, ForecastError) as exc:
+    except (WorkspaceError, ForecastError, FeatureTilingError) as exc:
         fail(str(exc))
     err.print(escape(how))
     warning = coverage_warning(coverage, day)
@@ -188,6 +196,7 @@ def backtest(
     from tocsin.analysis.compare import compare as run_compare
     from tocsin.analysis.features import FeatureParams
     from tocsin.analysis.units import LEVELS
+    from tocsin.engine.features import FeatureTilingError
     from tocsin.jobs.steps.forecasts import read_inputs
 
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
@@ -207,9 +216,18 @@ def backtest(
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                       transient=True, disable=as_json or not err.is_terminal) as progress:
             task = progress.add_task("origins", total=None)
+            builder = None
+            if engine_choice.current().is_spark:
+                # Every origin's features tiled on Spark; the models are fitted and scored here.
+                from tocsin.engine.features import backtest_features
+                from tocsin.engine.spark import session_for_choice
+
+                progress.update(task, description="features on Spark")
+                builder = backtest_features(inputs, params, session_for_choice())
             result = run_backtest(inputs, params, lambda origin, done, total: progress.update(
-                task, total=total, completed=done, description=f"origin {origin}"))
-    except (WorkspaceError, BacktestError) as exc:
+                task, total=total, completed=done, description=f"origin {origin}"),
+                builder=builder)  # type: ignore[arg-type]
+    except (WorkspaceError, BacktestError, FeatureTilingError) as exc:
         fail(str(exc))
     peers: dict[str, object] = {}
     for peer_name in against or []:
@@ -319,6 +337,7 @@ def compare(
     from tocsin.analysis.compare import compare as run_compare
     from tocsin.jobs.steps.forecasts import read_inputs
 
+    local_only("compare")
     if against not in PEERS:
         raise typer.BadParameter(f"expected one of {', '.join(PEERS)}, not {against!r}",
                                  param_hint="--against")

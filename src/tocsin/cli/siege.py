@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
+from tocsin.cli.common import err, fail, local_only, out, parse_day, print_json, print_table
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True,
@@ -37,6 +37,7 @@ def _rules(path: Path | None) -> Any:
 def _inputs(ctx: typer.Context) -> Any:
     from tocsin.jobs.steps.siege import load_inputs
 
+    local_only(f"siege {ctx.info_name}")
     try:
         return load_inputs(ctx.obj)
     except WorkspaceError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from tocsin.cli.common import err, fail, out, print_json
+from tocsin.cli.common import err, fail, local_only, out, print_json
 from tocsin.cli.sync import REPLAY_HELP, show_outcomes
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -30,6 +30,7 @@ def update(
     from tocsin.jobs.runner import every as repeat
     from tocsin.jobs.runner import parse_interval
 
+    local_only("update")
     workspace: Workspace = ctx.obj
     if every is not None:
         try:

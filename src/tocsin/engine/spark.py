@@ -40,6 +40,10 @@ def spark_session(master: str | None = None, app: str = "tocsin") -> SparkSessio
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.sql.session.timeZone", "UTC")
+            # Local mode: the driver is the executor, and collects each run's rows (a time
+            # window of features); the JVM's default 1 GB is too small for a year of them.
+            .config("spark.driver.memory", os.environ.get("TOCSIN_SPARK_DRIVER_MEMORY", "3g"))
+            .config("spark.driver.maxResultSize", "2g")
             .getOrCreate())
 
 
@@ -84,7 +88,9 @@ def run_tiled(spark: SparkSession, fn: TileFunction, homes: pa.Table | list[Path
 
     frames = {name: _frame(spark, source) for name, source in inputs.items()}
     # A tile with no rows of an input still gets that input, empty, with its columns.
-    empties = {name: to_arrow_schema(frame.schema).empty_table() for name, frame in frames.items()}
+    empties = {name: (source.schema if isinstance(source, pa.Table) else
+                      to_arrow_schema(frames[name].schema, timezone="UTC")).empty_table()
+               for name, source in inputs.items()}
     shipped = _frame(spark, homes).mapInArrow(_shipper(HOMES, tiling, home=True),
                                               from_arrow_schema(SHIPPED))
     for name, frame in frames.items():
@@ -110,3 +116,10 @@ def _concat(tables: list[pa.Table] | None) -> pa.Table | None:
     if not tables:
         return None
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def session_for_choice() -> SparkSession:
+    """The Spark session `tocsin --engine spark [--spark-master URL]` asked for."""
+    from tocsin.engine.choice import current
+
+    return spark_session(current().spark_master)

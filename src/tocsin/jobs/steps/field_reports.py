@@ -4,8 +4,6 @@ work; the table holds counts, no text and no person)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from tocsin.jobs.base import RECORDS, Job, JobContext, JobResult, write_derived
 from tocsin.jobs.registry import register
 
@@ -15,6 +13,8 @@ OUTPUT = "field_report_events"
 
 def records_fingerprint(ctx: JobContext) -> str:
     """The field reports as the runner sees them: how many, the newest, the last verified."""
+    # SQLAlchemy here, not at import: every ingest's rebuild check imports the jobs registry.
+    from sqlalchemy import func, select
     from sqlalchemy.exc import SQLAlchemyError
 
     from tocsin.records.db import session_factory

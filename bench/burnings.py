@@ -112,9 +112,11 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None) -> tuple[fl
     return seconds, usage.ru_maxrss / 1024, stdout
 
 
-def workspace(rows: int) -> Path:
-    """A workspace holding ``rows`` resampled detections and the OSM places, made once."""
-    home = OUT / f"burnings-ws-{rows}"
+def workspace(rows: int, source: Path | None = None, tag: str = "") -> Path:
+    """A workspace holding ``rows`` resampled detections and the OSM places, made once; with
+    ``source``, made by the Tocsin of that source tree (method 1 cannot read a lake whose
+    manifest a later Tocsin wrote), in its own folder."""
+    home = OUT / f"burnings-ws-{rows}{'-' + tag if tag else ''}"
     if (home / ".bench-ready").exists():
         return home
     csv_path = OUT / f"firms_viirs_resampled_{rows}.csv"
@@ -124,12 +126,14 @@ def workspace(rows: int) -> Path:
 
         print(f"generating {rows:,} detections from {REAL.name} ...", flush=True)
         resample_firms(str(REAL), str(csv_path), rows)
-    tocsin = str(Path(sys.executable).with_name("tocsin"))
+    tocsin = [sys.executable, "-c", "import sys; sys.argv[0] = 'tocsin'\n"
+              "from tocsin.cli.main import app\napp()"]
+    env = {**os.environ, "PYTHONPATH": str(source)} if source else None
     print(f"ingesting into {home} ...", flush=True)
-    subprocess.run([tocsin, "--home", str(home), "init"], check=True, capture_output=True)
+    subprocess.run([*tocsin, "--home", str(home), "init"], check=True, capture_output=True, env=env)
     for kind, path in (("osm-places", OSM), ("firms", csv_path)):
-        subprocess.run([tocsin, "--home", str(home), "ingest", kind, str(path)], check=True,
-                       capture_output=True)
+        subprocess.run([*tocsin, "--home", str(home), "ingest", kind, str(path)], check=True,
+                       capture_output=True, env=env)
     (home / ".bench-ready").write_text("ok\n")
     return home
 
@@ -154,11 +158,13 @@ def main() -> None:
     parser.add_argument("--compare-commit", default="53610db",
                         help="also time the detector as of this commit (method 1); '' for none")
     args = parser.parse_args()
-    old_env = None
-    if args.compare_commit:
-        old_env = {**os.environ, "PYTHONPATH": str(method_1_source(args.compare_commit))}
-    old_s: list[float] = []
     OUT.mkdir(parents=True, exist_ok=True)
+    old_env = old_home = None
+    if args.compare_commit:
+        old_source = method_1_source(args.compare_commit)
+        old_env = {**os.environ, "PYTHONPATH": str(old_source)}
+        old_home = workspace(args.rows, old_source, args.compare_commit)
+    old_s: list[float] = []
     home = workspace(args.rows)
     tocsin_s: list[float] = []
     open_s: list[float] = []
@@ -172,7 +178,7 @@ def main() -> None:
         tocsin_s.append(seconds)
         peaks["tocsin"] = max(peaks["tocsin"], peak)
         if old_env is not None:
-            m_seconds, m_peak, m_out = run_measured([sys.executable, "-c", TOCSIN, "--home", str(home),
+            m_seconds, m_peak, m_out = run_measured([sys.executable, "-c", TOCSIN, "--home", str(old_home),
                                                      "detect", "burnings", "--json", "--top", "1"],
                                                     env=old_env)
             old_s.append(m_seconds)

@@ -403,8 +403,9 @@ class BurningDetector:
                 part.region_from = int(region.min())
                 part.region_n = np.bincount(region - part.region_from)
                 part.region_frp = np.bincount(region - part.region_from, weights=d["frp"])
-            part.days = _unique(d["acq_date"])
             part.observed = self._observed_keys(d["lat"], d["lon"], d["acq_date"])
+            # Every detection's day is in some (block, day) pair seen: the days from those few.
+            part.days = _unique(part.observed & 0xFFFFF)
         if scan:
             if report_from is not None:
                 wanted = d["acq_date"][point] >= report_from

@@ -41,6 +41,10 @@ class SettlementIndex:
         self.lat, self.lon, self.reach = lat, lon, reach_km
         self.cell = cell_deg
         self.cos_lat, self.sin_lat = np.cos(np.radians(lat)), np.sin(np.radians(lat))
+        # What a candidate pair needs of its place, one row per place: one gather per pair
+        # instead of five (the look-up's cost is its cache misses).
+        self._place_rows = np.column_stack([lat, lon, self.cos_lat, self.sin_lat, reach_km]) \
+            if len(lat) else np.zeros((0, 5))
         n = len(lat)
         if n == 0:
             self.row0 = self.col0 = self.rows = self.cols = 0
@@ -67,15 +71,36 @@ class SettlementIndex:
         col = np.repeat(c_lo, sizes) + offset % np.repeat(widths, sizes)
         key = (row - self.row0) * self.cols + (col - self.col0)
         order = np.argsort(key)
-        key, self.members = key[order], owner[order]
+        # A disc covers about three quarters of its box of cells: the cells no point of which
+        # lies within reach are dropped (after the sort, so that the places sharing a cell
+        # keep their order, and with it which of two co-located places a point goes to).
+        row, col, owner = row[order], col[order], owner[order]
+        keep = self._cell_within_reach(row, col, owner)
+        key, self.members = key[order][keep], owner[keep]
         self.dense = self.rows * self.cols <= DENSE_CELL_LIMIT
+        slot_type = np.int32 if len(key) < 2**31 else np.int64  # half the look-up's memory
         if self.dense:
             counts = np.bincount(key, minlength=self.rows * self.cols)
-            self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(slot_type)
             self.keys = np.zeros(0, np.int64)
         else:
             self.keys, first = np.unique(key, return_index=True)
-            self.indptr = np.concatenate([first, [len(key)]]).astype(np.int64)
+            self.indptr = np.concatenate([first, [len(key)]]).astype(slot_type)
+
+    def _cell_within_reach(self, row: NDArray[np.int64], col: NDArray[np.int64],
+                           place: NDArray[np.int32]) -> NDArray[np.bool_]:
+        """Whether some point of each (cell, place) pair's cell may lie within the place's
+        reach: a lower bound of ``local_km`` over the cell (its nearest corner or edge, at the
+        smallest cosine the formula can take there), a little lowered again for rounding."""
+        lat, lon = self.lat[place], self.lon[place]
+        south, west = row * self.cell, col * self.cell
+        north, east = south + self.cell, west + self.cell
+        d_lat = np.radians(np.abs(lat - np.clip(lat, south, north)))
+        d_lon = np.radians(np.abs(lon - np.clip(lon, west, east)))
+        far_lat = np.radians(np.maximum(np.abs(north - lat), np.abs(lat - south)))
+        cos_low = np.maximum(self.cos_lat[place] - np.abs(self.sin_lat[place]) * far_lat / 2, 0)
+        bound = EARTH_RADIUS_KM * np.sqrt(d_lat * d_lat + (cos_low * d_lon) ** 2)
+        return bound * (1 - 1e-6) <= self.reach[place]
 
     def _cells(self, lat: NDArray[np.float64], lon: NDArray[np.float64]
                ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
@@ -109,7 +134,7 @@ class SettlementIndex:
         point = np.repeat(points, counts)
         slot = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         place = self.members[slot]
-        km = local_km(lat[point], lon[point], self.lat[place], self.lon[place],
-                      self.cos_lat[place], self.sin_lat[place])
-        near = km <= self.reach[place]
+        rows = self._place_rows[place]
+        km = local_km(lat[point], lon[point], rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
+        near = np.flatnonzero(km <= rows[:, 4])
         return point[near], place[near], km[near]

@@ -7,15 +7,17 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from tocsin.cli.common import fail, out, parse_day, print_json
 from tocsin.cli.evidence import AsJson, AsUser, open_locker
 from tocsin.cli.evidence import run_or_fail as run_evidence
+
+if TYPE_CHECKING:  # SQLAlchemy's ORM is a third of a second of every command's start-up
+    from sqlalchemy.orm import Session
 
 legal = typer.Typer(no_args_is_help=True, help="Legal elements of crimes and the qualification "
                                                "of incidents (two-person review).")

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from burnings_support import KM, burning, fires, places
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.analysis.burnings_support import KM, burning, fires, places
 from tocsin.analysis.burnings import BurningParams, detect_fires
 from tocsin.analysis.burnings_tiled import (
     PAYLOAD_SCHEMA,

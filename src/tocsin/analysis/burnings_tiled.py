@@ -74,7 +74,8 @@ def burnings_tiling(places: pa.Table, params: BurningParams, tile_deg: float) ->
     return Tiling(tile_deg, params.halo_km(float(radius.max()) if len(radius) else 0.0))
 
 
-def _ipc(table: pa.Table) -> bytes:
+def ipc_bytes(table: pa.Table) -> bytes:
+    """A table as Arrow IPC stream bytes (what tiles and Spark partitions return)."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
@@ -96,7 +97,7 @@ def tile_function(context: BurningContext, params: BurningParams, until: int | N
             detector.add(acquired_by(batch, until), report_from=report_from)
         found = detector.candidates()
         return pa.table({"kind": ["periods", "points"],
-                         "payload": [_ipc(found.periods), _ipc(found.points)]},
+                         "payload": [ipc_bytes(found.periods), ipc_bytes(found.points)]},
                         schema=PAYLOAD_SCHEMA)
 
     return run

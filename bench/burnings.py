@@ -135,8 +135,11 @@ print(json.dumps({"burnings": table.num_rows}))
 '''
 
 
-def run_measured(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Like ``run``, with the peak resident memory of the process (wait4)."""
+def run_measured(argv: list[str], env: dict[str, str] | None = None,
+                 cpu: list[float] | None = None) -> tuple[float, float, str]:
+    """Seconds, peak resident memory (MB) and stdout of a process (wait4); its CPU seconds
+    (user + system, threads included) appended to ``cpu`` when given: on a shared machine the
+    CPU time moves less with the load than the wall time does."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     out_path = proc.stdout
@@ -146,6 +149,8 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None) -> tuple[fl
     if os.waitstatus_to_exitcode(status) != 0:
         stderr = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"{argv[:4]} failed:\n{stderr[-3000:]}")
+    if cpu is not None:
+        cpu.append(usage.ru_utime + usage.ru_stime)
     return seconds, usage.ru_maxrss / 1024, stdout
 
 
@@ -204,6 +209,7 @@ def main() -> None:
         old_env = {**os.environ, "PYTHONPATH": str(old_source)}
         old_home = workspace(args.rows, old_source, args.compare_commit)
     old_s: list[float] = []
+    cpu: dict[str, list[float]] = {"tocsin": [], "old": []}
     home = workspace(args.rows)
     tocsin_s: list[float] = []
     open_s: list[float] = []
@@ -215,14 +221,15 @@ def main() -> None:
     lean_ratios: list[float] = []
     for round_ in range(1, args.rounds + 1):
         seconds, peak, stdout = run_measured([sys.executable, "-c", TOCSIN, "--home", str(home),
-                                              "detect", "burnings", "--json", "--top", "1"])
+                                              "detect", "burnings", "--json", "--top", "1"],
+                                             cpu=cpu["tocsin"])
         stored = json.loads(stdout)["burnings"]
         tocsin_s.append(seconds)
         peaks["tocsin"] = max(peaks["tocsin"], peak)
         if old_env is not None:
             m_seconds, m_peak, m_out = run_measured([sys.executable, "-c", TOCSIN, "--home", str(old_home),
                                                      "detect", "burnings", "--json", "--top", "1"],
-                                                    env=old_env)
+                                                    env=old_env, cpu=cpu["old"])
             old_s.append(m_seconds)
             peaks["old"] = max(peaks["old"], m_peak)
             print(f"round {round_}: method 1 ({args.compare_commit}) {m_seconds:.2f} s "
@@ -268,7 +275,10 @@ def main() -> None:
           f"{l_median:>9.2f} {lean_rows / l_median:>11,.0f} {peaks['lean']:>8,.0f}")
     if old_s:
         print(f"\nmethod 2 / method 1 time per detection: "
-              f"{statistics.median(tocsin_s) / statistics.median(old_s):.2f} (target <= 1)")
+              f"{statistics.median(tocsin_s) / statistics.median(old_s):.2f} wall, "
+              f"{statistics.median(cpu['tocsin']) / statistics.median(cpu['old']):.2f} CPU "
+              f"(medians {statistics.median(cpu['tocsin']):.2f} s and "
+              f"{statistics.median(cpu['old']):.2f} s of CPU; target <= 1)")
     print(f"\ntocsin / lean baseline rate: {statistics.median(lean_ratios):.1f}x (median of per-round "
           "ratios; issue 20's target >= 10x)")
     print(f"tocsin / heavier baseline rate: {statistics.median(ratios):.1f}x (median of per-round "

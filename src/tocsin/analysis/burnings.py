@@ -462,20 +462,20 @@ class BurningDetector:
         """All the work on one batch, touching no state: safe to run in several threads at once
         (NumPy and Arrow release the GIL). ``absorb`` then adds the result, in one thread."""
         d = self._columns(batch)
+        # The candidate pairs come grouped by point, in point order (SettlementIndex).
         point, place, km = self.index.candidates(d["lat"], d["lon"])
+        radius = self.places["radius_km"][place]
+        inside = km <= radius
         part = _Partial()
         if learn:
             # Persistence is only ever asked of spots in a settlement or its ring: only those
             # spots are remembered.
-            near = np.zeros(len(d["lat"]), dtype=bool)
-            near[point] = True
-            near = np.flatnonzero(near)
+            near = point[_firsts(point)]
             spots = self._spots(d["lat"][near], d["lon"][near])
             part.spot_weeks = _unique((spots << 13) | (d["acq_date"][near].astype(np.int64) // 7))
             # Days, only for detections inside a settlement: recurrence is asked of those.
-            inside = np.zeros(len(d["lat"]), dtype=bool)
-            inside[point[km <= self.places["radius_km"][place]]] = True
-            rows = np.flatnonzero(inside)
+            rows = point[inside]
+            rows = rows[_firsts(rows)]
             part.spot_days = _unique((self._spots(d["lat"][rows], d["lon"][rows]) << 16)
                                      | d["acq_date"][rows].astype(np.int64))
             if self.given_context is None:
@@ -484,14 +484,13 @@ class BurningDetector:
             if report_from is not None:
                 wanted = d["acq_date"][point] >= report_from
                 point, place, km = point[wanted], place[wanted], km[wanted]
-            radius = self.places["radius_km"][place]
-            inside = km <= radius
+                radius, inside = radius[wanted], inside[wanted]
             # A detection inside several settlements belongs to the one it lies most centrally
             # in (distance over radius): a hamlet mapped inside a city does not take its fire.
             ip, iplace, ikm = point[inside], place[inside], (km / radius)[inside]
             order = np.lexsort((self.id_rank[iplace], ikm, ip))
             ip, iplace, ikm = ip[order], iplace[order], ikm[order]
-            first = np.concatenate([[True], ip[1:] != ip[:-1]]) if len(ip) else np.zeros(0, bool)
+            first = _firsts(ip)
             ip, iplace, ikm = ip[first], iplace[first], ikm[first]
             part.hits = {name: d[name][ip] for name in
                          ("minute", "frp", "night", "lat", "lon", "acq_date", "acq_time", "satellite")}
@@ -500,14 +499,16 @@ class BurningDetector:
             part.hits["rel"] = ikm.astype(np.float32)
             # The ring: detections round a settlement (not in it), counted per place and day;
             # each such detection is kept once, for persistence and the fire events.
-            ring = ~inside
-            rp, local = np.unique(point[ring], return_inverse=True)
+            ring = np.flatnonzero(~inside)
+            starts = np.flatnonzero(_firsts(point[ring]))
+            rp = point[ring][starts]
+            local = np.cumsum(_firsts(point[ring])) - 1
             disc_place = np.full(len(d["lat"]), -1, dtype=np.int64)  # whose disc it is in
             disc_place[ip] = iplace
             # Which place reports a ring detection in its fire events (a tile reports those
             # of its own places): of the places whose ring it is in, the smallest id.
-            owner_rank = np.full(len(rp), np.iinfo(np.int64).max)
-            np.minimum.at(owner_rank, local, self.id_rank[place[ring]])
+            owner_rank = (np.minimum.reduceat(self.id_rank[place[ring]], starts) if len(starts)
+                          else np.zeros(0, np.int64))
             part.ring_points = {"lat": d["lat"][rp], "lon": d["lon"][rp], "minute": d["minute"][rp],
                                 "night": d["night"][rp], "frp": d["frp"][rp], "disc_place": disc_place[rp],
                                 "owner": self.by_rank[owner_rank] if len(rp) else np.zeros(0, np.int64)}
@@ -629,19 +630,19 @@ class BurningDetector:
         # when none was). Arrow's hash look-up: several times a sorted search at these sizes.
         at_own = pc.index_in(pa.array(spot), value_set=known_set).to_numpy(zero_copy_only=False)
         own = ~np.isnan(at_own)
-        rows = np.flatnonzero(own)
-        at = at_own[rows].astype(np.int64)
-        # Summed in the order of the values, so that the centre is the same in any input order.
-        order = np.lexsort((lon[rows], lat[rows], at))
-        at, rows = at[order], rows[order]
-        n = np.bincount(at, minlength=len(known)).astype(float)
-        c_lat = np.bincount(at, weights=lat[rows], minlength=len(known))
-        c_lon = np.bincount(at, weights=lon[rows], minlength=len(known))
+        at = at_own[own].astype(np.int64)
         size = self.params.spot_deg
         row = (known >> 21) - (1 << 20)
         col = (known & ((1 << 21) - 1)) - (1 << 20)
-        c_lat = np.where(n > 0, c_lat / np.maximum(n, 1), (row + 0.5) * size)
-        c_lon = np.where(n > 0, c_lon / np.maximum(n, 1), (col + 0.5) * size)
+        # Summed as whole nanodegrees from the spot's corner: integer sums, exact in float64,
+        # so the centre is the same in any input order.
+        n = np.bincount(at, minlength=len(known)).astype(float)
+        c_lat = np.bincount(at, weights=np.round((lat[own] - row[at] * size) * 1e9),
+                            minlength=len(known)) / 1e9
+        c_lon = np.bincount(at, weights=np.round((lon[own] - col[at] * size) * 1e9),
+                            minlength=len(known)) / 1e9
+        c_lat = row * size + np.where(n > 0, c_lat / np.maximum(n, 1), 0.5 * size)
+        c_lon = col * size + np.where(n > 0, c_lon / np.maximum(n, 1), 0.5 * size)
         for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
             rows = np.flatnonzero(~out)
             if len(rows) == 0:
@@ -710,10 +711,9 @@ class BurningDetector:
         counts = stops - starts
         big = counts >= p.min_detections
         starts, stops, counts, unobserved = starts[big], stops[big], counts[big], unobserved[big]
-        points = self._event_points(hits, {k: v[~ring_persistent & (ring_points["disc_place"] < 0)]
-                                           for k, v in ring_points.items()})
         if len(starts) == 0:
-            return Candidates(Candidates.empty().periods, points)
+            return Candidates(Candidates.empty().periods, self._event_points(
+                hits, ring_points, ring_persistent))
         f = self._features(hits, starts, stops, counts, excluded_by_place)
         f["unobserved"] = unobserved
         # Only sweeps can raise a score after this, and only of periods that can seed one.
@@ -728,11 +728,18 @@ class BurningDetector:
         offsets = np.concatenate([[0], np.cumsum(counts[mine])]).astype(np.int32)
         ids = _detection_ids(hits, _expand(starts[mine], stops[mine]), self.satellites)
         columns["detection_ids"] = pa.ListArray.from_arrays(pa.array(offsets), ids)
-        return Candidates(pa.table(columns, schema=PERIODS_SCHEMA), points)
+        # A whole run that can list nothing needs no fire events (a tile's points may join
+        # another tile's).
+        needed = len(mine) > 0 or not self.home.all()
+        return Candidates(pa.table(columns, schema=PERIODS_SCHEMA), self._event_points(
+            hits, ring_points, ring_persistent) if needed else POINTS_SCHEMA.empty_table())
 
-    def _event_points(self, hits: dict[str, np.ndarray], ring: dict[str, np.ndarray]) -> pa.Table:
+    def _event_points(self, hits: dict[str, np.ndarray], ring_points: dict[str, np.ndarray],
+                      ring_persistent: np.ndarray) -> pa.Table:
         """The detections fire events are made of: in a settlement (its place) or in a ring
         only (place -1), persistent sources left out; those reported by the home places."""
+        ring = {k: v[~ring_persistent & (ring_points["disc_place"] < 0)]
+                for k, v in ring_points.items()}
         hit_rows = np.flatnonzero(self.home[hits["place"].astype(np.int64)])
         ring_rows = np.flatnonzero(self.home[ring["owner"].astype(np.int64)])
         place = np.concatenate([hits["place"][hit_rows].astype(np.int64),
@@ -758,11 +765,11 @@ class BurningDetector:
         place = hits["place"].astype(np.int64)
         minute = hits["minute"].astype(np.int64)
         # Detections of one minute in the order of their values, not of the input (a tile's
-        # input comes in another order): the first of a period, and its ids' order, are fixed.
+        # input comes in another order): the first of a period, and its ids' order, are fixed
+        # (satellite, time and place are a detection's identity in the lake).
         names = np.array(list(self.satellites) or [""], dtype=object)
         satellite = np.argsort(np.argsort(names))[hits["satellite"].astype(np.int64)]
-        order = np.lexsort((hits["frp"], hits["night"], satellite, hits["lon"], hits["lat"],
-                            minute, place))
+        order = np.lexsort((satellite, hits["lon"], hits["lat"], minute, place))
         pl, mi = place[order], minute[order]
         gap = np.zeros(len(pl), dtype=np.int64)
         gap[1:] = mi[1:] - mi[:-1]
@@ -1268,6 +1275,13 @@ def _plural(n: int, noun: str) -> str:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _firsts(sorted_values: np.ndarray) -> NDArray[np.bool_]:
+    """Where each run of equal values begins, in a sorted (or grouped) array."""
+    first = np.ones(len(sorted_values), dtype=bool)
+    first[1:] = sorted_values[1:] != sorted_values[:-1]
+    return first
+
+
 def _expand(starts: np.ndarray, stops: np.ndarray) -> NDArray[np.int64]:
     """The row indices of the ranges [start, stop), concatenated."""
     counts = (stops - starts).astype(np.int64)

@@ -62,21 +62,18 @@ class SettlementIndex:
         self.row0, self.col0 = int(r_lo.min()), int(c_lo.min())
         self.rows = int(r_hi.max()) - self.row0 + 1
         self.cols = int(c_hi.max()) - self.col0 + 1
-        # Every (cell, place) pair of each place's bounding box of cells.
+        # Every (cell, place) pair of each place's bounding box of cells, in cell order. Which
+        # of two places sharing a cell comes first does not matter: ties are decided by the
+        # caller (the burnings detector, by place id).
         heights, widths = r_hi - r_lo + 1, c_hi - c_lo + 1
         sizes = heights * widths
         owner = np.repeat(np.arange(n, dtype=np.int32), sizes)
         offset = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        row = np.repeat(r_lo, sizes) + offset // np.repeat(widths, sizes)
-        col = np.repeat(c_lo, sizes) + offset % np.repeat(widths, sizes)
-        key = (row - self.row0) * self.cols + (col - self.col0)
-        order = np.argsort(key)
-        # A disc covers about three quarters of its box of cells: the cells no point of which
-        # lies within reach are dropped (after the sort, so that the places sharing a cell
-        # keep their order, and with it which of two co-located places a point goes to).
-        row, col, owner = row[order], col[order], owner[order]
-        keep = self._cell_within_reach(row, col, owner)
-        key, self.members = key[order][keep], owner[keep]
+        width = np.repeat(widths, sizes)
+        key = (np.repeat((r_lo - self.row0) * self.cols + (c_lo - self.col0), sizes)
+               + (offset // width) * self.cols + offset % width)
+        order = np.argsort(key.astype(np.int32) if self.rows * self.cols < 2**31 else key)
+        key, self.members = key[order], owner[order]
         self.dense = self.rows * self.cols <= DENSE_CELL_LIMIT
         slot_type = np.int32 if len(key) < 2**31 else np.int64  # half the look-up's memory
         if self.dense:
@@ -86,21 +83,6 @@ class SettlementIndex:
         else:
             self.keys, first = np.unique(key, return_index=True)
             self.indptr = np.concatenate([first, [len(key)]]).astype(slot_type)
-
-    def _cell_within_reach(self, row: NDArray[np.int64], col: NDArray[np.int64],
-                           place: NDArray[np.int32]) -> NDArray[np.bool_]:
-        """Whether some point of each (cell, place) pair's cell may lie within the place's
-        reach: a lower bound of ``local_km`` over the cell (its nearest corner or edge, at the
-        smallest cosine the formula can take there), a little lowered again for rounding."""
-        lat, lon = self.lat[place], self.lon[place]
-        south, west = row * self.cell, col * self.cell
-        north, east = south + self.cell, west + self.cell
-        d_lat = np.radians(np.abs(lat - np.clip(lat, south, north)))
-        d_lon = np.radians(np.abs(lon - np.clip(lon, west, east)))
-        far_lat = np.radians(np.maximum(np.abs(north - lat), np.abs(lat - south)))
-        cos_low = np.maximum(self.cos_lat[place] - np.abs(self.sin_lat[place]) * far_lat / 2, 0)
-        bound = EARTH_RADIUS_KM * np.sqrt(d_lat * d_lat + (cos_low * d_lon) ** 2)
-        return bound * (1 - 1e-6) <= self.reach[place]
 
     def _cells(self, lat: NDArray[np.float64], lon: NDArray[np.float64]
                ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:

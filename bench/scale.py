@@ -9,12 +9,12 @@ time, peak memory and growth per size.
 
 Each world is generated once (analysis/world.py) into bench/out/world-N-P and kept. Burnings:
 the single machine streams the detection files through ``BurningDetector`` a region file at a
-time (never the whole table in memory); Spark reads the same Parquet files itself and runs
-``detect_burnings`` per tile with its halo (engine/spark.py). Features: every place at two
-origins with 30-day labels, from the world's events and the burnings the single machine found;
-one ``FeatureBuilder`` over everything against ``engine.features.tiled_features`` on Spark, and
-the two digests compared. Peak memory is the whole process tree's (Spark's JVM and Python
-workers included), sampled every 0.2 s.
+time (never the whole table in memory); Spark reads the same Parquet files itself and runs the
+tiled detector (engine/burnings_spark.py: the same answer as one machine, bit for bit).
+Features: every place at two origins with 30-day labels, from the world's events and the
+burnings the single machine found; one ``FeatureBuilder`` over everything against
+``engine.features.tiled_features`` on Spark, and the two digests compared. Peak memory is the
+whole process tree's (Spark's JVM and Python workers included), sampled every 0.2 s.
 """
 
 from __future__ import annotations
@@ -54,18 +54,17 @@ SPARK = r'''
 import json, sys, time
 from pathlib import Path
 import pyarrow.parquet as pq
-from tocsin.analysis.burnings import BURNINGS_SCHEMA, BurningParams, detect_burnings
-from tocsin.engine.partition import Tiling
-from tocsin.engine.spark import run_tiled, spark_session
+from tocsin.analysis.burnings import BurningParams
+from tocsin.engine.burnings_spark import detect_fires_spark
+from tocsin.engine.spark import spark_session
 world, tile_deg = Path(sys.argv[1]), float(sys.argv[2])
-params = BurningParams()
 spark = spark_session("local[2]")
 start = time.perf_counter()
-halo = max(params.event_radius_km, 8.0 + params.ring_km)
-fn = lambda homes, inputs: detect_burnings(inputs["detections"], homes, inputs["events"], params)
-result = run_tiled(spark, fn, [world / "places.parquet"],
-                   {"detections": sorted(world.glob("detections-*.parquet")),
-                    "events": [world / "events.parquet"]}, Tiling(tile_deg, halo), BURNINGS_SCHEMA)
+places, events = pq.read_table(world / "places.parquet"), pq.read_table(world / "events.parquet")
+# The exact tiled detector: the context over all detections, candidates per tile with the
+# halo, sweeps and fire events once (analysis/burnings_tiled).
+result = detect_fires_spark(spark, sorted(world.glob("detections-*.parquet")), places, events,
+                            BurningParams(), tile_deg=tile_deg).burnings
 print(json.dumps({"seconds": time.perf_counter() - start, "burnings": result.num_rows}))
 spark.stop()
 '''

@@ -141,11 +141,16 @@ class BurningParams:
     weights: dict[str, float] = field(default_factory=_default_weights)
 
     def halo_km(self, max_radius_km: float = max(SETTLEMENT_RADIUS_KM.values())) -> float:
-        """How far beyond a partition's edge detections and places must be read for the result
-        inside it to be exact (matching, the ring, sweeps and fire events); the seasonal
-        background also needs whole ``region_deg`` cells, so partitions align to that grid."""
-        event_reach = 2 * self.fire_event_deg * 111.32
-        return max_radius_km + self.ring_km + max(self.sweep_link_km, event_reach)
+        """How far beyond a tile's edge detections, places and events must be read for the
+        candidates of the tile's own places to be exact (``analysis/burnings_tiled``): a
+        detection in a place's disc or ring (``reach``) is told from a persistent source by
+        the detections in the spots round it (two spots' diagonal on), and whether those are
+        near a settlement at all takes another ``reach``; armed events count within
+        ``event_radius_km``. What reaches further (sweeps, fire events, the background, the
+        days seen) is taken whole, not per tile."""
+        reach = max_radius_km + self.ring_km
+        spots = 2 * math.sqrt(2) * self.spot_deg * 111.32
+        return max(self.event_radius_km, 2 * reach + spots)
 
 
 BURNINGS_SCHEMA = pa.schema([
@@ -179,11 +184,80 @@ FIRE_EVENTS_SCHEMA = pa.schema([
     ("geometry", pa.string()),  # GeoJSON Polygon: the hull of its detections, a pixel wider
 ])
 
+# A candidate period's measurements (``BurningDetector._features``), what the score, the reasons
+# and the table are made from: whole numbers, then the rest.
+PERIOD_INTS = ("place", "first", "last", "count", "excluded", "unobserved")
+PERIOD_FIELDS = (*PERIOD_INTS, "days", "night", "frp", "busiest", "ring", "ring_wide", "ring_night",
+                 "recurrent", "seasonal", "seasonal_night", "core", "overpasses", "expected", "z",
+                 "z_night", "contained", "frp_ratio", "events", "observed", "lat", "lon", "history")
+PERIODS_SCHEMA = pa.schema(
+    [(name, pa.int64() if name in PERIOD_INTS else pa.float64()) for name in PERIOD_FIELDS]
+    + [("place_id", pa.string()), ("first_lat", pa.float64()), ("first_lon", pa.float64()),
+       ("detection_ids", pa.list_(pa.string()))])
+# The detections fire events are made of: place -1 for one in a ring only.
+POINTS_SCHEMA = pa.schema([("lat", pa.float64()), ("lon", pa.float64()), ("minute", pa.int64()),
+                           ("frp", pa.float64()), ("night", pa.bool_()), ("place", pa.int64()),
+                           ("place_id", pa.string())])
+
 
 @dataclass
 class BurningsResult:
     burnings: pa.Table  # one row per (place, burning period): BURNINGS_SCHEMA
     fire_events: pa.Table  # one row per fire event with a listed burning: FIRE_EVENTS_SCHEMA
+
+
+@dataclass(frozen=True)
+class BurningContext:
+    """What the detector takes from all detections, not from those near a place: the days
+    anything was seen, the (1-degree block, day) pairs seen (clouds), and the seasonal
+    background, sparse: detections and FRP (in kW, so that sums are exact in any order) per
+    (0.5-degree region, calendar month, day or night) key. A tiled run computes it once over
+    the whole area and gives it to every tile, so a tile's answer is the whole answer."""
+
+    days: NDArray[np.int64]  # sorted
+    observed: NDArray[np.int64]  # sorted (block << 20 | day) keys
+    region_keys: NDArray[np.int64]  # sorted
+    region_n: NDArray[np.int64]
+    region_frp_kw: NDArray[np.int64]
+
+    @staticmethod
+    def merge(parts: list[BurningContext]) -> BurningContext:
+        """The context of the union of the parts' detections."""
+        keys = np.concatenate([p.region_keys for p in parts]) if parts else np.zeros(0, np.int64)
+        distinct, at = np.unique(keys, return_inverse=True)
+        n = np.zeros(len(distinct), np.int64)
+        kw = np.zeros(len(distinct), np.int64)
+        if len(keys):
+            np.add.at(n, at, np.concatenate([p.region_n for p in parts]))
+            np.add.at(kw, at, np.concatenate([p.region_frp_kw for p in parts]))
+        return BurningContext(
+            days=np.unique(np.concatenate([p.days for p in parts])) if parts else np.zeros(0, np.int64),
+            observed=(np.unique(np.concatenate([p.observed for p in parts])) if parts
+                      else np.zeros(0, np.int64)),
+            region_keys=distinct.astype(np.int64), region_n=n, region_frp_kw=kw)
+
+    def region(self, keys: np.ndarray) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(detections, FRP in MW) at each background key (0 where none was seen)."""
+        if len(self.region_keys) == 0:
+            return np.zeros(len(keys)), np.zeros(len(keys))
+        at = np.minimum(np.searchsorted(self.region_keys, keys), len(self.region_keys) - 1)
+        found = self.region_keys[at] == keys
+        return (np.where(found, self.region_n[at], 0).astype(float),
+                np.where(found, self.region_frp_kw[at], 0) / 1000.0)
+
+    def to_table(self) -> pa.Table:
+        """One row per array (IPC-friendly, for shipping between processes)."""
+        return pa.table({name: [pa.array(getattr(self, name), pa.int64())] for name in
+                         ("days", "observed", "region_keys", "region_n", "region_frp_kw")},
+                        schema=pa.schema([(name, pa.list_(pa.int64())) for name in
+                                          ("days", "observed", "region_keys", "region_n",
+                                           "region_frp_kw")]))
+
+    @staticmethod
+    def from_table(table: pa.Table) -> BurningContext:
+        return BurningContext.merge([BurningContext(**{
+            name: np.asarray(table.column(name)[i].values.to_numpy(zero_copy_only=False), np.int64)
+            for name in table.column_names}) for i in range(table.num_rows)])
 
 
 def detect_burnings(detections: pa.Table, places: pa.Table, events: pa.Table | None = None,
@@ -213,11 +287,7 @@ class _Partial:
 
     spot_weeks: NDArray[np.int64] | None = None
     spot_days: NDArray[np.int64] | None = None
-    region_from: int = 0
-    region_n: np.ndarray | None = None
-    region_frp: np.ndarray | None = None
-    days: np.ndarray | None = None
-    observed: NDArray[np.int64] | None = None
+    background: BurningContext | None = None  # this batch's share of the context
     hits: dict[str, np.ndarray] | None = None
     ring_points: dict[str, np.ndarray] | None = None
     ring: NDArray[np.int64] | None = None
@@ -245,20 +315,35 @@ class _Hits:
                 for name, parts in self.__dict__.items()}
 
 
-RING_POINT_FIELDS = ("lat", "lon", "minute", "night", "frp", "disc_place")
+RING_POINT_FIELDS = ("lat", "lon", "minute", "night", "frp", "disc_place", "owner")
 
 
 class BurningDetector:
     """Feed it detection batches (``learn`` for history, ``scan`` for the period to report on;
     often the same batches), then call ``outcome`` (or ``result`` for the burnings alone).
-    Batches may come in any order."""
+    Batches may come in any order.
 
-    def __init__(self, places: pa.Table, events: pa.Table | None, params: BurningParams) -> None:
+    A tile of a tiled run (``analysis/burnings_tiled``) gives the places of its halo as
+    ``places``, its own as ``homes`` (place ids), and the ``context`` of the whole area; its
+    ``candidates`` are then exactly the whole run's for its own places."""
+
+    def __init__(self, places: pa.Table, events: pa.Table | None, params: BurningParams,
+                 context: BurningContext | None = None, homes: pa.Array | None = None) -> None:
         self.params = params
         self.places = _place_arrays(places)
         self.index = SettlementIndex(self.places["latitude"], self.places["longitude"],
                                      self.places["radius_km"] + params.ring_km)
         self.events = _event_arrays(events)
+        self.given_context = context
+        self._context: BurningContext | None = None  # cached by context()
+        # Ties (a point as central in two co-located places; which place a ring point's fire
+        # event is reported by) go to the smaller place id, whatever the order of the table.
+        ids = pa.array(self.places["place_id"], pa.string())
+        self.id_rank = np.asarray(pc.rank(ids, sort_keys="ascending", tiebreaker="first")
+                                  .to_numpy(zero_copy_only=False), np.int64) - 1
+        self.by_rank = np.argsort(self.id_rank)  # place index of each rank
+        self.home = (np.ones(len(ids), bool) if homes is None else
+                     _as_bool(pc.is_in(ids, value_set=pa.array(homes, pa.string()))))
         self.satellites: dict[str, int] = {}
         # history
         self._spot_weeks: list[NDArray[np.int64]] = []
@@ -268,16 +353,11 @@ class BurningDetector:
         self._spot_days_rows = 0
         self._sorted_spot_days: NDArray[np.int64] | None = None  # cached by _spot_day_keys
         self._persistent: NDArray[np.int64] | None = None  # cached by persistent_spots
-        # Background: detections and FRP per (region, calendar month, day or night), dense
-        # over the globe.
+        # Background keys: (region, calendar month, day or night), regions counted over the
+        # globe; only the keys seen are kept (BurningContext), not a dense grid.
         self._region_rows = math.ceil(180 / params.region_deg)
         self._region_cols = math.ceil(360 / params.region_deg)
-        if self._region_rows * self._region_cols * 24 > 40_000_000:
-            raise ValueError(f"region_deg {params.region_deg} is too fine (0.25 degrees or more)")
-        self._region_counts = np.zeros(self._region_rows * self._region_cols * 24)
-        self._region_frp = np.zeros(self._region_rows * self._region_cols * 24)
-        self._days: set[int] = set()
-        self._observed: list[NDArray[np.int64]] = []
+        self._background: list[BurningContext] = []
         # matches
         self._hits = _Hits()
         self._ring: list[NDArray[np.int64]] = []
@@ -332,7 +412,7 @@ class BurningDetector:
 
     def _region_month(self, lat: np.ndarray, lon: np.ndarray, day: np.ndarray,
                       night: np.ndarray | bool = False) -> NDArray[np.int64]:
-        """Index of (0.5-degree region, calendar month, night) in the dense background arrays."""
+        """Key of (0.5-degree region, calendar month, night) in the background."""
         size = self.params.region_deg
         row = np.clip(((np.asarray(lat) + 90) * (1 / size)).astype(np.int64), 0, self._region_rows - 1)
         col = np.clip(((np.asarray(lon) + 180) * (1 / size)).astype(np.int64), 0, self._region_cols - 1)
@@ -382,41 +462,35 @@ class BurningDetector:
         """All the work on one batch, touching no state: safe to run in several threads at once
         (NumPy and Arrow release the GIL). ``absorb`` then adds the result, in one thread."""
         d = self._columns(batch)
+        # The candidate pairs come grouped by point, in point order (SettlementIndex).
         point, place, km = self.index.candidates(d["lat"], d["lon"])
+        radius = self.places["radius_km"][place]
+        inside = km <= radius
         part = _Partial()
         if learn:
             # Persistence is only ever asked of spots in a settlement or its ring: only those
             # spots are remembered.
-            near = np.zeros(len(d["lat"]), dtype=bool)
-            near[point] = True
-            near = np.flatnonzero(near)
+            near = point[_firsts(point)]
             spots = self._spots(d["lat"][near], d["lon"][near])
             part.spot_weeks = _unique((spots << 13) | (d["acq_date"][near].astype(np.int64) // 7))
             # Days, only for detections inside a settlement: recurrence is asked of those.
-            inside = np.zeros(len(d["lat"]), dtype=bool)
-            inside[point[km <= self.places["radius_km"][place]]] = True
-            rows = np.flatnonzero(inside)
+            rows = point[inside]
+            rows = rows[_firsts(rows)]
             part.spot_days = _unique((self._spots(d["lat"][rows], d["lon"][rows]) << 16)
                                      | d["acq_date"][rows].astype(np.int64))
-            region = self._region_month(d["lat"], d["lon"], d["acq_date"], d["night"])
-            if len(region):
-                part.region_from = int(region.min())
-                part.region_n = np.bincount(region - part.region_from)
-                part.region_frp = np.bincount(region - part.region_from, weights=d["frp"])
-            part.days = _unique(d["acq_date"])
-            part.observed = self._observed_keys(d["lat"], d["lon"], d["acq_date"])
+            if self.given_context is None:
+                part.background = self._background_of(d)
         if scan:
             if report_from is not None:
                 wanted = d["acq_date"][point] >= report_from
                 point, place, km = point[wanted], place[wanted], km[wanted]
-            radius = self.places["radius_km"][place]
-            inside = km <= radius
+                radius, inside = radius[wanted], inside[wanted]
             # A detection inside several settlements belongs to the one it lies most centrally
             # in (distance over radius): a hamlet mapped inside a city does not take its fire.
             ip, iplace, ikm = point[inside], place[inside], (km / radius)[inside]
-            order = np.lexsort((ikm, ip))
+            order = np.lexsort((self.id_rank[iplace], ikm, ip))
             ip, iplace, ikm = ip[order], iplace[order], ikm[order]
-            first = np.concatenate([[True], ip[1:] != ip[:-1]]) if len(ip) else np.zeros(0, bool)
+            first = _firsts(ip)
             ip, iplace, ikm = ip[first], iplace[first], ikm[first]
             part.hits = {name: d[name][ip] for name in
                          ("minute", "frp", "night", "lat", "lon", "acq_date", "acq_time", "satellite")}
@@ -425,15 +499,47 @@ class BurningDetector:
             part.hits["rel"] = ikm.astype(np.float32)
             # The ring: detections round a settlement (not in it), counted per place and day;
             # each such detection is kept once, for persistence and the fire events.
-            ring = ~inside
-            rp, local = np.unique(point[ring], return_inverse=True)
+            ring = np.flatnonzero(~inside)
+            starts = np.flatnonzero(_firsts(point[ring]))
+            rp = point[ring][starts]
+            local = np.cumsum(_firsts(point[ring])) - 1
             disc_place = np.full(len(d["lat"]), -1, dtype=np.int64)  # whose disc it is in
             disc_place[ip] = iplace
+            # Which place reports a ring detection in its fire events (a tile reports those
+            # of its own places): of the places whose ring it is in, the smallest id.
+            owner_rank = (np.minimum.reduceat(self.id_rank[place[ring]], starts) if len(starts)
+                          else np.zeros(0, np.int64))
             part.ring_points = {"lat": d["lat"][rp], "lon": d["lon"][rp], "minute": d["minute"][rp],
-                                "night": d["night"][rp], "frp": d["frp"][rp], "disc_place": disc_place[rp]}
+                                "night": d["night"][rp], "frp": d["frp"][rp], "disc_place": disc_place[rp],
+                                "owner": self.by_rank[owner_rank] if len(rp) else np.zeros(0, np.int64)}
             part.ring = (place[ring].astype(np.int64) << 24) | d["acq_date"][point[ring]].astype(np.int64)
             part.ring_point = local.astype(np.int64)
         return part
+
+    def _background_of(self, d: dict[str, np.ndarray]) -> BurningContext:
+        """A batch's share of the context (see ``BurningContext``)."""
+        region = self._region_month(d["lat"], d["lon"], d["acq_date"], d["night"])
+        keys = n = kw = np.zeros(0, np.int64)
+        if len(region):
+            low = int(region.min())
+            counts = np.bincount(region - low)
+            seen = np.flatnonzero(counts)
+            # FRP in kW, rounded: integer sums are the same in any order and any batching.
+            kw = np.bincount(region - low, weights=np.round(d["frp"] * 1000))[seen].astype(np.int64)
+            keys, n = seen.astype(np.int64) + low, counts[seen].astype(np.int64)
+        observed = self._observed_keys(d["lat"], d["lon"], d["acq_date"])
+        # Every detection's day is in some (block, day) pair seen: the days from those few.
+        days = np.sort(_unique(observed & 0xFFFFF)).astype(np.int64)
+        return BurningContext(days, np.sort(observed), keys, n, kw)
+
+    def context(self) -> BurningContext:
+        """The context the result is computed with: the one given, else this detector's own."""
+        if self.given_context is not None:
+            return self.given_context
+        if self._context is None:
+            self._context = BurningContext.merge(self._background)
+            self._background = [self._context]  # later batches merge into it
+        return self._context
 
     def absorb(self, part: _Partial) -> None:
         """Add a prepared batch to the history and the matches."""
@@ -452,14 +558,9 @@ class BurningDetector:
             if len(self._spot_weeks) > 1 and self._spot_weeks_rows > 4_000_000:
                 self._spot_weeks = [_unique(np.concatenate(self._spot_weeks))]  # bounded memory
                 self._spot_weeks_rows = len(self._spot_weeks[0])
-        if part.region_n is not None and part.region_frp is not None:
-            at = slice(part.region_from, part.region_from + len(part.region_n))
-            self._region_counts[at] += part.region_n
-            self._region_frp[at] += part.region_frp
-        if part.days is not None:
-            self._days.update(part.days.tolist())
-        if part.observed is not None:
-            self._observed.append(part.observed)
+        if part.background is not None:
+            self._context = None
+            self._background.append(part.background)
         if part.hits is not None:
             for name, values in part.hits.items():
                 getattr(self._hits, name).append(values)
@@ -530,14 +631,18 @@ class BurningDetector:
         at_own = pc.index_in(pa.array(spot), value_set=known_set).to_numpy(zero_copy_only=False)
         own = ~np.isnan(at_own)
         at = at_own[own].astype(np.int64)
-        n = np.bincount(at, minlength=len(known)).astype(float)
-        c_lat = np.bincount(at, weights=lat[own], minlength=len(known))
-        c_lon = np.bincount(at, weights=lon[own], minlength=len(known))
         size = self.params.spot_deg
         row = (known >> 21) - (1 << 20)
         col = (known & ((1 << 21) - 1)) - (1 << 20)
-        c_lat = np.where(n > 0, c_lat / np.maximum(n, 1), (row + 0.5) * size)
-        c_lon = np.where(n > 0, c_lon / np.maximum(n, 1), (col + 0.5) * size)
+        # Summed as whole nanodegrees from the spot's corner: integer sums, exact in float64,
+        # so the centre is the same in any input order.
+        n = np.bincount(at, minlength=len(known)).astype(float)
+        c_lat = np.bincount(at, weights=np.round((lat[own] - row[at] * size) * 1e9),
+                            minlength=len(known)) / 1e9
+        c_lon = np.bincount(at, weights=np.round((lon[own] - col[at] * size) * 1e9),
+                            minlength=len(known)) / 1e9
+        c_lat = row * size + np.where(n > 0, c_lat / np.maximum(n, 1), 0.5 * size)
+        c_lon = col * size + np.where(n > 0, c_lon / np.maximum(n, 1), 0.5 * size)
         for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
             rows = np.flatnonzero(~out)
             if len(rows) == 0:
@@ -558,10 +663,18 @@ class BurningDetector:
         return self.outcome().burnings
 
     def outcome(self) -> BurningsResult:
+        """The burnings and fire events of every batch fed so far."""
+        return finish_burnings(self.candidates(), self.places, self.params)
+
+    def candidates(self) -> Candidates:
+        """What is local to a place (its periods with their features and detection ids, and
+        the detections fire events are made of), for the home places; ``finish_burnings``
+        does what is not (sweeps, the scores, the ranking, fire events)."""
         p = self.params
+        context = self.context()
         hits = self._hits.joined()
         if len(hits["place"]) == 0:
-            return BurningsResult(BURNINGS_SCHEMA.empty_table(), FIRE_EVENTS_SCHEMA.empty_table())
+            return Candidates.empty()
         ring_points = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in self._ring_points.items()}
         n_hits = len(hits["lat"])
         both = self._persistent_mask(np.concatenate([hits["lat"], ring_points["lat"]]),
@@ -592,35 +705,58 @@ class BurningDetector:
             ring_keys = ring_keys[field_fire]
         self._ring_sorted = np.sort(ring_keys)
         self._ring_night_sorted = np.sort(night_keys)
-        self._observed_sorted = (np.sort(_unique(np.concatenate(self._observed)))
-                                 if self._observed else np.zeros(0, np.int64))
+        self._observed_sorted = context.observed
         order, starts, stops, unobserved = self._periods(hits)
         hits = {k: v[order] for k, v in hits.items()}
         counts = stops - starts
         big = counts >= p.min_detections
         starts, stops, counts, unobserved = starts[big], stops[big], counts[big], unobserved[big]
         if len(starts) == 0:
-            return BurningsResult(BURNINGS_SCHEMA.empty_table(), FIRE_EVENTS_SCHEMA.empty_table())
+            return Candidates(Candidates.empty().periods, self._event_points(
+                hits, ring_points, ring_persistent))
         f = self._features(hits, starts, stops, counts, excluded_by_place)
         f["unobserved"] = unobserved
-        w = p.weights
+        # Only sweeps can raise a score after this, and only of periods that can seed one.
         f["sweep"] = np.zeros(len(starts))
-        score = _score(feature_matrix(f), w)
-        sweep_ids = self._sweeps(f, score)
-        f["sweep"] = (sweep_ids != "").astype(float)
-        x = feature_matrix(f)
-        score = _score(x, w)
-        keep = np.flatnonzero(score >= p.min_score)
-        keep = keep[np.lexsort((f["place"][keep], f["first"][keep], -score[keep]))]
-        event_ids = np.full(len(starts), "", dtype=object)
-        burnings = self._table(hits, starts, stops, f, x, score, sweep_ids, event_ids, keep)
-        ring_free = {k: v[~ring_persistent & (ring_points["disc_place"] < 0)]
-                     for k, v in ring_points.items()}
-        events, event_of_row = self._fire_events(hits, starts, stops, keep, burnings, ring_free,
-                                                 sweep_ids)
-        burnings = burnings.set_column(burnings.schema.get_field_index("fire_event_id"),
-                                       "fire_event_id", pa.array(event_of_row, pa.string()))
-        return BurningsResult(burnings, events)
+        unswept = _score(feature_matrix(f), p.weights)
+        mine = np.flatnonzero(self.home[f["place"]]
+                              & (unswept >= min(p.min_score, p.sweep_seed_score)))
+        columns: dict[str, Any] = {name: f[name][mine] for name in PERIOD_FIELDS}
+        columns["place_id"] = self.places["place_id"][f["place"][mine]]
+        columns["first_lat"] = hits["lat"][starts[mine]]
+        columns["first_lon"] = hits["lon"][starts[mine]]
+        offsets = np.concatenate([[0], np.cumsum(counts[mine])]).astype(np.int32)
+        ids = _detection_ids(hits, _expand(starts[mine], stops[mine]), self.satellites)
+        columns["detection_ids"] = pa.ListArray.from_arrays(pa.array(offsets), ids)
+        # A whole run that can list nothing needs no fire events (a tile's points may join
+        # another tile's).
+        needed = len(mine) > 0 or not self.home.all()
+        return Candidates(pa.table(columns, schema=PERIODS_SCHEMA), self._event_points(
+            hits, ring_points, ring_persistent) if needed else POINTS_SCHEMA.empty_table())
+
+    def _event_points(self, hits: dict[str, np.ndarray], ring_points: dict[str, np.ndarray],
+                      ring_persistent: np.ndarray) -> pa.Table:
+        """The detections fire events are made of: in a settlement (its place) or in a ring
+        only (place -1), persistent sources left out; those reported by the home places."""
+        ring = {k: v[~ring_persistent & (ring_points["disc_place"] < 0)]
+                for k, v in ring_points.items()}
+        hit_rows = np.flatnonzero(self.home[hits["place"].astype(np.int64)])
+        ring_rows = np.flatnonzero(self.home[ring["owner"].astype(np.int64)])
+        place = np.concatenate([hits["place"][hit_rows].astype(np.int64),
+                                np.full(len(ring_rows), -1, np.int64)])
+        ids = self.places["place_id"][place[place >= 0]]
+        return pa.table({
+            "lat": np.concatenate([hits["lat"][hit_rows], ring["lat"][ring_rows]]).astype(float),
+            "lon": np.concatenate([hits["lon"][hit_rows], ring["lon"][ring_rows]]).astype(float),
+            "minute": np.concatenate([hits["minute"][hit_rows],
+                                      ring["minute"][ring_rows]]).astype(np.int64),
+            "frp": np.concatenate([hits["frp"][hit_rows], ring["frp"][ring_rows]]).astype(float),
+            "night": np.concatenate([hits["night"][hit_rows],
+                                     ring["night"][ring_rows]]).astype(bool),
+            "place": place,
+            "place_id": pa.array(np.concatenate([ids, np.full(len(ring_rows), None, object)]),
+                                 pa.string()),
+        }, schema=POINTS_SCHEMA)
 
     def _periods(self, hits: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
         """Order hits by (place, time) and split them into periods: a new place, or a quiet
@@ -628,7 +764,12 @@ class BurningDetector:
         all in the block that day) are taken out of it."""
         place = hits["place"].astype(np.int64)
         minute = hits["minute"].astype(np.int64)
-        order = np.lexsort((minute, place))
+        # Detections of one minute in the order of their values, not of the input (a tile's
+        # input comes in another order): the first of a period, and its ids' order, are fixed
+        # (satellite, time and place are a detection's identity in the lake).
+        names = np.array(list(self.satellites) or [""], dtype=object)
+        satellite = np.argsort(np.argsort(names))[hits["satellite"].astype(np.int64)]
+        order = np.lexsort((satellite, hits["lon"], hits["lat"], minute, place))
         pl, mi = place[order], minute[order]
         gap = np.zeros(len(pl), dtype=np.int64)
         gap[1:] = mi[1:] - mi[:-1]
@@ -690,7 +831,8 @@ class BurningDetector:
         # left out.
         lat, lon = self.places["latitude"][place], self.places["longitude"][place]
         month = _months(first_day.astype(np.int32))
-        observed = self._observed_days_by_month()[month]
+        context = self.context()
+        observed = _days_by_month(context.days)[month]
         base = np.asarray(p.base_rate, dtype=float)[month]
         region_area = _cell_area_km2(lat, p.region_deg)
         density = {}
@@ -699,7 +841,7 @@ class BurningDetector:
         own_frp_total = frp
         for is_night in (False, True):
             rkey = self._region_month(lat, lon, first_day.astype(np.int32), is_night)
-            region_n, region_frp = self._region_counts[rkey], self._region_frp[rkey]
+            region_n, region_frp = context.region(rkey)
             own_n = np.minimum(own[is_night], region_n)
             prior = base * (p.night_share_prior if is_night else 1 - p.night_share_prior)
             density[is_night] = ((region_n - own_n) + p.prior_days * prior * region_area) / (
@@ -725,12 +867,8 @@ class BurningDetector:
             "z_night": _poisson_z(night, seasonal_night), "contained": contained,
             "frp_ratio": frp / np.maximum(expected * mean_frp, 1e-6), "events": events,
             "excluded": excluded_by_place[place], "observed": observed, "lat": lat, "lon": lon,
-            "history": np.full(len(place), float(len(self._days))),
+            "history": np.full(len(place), float(len(context.days))),
         }
-
-    def _observed_days_by_month(self) -> np.ndarray:
-        days = np.array(sorted(self._days), dtype=np.int32)
-        return np.bincount(_months(days), minlength=12).astype(float) if len(days) else np.zeros(12)
 
     def _ring_counts(self, place: np.ndarray, day_from: np.ndarray, day_to: np.ndarray,
                      keys: np.ndarray | None = None) -> np.ndarray:
@@ -755,214 +893,261 @@ class BurningDetector:
             out[i] = float(np.count_nonzero(km <= self.params.event_radius_km))
         return out
 
-    def _sweeps(self, f: dict[str, np.ndarray], score: np.ndarray) -> np.ndarray:
-        """Burnings of several places, linked by nearness in space and time, lying along a line."""
-        p = self.params
-        ids = np.full(len(score), "", dtype=object)
-        seeds = np.flatnonzero(score >= p.sweep_seed_score)
-        if len(seeds) < p.sweep_min_places:
-            return ids
-        day = f["first"][seeds] // MINUTES_PER_DAY
-        order = np.argsort(day, kind="stable")
-        seeds, day = seeds[order], day[order]
-        parent = list(range(len(seeds)))
 
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
+@dataclass
+class Candidates:
+    """What is local to the places of a detector (``BurningDetector.candidates``): tiles'
+    candidates concatenated are the whole area's, and ``finish_burnings`` makes the result."""
 
-        lat, lon = f["lat"][seeds], f["lon"][seeds]
-        for i in range(len(seeds)):
-            j_end = np.searchsorted(day, day[i] + p.sweep_link_days, side="right")
-            if j_end <= i + 1:
-                continue
-            km = haversine_km(lat[i], lon[i], lat[i + 1:j_end], lon[i + 1:j_end])
-            for j in (np.flatnonzero(km <= p.sweep_link_km) + i + 1).tolist():
-                a, b = find(i), find(j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-        groups: dict[int, list[int]] = {}
-        for i in range(len(seeds)):
-            groups.setdefault(find(i), []).append(i)
-        for members in groups.values():
-            line = _best_line(lat[members], lon[members], f["place"][seeds[members]],
-                              p.sweep_line_km, p.sweep_min_places)
-            if not line:
-                continue
-            rows = seeds[np.asarray(members)[line]]
-            digest = hashlib.sha1(",".join(sorted(
-                f"{int(f['place'][r])}:{int(f['first'][r])}" for r in rows)).encode()).hexdigest()
-            ids[rows] = f"sweep-{digest[:10]}"
+    periods: pa.Table  # PERIODS_SCHEMA: one row per period that can be listed
+    points: pa.Table  # POINTS_SCHEMA: the detections fire events are made of
+
+    @staticmethod
+    def empty() -> Candidates:
+        return Candidates(PERIODS_SCHEMA.empty_table(), POINTS_SCHEMA.empty_table())
+
+
+def finish_burnings(candidates: Candidates, places: dict[str, np.ndarray],
+                    params: BurningParams) -> BurningsResult:
+    """Sweeps, scores, ranks and fire events from the candidates (``place`` indexing
+    ``places``, as ``_place_arrays`` gives them). The rows may come in any order."""
+    p = params
+    periods = candidates.periods
+    if periods.num_rows == 0:
+        return BurningsResult(BURNINGS_SCHEMA.empty_table(), FIRE_EVENTS_SCHEMA.empty_table())
+    periods = periods.take(pc.sort_indices(periods, [("place", "ascending"), ("first", "ascending")]))
+    f = {name: periods.column(name).to_numpy() for name in PERIOD_FIELDS}
+    place_ids = places["place_id"][f["place"]]
+    burning_ids = np.array([f"burn-{hashlib.sha1(f'{pid}|{m}'.encode()).hexdigest()[:12]}"
+                            for pid, m in zip(place_ids.tolist(), f["first"].tolist(), strict=True)],
+                           dtype=object)
+    w = p.weights
+    f["sweep"] = np.zeros(periods.num_rows)
+    sweep_ids = _sweeps(f, _score(feature_matrix(f), w), burning_ids, p)
+    f["sweep"] = (sweep_ids != "").astype(float)
+    x = feature_matrix(f)
+    score = _score(x, w)
+    keep = np.flatnonzero(score >= p.min_score)
+    keep = keep[np.lexsort((f["place"][keep], f["first"][keep], -score[keep]))]
+    burnings = _table(periods, f, x, score, sweep_ids, burning_ids, keep, places, p)
+    events, event_of_row = _fire_events(
+        candidates.points, f, periods.column("first_lat").to_numpy(),
+        periods.column("first_lon").to_numpy(), keep, burnings, sweep_ids, places, p)
+    burnings = burnings.set_column(burnings.schema.get_field_index("fire_event_id"),
+                                   "fire_event_id", pa.array(event_of_row, pa.string()))
+    return BurningsResult(burnings, events)
+
+
+def _sweeps(f: dict[str, np.ndarray], score: np.ndarray, burning_ids: np.ndarray,
+            p: BurningParams) -> np.ndarray:
+    """Burnings of several places, linked by nearness in space and time, lying along a line;
+    a sweep is named by its burnings' ids (the same in any tiling and any order)."""
+    ids = np.full(len(score), "", dtype=object)
+    seeds = np.flatnonzero(score >= p.sweep_seed_score)
+    if len(seeds) < p.sweep_min_places:
         return ids
+    day = f["first"][seeds] // MINUTES_PER_DAY
+    order = np.argsort(day, kind="stable")
+    seeds, day = seeds[order], day[order]
+    parent = list(range(len(seeds)))
 
-    def _fire_events(self, hits: dict[str, np.ndarray], starts: np.ndarray, stops: np.ndarray,
-                     keep: np.ndarray, burnings: pa.Table, ring: dict[str, np.ndarray],
-                     sweep_ids: np.ndarray) -> tuple[pa.Table, list[str | None]]:
-        """Fire events: detections in and round settlements linked when they lie in neighbouring
-        ~2 km cells on the same or the next day (one front), and burnings of one sweep linked
-        too; each event with a listed burning is described with its extent and places."""
-        # Imported here: a run that lists no burning needs neither (a second of start-up).
-        import shapely
-        import shapely.geometry
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
 
-        p = self.params
-        if len(keep) == 0:
-            return FIRE_EVENTS_SCHEMA.empty_table(), []
-        n_hits = len(hits["lat"])
-        lat = np.concatenate([hits["lat"], ring["lat"]])
-        lon = np.concatenate([hits["lon"], ring["lon"]])
-        minute = np.concatenate([hits["minute"], ring["minute"]]).astype(np.int64)
-        day = minute // MINUTES_PER_DAY
+    lat, lon = f["lat"][seeds], f["lon"][seeds]
+    for i in range(len(seeds)):
+        j_end = np.searchsorted(day, day[i] + p.sweep_link_days, side="right")
+        if j_end <= i + 1:
+            continue
+        km = haversine_km(lat[i], lon[i], lat[i + 1:j_end], lon[i + 1:j_end])
+        for j in (np.flatnonzero(km <= p.sweep_link_km) + i + 1).tolist():
+            a, b = find(i), find(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(seeds)):
+        groups.setdefault(find(i), []).append(i)
+    for members in groups.values():
+        line = _best_line(lat[members], lon[members], f["place"][seeds[members]],
+                          p.sweep_line_km, p.sweep_min_places)
+        if not line:
+            continue
+        rows = seeds[np.asarray(members)[line]]
+        digest = hashlib.sha1(",".join(sorted(burning_ids[rows].tolist())).encode()).hexdigest()
+        ids[rows] = f"sweep-{digest[:10]}"
+    return ids
+
+def _fire_events(points: pa.Table, f: dict[str, np.ndarray], first_lat: np.ndarray,
+                 first_lon: np.ndarray, keep: np.ndarray, burnings: pa.Table, sweep_ids: np.ndarray,
+                 pl: dict[str, np.ndarray], p: BurningParams) -> tuple[pa.Table, list[str | None]]:
+    """Fire events: detections in and round settlements linked when they lie in neighbouring
+    ~2 km cells on the same or the next day (one front), and burnings of one sweep linked
+    too; each event with a listed burning is described with its extent and places."""
+    # Imported here: a run that lists no burning needs neither (a second of start-up).
+    import shapely
+    import shapely.geometry
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if len(keep) == 0 or points.num_rows == 0:
+        return FIRE_EVENTS_SCHEMA.empty_table(), [None] * len(keep)
+    pt = {name: points.column(name).to_numpy(zero_copy_only=False) for name in
+          ("lat", "lon", "minute", "frp", "night", "place")}
+    # In the order of their values (sums of FRP the same whatever order they came in).
+    order = np.lexsort((pt["frp"], pt["night"], pt["place"], pt["lon"], pt["lat"], pt["minute"]))
+    pt = {k: v[order] for k, v in pt.items()}
+    lat, lon, minute = pt["lat"], pt["lon"], pt["minute"].astype(np.int64)
+    is_hit = pt["place"] >= 0
+
+    def node_keys(lat: np.ndarray, lon: np.ndarray, minute: np.ndarray) -> np.ndarray:
         row = np.floor(lat / p.fire_event_deg).astype(np.int64) + (1 << 21)
         col = np.floor(lon / p.fire_event_deg).astype(np.int64) + (1 << 21)
-        key = (row << 41) | (col << 18) | (day & ((1 << 18) - 1))
-        nodes, node_of = np.unique(key, return_inverse=True)
-        src: list[np.ndarray] = [np.arange(len(nodes))]
-        dst: list[np.ndarray] = [np.arange(len(nodes))]
-        for dr in (-1, 0, 1):
-            for dc in (-1, 0, 1):
-                for dd in range(0, p.fire_event_days + 1):
-                    if (dr, dc, dd) == (0, 0, 0) or (dd == 0 and (dr, dc) < (0, 0)):
-                        continue
-                    target = nodes + (dr << 41) + (dc << 18) + dd
-                    at = np.minimum(np.searchsorted(nodes, target), len(nodes) - 1)
-                    found = nodes[at] == target
-                    src.append(np.flatnonzero(found))
-                    dst.append(at[found])
-        period_first_node = node_of[starts]
-        by_sweep: dict[str, list[int]] = {}
-        for i in keep.tolist():
-            if sweep_ids[i]:
-                by_sweep.setdefault(str(sweep_ids[i]), []).append(int(period_first_node[i]))
-        for members in by_sweep.values():
-            src.append(np.full(len(members), members[0]))
-            dst.append(np.asarray(members))
-        a, b = np.concatenate(src), np.concatenate(dst)
-        graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(len(nodes), len(nodes)))
-        _, component = connected_components(graph, directed=False)
-        label = component[node_of]  # per point
-        listed = np.zeros(label.max() + 1 if len(label) else 0, dtype=bool)
-        period_label = label[starts]
-        listed[period_label[keep]] = True
-        wanted = np.flatnonzero(listed[label])  # only the points of described events
-        order = wanted[np.argsort(label[wanted], kind="stable")]
-        sorted_label = label[order]
-        bounds = np.searchsorted(sorted_label, np.arange(len(listed) + 1))
-        b_ids = burnings.column("burning_id").to_pylist()
-        b_score = burnings.column("score").to_numpy()
-        rows_by_label: dict[int, list[int]] = {}
-        for out_row, i in enumerate(keep.tolist()):
-            rows_by_label.setdefault(int(period_label[i]), []).append(out_row)
-        records = []
-        event_of_row: list[str | None] = [None] * len(keep)
-        pl = self.places
-        frp_all = np.concatenate([hits["frp"], ring["frp"]])
-        night_all = np.concatenate([hits["night"], ring["night"]]).astype(bool)
-        for lab in np.flatnonzero(listed).tolist():
-            members = order[bounds[lab]:bounds[lab + 1]]
-            out_rows = rows_by_label[lab]
-            ids = sorted(b_ids[r] for r in out_rows)
-            event_id = "fire-" + hashlib.sha1(",".join(ids).encode()).hexdigest()[:12]
-            for r in out_rows:
-                event_of_row[r] = event_id
-            hull = shapely.MultiPoint(np.column_stack([lon[members], lat[members]])).convex_hull
-            shape = hull.buffer(0.004, quad_segs=4)  # a VIIRS pixel round the hull
-            minx, miny, maxx, maxy = shape.bounds
-            near = np.flatnonzero((pl["longitude"] >= minx) & (pl["longitude"] <= maxx)
-                                  & (pl["latitude"] >= miny) & (pl["latitude"] <= maxy))
-            inside = near[shapely.contains_xy(shape, pl["longitude"][near], pl["latitude"][near])]
-            burned_places = [int(f) for f in np.unique(hits["place"][members[members < n_hits]])]
-            place_rows = sorted(set(burned_places) | set(inside.tolist()))
-            centre = shape.centroid
-            best = float(b_score[out_rows].max())
-            records.append({
-                "fire_event_id": event_id,
-                "kind": "settlement burning" if best >= CONFIDENCE_CLASSES[1][1]
-                else "fire at or round settlements",
-                "first_detection": int(minute[members].min()) * 60_000_000,
-                "last_detection": int(minute[members].max()) * 60_000_000,
-                "detections": len(members), "settlement_detections": int((members < n_hits).sum()),
-                "night_detections": int(night_all[members].sum()),
-                "frp_total": round(float(frp_all[members].sum()), 2),
-                "latitude": round(centre.y, 5), "longitude": round(centre.x, 5),
-                "area_km2": round(shape.area * 111.32**2 * math.cos(math.radians(centre.y)), 2),
-                "max_score": round(best, 4), "confidence": _confidence(best),
-                "burning_ids": ids,
-                "place_ids": [pl["place_id"][r] for r in place_rows],
-                "place_names": [pl["name"][r] for r in place_rows],
-                "sweep_ids": sorted({str(sweep_ids[keep[r]]) for r in out_rows if sweep_ids[keep[r]]}),
-                "geometry": json.dumps(shapely.geometry.mapping(shape)),
-            })
-        if not records:
-            return FIRE_EVENTS_SCHEMA.empty_table(), event_of_row
-        table = pa.Table.from_pylist(records, schema=pa.schema([
-            f if f.name not in ("first_detection", "last_detection") else pa.field(f.name, pa.int64())
-            for f in FIRE_EVENTS_SCHEMA]))
-        for name in ("first_detection", "last_detection"):
-            table = table.set_column(table.schema.get_field_index(name), name,
-                                     table.column(name).cast(pa.timestamp("us", tz="UTC")))
-        return table.cast(FIRE_EVENTS_SCHEMA).sort_by(
-            [("max_score", "descending"), ("first_detection", "ascending")]), event_of_row
+        return (row << 41) | (col << 18) | ((minute // MINUTES_PER_DAY) & ((1 << 18) - 1))
 
-    def _table(self, hits: dict[str, np.ndarray], starts: np.ndarray, stops: np.ndarray,
-               f: dict[str, np.ndarray], x: dict[str, np.ndarray], score: np.ndarray,
-               sweep_ids: np.ndarray, event_ids: np.ndarray, keep: np.ndarray) -> pa.Table:
-        """The listed periods, ``keep`` already in rank order (score descending)."""
-        pl = self.places
-        place = f["place"][keep]
-        ids = _detection_ids(hits, _expand(starts[keep], stops[keep]), self.satellites)
-        offsets = np.concatenate([[0], np.cumsum(stops[keep] - starts[keep])]).astype(np.int32)
-        sweep_sizes: dict[str, int] = {}
-        for s in sweep_ids[keep].tolist():
-            if s:
-                sweep_sizes[s] = sweep_sizes.get(s, 0) + 1
-        reasons = [_reasons(f, i, pl, self.params, sweep_ids[i], sweep_sizes)
-                   for i in keep.tolist()]
-        ranked_by = [_ranked_by(x, i, self.params.weights) for i in keep.tolist()]
-        place_ids = [pl["place_id"][i] for i in place.tolist()]
-        first = f["first"][keep]
-        features = pa.StructArray.from_arrays(
-            [pa.array(np.round(x[name][keep].astype(float), 4)) for name in FEATURES], names=list(FEATURES))
-        return pa.table({
-            "burning_id": [f"burn-{hashlib.sha1(f'{pid}|{m}'.encode()).hexdigest()[:12]}"
-                           for pid, m in zip(place_ids, first.tolist(), strict=True)],
-            "place_id": place_ids,
-            "place_name": [pl["name"][i] for i in place.tolist()],
-            "place_class": [pl["place_class"][i] for i in place.tolist()],
-            "latitude": f["lat"][keep], "longitude": f["lon"][keep],
-            "admin1_pcode": [pl["admin1_pcode"][i] for i in place.tolist()],
-            "admin2_pcode": [pl["admin2_pcode"][i] for i in place.tolist()],
-            "first_detection": (first * 60_000_000).astype("datetime64[us]"),
-            "last_detection": (f["last"][keep] * 60_000_000).astype("datetime64[us]"),
-            "detections": f["count"][keep].astype(np.int32),
-            "night_detections": f["night"][keep].astype(np.int32),
-            "frp_total": np.round(f["frp"][keep], 2),
-            "score": np.round(score[keep], 4),
-            "confidence": [_confidence(s) for s in score[keep].tolist()],
-            "reasons": reasons,
-            "detection_ids": pa.ListArray.from_arrays(pa.array(offsets), ids),
-            "sweep_id": [s or None for s in sweep_ids[keep].tolist()],
-            "radius_km": pl["radius_km"][place],
-            "expected_detections": np.round(f["expected"][keep], 4),
-            "background_expected": np.round(f["seasonal"][keep], 4),
-            "ring_detections": f["ring"][keep].astype(np.int32),
-            "excess_z": np.round(f["z"][keep], 2),
-            "armed_events_before": f["events"][keep].astype(np.int32),
-            "persistent_excluded": f["excluded"][keep].astype(np.int32),
-            "history_days": f["history"][keep].astype(np.int32),
-            "rank": np.arange(1, len(keep) + 1, dtype=np.int32),
-            "ranked_by": ranked_by,
-            "fire_event_id": [s or None for s in event_ids[keep].tolist()],
-            "overpasses": f["overpasses"][keep].astype(np.int32),
-            "core_detections": f["core"][keep].astype(np.int32),
-            "ring_detections_wide": f["ring_wide"][keep].astype(np.int32),
-            "unobserved_days": f["unobserved"][keep].astype(np.int32),
-            "features": features,
-        }, schema=BURNINGS_SCHEMA)
+    key = node_keys(lat, lon, minute)
+    nodes, node_of = np.unique(key, return_inverse=True)
+    src: list[np.ndarray] = [np.arange(len(nodes))]
+    dst: list[np.ndarray] = [np.arange(len(nodes))]
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            for dd in range(0, p.fire_event_days + 1):
+                if (dr, dc, dd) == (0, 0, 0) or (dd == 0 and (dr, dc) < (0, 0)):
+                    continue
+                target = nodes + (dr << 41) + (dc << 18) + dd
+                at = np.minimum(np.searchsorted(nodes, target), len(nodes) - 1)
+                found = nodes[at] == target
+                src.append(np.flatnonzero(found))
+                dst.append(at[found])
+    # A period's node: its first detection's (the first in value order of its first minute).
+    period_first_node = np.searchsorted(nodes, node_keys(first_lat, first_lon, f["first"]))
+    by_sweep: dict[str, list[int]] = {}
+    for i in keep.tolist():
+        if sweep_ids[i]:
+            by_sweep.setdefault(str(sweep_ids[i]), []).append(int(period_first_node[i]))
+    for members in by_sweep.values():
+        src.append(np.full(len(members), members[0]))
+        dst.append(np.asarray(members))
+    a, b = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(len(nodes), len(nodes)))
+    _, component = connected_components(graph, directed=False)
+    label = component[node_of]  # per point
+    listed = np.zeros(label.max() + 1 if len(label) else 0, dtype=bool)
+    period_label = component[period_first_node]
+    listed[period_label[keep]] = True
+    wanted = np.flatnonzero(listed[label])  # only the points of described events
+    order = wanted[np.argsort(label[wanted], kind="stable")]
+    sorted_label = label[order]
+    bounds = np.searchsorted(sorted_label, np.arange(len(listed) + 1))
+    b_ids = burnings.column("burning_id").to_pylist()
+    b_score = burnings.column("score").to_numpy()
+    rows_by_label: dict[int, list[int]] = {}
+    for out_row, i in enumerate(keep.tolist()):
+        rows_by_label.setdefault(int(period_label[i]), []).append(out_row)
+    records = []
+    event_of_row: list[str | None] = [None] * len(keep)
+    frp_all, night_all = pt["frp"], pt["night"].astype(bool)
+    for lab in np.flatnonzero(listed).tolist():
+        members = order[bounds[lab]:bounds[lab + 1]]
+        out_rows = rows_by_label[lab]
+        ids = sorted(b_ids[r] for r in out_rows)
+        event_id = "fire-" + hashlib.sha1(",".join(ids).encode()).hexdigest()[:12]
+        for r in out_rows:
+            event_of_row[r] = event_id
+        hull = shapely.MultiPoint(np.column_stack([lon[members], lat[members]])).convex_hull
+        shape = hull.buffer(0.004, quad_segs=4)  # a VIIRS pixel round the hull
+        minx, miny, maxx, maxy = shape.bounds
+        near = np.flatnonzero((pl["longitude"] >= minx) & (pl["longitude"] <= maxx)
+                              & (pl["latitude"] >= miny) & (pl["latitude"] <= maxy))
+        inside = near[shapely.contains_xy(shape, pl["longitude"][near], pl["latitude"][near])]
+        burned_places = [int(x) for x in np.unique(pt["place"][members[is_hit[members]]])]
+        # In the order of their ids: the same whatever order the gazetteer's rows are in.
+        place_rows = sorted(set(burned_places) | set(inside.tolist()),
+                            key=lambda r: (str(pl["place_id"][r] or ""), r))
+        centre = shape.centroid
+        best = float(b_score[out_rows].max())
+        records.append({
+            "fire_event_id": event_id,
+            "kind": "settlement burning" if best >= CONFIDENCE_CLASSES[1][1]
+            else "fire at or round settlements",
+            "first_detection": int(minute[members].min()) * 60_000_000,
+            "last_detection": int(minute[members].max()) * 60_000_000,
+            "detections": len(members), "settlement_detections": int(is_hit[members].sum()),
+            "night_detections": int(night_all[members].sum()),
+            "frp_total": round(float(frp_all[members].sum()), 2),
+            "latitude": round(centre.y, 5), "longitude": round(centre.x, 5),
+            "area_km2": round(shape.area * 111.32**2 * math.cos(math.radians(centre.y)), 2),
+            "max_score": round(best, 4), "confidence": _confidence(best),
+            "burning_ids": ids,
+            "place_ids": [pl["place_id"][r] for r in place_rows],
+            "place_names": [pl["name"][r] for r in place_rows],
+            "sweep_ids": sorted({str(sweep_ids[keep[r]]) for r in out_rows if sweep_ids[keep[r]]}),
+            "geometry": json.dumps(shapely.geometry.mapping(shape)),
+        })
+    if not records:
+        return FIRE_EVENTS_SCHEMA.empty_table(), event_of_row
+    table = pa.Table.from_pylist(records, schema=pa.schema([
+        fld if fld.name not in ("first_detection", "last_detection") else pa.field(fld.name, pa.int64())
+        for fld in FIRE_EVENTS_SCHEMA]))
+    for name in ("first_detection", "last_detection"):
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 table.column(name).cast(pa.timestamp("us", tz="UTC")))
+    return table.cast(FIRE_EVENTS_SCHEMA).sort_by(
+        [("max_score", "descending"), ("first_detection", "ascending")]), event_of_row
+
+
+def _table(periods: pa.Table, f: dict[str, np.ndarray], x: dict[str, np.ndarray],
+           score: np.ndarray, sweep_ids: np.ndarray, burning_ids: np.ndarray, keep: np.ndarray,
+           pl: dict[str, np.ndarray], params: BurningParams) -> pa.Table:
+    """The listed periods, ``keep`` already in rank order (score descending)."""
+    place = f["place"][keep]
+    sweep_sizes: dict[str, int] = {}
+    for s in sweep_ids[keep].tolist():
+        if s:
+            sweep_sizes[s] = sweep_sizes.get(s, 0) + 1
+    reasons = [_reasons(f, i, pl, params, sweep_ids[i], sweep_sizes) for i in keep.tolist()]
+    ranked_by = [_ranked_by(x, i, params.weights) for i in keep.tolist()]
+    place_ids = [pl["place_id"][i] for i in place.tolist()]
+    first = f["first"][keep]
+    features = pa.StructArray.from_arrays(
+        [pa.array(np.round(x[name][keep].astype(float), 4)) for name in FEATURES], names=list(FEATURES))
+    return pa.table({
+        "burning_id": burning_ids[keep].tolist(),
+        "place_id": place_ids,
+        "place_name": [pl["name"][i] for i in place.tolist()],
+        "place_class": [pl["place_class"][i] for i in place.tolist()],
+        "latitude": f["lat"][keep], "longitude": f["lon"][keep],
+        "admin1_pcode": [pl["admin1_pcode"][i] for i in place.tolist()],
+        "admin2_pcode": [pl["admin2_pcode"][i] for i in place.tolist()],
+        "first_detection": (first * 60_000_000).astype("datetime64[us]"),
+        "last_detection": (f["last"][keep] * 60_000_000).astype("datetime64[us]"),
+        "detections": f["count"][keep].astype(np.int32),
+        "night_detections": f["night"][keep].astype(np.int32),
+        "frp_total": np.round(f["frp"][keep], 2),
+        "score": np.round(score[keep], 4),
+        "confidence": [_confidence(s) for s in score[keep].tolist()],
+        "reasons": reasons,
+        "detection_ids": periods.column("detection_ids").take(pa.array(keep)),
+        "sweep_id": [s or None for s in sweep_ids[keep].tolist()],
+        "radius_km": pl["radius_km"][place],
+        "expected_detections": np.round(f["expected"][keep], 4),
+        "background_expected": np.round(f["seasonal"][keep], 4),
+        "ring_detections": f["ring"][keep].astype(np.int32),
+        "excess_z": np.round(f["z"][keep], 2),
+        "armed_events_before": f["events"][keep].astype(np.int32),
+        "persistent_excluded": f["excluded"][keep].astype(np.int32),
+        "history_days": f["history"][keep].astype(np.int32),
+        "rank": np.arange(1, len(keep) + 1, dtype=np.int32),
+        "ranked_by": ranked_by,
+        "fire_event_id": pa.nulls(len(keep), pa.string()),
+        "overpasses": f["overpasses"][keep].astype(np.int32),
+        "core_detections": f["core"][keep].astype(np.int32),
+        "ring_detections_wide": f["ring_wide"][keep].astype(np.int32),
+        "unobserved_days": f["unobserved"][keep].astype(np.int32),
+        "features": features,
+    }, schema=BURNINGS_SCHEMA)
 
 
 # -- scoring ----------------------------------------------------------------------------------
@@ -1090,6 +1275,13 @@ def _plural(n: int, noun: str) -> str:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _firsts(sorted_values: np.ndarray) -> NDArray[np.bool_]:
+    """Where each run of equal values begins, in a sorted (or grouped) array."""
+    first = np.ones(len(sorted_values), dtype=bool)
+    first[1:] = sorted_values[1:] != sorted_values[:-1]
+    return first
+
+
 def _expand(starts: np.ndarray, stops: np.ndarray) -> NDArray[np.int64]:
     """The row indices of the ranges [start, stop), concatenated."""
     counts = (stops - starts).astype(np.int64)
@@ -1140,6 +1332,11 @@ def _cell_key(lat: np.ndarray, lon: np.ndarray, size: float) -> NDArray[np.int64
 
 def _cell_area_km2(lat: np.ndarray, size: float) -> np.ndarray:
     return (size * 111.32) ** 2 * np.cos(np.radians(lat))
+
+
+def _days_by_month(days: np.ndarray) -> NDArray[np.float64]:
+    """How many of the days fall in each calendar month."""
+    return np.bincount(_months(days), minlength=12).astype(float) if len(days) else np.zeros(12)
 
 
 def _months(day: np.ndarray) -> NDArray[np.int64]:

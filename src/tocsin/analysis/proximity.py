@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from tocsin.spatial import EARTH_RADIUS_KM
+
+if TYPE_CHECKING:  # SciPy is imported when a tree is built, not by every command's start-up
+    from scipy.spatial import cKDTree
 
 CHUNK = 256
 
@@ -34,6 +37,8 @@ def km_for_chord(chord: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def place_tree(lat: NDArray[np.float64], lon: NDArray[np.float64]) -> cKDTree:
+    from scipy.spatial import cKDTree
+
     return cKDTree(unit_xyz(lat, lon))
 
 

@@ -41,6 +41,10 @@ class SettlementIndex:
         self.lat, self.lon, self.reach = lat, lon, reach_km
         self.cell = cell_deg
         self.cos_lat, self.sin_lat = np.cos(np.radians(lat)), np.sin(np.radians(lat))
+        # What a candidate pair needs of its place, one row per place: one gather per pair
+        # instead of five (the look-up's cost is its cache misses).
+        self._place_rows = np.column_stack([lat, lon, self.cos_lat, self.sin_lat, reach_km]) \
+            if len(lat) else np.zeros((0, 5))
         n = len(lat)
         if n == 0:
             self.row0 = self.col0 = self.rows = self.cols = 0
@@ -58,24 +62,27 @@ class SettlementIndex:
         self.row0, self.col0 = int(r_lo.min()), int(c_lo.min())
         self.rows = int(r_hi.max()) - self.row0 + 1
         self.cols = int(c_hi.max()) - self.col0 + 1
-        # Every (cell, place) pair of each place's bounding box of cells.
+        # Every (cell, place) pair of each place's bounding box of cells, in cell order. Which
+        # of two places sharing a cell comes first does not matter: ties are decided by the
+        # caller (the burnings detector, by place id).
         heights, widths = r_hi - r_lo + 1, c_hi - c_lo + 1
         sizes = heights * widths
         owner = np.repeat(np.arange(n, dtype=np.int32), sizes)
         offset = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        row = np.repeat(r_lo, sizes) + offset // np.repeat(widths, sizes)
-        col = np.repeat(c_lo, sizes) + offset % np.repeat(widths, sizes)
-        key = (row - self.row0) * self.cols + (col - self.col0)
-        order = np.argsort(key)
+        width = np.repeat(widths, sizes)
+        key = (np.repeat((r_lo - self.row0) * self.cols + (c_lo - self.col0), sizes)
+               + (offset // width) * self.cols + offset % width)
+        order = np.argsort(key.astype(np.int32) if self.rows * self.cols < 2**31 else key)
         key, self.members = key[order], owner[order]
         self.dense = self.rows * self.cols <= DENSE_CELL_LIMIT
+        slot_type = np.int32 if len(key) < 2**31 else np.int64  # half the look-up's memory
         if self.dense:
             counts = np.bincount(key, minlength=self.rows * self.cols)
-            self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            self.indptr = np.concatenate([[0], np.cumsum(counts)]).astype(slot_type)
             self.keys = np.zeros(0, np.int64)
         else:
             self.keys, first = np.unique(key, return_index=True)
-            self.indptr = np.concatenate([first, [len(key)]]).astype(np.int64)
+            self.indptr = np.concatenate([first, [len(key)]]).astype(slot_type)
 
     def _cells(self, lat: NDArray[np.float64], lon: NDArray[np.float64]
                ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
@@ -109,7 +116,7 @@ class SettlementIndex:
         point = np.repeat(points, counts)
         slot = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         place = self.members[slot]
-        km = local_km(lat[point], lon[point], self.lat[place], self.lon[place],
-                      self.cos_lat[place], self.sin_lat[place])
-        near = km <= self.reach[place]
+        rows = self._place_rows[place]
+        km = local_km(lat[point], lon[point], rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
+        near = np.flatnonzero(km <= rows[:, 4])
         return point[near], place[near], km[near]

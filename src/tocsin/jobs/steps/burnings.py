@@ -23,7 +23,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tocsin.analysis.burnings import BurningDetector, BurningParams
+from tocsin.analysis.burnings import BurningDetector, BurningParams, BurningsResult
+from tocsin.engine import choice as engine_choice
 from tocsin.jobs.base import Job, JobContext, JobResult, write_derived
 from tocsin.jobs.registry import register
 from tocsin.lake import Lake, atomic_write_text
@@ -121,8 +122,28 @@ def detect(ctx: JobContext) -> pa.Table:
     params = ctx.options.get("params") or BurningParams()
     # ParquetFile rather than read_table: the dataset layer imports pandas (half a second).
     places = pq.ParquetFile(lake.derived_path("gazetteer")).read(columns=PLACE_COLUMNS)
-    detector = BurningDetector(places, read_events(lake, until), params)
     report_from = (since - date(1970, 1, 1)).days if since else None
+    engine = engine_choice.current()
+    if engine.is_spark:
+        found = _detect_on_spark(lake, places, until, params, report_from, engine.spark_master, say)
+    else:
+        found = _detect_here(lake, places, until, params, report_from, say)
+    say("storing burnings and fire events")
+    # The default run is the job's; another window or other parameters are recorded as such,
+    # so the next `tocsin update` sees the table as stale and rebuilds the default one.
+    fingerprint = ctx.fingerprint or BURNINGS.fingerprint(ctx)
+    if since or until or (params != BurningParams()):
+        fingerprint = hashlib.sha256(json.dumps([fingerprint, str(since), str(until), asdict(params)],
+                                                default=str).encode()).hexdigest()[:16]
+    write_derived(ctx, BURNINGS, {"burnings": found.burnings, "fire_events": found.fire_events},
+                  fingerprint)
+    return found.burnings
+
+
+def _detect_here(lake: Lake, places: pa.Table, until: date | None, params: BurningParams,
+                 report_from: int | None, say: Callable[[str], None]) -> BurningsResult:
+    """The lake streamed through one detector, a million rows at a time."""
+    detector = BurningDetector(places, read_events(lake, until), params)
     seen = 0
     # Two cores: while one batch is matched (NumPy, Arrow: no GIL), the next is read and
     # matched too; the detector's state is only touched here, in order.
@@ -137,16 +158,22 @@ def detect(ctx: JobContext) -> pa.Table:
         while pending:
             detector.absorb(pending.popleft().result())
     say("scoring burning periods")
-    found = detector.outcome()
-    # The default run is the job's; another window or other parameters are recorded as such,
-    # so the next `tocsin update` sees the table as stale and rebuilds the default one.
-    fingerprint = ctx.fingerprint or BURNINGS.fingerprint(ctx)
-    if since or until or (params != BurningParams()):
-        fingerprint = hashlib.sha256(json.dumps([fingerprint, str(since), str(until), asdict(params)],
-                                                default=str).encode()).hexdigest()[:16]
-    write_derived(ctx, BURNINGS, {"burnings": found.burnings, "fire_events": found.fire_events},
-                  fingerprint)
-    return found.burnings
+    return detector.outcome()
+
+
+def _detect_on_spark(lake: Lake, places: pa.Table, until: date | None, params: BurningParams,
+                     report_from: int | None, master: str | None,
+                     say: Callable[[str], None]) -> BurningsResult:
+    """The same answer on Spark (`tocsin --engine spark`): Spark reads the lake's Parquet files
+    itself, in tiles with their halo (engine/burnings_spark)."""
+    from tocsin.analysis.burnings_tiled import day_number
+    from tocsin.engine.burnings_spark import detect_fires_spark
+    from tocsin.engine.spark import spark_session
+
+    say(f"detecting on Spark ({master or 'local[2]'})")
+    return detect_fires_spark(spark_session(master), lake.table_files("fire_detections"), places,
+                              read_events(lake, until), params, until=day_number(until),
+                              report_from=report_from)
 
 
 def run(ctx: JobContext) -> JobResult:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
+from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table, t
 from tocsin.cli.siege import AS_OF_HELP, RULES_HELP
 from tocsin.workspace import WorkspaceError
 
@@ -47,14 +47,16 @@ def alerts(
         print_json([alert_json(a) for a in found])
         return
     if not found:
-        out.print("No open alerts." if not include_all else "No alerts.")
+        out.print(t("alerts.no_open_alerts") if not include_all else t("alerts.no_alerts"))
         return
-    table = Table("id", "day", "place", "escalation", "exposed", "status", title="Alerts")
+    table = Table(t("alerts.id"), t("alerts.day"), t("alerts.place"), t("alerts.escalation"),
+                  t("alerts.exposed"), t("alerts.status"), title=t("alerts.alerts"))
     for a in found:
         table.add_row(str(a.id), str(a.day), escape(a.place_name),
                       f"{a.previous_stage} -> {a.stage}".replace("_", " "),
                       f"{a.exposed:,}" if a.exposed else "?",
-                      a.status if a.status == "open" else f"ack'd by {escape(a.acknowledged_by or '')}")
+                      a.status if a.status == "open" else t("alerts.ack_d_by",
+                                                            what=escape(a.acknowledged_by or '')))
     print_table(table)
 
 
@@ -81,7 +83,7 @@ def scan(
     from tocsin.jobs.steps.siege import resolve_as_of
 
     if min_stage not in STAGE_RANK or min_stage == "calm":
-        raise typer.BadParameter(f"unknown stage {min_stage!r}", param_hint="--min-stage")
+        raise typer.BadParameter(t("alerts.unknown_stage", min_stage=min_stage), param_hint="--min-stage")
     sessions = _sessions(ctx)
     rules = _rules(rules_file)
     inputs = _inputs(ctx)
@@ -95,7 +97,7 @@ def scan(
         print_json({"from": start, "to": end, "created": [alert_json(a) for a in created],
                     "deliveries": [r.__dict__ for r in results]})
     else:
-        out.print(f"{len(created)} new alert(s) for escalations from {start} to {end}")
+        out.print(t("alerts.new_alert_s_for", n_created=len(created), start=start, end=end))
         for a in created:
             out.print(f"  #{a.id} {a.day} {escape(a.place_name)}: {a.previous_stage} -> "
                       f"{a.stage}".replace("_", " "))
@@ -113,10 +115,11 @@ def _deliver(sessions: Any) -> list[Any]:
 def _say_deliveries(results: list[Any]) -> None:
     for r in results:
         if r.delivered:
-            out.print(f"  delivered alert #{r.alert_id} to {escape(r.url)} ({r.attempts} attempt(s))")
+            out.print(t("alerts.delivered_alert_attempt_s", alert_id=r.alert_id, url=escape(r.url),
+                        attempts=r.attempts))
         else:
-            err.print(f"[red]  alert #{r.alert_id} not delivered to {escape(r.url)} after "
-                      f"{r.attempts} attempt(s): {escape(r.last_error or str(r.last_status))}[/]")
+            err.print(t("alerts.alert_not_delivered_after", alert_id=r.alert_id, url=escape(r.url),
+                        attempts=r.attempts, what=escape(r.last_error or str(r.last_status))))
 
 
 @app.command()
@@ -124,7 +127,7 @@ def deliver(ctx: typer.Context) -> None:
     """Deliver open alerts that no webhook has received yet (retrying failed ones)."""
     results = _deliver(_sessions(ctx))
     if not results:
-        out.print("Nothing to deliver.")
+        out.print(t("alerts.nothing_deliver"))
     _say_deliveries(results)
     if any(not r.delivered for r in results):
         raise typer.Exit(1)
@@ -148,16 +151,18 @@ def show(
         return
     out.print(f"[bold]Alert #{alert.id}[/] {alert.day}: {escape(alert.place_name)} "
               f"{alert.previous_stage} -> {alert.stage}".replace("_", " "))
-    out.print(f"  {escape(alert.reasons)}; exposed {alert.exposed or '?'}; {alert.status}"
-              + (f" by {escape(alert.acknowledged_by or '')} at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+    out.print(t("alerts.exposed_2", reasons=escape(alert.reasons), what=alert.exposed or '?',
+                status=alert.status)
+              + (t("alerts.by_at_utc", what=escape(alert.acknowledged_by or ''),
+                   acknowledged_at=alert.acknowledged_at)
                  if alert.acknowledged_at else ""))
     for item in alert.evidence:
         out.print(f"    {item['date']}  {item['signal']:<28} {escape(item['detail'])}  "
                   f"[dim]{escape(item['ref'])}[/]")
     for a in attempts:
-        outcome = "delivered" if a["succeeded"] else (a["error"] or f"HTTP {a['status_code']}")
-        out.print(f"  delivery {a['attempt']} to {escape(a['url'])} at {a['attempted_at']:%Y-%m-%d %H:%M:%S}"
-                  f": {escape(outcome)}")
+        outcome = t("alerts.delivered") if a["succeeded"] else (a["error"] or f"HTTP {a['status_code']}")
+        out.print(t("alerts.delivery_at", attempt=a['attempt'], url=escape(a['url']),
+                    attempted_at=a['attempted_at'], outcome=escape(outcome)))
 
 
 @app.command("ack")
@@ -174,8 +179,8 @@ def ack(
         alert = acknowledge(_sessions(ctx), alert_id, by, note)
     except AlertError as exc:
         fail(str(exc))
-    out.print(f"Alert #{alert.id} ({escape(alert.place_name)}, {alert.stage}) acknowledged by "
-              f"{escape(alert.acknowledged_by or '')}")
+    out.print(t("alerts.alert_acknowledged_by", id=alert.id, place_name=escape(alert.place_name),
+                stage=alert.stage, what=escape(alert.acknowledged_by or '')))
 
 
 @webhook_app.command("add")
@@ -194,7 +199,7 @@ def webhook_add(
         hook = add_webhook(_sessions(ctx), url, secret)
     except AlertError as exc:
         fail(str(exc))
-    out.print(f"Webhook #{hook.id} added: {escape(hook.url)}")
+    out.print(t("alerts.webhook_added", id=hook.id, url=escape(hook.url)))
 
 
 @webhook_app.command("list")
@@ -209,9 +214,9 @@ def webhook_list(ctx: typer.Context,
                     for h in hooks])
         return
     if not hooks:
-        out.print("No webhooks (add one with `tocsin alerts webhook add URL --secret S`).")
+        out.print(t("alerts.no_webhooks_add_one"))
     for h in hooks:
-        out.print(f"#{h.id} {escape(h.url)}{'' if h.active else ' (inactive)'}")
+        out.print(f"#{h.id} {escape(h.url)}" + ("" if h.active else t("alerts.inactive")))
 
 
 @webhook_app.command("remove")
@@ -225,4 +230,4 @@ def webhook_remove(ctx: typer.Context,
         hook = remove_webhook(_sessions(ctx), which)
     except AlertError as exc:
         fail(str(exc))
-    out.print(f"Webhook #{hook.id} removed: {escape(hook.url)}")
+    out.print(t("alerts.webhook_removed", id=hook.id, url=escape(hook.url)))

@@ -1,29 +1,16 @@
-"""English and Arabic strings of the web app, and which way each language is written."""
+"""English and Arabic strings of the web app, and which way each language is written: the
+web domain of the one catalogue mechanism (tocsin.i18n)."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-from typing import Any
+from tocsin.i18n import DEFAULT_LANGUAGE, LANGUAGES, RIGHT_TO_LEFT, Catalogue, direction, load
 
-import yaml
-
-LANGUAGES = ("en", "ar")
-DEFAULT_LANGUAGE = "en"
-RIGHT_TO_LEFT = frozenset({"ar"})
-_FOLDER = Path(__file__).resolve().parent
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "RIGHT_TO_LEFT", "Translator", "direction", "pick_language",
+           "strings"]
 
 
-@cache
 def strings(language: str) -> dict[str, str]:
-    if language not in LANGUAGES:
-        raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}")
-    data: Any = yaml.safe_load((_FOLDER / f"{language}.yaml").read_text(encoding="utf-8"))
-    return {str(key): str(value) for key, value in data.items()}
-
-
-def direction(language: str) -> str:
-    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+    return load("web", language)
 
 
 def pick_language(requested: str | None, accept_language: str | None) -> str:
@@ -37,19 +24,11 @@ def pick_language(requested: str | None, accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-class Translator:
+class Translator(Catalogue):
     """``t("key", name=...)`` in templates; a missing key shows the English text, never crashes."""
 
     def __init__(self, language: str, digits: str = "western") -> None:
-        self.language = language
-        self.digits = digits
-        self.dir = direction(language)
-        self._strings = strings(language)
-        self._fallback = strings(DEFAULT_LANGUAGE)
-
-    def __call__(self, key: str, **values: Any) -> str:
-        text = self._strings.get(key) or self._fallback.get(key) or key
-        return text.format(**values) if values else text
+        super().__init__("web", language, digits)
 
     def place_name(self, name: str | None, name_ar: str | None) -> str:
         """Arabic readers see the sources' Arabic name (standard spelling), or a marked

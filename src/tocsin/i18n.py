@@ -64,9 +64,10 @@ class ShapingFormatter(string.Formatter):
     """``str.format`` whose numbers and dates are written for the language: in Arabic, digits in
     the chosen style inside an isolate, the minus sign U+2212, dates as "30 نوفمبر 2023"."""
 
-    def __init__(self, language: str, digits: str) -> None:
+    def __init__(self, language: str, digits: str, isolate_latin: bool = True) -> None:
         self.language = language
         self.digits = digits
+        self.isolate_latin = isolate_latin
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if self.language not in RIGHT_TO_LEFT:
@@ -78,9 +79,9 @@ class ShapingFormatter(string.Formatter):
         text = format(value, format_spec)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return arabic.isolate(arabic.digits(text.replace("-", arabic.MINUS), self.digits))
-        # Data in Latin script (a path, an id, a command) keeps its own order inside Arabic text:
-        # "/tmp/ws" never shows as "tmp/ws/".
-        if text.strip() and not ARABIC_LETTER.search(text):
+        # Data in Latin script (a path, an id, a command) keeps its own order inside Arabic plain
+        # text: "/tmp/ws" never shows as "tmp/ws/". (A page isolates with its markup instead.)
+        if self.isolate_latin and text.strip() and not ARABIC_LETTER.search(text):
             return arabic.isolate(text)
         return text
 
@@ -89,14 +90,15 @@ class Catalogue:
     """``c("key", name=...)``: the key's text in the language (English when a key is missing, so a
     new key never crashes a page), its placeholders filled and shaped."""
 
-    def __init__(self, domain: str, language: str = DEFAULT_LANGUAGE, digits: str = "western") -> None:
+    def __init__(self, domain: str, language: str = DEFAULT_LANGUAGE, digits: str = "western",
+                 isolate_latin: bool = True) -> None:
         self.domain = domain
         self.language = check_language(language)
         self.digits = digits
         self.dir = direction(language)
         self._strings = load(domain, language)
         self._fallback = load(domain, DEFAULT_LANGUAGE)
-        self._formatter = ShapingFormatter(language, digits)
+        self._formatter = ShapingFormatter(language, digits, isolate_latin)
 
     def __call__(self, key: str, **values: Any) -> str:
         text = self._strings.get(key) or self._fallback.get(key) or key

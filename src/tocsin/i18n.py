@@ -104,5 +104,9 @@ class Catalogue:
         text = self._strings.get(key) or self._fallback.get(key) or key
         return self._formatter.vformat(text, (), values) if values else text
 
+    def shape(self, value: Any, format_spec: str = "") -> str:
+        """One value (a number, a date) as the language writes it, outside any sentence."""
+        return self._formatter.format_field(value, format_spec)
+
     def __contains__(self, key: str) -> bool:
         return key in self._strings

@@ -104,6 +104,43 @@ def t(key: str, **values: Any) -> str:
     return str(_catalogue()(key, **values))
 
 
+def term(kind: str, name: str | None) -> str:
+    """A word of a closed vocabulary (kind "stage", "signal", "place_class", "confidence") in the
+    messages' language: the web catalogue's names, shared so that each exists once; English
+    shows the name itself ("cut off"), as tables always did."""
+    from tocsin.i18n import load
+
+    if not name:
+        return ""
+    words = load("web", language_of_messages())
+    if language_of_messages() == "ar" and f"{kind}_{name}" in words:
+        return str(words[f"{kind}_{name}"])
+    return name.replace("_", " ")
+
+
+def named(name: str | None, name_ar: str | None = None, actor: bool = False) -> str:
+    """A place (or, with ``actor``, an armed actor) by its name in the messages' language: in
+    Arabic the sources' Arabic name or a marked transliteration (tocsin.arabic's rule), an
+    actor's from report/actors.yaml."""
+    if language_of_messages() != "ar":
+        return name or ""
+    if actor:
+        from tocsin.report.words import actor_names
+
+        return actor_names().get(name or "", name or "")
+    from tocsin.arabic import place_name
+
+    return place_name(name, name_ar, "ar")
+
+
+def shown(value: Any) -> str:
+    """A table cell's number or date in the messages' language: "1,696" and "2023-11-30" in
+    English; the organisation's digits in an isolate, "30 نوفمبر 2023", in Arabic."""
+    if value is None or value == "":
+        return ""
+    return str(_catalogue().shape(value, "," if isinstance(value, int) else ""))
+
+
 def _lay_out_right_to_left(arabic: bool) -> None:
     """Arabic on a terminal that cannot order it itself is written in visual order (cli/terminal);
     otherwise the consoles write to the process's own streams, as Rich does by default."""

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table, t
+from tocsin.cli.common import fail, out, print_json, print_table, shown, t, term
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True, help="The gazetteer: Sudan's places under all their names.")
@@ -39,9 +39,9 @@ def find(
                   t("places.population"), t("places.match"),
                   title=t("places.places_matching", name=name))
     for rank, m in enumerate(matches, start=1):
-        table.add_row(str(rank), " / ".join(x for x in (m["name"], m["name_ar"]) if x),
-                      m["place_class"], ", ".join(x for x in (m["admin2"], m["admin1"]) if x),
-                      f"{m['population']:,}" if m["population"] else "",
+        table.add_row(shown(rank), " / ".join(x for x in (m["name"], m["name_ar"]) if x),
+                      term("place_class", m["place_class"]),
+                      ", ".join(x for x in (m["admin2"], m["admin1"]) if x), shown(m["population"]),
                       f"{m['how']}: {m['matched_name']}")
     print_table(table)
 

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table, t
+from tocsin.cli.common import err, fail, named, out, parse_day, print_json, print_table, shown, t, term
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True,
@@ -44,7 +44,8 @@ def _inputs(ctx: typer.Context) -> Any:
 
 
 def _stage(name: str) -> str:
-    return f"[{STAGE_STYLE.get(name, '')}]{name.replace('_', ' ')}[/]" if name in STAGE_STYLE else name
+    word = term("stage", name)
+    return f"[{STAGE_STYLE[name]}]{word}[/]" if name in STAGE_STYLE else word
 
 
 @app.command()
@@ -99,17 +100,18 @@ def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50, blind:
                   t("siege.exposed"), t("siege.why"),
                   title=t("siege.siege_board_as_place", day=day, n_rows=len(rows)))
     for row in rows[:limit]:
-        name = row["name"]
+        name = named(row["name"], row.get("name_ar"))
         if row.get("sub_places"):
             name += t("siege.sub_places", count=len(row['sub_places']))
-        why = ", ".join(s.replace("_", " ") for s in row["signals"])
+        why = t("siege.list_sep").join(term("signal", s) for s in row["signals"])
         if row["stage"] == "fallen":
-            why = t("siege.held_by", held_by=row['held_by'] or t("siege.unnamed"), since=row['fell_on'])
+            why = t("siege.held_by", held_by=named(row['held_by'], actor=True) or t("siege.unnamed"),
+                    since=row['fell_on'])
         elif row["stage"] == "outcome_unrecorded":
             why = t("siege.fighting_stopped")
-        table.add_row(_stage(row["stage"]), str(row["since"] or ""),
-                      str(row.get("days_in_stage") or ""), escape(name),
-                      row["place_class"], f"{row['exposed']:,}" if row["exposed"] else "?",
+        table.add_row(_stage(row["stage"]), shown(row["since"]),
+                      shown(row.get("days_in_stage")), escape(name),
+                      term("place_class", row["place_class"]), shown(row["exposed"]) or "?",
                       escape(why))
     print_table(table)
     if len(rows) > limit:

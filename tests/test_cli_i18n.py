@@ -267,3 +267,23 @@ def test_web_and_report_use_the_same_catalogue_mechanism() -> None:
     assert report_strings("ar") is load("report", "ar")
     assert isinstance(Translator("ar"), Catalogue)
     assert yaml.safe_load((CLI / "i18n" / "en.yaml").read_text()) == load("cli", "en")
+
+
+def test_table_cells_in_arabic(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from tocsin.cli import common
+
+    monkeypatch.delenv("TOCSIN_LANG", raising=False)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    common.choose_language("ar", digits="arabic_indic")
+    try:
+        assert common.term("stage", "cut_off") == "معزول" and common.term("place_class", "city") == "مدينة"
+        assert common.named("El Fasher", None) == "الفاشر"
+        assert common.named("RSF", actor=True) == "قوات الدعم السريع"
+        assert common.shown(187236) == "\u2066١٨٧٬٢٣٦\u2069"
+        assert common.shown(dt.date(2023, 11, 23)) == "٢٣ نوفمبر ٢٠٢٣"
+    finally:
+        common.choose_language(None)
+    assert common.term("stage", "cut_off") == "cut off" and common.shown(187236) == "187,236"
+    assert common.named("El Fasher", "الفاشر") == "El Fasher" and common.shown(None) == ""

@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from tests.analysis.test_burnings_tiled import assert_same, edge_world, workspace_of
-from tests.engine.test_spark import spark  # noqa: F401  (the module's Spark session)
 from tocsin.analysis.burnings import BurningParams, detect_fires
 from tocsin.analysis.scenarios import ScenarioParams, generate
 from tocsin.cli.main import app
@@ -33,7 +32,7 @@ def as_files(table: pa.Table, folder: Path, rows: int) -> list[Path]:
     return files
 
 
-def test_spark_burnings_are_the_whole_burnings(spark: object, tmp_path: Path) -> None:  # noqa: F811
+def test_spark_burnings_are_the_whole_burnings(spark: object, tmp_path: Path) -> None:
     from tocsin.engine.burnings_spark import detect_fires_spark
 
     world = generate(ScenarioParams(seed=11, days=90, villages=120, hamlets=40, towns=3, sweeps=3,
@@ -51,7 +50,7 @@ def test_spark_burnings_are_the_whole_burnings(spark: object, tmp_path: Path) ->
                 detect_fires_spark(spark, detections, places, None, every, tile_deg=0.5))
 
 
-def test_engine_spark_detect_burnings_writes_the_same_tables(spark: object, tmp_path: Path) -> None:  # noqa: F811
+def test_engine_spark_detect_burnings_writes_the_same_tables(spark: object, tmp_path: Path) -> None:
     """The command on the Darfur sample (its VIIRS week, OSM places, UCDP events), once on this
     machine and once with --engine spark: the same stored tables."""
     workspace = workspace_of(tmp_path / "ws", [

@@ -49,6 +49,7 @@ def server(web_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -
     url = f"sqlite:///{home / 'records.sqlite'}"
     upgrade(url)
     add_users(url)
+    ANALYSED["burned"] = _analyse(Workspace(home))
     # Each organisation's admin makes its evidence keys, as `tocsin keys create` does.
     saved = {name: os.environ.pop(name, None) for name in ("TOCSIN_DATABASE_URL", "TOCSIN_MASTER_KEY")}
     try:
@@ -73,6 +74,44 @@ def server(web_workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+ANALYSED: dict[str, str] = {}  # what the server's workspace holds that the tests look for
+
+
+def _analyse(workspace: Workspace) -> str:
+    """The details an Arabic page must translate, not hide: burnings by the real detector (its
+    reasons in English, as analysis/burnings.py writes them), and a forecast for El Fasher whose
+    reasons are the forecast's own phrase pairs (analysis/reasons.py; fitting a model here would
+    take minutes), one naming sides the forecast keeps in Latin script ("Arab v Gimir")."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tocsin.analysis.reasons import actors, killed, where_violence
+    from tocsin.jobs.runner import run_jobs
+    from tocsin.lake import Lake
+
+    lake = Lake(workspace.lake_dir)
+    with workspace.write_lock():
+        report = run_jobs(lake, ["burnings"], workspace=workspace)
+    assert report.failed == {}, report.failed
+    (fasher,) = lake.connect().execute("SELECT place_id FROM gazetteer WHERE name = 'El Fasher'").fetchone()
+    near = where_violence((12.0, 45.0, 3, 39))
+    sides, dead = actors("Arab", "Gimir"), killed(126)
+    assert sides is not None
+    reasons = [near, (f"fighting ({sides[0]}, {dead[0]})", f"قتال ({sides[1]}، {dead[1]})")]
+    forecasts = pa.table({
+        "place_id": [fasher], "as_of": [dt.date(2023, 12, 29)], "horizon_days": [30], "probability": [0.31],
+        "model": ["test"], "reasons": [[en for en, _ in reasons]], "reasons_ar": [[ar for _, ar in reasons]]})
+    staged = {"forecasts": lake.staging_path("forecasts", "derived")}
+    pq.write_table(forecasts, staged["forecasts"])
+    with workspace.write_lock():
+        lake.replace_derived(staged, {"forecasts": "test"})
+    (burned,) = lake.connect().execute(  # the place of the detector's highest-scoring burning
+        "SELECT place_id FROM burnings WHERE place_id IS NOT NULL ORDER BY score DESC LIMIT 1").fetchone()
+    return str(burned)
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +270,18 @@ def test_arabic_pages_have_no_untranslated_string(server: str, browser) -> None:
     assert page.locator("h1").inner_text().startswith("الفاشر")
     page.screenshot(path=str(ARTIFACTS / "11-place-ar.png"), full_page=True)
     assert _untranslated(page) == set(), "place"
+    # Details translated, not hidden: the siege evidence, the forecast's reasons (sides named in
+    # Arabic), and below, a burning's reasons and confidence.
+    evidence = page.locator("#stages li").all_inner_texts()
+    assert evidence and all(re.search("[\u0600-\u06FF]", line) for line in evidence)
+    reasons = page.locator("#forecast li").all_inner_texts()
+    assert len(reasons) == 2 and "العرب" in reasons[1] and "القمر" in reasons[1]
+    page.goto(f"{server}/places/{ANALYSED['burned']}")
+    why = page.locator("#burnings li").all_inner_texts()
+    assert why and all(re.search("[\u0600-\u06FF]", line) for line in why)
+    assert page.locator("#burnings td").filter(has_text=re.compile("عالية|متوسطة|منخفضة")).count() > 0
+    page.screenshot(path=str(ARTIFACTS / "11-burning-ar.png"), full_page=True)
+    assert _untranslated(page) == set(), "place with a burning"
     for name in ("siege", "alerts"):
         page.goto(f"{server}/{name}")
         assert page.locator("html").get_attribute("dir") == "rtl"

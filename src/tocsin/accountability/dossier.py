@@ -19,12 +19,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -56,11 +54,11 @@ LANGUAGES = ("en", "ar")
 
 @cache
 def strings(lang: str) -> dict[str, str]:
-    text = resources.files("tocsin.accountability").joinpath("strings.yaml").read_text("utf-8")
-    table = yaml.safe_load(text)
-    if lang not in table:
+    from tocsin.i18n import load
+
+    if lang not in LANGUAGES:
         raise AccountabilityError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    return dict(table[lang])
+    return dict(load("dossier", lang))
 
 
 def _date(value: str | None) -> dt.date | None:

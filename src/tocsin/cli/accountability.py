@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, parse_day, print_json
+from tocsin.cli.common import fail, out, parse_day, print_json, t
 from tocsin.cli.evidence import AsJson, AsUser, open_locker
 from tocsin.cli.evidence import run_or_fail as run_evidence
 
@@ -51,7 +51,7 @@ def _records(ctx: typer.Context, user: str | None) -> Iterator[tuple[Session, An
     from tocsin.workspace import WorkspaceError
 
     if not user:
-        fail("say who is acting: --as USER (or set TOCSIN_USER)")
+        fail(t("accountability.say_who_acting_as"))
     try:
         ctx.obj.require()
     except WorkspaceError as exc:
@@ -77,7 +77,7 @@ def legal_elements_cmd(crime: Annotated[str | None, typer.Argument(help="One cri
     for c in crimes:
         out.print(f"[bold]{c.id}[/] {c.title}", markup=True)
         for e in c.elements:
-            scope = " (per situation)" if e.scope == "situation" else ""
+            scope = t("accountability.per_situation") if e.scope == "situation" else ""
             out.print(f"  {e.id}{scope}: {e.text}")
 
 
@@ -108,9 +108,8 @@ def legal_assess(
         locker, as_user or "", element_id=element, assessment=assessment, incident_id=incident,
         situation=situation, note=note, evidence_items=evidence or [], event_uids=event or [],
         protected_group=protected))
-    out.print(f"Recorded assessment {row.id} of {row.element_id} ({row.assessment}, draft) in "
-              f"custody entry {row.custody_seq}; a second analyst signs it off with "
-              f"`tocsin legal sign-off {row.id}`")
+    out.print(t("accountability.recorded_assessment_draft_custody", id=row.id, element_id=row.element_id,
+                assessment=row.assessment, custody_seq=row.custody_seq))
 
 
 @legal.command("sign-off")
@@ -121,7 +120,7 @@ def legal_sign_off(ctx: typer.Context, assessment_id: Annotated[int, typer.Argum
 
     locker = open_locker(ctx)
     row = run_or_fail(lambda: sign_off(locker, as_user or "", assessment_id))
-    out.print(f"Signed off assessment {row.id} in custody entry {row.signoff_seq}")
+    out.print(t("accountability.signed_off_assessment_custody", id=row.id, signoff_seq=row.signoff_seq))
 
 
 @legal.command("checklist")
@@ -148,11 +147,12 @@ def legal_checklist(
     if as_json:
         print_json(data)
         return
-    table = Table("crime", "element", "assessment", "status", "still missing",
-                  title=f"Incident {incident}")
+    table = Table(t("accountability.crime"), t("accountability.element"), t("accountability.assessment"),
+                  t("accountability.status"), t("accountability.still_missing"),
+                  title=t("accountability.incident", incident=incident))
     for row in data:
         table.add_row(row["crime"], row["element"], row["assessment"] or "-",
-                      row["status"] or "-", row["missing"] or "nothing")
+                      row["status"] or "-", row["missing"] or t("accountability.nothing"))
     out.print(table)
 
 
@@ -174,7 +174,7 @@ def actors_add(
         row = run_or_fail(lambda: add_actor(session, user, schema, name,
                                             properties={"alias": alias or []}, public=public,
                                             sources=source or []))
-        out.print(f"Added {row.schema} {row.caption} ({row.id})")
+        out.print(t("accountability.added", schema=row.schema, caption=row.caption, id=row.id))
 
 
 @actors.command("link")
@@ -200,7 +200,8 @@ def actors_link(
                             status=status, sources=source or [])
 
         row = run_or_fail(act)
-        out.print(f"Linked: {row.caption} ({row.schema} {row.id}, {row.status})")
+        out.print(t("accountability.linked", caption=row.caption, schema=row.schema, id=row.id,
+                    status=row.status))
 
 
 @actors.command("area")
@@ -220,13 +221,13 @@ def actors_area(
     start = parse_day(date_from, "--from")
     stop = parse_day(date_to, "--to")
     if place is None and admin2 is None:
-        fail("give --place or --admin2: where the unit operated")
+        fail(t("accountability.give_place_or_admin"))
     with _records(ctx, as_user) as (session, user):
         area = run_or_fail(lambda: add_area(
             session, user, find_entity(session, unit, user.organisation_id), label=label,
             date_from=start, date_to=stop, place_id=place, admin2_pcode=admin2, status=status,
             sources=source or []))
-        out.print(f"Area of operations {area.id}: {label} from {start}")
+        out.print(t("accountability.area_operations_from", id=area.id, label=label, start=start))
 
 
 @actors.command("route")
@@ -247,7 +248,7 @@ def actors_route(
             session, user, find_entity(session, protector, user.organisation_id), name=name,
             places=place, date_from=parse_day(date_from, "--from"),
             date_to=parse_day(date_to, "--to"), status=status, sources=source or []))
-        out.print(f"Route {route.id}: {' → '.join(route.places)}")
+        out.print(t("accountability.route", id=route.id, places=' → '.join(route.places)))
 
 
 @actors.command("list")
@@ -265,7 +266,8 @@ def actors_list(ctx: typer.Context, as_user: AsUser = None, as_json: AsJson = Fa
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "kind", "name", "dataset", title="Actors")
+    table = Table(t("accountability.id"), t("accountability.kind"), t("accountability.name"),
+                  t("accountability.dataset"), title=t("accountability.actors"))
     for row in rows:
         table.add_row(row["id"], row["schema"], row["name"], row["dataset"])
     out.print(table)
@@ -294,8 +296,8 @@ def actors_export(
     try:
         _write_atomic(out_file, "".join(lines).encode("utf-8"))
     except OSError as exc:
-        fail(f"cannot write {out_file}: {exc}")
-    out.print(f"Wrote {len(lines)} entities to {out_file}")
+        fail(t("accountability.cannot_write", out_file=out_file, exc=exc))
+    out.print(t("accountability.wrote_entities", n_lines=len(lines), out_file=out_file))
 
 
 # --- sanctions -----------------------------------------------------------------------------------
@@ -319,12 +321,13 @@ def sanctions_import(
         print_json(report.to_json())
         return
     for item in report.files:
-        out.print(f"{item['file']}: {item['layout']}, {item['sanctions']} listings, "
-                  f"{item['new']} new entities, {item['quarantined']} quarantined")
+        out.print(t("accountability.listings_new_entities_quarantined", file=item['file'],
+                    layout=item['layout'], sanctions=item['sanctions'], new=item['new'],
+                    quarantined=item['quarantined']))
     for q in report.quarantined:
-        out.print(f"  quarantined: {q}")
-    out.print(f"Merged {report.merged} pairs across lists; {report.suggested} wait for an "
-              "analyst (`tocsin sanctions matches`)")
+        out.print(t("accountability.quarantined", q=q))
+    out.print(t("accountability.merged_pairs_across_lists", merged=report.merged,
+                suggested=report.suggested))
 
 
 @sanctions.command("matches")
@@ -355,7 +358,8 @@ def sanctions_matches(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "score", "judgement", "left", "right", title="Matches")
+    table = Table(t("accountability.id"), t("accountability.score"), t("accountability.judgement"),
+                  t("accountability.left"), t("accountability.right"), title=t("accountability.matches"))
     for r in rows:
         table.add_row(str(r["id"]), f"{r['score']:.2f}", f"{r['judgement']} ({r['decided_by'] or '-'})",
                       r["left"], r["right"])
@@ -373,9 +377,9 @@ def sanctions_judge(
 
     with _records(ctx, as_user) as (session, user):
         if user.role not in ("admin", "analyst"):
-            fail(f"judging matches needs an analyst or admin (you are {user.role})")
+            fail(t("accountability.judging_matches_needs_analyst", role=user.role))
         match = run_or_fail(lambda: judge(session, match_id, judgement, user.username))
-        out.print(f"Match {match.id}: {match.judgement}")
+        out.print(t("accountability.match", id=match.id, judgement=match.judgement))
 
 
 # --- dossier -------------------------------------------------------------------------------------
@@ -393,8 +397,9 @@ def dossier(
     from tocsin.accountability.qualification import DEFAULT_SITUATION
 
     if lang not in LANGUAGES:
-        raise typer.BadParameter(f"expected one of {', '.join(LANGUAGES)}", param_hint="--lang")
+        raise typer.BadParameter(t("accountability.expected_one", languages=', '.join(LANGUAGES)),
+                                 param_hint="--lang")
     with _records(ctx, as_user) as (session, user):
         files = run_or_fail(lambda: write_dossier(session, actor, user.organisation_id, out_dir,
                                                   lang, situation or DEFAULT_SITUATION))
-    out.print(f"Wrote {files.html}, {files.pdf} and {files.ftm}")
+    out.print(t("accountability.wrote", html=files.html, pdf=files.pdf, ftm=files.ftm))

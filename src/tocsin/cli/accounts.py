@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table
+from tocsin.cli.common import fail, out, print_json, print_table, t
 from tocsin.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:  # SQLAlchemy loads when a command opens the records, not at every `tocsin`
@@ -37,7 +37,7 @@ def records(workspace: Workspace) -> Iterator[Session]:
     except (RecordError, WorkspaceError) as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
-        fail(f"the records database refused: {str(exc).splitlines()[0]}")
+        fail(t("accounts.records_database_refused", splitlines=str(exc).splitlines()[0]))
 
 
 @orgs.command("add")
@@ -47,7 +47,7 @@ def orgs_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Its n
 
     with records(ctx.obj) as session:
         org = add_organisation(session, name)
-        out.print(f"Added organisation {org.name} (id {org.id})")
+        out.print(t("accounts.added_organisation_id", name=org.name, id=org.id))
 
 
 @orgs.command("digits")
@@ -57,7 +57,7 @@ def orgs_digits(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Th
     from tocsin.report.preferences import set_digits
 
     if style.replace("-", "_") not in ("western", "arabic_indic"):
-        fail(f"{style!r} is not a digit style: choose western or arabic-indic", code=2)
+        fail(t("accounts.not_digit_style_choose", style=style), code=2)
     workspace: Workspace = ctx.obj
     with records(workspace):
         pass  # the workspace and its database exist (a clear error otherwise)
@@ -67,7 +67,7 @@ def orgs_digits(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Th
         set_digits(workspace.database_url, name, style.replace("-", "_"))
     except RecordError as exc:
         fail(str(exc))
-    out.print(f"{name}: {style} digits in its Arabic briefs")
+    out.print(t("accounts.digits_its_arabic_briefs", name=name, style=style))
 
 
 @orgs.command("list")
@@ -83,7 +83,7 @@ def orgs_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "name", title="Organisations")
+    table = Table(t("accounts.id"), t("accounts.name"), title=t("accounts.organisations"))
     for row in rows:
         table.add_row(str(row["id"]), row["name"])
     print_table(table)
@@ -103,7 +103,7 @@ def users_add(
 
     with records(ctx.obj) as session:
         user = add_user(session, username, org, role, name, language)
-        out.print(f"Added {user.username} ({user.role}) to {org}")
+        out.print(t("accounts.added", username=user.username, role=user.role, org=org))
 
 
 @users.command("list")
@@ -119,7 +119,8 @@ def users_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "user", "organisation", "role", title="Users")
+    table = Table(t("accounts.id"), t("accounts.user"), t("accounts.organisation"), t("accounts.role"),
+                  title=t("accounts.users"))
     for row in rows:
         table.add_row(str(row["id"]), row["username"], str(row["organisation_id"]), row["role"])
     print_table(table)
@@ -141,17 +142,17 @@ def incidents_add(
     from tocsin.records.accounts import add_incident
 
     if not as_user:
-        fail("say who is acting: --as USER (or set TOCSIN_USER)")
+        fail(t("accounts.say_who_acting_as"))
     try:
         start = dt.date.fromisoformat(occurred_from)
         end = dt.date.fromisoformat(occurred_to) if occurred_to else None
     except ValueError as exc:
-        fail(f"--from/--to: expected a date YYYY-MM-DD ({exc})")
+        fail(t("accounts.from_expected_date_yyyy", exc=exc))
     with records(ctx.obj) as session:
         incident = add_incident(session, username=as_user, title=title, category=category,
                                 occurred_from=start, occurred_to=end, place_id=place,
                                 description=description)
-        out.print(f"Opened incident {incident.id}: {incident.title}")
+        out.print(t("accounts.opened_incident", id=incident.id, title=incident.title))
 
 
 @incidents.command("list")
@@ -167,7 +168,8 @@ def incidents_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "title", "category", "from", "status", title="Incidents")
+    table = Table(t("accounts.id"), t("accounts.title"), t("accounts.category"), t("accounts.from"),
+                  t("accounts.status"), title=t("accounts.incidents"))
     for row in rows:
         table.add_row(str(row["id"]), row["title"], row["category"], str(row["occurred_from"]),
                       row["status"])

@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json, print_table
+from tocsin.cli.common import (
+    err,
+    fail,
+    language_of_messages,
+    out,
+    parse_day,
+    print_json,
+    print_table,
+    t,
+    term,
+)
 from tocsin.cli.siege import AS_OF_HELP, RULES_HELP
 from tocsin.workspace import WorkspaceError
+
+if TYPE_CHECKING:
+    from tocsin.records.models import Alert
+
+
+def described(alert: Alert) -> str:
+    """The escalation ("cut off -> under assault"), or a report cluster's counts, in the
+    messages' language (a cluster names no report and no person: counts only)."""
+    from tocsin.alerts.clusters import KIND, describe
+    from tocsin.intake.reports import cluster_label
+
+    if alert.kind != KIND:
+        return f"{term('stage', alert.previous_stage)} -> {term('stage', alert.stage)}"
+    if language_of_messages() != "ar":
+        return describe(alert)
+    return t("alerts.cluster_counts", reports=alert.reports, what=cluster_label(alert.sign or "")[0],
+             reporters=alert.reporters, first=alert.first_day, last=alert.day)
 
 app = typer.Typer(help="Alerts: each siege escalation and each cluster of field reports once, until "
                        "an analyst acknowledges it.",
@@ -21,7 +48,7 @@ app.add_typer(webhook_app, name="webhook")
 
 
 def _sessions(ctx: typer.Context) -> Any:
-    from tocsin.alerts.store import AlertError, open_records
+    from tocsin.records.models import AlertError, open_records
 
     workspace = ctx.obj
     try:
@@ -41,7 +68,6 @@ def alerts(
     """List open alerts (newest first); subcommands scan, acknowledge and deliver them."""
     if ctx.invoked_subcommand is not None:
         return
-    from tocsin.alerts.clusters import describe
     from tocsin.alerts.store import alert_json, list_alerts
 
     found = list_alerts(_sessions(ctx), include_acknowledged=include_all, limit=limit)
@@ -49,14 +75,16 @@ def alerts(
         print_json([alert_json(a) for a in found])
         return
     if not found:
-        out.print("No open alerts." if not include_all else "No alerts.")
+        out.print(t("alerts.no_open_alerts") if not include_all else t("alerts.no_alerts"))
         return
-    table = Table("id", "day", "place", "kind", "what", "exposed", "status", title="Alerts")
+    table = Table(t("alerts.id"), t("alerts.day"), t("alerts.place"), t("alerts.kind"),
+                  t("alerts.what"), t("alerts.exposed"), t("alerts.status"), title=t("alerts.alerts"))
     for a in found:
-        table.add_row(str(a.id), str(a.day), escape(a.place_name), a.kind.replace("_", " "),
-                      escape(describe(a)),
+        table.add_row(str(a.id), str(a.day), escape(a.place_name), term("alert_kind", a.kind),
+                      escape(described(a)),
                       f"{a.exposed:,}" if a.exposed else "?",
-                      a.status if a.status == "open" else f"ack'd by {escape(a.acknowledged_by or '')}")
+                      a.status if a.status == "open" else t("alerts.ack_d_by",
+                                                            what=escape(a.acknowledged_by or '')))
     print_table(table)
 
 
@@ -77,7 +105,6 @@ def scan(
     """Record every escalation of the last DAYS days up to --as-of as an alert (once each), and
     every cluster of independent field reports (again only when it escalates), then deliver
     the undelivered ones to the webhooks."""
-    from tocsin.alerts.clusters import describe
     from tocsin.alerts.store import alert_json
     from tocsin.analysis.siege import STAGE_RANK
     from tocsin.cli.siege import _inputs, _rules
@@ -85,7 +112,7 @@ def scan(
     from tocsin.jobs.steps.siege import resolve_as_of
 
     if min_stage not in STAGE_RANK or min_stage == "calm":
-        raise typer.BadParameter(f"unknown stage {min_stage!r}", param_hint="--min-stage")
+        raise typer.BadParameter(t("alerts.unknown_stage", min_stage=min_stage), param_hint="--min-stage")
     sessions = _sessions(ctx)
     rules = _rules(rules_file)
     inputs = _inputs(ctx)
@@ -104,10 +131,9 @@ def scan(
         print_json({"from": start, "to": end, "created": [alert_json(a) for a in created],
                     "deliveries": [r.__dict__ for r in results]})
     else:
-        out.print(f"{len(created)} new alert(s) for escalations and report clusters from {start} "
-                  f"to {end}")
+        out.print(t("alerts.new_alert_s_for", n_created=len(created), start=start, end=end))
         for a in created:
-            out.print(f"  #{a.id} {a.day} {escape(a.place_name)}: {escape(describe(a))}")
+            out.print(f"  #{a.id} {a.day} {escape(a.place_name)}: {escape(described(a))}")
         _say_deliveries(results)
     if any(not r.delivered for r in results):
         raise typer.Exit(1)
@@ -122,10 +148,11 @@ def _deliver(sessions: Any) -> list[Any]:
 def _say_deliveries(results: list[Any]) -> None:
     for r in results:
         if r.delivered:
-            out.print(f"  delivered alert #{r.alert_id} to {escape(r.url)} ({r.attempts} attempt(s))")
+            out.print(t("alerts.delivered_alert_attempt_s", alert_id=r.alert_id, url=escape(r.url),
+                        attempts=r.attempts))
         else:
-            err.print(f"[red]  alert #{r.alert_id} not delivered to {escape(r.url)} after "
-                      f"{r.attempts} attempt(s): {escape(r.last_error or str(r.last_status))}[/]")
+            err.print(t("alerts.alert_not_delivered_after", alert_id=r.alert_id, url=escape(r.url),
+                        attempts=r.attempts, what=escape(r.last_error or str(r.last_status))))
 
 
 @app.command()
@@ -133,7 +160,7 @@ def deliver(ctx: typer.Context) -> None:
     """Deliver open alerts that no webhook has received yet (retrying failed ones)."""
     results = _deliver(_sessions(ctx))
     if not results:
-        out.print("Nothing to deliver.")
+        out.print(t("alerts.nothing_deliver"))
     _say_deliveries(results)
     if any(not r.delivered for r in results):
         raise typer.Exit(1)
@@ -146,8 +173,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """One alert: why it was raised (the evidence), who acknowledged it, every delivery attempt."""
-    from tocsin.alerts.clusters import describe
-    from tocsin.alerts.store import AlertError, alert_json, get_alert
+    from tocsin.records.models import AlertError, alert_json, get_alert
 
     try:
         alert, attempts = get_alert(_sessions(ctx), alert_id)
@@ -156,18 +182,20 @@ def show(
     if as_json:
         print_json({**alert_json(alert), "deliveries": attempts})
         return
-    out.print(f"[bold]Alert #{alert.id}[/] {alert.day}: {escape(alert.place_name)} "
-              f"{escape(describe(alert))}")
-    out.print(f"  {escape(alert.reasons)}; exposed {alert.exposed or '?'}; {alert.status}"
-              + (f" by {escape(alert.acknowledged_by or '')} at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+    out.print(t("alerts.alert_heading", id=alert.id, day=alert.day, place=escape(alert.place_name),
+                what=escape(described(alert))))
+    out.print(t("alerts.exposed_2", reasons=escape(alert.reasons), what=alert.exposed or '?',
+                status=alert.status)
+              + (t("alerts.by_at_utc", what=escape(alert.acknowledged_by or ''),
+                   acknowledged_at=alert.acknowledged_at)
                  if alert.acknowledged_at else ""))
     for item in alert.evidence:
         out.print(f"    {item['date']}  {item['signal']:<28} {escape(item['detail'])}  "
                   f"[dim]{escape(item['ref'])}[/]")
     for a in attempts:
-        outcome = "delivered" if a["succeeded"] else (a["error"] or f"HTTP {a['status_code']}")
-        out.print(f"  delivery {a['attempt']} to {escape(a['url'])} at {a['attempted_at']:%Y-%m-%d %H:%M:%S}"
-                  f": {escape(outcome)}")
+        outcome = t("alerts.delivered") if a["succeeded"] else (a["error"] or f"HTTP {a['status_code']}")
+        out.print(t("alerts.delivery_at", attempt=a['attempt'], url=escape(a['url']),
+                    attempted_at=a['attempted_at'], outcome=escape(outcome)))
 
 
 @app.command("ack")
@@ -178,15 +206,14 @@ def ack(
     note: Annotated[str | None, typer.Option(help="What was done about it.")] = None,
 ) -> None:
     """Acknowledge an alert: someone has seen it and acts on it."""
-    from tocsin.alerts.clusters import describe
-    from tocsin.alerts.store import AlertError, acknowledge
+    from tocsin.records.models import AlertError, acknowledge
 
     try:
         alert = acknowledge(_sessions(ctx), alert_id, by, note)
     except AlertError as exc:
         fail(str(exc))
-    out.print(f"Alert #{alert.id} ({escape(alert.place_name)}, {escape(describe(alert))}) acknowledged by "
-              f"{escape(alert.acknowledged_by or '')}")
+    out.print(t("alerts.alert_acknowledged_by", id=alert.id, place_name=escape(alert.place_name),
+                stage=escape(described(alert)), what=escape(alert.acknowledged_by or '')))
 
 
 @webhook_app.command("add")
@@ -198,14 +225,14 @@ def webhook_add(
                                              "(at least 16 characters).")],
 ) -> None:
     """Add a webhook; alerts made from now on are POSTed to it, signed with SECRET."""
-    from tocsin.alerts.store import AlertError
     from tocsin.alerts.webhooks import add_webhook
+    from tocsin.records.models import AlertError
 
     try:
         hook = add_webhook(_sessions(ctx), url, secret)
     except AlertError as exc:
         fail(str(exc))
-    out.print(f"Webhook #{hook.id} added: {escape(hook.url)}")
+    out.print(t("alerts.webhook_added", id=hook.id, url=escape(hook.url)))
 
 
 @webhook_app.command("list")
@@ -220,20 +247,20 @@ def webhook_list(ctx: typer.Context,
                     for h in hooks])
         return
     if not hooks:
-        out.print("No webhooks (add one with `tocsin alerts webhook add URL --secret S`).")
+        out.print(t("alerts.no_webhooks_add_one"))
     for h in hooks:
-        out.print(f"#{h.id} {escape(h.url)}{'' if h.active else ' (inactive)'}")
+        out.print(f"#{h.id} {escape(h.url)}" + ("" if h.active else t("alerts.inactive")))
 
 
 @webhook_app.command("remove")
 def webhook_remove(ctx: typer.Context,
                    which: Annotated[str, typer.Argument(help="The webhook's id or URL.")]) -> None:
     """Remove a webhook (and the record of its deliveries)."""
-    from tocsin.alerts.store import AlertError
     from tocsin.alerts.webhooks import remove_webhook
+    from tocsin.records.models import AlertError
 
     try:
         hook = remove_webhook(_sessions(ctx), which)
     except AlertError as exc:
         fail(str(exc))
-    out.print(f"Webhook #{hook.id} removed: {escape(hook.url)}")
+    out.print(t("alerts.webhook_removed", id=hook.id, url=escape(hook.url)))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli.common import fail, out, parse_day, print_json
+from tocsin.cli.common import chosen_language, fail, out, parse_day, print_json, t
 from tocsin.workspace import Workspace, WorkspaceError
 
 
@@ -34,31 +34,32 @@ def brief(
     """Write brief-DATE-LANG.html and .pdf: findings, map, siege board, risk, burnings, violence
     against civilians, what changed, and the sources' coverage and blind spots."""
     from tocsin.arabic import DIGIT_STYLES
+    from tocsin.i18n import Catalogue
     from tocsin.records.accounts import RecordError
     from tocsin.report.brief import LANGUAGES, BriefError, latest_date, write_brief
     from tocsin.report.preferences import MAX_ASKS_CHARS
-    from tocsin.report.words import strings
 
     workspace: Workspace = ctx.obj
     if lang not in LANGUAGES:
-        fail(f"--lang {lang!r} is not a language of the brief: choose {' or '.join(LANGUAGES)}", code=2)
+        fail(t("brief.bad_lang", lang=lang, languages=" or ".join(LANGUAGES)), code=2)
     style = digits.replace("-", "_") if digits is not None else None
+    # Messages in the language the user chose for them, else in the brief's own language.
+    say = t if chosen_language() else Catalogue("cli", lang, style if style in DIGIT_STYLES else "western")
     if style is not None and style not in DIGIT_STYLES:
-        fail(strings(lang)["cli_bad_digits"].format(value=digits), code=2)
+        fail(say("brief.bad_digits", value=digits), code=2)
     asks = None
     if asks_file is not None:
         try:
             asks = asks_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            fail(strings(lang)["cli_bad_asks"].format(file=asks_file, error=exc))
+            fail(say("brief.bad_asks", file=asks_file, error=exc))
         if len(asks) > MAX_ASKS_CHARS:  # checked before anything is stored or written
-            fail(strings(lang)["cli_long_asks"].format(file=asks_file, count=len(asks),
-                                                       limit=MAX_ASKS_CHARS))
+            fail(say("brief.long_asks", file=asks_file, count=len(asks), limit=MAX_ASKS_CHARS))
     try:
         workspace.require()
         day = parse_day(as_of, "--as-of") or latest_date(workspace)
         if day is None:
-            fail("the workspace holds no dated events or fire detections: ingest some, or give --as-of")
+            fail(say("brief.no_dated_data"))
         if org is not None:
             style, asks = _organisation_choices(workspace, org, day, lang, style, asks)
         files = write_brief(workspace, day, lang, out_dir, days=days, digits=style or "western",
@@ -70,7 +71,7 @@ def brief(
 
         print_json(json.loads(files.data.read_text()))
         return
-    out.print(strings(lang)["cli_written"].format(day=day, pdf=files.pdf, html=files.html))
+    out.print(say("brief.written", day=day, pdf=files.pdf, html=files.html))
 
 
 def _organisation_choices(workspace: Workspace, org: str, day: dt.date, lang: str,
@@ -87,5 +88,5 @@ def _organisation_choices(workspace: Workspace, org: str, day: dt.date, lang: st
             save_asks(workspace.database_url, org, day, lang, asks)
         digits, stored = brief_preferences(workspace.database_url, org, day, lang)
     except SQLAlchemyError as exc:
-        raise RecordError(f"the records database refused: {str(exc).splitlines()[0]}") from exc
+        raise RecordError(t("brief.records_refused", error=str(exc).splitlines()[0])) from exc
     return style or digits, stored

@@ -1,9 +1,13 @@
-"""What every command shares: consoles, failing with the contract's exit codes, JSON output."""
+"""What every command shares: consoles, the words in the user's language, failing with the
+contract's exit codes, JSON output."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import sys
+from functools import cache
 from typing import Any, NoReturn
 
 import typer
@@ -14,9 +18,149 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+# The language of every message: `tocsin --lang`, else TOCSIN_LANG, else the locale (LC_ALL,
+# LC_MESSAGES, LANG: "ar_SD.UTF-8" is Arabic), else English. Its digits: TOCSIN_DIGITS, else the
+# choice of the organisation TOCSIN_ORG names, or of the workspace's only organisation.
+_choice: dict[str, Any] = {"language": None, "digits": None, "workspace": None}
+
+
+def choose_language(language: str | None, digits: str | None = None, workspace: Any = None) -> None:
+    """Set the messages' language (tocsin's global --lang) and, for Arabic, how to find its digits."""
+    from tocsin.i18n import check_language
+
+    if language is not None:
+        check_language(language)
+    _choice.update(language=language, digits=digits, workspace=workspace)
+    _catalogue.cache_clear()
+    _lay_out_right_to_left(language_of_messages() == "ar")
+
+
+def chosen_language() -> str | None:
+    """The language the user chose for messages, or None when nothing says (English then)."""
+    from tocsin.i18n import LANGUAGES
+
+    chosen = _choice["language"] or os.environ.get("TOCSIN_LANG", "").strip().lower()
+    if chosen in LANGUAGES:
+        return str(chosen)
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        code = os.environ.get(variable, "")
+        if code:
+            return "ar" if code.lower().startswith("ar") else None
+    return None
+
+
+def language_of_messages() -> str:
+    from tocsin.i18n import DEFAULT_LANGUAGE
+
+    return chosen_language() or DEFAULT_LANGUAGE
+
+
+def _digits() -> str:
+    from tocsin.arabic import DEFAULT_DIGITS, DIGIT_STYLES
+
+    chosen = (_choice["digits"] or os.environ.get("TOCSIN_DIGITS", "")).replace("-", "_")
+    if chosen in DIGIT_STYLES:
+        return str(chosen)
+    workspace = _choice["workspace"]
+    return organisation_digits(workspace, os.environ.get("TOCSIN_ORG")) if workspace else DEFAULT_DIGITS
+
+
+def organisation_digits(workspace: Any, organisation: str | None) -> str:
+    """The digits an organisation chose (`tocsin orgs digits`): the one named, else the
+    workspace's only one; western when there is none, or no records database to ask (a
+    message never fails for want of its digits, and never creates the database)."""
+    from tocsin.arabic import DEFAULT_DIGITS
+
+    url = workspace.database_url
+    if url.startswith("sqlite:///") and not os.path.exists(url.removeprefix("sqlite:///")):
+        return DEFAULT_DIGITS
+    try:
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from tocsin.records.db import session_factory
+        from tocsin.records.models import Organisation
+
+        with session_factory(url)() as session:
+            query = select(Organisation.digits)
+            query = query.where(Organisation.name == organisation) if organisation else query.limit(2)
+            found = session.scalars(query).all()
+    except (SQLAlchemyError, OSError, ImportError):
+        return DEFAULT_DIGITS
+    return str(found[0]) if len(found) == 1 else DEFAULT_DIGITS
+
+
+@cache
+def _catalogue() -> Any:
+    from tocsin.i18n import Catalogue
+
+    language = language_of_messages()
+    return Catalogue("cli", language, _digits() if language == "ar" else "western")
+
+
+def t(key: str, **values: Any) -> str:
+    """A message from the command line's catalogue (src/tocsin/cli/i18n) in the chosen language,
+    numbers and dates shaped for it. Values are data: a caller escapes markup-like text."""
+    return str(_catalogue()(key, **values))
+
+
+def term(kind: str, name: str | None) -> str:
+    """A word of a closed vocabulary (kind "stage", "signal", "place_class", "confidence") in the
+    messages' language: the web catalogue's names, shared so that each exists once; English
+    shows the name itself ("cut off"), as tables always did."""
+    from tocsin.i18n import load
+
+    if not name:
+        return ""
+    words = load("web", language_of_messages())
+    if language_of_messages() == "ar" and f"{kind}_{name}" in words:
+        return str(words[f"{kind}_{name}"])
+    return name.replace("_", " ")
+
+
+def named(name: str | None, name_ar: str | None = None, actor: bool = False) -> str:
+    """A place (or, with ``actor``, an armed actor) by its name in the messages' language: in
+    Arabic the sources' Arabic name or a marked transliteration (tocsin.arabic's rule), an
+    actor's from report/actors.yaml."""
+    if language_of_messages() != "ar":
+        return name or ""
+    if actor:
+        from tocsin.report.words import actor_names
+
+        return actor_names().get(name or "", name or "")
+    from tocsin.arabic import place_name
+
+    return place_name(name, name_ar, "ar")
+
+
+def shown(value: Any) -> str:
+    """A table cell's number or date in the messages' language: "1,696" and "2023-11-30" in
+    English; the organisation's digits in an isolate, "30 نوفمبر 2023", in Arabic."""
+    if value is None or value == "":
+        return ""
+    return str(_catalogue().shape(value, "," if isinstance(value, int) else ""))
+
+
+def _lay_out_right_to_left(arabic: bool) -> None:
+    """Arabic on a terminal that cannot order it itself is written in visual order (cli/terminal);
+    otherwise the consoles write to the process's own streams, as Rich does by default."""
+    from tocsin.cli.terminal import VisualLines, mode_for
+
+    for console, stream in ((out, sys.stdout), (err, sys.stderr)):
+        if isinstance(console.file, VisualLines):
+            console.file = None  # type: ignore[assignment]
+        if arabic and mode_for(stream) == "visual":
+            console.file = VisualLines(stream, width=console.width)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Exit 1 (failure) with a message on stderr; usage errors are Typer's, with exit 2."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    if _catalogue().dir == "rtl":  # a message from below the CLI, still in English, keeps its order
+        from tocsin.arabic import isolate
+        from tocsin.i18n import ARABIC_LETTER
+
+        message = message if ARABIC_LETTER.search(message) else isolate(message)
+    err.print(f"[bold red]{t('common.error')}[/] {message}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -27,8 +171,8 @@ def local_only(command: str) -> None:
 
     try:
         require_local(command)
-    except EngineChoiceError as exc:
-        fail(str(exc), code=2)
+    except EngineChoiceError:
+        fail(t("common.local_only", command=command), code=2)
 
 
 # Below this width (or when the output is not a terminal: piped, redirected) a table is printed
@@ -50,6 +194,10 @@ def print_table(table: Table, console: Console | None = None) -> None:
     caption (where warnings such as "the data ends D" stand)."""
     console = console or out
     if table_fits(table, console):
+        if _catalogue().dir == "rtl":  # mirrored whole on the way out: symmetric rules only
+            from rich import box
+
+            table.box = box.SIMPLE_HEAD
         console.print(table)
         return
     headers = [str(column.header) for column in table.columns]
@@ -91,5 +239,5 @@ def parse_day(value: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"expected a date YYYY-MM-DD, found {value!r}",
+        raise typer.BadParameter(t("common.expected_date", value=value),
                                  param_hint=option) from None

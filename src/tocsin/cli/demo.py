@@ -9,7 +9,7 @@ from typing import Any
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tocsin.cli.common import err, fail, out
+from tocsin.cli.common import err, fail, out, t
 from tocsin.cli.detect import print_burnings
 from tocsin.cli.status import show_status
 from tocsin.ingest import ingest_paths
@@ -62,8 +62,7 @@ def fresh_demo_home(workspace: Workspace) -> None:
     home = workspace.home
     if home.exists() and any(home.iterdir()):
         if not (home / DEMO_MARKER).exists():
-            fail(f"{home} holds a workspace the demo did not make; run the demo with "
-                 "--home pointing at a new folder")
+            fail(t("demo.holds_workspace_demo_did", home=home))
         shutil.rmtree(home)
     home.mkdir(parents=True)
     (home / DEMO_MARKER).write_text("made by `tocsin demo`; the next demo replaces it\n")
@@ -73,53 +72,53 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
     folder = sample or bundled_sample()
     missing = [name for _, name in SAMPLE_FILES if not (folder / name).is_file()]
     if missing:
-        fail(f"the sample folder {folder} lacks {', '.join(missing)}")
+        fail(t("demo.sample_folder_lacks", folder=folder, missing=', '.join(missing)))
     fresh_demo_home(workspace)
     workspace.init()
-    out.print(f"[bold]Tocsin demo[/]: the Darfur sample into {workspace.home}")
+    out.print(t("demo.tocsin_demo_darfur_sample", home=workspace.home))
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("ingesting", total=len(SAMPLE_FILES))
+        task = progress.add_task(t("demo.ingesting"), total=len(SAMPLE_FILES))
         for kind, name in SAMPLE_FILES:
             outcome = ingest_paths(workspace, kind, [folder / name], rebuild=False,
                                    step=lambda s: progress.update(task, description=escape(s)))
             for file, error in outcome.errors:
                 fail(f"{file}: {error.render()}")
             for result in outcome.results:
-                out.print(f"  {kind:<12} {escape(name[:44]):<44} {result.rows_added:>7,} rows"
-                          + (f" ({result.rejected} quarantined)" if result.rejected else ""))
+                out.print(t("demo.rows", kind=kind, name=escape(name[:44]), rows_added=result.rows_added)
+                          + (t("demo.quarantined", rejected=result.rejected) if result.rejected else ""))
             progress.advance(task)
     burnings = live_update(workspace, folder / REPLAY_FOLDER)
     show_status(workspace_status(workspace))
     flagged = [r for r in burnings.to_pylist() if r["confidence"] in ("high", "medium")]
-    print_burnings(flagged[:5], f"Burning settlements: {len(flagged)} of {burnings.num_rows} "
-                   "burning periods flagged medium or high (tocsin detect burnings)")
-    out.print("\n[bold]Finding places under any spelling[/]")
+    print_burnings(flagged[:5], t("demo.burning_settlements", flagged=len(flagged),
+                                  periods=burnings.num_rows))
+    out.print(t("demo.finding_places_under_any"))
     for query in SHOWCASE_NAMES:
         matches = find_places(workspace, query, limit=1)
         if matches:
             m = matches[0]
-            out.print(f"  {query!r:>12} -> {m['name']} / {m['name_ar'] or ''} ({m['place_class']}, "
-                      f"{m['admin1'] or '?'}; {m['how']} match on {m['matched_name']!r})")
+            out.print(t("demo.match_on", query=query, name=m['name'], what=m['name_ar'] or '',
+                        place_class=m['place_class'], what2=m['admin1'] or '?', how=m['how'],
+                        matched_name=m['matched_name']))
     show_siege_board(workspace)
     from tocsin.cli.forecast import show_top_risks
 
     show_top_risks(workspace, top=5)
     from tocsin.evidence.demo import run_evidence_demo
 
-    out.print("\n[bold]Evidence with a chain of custody[/]")
+    out.print(t("demo.evidence_with_chain_custody"))
     for line in run_evidence_demo(workspace, folder):
         out.print(escape(line))
     from tocsin.accountability.demo import run_accountability_demo
     from tocsin.evidence.demo import DEMO_ORG, DEMO_USER
 
-    out.print("\n[bold]Accountability: sanctions, actors, a qualified incident, a dossier[/]")
+    out.print(t("demo.accountability_sanctions_actors_qualified"))
     for line in run_accountability_demo(workspace, folder, DEMO_ORG, DEMO_USER):
         out.print(escape(line))
     show_web_login(workspace)
     write_demo_briefs(workspace)
-    out.print(f"\nDone. Explore with: tocsin --home {workspace.home} status | places find NAME | "
-              "siege board | siege show NAME | forecast | evidence log")
+    out.print(t("demo.done_explore_with_tocsin", home=workspace.home))
 
 
 def live_update(workspace: Workspace, replay: Path) -> Any:
@@ -131,15 +130,15 @@ def live_update(workspace: Workspace, replay: Path) -> Any:
     from tocsin.jobs.steps.burnings import read_burnings
 
     (workspace.home / "sync.yaml").write_text(DEMO_SYNC_SETTINGS, encoding="utf-8")
-    out.print("\n[bold]Live update[/] (`tocsin update`, answered by the bundled replay: no network)")
+    out.print(t("demo.live_update_tocsin_update"))
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("syncing")
+        task = progress.add_task(t("demo.syncing"))
         run = update(workspace, replay=replay, jobs=[j for j in all_jobs() if j != "brief"],
                      say=lambda s: progress.update(task, description=escape(s)))
     show_run(run)
     if run.status != "ok":
-        fail("the demo's update did not complete (see above)")
+        fail(t("demo.demo_s_update_did"))
     return read_burnings(workspace)
 
 
@@ -150,7 +149,7 @@ def show_siege_board(workspace: Workspace) -> None:
 
     inputs = load_inputs(workspace)
     day = resolve_as_of(inputs, None)
-    out.print("\n[bold]Siege tracker[/]")
+    out.print(t("demo.siege_tracker"))
     say_coverage(inputs.coverage, blind_spot(inputs, day))
     show_board(board(inputs, day), day, limit=8)
 
@@ -172,8 +171,7 @@ def show_web_login(workspace: Workspace) -> None:
         if user is None:  # the evidence step was skipped (shared database)
             return
         user.password_hash = hash_password(password)
-    out.print(f"\n[bold]Web app[/]: `tocsin --home {workspace.home} serve`, then log in at "
-              f"http://127.0.0.1:8000 as {DEMO_USER} with password {password}")
+    out.print(t("demo.web_app_tocsin_home", home=workspace.home, demo_user=DEMO_USER, password=password))
 
 
 def write_demo_briefs(workspace: Workspace) -> None:
@@ -186,11 +184,11 @@ def write_demo_briefs(workspace: Workspace) -> None:
     day = latest_date(workspace)
     if day is None:
         return
-    out.print(f"\n[bold]The brief for {day}[/] (the sample's latest data)")
+    out.print(t("demo.brief_for_sample_s", day=day))
     with workspace.write_lock():
         report = run_jobs(Lake(workspace.lake_dir), ["brief"], force=True, workspace=workspace)
     for name, error in report.failed.items():
         fail(f"{name}: {error}")
     for lang in ("en", "ar"):
         pdf = workspace.home / "briefs" / f"brief-{day.isoformat()}-{lang}.pdf"
-        out.print(f"  {lang}: {pdf}  ({pdf.with_suffix('.html').name} beside it)")
+        out.print(t("demo.beside_it", lang=lang, pdf=pdf, name=pdf.with_suffix('.html').name))

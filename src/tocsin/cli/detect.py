@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tocsin.cli.common import err, fail, out, print_json
+from tocsin.cli.common import err, fail, out, print_json, t
 from tocsin.errors import InputError
 from tocsin.workspace import WorkspaceError
 
@@ -58,13 +58,13 @@ def burnings(
             fail(str(exc))
         params = replace(params, weights={**params.weights, **weights})
     if min_confidence not in CONFIDENCE_ORDER:
-        raise typer.BadParameter("low, medium or high", param_hint="--min-confidence")
+        raise typer.BadParameter(t("detect.low_medium_or_high"), param_hint="--min-confidence")
     if since and until and since > until:
-        raise typer.BadParameter(f"{since.date()} is after --until {until.date()}",
+        raise typer.BadParameter(t("detect.after_until", since=since.date(), until=until.date()),
                                  param_hint="--since")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("reading fire detections")
+        task = progress.add_task(t("detect.reading_fire_detections"))
         try:
             table = detect_in_workspace(ctx.obj, since.date() if since else None,
                                         until.date() if until else None, params,
@@ -77,7 +77,7 @@ def burnings(
             try:
                 write_geojson(data, path)
             except OSError as exc:
-                fail(f"cannot write {path}: {exc}")
+                fail(t("detect.cannot_write_2", path=path, exc=exc))
     wanted = CONFIDENCE_ORDER[min_confidence]
     every = table.drop_columns(["features"]).to_pylist()
     rows = [r for r in every if CONFIDENCE_ORDER[r["confidence"]] >= wanted]
@@ -89,15 +89,14 @@ def burnings(
                     "events_geojson": str(events_out) if events_out else None})
         return
     counts = {c: sum(1 for r in every if r["confidence"] == c) for c in CONFIDENCE_ORDER}
-    out.print(f"{table.num_rows} burning periods stored (high {counts['high']}, medium "
-              f"{counts['medium']}, low {counts['low']}) in {n_events} fire events"
-              + (f"; GeoJSON written to {out_file}" if out_file else "")
-              + (f"; fire events to {events_out}" if events_out else ""))
+    out.print(t("detect.burning_periods_stored_high", num_rows=table.num_rows, high=counts['high'],
+                medium=counts['medium'], low=counts['low'], n_events=n_events)
+              + (t("detect.geojson_written", out_file=out_file) if out_file else "")
+              + (t("detect.fire_events", events_out=events_out) if events_out else ""))
     if rows:
-        print_burnings(rows[:top], f"Burnings, {min_confidence} confidence or more")
+        print_burnings(rows[:top], t("detect.burnings_confidence_or_more", confidence=min_confidence))
     if below:
-        print_burnings(below, f"Leads below {min_confidence} confidence, ranked (check the top "
-                              "with imagery)", leads=True)
+        print_burnings(below, t("detect.leads_below", confidence=min_confidence), leads=True)
 
 
 def print_burnings(rows: list[dict[str, object]], title: str, leads: bool = False) -> None:
@@ -107,13 +106,13 @@ def print_burnings(rows: list[dict[str, object]], title: str, leads: bool = Fals
     for r in rows:
         first, last = r["first_detection"], r["last_detection"]
         assert isinstance(first, datetime) and isinstance(last, datetime)
-        name = r["place_name"] or f"unnamed {str(r['place_class']).replace('_', ' ')}"
-        out.print(f"[bold]{r['score']:.2f} {r['confidence']:<6}[/] {escape(str(name))} "
-                  f"({r['latitude']:.4f}, {r['longitude']:.4f}) {first:%Y-%m-%d %H:%M} – "
-                  f"{last:%Y-%m-%d %H:%M} UTC, {r['detections']} detections")
+        name = r["place_name"] or t("detect.unnamed", place_class=str(r['place_class']).replace('_', ' '))
+        out.print(t("detect.utc_detections", score=r['score'], confidence=r['confidence'],
+                    name=escape(str(name)), latitude=r['latitude'], longitude=r['longitude'],
+                    first=first, last=last, detections=r['detections']))
         out.print(f"       {escape(str(r['reasons']))}")
         if leads and r.get("ranked_by"):
-            out.print(f"       rank {r['rank']}: {escape(str(r['ranked_by']))}")
+            out.print(t("detect.rank", rank=r['rank'], ranked_by=escape(str(r['ranked_by']))))
 
 
 @eval_app.command("burnings")
@@ -143,21 +142,21 @@ def eval_burnings(
     except InputError as exc:
         fail(exc.render())
     except UnicodeDecodeError as exc:
-        fail(f"{truth.name}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        fail(t("detect.not_utf_text_at", name=truth.name, reason=exc.reason, start=exc.start))
     except WorkspaceError as exc:
         fail(str(exc))
     if stored is None:
-        fail("no burnings stored yet: run `tocsin detect burnings` first")
+        fail(t("detect.no_burnings_stored_yet"))
     resolved = []
     for row in rows:
         if row.latitude is None and row.place_id is None and row.place:
             try:
                 matches = find_places(ctx.obj, row.place, limit=1)
             except WorkspaceError as exc:
-                fail(f"{truth.name}, line {row.line}: cannot look up {row.place!r}: {exc}")
+                fail(t("detect.line_cannot_look_up", name=truth.name, line=row.line, place=row.place,
+                       exc=exc))
             if not matches:
-                fail(f"{truth.name}, line {row.line}, column 'place': no place in the gazetteer "
-                     f"matches {row.place!r} (give latitude and longitude instead)")
+                fail(t("detect.line_column_place_no", name=truth.name, line=row.line, place=row.place))
             row.latitude, row.longitude = matches[0]["latitude"], matches[0]["longitude"]
             row.place_id = matches[0]["place_id"]
             resolved.append({"line": row.line, "place": row.place, "resolved_to": matches[0]["name"],
@@ -172,16 +171,18 @@ def eval_burnings(
         return "n/a" if value is None else f"{value:.3f}"
 
     burned = sum(r.burned for r in rows)
-    out.print(f"{len(rows)} truth rows ({burned} burned, {len(rows) - burned} not); "
-              f"{stored.num_rows} stored burnings, {result.unlabelled_burnings} not in the list"
-              + (" (counted as false: --complete)" if complete else " (not scored)"))
+    out.print(t("detect.truth_rows_burned_not", n_rows=len(rows), burned=burned,
+                value=len(rows) - burned, num_rows=stored.num_rows,
+                unlabelled_burnings=result.unlabelled_burnings)
+              + (t("detect.counted_as_false_complete") if complete else t("detect.not_scored")))
     for r in resolved:
-        out.print(f"  line {r['line']}: {escape(str(r['place']))!s} -> {escape(str(r['resolved_to']))}")
-    out.print(f"threshold {threshold:.2f}: precision {show(result.precision)}, recall "
-              f"{show(result.recall)}, F1 {show(result.f1)}; average precision "
-              f"{show(result.average_precision)}")
-    out.print(f"  true positives {result.true_positives}, false positives {result.false_positives}, "
-              f"missed {result.false_negatives}, true negatives {result.true_negatives}")
+        out.print(t("detect.line", line=r['line'], place=escape(str(r['place'])),
+                    resolved_to=escape(str(r['resolved_to']))))
+    out.print(t("detect.threshold_precision_recall_f", threshold=threshold, show=show(result.precision),
+                show2=show(result.recall), show3=show(result.f1), show4=show(result.average_precision)))
+    out.print(t("detect.true_positives_false_positives", true_positives=result.true_positives,
+                false_positives=result.false_positives, false_negatives=result.false_negatives,
+                true_negatives=result.true_negatives))
 
 
 @eval_app.command("fit-burnings")
@@ -213,10 +214,10 @@ def fit_burnings(
     try:
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     except ValueError:
-        raise typer.BadParameter(f"{seeds!r} is not a comma-separated list of integers",
+        raise typer.BadParameter(t("detect.not_comma_separated_list", seeds=seeds),
                                  param_hint="--seeds") from None
     if not seed_list and truth is None:
-        raise typer.BadParameter("give --seeds or --truth (or both)", param_hint="--seeds")
+        raise typer.BadParameter(t("detect.give_seeds_or_truth"), param_hint="--seeds")
     data = TrainingSet()
     if truth is not None:
         try:
@@ -227,9 +228,9 @@ def fit_burnings(
         except WorkspaceError as exc:
             fail(str(exc))
         if stored is None or "features" not in stored.column_names:
-            fail("no burnings of method 2 stored yet: run `tocsin detect burnings` first")
+            fail(t("detect.no_burnings_method_stored"))
         if any(r.latitude is None and r.place_id is None for r in rows):
-            fail(f"{truth.name}: give latitude and longitude (or place_id) for every row to fit on")
+            fail(t("detect.give_latitude_longitude_or", name=truth.name))
         data.tables.append(stored)
         data.truths.append(truth_table(rows))
         data.complete.append(False)
@@ -237,7 +238,7 @@ def fit_burnings(
         data.names.append(truth.name)
     try:
         report = (fit_generated(seed_list, days, data if data.tables else None, target_precision,
-                                say=lambda s: err.print(f"fitting: {s}")) if seed_list
+                                say=lambda s: err.print(t("detect.fitting", s=s))) if seed_list
                   else fit_weights(data, target_precision=target_precision))
     except ValueError as exc:
         fail(str(exc))
@@ -251,13 +252,14 @@ def fit_burnings(
     try:
         atomic_write_text(out_file, json.dumps(document, indent=2) + "\n")
     except OSError as exc:
-        fail(f"cannot write {out_file}: {exc}")
+        fail(t("detect.cannot_write", out_file=out_file, exc=exc))
     if as_json:
         print_json(document)
         return
-    out.print(f"fitted on {report.candidates:,} candidate periods ({report.positives} burned); "
-              f"written to {out_file}")
+    out.print(t("detect.fitted_on_candidate_periods", candidates=report.candidates,
+                positives=report.positives, out_file=out_file))
     for name, result in report.per_source.items():
         shown = {k: ("n/a" if v is None else f"{v:.2f}") for k, v in result.items()}
-        out.print(f"  {escape(name)}: precision {shown['precision']}, recall {shown['recall']}, "
-                  f"average precision {shown['average_precision']} at score >= 0.5")
+        out.print(t("detect.precision_recall_average_precision", name=escape(name),
+                    precision=shown['precision'], recall=shown['recall'],
+                    average_precision=shown['average_precision']))

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, print_json, print_table
+from tocsin.cli.common import err, fail, out, print_json, print_table, t
 
 app = typer.Typer(no_args_is_help=True, help="Evidence with a tamper-evident chain of custody.")
 authority_app = typer.Typer(no_args_is_help=True, help="RFC 3161 time-stamping authorities.")
@@ -49,18 +49,18 @@ def run_or_fail(action: Any) -> Any:
         fail(str(exc))
     except SQLAlchemyError as exc:
         first = str(exc).splitlines()[0]
-        hint = " (run `tocsin init` to bring the records database up to date)" \
+        hint = t("evidence.run_init") \
             if "no such table" in first or "does not exist" in first else ""
-        fail(f"the records database refused: {first}{hint}")
+        fail(t("evidence.records_database_refused", first=first, hint=hint))
 
 
 def _parse_time(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        fail(f"--captured-at {text!r}: expected ISO 8601 with a zone, e.g. 2024-05-10T14:30Z")
+        fail(t("evidence.captured_at_expected_iso", text=text))
     if value.tzinfo is None:
-        fail(f"--captured-at {text!r} has no time zone: add Z (UTC) or an offset like +02:00")
+        fail(t("evidence.captured_at_has_no", text=text))
     return value
 
 
@@ -77,13 +77,13 @@ def _after_write(locker: Any) -> None:
     try:
         counts = locker.timestamp(timeout=5.0)
     except Exception as exc:  # never fail a completed write because time-stamping failed
-        err.print(f"time-stamping postponed: {exc}")
+        err.print(t("evidence.time_stamping_postponed", exc=exc))
         return
     if counts["stamped"]:
-        out.print(f"Time-stamped by {counts['stamped']} authorit{'y' if counts['stamped'] == 1 else 'ies'}")
+        out.print(t("evidence.time_stamped_by_one" if counts["stamped"] == 1 else
+                    "evidence.time_stamped_by_many", stamped=counts["stamped"]))
     if counts["queued"]:
-        err.print(f"{counts['queued']} time-stamp request(s) queued: an authority is unreachable; "
-                  "`tocsin evidence timestamp` sends them when online")
+        err.print(t("evidence.time_stamp_request_s", queued=counts['queued']))
 
 
 @app.command()
@@ -115,7 +115,7 @@ def add(
     total = sum(_size_or_zero(f) for f in files)
     with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err,
                   transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("storing", total=total)
+        task = progress.add_task(t("evidence.storing"), total=total)
         added = run_or_fail(lambda: locker.add(
             files, user=as_user or "", collector=collector, captured_at=when,
             sensitivity=sensitivity, place=place, lat=lat, lon=lon, source_url=source_url,
@@ -126,10 +126,10 @@ def add(
         print_json([a.__dict__ for a in added])
     else:
         for item in added:
-            again = f" (same content as item {', '.join(map(str, item.duplicate_of))})" \
+            again = t("evidence.same_content", items=', '.join(map(str, item.duplicate_of))) \
                 if item.duplicate_of else ""
-            out.print(f"Added item {item.item_id}: {item.filename} {item.media_type} "
-                      f"{item.size:,} bytes sha256 {item.sha256}{again}")
+            out.print(t("evidence.added_item_bytes_sha", item_id=item.item_id, filename=item.filename,
+                        media_type=item.media_type, size=item.size, sha256=item.sha256, again=again))
     _after_write(locker)
 
 
@@ -144,8 +144,10 @@ def list_items(
     if as_json:
         print_json(items)
         return
-    table = Table("id", "file", "type", "bytes", "sensitivity", "status", "captured", "collector",
-                  title="Evidence")
+    table = Table(t("evidence.id"), t("evidence.file"), t("evidence.type"), t("evidence.bytes"),
+                  t("evidence.sensitivity"), t("evidence.status"), t("evidence.captured"),
+                  t("evidence.collector"),
+                  title=t("evidence.evidence"))
     for i in items:
         table.add_row(str(i["item_id"]), i["filename"], i["media_type"], f"{i['size']:,}",
                       i["sensitivity"], i["status"], i["captured_at"][:16], i["collector"])
@@ -171,7 +173,7 @@ def open_item(
     """Write an item's content to a file (checked against its SHA-256; views are logged)."""
     locker = open_locker(ctx)
     if output.exists():
-        fail(f"{output} exists: choose another --out")
+        fail(t("evidence.exists_choose_another_out", output=output))
     tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex}.tmp")
     try:
         with open(tmp, "wb") as sink:
@@ -181,7 +183,7 @@ def open_item(
         os.replace(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
-    out.print(f"Wrote item {item} to {output}")
+    out.print(t("evidence.wrote_item", item=item, output=output))
 
 
 @app.command()
@@ -199,7 +201,7 @@ def redact(
     locker = open_locker(ctx)
     new = run_or_fail(lambda: locker.redact(item, redacted_file, user=as_user or "", reason=reason,
                                      sensitivity=sensitivity, description=description))
-    out.print(f"Added item {new.item_id}: redaction of item {item}")
+    out.print(t("evidence.added_item_redaction_item", item_id=new.item_id, item=item))
     _after_write(locker)
 
 
@@ -213,7 +215,7 @@ def delete(
     """Remove an item's content for someone's safety; a signed tombstone stays in the log."""
     locker = open_locker(ctx)
     run_or_fail(lambda: locker.delete(item, user=as_user or "", reason=reason))
-    out.print(f"Deleted the content of item {item}; its tombstone is in the custody log")
+    out.print(t("evidence.deleted_content_item_its", item=item))
     _after_write(locker)
 
 
@@ -228,7 +230,7 @@ def transfer(
     """Give another organisation access to an item (recorded as a transfer)."""
     locker = open_locker(ctx)
     run_or_fail(lambda: locker.transfer(item, user=as_user or "", to_organisation=to_org, note=note))
-    out.print(f"Transferred item {item} to {to_org}")
+    out.print(t("evidence.transferred_item", item=item, to_org=to_org))
     _after_write(locker)
 
 
@@ -243,7 +245,7 @@ def link(
     """Link an item to an incident or an event."""
     locker = open_locker(ctx)
     run_or_fail(lambda: locker.link(item, user=as_user or "", incident=incident, event=event))
-    out.print(f"Linked item {item}")
+    out.print(t("evidence.linked_item", item=item))
     _after_write(locker)
 
 
@@ -274,7 +276,8 @@ def log(
     if as_json:
         print_json(rows)
         return
-    table = Table("seq", "at", "action", "item", "who", "hash", title="Custody log")
+    table = Table(t("evidence.seq"), t("evidence.at"), t("evidence.action"), t("evidence.item"),
+                  t("evidence.who"), t("evidence.hash"), title=t("evidence.custody_log"))
     for row in rows:
         table.add_row(str(row["seq"]), (row["at"] or "")[:19], row["action"],
                       str(row["item"] or ""), f"{row['user']} ({row['organisation']})",
@@ -287,14 +290,14 @@ def _print_report(report: Any, as_json: bool, what: str) -> None:
         print_json(report.to_json())
     else:
         for note in report.notes:
-            out.print(f"note: {note}")
+            out.print(t("evidence.note", note=note))
         checked = ", ".join(f"{v} {k}" for k, v in report.checked.items())
         if report.ok:
-            out.print(f"[green]OK[/]: {what} verifies ({checked})")
+            out.print(t("evidence.ok_verifies", what=what, checked=checked))
         else:
             for finding in report.findings:
-                err.print(f"[red]TAMPERED[/] {finding}")
-            err.print(f"{len(report.findings)} problem(s) found ({checked})")
+                err.print(t("evidence.tampered", finding=finding))
+            err.print(t("evidence.problem_s_found", n_findings=len(report.findings), checked=checked))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -336,10 +339,10 @@ def verify(
         with ctx.obj.write_lock():
             repaired = locker.recover()
         report = verify_locker(locker, hash_blobs=not quick, witnesses=witnesses, pins=pins)
-        report.notes[:0] = [f"repaired: {r}" for r in repaired]
+        report.notes[:0] = [t("evidence.repaired", what=r) for r in repaired]
         return report
 
-    _print_report(run_or_fail(run), as_json, "the evidence locker")
+    _print_report(run_or_fail(run), as_json, t("evidence.the_locker"))
 
 
 @app.command()
@@ -355,16 +358,16 @@ def export(
 
     locker = open_locker(ctx)
     if output.exists():
-        fail(f"{output} exists: choose another --out")
+        fail(t("evidence.exists_choose_another_out", output=output))
     if not output.parent.is_dir():
-        fail(f"--out {output}: the folder {output.parent} does not exist")
+        fail(t("evidence.out_folder_does_not", output=output, parent=output.parent))
     result = run_or_fail(lambda: export_bundle(locker, incident, output, as_user or ""))
     if as_json:
         print_json(result)
         return
-    out.print(f"Wrote {output}: {len(result['items'])} item(s)")
+    out.print(t("evidence.wrote_item_s", output=output, n_items=len(result['items'])))
     for withheld in result["withheld"]:
-        err.print(f"withheld item {withheld['item_id']}: {withheld['reason']}")
+        err.print(t("evidence.withheld_item", item_id=withheld['item_id'], reason=withheld['reason']))
 
 
 @app.command("verify-bundle")
@@ -406,20 +409,20 @@ def head(
     signed = run_or_fail(lambda: locker.signed_head(as_user or "", from_size=from_size))
     failures = signed.pop("timestamp_failures")
     for failure in failures:
-        err.print(f"time-stamp not obtained from {failure}")
+        err.print(t("evidence.time_stamp_not_obtained", failure=failure))
     if output is not None:
         try:
             atomic_write_text(output, json.dumps(signed, indent=1, sort_keys=True))
         except OSError as exc:
-            fail(f"cannot write --out {output}: {exc}")
+            fail(t("evidence.cannot_write_out", output=output, exc=exc))
     if as_json:
         print_json(signed)
         return
-    out.print(f"Signed head: {signed['tree_size']} entries, root {signed['root_hash']}, by "
-              f"{signed['organisation']['name']} key {signed['key_id']} "
-              f"({len(signed.get('timestamps', []))} time-stamp(s))")
+    out.print(t("evidence.signed_head_entries_root", tree_size=signed['tree_size'],
+                root_hash=signed['root_hash'], name=signed['organisation']['name'],
+                key_id=signed['key_id'], n_timestamps=len(signed.get('timestamps', []))))
     if output is not None:
-        out.print(f"Wrote {output}")
+        out.print(t("evidence.wrote", output=output))
 
 
 @app.command()
@@ -439,7 +442,7 @@ def proof(
         tree = log_tree(entries)
         wanted = size or tree.size
         if not seq <= wanted <= tree.size:
-            fail(f"entry {seq} is not in a tree of {wanted} (the log holds {tree.size})")
+            fail(t("evidence.entry_not_tree_log", seq=seq, wanted=wanted, size=tree.size))
         return {"entry_hash": entries[seq - 1].entry_hash, "root_hash": tree.root(wanted).hex(),
                 **inclusion(tree, seq, wanted)}
 
@@ -455,7 +458,8 @@ def witness_init(
     from tocsin.evidence.heads import Witness
 
     witness = run_or_fail(lambda: Witness.init(folder, name))
-    out.print(f"Witness {witness.name} ready in {folder} (key {witness.config['key_id']})")
+    out.print(t("evidence.witness_ready_key", name=witness.name, folder=folder,
+                key_id=witness.config['key_id']))
 
 
 @witness_app.command("cosign")
@@ -481,14 +485,14 @@ def witness_cosign(
         first = not witness.heads
         record = witness.cosign(read_head(head_file), org_key)
         if first and org_key is None:
-            err.print(f"pinned key {witness.config['publisher']['pinned_key']} of "
-                      f"{record['head']['organisation']['name']} on first use: compare it "
-                      "with the fingerprint the organisation publishes")
+            err.print(t("evidence.pinned_key_on_first",
+                        pinned_key=witness.config['publisher']['pinned_key'],
+                        name=record['head']['organisation']['name']))
         return record
 
     record = run_or_fail(cosign)
-    out.print(f"Cosigned head of {record['head']['tree_size']} entries "
-              f"({record['head']['root_hash'][:16]}…)")
+    out.print(t("evidence.cosigned_head_entries", tree_size=record['head']['tree_size'],
+                root_hash=record['head']['root_hash'][:16]))
 
 
 @witness_app.command("show")
@@ -503,7 +507,8 @@ def witness_show(
     if as_json:
         print_json({"config": witness.config, "heads": witness.heads})
         return
-    table = Table("size", "root", "issued", "by", "seen", title=f"Witness {witness.name}")
+    table = Table(t("evidence.size"), t("evidence.root"), t("evidence.issued"), t("evidence.by"),
+                  t("evidence.seen"), title=t("evidence.witness", name=witness.name))
     for record in witness.heads:
         h = record["head"]
         table.add_row(str(h["tree_size"]), h["root_hash"][:16], h["issued_at"],
@@ -522,8 +527,8 @@ def timestamp(
     if as_json:
         print_json(counts)
         return
-    out.print(f"{counts['stamped']} stamped, {counts['queued']} still queued, "
-              f"{counts['failed']} refused")
+    out.print(t("evidence.stamped_still_queued_refused", stamped=counts['stamped'],
+                queued=counts['queued'], failed=counts['failed']))
     if counts["failed"]:
         raise typer.Exit(1)
 
@@ -542,11 +547,11 @@ def authority_add(
         try:
             ca_pem = ca_cert.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:
-            fail(f"--ca-cert {ca_cert}: {exc}")
+            fail(t("evidence.ca_cert", ca_cert=ca_cert, exc=exc))
         if "BEGIN CERTIFICATE" not in ca_pem:
-            fail(f"--ca-cert {ca_cert}: not a PEM certificate")
+            fail(t("evidence.ca_cert_not_pem", ca_cert=ca_cert))
     run_or_fail(lambda: open_locker(ctx).add_authority(name, url, ca_pem))
-    out.print(f"Added authority {name} ({url})")
+    out.print(t("evidence.added_authority", name=name, url=url))
 
 
 @authority_app.command("list")

@@ -15,7 +15,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pyarrow as pa
 
-from tocsin.cli.common import err, fail, local_only, out, parse_day, print_json, print_table
+from tocsin.cli.common import err, fail, local_only, out, parse_day, print_json, print_table, t
 from tocsin.engine import choice as engine_choice
 from tocsin.lake import atomic_write_text
 from tocsin.workspace import Workspace, WorkspaceError
@@ -78,7 +78,7 @@ def forecast(
             rows = store_forecasts(ctx.obj, table)
         except WorkspaceError as exc:
             fail(str(exc))
-        err.print(f"Stored {table.num_rows:,} forecasts (table `forecasts` now {rows:,} rows)")
+        err.print(t("forecast.stored_forecasts_table_forecasts", num_rows=table.num_rows, rows=rows))
     ranked = fold_sub_places(ctx.obj, table.slice(0, top * FOLD_SPARE), top)
     if as_json:
         print_json({"as_of": day, "features_as_of": judged, **coverage_json(coverage, day),
@@ -86,16 +86,18 @@ def forecast(
                     "training_origins": fitted.training_origins, "training_events": fitted.training_events,
                     "places": ranked})
         return
-    out.print(f"[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
-              f"(trained on {fitted.training_origins} monthly origins, {fitted.training_events} "
-              f"events; {time.monotonic() - started:.1f} s)")
-    judged_note = f"; features computed as of {judged}, the last day it speaks of" if judged != day else ""
-    out.print(f"Event data through {data_through(coverage)}{judged_note}")
+    out.print(t("forecast.places_most_at_risk", horizon=horizon, day=day,
+                training_origins=fitted.training_origins, training_events=fitted.training_events,
+                value=time.monotonic() - started))
+    judged_note = t("forecast.judged_note", judged=judged) if judged != day else ""
+    out.print(t("forecast.event_data_through", data_through=data_through(coverage),
+                judged_note=judged_note))
     if warning:
-        err.print(f"[bold yellow]warning: {escape(warning)}[/]")
-    grid = Table("#", "place", "class", "admin2", "probability", "exposed", "why",
-                 caption=f"event data through {data_through(coverage)}"
-                 + (f" — WARNING: {escape(warning)}" if warning else ""))
+        err.print(t("forecast.warning_2", warning=escape(warning)))
+    grid = Table("#", t("forecast.place"), t("forecast.class"), t("forecast.admin"),
+                 t("forecast.probability"), t("forecast.exposed"), t("forecast.why"),
+                 caption=t("forecast.event_data_through_2", data_through=data_through(coverage))
+                 + (t("forecast.warning", warning=escape(warning)) if warning else ""))
     for row in ranked:
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
         if row.get("sub_places"):
@@ -103,12 +105,11 @@ def forecast(
                 + (" ..." if len(row["sub_places"]) > 3 else "") + ")"
         grid.add_row(str(row["rank"]), escape(name), row["place_class"], row["admin2_pcode"] or "",
                      f"{row['probability']:.1%}",
-                     f"{row['exposed_population']:,}" if row["exposed_population"] else "unknown",
+                     f"{row['exposed_population']:,}" if row["exposed_population"] else t("forecast.unknown"),
                      escape("; ".join([*row["reasons"], *[row["nearest_violence"]][:row["nearest_violence"]
                                                                          not in row["reasons"]]])))
     print_table(grid)
-    out.print("Probabilities are calibrated on past years; see docs/model-card.md for how often they "
-              "were right.")
+    out.print(t("forecast.probabilities_are_calibrated_on"))
 
 
 # Folding sub-places into their town shortens the list: rank this many times N before folding.
@@ -145,7 +146,7 @@ def show_top_risks(workspace: Workspace, top: int = 5) -> None:
 
     lake = Lake(workspace.lake_dir)
     if lake.derived_path("forecasts") is None:
-        err.print("[yellow]No forecast stored (the forecasts job had nothing to forecast)[/]")
+        err.print(t("forecast.no_forecast_stored_forecasts"))
         return
     con = lake.connect([])
     stored = con.sql("SELECT * FROM forecasts WHERE as_of = (SELECT max(as_of) FROM forecasts) "
@@ -157,11 +158,11 @@ def show_top_risks(workspace: Workspace, top: int = 5) -> None:
         return
     rows = fold_sub_places(workspace, stored, top)
     day, horizon = rows[0]["as_of"], rows[0]["horizon_days"]
-    out.print(f"\n[bold]Places most at risk[/] of an atrocity within {horizon} days of {day} "
-              f"(event data through {rows[0]['data_through']})")
+    out.print(t("forecast.places_most_at_risk_2", horizon=horizon, day=day,
+                data_through=rows[0]['data_through']))
     warning = coverage_warning(lake_coverage(lake, ("events",)), day)
     if warning:
-        err.print(f"[bold yellow]warning: {escape(warning)}[/]")
+        err.print(t("forecast.warning_2", warning=escape(warning)))
     for row in rows:
         name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
         out.print(f"  {row['rank']}. {escape(name)} ({row['place_class']}) {row['probability']:.0%}: "
@@ -203,7 +204,8 @@ def backtest(
     assert first is not None and last is not None
     for peer_name in against or []:
         if peer_name not in PEERS:
-            raise typer.BadParameter(f"expected one of {', '.join(PEERS)}, not {peer_name!r}",
+            raise typer.BadParameter(t("forecast.expected_one_not_2", peers=', '.join(PEERS),
+                                       peer_name=peer_name),
                                      param_hint="--against")
     lags = _lag_option(lag)
     params = BacktestParams(start=first, end=last, horizons=tuple(sorted(set(horizon or HORIZONS))),
@@ -215,17 +217,17 @@ def backtest(
         inputs = read_inputs(ctx.obj, siege=siege)
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                       transient=True, disable=as_json or not err.is_terminal) as progress:
-            task = progress.add_task("origins", total=None)
+            task = progress.add_task(t("forecast.origins"), total=None)
             builder = None
             if engine_choice.current().is_spark:
                 # Every origin's features tiled on Spark; the models are fitted and scored here.
                 from tocsin.engine.features import backtest_features
                 from tocsin.engine.spark import session_for_choice
 
-                progress.update(task, description="features on Spark")
+                progress.update(task, description=t("forecast.features_on_spark"))
                 builder = backtest_features(inputs, params, session_for_choice())
             result = run_backtest(inputs, params, lambda origin, done, total: progress.update(
-                task, total=total, completed=done, description=f"origin {origin}"),
+                task, total=total, completed=done, description=t("forecast.origin", origin=origin)),
                 builder=builder)  # type: ignore[arg-type]
     except (WorkspaceError, BacktestError, FeatureTilingError) as exc:
         fail(str(exc))
@@ -246,14 +248,15 @@ def backtest(
             atomic_write_text(out_dir / "backtest.json",
                               json.dumps(report, indent=1, default=str, ensure_ascii=False))
         except OSError as exc:
-            fail(f"cannot write to {out_dir}: {exc}")
+            fail(t("forecast.cannot_write", out_dir=out_dir, exc=exc))
     if as_json:
         print_json(report)
         return
-    out.print(f"[bold]Backtest[/] origins {first} .. {last} (monthly; outcomes to {result.data_end}; "
-              f"{report['seconds']} s)")
-    grid = Table("horizon", "model", "origins", "events", "avg precision", "AUROC", "Brier",
-                 "Brier skill", "recall top 10/20/30")
+    out.print(t("forecast.backtest_origins_monthly_outcomes", first=first, last=last,
+                data_end=result.data_end, seconds=report['seconds']))
+    grid = Table(t("forecast.horizon"), t("forecast.model"), t("forecast.origins"), t("forecast.events"),
+                 t("forecast.avg_precision"), t("forecast.auroc"), t("forecast.brier"),
+                 t("forecast.brier_skill"), t("forecast.recall_top"))
     for row in scores:
         grid.add_row(f"{row['horizon_days']} d", row["model"], str(row["origins"]), str(row["events"]),
                      f"{row['average_precision']:.4f}", f"{row['auroc']:.3f}", f"{row['brier']:.2e}",
@@ -261,7 +264,7 @@ def backtest(
                      " / ".join(f"{row[f'recall_top{n}']:.2f}" for n in (10, 20, 30)))
     print_table(grid)
     if result.units:
-        print_comparison(result.units, "Peer units")
+        print_comparison(result.units, t("forecast.peer_units"))
     for peer_name, rows in peers.items():
         if isinstance(rows, str):
             err.print(f"[yellow]{peer_name}: {escape(rows)}[/]")
@@ -310,10 +313,12 @@ def print_comparison(rows: list[dict[str, object]], title: str) -> None:
     for level, target, lead in keys:
         part = [r for r in rows if (r["level"], r["target"], r["lead_months"]) == (level, target, lead)]
         first = part[0]
-        grid = Table("model", "MSLE", "MAE (CRPS)", "Brier", "AP",
-                     title=f"{title}: {level}, {target}, lead {lead} month{'s' if lead > 1 else ''} "
-                           f"({first['n']:,} unit-months, {first['months']} months, "
-                           f"{first['events']} with {'25+ deaths' if target == 'deaths' else 'events'})")
+        grid = Table(t("forecast.model"), t("forecast.msle"), t("forecast.mae_crps"), t("forecast.brier"),
+                     t("forecast.ap"),
+                     title=t("forecast.lead_month_unit_months", title=title, level=level, target=target,
+                             lead=lead, what='s' if lead > 1 else '', n=first['n'],
+                             months=first['months'], events=first['events'],
+                             what2=t('forecast.deaths') if target == 'deaths' else t('forecast.events')))
         for r in part:
             grid.add_row(str(r["model"]), cell(r, "msle", ".3f"), cell(r, "mae", ".2f"),
                          cell(r, "brier", ".4f"), cell(r, "ap", ".3f"))
@@ -339,7 +344,7 @@ def compare(
 
     local_only("compare")
     if against not in PEERS:
-        raise typer.BadParameter(f"expected one of {', '.join(PEERS)}, not {against!r}",
+        raise typer.BadParameter(t("forecast.expected_one_not", peers=', '.join(PEERS), against=against),
                                  param_hint="--against")
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     lags = _lag_option(lag)
@@ -356,6 +361,4 @@ def compare(
     print_comparison(result.rows, f"Tocsin v {against}")
     for note in result.notes:
         err.print(f"[yellow]{escape(note)}[/]")
-    out.print("MSLE: mean squared error of log(1 + count); MAE is the CRPS of a point forecast; "
-              "Brier and AP for 25+ deaths (ViEWS) or 1+ event (CAST). Intervals: 95%, bootstrap "
-              "over months. Lower is better except AP.")
+    out.print(t("forecast.msle_mean_squared_error"))

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tocsin.cli.common import err, fail, out, print_json
+from tocsin.cli.common import err, fail, out, print_json, t
 from tocsin.ingest import ingest_paths
 from tocsin.sources.registry import ADAPTERS
 from tocsin.workspace import WorkspaceError
@@ -34,11 +34,12 @@ def ingest(
     A file that cannot be read as KIND is refused, naming the line and column at fault.
     """
     if kind not in ADAPTERS:
-        raise typer.BadParameter(f"unknown kind {kind!r}. {KINDS_HELP}", param_hint="KIND")
+        raise typer.BadParameter(t("ingest.unknown_kind", kind=kind, kinds_help=KINDS_HELP),
+                                 param_hint="KIND")
     workspace = ctx.obj
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as progress:
-        task = progress.add_task("starting")
+        task = progress.add_task(t("ingest.starting"))
 
         def step(what: str) -> None:
             progress.update(task, description=escape(what))
@@ -55,23 +56,24 @@ def ingest(
     else:
         for result in outcome.results:
             if result.already_ingested:
-                out.print(f"{escape(result.file)}: already ingested (batch {result.batch_id}); "
-                          "0 rows added")
+                out.print(t("ingest.already_ingested_batch_rows", file=escape(result.file),
+                            batch_id=result.batch_id))
                 continue
-            line = f"{escape(result.file)}: {result.rows_added:,} rows added to {result.table}"
+            line = t("ingest.rows_added", file=escape(result.file), rows=result.rows_added,
+                     table=result.table)
             if result.duplicates:
-                line += f", {result.duplicates:,} already held or repeated"
+                line += t("ingest.already_held", duplicates=result.duplicates)
             out.print(line)
             if result.rejected:
-                err.print(f"[yellow]{escape(result.file)}: {result.rejected:,} bad rows "
-                          f"quarantined in {escape(str(result.rejects_file))}[/]")
+                err.print(t("ingest.bad_rows_quarantined", file=escape(result.file),
+                            rejected=result.rejected, rejects_file=escape(str(result.rejects_file))))
                 for problem in result.problems[:3]:
                     err.print("  " + escape(str(problem)))
         for file, error in outcome.errors:
-            err.print(f"[bold red]error:[/] {escape(error.render())}")
-            err.print(f"[red]{escape(file)}: nothing was written[/]")
+            err.print(t("ingest.error", render=escape(error.render())))
+            err.print(t("ingest.nothing_was_written", file=escape(file)))
         if outcome.rebuilt:
-            out.print("Rebuilt " + ", ".join(outcome.rebuilt))
+            out.print(t("ingest.rebuilt") + ", ".join(outcome.rebuilt))
     if outcome.errors:
         raise typer.Exit(1)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tocsin.cli.common import fail, out, print_json
+from tocsin.cli.common import fail, out, print_json, t
 from tocsin.cli.evidence import AsJson, AsUser, run_or_fail
 
 forms = typer.Typer(no_args_is_help=True, help="The incident-report form for Kobo and ODK Central.")
@@ -47,9 +47,8 @@ def _summary(outcome: Any, as_json: bool) -> None:
         print_json(outcome.as_dict())
         return
     out.print(
-        f"{outcome.reports} new report(s), {outcome.duplicates} already held, "
-        f"{outcome.rejected} set aside (no consent), {outcome.attachments} attachment(s) "
-        "into the evidence locker"
+        t("intake.new_report_s_already", reports=outcome.reports, duplicates=outcome.duplicates,
+          rejected=outcome.rejected, attachments=outcome.attachments)
     )
     for problem in outcome.problems:
         out.print(f"  - {problem}")
@@ -81,8 +80,8 @@ def forms_export(
         places = [{"place_id": r[0], "name": r[1], "name_ar": r[2], "admin2": r[3]} for r in rows]
     count = write_places(out_dir / PLACES_FILE, places)
     out.print(
-        f"Wrote {form} and {out_dir / PLACES_FILE} ({count} places"
-        f"{'' if places else ': no gazetteer in this workspace, only “not in the list”'})"
+        t("intake.wrote_places", form=form, value=out_dir / PLACES_FILE, count=count,
+          what='' if places else t('intake.no_gazetteer_this_workspace'))
     )
 
 
@@ -101,9 +100,9 @@ def import_file(
     from tocsin.intake.files import ZipAttachments, read_export
 
     if not file.is_file():
-        fail(f"{file}: no such file")
+        fail(t("intake.no_such_file", file=file))
     if attachments is not None and not attachments.is_file():
-        fail(f"{attachments}: no such file")
+        fail(t("intake.no_such_file_2", attachments=attachments))
     store = _store(ctx)
 
     def go() -> Any:
@@ -143,11 +142,11 @@ def list_reports(
         out.print(
             f"{r['id']:>5}  {r['occurred_on'] or '?'}  {r['place_name'] or '?'}  "
             f"{', '.join(r['categories'])}  [{r['triage']}, {r['verification']}]"
-            + (f"  problems: {'; '.join(r['problems'])}" if r["problems"] else "")
+            + (t("intake.problems", problems='; '.join(r['problems'])) if r["problems"] else "")
         )
     out.print(
-        f"{len(rows)} report(s) shown; {counts['reports']} held in all, {counts['sensitive']} of "
-        "them restricted to responders"
+        t("intake.report_s_shown_held", n_rows=len(rows), reports=counts['reports'],
+          sensitive=counts['sensitive'])
     )
 
 
@@ -186,7 +185,7 @@ def verify(
         _run(lambda: store.set_verification(report_id, status, store.viewer(user), note))
     finally:
         store.close()
-    out.print(f"Report {report_id}: {status}")
+    out.print(t("intake.report", report_id=report_id, status=status))
 
 
 @app.command("suggest")
@@ -227,9 +226,10 @@ def signals(
         print_json(found)
         return
     for signal in found:
-        out.print(f"{signal['text']}  (reports {', '.join(str(i) for i in signal['report_ids'])})")
+        out.print(t("intake.reports", text=signal['text'],
+                    items=', '.join(str(i) for i in signal['report_ids'])))
     if not found:
-        out.print("No cluster of reports.")
+        out.print(t("intake.no_cluster_reports"))
 
 
 responders = typer.Typer(no_args_is_help=True, help="Designated responders (restricted alerts).")
@@ -244,13 +244,13 @@ def responders_add(ctx: typer.Context, username: str, user: AsUser = None) -> No
         _run(lambda: store.add_responder(username, by=user or ""))
     finally:
         store.close()
-    out.print(f"{username} is a designated responder")
+    out.print(t("intake.designated_responder", username=username))
 
 
 def _secret(env: str, what: str) -> str:
     value = os.environ.get(env)
     if not value:
-        fail(f"set {env} to the {what} (never on the command line, where others can read it)")
+        fail(t("intake.set_never_on_command", env=env, what=what))
     return str(value)
 
 

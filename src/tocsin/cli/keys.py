@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table
+from tocsin.cli.common import fail, out, print_json, print_table, t
 from tocsin.cli.evidence import open_locker, run_or_fail
 
 app = typer.Typer(no_args_is_help=True, help="Organisation keys: Ed25519 signing, AES-256 "
@@ -22,14 +22,14 @@ AsUser = Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER",
 def create(ctx: typer.Context, as_user: AsUser = None) -> None:
     """Create the acting admin's organisation's first keys (and sign them into the log)."""
     key_id = run_or_fail(lambda: open_locker(ctx).create_keys(as_user or ""))
-    out.print(f"Created signing key {key_id}")
+    out.print(t("keys.created_signing_key", key_id=key_id))
 
 
 @app.command()
 def rotate(ctx: typer.Context, as_user: AsUser = None) -> None:
     """Make new keys; the old signing key signs the new one in and stays for verification."""
     key_id = run_or_fail(lambda: open_locker(ctx).rotate_keys(as_user or ""))
-    out.print(f"Rotated: signing key {key_id} is now in use")
+    out.print(t("keys.rotated_signing_key_now", key_id=key_id))
 
 
 @app.command("list")
@@ -43,7 +43,8 @@ def list_keys(
     if as_json:
         print_json(keys)
         return
-    table = Table("key id", "organisation", "created", "retired", title="Signing keys")
+    table = Table(t("keys.key_id"), t("keys.organisation"), t("keys.created"), t("keys.retired"),
+                  title=t("keys.signing_keys"))
     for key in keys:
         table.add_row(key["key_id"], key["organisation"], str(key["created_at"])[:19],
                       str(key["retired_at"] or "")[:19])
@@ -65,7 +66,7 @@ def export(
 
     keys = run_or_fail(lambda: open_locker(ctx).public_keys(org))
     if not keys:
-        fail("no keys to export" + (f" for {org}" if org else ""))
+        fail(t("keys.no_keys_export") + (t("keys.for", org=org) if org else ""))
     blocks = []
     for key in keys:
         pem = Ed25519PublicKey.from_public_bytes(bytes.fromhex(key["public_key"])).public_bytes(
@@ -79,5 +80,5 @@ def export(
         try:
             atomic_write_text(output, text)
         except OSError as exc:
-            fail(f"cannot write {output}: {exc}")
-        out.print(f"Wrote {len(keys)} public keys to {output}")
+            fail(t("keys.cannot_write", output=output, exc=exc))
+        out.print(t("keys.wrote_public_keys", n_keys=len(keys), output=output))

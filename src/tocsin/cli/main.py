@@ -24,7 +24,7 @@ from tocsin.cli import status as status_cli  # each command imports its heavy mo
 from tocsin.cli import sync as sync_cli
 from tocsin.cli import update as update_cli
 from tocsin.cli import users as users_cli
-from tocsin.cli.common import fail, out
+from tocsin.cli.common import choose_language, fail, out, t
 from tocsin.engine import choice as engine_choice
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -50,12 +50,24 @@ def main(
         "--spark-master", envvar="TOCSIN_SPARK_MASTER",
         help="Spark master URL with --engine spark (default local[2]).",
         show_default=False)] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", envvar="TOCSIN_LANG",
+        help="Language of the messages: en or ar (default: the locale, else en). Arabic uses the "
+             "organisation's digits (TOCSIN_DIGITS, or TOCSIN_ORG's choice).",
+        show_default=False)] = None,
 ) -> None:
+    from tocsin.i18n import LANGUAGES
+
+    if lang is not None and lang not in LANGUAGES:
+        raise typer.BadParameter(t('main.choose', lang=lang, languages=' or '.join(LANGUAGES)),
+                                 param_hint="--lang")
+    workspace = Workspace.at(home)
+    choose_language(lang, workspace=workspace)
     try:
         engine_choice.choose(engine, spark_master)
     except engine_choice.EngineChoiceError as exc:
         fail(str(exc))
-    ctx.obj = Workspace.at(home)
+    ctx.obj = workspace
 
 
 @app.command()
@@ -65,8 +77,8 @@ def init(ctx: typer.Context) -> None:
     try:
         created = workspace.init()
     except (WorkspaceError, OSError) as exc:
-        fail(f"cannot create a workspace at {workspace.home}: {exc}")
-    out.print(f"{'Created' if created else 'Checked'} workspace {workspace.home}")
+        fail(t("main.cannot_create_workspace_at", home=workspace.home, exc=exc))
+    out.print(t("main.created" if created else "main.checked", home=workspace.home))
 
 
 app.command("ingest")(ingest_cli.ingest)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table
+from tocsin.cli.common import fail, out, print_json, print_table, shown, t, term
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True, help="The gazetteer: Sudan's places under all their names.")
@@ -33,14 +33,15 @@ def find(
         print_json(matches)
         return
     if not matches:
-        out.print(f"No place matches {name!r}.")
+        out.print(t("places.no_place_matches", name=name))
         raise typer.Exit(1)
-    table = Table("#", "name", "class", "locality, state", "population", "match",
-                  title=f"Places matching {name!r}")
+    table = Table("#", t("places.name"), t("places.class"), t("places.locality_state"),
+                  t("places.population"), t("places.match"),
+                  title=t("places.places_matching", name=name))
     for rank, m in enumerate(matches, start=1):
-        table.add_row(str(rank), " / ".join(x for x in (m["name"], m["name_ar"]) if x),
-                      m["place_class"], ", ".join(x for x in (m["admin2"], m["admin1"]) if x),
-                      f"{m['population']:,}" if m["population"] else "",
+        table.add_row(shown(rank), " / ".join(x for x in (m["name"], m["name_ar"]) if x),
+                      term("place_class", m["place_class"]),
+                      ", ".join(x for x in (m["admin2"], m["admin1"]) if x), shown(m["population"]),
                       f"{m['how']}: {m['matched_name']}")
     print_table(table)
 
@@ -63,7 +64,7 @@ def show(
         if as_json:
             print_json(None)
         else:
-            out.print(f"No place matches {name!r}.")
+            out.print(t("places.no_place_matches", name=name))
         raise typer.Exit(1)
     if as_json:
         print_json(place)
@@ -71,17 +72,19 @@ def show(
     title = " / ".join(x for x in (place["name"], place["name_ar"]) if x)
     out.print(f"[bold]{escape(title)}[/] ({place['place_class']}), "
               f"{', '.join(x for x in (place['admin2'], place['admin1']) if x)}")
-    out.print(f"  at {place['latitude']:.4f}, {place['longitude']:.4f}; sources: "
-              f"{', '.join(place['sources'] or [])}")
+    out.print(t("places.at_sources", latitude=place['latitude'], longitude=place['longitude'],
+                what=', '.join(place['sources'] or [])))
     parent = place["parent"]
     if parent:
-        out.print(f"  part of [bold]{escape(parent['name'] or parent['place_id'])}[/] "
-                  f"({parent['place_class']}): {escape(parent['rule'] or '')}")
+        out.print(t("places.part", what=escape(parent['name'] or parent['place_id']),
+                    place_class=parent['place_class'], what2=escape(parent['rule'] or '')))
     else:
-        out.print("  a top-level place (no parent)")
+        out.print(t("places.top_level_place_no"))
     subs = place["sub_places"]
     if subs:
-        table = Table("sub-place", "class", "why", title=f"{len(subs)} sub-places folded into it")
+        table = Table(t("places.sub_place"), t("places.class"), t("places.why"),
+                      title=t("places.sub_places_folded_into",
+                                                           n_subs=len(subs)))
         for sub in subs:
             table.add_row(escape(sub["name"] or "(unnamed)"), sub["place_class"] or "",
                           escape(sub["rule"] or ""))

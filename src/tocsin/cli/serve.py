@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli.common import err, fail
+from tocsin.cli.common import err, fail, t
 
 
 def serve(
@@ -28,8 +28,7 @@ def serve(
     except (WorkspaceError, WebSetupError) as exc:
         fail(str(exc))
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"serving on {host}: session cookies are Secure, so browsers need HTTPS in front "
-                  "(a TLS-terminating proxy) for anything but loopback")
+        err.print(t("serve.serving_on_session_cookies", host=host))
     if workers == 1:
         uvicorn.run(create_app(workspace), host=host, port=port, proxy_headers=True, log_level="info")
     else:

@@ -12,7 +12,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, local_only, out, parse_day, print_json, print_table
+from tocsin.cli.common import (
+    err,
+    fail,
+    local_only,
+    named,
+    out,
+    parse_day,
+    print_json,
+    print_table,
+    shown,
+    t,
+    term,
+)
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True,
@@ -45,7 +57,8 @@ def _inputs(ctx: typer.Context) -> Any:
 
 
 def _stage(name: str) -> str:
-    return f"[{STAGE_STYLE.get(name, '')}]{name.replace('_', ' ')}[/]" if name in STAGE_STYLE else name
+    word = term("stage", name)
+    return f"[{STAGE_STYLE[name]}]{word}[/]" if name in STAGE_STYLE else word
 
 
 @app.command()
@@ -85,36 +98,37 @@ def say_coverage(coverage: list[Any], warning: str | None) -> None:
 
     through = data_through(coverage)
     sources = ", ".join(f"{c.source} {c.through}" for c in coverage if c.table == "events" and c.through)
-    out.print(f"Event data through {through or 'nowhere (none held)'}"
+    out.print(t("siege.event_data_through", what=through or t("siege.nowhere_none_held"))
               + (f" ({escape(sources)})" if sources else ""))
     if warning:
-        err.print(f"[bold yellow]warning: {escape(warning)}[/]")
+        err.print(t("siege.warning", warning=escape(warning)))
 
 
 def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50, blind: bool = False) -> None:
     if not rows:
-        out.print(f"Siege board as of {day}: " + (
-            "no tracked place is past calm in the data, which does not reach this day (see the "
-            "warning): this is not evidence of calm." if blind else "every tracked place is calm."))
+        out.print(t("siege.siege_board_as", day=day) + (
+            t("siege.no_tracked_place_past") if blind else t("siege.every_tracked_place_calm")))
         return
-    table = Table("stage", "since", "days", "place", "class", "exposed", "why",
-                  title=f"Siege board as of {day}: {len(rows)} place(s) past calm")
+    table = Table(t("siege.stage"), t("siege.since"), t("siege.days"), t("siege.place"), t("siege.class"),
+                  t("siege.exposed"), t("siege.why"),
+                  title=t("siege.siege_board_as_place", day=day, n_rows=len(rows)))
     for row in rows[:limit]:
-        name = row["name"]
+        name = named(row["name"], row.get("name_ar"))
         if row.get("sub_places"):
-            name += f" (+{len(row['sub_places'])} sub-places)"
-        why = ", ".join(s.replace("_", " ") for s in row["signals"])
+            name += t("siege.sub_places", count=len(row['sub_places']))
+        why = t("siege.list_sep").join(term("signal", s) for s in row["signals"])
         if row["stage"] == "fallen":
-            why = f"held by {row['held_by'] or 'unnamed'} since {row['fell_on']}"
+            why = t("siege.held_by", held_by=named(row['held_by'], actor=True) or t("siege.unnamed"),
+                    since=row['fell_on'])
         elif row["stage"] == "outcome_unrecorded":
-            why = "fighting stopped; nothing recorded says who holds it"
-        table.add_row(_stage(row["stage"]), str(row["since"] or ""),
-                      str(row.get("days_in_stage") or ""), escape(name),
-                      row["place_class"], f"{row['exposed']:,}" if row["exposed"] else "?",
+            why = t("siege.fighting_stopped")
+        table.add_row(_stage(row["stage"]), shown(row["since"]),
+                      shown(row.get("days_in_stage")), escape(name),
+                      term("place_class", row["place_class"]), shown(row["exposed"]) or "?",
                       escape(why))
     print_table(table)
     if len(rows) > limit:
-        out.print(f"... and {len(rows) - limit} more (--limit, or --json for all)")
+        out.print(t("siege.more_limit_or_json", value=len(rows) - limit))
 
 
 @app.command()
@@ -142,10 +156,10 @@ def show(
     except WorkspaceError as exc:
         fail(str(exc))
     if match is None:
-        fail(f"no place matches {place!r} (try `tocsin places find {place}`)")
+        fail(t("siege.no_place_matches_try", place=place))
     start = start or end - dt.timedelta(days=365)
     if start > end:
-        fail(f"--since {start} is after --as-of {end}")
+        fail(t("siege.since_after_as", start=start, end=end))
     # The place is tracked whatever its class when asked for by name.
     rules = replace(rules, place_classes=(match["place_class"] or "village",))
     changes = history(inputs, match["place_id"], start, end, rules)
@@ -156,11 +170,12 @@ def show(
                     "changes": changes})
         return
     say_coverage(inputs.coverage, warning)
-    how = f"; {match['how']} match on {match['matched_name']!r}" if "how" in match else ""
-    out.print(f"[bold]{escape(match['name'])}[/] {escape(match.get('name_ar') or '')} "
-              f"({match['place_class']}, {match['place_id']}{escape(how)}) from {start} to {end}")
+    how = t("siege.match_on", how=match['how'], name=match['matched_name']) if "how" in match else ""
+    out.print(t("siege.from", name=escape(match['name']), what=escape(match.get('name_ar') or ''),
+                place_class=match['place_class'], place_id=match['place_id'], how=escape(how),
+                start=start, end=end))
     if not changes:
-        out.print("Calm throughout.")
+        out.print(t("siege.calm_throughout"))
         return
     for change in changes:
         out.print(f"\n{change['date']}  {_stage(change['previous_stage'])} -> "
@@ -205,11 +220,11 @@ def record(
 
     fell, back = parse_day(fell_on, "--fell-on"), parse_day(returned_on, "--returned-on")
     if (fell is None) == (back is None):
-        fail("give one of --fell-on DAY (with --to ACTOR) or --returned-on DAY", 2)
+        fail(t("siege.give_one_fell_on"), 2)
     if fell is not None and not (to or "").strip():
-        fail("--fell-on needs --to ACTOR: who took the town", 2)
+        fail(t("siege.fell_on_needs_actor"), 2)
     if not source:
-        fail("--source URL is required: the report that says so", 2)
+        fail(t("siege.source_url_required_report"), 2)
     workspace = ctx.obj
     try:
         workspace.require()
@@ -217,7 +232,7 @@ def record(
     except WorkspaceError as exc:
         fail(str(exc))
     if match is None:
-        fail(f"no place matches {place!r} (try `tocsin places find {place}`)")
+        fail(t("siege.no_place_matches_try", place=place))
     try:
         sessions = open_control(workspace.database_url)
         row = record_control_change(
@@ -230,7 +245,7 @@ def record(
     if as_json:
         print_json(row)
         return
-    what = f"fell to {escape(row['actor'])} on {row['day']}" if row["kind"] == "fell" \
-        else f"returned on {row['day']}"
-    out.print(f"Recorded #{row['id']}: [bold]{escape(row['place_name'])}[/] ({row['place_id']}) "
-              f"{what}; source {escape(row['source_url'])}")
+    what = t("siege.fell_to", actor=escape(row['actor']), day=row['day']) if row["kind"] == "fell" \
+        else t("siege.returned_on", day=row['day'])
+    out.print(t("siege.recorded_source", id=row['id'], place_name=escape(row['place_name']),
+                place_id=row['place_id'], what=what, source_url=escape(row['source_url'])))

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table
+from tocsin.cli.common import fail, out, print_json, print_table, t
 from tocsin.workspace import WorkspaceError
 
 
@@ -30,9 +30,10 @@ def status(
 
 
 def show_status(info: dict) -> None:
-    out.print(f"[bold]Workspace[/] {info['home']}  ({info['batches']} files ingested, "
-              f"{info['rejected_rows']:,} rows quarantined)")
-    table = Table("table", "source", "rows", "from", "to", title="Lake")
+    out.print(t("status.workspace_files_ingested_rows", home=info['home'], batches=info['batches'],
+                rejected_rows=info['rejected_rows']))
+    table = Table(t("status.table"), t("status.source"), t("status.rows"), t("status.from"), t("status.to"),
+                  title=t("status.lake"))
     for name, data in info["tables"].items():
         if not data["sources"]:
             table.add_row(name, "-", "0", "", "")
@@ -42,40 +43,42 @@ def show_status(info: dict) -> None:
     print_table(table)
     gazetteer = info["derived"].get("gazetteer")
     if gazetteer:
-        out.print(f"[bold]Gazetteer[/] {gazetteer['places']:,} places ({gazetteer['named']:,} "
-                  f"named; {gazetteer['merged_from_several']:,} merged from several sources)")
+        out.print(t("status.gazetteer_places_named_merged", places=gazetteer['places'],
+                    named=gazetteer['named'], merged_from_several=gazetteer['merged_from_several']))
     links = info["derived"].get("event_links")
     if links:
-        out.print("[bold]Events placed[/] " + ", ".join(f"{k}: {v:,}" for k, v in links.items()))
+        out.print(t("status.events_placed") + ", ".join(f"{k}: {v:,}" for k, v in links.items()))
     burnings = info["derived"].get("burnings")
     if burnings is not None:
-        out.print("[bold]Burnings[/] " + (", ".join(f"{k}: {v:,}" for k, v in burnings.items())
-                                         or "none found") + " (tocsin detect burnings)")
+        out.print(t("status.burnings") + (", ".join(f"{k}: {v:,}" for k, v in burnings.items())
+                                         or t("status.none_found")) + t("status.tocsin_detect_burnings"))
     show_freshness(info)
     records = info["records"]
     if "error" in records:
-        out.print(f"[bold]Records[/] {records['database']}: [red]unreachable ({records['error']})[/]")
+        out.print(t("status.records_unreachable", database=records['database'], error=records['error']))
     else:
-        out.print(f"[bold]Records[/] {records['database']} (schema {records['revision']}, "
-                  f"latest {records['head']})")
+        out.print(t("status.records_schema_latest", database=records['database'],
+                    revision=records['revision'], head=records['head']))
 
 
 def show_freshness(info: dict) -> None:
     """Per sync source: data through, last sync, lag; the jobs out of date; the last update."""
     rows = [f for f in info.get("freshness", []) if f["through"] or f["last_sync"]]
     if rows:
-        table = Table("source", "data through", "lag (days)", "last sync (UTC)", title="Freshness")
+        table = Table(t("status.source"), t("status.data_through"), t("status.lag_days"),
+                      t("status.last_sync_utc"), title=t("status.freshness"))
         for f in rows:
             table.add_row(f["source"], f["through"] or "-",
                           str(f["lag_days"]) if f["lag_days"] is not None else "-",
                           (f["last_sync"] or "never")[:16].replace("T", " "))
         out.print(table)
     if info.get("events_warning"):
-        out.print(f"[bold yellow]Today: {escape(info['events_warning'])}[/]")
+        out.print(t("status.today", events_warning=escape(info['events_warning'])))
     if info.get("stale_jobs"):
-        out.print("[yellow]Out of date: " + ", ".join(
+        out.print(t("status.out_date") + ", ".join(
             f"{j['job']} ({', '.join(j['writes'])})" for j in info["stale_jobs"])
-            + " (`tocsin update` rebuilds them)[/]")
+            + t("status.tocsin_update_rebuilds_them"))
     last = info.get("last_update")
     if last:
-        out.print(f"[bold]Last update[/] {last['started_at'][:16].replace('T', ' ')} UTC: {last['status']}")
+        out.print(t("status.last_update_utc", started_at=last['started_at'][:16].replace('T', ' '),
+                    status=last['status']))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json
+from tocsin.cli.common import err, fail, out, parse_day, print_json, t
 from tocsin.workspace import Workspace, WorkspaceError
 
 REPLAY_HELP = ("Answer from recorded replies in this folder instead of the network (the demo "
@@ -36,7 +36,7 @@ def sync(
         _field_tool_sync(ctx, words + (["--json"] if as_json else []))
         return
     if ctx.args:
-        raise typer.BadParameter(f"unexpected {' '.join(ctx.args)}", param_hint="SOURCE")
+        raise typer.BadParameter(t("sync.unexpected", args=' '.join(ctx.args)), param_hint="SOURCE")
 
     day = parse_day(since, "--since")
     workspace: Workspace = ctx.obj
@@ -79,14 +79,14 @@ def run_sync(workspace: Workspace, names: list[str] | None, since: Any = None,
     chosen = names or [n for n in known if settings.get(n, {}).get("enabled", True)]
     unknown = [n for n in chosen if n not in known]
     if unknown:
-        raise typer.BadParameter(f"unknown source(s) {', '.join(unknown)}; known: "
-                                 f"{', '.join(known)}", param_hint="SOURCE")
+        raise typer.BadParameter(t("sync.unknown_source_s_known", unknown=', '.join(unknown),
+                                   known=', '.join(known)), param_hint="SOURCE")
     transport, credentials = None, None
     if replay is not None:
         from tocsin.sync.replay import DEMO_CREDENTIALS, ReplayPublisher, ReplayTransport
 
         if not replay.is_dir():
-            raise typer.BadParameter(f"{replay} is not a folder of recorded replies",
+            raise typer.BadParameter(t("sync.not_folder_recorded_replies", replay=replay),
                                      param_hint="--replay")
         transport = ReplayTransport(ReplayPublisher(replay))
         credentials = DEMO_CREDENTIALS
@@ -110,13 +110,14 @@ def run_sync(workspace: Workspace, names: list[str] | None, since: Any = None,
 def show_outcomes(outcomes: list[Any]) -> None:
     for o in outcomes:
         if o.ok:
-            line = (f"{o.source}: {o.rows_added:,} rows in {o.batches} batch(es)"
-                    + (f", {o.withdrawn:,} withdrawn" if o.withdrawn else "")
-                    + f" ({o.requests} request(s))")
+            line = (t("sync.rows_in_batches", source=o.source, rows=o.rows_added, batches=o.batches)
+                    + (t("sync.withdrawn", withdrawn=o.withdrawn) if o.withdrawn else "")
+                    + t("sync.requests", requests=o.requests))
             out.print(escape(line))
         else:
-            err.print(f"[bold red]{escape(o.source)} failed:[/] {escape(o.error or '')}"
-                      + (f" (kept {o.rows_added:,} rows committed before)" if o.rows_added else ""))
+            err.print(t("sync.failed", source=escape(o.source), what=escape(o.error or ''))
+                      + (t("sync.kept_rows_committed_before", rows_added=o.rows_added)
+                         if o.rows_added else ""))
         for note in o.notes:
             err.print(f"[yellow]  {escape(note)}[/]")
 
@@ -131,7 +132,7 @@ def _not_due(workspace: Workspace, connector: Any) -> str | None:
 
     missing = connector.missing_credentials()
     if missing:
-        return "not configured (set " + ", ".join(env_name(connector.name, m) for m in missing) + ")"
+        return t("sync.not_configured", names=", ".join(env_name(connector.name, m) for m in missing))
     last = Lake(workspace.lake_dir).bookmarks().get(connector.name, {}).get("synced_at") \
         if workspace.exists() else None
     schedule = connector.settings.get("schedule")
@@ -140,5 +141,5 @@ def _not_due(workspace: Workspace, connector: Any) -> str | None:
     age = (datetime.now(UTC) - datetime.fromisoformat(last)).total_seconds()
     # Five minutes' grace: an hourly timer must not skip a source synced 59 minutes ago.
     if age + 300 < parse_interval(str(schedule)):
-        return f"not due (synced {age / 60:.0f} min ago, schedule {schedule})"
+        return t("sync.not_due", minutes=round(age / 60), schedule=schedule)
     return None

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from tocsin.cli.common import err, fail, local_only, out, print_json
+from tocsin.cli.common import err, fail, local_only, out, print_json, t
 from tocsin.cli.sync import REPLAY_HELP, show_outcomes
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -37,11 +37,11 @@ def update(
             interval = parse_interval(every)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--every") from None
-        out.print(f"Updating {workspace.home} every {every} (Ctrl-C stops)")
+        out.print(t("update.updating_every_ctrl_c", home=workspace.home, every=every))
         try:
             repeat(interval, lambda: _once(workspace, sources, sync, force, replay, as_json, keep_going=True))
         except KeyboardInterrupt:
-            out.print("Stopped.")
+            out.print(t("update.stopped"))
         return
     run = _once(workspace, sources, sync, force, replay, as_json, keep_going=False)
     if run is None or run.status != "ok":
@@ -57,13 +57,13 @@ def _once(workspace: Workspace, sources: list[str] | None, sync: bool, force: bo
         run = run_update(workspace, sources=sources, sync=sync, replay=replay, force=force, say=say)
     except WorkspaceError as exc:
         if keep_going:  # a timer's run that finds one still going waits for the next turn
-            err.print(f"[yellow]{escape(str(exc))}; skipping this turn[/]")
+            err.print(t("update.skipping_this_turn", exc=escape(str(exc))))
             return None
         fail(str(exc))
     except Exception as exc:
         if not keep_going:
             raise
-        err.print(f"[bold red]update failed:[/] {escape(str(exc))} (recorded; next turn as usual)")
+        err.print(t("update.update_failed_recorded_next", exc=escape(str(exc))))
         return None
     if as_json:
         print_json(run.to_json())
@@ -78,13 +78,14 @@ def show_run(run: Any) -> None:
     show_outcomes([SyncOutcome(**{k: v for k, v in s.items() if k != "ok"}) for s in run.sync])
     jobs = run.jobs
     if jobs.get("ran"):
-        out.print("Rebuilt: " + ", ".join(f"{n} ({s:.1f} s)" for n, s in jobs["ran"].items()))
+        out.print(t("update.rebuilt") + ", ".join(f"{n} ({s:.1f} s)" for n, s in jobs["ran"].items()))
     if jobs.get("skipped"):
-        out.print("Up to date: " + ", ".join(jobs["skipped"]))
+        out.print(t("update.up_date") + ", ".join(jobs["skipped"]))
     for name, error in jobs.get("failed", {}).items():
-        err.print(f"[bold red]{escape(name)} failed:[/] {escape(error)}")
+        err.print(t("update.failed", name=escape(name), error=escape(error)))
     if jobs.get("blocked"):
-        err.print(f"[yellow]Not rebuilt (an input failed): {', '.join(jobs['blocked'])}[/]")
+        err.print(t("update.not_rebuilt_input_failed", blocked=', '.join(jobs['blocked'])))
     for note in jobs.get("notes", []):
         out.print(f"  {escape(note)}")
-    out.print(f"Update {run.status} ({run.started_at[:19]} to {(run.finished_at or '')[11:19]} UTC)")
+    out.print(t("update.update_utc", status=run.status, started_at=run.started_at[:19],
+                what=(run.finished_at or '')[11:19]))

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli.common import fail, out
+from tocsin.cli.common import fail, out, t
 
 PASSWORD_ENV = "TOCSIN_PASSWORD"
 
@@ -30,7 +30,8 @@ def _read_password(password_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\n")
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
-    return str(typer.prompt("Password (10 characters or more)", hide_input=True, confirmation_prompt=True))
+    return str(typer.prompt(t("users.password_characters_or_more"), hide_input=True,
+                            confirmation_prompt=True))
 
 
 def password(
@@ -53,11 +54,11 @@ def password(
     with _session(ctx) as db:
         user = db.scalar(select(User).where(User.username == username))
         if user is None:
-            fail(f"no user {username!r}: add it with `tocsin users add`")
+            fail(t("users.no_user_add_it", username=username))
         user.password_hash = password_hash
         end_all_sessions(db, user.id)
         db.commit()
-    out.print(f"Password set for {username!r}; their web sessions ended and API tokens revoked")
+    out.print(t("users.password_set_for_their", username=username))
 
 
 def token(
@@ -75,8 +76,9 @@ def token(
     with _session(ctx) as db:
         user = db.scalar(select(User).where(User.username == username))
         if user is None:
-            fail(f"no user {username!r}")
+            fail(t("users.no_user", username=username))
         if revoke:
-            out.print(f"Revoked {revoke_api_tokens(db, user.id, name)} token(s) named {name!r}")
+            out.print(t("users.revoked_token_s_named",
+                        revoke_api_tokens=revoke_api_tokens(db, user.id, name), name=name))
             return
         typer.echo(create_api_token(db, user.id, name))

@@ -15,8 +15,10 @@ def register(job: Job) -> Job:
 
 
 def all_jobs() -> dict[str, Job]:
-    """Every registered job; importing the steps package registers the built-in ones."""
-    import tocsin.jobs.steps  # noqa: F401  (registers on import)
+    """Every registered job; importing the steps registers the built-in ones."""
+    from tocsin.jobs.steps import register_all
+
+    register_all()
 
     return JOBS
 

@@ -12,14 +12,13 @@ from typing import Any
 import yaml
 
 from tocsin import arabic
+from tocsin.i18n import load
 from tocsin.report.judgements import Judgement
 from tocsin.schema.actors import canonical
 
 
-@cache
 def strings(lang: str) -> dict[str, str]:
-    table = yaml.safe_load(resources.files("tocsin.report").joinpath("strings.yaml").read_text())
-    return table[lang]
+    return load("report", lang)
 
 
 @cache

@@ -403,7 +403,11 @@ class WebData:
                     "reasons": r.get("reasons"), "held_by": r.get("held_by"),
                     "fell_on": r.get("fell_on"),
                     "evidence": [e.get("detail") or e.get("ref") if isinstance(e, dict) else e
-                                 for e in r.get("evidence") or []]} for r in rows]
+                                 for e in r.get("evidence") or []],
+                    # The same evidence by its parts, so that each language writes its own line.
+                    "evidence_facts": [{k: e.get(k) for k in ("signal", "kind", "ref", "date", "detail")}
+                                       for e in r.get("evidence") or [] if isinstance(e, dict)]}
+                   for r in rows]
         return sorted(changes, key=lambda r: r["date"], reverse=True)
 
     def _forecast(self, state: _LakeState, pid: str) -> list[dict[str, Any]] | _NotComputed:

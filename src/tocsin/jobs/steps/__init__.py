@@ -1,12 +1,16 @@
-"""The built-in jobs: one module per step; importing this package registers them all.
-Steps import their heavy modules (the model, the brief's PDF writer) inside ``run``."""
+"""The built-in jobs: one module per step; ``register_all`` imports them, which registers them.
+Steps import their heavy modules (the model, the brief's PDF writer) inside ``run``. Importing
+one step's module (the brief reads the siege tracker's board from ``steps.siege``) does not
+import the others: the forecast model's alone pulls in pandas and LightGBM, seconds a brief
+need not pay."""
 
-from tocsin.jobs.steps import (  # noqa: F401
-    alerts,
-    brief,
-    burnings,
-    field_reports,
-    forecast_model,
-    forecasts,
-    gazetteer,
-)
+from __future__ import annotations
+
+from importlib import import_module
+
+STEPS = ("alerts", "brief", "burnings", "field_reports", "forecast_model", "forecasts", "gazetteer")
+
+
+def register_all() -> None:
+    for name in STEPS:
+        import_module(f"tocsin.jobs.steps.{name}")

@@ -1,29 +1,19 @@
-"""English and Arabic strings of the web app, and which way each language is written."""
+"""English and Arabic strings of the web app, and which way each language is written: the
+web domain of the one catalogue mechanism (tocsin.i18n)."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
+import re
 from typing import Any
 
-import yaml
+from tocsin.i18n import DEFAULT_LANGUAGE, LANGUAGES, RIGHT_TO_LEFT, Catalogue, direction, load
 
-LANGUAGES = ("en", "ar")
-DEFAULT_LANGUAGE = "en"
-RIGHT_TO_LEFT = frozenset({"ar"})
-_FOLDER = Path(__file__).resolve().parent
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "RIGHT_TO_LEFT", "Translator", "direction", "pick_language",
+           "strings"]
 
 
-@cache
 def strings(language: str) -> dict[str, str]:
-    if language not in LANGUAGES:
-        raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}")
-    data: Any = yaml.safe_load((_FOLDER / f"{language}.yaml").read_text(encoding="utf-8"))
-    return {str(key): str(value) for key, value in data.items()}
-
-
-def direction(language: str) -> str:
-    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+    return load("web", language)
 
 
 def pick_language(requested: str | None, accept_language: str | None) -> str:
@@ -37,19 +27,11 @@ def pick_language(requested: str | None, accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-class Translator:
+class Translator(Catalogue):
     """``t("key", name=...)`` in templates; a missing key shows the English text, never crashes."""
 
     def __init__(self, language: str, digits: str = "western") -> None:
-        self.language = language
-        self.digits = digits
-        self.dir = direction(language)
-        self._strings = strings(language)
-        self._fallback = strings(DEFAULT_LANGUAGE)
-
-    def __call__(self, key: str, **values: Any) -> str:
-        text = self._strings.get(key) or self._fallback.get(key) or key
-        return text.format(**values) if values else text
+        super().__init__("web", language, digits, isolate_latin=False)  # HTML isolates by markup
 
     def place_name(self, name: str | None, name_ar: str | None) -> str:
         """Arabic readers see the sources' Arabic name (standard spelling), or a marked
@@ -90,6 +72,71 @@ class Translator:
         if known:
             return "، ".join(known)
         return self._strings.get(f"reason_{stage.strip()}", "")
+
+    def burning_reasons(self, reasons: list[Any]) -> tuple[list[str], int]:
+        """Why a settlement is flagged as burning, phrase by phrase, in the reader's language, and
+        how many phrases no translation knows (counted on an Arabic page, never shown)."""
+        from tocsin.web.phrases import burning_phrase, split_reasons
+
+        parts = split_reasons(reasons)
+        if self.language not in RIGHT_TO_LEFT:
+            return parts, 0
+        shown, unknown = [], 0
+        for part in parts:
+            found = burning_phrase(part)
+            if found is None:
+                unknown += 1
+                continue
+            key, values = found
+            if "kind" in values:
+                values["kind"] = self(f"place_class_{str(values['kind']).replace(' ', '_')}")
+            shown.append(self(key, **values))
+        return shown, unknown
+
+    def forecast_reasons(self, row: dict[str, Any]) -> list[str]:
+        """A forecast's reasons: the forecast writes them in both languages (analysis/reasons.py);
+        actor names it keeps as the source writes them are named from actors.yaml here."""
+        if self.language not in RIGHT_TO_LEFT:
+            return [str(r) for r in row.get("reasons") or []]
+        return [self.actors_named(str(r)) for r in row.get("reasons_ar") or []]
+
+    def actors_named(self, text: str) -> str:
+        """``text`` with the Latin-script actor names actors.yaml knows in Arabic, longest first."""
+        from tocsin.report.words import actor_names
+
+        for name, arabic in sorted(actor_names().items(), key=lambda kv: -len(kv[0])):
+            if name in text:
+                text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", arabic, text)
+        return text
+
+    def evidence_line(self, fact: dict[str, Any]) -> str:
+        """One piece of siege evidence: in English the tracker's own line; in Arabic its signal,
+        its day, the deaths and sides when the event says, and the event's reference."""
+        if self.language not in RIGHT_TO_LEFT:
+            return str(fact.get("detail") or fact.get("ref") or "")
+        from tocsin.arabic import day, digits, isolate
+        from tocsin.web.phrases import KILLED
+
+        signal = str(fact.get("signal") or "")
+        when = day(fact.get("date"), self.language, self.digits)
+        if fact.get("kind") == "memory":  # what the tracker remembers: the last assault's day
+            return self("evidence_last_assault", date=when) if signal == "outcome_unrecorded" \
+                else self(f"reason_{signal}")
+        source, _, number = str(fact.get("ref") or "").partition(":")
+        # The reference reads left to right as one: "UCDP 507267".
+        ref = isolate(f"{source.split('-')[0].upper()} {digits(number, self.digits)}") if number else ""
+        values = {"signal": self.signal(signal) if signal else "", "date": when, "ref": ref}
+        killed = KILLED.search(str(fact.get("detail") or ""))
+        if killed:
+            sides = [self.actor(a.strip()) for a in killed.group("actors").split(" v ")]
+            return self("evidence_line_killed", killed=int(killed.group("killed")),
+                        sides=self("sides_against").join(sides), **values)
+        return self("evidence_line", **values)
+
+    def media_kind(self, media_type: str | None) -> str:
+        """An evidence item's kind (image, video, audio, document) from its media type."""
+        major = (media_type or "").split("/")[0]
+        return self(f"media_{major}") if f"media_{major}" in self else self("media_other")
 
     def signal(self, name: str) -> str:
         return self(f"signal_{name.strip().replace(' ', '_')}")

@@ -1,0 +1,112 @@
+"""One catalogue mechanism for every word a user reads: the web app's pages, the brief and the
+command line. Each *domain* keeps its words in YAML beside its code (the same keys in every
+language; tests check), and ``Catalogue(domain, language, digits)`` looks a key up and fills its
+placeholders, shaping numbers and dates for the language (tocsin.arabic): in Arabic a number
+takes the organisation's digits inside a left-to-right isolate, a date reads day, month, year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+LANGUAGES = ("en", "ar")
+DEFAULT_LANGUAGE = "en"
+RIGHT_TO_LEFT = frozenset({"ar"})
+
+# domain -> (package, file name pattern, whether the file holds every language at its top level)
+DOMAINS: dict[str, tuple[str, str, bool]] = {
+    "web": ("tocsin.web.i18n", "{language}.yaml", False),
+    "cli": ("tocsin.cli.i18n", "{language}.yaml", False),
+    "report": ("tocsin.report", "strings.yaml", True),
+    "dossier": ("tocsin.accountability", "strings.yaml", True),
+}
+
+
+ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
+
+
+class CatalogueError(ValueError):
+    pass
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise CatalogueError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}")
+    return language
+
+
+def direction(language: str) -> str:
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+@cache
+def load(domain: str, language: str) -> dict[str, Any]:
+    """Every key of ``domain`` in ``language``: text, or a table of texts (a dossier's names of
+    assessments and statuses)."""
+    check_language(language)
+    package, pattern, nested = DOMAINS[domain]
+    text = resources.files(package).joinpath(pattern.format(language=language)).read_text("utf-8")
+    data: Any = yaml.safe_load(text)
+    if nested:
+        data = data[language]
+    return {str(key): value if isinstance(value, dict | list) else str(value)
+            for key, value in data.items()}
+
+
+class ShapingFormatter(string.Formatter):
+    """``str.format`` whose numbers and dates are written for the language: in Arabic, digits in
+    the chosen style inside an isolate, the minus sign U+2212, dates as "30 نوفمبر 2023"."""
+
+    def __init__(self, language: str, digits: str, isolate_latin: bool = True) -> None:
+        self.language = language
+        self.digits = digits
+        self.isolate_latin = isolate_latin
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if self.language not in RIGHT_TO_LEFT:
+            return format(value, format_spec)
+        from tocsin import arabic
+
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and not format_spec:
+            return arabic.day(value, self.language, self.digits)
+        text = format(value, format_spec)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return arabic.isolate(arabic.digits(text.replace("-", arabic.MINUS), self.digits))
+        # Data in Latin script (a path, an id, a command) keeps its own order inside Arabic plain
+        # text: "/tmp/ws" never shows as "tmp/ws/". (A page isolates with its markup instead.)
+        if self.isolate_latin and text.strip() and not ARABIC_LETTER.search(text):
+            return arabic.isolate(text)
+        return text
+
+
+class Catalogue:
+    """``c("key", name=...)``: the key's text in the language (English when a key is missing, so a
+    new key never crashes a page), its placeholders filled and shaped."""
+
+    def __init__(self, domain: str, language: str = DEFAULT_LANGUAGE, digits: str = "western",
+                 isolate_latin: bool = True) -> None:
+        self.domain = domain
+        self.language = check_language(language)
+        self.digits = digits
+        self.dir = direction(language)
+        self._strings = load(domain, language)
+        self._fallback = load(domain, DEFAULT_LANGUAGE)
+        self._formatter = ShapingFormatter(language, digits, isolate_latin)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self._strings.get(key) or self._fallback.get(key) or key
+        return self._formatter.vformat(text, (), values) if values else text
+
+    def shape(self, value: Any, format_spec: str = "") -> str:
+        """One value (a number, a date) as the language writes it, outside any sentence."""
+        return self._formatter.format_field(value, format_spec)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._strings

@@ -1,0 +1,289 @@
+"""The command line in the user's language: every message from the catalogue (src/tocsin/cli/i18n),
+Arabic for every key, the language chosen by --lang, TOCSIN_LANG or the locale, the
+organisation's digits, and Arabic laid out right to left on a terminal that cannot do it."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tocsin.arabic import LATIN_NAMES
+from tocsin.cli import terminal
+from tocsin.cli.main import app
+from tocsin.i18n import ARABIC_LETTER, Catalogue, load
+
+CLI = Path(__file__).resolve().parents[1] / "src" / "tocsin" / "cli"
+LETTERS = re.compile(r"[A-Za-z]{2,}")
+MARKUP = re.compile(r"\[/?[a-z ]*\]")
+runner = CliRunner()
+
+# Calls whose string arguments a user reads: consoles, errors, prompts, progress, tables.
+PRINTERS = {"out", "err", "console"}
+
+
+def _user_facing_arguments(call: ast.Call) -> list[ast.expr]:
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
+    keywords = {k.arg: k.value for k in call.keywords}
+    if name == "print" and owner in PRINTERS:
+        return list(call.args)
+    if name in ("fail", "BadParameter", "prompt", "confirm", "add_task") and call.args:
+        return [call.args[0]]
+    if name == "Table":
+        return [*call.args, *(keywords[k] for k in ("title", "caption") if k in keywords)]
+    if name == "add_column":
+        return call.args[:1] + ([keywords["header"]] if "header" in keywords else [])
+    if name == "add_row":
+        return list(call.args)
+    return []
+
+
+def _literals(node: ast.expr) -> list[ast.expr]:
+    """The string literals a message is built from (through +, conditionals, `or`, f-string
+    fields that are themselves such expressions); a t(...) call is the catalogue's."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t":
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node]
+    if isinstance(node, ast.JoinedStr):
+        found: list[ast.expr] = [node]
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                found += _literals(value.value)
+        return found
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literals(node.left) + _literals(node.right)
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) + _literals(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [x for v in node.values for x in _literals(v)]
+    return []
+
+
+def _words(node: ast.expr) -> str:
+    if isinstance(node, ast.Constant):
+        text = str(node.value)
+    else:
+        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))  # type: ignore[attr-defined]
+    return MARKUP.sub("", text)
+
+
+def _untranslated(source: str) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            for argument in _user_facing_arguments(node):
+                found += [(lit.lineno, _words(lit)) for lit in _literals(argument)
+                          if LETTERS.search(_words(lit))]
+    return found
+
+
+def _keys_used(source: str) -> set[str]:
+    keys = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("t", "say"):
+            for arg in node.args[:1]:
+                for lit in ast.walk(arg):  # t("a" if x else "b")
+                    if isinstance(lit, ast.Constant) and isinstance(lit.value, str):
+                        keys.add(lit.value)
+    return keys
+
+
+def test_the_scan_finds_what_it_must() -> None:
+    """The scan itself: a literal in any of the message-making shapes is found; t() is not."""
+    source = '''
+out.print(f"Wrote {n} rows")
+err.print("[bold]Done[/] " + ("fast" if quick else t("x.slow")))
+fail(f"no place {name!r}" if x else t("x.ok"))
+table = Table("stage", t("x.since"), title=f"Board as of {day}", caption="data through")
+table.add_row(name, "unknown")
+out.print(t("x.fine", n=3), f"{n}: {m}")
+'''
+    words = sorted(w for _, w in _untranslated(source))
+    assert words == sorted(["Wrote  rows", "Done ", "fast", "no place ", "stage", "Board as of ",
+                            "data through", "unknown"])
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in CLI.glob("*.py")))
+def test_every_message_comes_from_the_catalogue(module: str) -> None:
+    source = (CLI / module).read_text(encoding="utf-8")
+    assert _untranslated(source) == [], f"{module}: user-facing text not from the catalogue"
+    missing = {k for k in _keys_used(source) if "." in k} - set(load("cli", "en"))
+    assert not missing, f"{module} uses keys the catalogue lacks: {sorted(missing)}"
+
+
+# Latin script an Arabic message may hold besides LATIN_NAMES: what a user types (commands in
+# backticks, --options, environment variables, metavariables), units and standards' names.
+CLI_LATIN = {"tocsin", "UTC", "SHA", "PEM", "HTTPS", "TLS", "ISO", "UTF", "GeoJSON", "AUROC", "Brier",
+             "MSLE", "MAE", "CRPS", "AP", "ViEWS", "CAST", "F1", "Secure", "URL", "USER", "ACTOR", "DAY",
+             "NAME", "YYYY", "MM", "DD", "Z", "T14", "Ctrl-C", "place_id", "western", "arabic", "indic",
+             "log", "count", "docs", "model", "card", "md", "http", "forecasts", "place"}
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_key_has_arabic_with_the_same_placeholders_and_markup() -> None:
+    en, ar = load("cli", "en"), load("cli", "ar")
+    assert set(en) == set(ar)
+    for key, english in en.items():
+        arabic = ar[key]
+        assert arabic.strip(), f"{key} has no Arabic"
+        assert _fields(arabic) <= _fields(english), f"{key}: Arabic fills fields English lacks"
+        assert sorted(MARKUP.findall(arabic)) == sorted(MARKUP.findall(english)), key
+        words = re.findall(r"[A-Za-z]{2,}", MARKUP.sub("", re.sub(r"\{[^}]*\}|--[a-z-]+", "", english)))
+        if any(w not in CLI_LATIN | LATIN_NAMES for w in words):  # not only names (AP, Brier)
+            assert ARABIC_LETTER.search(arabic), f"{key} is not translated: {arabic!r}"
+
+
+def test_arabic_messages_hold_no_english_word() -> None:
+    allowed = {w.lower() for w in LATIN_NAMES | CLI_LATIN}
+    for key, text in load("cli", "ar").items():
+        text = re.sub(r"\{[^}]*\}", " ", MARKUP.sub(" ", text))
+        text = re.sub(r"`[^`]*`", " ", text)  # a command the reader types
+        text = re.sub(r"--[a-z0-9-]+|\b[A-Z]+(?:-[A-Z]+)+\b|\b[A-Z_]{3,}\b|(?:tocsin )?(?:--home|status|"
+                      r"places find|siege board|siege show|forecast|evidence log|detect burnings|serve)\b",
+                      " ", text)
+        text = re.sub(r"\S*[/.:]\S*", " ", text)  # paths, addresses, versions
+        words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9_-]*", text) if w.lower() not in allowed]
+        assert not words, f"{key}: English words {words} in {load('cli', 'ar')[key]!r}"
+
+
+def test_lang_option_env_and_locale_choose_arabic(tmp_path: Path) -> None:
+    home = str(tmp_path / "ws")
+    english = runner.invoke(app, ["--home", home, "init"])
+    assert english.exit_code == 0 and "Created workspace" in english.stdout
+    chosen = runner.invoke(app, ["--home", home, "--lang", "ar", "init"])
+    assert chosen.exit_code == 0 and "فُحصت مساحة العمل" in chosen.stdout
+    env = runner.invoke(app, ["--home", home, "init"], env={"TOCSIN_LANG": "ar"})
+    assert "فُحصت مساحة العمل" in env.stdout
+    locale = runner.invoke(app, ["--home", home, "init"], env={"LC_ALL": "ar_SD.UTF-8", "TOCSIN_LANG": ""})
+    assert "فُحصت مساحة العمل" in locale.stdout
+    back = runner.invoke(app, ["--home", home, "init"], env={"LC_ALL": "C.UTF-8", "TOCSIN_LANG": ""})
+    assert "Checked workspace" in back.stdout
+    bad = runner.invoke(app, ["--home", home, "--lang", "fr", "init"])
+    assert bad.exit_code == 2 and "'fr'" in bad.output
+
+
+def test_arabic_errors_tables_and_digits(tmp_path: Path) -> None:
+    home = str(tmp_path / "ws")
+    assert runner.invoke(app, ["--home", home, "init"]).exit_code == 0
+    failed = runner.invoke(app, ["--home", home, "--lang", "ar", "siege", "show", "Nowhere"])
+    assert failed.exit_code != 0
+    assert "خطأ:" in failed.output
+    status = runner.invoke(app, ["--home", home, "--lang", "ar", "status"])
+    assert status.exit_code == 0, status.output
+    lines = status.stdout.splitlines()
+    assert lines[1] == "البحيرة"  # the table's title, then "column: value" lines in Arabic
+    assert "الجدول: events" in lines and "الصفوف: 0" in lines
+    # Numbers in an isolate (they keep their order inside right-to-left text), Western digits
+    # unless chosen; Latin data (the path) isolated too.
+    assert "\u20660\u2069 ملفًا مستوردًا" in lines[0] and f"\u2066{Path(home).resolve()}\u2069" in lines[0]
+    indic = runner.invoke(app, ["--home", home, "--lang", "ar", "status"],
+                          env={"TOCSIN_DIGITS": "arabic-indic"})
+    assert "\u2066٠\u2069 ملفًا مستوردًا" in indic.stdout
+
+
+def test_arabic_digits_follow_the_organisations_choice(tmp_path: Path) -> None:
+    home = str(tmp_path / "ws")
+    assert runner.invoke(app, ["--home", home, "init"]).exit_code == 0
+    assert runner.invoke(app, ["--home", home, "orgs", "add", "Sudan Monitors"]).exit_code == 0
+    chose = runner.invoke(app, ["--home", home, "orgs", "digits", "Sudan Monitors", "arabic-indic"])
+    assert chose.exit_code == 0
+    only = runner.invoke(app, ["--home", home, "--lang", "ar", "status"], env={"TOCSIN_DIGITS": ""})
+    assert "\u2066٠\u2069 ملفًا مستوردًا" in only.stdout  # the workspace's only organisation
+    assert runner.invoke(app, ["--home", home, "orgs", "add", "Other"]).exit_code == 0
+    two = runner.invoke(app, ["--home", home, "--lang", "ar", "status"], env={"TOCSIN_DIGITS": ""})
+    assert "\u20660\u2069 ملفًا مستوردًا" in two.stdout  # two: none is "the" organisation
+    named = runner.invoke(app, ["--home", home, "--lang", "ar", "status"],
+                          env={"TOCSIN_DIGITS": "", "TOCSIN_ORG": "Sudan Monitors"})
+    assert "\u2066٠\u2069 ملفًا مستوردًا" in named.stdout
+    english = runner.invoke(app, ["--home", home, "status"], env={"TOCSIN_ORG": "Sudan Monitors"})
+    assert "(0 files ingested" in english.stdout  # English keeps Western digits, no isolates
+
+
+def test_catalogue_shapes_numbers_dates_and_signs() -> None:
+    import datetime as dt
+
+    ar = Catalogue("cli", "ar", "arabic_indic")
+    text = ar("ingest.rows_added", file="events.csv", rows=-4400, table="events")
+    assert "\u2066\u2212٤٬٤٠٠\u2069" in text and "4,400-" not in text
+    assert Catalogue("cli", "en")("ingest.rows_added", file="f", rows=1696, table="events") == \
+        "f: 1,696 rows added to events"
+    assert Catalogue("cli", "ar")("brief.written", day=dt.date(2023, 11, 30), pdf="a", html="b") \
+        .startswith("موجز يوم 30 نوفمبر 2023:")
+
+
+def test_visual_order_for_terminals_that_cannot_lay_out_arabic() -> None:
+    line = "مساحة العمل \u2066/tmp/ws\u2069  (\u206612\u2069 ملفًا)"
+    [shown] = terminal.visual_line(line, 60)
+    assert len(shown) == 60 and shown.endswith("ﻞﻤﻌﻟﺍ ﺔﺣﺎﺴﻣ")  # right-aligned, read from the right
+    assert "/tmp/ws" in shown and "12" in shown  # Latin data and numbers keep their own order
+    assert shown.index("(") < shown.index("12") < shown.index(")") < shown.index("/tmp/ws")  # mirrored
+    assert not re.search("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", shown)
+    assert terminal.visual_line("plain English", 60) == ["plain English"]
+    long = "كلمة " * 30
+    assert all(len(part) <= 40 for part in terminal.visual_line(long, 40))
+
+
+def test_visual_or_logical_order_is_chosen_by_the_terminal() -> None:
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    assert terminal.mode_for(Tty(), {}) == "visual"  # type: ignore[arg-type]
+    assert terminal.mode_for(Tty(), {"VTE_VERSION": "7600"}) == "logical"  # type: ignore[arg-type]
+    assert terminal.mode_for(Tty(), {"KONSOLE_VERSION": "230800"}) == "logical"  # type: ignore[arg-type]
+    assert terminal.mode_for(Tty(), {"TOCSIN_BIDI": "logical"}) == "logical"  # type: ignore[arg-type]
+    import io
+
+    assert terminal.mode_for(io.StringIO(), {}) == "logical"  # piped: files keep reading order
+    assert terminal.mode_for(io.StringIO(), {"TOCSIN_BIDI": "visual"}) == "visual"
+
+
+def test_visual_mode_end_to_end(tmp_path: Path) -> None:
+    home = str(tmp_path / "ws")
+    result = runner.invoke(app, ["--home", home, "--lang", "ar", "init"], env={"TOCSIN_BIDI": "visual"})
+    assert result.exit_code == 0
+    assert "ﻞﻤﻌﻟﺍ ﺔﺣﺎﺴﻣ" in result.stdout and "مساحة العمل" not in result.stdout
+    after = runner.invoke(app, ["--home", home, "init"], env={"TOCSIN_BIDI": "visual"})
+    assert after.stdout.startswith("Checked workspace")  # consoles back to plain streams
+
+
+def test_web_and_report_use_the_same_catalogue_mechanism() -> None:
+    from tocsin.report.words import strings as report_strings
+    from tocsin.web.i18n import Translator
+    from tocsin.web.i18n import strings as web_strings
+
+    assert web_strings("ar") is load("web", "ar")
+    assert report_strings("ar") is load("report", "ar")
+    assert isinstance(Translator("ar"), Catalogue)
+    assert yaml.safe_load((CLI / "i18n" / "en.yaml").read_text()) == load("cli", "en")
+
+
+def test_table_cells_in_arabic(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from tocsin.cli import common
+
+    monkeypatch.delenv("TOCSIN_LANG", raising=False)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    common.choose_language("ar", digits="arabic_indic")
+    try:
+        assert common.term("stage", "cut_off") == "معزول" and common.term("place_class", "city") == "مدينة"
+        assert common.named("El Fasher", None) == "الفاشر"
+        assert common.named("RSF", actor=True) == "قوات الدعم السريع"
+        assert common.shown(187236) == "\u2066١٨٧٬٢٣٦\u2069"
+        assert common.shown(dt.date(2023, 11, 23)) == "٢٣ نوفمبر ٢٠٢٣"
+    finally:
+        common.choose_language(None)
+    assert common.term("stage", "cut_off") == "cut off" and common.shown(187236) == "187,236"
+    assert common.named("El Fasher", "الفاشر") == "El Fasher" and common.shown(None) == ""

@@ -6,7 +6,6 @@ write small files in ACLED's published column layout.
 
 from __future__ import annotations
 
-from tocsin.schema.actors import canonical_sql
 from tocsin.schema.taxonomy import load_taxonomy
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import RawInput
@@ -66,8 +65,8 @@ class AcledAdapter(Adapter):
             "civilian_targeting": (f"{col('civilian_targeting')} IS NOT NULL"
                                    if has("civilian_targeting") else
                                    f"{col('event_type')} = 'Violence against civilians'"),
-            "actor1": canonical_sql(col("actor1")),   # one name per actor (schema/actors.yaml)
-            "actor2": canonical_sql(col("actor2")),
+            "actor1": col("actor1"),
+            "actor2": col("actor2"),
             "fatalities": integer("fatalities"),
             "latitude": num("latitude"),
             "longitude": num("longitude"),

@@ -48,7 +48,7 @@ app.add_typer(webhook_app, name="webhook")
 
 
 def _sessions(ctx: typer.Context) -> Any:
-    from tocsin.records.models import AlertError, open_records
+    from tocsin.alerts.store import AlertError, open_records
 
     workspace = ctx.obj
     try:
@@ -173,7 +173,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """One alert: why it was raised (the evidence), who acknowledged it, every delivery attempt."""
-    from tocsin.records.models import AlertError, alert_json, get_alert
+    from tocsin.alerts.store import AlertError, alert_json, get_alert
 
     try:
         alert, attempts = get_alert(_sessions(ctx), alert_id)
@@ -206,7 +206,7 @@ def ack(
     note: Annotated[str | None, typer.Option(help="What was done about it.")] = None,
 ) -> None:
     """Acknowledge an alert: someone has seen it and acts on it."""
-    from tocsin.records.models import AlertError, acknowledge
+    from tocsin.alerts.store import AlertError, acknowledge
 
     try:
         alert = acknowledge(_sessions(ctx), alert_id, by, note)
@@ -226,7 +226,7 @@ def webhook_add(
 ) -> None:
     """Add a webhook; alerts made from now on are POSTed to it, signed with SECRET."""
     from tocsin.alerts.webhooks import add_webhook
-    from tocsin.records.models import AlertError
+    from tocsin.alerts.store import AlertError
 
     try:
         hook = add_webhook(_sessions(ctx), url, secret)
@@ -257,7 +257,7 @@ def webhook_remove(ctx: typer.Context,
                    which: Annotated[str, typer.Argument(help="The webhook's id or URL.")]) -> None:
     """Remove a webhook (and the record of its deliveries)."""
     from tocsin.alerts.webhooks import remove_webhook
-    from tocsin.records.models import AlertError
+    from tocsin.alerts.store import AlertError
 
     try:
         hook = remove_webhook(_sessions(ctx), which)

@@ -225,8 +225,8 @@ def webhook_add(
                                              "(at least 16 characters).")],
 ) -> None:
     """Add a webhook; alerts made from now on are POSTed to it, signed with SECRET."""
-    from tocsin.alerts.webhooks import add_webhook
     from tocsin.alerts.store import AlertError
+    from tocsin.alerts.webhooks import add_webhook
 
     try:
         hook = add_webhook(_sessions(ctx), url, secret)
@@ -256,8 +256,8 @@ def webhook_list(ctx: typer.Context,
 def webhook_remove(ctx: typer.Context,
                    which: Annotated[str, typer.Argument(help="The webhook's id or URL.")]) -> None:
     """Remove a webhook (and the record of its deliveries)."""
-    from tocsin.alerts.webhooks import remove_webhook
     from tocsin.alerts.store import AlertError
+    from tocsin.alerts.webhooks import remove_webhook
 
     try:
         hook = remove_webhook(_sessions(ctx), which)

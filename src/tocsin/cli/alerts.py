@@ -13,10 +13,12 @@ from tocsin.cli.common import (
     err,
     fail,
     language_of_messages,
+    named,
     out,
     parse_day,
     print_json,
     print_table,
+    shown,
     t,
     term,
 )
@@ -80,7 +82,7 @@ def alerts(
     table = Table(t("alerts.id"), t("alerts.day"), t("alerts.place"), t("alerts.kind"),
                   t("alerts.what"), t("alerts.exposed"), t("alerts.status"), title=t("alerts.alerts"))
     for a in found:
-        table.add_row(str(a.id), str(a.day), escape(a.place_name), term("alert_kind", a.kind),
+        table.add_row(str(a.id), shown(a.day), escape(named(a.place_name)), term("alert_kind", a.kind),
                       escape(described(a)),
                       f"{a.exposed:,}" if a.exposed else "?",
                       a.status if a.status == "open" else t("alerts.ack_d_by",
@@ -133,7 +135,7 @@ def scan(
     else:
         out.print(t("alerts.new_alert_s_for", n_created=len(created), start=start, end=end))
         for a in created:
-            out.print(f"  #{a.id} {a.day} {escape(a.place_name)}: {escape(described(a))}")
+            out.print(f"  #{a.id} {a.day} {escape(named(a.place_name))}: {escape(described(a))}")
         _say_deliveries(results)
     if any(not r.delivered for r in results):
         raise typer.Exit(1)
@@ -182,7 +184,7 @@ def show(
     if as_json:
         print_json({**alert_json(alert), "deliveries": attempts})
         return
-    out.print(t("alerts.alert_heading", id=alert.id, day=alert.day, place=escape(alert.place_name),
+    out.print(t("alerts.alert_heading", id=alert.id, day=alert.day, place=escape(named(alert.place_name)),
                 what=escape(described(alert))))
     out.print(t("alerts.exposed_2", reasons=escape(alert.reasons), what=alert.exposed or '?',
                 status=alert.status)
@@ -212,7 +214,7 @@ def ack(
         alert = acknowledge(_sessions(ctx), alert_id, by, note)
     except AlertError as exc:
         fail(str(exc))
-    out.print(t("alerts.alert_acknowledged_by", id=alert.id, place_name=escape(alert.place_name),
+    out.print(t("alerts.alert_acknowledged_by", id=alert.id, place_name=escape(named(alert.place_name)),
                 stage=escape(described(alert)), what=escape(alert.acknowledged_by or '')))
 
 

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analysis.burnings_support import KM, burning, fires, places
+from tests.analysis.test_detect_cli import make_workspace as workspace_of
 from tocsin.analysis.burnings import BurningParams, detect_fires
 from tocsin.analysis.burnings_tiled import (
     PAYLOAD_SCHEMA,
@@ -25,7 +26,6 @@ from tocsin.analysis.burnings_tiled import (
 from tocsin.analysis.scenarios import ScenarioParams, generate, harvest_world
 from tocsin.engine.local import run_tiled_local
 from tocsin.engine.partition import Tiling
-from tocsin.ingest import ingest_paths
 from tocsin.jobs.steps.burnings import PLACE_COLUMNS, detection_batches, read_events
 from tocsin.lake import Lake
 from tocsin.workspace import Workspace
@@ -51,15 +51,6 @@ def lake_inputs(workspace: Workspace) -> tuple[pa.Table, pa.Table, pa.Table]:
     detections = pa.Table.from_batches(list(detection_batches(lake, None)))
     gazetteer = pq.ParquetFile(lake.derived_path("gazetteer")).read(columns=PLACE_COLUMNS)
     return detections, gazetteer, read_events(lake, None)
-
-
-def workspace_of(home: Path, files: list[tuple[str, Path]]) -> Workspace:
-    workspace = Workspace(home)
-    workspace.init()
-    for kind, path in files:
-        outcome = ingest_paths(workspace, kind, [path])
-        assert not outcome.errors, outcome.errors
-    return workspace
 
 
 def edge_world() -> tuple[pa.Table, pa.Table]:

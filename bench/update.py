@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000, help="ACLED events in the year")
     parser.add_argument("--day", type=int, default=40, help="events in the one-day update")
     parser.add_argument("--quick", action="store_true", help="the Darfur sample's places")
+    parser.add_argument("--snapshot", type=Path, help="copy the workspace here after the full "
+                        "rebuild (to profile the one-day update again without redoing the rest)")
     args = parser.parse_args()
     home = OUT / "update-ws"
     shutil.rmtree(home, ignore_errors=True)
@@ -79,6 +81,9 @@ def main() -> None:
         events = len(publisher.held_acled_ids()) + len(publisher.ucdp_releases["24.1"])
         sync_s, sync_mb, _ = measure([*tocsin, "sync", "acled", "ucdp"], env)
         full_s, full_mb, _ = measure([*tocsin, "update", "--no-sync", "--force"], env)
+        if args.snapshot:
+            shutil.rmtree(args.snapshot, ignore_errors=True)
+            shutil.copytree(home, args.snapshot, symlinks=True)
         publisher.acled_events += invented_acled_events(args.day, start="2025-01-09", days=1,
                                                         timestamp=1_900_000_000, first_id=10_000_000)
         day_s, day_mb, said = measure([*tocsin, "update", "acled", "--json"], env)

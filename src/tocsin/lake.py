@@ -18,8 +18,10 @@ and the table views hide what it withdraws (see ``connect``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -213,7 +215,7 @@ class Lake:
         """Delete files no manifest names: leftovers of a writer that died. Needs the lock."""
         manifest = self.manifest()
         named = {(t, n) for b in manifest["batches"] for t, ns in b["files"].items() for n in ns}
-        named |= {(DERIVED, d["file"]) for d in manifest["derived"].values()}
+        named |= {(DERIVED, n) for d in manifest["derived"].values() for n in derived_names(d)}
         removed = []
         for table in [*TABLES, DERIVED]:
             folder = self.root / table
@@ -235,8 +237,28 @@ class Lake:
 
     # -- derived tables -------------------------------------------------------------------
     def derived_path(self, name: str) -> Path | None:
+        """The one file of a derived table stored whole (None when it does not exist yet). A
+        partitioned table (``replace_derived_parts``) has several: ``derived_files``."""
         entry = self.manifest()["derived"].get(name)
-        return self.root / DERIVED / entry["file"] if entry else None
+        if entry is None:
+            return None
+        if "file" not in entry:
+            raise LakeError(f"derived table {name!r} is stored in partitions: read derived_files")
+        return self.root / DERIVED / entry["file"]
+
+    def derived_files(self, name: str) -> list[Path]:
+        """Every file of a derived table (one when stored whole, one per partition, in key
+        order, when partitioned); none when the table does not exist yet."""
+        entry = self.manifest()["derived"].get(name)
+        return [self.root / DERIVED / n for n in derived_names(entry)] if entry else []
+
+    def derived_parts(self, name: str) -> dict[str, Path] | None:
+        """A partitioned derived table's files by partition key; None when the table does not
+        exist or is stored whole (a lake written before it was partitioned)."""
+        entry = self.manifest()["derived"].get(name)
+        if entry is None or "parts" not in entry:
+            return None
+        return {key: self.root / DERIVED / n for key, n in sorted(entry["parts"].items())}
 
     def replace_derived(self, files: dict[str, Path], inputs: dict[str, str]) -> None:
         """Swap in rebuilt derived tables (staged Parquet files) in one manifest write;
@@ -248,6 +270,31 @@ class Lake:
             os.replace(staged, self.root / DERIVED / final_name)
             manifest["derived"][name] = {"file": final_name, "inputs": inputs[name],
                                          "built_at": datetime.now(UTC).isoformat()}
+        fsync_path(self.root / DERIVED)
+        pause_for_tests("before-derived-manifest")
+        self._write_manifest(manifest)
+        self.sweep_orphans()
+
+    def replace_derived_parts(self, name: str, parts: dict[str, Path], inputs: str,
+                              whole: bool = False) -> None:
+        """Swap in some partitions of a partitioned derived table (staged Parquet files by
+        partition key, e.g. an as-of day) in one manifest write; the other partitions stay as
+        they are, so a day's update writes one file, not the whole table. ``whole``: ``parts``
+        are every partition (the first write, or a table stored whole before, migrated)."""
+        manifest = self.manifest()
+        entry = manifest["derived"].get(name) or {}
+        if "file" in entry and not whole:
+            raise LakeError(f"derived table {name!r} is stored whole: migrate it with whole=True")
+        kept = {} if whole else dict(entry.get("parts", {}))
+        for key, staged in parts.items():
+            if not PART_KEY.fullmatch(key):
+                raise LakeError(f"partition key {key!r} of {name!r} is not a plain name")
+            final_name = f"{name}-{key}-{uuid.uuid4().hex[:12]}.parquet"
+            fsync_path(staged)
+            os.replace(staged, self.root / DERIVED / final_name)
+            kept[key] = final_name
+        manifest["derived"][name] = {"parts": kept, "inputs": inputs,
+                                     "built_at": datetime.now(UTC).isoformat()}
         fsync_path(self.root / DERIVED)
         pause_for_tests("before-derived-manifest")
         self._write_manifest(manifest)
@@ -278,8 +325,10 @@ class Lake:
                 select = _hide_withdrawn(table, paths)
             con.execute(f"CREATE VIEW {table} AS {select}")
         for name, entry in manifest["derived"].items():
-            path = self.root / DERIVED / entry["file"]
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_str(str(path))})")
+            listing = ", ".join(sql_str(str(self.root / DERIVED / n)) for n in derived_names(entry))
+            # union_by_name: a partition written before a column was added reads it as NULL.
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listing}], "
+                        "union_by_name = true)")
         return con
 
     def _stage_withdrawals(self, con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> set[str]:
@@ -322,6 +371,29 @@ def _hide_withdrawn(table: str, files: list[str]) -> str:
             f"WHERE w.target_table = {sql_str(table)} AND w.target_source = t.source "
             f"AND w.target_id = {TABLES[table].computed.get('source_id', 't.source_id')} "
             f"AND (w.target_batch = t.batch_id OR (w.target_batch IS NULL AND w.seq > t.seq)))")
+
+
+PART_KEY = re.compile(r"[0-9A-Za-z_.-]+")
+
+
+def derived_names(entry: dict[str, Any] | None) -> list[str]:
+    """The file names of a derived table's manifest entry: ``file`` (stored whole) or
+    ``parts`` (partitioned: one file per key, in key order)."""
+    if not entry:
+        return []
+    if "file" in entry:
+        return [entry["file"]]
+    return [entry["parts"][key] for key in sorted(entry["parts"])]
+
+
+def derived_token(entry: dict[str, Any] | None) -> str:
+    """A short name for what a derived table holds now, for fingerprints: its file, or a hash
+    of its partitions' files (any rewritten partition changes it)."""
+    if not entry:
+        return "-"
+    if "file" in entry:
+        return str(entry["file"])
+    return "parts:" + hashlib.sha256("\n".join(derived_names(entry)).encode()).hexdigest()[:16]
 
 
 def _set_bookmark(manifest: dict[str, Any], source: str, state: dict[str, Any],

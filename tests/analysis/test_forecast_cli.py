@@ -72,7 +72,9 @@ def test_storing_again_replaces_the_same_date_and_horizon_only(sample_workspace:
     assert store_forecasts(home, pa.Table.from_pylist(rows, schema=FORECAST_SCHEMA)) == 2
     newer = [dict(rows[0], probability=0.9), dict(rows[0], as_of=date(2023, 7, 1))]
     assert store_forecasts(home, pa.Table.from_pylist(newer, schema=FORECAST_SCHEMA)) == 3
-    stored = pq.read_table(Lake(home.lake_dir).derived_path("forecasts")).to_pylist()
+    files = Lake(home.lake_dir).derived_files("forecasts")
+    assert len(files) == 2  # one partition per as-of day
+    stored = pa.concat_tables([pq.read_table(f) for f in files]).to_pylist()
     assert sorted((r["as_of"], r["horizon_days"], r["probability"]) for r in stored) == [
         (date(2023, 6, 1), 7, 0.9), (date(2023, 6, 1), 30, 0.6), (date(2023, 7, 1), 7, 0.5)]
 

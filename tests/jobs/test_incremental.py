@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tests.sync.sync_support import ucdp_records
@@ -41,7 +42,7 @@ def _replay(folder: Path, acled: list[dict]) -> None:
 
 
 def _derived(workspace: Workspace, name: str, sort: list[str]) -> list[dict]:
-    table = pq.read_table(Lake(workspace.lake_dir).derived_path(name))
+    table = pa.concat_tables([pq.read_table(f) for f in Lake(workspace.lake_dir).derived_files(name)])
     rows = table.sort_by([(c, "ascending") for c in sort]).to_pylist()
     # NaN (no distance for an area-level link) equals itself here.
     return [{k: "NaN" if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows]

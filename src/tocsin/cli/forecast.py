@@ -145,7 +145,7 @@ def show_top_risks(workspace: Workspace, top: int = 5) -> None:
     from tocsin.lake import Lake
 
     lake = Lake(workspace.lake_dir)
-    if lake.derived_path("forecasts") is None:
+    if not lake.derived_files("forecasts"):
         err.print(t("forecast.no_forecast_stored_forecasts"))
         return
     con = lake.connect([])

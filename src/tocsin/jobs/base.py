@@ -32,7 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tocsin.lake import Lake
+from tocsin.lake import Lake, derived_token
 from tocsin.schema.tables import TABLES
 from tocsin.workspace import Workspace
 
@@ -90,8 +90,7 @@ def input_fingerprint(ctx: JobContext, job: Job) -> str:
                              if b["files"].get(name) or name in b.get("withdraws", ()))
             parts.append(f"{name}:" + ",".join(batches))
         elif not name.startswith((RECORDS, ARTEFACT)):
-            entry = manifest["derived"].get(name)
-            parts.append(f"{name}:{entry['file'] if entry else '-'}")
+            parts.append(f"{name}:{derived_token(manifest['derived'].get(name))}")
     if job.fingerprint_extra is not None:
         parts.append(job.fingerprint_extra(ctx))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tocsin.analysis.inputs import EVENT_COLUMNS, PLACE_COLUMNS, ForecastInputs
-from tocsin.jobs.base import Job, JobContext, JobResult, write_derived
+from tocsin.jobs.base import Job, JobContext, JobResult
 from tocsin.jobs.reads import events_with_links
 from tocsin.jobs.registry import register
 from tocsin.lake import Lake
@@ -87,35 +87,63 @@ def store_forecasts(workspace: Workspace, table: pa.Table) -> int:
 
 
 def merge_forecasts(ctx: JobContext, table: pa.Table, fingerprint: str | None = None) -> int:
-    """The merge itself (the caller holds the lock). A forecast stored by hand (another date or
-    horizon) is recorded with its own fingerprint, so the job still sees its own as due."""
+    """The merge itself (the caller holds the lock); returns the table's rows.
+    The table is stored in partitions by as-of day (decision 0041): a day's forecast rewrites
+    that day's file only, in one manifest write. A forecasts table stored whole (before 0041)
+    is split into days on its first merge. A forecast stored by hand (another date or horizon)
+    is recorded with its own fingerprint, so the job still sees its own as due."""
     from tocsin.analysis.forecast import FORECAST_SCHEMA
 
     lake = ctx.lake
-    kept = table
-    existing = lake.derived_path(TABLE)
-    if existing is not None:
-        old = pq.read_table(existing)
-        for name in FORECAST_SCHEMA.names:      # tables stored before a column was added
-            if name not in old.column_names:
-                old = old.append_column(name, pa.nulls(old.num_rows, FORECAST_SCHEMA.field(name).type))
-        old = old.select(FORECAST_SCHEMA.names).cast(FORECAST_SCHEMA)
-        replaced = pa.Table.from_pylist(
-            [{"as_of": a, "horizon_days": h} for a, h in
-             {(r["as_of"], r["horizon_days"])
-              for r in table.select(["as_of", "horizon_days"]).to_pylist()}],
-            schema=pa.schema([("as_of", pa.date32()), ("horizon_days", pa.int32())]))
-        key = pc.binary_join_element_wise(pc.cast(old.column("as_of"), pa.string()),
-                                          pc.cast(old.column("horizon_days"), pa.string()), "/")
-        drop = pc.binary_join_element_wise(pc.cast(replaced.column("as_of"), pa.string()),
-                                           pc.cast(replaced.column("horizon_days"), pa.string()), "/")
-        old = old.filter(pc.invert(pc.is_in(key, value_set=drop)))
-        kept = pa.concat_tables([old, table.cast(FORECAST_SCHEMA)])
-    fingerprint = fingerprint or hashlib.sha256(str(sorted(
-        {(str(r["as_of"]), r["horizon_days"]) for r in
-         kept.select(["as_of", "horizon_days"]).to_pylist()})).encode()).hexdigest()[:16]
-    write_derived(ctx, FORECASTS, {TABLE: kept}, fingerprint)
-    return kept.num_rows
+    if table.num_rows == 0:
+        return 0
+    table = _conform(table, FORECAST_SCHEMA)
+    entry = lake.manifest()["derived"].get(TABLE)
+    parts = lake.derived_parts(TABLE)
+    whole = parts is None   # no table yet, or one stored whole: every day is written
+    days: dict[str, pa.Table] = {}
+    if entry is not None and parts is None:
+        old = _conform(pq.read_table(lake.derived_files(TABLE)[0]), FORECAST_SCHEMA)
+        for day in pc.unique(old.column("as_of")).to_pylist():
+            days[day.isoformat()] = old.filter(pc.equal(old.column("as_of"), day))
+    for day in sorted(pc.unique(table.column("as_of")).to_pylist()):
+        key = day.isoformat()
+        new = table.filter(pc.equal(table.column("as_of"), day))
+        old = days.get(key)
+        if old is None and parts and key in parts:
+            old = _conform(pq.read_table(parts[key]), FORECAST_SCHEMA)
+        if old is not None:
+            # Storing again for the same day and horizon replaces those rows, keeps the rest.
+            horizons = pc.unique(new.column("horizon_days"))
+            old = old.filter(pc.invert(pc.is_in(old.column("horizon_days"), value_set=horizons)))
+            new = pa.concat_tables([old, new])
+        days[key] = new
+    stored = {(str(d), h) for d, h in zip(table.column("as_of").to_pylist(),
+                                          table.column("horizon_days").to_pylist(), strict=True)}
+    fingerprint = fingerprint or hashlib.sha256(
+        f"{(entry or {}).get('inputs')}:{sorted(stored)}".encode()).hexdigest()[:16]
+    staged = {}
+    for key, rows in days.items():
+        path = lake.staging_path(f"{TABLE}-{key}", "derived")
+        pq.write_table(rows, path, compression="zstd")
+        staged[key] = path
+    lake.replace_derived_parts(TABLE, staged, fingerprint, whole=whole)
+    # The table's rows now: the days written, and the others counted from their footers.
+    others = [p for k, p in (parts or {}).items() if k not in days]
+    return sum(t.num_rows for t in days.values()) + sum(pq.ParquetFile(p).metadata.num_rows
+                                                        for p in others)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``'s columns and types (a table stored before a column was added
+    gets it as nulls); a column that cannot be cast is a clear error, nothing is written."""
+    for name in schema.names:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, schema.field(name).type))
+    try:
+        return table.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+        raise WorkspaceError(f"forecasts to store do not fit the forecasts table: {exc}") from exc
 
 
 def training_key(inputs: ForecastInputs, as_of: date, horizon_days: int, first_day: int | None) -> str:

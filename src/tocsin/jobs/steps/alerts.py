@@ -47,7 +47,7 @@ def scan(workspace: Any, inputs: Any, sessions: Any, end: dt.date, days: int = L
 def run(ctx: JobContext) -> JobResult:
     from tocsin.alerts.store import AlertError, open_records
     from tocsin.alerts.webhooks import deliver_pending
-    from tocsin.jobs.steps.siege import blind_spot, load_inputs, resolve_as_of
+    from tocsin.jobs.steps.siege import blind_spot, resolve_as_of, shared_inputs
     from tocsin.workspace import WorkspaceError
 
     try:
@@ -57,7 +57,7 @@ def run(ctx: JobContext) -> JobResult:
     notes = []
     reports_end = ctx.as_of or dt.datetime.now(dt.UTC).date()
     try:
-        inputs = load_inputs(ctx.workspace)
+        inputs = shared_inputs(ctx.workspace)
         end = resolve_as_of(inputs, ctx.as_of)
     except WorkspaceError as exc:
         # No lake to read escalations from: field reports still cluster.

@@ -204,6 +204,48 @@ def escalations_between(inputs: SiegeInputs, start: dt.date, end: dt.date,
     return rows
 
 
+# The last inputs read (the alerts job, then the brief, in one `tocsin update`): each read
+# takes most of a second over a whole country, and neither changes them.
+_SHARED_INPUTS: dict[tuple[str, ...], SiegeInputs] = {}
+SIEGE_IGNORES = ("forecasts",)  # derived tables the siege rules never read
+
+
+def _lake_key(workspace: Workspace) -> tuple[str, ...] | None:
+    """What the siege inputs are read from, as a key: the lake manifest (every batch and
+    derived file) and the recorded changes of control. None without a lake."""
+    import hashlib
+    import json
+
+    from tocsin.lake import LakeError
+
+    try:
+        workspace.require()
+        manifest = Lake(workspace.lake_dir).manifest()
+    except (WorkspaceError, LakeError, OSError):
+        return None
+    # Not the whole manifest: a forecast stored between the alerts job and the brief changes
+    # nothing the siege rules read.
+    read = json.dumps([manifest["batches"], {k: v for k, v in manifest["derived"].items()
+                                             if k not in SIEGE_IGNORES}], sort_keys=True)
+    control = workspace_control(workspace.database_url)
+    recorded = "-" if control is None else repr(control.to_pylist())
+    return (str(workspace.home), hashlib.sha256(read.encode()).hexdigest(),
+            hashlib.sha256(recorded.encode()).hexdigest())
+
+
+def shared_inputs(workspace: Workspace) -> SiegeInputs:
+    """``load_inputs``, read once while the lake and the recorded control stay as they were
+    (the alerts job and the brief of one update read the same). Callers must not change it."""
+    key = _lake_key(workspace)
+    if key is not None and key in _SHARED_INPUTS:
+        return _SHARED_INPUTS[key]
+    inputs = load_inputs(workspace)
+    _SHARED_INPUTS.clear()
+    if key is not None:
+        _SHARED_INPUTS[key] = inputs
+    return inputs
+
+
 # The last board the brief asked for: the English and the Arabic brief of a day read the same
 # board (the siege rules take seconds over a whole country), so it is computed once while the
 # lake and the recorded changes of control stay as they were.
@@ -214,21 +256,15 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
     """The board for the brief: each place past calm with its Arabic name, point, stage, since,
     exposed people and why (the signals, and the latest evidence). None without a gazetteer."""
     import copy
-    import hashlib
 
-    try:
-        workspace.require()
-        manifest = Lake(workspace.lake_dir).manifest_path.read_bytes()
-    except (WorkspaceError, OSError):
+    lake_key = _lake_key(workspace)
+    if lake_key is None:
         return None
-    control = workspace_control(workspace.database_url)
-    recorded = "-" if control is None else repr(control.to_pylist())
-    key = (str(workspace.home), as_of.isoformat(), hashlib.sha256(manifest).hexdigest(),
-           hashlib.sha256(recorded.encode()).hexdigest())
+    key = (as_of.isoformat(), *lake_key)
     if key in _BRIEF_BOARD:
         return copy.deepcopy(_BRIEF_BOARD[key])
     try:
-        inputs = load_inputs(workspace)
+        inputs = shared_inputs(workspace)
     except WorkspaceError:
         return None
     rows = board(inputs, as_of)

@@ -11,19 +11,18 @@ LANGUAGES = ("en", "ar")
 
 
 def run(ctx: JobContext) -> JobResult:
-    from tocsin.report.brief import BriefError, latest_date, write_brief
+    from tocsin.report.brief import BriefError, latest_date, write_briefs
 
     day = ctx.as_of or latest_date(ctx.workspace)
     if day is None:
         return JobResult(notes=["no brief: the workspace holds no dated events or detections"])
-    written = []
-    for lang in ctx.options.get("languages", LANGUAGES):
-        ctx.say(f"writing the {lang} brief for {day}")
-        try:
-            files = write_brief(ctx.workspace, day, lang, ctx.workspace.home / "briefs")
-        except BriefError as exc:
-            return JobResult(notes=[f"no {lang} brief: {exc}"])
-        written.append(str(files.pdf))
+    langs = tuple(ctx.options.get("languages", LANGUAGES))
+    ctx.say(f"writing the {', '.join(langs)} brief for {day}")
+    try:
+        written = [str(f.pdf) for f in write_briefs(ctx.workspace, day, langs,
+                                                    ctx.workspace.home / "briefs")]
+    except BriefError as exc:
+        return JobResult(notes=[f"no brief: {exc}"])
     return JobResult(wrote={"artefact:brief": len(written)}, notes=[f"brief: {w}" for w in written])
 
 

@@ -50,6 +50,9 @@ class JobContext:
     # The fingerprint of the running job's inputs, set by the runner before ``run``: what its
     # outputs are recorded with (computed once, before the job reads anything).
     fingerprint: str | None = None
+    # A full rebuild (`tocsin update --force`): a job that can build on its last output (the
+    # event links, decision 0041) builds from nothing instead.
+    full: bool = False
 
 
 @dataclass

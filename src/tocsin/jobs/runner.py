@@ -74,7 +74,7 @@ def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
         raise ValueError(f"no such job(s) {', '.join(unknown)}; known: {', '.join(jobs)}")
     chosen = in_order([jobs[n] for n in names] if names else
                       [job for job in jobs.values() if not job.on_demand])
-    ctx = _context(lake, workspace, tell, options, as_of)
+    ctx = replace(_context(lake, workspace, tell, options, as_of), full=force)
     report = JobsReport()
     broken: set[str] = set()   # outputs that failed to rebuild
     for job in chosen:

@@ -4,7 +4,12 @@ on that gazetteer): two jobs, so that a day of new events relinks events only
 
 from __future__ import annotations
 
-from tocsin.jobs.base import Job, JobContext, JobResult, write_derived
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tocsin.jobs.base import Job, JobContext, JobResult, input_fingerprint, write_derived
 from tocsin.jobs.registry import register
 from tocsin.places import derived
 
@@ -20,17 +25,41 @@ def run_gazetteer(ctx: JobContext) -> JobResult:
     return JobResult(wrote={"gazetteer": gazetteer.num_rows, "place_names": names.num_rows})
 
 
+# Kept in the links file: what it was built on, so that the next run places new events only.
+BASIS_KEY, BATCHES_KEY = b"tocsin.links.basis", b"tocsin.links.event_batches"
+
+
+def _basis(ctx: JobContext) -> str:
+    """The links' inputs other than the events: the method, the gazetteer and the areas."""
+    return input_fingerprint(ctx, Job("event_links-basis", ("areas", "gazetteer"), (),
+                                      derived.METHOD_VERSION, run_event_links))
+
+
+def _previous(ctx: JobContext, basis: str) -> tuple[pa.Table, set[str]] | None:
+    """The links built last, when on the same basis (and no full rebuild is asked for)."""
+    path = ctx.lake.derived_path("event_links")
+    if ctx.full or path is None:
+        return None
+    meta = pq.read_schema(path).metadata or {}
+    if meta.get(BASIS_KEY, b"").decode() != basis or BATCHES_KEY not in meta:
+        return None
+    return pq.read_table(path).replace_schema_metadata(None), set(json.loads(meta[BATCHES_KEY]))
+
+
 def run_event_links(ctx: JobContext) -> JobResult:
     ctx.say("placing events on the gazetteer")
+    basis = _basis(ctx)
     con = ctx.lake.connect()
     try:
         if "gazetteer" not in ctx.lake.manifest()["derived"]:
             gazetteer = derived.build_gazetteer_tables(con)[0]  # no place source yet: empty
         else:
             gazetteer = con.sql("SELECT * FROM gazetteer").to_arrow_table()
-        links = derived.build_event_links(con, gazetteer)
+        links, batches = derived.build_event_links(con, gazetteer, _previous(ctx, basis))
     finally:
         con.close()
+    links = links.replace_schema_metadata({BASIS_KEY: basis.encode(),
+                                           BATCHES_KEY: json.dumps(sorted(batches)).encode()})
     write_derived(ctx, EVENT_LINKS, {"event_links": links})
     return JobResult(wrote={"event_links": links.num_rows})
 

@@ -36,13 +36,25 @@ class SiegeInputs:
     latest_event: dt.date | None = None
     coverage: list[Any] = field(default_factory=list)  # coverage.SourceCoverage of the events
     control: pa.Table | None = None  # recorded changes of control (records DB)
+    # The last span of every place's stages with evidence on the default rules (the alerts
+    # scan's), from which a day inside it is read again (the brief's board) instead of
+    # recomputed: a day's stage depends on the rules' lookback before it, not on where the
+    # span starts (tested: tests/jobs/test_incremental.py).
+    _span: tuple[dt.date, dt.date, pa.Table] | None = field(default=None, repr=False, compare=False)
 
     def stages(self, start: dt.date, end: dt.date, rules: SiegeRules | None = None,
                evidence: bool = True, place_ids: list[str] | None = None) -> pa.Table:
-        return siege_stages(self.places, self.events, start, end, prices=self.prices,
-                            displacement=self.displacement, connectivity=self.connectivity,
-                            burnings=self.burnings, control=self.control, rules=rules,
-                            evidence=evidence, place_ids=place_ids)
+        plain = rules is None and evidence and place_ids is None
+        if plain and start == end and self._span and self._span[0] <= start <= self._span[1]:
+            table = self._span[2]
+            return table.filter(pc.equal(table.column("date"), pa.scalar(start, pa.date32())))
+        table = siege_stages(self.places, self.events, start, end, prices=self.prices,
+                             displacement=self.displacement, connectivity=self.connectivity,
+                             burnings=self.burnings, control=self.control, rules=rules,
+                             evidence=evidence, place_ids=place_ids)
+        if plain and start < end:
+            self._span = (start, end, table)
+        return table
 
     @property
     def hierarchy(self) -> Hierarchy:

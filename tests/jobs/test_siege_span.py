@@ -18,7 +18,7 @@ def test_a_day_read_from_the_span_equals_the_day_computed_alone(sample_workspace
     busy = dt.date(2023, 6, 15)
     for last in (end, busy):
         inputs.stages(last - dt.timedelta(days=43), last)
-        alone = load_inputs(sample_workspace)   # no span kept: every day computed afresh
+        alone = load_inputs(sample_workspace)  # no span kept: every day computed afresh
         for day in (last, last - dt.timedelta(days=20)):
             served = inputs.stages(day, day)
             fresh = alone.stages(day, day)

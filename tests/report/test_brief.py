@@ -408,3 +408,16 @@ def test_the_organisations_digits_and_asks_are_kept_in_the_records(sample_worksp
     refused = runner.invoke(app, [*args, "brief", "--org", "Darfur Network", "--asks-file",
                                   str(too_long), "--out", str(tmp_path / "d")])
     assert refused.exit_code == 1 and "at most 1500" in refused.output
+
+
+def test_the_map_handed_over_as_an_image_gives_the_same_pdf(briefs: dict[str, Path]) -> None:
+    """The PDF's map is passed to WeasyPrint as an image (faster to parse) rather than inline:
+    the same PDF, byte for byte, as from the HTML the brief keeps."""
+    from tocsin.report.brief import _MAP_SVG, render_pdf
+
+    for lang, pdf in briefs.items():
+        html = pdf.with_suffix(".html").read_text(encoding="utf-8")
+        assert len(_MAP_SVG.findall(html)) == 1, f"the {lang} brief's map was not found"
+        quick = render_pdf(html, str(pdf.parent))
+        assert quick == pdf.read_bytes()
+        assert quick == render_pdf(html, str(pdf.parent), inline_map=True)

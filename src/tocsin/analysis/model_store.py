@@ -64,7 +64,9 @@ class StoredModel:
         return None
 
     def forecaster(self, builder: FeatureBuilder) -> FittedForecaster:
-        import lightgbm
+        from tocsin.analysis.lgbm import lightgbm as _lightgbm
+
+        lightgbm = _lightgbm()
 
         from tocsin.analysis.forecast import FittedForecaster
         from tocsin.analysis.models import (

@@ -230,7 +230,9 @@ class GradientBoostedModel:
         self.rate = 0.0
 
     def fit(self, data: TrainingSet, names: list[str]) -> None:
-        import lightgbm
+        from tocsin.analysis.lgbm import lightgbm as _lightgbm
+
+        lightgbm = _lightgbm()
 
         self.rate = _rate(data.outcome, data.weight)
         # The time cut comes from the ranking rows when there are some: then every horizon of

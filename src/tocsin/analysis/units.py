@@ -241,7 +241,9 @@ class UnitModel:
 
     def _train(self, x: NDArray[np.float32], y: NDArray[np.float64], objective: str,  # type: ignore[no-untyped-def]
                weight: NDArray[np.float64] | None = None):
-        import lightgbm
+        from tocsin.analysis.lgbm import lightgbm as _lightgbm
+
+        lightgbm = _lightgbm()
 
         p = self.params
         data = lightgbm.Dataset(x, label=y, weight=weight, feature_name=UNIT_FEATURES,

@@ -200,6 +200,9 @@ def fit_or_reuse(workspace: Workspace, builder: object, inputs: ForecastInputs, 
     folder = workspace.home / "models"
     path = folder / f"forecast-{horizon_days}d-{key}.pickle"
     if path.exists():
+        from tocsin.analysis.lgbm import lightgbm
+
+        lightgbm()  # before the pickle imports it, with scikit-learn
         # Our own file, written below; a damaged one is refitted rather than trusted.
         try:
             model, history, origins, events = pickle.loads(path.read_bytes())

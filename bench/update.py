@@ -8,7 +8,11 @@
    burnings, the day's forecast with the month's model reused, alerts, the brief), same
    workspace, same run: the ratio is the baseline's time over the incremental one's.
 
-    python bench/update.py [--events 10000] [--day 40] [--quick]
+    python bench/update.py [--events 10000] [--day 40] [--quick] [--rounds 3]
+
+--rounds N runs the full rebuild and the one-day update N times each, each time from the same
+copy of the workspace, and prints medians: on a shared machine one run's load says little. Wall
+and CPU time (the child's user + system seconds) are both printed, with both ratios.
 
 --quick uses the Darfur sample's places instead of Sudan's (a minute instead of several).
 Each contender runs in a child process (bench/harness.py), so its peak memory is its own.
@@ -25,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import DATA, OUT, ROOT, SUDAN_FILES, measure
+from harness import DATA, OUT, ROOT, SUDAN_FILES, Measured, measure_child
 
 from tocsin.ingest import ingest_paths
 from tocsin.sync.replay import (
@@ -51,6 +55,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the Darfur sample's places")
     parser.add_argument("--snapshot", type=Path, help="copy the workspace here after the full "
                         "rebuild (to profile the one-day update again without redoing the rest)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each contender (medians)")
     args = parser.parse_args()
     home = OUT / "update-ws"
     shutil.rmtree(home, ignore_errors=True)
@@ -79,21 +84,45 @@ def main() -> None:
             f"  ucdp: {{base_url: '{url}/api', ged_version: '24.1', candidate_version: '25.0.1'}}\n"
             "  firms: {enabled: false}\n  hapi: {enabled: false}\n  ioda: {enabled: false}\n")
         events = len(publisher.held_acled_ids()) + len(publisher.ucdp_releases["24.1"])
-        sync_s, sync_mb, _ = measure([*tocsin, "sync", "acled", "ucdp"], env)
-        full_s, full_mb, _ = measure([*tocsin, "update", "--no-sync", "--force"], env)
+        sync = measure_child([*tocsin, "sync", "acled", "ucdp"], env)
+        synced, rebuilt_home = OUT / "update-ws-synced", OUT / "update-ws-rebuilt"
+        _copy(home, synced)
+        fulls = []
+        for _ in range(max(1, args.rounds)):  # each round from the same synced workspace
+            _copy(synced, home)
+            fulls.append(measure_child([*tocsin, "update", "--no-sync", "--force"], env))
+        _copy(home, rebuilt_home)
         if args.snapshot:
-            shutil.rmtree(args.snapshot, ignore_errors=True)
-            shutil.copytree(home, args.snapshot, symlinks=True)
+            _copy(home, args.snapshot)
         publisher.acled_events += invented_acled_events(args.day, start="2025-01-09", days=1,
                                                         timestamp=1_900_000_000, first_id=10_000_000)
-        day_s, day_mb, said = measure([*tocsin, "update", "acled", "--json"], env)
+        days = []
+        for _ in range(max(1, args.rounds)):  # each round from the same rebuilt workspace
+            _copy(rebuilt_home, home)
+            days.append(measure_child([*tocsin, "update", "acled", "--json"], env))
+    full, day = _median(fulls), _median(days)
+    said = days[-1].stdout
     rebuilt = said[said.find('"ran"'):].split("}")[0].replace("\n", " ")
-    print(f"\n{'what':<58} {'seconds':>8} {'peak MB':>8}")
-    print(f"{f'full sync of {events:,} events (replay on 127.0.0.1)':<58} {sync_s:>8.1f} {sync_mb:>8.0f}")
-    print(f"{'tocsin update --no-sync --force (baseline: every job)':<58} {full_s:>8.1f} {full_mb:>8.0f}")
-    print(f"{f'tocsin update after one day ({args.day} events)':<58} {day_s:>8.1f} {day_mb:>8.0f}")
-    print(f"one-day update vs full rebuild: {full_s / day_s:.1f}x faster; one-day jobs: {rebuilt}")
+    rounds = f" (median of {len(days)})" if len(days) > 1 else ""
+    print(f"\n{'what' + rounds:<58} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
+    for label, m in ((f"full sync of {events:,} events (replay on 127.0.0.1)", sync),
+                     ("tocsin update --no-sync --force (baseline: every job)", full),
+                     (f"tocsin update after one day ({args.day} events)", day)):
+        print(f"{label:<58} {m.wall_s:>8.1f} {m.cpu_s:>8.1f} {m.peak_mb:>8.0f}")
+    print(f"one-day update vs full rebuild: {full.wall_s / day.wall_s:.1f}x faster (wall), "
+          f"{full.cpu_s / day.cpu_s:.1f}x (CPU); one-day jobs: {rebuilt}")
+    print(f"every round, wall s: full {[round(m.wall_s, 1) for m in fulls]}, "
+          f"one day {[round(m.wall_s, 1) for m in days]}; load average {os.getloadavg()}")
 
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, symlinks=True)
+
+
+def _median(runs: list[Measured]) -> Measured:
+    """The run of median wall time (its CPU time and memory with it)."""
+    return sorted(runs, key=lambda m: m.wall_s)[len(runs) // 2]
 
 if __name__ == "__main__":
     main()

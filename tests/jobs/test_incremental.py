@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from tests.sync.sync_support import ucdp_records
 from tocsin.ingest import ingest_paths
 from tocsin.jobs.runner import update
 from tocsin.lake import Lake
+from tocsin.places import derived
 from tocsin.sync.replay import invented_acled_events
 from tocsin.workspace import Workspace
 
@@ -66,7 +68,7 @@ def _digests(workspace: Workspace) -> dict[str, str]:
     return found
 
 
-def test_a_one_day_update_equals_a_full_rebuild(tmp_path: Path) -> None:
+def test_a_one_day_update_equals_a_full_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     year = invented_acled_events(120, start="2024-01-01", days=120)
     day = invented_acled_events(6, start="2024-04-30", days=1, timestamp=1_900_000_000, first_id=5000)
     # The day's sync also withdraws an event, and republishes another moved to another town
@@ -83,7 +85,17 @@ def test_a_one_day_update_equals_a_full_rebuild(tmp_path: Path) -> None:
     assert first.status == "ok", first
     before = Lake(live.lake_dir).derived_parts("forecasts")
     _replay(tmp_path / "live-replay", after, gone)
+    relinked: list[int] = []
+    relink = derived._relink
+
+    def counted(*args: object) -> object:
+        found = relink(*args)  # type: ignore[arg-type]
+        relinked.append(0 if found is None else found.num_rows)
+        return found
+
+    monkeypatch.setattr(derived, "_relink", counted)
     second = update(live, replay=tmp_path / "live-replay", jobs=JOBS)
+    assert relinked and relinked[0] > 0  # the day's links were built on the first run's
     assert second.status == "ok", second
     assert [s["rows_added"] for s in second.sync if s["source"] == "acled"] == [7]
     # The day before's forecast partition is left as it was: the day's is added beside it.
@@ -122,3 +134,13 @@ def test_a_one_day_update_equals_a_full_rebuild(tmp_path: Path) -> None:
     # And it was the incremental path: the links were built on the first run's, not anew.
     meta = pq.read_schema(Lake(live.lake_dir).derived_path("event_links")).metadata
     assert meta is not None and b"tocsin.links.event_batches" in meta
+
+    # `--force` of the links alone (the gazetteer kept, so their basis holds) still places
+    # every event anew: the baseline of bench/update.py is a real full rebuild.
+    def refused(*args: object) -> object:
+        raise AssertionError("a full rebuild must not build on the last links")
+
+    monkeypatch.setattr(derived, "_relink", refused)
+    alone = update(again, sync=False, jobs=["event_links"], force=True)
+    assert alone.status == "ok" and set(alone.jobs["ran"]) == {"event_links"}, alone
+    assert _digests(again)["event_links"] == digests["event_links"]

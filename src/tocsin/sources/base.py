@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -42,6 +43,10 @@ DUCKDB_MEMORY_LIMIT = "1GB"  # keeps a 5-million-row ingest well under 2 GB resi
 ROW_GROUP_ROWS = 500_000  # rows per Parquet row group, as DuckDB's COPY wrote them before
 BATCH_ROWS = 100_000  # rows per Arrow batch streamed from DuckDB to the Parquet writer
 PROBLEM = "_problem"  # the staged rows' column: index of the first check the row fails, or NULL
+KEY_HASH = "_key_hash"  # the streamed rows' hash of their identity columns (not written)
+# Up to this many rows the identity hashes are kept in memory (8 bytes a row) and counted when
+# staging; a bigger file is counted by a second, spilling DuckDB pass over its staged Parquet.
+KEY_HASH_ROWS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -170,13 +175,14 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
                                     "retrieved_at": retrieved_at.isoformat()})
         # One pass: read, convert, check, and write the rows that pass to Parquet; the rows that
         # fail are counted here and named by _find_problems.
-        total, flagged = write_parquet(
+        written = write_parquet(
             con, f"SELECT {select}, {_problem_case(plan.checks)} AS {PROBLEM} FROM {relation}",
-            staged, parquet, problem=PROBLEM)
+            staged, parquet, problem=PROBLEM, key=TABLES[plan.table].identity)
         say("checking")
-        problems = _find_problems(con, raw, plan, relation, total, flagged, strict)
+        problems = _find_problems(con, raw, plan, relation, written.read, written.left_out, strict)
         say("deduplicating")
-        duplicates, added = _drop_known(con, lake, plan, staged, final, parquet, held=not replace)
+        duplicates, added = _drop_known(con, lake, plan, staged, final, parquet, written,
+                                        held=not replace)
         if not final.exists():
             os.replace(staged, final)
         sha = sha or hashing.result()
@@ -256,19 +262,20 @@ def _stage_replacements(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, 
     new = f"(SELECT * FROM read_parquet({sql_str(str(final))}))"
     if not _stage_held_rows(con, lake.table_files(plan.table, source=plan.source), plan, new):
         return
-    rows, _ = write_parquet(
+    rows = write_parquet(
         con, f"SELECT {sql_str(plan.table)} AS target_table, {sql_str(plan.source)} AS "
         "target_source, source_id AS target_id, CAST(NULL AS VARCHAR) AS target_batch, "
         "'replaced by a newer copy' AS reason, CAST(NULL AS TIMESTAMPTZ) AS withdrawn_at "
-        f"FROM {new} SEMI JOIN held USING (source_id)", out, parquet)
+        f"FROM {new} SEMI JOIN held USING (source_id)", out, parquet).kept
     if not rows:
         out.unlink()
 
 
 def _drop_known(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: Path,
-                final: Path, parquet: ParquetOptions, held: bool = True) -> tuple[int, int]:
+                final: Path, parquet: ParquetOptions, written: Written,
+                held: bool = True) -> tuple[int, int]:
     """Write ``final`` without the rows the lake holds and repeats, when there are any
-    (otherwise leave ``staged`` as it is). Rows are the same
+    (otherwise leave ``staged``, as ``written`` wrote it, as it is). Rows are the same
     when their identity columns are. Returns (duplicates dropped, rows kept)."""
     table = TABLES[plan.table]
     key = ", ".join(ident(c) for c in table.identity)
@@ -280,8 +287,13 @@ def _drop_known(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: 
                                    ).fetchall()[0][0]
         fresh = f"(SELECT * FROM {valid} ANTI JOIN held USING ({key}))"
     # Distinct hashes prove distinct rows (equal rows hash alike), and counting 64-bit hashes
-    # is cheaper than comparing rows; only when hashes repeat are the rows compared.
-    rows, hashes = con.execute(f"SELECT count(*), count(DISTINCT hash({key})) FROM {fresh}").fetchall()[0]
+    # is cheaper than comparing rows; only when hashes repeat are the rows compared. With no
+    # rows held, the hashes counted while staging are those of ``fresh``: no second read.
+    if fresh == valid and written.distinct_keys is not None:
+        rows, hashes = written.kept, written.distinct_keys
+    else:
+        rows, hashes = con.execute(
+            f"SELECT count(*), count(DISTINCT hash({key})) FROM {fresh}").fetchall()[0]
     repeated = 0 if rows == hashes else con.execute(
         f"SELECT {rows} - count(*) FROM (SELECT DISTINCT {key} FROM {fresh})").fetchall()[0][0]
     if not (already_held or repeated):
@@ -294,8 +306,7 @@ def _drop_known(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: 
         select = (f"SELECT {keep} FROM {fresh} ANTI JOIN repeats USING ({key}) UNION ALL "
                   f"(SELECT {keep} FROM {fresh} SEMI JOIN repeats USING ({key}) "
                   f"QUALIFY row_number() OVER (PARTITION BY {key}) = 1)")
-    kept, _ = write_parquet(con, select, final, parquet)
-    return already_held + repeated, kept
+    return already_held + repeated, write_parquet(con, select, final, parquet).kept
 
 
 def _already(adapter: Adapter, path: Path, earlier: Batch) -> IngestResult:
@@ -330,26 +341,43 @@ def _parquet_options(provenance: dict[str, str]) -> ParquetOptions:
     return dict(provenance)
 
 
+@dataclass(frozen=True)
+class Written:
+    read: int  # rows the SELECT gave
+    left_out: int  # of them, rows whose problem column was set
+    distinct_keys: int | None  # distinct identity hashes of the written rows, when counted
+
+    @property
+    def kept(self) -> int:
+        return self.read - self.left_out
+
+
 def write_parquet(con: duckdb.DuckDBPyConnection, select: str, path: Path,
-                  metadata: ParquetOptions, problem: str | None = None) -> tuple[int, int]:
-    """Stream ``select``'s rows into one Parquet file at ``path``; returns (rows read, rows left
-    out). With ``problem``, the rows where that column is set are left out and the column is
-    not written.
+                  metadata: ParquetOptions, problem: str | None = None,
+                  key: tuple[str, ...] = ()) -> Written:
+    """Stream ``select``'s rows into one Parquet file at ``path``. With ``problem``, the rows
+    where that column is set are left out and the column is not written. With ``key``, the
+    written rows' distinct hashes of those columns (DuckDB's ``hash``, as ``_drop_known``
+    counts them) are counted on the way, up to KEY_HASH_ROWS rows: no second read of the file.
 
     DuckDB reads and converts (its threads), pyarrow encodes: its writer takes half the CPU of
     DuckDB's COPY for the same file, which is most of an ingest's time (decision 0047). zstd
     level 1 writes an eighth faster than the default level 3 for files a fifth larger; row
     groups of ROW_GROUP_ROWS keep the file's statistics as fine as DuckDB's COPY made them.
     """
+    if key:
+        select = f"SELECT *, hash({', '.join(ident(c) for c in key)}) AS {KEY_HASH} FROM ({select})"
     try:
         reader = con.sql(select).to_arrow_reader(BATCH_ROWS)
-        names = [n for n in reader.schema.names if n != problem]
-        schema = pa.schema([reader.schema.field(n) for n in names], metadata=metadata)
+        names = [n for n in reader.schema.names if n not in (problem, KEY_HASH)]
+        schema = pa.schema([reader.schema.field(n) for n in names])
         total = left_out = 0
+        hashes: list[np.ndarray] | None = [] if key else None
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
         with pq.ParquetWriter(path, schema, compression="zstd", compression_level=1,
                               store_schema=False) as writer:
+            writer.add_key_value_metadata(metadata)  # no Arrow schema beside it: DuckDB's files had none
             for batch in reader:
                 total += batch.num_rows
                 if problem is not None:
@@ -357,6 +385,9 @@ def write_parquet(con: duckdb.DuckDBPyConnection, select: str, path: Path,
                     if flags.null_count < batch.num_rows:  # some row failed a check
                         left_out += batch.num_rows - flags.null_count
                         batch = batch.filter(pc.is_null(flags))
+                if hashes is not None:
+                    hashes = _keep_hashes(hashes, batch.column(KEY_HASH), total - left_out)
+                if len(names) < batch.num_columns:
                     batch = batch.select(names)
                 pending.append(batch)
                 pending_rows += batch.num_rows
@@ -365,7 +396,28 @@ def write_parquet(con: duckdb.DuckDBPyConnection, select: str, path: Path,
             _write_groups(writer, schema, pending, final=True)
     except pa.ArrowException as exc:  # DuckDB's errors can surface through the Arrow stream
         raise duckdb.Error(str(exc)) from exc
-    return total, left_out
+    return Written(total, left_out, None if hashes is None else _distinct(hashes))
+
+
+def _keep_hashes(kept: list[np.ndarray] | None, column: pa.Array,
+                 rows: int) -> list[np.ndarray] | None:
+    """``kept`` with this batch's hashes (a copy: the batch's memory is not held), or None once
+    there are more than KEY_HASH_ROWS. Read straight from the Arrow buffer: ``to_numpy`` would
+    import pandas."""
+    if kept is None or rows > KEY_HASH_ROWS:
+        return None
+    values = np.frombuffer(column.buffers()[1], dtype=np.uint64, count=len(column),
+                           offset=column.offset * 8)
+    kept.append(values.copy())
+    return kept
+
+
+def _distinct(hashes: list[np.ndarray] | None) -> int | None:
+    if hashes is None:
+        return None
+    values = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
+    values.sort()
+    return int(len(values) - np.count_nonzero(values[1:] == values[:-1]))
 
 
 def _write_groups(writer: pq.ParquetWriter, schema: pa.Schema, batches: list[pa.RecordBatch],

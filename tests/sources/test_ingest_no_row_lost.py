@@ -103,7 +103,7 @@ def write(path: Path, records: list[Record]) -> list[int]:
     return lines
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     records=files(),
     batch_rows=st.sampled_from([1, 2, 3, 7, 100_000]),

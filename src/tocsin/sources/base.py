@@ -3,8 +3,9 @@
 An adapter says how to open its file (``open``), which rows are acceptable (``checks``: one SQL
 condition each, with the column it names and what it expects), and how its columns become the
 canonical table's (``columns``, ``source_id``). The pipeline does the rest the same way for every
-source: one streaming DuckDB pass that validates and writes Parquet, quarantine or refusal of bad
-rows, removal of rows the lake already has, and an atomic commit of the batch.
+source: one streaming pass (DuckDB reads, converts and checks; pyarrow writes the rows that pass
+to Parquet, decision 0047), quarantine or refusal of bad rows, removal of rows the lake already
+has, and an atomic commit of the batch.
 """
 
 from __future__ import annotations

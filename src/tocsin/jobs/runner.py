@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tocsin.jobs.base import Job, JobContext, derived_outputs, is_stale
-from tocsin.jobs.registry import all_jobs, in_order
+from tocsin.jobs.registry import all_jobs, in_order, jobs_of
 from tocsin.lake import Lake
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -65,10 +65,12 @@ def stale_outputs(lake: Lake) -> list[str]:
 
 def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
              workspace: Workspace | None = None, say: Callable[[str], None] | None = None,
-             options: dict[str, Any] | None = None, as_of: date | None = None) -> JobsReport:
-    """Run the named (default: every) job that is stale. Needs the write lock."""
+             options: dict[str, Any] | None = None, as_of: date | None = None,
+             steps: tuple[str, ...] | None = None) -> JobsReport:
+    """Run the named (default: every) job that is stale. Needs the write lock. ``steps``: the
+    step modules that hold the named jobs, when the caller knows them (see ``jobs_of``)."""
     tell = say or (lambda _: None)
-    jobs = all_jobs()
+    jobs = jobs_of(*steps) if steps and names else all_jobs()
     unknown = [n for n in names or [] if n not in jobs]
     if unknown:
         raise ValueError(f"no such job(s) {', '.join(unknown)}; known: {', '.join(jobs)}")

@@ -96,7 +96,7 @@ def refresh(lake: Lake, force: bool = False) -> list[str]:
     """Rebuild what is stale. Callers hold the write lock. Returns the rebuilt names."""
     from tocsin.jobs.runner import run_jobs
 
-    report = run_jobs(lake, list(JOBS), force=force)
+    report = run_jobs(lake, list(JOBS), force=force, steps=("gazetteer",))
     if report.failed:
         name, error = next(iter(report.failed.items()))
         raise RuntimeError(f"rebuilding {name} failed: {error}")

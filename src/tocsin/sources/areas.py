@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shapely.geometry import shape
-
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.documents import read_geojson
 from tocsin.sources.raw import RawInput, RowsInput
@@ -86,6 +84,8 @@ class CodAbAdapter(Adapter):
 def _wkb_hex(geometry: str | None) -> str | None:
     if not geometry:
         return None
+    from shapely.geometry import shape  # only for area files: every other ingest skips its import
+
     try:
         geom = shape(json.loads(geometry))
     except (ValueError, TypeError, KeyError, AttributeError):

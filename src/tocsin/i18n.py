@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from tocsin.yamltext import safe_load as yaml_load
 
 LANGUAGES = ("en", "ar")
 DEFAULT_LANGUAGE = "en"
@@ -53,7 +53,7 @@ def load(domain: str, language: str) -> dict[str, Any]:
     check_language(language)
     package, pattern, nested = DOMAINS[domain]
     text = resources.files(package).joinpath(pattern.format(language=language)).read_text("utf-8")
-    data: Any = yaml.safe_load(text)
+    data: Any = yaml_load(text)
     if nested:
         data = data[language]
     return {str(key): value if isinstance(value, dict | list) else str(value)

@@ -224,15 +224,19 @@ class BurningContext:
     def merge(parts: list[BurningContext]) -> BurningContext:
         """The context of the union of the parts' detections."""
         keys = np.concatenate([p.region_keys for p in parts]) if parts else np.zeros(0, np.int64)
-        distinct, at = np.unique(keys, return_inverse=True)
-        n = np.zeros(len(distinct), np.int64)
-        kw = np.zeros(len(distinct), np.int64)
+        # Sums per distinct key by one stable sort and integer run sums (exact, in any order).
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        first = np.flatnonzero(_firsts(keys))
+        distinct = keys[first]
+        n = kw = np.zeros(0, np.int64)
         if len(keys):
-            np.add.at(n, at, np.concatenate([p.region_n for p in parts]))
-            np.add.at(kw, at, np.concatenate([p.region_frp_kw for p in parts]))
+            n = np.add.reduceat(np.concatenate([p.region_n for p in parts]).astype(np.int64)[order], first)
+            kw = np.add.reduceat(np.concatenate([p.region_frp_kw for p in parts]).astype(np.int64)[order],
+                                 first)
         return BurningContext(
-            days=np.unique(np.concatenate([p.days for p in parts])) if parts else np.zeros(0, np.int64),
-            observed=(np.unique(np.concatenate([p.observed for p in parts])) if parts
+            days=_unique(np.concatenate([p.days for p in parts])) if parts else np.zeros(0, np.int64),
+            observed=(_unique(np.concatenate([p.observed for p in parts])) if parts
                       else np.zeros(0, np.int64)),
             region_keys=distinct.astype(np.int64), region_n=n, region_frp_kw=kw)
 
@@ -332,7 +336,8 @@ class BurningDetector:
         self.params = params
         self.places = _place_arrays(places)
         self.index = SettlementIndex(self.places["latitude"], self.places["longitude"],
-                                     self.places["radius_km"] + params.ring_km)
+                                     self.places["radius_km"] + params.ring_km,
+                                     inner_km=self.places["radius_km"])
         self.events = _event_arrays(events)
         self.given_context = context
         self._context: BurningContext | None = None  # cached by context()
@@ -529,7 +534,7 @@ class BurningDetector:
             keys, n = seen.astype(np.int64) + low, counts[seen].astype(np.int64)
         observed = self._observed_keys(d["lat"], d["lon"], d["acq_date"])
         # Every detection's day is in some (block, day) pair seen: the days from those few.
-        days = np.sort(_unique(observed & 0xFFFFF)).astype(np.int64)
+        days = _unique(observed & 0xFFFFF).astype(np.int64)
         return BurningContext(days, np.sort(observed), keys, n, kw)
 
     def context(self) -> BurningContext:
@@ -594,14 +599,14 @@ class BurningDetector:
     def _spot_week_keys(self) -> NDArray[np.int64]:
         """Distinct (spot, week) pairs near settlements, sorted (computed once per result)."""
         if self._sorted_spot_weeks is None:
-            self._sorted_spot_weeks = (np.sort(_unique(np.concatenate(self._spot_weeks)))
+            self._sorted_spot_weeks = (_unique(np.concatenate(self._spot_weeks))
                                        if self._spot_weeks else np.zeros(0, np.int64))
         return self._sorted_spot_weeks
 
     def _spot_day_keys(self) -> NDArray[np.int64]:
         """Distinct (spot, day) pairs inside settlements, sorted (computed once per result)."""
         if self._sorted_spot_days is None:
-            self._sorted_spot_days = (np.sort(_unique(np.concatenate(self._spot_days)))
+            self._sorted_spot_days = (_unique(np.concatenate(self._spot_days))
                                       if self._spot_days else np.zeros(0, np.int64))
         return self._sorted_spot_days
 
@@ -819,7 +824,7 @@ class BurningDetector:
         pass_key = (period_of.astype(np.int64) << 24) | (
             (hits["minute"][rows] // MINUTES_PER_DAY - np.repeat(first_day, counts)) << 5) | (
             hits["night"][rows].astype(np.int64) << 4) | hits["satellite"][rows].astype(np.int64)
-        overpasses = np.bincount(np.unique(pass_key) >> 24, minlength=len(starts)).astype(float)
+        overpasses = np.bincount(_unique(pass_key) >> 24, minlength=len(starts)).astype(float)
 
         radius = self.places["radius_km"][place]
         area_in = math.pi * radius**2
@@ -1354,8 +1359,10 @@ _MONTH_OF_DAY = (np.arange(0, 60_000).astype("datetime64[D]").astype("datetime64
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
-    """Distinct values, unordered (Arrow's hash table: several times NumPy's sort-based unique)."""
-    return pa.array(values).unique().to_numpy(zero_copy_only=False)
+    """Distinct values, sorted. NumPy's SIMD sort of 64-bit integers and one comparison: several
+    times Arrow's hash table (and NumPy 2's hashing ``np.unique``) at these sizes."""
+    ordered = np.sort(np.asarray(values))
+    return ordered[_firsts(ordered)] if len(ordered) else ordered
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> NDArray[np.bool_]:

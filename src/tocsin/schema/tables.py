@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-import yaml
+from tocsin.yamltext import safe_load as yaml_load
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _columns(rows: list[list[str]]) -> tuple[Column, ...]:
 @cache
 def _load() -> tuple[tuple[Column, ...], dict[str, Table]]:
     text = resources.files("tocsin.schema").joinpath("tables.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml_load(text)
     provenance = _columns(data["provenance"])
     tables = {
         name: Table(name, spec["about"], _columns(spec["columns"]),

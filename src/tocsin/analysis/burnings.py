@@ -648,8 +648,13 @@ class BurningDetector:
                             minlength=len(known)) / 1e9
         c_lat = row * size + np.where(n > 0, c_lat / np.maximum(n, 1), 0.5 * size)
         c_lon = col * size + np.where(n > 0, c_lon / np.maximum(n, 1), 0.5 * size)
+        # Only a detection with a known spot among the nine round its own can be marked below:
+        # one look-up finds those, and the nine passes go over them alone.
+        shifts = np.array([(r << 21) + c for r in (-1, 0, 1) for c in (-1, 0, 1)], np.int64)
+        around = pa.array(_unique((known[:, None] - shifts[None, :]).ravel()))
+        maybe = pc.is_in(pa.array(spot), value_set=around).to_numpy(zero_copy_only=False)
         for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
-            rows = np.flatnonzero(~out)
+            rows = np.flatnonzero(maybe & ~out)
             if len(rows) == 0:
                 break
             if (dr, dc) == (0, 0):
@@ -700,12 +705,16 @@ class BurningDetector:
             field_fire = ~ring_persistent[at]
             rows = np.flatnonzero(other >= 0)
             if len(rows):
+                # Whether two places' discs are apart, once per distinct pair of places (a few
+                # thousand neighbours), not once per detection (millions in a long lake).
                 pl = self.places
-                own = ring_keys[rows] >> 24
+                pairs, at_pair = np.unique(((ring_keys[rows] >> 24) << 32) | other[rows],
+                                           return_inverse=True)
+                own, near = pairs >> 32, pairs & 0xFFFFFFFF
                 apart = haversine_km(pl["latitude"][own], pl["longitude"][own],
-                                     pl["latitude"][other[rows]], pl["longitude"][other[rows]]
-                                     ) > pl["radius_km"][own] + pl["radius_km"][other[rows]]
-                field_fire[rows[apart]] = False
+                                     pl["latitude"][near], pl["longitude"][near]
+                                     ) > pl["radius_km"][own] + pl["radius_km"][near]
+                field_fire[rows[apart[at_pair.ravel()]]] = False
             night_keys = ring_keys[field_fire & ring_points["night"].astype(bool)[at]]
             ring_keys = ring_keys[field_fire]
         self._ring_sorted = np.sort(ring_keys)

@@ -33,8 +33,9 @@ def digest(table: pa.Table) -> str:
 
 
 def tocsin(home: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "tocsin.cli.main", "--home", str(home), *args],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "tocsin.cli.main", "--home", str(home), *args], check=True, capture_output=True
+    )
 
 
 def real_week(folder: Path) -> None:
@@ -43,10 +44,19 @@ def real_week(folder: Path) -> None:
 
     home = folder / "viirs"
     tocsin(home, "init")
-    tocsin(home, "ingest", "cod-ab", str(DATA / "cod-ab-sdn/sdn_admin1.geojson"),
-           str(DATA / "cod-ab-sdn/sdn_admin2.geojson"))
-    tocsin(home, "ingest", "osm-places",
-           str(DATA / "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"))
+    tocsin(
+        home,
+        "ingest",
+        "cod-ab",
+        str(DATA / "cod-ab-sdn/sdn_admin1.geojson"),
+        str(DATA / "cod-ab-sdn/sdn_admin2.geojson"),
+    )
+    tocsin(
+        home,
+        "ingest",
+        "osm-places",
+        str(DATA / "osm-populated-places-sdn/hotosm_sdn_populated_places_points_geojson.zip"),
+    )
     tocsin(home, "ingest", "firms", *map(str, (DATA / "firms-viirs-darfur-kordofan-2025").glob("*.csv")))
     tocsin(home, "detect", "burnings")
     workspace = Workspace.at(home)

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from tocsin.analysis.settlement_index import SettlementIndex
 from tocsin.places.gazetteer import SETTLEMENT_RADIUS_KM
 from tocsin.schema.tables import TABLES
-from tocsin.spatial import haversine_km
+from tocsin.spatial import EARTH_RADIUS_KM, haversine_km
 
 MINUTES_PER_DAY = 1440
 # Categories of schema/taxonomy.yaml that mean armed men were there.
@@ -653,6 +653,12 @@ class BurningDetector:
         shifts = np.array([(r << 21) + c for r in (-1, 0, 1) for c in (-1, 0, 1)], np.int64)
         around = pa.array(_unique((known[:, None] - shifts[None, :]).ravel()))
         maybe = pc.is_in(pa.array(spot), value_set=around).to_numpy(zero_copy_only=False)
+        # haversine_km's arithmetic, each side's radians and cosine taken once (the same values,
+        # so the same distances) rather than in each of the nine passes.
+        r_lat, r_lon = np.radians(lat), np.radians(lon)
+        cos_lat = np.cos(r_lat)
+        rc_lat, rc_lon = np.radians(c_lat), np.radians(c_lon)
+        cos_c = np.cos(rc_lat)
         for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
             rows = np.flatnonzero(maybe & ~out)
             if len(rows) == 0:
@@ -665,7 +671,9 @@ class BurningDetector:
                                     value_set=known_set).to_numpy(zero_copy_only=False)
                 hit = ~np.isnan(found)
                 rows, src = rows[hit], found[hit].astype(np.int64)
-            km = haversine_km(lat[rows], lon[rows], c_lat[src], c_lon[src])
+            a = (np.sin((rc_lat[src] - r_lat[rows]) / 2) ** 2
+                 + cos_lat[rows] * cos_c[src] * np.sin((rc_lon[src] - r_lon[rows]) / 2) ** 2)
+            km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
             out[rows[km <= self.params.persistent_km]] = True
         return out
 

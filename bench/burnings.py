@@ -125,6 +125,17 @@ TOCSIN = WITHOUT_PANDAS + "sys.argv[0] = 'tocsin'\nfrom tocsin.cli.main import a
 # rightly calls nearly all of them persistent heat sources and reports little. This contender
 # runs the same command path with persistence switched off, so that every settlement hit is
 # formed into periods, scored and given ids: the cost of a lake that reports a lot.
+# The same job timed inside its process, after the imports (as the baselines time themselves
+# after theirs): what start-up costs each side, and what the work alone compares at.
+IN_PROCESS = WITHOUT_PANDAS + r'''
+import json, sys, time
+from tocsin.jobs.steps.burnings import detect_in_workspace
+from tocsin.workspace import Workspace
+start = time.perf_counter()
+table = detect_in_workspace(Workspace.at(sys.argv[1]))
+print(json.dumps({"burnings": table.num_rows, "seconds": time.perf_counter() - start}))
+'''
+
 NO_PERSISTENCE = WITHOUT_PANDAS + r'''
 import json, sys
 from tocsin.analysis.burnings import BurningParams
@@ -163,11 +174,13 @@ def workspace(rows: int, source: Path | None = None, tag: str = "") -> Path:
         return home
     csv_path = OUT / f"firms_viirs_resampled_{rows}.csv"
     if not csv_path.exists():
-        sys.path.insert(0, str(ROOT / "bench"))
-        from firms_sample import resample_firms
-
+        # In a process of its own: a child's peak memory (wait4) starts from what its parent
+        # held when it was forked, so resampling here would inflate every contender's figure.
         print(f"generating {rows:,} detections from {REAL.name} ...", flush=True)
-        resample_firms(str(REAL), str(csv_path), rows)
+        subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                        "from firms_sample import resample_firms; "
+                        "resample_firms(sys.argv[2], sys.argv[3], int(sys.argv[4]))",
+                        str(ROOT / "bench"), str(REAL), str(csv_path), str(rows)], check=True)
     tocsin = [sys.executable, "-c", "import sys; sys.argv[0] = 'tocsin'\n"
               "from tocsin.cli.main import app\napp()"]
     env = {**os.environ, "PYTHONPATH": str(source)} if source else None
@@ -178,6 +191,16 @@ def workspace(rows: int, source: Path | None = None, tag: str = "") -> Path:
                        capture_output=True, env=env)
     (home / ".bench-ready").write_text("ok\n")
     return home
+
+
+def compile_sources(*trees: Path) -> None:
+    """Byte-compile the Tocsin trees timed here, as an install does (pip writes the .pyc files).
+    Where PYTHONDONTWRITEBYTECODE is set, as on this project's machines, an editable checkout
+    otherwise recompiles every module it imports on every run: a tenth of a second or more of
+    each run, and more of the larger tree's."""
+    for tree in trees:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree)], check=True,
+                       capture_output=True)
 
 
 def method_1_source(commit: str) -> Path:
@@ -211,6 +234,7 @@ def main() -> None:
     old_s: list[float] = []
     cpu: dict[str, list[float]] = {"tocsin": [], "old": []}
     home = workspace(args.rows)
+    compile_sources(ROOT / "src", *([old_source] if args.compare_commit else []))
     tocsin_s: list[float] = []
     open_s: list[float] = []
     baseline_s: list[float] = []
@@ -219,6 +243,8 @@ def main() -> None:
     peaks = {"tocsin": 0.0, "baseline": 0.0, "open": 0.0, "old": 0.0, "lean": 0.0}
     ratios: list[float] = []
     lean_ratios: list[float] = []
+    inside_s: list[float] = []  # after the imports
+    lean_inside_s: list[float] = []
     for round_ in range(1, args.rounds + 1):
         seconds, peak, stdout = run_measured([sys.executable, "-c", TOCSIN, "--home", str(home),
                                               "detect", "burnings", "--json", "--top", "1"],
@@ -234,6 +260,8 @@ def main() -> None:
             peaks["old"] = max(peaks["old"], m_peak)
             print(f"round {round_}: method 1 ({args.compare_commit}) {m_seconds:.2f} s "
                   f"({json.loads(m_out)['burnings']:,} burning periods)", flush=True)
+        _, _, i_out = run_measured([sys.executable, "-c", IN_PROCESS, str(home)])
+        inside_s.append(json.loads(i_out)["seconds"])
         o_seconds, o_peak, o_out = run_measured([sys.executable, "-c", NO_PERSISTENCE, str(home)])
         open_s.append(o_seconds)
         peaks["open"] = max(peaks["open"], o_peak)
@@ -248,6 +276,7 @@ def main() -> None:
         l_seconds, l_peak, l_out = run_measured([sys.executable, "-c", LEAN_BASELINE, str(home),
                                                  str(lean_rows)])
         l_rows = int(l_out.split()[0])
+        lean_inside_s.append(float(l_out.split()[2]))
         lean_s.append(l_seconds)
         peaks["lean"] = max(peaks["lean"], l_peak)
         lean_ratios.append((args.rows / seconds) / (l_rows / l_seconds))
@@ -281,6 +310,9 @@ def main() -> None:
               f"{statistics.median(cpu['old']):.2f} s of CPU; target <= 1)")
     print(f"\ntocsin / lean baseline rate: {statistics.median(lean_ratios):.1f}x (median of per-round "
           "ratios; issue 20's target >= 10x)")
+    t_in, l_in = statistics.median(inside_s), statistics.median(lean_inside_s)
+    print(f"after the imports (each timed inside its process): tocsin {t_in:.2f} s, lean baseline "
+          f"{l_in:.2f} s: {(args.rows / t_in) / (lean_rows / l_in):.1f}x")
     print(f"tocsin / heavier baseline rate: {statistics.median(ratios):.1f}x (median of per-round "
           "ratios; target >= 20x)")
     print(f"tocsin rate: {t_rate / 1e6:.2f} M detections/s (target >= 1 M/s); peak memory "

@@ -118,8 +118,11 @@ def main() -> None:
             found["old"].append(scores("old", before, world.truth))
             found["z"].append(scores("z", z_only(before, world.truth), world.truth))
             burned = int(np.sum(world.truth.column("burned")))
+            mine = found["new"][-1]
             print(f"{label}, seed {seed}: {world.detections.num_rows:,} detections, {burned} burned "
-                  f"settlements; method 2 {t1 - t0:.1f} s (with generating), method 1 {t2 - t1:.1f} s")
+                  f"settlements; method 2 {t1 - t0:.1f} s (with generating), method 1 {t2 - t1:.1f} s; "
+                  f"method 2 precision {mine['precision'] or 0:.2f} recall {mine['recall'] or 0:.2f} "
+                  f"AP {mine['ap'] or 0:.2f} top 3x {mine['top3x'] or 0:.2f}")
         print(f"\n{label} (mean over seeds {seeds}, --complete truth)")
         print(f"{'rule':<52} {'precision':>9} {'recall':>7} {'AP':>6} {'top 3x':>7}")
         for key, name in (("new", "method 2, score >= 0.5 (fitted on other seeds)"),

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from tocsin.analysis.settlement_index import SettlementIndex
 from tocsin.places.gazetteer import SETTLEMENT_RADIUS_KM
 from tocsin.schema.tables import TABLES
-from tocsin.spatial import haversine_km
+from tocsin.spatial import EARTH_RADIUS_KM, haversine_km
 
 MINUTES_PER_DAY = 1440
 # Categories of schema/taxonomy.yaml that mean armed men were there.
@@ -224,15 +224,19 @@ class BurningContext:
     def merge(parts: list[BurningContext]) -> BurningContext:
         """The context of the union of the parts' detections."""
         keys = np.concatenate([p.region_keys for p in parts]) if parts else np.zeros(0, np.int64)
-        distinct, at = np.unique(keys, return_inverse=True)
-        n = np.zeros(len(distinct), np.int64)
-        kw = np.zeros(len(distinct), np.int64)
+        # Sums per distinct key by one stable sort and integer run sums (exact, in any order).
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        first = np.flatnonzero(_firsts(keys))
+        distinct = keys[first]
+        n = kw = np.zeros(0, np.int64)
         if len(keys):
-            np.add.at(n, at, np.concatenate([p.region_n for p in parts]))
-            np.add.at(kw, at, np.concatenate([p.region_frp_kw for p in parts]))
+            n = np.add.reduceat(np.concatenate([p.region_n for p in parts]).astype(np.int64)[order], first)
+            kw = np.add.reduceat(np.concatenate([p.region_frp_kw for p in parts]).astype(np.int64)[order],
+                                 first)
         return BurningContext(
-            days=np.unique(np.concatenate([p.days for p in parts])) if parts else np.zeros(0, np.int64),
-            observed=(np.unique(np.concatenate([p.observed for p in parts])) if parts
+            days=_unique(np.concatenate([p.days for p in parts])) if parts else np.zeros(0, np.int64),
+            observed=(_unique(np.concatenate([p.observed for p in parts])) if parts
                       else np.zeros(0, np.int64)),
             region_keys=distinct.astype(np.int64), region_n=n, region_frp_kw=kw)
 
@@ -332,7 +336,8 @@ class BurningDetector:
         self.params = params
         self.places = _place_arrays(places)
         self.index = SettlementIndex(self.places["latitude"], self.places["longitude"],
-                                     self.places["radius_km"] + params.ring_km)
+                                     self.places["radius_km"] + params.ring_km,
+                                     inner_km=self.places["radius_km"])
         self.events = _event_arrays(events)
         self.given_context = context
         self._context: BurningContext | None = None  # cached by context()
@@ -529,7 +534,7 @@ class BurningDetector:
             keys, n = seen.astype(np.int64) + low, counts[seen].astype(np.int64)
         observed = self._observed_keys(d["lat"], d["lon"], d["acq_date"])
         # Every detection's day is in some (block, day) pair seen: the days from those few.
-        days = np.sort(_unique(observed & 0xFFFFF)).astype(np.int64)
+        days = _unique(observed & 0xFFFFF).astype(np.int64)
         return BurningContext(days, np.sort(observed), keys, n, kw)
 
     def context(self) -> BurningContext:
@@ -594,14 +599,14 @@ class BurningDetector:
     def _spot_week_keys(self) -> NDArray[np.int64]:
         """Distinct (spot, week) pairs near settlements, sorted (computed once per result)."""
         if self._sorted_spot_weeks is None:
-            self._sorted_spot_weeks = (np.sort(_unique(np.concatenate(self._spot_weeks)))
+            self._sorted_spot_weeks = (_unique(np.concatenate(self._spot_weeks))
                                        if self._spot_weeks else np.zeros(0, np.int64))
         return self._sorted_spot_weeks
 
     def _spot_day_keys(self) -> NDArray[np.int64]:
         """Distinct (spot, day) pairs inside settlements, sorted (computed once per result)."""
         if self._sorted_spot_days is None:
-            self._sorted_spot_days = (np.sort(_unique(np.concatenate(self._spot_days)))
+            self._sorted_spot_days = (_unique(np.concatenate(self._spot_days))
                                       if self._spot_days else np.zeros(0, np.int64))
         return self._sorted_spot_days
 
@@ -643,8 +648,19 @@ class BurningDetector:
                             minlength=len(known)) / 1e9
         c_lat = row * size + np.where(n > 0, c_lat / np.maximum(n, 1), 0.5 * size)
         c_lon = col * size + np.where(n > 0, c_lon / np.maximum(n, 1), 0.5 * size)
+        # Only a detection with a known spot among the nine round its own can be marked below:
+        # one look-up finds those, and the nine passes go over them alone.
+        shifts = np.array([(r << 21) + c for r in (-1, 0, 1) for c in (-1, 0, 1)], np.int64)
+        around = pa.array(_unique((known[:, None] - shifts[None, :]).ravel()))
+        maybe = pc.is_in(pa.array(spot), value_set=around).to_numpy(zero_copy_only=False)
+        # haversine_km's arithmetic, each side's radians and cosine taken once (the same values,
+        # so the same distances) rather than in each of the nine passes.
+        r_lat, r_lon = np.radians(lat), np.radians(lon)
+        cos_lat = np.cos(r_lat)
+        rc_lat, rc_lon = np.radians(c_lat), np.radians(c_lon)
+        cos_c = np.cos(rc_lat)
         for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
-            rows = np.flatnonzero(~out)
+            rows = np.flatnonzero(maybe & ~out)
             if len(rows) == 0:
                 break
             if (dr, dc) == (0, 0):
@@ -655,7 +671,9 @@ class BurningDetector:
                                     value_set=known_set).to_numpy(zero_copy_only=False)
                 hit = ~np.isnan(found)
                 rows, src = rows[hit], found[hit].astype(np.int64)
-            km = haversine_km(lat[rows], lon[rows], c_lat[src], c_lon[src])
+            a = (np.sin((rc_lat[src] - r_lat[rows]) / 2) ** 2
+                 + cos_lat[rows] * cos_c[src] * np.sin((rc_lon[src] - r_lon[rows]) / 2) ** 2)
+            km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
             out[rows[km <= self.params.persistent_km]] = True
         return out
 
@@ -695,12 +713,16 @@ class BurningDetector:
             field_fire = ~ring_persistent[at]
             rows = np.flatnonzero(other >= 0)
             if len(rows):
+                # Whether two places' discs are apart, once per distinct pair of places (a few
+                # thousand neighbours), not once per detection (millions in a long lake).
                 pl = self.places
-                own = ring_keys[rows] >> 24
+                pairs, at_pair = np.unique(((ring_keys[rows] >> 24) << 32) | other[rows],
+                                           return_inverse=True)
+                own, near = pairs >> 32, pairs & 0xFFFFFFFF
                 apart = haversine_km(pl["latitude"][own], pl["longitude"][own],
-                                     pl["latitude"][other[rows]], pl["longitude"][other[rows]]
-                                     ) > pl["radius_km"][own] + pl["radius_km"][other[rows]]
-                field_fire[rows[apart]] = False
+                                     pl["latitude"][near], pl["longitude"][near]
+                                     ) > pl["radius_km"][own] + pl["radius_km"][near]
+                field_fire[rows[apart[at_pair.ravel()]]] = False
             night_keys = ring_keys[field_fire & ring_points["night"].astype(bool)[at]]
             ring_keys = ring_keys[field_fire]
         self._ring_sorted = np.sort(ring_keys)
@@ -819,7 +841,7 @@ class BurningDetector:
         pass_key = (period_of.astype(np.int64) << 24) | (
             (hits["minute"][rows] // MINUTES_PER_DAY - np.repeat(first_day, counts)) << 5) | (
             hits["night"][rows].astype(np.int64) << 4) | hits["satellite"][rows].astype(np.int64)
-        overpasses = np.bincount(np.unique(pass_key) >> 24, minlength=len(starts)).astype(float)
+        overpasses = np.bincount(_unique(pass_key) >> 24, minlength=len(starts)).astype(float)
 
         radius = self.places["radius_km"][place]
         area_in = math.pi * radius**2
@@ -1354,8 +1376,10 @@ _MONTH_OF_DAY = (np.arange(0, 60_000).astype("datetime64[D]").astype("datetime64
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
-    """Distinct values, unordered (Arrow's hash table: several times NumPy's sort-based unique)."""
-    return pa.array(values).unique().to_numpy(zero_copy_only=False)
+    """Distinct values, sorted. NumPy's SIMD sort of 64-bit integers and one comparison: several
+    times Arrow's hash table (and NumPy 2's hashing ``np.unique``) at these sizes."""
+    ordered = np.sort(np.asarray(values))
+    return ordered[_firsts(ordered)] if len(ordered) else ordered
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> NDArray[np.bool_]:

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from tocsin.sqltext import sql_str
+from tocsin.yamlfast import safe_load as yaml_load
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class Taxonomy:
 @cache
 def load_taxonomy() -> Taxonomy:
     text = resources.files("tocsin.schema").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml_load(text)
     rules = tuple(Rule(**rule) for rule in data["rules"])
     unknown = {r.category for r in rules} - set(data["categories"])
     if unknown:

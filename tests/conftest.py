@@ -245,3 +245,14 @@ def shared_workspace(shared_data: _PgPath, tmp_path_factory: pytest.TempPathFact
         assert not outcome.errors, outcome.errors
     rebuild_derived(workspace)
     return workspace
+
+
+# ---------------------------------------------------------------------------------------
+# hypothesis: no per-example deadline. Speed is measured in bench/, never in a timed test, and a
+# shared CI machine under load made a first example of a schema property test take 565 ms
+# against the default 200 ms deadline.
+# ---------------------------------------------------------------------------------------
+from hypothesis import settings as _hypothesis_settings  # noqa: E402 (a block of its own)
+
+_hypothesis_settings.register_profile("tocsin", deadline=None)
+_hypothesis_settings.load_profile("tocsin")

@@ -492,11 +492,16 @@ class BurningDetector:
                 radius, inside = radius[wanted], inside[wanted]
             # A detection inside several settlements belongs to the one it lies most centrally
             # in (distance over radius): a hamlet mapped inside a city does not take its fire.
-            ip, iplace, ikm = point[inside], place[inside], (km / radius)[inside]
-            order = np.lexsort((self.id_rank[iplace], ikm, ip))
-            ip, iplace, ikm = ip[order], iplace[order], ikm[order]
-            first = _firsts(ip)
-            ip, iplace, ikm = ip[first], iplace[first], ikm[first]
+            ip, iplace, ikm = point[inside], place[inside], km[inside] / radius[inside]
+            # Most points lie in one disc: only those in several are sorted (ip is in order).
+            starts = np.flatnonzero(_firsts(ip))
+            chosen = starts.copy()
+            multi = np.flatnonzero(np.diff(np.append(starts, len(ip))) > 1)
+            if len(multi):
+                rows = _expand(starts[multi], np.append(starts, len(ip))[multi + 1])
+                rows = rows[np.lexsort((self.id_rank[iplace[rows]], ikm[rows], ip[rows]))]
+                chosen[multi] = rows[_firsts(ip[rows])]
+            ip, iplace, ikm = ip[chosen], iplace[chosen], ikm[chosen]
             part.hits = {name: d[name][ip] for name in
                          ("minute", "frp", "night", "lat", "lon", "acq_date", "acq_time", "satellite")}
             part.hits["place"] = iplace.astype(np.int32)
@@ -505,19 +510,22 @@ class BurningDetector:
             # The ring: detections round a settlement (not in it), counted per place and day;
             # each such detection is kept once, for persistence and the fire events.
             ring = np.flatnonzero(~inside)
-            starts = np.flatnonzero(_firsts(point[ring]))
-            rp = point[ring][starts]
-            local = np.cumsum(_firsts(point[ring])) - 1
+            ring_of = point[ring]
+            ring_first = _firsts(ring_of)
+            starts = np.flatnonzero(ring_first)
+            rp = ring_of[starts]
+            local = np.cumsum(ring_first) - 1
             disc_place = np.full(len(d["lat"]), -1, dtype=np.int64)  # whose disc it is in
             disc_place[ip] = iplace
             # Which place reports a ring detection in its fire events (a tile reports those
             # of its own places): of the places whose ring it is in, the smallest id.
-            owner_rank = (np.minimum.reduceat(self.id_rank[place[ring]], starts) if len(starts)
+            ring_place = place[ring]
+            owner_rank = (np.minimum.reduceat(self.id_rank[ring_place], starts) if len(starts)
                           else np.zeros(0, np.int64))
             part.ring_points = {"lat": d["lat"][rp], "lon": d["lon"][rp], "minute": d["minute"][rp],
                                 "night": d["night"][rp], "frp": d["frp"][rp], "disc_place": disc_place[rp],
                                 "owner": self.by_rank[owner_rank] if len(rp) else np.zeros(0, np.int64)}
-            part.ring = (place[ring].astype(np.int64) << 24) | d["acq_date"][point[ring]].astype(np.int64)
+            part.ring = (ring_place.astype(np.int64) << 24) | d["acq_date"][ring_of].astype(np.int64)
             part.ring_point = local.astype(np.int64)
         return part
 
@@ -630,6 +638,16 @@ class BurningDetector:
         if len(known) == 0 or len(lat) == 0:
             return out
         spot = self._spots(lat, lon)
+        # Only a detection with a known spot among the nine round its own can be marked: one
+        # look-up finds those, and all the rest (centres, distances) is done for them alone.
+        # The centres' sums below then run over the same detections in the same order.
+        shifts = np.array([(r << 21) + c for r in (-1, 0, 1) for c in (-1, 0, 1)], np.int64)
+        around = pa.array(_unique((known[:, None] - shifts[None, :]).ravel()))
+        candidates = np.flatnonzero(pc.is_in(pa.array(spot), value_set=around).to_numpy(
+            zero_copy_only=False))
+        if len(candidates) == 0:
+            return out
+        lat, lon, spot = lat[candidates], lon[candidates], spot[candidates]
         known_set = pa.array(known)
         # Each source's centre: the mean of the detections seen in its spot (the cell's centre
         # when none was). Arrow's hash look-up: several times a sorted search at these sizes.
@@ -648,19 +666,16 @@ class BurningDetector:
                             minlength=len(known)) / 1e9
         c_lat = row * size + np.where(n > 0, c_lat / np.maximum(n, 1), 0.5 * size)
         c_lon = col * size + np.where(n > 0, c_lon / np.maximum(n, 1), 0.5 * size)
-        # Only a detection with a known spot among the nine round its own can be marked below:
-        # one look-up finds those, and the nine passes go over them alone.
-        shifts = np.array([(r << 21) + c for r in (-1, 0, 1) for c in (-1, 0, 1)], np.int64)
-        around = pa.array(_unique((known[:, None] - shifts[None, :]).ravel()))
-        maybe = pc.is_in(pa.array(spot), value_set=around).to_numpy(zero_copy_only=False)
         # haversine_km's arithmetic, each side's radians and cosine taken once (the same values,
         # so the same distances) rather than in each of the nine passes.
         r_lat, r_lon = np.radians(lat), np.radians(lon)
         cos_lat = np.cos(r_lat)
         rc_lat, rc_lon = np.radians(c_lat), np.radians(c_lon)
         cos_c = np.cos(rc_lat)
+        marked = np.zeros(len(candidates), dtype=bool)
+        limit = (self.params.persistent_km / EARTH_RADIUS_KM) ** 2  # in squared radians
         for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
-            rows = np.flatnonzero(maybe & ~out)
+            rows = np.flatnonzero(~marked)
             if len(rows) == 0:
                 break
             if (dr, dc) == (0, 0):
@@ -671,10 +686,21 @@ class BurningDetector:
                                     value_set=known_set).to_numpy(zero_copy_only=False)
                 hit = ~np.isnan(found)
                 rows, src = rows[hit], found[hit].astype(np.int64)
-            a = (np.sin((rc_lat[src] - r_lat[rows]) / 2) ** 2
-                 + cos_lat[rows] * cos_c[src] * np.sin((rc_lon[src] - r_lon[rows]) / 2) ** 2)
-            km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-            out[rows[km <= self.params.persistent_km]] = True
+            # At a few hundred metres the haversine is its small-angle form to about 1e-8 (sin x
+            # and arcsin x are x within x**2 / 6): that decides every pair but those within a
+            # millionth of the threshold, which get the exact formula, so the marks are the same.
+            d_lat = rc_lat[src] - r_lat[rows]
+            d_lon = rc_lon[src] - r_lon[rows]
+            cos_both = cos_lat[rows] * cos_c[src]
+            flat = d_lat * d_lat + cos_both * (d_lon * d_lon)
+            near = flat <= limit * (1 - 1e-6)
+            close = np.flatnonzero(~near & (flat <= limit * (1 + 1e-6)))
+            if len(close):
+                a = (np.sin(d_lat[close] / 2) ** 2 + cos_both[close] * np.sin(d_lon[close] / 2) ** 2)
+                km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+                near[close] = km <= self.params.persistent_km
+            marked[rows[near]] = True
+        out[candidates[marked]] = True
         return out
 
     def result(self) -> pa.Table:
@@ -716,13 +742,15 @@ class BurningDetector:
                 # Whether two places' discs are apart, once per distinct pair of places (a few
                 # thousand neighbours), not once per detection (millions in a long lake).
                 pl = self.places
-                pairs, at_pair = np.unique(((ring_keys[rows] >> 24) << 32) | other[rows],
-                                           return_inverse=True)
+                # (A sort of the keys and a search: NumPy's unique with its inverse argsorts.)
+                pair_keys = ((ring_keys[rows] >> 24) << 32) | other[rows]
+                pairs = _unique(pair_keys)
+                at_pair = np.searchsorted(pairs, pair_keys)
                 own, near = pairs >> 32, pairs & 0xFFFFFFFF
                 apart = haversine_km(pl["latitude"][own], pl["longitude"][own],
                                      pl["latitude"][near], pl["longitude"][near]
                                      ) > pl["radius_km"][own] + pl["radius_km"][near]
-                field_fire[rows[apart[at_pair.ravel()]]] = False
+                field_fire[rows[apart[at_pair]]] = False
             night_keys = ring_keys[field_fire & ring_points["night"].astype(bool)[at]]
             ring_keys = ring_keys[field_fire]
         self._ring_sorted = np.sort(ring_keys)

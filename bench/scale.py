@@ -65,7 +65,9 @@ places, events = pq.read_table(world / "places.parquet"), pq.read_table(world / 
 # halo, sweeps and fire events once (analysis/burnings_tiled).
 result = detect_fires_spark(spark, sorted(world.glob("detections-*.parquet")), places, events,
                             BurningParams(), tile_deg=tile_deg).burnings
-print(json.dumps({"seconds": time.perf_counter() - start, "burnings": result.num_rows}))
+seconds = time.perf_counter() - start
+pq.write_table(result, world / "burnings-spark.parquet")   # the features' input where one machine did not run
+print(json.dumps({"seconds": seconds, "burnings": result.num_rows}))
 spark.stop()
 '''
 
@@ -81,7 +83,9 @@ from tocsin.engine.features import tiled_features, whole_features
 world, engine, tile_deg = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 start = time.perf_counter()
 inputs = forecast_inputs(pq.read_table(world / "places.parquet"), pq.read_table(world / "events.parquet"))
-burnings = pq.read_table(world / "burnings-local.parquet", columns=["place_id", "latitude", "longitude",
+found = world / "burnings-local.parquet"
+found = found if found.exists() else world / "burnings-spark.parquet"
+burnings = pq.read_table(found, columns=["place_id", "latitude", "longitude",
                                                                     "first_detection", "confidence"])
 inputs = inputs.__class__(**{**inputs.__dict__, "burnings": burnings})
 origins = [ScenarioParams().start + timedelta(days=d) for d in (120, 240)]
@@ -133,6 +137,12 @@ def run(code: str, *args: str) -> tuple[dict[str, float], float]:
     return json.loads(stdout.strip().splitlines()[-1]), peak
 
 
+def commit() -> str:
+    """The code measured (the features' tiles changed during the scale runs)."""
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000000,30000000,100000000")
@@ -140,6 +150,9 @@ def main() -> None:
     parser.add_argument("--engines", default="local,spark")
     parser.add_argument("--analyses", default="burnings,features")
     parser.add_argument("--tile-deg", type=float, default=3.0)
+    parser.add_argument("--local-max", type=int, default=None,
+                        help="skip the single machine above this many detections (its memory)")
+    parser.add_argument("--json", type=Path, default=OUT / "scale.json", help="where the rows go")
     args = parser.parse_args()
     from tocsin.analysis.world import WorldParams, generate_world
 
@@ -153,23 +166,29 @@ def main() -> None:
             generate_world(WorldParams(detections=size, places=args.places), world)
             print(f"  generated in {time.perf_counter() - started:,.0f} s", flush=True)
         for analysis in analyses:
-            if analysis == "features" and not (world / "burnings-local.parquet").exists():
-                run(LOCAL, str(world))      # the features read the burnings the single machine found
+            big = args.local_max is not None and size > args.local_max
+            if analysis == "features" and not any((world / f"burnings-{e}.parquet").exists()
+                                                   for e in ("local", "spark")):
+                # The features read the burnings found (both engines find the same ones).
+                run(*((SPARK, str(world), str(args.tile_deg)) if big else (LOCAL, str(world))))
             for engine in engines:
+                if engine == "local" and big:
+                    print(f"{size:>12,}  {analysis:<9} local  skipped (over --local-max)", flush=True)
+                    continue
                 if analysis == "burnings":
                     code, extra = (LOCAL, ()) if engine == "local" else (SPARK, (str(args.tile_deg),))
                 else:
                     code, extra = FEATURES, (engine, str(args.tile_deg))
                 result, peak = run(code, str(world), *extra)
                 rows.append({"size": size, "analysis": analysis, "engine": engine, **result,
-                             "peak_mb": peak})
+                             "peak_mb": peak, "load": os.getloadavg()[0], "commit": commit()})
                 what = (f"{int(result['burnings']):,} burnings" if analysis == "burnings" else
                         f"{int(result['places']):,} places x {int(result['origins'])} origins, "
                         f"digest {result['digest'][:12]}")
                 print(f"{size:>12,}  {analysis:<9} {engine:<6} {result['seconds']:8.1f} s  "
-                      f"{size / result['seconds'] / 1e6:6.2f} M detections/s  peak {peak:,.0f} MB  {what}",
+                      f"{size / result['seconds'] / 1e6:6.2f} M detections/s  peak {peak:,.0f} MB  load {os.getloadavg()[0]:.1f}  {what}",
                       flush=True)
-                (OUT / "scale.json").write_text(json.dumps(rows, indent=1))
+                args.json.write_text(json.dumps(rows, indent=1))
     report(rows, engines, analyses)
 
 

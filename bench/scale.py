@@ -186,7 +186,8 @@ def main() -> None:
                         f"{int(result['places']):,} places x {int(result['origins'])} origins, "
                         f"digest {result['digest'][:12]}")
                 print(f"{size:>12,}  {analysis:<9} {engine:<6} {result['seconds']:8.1f} s  "
-                      f"{size / result['seconds'] / 1e6:6.2f} M detections/s  peak {peak:,.0f} MB  load {os.getloadavg()[0]:.1f}  {what}",
+                      f"{size / result['seconds'] / 1e6:6.2f} M detections/s  peak {peak:,.0f} MB  "
+                      f"load {os.getloadavg()[0]:.1f}  {what}",
                       flush=True)
                 args.json.write_text(json.dumps(rows, indent=1))
     report(rows, engines, analyses)

@@ -208,12 +208,13 @@ def test_a_burning_across_the_edge_by_construction(world_inputs: ForecastInputs)
     edge = 12.0 + EDGE_TILE_DEG
     template = world_inputs.places.to_pylist()[0]
     places = [*world_inputs.places.to_pylist(),
-              {**template, "place_id": "south", "latitude": edge - 0.004, "longitude": 21.5, "radius_km": 2.0},
-              {**template, "place_id": "north", "latitude": edge + 0.004, "longitude": 21.5, "radius_km": 2.0}]
+              *({**template, "place_id": name, "latitude": edge + side * 0.004, "longitude": 21.5,
+                 "radius_km": 2.0} for name, side in (("south", -1), ("north", 1)))]
     burning = {**world_inputs.burnings.to_pylist()[0], "place_id": "south", "latitude": edge - 0.004,
                "longitude": 21.5, "confidence": "high"}
+    origin = WORLD_ORIGINS[0]
     burning["first_detection"] = burning["first_detection"].replace(
-        year=WORLD_ORIGINS[0].year, month=WORLD_ORIGINS[0].month, day=WORLD_ORIGINS[0].day) - timedelta(days=5)
+        year=origin.year, month=origin.month, day=origin.day) - timedelta(days=5)
     inputs = replace(world_inputs, places=pa.Table.from_pylist(places, schema=world_inputs.places.schema),
                      burnings=pa.Table.from_pylist([*world_inputs.burnings.to_pylist(), burning],
                                                    schema=world_inputs.burnings.schema))

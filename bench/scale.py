@@ -179,9 +179,10 @@ def main() -> None:
                     code, extra = (LOCAL, ()) if engine == "local" else (SPARK, (str(args.tile_deg),))
                 else:
                     code, extra = FEATURES, (engine, str(args.tile_deg))
+                measured = commit()     # the code as the contender starts
                 result, peak = run(code, str(world), *extra)
                 rows.append({"size": size, "analysis": analysis, "engine": engine, **result,
-                             "peak_mb": peak, "load": os.getloadavg()[0], "commit": commit()})
+                             "peak_mb": peak, "load": os.getloadavg()[0], "commit": measured})
                 what = (f"{int(result['burnings']):,} burnings" if analysis == "burnings" else
                         f"{int(result['places']):,} places x {int(result['origins'])} origins, "
                         f"digest {result['digest'][:12]}")

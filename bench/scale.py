@@ -4,6 +4,7 @@ time, peak memory and growth per size.
 
     .venv/bin/pip install -e '.[bench,spark]'
     .venv/bin/python bench/scale.py [--sizes 10000000,30000000,100000000] [--places 1000000]
+                                    [--local-max N] [--spark-master URL] [--json FILE]
                                     [--engines local,spark] [--analyses burnings,features]
                                     [--tile-deg 3]
 
@@ -57,8 +58,8 @@ import pyarrow.parquet as pq
 from tocsin.analysis.burnings import BurningParams
 from tocsin.engine.burnings_spark import detect_fires_spark
 from tocsin.engine.spark import spark_session
-world, tile_deg = Path(sys.argv[1]), float(sys.argv[2])
-spark = spark_session("local[2]")
+world, tile_deg, master = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+spark = spark_session(master)
 start = time.perf_counter()
 places, events = pq.read_table(world / "places.parquet"), pq.read_table(world / "events.parquet")
 # The exact tiled detector: the context over all detections, candidates per tile with the
@@ -80,7 +81,7 @@ import pyarrow.parquet as pq
 from tocsin.analysis.scenarios import ScenarioParams
 from tocsin.analysis.world import forecast_inputs
 from tocsin.engine.features import tiled_features, whole_features
-world, engine, tile_deg = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+world, engine, tile_deg, master = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4]
 start = time.perf_counter()
 inputs = forecast_inputs(pq.read_table(world / "places.parquet"), pq.read_table(world / "events.parquet"))
 found = world / "burnings-local.parquet"
@@ -93,7 +94,7 @@ if engine == "local":
     features = whole_features(inputs, origins, (30,))
 else:
     from tocsin.engine.spark import spark_session
-    features = tiled_features(inputs, origins, (30,), spark=spark_session("local[2]"), tile_deg=tile_deg)
+    features = tiled_features(inputs, origins, (30,), spark=spark_session(master), tile_deg=tile_deg)
 digest = features.digest()
 print(json.dumps({"seconds": time.perf_counter() - start, "places": features.n,
                   "origins": len(origins), "digest": digest}))
@@ -152,6 +153,8 @@ def main() -> None:
     parser.add_argument("--tile-deg", type=float, default=3.0)
     parser.add_argument("--local-max", type=int, default=None,
                         help="skip the single machine above this many detections (its memory)")
+    parser.add_argument("--spark-master", default="local[2]",
+                        help="a cluster's URL (spark://HOST:7077) instead of local mode")
     parser.add_argument("--json", type=Path, default=OUT / "scale.json", help="where the rows go")
     args = parser.parse_args()
     from tocsin.analysis.world import WorldParams, generate_world
@@ -170,15 +173,17 @@ def main() -> None:
             if analysis == "features" and not any((world / f"burnings-{e}.parquet").exists()
                                                    for e in ("local", "spark")):
                 # The features read the burnings found (both engines find the same ones).
-                run(*((SPARK, str(world), str(args.tile_deg)) if big else (LOCAL, str(world))))
+                spark_args = (str(args.tile_deg), args.spark_master)
+                run(*((SPARK, str(world), *spark_args) if big else (LOCAL, str(world))))
             for engine in engines:
                 if engine == "local" and big:
                     print(f"{size:>12,}  {analysis:<9} local  skipped (over --local-max)", flush=True)
                     continue
                 if analysis == "burnings":
-                    code, extra = (LOCAL, ()) if engine == "local" else (SPARK, (str(args.tile_deg),))
+                    spark_args = (str(args.tile_deg), args.spark_master)
+                    code, extra = (LOCAL, ()) if engine == "local" else (SPARK, spark_args)
                 else:
-                    code, extra = FEATURES, (engine, str(args.tile_deg))
+                    code, extra = FEATURES, (engine, str(args.tile_deg), args.spark_master)
                 measured = commit()     # the code as the contender starts
                 result, peak = run(code, str(world), *extra)
                 rows.append({"size": size, "analysis": analysis, "engine": engine, **result,

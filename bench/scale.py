@@ -4,6 +4,7 @@ time, peak memory and growth per size.
 
     .venv/bin/pip install -e '.[bench,spark]'
     .venv/bin/python bench/scale.py [--sizes 10000000,30000000,100000000] [--places 1000000]
+                                    [--local-max N] [--spark-master URL] [--json FILE]
                                     [--engines local,spark] [--analyses burnings,features]
                                     [--tile-deg 3]
 
@@ -57,15 +58,17 @@ import pyarrow.parquet as pq
 from tocsin.analysis.burnings import BurningParams
 from tocsin.engine.burnings_spark import detect_fires_spark
 from tocsin.engine.spark import spark_session
-world, tile_deg = Path(sys.argv[1]), float(sys.argv[2])
-spark = spark_session("local[2]")
+world, tile_deg, master = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+spark = spark_session(master)
 start = time.perf_counter()
 places, events = pq.read_table(world / "places.parquet"), pq.read_table(world / "events.parquet")
 # The exact tiled detector: the context over all detections, candidates per tile with the
 # halo, sweeps and fire events once (analysis/burnings_tiled).
 result = detect_fires_spark(spark, sorted(world.glob("detections-*.parquet")), places, events,
                             BurningParams(), tile_deg=tile_deg).burnings
-print(json.dumps({"seconds": time.perf_counter() - start, "burnings": result.num_rows}))
+seconds = time.perf_counter() - start
+pq.write_table(result, world / "burnings-spark.parquet")   # the features' input where one machine did not run
+print(json.dumps({"seconds": seconds, "burnings": result.num_rows}))
 spark.stop()
 '''
 
@@ -78,10 +81,12 @@ import pyarrow.parquet as pq
 from tocsin.analysis.scenarios import ScenarioParams
 from tocsin.analysis.world import forecast_inputs
 from tocsin.engine.features import tiled_features, whole_features
-world, engine, tile_deg = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+world, engine, tile_deg, master = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4]
 start = time.perf_counter()
 inputs = forecast_inputs(pq.read_table(world / "places.parquet"), pq.read_table(world / "events.parquet"))
-burnings = pq.read_table(world / "burnings-local.parquet", columns=["place_id", "latitude", "longitude",
+found = world / "burnings-local.parquet"
+found = found if found.exists() else world / "burnings-spark.parquet"
+burnings = pq.read_table(found, columns=["place_id", "latitude", "longitude",
                                                                     "first_detection", "confidence"])
 inputs = inputs.__class__(**{**inputs.__dict__, "burnings": burnings})
 origins = [ScenarioParams().start + timedelta(days=d) for d in (120, 240)]
@@ -89,7 +94,7 @@ if engine == "local":
     features = whole_features(inputs, origins, (30,))
 else:
     from tocsin.engine.spark import spark_session
-    features = tiled_features(inputs, origins, (30,), spark=spark_session("local[2]"), tile_deg=tile_deg)
+    features = tiled_features(inputs, origins, (30,), spark=spark_session(master), tile_deg=tile_deg)
 digest = features.digest()
 print(json.dumps({"seconds": time.perf_counter() - start, "places": features.n,
                   "origins": len(origins), "digest": digest}))
@@ -133,6 +138,12 @@ def run(code: str, *args: str) -> tuple[dict[str, float], float]:
     return json.loads(stdout.strip().splitlines()[-1]), peak
 
 
+def commit() -> str:
+    """The code measured (the features' tiles changed during the scale runs)."""
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000000,30000000,100000000")
@@ -140,6 +151,11 @@ def main() -> None:
     parser.add_argument("--engines", default="local,spark")
     parser.add_argument("--analyses", default="burnings,features")
     parser.add_argument("--tile-deg", type=float, default=3.0)
+    parser.add_argument("--local-max", type=int, default=None,
+                        help="skip the single machine above this many detections (its memory)")
+    parser.add_argument("--spark-master", default="local[2]",
+                        help="a cluster's URL (spark://HOST:7077) instead of local mode")
+    parser.add_argument("--json", type=Path, default=OUT / "scale.json", help="where the rows go")
     args = parser.parse_args()
     from tocsin.analysis.world import WorldParams, generate_world
 
@@ -153,23 +169,33 @@ def main() -> None:
             generate_world(WorldParams(detections=size, places=args.places), world)
             print(f"  generated in {time.perf_counter() - started:,.0f} s", flush=True)
         for analysis in analyses:
-            if analysis == "features" and not (world / "burnings-local.parquet").exists():
-                run(LOCAL, str(world))      # the features read the burnings the single machine found
+            big = args.local_max is not None and size > args.local_max
+            if analysis == "features" and not any((world / f"burnings-{e}.parquet").exists()
+                                                   for e in ("local", "spark")):
+                # The features read the burnings found (both engines find the same ones).
+                spark_args = (str(args.tile_deg), args.spark_master)
+                run(*((SPARK, str(world), *spark_args) if big else (LOCAL, str(world))))
             for engine in engines:
+                if engine == "local" and big:
+                    print(f"{size:>12,}  {analysis:<9} local  skipped (over --local-max)", flush=True)
+                    continue
                 if analysis == "burnings":
-                    code, extra = (LOCAL, ()) if engine == "local" else (SPARK, (str(args.tile_deg),))
+                    spark_args = (str(args.tile_deg), args.spark_master)
+                    code, extra = (LOCAL, ()) if engine == "local" else (SPARK, spark_args)
                 else:
-                    code, extra = FEATURES, (engine, str(args.tile_deg))
+                    code, extra = FEATURES, (engine, str(args.tile_deg), args.spark_master)
+                measured = commit()     # the code as the contender starts
                 result, peak = run(code, str(world), *extra)
                 rows.append({"size": size, "analysis": analysis, "engine": engine, **result,
-                             "peak_mb": peak})
+                             "peak_mb": peak, "load": os.getloadavg()[0], "commit": measured})
                 what = (f"{int(result['burnings']):,} burnings" if analysis == "burnings" else
                         f"{int(result['places']):,} places x {int(result['origins'])} origins, "
                         f"digest {result['digest'][:12]}")
                 print(f"{size:>12,}  {analysis:<9} {engine:<6} {result['seconds']:8.1f} s  "
-                      f"{size / result['seconds'] / 1e6:6.2f} M detections/s  peak {peak:,.0f} MB  {what}",
+                      f"{size / result['seconds'] / 1e6:6.2f} M detections/s  peak {peak:,.0f} MB  "
+                      f"load {os.getloadavg()[0]:.1f}  {what}",
                       flush=True)
-                (OUT / "scale.json").write_text(json.dumps(rows, indent=1))
+                args.json.write_text(json.dumps(rows, indent=1))
     report(rows, engines, analyses)
 
 

@@ -152,3 +152,83 @@ def test_tiles_too_small_for_the_halo_are_refused(world_inputs: ForecastInputs) 
 
     with pytest.raises(FeatureTilingError, match="use larger tiles"):
         tiled_features(world_inputs, WORLD_ORIGINS[:1], tile_deg=1.0)
+
+
+@pytest.fixture(scope="module")
+def crowded_inputs(tmp_path_factory: pytest.TempPathFactory) -> ForecastInputs:
+    """A small world crowded enough (10,000 places on 3 x 3 degrees, tiles of 2) that some burning's own
+    place is in one tile while another place, in the next tile, holds the burning's point within
+    its settlement radius: the smallest generated world found where the 10 M digests' cause
+    shows."""
+    import pyarrow.parquet as pq
+
+    params = WorldParams(seed=3, detections=10_000, places=10_000, south=12, north=14, west=20,
+                         east=22, days=130)
+    files = generate_world(params, tmp_path_factory.mktemp("crowded"))
+    return forecast_inputs(pq.read_table(files.places), pq.read_table(files.events),
+                           pq.read_table(files.truth))
+
+
+def _burnings_across_edges(inputs: ForecastInputs, tile_deg: float) -> int:
+    """Burnings whose point lies within the settlement radius of a place in another tile than
+    the burning's own place."""
+    from tocsin.engine.partition import Tiling
+    from tocsin.spatial import haversine_km
+
+    places, burnings = inputs.places, inputs.burnings
+    assert burnings is not None
+    tiling = Tiling(tile_deg, 0.0)
+    lat, lon = places.column("latitude").to_numpy(), places.column("longitude").to_numpy()
+    tile = tiling.home_tiles(lat, lon)
+    own = {pid: i for i, pid in enumerate(places.column("place_id").to_pylist())}
+    b_lat, b_lon = burnings.column("latitude").to_numpy(), burnings.column("longitude").to_numpy()
+    radius = places.column("radius_km").to_numpy()
+    count = 0
+    for j, pid in enumerate(burnings.column("place_id").to_pylist()):
+        km = haversine_km(b_lat[j], b_lon[j], lat, lon)
+        count += bool(((km <= radius) & (tile != tile[own[pid]])).any())
+    return count
+
+
+def test_a_burning_of_a_place_across_the_edge_stays_its_own_places(crowded_inputs: ForecastInputs) -> None:
+    """The cause of the 10 M digests: in the tile next to a burning's own place, the burning
+    was a loose point and hit the places there whose radius holds it; on one machine it hits
+    its own place only (``attacks_here_*`` and the labels)."""
+    assert _burnings_across_edges(crowded_inputs, EDGE_TILE_DEG) > 0   # the case is there
+    whole = whole_features(crowded_inputs, WORLD_ORIGINS, (30,))
+    tiled = tiled_features(crowded_inputs, WORLD_ORIGINS, (30,), tile_deg=EDGE_TILE_DEG)
+    assert tiled.digest() == whole.digest()
+    assert any(_column(whole, d, "attacks_here_90d").sum() > 0 for d in WORLD_ORIGINS)
+
+
+def test_a_burning_across_the_edge_by_construction(world_inputs: ForecastInputs) -> None:
+    """Two places 900 m apart on either side of a tile edge, radius 2 km; a burning of the
+    southern one at its point: the northern one is not hit, on tiles as on one machine."""
+    assert world_inputs.burnings is not None
+    edge = 12.0 + EDGE_TILE_DEG
+    template = world_inputs.places.to_pylist()[0]
+    places = [*world_inputs.places.to_pylist(),
+              *({**template, "place_id": name, "latitude": edge + side * 0.004, "longitude": 21.5,
+                 "radius_km": 2.0} for name, side in (("south", -1), ("north", 1)))]
+    burning = {**world_inputs.burnings.to_pylist()[0], "place_id": "south", "latitude": edge - 0.004,
+               "longitude": 21.5, "confidence": "high"}
+    origin = WORLD_ORIGINS[0]
+    burning["first_detection"] = burning["first_detection"].replace(
+        year=origin.year, month=origin.month, day=origin.day) - timedelta(days=5)
+    inputs = replace(world_inputs, places=pa.Table.from_pylist(places, schema=world_inputs.places.schema),
+                     burnings=pa.Table.from_pylist([*world_inputs.burnings.to_pylist(), burning],
+                                                   schema=world_inputs.burnings.schema))
+    whole = whole_features(inputs, WORLD_ORIGINS[:1], (30,))
+    tiled = tiled_features(inputs, WORLD_ORIGINS[:1], (30,), tile_deg=EDGE_TILE_DEG)
+    hits = _column(tiled, WORLD_ORIGINS[0], "attacks_here_30d")
+    assert hits[tiled.place_ids.index("south")] >= 1
+    assert hits[tiled.place_ids.index("north")] == _column(whole, WORLD_ORIGINS[0], "attacks_here_30d")[
+        whole.place_ids.index("north")]
+    assert tiled.digest() == whole.digest()
+
+
+def test_spark_keeps_burnings_across_the_edge_with_their_place(spark: object,
+                                                              crowded_inputs: ForecastInputs) -> None:
+    whole = whole_features(crowded_inputs, WORLD_ORIGINS[:1], (30,))
+    on_spark = tiled_features(crowded_inputs, WORLD_ORIGINS[:1], (30,), spark=spark, tile_deg=EDGE_TILE_DEG)
+    assert on_spark.digest() == whole.digest()

@@ -154,8 +154,8 @@ def output_schema(params: FeatureParams, horizons: Sequence[int]) -> pa.Schema:
 
 def tile_features(homes: pa.Table, inputs: dict[str, pa.Table], broadcast: ForecastInputs,
                   days: Sequence[int], horizons: Sequence[int], params: FeatureParams) -> pa.Table:
-    """One tile: the builder on the tile's places (plus the places that carry a siege stage,
-    for their neighbours), its point inputs with halo and the broadcast tables; rows for the
+    """One tile: the builder on the tile's places (plus the places outside it that its rows
+    name: ``linked_places``), its point inputs with halo and the broadcast tables; rows for the
     tile's own places only."""
     # Spark hands columns back in its own types (timestamps in microseconds, ...): the
     # single machine's types again, so the builder sees the same values.
@@ -163,10 +163,9 @@ def tile_features(homes: pa.Table, inputs: dict[str, pa.Table], broadcast: Forec
     events = _in_order(inputs.get("events"), broadcast.events)
     burnings = _in_order(inputs.get("burnings"), broadcast.burnings)
     places = homes
-    if broadcast.stages is not None and broadcast.stages.num_rows:
-        stage_places = broadcast.places.filter(pc.invert(pc.is_in(
-            broadcast.places.column("place_id"), value_set=homes.column("place_id"))))
-        places = pa.concat_tables([homes, stage_places.cast(homes.schema)])
+    linked = linked_places(broadcast.places, homes, [burnings, broadcast.takeovers, broadcast.stages])
+    if linked.num_rows:
+        places = pa.concat_tables([homes, linked.cast(homes.schema)])
     builder = FeatureBuilder(replace(broadcast, places=places, events=events, burnings=burnings), params)
     own = homes.num_rows
     columns: dict[str, list[pa.Array]] = {name: [] for name in output_schema(params, horizons).names}
@@ -181,6 +180,22 @@ def tile_features(homes: pa.Table, inputs: dict[str, pa.Table], broadcast: Forec
     schema = output_schema(params, horizons)
     return pa.table({name: pa.chunked_array(parts, schema.field(name).type)
                      for name, parts in columns.items()}, schema=schema)
+
+
+def linked_places(gazetteer: pa.Table, homes: pa.Table, tables: Sequence[pa.Table | None]) -> pa.Table:
+    """The places outside the tile that the tile's rows name by ``place_id`` (a burning's own
+    place, a takeover's or a siege stage's place), in gazetteer order: the builder must know
+    them, or a burning of a place across the edge would count as a loose point on the tile's
+    places within their radius of it (a hit the single machine gives to its own place only),
+    and a takeover or stage across the edge would be dropped instead of reaching its
+    neighbours. Their own feature rows are not kept."""
+    named = [t.column("place_id") for t in tables if t is not None and t.num_rows
+             and "place_id" in t.column_names]
+    if not named:
+        return gazetteer.slice(0, 0)
+    ids = pc.unique(pa.chunked_array([c.cast(pa.string()) for c in named]).combine_chunks())
+    ids = pc.filter(ids, pc.invert(pc.is_in(ids, value_set=homes.column("place_id"))))
+    return gazetteer.filter(pc.is_in(gazetteer.column("place_id"), value_set=ids))
 
 
 def _in_order(halo: pa.Table | None, rest: pa.Table | None) -> pa.Table | None:

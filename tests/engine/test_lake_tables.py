@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
@@ -26,9 +27,10 @@ def _stored_forecasts(sample_workspace: object, home: Path, engine: str) -> obje
     assert result.exit_code == 0, result.output
     from tocsin.workspace import Workspace
 
-    path = Lake(Workspace(home).lake_dir).derived_path("forecasts")
-    assert path is not None
-    return pq.read_table(path)
+    # Stored by as-of day (issue 12): one file per day, in key order.
+    files = Lake(Workspace(home).lake_dir).derived_files("forecasts")
+    assert files
+    return pa.concat_tables(pq.read_table(f) for f in files)
 
 
 def test_spark_stores_the_same_forecasts_table(spark: object, sample_workspace: object,

@@ -38,9 +38,16 @@ def test_the_gazetteer_and_event_links_are_registered_jobs() -> None:
     jobs = all_jobs()
     assert {"gazetteer", "place_names"} <= set(jobs["gazetteer"].writes)
     assert jobs["event_links"].writes == ("event_links",) and "gazetteer" in jobs["event_links"].reads
-    names = [j.name for j in in_order()]
-    assert names.index("gazetteer") < names.index("event_links") < names.index("burnings") \
-        < names.index("forecasts") < names.index("brief")
+    ordered = in_order()
+    names = [j.name for j in ordered]
+    writer = {out: j.name for j in ordered for out in j.writes}
+    for position, job in enumerate(ordered):  # each job after the jobs that write what it reads
+        for table in job.reads:
+            if writer.get(table, job.name) != job.name:
+                assert names.index(writer[table]) < position, (job.name, table)
+    assert names.index("gazetteer") < names.index("event_links") < names.index("forecasts") \
+        < names.index("brief")
+    assert names.index("gazetteer") < names.index("burnings")
 
 
 def test_fingerprint_changes_with_a_new_batch_and_a_method_version(tmp_path: Path) -> None:

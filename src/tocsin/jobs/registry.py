@@ -58,6 +58,8 @@ def in_order(jobs: list[Job] | None = None) -> list[Job]:
         seen.add(job.name)
         done.append(job)
 
-    for job in chosen:
+    # By name, not by registration: which step module was imported first (an ingest imports the
+    # gazetteer's alone) must not change the order a run takes.
+    for job in sorted(chosen, key=lambda j: j.name):
         visit(job)
     return done

@@ -319,7 +319,103 @@ class _Hits:
                 for name, parts in self.__dict__.items()}
 
 
-RING_POINT_FIELDS = ("lat", "lon", "minute", "night", "frp", "disc_place", "owner")
+@dataclass(frozen=True)
+class _Sources:
+    """Persistent heat sources (``BurningDetector._sources``): their spots, the spots round
+    them and their centres, in radians."""
+
+    known: pa.Array  # spots, sorted
+    around: pa.Array  # the nine spots round each: only a detection in one can be marked
+    rc_lat: NDArray[np.float64]
+    rc_lon: NDArray[np.float64]
+    cos_c: NDArray[np.float64]
+    km: float  # persistent_km
+
+    def near(self, lat: np.ndarray, lon: np.ndarray, spot: np.ndarray) -> NDArray[np.bool_]:
+        """Detections within ``km`` of a source's centre. Each detection's answer is its own:
+        any subset of detections gets the same marks asked alone."""
+        out = np.zeros(len(lat), dtype=bool)
+        if len(self.known) == 0 or len(lat) == 0:
+            return out
+        # One look-up finds the detections that can be marked; the rest is done for them alone.
+        candidates = np.flatnonzero(pc.is_in(pa.array(spot, pa.int64()), value_set=self.around)
+                                    .to_numpy(zero_copy_only=False))
+        if len(candidates) == 0:
+            return out
+        lat, lon, spot = lat[candidates], lon[candidates], spot[candidates]
+        at_own = pc.index_in(pa.array(spot), value_set=self.known).to_numpy(zero_copy_only=False)
+        own = ~np.isnan(at_own)
+        # haversine_km's arithmetic, each side's radians and cosine taken once (the same values,
+        # so the same distances) rather than in each of the nine passes.
+        r_lat, r_lon = np.radians(lat), np.radians(lon)
+        cos_lat = np.cos(r_lat)
+        rc_lat, rc_lon, cos_c = self.rc_lat, self.rc_lon, self.cos_c
+        marked = np.zeros(len(candidates), dtype=bool)
+        limit = (self.km / EARTH_RADIUS_KM) ** 2  # in squared radians
+        for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
+            rows = np.flatnonzero(~marked)
+            if len(rows) == 0:
+                break
+            if (dr, dc) == (0, 0):
+                rows = rows[own[rows]]
+                src = at_own[rows].astype(np.int64)
+            else:
+                found = pc.index_in(pa.array(spot[rows] + (dr << 21) + dc),
+                                    value_set=self.known).to_numpy(zero_copy_only=False)
+                hit = ~np.isnan(found)
+                rows, src = rows[hit], found[hit].astype(np.int64)
+            # At a few hundred metres the haversine is its small-angle form to about 1e-8 (sin x
+            # and arcsin x are x within x**2 / 6): that decides every pair but those within a
+            # millionth of the threshold, which get the exact formula, so the marks are the same.
+            d_lat = rc_lat[src] - r_lat[rows]
+            d_lon = rc_lon[src] - r_lon[rows]
+            cos_both = cos_lat[rows] * cos_c[src]
+            flat = d_lat * d_lat + cos_both * (d_lon * d_lon)
+            near = flat <= limit * (1 - 1e-6)
+            close = np.flatnonzero(~near & (flat <= limit * (1 + 1e-6)))
+            if len(close):
+                a = (np.sin(d_lat[close] / 2) ** 2 + cos_both[close] * np.sin(d_lon[close] / 2) ** 2)
+                km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+                near[close] = km <= self.km
+            marked[rows[near]] = True
+        out[candidates[marked]] = True
+        return out
+
+
+class _RingPoints:
+    """The ring detections kept by ``prepare``, each field joined when first asked for, and
+    whether each is at a persistent source, tested only for those asked about."""
+
+    def __init__(self, parts: dict[str, list[np.ndarray]]) -> None:
+        self._parts = parts
+        self._joined: dict[str, np.ndarray] = {}
+        self._tested: NDArray[np.bool_] | None = None
+        self._marks: NDArray[np.bool_] | None = None
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._joined:
+            parts = self._parts[name]
+            self._joined[name] = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return self._joined[name]
+
+    def __len__(self) -> int:
+        return len(self["lat"])
+
+    def persistent(self, rows: np.ndarray, sources: _Sources) -> NDArray[np.bool_]:
+        """Whether each ring point of ``rows`` is at one of the ``sources`` (always the same)."""
+        if self._tested is None or self._marks is None:
+            self._tested, self._marks = np.zeros(len(self), bool), np.zeros(len(self), bool)
+        todo = np.zeros(len(self), bool)
+        todo[rows] = True
+        todo = np.flatnonzero(todo & ~self._tested)
+        if len(todo):
+            self._marks[todo] = sources.near(self["lat"][todo], self["lon"][todo],
+                                                  self["spot"][todo])
+        self._tested[todo] = True
+        return self._marks[rows]
+
+
+RING_POINT_FIELDS = ("lat", "lon", "spot", "minute", "night", "frp", "disc_place", "owner")
 
 
 class BurningDetector:
@@ -522,7 +618,8 @@ class BurningDetector:
             ring_place = place[ring]
             owner_rank = (np.minimum.reduceat(self.id_rank[ring_place], starts) if len(starts)
                           else np.zeros(0, np.int64))
-            part.ring_points = {"lat": d["lat"][rp], "lon": d["lon"][rp], "minute": d["minute"][rp],
+            part.ring_points = {"lat": d["lat"][rp], "lon": d["lon"][rp],
+                                "spot": self._spots(d["lat"][rp], d["lon"][rp]), "minute": d["minute"][rp],
                                 "night": d["night"][rp], "frp": d["frp"][rp], "disc_place": disc_place[rp],
                                 "owner": self.by_rank[owner_rank] if len(rp) else np.zeros(0, np.int64)}
             part.ring = (ring_place.astype(np.int64) << 24) | d["acq_date"][ring_of].astype(np.int64)
@@ -628,80 +725,41 @@ class BurningDetector:
                   - np.searchsorted(keys, base | np.maximum(day - w, 0), side="left"))
         return np.maximum(around - 3, 0).astype(float)
 
-    def _persistent_mask(self, lat: np.ndarray, lon: np.ndarray) -> NDArray[np.bool_]:
-        """Detections within ``persistent_km`` of a persistent source. A source sits where its
-        detections centre (their mean, in its spot); its pixel wanders by a few hundred metres
-        between overpasses, so the spots round it are looked at too, but a village beside a
-        flare keeps the detections farther from it."""
+    def _sources(self, lat: list[np.ndarray], lon: list[np.ndarray], spot: list[np.ndarray]
+                 ) -> _Sources:
+        """The persistent heat sources and where each sits: the mean of the detections seen in
+        its spot (the cell's centre when none was), over the parts given together. Its pixel
+        wanders by a few hundred metres between overpasses, so ``_Sources.near`` looks at the
+        spots round a detection too, but a village beside a flare keeps the detections farther
+        from it."""
         known = self.persistent_spots()
-        out = np.zeros(len(lat), dtype=bool)
-        if len(known) == 0 or len(lat) == 0:
-            return out
-        spot = self._spots(lat, lon)
-        # Only a detection with a known spot among the nine round its own can be marked: one
-        # look-up finds those, and all the rest (centres, distances) is done for them alone.
-        # The centres' sums below then run over the same detections in the same order.
-        shifts = np.array([(r << 21) + c for r in (-1, 0, 1) for c in (-1, 0, 1)], np.int64)
-        around = pa.array(_unique((known[:, None] - shifts[None, :]).ravel()))
-        candidates = np.flatnonzero(pc.is_in(pa.array(spot), value_set=around).to_numpy(
-            zero_copy_only=False))
-        if len(candidates) == 0:
-            return out
-        lat, lon, spot = lat[candidates], lon[candidates], spot[candidates]
-        known_set = pa.array(known)
-        # Each source's centre: the mean of the detections seen in its spot (the cell's centre
-        # when none was). Arrow's hash look-up: several times a sorted search at these sizes.
-        at_own = pc.index_in(pa.array(spot), value_set=known_set).to_numpy(zero_copy_only=False)
-        own = ~np.isnan(at_own)
-        at = at_own[own].astype(np.int64)
         size = self.params.spot_deg
         row = (known >> 21) - (1 << 20)
         col = (known & ((1 << 21) - 1)) - (1 << 20)
+        known_set = pa.array(known, pa.int64())
         # Summed as whole nanodegrees from the spot's corner: integer sums, exact in float64,
-        # so the centre is the same in any input order.
-        n = np.bincount(at, minlength=len(known)).astype(float)
-        c_lat = np.bincount(at, weights=np.round((lat[own] - row[at] * size) * 1e9),
-                            minlength=len(known)) / 1e9
-        c_lon = np.bincount(at, weights=np.round((lon[own] - col[at] * size) * 1e9),
-                            minlength=len(known)) / 1e9
-        c_lat = row * size + np.where(n > 0, c_lat / np.maximum(n, 1), 0.5 * size)
-        c_lon = col * size + np.where(n > 0, c_lon / np.maximum(n, 1), 0.5 * size)
-        # haversine_km's arithmetic, each side's radians and cosine taken once (the same values,
-        # so the same distances) rather than in each of the nine passes.
-        r_lat, r_lon = np.radians(lat), np.radians(lon)
-        cos_lat = np.cos(r_lat)
-        rc_lat, rc_lon = np.radians(c_lat), np.radians(c_lon)
-        cos_c = np.cos(rc_lat)
-        marked = np.zeros(len(candidates), dtype=bool)
-        limit = (self.params.persistent_km / EARTH_RADIUS_KM) ** 2  # in squared radians
-        for dr, dc in ((0, 0), *((r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if (r, c) != (0, 0))):
-            rows = np.flatnonzero(~marked)
-            if len(rows) == 0:
-                break
-            if (dr, dc) == (0, 0):
-                rows = rows[own[rows]]
-                src = at_own[rows].astype(np.int64)
-            else:
-                found = pc.index_in(pa.array(spot[rows] + (dr << 21) + dc),
-                                    value_set=known_set).to_numpy(zero_copy_only=False)
-                hit = ~np.isnan(found)
-                rows, src = rows[hit], found[hit].astype(np.int64)
-            # At a few hundred metres the haversine is its small-angle form to about 1e-8 (sin x
-            # and arcsin x are x within x**2 / 6): that decides every pair but those within a
-            # millionth of the threshold, which get the exact formula, so the marks are the same.
-            d_lat = rc_lat[src] - r_lat[rows]
-            d_lon = rc_lon[src] - r_lon[rows]
-            cos_both = cos_lat[rows] * cos_c[src]
-            flat = d_lat * d_lat + cos_both * (d_lon * d_lon)
-            near = flat <= limit * (1 - 1e-6)
-            close = np.flatnonzero(~near & (flat <= limit * (1 + 1e-6)))
-            if len(close):
-                a = (np.sin(d_lat[close] / 2) ** 2 + cos_both[close] * np.sin(d_lon[close] / 2) ** 2)
-                km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-                near[close] = km <= self.params.persistent_km
-            marked[rows[near]] = True
-        out[candidates[marked]] = True
-        return out
+        # so the centre is the same in any input order and any split into parts.
+        n = np.zeros(len(known))
+        s_lat, s_lon = np.zeros(len(known)), np.zeros(len(known))
+        for p_lat, p_lon, p_spot in zip(lat, lon, spot, strict=True):
+            if len(known) == 0 or len(p_spot) == 0:
+                continue
+            # Arrow's hash look-up: several times a sorted search at these sizes.
+            at = pc.index_in(pa.array(p_spot), value_set=known_set).to_numpy(zero_copy_only=False)
+            own = ~np.isnan(at)
+            at = at[own].astype(np.int64)
+            n += np.bincount(at, minlength=len(known))
+            s_lat += np.bincount(at, weights=np.round((p_lat[own] - row[at] * size) * 1e9),
+                                 minlength=len(known))
+            s_lon += np.bincount(at, weights=np.round((p_lon[own] - col[at] * size) * 1e9),
+                                 minlength=len(known))
+        c_lat = row * size + np.where(n > 0, s_lat / 1e9 / np.maximum(n, 1), 0.5 * size)
+        c_lon = col * size + np.where(n > 0, s_lon / 1e9 / np.maximum(n, 1), 0.5 * size)
+        shifts = np.array([(r << 21) + c for r in (-1, 0, 1) for c in (-1, 0, 1)], np.int64)
+        around = pa.array(_unique((known[:, None] - shifts[None, :]).ravel()), pa.int64())
+        rc_lat = np.radians(c_lat)
+        return _Sources(known_set, around, rc_lat, np.radians(c_lon), np.cos(rc_lat),
+                        self.params.persistent_km)
 
     def result(self) -> pa.Table:
         return self.outcome().burnings
@@ -719,24 +777,60 @@ class BurningDetector:
         hits = self._hits.joined()
         if len(hits["place"]) == 0:
             return Candidates.empty()
-        ring_points = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in self._ring_points.items()}
-        n_hits = len(hits["lat"])
-        both = self._persistent_mask(np.concatenate([hits["lat"], ring_points["lat"]]),
-                                     np.concatenate([hits["lon"], ring_points["lon"]]))
-        persistent, ring_persistent = both[:n_hits], both[n_hits:]
+        ring_points = _RingPoints(self._ring_points)
+        sources = self._sources([hits["lat"], ring_points["lat"]], [hits["lon"], ring_points["lon"]],
+                                [hits["spot"], ring_points["spot"]])
+        persistent = sources.near(hits["lat"], hits["lon"], hits["spot"])
         excluded_by_place = np.bincount(hits["place"][persistent].astype(np.int64),
                                         minlength=len(self.places["place_id"]))
         hits = {k: v[~persistent] for k, v in hits.items()}
-        ring_keys = (np.concatenate(self._ring) if self._ring else np.zeros(0, np.int64))
+        self._observed_sorted = context.observed
+        order, starts, stops, unobserved = self._periods(hits)
+        hits = {k: v[order] for k, v in hits.items()}
+        counts = stops - starts
+        big = counts >= p.min_detections
+        starts, stops, counts, unobserved = starts[big], stops[big], counts[big], unobserved[big]
+        # A whole run that can list nothing needs no fire events (a tile's points may join
+        # another tile's).
+        if len(starts) == 0:
+            return Candidates(Candidates.empty().periods, POINTS_SCHEMA.empty_table()
+                              if self.home.all() else self._event_points(hits, ring_points, sources))
+        self._field_ring(hits["place"][starts].astype(np.int64), ring_points, sources)
+        f = self._features(hits, starts, stops, counts, excluded_by_place)
+        f["unobserved"] = unobserved
+        # Only sweeps can raise a score after this, and only of periods that can seed one.
+        f["sweep"] = np.zeros(len(starts))
+        unswept = _score(feature_matrix(f), p.weights)
+        mine = np.flatnonzero(self.home[f["place"]]
+                              & (unswept >= min(p.min_score, p.sweep_seed_score)))
+        columns: dict[str, Any] = {name: f[name][mine] for name in PERIOD_FIELDS}
+        columns["place_id"] = self.places["place_id"][f["place"][mine]]
+        columns["first_lat"] = hits["lat"][starts[mine]]
+        columns["first_lon"] = hits["lon"][starts[mine]]
+        offsets = np.concatenate([[0], np.cumsum(counts[mine])]).astype(np.int32)
+        ids = _detection_ids(hits, _expand(starts[mine], stops[mine]), self.satellites)
+        columns["detection_ids"] = pa.ListArray.from_arrays(pa.array(offsets), ids)
+        needed = len(mine) > 0 or not self.home.all()
+        return Candidates(pa.table(columns, schema=PERIODS_SCHEMA), self._event_points(
+            hits, ring_points, sources) if needed else POINTS_SCHEMA.empty_table())
+
+    def _field_ring(self, places: np.ndarray, ring_points: _RingPoints, sources: _Sources) -> None:
+        """The (place, day) keys of fire in the fields round the ``places`` (those with a
+        period: only theirs are counted), by day and by night, sorted for ``_ring_counts``.
+        Fire in the fields round a settlement is not a heat source, and not the fire of a
+        separate settlement whose disc the detection lies in (a neighbour down the road
+        burning). Where discs overlap (hamlets mapped a few hundred metres apart), fire across
+        them is fire round each, as a bush fire through them would be."""
+        ring_keys = np.concatenate(self._ring) if self._ring else np.zeros(0, np.int64)
         night_keys = ring_keys
         if len(ring_keys):
-            # Fire in the fields round a settlement: not a heat source, and not the fire of a
-            # separate settlement whose disc the detection lies in (a neighbour down the road
-            # burning). Where discs overlap (hamlets mapped a few hundred metres apart), fire
-            # across them is fire round each, as a bush fire through them would be.
-            at = np.concatenate(self._ring_point)
+            counted = np.zeros(len(self.places["place_id"]), bool)
+            counted[places] = True
+            wanted = np.flatnonzero(counted[ring_keys >> 24])
+            ring_keys = ring_keys[wanted]
+            at = np.concatenate(self._ring_point)[wanted]
             other = ring_points["disc_place"].astype(np.int64)[at]
-            field_fire = ~ring_persistent[at]
+            field_fire = ~ring_points.persistent(at, sources)
             rows = np.flatnonzero(other >= 0)
             if len(rows):
                 # Whether two places' discs are apart, once per distinct pair of places (a few
@@ -755,54 +849,25 @@ class BurningDetector:
             ring_keys = ring_keys[field_fire]
         self._ring_sorted = np.sort(ring_keys)
         self._ring_night_sorted = np.sort(night_keys)
-        self._observed_sorted = context.observed
-        order, starts, stops, unobserved = self._periods(hits)
-        hits = {k: v[order] for k, v in hits.items()}
-        counts = stops - starts
-        big = counts >= p.min_detections
-        starts, stops, counts, unobserved = starts[big], stops[big], counts[big], unobserved[big]
-        if len(starts) == 0:
-            return Candidates(Candidates.empty().periods, self._event_points(
-                hits, ring_points, ring_persistent))
-        f = self._features(hits, starts, stops, counts, excluded_by_place)
-        f["unobserved"] = unobserved
-        # Only sweeps can raise a score after this, and only of periods that can seed one.
-        f["sweep"] = np.zeros(len(starts))
-        unswept = _score(feature_matrix(f), p.weights)
-        mine = np.flatnonzero(self.home[f["place"]]
-                              & (unswept >= min(p.min_score, p.sweep_seed_score)))
-        columns: dict[str, Any] = {name: f[name][mine] for name in PERIOD_FIELDS}
-        columns["place_id"] = self.places["place_id"][f["place"][mine]]
-        columns["first_lat"] = hits["lat"][starts[mine]]
-        columns["first_lon"] = hits["lon"][starts[mine]]
-        offsets = np.concatenate([[0], np.cumsum(counts[mine])]).astype(np.int32)
-        ids = _detection_ids(hits, _expand(starts[mine], stops[mine]), self.satellites)
-        columns["detection_ids"] = pa.ListArray.from_arrays(pa.array(offsets), ids)
-        # A whole run that can list nothing needs no fire events (a tile's points may join
-        # another tile's).
-        needed = len(mine) > 0 or not self.home.all()
-        return Candidates(pa.table(columns, schema=PERIODS_SCHEMA), self._event_points(
-            hits, ring_points, ring_persistent) if needed else POINTS_SCHEMA.empty_table())
 
-    def _event_points(self, hits: dict[str, np.ndarray], ring_points: dict[str, np.ndarray],
-                      ring_persistent: np.ndarray) -> pa.Table:
+    def _event_points(self, hits: dict[str, np.ndarray], ring_points: _RingPoints,
+                      sources: _Sources) -> pa.Table:
         """The detections fire events are made of: in a settlement (its place) or in a ring
         only (place -1), persistent sources left out; those reported by the home places."""
-        ring = {k: v[~ring_persistent & (ring_points["disc_place"] < 0)]
-                for k, v in ring_points.items()}
         hit_rows = np.flatnonzero(self.home[hits["place"].astype(np.int64)])
-        ring_rows = np.flatnonzero(self.home[ring["owner"].astype(np.int64)])
+        ring_rows = np.flatnonzero((ring_points["disc_place"] < 0)
+                                   & self.home[ring_points["owner"].astype(np.int64)])
+        ring_rows = ring_rows[~ring_points.persistent(ring_rows, sources)]
+        ring = {k: ring_points[k][ring_rows] for k in ("lat", "lon", "minute", "frp", "night")}
         place = np.concatenate([hits["place"][hit_rows].astype(np.int64),
                                 np.full(len(ring_rows), -1, np.int64)])
         ids = self.places["place_id"][place[place >= 0]]
         return pa.table({
-            "lat": np.concatenate([hits["lat"][hit_rows], ring["lat"][ring_rows]]).astype(float),
-            "lon": np.concatenate([hits["lon"][hit_rows], ring["lon"][ring_rows]]).astype(float),
-            "minute": np.concatenate([hits["minute"][hit_rows],
-                                      ring["minute"][ring_rows]]).astype(np.int64),
-            "frp": np.concatenate([hits["frp"][hit_rows], ring["frp"][ring_rows]]).astype(float),
-            "night": np.concatenate([hits["night"][hit_rows],
-                                     ring["night"][ring_rows]]).astype(bool),
+            "lat": np.concatenate([hits["lat"][hit_rows], ring["lat"]]).astype(float),
+            "lon": np.concatenate([hits["lon"][hit_rows], ring["lon"]]).astype(float),
+            "minute": np.concatenate([hits["minute"][hit_rows], ring["minute"]]).astype(np.int64),
+            "frp": np.concatenate([hits["frp"][hit_rows], ring["frp"]]).astype(float),
+            "night": np.concatenate([hits["night"][hit_rows], ring["night"]]).astype(bool),
             "place": place,
             "place_id": pa.array(np.concatenate([ids, np.full(len(ring_rows), None, object)]),
                                  pa.string()),

@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness import resample_in_child
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 REAL = DATA / "firms-viirs-darfur-kordofan-2025" / "firms_viirs_snpp_nrt_sudan_bbox_2025-10-31_2025-11-08.csv"
@@ -174,13 +176,7 @@ def workspace(rows: int, source: Path | None = None, tag: str = "") -> Path:
         return home
     csv_path = OUT / f"firms_viirs_resampled_{rows}.csv"
     if not csv_path.exists():
-        # In a process of its own: a child's peak memory (wait4) starts from what its parent
-        # held when it was forked, so resampling here would inflate every contender's figure.
-        print(f"generating {rows:,} detections from {REAL.name} ...", flush=True)
-        subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                        "from firms_sample import resample_firms; "
-                        "resample_firms(sys.argv[2], sys.argv[3], int(sys.argv[4]))",
-                        str(ROOT / "bench"), str(REAL), str(csv_path), str(rows)], check=True)
+        resample_in_child(REAL, csv_path, rows)
     tocsin = [sys.executable, "-c", "import sys; sys.argv[0] = 'tocsin'\n"
               "from tocsin.cli.main import app\napp()"]
     env = {**os.environ, "PYTHONPATH": str(source)} if source else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,3 +53,14 @@ def measure_child(argv: list[str], env: dict[str, str] | None = None) -> Measure
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv[:3])} failed:\n{stderr}")
     return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout)
+
+
+def resample_in_child(real: Path, csv_path: Path, rows: int) -> None:
+    """Write ``rows`` detections resampled from ``real`` (bench/firms_sample.py) to ``csv_path``,
+    in a process of its own: a child's peak memory (wait4) starts from what its parent held when
+    it was forked, so resampling in the benchmark's process would inflate every contender's."""
+    print(f"generating {rows:,} detections from {real.name} ...", flush=True)
+    subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                    "from firms_sample import resample_firms; "
+                    "resample_firms(sys.argv[2], sys.argv[3], int(sys.argv[4]))",
+                    str(ROOT / "bench"), str(real), str(csv_path), str(rows)], check=True)

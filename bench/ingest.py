@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import DATA, OUT, ROOT, measure
+from harness import DATA, OUT, measure, resample_in_child
 
 REAL = (DATA / "firms-viirs-darfur-kordofan-2025"
         / "firms_viirs_snpp_nrt_sudan_bbox_2025-10-31_2025-11-08.csv")
@@ -54,11 +54,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     csv_path = OUT / f"firms_viirs_resampled_{args.rows}.csv"
     if not csv_path.exists():
-        sys.path.insert(0, str(ROOT / "bench"))
-        from firms_sample import resample_firms
-
-        print(f"generating {args.rows:,} detections from {REAL.name} ...", flush=True)
-        resample_firms(str(REAL), str(csv_path), args.rows)
+        resample_in_child(REAL, csv_path, args.rows)
     size_mb = csv_path.stat().st_size / 1e6
     print(f"file: {csv_path.name} ({size_mb:,.0f} MB, {args.rows:,} rows)")
 

@@ -248,8 +248,7 @@ class Lake:
     def derived_files(self, name: str) -> list[Path]:
         """Every file of a derived table (one when stored whole, one per partition, in key
         order, when partitioned); none when the table does not exist yet."""
-        entry = self.manifest()["derived"].get(name)
-        return [self.root / DERIVED / n for n in derived_names(entry)] if entry else []
+        return [self.root / DERIVED / n for n in derived_names(self.manifest()["derived"].get(name))]
 
     def derived_parts(self, name: str) -> dict[str, Path] | None:
         """A partitioned derived table's files by partition key; None when the table does not

@@ -591,10 +591,11 @@ class BurningDetector:
             ip, iplace, ikm = point[inside], place[inside], km[inside] / radius[inside]
             # Most points lie in one disc: only those in several are sorted (ip is in order).
             starts = np.flatnonzero(_firsts(ip))
+            stops = np.append(starts, len(ip))[1:]  # (none when no point is inside)
             chosen = starts.copy()
-            multi = np.flatnonzero(np.diff(np.append(starts, len(ip))) > 1)
+            multi = np.flatnonzero(stops - starts > 1)
             if len(multi):
-                rows = _expand(starts[multi], np.append(starts, len(ip))[multi + 1])
+                rows = _expand(starts[multi], stops[multi])
                 rows = rows[np.lexsort((self.id_rank[iplace[rows]], ikm[rows], ip[rows]))]
                 chosen[multi] = rows[_firsts(ip[rows])]
             ip, iplace, ikm = ip[chosen], iplace[chosen], ikm[chosen]

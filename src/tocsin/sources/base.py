@@ -171,9 +171,11 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         say("reading")
         relation = raw.relation(con)
         select = _canonical_select(plan)
-        parquet = _parquet_options({"source": plan.source, "batch_id": batch_id,
-                                    "source_file": path.name, "license": plan.license,
-                                    "retrieved_at": retrieved_at.isoformat()})
+        # The batch's provenance goes in each file's key-value metadata, so that a file is
+        # self-describing even outside the lake.
+        parquet: ParquetOptions = {"source": plan.source, "batch_id": batch_id,
+                                   "source_file": path.name, "license": plan.license,
+                                   "retrieved_at": retrieved_at.isoformat()}
         # One pass: read, convert, check, and write the rows that pass to Parquet; the rows that
         # fail are counted here and named by _find_problems.
         written = write_parquet(
@@ -189,8 +191,8 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         sha = sha or hashing.result()
         if not replace and (earlier := lake.find_file(adapter.kind, sha)) is not None:
             return _already(adapter, path, earlier)
-        if replace and added:
-            _stage_replacements(con, lake, plan, final, withdrawals, parquet)
+        withdrawn = _stage_replacements(con, lake, plan, final, withdrawals, parquet) \
+            if replace and added else 0
         keep_final = True
     except duckdb.Error as exc:
         if isinstance(raw, CsvInput) and (long := first_long_line(path)) is not None:
@@ -220,9 +222,9 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
                   rejects_file=str(rejects_file) if rejects_file else None, license=plan.license)
     say("committing")
     files = {plan.table: [final]} if added else {}
-    if withdrawals.exists():
+    if withdrawn:
         files["withdrawals"] = [withdrawals]
-        batch.rows["withdrawals"] = pq.ParquetFile(withdrawals).metadata.num_rows
+        batch.rows["withdrawals"] = withdrawn
         batch.withdraws = [plan.table]
     try:
         lake.commit(batch, files, bookmark=bookmark)
@@ -257,12 +259,12 @@ def _find_problems(con: duckdb.DuckDBPyConnection, raw: RawInput, plan: Plan, re
 
 
 def _stage_replacements(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, final: Path,
-                        out: Path, parquet: ParquetOptions) -> None:
-    """The withdrawals a replacing batch makes: the earlier copies of its rows the lake holds
-    (none, and no file, when every row is new)."""
+                        out: Path, parquet: ParquetOptions) -> int:
+    """Stage at ``out`` the withdrawals a replacing batch makes: the earlier copies of its rows
+    the lake holds (none, and no file, when every row is new). Returns how many."""
     new = f"(SELECT * FROM read_parquet({sql_str(str(final))}))"
     if not _stage_held_rows(con, lake.table_files(plan.table, source=plan.source), plan, new):
-        return
+        return 0
     rows = write_parquet(
         con, f"SELECT {sql_str(plan.table)} AS target_table, {sql_str(plan.source)} AS "
         "target_source, source_id AS target_id, CAST(NULL AS VARCHAR) AS target_batch, "
@@ -270,6 +272,7 @@ def _stage_replacements(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, 
         f"FROM {new} SEMI JOIN held USING (source_id)", out, parquet).kept
     if not rows:
         out.unlink()
+    return rows
 
 
 def _drop_known(con: duckdb.DuckDBPyConnection, lake: Lake, plan: Plan, staged: Path,
@@ -334,12 +337,6 @@ def _canonical_select(plan: Plan) -> str:
 
 
 ParquetOptions = dict[str, str]  # the key-value metadata every file of a batch carries
-
-
-def _parquet_options(provenance: dict[str, str]) -> ParquetOptions:
-    """The batch's provenance goes in each file's key-value metadata, so that a file is
-    self-describing even outside the lake."""
-    return dict(provenance)
 
 
 @dataclass(frozen=True)

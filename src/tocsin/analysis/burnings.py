@@ -23,7 +23,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -35,6 +35,9 @@ from tocsin.analysis.settlement_index import SettlementIndex
 from tocsin.places.gazetteer import SETTLEMENT_RADIUS_KM
 from tocsin.schema.tables import TABLES
 from tocsin.spatial import EARTH_RADIUS_KM, haversine_km
+
+if TYPE_CHECKING:
+    from tocsin.analysis.fire_events import PointSource
 
 MINUTES_PER_DAY = 1440
 # Categories of schema/taxonomy.yaml that mean armed men were there.
@@ -1024,9 +1027,12 @@ class Candidates:
 
 
 def finish_burnings(candidates: Candidates, places: dict[str, np.ndarray],
-                    params: BurningParams) -> BurningsResult:
+                    params: BurningParams, points: PointSource | None = None) -> BurningsResult:
     """Sweeps, scores, ranks and fire events from the candidates (``place`` indexing
-    ``places``, as ``_place_arrays`` gives them). The rows may come in any order."""
+    ``places``, as ``_place_arrays`` gives them). The rows may come in any order. ``points``
+    reads the candidates' points in batches instead (a tiled run's, from files)."""
+    from tocsin.analysis.fire_events import PointSource, fire_events
+
     p = params
     periods = candidates.periods
     if periods.num_rows == 0:
@@ -1046,8 +1052,8 @@ def finish_burnings(candidates: Candidates, places: dict[str, np.ndarray],
     keep = np.flatnonzero(score >= p.min_score)
     keep = keep[np.lexsort((f["place"][keep], f["first"][keep], -score[keep]))]
     burnings = _table(periods, f, x, score, sweep_ids, burning_ids, keep, places, p)
-    events, event_of_row = _fire_events(
-        candidates.points, f, periods.column("first_lat").to_numpy(),
+    events, event_of_row = fire_events(
+        points or PointSource.of(candidates.points), f, periods.column("first_lat").to_numpy(),
         periods.column("first_lon").to_numpy(), keep, burnings, sweep_ids, places, p)
     burnings = burnings.set_column(burnings.schema.get_field_index("fire_event_id"),
                                    "fire_event_id", pa.array(event_of_row, pa.string()))
@@ -1095,123 +1101,6 @@ def _sweeps(f: dict[str, np.ndarray], score: np.ndarray, burning_ids: np.ndarray
         digest = hashlib.sha1(",".join(sorted(burning_ids[rows].tolist())).encode()).hexdigest()
         ids[rows] = f"sweep-{digest[:10]}"
     return ids
-
-def _fire_events(points: pa.Table, f: dict[str, np.ndarray], first_lat: np.ndarray,
-                 first_lon: np.ndarray, keep: np.ndarray, burnings: pa.Table, sweep_ids: np.ndarray,
-                 pl: dict[str, np.ndarray], p: BurningParams) -> tuple[pa.Table, list[str | None]]:
-    """Fire events: detections in and round settlements linked when they lie in neighbouring
-    ~2 km cells on the same or the next day (one front), and burnings of one sweep linked
-    too; each event with a listed burning is described with its extent and places."""
-    # Imported here: a run that lists no burning needs neither (a second of start-up).
-    import shapely
-    import shapely.geometry
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    if len(keep) == 0 or points.num_rows == 0:
-        return FIRE_EVENTS_SCHEMA.empty_table(), [None] * len(keep)
-    pt = {name: points.column(name).to_numpy(zero_copy_only=False) for name in
-          ("lat", "lon", "minute", "frp", "night", "place")}
-    # In the order of their values (sums of FRP the same whatever order they came in).
-    order = np.lexsort((pt["frp"], pt["night"], pt["place"], pt["lon"], pt["lat"], pt["minute"]))
-    pt = {k: v[order] for k, v in pt.items()}
-    lat, lon, minute = pt["lat"], pt["lon"], pt["minute"].astype(np.int64)
-    is_hit = pt["place"] >= 0
-
-    def node_keys(lat: np.ndarray, lon: np.ndarray, minute: np.ndarray) -> np.ndarray:
-        row = np.floor(lat / p.fire_event_deg).astype(np.int64) + (1 << 21)
-        col = np.floor(lon / p.fire_event_deg).astype(np.int64) + (1 << 21)
-        return (row << 41) | (col << 18) | ((minute // MINUTES_PER_DAY) & ((1 << 18) - 1))
-
-    key = node_keys(lat, lon, minute)
-    nodes, node_of = np.unique(key, return_inverse=True)
-    src: list[np.ndarray] = [np.arange(len(nodes))]
-    dst: list[np.ndarray] = [np.arange(len(nodes))]
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            for dd in range(0, p.fire_event_days + 1):
-                if (dr, dc, dd) == (0, 0, 0) or (dd == 0 and (dr, dc) < (0, 0)):
-                    continue
-                target = nodes + (dr << 41) + (dc << 18) + dd
-                at = np.minimum(np.searchsorted(nodes, target), len(nodes) - 1)
-                found = nodes[at] == target
-                src.append(np.flatnonzero(found))
-                dst.append(at[found])
-    # A period's node: its first detection's (the first in value order of its first minute).
-    period_first_node = np.searchsorted(nodes, node_keys(first_lat, first_lon, f["first"]))
-    by_sweep: dict[str, list[int]] = {}
-    for i in keep.tolist():
-        if sweep_ids[i]:
-            by_sweep.setdefault(str(sweep_ids[i]), []).append(int(period_first_node[i]))
-    for members in by_sweep.values():
-        src.append(np.full(len(members), members[0]))
-        dst.append(np.asarray(members))
-    a, b = np.concatenate(src), np.concatenate(dst)
-    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(len(nodes), len(nodes)))
-    _, component = connected_components(graph, directed=False)
-    label = component[node_of]  # per point
-    listed = np.zeros(label.max() + 1 if len(label) else 0, dtype=bool)
-    period_label = component[period_first_node]
-    listed[period_label[keep]] = True
-    wanted = np.flatnonzero(listed[label])  # only the points of described events
-    order = wanted[np.argsort(label[wanted], kind="stable")]
-    sorted_label = label[order]
-    bounds = np.searchsorted(sorted_label, np.arange(len(listed) + 1))
-    b_ids = burnings.column("burning_id").to_pylist()
-    b_score = burnings.column("score").to_numpy()
-    rows_by_label: dict[int, list[int]] = {}
-    for out_row, i in enumerate(keep.tolist()):
-        rows_by_label.setdefault(int(period_label[i]), []).append(out_row)
-    records = []
-    event_of_row: list[str | None] = [None] * len(keep)
-    frp_all, night_all = pt["frp"], pt["night"].astype(bool)
-    for lab in np.flatnonzero(listed).tolist():
-        members = order[bounds[lab]:bounds[lab + 1]]
-        out_rows = rows_by_label[lab]
-        ids = sorted(b_ids[r] for r in out_rows)
-        event_id = "fire-" + hashlib.sha1(",".join(ids).encode()).hexdigest()[:12]
-        for r in out_rows:
-            event_of_row[r] = event_id
-        hull = shapely.MultiPoint(np.column_stack([lon[members], lat[members]])).convex_hull
-        shape = hull.buffer(0.004, quad_segs=4)  # a VIIRS pixel round the hull
-        minx, miny, maxx, maxy = shape.bounds
-        near = np.flatnonzero((pl["longitude"] >= minx) & (pl["longitude"] <= maxx)
-                              & (pl["latitude"] >= miny) & (pl["latitude"] <= maxy))
-        inside = near[shapely.contains_xy(shape, pl["longitude"][near], pl["latitude"][near])]
-        burned_places = [int(x) for x in np.unique(pt["place"][members[is_hit[members]]])]
-        # In the order of their ids: the same whatever order the gazetteer's rows are in.
-        place_rows = sorted(set(burned_places) | set(inside.tolist()),
-                            key=lambda r: (str(pl["place_id"][r] or ""), r))
-        centre = shape.centroid
-        best = float(b_score[out_rows].max())
-        records.append({
-            "fire_event_id": event_id,
-            "kind": "settlement burning" if best >= CONFIDENCE_CLASSES[1][1]
-            else "fire at or round settlements",
-            "first_detection": int(minute[members].min()) * 60_000_000,
-            "last_detection": int(minute[members].max()) * 60_000_000,
-            "detections": len(members), "settlement_detections": int(is_hit[members].sum()),
-            "night_detections": int(night_all[members].sum()),
-            "frp_total": round(float(frp_all[members].sum()), 2),
-            "latitude": round(centre.y, 5), "longitude": round(centre.x, 5),
-            "area_km2": round(shape.area * 111.32**2 * math.cos(math.radians(centre.y)), 2),
-            "max_score": round(best, 4), "confidence": _confidence(best),
-            "burning_ids": ids,
-            "place_ids": [pl["place_id"][r] for r in place_rows],
-            "place_names": [pl["name"][r] for r in place_rows],
-            "sweep_ids": sorted({str(sweep_ids[keep[r]]) for r in out_rows if sweep_ids[keep[r]]}),
-            "geometry": json.dumps(shapely.geometry.mapping(shape)),
-        })
-    if not records:
-        return FIRE_EVENTS_SCHEMA.empty_table(), event_of_row
-    table = pa.Table.from_pylist(records, schema=pa.schema([
-        fld if fld.name not in ("first_detection", "last_detection") else pa.field(fld.name, pa.int64())
-        for fld in FIRE_EVENTS_SCHEMA]))
-    for name in ("first_detection", "last_detection"):
-        table = table.set_column(table.schema.get_field_index(name), name,
-                                 table.column(name).cast(pa.timestamp("us", tz="UTC")))
-    return table.cast(FIRE_EVENTS_SCHEMA).sort_by(
-        [("max_score", "descending"), ("first_detection", "ascending")]), event_of_row
 
 
 def _table(periods: pa.Table, f: dict[str, np.ndarray], x: dict[str, np.ndarray],

@@ -20,12 +20,17 @@ The tile function is what the local engine (``engine/local``) and Spark (``engin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import os
+import uuid
+from collections.abc import Iterable, Iterator
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from tocsin.analysis.burnings import (
     BurningContext,
@@ -36,6 +41,7 @@ from tocsin.analysis.burnings import (
     _place_arrays,
     finish_burnings,
 )
+from tocsin.analysis.fire_events import PointSource
 from tocsin.engine.local import run_tiled_local
 from tocsin.engine.partition import Tiling
 from tocsin.engine.spark import TileFunction
@@ -83,10 +89,13 @@ def ipc_bytes(table: pa.Table) -> bytes:
 
 
 def tile_function(context: BurningContext, params: BurningParams, until: int | None = None,
-                  report_from: int | None = None) -> TileFunction:
+                  report_from: int | None = None, points_dir: Path | None = None) -> TileFunction:
     """What one tile runs: its homes are its own places; its inputs are ``detections``,
     ``places`` and (optionally) ``events`` with their halo. Returns the candidates of its homes
-    as two IPC payloads (PAYLOAD_SCHEMA: periods, points)."""
+    as two IPC payloads (PAYLOAD_SCHEMA: periods, points). With ``points_dir`` (a folder every
+    worker and the driver reach) the points are written there as a Parquet file and the payload
+    is its name (kind ``points_file``): they are most of a tile's answer, and the driver then
+    reads them a file at a time instead of receiving them all at once."""
 
     def run(homes: pa.Table, inputs: dict[str, pa.Table]) -> pa.Table:
         events = inputs.get("events")
@@ -96,28 +105,51 @@ def tile_function(context: BurningContext, params: BurningParams, until: int | N
         for batch in inputs["detections"].to_batches(max_chunksize=1_000_000):
             detector.add(acquired_by(batch, until), report_from=report_from)
         found = detector.candidates()
-        return pa.table({"kind": ["periods", "points"],
-                         "payload": [ipc_bytes(found.periods), ipc_bytes(found.points)]},
-                        schema=PAYLOAD_SCHEMA)
+        if points_dir is None:
+            points = ("points", ipc_bytes(found.points))
+        else:
+            # Named by the tile's first place (each place is home to one tile), written whole
+            # then renamed: a task that Spark runs again replaces its file, never adds one.
+            first = str(pc.min(homes.column("place_id")).as_py())
+            name = f"points-{hashlib.sha1(first.encode()).hexdigest()[:20]}.parquet"
+            partial = points_dir / f".{name}.{uuid.uuid4().hex}"
+            pq.write_table(found.points, partial, compression="zstd", compression_level=1)
+            os.replace(partial, points_dir / name)
+            points = ("points_file", name.encode())
+        return pa.table({"kind": ["periods", points[0]],
+                         "payload": [ipc_bytes(found.periods), points[1]]}, schema=PAYLOAD_SCHEMA)
 
     return run
 
 
-def finish_tiles(parts: pa.Table, places: pa.Table, params: BurningParams) -> BurningsResult:
+def finish_tiles(parts: pa.Table, places: pa.Table, params: BurningParams,
+                 points_dir: Path | None = None) -> BurningsResult:
     """The result from the tiles' payloads: their places renumbered to the whole gazetteer's,
-    then ``finish_burnings``."""
+    then ``finish_burnings``. Points in files (``points_file``) are read from ``points_dir`` a
+    file at a time; only those of described fire events are held at once."""
     pl = _place_arrays(places)
     ids = pa.array(pl["place_id"], pa.string())
-    tables: dict[str, list[pa.Table]] = {"periods": [], "points": []}
+    periods: list[pa.Table] = []
+    points: list[pa.Table] = []
+    files: list[Path] = []
     for kind, payload in zip(parts.column("kind").to_pylist(), parts.column("payload").to_pylist(),
                              strict=True):
-        tables[kind].append(pa.ipc.open_stream(payload).read_all())
-    empty = Candidates.empty()
-    periods = pa.concat_tables(tables["periods"]) if tables["periods"] else empty.periods
-    points = pa.concat_tables(tables["points"]) if tables["points"] else empty.points
-    periods = _renumbered(periods, ids)
-    points = _renumbered(points, ids)
-    return finish_burnings(Candidates(periods, points), pl, params)
+        if kind == "points_file":
+            if points_dir is None:
+                raise ValueError("the tiles wrote their points to files, but no points_dir was given")
+            files.append(points_dir / payload.decode())
+        else:
+            (periods if kind == "periods" else points).append(pa.ipc.open_stream(payload).read_all())
+
+    def batches() -> Iterator[pa.Table]:
+        yield from points
+        for path in sorted(files):
+            yield pq.read_table(path)
+
+    candidates = Candidates(_renumbered(pa.concat_tables(periods), ids) if periods
+                            else Candidates.empty().periods, Candidates.empty().points)
+    return finish_burnings(candidates, pl, params,
+                           PointSource(batches, prepare=lambda table: _renumbered(table, ids)))
 
 
 def _renumbered(table: pa.Table, ids: pa.Array) -> pa.Table:

@@ -4,12 +4,14 @@
 Spark reads the lake's Parquet files itself. One ``mapInArrow`` pass counts the context (days
 seen, cloud blocks, the seasonal background) per Spark partition, merged on the driver; then
 ``engine.spark.run_tiled`` runs the same tile function the local engine runs on every tile with
-its halo; the driver finishes (sweeps, scores, ranks, fire events) from the tiles' candidates.
+its halo; the driver finishes (sweeps, scores, ranks, fire events) from the tiles' candidates,
+reading the fire-event points the tiles wrote to files one file at a time.
 The answer is the single machine's, bit for bit (tests/engine/test_burnings_spark.py).
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,13 +51,20 @@ def context_on_spark(spark: SparkSession, detections: pa.Table | list[Path], par
 
 def detect_fires_spark(spark: SparkSession, detections: pa.Table | list[Path], places: pa.Table,
                        events: pa.Table | None, params: BurningParams, tile_deg: float = TILE_DEG,
-                       until: int | None = None, report_from: int | None = None) -> BurningsResult:
+                       until: int | None = None, report_from: int | None = None,
+                       scratch: Path | None = None) -> BurningsResult:
     """``detect_fires`` on Spark: ``detections`` as the lake's Parquet files (or a table),
-    acquired by day ``until``, reported from day ``report_from`` (days since 1970-01-01)."""
+    acquired by day ``until``, reported from day ``report_from`` (days since 1970-01-01).
+
+    The tiles write their fire-event points to a temporary folder in ``scratch`` (on a cluster:
+    a folder every worker and the driver reach, such as the workspace; by default the driver's
+    temporary folder, which only local mode can use), removed when the run ends."""
     context = context_on_spark(spark, detections, params, until)
     inputs: dict[str, pa.Table | list[Path]] = {"detections": detections, "places": places}
     if events is not None and events.num_rows:
         inputs["events"] = events
-    parts = run_tiled(spark, tile_function(context, params, until, report_from), places, inputs,
-                      burnings_tiling(places, params, tile_deg), PAYLOAD_SCHEMA)
-    return finish_tiles(parts, places, params)
+    with tempfile.TemporaryDirectory(prefix=".spark-points-", dir=scratch) as folder:
+        points_dir = Path(folder)
+        parts = run_tiled(spark, tile_function(context, params, until, report_from, points_dir), places,
+                          inputs, burnings_tiling(places, params, tile_deg), PAYLOAD_SCHEMA)
+        return finish_tiles(parts, places, params, points_dir)

@@ -173,7 +173,7 @@ def _detect_on_spark(lake: Lake, places: pa.Table, until: date | None, params: B
     say(f"detecting on Spark ({master or 'local[2]'})")
     return detect_fires_spark(spark_session(master), lake.table_files("fire_detections"), places,
                               read_events(lake, until), params, until=day_number(until),
-                              report_from=report_from)
+                              report_from=report_from, scratch=lake.root)
 
 
 def run(ctx: JobContext) -> JobResult:

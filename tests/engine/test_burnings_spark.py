@@ -40,9 +40,12 @@ def test_spark_burnings_are_the_whole_burnings(spark: object, tmp_path: Path) ->
     params = BurningParams()
     whole = detect_fires(world.detections, world.places, world.events, params)
     assert whole.burnings.num_rows > 10
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     on_spark = detect_fires_spark(spark, as_files(world.detections, tmp_path, 20_000), world.places,
-                                  world.events, params, tile_deg=0.5)
+                                  world.events, params, tile_deg=0.5, scratch=scratch)
     assert_same(whole, on_spark)
+    assert list(scratch.iterdir()) == []  # the tiles' point files are gone with the run
     # The edge world: a sweep across a tile corner, a front across an edge, a kiln on it.
     detections, places = edge_world()
     every = BurningParams(min_score=0.0)

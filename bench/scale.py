@@ -152,7 +152,8 @@ def main() -> None:
     parser.add_argument("--analyses", default="burnings,features")
     parser.add_argument("--tile-deg", type=float, default=3.0)
     parser.add_argument("--local-max", type=int, default=None,
-                        help="skip the single machine above this many detections (its memory)")
+                        help="skip the single machine's burnings above this many detections "
+                             "(its memory grows with them; its features do not)")
     parser.add_argument("--spark-master", default="local[2]",
                         help="a cluster's URL (spark://HOST:7077) instead of local mode")
     parser.add_argument("--json", type=Path, default=OUT / "scale.json", help="where the rows go")
@@ -168,15 +169,17 @@ def main() -> None:
             started = time.perf_counter()
             generate_world(WorldParams(detections=size, places=args.places), world)
             print(f"  generated in {time.perf_counter() - started:,.0f} s", flush=True)
+        big = args.local_max is not None and size > args.local_max
         for analysis in analyses:
-            big = args.local_max is not None and size > args.local_max
             if analysis == "features" and not any((world / f"burnings-{e}.parquet").exists()
                                                    for e in ("local", "spark")):
                 # The features read the burnings found (both engines find the same ones).
                 spark_args = (str(args.tile_deg), args.spark_master)
                 run(*((SPARK, str(world), *spark_args) if big else (LOCAL, str(world))))
             for engine in engines:
-                if engine == "local" and big:
+                # The single machine's features read the places, events and burnings found,
+                # not the detections: only its burnings are skipped for size.
+                if engine == "local" and big and analysis == "burnings":
                     print(f"{size:>12,}  {analysis:<9} local  skipped (over --local-max)", flush=True)
                     continue
                 if analysis == "burnings":

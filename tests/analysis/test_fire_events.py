@@ -5,6 +5,7 @@ giving the whole answer."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from tests.analysis.test_burnings_tiled import assert_same, edge_world
-from tocsin.analysis.burnings import BurningDetector, BurningParams, _place_arrays, detect_fires, finish_burnings
+from tocsin.analysis.burnings import (
+    BurningDetector,
+    BurningParams,
+    _place_arrays,
+    detect_fires,
+    finish_burnings,
+)
 from tocsin.analysis.burnings_tiled import (
     PAYLOAD_SCHEMA,
     burnings_tiling,
@@ -58,7 +65,7 @@ def test_any_batching_and_order_of_the_points_gives_the_same_events(world_candid
     shuffled = points.take(pa.array(rng.permutation(points.num_rows)))
     cuts = np.sort(rng.integers(0, points.num_rows + 1, pieces - 1))
     bounds = [0, *cuts.tolist(), points.num_rows]
-    batches = [shuffled.slice(a, b - a) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    batches = [shuffled.slice(a, b - a) for a, b in itertools.pairwise(bounds)]
     read = {"times": 0}
 
     def again() -> list[pa.Table]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from tests.analysis.test_burnings_tiled import assert_same, edge_world, workspace_of
@@ -53,7 +54,8 @@ def test_spark_burnings_are_the_whole_burnings(spark: object, tmp_path: Path) ->
                 detect_fires_spark(spark, detections, places, None, every, tile_deg=0.5))
 
 
-def test_engine_spark_detect_burnings_writes_the_same_tables(spark: object, tmp_path: Path) -> None:
+def test_engine_spark_detect_burnings_writes_the_same_tables(spark: object, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The command on the Darfur sample (its VIIRS week, OSM places, UCDP events), once on this
     machine and once with --engine spark: the same stored tables."""
     workspace = workspace_of(tmp_path / "ws", [
@@ -66,6 +68,19 @@ def test_engine_spark_detect_burnings_writes_the_same_tables(spark: object, tmp_
     here = runner.invoke(app, args)
     assert here.exit_code == 0, here.output
     local = (read_burnings(workspace), read_fire_events(workspace))
+    import tempfile
+
+    from tocsin.engine import burnings_spark
+
+    folders: list[Path] = []
+    make_folder = tempfile.TemporaryDirectory
+
+    def run_folder(**kwargs: object) -> tempfile.TemporaryDirectory[str]:
+        folder = make_folder(**kwargs)  # type: ignore[call-overload]
+        folders.append(Path(folder.name))
+        return folder
+
+    monkeypatch.setattr(burnings_spark.tempfile, "TemporaryDirectory", run_folder)
     try:
         there = runner.invoke(app, ["--engine", "spark", *args])
     finally:
@@ -75,3 +90,7 @@ def test_engine_spark_detect_burnings_writes_the_same_tables(spark: object, tmp_
     stored = (read_burnings(workspace), read_fire_events(workspace))
     assert stored[0] is not None and local[0] is not None and stored[0].equals(local[0])
     assert stored[1] is not None and local[1] is not None and stored[1].equals(local[1])
+    # The tiles' point files went to a folder in the workspace (a cluster's workers reach it),
+    # removed with the run.
+    assert len(folders) == 1 and folders[0].parent == workspace.lake_dir
+    assert not folders[0].exists()

@@ -4,6 +4,7 @@ the forecast (table and --json), the siege board, the brief; on the shared UCDP 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from tocsin.ingest import ingest_paths
 from tocsin.workspace import Workspace
 
 runner = CliRunner()
+RELATIVE_EN = re.compile(r"\bdays? ago\b|\btoday\b|\byesterday\b")
+RELATIVE_AR = re.compile(r"قبل \d+ (?:أيام|يومًا)|قبل يومين|\bاليوم\b|\bأمس\b")
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
@@ -45,7 +48,17 @@ def test_forecast_past_the_data_says_the_event_data_ends_2023_12_31(sudan: Works
     assert report["features_as_of"] == "2023-12-31"
     for place in report["places"]:
         assert place["data_through"] == "2023-12-31" and place["as_of"] == "2024-03-31"
-        assert "which ends 2023-12-31" in place["nearest_violence"]
+        # Read on 2024-03-31, "4 days ago" would place an event of 2023-12-27 in late March:
+        # events are dated, and each window or absence says where the data ends, in both languages.
+        english = [*place["reasons"], place["nearest_violence"]]
+        arabic = [*place["reasons_ar"], place["nearest_violence_ar"]]
+        assert len(english) == len(arabic) and len(english) > 1
+        for en, ar in zip(english, arabic, strict=True):
+            assert not RELATIVE_EN.search(en) and not RELATIVE_AR.search(ar), (en, ar)
+            dated = re.search(r"\bon 20\d\d-\d\d-\d\d", en)
+            assert dated or en.endswith("(in the event data, which ends 2023-12-31)"), en
+            assert (re.search(r"في 20\d\d-\d\d-\d\d", ar) if dated else
+                    ar.endswith("(في بيانات الأحداث التي تنتهي في 2023-12-31)")), ar
     table = runner.invoke(app, ["--home", str(sudan.home), "forecast", "--as-of", "2024-03-31",
                                 "--top", "5"])
     assert table.exit_code == 0, table.output
@@ -105,13 +118,17 @@ def test_judged_day_and_stamps() -> None:
     assert coverage_json(coverage, date(2024, 4, 1))["warning"].startswith("events data ends 2024-03-01")
     row = {name: None for name in FORECAST_SCHEMA.names}
     row.update(reasons=["no attack on civilians within 10 km on record in 20 years", "a city"],
-               nearest_violence="no violence within 100 km in the last 30 days")
+               reasons_ar=["لا هجوم", "مدينة"],
+               nearest_violence="no violence within 100 km in the last 30 days",
+               nearest_violence_ar="لا عنف")
     stamped = stamp_data_end(pa.Table.from_pylist([row], schema=FORECAST_SCHEMA), date(2024, 4, 1),
                              date(2024, 3, 1), date(2024, 3, 1)).to_pylist()[0]
     assert stamped["as_of"] == date(2024, 4, 1) and stamped["data_through"] == date(2024, 3, 1)
     assert stamped["nearest_violence"].endswith("(in the event data, which ends 2024-03-01)")
     assert stamped["reasons"] == ["no attack on civilians within 10 km on record in 20 years (in the "
                                   "event data, which ends 2024-03-01)", "a city"]
+    assert stamped["reasons_ar"] == ["لا هجوم (في بيانات الأحداث التي تنتهي في 2024-03-01)", "مدينة"]
+    assert stamped["nearest_violence_ar"] == "لا عنف (في بيانات الأحداث التي تنتهي في 2024-03-01)"
 
 
 def test_the_day_after_reuses_the_model_exactly_and_history_refits_it(sudan: Workspace,

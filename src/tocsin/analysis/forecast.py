@@ -100,9 +100,12 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
 
 
 def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: int | None = None,
-                 reasons: int = 3, explain: int | None = EXPLAIN_TOP) -> pa.Table:
+                 reasons: int = 3, explain: int | None = EXPLAIN_TOP, dated: bool = False
+                 ) -> pa.Table:
     """Every place (or the ``top`` most at risk), ranked, with reasons in words for the first
-    ``explain`` (all when None; the rest get none: nobody reads reasons at rank 40,000)."""
+    ``explain`` (all when None; the rest get none: nobody reads reasons at rank 40,000).
+    ``dated``: ``as_of`` is the data's end, not the day asked (see ``stamp_data_end``): the
+    reasons name events by date, not as "N days ago"."""
     builder = fitted.builder
     matrix = builder.at(as_of)
     probability = fitted.model.predict(matrix)
@@ -115,7 +118,7 @@ def score_places(fitted: FittedForecaster, places: pa.Table, as_of: date, top: i
     # in words only for the ``explained`` places, the rest get none.
     names, names_ar = places.column("name").to_pylist(), places.column("name_ar").to_pylist()
     explainer = Explainer(builder, Places(names, names_ar, builder.static["place_rank"]),
-                          to_day(as_of), explained)
+                          to_day(as_of), explained, dated=dated)
     n = len(chosen)
     reasons_en: list[list[str]] = [[] for _ in range(n)]
     reasons_ar: list[list[str]] = [[] for _ in range(n)]
@@ -177,22 +180,34 @@ def forecast(inputs: ForecastInputs, as_of: date, horizon_days: int = 30, top: i
 def stamp_data_end(table: pa.Table, asked: date, through: date | None, judged: date) -> pa.Table:
     """Forecast rows made as of ``judged`` (the data's last day, when ``asked`` lies beyond it)
     restamped for the day asked, saying where the data ends: "no violence in the last 30 days"
-    would otherwise describe the gap after the data as calm."""
+    would otherwise describe the gap after the data as calm. Every reason that counts a window
+    or states an absence says so, in English and in Arabic (events are already dated: see
+    ``score_places``)."""
     if judged == asked:  # nothing to restamp but the data's end: column by column
         n = table.num_rows
         table = table.set_column(table.schema.get_field_index("as_of"), "as_of",
                                  pa.array([asked] * n, pa.date32()))
         return table.set_column(table.schema.get_field_index("data_through"), "data_through",
                                 pa.array([through] * n, pa.date32()))
+    note = f" (in the event data, which ends {through})"
+    note_ar = f" (في بيانات الأحداث التي تنتهي في {through})"
+
+    def noted(en: str | None, ar: str | None) -> tuple[str | None, str | None]:
+        if en is None or not (en.startswith("no ") or " in the last " in en):
+            return en, ar
+        return en + note, (ar + note_ar) if ar else ar
+
     rows = table.to_pylist()
     for row in rows:
         row["as_of"] = asked
         row["data_through"] = through
-        if judged != asked:
-            note = f" (in the event data, which ends {through})"
-            row["nearest_violence"] = (row["nearest_violence"] or "") + note
-            # Absences are what a gap fakes ("no violence ... in the last 30 days"): each says so.
-            row["reasons"] = [r + note if r.startswith("no ") else r for r in row["reasons"]]
+        row["nearest_violence"], row["nearest_violence_ar"] = noted(row["nearest_violence"],
+                                                                    row["nearest_violence_ar"])
+        english, arabic = row["reasons"] or [], row["reasons_ar"] or []
+        pairs = [noted(en, arabic[i] if i < len(arabic) else None) for i, en in enumerate(english)]
+        row["reasons"] = [en for en, _ in pairs]
+        if len(arabic) == len(english):
+            row["reasons_ar"] = [ar for _, ar in pairs]
     return pa.Table.from_pylist(rows, schema=FORECAST_SCHEMA)
 
 

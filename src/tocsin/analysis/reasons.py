@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,6 +58,15 @@ def ago(days: int) -> Phrase:
     if days == 2:
         return "2 days ago", "قبل يومين"
     return f"{days} days ago", f"قبل {days} {'أيام' if days <= 10 else 'يومًا'}"
+
+
+def on_day(day: int) -> Phrase:
+    """ "on 2023-12-27": a day named by its date, for reasons read on a later day than they
+    count from (a forecast asked past the end of the event data)."""
+    from tocsin.analysis.timeaxis import EPOCH
+
+    named = (EPOCH + timedelta(days=int(day))).isoformat()
+    return f"on {named}", f"في {named}"
 
 
 def killed(n: int) -> Phrase:
@@ -111,12 +121,19 @@ class Explainer:
     """Turns a place's feature values and SHAP contributions into phrases (see module doc)."""
 
     def __init__(self, builder: FeatureBuilder, places: Places, as_of: int,
-                 explained: NDArray[np.int64] | None = None) -> None:
+                 explained: NDArray[np.int64] | None = None, dated: bool = False) -> None:
         self.b, self.places, self.d = builder, places, as_of
+        # ``dated``: the reasons count back from the data's end for a day asked past it, so
+        # "4 days ago" would be read from the wrong day: events are named by their date instead.
+        self.dated = dated
         self._nearest: dict[tuple[int, int], tuple[float, float, int, int] | None] = {}
         # The places to be explained, indexed at the first question about any of them.
         self._explained = np.asarray(explained if explained is not None else [], dtype=np.int64)
         self._index: PlacePairs | None = None
+
+    def when(self, days_ago: int) -> Phrase:
+        """How long before the day the reasons count from: "4 days ago", or "on 2023-12-27"."""
+        return on_day(self.d - days_ago) if self.dated else ago(days_ago)
 
     def _pairs(self, place: int, days: int | None) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """The violent events near the place known by the day, dated in its last ``days`` days,
@@ -179,7 +196,7 @@ class Explainer:
         km, bearing, days_ago, e = found
         b = self.b
         kind, kind_ar = KIND.get(str(b.violence_category[e]), ("violence", "عنف"))
-        when, when_ar = ago(days_ago)
+        when, when_ar = self.when(days_ago)
         if km < 1:
             en, ar = f"{kind} at the place, {when}", f"{kind_ar} في المكان نفسه، {when_ar}"
         else:
@@ -204,7 +221,7 @@ class Explainer:
         b = self.b
         town, town_ar = self._name(int(b.takeover_place[row]))
         d, d_ar = direction(bearing)
-        when, when_ar = ago(days_ago)
+        when, when_ar = self.when(days_ago)
         where, where_ar = f"{km:,.0f} km to the {d}", f"على بعد {km:,.0f} كم إلى {d_ar}"
         if not b.takeover_fell[row]:
             return (f"{town} came under assault, {where}, {when}",
@@ -266,14 +283,14 @@ class Explainer:
             ar = (f"هجمات على المدنيين في نطاق {km} كم: {count_ar} في السنة الأخيرة، ووزن تاريخي "
                   f"{value:.1f} (يُحسب الهجوم نصفًا بعد سنة وربعًا بعد سنتين)")
             if since < LONG_AGO_DAYS:
-                when, when_ar = ago(int(since))
+                when, when_ar = self.when(int(since))
                 en += f"; the last within 10 km {when}"
                 ar += f"؛ آخرها في نطاق 10 كم {when_ar}"
             return en, ar
         if name == "days_since_attack_10km":
             if value >= LONG_AGO_DAYS:
                 return None
-            when, when_ar = ago(int(value))
+            when, when_ar = self.when(int(value))
             return f"an attack on civilians within 10 km {when}", f"هجوم على مدنيين في نطاق 10 كم {when_ar}"
         if name == "days_since_violence_25km":
             if value >= LONG_AGO_DAYS:
@@ -281,7 +298,7 @@ class Explainer:
             found = self.latest(place, 25.0)
             if found is not None:
                 return self.event(place, found)
-            when, when_ar = ago(int(value))
+            when, when_ar = self.when(int(value))
             return f"violence within 25 km {when}", f"عنف في نطاق 25 كم {when_ar}"
         if name.startswith("nearest_violence_km_"):
             days = int(name.rsplit("_", 1)[1].removesuffix("d"))
@@ -415,8 +432,8 @@ class Explainer:
         if since >= LONG_AGO_DAYS:
             return ("no violence within 25 km on record in 20 years",
                     "لا عنف مسجل في نطاق 25 كم منذ 20 سنة")
-        return (f"the last violence within 25 km {since:,.0f} days ago",
-                f"آخر عنف في نطاق 25 كم قبل {since:,.0f} يومًا")
+        when, when_ar = self.when(int(since))
+        return f"the last violence within 25 km {when}", f"آخر عنف في نطاق 25 كم {when_ar}"
 
 
 def describe(name: str, value: float) -> str:

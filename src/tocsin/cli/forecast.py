@@ -65,7 +65,8 @@ def forecast(
                                      save=save_model)
         # Scored deeper than asked: a town's camps and neighbourhoods fold into it below.
         table = stamp_data_end(score_places(fitted, inputs.places, judged,
-                                            None if store else top * FOLD_SPARE),
+                                            None if store else top * FOLD_SPARE,
+                                            dated=judged != day),
                                day, data_through(coverage), judged)
     except (WorkspaceError, ForecastError, FeatureTilingError) as exc:
         fail(str(exc))

@@ -236,8 +236,8 @@ def run(ctx: JobContext) -> JobResult:
         builder = FeatureBuilder(inputs)
         fitted, how = forecaster_for(ctx.workspace, builder, inputs, judged, DAILY_HORIZON_DAYS)
         ctx.say(how)
-        table = stamp_data_end(score_places(fitted, inputs.places, judged), day,  # type: ignore[arg-type]
-                               data_through(coverage), judged)
+        scored = score_places(fitted, inputs.places, judged, dated=judged != day)
+        table = stamp_data_end(scored, day, data_through(coverage), judged)  # type: ignore[arg-type]
     except (WorkspaceError, ForecastError) as exc:
         return JobResult(notes=[f"no forecast: {exc}"])
     rows = merge_forecasts(ctx, table, ctx.fingerprint or FORECASTS.fingerprint(ctx))

@@ -89,6 +89,46 @@ def test_siege_board_and_show_warn_past_the_data(sudan: Workspace) -> None:
     assert "ends 2023-12-31" in json.loads(show.stdout)["warning"]
 
 
+def test_past_the_data_the_stages_are_those_of_its_last_day(sudan: Workspace,
+                                                            tmp_path: Path) -> None:
+    """Run on into the 91 days without records, the rules read the silence as fighting that
+    stopped: Nyala, under assault on 2023-12-31, came out "outcome unrecorded" in mid-January.
+    Past the data the board, the history and the brief stop at its last day and say so."""
+    home = ["--home", str(sudan.home)]
+    board = json.loads(runner.invoke(app, [*home, "siege", "board", "--as-of", "2024-03-31",
+                                           "--json"]).stdout)
+    within = json.loads(runner.invoke(app, [*home, "siege", "board", "--as-of", "2023-12-31",
+                                            "--json"]).stdout)
+    assert board["stages_as_of"] == "2023-12-31" and within["stages_as_of"] == "2023-12-31"
+    assert board["places"] and all(r["judged_on"] == "2023-12-31" for r in board["places"])
+    stages = {r["place_id"]: (r["stage"], r["since"], r["days_in_stage"]) for r in board["places"]}
+    assert stages == {r["place_id"]: (r["stage"], r["since"], r["days_in_stage"])
+                      for r in within["places"]}
+    nyala = next(r for r in board["places"] if r["name"] == "Nyala")
+    assert nyala["stage"] != "outcome_unrecorded"
+    text = runner.invoke(app, [*home, "siege", "board", "--as-of", "2024-03-31"]).stdout
+    assert "Stages as of 2023-12-31, where the data ends" in " ".join(text.split())
+
+    show = runner.invoke(app, [*home, "siege", "show", "Nyala", "--since", "2023-11-01",
+                               "--as-of", "2024-03-31", "--json"])
+    assert show.exit_code == 0, show.output
+    history = json.loads(show.stdout)
+    assert history["stages_through"] == "2023-12-31" and history["to"] == "2024-03-31"
+    assert history["changes"] and all(c["date"] <= "2023-12-31" for c in history["changes"])
+    assert history["changes"][-1]["stage"] == nyala["stage"]
+    text = runner.invoke(app, [*home, "siege", "show", "Nyala", "--since", "2023-11-01",
+                               "--as-of", "2024-03-31"]).stdout
+    assert "the data ends here" in text
+
+    from tocsin.report.brief import build_context
+
+    context, data, _ = build_context(sudan, date(2024, 3, 31), "en", 30, tmp_path)
+    sentences = [j["key"] for j in data.judgements]
+    assert "j_pattern_at_end" in sentences and "j_pattern" not in sentences
+    said = " ".join(s for s, *_ in context["judgements"])
+    assert "where the data ends" in said and "What happened after is not known" in said
+
+
 def test_the_brief_states_the_data_end_and_warns(sudan: Workspace, tmp_path: Path) -> None:
     from tocsin.report.brief import build_context
 

@@ -84,11 +84,15 @@ def board(
         fail(str(exc))
     rows = make_board(inputs, day, rules)
     warning = blind_spot(inputs, day)
+    judged = inputs.judged(day)
     if as_json:
-        print_json({"as_of": day, "latest_event": inputs.latest_event, "warning": warning,
-                    "coverage": coverage_json(inputs.coverage, day), "places": rows})
+        print_json({"as_of": day, "stages_as_of": judged, "latest_event": inputs.latest_event,
+                    "warning": warning, "coverage": coverage_json(inputs.coverage, day),
+                    "places": rows})
         return
     say_coverage(inputs.coverage, warning)
+    if judged != day:
+        out.print(t("siege.stages_as_of_data_end", judged=judged))
     show_board(rows, day, limit, blind=warning is not None)
 
 
@@ -164,10 +168,11 @@ def show(
     rules = replace(rules, place_classes=(match["place_class"] or "village",))
     changes = history(inputs, match["place_id"], start, end, rules)
     warning = blind_spot(inputs, end)
+    through = max(inputs.judged(end), start)   # the history stops where the event data does
     if as_json:
-        print_json({"place": match, "from": start, "to": end, "latest_event": inputs.latest_event,
-                    "warning": warning, "coverage": coverage_json(inputs.coverage, end),
-                    "changes": changes})
+        print_json({"place": match, "from": start, "to": end, "stages_through": through,
+                    "latest_event": inputs.latest_event, "warning": warning,
+                    "coverage": coverage_json(inputs.coverage, end), "changes": changes})
         return
     say_coverage(inputs.coverage, warning)
     how = t("siege.match_on", how=match['how'], name=match['matched_name']) if "how" in match else ""
@@ -176,7 +181,6 @@ def show(
                 start=start, end=end))
     if not changes:
         out.print(t("siege.calm_throughout"))
-        return
     for change in changes:
         out.print(f"\n{change['date']}  {_stage(change['previous_stage'])} -> "
                   f"[bold]{_stage(change['stage'])}[/]"
@@ -184,6 +188,8 @@ def show(
         for item in change["evidence"]:
             out.print(f"    {item['date']}  {item['signal']:<28} {escape(item['detail'])}  "
                       f"[dim]{escape(item['ref'])}[/]")
+    if through < end:
+        out.print("\n" + t("siege.history_stops_at_data_end", through=through, end=end))
 
 
 def _find(inputs: Any, query: str) -> dict[str, Any] | None:

@@ -96,12 +96,16 @@ def _besieged(data: BriefData, stale: bool) -> list[Judgement]:
     for town in [t for t in towns if t not in unrecorded][:MAX_TOWNS]:
         since = town.get("fell_on") if town["stage"] == "fallen" and town.get("fell_on") \
             else town.get("since")
-        days = (data.as_of - since).days + 1 if isinstance(since, date) else None
+        # Past the data's end the board's stages are those of its last day: counted to that day,
+        # and said to be as of it (a town "under assault for 94 days" would be a guess).
+        judged = town.get("judged_on") or data.as_of
+        days = (judged - since).days + 1 if isinstance(since, date) else None
+        key = STAGE_SENTENCE.get(town["stage"], "j_besieged")
         signals = list(town.get("signals") or [])
         refs = [e["ref"] for e in (town.get("evidence") or []) if e.get("ref")][:5]
         found.append(Judgement(
-            "besieged", STAGE_SENTENCE.get(town["stage"], "j_besieged"),
-            {"place": town, "stage": town["stage"], "since": since, "days": days,
+            "besieged", key + "_at_end" if judged < data.as_of else key,
+            {"place": town, "stage": town["stage"], "since": since, "days": days, "end": judged,
              "signals": signals, "exposed": town.get("exposed"), "held_by": town.get("held_by")},
             evidence=signals + refs, confidence=confidence(len(refs), len(signals), stale)))
     return found
@@ -158,8 +162,9 @@ def _pattern(data: BriefData, stale: bool) -> list[Judgement]:
         towns = [t for t in data.siege if t["stage"] == stage]
         if towns:
             steps.append({"stage": stage, "count": len(towns), "places": towns[:MAX_PLACES]})
-    return [Judgement("pattern", "j_pattern", {"steps": steps},
-                      confidence=confidence(0, len(steps) + 1, stale))]
+    judged = data.siege[0].get("judged_on") or data.as_of   # the data's end, past it (board)
+    return [Judgement("pattern", "j_pattern_at_end" if judged < data.as_of else "j_pattern",
+                      {"steps": steps, "end": judged}, confidence=confidence(0, len(steps) + 1, stale))]
 
 
 def _risk(data: BriefData) -> list[Judgement]:

@@ -108,18 +108,19 @@ class Words:
     def judgement(self, j: Judgement) -> str:
         v = j.values
         s = self.s
-        if j.key == "j_fallen":
-            return s["j_fallen"].format(place=self.place(v["place"]), fell_on=self.d(v["since"]),
-                                        days=self.n(v["days"]),
-                                        held_by=self.actor(v["held_by"]) if v.get("held_by")
-                                        else s["holder_unknown"])
+        if j.key in ("j_fallen", "j_fallen_at_end"):
+            return s[j.key].format(place=self.place(v["place"]), fell_on=self.d(v["since"]),
+                                   days=self.n(v["days"]), end=self.d(v.get("end")),
+                                   held_by=self.actor(v["held_by"]) if v.get("held_by")
+                                   else s["holder_unknown"])
         if j.key == "j_unrecorded":
             towns = [s["j_unrecorded_town"].format(place=self.place(t["place"]), since=self.d(t["since"]))
                      for t in v["towns"]]
             return s["j_unrecorded"].format(towns=self.join(towns))
-        if j.key in ("j_besieged", "j_assault"):
+        if j.key in ("j_besieged", "j_assault", "j_besieged_at_end", "j_assault_at_end"):
             return s[j.key].format(
                 place=self.place(v["place"]), stage=self.stage(v["stage"]), since=self.d(v["since"]),
+                end=self.d(v.get("end")),
                 days=self.n(v["days"]), signals=self.join([self.signal(x) for x in v["signals"]]),
                 exposed=s["exposed_known"].format(count=self.n(v["exposed"])) if v.get("exposed")
                 else s["exposed_unknown"])
@@ -142,11 +143,12 @@ class Words:
         if j.key == "j_signed":
             return s["j_signed"].format(qualification=s.get(f"q_{v['qualification']}", v["qualification"]),
                                         by=v["signed_by"], on=self.d(v["signed_on"]))
-        if j.key == "j_pattern":
+        if j.key in ("j_pattern", "j_pattern_at_end"):
             steps = [s["j_pattern_step"].format(count=self.n(step["count"]), stage=self.stage(step["stage"]),
                                                 places=self.join([self.place(t) for t in step["places"]]))
                      for step in v["steps"]]
-            return s["j_pattern"].format(steps="; ".join(steps) if self.lang == "en" else "؛ ".join(steps))
+            return s[j.key].format(steps="; ".join(steps) if self.lang == "en" else "؛ ".join(steps),
+                                   end=self.d(v.get("end")))
         if j.key == "j_risk":
             places = [f"{self.place(p)} ({self.pct(p['probability'])})" for p in v["places"]]
             return s["j_risk"].format(places=self.join(places), horizon=self.n(v["horizon"]),

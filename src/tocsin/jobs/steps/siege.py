@@ -24,6 +24,11 @@ EVENT_COLUMNS = ("e.event_uid, e.date_start, e.date_end, e.category, e.fatalitie
                  "l.place_id, l.link_level")
 
 
+# The inputs that speak of every day (prices and displacement rounds are monthly or rarer, and
+# published ahead of what they measure): past the last of them, nothing is known of a day.
+DAILY_SIGNALS = ("events", "fire_detections", "connectivity")
+
+
 @dataclass
 class SiegeInputs:
     places: pa.Table
@@ -55,6 +60,17 @@ class SiegeInputs:
         if plain and start < end:
             self._span = (start, end, table)
         return table
+
+    def judged(self, day: dt.date) -> dt.date:
+        """The day whose stages stand for ``day``: ``day`` while any daily signal the rules read
+        (conflict events, fire detections, connectivity) reaches within a week of it, else the
+        last day one does (tocsin.coverage.judged_day, as the forecast). Run on into a gap where
+        nothing is known, the rules would read the silence as fighting that stopped; where fires
+        are still seen, they still tell (a town burning as it falls)."""
+        from tocsin.coverage import data_through, judged_day
+
+        held = [t for t in DAILY_SIGNALS if data_through(self.coverage, t) is not None]
+        return max((judged_day(day, self.coverage, t) for t in held), default=day)
 
     @property
     def hierarchy(self) -> Hierarchy:
@@ -148,7 +164,9 @@ def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
           fold: bool = True) -> list[dict[str, Any]]:
     """Places past calm on ``as_of``, by stage (worst first) then exposed people, each with the
     day it entered its stage and how many days it has been in it. ``fold``: a camp or a
-    neighbourhood is listed under its town (places/hierarchy.py), not beside it."""
+    neighbourhood is listed under its town (places/hierarchy.py), not beside it. Past the end
+    of the event data the stages are those of its last day (``judged_on`` in each row)."""
+    as_of = inputs.judged(as_of)
     stages = inputs.stages(as_of, as_of, rules)
     past_calm = stages.filter(pc.greater(stages.column("stage_rank"), 0))
     # When each place entered its present stage: the history over the lookback before as_of.
@@ -157,6 +175,7 @@ def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
     for row in rows:
         row["since"] = since.get(row["place_id"])
         row["days_in_stage"] = (as_of - row["since"]).days + 1 if row["since"] else None
+        row["judged_on"] = as_of
     order = (lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))  # noqa: E731
     rows.sort(key=order)
     if fold:
@@ -188,8 +207,10 @@ def history(inputs: SiegeInputs, place_id: str, start: dt.date, end: dt.date,
             rules: SiegeRules | None = None) -> list[dict[str, Any]]:
     """A place's stage changes from ``start`` to ``end``, each with its evidence. When the place
     was past calm on ``start``, the change that brought it there comes first (the history is
-    computed from the rules' lookback before ``start``, so that change is a real one)."""
+    computed from the rules' lookback before ``start``, so that change is a real one). It ends
+    where the event data ends, when ``end`` lies more than a week past it (``SiegeInputs.judged``)."""
     rules = rules or default_rules()
+    end = max(min(end, inputs.judged(end)), start)
     stages = inputs.stages(start - dt.timedelta(days=rules.lookback_days()), end, rules,
                            place_ids=[place_id])
     changes = stage_changes(stages).to_pylist()

@@ -213,3 +213,47 @@ def test_the_day_after_reuses_the_model_exactly_and_history_refits_it(sudan: Wor
     assert stored == [(r["place_id"], r["probability"]) for r in fresh]
     add_events("2023-06-01", 100)                           # history changed: fit again
     assert forecast_job() != first
+
+
+def test_a_brief_past_the_data_reads_neither_an_old_forecast_nor_the_gap_as_now(
+        sudan: Workspace, tmp_path: Path) -> None:
+    """A stored forecast is read on later days: its reasons are dated, and the brief says how old
+    it is ("the next 30 days" of a forecast made 91 days before is no forecast of now). Deaths
+    are not compared across days the events do not reach."""
+    import shutil
+
+    from tocsin.jobs.runner import run_jobs
+    from tocsin.lake import Lake
+    from tocsin.report.brief import build_context
+
+    workspace = Workspace(tmp_path / "ws")
+    shutil.copytree(sudan.home, workspace.home)
+    with workspace.write_lock():
+        report = run_jobs(Lake(workspace.lake_dir), ["forecasts"], workspace=workspace,
+                          as_of=date(2023, 12, 31), force=True)
+    assert "forecasts" in report.ran, report
+    stored = Lake(workspace.lake_dir).connect([]).sql(
+        "SELECT reasons, reasons_ar FROM forecasts ORDER BY probability DESC LIMIT 20").fetchall()
+    for reasons, reasons_ar in stored:
+        assert reasons and not any(RELATIVE_EN.search(r) for r in reasons), reasons
+        assert not any(RELATIVE_AR.search(r) for r in reasons_ar), reasons_ar
+
+    def page_one(day: date) -> tuple[dict[str, dict], str]:
+        context, data, _ = build_context(workspace, day, "en", 30, tmp_path / "out")
+        return ({j["key"]: j for j in data.judgements},
+                " ".join(sentence for sentence, *_ in context["judgements"]))
+
+    keys, said = page_one(date(2023, 12, 31))
+    assert keys["j_risk"]["confidence"] == "medium" and "j_changed_deaths" in keys
+    assert "Most at risk in the next 30 days (forecast of 2023-12-31)" in said
+    keys, said = page_one(date(2024, 3, 31))
+    assert "j_risk" not in keys and keys["j_risk_old"]["confidence"] == "low"
+    assert "Most at risk in the 30 days after 2023-12-31 (the latest forecast, 91 days old)" in said
+    # The period (2 to 31 March) lies wholly past the data: "0 deaths against 0" would read
+    # the gap as calm.
+    assert "j_changed_deaths" not in keys and "j_changed_deaths_to_end" not in keys
+    assert "deaths reported" not in said
+    keys, said = page_one(date(2024, 1, 15))     # the period reaches back into the data
+    assert keys["j_changed_deaths_to_end"]["confidence"] == "low"
+    assert "deaths reported up to 2023-12-31 against" in said
+    assert keys["j_risk_old"]["confidence"] == "medium"   # its 30 days have not all passed

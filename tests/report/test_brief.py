@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -161,15 +162,18 @@ def test_identity_signals_are_signals_with_their_events(briefs: dict[str, Path])
     assert all(e["fatalities"] >= 25 for e in signals["mass_killing"]["examples"])
 
 
-def test_burnings_appear_when_detection_has_run(sample_workspace: Workspace, tmp_path: Path) -> None:
-    home = tmp_path / "ws"
+def store_burnings(sample_workspace: Workspace, home: Path, named: bool = True
+                   ) -> tuple[Workspace, list[tuple[Any, ...]]]:
+    """A copy of the sample with two burnings on 2023-11-20 (one high, one low confidence) at
+    two villages of its gazetteer, named or (HIU's surveyed villages) unnamed."""
     shutil.copytree(sample_workspace.home, home)
     workspace = Workspace.at(home)
     lake = Lake(workspace.lake_dir)
     con = lake.connect()
     villages = con.execute("SELECT place_id, name, place_class, latitude, longitude FROM gazetteer "
-                           "WHERE place_class = 'village' AND name IS NOT NULL ORDER BY place_id "
-                           "LIMIT 2").fetchall()
+                           f"WHERE place_class = 'village' AND name IS {'NOT' if named else ''} NULL "
+                           "ORDER BY place_id LIMIT 2").fetchall()
+    assert len(villages) == 2
     first = pa.array([date(2023, 11, 20)] * 2, pa.date32()).cast(pa.timestamp("us", "UTC"))
     table = pa.table({
         "burning_id": ["b1", "b2"], "place_id": [v[0] for v in villages],
@@ -185,6 +189,11 @@ def test_burnings_appear_when_detection_has_run(sample_workspace: Workspace, tmp
     pq.write_table(table, staged)
     with workspace.write_lock():
         lake.replace_derived({"burnings": staged}, {"burnings": "test"})
+    return workspace, villages
+
+
+def test_burnings_appear_when_detection_has_run(sample_workspace: Workspace, tmp_path: Path) -> None:
+    workspace, villages = store_burnings(sample_workspace, tmp_path / "ws")
     written = write_brief(workspace, AS_OF, "en", tmp_path / "out")
     text = " ".join(" ".join(page_texts(written.pdf)).split())
     assert "1 settlements show signs of burning; most confidently" in text and villages[0][1] in text
@@ -193,6 +202,21 @@ def test_burnings_appear_when_detection_has_run(sample_workspace: Workspace, tmp
     data = json.loads(written.data.read_text())
     assert [b["place_id"] for b in data["burnings"]] == [villages[0][0]]
     assert data["low_confidence_burnings"] == 1
+
+
+def test_an_unnamed_village_is_named_by_where_it_is(sample_workspace: Workspace,
+                                                    tmp_path: Path) -> None:
+    """Most villages HIU surveyed as destroyed have no name in any source: the brief says where
+    the burning village is, in each language, where it once printed "?"."""
+    workspace, villages = store_burnings(sample_workspace, tmp_path / "ws", named=False)
+    lat, lon = villages[0][3], villages[0][4]
+    written = {lang: write_brief(workspace, AS_OF, lang, tmp_path / "out") for lang in ("en", "ar")}
+    text = " ".join(" ".join(page_texts(written["en"].pdf, layout=False)).split())
+    where = f"an unnamed village at {lat:.2f}° N, {lon:.2f}° E"
+    assert f"most confidently {where}." in text and "?" not in text
+    arabic_text = flat(" ".join(page_texts(written["ar"].pdf, layout=False)))
+    assert flat("قرية بلا اسم") in arabic_text and "?" not in arabic_text
+    assert f"{lat:.2f}" in arabic_text and f"{lon:.2f}" in arabic_text
 
 
 def test_cli_writes_the_brief_and_refuses_bad_input(sample_workspace: Workspace, tmp_path: Path) -> None:

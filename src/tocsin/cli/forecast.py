@@ -66,7 +66,7 @@ def forecast(
         # Scored deeper than asked: a town's camps and neighbourhoods fold into it below.
         table = stamp_data_end(score_places(fitted, inputs.places, judged,
                                             None if store else top * FOLD_SPARE,
-                                            dated=judged != day),
+                                            dated=judged != day or store),
                                day, data_through(coverage), judged)
     except (WorkspaceError, ForecastError, FeatureTilingError) as exc:
         fail(str(exc))

@@ -52,11 +52,6 @@ def latest_date(workspace: Workspace) -> date | None:
                        "UNION ALL SELECT max(acq_date) FROM fire_detections)").fetchone()[0]
 
 
-def place_name(row: dict[str, Any], lang: str) -> str:
-    """A place's name in the brief's language (tocsin.arabic's rule and fallback)."""
-    return arabic.place_name(row.get("name") or row.get("place"), row.get("name_ar"), lang)
-
-
 def previous_brief(out_dir: Path, as_of: date, lang: str) -> dict[str, Any] | None:
     """The latest brief in ``out_dir`` written for an earlier day, in the same language."""
     earlier = []

@@ -171,9 +171,14 @@ def _risk(data: BriefData) -> list[Judgement]:
     if not data.risk or not data.risk.get("places"):
         return []
     places = data.risk["places"][:3]
-    return [Judgement("risk", "j_risk", {"places": places, "horizon": data.risk["horizon_days"],
-                                         "made": data.risk["as_of"]},
-                      evidence=[p["place_id"] for p in places], confidence="medium")]
+    made, horizon = data.risk["as_of"], data.risk["horizon_days"]
+    age = (data.as_of - made).days if isinstance(made, date) else 0
+    # An older forecast is not "the next 30 days": it speaks of the days after it was made, and
+    # once those have passed it says nothing of now.
+    return [Judgement("risk", "j_risk_old" if age > 0 else "j_risk",
+                      {"places": places, "horizon": horizon, "made": made, "age": age},
+                      evidence=[p["place_id"] for p in places],
+                      confidence="low" if age >= horizon else "medium")]
 
 
 def _changed(data: BriefData, change: dict[str, Any], previous: dict[str, Any] | None
@@ -193,11 +198,14 @@ def _changed(data: BriefData, change: dict[str, Any], previous: dict[str, Any] |
                                evidence=[m["place"]["place_id"] for m in moved[:6]],
                                confidence="medium"))
     deaths = rows.get("deaths")
-    if deaths and deaths["change"] is not None:
-        found.append(Judgement("changed", "j_changed_deaths",
+    last = data.last_event if data.staleness is not None else None
+    if deaths and deaths["change"] is not None and not (last and last < data.period_start):
+        # Events that stop inside the period count only its first days: said so, not read as
+        # a fall in deaths. Stopped before it, they say nothing of it (j_stale says why).
+        found.append(Judgement("changed", "j_changed_deaths_to_end" if last else "j_changed_deaths",
                                {"now": deaths["now"], "before": deaths["before"],
-                                "change": deaths["change"], "basis": basis},
-                               confidence="medium"))
+                                "change": deaths["change"], "basis": basis, "last": last},
+                               confidence="low" if last else "medium"))
     return found
 
 

@@ -172,8 +172,9 @@ def render_map(layers: dict[str, Any], siege: list[dict[str, Any]] | None = None
     seen: set[str] = set()
     candidates: list[tuple[float, float, str]] = []
     for row in [*siege, *at_risk, *layers.get("labels", [])]:
-        if row.get("longitude") is None or row.get("place_id") in seen:
-            continue
+        if row.get("longitude") is None or row.get("place_id") in seen or not (
+                row.get("name") or row.get("place") or row.get("name_ar")):
+            continue   # an unnamed point gets no label: the annex says where it is
         seen.add(row.get("place_id") or "")
         x, y = project(row["longitude"], row["latitude"])
         candidates.append((x, y, name(row)))

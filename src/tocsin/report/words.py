@@ -51,7 +51,15 @@ class Words:
     def place(self, row: dict[str, Any] | None) -> str:
         if not row:
             return self.s["none"]
-        return arabic.place_name(row.get("name") or row.get("place"), row.get("name_ar"), self.lang)
+        name, name_ar = row.get("name") or row.get("place"), row.get("name_ar")
+        if not name and not name_ar and row.get("latitude") is not None:
+            # Many burnt villages have no name in any source (HIU's surveyed villages, OSM
+            # points): where they are is what names them ("?" would tell a reader nothing).
+            return self.s["unnamed_place"].format(
+                place_class=self.place_class(row.get("place_class")) or self.s["unnamed_class"],
+                lat=self.n(round(float(row["latitude"]), 2)),
+                lon=self.n(round(float(row["longitude"]), 2)))
+        return arabic.place_name(name, name_ar, self.lang)
 
     def state(self, name: str | None, name_ar: str | None) -> str:
         return arabic.place_name(name, name_ar, self.lang)
@@ -149,10 +157,10 @@ class Words:
                      for step in v["steps"]]
             return s[j.key].format(steps="; ".join(steps) if self.lang == "en" else "؛ ".join(steps),
                                    end=self.d(v.get("end")))
-        if j.key == "j_risk":
+        if j.key in ("j_risk", "j_risk_old"):
             places = [f"{self.place(p)} ({self.pct(p['probability'])})" for p in v["places"]]
-            return s["j_risk"].format(places=self.join(places), horizon=self.n(v["horizon"]),
-                                      made=self.d(v["made"]))
+            return s[j.key].format(places=self.join(places), horizon=self.n(v["horizon"]),
+                                   made=self.d(v["made"]), age=self.n(v.get("age")))
         if j.key == "j_changed_stages":
             moved = [s["j_moved"].format(place=self.place(m["place"]), before=self.stage(m["before"]),
                                          stage=self.stage(m["stage"])) for m in v["moved"]]
@@ -164,13 +172,14 @@ class Words:
                 parts.append(s["j_no_stage_change"])
             return s["j_changed_stages"].format(previous=self.d(v["previous"]), changes="; ".join(parts)
                                                 if self.lang == "en" else "؛ ".join(parts))
-        if j.key == "j_changed_deaths":
+        if j.key in ("j_changed_deaths", "j_changed_deaths_to_end"):
             basis = v["basis"]
             against = (s["j_against_brief"].format(previous=self.d(basis["previous"]))
                        if basis["kind"] == "previous" else
                        s["j_against_window"].format(start=self.d(basis["start"]), end=self.d(basis["end"])))
-            return s["j_changed_deaths"].format(now=self.n(v["now"]), before=self.n(v["before"]),
-                                                change=self.n(v["change"], signed=True), against=against)
+            return s[j.key].format(now=self.n(v["now"]), before=self.n(v["before"]),
+                                   change=self.n(v["change"], signed=True), against=against,
+                                   last=self.d(v.get("last")))
         if j.key == "j_stale":
             return s["j_stale"].format(last=self.d(v["last"]))
         return s[j.key].format(**{k: x for k, x in v.items() if isinstance(x, str | int)})

@@ -24,7 +24,7 @@ from tocsin.lake import Lake
 from tocsin.workspace import Workspace, WorkspaceError
 
 TABLE = "forecasts"
-METHOD_VERSION = "1"
+METHOD_VERSION = "2"  # 2: stored reasons name events by date
 DAILY_HORIZON_DAYS = 30
 
 
@@ -236,7 +236,9 @@ def run(ctx: JobContext) -> JobResult:
         builder = FeatureBuilder(inputs)
         fitted, how = forecaster_for(ctx.workspace, builder, inputs, judged, DAILY_HORIZON_DAYS)
         ctx.say(how)
-        scored = score_places(fitted, inputs.places, judged, dated=judged != day)
+        # Dated reasons ('on 2023-12-27', not '4 days ago'): a stored forecast is read on later
+        # days (the brief, place pages), when a relative day would point at the wrong one.
+        scored = score_places(fitted, inputs.places, judged, dated=True)
         table = stamp_data_end(scored, day, data_through(coverage), judged)  # type: ignore[arg-type]
     except (WorkspaceError, ForecastError) as exc:
         return JobResult(notes=[f"no forecast: {exc}"])

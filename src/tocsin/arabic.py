@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 DIGIT_STYLES = ("western", "arabic_indic")
 DEFAULT_DIGITS = "western"
@@ -162,6 +163,22 @@ def transliterate(name: str) -> str:
 
 def has_latin(text: str) -> bool:
     return bool(re.search(r"[A-Za-z]", text))
+
+
+def unnamed_place(template: str, place_class: str, place: dict[str, Any], lang: str,
+                  style: str = DEFAULT_DIGITS) -> str | None:
+    """A place no source names, said by where it is (``template`` takes place_class, lat and
+    lon: "an unnamed village at 12.70° N, 25.05° E"); None when the place has a name or no
+    point. Many burnt villages are such places (HIU's surveyed villages, OSM points)."""
+    if place.get("name") or place.get("place") or place.get("name_ar") or place.get("latitude") is None:
+        return None
+
+    def degrees(value: Any) -> str:   # always two decimals: 13.00, not 13
+        text = f"{float(value):.2f}".replace("-", MINUS)
+        return isolate(digits(text, style)) if lang == "ar" else text
+
+    return template.format(place_class=place_class, lat=degrees(place["latitude"]),
+                           lon=degrees(place["longitude"]))
 
 
 def place_name(name: str | None, name_ar: str | None, lang: str, mark: bool = True) -> str:

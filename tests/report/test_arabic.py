@@ -88,3 +88,20 @@ def re_latin_word(text: str) -> list[str]:
     text = re.sub(r"\{[^}]*\}", " ", text)  # placeholders are filled in Arabic
     return [w for w in re.findall(r"[A-Za-z][A-Za-z0-9'.\-]*[A-Za-z0-9]|[A-Za-z]", text)
             if w not in arabic.LATIN_NAMES]
+
+
+@given(lat=st.floats(3.0, 23.0), lon=st.floats(21.0, 39.0),
+       name=st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=12)),
+       lang=st.sampled_from(["en", "ar"]))
+def test_an_unnamed_place_is_always_said_by_where_it_is(lat: float, lon: float, name: str | None,
+                                                        lang: str) -> None:
+    from tocsin.report.words import Words
+
+    words = Words(lang)
+    row = {"name": name, "name_ar": None, "place_class": "village", "latitude": lat, "longitude": lon}
+    said = words.place(row)
+    if name:
+        assert said == arabic.place_name(name, None, lang)
+    else:
+        assert said != "?" and f"{round(lat, 2):.2f}" in said and f"{round(lon, 2):.2f}" in said
+        assert ("unnamed village" if lang == "en" else "قرية بلا اسم") in said

@@ -105,6 +105,23 @@ def test_el_fasher_page(client: TestClient, web_workspace: Workspace) -> None:
     assert client.get("/api/v1/places/p-nonexistent").json()["detail"].startswith("no place")
 
 
+def test_a_place_no_source_names_is_said_by_where_it_is(client: TestClient,
+                                                        web_workspace: Workspace) -> None:
+    """Most villages HIU surveyed as destroyed have no name in any source: their page says
+    where they are, in each language, where it once said "?"."""
+    con = Lake(web_workspace.lake_dir).connect()
+    place_id, lat, lon = con.execute(
+        "SELECT place_id, latitude, longitude FROM gazetteer WHERE name IS NULL AND name_ar IS NULL "
+        "AND place_class = 'village' ORDER BY place_id LIMIT 1").fetchone()
+    csrf = log_in(client, "victor")
+    page = client.get(f"/places/{place_id}").text
+    assert f"<h1>unnamed village at {lat:.2f}° N, {lon:.2f}° E" in page
+    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    log_in(client, "amal")  # her language is Arabic
+    page = re.sub("[\u2066-\u2069]", "", client.get(f"/places/{place_id}").text)  # isolated digits
+    assert f"<h1>قرية بلا اسم عند خط العرض {lat:.2f} شمالًا" in page
+
+
 def test_arabic_users_get_right_to_left_pages_and_arabic_names(client: TestClient,
                                                                web_workspace: Workspace) -> None:
     log_in(client, "amal")  # her language is Arabic

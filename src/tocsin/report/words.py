@@ -51,15 +51,11 @@ class Words:
     def place(self, row: dict[str, Any] | None) -> str:
         if not row:
             return self.s["none"]
-        name, name_ar = row.get("name") or row.get("place"), row.get("name_ar")
-        if not name and not name_ar and row.get("latitude") is not None:
-            # Many burnt villages have no name in any source (HIU's surveyed villages, OSM
-            # points): where they are is what names them ("?" would tell a reader nothing).
-            return self.s["unnamed_place"].format(
-                place_class=self.place_class(row.get("place_class")) or self.s["unnamed_class"],
-                lat=self.n(round(float(row["latitude"]), 2)),
-                lon=self.n(round(float(row["longitude"]), 2)))
-        return arabic.place_name(name, name_ar, self.lang)
+        unnamed = arabic.unnamed_place(
+            self.s["unnamed_place"], self.place_class(row.get("place_class")) or self.s["unnamed_class"],
+            row, self.lang, self.digits)
+        return unnamed or arabic.place_name(row.get("name") or row.get("place"), row.get("name_ar"),
+                                            self.lang)
 
     def state(self, name: str | None, name_ar: str | None) -> str:
         return arabic.place_name(name, name_ar, self.lang)

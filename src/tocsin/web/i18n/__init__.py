@@ -33,11 +33,19 @@ class Translator(Catalogue):
     def __init__(self, language: str, digits: str = "western") -> None:
         super().__init__("web", language, digits, isolate_latin=False)  # HTML isolates by markup
 
-    def place_name(self, name: str | None, name_ar: str | None) -> str:
+    def place_name(self, name: str | None, name_ar: str | None,
+                   place: dict[str, Any] | None = None) -> str:
         """Arabic readers see the sources' Arabic name (standard spelling), or a marked
-        transliteration when no source has one (tocsin.arabic's rule)."""
-        from tocsin.arabic import place_name
+        transliteration when no source has one (tocsin.arabic's rule). A ``place`` no source
+        names is said by where it is."""
+        from tocsin.arabic import place_name, unnamed_place
 
+        if place is not None and not name and not name_ar:
+            kind = self(f"place_class_{place.get('place_class')}") if place.get("place_class") else ""
+            unnamed = unnamed_place(self("unnamed_place"), kind or self("unnamed_class"),
+                                    dict(place), self.language, self.digits)
+            if unnamed:
+                return unnamed
         return place_name(name, name_ar, self.language)
 
     def number(self, value: float | int | None) -> str:

@@ -38,7 +38,7 @@
     });
   }
   function popup(p) {
-    var name = (arabic && p.name_ar) || p.name || p.name_ar;
+    var name = (arabic && p.name_ar) || p.name || p.name_ar || labels.unnamed;  // its page says where
     var lines = ['<a href="/places/' + encodeURIComponent(p.id) + '">' + escapeHtml(name) + "</a>"];
     // The stage with the day it began, always together.
     var stage = p.stage ? labels[p.stage] : labels.none;

@@ -102,6 +102,11 @@ def test_demo_runs_twice_and_never_overwrites_a_real_workspace(tmp_path: Path) -
         assert "ucdp: 1,696 rows" in result.stdout and "Update ok" in result.stdout  # synced, replayed
         assert "court bundle evidence-demo-bundle.zip: verifies" in result.stdout
         assert "dossier of Mohamed Hamdan Dagalo (ar)" in result.stdout
+    # The brief of 2025-11-08: the events end in 2023, so its siege pattern is the fires' alone,
+    # and its forecast of 2023-12-29 is said to be that old.
+    brief = json.loads((home / "briefs" / "brief-2025-11-08-en.json").read_text())
+    keys = {j["key"] for j in brief["judgements"]}
+    assert "j_pattern_alone" in keys and "j_risk_old" in keys and "j_risk" not in keys
     real = tmp_path / "real"
     assert tocsin(real, "ingest", "ucdp-ged", str(UCDP)).exit_code == 0
     refused = tocsin(real, "demo")

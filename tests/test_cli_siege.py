@@ -213,3 +213,39 @@ def test_places_show_prints_parent_and_sub_places(sample_workspace) -> None:  # 
     data = json.loads(camp.stdout)
     assert data["place_class"] == "camp" and data["parent"]["name"] == "El Fasher"
     assert tocsin(sample_workspace.home, "places", "show", "Xyzzyville").exit_code == 1
+
+
+def test_past_the_events_the_stages_come_from_fires_alone(sample_workspace, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The sample's conflict events end on 2023-12-29; its fire detections run on (MODIS days
+    to 2025-06-19, VIIRS 2025-10-31 to 2025-11-08). On a day the fires cover, a town without
+    fires is not known to be calm: El Fasher in the days after its fall (26 October 2025) once
+    read "Calm throughout". On a day no daily data covers, the stages are the last covered day's."""
+    from datetime import date
+
+    from tocsin.report.brief import build_context
+
+    home = sample_workspace.home
+    board = json.loads(tocsin(home, "siege", "board", "--as-of", "2025-11-08", "--json").stdout)
+    assert board["stages_as_of"] == "2025-11-08"
+    assert board["stages_from"] == {"events_end": "2023-12-29", "signals": ["fire_detections"]}
+    # No burning has been detected in this copy (detection not run): nothing past calm, and
+    # nothing said to be calm either.
+    assert board["places"] == []
+    text = " ".join(tocsin(home, "siege", "board", "--as-of", "2025-11-08").stdout.split())
+    assert "After 2023-12-29, where the conflict events end, the stages come from fire " \
+           "detections alone: a place without them is not known to be calm" in text
+    show = tocsin(home, "siege", "show", "El Fasher", "--since", "2025-10-01", "--as-of",
+                  "2025-11-08")
+    assert show.exit_code == 0, show.output
+    assert "Calm throughout" not in show.stdout and "No change of stage seen" in show.stdout
+    assert "fire detections alone" in " ".join(show.stdout.split())
+    within = json.loads(tocsin(home, "siege", "board", "--as-of", "2023-12-20", "--json").stdout)
+    assert within["stages_from"] is None and within["stages_as_of"] == "2023-12-20"
+    # Between the MODIS days and the VIIRS week nothing is known: the last covered day stands.
+    gap = json.loads(tocsin(home, "siege", "board", "--as-of", "2025-09-15", "--json").stdout)
+    assert gap["stages_as_of"] == "2025-06-19" and gap["stages_from"] is None
+
+    _, data, _ = build_context(sample_workspace, date(2025, 11, 8), "en", 30, tmp_path)
+    keys = {j["key"] for j in data.judgements}
+    assert "j_pattern_calm_alone" in keys and not keys & {"j_pattern", "j_pattern_calm"}
+    assert data.siege_alone == {"events_end": date(2023, 12, 29), "signals": ["fire_detections"]}

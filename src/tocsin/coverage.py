@@ -89,6 +89,15 @@ def judged_day(as_of: date, coverage: list[SourceCoverage], table: str = "events
     return last
 
 
+def speaks_of(coverage: list[SourceCoverage], table: str, day: date,
+              tolerance_days: int = STALE_AFTER_DAYS) -> bool:
+    """Whether some source of ``table`` spans ``day``: from its first day to ``tolerance_days``
+    after its last. A year of fire detections from 2025 says nothing of a day in 2024."""
+    return any(c.first is not None and c.through is not None and c.first <= day
+               and (day - c.through).days <= tolerance_days
+               for c in coverage if c.table == table)
+
+
 def coverage_json(coverage: list[SourceCoverage], as_of: date | None, table: str = "events"
                   ) -> dict[str, Any]:
     """What a --json output carries: the data's end per source and the warning, if any."""

@@ -85,15 +85,30 @@ def board(
     rows = make_board(inputs, day, rules)
     warning = blind_spot(inputs, day)
     judged = inputs.judged(day)
+    alone = inputs.fires_only(day)
     if as_json:
         print_json({"as_of": day, "stages_as_of": judged, "latest_event": inputs.latest_event,
                     "warning": warning, "coverage": coverage_json(inputs.coverage, day),
-                    "places": rows})
+                    "stages_from": _stages_from(alone), "places": rows})
         return
     say_coverage(inputs.coverage, warning)
     if judged != day:
         out.print(t("siege.stages_as_of_data_end", judged=judged))
+    if alone:
+        out.print(_signals_alone(alone))
     show_board(rows, day, limit, blind=warning is not None)
+
+
+def _stages_from(alone: tuple[dt.date, list[str]] | None) -> dict[str, Any] | None:
+    """``--json``: past the events' end, which daily signals alone the stages come from."""
+    return None if alone is None else {"events_end": alone[0], "signals": alone[1]}
+
+
+def _signals_alone(alone: tuple[dt.date, list[str]]) -> str:
+    names = {"fire_detections": t("siege.signal_table_fire_detections"),
+             "connectivity": t("siege.signal_table_connectivity")}
+    what = " + ".join(names.get(name, name) for name in alone[1])
+    return t("siege.stages_from_signals_alone", signals=what, end=alone[0])
 
 
 def say_coverage(coverage: list[Any], warning: str | None) -> None:
@@ -169,18 +184,22 @@ def show(
     changes = history(inputs, match["place_id"], start, end, rules)
     warning = blind_spot(inputs, end)
     through = max(inputs.judged(end), start)   # the history stops where the event data does
+    alone = inputs.fires_only(end)
     if as_json:
         print_json({"place": match, "from": start, "to": end, "stages_through": through,
                     "latest_event": inputs.latest_event, "warning": warning,
-                    "coverage": coverage_json(inputs.coverage, end), "changes": changes})
+                    "coverage": coverage_json(inputs.coverage, end),
+                    "stages_from": _stages_from(alone), "changes": changes})
         return
     say_coverage(inputs.coverage, warning)
     how = t("siege.match_on", how=match['how'], name=match['matched_name']) if "how" in match else ""
     out.print(t("siege.from", name=escape(match['name']), what=escape(match.get('name_ar') or ''),
                 place_class=match['place_class'], place_id=match['place_id'], how=escape(how),
                 start=start, end=end))
-    if not changes:
+    if not changes and alone is None and warning is None:
         out.print(t("siege.calm_throughout"))
+    elif not changes:
+        out.print(t("siege.no_change_seen"))
     for change in changes:
         out.print(f"\n{change['date']}  {_stage(change['previous_stage'])} -> "
                   f"[bold]{_stage(change['stage'])}[/]"
@@ -190,6 +209,8 @@ def show(
                       f"[dim]{escape(item['ref'])}[/]")
     if through < end:
         out.print("\n" + t("siege.history_stops_at_data_end", through=through, end=end))
+    elif alone:
+        out.print("\n" + _signals_alone(alone))
 
 
 def _find(inputs: Any, query: str) -> dict[str, Any] | None:

@@ -193,9 +193,11 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
 # open lake connection and the brief's data, and sets its part of the data.
 def _siege_section(workspace: Workspace, con: Any, data: BriefData) -> None:
     """The siege board on the brief's day (None when the workspace has no gazetteer yet)."""
-    from tocsin.jobs.steps.siege import brief_rows
+    from tocsin.jobs.steps.siege import brief_rows, brief_signals_alone
 
     data.siege = brief_rows(workspace, data.as_of)
+    if data.siege is not None:
+        data.siege_alone = brief_signals_alone(workspace, data.as_of)
 
 
 def _risk_section(workspace: Workspace, con: Any, data: BriefData) -> None:

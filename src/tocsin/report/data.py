@@ -49,6 +49,9 @@ class BriefData:
     burnings: list[dict[str, Any]] | None = None
     low_confidence_burnings: int = 0
     siege: list[dict[str, Any]] | None = None
+    # Past the conflict events' end, the stages come from other daily signals alone (fires):
+    # {"events_end": D, "signals": [...]} (jobs.steps.siege.SiegeInputs.fires_only).
+    siege_alone: dict[str, Any] | None = None
     risk: dict[str, Any] | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
     last_event: date | None = None

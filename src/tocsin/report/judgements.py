@@ -155,16 +155,21 @@ def _violence_named(data: BriefData, stale: bool) -> list[Judgement]:
 def _pattern(data: BriefData, stale: bool) -> list[Judgement]:
     if data.siege is None:
         return [Judgement("pattern", "j_pattern_not_run", {}, confidence="low")]
+    alone = data.siege_alone
     if not data.siege:
-        return [Judgement("pattern", "j_pattern_calm", {}, confidence="medium")]
+        # Calm is known only where the events reach: past them, only the absence of fires is.
+        if alone:
+            return [Judgement("pattern", "j_pattern_calm_alone", dict(alone), confidence="low")]
+        return [Judgement("pattern", "j_pattern_calm", {}, confidence="low" if stale else "medium")]
     steps = []
     for stage in stage_order():
         towns = [t for t in data.siege if t["stage"] == stage]
         if towns:
             steps.append({"stage": stage, "count": len(towns), "places": towns[:MAX_PLACES]})
     judged = data.siege[0].get("judged_on") or data.as_of   # the data's end, past it (board)
-    return [Judgement("pattern", "j_pattern_at_end" if judged < data.as_of else "j_pattern",
-                      {"steps": steps, "end": judged}, confidence=confidence(0, len(steps) + 1, stale))]
+    key = "j_pattern_at_end" if judged < data.as_of else "j_pattern_alone" if alone else "j_pattern"
+    return [Judgement("pattern", key, {"steps": steps, "end": judged, **(alone or {})},
+                      confidence=confidence(0, len(steps) + 1, stale))]
 
 
 def _risk(data: BriefData) -> list[Judgement]:

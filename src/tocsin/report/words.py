@@ -72,6 +72,10 @@ class Words:
     def signal(self, name: str) -> str:
         return self.s.get(f"signal_{name}", name.replace("_", " "))
 
+    def signal_tables(self, tables: list[str] | None) -> str:
+        """The daily data a stage can come from: "fire detections", "internet connectivity"."""
+        return self.join([self.s.get(f"table_{t}", t.replace("_", " ")) for t in tables or []])
+
     def signal_list(self, names: list[str] | None) -> str:
         return self.join([self.signal(x) for x in names or []])
 
@@ -147,12 +151,16 @@ class Words:
         if j.key == "j_signed":
             return s["j_signed"].format(qualification=s.get(f"q_{v['qualification']}", v["qualification"]),
                                         by=v["signed_by"], on=self.d(v["signed_on"]))
-        if j.key in ("j_pattern", "j_pattern_at_end"):
+        if j.key == "j_pattern_calm_alone":
+            return s[j.key].format(signals=self.signal_tables(v["signals"]),
+                                   events_end=self.d(v["events_end"]))
+        if j.key in ("j_pattern", "j_pattern_at_end", "j_pattern_alone"):
             steps = [s["j_pattern_step"].format(count=self.n(step["count"]), stage=self.stage(step["stage"]),
                                                 places=self.join([self.place(t) for t in step["places"]]))
                      for step in v["steps"]]
             return s[j.key].format(steps="; ".join(steps) if self.lang == "en" else "؛ ".join(steps),
-                                   end=self.d(v.get("end")))
+                                   end=self.d(v.get("end")), events_end=self.d(v.get("events_end")),
+                                   signals=self.signal_tables(v.get("signals")))
         if j.key in ("j_risk", "j_risk_old"):
             places = [f"{self.place(p)} ({self.pct(p['probability'])})" for p in v["places"]]
             return s[j.key].format(places=self.join(places), horizon=self.n(v["horizon"]),

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tocsin.analysis.siege import STAGES, SiegeRules, default_rules, siege_stages, stage_changes
+from tocsin.coverage import STALE_AFTER_DAYS
 from tocsin.jobs.reads import events_with_links
 from tocsin.lake import Lake
 from tocsin.places.hierarchy import Hierarchy, fold_ranked
@@ -63,14 +64,42 @@ class SiegeInputs:
 
     def judged(self, day: dt.date) -> dt.date:
         """The day whose stages stand for ``day``: ``day`` while any daily signal the rules read
-        (conflict events, fire detections, connectivity) reaches within a week of it, else the
-        last day one does (tocsin.coverage.judged_day, as the forecast). Run on into a gap where
-        nothing is known, the rules would read the silence as fighting that stopped; where fires
-        are still seen, they still tell (a town burning as it falls)."""
-        from tocsin.coverage import data_through, judged_day
+        (conflict events, fire detections, connectivity) spans it (tocsin.coverage.speaks_of),
+        else the last day before it that one reaches. Run on into a gap where nothing is known,
+        the rules would read the silence as fighting that stopped; where fires are still seen,
+        they still tell (a town burning as it falls)."""
+        from tocsin.coverage import speaks_of
 
-        held = [t for t in DAILY_SIGNALS if data_through(self.coverage, t) is not None]
-        return max((judged_day(day, self.coverage, t) for t in held), default=day)
+        if any(speaks_of(self.coverage, t, day) for t in DAILY_SIGNALS) or self._burning_near(day):
+            return day
+        before = [c.through for c in self.coverage
+                  if c.table in DAILY_SIGNALS and c.through is not None and c.through < day]
+        return max(before, default=day)
+
+    def _burning_near(self, day: dt.date) -> bool:
+        """A settlement burning seen in the week up to ``day``: fire detections of those days,
+        whatever the span of the detections the workspace still holds."""
+        if self.burnings is None or self.burnings.num_rows == 0:
+            return False
+        first = pc.cast(self.burnings.column("first_detection"), pa.date32())
+        last = pc.cast(self.burnings.column("last_detection"), pa.date32())
+        week = day - dt.timedelta(days=STALE_AFTER_DAYS)
+        return bool(pc.any(pc.and_(pc.less_equal(first, pa.scalar(day, pa.date32())),
+                                   pc.greater_equal(last, pa.scalar(week, pa.date32())))).as_py())
+
+    def fires_only(self, day: dt.date) -> tuple[dt.date, list[str]] | None:
+        """When the conflict events end more than a week before ``day`` but another daily signal
+        still reaches it: the events' last day and those signals. The stages of such days come
+        from those signals alone (a town burning shows; a town encircled without fires does
+        not), so "calm" then means "no such signal", not calm."""
+        from tocsin.coverage import data_through, speaks_of
+
+        events_end = data_through(self.coverage, "events")
+        if events_end is None or events_end >= day or speaks_of(self.coverage, "events", day):
+            return None
+        speaking = [t for t in DAILY_SIGNALS[1:] if speaks_of(self.coverage, t, day)
+                    or (t == "fire_detections" and self._burning_near(day))]
+        return (events_end, speaking) if speaking else None
 
     @property
     def hierarchy(self) -> Hierarchy:
@@ -283,6 +312,16 @@ def shared_inputs(workspace: Workspace) -> SiegeInputs:
 # board (the siege rules take seconds over a whole country), so it is computed once while the
 # lake and the recorded changes of control stay as they were.
 _BRIEF_BOARD: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+
+
+def brief_signals_alone(workspace: Workspace, as_of: dt.date) -> dict[str, Any] | None:
+    """For the brief: past the conflict events' end, the daily signals its stages come from
+    alone (SiegeInputs.fires_only); None within the events or without a lake."""
+    try:
+        alone = shared_inputs(workspace).fires_only(as_of)
+    except WorkspaceError:
+        return None
+    return None if alone is None else {"events_end": alone[0], "signals": alone[1]}
 
 
 def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | None:

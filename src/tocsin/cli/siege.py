@@ -85,11 +85,11 @@ def board(
     rows = make_board(inputs, day, rules)
     warning = blind_spot(inputs, day)
     judged = inputs.judged(day)
-    alone = inputs.fires_only(day)
+    alone = inputs.signals_alone(day)
     if as_json:
         print_json({"as_of": day, "stages_as_of": judged, "latest_event": inputs.latest_event,
                     "warning": warning, "coverage": coverage_json(inputs.coverage, day),
-                    "stages_from": _stages_from(alone), "places": rows})
+                    "stages_from": alone, "places": rows})
         return
     say_coverage(inputs.coverage, warning)
     if judged != day:
@@ -99,16 +99,11 @@ def board(
     show_board(rows, day, limit, blind=warning is not None)
 
 
-def _stages_from(alone: tuple[dt.date, list[str]] | None) -> dict[str, Any] | None:
-    """``--json``: past the events' end, which daily signals alone the stages come from."""
-    return None if alone is None else {"events_end": alone[0], "signals": alone[1]}
-
-
-def _signals_alone(alone: tuple[dt.date, list[str]]) -> str:
+def _signals_alone(alone: dict[str, Any]) -> str:
     names = {"fire_detections": t("siege.signal_table_fire_detections"),
              "connectivity": t("siege.signal_table_connectivity")}
-    what = " + ".join(names.get(name, name) for name in alone[1])
-    return t("siege.stages_from_signals_alone", signals=what, end=alone[0])
+    what = " + ".join(names.get(name, name) for name in alone["signals"])
+    return t("siege.stages_from_signals_alone", signals=what, end=alone["events_end"])
 
 
 def say_coverage(coverage: list[Any], warning: str | None) -> None:
@@ -184,12 +179,12 @@ def show(
     changes = history(inputs, match["place_id"], start, end, rules)
     warning = blind_spot(inputs, end)
     through = max(inputs.judged(end), start)   # the history stops where the event data does
-    alone = inputs.fires_only(end)
+    alone = inputs.signals_alone(end)
     if as_json:
         print_json({"place": match, "from": start, "to": end, "stages_through": through,
                     "latest_event": inputs.latest_event, "warning": warning,
                     "coverage": coverage_json(inputs.coverage, end),
-                    "stages_from": _stages_from(alone), "changes": changes})
+                    "stages_from": alone, "changes": changes})
         return
     say_coverage(inputs.coverage, warning)
     how = t("siege.match_on", how=match['how'], name=match['matched_name']) if "how" in match else ""

@@ -50,7 +50,7 @@ class BriefData:
     low_confidence_burnings: int = 0
     siege: list[dict[str, Any]] | None = None
     # Past the conflict events' end, the stages come from other daily signals alone (fires):
-    # {"events_end": D, "signals": [...]} (jobs.steps.siege.SiegeInputs.fires_only).
+    # {"events_end": D, "signals": [...]} (jobs.steps.siege.SiegeInputs.signals_alone).
     siege_alone: dict[str, Any] | None = None
     risk: dict[str, Any] | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)

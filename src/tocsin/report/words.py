@@ -76,6 +76,12 @@ class Words:
         """The daily data a stage can come from: "fire detections", "internet connectivity"."""
         return self.join([self.s.get(f"table_{t}", t.replace("_", " ")) for t in tables or []])
 
+    def signals_alone(self, key: str, alone: dict[str, Any]) -> str:
+        """``key``'s sentence on stages that come from some daily signals alone, past the
+        conflict events' end (SiegeInputs.signals_alone)."""
+        return self.s[key].format(signals=self.signal_tables(alone["signals"]),
+                                  events_end=self.d(alone["events_end"]))
+
     def signal_list(self, names: list[str] | None) -> str:
         return self.join([self.signal(x) for x in names or []])
 
@@ -152,8 +158,7 @@ class Words:
             return s["j_signed"].format(qualification=s.get(f"q_{v['qualification']}", v["qualification"]),
                                         by=v["signed_by"], on=self.d(v["signed_on"]))
         if j.key == "j_pattern_calm_alone":
-            return s[j.key].format(signals=self.signal_tables(v["signals"]),
-                                   events_end=self.d(v["events_end"]))
+            return self.signals_alone(j.key, v)
         if j.key in ("j_pattern", "j_pattern_at_end", "j_pattern_alone"):
             steps = [s["j_pattern_step"].format(count=self.n(step["count"]), stage=self.stage(step["stage"]),
                                                 places=self.join([self.place(t) for t in step["places"]]))

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tocsin.analysis.siege import STAGES, SiegeRules, default_rules, siege_stages, stage_changes
-from tocsin.coverage import STALE_AFTER_DAYS
+from tocsin.coverage import STALE_AFTER_DAYS, data_through, speaks_of
 from tocsin.jobs.reads import events_with_links
 from tocsin.lake import Lake
 from tocsin.places.hierarchy import Hierarchy, fold_ranked
@@ -64,42 +64,40 @@ class SiegeInputs:
 
     def judged(self, day: dt.date) -> dt.date:
         """The day whose stages stand for ``day``: ``day`` while any daily signal the rules read
-        (conflict events, fire detections, connectivity) spans it (tocsin.coverage.speaks_of),
-        else the last day before it that one reaches. Run on into a gap where nothing is known,
-        the rules would read the silence as fighting that stopped; where fires are still seen,
-        they still tell (a town burning as it falls)."""
-        from tocsin.coverage import speaks_of
-
-        if any(speaks_of(self.coverage, t, day) for t in DAILY_SIGNALS) or self._burning_near(day):
+        (conflict events, fire detections, connectivity) speaks of it (``_speaks``), else the
+        last day before it that one reaches. Run on into a gap where nothing is known, the rules
+        would read the silence as fighting that stopped; where fires are still seen, they still
+        tell (a town burning as it falls)."""
+        if any(self._speaks(t, day) for t in DAILY_SIGNALS):
             return day
         before = [c.through for c in self.coverage
                   if c.table in DAILY_SIGNALS and c.through is not None and c.through < day]
         return max(before, default=day)
 
-    def _burning_near(self, day: dt.date) -> bool:
-        """A settlement burning seen in the week up to ``day``: fire detections of those days,
-        whatever the span of the detections the workspace still holds."""
-        if self.burnings is None or self.burnings.num_rows == 0:
+    def signals_alone(self, day: dt.date) -> dict[str, Any] | None:
+        """When the conflict events end more than a week before ``day`` but another daily signal
+        speaks of it: ``{"events_end": D, "signals": [...]}``. The stages of such days come from
+        those signals alone (a town burning shows; a town encircled without fires does not), so
+        "calm" then means "no such signal", not calm."""
+        events_end = data_through(self.coverage, "events")
+        if events_end is None or events_end >= day or self._speaks("events", day):
+            return None
+        speaking = [t for t in DAILY_SIGNALS[1:] if self._speaks(t, day)]
+        return {"events_end": events_end, "signals": speaking} if speaking else None
+
+    def _speaks(self, table: str, day: dt.date) -> bool:
+        """Whether ``table``'s data spans ``day`` (tocsin.coverage.speaks_of). For fire
+        detections, a settlement burning seen in the week up to ``day`` also does: it was seen
+        in detections of those days, whatever span of them the workspace still holds."""
+        if speaks_of(self.coverage, table, day):
+            return True
+        if table != "fire_detections" or self.burnings is None or self.burnings.num_rows == 0:
             return False
         first = pc.cast(self.burnings.column("first_detection"), pa.date32())
         last = pc.cast(self.burnings.column("last_detection"), pa.date32())
         week = day - dt.timedelta(days=STALE_AFTER_DAYS)
         return bool(pc.any(pc.and_(pc.less_equal(first, pa.scalar(day, pa.date32())),
                                    pc.greater_equal(last, pa.scalar(week, pa.date32())))).as_py())
-
-    def fires_only(self, day: dt.date) -> tuple[dt.date, list[str]] | None:
-        """When the conflict events end more than a week before ``day`` but another daily signal
-        still reaches it: the events' last day and those signals. The stages of such days come
-        from those signals alone (a town burning shows; a town encircled without fires does
-        not), so "calm" then means "no such signal", not calm."""
-        from tocsin.coverage import data_through, speaks_of
-
-        events_end = data_through(self.coverage, "events")
-        if events_end is None or events_end >= day or speaks_of(self.coverage, "events", day):
-            return None
-        speaking = [t for t in DAILY_SIGNALS[1:] if speaks_of(self.coverage, t, day)
-                    or (t == "fire_detections" and self._burning_near(day))]
-        return (events_end, speaking) if speaking else None
 
     @property
     def hierarchy(self) -> Hierarchy:
@@ -239,7 +237,7 @@ def history(inputs: SiegeInputs, place_id: str, start: dt.date, end: dt.date,
     computed from the rules' lookback before ``start``, so that change is a real one). It ends
     where the event data ends, when ``end`` lies more than a week past it (``SiegeInputs.judged``)."""
     rules = rules or default_rules()
-    end = max(min(end, inputs.judged(end)), start)
+    end = max(inputs.judged(end), start)
     stages = inputs.stages(start - dt.timedelta(days=rules.lookback_days()), end, rules,
                            place_ids=[place_id])
     changes = stage_changes(stages).to_pylist()
@@ -316,12 +314,11 @@ _BRIEF_BOARD: dict[tuple[str, ...], list[dict[str, Any]]] = {}
 
 def brief_signals_alone(workspace: Workspace, as_of: dt.date) -> dict[str, Any] | None:
     """For the brief: past the conflict events' end, the daily signals its stages come from
-    alone (SiegeInputs.fires_only); None within the events or without a lake."""
+    alone (SiegeInputs.signals_alone); None within the events or without a lake."""
     try:
-        alone = shared_inputs(workspace).fires_only(as_of)
+        return shared_inputs(workspace).signals_alone(as_of)
     except WorkspaceError:
         return None
-    return None if alone is None else {"events_end": alone[0], "signals": alone[1]}
 
 
 def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | None:

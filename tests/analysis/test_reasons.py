@@ -13,7 +13,7 @@ from forecast_factories import days_before, event, inputs, north_of, place
 
 from tocsin.analysis.features import FeatureBuilder, FeatureParams
 from tocsin.analysis.model_store import MAX_AGE_DAYS, load_model, save_model
-from tocsin.analysis.reasons import STATIC, Explainer, Places, ago, killed
+from tocsin.analysis.reasons import STATIC, Explainer, Places, ago, describe, killed
 from tocsin.analysis.timeaxis import to_day
 from tocsin.spatial import haversine_km
 
@@ -46,6 +46,33 @@ def test_the_nearest_event_is_told_with_its_actors_deaths_and_the_town_it_was_ne
                   "(Government of Sudan v RSF, 39 killed)")
     assert ar == (f"قتال على بعد {km:.0f} كم إلى الجنوب الغربي قرب طويلة، قبل 3 أيام "
                   "(حكومة السودان ضد قوات الدعم السريع، 39 قتيلاً)")
+
+
+def test_of_events_at_one_point_the_latest_is_told_and_a_months_old_one_says_why() -> None:
+    # Events geocoded to the town share its point: the reason tells the last fighting there,
+    # not the first of the year (Nyala's 2023 reasons read "fighting at the place, 182 days ago").
+    town = [event(f"t{days}", days_before(AS_OF, days), LAT, LON, category="battle", deaths=days,
+                  actor1="Government of Sudan", actor2="RSF") for days in (182, 60, 45)]
+    builder, explainer = _explainer(town)
+    row = builder.at(AS_OF)[0]
+    year = explainer.phrase(0, "nearest_violence_km_365d", 0.0, row)
+    # The nearest of the year is 45 days old: a reason only as the nearest of its window.
+    assert year == ("the nearest violence in the last year: fighting at the place, 45 days ago "
+                    "(Government of Sudan v RSF, 45 killed)",
+                    "أقرب عنف خلال السنة الأخيرة: قتال في المكان نفسه، قبل 45 يومًا "
+                    "(حكومة السودان ضد قوات الدعم السريع، 45 قتيلاً)")
+    # Within the month it is said as the month's nearest, once: both windows give one phrase.
+    builder, explainer = _explainer([*town, event("t3", days_before(AS_OF, 3), LAT, LON,
+                                                  category="battle", deaths=1)])
+    row = builder.at(AS_OF)[0]
+    month = explainer.phrase(0, "nearest_violence_km_30d", 0.0, row)
+    assert month is not None and month[0] == "fighting at the place, 3 days ago (1 killed)"
+    assert explainer.phrase(0, "nearest_violence_km_365d", 0.0, row) == month
+    # One event is one event, in English.
+    here = explainer.phrase(0, "attacks_here_7d", 1.0, row)
+    assert here is not None and here[0] == "1 atrocity-grade event at the place itself in the last 7 days"
+    assert describe("deaths_10km_30d", 1.0) == "1 death in a violent event within 10 km in the last 30 days"
+    assert describe("violent_events_10km_30d", 2.0) == "2 violent events within 10 km in the last 30 days"
 
 
 def test_sides_rsf_and_rings_carry_their_values_and_comparisons() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from hypothesis import given, settings
@@ -105,3 +106,21 @@ def test_an_unnamed_place_is_always_said_by_where_it_is(lat: float, lon: float, 
     else:
         assert said != "?" and f"{round(lat, 2):.2f}" in said and f"{round(lon, 2):.2f}" in said
         assert ("unnamed village" if lang == "en" else "قرية بلا اسم") in said
+
+
+@given(st.integers(min_value=0, max_value=100_000))
+def test_a_count_agrees_with_its_number_in_both_languages(count: int) -> None:
+    from tocsin.report.words import Words
+
+    en, ar = Words("en"), Words("ar", "arabic_indic")
+    for key in ("j_burnings", "burnings_low", "blind_imprecise"):
+        english = en.count(key, count, place="Tawila")
+        arabic_text = ar.count(key, count, place="طويلة")
+        if count == 1:
+            assert not re.search(r"\b1 \w+s\b", english), english   # "1 settlement", "1 event"
+            assert "واحد" in arabic_text, arabic_text
+        else:
+            assert english.startswith(f"{count:,}"), english
+            # The count in the organisation's digits (the blind spots once wrote Latin ones).
+            assert arabic.digits(f"{count:,}", "arabic_indic") in arabic_text, arabic_text
+            assert not re.search(r"[0-9]", arabic_text.split("tocsin")[0]), arabic_text

@@ -33,6 +33,7 @@ VIOLENT = ("battle", "attack_on_civilians", "remote_violence", "sexual_violence"
 PRECISE = ("exact", "near")
 FAR_KM = 150.0          # "nothing within the largest ring"
 LONG_AGO_DAYS = 7300    # "never, as far as the data goes" for days-since features
+NEAREST_TIE_KM = 0.5    # as near as the nearest, for the reader (a town's events share one point)
 
 
 # From the siege tracker's falls and assaults (analysis/siege.py: takeovers).
@@ -693,12 +694,14 @@ class FeatureBuilder:
 
     def nearest_in(self, index: PlacePairs, place: int, d: int,
                    days: int) -> tuple[float, float, int, int] | None:
-        """``nearest_violence`` of one indexed place: the first point (in point order) at the
-        smallest distance."""
+        """``nearest_violence`` of one indexed place: of the points within ``NEAREST_TIE_KM`` of
+        the smallest distance, the latest (events geocoded to a town share its point: the
+        reader wants the last fighting there, not the first of the window)."""
         point, km = index.window(place, d, days)
         if not len(point):
             return None
-        best = int(np.argmin(km))
+        tied = np.flatnonzero(km <= km.min() + NEAREST_TIE_KM)
+        best = int(tied[np.argmax(self.violence.day[point[tied]])])
         e = int(point[best])
         return (float(km[best]), bearing_deg(self.lat[place], self.lon[place], self.violence_lat[e],
                                              self.violence_lon[e]), d - int(self.violence.day[e]), e)

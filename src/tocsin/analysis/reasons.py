@@ -50,6 +50,17 @@ def _n(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _count(value: float, many: str) -> str:
+    """"3 violent events", and "1 violent event": the singular is ``SINGULAR``'s."""
+    return f"1 {SINGULAR[many]}" if round(value) == 1 else f"{_n(value)} {many}"
+
+
+SINGULAR = {"violent events": "violent event", "atrocity-grade events": "atrocity-grade event",
+            "deaths": "death", "deaths in violent events": "death in a violent event",
+            "attacks on civilians": "attack on civilians",
+            "settlement burnings": "settlement burning"}
+
+
 def ago(days: int) -> Phrase:
     if days <= 0:
         return "today", "اليوم"
@@ -305,7 +316,17 @@ class Explainer:
             if value >= FAR_KM:
                 return None
             found = self.nearest(place, days)
-            return self.event(place, found) if found is not None else None
+            if found is None:
+                return None
+            en, ar = self.event(place, found)
+            recent = self.nearest(place, 30) if days > 30 else None
+            if days <= 30 or (recent is not None and recent[3] == found[3]):
+                return en, ar   # the same event as the month's nearest: said once
+            # An event months old is a reason only as the nearest of its window: say so.
+            window, window_ar = (("the last year", "السنة الأخيرة") if days == 365
+                                 else (f"the last {days} days", f"آخر {days} يومًا"))
+            return (f"the nearest violence in {window}: {en}",
+                    f"أقرب عنف خلال {window_ar}: {ar}")
         if name == "front_approach_km":
             now = col.get("nearest_violence_km_30d", FAR_KM)
             before = now + value
@@ -327,18 +348,18 @@ class Explainer:
             days = name.removeprefix("attacks_here_").removesuffix("d")
             if value <= 0:
                 return None
-            return (f"{_n(value)} atrocity-grade events at the place itself in the last {days} days",
+            return (f"{_count(value, 'atrocity-grade events')} at the place itself in the last {days} days",
                     f"{_n(value)} من الفظائع في المكان نفسه خلال آخر {days} يومًا")
         if name == "admin2_events_90d" and value > 0:
-            return (f"{_n(value)} violent events located only to its locality in the last 90 days",
+            return (f"{_count(value, 'violent events')} located only to its locality in the last 90 days",
                     f"{_n(value)} من أحداث العنف حُدِّد موقعها بالمحلية فقط خلال آخر 90 يومًا")
         if name == "admin2_deaths_365d" and value > 0:
-            return (f"{_n(value)} deaths located only to its locality in the last year",
+            return (f"{_count(value, 'deaths')} located only to its locality in the last year",
                     f"{_n(value)} قتيلاً حُدِّد موقعهم بالمحلية فقط خلال السنة الأخيرة")
         if name.startswith("rsf_violence_") and value > 0:
             km, days = (50, 30) if name == "rsf_violence_50km_30d" else (100, 90)
             who, who_ar = self._rsf_name(place, km, days)
-            return (f"{who} in {_n(value)} violent events within {km} km in the last {days} days",
+            return (f"{who} in {_count(value, 'violent events')} within {km} km in the last {days} days",
                     f"{who_ar} في {_n(value)} من أحداث العنف في نطاق {km} كم خلال آخر {days} يومًا")
         if name.startswith("violence_sides_") and value >= 2:
             p = b.params
@@ -378,7 +399,7 @@ class Explainer:
                 "deaths": ("deaths in violent events", "قتيلاً في أحداث عنف"),
                 "attacks": ("attacks on civilians", "من الهجمات على المدنيين"),
                 "burnings": ("settlement burnings", "من حرائق القرى")}[kind]
-        en = f"{_n(value)} {what[0]} within {km} km in the last {days} days"
+        en = f"{_count(value, what[0])} within {km} km in the last {days} days"
         ar = f"{_n(value)} {what[1]} في نطاق {km} كم خلال آخر {days} يومًا"
         year = col.get(f"{kind}_{km}km_365d")
         if year is not None and days < 365:
@@ -445,7 +466,7 @@ def describe(name: str, value: float) -> str:
         kind, km, days = ring.groups()
         what = {"violent_events": "violent events", "deaths": "deaths in violent events",
                 "attacks": "attacks on civilians", "burnings": "settlement burnings"}[kind]
-        return f"{_n(value)} {what} within {km} km in the last {days} days"
+        return f"{_count(value, what)} within {km} km in the last {days} days"
     if name.startswith("nearest_violence_km_"):
         days = name.rsplit("_", 1)[1].removesuffix("d")
         if value >= FAR_KM:

@@ -122,7 +122,7 @@ def blind_spots(data: BriefData, lang: str, digits: str = arabic.DEFAULT_DIGITS)
     if any(row["table"] == "fire_detections" for row in data.sources):
         lines.append(s["blind_firms"])
     if data.imprecise_events:
-        lines.append(s["blind_imprecise"].format(count=data.imprecise_events))
+        lines.append(words.count("blind_imprecise", data.imprecise_events))
     if not data.has_connectivity:
         lines.append(s["blind_connectivity"])
     return lines

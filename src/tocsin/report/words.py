@@ -47,6 +47,12 @@ class Words:
     def text(self, key: str, **values: Any) -> str:
         return self.s[key].format(**values)
 
+    def count(self, key: str, count: int, **values: Any) -> str:
+        """``key``'s sentence for ``count`` things: ``key_one`` when there is one and the
+        language has it ("1 settlement shows", not "1 settlements show")."""
+        template = self.s.get(f"{key}_one", self.s[key]) if count == 1 else self.s[key]
+        return template.format(count=self.n(count), **values)
+
     # -- names -----------------------------------------------------------------------------------
     def place(self, row: dict[str, Any] | None) -> str:
         if not row:
@@ -150,7 +156,7 @@ class Words:
         if j.key in ("j_sexual_violence", "j_camps"):
             return s[j.key].format(events=self.n(v["events"]), deaths=self.n(v["deaths"]))
         if j.key == "j_burnings":
-            return s["j_burnings"].format(count=self.n(v["count"]), place=self.place(v["place"]))
+            return self.count("j_burnings", v["count"], place=self.place(v["place"]))
         if j.key == "j_identity":
             return s["j_identity"].format(events=self.n(v["events"]), signals=self.join(
                 [s[f"sig_short_{x}"] for x in v["signals"]]))

@@ -24,7 +24,7 @@ from tocsin.lake import Lake
 from tocsin.workspace import Workspace, WorkspaceError
 
 TABLE = "forecasts"
-METHOD_VERSION = "2"  # 2: stored reasons name events by date
+METHOD_VERSION = "3"  # 2: stored reasons name events by date; 3: the latest of tied nearest events
 DAILY_HORIZON_DAYS = 30
 
 

@@ -161,6 +161,64 @@ def transliterate(name: str) -> str:
     return " ".join(out)
 
 
+# A romanisation for names sources give only in Arabic (213 OSM places of the whole-Sudan
+# gazetteer, most of them Gezira and Khartoum villages), for readers of English: words, then
+# letters. Arabic does not write short vowels, so it is rough ("ود سلمان" -> "Wad Slman") and
+# marked like the transliteration the other way.
+_AR_WORDS = {"ود": "Wad", "ام": "Umm", "أم": "Umm", "ابو": "Abu", "أبو": "Abu", "حي": "Hai",
+             "حلة": "Hillat", "قرية": "Qaryat", "جبل": "Jebel", "وادي": "Wadi", "دار": "Dar",
+             "بئر": "Bir", "عبد": "Abd", "شيخ": "Sheikh", "معسكر": "Camp", "مدينة": "Madinat"}
+_AR_LETTERS = {"ا": "a", "أ": "a", "إ": "i", "آ": "a", "ء": "'", "ؤ": "'", "ئ": "'", "ب": "b",
+               "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh", "ر": "r",
+               "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "'",
+               "غ": "gh", "ف": "f", "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h",
+               "ة": "a", "ى": "a", "پ": "p", "چ": "ch", "ڤ": "v", "گ": "g",
+               "\u064e": "a", "\u0650": "i", "\u064f": "u", "\u064b": "an", "\u064d": "in",
+               "\u064c": "un"}
+_VOWELS = "aiu"
+
+
+def _romanize_word(word: str) -> str:
+    word = word.replace("\u0640", "")            # the tatweel stretches letters: no sound
+    if word in _AR_WORDS:
+        return _AR_WORDS[word]
+    article = ""
+    if word.startswith("ال") and len(word) > 3:
+        article, word = "Al-", word[2:]
+        if word in _AR_WORDS:
+            return article + _AR_WORDS[word]
+    out = ""
+    for i, letter in enumerate(word):
+        if letter in "وي":
+            # A consonant first or after a vowel, else the long vowel it marks.
+            consonant = i == 0 or (out[-1:] in _VOWELS)
+            out += ("w" if letter == "و" else "y") if consonant else ("u" if letter == "و" else "i")
+        elif letter == "ع" and i == 0 and word[1:2] not in ("ا", "أ", "إ", "آ"):
+            out += "'a"                            # an initial ayn carries a vowel: 'Atrun, 'Ayn
+        elif letter == "ه" and i == len(word) - 1 and i > 0:
+            out += "a"                             # a final ha often stands for ta marbuta
+        elif letter == "\u0651":                   # shadda: the consonant doubled
+            out += out[-1:] if out[-1:] not in _VOWELS else ""
+        elif letter in _AR_LETTERS:
+            out += _AR_LETTERS[letter]
+        elif "\u0660" <= letter <= "\u0669":
+            out += str(ord(letter) - 0x0660)       # Arabic-Indic digits
+        elif not ("\u0610" <= letter <= "\u061a" or "\u064b" <= letter <= "\u065f"
+                  or "\u0600" <= letter <= "\u06ff"):
+            out += letter                           # digits, hyphens: kept; other marks dropped
+    first = next((i for i, c in enumerate(out) if c.isalpha()), 0)   # "'Atrun": after the ayn
+    return article + out[:first] + out[first:first + 1].upper() + out[first + 1:]
+
+
+def romanize(name_ar: str) -> str:
+    """A rough Latin form of an Arabic place name (for names no source gives in Latin)."""
+    return " ".join(w for w in (_romanize_word(word) for word in name_ar.split()) if w)
+
+
+def has_arabic(text: str) -> bool:
+    return bool(re.search(r"[\u0600-\u06ff]", text))
+
+
 def has_latin(text: str) -> bool:
     return bool(re.search(r"[A-Za-z]", text))
 
@@ -183,9 +241,14 @@ def unnamed_place(template: str, place_class: str, place: dict[str, Any], lang: 
 
 def place_name(name: str | None, name_ar: str | None, lang: str, mark: bool = True) -> str:
     """A place's name for ``lang``: in Arabic the source's Arabic name (standard spelling), or a
-    known form, or a marked transliteration; in English the English name."""
+    known form, or a marked transliteration; in English the English name, or a marked
+    romanisation when the sources name it in Arabic only."""
     if lang != "ar":
-        return name or name_ar or "?"
+        chosen = name or name_ar
+        roman = romanize(chosen) if chosen and has_arabic(chosen) and not has_latin(chosen) else ""
+        if re.search(r"[A-Za-z0-9]", roman):
+            return roman + (TRANSLITERATED_MARK if mark else "")
+        return chosen or "?"
     if name_ar and not has_latin(name_ar):
         return standard_spelling(name_ar)
     key = " ".join((name or "").lower().replace("-", " ").split())

@@ -42,6 +42,34 @@ def test_transliteration_never_leaves_latin_letters(name: str) -> None:
     assert not arabic.has_latin(arabic.transliterate(name))
 
 
+# Arabic letters, the harakat, tatweel, Arabic-Indic digits, spaces.
+ARABIC_TEXT = st.text(alphabet=st.sampled_from(
+    [chr(c) for c in range(0x0621, 0x064B)] + [chr(c) for c in range(0x064B, 0x0653)]
+    + [chr(c) for c in range(0x0660, 0x066A)] + [" "]), min_size=1, max_size=30)
+
+
+@given(ARABIC_TEXT)
+def test_romanisation_never_leaves_arabic_letters(name: str) -> None:
+    roman = arabic.romanize(name)
+    assert not arabic.has_arabic(roman), roman
+    english = arabic.place_name(name, name, "en")
+    # A name an English reader can read, marked as romanised; or, with nothing to romanise
+    # (marks alone), the name as the source wrote it: never nothing.
+    assert english.endswith(arabic.TRANSLITERATED_MARK) or english == name, english
+    assert english.strip(arabic.TRANSLITERATED_MARK)
+
+
+def test_a_name_sources_give_in_arabic_only_is_romanised_for_english_readers() -> None:
+    # OSM names these Gezira and Khartoum villages in Arabic only.
+    assert arabic.place_name("ود سلمان", "ود سلمان", "en") == "Wad Slman*"
+    assert arabic.place_name("الجزيرة إسلانج", None, "en") == "Al-Jzira Islanj*"
+    assert arabic.romanize("قرية الشيخ السماني") == "Qaryat Al-Sheikh Al-Smani"
+    assert arabic.romanize("عطرون ١٢") == "'Atrun 12"
+    # A Latin name, or an Arabic reader, is untouched.
+    assert arabic.place_name("Nyala", "نيالا", "en") == "Nyala"
+    assert arabic.place_name("ود سلمان", "ود سلمان", "ar") == "ود سلمان"
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 640), st.floats(0, 500), st.text("abcdefgh", min_size=1,
                                                                            max_size=14)),
@@ -124,3 +152,28 @@ def test_a_count_agrees_with_its_number_in_both_languages(count: int) -> None:
             # The count in the organisation's digits (the blind spots once wrote Latin ones).
             assert arabic.digits(f"{count:,}", "arabic_indic") in arabic_text, arabic_text
             assert not re.search(r"[0-9]", arabic_text.split("tocsin")[0]), arabic_text
+
+
+@given(st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=5000),
+       st.integers(min_value=0, max_value=9), st.booleans())
+def test_a_killing_sentence_agrees_with_its_counts_and_days(events: int, civilians: int,
+                                                            more: int, one_day: bool) -> None:
+    from tocsin.report.judgements import Judgement
+    from tocsin.report.words import Words
+
+    first, last = date(2023, 11, 21), date(2023, 11, 21 if one_day else 25)
+    values = {"place": {"name": "El Daein", "name_ar": "الضعين"}, "civilian_deaths": civilians,
+              "deaths": civilians + more, "events": events, "first": first, "last": last,
+              "actors": ["RSF"], "fighting": []}
+    english = Words("en").judgement(Judgement("killings", "j_killings", values))
+    assert not re.search(r"\b1 \w+s\b", english), english          # "1 events", "1 deaths"
+    assert "from 2023-11-21 to 2023-11-21" not in english, english  # one day is "on" it
+    if events == 1:
+        assert "in one event on 2023-11-21" in english, english
+    elif one_day:
+        assert f"in {events} events on 2023-11-21" in english, english
+    else:
+        assert f"in {events} events from 2023-11-21 to 2023-11-25" in english, english
+    arabic_text = Words("ar").judgement(Judgement("killings", "j_killings", values))
+    assert ("حدث واحد" in arabic_text) == (events == 1), arabic_text
+    assert ("قتيل واحد من المدنيين" in arabic_text) == (civilians == 1), arabic_text

@@ -121,15 +121,18 @@ def term(kind: str, name: str | None) -> str:
 def named(name: str | None, name_ar: str | None = None, actor: bool = False) -> str:
     """A place (or, with ``actor``, an armed actor) by its name in the messages' language: in
     Arabic the sources' Arabic name or a marked transliteration (tocsin.arabic's rule), an
-    actor's from report/actors.yaml."""
+    actor's from report/actors.yaml; in English a marked romanisation of a name sources give in
+    Arabic only."""
+    from tocsin.arabic import place_name
+
     if language_of_messages() != "ar":
-        return name or ""
+        if actor or not name:
+            return name or ""
+        return place_name(name, name_ar, "en")   # romanised when a source names it in Arabic only
     if actor:
         from tocsin.report.words import actor_names
 
         return actor_names().get(name or "", name or "")
-    from tocsin.arabic import place_name
-
     return place_name(name, name_ar, "ar")
 
 

@@ -181,7 +181,7 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
         "evidence_parts": s["list_sep"].join(
             f"{words.n(count)} {s.get('sensitivity_' + kind, kind)}" for kind, count in
             sorted((data.evidence or {}).get("by_sensitivity", {}).items())),
-        "transliterated": lang == "ar" and arabic.TRANSLITERATED_MARK in "".join(
+        "transliterated": arabic.TRANSLITERATED_MARK in "".join(
             words.place(r) for r in [*(data.siege or []), *data.top_places, *data.killings]),
         "written": words.d(datetime.now(UTC).date()),
         "counter_style": ", arabic-indic" if lang == "ar" and digits == "arabic_indic" else "",

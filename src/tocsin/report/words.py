@@ -150,9 +150,14 @@ class Words:
                 fighting = s["in_fighting"].format(sides=self.join([self.actor(a) for a in v["fighting"]]))
                 actors = s["list_and"].join([actors, fighting]) if actors else fighting
             actors = actors or s["actor_unknown"]
-            return s[j.key].format(place=self.place(v["place"]), civilians=self.n(v["civilian_deaths"]),
-                                   deaths=self.n(v["deaths"]), events=self.n(v["events"]),
-                                   first=self.d(v["first"]), last=self.d(v["last"]), actors=actors)
+            # "in 3 events from D1 to D2", "in 2 events on D", "in one event on D".
+            same_day = str(v["first"]) == str(v["last"]) and v["events"] != 1
+            span = self.count("span_events_day" if same_day else "span_events", v["events"],
+                              first=self.d(v["first"]), last=self.d(v["last"]))
+            return s[j.key].format(place=self.place(v["place"]),
+                                   civilians=self.count("civilian_deaths", v["civilian_deaths"]),
+                                   deaths=self.count("deaths_all", v["deaths"]), span=span,
+                                   actors=actors)
         if j.key in ("j_sexual_violence", "j_camps"):
             return s[j.key].format(events=self.n(v["events"]), deaths=self.n(v["deaths"]))
         if j.key == "j_burnings":

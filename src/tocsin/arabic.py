@@ -32,8 +32,8 @@ LATIN_NAMES = frozenset({
     "UCDP", "GED", "Candidate", "DTM", "IOM", "HDX", "HAPI", "COD-AB", "OCHA", "NASA", "FIRMS",
     "VIIRS", "MODIS", "LANCE", "WFP", "GeoNames", "OpenStreetMap", "ODbL", "CC", "BY", "BY-IGO",
     "IGO", "ViEWS", "IODA", "ACLED", "HIU", "SHA-256", "Leaflet", "tocsin", "detect", "burnings",
-    "evidence", "verify", "export", "alerts", "scan", "docs", "model-card.md", "western",
-    "arabic-indic", "digits",
+    "evidence", "verify", "export", "alerts", "scan", "forecast", "as-of", "store", "siege",
+    "board", "docs", "model-card.md", "western", "arabic-indic", "digits",
 })
 
 MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",

@@ -446,3 +446,44 @@ def test_the_map_handed_over_as_an_image_gives_the_same_pdf(briefs: dict[str, Pa
         quick = render_pdf(html, str(pdf.parent))
         assert quick == pdf.read_bytes()
         assert quick == render_pdf(html, str(pdf.parent), inline_map=True)
+
+
+def _cells(html_text: str, section: str) -> list[list[str]]:
+    """The rows of a section's table, cell by cell, as text."""
+    part = html_text[html_text.index(f'<section id="{section}">'):]
+    part = part[:part.index("</section>")]
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", part, re.S) if "<td" in row]
+
+
+def test_the_siege_table_says_what_is_remembered_and_a_later_forecast_is_named(
+        sample_workspace: Workspace, tmp_path: Path) -> None:
+    """A fallen town's why is who holds it and since when, a town whose outcome is unrecorded
+    its last assault, in both languages (the Arabic table once left them blank, the English
+    one began ": "). A forecast stored only after the brief's day is not read, and the brief
+    says it exists rather than "no forecast has been made"."""
+    home = tmp_path / "ws"
+    shutil.copytree(sample_workspace.home, home)
+    stored = CliRunner().invoke(app, ["--home", str(home), "forecast", "--as-of", "2023-12-29",
+                                      "--store"])
+    assert stored.exit_code == 0, stored.output
+    workspace = Workspace(home)
+    written = {lang: write_brief(workspace, AS_OF, lang, tmp_path / "out") for lang in ("en", "ar")}
+    data = json.loads(written["en"].data.read_text())
+    html_text = {lang: w.html.read_text() for lang, w in written.items()}
+    rows = {lang: _cells(text, "siege") for lang, text in html_text.items()}
+    stages = [t["stage"] for t in data["siege"][:12]]
+    assert "fallen" in stages and "outcome_unrecorded" in stages
+    for town, en, ar in zip(data["siege"][:12], rows["en"], rows["ar"], strict=True):
+        why_en, why_ar = en[-1], ar[-1]
+        assert why_en and why_ar and not why_en.startswith(":") and not why_ar.startswith(":"), town
+        if town["stage"] == "fallen":
+            assert why_en.endswith(f"held by {town['held_by']} since {town['fell_on']}"), why_en
+            assert "تسيطر عليها" in why_ar and arabic.day(town["fell_on"], "ar") in why_ar, why_ar
+        elif town["stage"] == "outcome_unrecorded":
+            assert "last under assault on" in why_en and "آخر هجوم عليها في" in why_ar, town
+    assert data["risk"] is None
+    assert ("No forecast made on or before 2023-11-30 is stored; the first is of 2023-12-29"
+            in html_text["en"])
+    assert "No forecast has been made" not in html_text["en"]
+    assert "لا يوجد تنبؤ محفوظ أُجري في" in html_text["ar"]

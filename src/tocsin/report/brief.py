@@ -203,10 +203,12 @@ def _siege_section(workspace: Workspace, con: Any, data: BriefData) -> None:
 def _risk_section(workspace: Workspace, con: Any, data: BriefData) -> None:
     """The places most at risk from the latest forecast stored on or before the brief's day
     (`tocsin forecast --store`); a forecast is never read from after the brief's day."""
-    from tocsin.report.data import has_table, stored_forecast
+    from tocsin.report.data import first_forecast_after, has_table, stored_forecast
 
     if has_table(con, "forecasts"):
         data.risk = stored_forecast(con, data.as_of, RISK_HORIZON_DAYS, RISK_PLACES)
+        if data.risk is None:
+            data.risk_first_after = first_forecast_after(con, data.as_of, RISK_HORIZON_DAYS)
 
 
 def _evidence_section(workspace: Workspace, con: Any, data: BriefData) -> None:

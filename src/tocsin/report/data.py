@@ -53,6 +53,8 @@ class BriefData:
     # {"events_end": D, "signals": [...]} (jobs.steps.siege.SiegeInputs.signals_alone).
     siege_alone: dict[str, Any] | None = None
     risk: dict[str, Any] | None = None
+    # With no forecast on or before the day: the first stored after it (None when none is).
+    risk_first_after: date | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
     last_event: date | None = None
     imprecise_events: int = 0
@@ -339,6 +341,14 @@ def stored_forecast(con: duckdb.DuckDBPyConnection, as_of: date, horizon_days: i
         FROM forecasts WHERE as_of = ? AND horizon_days = ?
         ORDER BY probability DESC, place_id LIMIT ?""", [made, horizon_days, top])
     return {"as_of": made, "horizon_days": horizon_days, "places": places}
+
+
+def first_forecast_after(con: duckdb.DuckDBPyConnection, as_of: date, horizon_days: int
+                         ) -> date | None:
+    """The day of the first stored forecast made after ``as_of`` (a brief never reads it: it
+    only says that one exists, so that "no forecast" is not read as "none was ever made")."""
+    return con.execute("SELECT min(as_of) FROM forecasts WHERE as_of > ? AND horizon_days = ?",
+                       [as_of, horizon_days]).fetchone()[0]
 
 
 @cache

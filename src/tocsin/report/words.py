@@ -91,6 +91,23 @@ class Words:
     def signal_list(self, names: list[str] | None) -> str:
         return self.join([self.signal(x) for x in names or []])
 
+    def siege_why(self, town: dict[str, Any]) -> str:
+        """Why a town is at its stage (the siege table): its signals, then what the tracker
+        remembers of a remembered stage (who holds a fallen town and since when; the last
+        assault on a town whose outcome is unrecorded), else, in English, the latest evidence
+        in the tracker's words."""
+        signals = self.signal_list(town.get("signals"))
+        evidence = town.get("evidence") or []
+        memory = next((e for e in evidence if e.get("signal") == "outcome_unrecorded"), None)
+        if town.get("stage") == "fallen" and town.get("fell_on"):
+            held_by = self.actor(town["held_by"]) if town.get("held_by") else self.s["actor_unknown"]
+            detail = self.s["why_held_by"].format(held_by=held_by, since=self.d(town["fell_on"]))
+        elif town.get("stage") == "outcome_unrecorded" and memory and memory.get("date"):
+            detail = self.s["why_unrecorded"].format(last=self.d(memory["date"]))
+        else:
+            detail = str(evidence[0].get("detail") or "") if evidence and self.lang == "en" else ""
+        return ": ".join(x for x in (signals, detail) if x)
+
     def source(self, source: str, notes: dict[str, Any]) -> str:
         if self.lang == "ar" and notes.get(source, {}).get("name_ar"):
             return str(notes[source]["name_ar"])

@@ -347,7 +347,7 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
                    longitude=place.get("longitude"))
         latest = row["evidence"][0]["detail"] if row["evidence"] else ""
         signals = ", ".join(s.replace("_", " ") for s in row["signals"])
-        row["why"] = f"{signals}: {latest}" if latest else signals
+        row["why"] = ": ".join(x for x in (signals, latest) if x)
     _BRIEF_BOARD.clear()
     _BRIEF_BOARD[key] = copy.deepcopy(rows)
     return rows

@@ -66,6 +66,28 @@ def test_forecast_past_the_data_says_the_event_data_ends_2023_12_31(sudan: Works
     assert "WARNING: events data ends 2023-12-31" in " ".join(table.stdout.split())
 
 
+def test_in_arabic_the_forecast_and_its_warning_are_arabic(sudan: Workspace) -> None:
+    """A monitor who reads Arabic gets the warning, the classes and the reasons in Arabic (the
+    forecast writes both; the CLI once printed the English ones inside Arabic messages)."""
+    from tocsin.arabic import LATIN_NAMES
+
+    result = runner.invoke(app, ["--home", str(sudan.home), "--lang", "ar", "forecast", "--as-of",
+                                 "2024-03-31", "--top", "5"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "تنتهي بيانات الأحداث في 31 ديسمبر 2023" in said and "ليس دليلًا على الهدوء" in said
+    assert "not evidence of calm" not in said and "events data ends" not in said
+    assert "في بيانات الأحداث التي تنتهي في 2023-12-31" in said and "in the event data" not in said
+    # What Latin script the table keeps: the source's id, the model card, P-codes (the sides are
+    # named from report/actors.yaml).
+    table = " ".join(result.stdout.split())
+    latin = set(re.findall(r"[A-Za-z][A-Za-z-]+", re.sub(r"SD\d+|ucdp-ged", "", table)))
+    assert latin <= LATIN_NAMES | {"md", "model-card", "card", "model"}, latin
+    json_out = runner.invoke(app, ["--home", str(sudan.home), "--lang", "ar", "forecast", "--as-of",
+                                   "2024-03-31", "--top", "1", "--json"])
+    assert "events data ends 2023-12-31" in json.loads(json_out.stdout)["warning"]  # JSON: one language
+
+
 def test_a_forecast_within_the_data_has_no_warning(sudan: Workspace) -> None:
     result = runner.invoke(app, ["--home", str(sudan.home), "forecast", "--as-of", "2023-12-20",
                                  "--top", "3", "--json"])

@@ -61,19 +61,34 @@ def data_through(coverage: list[SourceCoverage], table: str = "events") -> date 
     return max(days) if days else None
 
 
-def coverage_warning(coverage: list[SourceCoverage], as_of: date, table: str = "events",
-                     tolerance_days: int = STALE_AFTER_DAYS) -> str | None:
-    """A sentence for any output judged on ``as_of`` when the table's data stops more than
-    ``tolerance_days`` before it; None when the data reaches that far."""
+def coverage_gap(coverage: list[SourceCoverage], as_of: date, table: str = "events",
+                 tolerance_days: int = STALE_AFTER_DAYS) -> dict[str, Any] | None:
+    """What ``coverage_warning`` says, in parts, so that each language writes its own sentence:
+    {"last": D or None (no data at all), "sources": [(source, through)], "gap": days,
+    "as_of": D}; None when the data reaches ``as_of``."""
     rows = [c for c in coverage if c.table == table and c.through]
     if not rows:
-        return f"no {table.replace('_', ' ')} data at all: nothing here is evidence of calm"
+        return {"last": None, "sources": [], "gap": None, "as_of": as_of}
     last = max(c.through for c in rows if c.through)
     gap = (as_of - last).days
     if gap <= tolerance_days:
         return None
-    sources = ", ".join(f"{c.source} through {c.through}" for c in rows)
-    return (f"{table.replace('_', ' ')} data ends {last} ({sources}), {gap} days before "
+    return {"last": last, "sources": [(c.source, c.through) for c in rows], "gap": gap,
+            "as_of": as_of}
+
+
+def coverage_warning(coverage: list[SourceCoverage], as_of: date, table: str = "events",
+                     tolerance_days: int = STALE_AFTER_DAYS) -> str | None:
+    """A sentence for any output judged on ``as_of`` when the table's data stops more than
+    ``tolerance_days`` before it; None when the data reaches that far."""
+    gap = coverage_gap(coverage, as_of, table, tolerance_days)
+    if gap is None:
+        return None
+    if gap["last"] is None:
+        return f"no {table.replace('_', ' ')} data at all: nothing here is evidence of calm"
+    last = gap["last"]
+    sources = ", ".join(f"{source} through {through}" for source, through in gap["sources"])
+    return (f"{table.replace('_', ' ')} data ends {last} ({sources}), {gap['gap']} days before "
             f"{as_of}: the absence of records after {last} is not evidence of calm")
 
 

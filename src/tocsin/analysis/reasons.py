@@ -61,6 +61,12 @@ SINGULAR = {"violent events": "violent event", "atrocity-grade events": "atrocit
             "settlement burnings": "settlement burning"}
 
 
+def _days_ar(days: int | str) -> str:
+    """A number of days in Arabic, the noun agreeing with it: 7 أيام, 30 يومًا."""
+    n = int(days)
+    return "يومين" if n == 2 else "يوم واحد" if n == 1 else f"{n} أيام" if 3 <= n <= 10 else f"{n} يومًا"
+
+
 def ago(days: int) -> Phrase:
     if days <= 0:
         return "today", "اليوم"
@@ -110,7 +116,7 @@ def where_violence(found: tuple[float, float, int, int] | None, days: int = 30) 
     5 days ago"."""
     if found is None:
         return (f"no violence within 100 km in the last {days} days",
-                f"لا عنف في نطاق 100 كم خلال آخر {days} يومًا")
+                f"لا عنف في نطاق 100 كم خلال آخر {_days_ar(days)}")
     km, bearing, days_ago, _ = found
     when, when_ar = ago(days_ago)
     if km < 1:
@@ -324,7 +330,7 @@ class Explainer:
                 return en, ar   # the same event as the month's nearest: said once
             # An event months old is a reason only as the nearest of its window: say so.
             window, window_ar = (("the last year", "السنة الأخيرة") if days == 365
-                                 else (f"the last {days} days", f"آخر {days} يومًا"))
+                                 else (f"the last {days} days", f"آخر {_days_ar(days)}"))
             return (f"the nearest violence in {window}: {en}",
                     f"أقرب عنف خلال {window_ar}: {ar}")
         if name == "front_approach_km":
@@ -349,7 +355,7 @@ class Explainer:
             if value <= 0:
                 return None
             return (f"{_count(value, 'atrocity-grade events')} at the place itself in the last {days} days",
-                    f"{_n(value)} من الفظائع في المكان نفسه خلال آخر {days} يومًا")
+                    f"{_n(value)} من الفظائع في المكان نفسه خلال آخر {_days_ar(days)}")
         if name == "admin2_events_90d" and value > 0:
             return (f"{_count(value, 'violent events')} located only to its locality in the last 90 days",
                     f"{_n(value)} من أحداث العنف حُدِّد موقعها بالمحلية فقط خلال آخر 90 يومًا")
@@ -360,13 +366,13 @@ class Explainer:
             km, days = (50, 30) if name == "rsf_violence_50km_30d" else (100, 90)
             who, who_ar = self._rsf_name(place, km, days)
             return (f"{who} in {_count(value, 'violent events')} within {km} km in the last {days} days",
-                    f"{who_ar} في {_n(value)} من أحداث العنف في نطاق {km} كم خلال آخر {days} يومًا")
+                    f"{who_ar} في {_n(value)} من أحداث العنف في نطاق {km} كم خلال آخر {_days_ar(days)}")
         if name.startswith("violence_sides_") and value >= 2:
             p = b.params
             return (f"violence on {value:.0f} of 8 sides within {p.sides_km:.0f} km in the last "
                     f"{p.sides_days} days",
                     f"عنف من {value:.0f} جهات من أصل 8 في نطاق {p.sides_km:.0f} كم "
-                    f"خلال آخر {p.sides_days} يومًا")
+                    f"خلال آخر {_days_ar(p.sides_days)}")
         if name in TAKEOVER_FEATURES:
             return self._takeover_phrase(place, name, value)
         if name == "siege_stage" and value > 0:
@@ -400,7 +406,7 @@ class Explainer:
                 "attacks": ("attacks on civilians", "من الهجمات على المدنيين"),
                 "burnings": ("settlement burnings", "من حرائق القرى")}[kind]
         en = f"{_count(value, what[0])} within {km} km in the last {days} days"
-        ar = f"{_n(value)} {what[1]} في نطاق {km} كم خلال آخر {days} يومًا"
+        ar = f"{_n(value)} {what[1]} في نطاق {km} كم خلال آخر {_days_ar(days)}"
         year = col.get(f"{kind}_{km}km_365d")
         if year is not None and days < 365:
             before = (year - value) * days / (365 - days)
@@ -409,7 +415,7 @@ class Explainer:
                 ar += "، مقابل لا شيء في بقية السنة"
             else:
                 en += f", against {before:,.1f} per {days} days in the rest of the year"
-                ar += f"، مقابل {before:,.1f} لكل {days} يومًا في بقية السنة"
+                ar += f"، مقابل {before:,.1f} لكل {_days_ar(days)} في بقية السنة"
         return en, ar
 
     def _rsf_name(self, place: int, km: int, days: int) -> Phrase:

@@ -136,6 +136,22 @@ def named(name: str | None, name_ar: str | None = None, actor: bool = False) -> 
     return place_name(name, name_ar, "ar")
 
 
+def data_gap(coverage: list[Any], as_of: Any) -> str | None:
+    """``coverage.coverage_warning`` for the conflict events, in the messages' language (a
+    command's --json keeps the English sentence); None when the events reach ``as_of``."""
+    from tocsin.coverage import coverage_gap
+
+    gap = coverage_gap(coverage, as_of)
+    if gap is None:
+        return None
+    if gap["last"] is None:
+        return t("coverage.no_events")
+    sources = t("siege.list_sep").join(t("coverage.source_through", source=source, through=through)
+                                       for source, through in gap["sources"])
+    return t("coverage.events_end", last=gap["last"], sources=sources, gap=gap["gap"],
+             as_of=gap["as_of"])
+
+
 def shown(value: Any) -> str:
     """A table cell's number or date in the messages' language: "1,696" and "2023-11-30" in
     English; the organisation's digits in an isolate, "30 نوفمبر 2023", in Arabic."""

@@ -150,7 +150,7 @@ def show_siege_board(workspace: Workspace) -> None:
     inputs = load_inputs(workspace)
     day = resolve_as_of(inputs, None)
     out.print(t("demo.siege_tracker"))
-    say_coverage(inputs.coverage, blind_spot(inputs, day))
+    say_coverage(inputs.coverage, blind_spot(inputs, day), day)
     show_board(board(inputs, day), day, limit=8)
 
 

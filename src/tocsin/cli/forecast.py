@@ -15,7 +15,20 @@ from rich.table import Table
 if TYPE_CHECKING:
     import pyarrow as pa
 
-from tocsin.cli.common import err, fail, local_only, out, parse_day, print_json, print_table, t
+from tocsin.cli.common import (
+    data_gap,
+    err,
+    fail,
+    language_of_messages,
+    local_only,
+    named,
+    out,
+    parse_day,
+    print_json,
+    print_table,
+    t,
+    term,
+)
 from tocsin.engine import choice as engine_choice
 from tocsin.lake import atomic_write_text
 from tocsin.workspace import Workspace, WorkspaceError
@@ -93,22 +106,18 @@ def forecast(
     judged_note = t("forecast.judged_note", judged=judged) if judged != day else ""
     out.print(t("forecast.event_data_through", data_through=data_through(coverage),
                 judged_note=judged_note))
-    if warning:
-        err.print(t("forecast.warning_2", warning=escape(warning)))
+    said = data_gap(coverage, day) if warning else None
+    if said:
+        err.print(t("forecast.warning_2", warning=escape(said)))
     grid = Table("#", t("forecast.place"), t("forecast.class"), t("forecast.admin"),
                  t("forecast.probability"), t("forecast.exposed"), t("forecast.why"),
                  caption=t("forecast.event_data_through_2", data_through=data_through(coverage))
-                 + (t("forecast.warning", warning=escape(warning)) if warning else ""))
+                 + (t("forecast.warning", warning=escape(said)) if said else ""))
     for row in ranked:
-        name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
-        if row.get("sub_places"):
-            name += " (with " + ", ".join(str(s["name"] or s["place_id"]) for s in row["sub_places"][:3]) \
-                + (" ..." if len(row["sub_places"]) > 3 else "") + ")"
-        grid.add_row(str(row["rank"]), escape(name), row["place_class"], row["admin2_pcode"] or "",
-                     f"{row['probability']:.1%}",
+        grid.add_row(str(row["rank"]), escape(shown_place(row)), term("place_class", row["place_class"]),
+                     row["admin2_pcode"] or "", f"{row['probability']:.1%}",
                      f"{row['exposed_population']:,}" if row["exposed_population"] else t("forecast.unknown"),
-                     escape("; ".join([*row["reasons"], *[row["nearest_violence"]][:row["nearest_violence"]
-                                                                         not in row["reasons"]]])))
+                     escape(t("forecast.reasons_sep").join(shown_reasons(row))))
     print_table(grid)
     out.print(t("forecast.probabilities_are_calibrated_on"))
 
@@ -142,7 +151,7 @@ def fold_sub_places(workspace: Workspace, table: pa.Table, top: int) -> list[dic
 def show_top_risks(workspace: Workspace, top: int = 5) -> None:
     """The demo's step: the places most at risk in the day's stored forecast (the forecasts job,
     run by `tocsin update`), one line each, with where the event data ends."""
-    from tocsin.coverage import coverage_warning, lake_coverage
+    from tocsin.coverage import lake_coverage
     from tocsin.lake import Lake
 
     lake = Lake(workspace.lake_dir)
@@ -161,13 +170,40 @@ def show_top_risks(workspace: Workspace, top: int = 5) -> None:
     day, horizon = rows[0]["as_of"], rows[0]["horizon_days"]
     out.print(t("forecast.places_most_at_risk_2", horizon=horizon, day=day,
                 data_through=rows[0]['data_through']))
-    warning = coverage_warning(lake_coverage(lake, ("events",)), day)
-    if warning:
-        err.print(t("forecast.warning_2", warning=escape(warning)))
+    said = data_gap(lake_coverage(lake, ("events",)), day)
+    if said:
+        err.print(t("forecast.warning_2", warning=escape(said)))
     for row in rows:
-        name = " / ".join(x for x in (row["name"], row["name_ar"]) if x) or row["place_id"]
-        out.print(f"  {row['rank']}. {escape(name)} ({row['place_class']}) {row['probability']:.0%}: "
-                  f"{escape('; '.join(row['reasons']))}")
+        out.print(f"  {row['rank']}. {escape(shown_place(row))} ({term('place_class', row['place_class'])}) "
+                  f"{row['probability']:.0%}: {escape(t('forecast.reasons_sep').join(shown_reasons(row)))}")
+
+
+def shown_place(row: dict[str, object]) -> str:
+    """A forecast row's place in the messages' language: its name (in English with the Arabic
+    name beside it), and the camps and quarters folded into it."""
+    name = named(str(row["name"] or ""), row.get("name_ar")) or str(row["place_id"])  # type: ignore[arg-type]
+    if language_of_messages() != "ar" and row.get("name_ar") and row["name_ar"] != name:
+        name += f" / {row['name_ar']}"
+    subs = [named(str(s.get("name") or ""), s.get("name_ar")) or str(s["place_id"])
+            for s in row.get("sub_places") or []]  # type: ignore[union-attr]
+    if subs:
+        name += t("forecast.with_sub_places",
+                  names=t("siege.list_sep").join(subs[:3]) + (" ..." if len(subs) > 3 else ""))
+    return name
+
+
+def shown_reasons(row: dict[str, object]) -> list[str]:
+    """A forecast row's reasons, then where the nearest violence was when they do not say it,
+    in the messages' language (the forecast writes both; Arabic names the sides from
+    report/actors.yaml)."""
+    from tocsin.report.words import actors_named
+
+    arabic = language_of_messages() == "ar"
+    reasons = [str(r) for r in row.get("reasons_ar" if arabic else "reasons") or []]  # type: ignore[union-attr]
+    nearest = row.get("nearest_violence_ar" if arabic else "nearest_violence")
+    if nearest and nearest not in reasons:
+        reasons.append(str(nearest))
+    return [actors_named(r) for r in reasons] if arabic else reasons
 
 
 def backtest(

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tocsin.cli.common import (
+    data_gap,
     err,
     fail,
     local_only,
@@ -91,7 +92,7 @@ def board(
                     "warning": warning, "coverage": coverage_json(inputs.coverage, day),
                     "stages_from": alone, "places": rows})
         return
-    say_coverage(inputs.coverage, warning)
+    say_coverage(inputs.coverage, warning, day)
     if judged != day:
         out.print(t("siege.stages_as_of_data_end", judged=judged))
     if alone:
@@ -106,8 +107,9 @@ def _signals_alone(alone: dict[str, Any]) -> str:
     return t("siege.stages_from_signals_alone", signals=what, end=alone["events_end"])
 
 
-def say_coverage(coverage: list[Any], warning: str | None) -> None:
-    """The "event data through D" line every dated output starts with, and its warning."""
+def say_coverage(coverage: list[Any], warning: str | None, day: dt.date) -> None:
+    """The "event data through D" line every dated output starts with, and its warning, in the
+    messages' language (``warning`` is the English one the --json gives)."""
     from tocsin.coverage import data_through
 
     through = data_through(coverage)
@@ -115,7 +117,7 @@ def say_coverage(coverage: list[Any], warning: str | None) -> None:
     out.print(t("siege.event_data_through", what=through or t("siege.nowhere_none_held"))
               + (f" ({escape(sources)})" if sources else ""))
     if warning:
-        err.print(t("siege.warning", warning=escape(warning)))
+        err.print(t("siege.warning", warning=escape(data_gap(coverage, day) or warning)))
 
 
 def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50, blind: bool = False) -> None:
@@ -186,7 +188,7 @@ def show(
                     "coverage": coverage_json(inputs.coverage, end),
                     "stages_from": alone, "changes": changes})
         return
-    say_coverage(inputs.coverage, warning)
+    say_coverage(inputs.coverage, warning, end)
     how = t("siege.match_on", how=match['how'], name=match['matched_name']) if "how" in match else ""
     out.print(t("siege.from", name=escape(match['name']), what=escape(match.get('name_ar') or ''),
                 place_class=match['place_class'], place_id=match['place_id'], how=escape(how),

@@ -209,7 +209,7 @@ def fold_ranked(rows: Sequence[Mapping[str, Any]], hierarchy: Hierarchy, *,
         if not include_unnamed and not base.get(name_key):
             continue
         base["sub_places"] = [{"place_id": r[id_key], "name": r.get(name_key),
-                               "rule": hierarchy.rules.get(str(r[id_key]))}
+                               "name_ar": r.get("name_ar"), "rule": hierarchy.rules.get(str(r[id_key]))}
                               for r in members if r[id_key] != top]
         for key in sums:
             values = [r.get(key) for r in members if r.get(key) is not None]

@@ -26,6 +26,17 @@ def actor_names() -> dict[str, str]:
     return yaml.safe_load(resources.files("tocsin.report").joinpath("actors.yaml").read_text())
 
 
+def actors_named(text: str) -> str:
+    """``text`` with the Latin-script actor names actors.yaml knows in Arabic, longest first
+    (a forecast's Arabic reasons keep the sides as the source writes them)."""
+    import re
+
+    for name, arabic_name in sorted(actor_names().items(), key=lambda kv: -len(kv[0])):
+        if name in text:
+            text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", arabic_name, text)
+    return text
+
+
 class Words:
     """``w.n(4400)``, ``w.d(day)``, ``w.place(row)``... in the brief's language and digits."""
 

@@ -3,7 +3,6 @@ web domain of the one catalogue mechanism (tocsin.i18n)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from tocsin.i18n import DEFAULT_LANGUAGE, LANGUAGES, RIGHT_TO_LEFT, Catalogue, direction, load
@@ -109,13 +108,10 @@ class Translator(Catalogue):
         return [self.actors_named(str(r)) for r in row.get("reasons_ar") or []]
 
     def actors_named(self, text: str) -> str:
-        """``text`` with the Latin-script actor names actors.yaml knows in Arabic, longest first."""
-        from tocsin.report.words import actor_names
+        """``text`` with the Latin-script actor names actors.yaml knows in Arabic."""
+        from tocsin.report.words import actors_named
 
-        for name, arabic in sorted(actor_names().items(), key=lambda kv: -len(kv[0])):
-            if name in text:
-                text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", arabic, text)
-        return text
+        return actors_named(text)
 
     def evidence_line(self, fact: dict[str, Any]) -> str:
         """One piece of siege evidence: in English the tracker's own line; in Arabic its signal,

@@ -4,8 +4,11 @@ records each run; `tocsin update` syncs, rebuilds and records."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -108,6 +111,63 @@ def test_a_failing_job_blocks_only_what_reads_it(tmp_path: Path) -> None:
         ctx = JobContext(workspace, lake)
         assert not is_stale(ctx, JOBS["t-fine"]) and is_stale(ctx, JOBS["t-broken"])
         assert {"t-broken", "t-after"} <= {j.name for j in stale_jobs(lake, workspace)}
+    finally:
+        for job in jobs:
+            JOBS.pop(job.name, None)
+
+
+def test_what_a_job_prepares_starts_with_the_first_due_job_and_ends_with_the_run(
+        tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path / "ws")
+    workspace.init()
+    lake = Lake(workspace.lake_dir)
+    seen: list[str] = []
+
+    @contextmanager
+    def warm(ctx: JobContext) -> Iterator[str]:
+        seen.append("prepared")
+        try:
+            yield "renderers"
+        finally:
+            seen.append("closed")
+
+    @contextmanager
+    def broken_warm(ctx: JobContext) -> Iterator[str]:
+        raise OSError("no processes left")
+        yield "never"
+
+    def first(ctx: JobContext) -> JobResult:
+        seen.append("first ran")
+        write_derived(ctx, JOBS["t-first"], {"t_first": pa.table({"x": [1]})})
+        return JobResult(wrote={"t_first": 1})
+
+    def last(ctx: JobContext) -> JobResult:
+        seen.append(f"last ran with {ctx.prepared.get('t-last')}")
+        write_derived(ctx, JOBS["t-last"], {"t_last": pa.table({"x": [1]})})
+        return JobResult(wrote={"t_last": 1})
+
+    def other(ctx: JobContext) -> JobResult:
+        seen.append(f"other ran with {ctx.prepared.get('t-other')}")
+        return JobResult()
+
+    jobs = [Job("t-first", ("events",), ("t_first",), "1", first),
+            Job("t-last", ("t_first",), ("t_last",), "1", last, prepare=warm),
+            Job("t-other", ("t_first",), ("records:t_other",), "1", other, prepare=broken_warm)]
+    said: list[str] = []
+    try:
+        for job in jobs:
+            register(job)
+        with workspace.write_lock():
+            report = run_jobs(lake, [j.name for j in jobs], workspace=workspace, say=said.append)
+            # Set up before the first job that is due (so that it happens while that one runs),
+            # handed to its job, ended with the run; a set-up that fails costs only the head start.
+            assert seen == ["prepared", "first ran", "last ran with renderers",
+                            "other ran with None", "closed"], seen
+            assert not report.failed and "no processes left" in " ".join(said)
+            seen.clear()
+            # Nothing due: nothing is set up.
+            again = run_jobs(lake, [j.name for j in jobs], workspace=workspace)
+        assert seen == [] and set(again.skipped) == {"t-first", "t-last", "t-other"}
     finally:
         for job in jobs:
             JOBS.pop(job.name, None)

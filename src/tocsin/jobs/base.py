@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -53,6 +54,8 @@ class JobContext:
     # A full rebuild (`tocsin update --force`): a job that can build on its last output (the
     # event links, decision 0041) builds from nothing instead.
     full: bool = False
+    # What the runner prepared for the jobs of this run, by job name (``Job.prepare``).
+    prepared: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +79,11 @@ class Job:
     # Run only when asked for by name (`tocsin forecast --save-model`), never by a plain update:
     # fitting every horizon's model takes minutes.
     on_demand: bool = False
+    # Slow set-up the job will use, begun as soon as a run has work to do, so that it happens
+    # while the jobs ahead of this one run (the brief's PDF renderers warm up on the core they
+    # leave idle). A context manager: the runner enters it, hands its value to the job as
+    # ``ctx.prepared[name]``, and exits it when the run ends, whether the job ran or not.
+    prepare: Callable[[JobContext], AbstractContextManager[Any]] | None = None
 
     def fingerprint(self, ctx: JobContext) -> str:
         return input_fingerprint(ctx, self)

@@ -19,7 +19,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -77,9 +77,16 @@ def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
     chosen = in_order([jobs[n] for n in names] if names else
                       [job for job in jobs.values() if not job.on_demand])
     ctx = replace(_context(lake, workspace, tell, options, as_of), full=force)
+    with ExitStack() as prepared:
+        return _run_chosen(ctx, chosen, force, prepared, tell)
+
+
+def _run_chosen(ctx: JobContext, chosen: list[Job], force: bool, exits: ExitStack,
+                tell: Callable[[str], None]) -> JobsReport:
     report = JobsReport()
     broken: set[str] = set()   # outputs that failed to rebuild
-    for job in chosen:
+    prepared: dict[str, Any] | None = None  # set up once the first job is due
+    for position, job in enumerate(chosen):
         if broken & set(job.reads):
             report.blocked.append(job.name)
             broken |= set(job.writes)
@@ -88,9 +95,11 @@ def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
         if not force and not is_stale(ctx, job, fingerprint):
             report.skipped.append(job.name)
             continue
+        if prepared is None:
+            prepared = _prepare(ctx, chosen[position:], exits, tell)
         started = time.monotonic()
         try:
-            result = job.run(replace(ctx, fingerprint=fingerprint))
+            result = job.run(replace(ctx, fingerprint=fingerprint, prepared=prepared))
         except Exception as exc:  # one job's failure is reported; the rest still run
             report.failed[job.name] = f"{type(exc).__name__}: {exc}"
             tell(f"{job.name} failed: {exc}")
@@ -99,11 +108,26 @@ def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
             broken |= set(job.writes)
             continue
         if not derived_outputs(job) or not set(result.wrote) & set(derived_outputs(job)):
-            lake.record_job(job.name, fingerprint)
+            ctx.lake.record_job(job.name, fingerprint)
         report.ran[job.name] = round(time.monotonic() - started, 3)
         report.rebuilt += [w for w in result.wrote if w in derived_outputs(job)]
         report.notes += [f"{job.name}: {n}" for n in result.notes]
     return report
+
+
+def _prepare(ctx: JobContext, jobs: list[Job], exits: ExitStack,
+             tell: Callable[[str], None]) -> dict[str, Any]:
+    """Begin every ``Job.prepare`` of ``jobs``; one that fails only costs its job the head
+    start (the job then does its set-up itself)."""
+    prepared: dict[str, Any] = {}
+    for job in jobs:
+        if job.prepare is None:
+            continue
+        try:
+            prepared[job.name] = exits.enter_context(job.prepare(ctx))
+        except Exception as exc:  # the job still runs, without the head start
+            tell(f"{job.name}: could not prepare ahead ({exc}); it will set up when it runs")
+    return prepared
 
 
 # -- the live cycle ---------------------------------------------------------------------------

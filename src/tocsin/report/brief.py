@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -27,6 +27,9 @@ from tocsin.report.map_svg import render_map
 from tocsin.report.words import Words, strings
 from tocsin.workspace import Workspace
 
+if TYPE_CHECKING:
+    from tocsin.report.pdf_workers import PdfRenderers
+
 LANGUAGES = ("en", "ar")
 DEFAULT_DAYS = 30
 SHARED_FILE_MODE = 0o644
@@ -34,8 +37,6 @@ SHARED_FILE_MODE = 0o644
 
 class BriefError(Exception):
     """The brief cannot be written (bad date, empty workspace, unwritable folder)."""
-
-
 
 
 @dataclass
@@ -376,11 +377,14 @@ def write_brief(workspace: Workspace, as_of: date, lang: str, out_dir: Path,
 
 
 def write_briefs(workspace: Workspace, as_of: date, langs: tuple[str, ...] | list[str],
-                 out_dir: Path, days: int = DEFAULT_DAYS) -> list[BriefFiles]:
+                 out_dir: Path, days: int = DEFAULT_DAYS,
+                 renderers: PdfRenderers | None = None) -> list[BriefFiles]:
     """The day's brief in each language, as ``write_brief`` writes it. Every brief and its PDF
     is made before any file is written: a failure leaves the briefs of the day before as they
-    were. (Laying the PDFs out side by side in forked children was measured on a loaded
-    two-core machine: no faster; decision 0041.)"""
+    were. ``renderers``: processes that lay the PDFs out side by side (started and warmed
+    ahead by `tocsin update`, decision 0049); without them, one after the other here."""
     prepared = [prepare_brief(workspace, as_of, lang, out_dir, days) for lang in langs]
-    pdfs = [render_pdf(p.html, p.base_url) for p in prepared]
+    documents = [(p.html, p.base_url) for p in prepared]
+    pdfs = (renderers.render(documents) if renderers is not None
+            else [render_pdf(*document) for document in documents])
     return [finish_brief(p, pdf) for p, pdf in zip(prepared, pdfs, strict=True)]

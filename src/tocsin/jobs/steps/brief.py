@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tocsin.jobs.base import Job, JobContext, JobResult
 from tocsin.jobs.registry import register
+
+if TYPE_CHECKING:
+    from tocsin.report.pdf_workers import PdfRenderers
 
 METHOD_VERSION = "1"
 LANGUAGES = ("en", "ar")
@@ -20,10 +25,18 @@ def run(ctx: JobContext) -> JobResult:
     ctx.say(f"writing the {', '.join(langs)} brief for {day}")
     try:
         written = [str(f.pdf) for f in write_briefs(ctx.workspace, day, langs,
-                                                    ctx.workspace.home / "briefs")]
+                                                    ctx.workspace.home / "briefs",
+                                                    renderers=ctx.prepared.get("brief"))]
     except BriefError as exc:
         return JobResult(notes=[f"no brief: {exc}"])
     return JobResult(wrote={"artefact:brief": len(written)}, notes=[f"brief: {w}" for w in written])
+
+
+def renderers(ctx: JobContext) -> PdfRenderers:
+    """A PDF renderer per language, warming up while the jobs before the brief run."""
+    from tocsin.report.pdf_workers import PdfRenderers
+
+    return PdfRenderers(len(ctx.options.get("languages", LANGUAGES)))
 
 
 BRIEF = register(Job(
@@ -34,4 +47,5 @@ BRIEF = register(Job(
     method_version=METHOD_VERSION,
     run=run,
     description="the day's brief, in English and Arabic",
+    prepare=renderers,
 ))

@@ -1,0 +1,177 @@
+"""The brief's PDFs laid out in processes of their own, started before the jobs ahead of the
+brief and warmed while those run.
+
+WeasyPrint lays a document out in pure Python, on one core: about a second for each language's
+brief, and importing WeasyPrint and loading its fonts takes about another second. In
+`tocsin update` the jobs before the brief (event links, alerts, forecasts) mostly keep one core
+busy. Two renderers start when the run has work to do, import WeasyPrint and lay out a page in
+both scripts on the other core, then lay out the English and Arabic briefs side by side.
+
+They call the same ``render_pdf`` as this process would: the PDF is the same, byte for byte
+(tested). A renderer that fails or dies is not trusted with anything else; its brief is laid
+out in this process instead, so a broken renderer costs time, never a brief.
+
+Messages on the pipes are a 8-byte length, then a pickle: ``(html, base_url)`` in, and
+``("pdf", bytes)`` or ``("error", text)`` out. Both ends are this program.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import struct
+import subprocess
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from importlib import resources
+from typing import IO, Any
+
+HEADER = struct.Struct("<Q")
+DEFAULT_RENDERERS = 2  # one per language of the day's brief
+
+
+class RendererError(Exception):
+    """A renderer process failed or died: its document is laid out in this process instead."""
+
+
+def _send(stream: IO[bytes], message: Any) -> None:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    head = stream.read(HEADER.size)
+    if len(head) < HEADER.size:
+        raise EOFError("the pipe closed")
+    size = HEADER.unpack(head)[0]
+    body = stream.read(size)
+    if len(body) < size:
+        raise EOFError(f"the pipe closed after {len(body)} of {size} bytes")
+    return pickle.loads(body)
+
+
+class PdfRenderers:
+    """Renderer processes, started at once. ``render`` lays out documents, one per renderer at
+    a time; ``close`` ends them (also as a context manager)."""
+
+    def __init__(self, count: int = DEFAULT_RENDERERS) -> None:
+        self._processes = [
+            subprocess.Popen([sys.executable, "-m", "tocsin.report.pdf_workers"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            for _ in range(count)]
+        self._healthy = list(self._processes)
+
+    def __enter__(self) -> PdfRenderers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def render(self, documents: Sequence[tuple[str, str]]) -> list[bytes]:
+        """The PDF of each (html, base_url), in order. A document whose renderer fails is laid
+        out here instead."""
+        from tocsin.report.brief import render_pdf
+
+        if not documents:
+            return []
+        workers = list(self._healthy)
+        if not workers:
+            return [render_pdf(html, base) for html, base in documents]
+        # Document i goes to renderer i mod n; each renderer takes its documents in turn.
+        shares = [list(range(i, len(documents), len(workers))) for i in range(len(workers))]
+        results: dict[int, bytes] = {}
+        failed: list[int] = []
+
+        def lay_out(worker: subprocess.Popen[bytes], indexes: list[int]) -> None:
+            for position, index in enumerate(indexes):
+                try:
+                    results[index] = self._one(worker, documents[index])
+                except RendererError:
+                    self._healthy.remove(worker)
+                    failed.extend(indexes[position:])
+                    return
+
+        with ThreadPoolExecutor(len(workers)) as pool:
+            list(pool.map(lay_out, workers, shares))
+        for index in sorted(failed):
+            results[index] = render_pdf(*documents[index])
+        return [results[i] for i in range(len(documents))]
+
+    @staticmethod
+    def _one(worker: subprocess.Popen[bytes], document: tuple[str, str]) -> bytes:
+        assert worker.stdin is not None and worker.stdout is not None
+        try:
+            _send(worker.stdin, document)
+            kind, value = _receive(worker.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError) as exc:
+            raise RendererError(f"renderer {worker.pid}: {exc}") from exc
+        if kind != "pdf":
+            raise RendererError(f"renderer {worker.pid}: {value}")
+        return value
+
+    def close(self) -> None:
+        for process in self._processes:
+            if process.stdin is not None:
+                with suppress(OSError):  # end of input: the renderer leaves its loop
+                    process.stdin.close()
+        for process in self._processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        self._healthy = []
+
+
+def _warm_up() -> None:
+    """Lay out a page with the brief's own styles in both scripts, with an SVG image: the
+    imports, the fonts and the SVG code are then loaded before the first brief arrives."""
+    from tocsin.report.brief import render_pdf
+
+    template = resources.files("tocsin.report").joinpath("templates/brief.html.j2").read_text()
+    style = re.search(r"<style>.*?</style>", template, re.S)
+    # The template's lines that need its data (the page footer) are left out.
+    css = "\n".join(line for line in (style.group(0) if style else "").splitlines()
+                    if "{{" not in line and "{%" not in line)
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" class="map">'
+           '<circle cx="5" cy="5" r="4"/></svg>')
+    for lang, direction, text in (("en", "ltr", "Tocsin 2025"), ("ar", "rtl", "توكسين ٢٠٢٥")):
+        render_pdf(f'<html lang="{lang}" dir="{direction}"><head>{css}</head><body><h1>{text}</h1>'
+                   f'<p>{text}</p><table><tr><td>{text}</td></tr></table>{svg}</body></html>', ".")
+
+
+def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """A renderer's loop: warm up, then one PDF per document until the input ends."""
+    from tocsin.report.brief import render_pdf
+
+    with suppress(Exception):  # a failed warm-up fails again, and is told, on a real brief
+        _warm_up()
+    while True:
+        try:
+            html, base_url = _receive(stdin)
+        except EOFError:
+            return
+        try:
+            answer: tuple[str, Any] = ("pdf", render_pdf(html, base_url))
+        except Exception as exc:  # told to the parent, which lays the document out itself
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        _send(stdout, answer)
+
+
+def main() -> None:
+    # The pipe to the parent gets its own descriptor; anything a library prints goes to stderr
+    # rather than into a message.
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    serve(sys.stdin.buffer, channel)
+
+
+if __name__ == "__main__":
+    main()

@@ -78,3 +78,10 @@ def test_write_briefs_with_renderers_writes_what_it_writes_without(
     for one, other in zip(alone, helped, strict=True):
         assert one.pdf.read_bytes() == other.pdf.read_bytes()
         assert one.html.read_text() == other.html.read_text()
+
+
+def test_renderers_never_asked_are_ended_not_waited_for() -> None:
+    # The brief did not run: the renderers are killed, not waited for through their warm-up.
+    renderers = PdfRenderers(2)
+    renderers.close()
+    assert [p.returncode for p in renderers._processes] == [-signal.SIGKILL] * 2

@@ -64,6 +64,7 @@ class PdfRenderers:
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
             for _ in range(count)]
         self._healthy = list(self._processes)
+        self._used = False
 
     def __enter__(self) -> PdfRenderers:
         return self
@@ -78,6 +79,7 @@ class PdfRenderers:
 
         if not documents:
             return []
+        self._used = True
         workers = list(self._healthy)
         if not workers:
             return [render_pdf(html, base) for html, base in documents]
@@ -114,10 +116,14 @@ class PdfRenderers:
         return value
 
     def close(self) -> None:
+        """End the renderers: at the end of their input once they have worked; at once when
+        never asked (the brief did not run), rather than wait for a warm-up nobody needs."""
         for process in self._processes:
             if process.stdin is not None:
                 with suppress(OSError):  # end of input: the renderer leaves its loop
                     process.stdin.close()
+            if not self._used:
+                process.kill()
         for process in self._processes:
             try:
                 process.wait(timeout=5)

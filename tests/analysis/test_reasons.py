@@ -75,6 +75,30 @@ def test_of_events_at_one_point_the_latest_is_told_and_a_months_old_one_says_why
     assert describe("violent_events_10km_30d", 2.0) == "2 violent events within 10 km in the last 30 days"
 
 
+def test_one_event_is_told_once_even_when_two_features_lead_to_it() -> None:
+    # Tendelti, West Darfur, in the demo's forecast of 2023-12-29: the year's nearest violence
+    # and the latest within 25 km were the same fight, and the reasons told it twice.
+    builder, explainer = _explainer([event("fight", days_before(AS_OF, 198), LAT, LON,
+                                           category="battle", deaths=8, actor1="Arab",
+                                           actor2="Masalit"),
+                                     event("far", days_before(AS_OF, 60), LAT + 0.5, LON)])
+    row = builder.at(AS_OF)[0]
+    names = builder.names
+    year = explainer.phrase(0, "nearest_violence_km_365d", 0.0, row)
+    latest = explainer.phrase(0, "days_since_violence_25km",
+                              float(row[names.index("days_since_violence_25km")]), row)
+    assert year is not None and latest is not None and latest[0] in year[0]  # one fight, twice
+    contribution = np.zeros(len(names) + 1)
+    contribution[names.index("nearest_violence_km_365d")] = 3.0
+    contribution[names.index("days_since_violence_25km")] = 2.0
+    contribution[names.index("violent_events_100km_90d")] = 1.0
+    reasons = [en for en, _ in explainer.reasons(0, row, contribution)]
+    assert reasons[0] == year[0]
+    assert sum("198 days ago" in r for r in reasons) == 1, reasons
+    # The slot goes to the next driver instead.
+    assert len(reasons) == 2 and reasons[1].startswith("1 violent event within 100 km"), reasons
+
+
 def test_sides_rsf_and_rings_carry_their_values_and_comparisons() -> None:
     events = [event(f"s{i}", days_before(AS_OF, 5 + i), LAT + dlat, LON + dlon, category="battle", deaths=2,
                     actor1="Government of Sudan", actor2="RSF")

@@ -147,6 +147,10 @@ class Explainer:
         # The places to be explained, indexed at the first question about any of them.
         self._explained = np.asarray(explained if explained is not None else [], dtype=np.int64)
         self._index: PlacePairs | None = None
+        # The events the phrase being made tells of (``event`` adds to it): two features can
+        # lead to one event (the year's nearest is often the latest within 25 km), and a
+        # reader must not be told it twice.
+        self._events_told: list[int] = []
 
     def when(self, days_ago: int) -> Phrase:
         """How long before the day the reasons count from: "4 days ago", or "on 2023-12-27"."""
@@ -211,6 +215,7 @@ class Explainer:
         """ "fighting 12 km to the north-east near Tawila, 3 days ago (Government of Sudan v RSF,
         39 killed)"."""
         km, bearing, days_ago, e = found
+        self._events_told.append(e)
         b = self.b
         kind, kind_ar = KIND.get(str(b.violence_category[e]), ("violence", "عنف"))
         when, when_ar = self.when(days_ago)
@@ -442,13 +447,16 @@ class Explainer:
         """The ``count`` strongest drivers that carry information; the nearest violence when
         none does."""
         out: list[Phrase] = []
+        told: set[int] = set()   # events already told of, in another reason's words
         order = np.argsort(-contribution[:-1])
         for j in order.tolist():
             if len(out) >= count or contribution[j] <= 0:
                 break
+            self._events_told = []
             found = self.phrase(place, self.b.names[j], float(row[j]), row)
-            if found and found not in out:
+            if found and found not in out and not told.intersection(self._events_told):
                 out.append(found)
+                told.update(self._events_told)
         if not out:
             near = self.nearest(place, 30) or self.nearest(place, 365)
             out.append(self.event(place, near) if near else self._quiet(row))

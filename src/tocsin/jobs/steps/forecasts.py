@@ -24,7 +24,8 @@ from tocsin.lake import Lake
 from tocsin.workspace import Workspace, WorkspaceError
 
 TABLE = "forecasts"
-METHOD_VERSION = "3"  # 2: stored reasons name events by date; 3: the latest of tied nearest events
+METHOD_VERSION = "4"  # 2: stored reasons name events by date; 3: the latest of tied nearest events;
+# 4: an event two features lead to is told once
 DAILY_HORIZON_DAYS = 30
 
 

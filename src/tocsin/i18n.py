@@ -104,6 +104,12 @@ class Catalogue:
         text = self._strings.get(key) or self._fallback.get(key) or key
         return self._formatter.vformat(text, (), values) if values else text
 
+    def count(self, key: str, count: int, **values: Any) -> str:
+        """``key``'s message for ``count`` things: ``key_one`` for one, where the language has
+        it ("1 detection", not "1 detections")."""
+        chosen = f"{key}_one" if count == 1 and f"{key}_one" in self._strings else key
+        return self(chosen, **values)
+
     def shape(self, value: Any, format_spec: str = "") -> str:
         """One value (a number, a date) as the language writes it, outside any sentence."""
         return self._formatter.format_field(value, format_spec)

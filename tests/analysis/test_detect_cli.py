@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -234,3 +235,57 @@ def test_fit_on_a_users_verified_cases(darfur: Workspace, tmp_path: Path) -> Non
     assert tocsin(darfur.home, "eval", "fit-burnings", "--seeds", "x", "--out",
                   str(out)).exit_code == 2
     assert tocsin(darfur.home, "eval", "fit-burnings", "--seeds", "", "--out", str(out)).exit_code == 2
+
+
+def test_the_listing_reads_in_each_language(darfur: Workspace) -> None:
+    """English counts agree with their number and a single moment is not a span; in Arabic the
+    confidence, the class, the names, the reasons and the ranking are Arabic (the CLI once
+    printed the detector's English inside Arabic messages)."""
+    from tocsin.arabic import LATIN_NAMES
+
+    english = tocsin(darfur.home, "detect", "burnings", "--min-confidence", "low", "--top", "500",
+                     "--leads", "0")
+    assert english.exit_code == 0, english.output
+    heads = [line for line in english.stdout.splitlines() if " UTC, " in line]
+    assert heads and not any(line.endswith(" 1 detections") for line in heads)
+    assert any(line.endswith(" 1 detection") for line in heads), "the sample has single detections"
+    spans = [re.search(r"(\d{4}-\d\d-\d\d \d\d:\d\d) – (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", h)
+             for h in heads]
+    assert all(m is None or m.group(1) != m.group(2) for m in spans)
+    arabic = tocsin(darfur.home, "--lang", "ar", "detect", "burnings", "--top", "10", "--leads", "5")
+    assert arabic.exit_code == 0, arabic.output
+    said = arabic.stdout.split("\n", 1)[1]   # after the count line
+    assert "بثقة متوسطة أو أعلى" in said and "الرتبة" in said and "رفعها:" in said
+    latin = set(re.findall(r"[A-Za-z][A-Za-z-]+", said))
+    assert latin <= LATIN_NAMES | {"UTC"}, latin
+
+
+def test_a_ranking_sentence_reads_back_as_what_was_written() -> None:
+    """``read_ranked_by`` (how the CLI tells a lead's ranking in Arabic) is the inverse of the
+    detector's ``_ranked_by``, whatever the weights and features."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tocsin.analysis.burnings import FEATURES, _ranked_by, read_ranked_by
+
+    contributions = st.lists(st.floats(-5, 5, allow_nan=False), min_size=len(FEATURES),
+                             max_size=len(FEATURES))
+
+    @settings(max_examples=200, deadline=None)
+    @given(contributions)
+    def check(values: list[float]) -> None:
+        x = {name: np.array([value]) for name, value in zip(FEATURES, values, strict=True)}
+        weights = dict.fromkeys(FEATURES, 1.0)
+        sentence = _ranked_by(x, 0, weights)
+        found = read_ranked_by(sentence)
+        ranked = sorted(((v, n) for n, v in zip(FEATURES, values, strict=True)),
+                        key=lambda t: -abs(t[0]))
+        assert [n for n, _ in found["raised"]] == [n for v, n in ranked if v >= 0.3][:3]
+        assert [n for n, _ in found["lowered"]] == [n for v, n in ranked if v <= -0.3][:3]
+        for name, value in found["raised"] + found["lowered"]:
+            assert value == float(f"{dict(zip(FEATURES, values, strict=True))[name]:+.1f}")
+
+    check()
+    with pytest.raises(ValueError, match="unknown ranking feature"):
+        read_ranked_by("raised by a new word (+1.0)")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1200,6 +1201,26 @@ def _ranked_by(x: dict[str, np.ndarray], i: int, w: dict[str, float]) -> str:
     down = [f"{FEATURE_WORDS[n]} ({c:.1f})" for c, n in parts if c <= -0.3][:3]
     return "; ".join(filter(None, ["raised by " + ", ".join(up) if up else "",
                                    "lowered by " + ", ".join(down) if down else ""]))
+
+
+_RANKED_ITEM = re.compile(r"(?P<words>.+?) \((?P<value>[+-]\d+\.\d)\)(?:, |$)")
+
+
+def read_ranked_by(text: str) -> dict[str, list[tuple[str, float]]]:
+    """``_ranked_by``'s sentence as data: {"raised": [(feature, +2.7), ...], "lowered": [...]},
+    for readers that tell it in another language. A phrase it does not know raises ValueError
+    (the weights' words changed and the reader was not told)."""
+    feature_of = {words: name for name, words in FEATURE_WORDS.items()}
+    found: dict[str, list[tuple[str, float]]] = {"raised": [], "lowered": []}
+    for part in filter(None, text.split("; ")):
+        way, _, items = part.partition(" by ")
+        if way not in found or not items:
+            raise ValueError(f"not a ranking sentence: {part!r}")
+        for match in _RANKED_ITEM.finditer(items):
+            if match.group("words") not in feature_of:
+                raise ValueError(f"unknown ranking feature: {match.group('words')!r}")
+            found[way].append((feature_of[match.group("words")], float(match.group("value"))))
+    return found
 
 
 def _confidence(score: float) -> str:

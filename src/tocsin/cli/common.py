@@ -104,6 +104,11 @@ def t(key: str, **values: Any) -> str:
     return str(_catalogue()(key, **values))
 
 
+def t_count(key: str, count: int, **values: Any) -> str:
+    """``t`` for a message about ``count`` things: its ``_one`` form for one."""
+    return str(_catalogue().count(key, count, **values))
+
+
 def term(kind: str, name: str | None) -> str:
     """A word of a closed vocabulary (kind "stage", "signal", "place_class", "confidence") in the
     messages' language: the web catalogue's names, shared so that each exists once; English

@@ -11,9 +11,19 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tocsin.cli.common import err, fail, out, print_json, t
+from tocsin.cli.common import (
+    err,
+    fail,
+    language_of_messages,
+    named,
+    out,
+    print_json,
+    t,
+    t_count,
+    term,
+)
 from tocsin.errors import InputError
-from tocsin.workspace import WorkspaceError
+from tocsin.workspace import Workspace, WorkspaceError
 
 app = typer.Typer(no_args_is_help=True, help="Detect what the data shows: burning settlements.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure detections against verified cases.")
@@ -93,26 +103,89 @@ def burnings(
                 medium=counts['medium'], low=counts['low'], n_events=n_events)
               + (t("detect.geojson_written", out_file=out_file) if out_file else "")
               + (t("detect.fire_events", events_out=events_out) if events_out else ""))
+    names_ar = _arabic_names(ctx.obj, [str(r["place_id"]) for r in rows[:top] + below])
+    shown = term("confidence", min_confidence)
     if rows:
-        print_burnings(rows[:top], t("detect.burnings_confidence_or_more", confidence=min_confidence))
+        print_burnings(rows[:top], t("detect.burnings_confidence_or_more", confidence=shown),
+                       names_ar=names_ar)
     if below:
-        print_burnings(below, t("detect.leads_below", confidence=min_confidence), leads=True)
+        print_burnings(below, t("detect.leads_below", confidence=shown), leads=True,
+                       names_ar=names_ar)
 
 
-def print_burnings(rows: list[dict[str, object]], title: str, leads: bool = False) -> None:
+def _arabic_names(workspace: Workspace, place_ids: list[str]) -> dict[str, str]:
+    """The gazetteer's Arabic names of ``place_ids``, for messages in Arabic (none otherwise:
+    the burnings table keeps the English name only)."""
+    if language_of_messages() != "ar" or not place_ids:
+        return {}
+    from tocsin.lake import Lake
+    from tocsin.sqltext import sql_str
+
+    con = Lake(workspace.lake_dir).connect()
+    try:
+        wanted = ", ".join(sql_str(p) for p in sorted(set(place_ids)))
+        return dict(con.sql(f"SELECT place_id, name_ar FROM gazetteer WHERE place_id IN ({wanted}) "
+                            "AND name_ar IS NOT NULL").fetchall())
+    finally:
+        con.close()
+
+
+def print_burnings(rows: list[dict[str, object]], title: str, leads: bool = False,
+                   names_ar: dict[str, str] | None = None) -> None:
     """One block per burning: the score and place on one line, the reasons under it (reasons
-    are sentences; a table column would break them into a word per line)."""
+    are sentences; a table column would break them into a word per line). In the messages'
+    language: places by ``names_ar`` (place id -> the gazetteer's Arabic name) in Arabic."""
     out.print(f"\n[bold]{escape(title)}[/]")
     for r in rows:
         first, last = r["first_detection"], r["last_detection"]
         assert isinstance(first, datetime) and isinstance(last, datetime)
-        name = r["place_name"] or t("detect.unnamed", place_class=str(r['place_class']).replace('_', ' '))
-        out.print(t("detect.utc_detections", score=r['score'], confidence=r['confidence'],
-                    name=escape(str(name)), latitude=r['latitude'], longitude=r['longitude'],
-                    first=first, last=last, detections=r['detections']))
-        out.print(f"       {escape(str(r['reasons']))}")
+        name = (named(str(r["place_name"]), (names_ar or {}).get(str(r["place_id"])))
+                if r["place_name"] else
+                t("detect.unnamed", place_class=term("place_class", str(r["place_class"]))))
+        # One overpass (or several in the same minute) is a moment, not a span.
+        when = (f"{first:%Y-%m-%d %H:%M}" if f"{first:%Y-%m-%d %H:%M}" == f"{last:%Y-%m-%d %H:%M}"
+                else f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M}")
+        out.print(t_count("detect.utc_detections", int(r["detections"]), score=r['score'],
+                          confidence=term("confidence", str(r["confidence"])),
+                          name=escape(str(name)), latitude=r['latitude'],
+                          longitude=r['longitude'], when=when, detections=r['detections']))
+        out.print(f"       {escape(burning_reasons(str(r['reasons'])))}")
         if leads and r.get("ranked_by"):
-            out.print(t("detect.rank", rank=r['rank'], ranked_by=escape(str(r['ranked_by']))))
+            out.print(t("detect.rank", rank=r['rank'],
+                        ranked_by=escape(ranked_by(str(r['ranked_by'])))))
+
+
+def burning_reasons(reasons: str) -> str:
+    """A burning's reasons in the messages' language: in Arabic the web app's translation of
+    each phrase (web/phrases.py), and how many it has none for, never the English itself."""
+    if language_of_messages() != "ar":
+        return reasons
+    from tocsin.web.i18n import Translator
+
+    shown, unknown = Translator("ar").burning_reasons([reasons])
+    told = "؛ ".join(shown)
+    return told + (" " + t("detect.details_in_english", count=unknown) if unknown else "")
+
+
+def ranked_by(text: str) -> str:
+    """Why a lead ranks where it does (analysis/burnings.py's ``_ranked_by``) in the messages'
+    language; the stored sentence where it cannot be read (the analysis's words changed)."""
+    from tocsin.analysis.burnings import FEATURE_WORDS, read_ranked_by
+
+    try:
+        found = read_ranked_by(text)
+    except ValueError:
+        return text
+    arabic = language_of_messages() == "ar"
+    items_sep, parts_sep = ("، ", "؛ ") if arabic else (", ", "; ")
+    # Keys named whole (the catalogue's keys are checked against what the code names).
+    way_keys = {"raised": "detect.raised_by", "lowered": "detect.lowered_by"}
+    feature_keys = {name: "detect.feature_" + name for name in FEATURE_WORDS}
+    return parts_sep.join(
+        t(way_keys[way], items=items_sep.join(
+            f"{t(feature_keys[name])} ({t('detect.weight', value=value)})"
+            for name, value in items))
+        for way, items in found.items() if items)
 
 
 @eval_app.command("burnings")

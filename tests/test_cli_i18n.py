@@ -287,3 +287,19 @@ def test_table_cells_in_arabic(monkeypatch: pytest.MonkeyPatch) -> None:
         common.choose_language(None)
     assert common.term("stage", "cut_off") == "cut off" and common.shown(187236) == "187,236"
     assert common.named("El Fasher", "الفاشر") == "El Fasher" and common.shown(None) == ""
+
+
+def test_a_message_about_one_thing_uses_its_one_form() -> None:
+    from tocsin.i18n import Catalogue
+
+    en, ar = Catalogue("cli", "en"), Catalogue("cli", "ar")
+    assert en.count("siege.sub_places", 1, count=1) == " (+1 sub-place)"
+    assert en.count("siege.sub_places", 3, count=3) == " (+3 sub-places)"
+    assert "واحد" in ar.count("siege.sub_places", 1, count=1)
+    assert en.count("detect.utc_detections", 1, score=0.9, confidence="high", name="X",
+                    latitude=1.0, longitude=2.0, when="2025-11-06 00:05",
+                    detections=1).endswith("UTC, 1 detection")
+    # Every one form belongs to a message with the same fields, in both languages.
+    for catalogue in (load("cli", "en"), load("cli", "ar")):
+        for key in (k for k in catalogue if k.endswith("_one") and k[:-4] in catalogue):
+            assert _fields(catalogue[key]) <= _fields(catalogue[key[:-4]]), key

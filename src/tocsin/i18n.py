@@ -104,10 +104,11 @@ class Catalogue:
         text = self._strings.get(key) or self._fallback.get(key) or key
         return self._formatter.vformat(text, (), values) if values else text
 
-    def count(self, key: str, count: int, **values: Any) -> str:
-        """``key``'s message for ``count`` things: ``key_one`` for one, where the language has
-        it ("1 detection", not "1 detections")."""
-        chosen = f"{key}_one" if count == 1 and f"{key}_one" in self._strings else key
+    def count(self, key: str, number: int, /, **values: Any) -> str:
+        """``key``'s message for ``number`` things: ``key_one`` for one, where the language has
+        it ("1 detection", not "1 detections"). Positional, so a message may have a
+        ``count`` field of its own."""
+        chosen = f"{key}_one" if number == 1 and f"{key}_one" in self._strings else key
         return self(chosen, **values)
 
     def shape(self, value: Any, format_spec: str = "") -> str:

@@ -104,9 +104,9 @@ def t(key: str, **values: Any) -> str:
     return str(_catalogue()(key, **values))
 
 
-def t_count(key: str, count: int, **values: Any) -> str:
-    """``t`` for a message about ``count`` things: its ``_one`` form for one."""
-    return str(_catalogue().count(key, count, **values))
+def t_count(key: str, number: int, /, **values: Any) -> str:
+    """``t`` for a message about ``number`` things: its ``_one`` form for one."""
+    return str(_catalogue().count(key, number, **values))
 
 
 def term(kind: str, name: str | None) -> str:

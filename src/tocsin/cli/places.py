@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table, shown, t, term
+from tocsin.cli.common import fail, out, print_json, print_table, shown, t, t_count, term
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True, help="The gazetteer: Sudan's places under all their names.")
@@ -83,8 +83,8 @@ def show(
     subs = place["sub_places"]
     if subs:
         table = Table(t("places.sub_place"), t("places.class"), t("places.why"),
-                      title=t("places.sub_places_folded_into",
-                                                           n_subs=len(subs)))
+                      title=t_count("places.sub_places_folded_into", len(subs),
+                                    n_subs=len(subs)))
         for sub in subs:
             table.add_row(escape(sub["name"] or "(unnamed)"), sub["place_class"] or "",
                           escape(sub["rule"] or ""))

@@ -24,6 +24,7 @@ from tocsin.cli.common import (
     print_table,
     shown,
     t,
+    t_count,
     term,
 )
 from tocsin.workspace import WorkspaceError
@@ -131,7 +132,8 @@ def show_board(rows: list[dict[str, Any]], day: dt.date, limit: int = 50, blind:
     for row in rows[:limit]:
         name = named(row["name"], row.get("name_ar"))
         if row.get("sub_places"):
-            name += t("siege.sub_places", count=len(row['sub_places']))
+            name += t_count("siege.sub_places", len(row['sub_places']),
+                            count=len(row['sub_places']))
         why = t("siege.list_sep").join(term("signal", s) for s in row["signals"])
         if row["stage"] == "fallen":
             why = t("siege.held_by", held_by=named(row['held_by'], actor=True) or t("siege.unnamed"),

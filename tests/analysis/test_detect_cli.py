@@ -287,5 +287,12 @@ def test_a_ranking_sentence_reads_back_as_what_was_written() -> None:
             assert value == float(f"{dict(zip(FEATURES, values, strict=True))[name]:+.1f}")
 
     check()
+    # The Arabic listing reads the detector's words back: the catalogue's English copy of them
+    # (kept for the catalogues' parity) must stay the detector's own.
+    from tocsin.analysis.burnings import FEATURE_WORDS
+    from tocsin.i18n import load
+
+    english = load("cli", "en")
+    assert {k: english[f"detect.feature_{k}"] for k in FEATURE_WORDS} == FEATURE_WORDS
     with pytest.raises(ValueError, match="unknown ranking feature"):
         read_ranked_by("raised by a new word (+1.0)")

@@ -143,8 +143,8 @@ def print_burnings(rows: list[dict[str, object]], title: str, leads: bool = Fals
                 if r["place_name"] else
                 t("detect.unnamed", place_class=term("place_class", str(r["place_class"]))))
         # One overpass (or several in the same minute) is a moment, not a span.
-        when = (f"{first:%Y-%m-%d %H:%M}" if f"{first:%Y-%m-%d %H:%M}" == f"{last:%Y-%m-%d %H:%M}"
-                else f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M}")
+        start, end = f"{first:%Y-%m-%d %H:%M}", f"{last:%Y-%m-%d %H:%M}"
+        when = start if start == end else f"{start} – {end}"
         out.print(t_count("detect.utc_detections", int(r["detections"]), score=r['score'],
                           confidence=term("confidence", str(r["confidence"])),
                           name=escape(str(name)), latitude=r['latitude'],
@@ -169,15 +169,17 @@ def burning_reasons(reasons: str) -> str:
 
 def ranked_by(text: str) -> str:
     """Why a lead ranks where it does (analysis/burnings.py's ``_ranked_by``) in the messages'
-    language; the stored sentence where it cannot be read (the analysis's words changed)."""
+    language: in English the stored sentence itself; in Arabic the stored sentence where it
+    cannot be read (the analysis's words changed)."""
     from tocsin.analysis.burnings import FEATURE_WORDS, read_ranked_by
 
+    if language_of_messages() != "ar":
+        return text
     try:
         found = read_ranked_by(text)
     except ValueError:
         return text
-    arabic = language_of_messages() == "ar"
-    items_sep, parts_sep = ("، ", "؛ ") if arabic else (", ", "; ")
+    items_sep, parts_sep = "، ", "؛ "
     # Keys named whole (the catalogue's keys are checked against what the code names).
     way_keys = {"raised": "detect.raised_by", "lowered": "detect.lowered_by"}
     feature_keys = {name: "detect.feature_" + name for name in FEATURE_WORDS}

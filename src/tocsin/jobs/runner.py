@@ -77,8 +77,8 @@ def run_jobs(lake: Lake, names: list[str] | None = None, *, force: bool = False,
     chosen = in_order([jobs[n] for n in names] if names else
                       [job for job in jobs.values() if not job.on_demand])
     ctx = replace(_context(lake, workspace, tell, options, as_of), full=force)
-    with ExitStack() as prepared:
-        return _run_chosen(ctx, chosen, force, prepared, tell)
+    with ExitStack() as exits:  # what jobs prepared ahead ends with the run
+        return _run_chosen(ctx, chosen, force, exits, tell)
 
 
 def _run_chosen(ctx: JobContext, chosen: list[Job], force: bool, exits: ExitStack,

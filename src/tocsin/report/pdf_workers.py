@@ -59,12 +59,18 @@ class PdfRenderers:
     a time; ``close`` ends them (also as a context manager)."""
 
     def __init__(self, count: int = DEFAULT_RENDERERS) -> None:
-        self._processes = [
-            subprocess.Popen([sys.executable, "-m", "tocsin.report.pdf_workers"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            for _ in range(count)]
-        self._healthy = list(self._processes)
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._healthy: list[subprocess.Popen[bytes]] = []
         self._used = False
+        try:
+            for _ in range(count):
+                self._processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "tocsin.report.pdf_workers"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+        except OSError:
+            self.close()   # none left behind when the second cannot start
+            raise
+        self._healthy = list(self._processes)
 
     def __enter__(self) -> PdfRenderers:
         return self

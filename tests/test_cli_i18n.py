@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from tocsin.arabic import LATIN_NAMES
 from tocsin.cli import terminal
 from tocsin.cli.main import app
-from tocsin.i18n import ARABIC_LETTER, Catalogue, load
+from tocsin.i18n import ARABIC_LETTER, Catalogue, load, plural_base, plural_category
 
 CLI = Path(__file__).resolve().parents[1] / "src" / "tocsin" / "cli"
 LETTERS = re.compile(r"[A-Za-z]{2,}")
@@ -133,7 +133,10 @@ def _fields(text: str) -> set[str]:
 
 def test_every_key_has_arabic_with_the_same_placeholders_and_markup() -> None:
     en, ar = load("cli", "en"), load("cli", "ar")
-    assert set(en) == set(ar)
+    # The same messages; a language may have plural forms another lacks (Arabic's two, few, many).
+    assert {plural_base(k) for k in en} == {plural_base(k) for k in ar}
+    for catalogue in (en, ar):
+        assert all(plural_base(k) in catalogue for k in catalogue), "a plural form without its message"
     for key, english in en.items():
         arabic = ar[key]
         assert arabic.strip(), f"{key} has no Arabic"
@@ -299,7 +302,26 @@ def test_a_message_about_one_thing_uses_its_one_form() -> None:
     assert en.count("detect.utc_detections", 1, score=0.9, confidence="high", name="X",
                     latitude=1.0, longitude=2.0, when="2025-11-06 00:05",
                     detections=1).endswith("UTC, 1 detection")
-    # Every one form belongs to a message with the same fields, in both languages.
+    # Every plural form belongs to a message and fills no field it lacks, in both languages.
     for catalogue in (load("cli", "en"), load("cli", "ar")):
-        for key in (k for k in catalogue if k.endswith("_one") and k[:-4] in catalogue):
-            assert _fields(catalogue[key]) <= _fields(catalogue[key[:-4]]), key
+        for key in (k for k in catalogue if plural_base(k) != k):
+            assert _fields(catalogue[key]) <= _fields(catalogue[plural_base(key)]), key
+
+
+@pytest.mark.parametrize(("number", "category"), [
+    (0, "zero"), (1, "one"), (2, "two"), (3, "few"), (10, "few"), (11, "many"), (99, "many"),
+    (100, "other"), (102, "other"), (103, "few"), (111, "many"), (1000, "other")])
+def test_arabic_numbers_take_the_plural_form_cldr_gives_them(number: int, category: str) -> None:
+    assert plural_category("ar", number) == category
+    assert plural_category("en", number) == ("one" if number == 1 else "other")
+
+
+def test_arabic_counted_things_agree_with_their_number() -> None:
+    """Three places are "أماكن", eleven "مكانًا", a hundred "مكان", two "مكانان"; English
+    keeps its two forms."""
+    ar, en = Catalogue("cli", "ar", isolate_latin=False), Catalogue("cli", "en")
+    said = {n: ar.count("places.sub_places_folded_into", n, n_subs=n) for n in (1, 2, 3, 11, 100)}
+    assert "واحد" in said[1] and "مكانان" in said[2] and "3" not in said[2]
+    assert "أماكن فرعية" in said[3] and "مكانًا فرعيًا" in said[11]
+    assert "مكان فرعي مضموم" in said[100]
+    assert en.count("places.sub_places_folded_into", 2, n_subs=2) == "2 sub-places folded into it"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import threading
@@ -249,3 +250,27 @@ def test_past_the_events_the_stages_come_from_fires_alone(sample_workspace, tmp_
     keys = {j["key"] for j in data.judgements}
     assert "j_pattern_calm_alone" in keys and not keys & {"j_pattern", "j_pattern_calm"}
     assert data.siege_alone == {"events_end": date(2023, 12, 29), "signals": ["fire_detections"]}
+
+
+def test_places_show_in_arabic_names_classes_and_rules_in_arabic(sample_workspace) -> None:  # type: ignore[no-untyped-def]
+    """An Arabic page about a town: its class, its sub-places' names and classes, and the rule
+    that folded each one into it, in Arabic; no English class or rule word left."""
+    from tocsin.cli.common import choose_language
+    from tocsin.i18n import ARABIC_LETTER
+
+    try:
+        result = runner.invoke(app, ["--home", str(sample_workspace.home), "--lang", "ar",
+                                     "places", "show", "El Fasher"])
+    finally:
+        choose_language(None)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "(مدينة)" in text and "داخل الفاشر (مدينة" in text, text
+    # Each sub-place's name, class and rule (one table row, or "label: value" lines on a narrow
+    # terminal) holds no Latin word: names are the sources' Arabic or a marked transliteration.
+    rows = [line for line in text.splitlines()
+            if line.startswith(("المكان الفرعي", "الفئة", "السبب")) or "│" in line]
+    assert rows and not [line for line in rows if re.search(r"[A-Za-z]{2,}", line)], rows
+    place = json.loads(tocsin(sample_workspace.home, "places", "show", "El Fasher", "--json").stdout)
+    assert len(place["sub_places"]) >= 2 and all(s["name_ar"] is None or ARABIC_LETTER.search(s["name_ar"])
+                                                 for s in place["sub_places"])

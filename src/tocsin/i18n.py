@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,6 +31,36 @@ DOMAINS: dict[str, tuple[str, str, bool]] = {
 
 
 ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
+
+# CLDR's cardinal plural categories: a message about a number of things may have a form per
+# category the language has ("key_one", "key_two", ...); the plain key is the "other" form.
+# English has one and other; Arabic zero, one, two, few (3-10), many (11-99) and other (100...).
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many")
+
+
+def plural_category(language: str, number: int) -> str:
+    """``number``'s plural category in ``language`` (CLDR's rules for whole numbers)."""
+    n = abs(int(number))
+    if language == "ar":
+        if n < 3:
+            return PLURAL_CATEGORIES[n]
+        tail = n % 100
+        return "few" if 3 <= tail <= 10 else "many" if tail >= 11 else "other"
+    return "one" if n == 1 else "other"
+
+
+def plural_key(messages: Mapping[str, Any], key: str, language: str, number: int) -> str:
+    """The key of ``key``'s form for ``number`` things: ``key_<category>`` where ``messages``
+    has it, else ``key`` itself ("3 قتلى" and "11 قتيلًا", but "1 detection" and "2 detections")."""
+    form = f"{key}_{plural_category(language, number)}"
+    return form if form in messages else key
+
+
+def plural_base(key: str) -> str:
+    """The message a plural form belongs to (``key`` itself when it is none): a language may
+    have forms another lacks, so catalogues compare their messages by these."""
+    stem, _, category = key.rpartition("_")
+    return stem if stem and category in PLURAL_CATEGORIES else key
 
 
 class CatalogueError(ValueError):
@@ -105,11 +136,9 @@ class Catalogue:
         return self._formatter.vformat(text, (), values) if values else text
 
     def count(self, key: str, number: int, /, **values: Any) -> str:
-        """``key``'s message for ``number`` things: ``key_one`` for one, where the language has
-        it ("1 detection", not "1 detections"). Positional, so a message may have a
-        ``count`` field of its own."""
-        chosen = f"{key}_one" if number == 1 and f"{key}_one" in self._strings else key
-        return self(chosen, **values)
+        """``key``'s message for ``number`` things, in the form the language gives that number
+        (``plural_key``). Positional, so a message may have a ``count`` field of its own."""
+        return self(plural_key(self._strings, key, self.language, number), **values)
 
     def shape(self, value: Any, format_spec: str = "") -> str:
         """One value (a number, a date) as the language writes it, outside any sentence."""

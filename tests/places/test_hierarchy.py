@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tocsin.places.classes import camp_aliases, merged_class, record_class
 from tocsin.places.gazetteer import build_gazetteer
-from tocsin.places.hierarchy import Hierarchy, fold_ranked
+from tocsin.places.hierarchy import PARENT_RANK, RULES, Hierarchy, fold_ranked, read_rule, rule_text
 
 
 def _places(rows: list[dict]) -> pa.Table:
@@ -140,3 +140,13 @@ def test_folding_never_loses_a_row_and_shows_each_top_once(case: tuple[Hierarchy
     # Each group sits at the rank of its best (first) member.
     first = [hierarchy.top(r["place_id"]) for r in rows]
     assert tops == list(dict.fromkeys(first))
+
+
+@given(how=st.sampled_from(RULES), name=st.text(min_size=1, max_size=40),
+       place_class=st.sampled_from(sorted(PARENT_RANK)), km=st.floats(0, 99, allow_nan=False))
+def test_a_stored_rule_reads_back_as_written(how: str, name: str, place_class: str, km: float) -> None:
+    """The gazetteer stores how a parent was chosen as an English sentence; read_rule gives back
+    its parts (the km as written, to a tenth), whatever the town's name holds (brackets, commas)."""
+    parts = read_rule(rule_text(how, name, place_class, km))
+    assert parts == {"how": how, "name": name, "place_class": place_class, "km": float(f"{km:.1f}")}
+    assert read_rule("chosen by hand") is None and read_rule(None) is None

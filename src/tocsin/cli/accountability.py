@@ -397,7 +397,7 @@ def dossier(
     from tocsin.accountability.qualification import DEFAULT_SITUATION
 
     if lang not in LANGUAGES:
-        raise typer.BadParameter(t("accountability.expected_one", languages=', '.join(LANGUAGES)),
+        raise typer.BadParameter(t("accountability.expected_one_of", languages=', '.join(LANGUAGES)),
                                  param_hint="--lang")
     with _records(ctx, as_user) as (session, user):
         files = run_or_fail(lambda: write_dossier(session, actor, user.organisation_id, out_dir,

@@ -249,7 +249,7 @@ def webhook_list(ctx: typer.Context,
                     for h in hooks])
         return
     if not hooks:
-        out.print(t("alerts.no_webhooks_add_one"))
+        out.print(t("alerts.no_webhooks_yet"))
     for h in hooks:
         out.print(f"#{h.id} {escape(h.url)}" + ("" if h.active else t("alerts.inactive")))
 

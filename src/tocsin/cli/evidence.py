@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import err, fail, out, print_json, print_table, t
+from tocsin.cli.common import err, fail, out, print_json, print_table, t, t_count
 
 app = typer.Typer(no_args_is_help=True, help="Evidence with a tamper-evident chain of custody.")
 authority_app = typer.Typer(no_args_is_help=True, help="RFC 3161 time-stamping authorities.")
@@ -80,8 +80,7 @@ def _after_write(locker: Any) -> None:
         err.print(t("evidence.time_stamping_postponed", exc=exc))
         return
     if counts["stamped"]:
-        out.print(t("evidence.time_stamped_by_one" if counts["stamped"] == 1 else
-                    "evidence.time_stamped_by_many", stamped=counts["stamped"]))
+        out.print(t_count("evidence.time_stamped_by", counts["stamped"], stamped=counts["stamped"]))
     if counts["queued"]:
         err.print(t("evidence.time_stamp_request_s", queued=counts['queued']))
 

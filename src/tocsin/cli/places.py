@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table, shown, t, t_count, term
+from tocsin.cli.common import fail, named, out, print_json, print_table, shown, t, t_count, term
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True, help="The gazetteer: Sudan's places under all their names.")
@@ -70,14 +70,16 @@ def show(
         print_json(place)
         return
     title = " / ".join(x for x in (place["name"], place["name_ar"]) if x)
-    out.print(f"[bold]{escape(title)}[/] ({place['place_class']}), "
+    out.print(f"[bold]{escape(title)}[/] ({term('place_class', place['place_class'])}), "
               f"{', '.join(x for x in (place['admin2'], place['admin1']) if x)}")
     out.print(t("places.at_sources", latitude=place['latitude'], longitude=place['longitude'],
                 what=', '.join(place['sources'] or [])))
     parent = place["parent"]
     if parent:
-        out.print(t("places.part", what=escape(parent['name'] or parent['place_id']),
-                    place_class=parent['place_class'], what2=escape(parent['rule'] or '')))
+        out.print(t("places.part", what=escape(named(parent["name"], parent["name_ar"])
+                                               or parent["place_id"]),
+                    place_class=term("place_class", parent["place_class"]),
+                    what2=escape(rule_words(parent["rule"], parent["name_ar"]))))
     else:
         out.print(t("places.top_level_place_no"))
     subs = place["sub_places"]
@@ -86,6 +88,24 @@ def show(
                       title=t_count("places.sub_places_folded_into", len(subs),
                                     n_subs=len(subs)))
         for sub in subs:
-            table.add_row(escape(sub["name"] or "(unnamed)"), sub["place_class"] or "",
-                          escape(sub["rule"] or ""))
+            unnamed = not (sub["name"] or sub["name_ar"])
+            table.add_row(escape(t("places.unnamed") if unnamed else named(sub["name"], sub["name_ar"])),
+                          term("place_class", sub["place_class"]),
+                          escape(rule_words(sub["rule"], sub["parent_name_ar"])))
         print_table(table)
+
+
+RULE_KEYS = {"within": "places.rule_within", "beside": "places.rule_beside",
+             "named after": "places.rule_named_after"}  # tocsin.places.hierarchy.RULES
+
+
+def rule_words(rule: str | None, town_ar: str | None) -> str:
+    """How a parent was chosen (the gazetteer's sentence, "within El Fasher (city, 3.4 km)") in
+    the messages' language, the town by its name there; a rule of another shape as stored."""
+    from tocsin.places.hierarchy import read_rule
+
+    parts = read_rule(rule)
+    if parts is None:
+        return rule or ""
+    return t(RULE_KEYS[parts["how"]], name=named(parts["name"], town_ar),
+             place_class=term("place_class", parts["place_class"]), km=parts["km"])

@@ -22,6 +22,7 @@ it and their additive figures summed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,25 @@ CAMP_MARGIN_KM = 2.0
 NAMED_AFTER_KM = 15.0
 CAMP_WORDS = {"camp", "idp", "idps", "gathering", "site", "north", "south", "east", "west",
               "معسكر", "مخيم"}
+
+
+# How a parent was chosen, as the gazetteer stores it ("within El Fasher (city, 3.4 km)"): a
+# sentence an analyst reads, which ``read_rule`` takes apart again to say it in another language.
+RULES = ("within", "beside", "named after")
+_RULE = re.compile(r"^(?P<how>within|beside|named after) (?P<name>.*) \((?P<place_class>[a-z_]+), "
+                   r"(?P<km>\d+(?:\.\d+)?) km\)$", re.S)
+
+
+def rule_text(how: str, name: str | None, place_class: str, km: float) -> str:
+    return f"{how} {name} ({place_class}, {km:.1f} km)"
+
+
+def read_rule(text: str | None) -> dict[str, Any] | None:
+    """A stored rule's parts (how, name, place_class, km), or None for text of another shape."""
+    found = _RULE.match(text or "")
+    if found is None:
+        return None
+    return {**found.groupdict(), "km": float(found["km"])}
 
 
 def assign_parents(gazetteer: pa.Table) -> tuple[list[str | None], list[str | None]]:
@@ -73,8 +93,8 @@ def assign_parents(gazetteer: pa.Table) -> tuple[list[str | None], list[str | No
             if h >= 0:
                 t = int(targets[h])
                 parent[row] = ids[t]
-                how = "beside" if d > radius[t] else "within"
-                rule[row] = f"{how} {names[t]} ({classes[t]}, {d:.1f} km)"
+                rule[row] = rule_text("beside" if d > radius[t] else "within", names[t],
+                                      classes[t], d)
     _named_after(ids, names, classes, lat, lon, towns, parent, rule)
     return parent, rule
 
@@ -100,7 +120,7 @@ def _named_after(ids: list[str], names: list[str | None], classes: list[str], la
                 t = min(found, key=lambda t: float(haversine_km(lat[i], lon[i], lat[t], lon[t])))
                 d = float(haversine_km(lat[i], lon[i], lat[t], lon[t]))
                 parent[i] = ids[t]
-                rule[i] = f"named after {names[t]} ({classes[t]}, {d:.1f} km)"
+                rule[i] = rule_text("named after", names[t], classes[t], d)
                 break
 
 

@@ -55,7 +55,26 @@ def show_place(workspace: Workspace, name: str) -> dict[str, Any] | None:
                            "place_class": hierarchy.classes.get(parent),
                            "rule": hierarchy.rules.get(pid)}
     place["top"] = hierarchy.top(pid)
+    subs = hierarchy.descendants(pid)
     place["sub_places"] = [{"place_id": c, "name": hierarchy.names.get(c),
-                            "place_class": hierarchy.classes.get(c), "rule": hierarchy.rules.get(c)}
-                           for c in hierarchy.descendants(pid)]
+                            "place_class": hierarchy.classes.get(c), "rule": hierarchy.rules.get(c),
+                            "parent_id": hierarchy.parent.get(c)}
+                           for c in subs]
+    # Arabic names, so that a page in Arabic names the sub-places and the towns in their rules.
+    parent = place["parent"]
+    arabic = _arabic_names(workspace, [pid, *subs, *([parent["place_id"]] if parent else [])])
+    if parent is not None:
+        parent["name_ar"] = arabic.get(parent["place_id"])
+    for sub in place["sub_places"]:
+        sub["name_ar"] = arabic.get(sub["place_id"])
+        sub["parent_name_ar"] = arabic.get(sub["parent_id"])  # the town its rule names
     return place
+
+
+def _arabic_names(workspace: Workspace, place_ids: list[str]) -> dict[str, str | None]:
+    con = Lake(workspace.lake_dir).connect()
+    try:
+        return dict(con.execute("SELECT place_id, name_ar FROM gazetteer WHERE list_contains(?, "
+                                "place_id)", [place_ids]).fetchall())
+    finally:
+        con.close()

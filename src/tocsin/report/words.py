@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from tocsin import arabic
-from tocsin.i18n import load
+from tocsin.i18n import load, plural_key
 from tocsin.report.judgements import Judgement
 from tocsin.schema.actors import canonical
 
@@ -59,9 +59,9 @@ class Words:
         return self.s[key].format(**values)
 
     def count(self, key: str, count: int, **values: Any) -> str:
-        """``key``'s sentence for ``count`` things: ``key_one`` when there is one and the
-        language has it ("1 settlement shows", not "1 settlements show")."""
-        template = self.s.get(f"{key}_one", self.s[key]) if count == 1 else self.s[key]
+        """``key``'s sentence for ``count`` things, in the form the language gives that number
+        (tocsin.i18n.plural_key: "1 settlement shows", not "1 settlements show")."""
+        template = self.s[plural_key(self.s, key, self.lang, count)]
         return template.format(count=self.n(count), **values)
 
     # -- names -----------------------------------------------------------------------------------

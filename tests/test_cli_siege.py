@@ -274,3 +274,37 @@ def test_places_show_in_arabic_names_classes_and_rules_in_arabic(sample_workspac
     place = json.loads(tocsin(sample_workspace.home, "places", "show", "El Fasher", "--json").stdout)
     assert len(place["sub_places"]) >= 2 and all(s["name_ar"] is None or ARABIC_LETTER.search(s["name_ar"])
                                                  for s in place["sub_places"])
+
+
+def test_siege_show_in_arabic_tells_each_change_and_its_evidence_in_arabic(sample_workspace) -> None:  # type: ignore[no-untyped-def]
+    """A field monitor reading a town's history in Arabic: the stages, the signals and every
+    piece of evidence (what, when, how many killed, by whom, the source's reference) in Arabic,
+    as the web app tells them; the English lines stay as the tracker writes them."""
+    from tocsin.cli.common import choose_language
+
+    try:
+        arabic = runner.invoke(app, ["--home", str(sample_workspace.home), "--lang", "ar", "siege",
+                                     "show", "El Geneina", "--as-of", "2023-07-01"])
+    finally:
+        choose_language(None)
+    english = tocsin(sample_workspace.home, "siege", "show", "El Geneina", "--as-of", "2023-07-01")
+    assert arabic.exit_code == 0 and english.exit_code == 0, arabic.output
+    told = [line for line in arabic.output.splitlines()[2:] if line.strip()]
+    assert told and "killed" in english.output and "قتل" in arabic.output
+    # Past the header, only names the sources give in Latin script and references remain Latin.
+    leftover = [line for line in told
+                if re.search(r"[A-Za-z]{3,}", re.sub(r"UCDP|ACLED|FIRMS|IOM|WFP", "", line))]
+    assert leftover == [], leftover
+    assert len([line for line in english.output.splitlines() if line.startswith("    ")]) == \
+        len([line for line in told if line.startswith("    ")])  # each piece of evidence, once
+
+
+def test_arabic_death_tolls_agree_with_their_number() -> None:
+    from tocsin.web.i18n import Translator
+
+    words = Translator("ar")
+    fact = {"signal": "fighting_inside", "date": "2023-04-15", "kind": "event", "ref": "ucdp-ged:1"}
+    said = {n: words.evidence_line({**fact, "detail": f"battle at X town, {n} killed (RSF v SAF)"})
+            for n in (0, 1, 2, 3, 22, 300)}
+    assert "بلا قتلى" in said[0] and "قتيل واحد" in said[1] and "قتيلان" in said[2]
+    assert "قتلى" in said[3] and "قتيلًا" in said[22] and "قتيل " in said[300]

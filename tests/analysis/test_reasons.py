@@ -214,3 +214,17 @@ def test_with_the_siege_falls_and_assaults_no_2023_reason_is_bare_and_some_name_
                     assert re.search(r"\d+ km to the [a-z-]+, ", en) and "على بعد" in ar, (en, ar)
                     told.append(en)
     assert told, "no reason named a fall or an assault in the 2023 top 30s"
+
+
+def test_arabic_tolls_and_days_agree_with_their_number() -> None:
+    """Arabic counts the dead and the days in the form CLDR's plural category gives the
+    number: two and 3-10 and 11-99 and 100 each take their own (103 like 3, 111 like 11)."""
+    from tocsin.analysis.reasons import _days_ar, killed
+
+    tolls = {n: killed(n) for n in (1, 2, 3, 10, 11, 99, 100, 103, 111, 1000)}
+    assert tolls[1] == ("1 killed", "قتيل واحد") and tolls[2][1] == "قتيلان"
+    assert [tolls[n][1].split()[-1] for n in (3, 10, 103)] == ["قتلى"] * 3
+    assert [tolls[n][1].split()[-1] for n in (11, 99, 111)] == ["قتيلاً"] * 3
+    assert [tolls[n][1] for n in (100, 1000)] == ["100 قتيل", "1,000 قتيل"]
+    assert tolls[1000][0] == "1,000 killed"
+    assert [_days_ar(n) for n in (1, 2, 7, 30, 100)] == ["يوم واحد", "يومين", "7 أيام", "30 يومًا", "100 يوم"]

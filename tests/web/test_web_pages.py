@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from web_support import log_in
 
 from tocsin.analysis.siege import STAGES
+from tocsin.i18n import plural_base
 from tocsin.lake import Lake
 from tocsin.web.app import create_app
 from tocsin.web.data import MAJOR_CLASSES, NOT_COMPUTED, WebData
@@ -274,7 +275,7 @@ def test_every_string_the_templates_use_exists() -> None:
 
 def test_arabic_and_english_have_the_same_keys_and_placeholders() -> None:
     en, ar = strings("en"), strings("ar")
-    assert set(en) == set(ar)
+    assert {plural_base(k) for k in en} == {plural_base(k) for k in ar}  # Arabic has more forms
     for key in en:
         assert set(re.findall(r"{(\w+)}", en[key])) == set(re.findall(r"{(\w+)}", ar[key])), key
     assert Translator("ar").dir == "rtl" and Translator("en").dir == "ltr"

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from tocsin.analysis.features import FAR_KM, LONG_AGO_DAYS, TAKEOVER_FEATURES, FeatureBuilder, is_rsf
 from tocsin.analysis.proximity import PlacePairs
+from tocsin.i18n import plural_category
 from tocsin.schema.actors import canonical
 
 Phrase = tuple[str, str]   # (English, Arabic)
@@ -62,9 +63,8 @@ SINGULAR = {"violent events": "violent event", "atrocity-grade events": "atrocit
 
 
 def _days_ar(days: int | str) -> str:
-    """A number of days in Arabic, the noun agreeing with it: 7 أيام, 30 يومًا."""
-    n = int(days)
-    return "يومين" if n == 2 else "يوم واحد" if n == 1 else f"{n} أيام" if 3 <= n <= 10 else f"{n} يومًا"
+    """A number of days in Arabic, the noun agreeing with it: 7 أيام, 30 يومًا, 100 يوم."""
+    return _counted_ar(int(days), DAYS_AR)
 
 
 def ago(days: int) -> Phrase:
@@ -86,12 +86,20 @@ def on_day(day: int) -> Phrase:
     return f"on {named}", f"في {named}"
 
 
+# The dead in Arabic, by the number's plural category (tocsin.i18n.plural_category): "3 قتلى",
+# "11 قتيلاً", "100 قتيل".
+KILLED_AR = {"one": "قتيل واحد", "two": "قتيلان", "few": "{n} قتلى", "many": "{n} قتيلاً",
+             "other": "{n} قتيل"}
+DAYS_AR = {"one": "يوم واحد", "two": "يومين", "few": "{n} أيام", "many": "{n} يومًا", "other": "{n} يوم"}
+
+
+def _counted_ar(value: float, forms: dict[str, str]) -> str:
+    n = round(value)
+    return (forms.get(plural_category("ar", n)) or forms["other"]).format(n=_n(n))
+
+
 def killed(n: int) -> Phrase:
-    if n == 1:
-        return "1 killed", "قتيل واحد"
-    if n == 2:
-        return "2 killed", "قتيلان"
-    return f"{n:,} killed", f"{n:,} {'قتلى' if n <= 10 else 'قتيلاً'}"
+    return ("1 killed" if n == 1 else f"{n:,} killed"), _counted_ar(n, KILLED_AR)
 
 
 def direction(bearing: float) -> Phrase:
@@ -366,7 +374,7 @@ class Explainer:
                     f"{_n(value)} من أحداث العنف حُدِّد موقعها بالمحلية فقط خلال آخر 90 يومًا")
         if name == "admin2_deaths_365d" and value > 0:
             return (f"{_count(value, 'deaths')} located only to its locality in the last year",
-                    f"{_n(value)} قتيلاً حُدِّد موقعهم بالمحلية فقط خلال السنة الأخيرة")
+                    f"{_counted_ar(value, KILLED_AR)} حُدِّد موقعهم بالمحلية فقط خلال السنة الأخيرة")
         if name.startswith("rsf_violence_") and value > 0:
             km, days = (50, 30) if name == "rsf_violence_50km_30d" else (100, 90)
             who, who_ar = self._rsf_name(place, km, days)
@@ -407,11 +415,12 @@ class Explainer:
     def _ring(self, kind: str, km: int, days: int, value: float, col: dict[str, float]) -> Phrase:
         """A count in a ring, against the same ring's monthly rate over the rest of the year."""
         what = {"violent_events": ("violent events", "من أحداث العنف"),
-                "deaths": ("deaths in violent events", "قتيلاً في أحداث عنف"),
+                "deaths": ("deaths in violent events", "في أحداث عنف"),
                 "attacks": ("attacks on civilians", "من الهجمات على المدنيين"),
                 "burnings": ("settlement burnings", "من حرائق القرى")}[kind]
         en = f"{_count(value, what[0])} within {km} km in the last {days} days"
-        ar = f"{_n(value)} {what[1]} في نطاق {km} كم خلال آخر {_days_ar(days)}"
+        counted = _counted_ar(value, KILLED_AR) if kind == "deaths" else _n(value)
+        ar = f"{counted} {what[1]} في نطاق {km} كم خلال آخر {_days_ar(days)}"
         year = col.get(f"{kind}_{km}km_365d")
         if year is not None and days < 365:
             before = (year - value) * days / (365 - days)

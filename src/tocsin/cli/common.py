@@ -109,6 +109,21 @@ def t_count(key: str, number: int, /, **values: Any) -> str:
     return str(_catalogue().count(key, number, **values))
 
 
+def web_words() -> Any:
+    """The web app's translator in the messages' language and digits: its translations of what
+    the analyses write in English (siege evidence, burnings' reasons) serve the terminal too."""
+    from tocsin.web.i18n import Translator
+
+    return Translator(language_of_messages(), _digits())
+
+
+def match_words(how: str) -> str:
+    """How a name matched (exact, same-sound, similar: places.search) in the messages' language."""
+    key = {"exact": "places.match_exact", "same-sound": "places.match_same_sound",
+           "similar": "places.match_similar"}.get(how)
+    return t(key) if key else how
+
+
 def term(kind: str, name: str | None) -> str:
     """A word of a closed vocabulary (kind "stage", "signal", "place_class", "confidence") in the
     messages' language: the web catalogue's names, shared so that each exists once; English

@@ -21,6 +21,7 @@ from tocsin.cli.common import (
     t,
     t_count,
     term,
+    web_words,
 )
 from tocsin.errors import InputError
 from tocsin.workspace import Workspace, WorkspaceError
@@ -160,9 +161,7 @@ def burning_reasons(reasons: str) -> str:
     each phrase (web/phrases.py), and how many it has none for, never the English itself."""
     if language_of_messages() != "ar":
         return reasons
-    from tocsin.web.i18n import Translator
-
-    shown, unknown = Translator("ar").burning_reasons([reasons])
+    shown, unknown = web_words().burning_reasons([reasons])
     told = "؛ ".join(shown)
     return told + (" " + t("detect.details_in_english", count=unknown) if unknown else "")
 

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, named, out, print_json, print_table, shown, t, t_count, term
+from tocsin.cli.common import fail, match_words, named, out, print_json, print_table, shown, t, t_count, term
 from tocsin.workspace import WorkspaceError
 
 app = typer.Typer(no_args_is_help=True, help="The gazetteer: Sudan's places under all their names.")
@@ -42,7 +42,7 @@ def find(
         table.add_row(shown(rank), " / ".join(x for x in (m["name"], m["name_ar"]) if x),
                       term("place_class", m["place_class"]),
                       ", ".join(x for x in (m["admin2"], m["admin1"]) if x), shown(m["population"]),
-                      f"{m['how']}: {m['matched_name']}")
+                      f"{match_words(m['how'])}: {m['matched_name']}")
     print_table(table)
 
 

@@ -16,7 +16,9 @@ from tocsin.cli.common import (
     data_gap,
     err,
     fail,
+    language_of_messages,
     local_only,
+    match_words,
     named,
     out,
     parse_day,
@@ -26,6 +28,7 @@ from tocsin.cli.common import (
     t,
     t_count,
     term,
+    web_words,
 )
 from tocsin.workspace import WorkspaceError
 
@@ -191,25 +194,34 @@ def show(
                     "stages_from": alone, "changes": changes})
         return
     say_coverage(inputs.coverage, warning, end)
-    how = t("siege.match_on", how=match['how'], name=match['matched_name']) if "how" in match else ""
+    how = t("siege.match_on", how=match_words(match["how"]), name=match["matched_name"]) \
+        if "how" in match else ""
     out.print(t("siege.from", name=escape(match['name']), what=escape(match.get('name_ar') or ''),
-                place_class=match['place_class'], place_id=match['place_id'], how=escape(how),
-                start=start, end=end))
+                place_class=term("place_class", match["place_class"]), place_id=match['place_id'],
+                how=escape(how), start=start, end=end))
     if not changes and alone is None and warning is None:
         out.print(t("siege.calm_throughout"))
     elif not changes:
         out.print(t("siege.no_change_seen"))
     for change in changes:
-        out.print(f"\n{change['date']}  {_stage(change['previous_stage'])} -> "
-                  f"[bold]{_stage(change['stage'])}[/]"
-                  + (f"  ({escape(', '.join(change['signals']))})" if change["signals"] else ""))
+        signals = t("siege.list_sep").join(term("signal", s) for s in change["signals"])
+        out.print(f"\n{shown(change['date'])}  {_stage(change['previous_stage'])} -> "
+                  f"[bold]{_stage(change['stage'])}[/]" + (f"  ({escape(signals)})" if signals else ""))
         for item in change["evidence"]:
-            out.print(f"    {item['date']}  {item['signal']:<28} {escape(item['detail'])}  "
-                      f"[dim]{escape(item['ref'])}[/]")
+            out.print(f"    {_evidence(item)}")
     if through < end:
         out.print("\n" + t("siege.history_stops_at_data_end", through=through, end=end))
     elif alone:
         out.print("\n" + _signals_alone(alone))
+
+
+def _evidence(item: dict[str, Any]) -> str:
+    """One piece of evidence: in English the tracker's line, its signal and reference; in Arabic
+    the web app's translation of it (its signal, day, deaths and sides, reference)."""
+    if language_of_messages() == "ar":
+        return escape(web_words().evidence_line(item))
+    return (f"{item['date']}  {item['signal']:<28} {escape(item['detail'])}  "
+            f"[dim]{escape(item['ref'])}[/]")
 
 
 def _find(inputs: Any, query: str) -> dict[str, Any] | None:

@@ -133,8 +133,9 @@ class Translator(Catalogue):
         killed = KILLED.search(str(fact.get("detail") or ""))
         if killed:
             sides = [self.actor(a.strip()) for a in killed.group("actors").split(" v ")]
-            return self("evidence_line_killed", killed=int(killed.group("killed")),
-                        sides=self("sides_against").join(sides), **values)
+            deaths = int(killed.group("killed"))
+            return self.count("evidence_line_killed", deaths, killed=deaths,
+                              sides=self("sides_against").join(sides), **values)
         return self("evidence_line", **values)
 
     def media_kind(self, media_type: str | None) -> str:

@@ -20,7 +20,7 @@ from tocsin.workspace import Workspace
 
 runner = CliRunner()
 RELATIVE_EN = re.compile(r"\bdays? ago\b|\btoday\b|\byesterday\b")
-RELATIVE_AR = re.compile(r"قبل \d+ (?:أيام|يومًا)|قبل يومين|\bاليوم\b|\bأمس\b")
+RELATIVE_AR = re.compile(r"قبل [\d,]+ (?:أيام|يومًا|يوم)|قبل يومين|\bاليوم\b|\bأمس\b")
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 

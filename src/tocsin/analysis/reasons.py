@@ -74,7 +74,7 @@ def ago(days: int) -> Phrase:
         return "yesterday", "أمس"
     if days == 2:
         return "2 days ago", "قبل يومين"
-    return f"{days} days ago", f"قبل {days} {'أيام' if days <= 10 else 'يومًا'}"
+    return f"{days} days ago", f"قبل {_days_ar(days)}"
 
 
 def on_day(day: int) -> Phrase:

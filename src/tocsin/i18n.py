@@ -49,6 +49,99 @@ def plural_category(language: str, number: int) -> str:
     return "one" if n == 1 else "other"
 
 
+# Counted nouns: "{gap:days}" in a message writes the number with its noun in the form the
+# number's category takes ("3 أيام", "11 يومًا", "100 يوم", "يومين"; "1 day", "3 days"). Arabic
+# duals are in the case most messages put them (after a preposition: "يومين"; as a subject:
+# "قتيلان"). A noun a language lacks here is written as the number, then the English noun.
+COUNTED: dict[str, dict[str, dict[str, str]]] = {
+    "days": {"en": {"one": "{n} day", "other": "{n} days"},
+             "ar": {"one": "يوم واحد", "two": "يومين", "few": "{n} أيام", "many": "{n} يومًا",
+                    "other": "{n} يوم"}},
+    "killed": {"en": {"other": "{n} killed"},
+               "ar": {"one": "قتيل واحد", "two": "قتيلان", "few": "{n} قتلى", "many": "{n} قتيلًا",
+                      "other": "{n} قتيل"}},
+    "rows": {"en": {"one": "{n} row", "other": "{n} rows"},
+             "ar": {"one": "صف واحد", "two": "صفّان", "few": "{n} صفوف", "many": "{n} صفًا",
+                    "other": "{n} صف"}},
+    "detections": {"en": {"one": "{n} detection", "other": "{n} detections"},
+                   "ar": {"one": "رصد واحد", "two": "رصدان", "few": "{n} أرصاد", "many": "{n} رصدًا",
+                          "other": "{n} رصد"}},
+    "places": {"en": {"one": "{n} place", "other": "{n} places"},
+               "ar": {"one": "مكان واحد", "two": "مكانان", "few": "{n} أماكن", "many": "{n} مكانًا",
+                      "other": "{n} مكان"}},
+    "events": {"en": {"one": "{n} event", "other": "{n} events"},
+               "ar": {"one": "حدث واحد", "two": "حدثان", "few": "{n} أحداث", "many": "{n} حدثًا",
+                      "other": "{n} حدث"}},
+    "items": {"en": {"one": "{n} item", "other": "{n} items"},
+              "ar": {"one": "عنصر واحد", "two": "عنصران", "few": "{n} عناصر", "many": "{n} عنصرًا",
+                     "other": "{n} عنصر"}},
+    "reports": {"en": {"one": "{n} report", "other": "{n} reports"},
+                "ar": {"one": "بلاغ واحد", "two": "بلاغان", "few": "{n} بلاغات", "many": "{n} بلاغًا",
+                       "other": "{n} بلاغ"}},
+    "entities": {"en": {"one": "{n} entity", "other": "{n} entities"},
+                 "ar": {"one": "كيان واحد", "two": "كيانان", "few": "{n} كيانات", "many": "{n} كيانًا",
+                        "other": "{n} كيان"}},
+    "files": {"en": {"one": "{n} file", "other": "{n} files"},
+              "ar": {"one": "ملف واحد", "two": "ملفان", "few": "{n} ملفات", "many": "{n} ملفًا",
+                     "other": "{n} ملف"}},
+    "months": {"en": {"one": "{n} month", "other": "{n} months"},
+               "ar": {"one": "شهر واحد", "two": "شهرين", "few": "{n} أشهر", "many": "{n} شهرًا",
+                      "other": "{n} شهر"}},
+    "new_alerts": {"en": {"one": "{n} new alert", "other": "{n} new alerts"},
+                   "ar": {"one": "تنبيه جديد واحد", "two": "تنبيهان جديدان", "few": "{n} تنبيهات جديدة",
+                          "many": "{n} تنبيهًا جديدًا", "other": "{n} تنبيه جديد"}},
+    "new_reports": {"en": {"one": "{n} new report", "other": "{n} new reports"},
+                    "ar": {"one": "بلاغ جديد واحد", "two": "بلاغان جديدان", "few": "{n} بلاغات جديدة",
+                           "many": "{n} بلاغًا جديدًا", "other": "{n} بلاغ جديد"}},
+    "attachments": {"en": {"one": "{n} attachment", "other": "{n} attachments"},
+                    "ar": {"one": "مرفق واحد", "two": "مرفقان", "few": "{n} مرفقات", "many": "{n} مرفقًا",
+                           "other": "{n} مرفق"}},
+    "origins": {"en": {"one": "{n} monthly origin", "other": "{n} monthly origins"},
+                "ar": {"one": "نقطة انطلاق شهرية واحدة", "two": "نقطتي انطلاق شهريتين",
+                       "few": "{n} نقاط انطلاق شهرية", "many": "{n} نقطة انطلاق شهرية",
+                       "other": "{n} نقطة انطلاق شهرية"}},
+    "batches": {"en": {"one": "{n} batch", "other": "{n} batches"},
+                "ar": {"one": "دفعة واحدة", "two": "دفعتين", "few": "{n} دفعات", "many": "{n} دفعة",
+                       "other": "{n} دفعة"}},
+    "forecasts": {"en": {"one": "{n} forecast", "other": "{n} forecasts"},
+                  "ar": {"one": "توقع واحد", "two": "توقعان", "few": "{n} توقعات", "many": "{n} توقعًا",
+                         "other": "{n} توقع"}},
+}
+
+
+def counted(number: float | None, noun: str, language: str, shaped: str | None = None) -> str:
+    """``number`` ``noun`` (a COUNTED key) as ``language`` writes it; ``shaped``: the number as
+    the message writes it (digits, isolate), by default plainly."""
+    text = shaped if shaped is not None else f"{number:,}"
+    if number is None:
+        return text
+    forms = COUNTED[noun].get(language) or COUNTED[noun]["en"]
+    whole = round(number)
+    return (forms.get(plural_category(language, whole)) or forms["other"]).format(n=text)
+
+
+class Number(str):
+    """A number written for a language (``text``) that remembers its value, so that a message
+    formatted with plain ``str.format`` can still count with it: ``"{d:days}"`` with
+    ``Number("٣", 3, "ar")`` gives "٣ أيام". Any other format spec formats the text."""
+
+    value: float | None
+    language: str
+
+    def __new__(cls, text: str, value: float | None, language: str) -> Number:
+        made = super().__new__(cls, text)
+        made.value, made.language = value, language
+        return made
+
+    def __getnewargs__(self) -> tuple[str, float | None, str]:  # type: ignore[override]
+        return str(self), self.value, self.language   # copied and pickled whole
+
+    def __format__(self, spec: str) -> str:
+        if spec in COUNTED:
+            return counted(self.value, spec, self.language, str(self))
+        return format(str(self), spec)
+
+
 def plural_key(messages: Mapping[str, Any], key: str, language: str, number: int) -> str:
     """The key of ``key``'s form for ``number`` things: ``key_<category>`` where ``messages``
     has it, else ``key`` itself ("3 قتلى" and "11 قتيلًا", but "1 detection" and "2 detections")."""
@@ -101,6 +194,10 @@ class ShapingFormatter(string.Formatter):
         self.isolate_latin = isolate_latin
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec in COUNTED:
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return self.format_field(value, "")   # no number to count with: as it is
+            return counted(value, format_spec, self.language, self.format_field(value, ","))
         if self.language not in RIGHT_TO_LEFT:
             return format(value, format_spec)
         from tocsin import arabic

@@ -48,20 +48,28 @@ class StoredModel:
     card: dict[str, Any]
     data: dict[str, Any]
 
-    def why_not(self, as_of: date, names: list[str], inputs: str) -> str | None:
-        """None when this model may forecast ``as_of``; otherwise the reason, in words."""
+    def refusal(self, as_of: date, names: list[str], inputs: str) -> tuple[str, dict[str, Any]] | None:
+        """None when this model may forecast ``as_of``; otherwise why not, as a message key of
+        ``forecast.refused_*`` (the CLI catalogue, so each language says it) and its values."""
         if self.method_version != METHOD_VERSION:
-            return f"it is of method {self.method_version}, not the current {METHOD_VERSION}"
+            return "forecast.refused_method", {"method": self.method_version, "current": METHOD_VERSION}
         if self.feature_names != names:
-            return "its features are not the current ones"
+            return "forecast.refused_features", {}
         if self.inputs != inputs:
-            return "the lake's inputs changed since it was trained"
+            return "forecast.refused_inputs", {}
         if self.trained_as_of > as_of:
-            return (f"it was trained as of {self.trained_as_of}, after {as_of}: it would know "
-                    "what came later")
+            return "forecast.refused_later", {"trained": self.trained_as_of, "as_of": as_of}
         if (as_of - self.trained_as_of).days > MAX_AGE_DAYS:
-            return f"it was trained as of {self.trained_as_of}, over {MAX_AGE_DAYS} days before {as_of}"
+            return "forecast.refused_old", {"trained": self.trained_as_of, "as_of": as_of,
+                                            "max_days": MAX_AGE_DAYS}
         return None
+
+    def why_not(self, as_of: date, names: list[str], inputs: str) -> str | None:
+        """``refusal`` in English words."""
+        from tocsin.i18n import Catalogue
+
+        found = self.refusal(as_of, names, inputs)
+        return None if found is None else Catalogue("cli", "en")(found[0], **found[1])
 
     def forecaster(self, builder: FeatureBuilder) -> FittedForecaster:
         from tocsin.analysis.lgbm import lightgbm as _lightgbm

@@ -31,7 +31,7 @@ def choose_language(language: str | None, digits: str | None = None, workspace: 
     if language is not None:
         check_language(language)
     _choice.update(language=language, digits=digits, workspace=workspace)
-    _catalogue.cache_clear()
+    messages.cache_clear()
     _lay_out_right_to_left(language_of_messages() == "ar")
 
 
@@ -91,7 +91,8 @@ def organisation_digits(workspace: Any, organisation: str | None) -> str:
 
 
 @cache
-def _catalogue() -> Any:
+def messages() -> Any:
+    """The command line's catalogue in the messages' language and digits."""
     from tocsin.i18n import Catalogue
 
     language = language_of_messages()
@@ -101,12 +102,12 @@ def _catalogue() -> Any:
 def t(key: str, **values: Any) -> str:
     """A message from the command line's catalogue (src/tocsin/cli/i18n) in the chosen language,
     numbers and dates shaped for it. Values are data: a caller escapes markup-like text."""
-    return str(_catalogue()(key, **values))
+    return str(messages()(key, **values))
 
 
 def t_count(key: str, number: int, /, **values: Any) -> str:
     """``t`` for a message about ``number`` things: its ``_one`` form for one."""
-    return str(_catalogue().count(key, number, **values))
+    return str(messages().count(key, number, **values))
 
 
 def web_words() -> Any:
@@ -177,7 +178,7 @@ def shown(value: Any) -> str:
     English; the organisation's digits in an isolate, "30 نوفمبر 2023", in Arabic."""
     if value is None or value == "":
         return ""
-    return str(_catalogue().shape(value, "," if isinstance(value, int) else ""))
+    return str(messages().shape(value, "," if isinstance(value, int) else ""))
 
 
 def _lay_out_right_to_left(arabic: bool) -> None:
@@ -194,7 +195,7 @@ def _lay_out_right_to_left(arabic: bool) -> None:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Exit 1 (failure) with a message on stderr; usage errors are Typer's, with exit 2."""
-    if _catalogue().dir == "rtl":  # a message from below the CLI, still in English, keeps its order
+    if messages().dir == "rtl":  # a message from below the CLI, still in English, keeps its order
         from tocsin.arabic import isolate
         from tocsin.i18n import ARABIC_LETTER
 
@@ -233,7 +234,7 @@ def print_table(table: Table, console: Console | None = None) -> None:
     caption (where warnings such as "the data ends D" stand)."""
     console = console or out
     if table_fits(table, console):
-        if _catalogue().dir == "rtl":  # mirrored whole on the way out: symmetric rules only
+        if messages().dir == "rtl":  # mirrored whole on the way out: symmetric rules only
             from rich import box
 
             table.box = box.SIMPLE_HEAD

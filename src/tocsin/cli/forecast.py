@@ -21,6 +21,7 @@ from tocsin.cli.common import (
     fail,
     language_of_messages,
     local_only,
+    messages,
     named,
     out,
     parse_day,
@@ -83,7 +84,7 @@ def forecast(
                                day, data_through(coverage), judged)
     except (WorkspaceError, ForecastError, FeatureTilingError) as exc:
         fail(str(exc))
-    err.print(escape(how))
+    err.print(escape(how.told(messages())))
     warning = coverage_warning(coverage, day)
     if store:
         from tocsin.jobs.steps.forecasts import store_forecasts
@@ -96,7 +97,7 @@ def forecast(
     ranked = fold_sub_places(ctx.obj, table.slice(0, top * FOLD_SPARE), top)
     if as_json:
         print_json({"as_of": day, "features_as_of": judged, **coverage_json(coverage, day),
-                    "horizon_days": horizon, "model": "lightgbm (calibrated)", "model_source": how,
+                    "horizon_days": horizon, "model": "lightgbm (calibrated)", "model_source": str(how),
                     "training_origins": fitted.training_origins, "training_events": fitted.training_events,
                     "places": ranked})
         return

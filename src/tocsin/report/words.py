@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from tocsin import arabic
-from tocsin.i18n import load, plural_key
+from tocsin.i18n import Number, load, plural_key
 from tocsin.report.judgements import Judgement
 from tocsin.schema.actors import canonical
 
@@ -46,8 +46,9 @@ class Words:
         self.s = strings(lang)
 
     # -- numbers and dates --------------------------------------------------------------------
-    def n(self, value: int | float | None, signed: bool = False) -> str:
-        return arabic.number(value, self.lang, self.digits, signed=signed)
+    def n(self, value: int | float | None, signed: bool = False) -> Number:
+        """The number as the brief writes it; a message may count with it ("{days:days}")."""
+        return Number(arabic.number(value, self.lang, self.digits, signed=signed), value, self.lang)
 
     def pct(self, value: float | None) -> str:
         return "" if value is None else arabic.number(value, self.lang, self.digits, percent=True)

@@ -7,8 +7,9 @@ and it was trained as of the forecast day or shortly before.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tocsin.jobs.base import Job, JobContext, JobResult, input_fingerprint
 from tocsin.jobs.registry import register
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from tocsin.analysis.features import FeatureBuilder
     from tocsin.analysis.forecast import FittedForecaster
     from tocsin.analysis.inputs import ForecastInputs
+    from tocsin.i18n import Catalogue
 
 READS = ("gazetteer", "event_links", "events", "event_aggregates", "displacement", "prices")
 
@@ -47,13 +49,48 @@ def run(ctx: JobContext) -> JobResult:
     return result
 
 
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a forecast's model came from, said in any language (``told``; ``str`` is English):
+    ``how`` is stored (the stored model), refit (fitted as asked) or reused (fitted, or reused
+    from the last run on the same training data)."""
+    how: str
+    horizon: int
+    day: date
+    trained_as_of: date | None = None
+    method_version: str | None = None
+    why: tuple[str, dict[str, Any]] | None = None  # why not the stored model (forecast.why_* key)
+
+    def told(self, say: Catalogue) -> str:
+        """In the words of ``say``, the CLI catalogue in some language."""
+        span = say.count("forecast.span_days", self.horizon, horizon=self.horizon)
+        if self.how == "stored":
+            return say("forecast.model_stored", span=span, method=self.method_version,
+                       trained=self.trained_as_of)
+        key, values = self.why or ("forecast.why_none_stored", {})
+        if key == "forecast.why_not_used":
+            why = say(key, reason=say(values["key"], **values["values"]))
+        else:
+            why = say(key, span=span, **values)
+        return say(MODEL_KEYS[self.how], span=span, day=self.day, why=why)
+
+    def __str__(self) -> str:
+        from tocsin.i18n import Catalogue
+
+        return self.told(Catalogue("cli", "en"))
+
+
+MODEL_KEYS = {"stored": "forecast.model_stored", "refit": "forecast.model_refit",
+              "reused": "forecast.model_reused"}
+
+
 def forecaster_for(workspace: Workspace, builder: FeatureBuilder, inputs: ForecastInputs, day: date,
-                   horizon: int, refit: bool = False, save: bool = False) -> tuple[FittedForecaster, str]:
+                   horizon: int, refit: bool = False, save: bool = False
+                   ) -> tuple[FittedForecaster, ModelSource]:
     """The one way a forecast gets its model, for `tocsin forecast` and the daily forecasts job:
     the stored model of this job when it may forecast ``day`` (analysis/model_store.py), else the
     fit kept from an earlier run on the same training data, else a fresh fit (kept for the next
-    run). With ``save`` this job fits and stores the model first. Returns it and a line saying
-    which."""
+    run). With ``save`` this job fits and stores the model first. Returns it and which."""
     from tocsin.analysis.model_store import load_model
     from tocsin.jobs.steps.forecasts import fit_or_reuse
     from tocsin.lake import Lake
@@ -64,21 +101,20 @@ def forecaster_for(workspace: Workspace, builder: FeatureBuilder, inputs: Foreca
             FORECAST_MODEL.run(ctx)
     stored = None if refit else load_model(workspace.home, horizon)
     if stored is not None:
-        reason = stored.why_not(day, builder.names, inputs_fingerprint(ctx))
-        if reason is None:
-            return (stored.forecaster(builder),
-                    f"using the stored {horizon}-day model ({stored.method_version}, trained as of "
-                    f"{stored.trained_as_of})")
-        why = f"the stored model was not used: {reason}"
+        refused = stored.refusal(day, builder.names, inputs_fingerprint(ctx))
+        if refused is None:
+            return stored.forecaster(builder), ModelSource("stored", horizon, day, stored.trained_as_of,
+                                                           stored.method_version)
+        why: tuple[str, dict[str, Any]] = ("forecast.why_not_used",
+                                           {"key": refused[0], "values": refused[1]})
     else:
-        why = "refitting as asked" if refit else f"no stored {horizon}-day model"
+        why = ("forecast.why_refit_asked", {}) if refit else ("forecast.why_none_stored", {})
     if refit:
         from tocsin.analysis.forecast import fit_forecaster
 
-        return fit_forecaster(builder, day, horizon), f"fitted a {horizon}-day model as of {day} ({why})"
-    fitted = fit_or_reuse(workspace, builder, inputs, day, horizon)
-    return fitted, (f"{horizon}-day model as of {day}, fitted or reused from the last run on the same "
-                    f"training data ({why}; --save-model keeps one)")
+        return fit_forecaster(builder, day, horizon), ModelSource("refit", horizon, day, why=why)
+    return fit_or_reuse(workspace, builder, inputs, day, horizon), ModelSource("reused", horizon, day,
+                                                                               why=why)
 
 
 def _method_version() -> str:

@@ -236,7 +236,7 @@ def run(ctx: JobContext) -> JobResult:
         ctx.say(f"forecasting every place as of {judged}")
         builder = FeatureBuilder(inputs)
         fitted, how = forecaster_for(ctx.workspace, builder, inputs, judged, DAILY_HORIZON_DAYS)
-        ctx.say(how)
+        ctx.say(str(how))
         # Dated reasons ('on 2023-12-27', not '4 days ago'): a stored forecast is read on later
         # days (the brief, place pages), when a relative day would point at the wrong one.
         scored = score_places(fitted, inputs.places, judged, dated=True)

@@ -143,6 +143,12 @@ def test_el_geneina_remembered_as_held_by_the_rsf(shared_workspace: Workspace,
     for d in (dt.date(2023, 7, 10), dt.date(2023, 9, 15), dt.date(2023, 10, 20), dt.date(2023, 12, 31)):
         assert days[d]["stage"] == "fallen", (d, days[d]["stage"])
         assert days[d]["held_by"] == "RSF"
+    # The board counts a fallen town's days from its fall (held "since 15 June"), not from
+    # the day the overrun's signals faded and the stage turned from overrun to fallen.
+    geneina = next(r for r in board(inputs, dt.date(2023, 10, 20)) if r["name"] == "Al-Junaynah")
+    assert geneina["stage"] == "fallen" and geneina["since"] == geneina["fell_on"]
+    assert geneina["fell_on"] <= dt.date(2023, 6, 20)
+    assert geneina["days_in_stage"] == (dt.date(2023, 10, 20) - geneina["fell_on"]).days + 1
 
 
 def test_one_protest_death_is_not_an_assault(shared_workspace: Workspace, inputs: SiegeInputs) -> None:

@@ -190,7 +190,8 @@ def resolve_as_of(inputs: SiegeInputs, as_of: dt.date | None) -> dt.date:
 def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
           fold: bool = True) -> list[dict[str, Any]]:
     """Places past calm on ``as_of``, by stage (worst first) then exposed people, each with the
-    day it entered its stage and how many days it has been in it. ``fold``: a camp or a
+    day it entered its stage (a fallen town: the day it fell) and how many days it has been in
+    it. ``fold``: a camp or a
     neighbourhood is listed under its town (places/hierarchy.py), not beside it. Past the end
     of the event data the stages are those of its last day (``judged_on`` in each row)."""
     as_of = inputs.judged(as_of)
@@ -201,6 +202,10 @@ def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
     rows = past_calm.to_pylist()
     for row in rows:
         row["since"] = since.get(row["place_id"])
+        if row["stage"] == "fallen" and row.get("fell_on"):
+            # A fallen town has been held since its fall, not since the overrun's signals
+            # faded (the day the stage turned from overrun to fallen).
+            row["since"] = row["fell_on"]
         row["days_in_stage"] = (as_of - row["since"]).days + 1 if row["since"] else None
         row["judged_on"] = as_of
     order = (lambda r: (-r["stage_rank"], -(r["exposed"] or 0), r["name"]))  # noqa: E731

@@ -266,6 +266,7 @@ def test_places_show_in_arabic_names_classes_and_rules_in_arabic(sample_workspac
     assert result.exit_code == 0, result.output
     text = result.output
     assert "(مدينة)" in text and "داخل الفاشر (مدينة" in text, text
+    assert "(مدينة)، الفاشر، شمال دارفور" in text.splitlines()[0]  # COD-AB's Arabic names
     # Each sub-place's name, class and rule (one table row, or "label: value" lines on a narrow
     # terminal) holds no Latin word: names are the sources' Arabic or a marked transliteration.
     rows = [line for line in text.splitlines()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -41,7 +41,7 @@ def find(
     for rank, m in enumerate(matches, start=1):
         table.add_row(shown(rank), " / ".join(x for x in (m["name"], m["name_ar"]) if x),
                       term("place_class", m["place_class"]),
-                      ", ".join(x for x in (m["admin2"], m["admin1"]) if x), shown(m["population"]),
+                      located(m), shown(m["population"]),
                       f"{match_words(m['how'])}: {m['matched_name']}")
     print_table(table)
 
@@ -70,8 +70,8 @@ def show(
         print_json(place)
         return
     title = " / ".join(x for x in (place["name"], place["name_ar"]) if x)
-    out.print(f"[bold]{escape(title)}[/] ({term('place_class', place['place_class'])}), "
-              f"{', '.join(x for x in (place['admin2'], place['admin1']) if x)}")
+    out.print(f"[bold]{escape(title)}[/] ({term('place_class', place['place_class'])})"
+              + (t("places.list_sep") + escape(located(place)) if located(place) else ""))
     out.print(t("places.at_sources", latitude=place['latitude'], longitude=place['longitude'],
                 what=', '.join(place['sources'] or [])))
     parent = place["parent"]
@@ -93,6 +93,13 @@ def show(
                           term("place_class", sub["place_class"]),
                           escape(rule_words(sub["rule"], sub["parent_name_ar"])))
         print_table(table)
+
+
+def located(place: dict[str, Any]) -> str:
+    """The place's locality and state (COD-AB's names, Arabic in Arabic)."""
+    areas = [named(place.get(f"admin{level}"), place.get(f"admin{level}_ar")) for level in (2, 1)
+             if place.get(f"admin{level}") or place.get(f"admin{level}_ar")]
+    return t("places.list_sep").join(areas)
 
 
 RULE_KEYS = {"within": "places.rule_within", "beside": "places.rule_beside",

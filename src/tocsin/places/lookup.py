@@ -27,11 +27,14 @@ def find_places(workspace: Workspace, name: str, limit: int = 10) -> list[dict[s
                     [(m.place_id, i, m.how, m.matched_name, m.score) for i, m in enumerate(matches)])
     rows = con.execute(
         "SELECT g.place_id, g.name, g.name_ar, g.place_class, g.latitude, g.longitude, "
-        "g.population, g.households, g.admin1_pcode, a1.name_en AS admin1, g.admin2_pcode, "
-        "a2.name_en AS admin2, g.sources, g.names, g.hiu_status, w.how, w.matched_name, w.score "
+        "g.population, g.households, g.admin1_pcode, a1.name_en AS admin1, a1.name_ar AS admin1_ar, "
+        "g.admin2_pcode, a2.name_en AS admin2, a2.name_ar AS admin2_ar, g.sources, g.names, "
+        "g.hiu_status, w.how, w.matched_name, w.score "
         "FROM wanted w JOIN gazetteer g USING (place_id) "
-        "LEFT JOIN (SELECT DISTINCT pcode, name_en FROM areas) a1 ON a1.pcode = g.admin1_pcode "
-        "LEFT JOIN (SELECT DISTINCT pcode, name_en FROM areas) a2 ON a2.pcode = g.admin2_pcode "
+        "LEFT JOIN (SELECT pcode, any_value(name_en) AS name_en, any_value(name_ar) AS name_ar "
+        "FROM areas GROUP BY pcode) a1 ON a1.pcode = g.admin1_pcode "
+        "LEFT JOIN (SELECT pcode, any_value(name_en) AS name_en, any_value(name_ar) AS name_ar "
+        "FROM areas GROUP BY pcode) a2 ON a2.pcode = g.admin2_pcode "
         "ORDER BY w.rank").fetchall()
     columns = [d[0] for d in con.description]
     return [dict(zip(columns, row, strict=True)) for row in rows]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tocsin.arabic import LATIN_NAMES
@@ -326,3 +328,21 @@ def test_arabic_counted_things_agree_with_their_number() -> None:
     assert "أماكن فرعية" in said[3] and "مكانًا فرعيًا" in said[11]
     assert "مكان فرعي مضموم" in said[100]
     assert en.count("places.sub_places_folded_into", 2, n_subs=2) == "2 sub-places folded into it"
+
+
+@given(number=st.integers(min_value=0, max_value=10**7), noun=st.sampled_from(sorted(COUNTED)),
+       language=st.sampled_from(["en", "ar"]))
+def test_a_counted_noun_always_says_its_number(number: int, noun: str, language: str) -> None:
+    """Every noun has its "other" form in both languages; the number is written unless the form
+    says it in words (Arabic's one and two), and the Catalogue and a brief's Number agree."""
+    from tocsin.i18n import Number, counted
+
+    assert {"other"} <= set(COUNTED[noun]["en"]) and {"other"} <= set(COUNTED[noun]["ar"])
+    said = counted(number, noun, language)
+    words_it = language == "ar" and plural_category("ar", number) in ("one", "two")
+    assert words_it or f"{number:,}" in said
+    shaped = Catalogue("cli", language, isolate_latin=False)._formatter.vformat(
+        "{n:" + noun + "}", (), {"n": number})
+    plain = f"{number:,}"
+    assert shaped.replace("\u2066", "").replace("\u2069", "") == said
+    assert format(Number(plain, number, language), noun) == said

@@ -27,6 +27,7 @@ from tocsin.cli.common import (
     parse_day,
     print_json,
     print_table,
+    shown,
     t,
     term,
 )
@@ -114,13 +115,28 @@ def forecast(
                  t("forecast.probability"), t("forecast.exposed"), t("forecast.why"),
                  caption=t("forecast.event_data_through_2", data_through=data_through(coverage))
                  + (t("forecast.warning", warning=escape(said)) if said else ""))
+    localities = _localities(ctx.obj)
     for row in ranked:
         grid.add_row(str(row["rank"]), escape(shown_place(row)), term("place_class", row["place_class"]),
-                     row["admin2_pcode"] or "", f"{row['probability']:.1%}",
-                     f"{row['exposed_population']:,}" if row["exposed_population"] else t("forecast.unknown"),
+                     escape(localities.get(row["admin2_pcode"] or "", row["admin2_pcode"] or "")),
+                     t("forecast.percent", value=100 * row["probability"]),
+                     shown(row["exposed_population"]) if row["exposed_population"] else t("forecast.unknown"),
                      escape(t("forecast.reasons_sep").join(shown_reasons(row))))
     print_table(grid)
     out.print(t("forecast.probabilities_are_calibrated_on"))
+
+
+def _localities(workspace: Workspace) -> dict[str, str]:
+    """Each locality's name in the messages' language, by P-code (the P-code where COD-AB
+    gives no name)."""
+    from tocsin.lake import Lake
+    from tocsin.places.lookup import area_names
+
+    con = Lake(workspace.lake_dir).connect()
+    try:
+        return {pcode: named(en, ar) for pcode, (en, ar) in area_names(con).items() if en or ar}
+    finally:
+        con.close()
 
 
 # Folding sub-places into their town shortens the list: rank this many times N before folding.

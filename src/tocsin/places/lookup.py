@@ -9,6 +9,16 @@ from tocsin.places.search import PlaceIndex
 from tocsin.workspace import Workspace, WorkspaceError
 
 
+def area_names(con: Any) -> dict[str, tuple[str | None, str | None]]:
+    """Every administrative area's English and Arabic name by P-code (COD-AB), from an open
+    lake connection; empty when the lake has no areas."""
+    known = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'areas'").fetchone()
+    if not known or not known[0]:
+        return {}
+    return {pcode: (en, ar) for pcode, en, ar in con.execute(
+        "SELECT DISTINCT pcode, name_en, name_ar FROM areas").fetchall()}
+
+
 def find_places(workspace: Workspace, name: str, limit: int = 10) -> list[dict[str, Any]]:
     workspace.require()
     lake = Lake(workspace.lake_dir)

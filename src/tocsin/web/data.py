@@ -36,6 +36,7 @@ import shapely
 from tocsin.analysis.siege import STAGES as SIEGE_STAGES
 from tocsin.lake import Lake
 from tocsin.places.hierarchy import Hierarchy, fold_ranked
+from tocsin.places.lookup import area_names
 from tocsin.places.search import PlaceIndex
 from tocsin.spatial import haversine_km
 from tocsin.workspace import Workspace
@@ -152,8 +153,7 @@ class WebData:
         columns = ("place_id", "name", "name_ar", "place_class", "latitude", "longitude", "population",
                    "households", "admin1_pcode", "admin2_pcode", "hiu_status", "hiu_year", "importance")
         places = [dict(zip(columns, row, strict=True)) for row in rows]
-        area_names = {pcode: (en, ar) for pcode, en, ar in con.execute(
-            "SELECT DISTINCT pcode, name_en, name_ar FROM areas").fetchall()}
+        areas = area_names(con)
         siege_inputs, siege_as_of, stage_by_place = self._siege_board()
         risk_by_place = self._current_risk(con, derived)
         return _LakeState(
@@ -163,7 +163,7 @@ class WebData:
             lon=np.array([p["longitude"] for p in places], dtype=float),
             major=np.array([p["place_class"] in MAJOR_CLASSES or p["place_id"] in (stage_by_place or {})
                             for p in places], dtype=bool),
-            area_names=area_names, stage_by_place=stage_by_place, risk_by_place=risk_by_place,
+            area_names=areas, stage_by_place=stage_by_place, risk_by_place=risk_by_place,
             siege_inputs=siege_inputs, siege_as_of=siege_as_of)
 
     def _siege_board(self) -> tuple[Any, dt.date | None, dict[str, Any] | _NotComputed]:

@@ -346,3 +346,20 @@ def test_a_counted_noun_always_says_its_number(number: int, noun: str, language:
     plain = f"{number:,}"
     assert shaped.replace("\u2066", "").replace("\u2069", "") == said
     assert format(Number(plain, number, language), noun) == said
+
+
+def test_status_in_arabic_words_its_counts_gaps_and_runs(sample_workspace) -> None:  # type: ignore[no-untyped-def]
+    """`tocsin status` in Arabic: how events are placed and burnings judged in Arabic words,
+    the gap in the event data in an Arabic sentence, no English "never" for a source not synced."""
+    from tocsin.cli import common
+
+    try:
+        said = runner.invoke(app, ["--home", str(sample_workspace.home), "--lang", "ar", "status"])
+    finally:
+        common.choose_language(None)
+    assert said.exit_code == 0, said.output
+    placed = next(line for line in said.output.splitlines() if line.startswith("الأحداث المحددة"))
+    assert "دقيق:" in placed and not re.search(r"\b(exact|near|admin[12])\b", placed), placed
+    today = next(line for line in said.output.splitlines() if line.startswith("اليوم:"))
+    assert "تنتهي بيانات الأحداث" in today and "evidence of calm" not in today
+    assert "never" not in said.output

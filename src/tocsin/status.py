@@ -13,7 +13,7 @@ from tocsin.workspace import Workspace
 
 def workspace_status(workspace: Workspace) -> dict[str, Any]:
     # Imported here: the records and gazetteer modules are heavy, and `tocsin ingest` loads this.
-    from tocsin.coverage import coverage_warning, lake_coverage, source_freshness
+    from tocsin.coverage import coverage_gap, coverage_warning, lake_coverage, source_freshness
     from tocsin.jobs.runner import recent_runs, stale_jobs
 
     workspace.require()
@@ -51,6 +51,7 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
         "coverage": [c.to_json() for c in coverage],
         "freshness": [f.to_json() for f in source_freshness(lake, coverage, today)],
         "events_warning": coverage_warning(coverage, today),
+        "events_gap": coverage_gap(coverage, today),   # the same in parts, for other languages
         "stale_jobs": [{"job": j.name, "writes": list(j.writes)} for j in stale_jobs(lake, workspace)],
         "last_update": runs[0] if runs else None,
         "home": str(workspace.home),

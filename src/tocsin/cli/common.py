@@ -162,7 +162,11 @@ def data_gap(coverage: list[Any], as_of: Any) -> str | None:
     command's --json keeps the English sentence); None when the events reach ``as_of``."""
     from tocsin.coverage import coverage_gap
 
-    gap = coverage_gap(coverage, as_of)
+    return gap_words(coverage_gap(coverage, as_of))
+
+
+def gap_words(gap: dict[str, Any] | None) -> str | None:
+    """A gap in the event data (``coverage.coverage_gap``'s parts) in the messages' language."""
     if gap is None:
         return None
     if gap["last"] is None:

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table, t
+from tocsin.cli.common import fail, gap_words, out, print_json, print_table, shown, t, term
 from tocsin.workspace import WorkspaceError
 
 
@@ -38,8 +38,7 @@ def show_status(info: dict) -> None:
         if not data["sources"]:
             table.add_row(name, "-", "0", "", "")
         for source, facts in data["sources"].items():
-            table.add_row(name, source, f"{facts['rows']:,}", str(facts["from"] or ""),
-                          str(facts["to"] or ""))
+            table.add_row(name, source, shown(facts["rows"]), shown(facts["from"]), shown(facts["to"]))
     print_table(table)
     gazetteer = info["derived"].get("gazetteer")
     if gazetteer:
@@ -47,11 +46,11 @@ def show_status(info: dict) -> None:
                     named=gazetteer['named'], merged_from_several=gazetteer['merged_from_several']))
     links = info["derived"].get("event_links")
     if links:
-        out.print(t("status.events_placed") + ", ".join(f"{k}: {v:,}" for k, v in links.items()))
+        out.print(t("status.events_placed") + counts("precision", links))
     burnings = info["derived"].get("burnings")
     if burnings is not None:
-        out.print(t("status.burnings") + (", ".join(f"{k}: {v:,}" for k, v in burnings.items())
-                                         or t("status.none_found")) + t("status.tocsin_detect_burnings"))
+        out.print(t("status.burnings") + (counts("confidence", burnings) or t("status.none_found"))
+                  + t("status.tocsin_detect_burnings"))
     show_freshness(info)
     records = info["records"]
     if "error" in records:
@@ -68,12 +67,13 @@ def show_freshness(info: dict) -> None:
         table = Table(t("status.source"), t("status.data_through"), t("status.lag_days"),
                       t("status.last_sync_utc"), title=t("status.freshness"))
         for f in rows:
-            table.add_row(f["source"], f["through"] or "-",
-                          str(f["lag_days"]) if f["lag_days"] is not None else "-",
-                          (f["last_sync"] or "never")[:16].replace("T", " "))
+            table.add_row(f["source"], shown(f["through"]) or "-",
+                          shown(f["lag_days"]) if f["lag_days"] is not None else "-",
+                          f["last_sync"][:16].replace("T", " ") if f["last_sync"] else t("status.never"))
         out.print(table)
-    if info.get("events_warning"):
-        out.print(t("status.today", events_warning=escape(info['events_warning'])))
+    warning = gap_words(info["events_gap"]) if info.get("events_gap") else info.get("events_warning")
+    if warning:
+        out.print(t("status.today", events_warning=escape(warning)))
     if info.get("stale_jobs"):
         out.print(t("status.out_date") + ", ".join(
             f"{j['job']} ({', '.join(j['writes'])})" for j in info["stale_jobs"])
@@ -81,4 +81,13 @@ def show_freshness(info: dict) -> None:
     last = info.get("last_update")
     if last:
         out.print(t("status.last_update_utc", started_at=last['started_at'][:16].replace('T', ' '),
-                    status=last['status']))
+                    status=t(RUN_STATUS.get(last["status"], "status.run_failed"))))
+
+
+RUN_STATUS = {"ok": "status.run_ok", "partial": "status.run_partial", "failed": "status.run_failed",
+              "running": "status.run_running"}  # jobs.runner.UpdateRun.status
+
+
+def counts(kind: str, by_name: dict[str, int]) -> str:
+    """"exact: 1,489, near: 997" with each name a word of ``kind`` (common.term)."""
+    return t("status.list_sep").join(f"{term(kind, k)}: {shown(v)}" for k, v in by_name.items())

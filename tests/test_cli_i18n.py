@@ -363,3 +363,15 @@ def test_status_in_arabic_words_its_counts_gaps_and_runs(sample_workspace) -> No
     today = next(line for line in said.output.splitlines() if line.startswith("اليوم:"))
     assert "تنتهي بيانات الأحداث" in today and "evidence of calm" not in today
     assert "never" not in said.output
+
+
+def test_a_count_written_before_the_message_still_takes_its_noun() -> None:
+    """A page writes its numbers first (digits, isolates) and hands the message text: the noun
+    still comes, in the form the written number takes."""
+    from tocsin.web.i18n import Translator
+
+    words = Translator("ar", digits="arabic_indic")
+    said = Catalogue("web", "ar")._formatter.vformat("{n:days}", (), {"n": words.number(3)})
+    assert said.endswith("أيام") and "٣" in said
+    written = Catalogue("web", "ar")._formatter.vformat("{n:days}", (), {"n": "\u2066١١\u2069"})
+    assert written.endswith("يومًا") and "١١" in written

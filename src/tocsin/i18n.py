@@ -112,6 +112,10 @@ COUNTED: dict[str, dict[str, dict[str, str]]] = {
     "characters": {"en": {"one": "{n} character", "other": "{n} characters"},
                    "ar": {"one": "حرف واحد", "two": "حرفان", "few": "{n} أحرف", "many": "{n} حرفًا",
                           "other": "{n} حرف"}},
+    "independent_reporters": {"en": {"one": "{n} independent reporter", "other": "{n} independent reporters"},
+                              "ar": {"one": "مبلّغ مستقل واحد", "two": "مبلّغَين مستقلَّين",
+                                     "few": "{n} مبلّغين مستقلين", "many": "{n} مبلّغًا مستقلًا",
+                                     "other": "{n} مبلّغ مستقل"}},
     "periods": {"en": {"one": "{n} burning period", "other": "{n} burning periods"},
                 "ar": {"one": "فترة حرق واحدة", "two": "فترتا حرق", "few": "{n} فترات حرق",
                        "many": "{n} فترة حرق", "other": "{n} فترة حرق"}},
@@ -139,6 +143,18 @@ def counted(number: float | None, noun: str, language: str, shaped: str | None =
     forms = COUNTED[noun].get(language) or COUNTED[noun]["en"]
     whole = round(number)
     return (forms.get(plural_category(language, whole)) or forms["other"]).format(n=text)
+
+
+_WESTERN = str.maketrans("٠١٢٣٤٥٦٧٨٩٬٫", "0123456789,.")
+
+
+def _read_number(text: str) -> float | None:
+    """The number a written count holds ("⁦١٬٢٠٠⁩" -> 1200), or None."""
+    plain = text.translate(_WESTERN).replace(",", "").strip("\u2066\u2069\u200e\u200f ")
+    try:
+        return float(plain)
+    except ValueError:
+        return None
 
 
 class Number(str):
@@ -216,8 +232,12 @@ class ShapingFormatter(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec in COUNTED:
+            if isinstance(value, Number):   # already written: counted with the value it holds
+                return format(value, format_spec)
             if not isinstance(value, int | float) or isinstance(value, bool):
-                return self.format_field(value, "")   # no number to count with: as it is
+                # Written elsewhere: the noun still comes, counted by the digits the text holds.
+                return counted(_read_number(str(value)), format_spec, self.language,
+                               self.format_field(value, ""))
             return counted(value, format_spec, self.language, self.format_field(value, ","))
         if self.language not in RIGHT_TO_LEFT:
             return format(value, format_spec)

@@ -87,5 +87,8 @@ def show_run(run: Any) -> None:
         err.print(t("update.not_rebuilt_input_failed", blocked=', '.join(jobs['blocked'])))
     for note in jobs.get("notes", []):
         out.print(f"  {escape(note)}")
-    out.print(t("update.update_utc", status=run.status, started_at=run.started_at[:19],
+    from tocsin.cli.status import RUN_STATUS
+
+    out.print(t("update.update_utc", status=t(RUN_STATUS.get(run.status, "status.run_failed")),
+                started_at=run.started_at[:19],
                 what=(run.finished_at or '')[11:19]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tocsin.i18n import DEFAULT_LANGUAGE, LANGUAGES, RIGHT_TO_LEFT, Catalogue, direction, load
+from tocsin.i18n import DEFAULT_LANGUAGE, LANGUAGES, RIGHT_TO_LEFT, Catalogue, Number, direction, load
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "RIGHT_TO_LEFT", "Translator", "direction", "pick_language",
            "strings"]
@@ -48,10 +48,11 @@ class Translator(Catalogue):
         return place_name(name, name_ar, self.language)
 
     def number(self, value: float | int | None) -> str:
-        """A count in the reader's language and organisation's digits (tocsin.arabic)."""
+        """A count in the reader's language and organisation's digits (tocsin.arabic), which a
+        message may still count with ("{n:reports}": tocsin.i18n.Number)."""
         from tocsin.arabic import number
 
-        return number(value, self.language, self.digits)
+        return Number(number(value, self.language, self.digits), value, self.language)
 
     def percent(self, value: float | None) -> str:
         from tocsin.arabic import number

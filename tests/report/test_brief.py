@@ -261,7 +261,7 @@ def test_evidence_held_is_counted_not_described(sample_workspace: Workspace, tmp
     assert empty["evidence"] == {"in_period": 0, "by_sensitivity": {}, "places": 0, "total": 0}
 
     lines = run_evidence_demo(workspace, SAMPLE_FOLDER)  # one public FIRMS file, 8 Nov 2025
-    assert any("verifies: yes" in line for line in lines)
+    assert [key for key, _ in lines][1] == "demo.locker_verifies"
     written = write_brief(workspace, date(2025, 11, 8), "en", tmp_path / "after")
     data = json.loads(written.data.read_text())
     assert data["evidence"] == {"in_period": 1, "by_sensitivity": {"public": 1}, "places": 1, "total": 1}

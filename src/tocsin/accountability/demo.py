@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -30,9 +31,10 @@ SOURCES = ["UN OHCHR, Sudan: El Fasher (press briefing, 28 October 2025)",
            "US Treasury press release JY2771 (7 January 2025)"]
 
 
-def run_accountability_demo(workspace: Workspace, sample: Path, org: str, admin: str) -> list[str]:
+def run_accountability_demo(workspace: Workspace, sample: Path, org: str,
+                            admin: str) -> list[tuple[str, dict[str, Any]]]:
     if os.environ.get(DATABASE_URL_ENV):
-        return [f"  skipped: the records database is shared ({DATABASE_URL_ENV})"]
+        return [("demo.accountability_skipped_shared", {"variable": DATABASE_URL_ENV})]
     lists = sample / "sanctions-sudan"
     report = import_sanctions(workspace, sorted(lists.iterdir()) if lists.is_dir() else [])
     url = workspace.database_url
@@ -72,13 +74,13 @@ def run_accountability_demo(workspace: Workspace, sample: Path, org: str, admin:
                note="fire shows burning, not who attacked whom: needs witnesses")
     finally:
         locker.close()
-    lines = [f"  sanctions: {sum(f['sanctions'] for f in report.files)} listings from "
-             f"{len(report.files)} lists, {report.merged} merged across lists, "
-             f"{len(report.quarantined)} entries quarantined (no listing date); "
-             f"{len(brothers)} candidates for Hemedti rejected (his brothers)"]
+    # Messages of the CLI catalogue (cli/i18n), said in the demo's language.
+    lines: list[tuple[str, dict[str, Any]]] = [("demo.sanctions_summary", {
+        "listings": sum(f["sanctions"] for f in report.files), "lists": len(report.files),
+        "merged": report.merged, "quarantined": len(report.quarantined), "brothers": len(brothers)})]
     with session_factory(url)() as session:
         for lang in ("en", "ar"):
             files = write_dossier(session, hemedti_id, org_id, workspace.home / "dossiers", lang)
-            lines.append(f"  dossier of Mohamed Hamdan Dagalo ({lang}): {files.pdf}")
-    lines.append(f"  FtM export: {files.ftm} (`ftm validate -i` accepts it)")
+            lines.append(("demo.dossier_written", {"lang": lang, "pdf": str(files.pdf)}))
+    lines.append(("demo.ftm_export", {"ftm": str(files.ftm)}))
     return lines

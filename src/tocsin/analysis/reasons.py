@@ -395,9 +395,10 @@ class Explainer:
                 pct = math.exp(change) - 1
                 return (f"{people:,.0f} displaced people in its locality, {pct:+.0%} since the DTM "
                         f"count before",
-                        f"{people:,.0f} نازحًا في محليته، بتغير {pct:+.0%} منذ إحصاء المصفوفة السابق")
+                        f"{_counted_ar(people, 'displaced')} في محليته، بتغير {pct:+.0%} "
+                        "منذ إحصاء المصفوفة السابق")
             return (f"{people:,.0f} displaced people in its locality (latest DTM count)",
-                    f"{people:,.0f} نازحًا في محليته (آخر إحصاء لمصفوفة تتبع النزوح)")
+                    f"{_counted_ar(people, 'displaced')} في محليته (آخر إحصاء لمصفوفة تتبع النزوح)")
         if name == "price_anomaly":
             return self._price(place)
         if name == "hiu_destroyed" and value > 0:

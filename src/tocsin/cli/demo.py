@@ -108,14 +108,14 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
     from tocsin.evidence.demo import run_evidence_demo
 
     out.print(t("demo.evidence_with_chain_custody"))
-    for line in run_evidence_demo(workspace, folder):
-        out.print(escape(line))
+    for key, values in run_evidence_demo(workspace, folder):
+        out.print(_said(key, values))
     from tocsin.accountability.demo import run_accountability_demo
     from tocsin.evidence.demo import DEMO_ORG, DEMO_USER
 
     out.print(t("demo.accountability_sanctions_actors_qualified"))
-    for line in run_accountability_demo(workspace, folder, DEMO_ORG, DEMO_USER):
-        out.print(escape(line))
+    for key, values in run_accountability_demo(workspace, folder, DEMO_ORG, DEMO_USER):
+        out.print(_said(key, values))
     show_web_login(workspace)
     write_demo_briefs(workspace)
     out.print(t("demo.done_explore_with_tocsin", home=workspace.home))
@@ -140,6 +140,11 @@ def live_update(workspace: Workspace, replay: Path) -> Any:
     if run.status != "ok":
         fail(t("demo.demo_s_update_did"))
     return read_burnings(workspace)
+
+
+def _said(key: str, values: dict[str, Any]) -> str:
+    """A step's message from the catalogue, its text values escaped (file names, paths)."""
+    return t(key, **{k: escape(v) if isinstance(v, str) else v for k, v in values.items()})
 
 
 def show_siege_board(workspace: Workspace) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 from tocsin.evidence.bundle import export_bundle, verify_bundle
 from tocsin.evidence.locker import EvidenceLocker
@@ -19,12 +20,11 @@ DEMO_USER = "demo-admin"
 FIRMS_FILE = "firms_viirs_snpp_nrt_darfur_2025-10-31_2025-11-08.csv"
 
 
-def run_evidence_demo(workspace: Workspace, sample: Path) -> list[str]:
+def run_evidence_demo(workspace: Workspace, sample: Path) -> list[tuple[str, dict[str, Any]]]:
     if os.environ.get(DATABASE_URL_ENV):
         # The demo wipes its workspace (keys, custody mirror) on every run, which a shared
         # database outlives: writing evidence there would leave a log nobody can verify.
-        return [f"  skipped: the records database is shared ({DATABASE_URL_ENV}); the demo "
-                "writes evidence only into its own workspace"]
+        return [("demo.evidence_skipped_shared", {"variable": DATABASE_URL_ENV})]
     with session_factory(workspace.database_url)() as session, session.begin():
         add_organisation(session, DEMO_ORG)
         add_user(session, DEMO_USER, DEMO_ORG, "admin", "Demo administrator")
@@ -45,10 +45,11 @@ def run_evidence_demo(workspace: Workspace, sample: Path) -> list[str]:
     finally:
         locker.close()
     item = added[0]
+    # Messages of the CLI catalogue (cli/i18n), said in the demo's language.
     return [
-        f"  item {item.item_id}: {item.filename} ({item.size:,} bytes) sha256 {item.sha256[:16]}…, "
-        f"linked to incident {incident}",
-        f"  locker verifies: {'yes' if locker_report.ok else 'NO'} "
-        f"({locker_report.checked.get('custody entries', 0)} signed custody entries)",
-        f"  court bundle {bundle.name}: {'verifies' if bundle_report.ok else 'DOES NOT VERIFY'}",
+        ("demo.evidence_item", {"item_id": item.item_id, "filename": item.filename, "size": item.size,
+                                "sha": item.sha256[:16], "incident": incident}),
+        ("demo.locker_verifies" if locker_report.ok else "demo.locker_fails",
+         {"entries": locker_report.checked.get("custody entries", 0)}),
+        ("demo.bundle_verifies" if bundle_report.ok else "demo.bundle_fails", {"name": bundle.name}),
     ]

@@ -266,7 +266,8 @@ def test_evidence_held_is_counted_not_described(sample_workspace: Workspace, tmp
     data = json.loads(written.data.read_text())
     assert data["evidence"] == {"in_period": 1, "by_sensitivity": {"public": 1}, "places": 1, "total": 1}
     text = " ".join(" ".join(page_texts(written.pdf)).split())
-    assert "1 items captured in the period are in the evidence locker (1 public)" in text
+    assert "Items captured in the period and held in the evidence locker: 1 (1 public), at 1 place; " \
+        "1 item in all" in text
     assert "firms_viirs" not in text, "a brief names no evidence file"
     earlier = json.loads(write_brief(workspace, date(2025, 10, 1), "en", tmp_path / "early").data.read_text())
     assert earlier["evidence"]["total"] == 0, "evidence captured after the brief's day is not counted"

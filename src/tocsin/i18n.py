@@ -66,12 +66,12 @@ def counted(number: float | None, noun: str, language: str, shaped: str | None =
     return (forms.get(plural_category(language, whole)) or forms["other"]).format(n=text)
 
 
-_WESTERN = str.maketrans("٠١٢٣٤٥٦٧٨٩٬٫", "0123456789,.")
-
-
 def _read_number(text: str) -> float | None:
     """The number a written count holds ("⁦١٬٢٠٠⁩" -> 1200), or None."""
-    plain = text.translate(_WESTERN).replace(",", "").strip("\u2066\u2069\u200e\u200f ")
+    from tocsin.arabic import ARABIC_INDIC
+
+    western = {indic: latin for latin, indic in ARABIC_INDIC.items()}   # digits written back
+    plain = text.translate(western).replace(",", "").strip("\u2066\u2069\u200e\u200f ")
     try:
         return float(plain)
     except ValueError:

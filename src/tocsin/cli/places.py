@@ -71,7 +71,7 @@ def show(
         return
     title = " / ".join(x for x in (place["name"], place["name_ar"]) if x)
     out.print(f"[bold]{escape(title)}[/] ({term('place_class', place['place_class'])})"
-              + (t("places.list_sep") + escape(located(place)) if located(place) else ""))
+              + (t("siege.list_sep") + escape(located(place)) if located(place) else ""))
     out.print(t("places.at_sources", latitude=place['latitude'], longitude=place['longitude'],
                 what=', '.join(place['sources'] or [])))
     parent = place["parent"]
@@ -99,7 +99,7 @@ def located(place: dict[str, Any]) -> str:
     """The place's locality and state (COD-AB's names, Arabic in Arabic)."""
     areas = [named(place.get(f"admin{level}"), place.get(f"admin{level}_ar")) for level in (2, 1)
              if place.get(f"admin{level}") or place.get(f"admin{level}_ar")]
-    return t("places.list_sep").join(areas)
+    return t("siege.list_sep").join(areas)
 
 
 RULE_KEYS = {"within": "places.rule_within", "beside": "places.rule_beside",

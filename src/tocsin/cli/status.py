@@ -90,4 +90,4 @@ RUN_STATUS = {"ok": "status.run_ok", "partial": "status.run_partial", "failed": 
 
 def counts(kind: str, by_name: dict[str, int]) -> str:
     """"exact: 1,489, near: 997" with each name a word of ``kind`` (common.term)."""
-    return t("status.list_sep").join(f"{term(kind, k)}: {shown(v)}" for k, v in by_name.items())
+    return t("siege.list_sep").join(f"{term(kind, k)}: {shown(v)}" for k, v in by_name.items())

@@ -144,7 +144,7 @@ def finish_tiles(parts: pa.Table, places: pa.Table, params: BurningParams,
     def batches() -> Iterator[pa.Table]:
         yield from points
         for path in sorted(files):
-            yield pq.read_table(path)
+            yield pq.ParquetFile(path).read()
 
     candidates = Candidates(_renumbered(pa.concat_tables(periods), ids) if periods
                             else Candidates.empty().periods, Candidates.empty().points)

@@ -104,7 +104,7 @@ def merge_forecasts(ctx: JobContext, table: pa.Table, fingerprint: str | None = 
     whole = parts is None   # no table yet, or one stored whole: every day is written
     days: dict[str, pa.Table] = {}
     if entry is not None and parts is None:
-        old = _conform(pq.read_table(lake.derived_files(TABLE)[0]), FORECAST_SCHEMA)
+        old = _conform(pq.ParquetFile(lake.derived_files(TABLE)[0]).read(), FORECAST_SCHEMA)
         for day in pc.unique(old.column("as_of")).to_pylist():
             days[day.isoformat()] = old.filter(pc.equal(old.column("as_of"), day))
     for day in sorted(pc.unique(table.column("as_of")).to_pylist()):
@@ -112,7 +112,7 @@ def merge_forecasts(ctx: JobContext, table: pa.Table, fingerprint: str | None = 
         new = table.filter(pc.equal(table.column("as_of"), day))
         old = days.get(key)
         if old is None and parts and key in parts:
-            old = _conform(pq.read_table(parts[key]), FORECAST_SCHEMA)
+            old = _conform(pq.ParquetFile(parts[key]).read(), FORECAST_SCHEMA)
         if old is not None:
             # Storing again for the same day and horizon replaces those rows, keeps the rest.
             horizons = pc.unique(new.column("horizon_days"))

@@ -43,7 +43,7 @@ def _previous(ctx: JobContext, basis: str) -> tuple[pa.Table, set[str]] | None:
     meta = pq.read_schema(path).metadata or {}
     if meta.get(BASIS_KEY, b"").decode() != basis or BATCHES_KEY not in meta:
         return None
-    return pq.read_table(path).replace_schema_metadata(None), set(json.loads(meta[BATCHES_KEY]))
+    return pq.ParquetFile(path).read().replace_schema_metadata(None), set(json.loads(meta[BATCHES_KEY]))
 
 
 def run_event_links(ctx: JobContext) -> JobResult:

@@ -18,7 +18,16 @@ from typer.testing import CliRunner
 from tocsin.arabic import LATIN_NAMES
 from tocsin.cli import terminal
 from tocsin.cli.main import app
-from tocsin.i18n import ARABIC_LETTER, COUNTED, Catalogue, load, plural_base, plural_category
+from tocsin.i18n import (
+    ARABIC_LETTER,
+    COUNTED,
+    Catalogue,
+    Listed,
+    Said,
+    load,
+    plural_base,
+    plural_category,
+)
 
 CLI = Path(__file__).resolve().parents[1] / "src" / "tocsin" / "cli"
 LETTERS = re.compile(r"[A-Za-z]{2,}")
@@ -376,3 +385,38 @@ def test_a_count_written_before_the_message_still_takes_its_noun() -> None:
     assert said.endswith("أيام") and "٣" in said
     written = Catalogue("web", "ar")._formatter.vformat("{n:days}", (), {"n": "\u2066١١\u2069"})
     assert written.endswith("يومًا") and "١١" in written
+
+
+SAID_KEYS = sorted(k for k in load("cli", "en") if k.startswith(("jobs.", "sync.", "update.job_note")))
+
+
+@given(key=st.sampled_from(SAID_KEYS), number=st.integers(min_value=0, max_value=10**6))
+def test_a_line_a_job_says_is_english_as_text_and_told_in_arabic(key: str, number: int) -> None:
+    """Progress lines and job notes (tocsin.i18n.Said): the str is the English message (what
+    runs.jsonl and --json keep), it survives pickling and JSON, and told in Arabic it is the Arabic
+    message, nested lines told too."""
+    import json
+    import pickle
+
+    fields = _fields(load("cli", "en")[key])
+    values = {f.split(":")[0]: number for f in fields}
+    if "note" in values:  # update.job_note carries another line, said in turn
+        values["note"] = Said("jobs.new_alerts", count=number, end="2025-01-09")
+    said = Said(key, **values)
+    english, arabic = Catalogue("cli", "en"), Catalogue("cli", "ar")
+    plain = {k: str(v) if isinstance(v, Said) else v for k, v in values.items()}
+    assert str(said) == english(key, **plain)
+    assert json.loads(json.dumps([said])) == [str(said)]
+    again = pickle.loads(pickle.dumps(said))
+    assert again == said and again.told(arabic) == said.told(arabic)
+    told = said.told(arabic)
+    if "note" in values:
+        assert values["note"].told(arabic) in told and str(values["note"]) not in told
+    else:
+        assert told != str(said) or not ARABIC_LETTER.search(load("cli", "ar")[key]), key
+
+
+def test_a_list_is_told_with_the_languages_separator() -> None:
+    said = Said("jobs.writing_brief", langs=Listed(("en", "ar")), day="2025-01-09")
+    assert str(said) == "writing the en, ar brief for 2025-01-09"
+    assert "en، ar" in said.told(Catalogue("cli", "ar"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from tocsin.i18n import Listed, Said
 from tocsin.lake import Lake
 
 # The column that dates each table's rows (for status) and the one that says how far it reaches.
@@ -80,16 +81,29 @@ def coverage_gap(coverage: list[SourceCoverage], as_of: date, table: str = "even
 def coverage_warning(coverage: list[SourceCoverage], as_of: date, table: str = "events",
                      tolerance_days: int = STALE_AFTER_DAYS) -> str | None:
     """A sentence for any output judged on ``as_of`` when the table's data stops more than
-    ``tolerance_days`` before it; None when the data reaches that far."""
+    ``tolerance_days`` before it; None when the data reaches that far. For the events, a
+    ``Said``: English as a str, told in any language by the CLI (``gap_said``)."""
     gap = coverage_gap(coverage, as_of, table, tolerance_days)
     if gap is None:
         return None
+    if table == "events":
+        return gap_said(gap)
     if gap["last"] is None:
         return f"no {table.replace('_', ' ')} data at all: nothing here is evidence of calm"
     last = gap["last"]
     sources = ", ".join(f"{source} through {through}" for source, through in gap["sources"])
     return (f"{table.replace('_', ' ')} data ends {last} ({sources}), {gap['gap']} days before "
             f"{as_of}: the absence of records after {last} is not evidence of calm")
+
+
+def gap_said(gap: dict[str, Any]) -> Said:
+    """A gap in the event data (``coverage_gap``'s parts) as a sentence in the catalogue."""
+    if gap["last"] is None:
+        return Said("coverage.no_events")
+    sources = Listed(Said("coverage.source_through", source=source, through=through)
+                     for source, through in gap["sources"])
+    return Said("coverage.events_end", last=gap["last"], sources=sources, gap=gap["gap"],
+                as_of=gap["as_of"])
 
 
 def judged_day(as_of: date, coverage: list[SourceCoverage], table: str = "events",

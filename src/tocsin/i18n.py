@@ -190,7 +190,7 @@ class Catalogue:
         self._fallback = load(domain, DEFAULT_LANGUAGE)
         self._formatter = ShapingFormatter(language, digits, isolate_latin)
 
-    def __call__(self, key: str, **values: Any) -> str:
+    def __call__(self, key: str, /, **values: Any) -> str:
         text = self._strings.get(key) or self._fallback.get(key) or key
         return self._formatter.vformat(text, (), values) if values else text
 
@@ -205,3 +205,42 @@ class Catalogue:
 
     def __contains__(self, key: str) -> bool:
         return key in self._strings
+
+
+class Said(str):
+    """A line a job, a connector or the coverage check says, kept as its key in the command
+    line's catalogue: the str is its English (what ``runs.jsonl``, ``--json`` and logs keep);
+    ``told(catalogue)`` says it in the catalogue's language. A value may itself be said (a
+    ``Said``, a ``Listed``, or anything with a ``told`` method): it is told in the same language.
+    Counts agree with their number through the counted-noun specs (``{seen:detections}``)."""
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, /, **values: Any) -> Said:
+        said = super().__new__(cls, _tell(Catalogue("cli"), key, values))
+        said.key, said.values = key, values
+        return said
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]:  # type: ignore[override]
+        return (self.key,), self.values
+
+    def told(self, say: Catalogue) -> str:
+        return _tell(say, self.key, self.values)
+
+
+class Listed(tuple):  # type: ignore[type-arg]
+    """Things said as one list: joined with the language's list separator when told."""
+
+    def told(self, say: Catalogue) -> str:
+        return say("siege.list_sep").join(str(told(item, say)) for item in self)
+
+
+def told(line: Any, say: Catalogue) -> Any:
+    """``line`` in the words of ``say`` when it can be told (``Said``, ``Listed``, ``ModelSource``);
+    anything else as it is."""
+    return line.told(say) if hasattr(line, "told") else line
+
+
+def _tell(say: Catalogue, key: str, values: Mapping[str, Any]) -> str:
+    return say(key, **{k: told(v, say) for k, v in values.items()})

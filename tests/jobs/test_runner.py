@@ -203,3 +203,22 @@ def test_update_cli_json(tmp_path: Path) -> None:
     record = json.loads(result.stdout)
     assert record["status"] == "ok" and record["sync"][0]["rows_added"] == 5
     assert "forecasts" in record["jobs"]["ran"] or "forecasts" in record["jobs"]["skipped"]
+
+
+def test_update_speaks_arabic_and_records_english(tmp_path: Path) -> None:
+    """`tocsin --lang ar update`: the progress lines and every job's note are in Arabic on the
+    terminal; the run's record (runs.jsonl) keeps them in English, one language for machines."""
+    workspace = Workspace(tmp_path / "ws")
+    workspace.init()
+    _settings(workspace)
+    replay = _replay(tmp_path / "replay", invented_acled_events(5))
+    result = CliRunner().invoke(app, ["--lang", "ar", "--home", str(workspace.home), "update",
+                                      "acled", "--replay", str(replay)])
+    assert result.exit_code == 0, result.output
+    said = result.output
+    assert "توقّع كل مكان بتاريخ" in said and "تنبيه" in said
+    for english in ("forecasting every place", "new alert", "scanning for siege", "brief:",
+                    "writing the", "placing events"):
+        assert english not in said, english
+    notes = recent_runs(workspace)[0]["jobs"]["notes"]
+    assert notes and any(n.startswith("alerts: ") and "up to" in n for n in notes), notes

@@ -167,14 +167,17 @@ def data_gap(coverage: list[Any], as_of: Any) -> str | None:
 
 def gap_words(gap: dict[str, Any] | None) -> str | None:
     """A gap in the event data (``coverage.coverage_gap``'s parts) in the messages' language."""
-    if gap is None:
-        return None
-    if gap["last"] is None:
-        return t("coverage.no_events")
-    sources = t("siege.list_sep").join(t("coverage.source_through", source=source, through=through)
-                                       for source, through in gap["sources"])
-    return t("coverage.events_end", last=gap["last"], sources=sources, gap=gap["gap"],
-             as_of=gap["as_of"])
+    from tocsin.coverage import gap_said
+
+    return None if gap is None else told(gap_said(gap))
+
+
+def told(line: Any) -> str:
+    """A line a job or connector said (``tocsin.i18n.Said``) in the messages' language; any other
+    text as it is."""
+    from tocsin.i18n import told as tell
+
+    return str(tell(line, messages()))
 
 
 def shown(value: Any) -> str:

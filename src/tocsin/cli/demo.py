@@ -9,7 +9,7 @@ from typing import Any
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tocsin.cli.common import err, fail, out, t
+from tocsin.cli.common import err, fail, out, t, told
 from tocsin.cli.detect import print_burnings
 from tocsin.cli.status import show_status
 from tocsin.ingest import ingest_paths
@@ -81,7 +81,7 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
         task = progress.add_task(t("demo.ingesting"), total=len(SAMPLE_FILES))
         for kind, name in SAMPLE_FILES:
             outcome = ingest_paths(workspace, kind, [folder / name], rebuild=False,
-                                   step=lambda s: progress.update(task, description=escape(s)))
+                                   step=lambda s: progress.update(task, description=escape(told(s))))
             for file, error in outcome.errors:
                 fail(f"{file}: {error.render()}")
             for result in outcome.results:
@@ -135,7 +135,7 @@ def live_update(workspace: Workspace, replay: Path) -> Any:
                   console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task(t("demo.syncing"))
         run = update(workspace, replay=replay, jobs=[j for j in all_jobs() if j != "brief"],
-                     say=lambda s: progress.update(task, description=escape(s)))
+                     say=lambda s: progress.update(task, description=escape(told(s))))
     show_run(run)
     if run.status != "ok":
         fail(t("demo.demo_s_update_did"))

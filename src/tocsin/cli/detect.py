@@ -21,6 +21,7 @@ from tocsin.cli.common import (
     t,
     t_count,
     term,
+    told,
     web_words,
 )
 from tocsin.errors import InputError
@@ -79,7 +80,7 @@ def burnings(
         try:
             table = detect_in_workspace(ctx.obj, since.date() if since else None,
                                         until.date() if until else None, params,
-                                        step=lambda s: progress.update(task, description=s))
+                                        step=lambda s: progress.update(task, description=told(s)))
         except WorkspaceError as exc:
             fail(str(exc))
     events = read_fire_events(ctx.obj)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from tocsin.cli.common import err, fail, out, parse_day, print_json, t
+from tocsin.cli.common import err, fail, out, parse_day, print_json, t, told
 from tocsin.workspace import Workspace, WorkspaceError
 
 REPLAY_HELP = ("Answer from recorded replies in this folder instead of the network (the demo "
@@ -42,7 +42,7 @@ def sync(
     workspace: Workspace = ctx.obj
     try:
         outcomes = run_sync(workspace, sources or None, day, replay,
-                            say=None if as_json else lambda s: err.print(f"[dim]{escape(s)}[/]"))
+                            say=None if as_json else lambda s: err.print(f"[dim]{escape(told(s))}[/]"))
     except (SyncError, WorkspaceError) as exc:
         fail(str(exc))
     if as_json:
@@ -119,7 +119,7 @@ def show_outcomes(outcomes: list[Any]) -> None:
                       + (t("sync.kept_rows_committed_before", rows_added=o.rows_added)
                          if o.rows_added else ""))
         for note in o.notes:
-            err.print(f"[yellow]  {escape(note)}[/]")
+            err.print(f"[yellow]  {escape(told(note))}[/]")
 
 
 def _not_due(workspace: Workspace, connector: Any) -> str | None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from tocsin.cli.common import err, fail, local_only, out, print_json, t
+from tocsin.cli.common import err, fail, local_only, out, print_json, t, told
 from tocsin.cli.sync import REPLAY_HELP, show_outcomes
 from tocsin.workspace import Workspace, WorkspaceError
 
@@ -52,7 +52,7 @@ def _once(workspace: Workspace, sources: list[str] | None, sync: bool, force: bo
           replay: Path | None, as_json: bool, keep_going: bool) -> Any:
     from tocsin.jobs.runner import update as run_update
 
-    say = None if as_json else (lambda s: err.print(f"[dim]{escape(s)}[/]"))
+    say = None if as_json else (lambda s: err.print(f"[dim]{escape(told(s))}[/]"))
     try:
         run = run_update(workspace, sources=sources, sync=sync, replay=replay, force=force, say=say)
     except WorkspaceError as exc:
@@ -86,7 +86,7 @@ def show_run(run: Any) -> None:
     if jobs.get("blocked"):
         err.print(t("update.not_rebuilt_input_failed", blocked=', '.join(jobs['blocked'])))
     for note in jobs.get("notes", []):
-        out.print(f"  {escape(note)}")
+        out.print(f"  {escape(told(note))}")
     from tocsin.cli.status import RUN_STATUS
 
     out.print(t("update.update_utc", status=t(RUN_STATUS.get(run.status, "status.run_failed")),

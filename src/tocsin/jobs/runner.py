@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from tocsin.i18n import Said
 from tocsin.jobs.base import Job, JobContext, derived_outputs, is_stale
 from tocsin.jobs.registry import all_jobs, in_order, jobs_of
 from tocsin.lake import Lake
@@ -102,7 +103,7 @@ def _run_chosen(ctx: JobContext, chosen: list[Job], force: bool, exits: ExitStac
             result = job.run(replace(ctx, fingerprint=fingerprint, prepared=prepared))
         except Exception as exc:  # one job's failure is reported; the rest still run
             report.failed[job.name] = f"{type(exc).__name__}: {exc}"
-            tell(f"{job.name} failed: {exc}")
+            tell(Said("jobs.job_failed", job=job.name, error=str(exc)))
             if os.environ.get("TOCSIN_DEBUG"):
                 traceback.print_exc()
             broken |= set(job.writes)
@@ -111,7 +112,7 @@ def _run_chosen(ctx: JobContext, chosen: list[Job], force: bool, exits: ExitStac
             ctx.lake.record_job(job.name, fingerprint)
         report.ran[job.name] = round(time.monotonic() - started, 3)
         report.rebuilt += [w for w in result.wrote if w in derived_outputs(job)]
-        report.notes += [f"{job.name}: {n}" for n in result.notes]
+        report.notes += [Said("update.job_note", job=job.name, note=n) for n in result.notes]
     return report
 
 
@@ -126,7 +127,7 @@ def _prepare(ctx: JobContext, jobs: list[Job], exits: ExitStack,
         try:
             prepared[job.name] = exits.enter_context(job.prepare(ctx))
         except Exception as exc:  # the job still runs, without the head start
-            tell(f"{job.name}: could not prepare ahead ({exc}); it will set up when it runs")
+            tell(Said("jobs.not_prepared", job=job.name, error=str(exc)))
     return prepared
 
 

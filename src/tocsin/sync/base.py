@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from tocsin.errors import InputError
+from tocsin.i18n import Said
 from tocsin.lake import Batch, Lake, new_batch_id
 from tocsin.schema.tables import TABLES
 from tocsin.sync.http import Client, RetryPolicy, SyncError, Transport, UrllibTransport
@@ -313,8 +314,8 @@ def commit_chunk(workspace: Workspace, lake: Lake, source: str, chunk: Chunk,
         outcome.rows_added += result.rows_added
         outcome.rejected += result.rejected
         if result.rejected:
-            outcome.notes.append(f"{chunk.name}: {result.rejected} bad row(s) quarantined in "
-                                 f"{result.rejects_file}")
+            outcome.notes.append(Said("sync.rows_quarantined", chunk=chunk.name,
+                                      rejected=result.rejected, file=str(result.rejects_file)))
     elif not chunk.withdrawals:
         lake.move_bookmark(source, chunk.state)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tocsin.i18n import Said
 from tocsin.jobs.base import RECORDS, Job, JobContext, JobResult
 from tocsin.jobs.registry import register
 from tocsin.jobs.steps.field_reports import records_fingerprint
@@ -53,7 +54,7 @@ def run(ctx: JobContext) -> JobResult:
     try:
         sessions = open_records(ctx.workspace.database_url)
     except (WorkspaceError, AlertError) as exc:
-        return JobResult(notes=[f"no alert scan: {exc}"])
+        return JobResult(notes=[Said("jobs.no_alert_scan", exc=str(exc))])
     notes = []
     reports_end = ctx.as_of or dt.datetime.now(dt.UTC).date()
     try:
@@ -62,14 +63,13 @@ def run(ctx: JobContext) -> JobResult:
     except WorkspaceError as exc:
         # No lake to read escalations from: field reports still cluster.
         inputs, end = None, reports_end
-        notes.append(f"no siege scan: {exc}")
-    ctx.say(f"scanning for siege escalations up to {end}, clusters of field reports up to "
-            f"{reports_end}")
+        notes.append(Said("jobs.no_siege_scan", exc=str(exc)))
+    ctx.say(Said("jobs.scanning_alerts", end=end, reports_end=reports_end))
     _, created = scan(ctx.workspace, inputs, sessions, end, reports_end=reports_end)
     results = deliver_pending(sessions)
-    notes.insert(0, f"{len(created)} new alert(s) up to {end}")
-    notes += [f"alert #{r.alert_id} not delivered to {r.url}: {r.last_error or r.last_status}"
-              for r in results if not r.delivered]
+    notes.insert(0, Said("jobs.new_alerts", count=len(created), end=end))
+    notes += [Said("jobs.alert_not_delivered", id=r.alert_id, url=r.url,
+                   error=str(r.last_error or r.last_status)) for r in results if not r.delivered]
     if inputs is not None and (warning := blind_spot(inputs, end)) is not None:
         notes.append(warning)
     return JobResult(wrote={"records:alerts": len(created)}, notes=notes)

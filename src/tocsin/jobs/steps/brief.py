@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tocsin.i18n import Listed, Said
 from tocsin.jobs.base import Job, JobContext, JobResult
 from tocsin.jobs.registry import register
 
@@ -20,16 +21,17 @@ def run(ctx: JobContext) -> JobResult:
 
     day = ctx.as_of or latest_date(ctx.workspace)
     if day is None:
-        return JobResult(notes=["no brief: the workspace holds no dated events or detections"])
+        return JobResult(notes=[Said("jobs.no_brief_no_dates")])
     langs = tuple(ctx.options.get("languages", LANGUAGES))
-    ctx.say(f"writing the {', '.join(langs)} brief for {day}")
+    ctx.say(Said("jobs.writing_brief", langs=Listed(langs), day=day))
     try:
         written = [str(f.pdf) for f in write_briefs(ctx.workspace, day, langs,
                                                     ctx.workspace.home / "briefs",
                                                     renderers=ctx.prepared.get("brief"))]
     except BriefError as exc:
-        return JobResult(notes=[f"no brief: {exc}"])
-    return JobResult(wrote={"artefact:brief": len(written)}, notes=[f"brief: {w}" for w in written])
+        return JobResult(notes=[Said("jobs.no_brief", exc=str(exc))])
+    return JobResult(wrote={"artefact:brief": len(written)},
+                     notes=[Said("jobs.brief_written", path=w) for w in written])
 
 
 def renderers(ctx: JobContext) -> PdfRenderers:

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from tocsin.analysis.burnings import BurningDetector, BurningParams, BurningsResult
 from tocsin.engine import choice as engine_choice
+from tocsin.i18n import Said
 from tocsin.jobs.base import Job, JobContext, JobResult, write_derived
 from tocsin.jobs.registry import register
 from tocsin.lake import Lake, atomic_write_text
@@ -128,7 +129,7 @@ def detect(ctx: JobContext) -> pa.Table:
         found = _detect_on_spark(lake, places, until, params, report_from, engine.spark_master, say)
     else:
         found = _detect_here(lake, places, until, params, report_from, say)
-    say("storing burnings and fire events")
+    say(Said("jobs.storing_burnings"))
     # The default run is the job's; another window or other parameters are recorded as such,
     # so the next `tocsin update` sees the table as stale and rebuilds the default one.
     fingerprint = ctx.fingerprint or BURNINGS.fingerprint(ctx)
@@ -154,10 +155,10 @@ def _detect_here(lake: Lake, places: pa.Table, until: date | None, params: Burni
             seen += batch.num_rows
             if len(pending) >= 2:
                 detector.absorb(pending.popleft().result())
-                say(f"read {seen:,} detections")
+                say(Said("jobs.read_detections", seen=seen))
         while pending:
             detector.absorb(pending.popleft().result())
-    say("scoring burning periods")
+    say(Said("jobs.scoring_burnings"))
     return detector.outcome()
 
 
@@ -170,7 +171,7 @@ def _detect_on_spark(lake: Lake, places: pa.Table, until: date | None, params: B
     from tocsin.engine.burnings_spark import detect_fires_spark
     from tocsin.engine.spark import spark_session
 
-    say(f"detecting on Spark ({master or 'local[2]'})")
+    say(Said("jobs.detecting_on_spark", master=master or "local[2]"))
     return detect_fires_spark(spark_session(master), lake.table_files("fire_detections"), places,
                               read_events(lake, until), params, until=day_number(until),
                               report_from=report_from, scratch=lake.root)
@@ -179,8 +180,8 @@ def _detect_on_spark(lake: Lake, places: pa.Table, until: date | None, params: B
 def run(ctx: JobContext) -> JobResult:
     lake = ctx.lake
     if lake.derived_path("gazetteer") is None or not lake.table_files("fire_detections"):
-        return JobResult(notes=["no gazetteer or no fire detections yet: nothing to detect"])
-    ctx.say("detecting burning settlements")
+        return JobResult(notes=[Said("jobs.nothing_to_detect")])
+    ctx.say(Said("jobs.detecting_burnings"))
     table = detect(ctx)
     return JobResult(wrote={"burnings": table.num_rows})
 

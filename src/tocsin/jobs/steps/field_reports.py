@@ -4,6 +4,7 @@ work; the table holds counts, no text and no person)."""
 
 from __future__ import annotations
 
+from tocsin.i18n import Said
 from tocsin.jobs.base import RECORDS, Job, JobContext, JobResult, write_derived
 from tocsin.jobs.registry import register
 
@@ -39,7 +40,7 @@ def run(ctx: JobContext) -> JobResult:
 
     table = report_events(ctx.workspace)
     write_derived(ctx, FIELD_REPORTS, {OUTPUT: table})
-    ctx.say(f"{table.num_rows} verified field-report event rows")
+    ctx.say(Said("jobs.field_report_rows", rows=table.num_rows))
     return JobResult(wrote={OUTPUT: table.num_rows})
 
 

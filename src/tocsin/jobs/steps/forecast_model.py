@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from tocsin.i18n import Said
 from tocsin.jobs.base import Job, JobContext, JobResult, input_fingerprint
 from tocsin.jobs.registry import register
 from tocsin.workspace import Workspace
@@ -40,13 +41,19 @@ def run(ctx: JobContext) -> JobResult:
     fingerprint = inputs_fingerprint(ctx)
     result = JobResult()
     for horizon in ctx.options.get("horizons", HORIZONS):
-        ctx.say(f"fitting the {horizon}-day forecast model as of {as_of}")
+        ctx.say(Said("jobs.fitting_model", span=_span(horizon), as_of=as_of))
         fitted = fit_forecaster(builder, as_of, int(horizon))
         path = save_model(ctx.workspace.home, fitted, as_of, fingerprint)
         result.wrote[f"artefact:forecast-model/{path.name}"] = 1
-        result.notes.append(f"{path}: {horizon}-day model trained as of {as_of} on "
-                            f"{fitted.training_origins} monthly origins")
+        result.notes.append(Said("jobs.model_trained", path=str(path),
+                                 span=_span(horizon), as_of=as_of,
+                                 origins=fitted.training_origins))
     return result
+
+
+def _span(horizon: int) -> Said:
+    """"30-day", "30 يومًا": a model's horizon as the messages say it."""
+    return Said("forecast.span_days", horizon=int(horizon))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tocsin.analysis.inputs import EVENT_COLUMNS, PLACE_COLUMNS, ForecastInputs
+from tocsin.i18n import Said
 from tocsin.jobs.base import Job, JobContext, JobResult
 from tocsin.jobs.reads import events_with_links
 from tocsin.jobs.registry import register
@@ -233,16 +234,16 @@ def run(ctx: JobContext) -> JobResult:
         day = ctx.as_of or latest_date(inputs)
         coverage = lake_coverage(ctx.lake, ("events",))
         judged = judged_day(day, coverage)
-        ctx.say(f"forecasting every place as of {judged}")
+        ctx.say(Said("jobs.forecasting_places", day=judged))
         builder = FeatureBuilder(inputs)
         fitted, how = forecaster_for(ctx.workspace, builder, inputs, judged, DAILY_HORIZON_DAYS)
-        ctx.say(str(how))
+        ctx.say(Said("jobs.model_source", model=how))
         # Dated reasons ('on 2023-12-27', not '4 days ago'): a stored forecast is read on later
         # days (the brief, place pages), when a relative day would point at the wrong one.
         scored = score_places(fitted, inputs.places, judged, dated=True)
         table = stamp_data_end(scored, day, data_through(coverage), judged)  # type: ignore[arg-type]
     except (WorkspaceError, ForecastError) as exc:
-        return JobResult(notes=[f"no forecast: {exc}"])
+        return JobResult(notes=[Said("jobs.no_forecast", exc=str(exc))])
     rows = merge_forecasts(ctx, table, ctx.fingerprint or FORECASTS.fingerprint(ctx))
     warning = coverage_warning(coverage, day)
     return JobResult(wrote={TABLE: rows}, notes=[warning] if warning else [],

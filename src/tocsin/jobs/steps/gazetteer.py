@@ -9,13 +9,14 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tocsin.i18n import Said
 from tocsin.jobs.base import Job, JobContext, JobResult, input_fingerprint, write_derived
 from tocsin.jobs.registry import register
 from tocsin.places import derived
 
 
 def run_gazetteer(ctx: JobContext) -> JobResult:
-    ctx.say("merging places into the gazetteer")
+    ctx.say(Said("jobs.merging_places"))
     con = ctx.lake.connect()
     try:
         gazetteer, names = derived.build_gazetteer_tables(con)
@@ -47,7 +48,7 @@ def _previous(ctx: JobContext, basis: str) -> tuple[pa.Table, set[str]] | None:
 
 
 def run_event_links(ctx: JobContext) -> JobResult:
-    ctx.say("placing events on the gazetteer")
+    ctx.say(Said("jobs.placing_events"))
     basis = _basis(ctx)
     con = ctx.lake.connect()
     try:

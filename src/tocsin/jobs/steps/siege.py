@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from tocsin.analysis.siege import STAGES, SiegeRules, default_rules, siege_stages, stage_changes
 from tocsin.coverage import STALE_AFTER_DAYS, data_through, speaks_of
+from tocsin.i18n import Said
 from tocsin.jobs.reads import events_with_links
 from tocsin.lake import Lake
 from tocsin.places.hierarchy import Hierarchy, fold_ranked
@@ -152,7 +153,7 @@ def blind_spot(inputs: SiegeInputs, day: dt.date) -> str | None:
     from tocsin.coverage import coverage_warning
 
     if inputs.latest_event is None:
-        return "the workspace holds no conflict events: every place reads calm for want of data"
+        return Said("jobs.no_conflict_events")
     return coverage_warning(inputs.coverage, day)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tocsin.i18n import Said
 from tocsin.sync.base import Chunk, Connector, SyncContext, register_connector
 from tocsin.sync.http import Request, SyncError
 
@@ -107,7 +108,7 @@ class AcledConnector(Connector):
                       "event_date": start, "event_date_where": ">=",
                       "timestamp": str(pull_from), "timestamp_where": ">=",
                       "limit": str(limit), "page": str(page)}
-            ctx.say(f"acled: events page {page}")
+            ctx.say(Said("sync.events_page", source="acled", page=page))
             reply = self._get("/api/acled/read", params)
             rows = reply["data"]
             _check_fields(self.name, rows, page)
@@ -135,7 +136,7 @@ class AcledConnector(Connector):
         limit = int(self.settings.get("limit", 5000))
         newest = since
         while True:
-            ctx.say(f"acled: deletions page {page}")
+            ctx.say(Said("sync.deletions_page", source="acled", page=page))
             reply = self._get("/api/deleted/read", {"_format": "json", "deleted_timestamp": str(since),
                                                     "deleted_timestamp_where": ">", "limit": str(limit),
                                                     "page": str(page)})

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from tocsin.i18n import Said
 from tocsin.sync.base import Chunk, Connector, SyncContext, register_connector
 from tocsin.sync.http import Request, SyncError, parse_json
 
@@ -44,14 +45,14 @@ class FirmsConnector(Connector):
                 first = ctx.since
             while first <= today:
                 if budget is not None and budget <= 0:
-                    ctx.say("firms: the map key's transaction budget is spent; resuming next run")
+                    ctx.say(Said("sync.firms_budget_spent"))
                     return
                 days = min(5, (today - first).days + 1)
                 asked = product if (today - first).days < int(self.settings.get("nrt_days", 60)) \
                     else product.replace("_NRT", "_SP")
                 url = (f"{self.settings['base_url']}/api/area/csv/{self.creds['map_key']}/{asked}/"
                        f"{area}/{days}/{first.isoformat()}")
-                ctx.say(f"firms: {asked} {first} +{days} d")
+                ctx.say(Said("sync.firms_window", asked=asked, first=first, days=days))
                 rows = self._csv(Request("GET", url))
                 budget = None if budget is None else budget - 1
                 last = first + timedelta(days=days - 1)

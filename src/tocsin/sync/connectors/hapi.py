@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tocsin.i18n import Said
 from tocsin.sync.base import Chunk, Connector, SyncContext, register_connector
 from tocsin.sync.http import Request, SyncError
 
@@ -39,7 +40,7 @@ class HapiConnector(Connector):
                                           "output_format": "json", "limit": str(limit),
                                           "offset": str(offset)},
                                   headers={"X-HDX-HAPI-APP-IDENTIFIER": self.creds["app_identifier"]})
-                ctx.say(f"hapi: {name} from row {offset}")
+                ctx.say(Said("sync.hapi_rows", name=name, offset=offset))
                 reply = self.client.get_json(request, expect="HAPI JSON")
                 if not isinstance(reply, dict) or not isinstance(reply.get("data"), list):
                     raise SyncError(self.name, f"{request.shown()}: expected an object with a "

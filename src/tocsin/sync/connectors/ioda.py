@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from tocsin.i18n import Said
 from tocsin.places.names import normalize
 from tocsin.sync.base import Chunk, Connector, SyncContext, load_settings, register_connector
 from tocsin.sync.http import Request, SyncError
@@ -77,7 +78,8 @@ class IodaConnector(Connector):
                     request = Request("GET", f"{self.settings['base_url']}/signals/raw/{kind}/{code}",
                                       params={"from": str(first), "until": str(until),
                                               "datasource": source})
-                    ctx.say(f"ioda: {key} {source} {datetime.fromtimestamp(first, UTC):%Y-%m-%d}")
+                    ctx.say(Said("sync.ioda_window", key=key, source=source,
+                                 day=datetime.fromtimestamp(first, UTC).date()))
                     rows += _flatten(self.name, request, self.client.get_json(request, expect="IODA JSON"))
                 # The newest hours are revised: the bookmark stays a day short of now.
                 state = {**ctx.state, key: min(until, now - 86400) if until >= now else until}
@@ -97,7 +99,7 @@ class IodaConnector(Connector):
         country = str(self.settings["country"])
         request = Request("GET", f"{self.settings['base_url']}/entities/query",
                           params={"entityType": "region", "relatedTo": f"country/{country}"})
-        ctx.say(f"ioda: the regions of {country}")
+        ctx.say(Said("sync.ioda_regions", country=country))
         reply = self.client.get_json(request, expect="IODA JSON")
         listed = reply.get("data") if isinstance(reply, dict) else None
         if not isinstance(listed, list) or not all(isinstance(e, dict) and "code" in e for e in listed):

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from tocsin.i18n import Said
 from tocsin.sqltext import sql_str
 from tocsin.sync.base import Chunk, Connector, SyncContext, register_connector
 from tocsin.sync.http import Request, SyncError, parse_json
@@ -57,7 +58,7 @@ class UcdpConnector(Connector):
         page = int(ctx.state.get(key + "page", 1)) if resume else 1
         adapter = "ucdp-ged" if kind == "ged" else "ucdp-candidate"
         while url:
-            ctx.say(f"ucdp: {kind} {version} page {page}")
+            ctx.say(Said("sync.page", source="ucdp", what=f"{kind} {version}", page=page))
             reply = self._get(url, allow_missing=page == 1 and kind == "candidate")
             if reply is None:
                 return False

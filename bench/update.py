@@ -2,13 +2,18 @@
 
 1. A full sync of a year of Sudan events from the replay server on 127.0.0.1 (`tocsin sync acled
    ucdp`: UCDP GED 24.1's Sudan events from the shared file, and a year of ACLED-layout events,
-   invented, at ACLED's Sudan volume): wall time and peak memory (targets: < 60 s, < 1 GB).
+   invented, at ACLED's Sudan volume, set at the 390 places where UCDP recorded violence since
+   2012, as often as it did): wall time and peak memory (targets: < 60 s, < 1 GB).
 2. `tocsin update --no-sync --force` (every job rebuilt: the baseline) against `tocsin update`
    after one more day of events (sync that day, rebuild only the stale jobs: event links,
    burnings, the day's forecast with the month's model reused, alerts, the brief), same
    workspace, same run: the ratio is the baseline's time over the incremental one's.
 
-    python bench/update.py [--events 10000] [--day 40] [--quick] [--rounds 3]
+    python bench/update.py [--events 10000] [--days 365] [--day 40] [--quick] [--rounds 3]
+
+--days N makes the ACLED history N days long from 2024-01-10 (at the same rate unless --events
+says otherwise): `--days 1060` reaches December 2026, to see how each contender grows with the
+length of the war.
 
 --rounds N runs the full rebuild and the one-day update N times each, each time from the same
 copy of the workspace, and prints medians: on a shared machine one run's load says little. Wall
@@ -25,6 +30,8 @@ import csv
 import os
 import shutil
 import sys
+from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,6 +41,7 @@ from harness import DATA, OUT, ROOT, SUDAN_FILES, Measured, measure_child
 from tocsin.ingest import ingest_paths
 from tocsin.sync.replay import (
     DEMO_CREDENTIALS,
+    InventedPlace,
     ReplayPublisher,
     invented_acled_events,
     serve,
@@ -50,7 +58,9 @@ QUICK_FILES = [("cod-ab", SAMPLE / "cod_ab_darfur_admin2.geojson"),
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=10_000, help="ACLED events in the year")
+    parser.add_argument("--events", type=int, help="ACLED events in the history (default: "
+                        "10,000 a year)")
+    parser.add_argument("--days", type=int, default=365, help="days of ACLED history")
     parser.add_argument("--day", type=int, default=40, help="events in the one-day update")
     parser.add_argument("--quick", action="store_true", help="the Darfur sample's places")
     parser.add_argument("--snapshot", type=Path, help="copy the workspace here after the full "
@@ -69,10 +79,18 @@ def main() -> None:
 
     publisher = ReplayPublisher()
     with open(UCDP, encoding="utf-8", newline="") as handle:
-        publisher.ucdp_releases = {"24.1": [ucdp_record(r) for r in csv.DictReader(handle)]}
-    # A year from 2024-01-10 (to 2025-01-08), then one more day: within a month, so the model
-    # fitted by the full rebuild is reused (a new monthly origin, once a month, refits it).
-    publisher.acled_events = invented_acled_events(args.events, start="2024-01-10")
+        ucdp = list(csv.DictReader(handle))
+    publisher.ucdp_releases = {"24.1": [ucdp_record(r) for r in ucdp]}
+    # From 2024-01-10 (a year by default, to 2025-01-08), then one more day: within a month, so
+    # the model fitted by the full rebuild is reused (a new monthly origin, once a month, refits
+    # it: a --days whose next day opens a month measures that refit too). The
+    # invented events fall where UCDP saw violence, as often as it saw it there.
+    places = violence_places(ucdp)
+    first = date(2024, 1, 10)
+    next_day = first + timedelta(days=args.days)
+    n_events = args.events if args.events is not None else round(10_000 * args.days / 365)
+    publisher.acled_events = invented_acled_events(n_events, start=first.isoformat(),
+                                                   days=args.days, places=places)
     env = {**os.environ, "TOCSIN_ACLED_USERNAME": DEMO_CREDENTIALS["acled"]["username"],
            "TOCSIN_ACLED_PASSWORD": DEMO_CREDENTIALS["acled"]["password"],
            "TOCSIN_UCDP_TOKEN": DEMO_CREDENTIALS["ucdp"]["token"]}
@@ -94,8 +112,9 @@ def main() -> None:
         _copy(home, rebuilt_home)
         if args.snapshot:
             _copy(home, args.snapshot)
-        publisher.acled_events += invented_acled_events(args.day, start="2025-01-09", days=1,
-                                                        timestamp=1_900_000_000, first_id=10_000_000)
+        publisher.acled_events += invented_acled_events(args.day, start=next_day.isoformat(), days=1,
+                                                        timestamp=1_900_000_000, first_id=10_000_000,
+                                                        seed=1, places=places)
         days = []
         for _ in range(max(1, args.rounds)):  # each round from the same rebuilt workspace
             _copy(rebuilt_home, home)
@@ -113,6 +132,23 @@ def main() -> None:
           f"{full.cpu_s / day.cpu_s:.1f}x (CPU); one-day jobs: {rebuilt}")
     print(f"every round, wall s: full {[round(m.wall_s, 1) for m in fulls]}, "
           f"one day {[round(m.wall_s, 1) for m in days]}; load average {os.getloadavg()}")
+
+
+def violence_places(ucdp: list[dict[str, str]], since: str = "2012") -> list[InventedPlace]:
+    """The places of UCDP's Sudan events from ``since`` on (after South Sudan's independence)
+    located to the place itself or near it (``where_prec`` 1-2), each weighted by how many
+    events it had: ACLED's own Sudan events may not be redistributed, so the invented ones are
+    set where real ones were, as often."""
+    count: Counter[tuple[str, str, float, float]] = Counter()
+    for row in ucdp:
+        if row["year"] >= since and row["where_prec"] in ("1", "2"):
+            # ACLED's state names: "South Darfur", where UCDP has "Southern Darfur state".
+            admin1 = row["adm_1"].removesuffix(" state")
+            for old, new in (("Southern ", "South "), ("Northern ", "North "), ("Western ", "West ")):
+                admin1 = admin1.replace(old, new)
+            count[(admin1, row["where_coordinates"], float(row["latitude"]),
+                   float(row["longitude"]))] += 1
+    return [(*place, float(n)) for place, n in sorted(count.items())]
 
 
 def _copy(source: Path, target: Path) -> None:

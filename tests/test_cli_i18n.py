@@ -340,16 +340,27 @@ def test_arabic_counted_things_agree_with_their_number() -> None:
     assert en.count("places.sub_places_folded_into", 2, n_subs=2) == "2 sub-places folded into it"
 
 
+def test_no_new_alerts_is_said_in_arabic_words() -> None:
+    """A scan that finds nothing says "لا تنبيهات جديدة", not "0 تنبيه جديد"; English keeps 0."""
+    ar, en = Catalogue("cli", "ar", isolate_latin=False), Catalogue("cli", "en")
+    none = ar("jobs.new_alerts", count=0, end="2025-01-08")
+    assert none.startswith("لا تنبيهات جديدة") and "0" not in none.replace("2025-01-08", "")
+    assert "تنبيهات جديدة" in ar("jobs.new_alerts", count=3, end="2025-01-08")
+    assert en("jobs.new_alerts", count=0, end="2025-01-08") == "0 new alerts up to 2025-01-08"
+
+
 @given(number=st.integers(min_value=0, max_value=10**7), noun=st.sampled_from(sorted(COUNTED)),
        language=st.sampled_from(["en", "ar"]))
 def test_a_counted_noun_always_says_its_number(number: int, noun: str, language: str) -> None:
     """Every noun has its "other" form in both languages; the number is written unless the form
-    says it in words (Arabic's one and two), and the Catalogue and a brief's Number agree."""
+    says it in words (Arabic's one and two, and none where a noun has a zero form), and the
+    Catalogue and a brief's Number agree."""
     from tocsin.i18n import Number, counted
 
     assert {"other"} <= set(COUNTED[noun]["en"]) and {"other"} <= set(COUNTED[noun]["ar"])
     said = counted(number, noun, language)
-    words_it = language == "ar" and plural_category("ar", number) in ("one", "two")
+    category = plural_category(language, number)
+    words_it = language == "ar" and category in COUNTED[noun]["ar"] and category in ("zero", "one", "two")
     assert words_it or f"{number:,}" in said
     shaped = Catalogue("cli", language, isolate_latin=False)._formatter.vformat(
         "{n:" + noun + "}", (), {"n": number})

@@ -22,10 +22,11 @@ import secrets
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -385,24 +386,32 @@ ACLED_FIELDS = ["event_id_cnty", "event_date", "year", "time_precision", "disord
                 "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region",
                 "country", "admin1", "admin2", "admin3", "location", "latitude", "longitude",
                 "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp"]
+# (admin1, location, latitude, longitude, weight): where invented events are set.
+InventedPlace = tuple[str, str, float, float, float]
 _INVENTED_PLACES = [("North Darfur", "El Fasher", 13.63, 25.35), ("South Darfur", "Nyala", 12.05, 24.88),
                     ("West Darfur", "El Geneina", 13.45, 22.45), ("Central Darfur", "Zalingei", 12.91, 23.47),
                     ("East Darfur", "El Daein", 11.46, 26.13)]
 
 
 def invented_acled_events(n: int, start: str = "2024-01-01", timestamp: int = 1_704_067_200,
-                          seed: int = 0, first_id: int = 1, days: int = 365) -> list[dict[str, Any]]:
+                          seed: int = 0, first_id: int = 1, days: int = 365,
+                          places: Sequence[InventedPlace] | None = None) -> list[dict[str, Any]]:
     """``n`` ACLED records in the API's real layout with invented content (ACLED's terms forbid
     redistributing its data): ids SDN-REPLAY-1..., spread over ``days`` days from ``start``
-    (one a day, then round again), five Darfur towns."""
+    (one a day, then round again), at five Darfur towns, or at ``places`` (admin1, location,
+    latitude, longitude, weight), each drawn as often as its weight says."""
     import random
     from datetime import date, timedelta
 
     rng = random.Random(seed)
     day0 = date.fromisoformat(start)
+    chosen = list(places or ())
+    weights = list(accumulate(p[4] for p in chosen))
     rows = []
     for i in range(n):
-        admin1, town, lat, lon = _INVENTED_PLACES[rng.randrange(len(_INVENTED_PLACES))]
+        # The five towns take the draws they always took: what tests made from them is unchanged.
+        admin1, town, lat, lon, *_ = (rng.choices(chosen, cum_weights=weights)[0] if chosen else
+                                      _INVENTED_PLACES[rng.randrange(len(_INVENTED_PLACES))])
         day = day0 + timedelta(days=i % days)
         kind = rng.choice([("Violence against civilians", "Attack"), ("Battles", "Armed clash"),
                            ("Explosions/Remote violence", "Shelling/artillery/missile attack")])

@@ -340,6 +340,35 @@ def test_arabic_counted_things_agree_with_their_number() -> None:
     assert en.count("places.sub_places_folded_into", 2, n_subs=2) == "2 sub-places folded into it"
 
 
+def test_a_workspace_error_is_told_in_arabic_and_kept_in_english(tmp_path: Path) -> None:
+    """An error the workspace raises (no workspace, no gazetteer yet) reads in Arabic in an
+    Arabic session, on its own and inside a job's note; its text stays English for records."""
+    from tocsin.i18n import said_of
+    from tocsin.workspace import Workspace, WorkspaceError
+
+    missing = runner.invoke(app, ["--home", str(tmp_path / "none"), "--lang", "ar", "status"])
+    assert missing.exit_code == 1 and "لا توجد مساحة عمل" in missing.output
+    assert "no Tocsin workspace" not in missing.output
+    workspace = Workspace(tmp_path / "ws")
+    workspace.init()
+    try:
+        updated = runner.invoke(app, ["--home", str(workspace.home), "--lang", "ar", "update",
+                                      "--no-sync"])
+    finally:
+        from tocsin.cli import common
+
+        common.choose_language(None)
+    assert updated.exit_code == 0, updated.output
+    assert "لا أحداث نزاع في مساحة العمل" in updated.output and "لا تنبيهات جديدة" in updated.output
+    assert "ingest ucdp-ged or acled" not in updated.output
+    try:
+        Workspace(tmp_path / "none").require()
+    except WorkspaceError as exc:
+        assert str(exc).startswith("no Tocsin workspace at ")
+        assert said_of(exc).told(Catalogue("cli", "ar")).startswith("لا توجد مساحة عمل")
+        assert said_of(ValueError("plain")) == "plain"
+
+
 def test_no_new_alerts_is_said_in_arabic_words() -> None:
     """A scan that finds nothing says "لا تنبيهات جديدة", not "0 تنبيه جديد"; English keeps 0."""
     ar, en = Catalogue("cli", "ar", isolate_latin=False), Catalogue("cli", "en")

@@ -236,6 +236,13 @@ class Listed(tuple):  # type: ignore[type-arg]
         return say("siege.list_sep").join(str(told(item, say)) for item in self)
 
 
+def said_of(exc: BaseException) -> Any:
+    """What an error says, as said: its message when it was raised with a ``Said`` (told in the
+    session's language where it is shown), else its text."""
+    message = exc.args[0] if len(exc.args) == 1 else None
+    return message if hasattr(message, "told") else str(exc)
+
+
 def told(line: Any, say: Catalogue) -> Any:
     """``line`` in the words of ``say`` when it can be told (``Said``, ``Listed``, ``ModelSource``);
     anything else as it is."""

@@ -71,10 +71,9 @@ class Workspace:
 
     def require(self) -> None:
         if not self.exists():
-            raise WorkspaceError(
-                f"no Tocsin workspace at {self.home}: run `tocsin init` "
-                "(or pass --home / set TOCSIN_HOME to an existing one)"
-            )
+            from tocsin.i18n import Said
+
+            raise WorkspaceError(Said("workspace.missing", home=self.home))
 
     @contextmanager
     def write_lock(self, wait: bool = True) -> Iterator[None]:
@@ -85,7 +84,9 @@ class Workspace:
             try:
                 fcntl.flock(handle, flags)
             except BlockingIOError as exc:
-                raise WorkspaceError(f"{self.home} is busy: another tocsin process writes") from exc
+                from tocsin.i18n import Said
+
+                raise WorkspaceError(Said("workspace.busy", home=self.home)) from exc
             try:
                 yield
             finally:

@@ -39,7 +39,7 @@ def run_or_fail(action: Callable[[], Any]) -> Any:
         try:
             return action()
         except (AccountabilityError, RecordError) as exc:
-            fail(str(exc))
+            fail(exc)
 
     return run_evidence(guarded)
 
@@ -55,7 +55,7 @@ def _records(ctx: typer.Context, user: str | None) -> Iterator[tuple[Session, An
     try:
         ctx.obj.require()
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     with session_factory(ctx.obj.database_url)() as session, session.begin():
         yield session, user_named(session, user)
 
@@ -315,7 +315,7 @@ def sanctions_import(
     try:
         ctx.obj.require()
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     report = run_or_fail(lambda: import_sanctions(ctx.obj, paths, strict=strict))
     if as_json:
         print_json(report.to_json())

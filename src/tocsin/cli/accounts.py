@@ -35,7 +35,7 @@ def records(workspace: Workspace) -> Iterator[Session]:
         with session_factory(workspace.database_url)() as session, session.begin():
             yield session
     except (RecordError, WorkspaceError) as exc:
-        fail(str(exc))
+        fail(exc)
     except SQLAlchemyError as exc:
         fail(t("accounts.records_database_refused", splitlines=str(exc).splitlines()[0]))
 
@@ -66,7 +66,7 @@ def orgs_digits(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Th
     try:
         set_digits(workspace.database_url, name, style.replace("-", "_"))
     except RecordError as exc:
-        fail(str(exc))
+        fail(exc)
     out.print(t("accounts.digits_its_arabic_briefs", name=name, style=style))
 
 

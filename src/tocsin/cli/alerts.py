@@ -57,7 +57,7 @@ def _sessions(ctx: typer.Context) -> Any:
         workspace.require()
         return open_records(workspace.database_url)
     except (WorkspaceError, AlertError) as exc:
-        fail(str(exc))
+        fail(exc)
 
 
 @app.callback()
@@ -121,7 +121,7 @@ def scan(
     try:
         end = resolve_as_of(inputs, parse_day(as_of, "--as-of"))
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     import datetime as dt
 
     # Reports are scanned up to --as-of, else today (they arrive now; the lake may end earlier).
@@ -180,7 +180,7 @@ def show(
     try:
         alert, attempts = get_alert(_sessions(ctx), alert_id)
     except AlertError as exc:
-        fail(str(exc))
+        fail(exc)
     if as_json:
         print_json({**alert_json(alert), "deliveries": attempts})
         return
@@ -213,7 +213,7 @@ def ack(
     try:
         alert = acknowledge(_sessions(ctx), alert_id, by, note)
     except AlertError as exc:
-        fail(str(exc))
+        fail(exc)
     out.print(t("alerts.alert_acknowledged_by", id=alert.id, place_name=escape(named(alert.place_name)),
                 stage=escape(described(alert)), what=escape(alert.acknowledged_by or '')))
 
@@ -233,7 +233,7 @@ def webhook_add(
     try:
         hook = add_webhook(_sessions(ctx), url, secret)
     except AlertError as exc:
-        fail(str(exc))
+        fail(exc)
     out.print(t("alerts.webhook_added", id=hook.id, url=escape(hook.url)))
 
 
@@ -264,5 +264,5 @@ def webhook_remove(ctx: typer.Context,
     try:
         hook = remove_webhook(_sessions(ctx), which)
     except AlertError as exc:
-        fail(str(exc))
+        fail(exc)
     out.print(t("alerts.webhook_removed", id=hook.id, url=escape(hook.url)))

@@ -65,7 +65,7 @@ def brief(
         files = write_brief(workspace, day, lang, out_dir, days=days, digits=style or "western",
                             asks=asks)
     except (BriefError, WorkspaceError, OSError, RecordError) as exc:
-        fail(str(exc))
+        fail(exc)
     if as_json:
         import json
 

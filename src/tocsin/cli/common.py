@@ -200,8 +200,15 @@ def _lay_out_right_to_left(arabic: bool) -> None:
             console.file = VisualLines(stream, width=console.width)
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Exit 1 (failure) with a message on stderr; usage errors are Typer's, with exit 2."""
+def fail(message: str | BaseException, code: int = 1) -> NoReturn:
+    """Exit 1 (failure) with a message on stderr; usage errors are Typer's, with exit 2. An
+    error raised with a ``Said`` (a workspace with no gazetteer yet) is told in the session's
+    language."""
+    if isinstance(message, BaseException):
+        from tocsin.i18n import said_of
+
+        message = said_of(message)
+    message = told(message)
     if messages().dir == "rtl":  # a message from below the CLI, still in English, keeps its order
         from tocsin.arabic import isolate
         from tocsin.i18n import ARABIC_LETTER

@@ -67,7 +67,7 @@ def burnings(
         try:
             weights = load_params_file(params_file)["weights"]
         except ValueError as exc:
-            fail(str(exc))
+            fail(exc)
         params = replace(params, weights={**params.weights, **weights})
     if min_confidence not in CONFIDENCE_ORDER:
         raise typer.BadParameter(t("detect.low_medium_or_high"), param_hint="--min-confidence")
@@ -82,7 +82,7 @@ def burnings(
                                         until.date() if until else None, params,
                                         step=lambda s: progress.update(task, description=told(s)))
         except WorkspaceError as exc:
-            fail(str(exc))
+            fail(exc)
     events = read_fire_events(ctx.obj)
     for path, data in ((out_file, table), (events_out, events)):
         if path is not None and data is not None:
@@ -219,7 +219,7 @@ def eval_burnings(
     except UnicodeDecodeError as exc:
         fail(t("detect.not_utf_text_at", name=truth.name, reason=exc.reason, start=exc.start))
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     if stored is None:
         fail(t("detect.no_burnings_stored_yet"))
     resolved = []
@@ -301,7 +301,7 @@ def fit_burnings(
         except InputError as exc:
             fail(exc.render())
         except WorkspaceError as exc:
-            fail(str(exc))
+            fail(exc)
         if stored is None or "features" not in stored.column_names:
             fail(t("detect.no_burnings_method_stored"))
         if any(r.latitude is None and r.place_id is None for r in rows):
@@ -316,7 +316,7 @@ def fit_burnings(
                                 say=lambda s: err.print(t("detect.fitting", s=s))) if seed_list
                   else fit_weights(data, target_precision=target_precision))
     except ValueError as exc:
-        fail(str(exc))
+        fail(exc)
     document = params_document(report, {
         "command": "tocsin eval fit-burnings --seeds " + ",".join(map(str, seed_list))
                    + f" --days {days}" + (f" --truth {truth.name} --truth-weight {truth_weight:g}"

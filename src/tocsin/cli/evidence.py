@@ -32,7 +32,7 @@ def open_locker(ctx: typer.Context):  # type: ignore[no-untyped-def]
     try:
         ctx.obj.require()
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     return EvidenceLocker(ctx.obj)
 
 
@@ -46,7 +46,7 @@ def run_or_fail(action: Any) -> Any:
     try:
         return action()
     except (EvidenceError, WorkspaceError) as exc:
-        fail(str(exc))
+        fail(exc)
     except SQLAlchemyError as exc:
         first = str(exc).splitlines()[0]
         hint = t("evidence.run_init") \

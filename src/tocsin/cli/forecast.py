@@ -84,7 +84,7 @@ def forecast(
                                             dated=judged != day or store),
                                day, data_through(coverage), judged)
     except (WorkspaceError, ForecastError, FeatureTilingError) as exc:
-        fail(str(exc))
+        fail(exc)
     err.print(escape(how.told(messages())))
     warning = coverage_warning(coverage, day)
     if store:
@@ -93,7 +93,7 @@ def forecast(
         try:
             rows = store_forecasts(ctx.obj, table)
         except WorkspaceError as exc:
-            fail(str(exc))
+            fail(exc)
         err.print(t("forecast.stored_forecasts_table_forecasts", num_rows=table.num_rows, rows=rows))
     ranked = fold_sub_places(ctx.obj, table.slice(0, top * FOLD_SPARE), top)
     if as_json:
@@ -284,7 +284,7 @@ def backtest(
                 task, total=total, completed=done, description=t("forecast.origin", origin=origin)),
                 builder=builder)  # type: ignore[arg-type]
     except (WorkspaceError, BacktestError, FeatureTilingError) as exc:
-        fail(str(exc))
+        fail(exc)
     peers: dict[str, object] = {}
     for peer_name in against or []:
         try:
@@ -407,7 +407,7 @@ def compare(
         peer, through = _peer_forecasts(ctx.obj)
         result = run_compare(inputs, peer, against, through, first, last, lags)  # type: ignore[arg-type]
     except (WorkspaceError, CompareError) as exc:
-        fail(str(exc))
+        fail(exc)
     if as_json:
         print_json({"against": against, "data_through": through, "lags": lags or {},
                     "notes": result.notes, "scores": result.rows})

@@ -47,7 +47,7 @@ def ingest(
         try:
             outcome = ingest_paths(workspace, kind, paths, strict=strict, step=step)
         except WorkspaceError as exc:
-            fail(str(exc))
+            fail(exc)
     if as_json:
         print_json({"results": [r.to_json() for r in outcome.results],
                     "errors": [{"file": f, "error": e.render(limit=50)}

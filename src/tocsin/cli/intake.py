@@ -27,7 +27,7 @@ def _store(ctx: typer.Context) -> Any:
     try:
         ctx.obj.require()
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     return IntakeStore(ctx.obj)
 
 
@@ -39,7 +39,7 @@ def _run(action: Any) -> Any:
     try:
         return run_or_fail(action)
     except (IntakeError, SyncError, ExportError) as exc:
-        fail(str(exc))
+        fail(exc)
 
 
 def _summary(outcome: Any, as_json: bool) -> None:

@@ -66,7 +66,7 @@ def main(
     try:
         engine_choice.choose(engine, spark_master)
     except engine_choice.EngineChoiceError as exc:
-        fail(str(exc))
+        fail(exc)
     ctx.obj = workspace
 
 

@@ -28,7 +28,7 @@ def find(
     try:
         matches = find_places(ctx.obj, name, limit)
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     if as_json:
         print_json(matches)
         return
@@ -59,7 +59,7 @@ def show(
     try:
         place = show_place(ctx.obj, name)
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     if place is None:
         if as_json:
             print_json(None)

@@ -26,7 +26,7 @@ def serve(
     try:
         create_app(workspace)  # fail here, with a clear message, rather than inside uvicorn
     except (WorkspaceError, WebSetupError) as exc:
-        fail(str(exc))
+        fail(exc)
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(t("serve.serving_on_session_cookies", host=host))
     if workers == 1:

@@ -48,7 +48,7 @@ def _rules(path: Path | None) -> Any:
     try:
         return load_rules(path)
     except SiegeRulesError as exc:
-        fail(str(exc))
+        fail(exc)
 
 
 def _inputs(ctx: typer.Context) -> Any:
@@ -58,7 +58,7 @@ def _inputs(ctx: typer.Context) -> Any:
     try:
         return load_inputs(ctx.obj)
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
 
 
 def _stage(name: str) -> str:
@@ -86,7 +86,7 @@ def board(
     try:
         day = resolve_as_of(inputs, day)
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     rows = make_board(inputs, day, rules)
     warning = blind_spot(inputs, day)
     judged = inputs.judged(day)
@@ -175,7 +175,7 @@ def show(
         end = resolve_as_of(inputs, end)
         match = _find(inputs, place) or next(iter(find_places(ctx.obj, place, limit=1)), None)
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     if match is None:
         fail(t("siege.no_place_matches_try", place=place))
     start = start or end - dt.timedelta(days=365)
@@ -268,7 +268,7 @@ def record(
         workspace.require()
         match = next(iter(find_places(workspace, place, limit=1)), None)
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     if match is None:
         fail(t("siege.no_place_matches_try", place=place))
     try:
@@ -279,7 +279,7 @@ def record(
             source_url=source, note=note, recorded_by=as_user or getpass.getuser(),
             today=dt.datetime.now(dt.UTC).date())
     except ControlChangeError as exc:
-        fail(str(exc))
+        fail(exc)
     if as_json:
         print_json(row)
         return

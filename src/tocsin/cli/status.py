@@ -22,7 +22,7 @@ def status(
     try:
         info = workspace_status(ctx.obj)
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     if as_json:
         print_json(info)
         return

@@ -44,7 +44,7 @@ def sync(
         outcomes = run_sync(workspace, sources or None, day, replay,
                             say=None if as_json else lambda s: err.print(f"[dim]{escape(told(s))}[/]"))
     except (SyncError, WorkspaceError) as exc:
-        fail(str(exc))
+        fail(exc)
     if as_json:
         print_json([o.to_json() for o in outcomes])
     else:

@@ -50,6 +50,7 @@ def update(
 
 def _once(workspace: Workspace, sources: list[str] | None, sync: bool, force: bool,
           replay: Path | None, as_json: bool, keep_going: bool) -> Any:
+    from tocsin.i18n import said_of
     from tocsin.jobs.runner import update as run_update
 
     say = None if as_json else (lambda s: err.print(f"[dim]{escape(told(s))}[/]"))
@@ -57,9 +58,9 @@ def _once(workspace: Workspace, sources: list[str] | None, sync: bool, force: bo
         run = run_update(workspace, sources=sources, sync=sync, replay=replay, force=force, say=say)
     except WorkspaceError as exc:
         if keep_going:  # a timer's run that finds one still going waits for the next turn
-            err.print(t("update.skipping_this_turn", exc=escape(str(exc))))
+            err.print(t("update.skipping_this_turn", exc=escape(told(said_of(exc)))))
             return None
-        fail(str(exc))
+        fail(exc)
     except Exception as exc:
         if not keep_going:
             raise

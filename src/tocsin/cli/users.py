@@ -21,7 +21,7 @@ def _session(ctx: typer.Context):  # type: ignore[no-untyped-def]
     try:
         ctx.obj.require()
     except WorkspaceError as exc:
-        fail(str(exc))
+        fail(exc)
     return session_factory(ctx.obj.database_url)()
 
 
@@ -50,7 +50,7 @@ def password(
     try:
         password_hash = hash_password(_read_password(password_stdin))
     except ValueError as exc:
-        fail(str(exc))
+        fail(exc)
     with _session(ctx) as db:
         user = db.scalar(select(User).where(User.username == username))
         if user is None:

@@ -141,7 +141,7 @@ def one_run_at_a_time(workspace: Workspace) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise WorkspaceError(f"an update is already running in {workspace.home}") from exc
+            raise WorkspaceError(Said("workspace.update_running", home=workspace.home)) from exc
         try:
             yield
         finally:

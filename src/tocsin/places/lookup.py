@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tocsin.i18n import Said
 from tocsin.lake import Lake
 from tocsin.places.search import PlaceIndex
 from tocsin.workspace import Workspace, WorkspaceError
@@ -23,8 +24,7 @@ def find_places(workspace: Workspace, name: str, limit: int = 10) -> list[dict[s
     workspace.require()
     lake = Lake(workspace.lake_dir)
     if lake.derived_path("place_names") is None:
-        raise WorkspaceError("the workspace has no gazetteer yet: ingest a place source "
-                             "(osm-places, geonames, cod-ab, hiu-villages, dtm-sites) first")
+        raise WorkspaceError(Said("workspace.no_gazetteer"))
     con = lake.connect()
     importance = dict(con.execute("SELECT place_id, importance FROM gazetteer").fetchall())
     index = PlaceIndex(con.sql("SELECT * FROM place_names").to_arrow_table(), importance)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tocsin.i18n import Said
+from tocsin.i18n import Said, said_of
 from tocsin.jobs.base import RECORDS, Job, JobContext, JobResult
 from tocsin.jobs.registry import register
 from tocsin.jobs.steps.field_reports import records_fingerprint
@@ -54,7 +54,7 @@ def run(ctx: JobContext) -> JobResult:
     try:
         sessions = open_records(ctx.workspace.database_url)
     except (WorkspaceError, AlertError) as exc:
-        return JobResult(notes=[Said("jobs.no_alert_scan", exc=str(exc))])
+        return JobResult(notes=[Said("jobs.no_alert_scan", exc=said_of(exc))])
     notes = []
     reports_end = ctx.as_of or dt.datetime.now(dt.UTC).date()
     try:
@@ -63,7 +63,7 @@ def run(ctx: JobContext) -> JobResult:
     except WorkspaceError as exc:
         # No lake to read escalations from: field reports still cluster.
         inputs, end = None, reports_end
-        notes.append(Said("jobs.no_siege_scan", exc=str(exc)))
+        notes.append(Said("jobs.no_siege_scan", exc=said_of(exc)))
     ctx.say(Said("jobs.scanning_alerts", end=end, reports_end=reports_end))
     _, created = scan(ctx.workspace, inputs, sessions, end, reports_end=reports_end)
     results = deliver_pending(sessions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tocsin.i18n import Listed, Said
+from tocsin.i18n import Listed, Said, said_of
 from tocsin.jobs.base import Job, JobContext, JobResult
 from tocsin.jobs.registry import register
 
@@ -29,7 +29,7 @@ def run(ctx: JobContext) -> JobResult:
                                                     ctx.workspace.home / "briefs",
                                                     renderers=ctx.prepared.get("brief"))]
     except BriefError as exc:
-        return JobResult(notes=[Said("jobs.no_brief", exc=str(exc))])
+        return JobResult(notes=[Said("jobs.no_brief", exc=said_of(exc))])
     return JobResult(wrote={"artefact:brief": len(written)},
                      notes=[Said("jobs.brief_written", path=w) for w in written])
 

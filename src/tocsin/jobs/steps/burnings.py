@@ -109,11 +109,9 @@ def detect_in_workspace(workspace: Workspace, since: date | None = None, until: 
 
 def _require_inputs(lake: Lake) -> None:
     if lake.derived_path("gazetteer") is None:
-        raise WorkspaceError("the workspace has no gazetteer yet: ingest a place source "
-                             "(osm-places, geonames, cod-ab, hiu-villages, dtm-sites) first")
+        raise WorkspaceError(Said("workspace.no_gazetteer"))
     if not lake.table_files("fire_detections"):
-        raise WorkspaceError("the workspace holds no fire detections: ingest a FIRMS file first "
-                             "(tocsin ingest firms FILE.csv)")
+        raise WorkspaceError(Said("workspace.no_fire_detections"))
 
 
 def detect(ctx: JobContext) -> pa.Table:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tocsin.analysis.inputs import EVENT_COLUMNS, PLACE_COLUMNS, ForecastInputs
-from tocsin.i18n import Said
+from tocsin.i18n import Said, said_of
 from tocsin.jobs.base import Job, JobContext, JobResult
 from tocsin.jobs.reads import events_with_links
 from tocsin.jobs.registry import register
@@ -41,14 +41,13 @@ def read_inputs(workspace: Workspace, stages: pa.Table | None = None, siege: boo
     lake = Lake(workspace.lake_dir)
     manifest = lake.manifest()
     if "gazetteer" not in manifest["derived"] or "event_links" not in manifest["derived"]:
-        raise WorkspaceError("the workspace has no gazetteer or event links yet: ingest places "
-                             "(osm-places, geonames, ...) and events (ucdp-ged, acled) first")
+        raise WorkspaceError(Said("workspace.no_gazetteer_or_links"))
     con = lake.connect()
     try:
         places = con.sql(f"SELECT {PLACE_COLUMNS} FROM gazetteer ORDER BY place_id").to_arrow_table()
         events = events_with_links(con, EVENT_COLUMNS, manifest["derived"], "ORDER BY e.event_uid")
         if events.num_rows == 0:
-            raise WorkspaceError("the workspace holds no conflict events: ingest ucdp-ged or acled first")
+            raise WorkspaceError(Said("workspace.no_conflict_events"))
         displacement = con.sql(
             "SELECT admin2_pcode, CAST(idps AS DOUBLE) AS idps, period_end FROM displacement "
             "WHERE admin_level = 2 AND admin2_pcode IS NOT NULL AND idps IS NOT NULL "
@@ -243,7 +242,7 @@ def run(ctx: JobContext) -> JobResult:
         scored = score_places(fitted, inputs.places, judged, dated=True)
         table = stamp_data_end(scored, day, data_through(coverage), judged)  # type: ignore[arg-type]
     except (WorkspaceError, ForecastError) as exc:
-        return JobResult(notes=[Said("jobs.no_forecast", exc=str(exc))])
+        return JobResult(notes=[Said("jobs.no_forecast", exc=said_of(exc))])
     rows = merge_forecasts(ctx, table, ctx.fingerprint or FORECASTS.fingerprint(ctx))
     warning = coverage_warning(coverage, day)
     return JobResult(wrote={TABLE: rows}, notes=[warning] if warning else [],

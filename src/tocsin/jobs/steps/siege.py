@@ -113,8 +113,7 @@ def load_inputs(workspace: Workspace, database_url: str | None = None) -> SiegeI
     lake = Lake(workspace.lake_dir)
     derived = lake.manifest()["derived"]
     if "gazetteer" not in derived:
-        raise WorkspaceError("the workspace has no gazetteer yet: ingest a place source "
-                             "(geonames, osm-places, cod-ab, dtm-sites) first")
+        raise WorkspaceError(Said("workspace.no_gazetteer"))
     con = lake.connect()
     try:
         places = con.sql("SELECT * FROM gazetteer").to_arrow_table()
@@ -183,8 +182,7 @@ def resolve_as_of(inputs: SiegeInputs, as_of: dt.date | None) -> dt.date:
     if as_of is not None:
         return as_of
     if inputs.latest is None:
-        raise WorkspaceError("the workspace holds no dated events, prices, displacement or "
-                             "connectivity yet: nothing to track")
+        raise WorkspaceError(Said("workspace.nothing_to_track"))
     return inputs.latest
 
 

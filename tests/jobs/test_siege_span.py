@@ -26,3 +26,24 @@ def test_a_day_read_from_the_span_equals_the_day_computed_alone(sample_workspace
     assert pc.sum(pc.greater(served.column("stage_rank"), 0)).as_py() > 0  # not all calm
     # Other rules, no evidence or some places only: computed, never read from the span.
     assert inputs.stages(busy, busy, evidence=False).equals(alone.stages(busy, busy, evidence=False))
+
+
+def test_the_board_dates_each_stage_from_the_span_as_from_the_whole_lookback(
+        sample_workspace: Workspace) -> None:
+    """The board's "since" (when a place entered its stage) is read from the alert scan's span
+    where the stage changed inside it, and from the rules' whole lookback otherwise: the board
+    is the one computed with no span at all, on days where places entered their stage inside
+    the span and before it."""
+    from tocsin.jobs.steps.siege import board
+
+    sinces = set()
+    for last in (dt.date(2023, 6, 15), dt.date(2023, 11, 10), dt.date(2023, 12, 20)):
+        inputs = load_inputs(sample_workspace)
+        first = last - dt.timedelta(days=43)
+        inputs.stages(first, last)  # the span the alerts scan leaves
+        alone = load_inputs(sample_workspace)
+        for day in (last, last - dt.timedelta(days=10)):
+            served, fresh = board(inputs, day), board(alone, day)
+            assert served == fresh, day
+            sinces |= {(r["since"] > first) for r in fresh if r["since"]}
+    assert sinces == {True, False}  # both ways of dating a stage were exercised

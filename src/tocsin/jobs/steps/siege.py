@@ -221,16 +221,43 @@ def board(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None = None,
 
 def _stage_since(inputs: SiegeInputs, as_of: dt.date, rules: SiegeRules | None,
                  current: pa.Table) -> dict[str, dt.date]:
+    """When each place of ``current`` entered its stage of ``as_of``: its last change of stage.
+    A place whose stage changed inside the alert scan's span (``SiegeInputs._span``, default
+    rules) changed last there: each day's stage in the span is the one a longer history gives.
+    Only the others are computed over the rules' whole lookback (621 days by default)."""
     if current.num_rows == 0:
         return {}
+    wanted = current.column("place_id").to_pylist()
+    since = _since_in_span(inputs, as_of, wanted) if rules is None else {}
+    rest = [p for p in wanted if p not in since]
+    if not rest:
+        return since
     lookback = (rules or default_rules()).lookback_days()
     history = inputs.stages(as_of - dt.timedelta(days=lookback), as_of, rules, evidence=False,
-                            place_ids=current.column("place_id").to_pylist())
+                            place_ids=rest)
     changes = stage_changes(history)
-    since: dict[str, dt.date] = {}
     for place, date in zip(changes.column("place_id").to_pylist(), changes.column("date").to_pylist(),
                            strict=True):
         since[place] = date  # changes are in date order: the last one is the present stage's start
+    return since
+
+
+def _since_in_span(inputs: SiegeInputs, as_of: dt.date, wanted: list[str]) -> dict[str, dt.date]:
+    """The places of ``wanted`` whose stage changed after the span's first day and by
+    ``as_of``, with the day of their last change (the first day's "change" from calm is only
+    where the span starts, so it says nothing)."""
+    if inputs._span is None or not inputs._span[0] < as_of <= inputs._span[1]:
+        return {}
+    first, _, table = inputs._span
+    days = pc.cast(table.column("date"), pa.date32())
+    rows = table.filter(pc.and_(pc.is_in(table.column("place_id"), value_set=pa.array(wanted, pa.string())),
+                                pc.less_equal(days, pa.scalar(as_of, pa.date32()))))
+    changes = stage_changes(rows.select(["place_id", "date", "stage_rank"]))
+    since: dict[str, dt.date] = {}
+    for place, date in zip(changes.column("place_id").to_pylist(), changes.column("date").to_pylist(),
+                           strict=True):
+        if date > first:
+            since[place] = date
     return since
 
 

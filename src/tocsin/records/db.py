@@ -12,6 +12,7 @@ that fails or is killed half-way leaves the database as it was.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
@@ -157,8 +158,10 @@ def alembic_config(url: str | URL | None = None) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest migration shipped with this version of Tocsin."""
+    """The newest migration shipped with this version of Tocsin (read once: the migrations
+    are files of the package, and one update asks for it at every read of the records)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()

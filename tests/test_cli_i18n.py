@@ -369,6 +369,39 @@ def test_a_workspace_error_is_told_in_arabic_and_kept_in_english(tmp_path: Path)
         assert said_of(ValueError("plain")) == "plain"
 
 
+def test_a_sync_failure_is_told_in_arabic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source that cannot be synced (its credentials file open to others) and a field server
+    that is not a web address are refused in Arabic in an Arabic session, in English otherwise."""
+    import os
+
+    from tocsin.workspace import Workspace
+
+    workspace = Workspace(tmp_path / "ws")
+    workspace.init()
+    secrets = workspace.home / "credentials.toml"
+    secrets.write_text('[acled]\nusername = "me@example.org"\npassword = "s3cret"\n')
+    os.chmod(secrets, 0o644)
+    for name in ("TOCSIN_ACLED_USERNAME", "TOCSIN_ACLED_PASSWORD", "TOCSIN_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+    home = str(workspace.home)
+    try:
+        arabic = runner.invoke(app, ["--home", home, "--lang", "ar", "sync", "acled"])
+        english = runner.invoke(app, ["--home", home, "--lang", "en", "sync", "acled"])
+        server = runner.invoke(app, ["--home", home, "--lang", "ar", "sync", "kobo",
+                                     "--server", "ftp://example.org", "--asset", "aBc"],
+                               env={"TOCSIN_KOBO_TOKEN": "t"})
+    finally:
+        from tocsin.cli import common
+
+        common.choose_language(None)
+    assert arabic.exit_code == 1 and "يستطيع غيرك قراءة" in arabic.output
+    assert "chmod 600" in arabic.output and "can be read by others" not in arabic.output
+    assert "s3cret" not in arabic.output + english.output
+    assert english.exit_code == 1 and "can be read by others (mode -rw-r--r--)" in english.output
+    assert server.exit_code == 1, server.output
+    assert "عنوانًا يبدأ" in server.output and "must be an http" not in server.output
+
+
 def test_no_new_alerts_is_said_in_arabic_words() -> None:
     """A scan that finds nothing says "لا تنبيهات جديدة", not "0 تنبيه جديد"; English keeps 0."""
     ar, en = Catalogue("cli", "ar", isolate_latin=False), Catalogue("cli", "en")

@@ -83,6 +83,47 @@ def test_a_bad_reply_names_source_and_request_and_keeps_what_was_committed(
     assert [i for i, _ in visible(workspace, "acled")] == sorted(pub.held_acled_ids())
 
 
+@pytest.mark.parametrize(("fault", "english", "arabic"), [
+    (Fault("/api/acled/read", "truncate", skip=1), "cut short", "الردّ مبتور"),
+    (Fault("/api/acled/read", "html", skip=1), "HTML instead of", "صفحة HTML بدل الردّ المنتظر"),
+    (Fault("/api/acled/read", "drop-field", skip=1, field_name="event_date"), "lack event_date",
+     "تنقص الردَّ الحقولُ"),
+    (Fault("/api/acled/read", "status", status=500, times=10, skip=1), "failed 4 times", "بعد"),
+    (Fault("/api/acled/read", "status", status=403, skip=1), "answered HTTP 403", "برمز HTTP"),
+])
+def test_a_bad_reply_is_told_in_arabic_and_kept_in_english(workspace: Workspace, fault: Fault,
+                                                           english: str, arabic: str) -> None:
+    """What went wrong is said in the session's language (a field monitor's Arabic), naming the
+    same request; the outcome's text, which runs.jsonl and --json keep, stays English."""
+    from tocsin.i18n import ARABIC_LETTER, Catalogue, told
+
+    pub = publisher(acled=60)
+    pub.faults = [fault]
+    with serve(pub) as url:
+        broken = run(workspace, "acled", UrllibTransport(), settings(url)["acled"])
+    assert not broken.ok and english in str(broken.error)
+    said = told(broken.error, Catalogue("cli", "ar"))
+    assert arabic in said and "/api/acled/read" in said and DEMO_PASSWORD not in said
+    assert english not in said and ARABIC_LETTER.search(said)
+    import json
+
+    assert json.loads(json.dumps(broken.to_json()))["error"] == str(broken.error)
+
+
+def test_a_sync_error_pickles_and_keeps_its_words() -> None:
+    import pickle
+
+    from tocsin.i18n import Catalogue, Said, said_of
+
+    error = SyncError("acled", Said("sync.answered_http", request="GET /x", status=500, snippet="boom"),
+                      status=500)
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == str(error) == "acled: GET /x answered HTTP 500: boom"
+    assert again.status == 500 and again.source == "acled"
+    assert "برمز HTTP" in said_of(again).told(Catalogue("cli", "ar"))
+    assert str(SyncError("ucdp", "plain words")) == "ucdp: plain words"
+
+
 DEMO_PASSWORD = "r3play-pass"
 
 

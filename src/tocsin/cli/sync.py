@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from tocsin.cli.common import err, fail, out, parse_day, print_json, t, told
+from tocsin.i18n import said_of
 from tocsin.workspace import Workspace, WorkspaceError
 
 REPLAY_HELP = ("Answer from recorded replies in this folder instead of the network (the demo "
@@ -103,7 +104,7 @@ def run_sync(workspace: Workspace, names: list[str] | None, since: Any = None,
                     continue
             outcomes.append(sync_source(workspace, connector, since, say))
         except SyncError as exc:
-            outcomes.append(SyncOutcome(name, error=str(exc)))
+            outcomes.append(SyncOutcome(name, error=said_of(exc)))
     return outcomes
 
 
@@ -115,7 +116,7 @@ def show_outcomes(outcomes: list[Any]) -> None:
                     + t("sync.requests", requests=o.requests))
             out.print(escape(line))
         else:
-            err.print(t("sync.failed", source=escape(o.source), what=escape(o.error or ''))
+            err.print(t("sync.failed", source=escape(o.source), what=escape(told(o.error or '')))
                       + (t("sync.kept_rows_committed_before", rows_added=o.rows_added)
                          if o.rows_added else ""))
         for note in o.notes:

@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from tocsin.errors import InputError
-from tocsin.i18n import Said
+from tocsin.i18n import Said, said_of
 from tocsin.lake import Batch, Lake, new_batch_id
 from tocsin.schema.tables import TABLES
 from tocsin.sync.http import Client, RetryPolicy, SyncError, Transport, UrllibTransport
@@ -64,12 +64,13 @@ def load_settings(workspace: Workspace | None = None) -> dict[str, dict[str, Any
         try:
             mine = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise SyncError("settings", f"{path} is not valid YAML: {exc}") from exc
+            raise SyncError("settings", Said("sync.settings_not_yaml", path=str(path), exc=str(exc))) from exc
         if not isinstance(mine, dict) or not isinstance(mine.get("sources", {}), dict):
-            raise SyncError("settings", f"{path}: expected a mapping `sources: {{NAME: {{...}}}}`")
+            raise SyncError("settings", Said("sync.settings_not_mapping", path=str(path)))
         for name, values in (mine.get("sources") or {}).items():
             if not isinstance(values, dict):
-                raise SyncError("settings", f"{path}: sources.{name} must be a mapping of settings")
+                raise SyncError("settings", Said("sync.settings_source_not_mapping", path=str(path),
+                                                 name=name))
             settings[name] = {**settings.get(name, {}), **values}
     return settings
 
@@ -122,12 +123,12 @@ def load_credentials(source: str, names: tuple[str, ...], workspace: Workspace |
     if path is not None and len(values) < len(names) and path.exists():
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise SyncError(source, f"{path} can be read by others (mode {stat.filemode(mode)}); "
-                            f"it holds credentials: run `chmod 600 {path}`")
+            raise SyncError(source, Said("sync.credentials_readable", path=str(path),
+                                         mode=stat.filemode(mode)))
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise SyncError(source, f"{path} is not valid TOML: {exc}") from exc
+            raise SyncError(source, Said("sync.credentials_not_toml", path=str(path), exc=str(exc))) from exc
         table = data.get(source, {})
         for name in names:
             if name not in values and isinstance(table.get(name), str) and table[name]:
@@ -226,7 +227,7 @@ def make_connector(name: str, workspace: Workspace, transport: Transport | None 
     those instead, e.g. a replay's)."""
     connectors = all_connectors()
     if name not in connectors:
-        raise SyncError(name, f"no such source; known: {', '.join(sorted(connectors))}")
+        raise SyncError(name, Said("sync.no_such_source", known=", ".join(sorted(connectors))))
     cls = connectors[name]
     chosen = dict(settings if settings is not None else load_settings(workspace).get(name, {}))
     creds = Credentials(name, credentials) if credentials is not None else \
@@ -260,9 +261,9 @@ def sync_source(workspace: Workspace, connector: Connector, since: date | None =
     lake = Lake(workspace.lake_dir)
     missing = connector.missing_credentials()
     if missing:
-        outcome.error = (f"{connector.name}: no credentials: set "
-                         + ", ".join(env_name(connector.name, n) for n in missing)
-                         + f" or put them under [{connector.name}] in {CREDENTIALS_FILE} (mode 600)")
+        outcome.error = Said("sync.error", source=connector.name, message=Said(
+            "sync.no_credentials_set", names=", ".join(env_name(connector.name, n) for n in missing),
+            source=connector.name, file=CREDENTIALS_FILE))
         return outcome
     with workspace.write_lock():
         lake.sweep_orphans()
@@ -274,7 +275,7 @@ def sync_source(workspace: Workspace, connector: Connector, since: date | None =
                 ctx.state = dict(chunk.state)
             lake.move_bookmark(connector.name, complete=True)
         except SyncError as exc:
-            outcome.error = str(exc)
+            outcome.error = said_of(exc)
         finally:
             outcome.requests = connector.client.requests
             outcome.state = ctx.state

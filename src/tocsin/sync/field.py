@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tocsin.i18n import Said
 from tocsin.intake.parse import Attachment, Submission
 from tocsin.intake.store import AttachmentMissing, IntakeStore, Outcome
 from tocsin.lake import Lake
@@ -45,7 +46,7 @@ class FieldConnector(Connector):
         super().__init__(settings, credentials, client)
         server = str(settings.get("base_url") or "")
         if not server.startswith(("http://", "https://")):
-            raise SyncError(self.name, f"--server must be an http(s) URL, not {server!r}")
+            raise SyncError(self.name, Said("sync.server_not_http", server=repr(server)))
         self.server = server.rstrip("/")
         self.page_size = int(settings.get("page_size", PAGE_SIZE))
 
@@ -89,7 +90,7 @@ def field_connector(cls: type[FieldConnector], settings: Mapping[str, Any],
     creds = Credentials(cls.name, credentials)
     missing = [n for n in cls.credentials if not creds.get(n)]
     if missing:
-        raise SyncError(cls.name, f"no credentials: {', '.join(missing)}")
+        raise SyncError(cls.name, Said("sync.no_credentials", names=", ".join(missing)))
     return cls(settings, creds, make_client(cls.name, settings, creds, transport, sleep))
 
 

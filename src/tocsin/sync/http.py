@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from tocsin.i18n import Said
+
 USER_AGENT = "tocsin-sync/1 (+https://github.com/tocsin)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Query parameters and form fields that carry secrets: never shown in an error or a log.
@@ -29,12 +31,18 @@ SECRET_NAMES = frozenset({"password", "key", "token", "access_token", "refresh_t
 
 
 class SyncError(Exception):
-    """A source could not be read; the message names the source, the request and the reply."""
+    """A source could not be read; the message names the source, the request and the reply.
+    Its text is English ("acled: GET ... answered HTTP 500: ..."), for records and logs; where
+    the message is said (a ``Said``), the command line tells it in the session's language."""
 
     def __init__(self, source: str, message: str, status: int | None = None) -> None:
         self.source = source
+        self.message = message
         self.status = status  # the HTTP status that ended it, when one did
-        super().__init__(f"{source}: {message}")
+        super().__init__(Said("sync.error", source=source, message=message))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # rebuilt from what it was made of, not its text
+        return type(self), (self.source, self.message, self.status)
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ class Client:
                 self.requests += 1
                 reply = self.transport.send(request, self.policy.timeout_s)
             except OSError as exc:  # refused, reset, timed out: worth another try
-                last = f"no reply ({exc})"
+                last = Said("sync.no_reply", exc=str(exc))
                 self._pause(wait, attempt, last)
                 wait *= 2
                 continue
@@ -145,16 +153,17 @@ class Client:
                 last = f"HTTP {reply.status}: {reply.snippet()}"
                 pause = retry_after(reply.header("Retry-After"))
                 if pause is not None and pause > self.policy.max_wait_s:
-                    raise SyncError(self.source, f"{request.shown(self.secrets)} answered HTTP "
-                                    f"{reply.status} and asks to wait {pause:.0f} s (more than "
-                                    f"{self.policy.max_wait_s:.0f} s); try again later")
+                    raise SyncError(self.source, Said(
+                        "sync.asks_to_wait", request=request.shown(self.secrets), status=reply.status,
+                        pause=pause, most=self.policy.max_wait_s))
                 self._pause(pause if pause is not None else wait, attempt, last)
                 wait *= 2
                 continue
-            raise SyncError(self.source, f"{request.shown(self.secrets)} answered HTTP "
-                            f"{reply.status}: {reply.snippet()}", status=reply.status)
-        raise SyncError(self.source, f"{request.shown(self.secrets)} failed {self.policy.attempts} "
-                        f"times; last: {last}")
+            raise SyncError(self.source, Said("sync.answered_http", request=request.shown(self.secrets),
+                                              status=reply.status, snippet=reply.snippet()),
+                            status=reply.status)
+        raise SyncError(self.source, Said("sync.failed_attempts", request=request.shown(self.secrets),
+                                          attempts=self.policy.attempts, last=last))
 
     def _pause(self, seconds: float, attempt: int, why: str) -> None:
         if attempt < self.policy.attempts:
@@ -171,16 +180,16 @@ def parse_json(source: str, shown: str, reply: Response, expect: str) -> Any:
     kind = (reply.header("Content-Type") or "").lower()
     body = reply.body.lstrip()
     if "html" in kind or body[:1] == b"<":
-        raise SyncError(source, f"{shown} returned HTML instead of {expect} "
-                        f"(a login or maintenance page?): {reply.snippet()}")
+        raise SyncError(source, Said("sync.returned_html", request=shown, expect=expect,
+                                     snippet=reply.snippet()))
     try:
         return json.loads(reply.body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         # The decoder stops at the end of a body cut short, or at a string never closed.
-        cut = " (the body is cut short)" if isinstance(exc, json.JSONDecodeError) and (
+        cut = Said("sync.body_cut_short") if isinstance(exc, json.JSONDecodeError) and (
             exc.pos >= len(reply.body.rstrip()) - 1 or exc.msg.startswith("Unterminated")) else ""
-        raise SyncError(source, f"{shown} returned {len(reply.body):,} bytes that are not "
-                        f"{expect}{cut}: {exc}") from exc
+        raise SyncError(source, Said("sync.not_expected", request=shown, size=len(reply.body),
+                                     expect=expect, cut=cut, exc=str(exc))) from exc
 
 
 def retry_after(value: str | None) -> float | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tocsin.i18n import Said, said_of
 from tocsin.intake.form import question_types
 from tocsin.intake.parse import Attachment, Submission, SubmissionError, read_submission
 from tocsin.intake.store import AttachmentMissing
@@ -28,7 +29,7 @@ def multiple_questions() -> frozenset[str]:
 def refused(exc: SyncError, what: str) -> SyncError:
     """A 401/403 said as what it is, with what to fix; other errors unchanged."""
     if exc.status in (401, 403):
-        return SyncError(exc.source, f"the server refused the credentials ({exc}); check {what}",
+        return SyncError(exc.source, Said("sync.credentials_refused", exc=said_of(exc), what=what),
                          status=exc.status)
     return exc
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tocsin.i18n import Said
 from tocsin.intake.parse import Attachment, Submission, SubmissionError, read_submission
 from tocsin.sync.base import Chunk, SyncContext
 from tocsin.sync.field import FieldConnector, field_connector
@@ -171,7 +172,7 @@ def odk_connector(server: str, project: int, form: str, email: str, password: st
     if page_size:
         settings["page_size"] = page_size
     if not server.startswith(("http://", "https://")):
-        raise SyncError("odk", f"--server must be an http(s) URL, not {server!r}")
+        raise SyncError("odk", Said("sync.server_not_http", server=repr(server)))
     transport = PyodkTransport(server, email, password)
     try:
         connector = field_connector(OdkConnector, settings, {"email": email, "password": password},

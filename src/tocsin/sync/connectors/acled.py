@@ -168,8 +168,9 @@ def _check_fields(source: str, rows: list[dict[str, Any]], page: int) -> None:
         return
     missing = [f for f in EXPECTED if f not in rows[0]]
     if missing:
-        raise SyncError(source, f"/api/acled/read page {page}: the records lack {', '.join(missing)} "
-                        f"(fields now: {', '.join(sorted(rows[0]))}); has ACLED renamed them?")
+        raise SyncError(source, Said("sync.fields_missing", request=f"/api/acled/read page {page}",
+                                     rows="records", missing=", ".join(missing),
+                                     fields=", ".join(sorted(rows[0])), publisher="ACLED"))
 
 
 def _held_versions(ctx: SyncContext) -> dict[str, str]:

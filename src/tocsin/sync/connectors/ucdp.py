@@ -145,6 +145,7 @@ def _check_fields(source: str, rows: list[dict[str, Any]], url: str) -> None:
         return
     missing = [f for f in EXPECTED if f not in rows[0]]
     if missing:
-        raise SyncError(source, f"GET {url}: the events lack {', '.join(missing)} (fields now: "
-                        f"{', '.join(sorted(rows[0]))}); has UCDP renamed them?")
+        raise SyncError(source, Said("sync.fields_missing", request=f"GET {url}", rows="events",
+                                     missing=", ".join(missing), fields=", ".join(sorted(rows[0])),
+                                     publisher="UCDP"))
 

@@ -10,6 +10,7 @@
    workspace, same run: the ratio is the baseline's time over the incremental one's.
 
     python bench/update.py [--events 10000] [--days 365] [--day 40] [--quick] [--rounds 3]
+                           [--resident]
 
 --days N makes the ACLED history N days long from 2024-01-10 (at the same rate unless --events
 says otherwise): `--days 1060` reaches December 2026, to see how each contender grows with the
@@ -19,6 +20,10 @@ length of the war.
 copy of the workspace, and prints medians: on a shared machine one run's load says little. Wall
 and CPU time (the child's user + system seconds) are both printed, with both ratios.
 
+--resident also times the one-day update in a process that stays up, as `tocsin update --every`
+runs (bench/update_resident.py): the run before it, every job, in the same process, has done the
+imports; against the same full rebuild in a process of its own.
+
 --quick uses the Darfur sample's places instead of Sudan's (a minute instead of several).
 Each contender runs in a child process (bench/harness.py), so its peak memory is its own.
 """
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import sys
@@ -66,6 +72,8 @@ def main() -> None:
     parser.add_argument("--snapshot", type=Path, help="copy the workspace here after the full "
                         "rebuild (to profile the one-day update again without redoing the rest)")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each contender (medians)")
+    parser.add_argument("--resident", action="store_true", help="also the one-day update in a "
+                        "process that stays up (`update --every`)")
     args = parser.parse_args()
     home = OUT / "update-ws"
     shutil.rmtree(home, ignore_errors=True)
@@ -119,6 +127,12 @@ def main() -> None:
         for _ in range(max(1, args.rounds)):  # each round from the same rebuilt workspace
             _copy(rebuilt_home, home)
             days.append(measure_child([*tocsin, "update", "acled", "--json"], env))
+        residents = []
+        for _ in range(max(1, args.rounds) if args.resident else 0):
+            _copy(synced, home)  # its own full rebuild first, then the day, in one process
+            run = measure_child([sys.executable, str(Path(__file__).with_name("update_resident.py")),
+                                 str(home)], env)
+            residents.append((json.loads(run.stdout.strip().splitlines()[-1]), run.peak_mb))
     full, day = _median(fulls), _median(days)
     said = days[-1].stdout
     rebuilt = said[said.find('"ran"'):].split("}")[0].replace("\n", " ")
@@ -132,6 +146,14 @@ def main() -> None:
           f"{full.cpu_s / day.cpu_s:.1f}x (CPU); one-day jobs: {rebuilt}")
     print(f"every round, wall s: full {[round(m.wall_s, 1) for m in fulls]}, "
           f"one day {[round(m.wall_s, 1) for m in days]}; load average {os.getloadavg()}")
+    if residents:
+        timings, peak = sorted(residents, key=lambda r: r[0]["day"][0])[len(residents) // 2]
+        (before_wall, _), (day_wall, day_cpu) = timings["before"], timings["day"]
+        print(f"resident (as `update --every`): one-day update {day_wall:.1f} s wall, {day_cpu:.1f} s "
+              f"CPU, after its own full rebuild ({before_wall:.1f} s, imports included), peak "
+              f"{peak:.0f} MB; vs full rebuild: {full.wall_s / day_wall:.1f}x (wall), "
+              f"{full.cpu_s / day_cpu:.1f}x (CPU); every round, one day "
+              f"{[round(r[0]['day'][0], 1) for r in residents]}")
 
 
 def violence_places(ucdp: list[dict[str, str]], since: str = "2012") -> list[InventedPlace]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tocsin import arabic
@@ -138,6 +138,7 @@ def test_an_unnamed_place_is_always_said_by_where_it_is(lat: float, lon: float, 
 
 
 @given(st.integers(min_value=0, max_value=100_000))
+@example(2)  # Arabic's dual: the one count said in words besides one
 def test_a_count_agrees_with_its_number_in_both_languages(count: int) -> None:
     from tocsin.report.words import Words
 
@@ -150,8 +151,11 @@ def test_a_count_agrees_with_its_number_in_both_languages(count: int) -> None:
             assert "واحد" in arabic_text, arabic_text
         else:
             assert english.startswith(f"{count:,}"), english
-            # The count in the organisation's digits (the blind spots once wrote Latin ones).
-            assert arabic.digits(f"{count:,}", "arabic_indic") in arabic_text, arabic_text
+            if count == 2 and f"{key}_two" in ar.s:  # a dual form says "two" in its noun
+                assert not re.search(r"[0-9\u0660-\u0669]", arabic_text), arabic_text
+            else:
+                # The count in the organisation's digits (the blind spots once wrote Latin ones).
+                assert arabic.digits(f"{count:,}", "arabic_indic") in arabic_text, arabic_text
             assert not re.search(r"[0-9]", arabic_text.split("tocsin")[0]), arabic_text
 
 

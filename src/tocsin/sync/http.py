@@ -192,6 +192,16 @@ def parse_json(source: str, shown: str, reply: Response, expect: str) -> Any:
                                      expect=expect, cut=cut, exc=str(exc))) from exc
 
 
+def listed_in(source: str, shown: str, reply: Any, name: str) -> list[Any]:
+    """``reply[name]`` where the reply is an object holding a list there (the page of records
+    every publisher wraps); else a SyncError naming the request and what the reply held."""
+    found = reply.get(name) if isinstance(reply, dict) else None
+    if isinstance(found, list):
+        return found
+    held = ", ".join(sorted(map(str, reply))) if isinstance(reply, dict) else type(reply).__name__
+    raise SyncError(source, Said("sync.no_list", request=shown, name=name, found=held or "{}"))
+
+
 def retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (seconds, or an HTTP date)."""
     if not value:

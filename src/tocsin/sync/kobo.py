@@ -19,7 +19,7 @@ from tocsin.intake.parse import Attachment, Submission, SubmissionError, read_su
 from tocsin.intake.store import AttachmentMissing
 from tocsin.sync.base import Chunk, SyncContext
 from tocsin.sync.field import FieldConnector, field_connector
-from tocsin.sync.http import Request, SyncError, Transport
+from tocsin.sync.http import Request, SyncError, Transport, listed_in
 
 
 def multiple_questions() -> frozenset[str]:
@@ -56,10 +56,7 @@ class KoboConnector(FieldConnector):
                 page = self.client.get_json(request, expect="a page of Kobo submissions")
             except SyncError as exc:
                 raise refused(exc, "the Kobo API token (TOCSIN_KOBO_TOKEN)") from exc
-            results = page.get("results") if isinstance(page, dict) else None
-            if not isinstance(results, list):
-                raise SyncError(self.name, f"{request.shown(self.client.secrets)} returned no "
-                                "`results` list: not a Kobo data endpoint?")
+            results = listed_in(self.name, request.shown(self.client.secrets), page, "results")
             if results:
                 after = int(results[-1]["_id"])
                 yield Chunk(state={"after": after}, kind="field-report", rows=results,

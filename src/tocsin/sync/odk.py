@@ -29,7 +29,7 @@ from tocsin.i18n import Said
 from tocsin.intake.parse import Attachment, Submission, SubmissionError, read_submission
 from tocsin.sync.base import Chunk, SyncContext
 from tocsin.sync.field import FieldConnector, field_connector
-from tocsin.sync.http import Request, Response, SyncError
+from tocsin.sync.http import Request, Response, SyncError, listed_in
 from tocsin.sync.kobo import multiple_questions, refused
 
 SUBMISSIONS = "projects/{project_id}/forms/{form_id}.svc/Submissions"
@@ -130,9 +130,7 @@ class OdkConnector(FieldConnector):
                 params["$filter"] = f"__system/submissionDate ge {since}"
             request = Request("GET", url, params=params)
             page = self._json(request, "an OData page of submissions")
-            values = page.get("value") if isinstance(page, dict) else None
-            if not isinstance(values, list):
-                raise SyncError(self.name, f"{request.shown()} returned no `value` list")
+            values = listed_in(self.name, request.shown(), page, "value")
             if values:
                 last = values[-1].get("__system", {}).get("submissionDate") or since
                 yield Chunk(state={"since": last}, kind="field-report", rows=values,

@@ -14,7 +14,7 @@ from typing import Any
 
 from tocsin.i18n import Said
 from tocsin.sync.base import Chunk, Connector, SyncContext, register_connector
-from tocsin.sync.http import Request, SyncError
+from tocsin.sync.http import Request, SyncError, listed_in
 
 EXPECTED = ("event_id_cnty", "event_date", "event_type", "timestamp")
 
@@ -72,10 +72,7 @@ class AcledConnector(Connector):
 
         first = request()
         reply = self.client.get_json(first, refresh=refreshed, expect="ACLED JSON")
-        if not isinstance(reply, dict) or not isinstance(reply.get("data"), list):
-            found = ", ".join(sorted(reply)) if isinstance(reply, dict) else type(reply).__name__
-            raise SyncError(self.name, f"{first.shown()}: expected an object with a `data` list, "
-                            f"found {found}")
+        listed_in(self.name, first.shown(), reply, "data")
         if reply.get("success") is False or reply.get("error"):
             said = reply.get("error") or reply.get("messages")
             raise SyncError(self.name, f"{first.shown()}: ACLED says {said}")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from tocsin.i18n import Said
 from tocsin.sync.base import Chunk, Connector, SyncContext, register_connector
-from tocsin.sync.http import Request, SyncError
+from tocsin.sync.http import Request, listed_in
 
 ENDPOINTS = {"idps": ("/api/v2/affected-people/idps", "dtm"),
              "prices": ("/api/v2/food-security-nutrition-poverty/food-prices-market-monitor",
@@ -42,10 +42,7 @@ class HapiConnector(Connector):
                                   headers={"X-HDX-HAPI-APP-IDENTIFIER": self.creds["app_identifier"]})
                 ctx.say(Said("sync.hapi_rows", name=name, offset=offset))
                 reply = self.client.get_json(request, expect="HAPI JSON")
-                if not isinstance(reply, dict) or not isinstance(reply.get("data"), list):
-                    raise SyncError(self.name, f"{request.shown()}: expected an object with a "
-                                    "`data` list")
-                rows = reply["data"]
+                rows = listed_in(self.name, request.shown(), reply, "data")
                 done = len(rows) < limit
                 state = {**ctx.state, f"{name}_offset": 0 if done else offset + len(rows)}
                 yield Chunk(state=state, kind=kind, rows=rows, name=f"hapi-{name}-{offset}.csv",

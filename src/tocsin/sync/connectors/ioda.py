@@ -21,7 +21,7 @@ from typing import Any
 from tocsin.i18n import Said
 from tocsin.places.names import normalize
 from tocsin.sync.base import Chunk, Connector, SyncContext, load_settings, register_connector
-from tocsin.sync.http import Request, SyncError
+from tocsin.sync.http import Request, SyncError, listed_in
 from tocsin.workspace import Workspace
 
 
@@ -101,10 +101,10 @@ class IodaConnector(Connector):
                           params={"entityType": "region", "relatedTo": f"country/{country}"})
         ctx.say(Said("sync.ioda_regions", country=country))
         reply = self.client.get_json(request, expect="IODA JSON")
-        listed = reply.get("data") if isinstance(reply, dict) else None
-        if not isinstance(listed, list) or not all(isinstance(e, dict) and "code" in e for e in listed):
-            raise SyncError(self.name, f"{request.shown()}: expected an object with a `data` list of "
-                            "entities with a `code`")
+        listed = listed_in(self.name, request.shown(), reply, "data")
+        if not all(isinstance(e, dict) and "code" in e for e in listed):
+            raise SyncError(self.name, Said("sync.entries_lack", request=request.shown(), name="data",
+                                            field="code"))
         by_name = {normalize(str(e.get("name", ""))): str(e["code"]) for e in listed}
         codes, missing = [], []
         for region in regions:
@@ -124,10 +124,8 @@ class IodaConnector(Connector):
 
 def _flatten(source: str, request: Request, reply: Any) -> list[dict[str, Any]]:
     """IODA's series (value i at from + i*step) as the flat layout the ioda adapter reads."""
-    if not isinstance(reply, dict) or not isinstance(reply.get("data"), list):
-        raise SyncError(source, f"{request.shown()}: expected an object with a `data` list")
     rows = []
-    for group in reply["data"]:
+    for group in listed_in(source, request.shown(), reply, "data"):
         for series in group if isinstance(group, list) else [group]:
             try:
                 step, first = int(series["step"]), int(series["from"])

@@ -23,7 +23,7 @@ from typing import Any
 from tocsin.i18n import Said
 from tocsin.sqltext import sql_str
 from tocsin.sync.base import Chunk, Connector, SyncContext, register_connector
-from tocsin.sync.http import Request, SyncError, parse_json
+from tocsin.sync.http import Request, SyncError, listed_in, parse_json
 
 EXPECTED = ("id", "date_start", "date_end", "type_of_violence", "where_prec", "best")
 
@@ -96,10 +96,7 @@ class UcdpConnector(Connector):
                 return None
             raise
         data = parse_json(self.name, request.shown(self.client.secrets), reply, "UCDP JSON")
-        if not isinstance(data, dict) or not isinstance(data.get("Result"), list):
-            found = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
-            raise SyncError(self.name, f"{request.shown()}: expected an object with a `Result` "
-                            f"list, found {found}")
+        listed_in(self.name, request.shown(), data, "Result")
         return data
 
     # -- supersession ---------------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_every_message_comes_from_the_catalogue(module: str) -> None:
 # backticks, --options, environment variables, metavariables), units and standards' names.
 CLI_LATIN = {"tocsin", "UTC", "SHA", "PEM", "HTTPS", "TLS", "ISO", "UTF", "GeoJSON", "FollowTheMoney",
              "AUROC", "Brier", "MSLE", "MAE", "CRPS", "AP", "ViEWS", "CAST", "F1", "Secure", "URL", "USER",
-             "ACTOR", "DAY",
+             "ACTOR", "DAY", "pyodk",
              "NAME", "YYYY", "MM", "DD", "Z", "T14", "Ctrl-C", "place_id", "western", "arabic", "indic",
              "log", "count", "docs", "model", "card", "md", "http", "forecasts", "place"}
 

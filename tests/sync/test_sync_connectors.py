@@ -112,6 +112,45 @@ def test_a_sync_error_pickles_and_keeps_its_words() -> None:
 DEMO_PASSWORD = "r3play-pass"
 
 
+class TokenlessLogin(ReplayTransport):
+    """ACLED's token endpoint answers 200 with JSON that holds no access_token."""
+
+    def send(self, request, timeout):  # type: ignore[no-untyped-def]
+        reply = super().send(request, timeout)
+        if request.url.endswith("/oauth/token"):
+            return type(reply)(200, {"Content-Type": "application/json"}, b'{"token_type": "Bearer"}')
+        return reply
+
+
+@pytest.mark.parametrize(("case", "said", "arabic"), [
+    ("no token", "gave no `access_token` (fields: token_type)", "رمز دخول `access_token`"),
+    ("deletion without its id", "/api/deleted/read page 1: the deletions lack event_id_cnty",
+     "تنقص الردَّ الحقولُ"),
+])
+def test_an_acled_reply_without_its_token_or_a_deletions_id_is_named_in_both_languages(
+        workspace: Workspace, case: str, said: str, arabic: str) -> None:
+    from tocsin.i18n import ARABIC_LETTER, Catalogue, told
+
+    pub = publisher(acled=10)
+    transport: ReplayTransport = ReplayTransport(pub)
+    if case == "no token":
+        transport = TokenlessLogin(pub)
+    else:  # ACLED deletes an event, and its deletions page drops the id of what it deleted
+        pub.acled_deleted.append({"event_id_cnty": pub.acled_events[3]["event_id_cnty"],
+                                  "deleted_timestamp": "1800000000"})
+        pub.faults = [Fault("/api/deleted/read", "drop-field", field_name="event_id_cnty")]
+    outcome = run(workspace, "acled", transport, settings("http://replay")["acled"])
+    assert not outcome.ok and said in (outcome.error or "")
+    in_arabic = told(outcome.error, Catalogue("cli", "ar"))
+    assert arabic in in_arabic and ARABIC_LETTER.search(in_arabic) and said not in in_arabic
+    assert ("event_id_cnty" if case != "no token" else "/oauth/token") in in_arabic
+    assert DEMO_PASSWORD not in str(outcome.error) + in_arabic
+    # Nothing of a run that could not log in; the events of one whose deletions were unreadable
+    # stay, and nothing is withdrawn on a row that does not say what it withdraws.
+    assert len(visible(workspace, "acled")) == (0 if case == "no token" else 9)
+    assert outcome.withdrawn == 0
+
+
 def test_a_new_field_is_taken_in_stride(workspace: Workspace) -> None:
     pub = publisher(acled=30)
     pub.faults = [Fault("/api/acled/read", "add-field", field_name="population_best", times=5)]

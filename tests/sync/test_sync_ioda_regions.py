@@ -93,6 +93,11 @@ def test_a_region_ioda_does_not_list_is_named(workspace: Workspace) -> None:
         settings=settings(first, [{"state": "SD07", "names": ["South Kordofan", "Janub Kurdufan"]}])))
     assert not outcome.ok
     assert "South Kordofan" in outcome.error and "Al Khartum" in outcome.error
+    from tocsin.i18n import Catalogue, told
+
+    in_arabic = told(outcome.error, Catalogue("cli", "ar"))
+    assert "لا تذكر IODA منطقة باسم" in in_arabic and "South Kordofan" in in_arabic
+    assert "Al Khartum" in in_arabic and "lists no region" not in in_arabic
     assert connectivity(workspace) == []
 
 

@@ -68,19 +68,37 @@ def test_firms_windows_of_five_days_stay_in_budget_and_resume(workspace: Workspa
     assert third.ok and third.rows_added == 0 and third.requests <= 3
 
 
-def test_firms_names_a_bad_map_key_reply_without_showing_the_key(workspace: Workspace) -> None:
+CUT_CSV = b"latitude,longitude,bright_ti4,acq_date,acq_time\n12.05,24.88,330.1,2025-11-01,0012\n12.06,24.89"
+
+
+@pytest.mark.parametrize(("body", "said", "arabic"), [
+    (b"Invalid MAP_KEY.", "is the MAP_KEY valid", "هل مفتاح MAP_KEY صالح"),
+    (CUT_CSV, "the last row is cut short; nothing from this window was kept", "الصف الأخير مبتور"),
+    (CUT_CSV + b",330.2,2025-11-01,0013,extra", "the last row has more fields than the header",
+     "حقول أكثر من العناوين"),
+])
+def test_firms_names_a_bad_reply_without_showing_the_key(workspace: Workspace, body: bytes, said: str,
+                                                         arabic: str) -> None:
+    """A map key FIRMS refuses, or a CSV cut short, is an error naming the request (its key
+    masked), in English for the records and in Arabic for an Arabic session; nothing is kept."""
+    from tocsin.i18n import Catalogue, told
+
     class Refusing(ReplayTransport):
         def send(self, request, timeout):  # type: ignore[no-untyped-def]
             reply = super().send(request, timeout)
             if "/api/area/" in request.url:
-                return type(reply)(200, {"Content-Type": "text/plain"}, b"Invalid MAP_KEY.")
+                return type(reply)(200, {"Content-Type": "text/plain"}, body)
             return reply
 
     settings = {"base_url": "http://replay", "area": [21.5, 8.5, 28.2, 20.5],
                 "start": datetime.now(UTC).date().isoformat(), "products": ["MODIS_NRT"]}
     outcome = sync_source(workspace, make_connector("firms", workspace, Refusing(ReplayPublisher()),
                                                     settings=settings, credentials={"map_key": "k3y-s3cr3t"}))
-    assert "is the MAP_KEY valid" in (outcome.error or "") and "k3y-s3cr3t" not in outcome.error
+    assert said in (outcome.error or "") and "k3y-s3cr3t" not in outcome.error
+    assert "/api/area/csv/***/MODIS_NRT" in outcome.error
+    in_arabic = told(outcome.error, Catalogue("cli", "ar"))
+    assert arabic in in_arabic and said not in in_arabic and "k3y-s3cr3t" not in in_arabic
+    assert _count(workspace, "fire_detections") == 0
 
 
 def test_hapi_pages_by_offset_and_holds_each_figure_once(workspace: Workspace) -> None:

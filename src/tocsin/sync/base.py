@@ -305,8 +305,8 @@ def commit_chunk(workspace: Workspace, lake: Lake, source: str, chunk: Chunk,
             result = ingest_file(lake, workspace.rejects_dir, ADAPTERS[chunk.kind], path,
                                  replace=chunk.replace, bookmark=(source, chunk.state))
         except InputError as exc:
-            raise SyncError(source, f"{chunk.request or chunk.name}: the reply cannot be ingested "
-                            f"as {chunk.kind}: {exc.render(limit=3)}") from exc
+            raise SyncError(source, Said("sync.not_ingestible", request=chunk.request or chunk.name,
+                                         kind=chunk.kind, problems=exc.render(limit=3))) from exc
         finally:
             path.unlink(missing_ok=True)
         if result.already_ingested:   # same content as a batch held: only the bookmark moves

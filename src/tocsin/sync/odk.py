@@ -55,7 +55,7 @@ class PyodkTransport:
             self.central = pyodk.Client(config_path=config, cache_path=self._folder / "pyodk_cache.toml")
         except pyodk.errors.PyODKError as exc:
             self.close()
-            raise SyncError("odk", f"pyodk refused the settings: {exc}") from exc
+            raise SyncError("odk", Said("sync.pyodk_refused", exc=str(exc))) from exc
         # One retry policy, Tocsin's (the Client's): none inside pyodk's adapter.
         self.central.session.mount("https://", HTTPAdapter(max_retries=0))
         self.central.session.mount("http://", HTTPAdapter(max_retries=0))

@@ -50,7 +50,7 @@ class AcledConnector(Connector):
         reply = self.client.get_json(request, expect="an OAuth token (JSON)")
         if not isinstance(reply, dict) or not reply.get("access_token"):
             found = ", ".join(sorted(reply)) if isinstance(reply, dict) else type(reply).__name__
-            raise SyncError(self.name, f"{request.shown()} gave no access_token (fields: {found})")
+            raise SyncError(self.name, Said("sync.no_token", request=request.shown(), found=found))
         return reply
 
     def _take_token(self, reply: dict[str, Any]) -> None:
@@ -75,7 +75,8 @@ class AcledConnector(Connector):
         listed_in(self.name, first.shown(), reply, "data")
         if reply.get("success") is False or reply.get("error"):
             said = reply.get("error") or reply.get("messages")
-            raise SyncError(self.name, f"{first.shown()}: ACLED says {said}")
+            raise SyncError(self.name, Said("sync.publisher_says", request=first.shown(),
+                                            publisher="ACLED", said=said))
         return reply
 
     # -- pulling --------------------------------------------------------------------------
@@ -140,9 +141,12 @@ class AcledConnector(Connector):
             rows = reply["data"]
             withdrawals = []
             for row in rows:
-                if "event_id_cnty" not in row or "deleted_timestamp" not in row:
-                    raise SyncError(self.name, f"/api/deleted/read page {page}: a row lacks "
-                                    f"event_id_cnty or deleted_timestamp (fields: {', '.join(sorted(row))})")
+                missing = [f for f in ("event_id_cnty", "deleted_timestamp") if f not in row]
+                if missing:
+                    raise SyncError(self.name, Said(
+                        "sync.fields_missing", request=f"/api/deleted/read page {page}",
+                        rows="deletions", missing=", ".join(missing),
+                        fields=", ".join(sorted(row)), publisher="ACLED"))
                 newest = max(newest, int(row["deleted_timestamp"]))
                 if str(row["event_id_cnty"]) in held:
                     withdrawals.append({"target_table": "events", "target_source": "acled",

@@ -83,14 +83,13 @@ class FirmsConnector(Connector):
         if not text.strip():
             return []
         head = text.splitlines()[0]
+        shown = request.shown(self.client.secrets)
         if not all(h in head.split(",") for h in HEADER):
-            raise SyncError(self.name, f"{request.shown(self.client.secrets)} returned no FIRMS CSV "
-                            f"(first line: {head[:120]!r}); is the MAP_KEY valid?")
+            raise SyncError(self.name, Said("sync.not_firms_csv", request=shown,
+                                            head=repr(head[:120])))
         rows = list(csv.DictReader(io.StringIO(text)))
         if rows and None in rows[-1]:
-            raise SyncError(self.name, f"{request.shown(self.client.secrets)}: the last row has more "
-                            "fields than the header (a body cut short?)")
+            raise SyncError(self.name, Said("sync.last_row_overlong", request=shown))
         if rows and any(v is None for v in rows[-1].values()):
-            raise SyncError(self.name, f"{request.shown(self.client.secrets)}: the last row is cut "
-                            "short; nothing from this window was kept")
+            raise SyncError(self.name, Said("sync.last_row_cut", request=shown))
         return rows

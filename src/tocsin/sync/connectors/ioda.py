@@ -115,10 +115,9 @@ class IodaConnector(Connector):
             else:
                 codes.append(code)
         if missing:
-            raise SyncError(self.name, f"{request.shown()}: IODA lists no region named "
-                            f"{', '.join(missing)}; its regions of {country} are "
-                            f"{', '.join(sorted(str(e.get('name')) for e in listed)) or 'none'} "
-                            "(fix `regions` in sync.yaml)")
+            raise SyncError(self.name, Said(
+                "sync.no_such_region", request=request.shown(), missing=", ".join(missing),
+                country=country, listed=", ".join(sorted(str(e.get("name")) for e in listed)) or "-"))
         return codes
 
 
@@ -136,5 +135,6 @@ def _flatten(source: str, request: Request, reply: Any) -> list[dict[str, Any]]:
                                      "datasource": series["datasource"], "time": first + i * step,
                                      "value": value, "step": step})
             except (KeyError, TypeError, ValueError) as exc:
-                raise SyncError(source, f"{request.shown()}: a series lacks or mangles {exc}") from exc
+                raise SyncError(source, Said("sync.series_mangled", request=request.shown(),
+                                             what=str(exc))) from exc
     return rows

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tocsin.i18n import Catalogue, told
 from tocsin.ingest import ingest_paths
 from tocsin.lake import Lake
 from tocsin.places.names import normalize
@@ -93,12 +94,48 @@ def test_a_region_ioda_does_not_list_is_named(workspace: Workspace) -> None:
         settings=settings(first, [{"state": "SD07", "names": ["South Kordofan", "Janub Kurdufan"]}])))
     assert not outcome.ok
     assert "South Kordofan" in outcome.error and "Al Khartum" in outcome.error
-    from tocsin.i18n import Catalogue, told
-
     in_arabic = told(outcome.error, Catalogue("cli", "ar"))
     assert "لا تذكر IODA منطقة باسم" in in_arabic and "South Kordofan" in in_arabic
     assert "Al Khartum" in in_arabic and "lists no region" not in in_arabic
     assert connectivity(workspace) == []
+
+
+def test_a_mangled_series_is_named_in_both_languages_and_the_next_run_resumes(workspace: Workspace) -> None:
+    """IODA answers a window with a series that has no ``step``: the error names the request and
+    the missing key, in both languages; the window before it stays, and the next run resumes."""
+    import json
+
+    class Mangling(ReplayTransport):
+        calls = 0
+
+        def send(self, request, timeout):  # type: ignore[no-untyped-def]
+            reply = super().send(request, timeout)
+            if "/signals/raw/region/" not in request.url:
+                return reply
+            Mangling.calls += 1
+            if Mangling.calls <= len(DATASOURCES):  # the first window comes whole, each source
+                return reply
+            body = json.loads(reply.body)
+            for series in body["data"][0]:
+                series.pop("step")
+            return type(reply)(200, reply.headers, json.dumps(body).encode())
+
+    pub, first = publisher()
+    wanted = [r for r in load_settings()["ioda"]["regions"] if r["state"] == "SD02"]
+    outcome = sync_source(workspace, make_connector("ioda", workspace, Mangling(pub),
+                                                    settings=settings(first, wanted), credentials={}))
+    assert not outcome.ok and "a series lacks or mangles 'step'" in outcome.error
+    assert "/signals/raw/region/4391" in outcome.error
+    in_arabic = told(outcome.error, Catalogue("cli", "ar"))
+    assert "سلسلة ينقصها أو يفسد فيها" in in_arabic and "lacks" not in in_arabic
+    kept = connectivity(workspace)
+    assert sum(n for _, _, n in kept) == outcome.rows_added > 0  # the whole window before it
+    again = sync_source(workspace, make_connector("ioda", workspace, ReplayTransport(pub),
+                                                  settings=settings(first, wanted), credentials={}))
+    assert again.ok, again.error
+    series = {(s["entityCode"], s["datasource"]): len(s["values"]) for s in pub.ioda}
+    assert {(c, d): n for c, d, n in connectivity(workspace)} == \
+        {k: n for k, n in series.items() if k[0] == "4391"}         # resumed: every hour, once
 
 
 def test_the_siege_tracker_reads_each_region_under_its_state(workspace: Workspace) -> None:

@@ -76,7 +76,7 @@ class AcledConnector(Connector):
         if reply.get("success") is False or reply.get("error"):
             said = reply.get("error") or reply.get("messages")
             raise SyncError(self.name, Said("sync.publisher_says", request=first.shown(),
-                                            publisher="ACLED", said=said))
+                                            publisher="ACLED", said=str(said)))
         return reply
 
     # -- pulling --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -72,8 +73,6 @@ def test_a_bad_reply_names_source_and_request_and_keeps_what_was_committed(
     """The error names the source and the request; it is told in the session's language (a
     field monitor's Arabic), while the outcome's text, which runs.jsonl and --json keep, stays
     English. What was committed before the fault stays, and the next run completes it."""
-    import json
-
     from tocsin.i18n import ARABIC_LETTER, Catalogue, told
 
     pub = publisher(acled=60)
@@ -122,12 +121,24 @@ class TokenlessLogin(ReplayTransport):
         return reply
 
 
+class StatedRefusal(ReplayTransport):
+    """ACLED answers its events read with 200 and a refusal in the body (no rows)."""
+
+    def send(self, request, timeout):  # type: ignore[no-untyped-def]
+        reply = super().send(request, timeout)
+        if "/api/acled/read" in request.url:
+            refusal = {"success": False, "error": "Access to this country is not granted", "data": []}
+            return type(reply)(200, {"Content-Type": "application/json"}, json.dumps(refusal).encode())
+        return reply
+
+
 @pytest.mark.parametrize(("case", "said", "arabic"), [
+    ("refusal", "ACLED says Access to this country is not granted", "يقول"),
     ("no token", "gave no `access_token` (fields: token_type)", "رمز دخول `access_token`"),
     ("deletion without its id", "/api/deleted/read page 1: the deletions lack event_id_cnty",
      "تنقص الردَّ الحقولُ"),
 ])
-def test_an_acled_reply_without_its_token_or_a_deletions_id_is_named_in_both_languages(
+def test_an_acled_refusal_a_tokenless_login_or_an_id_less_deletion_is_named_in_both_languages(
         workspace: Workspace, case: str, said: str, arabic: str) -> None:
     from tocsin.i18n import ARABIC_LETTER, Catalogue, told
 
@@ -135,6 +146,8 @@ def test_an_acled_reply_without_its_token_or_a_deletions_id_is_named_in_both_lan
     transport: ReplayTransport = ReplayTransport(pub)
     if case == "no token":
         transport = TokenlessLogin(pub)
+    elif case == "refusal":
+        transport = StatedRefusal(pub)
     else:  # ACLED deletes an event, and its deletions page drops the id of what it deleted
         pub.acled_deleted.append({"event_id_cnty": pub.acled_events[3]["event_id_cnty"],
                                   "deleted_timestamp": "1800000000"})
@@ -143,11 +156,12 @@ def test_an_acled_reply_without_its_token_or_a_deletions_id_is_named_in_both_lan
     assert not outcome.ok and said in (outcome.error or "")
     in_arabic = told(outcome.error, Catalogue("cli", "ar"))
     assert arabic in in_arabic and ARABIC_LETTER.search(in_arabic) and said not in in_arabic
-    assert ("event_id_cnty" if case != "no token" else "/oauth/token") in in_arabic
+    assert {"no token": "/oauth/token", "refusal": "Access to this country is not granted"}.get(
+        case, "event_id_cnty") in in_arabic
     assert DEMO_PASSWORD not in str(outcome.error) + in_arabic
     # Nothing of a run that could not log in; the events of one whose deletions were unreadable
     # stay, and nothing is withdrawn on a row that does not say what it withdraws.
-    assert len(visible(workspace, "acled")) == (0 if case == "no token" else 9)
+    assert len(visible(workspace, "acled")) == (9 if case == "deletion without its id" else 0)
     assert outcome.withdrawn == 0
 
 

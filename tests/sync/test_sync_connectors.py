@@ -111,56 +111,33 @@ def test_a_sync_error_pickles_and_keeps_its_words() -> None:
 DEMO_PASSWORD = "r3play-pass"
 
 
-class TokenlessLogin(ReplayTransport):
-    """ACLED's token endpoint answers 200 with JSON that holds no access_token."""
-
-    def send(self, request, timeout):  # type: ignore[no-untyped-def]
-        reply = super().send(request, timeout)
-        if request.url.endswith("/oauth/token"):
-            return type(reply)(200, {"Content-Type": "application/json"}, b'{"token_type": "Bearer"}')
-        return reply
+REFUSAL = {"success": False, "error": "Access to this country is not granted", "data": []}
 
 
-class StatedRefusal(ReplayTransport):
-    """ACLED answers its events read with 200 and a refusal in the body (no rows)."""
-
-    def send(self, request, timeout):  # type: ignore[no-untyped-def]
-        reply = super().send(request, timeout)
-        if "/api/acled/read" in request.url:
-            refusal = {"success": False, "error": "Access to this country is not granted", "data": []}
-            return type(reply)(200, {"Content-Type": "application/json"}, json.dumps(refusal).encode())
-        return reply
-
-
-@pytest.mark.parametrize(("case", "said", "arabic"), [
-    ("refusal", "ACLED says Access to this country is not granted", "يقول"),
-    ("no token", "gave no `access_token` (fields: token_type)", "رمز دخول `access_token`"),
-    ("deletion without its id", "/api/deleted/read page 1: the deletions lack event_id_cnty",
-     "تنقص الردَّ الحقولُ"),
+@pytest.mark.parametrize(("case", "fault", "said", "arabic", "named"), [
+    ("refusal", Fault("/api/acled/read", "body", body=json.dumps(REFUSAL).encode()),
+     "ACLED says Access to this country is not granted", "يقول", "Access to this country is not granted"),
+    ("no token", Fault("/oauth/token", "body", body=b'{"token_type": "Bearer"}'),
+     "gave no `access_token` (fields: token_type)", "رمز دخول `access_token`", "/oauth/token"),
+    ("deletion without its id", Fault("/api/deleted/read", "drop-field", field_name="event_id_cnty"),
+     "/api/deleted/read page 1: the deletions lack event_id_cnty", "تنقص الردَّ الحقولُ", "event_id_cnty"),
 ])
 def test_an_acled_refusal_a_tokenless_login_or_an_id_less_deletion_is_named_in_both_languages(
-        workspace: Workspace, case: str, said: str, arabic: str) -> None:
+        workspace: Workspace, case: str, fault: Fault, said: str, arabic: str, named: str) -> None:
     from tocsin.i18n import ARABIC_LETTER, Catalogue, told
 
     pub = publisher(acled=10)
-    transport: ReplayTransport = ReplayTransport(pub)
-    if case == "no token":
-        transport = TokenlessLogin(pub)
-    elif case == "refusal":
-        transport = StatedRefusal(pub)
-    else:  # ACLED deletes an event, and its deletions page drops the id of what it deleted
-        pub.acled_deleted.append({"event_id_cnty": pub.acled_events[3]["event_id_cnty"],
-                                  "deleted_timestamp": "1800000000"})
-        pub.faults = [Fault("/api/deleted/read", "drop-field", field_name="event_id_cnty")]
-    outcome = run(workspace, "acled", transport, settings("http://replay")["acled"])
+    # ACLED deletes an event (its deletions page then drops the id of what it deleted).
+    pub.acled_deleted.append({"event_id_cnty": pub.acled_events[3]["event_id_cnty"],
+                              "deleted_timestamp": "1800000000"})
+    pub.faults = [fault]
+    outcome = run(workspace, "acled", ReplayTransport(pub), settings("http://replay")["acled"])
     assert not outcome.ok and said in (outcome.error or "")
     in_arabic = told(outcome.error, Catalogue("cli", "ar"))
     assert arabic in in_arabic and ARABIC_LETTER.search(in_arabic) and said not in in_arabic
-    assert {"no token": "/oauth/token", "refusal": "Access to this country is not granted"}.get(
-        case, "event_id_cnty") in in_arabic
-    assert DEMO_PASSWORD not in str(outcome.error) + in_arabic
-    # Nothing of a run that could not log in; the events of one whose deletions were unreadable
-    # stay, and nothing is withdrawn on a row that does not say what it withdraws.
+    assert named in in_arabic and DEMO_PASSWORD not in str(outcome.error) + in_arabic
+    # Nothing of a run that could not log in or was refused; the events of one whose deletions
+    # were unreadable stay, and nothing is withdrawn on a row that does not say what it withdraws.
     assert len(visible(workspace, "acled")) == (9 if case == "deletion without its id" else 0)
     assert outcome.withdrawn == 0
 

@@ -15,7 +15,7 @@ from tocsin.lake import Lake
 from tocsin.places.names import normalize
 from tocsin.sync.base import load_settings, make_connector, sync_source
 from tocsin.sync.connectors.ioda import region_states
-from tocsin.sync.replay import ReplayPublisher, ReplayTransport
+from tocsin.sync.replay import Fault, ReplayPublisher, ReplayTransport
 from tocsin.workspace import Workspace
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -103,26 +103,12 @@ def test_a_region_ioda_does_not_list_is_named(workspace: Workspace) -> None:
 def test_a_mangled_series_is_named_in_both_languages_and_the_next_run_resumes(workspace: Workspace) -> None:
     """IODA answers a window with a series that has no ``step``: the error names the request and
     the missing key, in both languages; the window before it stays, and the next run resumes."""
-    import json
-
-    class Mangling(ReplayTransport):
-        calls = 0
-
-        def send(self, request, timeout):  # type: ignore[no-untyped-def]
-            reply = super().send(request, timeout)
-            if "/signals/raw/region/" not in request.url:
-                return reply
-            Mangling.calls += 1
-            if Mangling.calls <= len(DATASOURCES):  # the first window comes whole, each source
-                return reply
-            body = json.loads(reply.body)
-            for series in body["data"][0]:
-                series.pop("step")
-            return type(reply)(200, reply.headers, json.dumps(body).encode())
-
     pub, first = publisher()
     wanted = [r for r in load_settings()["ioda"]["regions"] if r["state"] == "SD02"]
-    outcome = sync_source(workspace, make_connector("ioda", workspace, Mangling(pub),
+    # The first window comes whole, one request per datasource; every later one without a step.
+    pub.faults = [Fault("/signals/raw/region/", "drop-field", field_name="step", skip=len(DATASOURCES),
+                        times=1000)]
+    outcome = sync_source(workspace, make_connector("ioda", workspace, ReplayTransport(pub),
                                                     settings=settings(first, wanted), credentials={}))
     assert not outcome.ok and "a series lacks or mangles 'step'" in outcome.error
     assert "/signals/raw/region/4391" in outcome.error
@@ -130,6 +116,7 @@ def test_a_mangled_series_is_named_in_both_languages_and_the_next_run_resumes(wo
     assert "سلسلة ينقصها أو يفسد فيها" in in_arabic and "lacks" not in in_arabic
     kept = connectivity(workspace)
     assert sum(n for _, _, n in kept) == outcome.rows_added > 0  # the whole window before it
+    pub.faults = []
     again = sync_source(workspace, make_connector("ioda", workspace, ReplayTransport(pub),
                                                   settings=settings(first, wanted), credentials={}))
     assert again.ok, again.error

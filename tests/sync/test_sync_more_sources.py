@@ -83,16 +83,11 @@ def test_firms_names_a_bad_reply_without_showing_the_key(workspace: Workspace, b
     masked), in English for the records and in Arabic for an Arabic session; nothing is kept."""
     from tocsin.i18n import Catalogue, told
 
-    class Refusing(ReplayTransport):
-        def send(self, request, timeout):  # type: ignore[no-untyped-def]
-            reply = super().send(request, timeout)
-            if "/api/area/" in request.url:
-                return type(reply)(200, {"Content-Type": "text/plain"}, body)
-            return reply
-
+    pub = ReplayPublisher()
+    pub.faults = [Fault("/api/area/", "body", body=body, content_type="text/plain")]
     settings = {"base_url": "http://replay", "area": [21.5, 8.5, 28.2, 20.5],
                 "start": datetime.now(UTC).date().isoformat(), "products": ["MODIS_NRT"]}
-    outcome = sync_source(workspace, make_connector("firms", workspace, Refusing(ReplayPublisher()),
+    outcome = sync_source(workspace, make_connector("firms", workspace, ReplayTransport(pub),
                                                     settings=settings, credentials={"map_key": "k3y-s3cr3t"}))
     assert said in (outcome.error or "") and "k3y-s3cr3t" not in outcome.error
     assert "/api/area/csv/***/MODIS_NRT" in outcome.error

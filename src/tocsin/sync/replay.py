@@ -6,7 +6,7 @@ releases, FIRMS detections, HAPI rows, IODA signals; Kobo and ODK Central submis
 (``data/sample/replay``), and answers requests the way the real APIs do: OAuth tokens that
 expire, pages, filters, ``NextPageUrl``, 404 for a release not out yet. It can misbehave on
 purpose (``Fault``): a 429 with Retry-After, a 500, an expired token, a truncated body, HTML
-instead of JSON, a new or a missing field.
+instead of JSON, a new or a missing field, a reply of another body altogether.
 
 Two ways to reach it: ``ReplayTransport`` (in-process, no network: the demo) and ``serve``
 (an HTTP server on 127.0.0.1: tests and the benchmark, so the real urllib transport is used).
@@ -42,7 +42,8 @@ DEMO_CREDENTIALS = {"acled": {"username": "demo@example.org", "password": "r3pla
 class Fault:
     """Misbehave on the ``times`` next requests whose path contains ``path`` (after ``skip``
     matching ones). ``kind``: status (``status`` with ``headers``), expire-token, truncate, html,
-    add-field, drop-field (``field_name``)."""
+    add-field, drop-field (``field_name``, in every entry of the reply's list, nested lists too),
+    body (a 200 of ``body``, as ``content_type``)."""
 
     path: str
     kind: str
@@ -51,6 +52,8 @@ class Fault:
     times: int = 1
     skip: int = 0
     field_name: str = ""
+    body: bytes = b""
+    content_type: str = "application/json"
 
 
 class ReplayPublisher:
@@ -280,16 +283,27 @@ def _spoil(reply: Response, fault: Fault) -> Response:
     if fault.kind == "html":
         return Response(200, {"Content-Type": "text/html"},
                         b"<html><body><h1>Service temporarily unavailable</h1></body></html>")
+    if fault.kind == "body":
+        return Response(200, {"Content-Type": fault.content_type}, fault.body)
     if fault.kind in ("add-field", "drop-field"):
         data = json.loads(reply.body)
         rows = data.get("data") if isinstance(data.get("data"), list) else data.get("Result", [])
-        for row in rows:
+        for row in _entries(rows):
             if fault.kind == "add-field":
                 row[fault.field_name] = "new"
             else:
                 row.pop(fault.field_name, None)
         return Response(200, reply.headers, json.dumps(data).encode())
     return reply
+
+
+def _entries(rows: list[Any]) -> Iterator[dict[str, Any]]:
+    """The records of a reply's list, through nested lists (IODA groups its series in lists)."""
+    for row in rows:
+        if isinstance(row, list):
+            yield from _entries(row)
+        else:
+            yield row
 
 
 class ReplayTransport:

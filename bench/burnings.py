@@ -29,11 +29,11 @@ import sys
 import time
 from pathlib import Path
 
-from harness import resample_in_child
+from harness import VIIRS_WEEK, resample_in_child
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-REAL = DATA / "firms-viirs-darfur-kordofan-2025" / "firms_viirs_snpp_nrt_sudan_bbox_2025-10-31_2025-11-08.csv"
+REAL = VIIRS_WEEK
 OSM = DATA / "osm-populated-places-sdn" / "hotosm_sdn_populated_places_points_geojson.zip"
 OUT = ROOT / "bench" / "out"
 

@@ -11,12 +11,15 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 
-def resample_firms(real_csv: str, out_csv: str, rows: int, seed: int = 7) -> None:
+def resample_firms(real_csv: str, out_csv: str, rows: int, seed: int = 7,
+                   last_day: str | None = None, span_days: int = 365 * 3, jitter: float = 0.002) -> None:
     """Write ``rows`` detections drawn from ``real_csv``, keeping its exact column layout.
 
-    Coordinates are jittered by up to half a VIIRS pixel and dates shifted by whole days; the
-    few draws that still coincide with another are dropped, since a real download holds no
-    repeated detections.
+    Coordinates are jittered by up to ``jitter`` degrees (by default half a VIIRS pixel) and
+    dates shifted by whole days: back from each real date by up to ``span_days``, or, with
+    ``last_day``, set to one of the
+    ``span_days`` days ending there. The few draws that still coincide with another are
+    dropped, since a real download holds no repeated detections.
     """
     source = pacsv.read_csv(real_csv, convert_options=pacsv.ConvertOptions(
         column_types={"acq_time": pa.string(), "acq_date": pa.string()}))
@@ -28,10 +31,11 @@ def resample_firms(real_csv: str, out_csv: str, rows: int, seed: int = 7) -> Non
         for start in range(0, wanted, 1_000_000):
             n = min(1_000_000, wanted - start)
             picked = source.take(pa.array(rng.integers(0, source.num_rows, n)))
-            lat = np.round(picked["latitude"].to_numpy() + rng.uniform(-0.002, 0.002, n), 5)
-            lon = np.round(picked["longitude"].to_numpy() + rng.uniform(-0.002, 0.002, n), 5)
-            days = rng.integers(0, 365 * 3, n).astype("timedelta64[D]")
-            dates = np.array(picked["acq_date"].to_pylist(), dtype="datetime64[D]") - days
+            lat = np.round(picked["latitude"].to_numpy() + rng.uniform(-jitter, jitter, n), 5)
+            lon = np.round(picked["longitude"].to_numpy() + rng.uniform(-jitter, jitter, n), 5)
+            days = rng.integers(0, span_days, n).astype("timedelta64[D]")
+            dates = (np.datetime64(last_day, "D") if last_day else
+                     np.array(picked["acq_date"].to_pylist(), dtype="datetime64[D]")) - days
             for name, values in (("latitude", lat), ("longitude", lon),
                                  ("acq_date", dates.astype(str))):
                 picked = picked.set_column(picked.schema.get_field_index(name), name,

@@ -13,6 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"   # the real publishers' files (../shared/data)
 OUT = ROOT / "bench" / "out"
+# The real VIIRS week after El Fasher fell, which the fire benchmarks resample.
+VIIRS_WEEK = (DATA / "firms-viirs-darfur-kordofan-2025"
+              / "firms_viirs_snpp_nrt_sudan_bbox_2025-10-31_2025-11-08.csv")
 # The whole of Sudan, as the real-data benchmarks ingest it (kind, file under DATA).
 SUDAN_FILES = [
     ("cod-ab", "cod-ab-sdn/sdn_admin1.geojson"), ("cod-ab", "cod-ab-sdn/sdn_admin2.geojson"),
@@ -55,12 +58,15 @@ def measure_child(argv: list[str], env: dict[str, str] | None = None) -> Measure
     return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout)
 
 
-def resample_in_child(real: Path, csv_path: Path, rows: int) -> None:
+def resample_in_child(real: Path, csv_path: Path, rows: int, seed: int = 7,
+                      last_day: str | None = None, span_days: int = 365 * 3, jitter: float = 0.002) -> None:
     """Write ``rows`` detections resampled from ``real`` (bench/firms_sample.py) to ``csv_path``,
     in a process of its own: a child's peak memory (wait4) starts from what its parent held when
     it was forked, so resampling in the benchmark's process would inflate every contender's."""
     print(f"generating {rows:,} detections from {real.name} ...", flush=True)
     subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
                     "from firms_sample import resample_firms; "
-                    "resample_firms(sys.argv[2], sys.argv[3], int(sys.argv[4]))",
-                    str(ROOT / "bench"), str(real), str(csv_path), str(rows)], check=True)
+                    "resample_firms(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), "
+                    "sys.argv[6] or None, int(sys.argv[7]), float(sys.argv[8]))",
+                    str(ROOT / "bench"), str(real), str(csv_path), str(rows), str(seed),
+                    last_day or "", str(span_days), str(jitter)], check=True)

@@ -25,10 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import DATA, OUT, measure, resample_in_child
+from harness import DATA, OUT, VIIRS_WEEK, measure, resample_in_child
 
-REAL = (DATA / "firms-viirs-darfur-kordofan-2025"
-        / "firms_viirs_snpp_nrt_sudan_bbox_2025-10-31_2025-11-08.csv")
+REAL = VIIRS_WEEK
 EARLIER = DATA / "firms-modis-nrt-sudan-2023-2025" / "modis_c61_nrt_sudan_box_days_2023_2025.csv"
 NEW, HELD = "tocsin ingest firms (new workspace)", "tocsin ingest firms (workspace with a file)"
 

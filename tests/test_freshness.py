@@ -8,6 +8,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
@@ -279,3 +280,49 @@ def test_a_brief_past_the_data_reads_neither_an_old_forecast_nor_the_gap_as_now(
     assert keys["j_changed_deaths_to_end"]["confidence"] == "low"
     assert "deaths reported up to 2023-12-31 against" in said
     assert keys["j_risk_old"]["confidence"] == "medium"   # its 30 days have not all passed
+
+
+def _with_burnings(inputs: object, place: dict, days: list[date], confidence: str = "high") -> object:
+    """``inputs`` with a burning at ``place`` first seen on each of ``days``."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, time
+
+    table = pa.table({"place_id": [place["place_id"]] * len(days),
+                      "latitude": [place["latitude"]] * len(days),
+                      "longitude": [place["longitude"]] * len(days),
+                      "first_detection": pa.array([datetime.combine(d, time(1, 30), UTC)
+                                                   for d in days], pa.timestamp("us", tz="Etc/UTC")),
+                      "confidence": [confidence] * len(days)})
+    return replace(inputs, burnings=table)
+
+
+def test_a_burning_first_seen_after_the_training_windows_leaves_the_model_as_it_is(
+        sudan: Workspace) -> None:
+    """A daily FIRMS sync rebuilds the burnings whole. A burning first seen after the last
+    closed training window changes the day's scores, not the model: the same training key, and
+    a fit that holds it gives the very scores of one that does not. A burning inside the
+    training period makes it fit again; a low-confidence one, which nothing reads, does not."""
+    from tocsin.analysis.features import FeatureBuilder
+    from tocsin.analysis.forecast import fit_forecaster
+    from tocsin.jobs.steps.forecasts import read_inputs, training_key
+
+    day = date(2024, 1, 3)
+    inputs = read_inputs(sudan)
+    # A town of the events' own heartland, where a burning is an outcome the model learns from.
+    town = max(inputs.places.to_pylist(), key=lambda p: p["population"] or 0)
+    late = _with_burnings(inputs, town, [date(2024, 1, 2)])     # after the last window closed
+    early = _with_burnings(inputs, town, [date(2023, 6, 1), date(2024, 1, 2)])
+
+    def key(forecast_inputs: object) -> str:
+        return training_key(forecast_inputs, day, 30, FeatureBuilder(forecast_inputs).first_day)
+
+    assert key(late) == key(inputs)
+    assert key(early) != key(inputs)
+    # Low confidence is neither a feature nor an outcome: the detector's revisions of it are not.
+    assert key(_with_burnings(inputs, town, [date(2023, 6, 1)], "low")) == key(inputs)
+    without = fit_forecaster(FeatureBuilder(inputs), day, 30)
+    with_late = fit_forecaster(FeatureBuilder(late), day, 30)
+    # The day's features hold the burning; both models score them alike.
+    matrix = FeatureBuilder(late).at(day)
+    assert np.array_equal(without.model.predict(matrix), with_late.model.predict(matrix))
+    assert np.array_equal(without.history.predict(matrix), with_late.history.predict(matrix))

@@ -150,9 +150,13 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 def training_key(inputs: ForecastInputs, as_of: date, horizon_days: int, first_day: int | None) -> str:
     """What a fit as of ``as_of`` learns from, as a hash: the monthly origins whose outcome
     windows closed by then, every event dated up to the end of the last of those windows (with
-    its link), and the other inputs whole. Training is deterministic (seeded sampling and
-    LightGBM), so an equal key means an equal model: a day of new events, dated after the last
-    closed window, changes the day's scores but not the model, which is then reused."""
+    its link), the burnings first seen and the stages dated by then, and the other inputs whole.
+    Training reads the dated inputs only by their days (features before an origin, outcomes
+    inside its window), so what lies past the last window cannot change it. Training is
+    deterministic (seeded sampling and LightGBM), so an equal key means an equal model: a day of
+    new events or fire detections, dated after the last closed window, changes the day's scores
+    but not the model, which is then reused. (The burnings are rebuilt whole whenever fire
+    detections come: digested whole, a daily FIRMS sync refitted the model every day.)"""
     import duckdb
 
     from tocsin.analysis.forecast import ForecastParams
@@ -183,10 +187,34 @@ def training_key(inputs: ForecastInputs, as_of: date, horizon_days: int, first_d
         parts = [repr(params), str(horizons), ",".join(o.isoformat() for o in origins),
                  digest(inputs.events, f"date_start <= DATE '{events_until}'"), digest(inputs.places),
                  digest(inputs.displacement), digest(inputs.prices), digest(inputs.aggregates),
-                 digest(inputs.burnings), digest(inputs.stages)]
+                 digest(_dated_by(_graded(inputs.burnings, params), "first_detection", reach)),
+                 digest(_dated_by(inputs.stages, "date", reach))]
     finally:
         con.close()
     return hashlib.sha256("\n".join([METHOD_VERSION, *parts]).encode()).hexdigest()[:20]
+
+
+def _graded(burnings: pa.Table | None, params: object) -> pa.Table | None:
+    """The burnings the features and outcomes read: those of a confidence they count (the
+    detector revises past low-confidence periods as detections come; nothing reads them)."""
+    if burnings is None:
+        return None
+    graded = list(params.features.target.burning_confidences)  # type: ignore[attr-defined]
+    return burnings.filter(pc.is_in(burnings.column("confidence"), value_set=pa.array(graded, pa.string())))
+
+
+def _dated_by(table: pa.Table | None, column: str, reach: int) -> pa.Table | None:
+    """The rows of ``table`` whose ``column`` falls on or before the proleptic ordinal day
+    ``reach`` (the day the training reads to, as features.day_array counts it: a timestamp's
+    UTC day). Undated rows are never read by training, so they are left out too."""
+    from tocsin.analysis.timeaxis import day_array, to_day
+
+    if table is None or table.num_rows == 0:
+        return table
+    last = to_day(date.fromordinal(reach)) if reach else None
+    if last is None:
+        return table.slice(0, 0)
+    return table.filter(pa.array(day_array(table.column(column)) <= last))
 
 
 def fit_or_reuse(workspace: Workspace, builder: object, inputs: ForecastInputs, as_of: date,

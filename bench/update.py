@@ -133,23 +133,10 @@ def main() -> None:
             run = measure_child([sys.executable, str(Path(__file__).with_name("update_resident.py")),
                                  str(home)], env)
             residents.append((json.loads(run.stdout.strip().splitlines()[-1]), run.peak_mb))
-    full, day = _median(fulls), _median(days)
-    rounds = f" (median of {len(days)})" if len(days) > 1 else ""
-    print(f"\n{'what' + rounds:<58} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
-    for label, m in ((f"full sync of {events:,} events (replay on 127.0.0.1)", sync),
-                     ("tocsin update --no-sync --force (baseline: every job)", full),
-                     (f"tocsin update after one day ({args.day} events)", day)):
-        print(f"{label:<58} {m.wall_s:>8.1f} {m.cpu_s:>8.1f} {m.peak_mb:>8.0f}")
-    print(f"one-day update vs full rebuild: {full.wall_s / day.wall_s:.1f}x faster (wall), "
-          f"{full.cpu_s / day.cpu_s:.1f}x (CPU)")
-    # Where each contender's time goes, job by job (the runner's own timings, in seconds): the
-    # jobs both run (the day's alerts, forecast and brief) bound the ratio.
-    for label, m in (("full rebuild", full), ("one-day update", day)):
-        ran = _jobs_ran(m.stdout)
-        print(f"{label} jobs, s: " + ", ".join(f"{job} {s:.1f}" for job, s in ran.items())
-              + f"; outside the jobs (start, imports, sync, exit) {m.wall_s - sum(ran.values()):.1f}")
-    print(f"every round, wall s: full {[round(m.wall_s, 1) for m in fulls]}, "
-          f"one day {[round(m.wall_s, 1) for m in days]}; load average {os.getloadavg()}")
+    full = print_contest(fulls, days, [
+        f"full sync of {events:,} events (replay on 127.0.0.1)",
+        "tocsin update --no-sync --force (baseline: every job)",
+        f"tocsin update after one day ({args.day} events)"], sync)
     if residents:
         timings, peak = sorted(residents, key=lambda r: r[0]["day"][0])[len(residents) // 2]
         (before_wall, _), (day_wall, day_cpu) = timings["before"], timings["day"]
@@ -158,6 +145,28 @@ def main() -> None:
               f"{peak:.0f} MB; vs full rebuild: {full.wall_s / day_wall:.1f}x (wall), "
               f"{full.cpu_s / day_cpu:.1f}x (CPU); every round, one day "
               f"{[round(r[0]['day'][0], 1) for r in residents]}")
+
+
+def print_contest(fulls: list[Measured], days: list[Measured], labels: list[str],
+                  before: Measured | None = None) -> Measured:
+    """The table of the full rebuild against the one-day update (medians of their rounds; a
+    ``before`` run, such as the sync, first), the ratio, and where each one's time goes, job by
+    job (the runner's own timings): the jobs both run (the day's alerts, forecast and brief)
+    bound the ratio. ``labels``: one per row. Returns the full rebuild's median run."""
+    full, day = _median(fulls), _median(days)
+    rounds = f" (median of {len(days)})" if len(days) > 1 else ""
+    print(f"\n{'what' + rounds:<62} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
+    for label, m in zip(labels, [*([before] if before else []), full, day], strict=True):
+        print(f"{label:<62} {m.wall_s:>8.1f} {m.cpu_s:>8.1f} {m.peak_mb:>8.0f}")
+    print(f"one-day update vs full rebuild: {full.wall_s / day.wall_s:.1f}x faster (wall), "
+          f"{full.cpu_s / day.cpu_s:.1f}x (CPU)")
+    for label, m in (("full rebuild", full), ("one-day update", day)):
+        ran = _jobs_ran(m.stdout)
+        print(f"{label} jobs, s: " + ", ".join(f"{job} {s:.1f}" for job, s in ran.items())
+              + f"; outside the jobs (start, imports, sync, exit) {m.wall_s - sum(ran.values()):.1f}")
+    print(f"every round, wall s: full {[round(m.wall_s, 1) for m in fulls]}, "
+          f"one day {[round(m.wall_s, 1) for m in days]}; load average {os.getloadavg()}")
+    return full
 
 
 def violence_places(ucdp: list[dict[str, str]], since: str = "2012") -> list[InventedPlace]:

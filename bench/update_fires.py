@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import OUT, VIIRS_WEEK, measure_child, resample_in_child
-from update import _copy, _jobs_ran, _median
+from update import _copy, print_contest
 
 from tocsin.ingest import ingest_paths
 from tocsin.workspace import Workspace
@@ -71,20 +71,9 @@ def main() -> None:
         _copy(rebuilt, home)
         _ingest(Workspace(home), day_csv)
         days.append(measure_child([*tocsin, "update", "--no-sync", "--json"]))
-    full, day = _median(fulls), _median(days)
-    print(f"\n{'what':<62} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
-    for label, m in ((f"update --no-sync --force, {args.fires:,} detections (baseline)", full),
-                     (f"update --no-sync after a day of {args.day_fires:,} detections", day)):
-        print(f"{label:<62} {m.wall_s:>8.1f} {m.cpu_s:>8.1f} {m.peak_mb:>8.0f}")
-    print(f"one-day update vs full rebuild: {full.wall_s / day.wall_s:.1f}x faster (wall), "
-          f"{full.cpu_s / day.cpu_s:.1f}x (CPU)")
-    for label, m in (("full rebuild", full), ("one-day update", day)):
-        ran = _jobs_ran(m.stdout)
-        print(f"{label} jobs, s: " + ", ".join(f"{job} {s:.1f}" for job, s in ran.items())
-              + f"; outside the jobs {m.wall_s - sum(ran.values()):.1f}")
-    print(f"every round, wall s: full {[round(m.wall_s, 1) for m in fulls]}, "
-          f"one day {[round(m.wall_s, 1) for m in days]}")
-
+    print_contest(fulls, days, [
+        f"update --no-sync --force, {args.fires:,} detections (baseline)",
+        f"update --no-sync after a day of {args.day_fires:,} detections"])
 
 def _ingest(workspace: Workspace, path: Path) -> None:
     outcome = ingest_paths(workspace, "firms", [path], rebuild=False)

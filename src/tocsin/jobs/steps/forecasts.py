@@ -187,34 +187,34 @@ def training_key(inputs: ForecastInputs, as_of: date, horizon_days: int, first_d
         parts = [repr(params), str(horizons), ",".join(o.isoformat() for o in origins),
                  digest(inputs.events, f"date_start <= DATE '{events_until}'"), digest(inputs.places),
                  digest(inputs.displacement), digest(inputs.prices), digest(inputs.aggregates),
-                 digest(_dated_by(_graded(inputs.burnings, params), "first_detection", reach)),
+                 digest(_dated_by(_graded(inputs.burnings, params.features.target.burning_confidences),
+                                   "first_detection", reach)),
                  digest(_dated_by(inputs.stages, "date", reach))]
     finally:
         con.close()
     return hashlib.sha256("\n".join([METHOD_VERSION, *parts]).encode()).hexdigest()[:20]
 
 
-def _graded(burnings: pa.Table | None, params: object) -> pa.Table | None:
-    """The burnings the features and outcomes read: those of a confidence they count (the
-    detector revises past low-confidence periods as detections come; nothing reads them)."""
+def _graded(burnings: pa.Table | None, confidences: tuple[str, ...]) -> pa.Table | None:
+    """The burnings the features and outcomes read: those of ``confidences`` (the detector
+    revises past low-confidence periods as detections come; nothing reads them)."""
     if burnings is None:
         return None
-    graded = list(params.features.target.burning_confidences)  # type: ignore[attr-defined]
-    return burnings.filter(pc.is_in(burnings.column("confidence"), value_set=pa.array(graded, pa.string())))
+    return burnings.filter(pc.is_in(burnings.column("confidence"),
+                                    value_set=pa.array(list(confidences), pa.string())))
 
 
 def _dated_by(table: pa.Table | None, column: str, reach: int) -> pa.Table | None:
     """The rows of ``table`` whose ``column`` falls on or before the proleptic ordinal day
     ``reach`` (the day the training reads to, as features.day_array counts it: a timestamp's
-    UTC day). Undated rows are never read by training, so they are left out too."""
+    UTC day; 0: none). Undated rows are never read by training, so they are left out too."""
     from tocsin.analysis.timeaxis import day_array, to_day
 
-    if table is None or table.num_rows == 0:
-        return table
-    last = to_day(date.fromordinal(reach)) if reach else None
-    if last is None:
+    if table is None:
+        return None
+    if not reach:
         return table.slice(0, 0)
-    return table.filter(pa.array(day_array(table.column(column)) <= last))
+    return table.filter(pa.array(day_array(table.column(column)) <= to_day(date.fromordinal(reach))))
 
 
 def fit_or_reuse(workspace: Workspace, builder: object, inputs: ForecastInputs, as_of: date,

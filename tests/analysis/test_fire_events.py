@@ -34,8 +34,9 @@ from tocsin.analysis.burnings_tiled import (
 )
 from tocsin.analysis.fire_events import (
     PointSource,
+    _geometry_texts,
     _link_offsets,
-    _PlacesByLatitude,
+    _places_inside,
     reached_nodes,
 )
 from tocsin.analysis.scenarios import ScenarioParams, generate
@@ -111,13 +112,36 @@ def test_places_inside_a_shape_are_those_a_search_of_every_place_finds(seed: int
     # Places on a coarse grid too, so that some lie exactly on a shape's bounds.
     lat = np.concatenate([rng.uniform(12.0, 12.1, n), np.round(rng.uniform(12.0, 12.1, n // 4), 2)])
     lon = np.concatenate([rng.uniform(24.0, 24.1, n), np.round(rng.uniform(24.0, 24.1, n // 4), 2)])
-    index = _PlacesByLatitude({"latitude": lat, "longitude": lon})
     points = np.column_stack([rng.uniform(24.0, 24.1, 6), rng.uniform(12.0, 12.1, 6)])
-    for shape in (shapely.MultiPoint(points).convex_hull.buffer(0.004, quad_segs=4),
-                  shapely.box(24.02, 12.02, 24.05, 12.05)):
+    shapes = np.array([shapely.MultiPoint(points).convex_hull.buffer(0.004, quad_segs=4),
+                       shapely.box(24.02, 12.02, 24.05, 12.05),
+                       shapely.box(30.0, 10.0, 30.1, 10.1)])  # none inside
+    found = _places_inside(shapes, {"latitude": lat, "longitude": lon})
+    assert len(found) == len(shapes)
+    for shape, inside in zip(shapes, found, strict=True):
         every = np.flatnonzero(shapely.contains_xy(shape, lon, lat))
-        found = index.inside(shape, np.asarray(shape.bounds))
-        assert sorted(found.tolist()) == every.tolist()
+        assert inside.tolist() == every.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30), holed=st.booleans())
+def test_a_fire_events_geometry_text_is_the_geojson_of_its_shape(seed: int, n: int,
+                                                                 holed: bool) -> None:
+    import json
+
+    import shapely.geometry
+
+    rng = np.random.default_rng(seed)
+    points = np.column_stack([rng.uniform(24.0, 24.1, n), rng.uniform(12.0, 12.1, n)])
+    shapes = [shapely.MultiPoint(points).convex_hull.buffer(0.004, quad_segs=4),
+              shapely.Point(points[0]).buffer(0.004, quad_segs=4)]
+    if holed:  # the general way: a hole, and two parts
+        shapes += [shapes[0].difference(shapely.Point(points[0]).buffer(0.001)),
+                   shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])]
+    texts = _geometry_texts(np.array(shapes))
+    assert texts == [json.dumps(shapely.geometry.mapping(shape)) for shape in shapes]
+    assert all(shapely.geometry.shape(json.loads(text)).equals(shape)
+               for text, shape in zip(texts, shapes, strict=True))
 
 
 def test_tiles_points_in_files_give_the_whole_answer(tmp_path: Path) -> None:

@@ -488,3 +488,22 @@ def test_the_siege_table_says_what_is_remembered_and_a_later_forecast_is_named(
             in html_text["en"])
     assert "No forecast has been made" not in html_text["en"]
     assert "لا يوجد تنبؤ محفوظ أُجري في" in html_text["ar"]
+
+
+def test_briefs_gathered_once_say_what_each_gathered_alone_says(sample_workspace: Workspace,
+                                                                tmp_path: Path) -> None:
+    # The day's briefs share one gathering of the data (write_briefs): each language's HTML and
+    # record must be what a brief gathered on its own gives, and neither language's coverage
+    # lines or judgements may leak into the other's.
+    from tocsin.report.brief import gather_brief, prepare_brief
+
+    gathered = gather_brief(sample_workspace, AS_OF, 30)
+    # English again after Arabic: the Arabic brief must leave the gathering as it found it.
+    shared = [(lang, prepare_brief(sample_workspace, AS_OF, lang, tmp_path, gathered=gathered))
+              for lang in ("en", "ar", "en")]
+    for lang, brief in shared:
+        alone = prepare_brief(sample_workspace, AS_OF, lang, tmp_path)
+        assert brief.html == alone.html
+        assert brief.record == alone.record
+    assert shared[0][1].record["coverage"] != shared[1][1].record["coverage"]
+    assert gathered.data.coverage == {} and gathered.data.judgements == []

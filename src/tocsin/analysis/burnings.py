@@ -1007,10 +1007,19 @@ class BurningDetector:
             return out
         lo = np.searchsorted(ev["day"], first_day - self.params.event_lead_days, side="left")
         hi = np.searchsorted(ev["day"], last_day, side="right")
-        for i in np.flatnonzero(hi > lo):
-            sl = slice(lo[i], hi[i])
-            km = haversine_km(lat[i], lon[i], ev["lat"][sl], ev["lon"][sl])
-            out[i] = float(np.count_nonzero(km <= self.params.event_radius_km))
+        # Every (period, event of its days) pair at once, a few million pairs at a time (one
+        # distance call per period cost more than the distances).
+        pairs = np.cumsum(np.maximum(hi - lo, 0))
+        first = 0
+        while first < len(lat):
+            done = pairs[first - 1] if first else 0
+            stop = max(int(np.searchsorted(pairs, done + EVENT_PAIRS_AT_ONCE, side="right")), first + 1)
+            period = np.repeat(np.arange(first, stop), np.maximum(hi[first:stop] - lo[first:stop], 0))
+            event = _expand(lo[first:stop], np.maximum(hi[first:stop], lo[first:stop]))
+            km = haversine_km(lat[period], lon[period], ev["lat"][event], ev["lon"][event])
+            out[first:stop] = np.bincount(period[km <= self.params.event_radius_km] - first,
+                                          minlength=stop - first)
+            first = stop
         return out
 
 
@@ -1422,6 +1431,9 @@ def _detection_ids(hits: dict[str, np.ndarray], rows: np.ndarray, satellites: di
         con.close()
 
 
+EVENT_PAIRS_AT_ONCE = 2_000_000  # (period, event) pairs measured at once: ~100 MB of temporaries
+
+
 def _place_arrays(places: pa.Table) -> dict[str, np.ndarray]:
     missing = {"place_id", "place_class", "latitude", "longitude"} - set(places.column_names)
     if missing:
@@ -1432,8 +1444,10 @@ def _place_arrays(places: pa.Table) -> dict[str, np.ndarray]:
     classes = places.column("place_class").to_pylist()
 
     def text(name: str) -> np.ndarray:
-        values = places.column(name).to_pylist() if name in places.column_names else [None] * len(classes)
-        return np.array(values, dtype=object)
+        if name not in places.column_names:
+            return np.full(len(classes), None, dtype=object)
+        # Arrow's own conversion to Python strings (None where null): a fifth of to_pylist's time.
+        return np.asarray(places.column(name).to_numpy(zero_copy_only=False), dtype=object)
 
     if "radius_km" in places.column_names:
         radius = _floats(places.column("radius_km"))

@@ -116,23 +116,39 @@ def _components(nodes: np.ndarray, sweeps: Iterable[list[int]], days: int) -> np
     return connected_components(graph, directed=False)[1]
 
 
-class _PlacesByLatitude:
-    """The gazetteer's points sorted by latitude: the places inside a shape are looked for in
-    its latitude band only, not over every place."""
+def _places_inside(shapes: np.ndarray, pl: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The gazetteer's places inside each shape (rows of ``pl``), for every shape at once: one
+    tree of the places' points, queried with all the shapes (a loop over thousands of events,
+    each cutting its latitude band out of the gazetteer, cost most of their description)."""
+    import shapely
 
-    def __init__(self, pl: dict[str, np.ndarray]) -> None:
-        self.lat, self.lon = pl["latitude"], pl["longitude"]
-        self.order = np.argsort(self.lat, kind="stable")
-        self.sorted_lat = self.lat[self.order]
+    tree = shapely.STRtree(shapely.points(pl["longitude"], pl["latitude"]))
+    shape_of, place = tree.query(shapes, predicate="contains")
+    order = np.lexsort((place, shape_of))
+    shape_of, place = shape_of[order], place[order]
+    bounds = np.searchsorted(shape_of, np.arange(len(shapes) + 1))
+    return [place[bounds[i]:bounds[i + 1]] for i in range(len(shapes))]
 
-    def inside(self, shape: object, bounds: np.ndarray) -> np.ndarray:
-        import shapely
 
-        minx, miny, maxx, maxy = bounds.tolist()
-        band = self.order[np.searchsorted(self.sorted_lat, miny, "left"):
-                          np.searchsorted(self.sorted_lat, maxy, "right")]
-        near = band[(self.lon[band] >= minx) & (self.lon[band] <= maxx)]
-        return near[shapely.contains_xy(shape, self.lon[near], self.lat[near])]
+def _geometry_texts(shapes: np.ndarray) -> list[str]:
+    """Each shape as GeoJSON text, as ``json.dumps(shapely.geometry.mapping(shape))`` writes it;
+    the coordinates of all the polygons taken out in one call (building the mappings one shape
+    at a time cost more than the shapes themselves)."""
+    import shapely
+    import shapely.geometry
+
+    coords, owner = shapely.get_coordinates(shapes, return_index=True)
+    bounds = np.searchsorted(owner, np.arange(len(shapes) + 1))
+    plain = (shapely.get_type_id(shapes) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_interior_rings(shapes) == 0)
+    texts = []
+    for i, shape in enumerate(shapes):
+        if plain[i]:
+            ring = coords[bounds[i]:bounds[i + 1]].tolist()
+            texts.append(json.dumps({"type": "Polygon", "coordinates": [ring]}))
+        else:  # holes or several parts (not made by a buffer of a hull): the general way
+            texts.append(json.dumps(shapely.geometry.mapping(shape)))
+    return texts
 
 
 def fire_events(points: PointSource, f: dict[str, np.ndarray], first_lat: np.ndarray,
@@ -187,7 +203,6 @@ def _describe(pt: dict[str, np.ndarray], label: np.ndarray, period_label: np.nda
     """One row per component (every one holds a listed burning): its extent (a VIIRS pixel
     round the hull of its detections), its places and its burnings."""
     import shapely
-    import shapely.geometry
 
     from tocsin.analysis.burnings import CONFIDENCE_CLASSES, FIRE_EVENTS_SCHEMA, _confidence
 
@@ -200,10 +215,18 @@ def _describe(pt: dict[str, np.ndarray], label: np.ndarray, period_label: np.nda
     hulls = shapely.convex_hull(shapely.multipoints(np.column_stack([lon[order], lat[order]]),
                                                     indices=label[order]))
     shapes = shapely.buffer(hulls, 0.004, quad_segs=4)  # a VIIRS pixel round the hull
-    extents = shapely.bounds(shapes)
     centres = shapely.centroid(shapes)
+    centre_x, centre_y = shapely.get_x(centres).tolist(), shapely.get_y(centres).tolist()
     areas = shapely.area(shapes)
-    places = _PlacesByLatitude(pl)
+    inside_of = _places_inside(shapes, pl)
+    geometries = _geometry_texts(shapes)
+    # Per event, over its points (contiguous in ``order``; every event has some).
+    starts = bounds[:-1]
+    first_minute = np.minimum.reduceat(minute[order], starts).tolist()
+    last_minute = np.maximum.reduceat(minute[order], starts).tolist()
+    detections = np.diff(bounds).tolist()
+    in_settlement = np.add.reduceat(is_hit[order].astype(np.int64), starts).tolist()
+    at_night = np.add.reduceat(night_all[order].astype(np.int64), starts).tolist()
     b_ids = burnings.column("burning_id").to_pylist()
     b_score = burnings.column("score").to_numpy()
     rows_by_label: dict[int, list[int]] = {}
@@ -218,8 +241,7 @@ def _describe(pt: dict[str, np.ndarray], label: np.ndarray, period_label: np.nda
         event_id = "fire-" + hashlib.sha1(",".join(ids).encode()).hexdigest()[:12]
         for r in out_rows:
             event_of_row[r] = event_id
-        shape, centre = shapes[lab], centres[lab]
-        inside = places.inside(shape, extents[lab])
+        inside = inside_of[lab]
         burned_places = [int(x) for x in np.unique(pt["place"][members[is_hit[members]]])]
         # In the order of their ids: the same whatever order the gazetteer's rows are in.
         place_rows = sorted(set(burned_places) | set(inside.tolist()),
@@ -229,19 +251,20 @@ def _describe(pt: dict[str, np.ndarray], label: np.ndarray, period_label: np.nda
             "fire_event_id": event_id,
             "kind": "settlement burning" if best >= CONFIDENCE_CLASSES[1][1]
             else "fire at or round settlements",
-            "first_detection": int(minute[members].min()) * 60_000_000,
-            "last_detection": int(minute[members].max()) * 60_000_000,
-            "detections": len(members), "settlement_detections": int(is_hit[members].sum()),
-            "night_detections": int(night_all[members].sum()),
+            "first_detection": first_minute[lab] * 60_000_000,
+            "last_detection": last_minute[lab] * 60_000_000,
+            "detections": detections[lab], "settlement_detections": in_settlement[lab],
+            "night_detections": at_night[lab],
             "frp_total": round(float(frp_all[members].sum()), 2),
-            "latitude": round(centre.y, 5), "longitude": round(centre.x, 5),
-            "area_km2": round(float(areas[lab]) * 111.32**2 * math.cos(math.radians(centre.y)), 2),
+            "latitude": round(centre_y[lab], 5), "longitude": round(centre_x[lab], 5),
+            "area_km2": round(float(areas[lab]) * 111.32**2 * math.cos(math.radians(centre_y[lab])),
+                              2),
             "max_score": round(best, 4), "confidence": _confidence(best),
             "burning_ids": ids,
             "place_ids": [pl["place_id"][r] for r in place_rows],
             "place_names": [pl["name"][r] for r in place_rows],
             "sweep_ids": sorted({str(sweep_ids[keep[r]]) for r in out_rows if sweep_ids[keep[r]]}),
-            "geometry": json.dumps(shapely.geometry.mapping(shape)),
+            "geometry": geometries[lab],
         })
     table = pa.Table.from_pylist(records, schema=pa.schema([
         fld if fld.name not in ("first_detection", "last_detection") else pa.field(fld.name, pa.int64())

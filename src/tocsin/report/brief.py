@@ -7,6 +7,7 @@ folder compares itself with the latest earlier one ("what changed").
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -150,20 +151,40 @@ def coverage_lines(data: BriefData, s: dict[str, str], words: Words) -> dict[str
     return found
 
 
-def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_dir: Path,
-                  digits: str = arabic.DEFAULT_DIGITS, asks: str | None = None
-                  ) -> tuple[dict[str, Any], BriefData, dict[str, Any]]:
-    if lang not in LANGUAGES:
-        raise BriefError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+@dataclass(frozen=True)
+class Gathered:
+    """What a brief says in any language: the period's data and the window before it. Gathered
+    once for the day's briefs in both languages (half the brief's time went to gathering it
+    twice)."""
+    data: BriefData
+    before: dict[str, Any]
+
+
+def gather_brief(workspace: Workspace, as_of: date, days: int) -> Gathered:
     if days < 1:
         raise BriefError(f"--days must be at least 1, not {days}")
     workspace.require()
     con = Lake(workspace.lake_dir).connect()
-    data = gather(con, as_of, days)
-    for provider in SECTION_PROVIDERS:
-        provider(workspace, con, data)
-    before = previous_window(con, as_of, days)
-    con.close()
+    try:
+        data = gather(con, as_of, days)
+        for provider in SECTION_PROVIDERS:
+            provider(workspace, con, data)
+        before = previous_window(con, as_of, days)
+    finally:
+        con.close()
+    return Gathered(data, before)
+
+
+def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_dir: Path,
+                  digits: str = arabic.DEFAULT_DIGITS, asks: str | None = None,
+                  gathered: Gathered | None = None
+                  ) -> tuple[dict[str, Any], BriefData, dict[str, Any]]:
+    """The template's context in ``lang``; from ``gathered`` when given (it is not changed)."""
+    if lang not in LANGUAGES:
+        raise BriefError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    gathered = gathered or gather_brief(workspace, as_of, days)
+    # A copy: the coverage lines and judgements set below are this language's.
+    data, before = copy.copy(gathered.data), gathered.before
     previous = previous_brief(out_dir, as_of, lang)
     change = changes(data, before, previous)
     s = strings(lang)
@@ -299,12 +320,13 @@ class PreparedBrief:
 
 def prepare_brief(workspace: Workspace, as_of: date, lang: str, out_dir: Path,
                   days: int = DEFAULT_DAYS, digits: str = arabic.DEFAULT_DIGITS,
-                  asks: str | None = None) -> PreparedBrief:
+                  asks: str | None = None, gathered: Gathered | None = None) -> PreparedBrief:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BriefError(f"cannot create the output folder {out_dir}: {exc}") from exc
-    context, data, change = build_context(workspace, as_of, lang, days, out_dir, digits, asks)
+    context, data, change = build_context(workspace, as_of, lang, days, out_dir, digits, asks,
+                                          gathered)
     html = render_html(context)
     stem = out_dir / f"brief-{as_of.isoformat()}-{lang}"
     files = BriefFiles(stem.with_suffix(".html"), stem.with_suffix(".pdf"), stem.with_suffix(".json"))
@@ -383,7 +405,9 @@ def write_briefs(workspace: Workspace, as_of: date, langs: tuple[str, ...] | lis
     is made before any file is written: a failure leaves the briefs of the day before as they
     were. ``renderers``: processes that lay the PDFs out side by side (started and warmed
     ahead by `tocsin update`, decision 0049); without them, one after the other here."""
-    prepared = [prepare_brief(workspace, as_of, lang, out_dir, days) for lang in langs]
+    gathered = gather_brief(workspace, as_of, days)
+    prepared = [prepare_brief(workspace, as_of, lang, out_dir, days, gathered=gathered)
+                for lang in langs]
     documents = [(p.html, p.base_url) for p in prepared]
     pdfs = (renderers.render(documents) if renderers is not None
             else [render_pdf(*document) for document in documents])

@@ -162,28 +162,33 @@ def test_identity_signals_are_signals_with_their_events(briefs: dict[str, Path])
     assert all(e["fatalities"] >= 25 for e in signals["mass_killing"]["examples"])
 
 
-def store_burnings(sample_workspace: Workspace, home: Path, named: bool = True
+def store_burnings(sample_workspace: Workspace, home: Path, named: bool = True, strong: int = 1
                    ) -> tuple[Workspace, list[tuple[Any, ...]]]:
-    """A copy of the sample with two burnings on 2023-11-20 (one high, one low confidence) at
-    two villages of its gazetteer, named or (HIU's surveyed villages) unnamed."""
+    """A copy of the sample with burnings on 2023-11-20 at villages of its gazetteer, named or
+    (HIU's surveyed villages) unnamed: ``strong`` of high confidence, strongest first, then one
+    of low confidence."""
     shutil.copytree(sample_workspace.home, home)
     workspace = Workspace.at(home)
     lake = Lake(workspace.lake_dir)
     con = lake.connect()
     villages = con.execute("SELECT place_id, name, place_class, latitude, longitude FROM gazetteer "
                            f"WHERE place_class = 'village' AND name IS {'NOT' if named else ''} NULL "
-                           "ORDER BY place_id LIMIT 2").fetchall()
-    assert len(villages) == 2
-    first = pa.array([date(2023, 11, 20)] * 2, pa.date32()).cast(pa.timestamp("us", "UTC"))
+                           f"ORDER BY place_id LIMIT {strong + 1}").fetchall()
+    assert len(villages) == strong + 1
+    n = len(villages)
+    first = pa.array([date(2023, 11, 20)] * n, pa.date32()).cast(pa.timestamp("us", "UTC"))
     table = pa.table({
-        "burning_id": ["b1", "b2"], "place_id": [v[0] for v in villages],
+        "burning_id": [f"b{i + 1}" for i in range(n)], "place_id": [v[0] for v in villages],
         "place_name": [v[1] for v in villages], "place_class": [v[2] for v in villages],
         "latitude": [v[3] for v in villages], "longitude": [v[4] for v in villages],
         "first_detection": first, "last_detection": first,
-        "detections": pa.array([17, 2], pa.int32()), "night_detections": pa.array([5, 0], pa.int32()),
-        "frp_total": [412.5, 8.0], "score": [0.91, 0.2], "confidence": ["high", "low"],
-        "reasons": ["17 detections inside the village, 9 times the season's background", "weak"],
-        "detection_ids": [["d1", "d2"], ["d3"]], "sweep_id": [None, None],
+        "detections": pa.array([17 + strong - i for i in range(strong)] + [2], pa.int32()),
+        "night_detections": pa.array([5] * strong + [0], pa.int32()),
+        "frp_total": [412.5] * strong + [8.0], "score": [0.91 - 0.001 * i for i in range(strong)] + [0.2],
+        "confidence": ["high"] * strong + ["low"],
+        "reasons": ["17 detections inside the village, 9 times the season's background"] * strong
+        + ["weak"],
+        "detection_ids": [[f"d{i}"] for i in range(n)], "sweep_id": [None] * n,
     })
     staged = lake.staging_path("burnings", "derived")
     pq.write_table(table, staged)
@@ -203,6 +208,32 @@ def test_burnings_appear_when_detection_has_run(sample_workspace: Workspace, tmp
     data = json.loads(written.data.read_text())
     assert [b["place_id"] for b in data["burnings"]] == [villages[0][0]]
     assert data["low_confidence_burnings"] == 1
+
+
+def test_a_month_of_burnings_lists_the_strongest_and_counts_the_rest(sample_workspace: Workspace,
+                                                                    tmp_path: Path) -> None:
+    # A month of sweeps lists hundreds of burnings: the brief lists the strongest and counts the
+    # rest, in both languages; its data file keeps every one.
+    from tocsin.report.brief import BURNINGS_LISTED
+
+    strong = BURNINGS_LISTED + 2
+    workspace, villages = store_burnings(sample_workspace, tmp_path / "ws", strong=strong)
+    for lang, more in (("en", "2 more burning periods of high or medium confidence"),
+                       ("ar", "فترتا حرق أخريان بثقة عالية أو متوسطة")):
+        written = write_brief(workspace, AS_OF, lang, tmp_path / "out")
+        html = written.html.read_text()
+        listed = html[html.index('id="burnings"'):html.index('id="violence"')]
+        assert listed.count("<tr>") == 1 + BURNINGS_LISTED  # the header and the strongest
+        assert more in listed
+        if lang == "en":  # (an Arabic PDF's text comes out in visual order)
+            assert more in " ".join(" ".join(page_texts(written.pdf)).split())
+        data = json.loads(written.data.read_text())
+        assert [b["place_id"] for b in data["burnings"]] == [v[0] for v in villages[:strong]]
+    # The weakest listed is the 20th strongest; the 21st is left to the count.
+    names = [v[1] for v in villages]
+    en = (tmp_path / "out" / f"brief-{AS_OF}-en.html").read_text()
+    en = en[en.index('id="burnings"'):en.index('id="violence"')]
+    assert names[BURNINGS_LISTED - 1] in en and names[BURNINGS_LISTED] not in en
 
 
 def test_an_unnamed_village_is_named_by_where_it_is(sample_workspace: Workspace,

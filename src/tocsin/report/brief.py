@@ -200,6 +200,7 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
         "changes": change, "name": words.place,
         "map_svg": render_map(data.map_layers, data.siege, words, risk=data.risk),
         "mass_killing_deaths": signal_rules()["mass_killing_deaths"],
+        "burnings_listed": BURNINGS_LISTED,
         "evidence_parts": s["list_sep"].join(
             f"{words.n(count)} {s.get('sensitivity_' + kind, kind)}" for kind, count in
             sorted((data.evidence or {}).get("by_sensitivity", {}).items())),
@@ -278,6 +279,10 @@ def _field_reports_section(workspace: Workspace, con: Any, data: BriefData) -> N
 
 
 RISK_HORIZON_DAYS, RISK_PLACES = 30, 10
+# The strongest burnings of the period the brief lists; the rest it counts (its data file and
+# `tocsin detect burnings` hold them all). A month of sweeps lists hundreds: 28 pages, most of
+# the brief's time laying them out, and no reader's one page.
+BURNINGS_LISTED = 20
 SECTION_PROVIDERS: list[Any] = [_siege_section, _risk_section, _evidence_section, _field_reports_section]
 
 

@@ -337,12 +337,6 @@ def shared_inputs(workspace: Workspace) -> SiegeInputs:
     return inputs
 
 
-# The last board the brief asked for: the English and the Arabic brief of a day read the same
-# board (the siege rules take seconds over a whole country), so it is computed once while the
-# lake and the recorded changes of control stay as they were.
-_BRIEF_BOARD: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-
-
 def brief_signals_alone(workspace: Workspace, as_of: dt.date) -> dict[str, Any] | None:
     """For the brief: past the conflict events' end, the daily signals its stages come from
     alone (SiegeInputs.signals_alone); None within the events or without a lake."""
@@ -354,15 +348,8 @@ def brief_signals_alone(workspace: Workspace, as_of: dt.date) -> dict[str, Any] 
 
 def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | None:
     """The board for the brief: each place past calm with its Arabic name, point, stage, since,
-    exposed people and why (the signals, and the latest evidence). None without a gazetteer."""
-    import copy
-
-    lake_key = _lake_key(workspace)
-    if lake_key is None:
-        return None
-    key = (as_of.isoformat(), *lake_key)
-    if key in _BRIEF_BOARD:
-        return copy.deepcopy(_BRIEF_BOARD[key])
+    exposed people and why (the signals, and the latest evidence). None without a gazetteer.
+    The day's briefs in both languages read it once (report.brief.gather_brief)."""
     try:
         inputs = shared_inputs(workspace)
     except WorkspaceError:
@@ -379,8 +366,6 @@ def brief_rows(workspace: Workspace, as_of: dt.date) -> list[dict[str, Any]] | N
         latest = row["evidence"][0]["detail"] if row["evidence"] else ""
         signals = ", ".join(s.replace("_", " ") for s in row["signals"])
         row["why"] = ": ".join(x for x in (signals, latest) if x)
-    _BRIEF_BOARD.clear()
-    _BRIEF_BOARD[key] = copy.deepcopy(rows)
     return rows
 
 

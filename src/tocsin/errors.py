@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tocsin.i18n import Catalogue
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one place in an input file."""
+    """One thing wrong with one place in an input file. ``expected`` is English (the rejects
+    file keeps it so); a ``tocsin.i18n.Said`` (a str) when it can also be told in the language
+    of a session."""
 
     file: str
     line: int | None  # physical line (1 = header) or feature/row number for non-CSV input
@@ -17,16 +23,51 @@ class Problem:
     unit: str = "line"  # "line" for text files, "feature" for GeoJSON, "row" for spreadsheets
 
     def __str__(self) -> str:
-        parts = [self.file]
+        from tocsin.i18n import Catalogue
+
+        return self.told(Catalogue("cli"))
+
+    def told(self, say: Catalogue) -> str:
+        """The problem in the words of ``say`` (the command line's catalogue): where it is, what
+        was expected, what was found."""
+        from tocsin.i18n import told
+
+        parts = [say("problem.file", file=self.file)]
         if self.line is not None:
-            parts.append(f"{self.unit} {self.line}")
+            unit = f"problem.{self.unit}"  # a unit the catalogue lacks is named as it is
+            parts.append(say(unit, line=self.line) if unit in say else f"{self.unit} {self.line}")
         if self.column:
-            parts.append(f"column '{self.column}'")
-        text = ", ".join(parts) + f": expected {self.expected}"
+            parts.append(say("problem.column", column=self.column))
+        text = say("problem.sep").join(parts) + say("problem.expected",
+                                                    expected=told(self.expected, say))
         if self.found is not None:
             shown = self.found if len(self.found) <= 60 else self.found[:57] + "..."
-            text += f", found {shown!r}"
+            text += say("problem.found", found=repr(shown))
         return text
+
+
+@dataclass(frozen=True)
+class ProblemLines:
+    """An input's summary and first ``limit`` problems, one per line: told in the language of
+    the catalogue it is told with, so it can be a ``Said``'s value (and pickles with one)."""
+
+    problems: tuple[Problem, ...]
+    summary: str | None = None
+    limit: int = 10
+
+    def __str__(self) -> str:
+        from tocsin.i18n import Catalogue
+
+        return self.told(Catalogue("cli"))
+
+    def told(self, say: Catalogue) -> str:
+        from tocsin.i18n import told
+
+        lines = [told(self.summary, say)] if self.summary else []
+        lines += [p.told(say) for p in self.problems[:self.limit]]
+        if len(self.problems) > self.limit:
+            lines.append(say("problem.more", count=len(self.problems) - self.limit))
+        return "\n".join(lines)
 
 
 class InputError(Exception):
@@ -37,12 +78,16 @@ class InputError(Exception):
         self.summary = summary
         super().__init__(self.render())
 
+    def lines(self, limit: int = 10) -> ProblemLines:
+        return ProblemLines(tuple(self.problems), self.summary, limit)
+
     def render(self, limit: int = 10) -> str:
-        lines = [self.summary] if self.summary else []
-        lines += [str(p) for p in self.problems[:limit]]
-        if len(self.problems) > limit:
-            lines.append(f"... and {len(self.problems) - limit} more problems")
-        return "\n".join(lines)
+        """In English (the logs', the JSON's)."""
+        return str(self.lines(limit))
+
+    def told(self, say: Catalogue, limit: int = 10) -> str:
+        """In the words of ``say`` (the command line's catalogue)."""
+        return self.lines(limit).told(say)
 
 
 def input_error(file: str, expected: str, *, line: int | None = None, column: str | None = None,

@@ -9,7 +9,7 @@ from typing import Any
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tocsin.cli.common import err, fail, out, t, told
+from tocsin.cli.common import err, fail, messages, out, t, told
 from tocsin.cli.detect import print_burnings
 from tocsin.cli.status import show_status
 from tocsin.ingest import ingest_paths
@@ -83,7 +83,7 @@ def run_demo(workspace: Workspace, sample: Path | None) -> None:
             outcome = ingest_paths(workspace, kind, [folder / name], rebuild=False,
                                    step=lambda s: progress.update(task, description=escape(told(s))))
             for file, error in outcome.errors:
-                fail(f"{file}: {error.render()}")
+                fail(f"{file}: {error.told(messages())}")
             for result in outcome.results:
                 out.print(t("demo.rows", kind=kind, name=escape(name[:44]), rows_added=result.rows_added)
                           + (t("demo.quarantined", rejected=result.rejected) if result.rejected else ""))

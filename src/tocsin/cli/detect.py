@@ -215,7 +215,7 @@ def eval_burnings(
         rows = parse_truth_csv(truth.read_text(encoding="utf-8"), truth.name)
         stored = read_burnings(ctx.obj)
     except InputError as exc:
-        fail(exc.render())
+        fail(exc)
     except UnicodeDecodeError as exc:
         fail(t("detect.not_utf_text_at", name=truth.name, reason=exc.reason, start=exc.start))
     except WorkspaceError as exc:
@@ -299,7 +299,7 @@ def fit_burnings(
             rows = parse_truth_csv(truth.read_text(encoding="utf-8"), truth.name)
             stored = read_burnings(ctx.obj)
         except InputError as exc:
-            fail(exc.render())
+            fail(exc)
         except WorkspaceError as exc:
             fail(exc)
         if stored is None or "features" not in stored.column_names:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tocsin.cli.common import err, fail, out, print_json, t
+from tocsin.cli.common import err, fail, messages, out, print_json, t
 from tocsin.ingest import ingest_paths
 from tocsin.sources.registry import ADAPTERS
 from tocsin.workspace import WorkspaceError
@@ -68,9 +68,9 @@ def ingest(
                 err.print(t("ingest.bad_rows_quarantined", file=escape(result.file),
                             rejected=result.rejected, rejects_file=escape(str(result.rejects_file))))
                 for problem in result.problems[:3]:
-                    err.print("  " + escape(str(problem)))
+                    err.print("  " + escape(problem.told(messages())))
         for file, error in outcome.errors:
-            err.print(t("ingest.error", render=escape(error.render())))
+            err.print(t("ingest.error", render=escape(error.told(messages()))))
             err.print(t("ingest.nothing_was_written", file=escape(file)))
         if outcome.rebuilt:
             out.print(t("ingest.rebuilt") + ", ".join(outcome.rebuilt))

@@ -6,6 +6,7 @@ write small files in ACLED's published column layout.
 
 from __future__ import annotations
 
+from tocsin.i18n import Said
 from tocsin.schema.taxonomy import load_taxonomy
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import RawInput
@@ -79,14 +80,14 @@ class AcledAdapter(Adapter):
             "notes": col("notes"),
         }
         checks = [
-            Check("event_id_cnty", f"{col('event_id_cnty')} IS NOT NULL", "an ACLED event id"),
-            date_check("event_date", day, "YYYY-MM-DD or '15 April 2023'"),
-            Check("event_type", f"{col('event_type')} IS NOT NULL", "an ACLED event type"),
+            Check("event_id_cnty", f"{col('event_id_cnty')} IS NOT NULL", Said("check.acled_event_id")),
+            date_check("event_date", day, Said("check.shown_acled_day")),
+            Check("event_type", f"{col('event_type')} IS NOT NULL", Said("check.acled_event_type")),
             latitude_check("latitude"),
             longitude_check("longitude"),
             Check("geo_precision", f"{col('geo_precision')} IN ('1', '2', '3')",
-                  "a geo precision 1, 2 or 3"),
-            Check("fatalities", count_ok("fatalities"), "a number of fatalities (0 or more)"),
+                  Said("check.acled_geo_precision")),
+            Check("fatalities", count_ok("fatalities"), Said("check.fatalities")),
         ]
         return Plan("events", "acled", LICENSE, columns, col("event_id_cnty"), checks)
 
@@ -119,9 +120,9 @@ class AcledHdxAdapter(Adapter):
         source_id = (f"concat_ws(':', {lit(category or 'all')}, {col('Admin2 Pcode')}, "
                      f"strftime({month}, '%Y-%m'))")
         checks = [
-            Check("Admin2 Pcode", f"{col('Admin2 Pcode')} IS NOT NULL", "an admin2 P-code"),
-            date_check("Month", month, "month name (January) with a Year"),
-            Check("Events", count_ok("Events"), "a number of events (0 or more)"),
-            Check("Fatalities", count_ok("Fatalities"), "a number of fatalities (0 or more)"),
+            Check("Admin2 Pcode", f"{col('Admin2 Pcode')} IS NOT NULL", Said("check.admin2_pcode")),
+            date_check("Month", month, Said("check.shown_month_year")),
+            Check("Events", count_ok("Events"), Said("check.events")),
+            Check("Fatalities", count_ok("Fatalities"), Said("check.fatalities")),
         ]
         return Plan("event_aggregates", "acled-hdx", LICENSE, columns, source_id, checks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tocsin.i18n import Said
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.documents import read_geojson
 from tocsin.sources.raw import RawInput, RowsInput
@@ -74,8 +75,8 @@ class CodAbAdapter(Adapter):
             "valid_on": date("valid_on"),
         }
         checks = [
-            Check("pcode", f"{pcode} IS NOT NULL", "a P-code"),
-            Check("_geometry", f"{col('_wkb')} IS NOT NULL", "a valid Polygon, MultiPolygon or Point"),
+            Check("pcode", f"{pcode} IS NOT NULL", Said("check.pcode")),
+            Check("_geometry", f"{col('_wkb')} IS NOT NULL", Said("check.area_geometry")),
         ]
         source_id = f"{pcode} || ':' || lower({col('_geometry_type')})"
         return Plan("areas", "cod-ab", LICENSE, columns, source_id, checks)

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from tocsin.errors import input_error
+from tocsin.i18n import Said
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import CsvInput, RawInput, RowsInput
 from tocsin.sources.sql import count_check, json_object, lit, mapped
@@ -83,13 +84,14 @@ class CastAdapter(Adapter):
         }
         known = ", ".join(lit(n) for n in sorted(SUDAN_ADMIN1))
         checks = [
-            Check("country", f"{col('country')} = 'Sudan'", "Sudan (Tocsin forecasts Sudan only)"),
-            Check("admin1", f"{pcode} IS NOT NULL", f"a Sudan state as ACLED names it ({known})"),
+            Check("country", f"{col('country')} = 'Sudan'", Said("check.country_sudan")),
+            Check("admin1", f"{pcode} IS NOT NULL", Said("check.cast_state", known=known)),
             Check("month", f"{month} BETWEEN DATE '1997-01-01' AND DATE '2100-12-01'",
-                  "a month name (January) or number with a year from 1997"),
-            *[count_check(c, "an expected number of events (0 or more)") for c in COUNTS
+                  Said("check.cast_month")),
+            *[count_check(c, Said("check.expected_events")) for c in COUNTS
               if c in raw.columns],
-            Check("total_forecast", f"{col('total_forecast')} IS NOT NULL", "an expected number of events"),
+            Check("total_forecast", f"{col('total_forecast')} IS NOT NULL",
+                  Said("check.expected_events_given")),
         ]
         source_id = f"concat_ws(':', 'admin1-month', {pcode}, strftime({month}, '%Y-%m'), " \
                     f"{col('timestamp') if 'timestamp' in raw.columns else lit('')})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tocsin.i18n import Said
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import date, date_check, latitude_check, lit, longitude_check, num
@@ -33,13 +34,13 @@ class FirmsAdapter(Adapter):
                           col("confidence") + ") END")
             confidence_ok = Check("confidence", f"lower({col('confidence')}) IN "
                                   "('l', 'n', 'h', 'low', 'nominal', 'high')",
-                                  "a VIIRS confidence l, n or h")
+                                  Said("check.viirs_confidence"))
         else:
             value = num("confidence")
             confidence = (f"CASE WHEN {value} < 30 THEN 'low' WHEN {value} < 80 THEN 'nominal' "
                           "ELSE 'high' END")
             confidence_ok = Check("confidence", f"{value} BETWEEN 0 AND 100",
-                                  "a MODIS confidence from 0 to 100")
+                                  Said("check.modis_confidence"))
         columns = {
             "latitude": num("latitude"),
             "longitude": num("longitude"),
@@ -64,11 +65,11 @@ class FirmsAdapter(Adapter):
             longitude_check("longitude"),
             date_check("acq_date", acq_date, "YYYY-MM-DD"),
             Check("acq_time", f"{hhmm} BETWEEN 0 AND 2359 AND {hhmm} % 100 < 60",
-                  "an acquisition time HHMM in UTC (0000-2359)"),
-            Check("satellite", f"{col('satellite')} IS NOT NULL", "a satellite code"),
+                  Said("check.acq_time")),
+            Check("satellite", f"{col('satellite')} IS NOT NULL", Said("check.satellite")),
             confidence_ok,
-            Check("frp", f"{num('frp')} >= 0", "a fire radiative power in MW (0 or more)"),
-            Check("daynight", f"upper({col('daynight')}) IN ('D', 'N')", "D or N"),
+            Check("frp", f"{num('frp')} >= 0", Said("check.frp")),
+            Check("daynight", f"upper({col('daynight')}) IN ('D', 'N')", Said("check.daynight")),
         ]
         # No source_id: the table's identity (satellite, time, pixel) recognises a detection
         # downloaded twice, even as "16" in one file and "0016" in another.

@@ -3,6 +3,7 @@ and the same prices as HDX HAPI v2 serves them)."""
 
 from __future__ import annotations
 
+from tocsin.i18n import Said
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import (
@@ -61,12 +62,12 @@ class DtmAdapter(Adapter):
                                "operation", "assessment_type", "reporting_round",
                                "reference_period_start"])
         checks = [
-            Check("admin_level", f"{col('admin_level')} IN ('0', '1', '2')", "admin level 0, 1 or 2"),
+            Check("admin_level", f"{col('admin_level')} IN ('0', '1', '2')", Said("check.admin_level")),
             Check("admin1_code", f"{col('admin_level')} = '0' OR {col('admin1_code')} IS NOT NULL",
-                  "an admin1 P-code for admin levels 1 and 2"),
+                  Said("check.admin1_pcode_for_levels")),
             Check("admin2_code", f"{col('admin_level')} <> '2' OR {col('admin2_code')} IS NOT NULL",
-                  "an admin2 P-code for admin level 2"),
-            Check("population", count_ok("population"), "a number of displaced people (0 or more)"),
+                  Said("check.admin2_pcode_for_level")),
+            Check("population", count_ok("population"), Said("check.displaced")),
             date_check("reference_period_start", start, "YYYY-MM-DD"),
         ]
         return Plan("displacement", "iom-dtm", DTM_LICENSE, columns, source_id, checks)
@@ -76,11 +77,11 @@ def price_checks(commodity: str, lat: str, lon: str) -> list[Check]:
     """What every market price must hold, whichever layout brings it: a commodity, a point
     (when given) on the globe, a price of 0 or more (WFP's file and HDX HAPI alike)."""
     return [
-        Check(commodity, f"{col(commodity)} IS NOT NULL", "a commodity name"),
+        Check(commodity, f"{col(commodity)} IS NOT NULL", Said("check.commodity")),
         Check(lat, f"{col(lat)} IS NULL OR {num(lat)} BETWEEN -90 AND 90", latitude_check(lat).expected),
         Check(lon, f"{col(lon)} IS NULL OR {num(lon)} BETWEEN -180 AND 180",
               longitude_check(lon).expected),
-        Check("price", f"{num('price')} >= 0", "a price of 0 or more"),
+        Check("price", f"{num('price')} >= 0", Said("check.price")),
     ]
 
 
@@ -117,9 +118,9 @@ class WfpPricesAdapter(Adapter):
                                "currency", "priceflag"])
         checks = [
             date_check("date", day, "YYYY-MM-DD"),
-            Check("market_id", f"{col('market_id')} IS NOT NULL", "a WFP market id"),
+            Check("market_id", f"{col('market_id')} IS NOT NULL", Said("check.wfp_market_id")),
             *price_checks("commodity", "latitude", "longitude"),
-            count_check("usdprice", "a USD price of 0 or more, or empty"),
+            count_check("usdprice", Said("check.usd_price")),
         ]
         return Plan("prices", "wfp", WFP_LICENSE, columns, source_id, checks)
 
@@ -165,8 +166,8 @@ class HapiPricesAdapter(Adapter):
         checks = [
             date_check("reference_period_start", start, "YYYY-MM-DD"),
             Check("reference_period_end", f"{col('reference_period_end')} IS NULL OR {end} >= {start}",
-                  "a date YYYY-MM-DD on or after reference_period_start"),
-            Check("market_name", f"{col('market_name')} IS NOT NULL", "a market name"),
+                  Said("check.date_after", shown="YYYY-MM-DD", start="reference_period_start")),
+            Check("market_name", f"{col('market_name')} IS NOT NULL", Said("check.market_name")),
             *price_checks("commodity_name", "lat", "lon"),
         ]
         return Plan("prices", "wfp", WFP_LICENSE + " (HDX HAPI v2)", columns,

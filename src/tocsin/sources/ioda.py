@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from tocsin.errors import input_error
+from tocsin.i18n import Said
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import CsvInput, RawInput, RowsInput
 from tocsin.sources.sql import lit, num
@@ -63,14 +64,14 @@ class IodaAdapter(Adapter):
         }
         checks = [
             Check("entityType", f"lower({col('entityType')}) IN ({', '.join(map(lit, ENTITY_TYPES))})",
-                  "an entity type: country, region or asn"),
-            Check("entityCode", f"{col('entityCode')} IS NOT NULL", "an IODA entity code"),
+                  Said("check.ioda_entity_type")),
+            Check("entityCode", f"{col('entityCode')} IS NOT NULL", Said("check.ioda_entity_code")),
             Check("datasource", f"{col('datasource')} IS NOT NULL",
-                  "a datasource (bgp, ping-slash24, merit-nt, ...)"),
+                  Said("check.ioda_datasource")),
             Check("time", f"{time} BETWEEN TIMESTAMPTZ '{EARLIEST}' AND now() + INTERVAL 1 DAY",
-                  f"a time in epoch seconds or ISO 8601 between {EARLIEST} and now"),
+                  Said("check.ioda_time", earliest=EARLIEST)),
             Check("value", f"{col('value')} IS NULL OR {num('value')} >= 0",
-                  "a signal value of 0 or more, or empty"),
+                  Said("check.ioda_value")),
         ]
         return Plan("connectivity", "ioda", LICENSE, columns, None, checks, window="time")
 

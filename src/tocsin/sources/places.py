@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tocsin.i18n import Said
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.documents import read_geojson, read_xlsx
 from tocsin.sources.raw import RawInput
@@ -54,11 +55,11 @@ class OsmPlacesAdapter(Adapter):
             "attributes": json_object(["is_in", "landuse", "source"], raw.columns),
         }
         checks = [
-            required_check("osm_id", "an OSM id"),
-            Check("_geometry_type", f"{col('_geometry_type')} = 'Point'", "a Point geometry"),
+            required_check("osm_id", Said("check.osm_id")),
+            Check("_geometry_type", f"{col('_geometry_type')} = 'Point'", Said("check.point_geometry")),
             latitude_check("_lat"),
             longitude_check("_lon"),
-            required_check("place", "an OSM place class (city, town, village, hamlet, ...)"),
+            required_check("place", Said("check.osm_place")),
         ]
         return Plan("places", "osm", OSM_LICENSE, columns,
                     f"{osm_type} || '/' || {col('osm_id')}", checks)
@@ -105,13 +106,13 @@ class GeonamesAdapter(Adapter):
         source_id = (col("geonameid") if full else
                      f"'rg:' || {col('name')} || ':' || {col(lat)} || ':' || {col(lon)}")
         checks = [
-            required_check("name", "a place name"),
+            required_check("name", Said("check.place_name")),
             latitude_check(lat),
             longitude_check(lon),
         ]
         if full:
             checks.append(Check("population", f"{col('population')} IS NULL OR {population} >= 0",
-                                "a population of 0 or more"))
+                                Said("check.population")))
         return Plan("places", "geonames", GEONAMES_LICENSE, columns, source_id, checks)
 
 
@@ -144,7 +145,7 @@ class HiuVillagesAdapter(Adapter):
             latitude_check("Lat Dd"),
             longitude_check("Long Dd"),
             Check("Status", f"upper({col('Status')}) IN ('DESTROYED', 'DAMAGED', 'NO DAMAGE')",
-                  "DESTROYED, DAMAGED or NO DAMAGE"),
+                  Said("check.hiu_status")),
         ]
         return Plan("places", "hiu-villages", HIU_LICENSE, columns, source_id, checks)
 
@@ -186,8 +187,8 @@ class DtmSitesAdapter(Adapter):
                                        "Location Classification"], raw.columns),
         }
         checks = [
-            required_check("Reg_location", "a DTM location code"),
-            required_check("Location", "a location name"),
+            required_check("Reg_location", Said("check.dtm_location_code")),
+            required_check("Location", Said("check.location_name")),
             latitude_check("_GPS_latitude"),
             longitude_check("_GPS_longitude"),
         ]

@@ -23,10 +23,11 @@ import duckdb
 import pyarrow as pa
 
 from tocsin.errors import InputError, Problem, input_error
+from tocsin.i18n import Said
 from tocsin.sqltext import ident, sql_str
 
 SNIFF_BYTES = 1 << 20
-UNCLOSED_QUOTE = "a closing quote"
+UNCLOSED_QUOTE = Said("check.closing_quote")
 FIELD_SIZE_LIMIT = (1 << 31) - 1
 
 
@@ -95,11 +96,11 @@ class CsvInput(RawInput):
         rows = _fetch(con, "SELECT line, column_name, error_type, csv_line FROM tocsin_rejects "
                            "ORDER BY line, column_idx")
         expected = {
-            "MISSING COLUMNS": f"{len(self.columns)} fields as in the header",
-            "TOO MANY COLUMNS": f"{len(self.columns)} fields as in the header",
-            "INVALID ENCODING": "UTF-8 text (re-save the file as UTF-8)",
+            "MISSING COLUMNS": Said("check.fields_as_header", count=len(self.columns)),
+            "TOO MANY COLUMNS": Said("check.fields_as_header", count=len(self.columns)),
+            "INVALID ENCODING": Said("check.utf8_text"),
             "UNQUOTED VALUE": UNCLOSED_QUOTE,
-            "LINE SIZE OVER MAXIMUM": "a line shorter than 10 MB",
+            "LINE SIZE OVER MAXIMUM": Said("check.short_line"),
         }
         seen: set[int] = set()
         problems = []
@@ -244,16 +245,16 @@ def read_csv_head(path: Path) -> tuple[list[str], list[str] | None]:
     except OSError as exc:
         raise input_error(name, f"a readable file ({exc.strerror})") from exc
     if not head.strip():
-        raise input_error(name, "a CSV header line; the file is empty", line=1)
+        raise input_error(name, Said("check.csv_header_empty"), line=1)
     if head.startswith(b"PK\x03\x04"):
-        raise input_error(name, "a CSV text file; this is a ZIP archive (unzip it first)", line=1)
+        raise input_error(name, Said("check.csv_not_zip"), line=1)
     sample = head[:4096]
     # UTF-16 text has a zero byte beside nearly every ASCII character; the BOM is optional.
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or max(
             sample[0::2].count(0), sample[1::2].count(0)) > len(sample) // 4:
-        raise input_error(name, "UTF-8 text; the file is UTF-16 (re-save it as UTF-8)", line=1)
+        raise input_error(name, Said("check.utf8_not_utf16"), line=1)
     if b"\x00" in sample:
-        raise input_error(name, "a CSV text file; this is binary data", line=1)
+        raise input_error(name, Said("check.csv_not_binary"), line=1)
     text = head.decode("utf-8-sig", errors="replace")
     reader = _csv_reader(io.StringIO(text))
     try:
@@ -339,11 +340,10 @@ def require_columns(raw: RawInput, required: list[str], kind: str, what: str) ->
     from tocsin.sources.registry import guess_kind  # the registry imports every adapter
 
     guess = guess_kind(raw.columns)
-    hint = (f"; it looks like a {guess} file (use `tocsin ingest {guess}`)"
-            if guess and guess != kind else "")
     raise InputError(
-        [Problem(raw.name, raw.header_line, c, f"a column named '{c}'", unit=raw.unit)
+        [Problem(raw.name, raw.header_line, c, Said("check.column_named", column=c), unit=raw.unit)
          for c in missing],
-        summary=f"{raw.name} is not a {what} file for `tocsin ingest {kind}`: missing "
-                f"{len(missing)} required column(s) {', '.join(missing)}{hint}",
+        summary=Said("check.not_a_kind_file", file=raw.name, what=what, kind=kind,
+                     count=len(missing), missing=", ".join(missing),
+                     hint=Said("check.looks_like", guess=guess) if guess and guess != kind else ""),
     )

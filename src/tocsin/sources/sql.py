@@ -3,6 +3,7 @@ them. Conversions never fail (TRY_CAST and friends); the checks say which rows t
 
 from __future__ import annotations
 
+from tocsin.i18n import Said
 from tocsin.sources.base import Check, col
 from tocsin.sqltext import sql_str
 
@@ -29,17 +30,18 @@ def date(name: str, *formats: str) -> str:
 
 
 def latitude_check(name: str) -> Check:
-    return Check(name, f"{num(name)} BETWEEN -90 AND 90", "a latitude between -90 and 90")
+    return Check(name, f"{num(name)} BETWEEN -90 AND 90", Said("check.latitude"))
 
 
 def longitude_check(name: str) -> Check:
-    return Check(name, f"{num(name)} BETWEEN -180 AND 180", "a longitude between -180 and 180")
+    return Check(name, f"{num(name)} BETWEEN -180 AND 180", Said("check.longitude"))
 
 
 def date_check(name: str, expr: str, shown: str) -> Check:
-    """The date parses and is neither implausibly old nor in the future."""
+    """The date parses and is neither implausibly old nor in the future. ``shown``: the layout
+    the file should have (a ``Said`` where it has words, not only YYYY-MM-DD)."""
     return Check(name, f"{expr} BETWEEN DATE {lit(EARLIEST_DATE)} AND current_date + 1",
-                 f"a date {shown} between {EARLIEST_DATE} and today")
+                 Said("check.date", shown=shown, earliest=EARLIEST_DATE))
 
 
 def required_check(name: str, what: str) -> Check:
@@ -53,7 +55,7 @@ def count_ok(name: str) -> str:
     return f"{num(name)} BETWEEN 0 AND {MAX_COUNT}"
 
 
-def count_check(name: str, what: str = "a whole number of 0 or more") -> Check:
+def count_check(name: str, what: str = Said("check.count")) -> Check:
     """Empty is allowed; anything else must be a count that fits its column."""
     return Check(name, f"{col(name)} IS NULL OR {count_ok(name)}", what)
 

@@ -3,6 +3,7 @@ layouts for UCDP Candidate events (monthly, provisional), kept as their own sour
 
 from __future__ import annotations
 
+from tocsin.i18n import Said
 from tocsin.schema.actors import canonical_sql
 from tocsin.schema.taxonomy import load_taxonomy
 from tocsin.sources.base import Adapter, Check, Plan, col
@@ -92,20 +93,20 @@ class UcdpGedAdapter(Adapter):
             "notes": col("source_headline") if "source_headline" in raw.columns else "NULL",
         }
         checks = [
-            Check("id", f"TRY_CAST({col('id')} AS BIGINT) IS NOT NULL", "a numeric UCDP event id"),
+            Check("id", f"TRY_CAST({col('id')} AS BIGINT) IS NOT NULL", Said("check.ucdp_id")),
             date_check("date_start", start, layout["shown"]),
             Check("date_end", f"{col('date_end')} IS NULL OR {end} >= {start}",
-                  f"a date {layout['shown']} on or after date_start"),
+                  Said("check.date_after", shown=layout["shown"], start="date_start")),
             Check("type_of_violence", f"{col('type_of_violence')} IN ('1', '2', '3')",
-                  "1 (state-based), 2 (non-state) or 3 (one-sided)"),
+                  Said("check.type_of_violence")),
             Check("where_prec", f"{col('where_prec')} IN ('1','2','3','4','5','6','7')",
-                  "a location precision from 1 (exact) to 7"),
+                  Said("check.where_prec")),
             latitude_check("latitude"),
             longitude_check("longitude"),
-            Check(layout["best"], count_ok(layout["best"]), "a death count of 0 or more"),
-            count_check(layout["low"], "a low death estimate of 0 or more, or empty"),
-            count_check(layout["high"], "a high death estimate of 0 or more, or empty"),
-            count_check("deaths_civilians", "a civilian death count of 0 or more, or empty"),
+            Check(layout["best"], count_ok(layout["best"]), Said("check.deaths")),
+            count_check(layout["low"], Said("check.deaths_low")),
+            count_check(layout["high"], Said("check.deaths_high")),
+            count_check("deaths_civilians", Said("check.deaths_civilians")),
         ]
         return Plan("events", self.kind, self.license, columns, col("id"), checks)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tocsin.i18n import Said
 from tocsin.sources.base import Adapter, Check, Plan, col
 from tocsin.sources.raw import RawInput
 from tocsin.sources.sql import json_object, lit, num
@@ -45,10 +46,10 @@ class ViewsAdapter(Adapter):
             "attributes": json_object(extra, raw.columns),
         }
         checks = [
-            Check(unit, f"{col(unit)} IS NOT NULL", f"a {unit}"),
-            Check("month_id", f"{month_id} BETWEEN 1 AND 2000", "a ViEWS month id (1 = Jan 1980)"),
-            Check("main_mean", f"{num('main_mean')} >= 0", "a predicted fatality count (0 or more)"),
-            Check("main_dich", f"{num('main_dich')} BETWEEN 0 AND 1", "a probability from 0 to 1"),
+            Check(unit, f"{col(unit)} IS NOT NULL", Said("check.views_unit", unit=unit)),
+            Check("month_id", f"{month_id} BETWEEN 1 AND 2000", Said("check.views_month")),
+            Check("main_mean", f"{num('main_mean')} >= 0", Said("check.predicted_fatalities")),
+            Check("main_dich", f"{num('main_dich')} BETWEEN 0 AND 1", Said("check.probability")),
         ]
         if grid:
             pg = f"TRY_CAST({col('pg_id')} AS BIGINT)"
@@ -56,8 +57,8 @@ class ViewsAdapter(Adapter):
             south, north, west, east = SUDAN_BOX
             checks.append(Check("pg_id", f"{pg} BETWEEN 1 AND 259200 AND {lat} BETWEEN {south} AND "
                                          f"{north} AND {lon} BETWEEN {west} AND {east}",
-                                "a PRIO-GRID cell in Sudan (centre 8-23.5 N, 21.5-39 E)"))
+                                Said("check.priogrid_cell")))
         if "isoab" in raw.columns:
-            checks.append(Check("isoab", f"{col('isoab')} = 'SDN'", "SDN (Tocsin forecasts Sudan only)"))
+            checks.append(Check("isoab", f"{col('isoab')} = 'SDN'", Said("check.isoab_sudan")))
         source_id = f"concat_ws(':', {lit(level)}, {col(unit)}, {col('month_id')})"
         return Plan("external_forecasts", "views", LICENSE, columns, source_id, checks)

@@ -306,7 +306,7 @@ def commit_chunk(workspace: Workspace, lake: Lake, source: str, chunk: Chunk,
                                  replace=chunk.replace, bookmark=(source, chunk.state))
         except InputError as exc:
             raise SyncError(source, Said("sync.not_ingestible", request=chunk.request or chunk.name,
-                                         kind=chunk.kind, problems=exc.render(limit=3))) from exc
+                                         kind=chunk.kind, problems=exc.lines(limit=3))) from exc
         finally:
             path.unlink(missing_ok=True)
         if result.already_ingested:   # same content as a batch held: only the bookmark moves

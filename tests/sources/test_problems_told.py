@@ -8,6 +8,7 @@ import csv
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -125,3 +126,25 @@ def test_a_problem_reads_in_english_as_before_and_is_told_in_arabic(
     assert "المتوقع" in arabic and (found is None or "الموجود" in arabic)
     if key:
         assert expected.told(Catalogue("cli", "ar")) in arabic
+
+
+@pytest.mark.parametrize(("kind", "name", "content", "arabic", "english"), [
+    ("ucdp-ged", "empty.csv", b"", "الملف فارغ", "a CSV header line; the file is empty"),
+    ("ucdp-ged", "zipped.csv", b"PK\x03\x04rest", "أرشيف ZIP", "this is a ZIP archive"),
+    ("ucdp-ged", "wide.csv", "id,year\n1,2023\n".encode("utf-16"), "UTF-16", "the file is UTF-16"),
+    ("cod-ab", "areas.geojson", b"", "مجموعة معالم GeoJSON؛ الملف فارغ",
+     "a GeoJSON FeatureCollection; the file is empty"),
+    ("cod-ab", "cut.geojson", b'{"type": "FeatureCollection", "features": [', "لعل الملف مبتور",
+     "the file may be truncated"),
+])
+def test_a_file_that_cannot_be_read_is_told_why_in_arabic(tmp_path: Path, kind: str, name: str,
+                                                          content: bytes, arabic: str,
+                                                          english: str) -> None:
+    home = str(tmp_path / "ws")
+    assert runner.invoke(app, ["--home", home, "init"]).exit_code == 0
+    path = tmp_path / name
+    path.write_bytes(content)
+    told = runner.invoke(app, ["--home", home, "--lang", "ar", "ingest", kind, str(path)])
+    assert told.exit_code == 1 and arabic in told.stderr, told.stderr
+    kept = runner.invoke(app, ["--home", home, "ingest", kind, str(path), "--json"])
+    assert english in kept.stdout + kept.stderr

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tocsin.errors import InputError, Problem, input_error
+from tocsin.i18n import Said
 from tocsin.lake import Batch, Lake, new_batch_id
 from tocsin.schema.tables import TABLES
 from tocsin.sources.raw import (
@@ -147,7 +148,7 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
     dropped as already held. ``bookmark`` moves a sync bookmark in the batch's own commit."""
     say = step or (lambda _: None)
     if not path.is_file():
-        raise input_error(path.name, "an existing file", found=str(path))
+        raise input_error(path.name, Said("check.existing_file"), found=str(path))
     say("hashing")
     sha = file_sha256(path) if path.stat().st_size < EARLY_HASH_BYTES else None
     if not replace and sha is not None and (earlier := lake.find_file(adapter.kind, sha)) is not None:
@@ -196,15 +197,12 @@ def ingest_file(lake: Lake, rejects_dir: Path, adapter: Adapter, path: Path, *,
         keep_final = True
     except duckdb.Error as exc:
         if isinstance(raw, CsvInput) and (long := first_long_line(path)) is not None:
-            raise input_error(path.name, (
-                f"lines of at most {MAX_LINE_BYTES:,} bytes (line {long[0]} is {long[1]:,} bytes "
-                "long: a file with old Mac \\r line endings, or not a CSV file?)"),
-                line=long[0]) from exc
+            raise input_error(path.name, Said("check.short_lines", limit=MAX_LINE_BYTES,
+                                              line=long[0], size=long[1]), line=long[0]) from exc
         if isinstance(raw, CsvInput) and (line := first_changed_line_ending(path)) is not None:
-            raise input_error(path.name, "one kind of line ending throughout (the file mixes "
-                              "Windows \\r\\n and Unix \\n endings; convert it, e.g. with dos2unix)",
-                              line=line) from exc
-        raise input_error(path.name, f"a readable {adapter.kind} file ({_first_line(exc)})") from exc
+            raise input_error(path.name, Said("check.one_line_ending"), line=line) from exc
+        raise input_error(path.name, Said("check.readable_kind_file", kind=adapter.kind,
+                                              error=_first_line(exc))) from exc
     finally:
         con.close()
         if hasher is not None:

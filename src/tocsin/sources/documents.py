@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tocsin.errors import input_error
+from tocsin.i18n import Said
 from tocsin.sources.raw import RowsInput, distinct_names
 
 GEOMETRY_COLUMNS = ["_geometry_type", "_geometry", "_lon", "_lat"]
@@ -26,14 +27,14 @@ def _load_json_bytes(path: Path) -> bytes:
                 members = [m for m in archive.namelist()
                            if m.lower().endswith((".geojson", ".json"))]
                 if not members:
-                    raise input_error(name, "a ZIP archive holding a .geojson file",
+                    raise input_error(name, Said("check.zip_with_geojson"),
                                       found=", ".join(archive.namelist()[:5]))
                 return archive.read(members[0])
         return path.read_bytes()
     except zipfile.BadZipFile as exc:
-        raise input_error(name, f"a readable ZIP archive ({exc})") from exc
+        raise input_error(name, Said("check.readable_zip", error=str(exc))) from exc
     except OSError as exc:
-        raise input_error(name, f"a readable file ({exc.strerror})") from exc
+        raise input_error(name, Said("check.readable_file", error=exc.strerror)) from exc
 
 
 def read_geojson(path: Path, properties: list[str] | None = None) -> RowsInput:
@@ -42,17 +43,17 @@ def read_geojson(path: Path, properties: list[str] | None = None) -> RowsInput:
     name = path.name
     data = _load_json_bytes(path)
     if not data.strip():
-        raise input_error(name, "a GeoJSON FeatureCollection; the file is empty", line=1)
+        raise input_error(name, Said("check.geojson_empty"), line=1)
     try:
         doc = json.loads(data)
     except UnicodeDecodeError as exc:
-        raise input_error(name, "UTF-8 GeoJSON text", found=str(exc)) from exc
+        raise input_error(name, Said("check.geojson_utf8"), found=str(exc)) from exc
     except json.JSONDecodeError as exc:
-        raise input_error(name, f"valid JSON ({exc.msg}); the file may be truncated",
+        raise input_error(name, Said("check.valid_json_truncated", error=exc.msg),
                           line=exc.lineno, column=f"character {exc.colno}") from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
             doc.get("features"), list):
-        raise input_error(name, "a GeoJSON FeatureCollection with a features list",
+        raise input_error(name, Said("check.geojson_collection"),
                           found=str(doc.get("type") if isinstance(doc, dict) else type(doc)))
     records: list[dict[str, str | None]] = []
     keys: dict[str, None] = {}
@@ -61,7 +62,7 @@ def read_geojson(path: Path, properties: list[str] | None = None) -> RowsInput:
         props = feature.get("properties") or {} if isinstance(feature, dict) else None
         geometry = feature.get("geometry") or {} if isinstance(feature, dict) else None
         if not isinstance(props, dict) or not isinstance(geometry, dict):
-            raise input_error(name, "a GeoJSON Feature with object properties and geometry",
+            raise input_error(name, Said("check.geojson_feature"),
                               line=number, unit="feature", found=json.dumps(feature)[:200])
         record = {k: _text(v) for k, v in props.items()}
         keys.update(dict.fromkeys(props))
@@ -85,14 +86,14 @@ def read_xlsx(path: Path, header_row: int | None = None, required: list[str] | N
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
-        raise input_error(name, f"an Excel .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+        raise input_error(name, Said("check.xlsx_workbook", error=f"{type(exc).__name__}: {exc}")) from exc
     try:
         sheet = book.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
     finally:
         book.close()
     if not rows:
-        raise input_error(name, "a sheet with a header row; the first sheet is empty", unit="row")
+        raise input_error(name, Said("check.xlsx_empty"), unit="row")
     if header_row is None:
         header_row = 1
         for number, row in enumerate(rows[:10], start=1):

@@ -243,7 +243,7 @@ def read_csv_head(path: Path) -> tuple[list[str], list[str] | None]:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError as exc:
-        raise input_error(name, f"a readable file ({exc.strerror})") from exc
+        raise input_error(name, Said("check.readable_file", error=exc.strerror)) from exc
     if not head.strip():
         raise input_error(name, Said("check.csv_header_empty"), line=1)
     if head.startswith(b"PK\x03\x04"):
@@ -261,9 +261,9 @@ def read_csv_head(path: Path) -> tuple[list[str], list[str] | None]:
         header = next(reader)
         second = next(reader, None)
     except csv.Error as exc:
-        raise input_error(name, f"a CSV header ({exc})", line=1) from exc
+        raise input_error(name, Said("check.csv_header", error=str(exc)), line=1) from exc
     if len([h for h in header if h.strip()]) < 2:
-        raise input_error(name, "a comma-separated header with column names", line=1,
+        raise input_error(name, Said("check.comma_header"), line=1,
                           found=text.splitlines()[0] if text else "")
     # Unnamed columns (UCDP's API layout ends every line with a comma) get positional names.
     header = [h.strip() or f"column{i + 1}" for i, h in enumerate(header)]

@@ -63,6 +63,8 @@ def test_a_quarantined_row_is_told_in_arabic_and_kept_in_english(tmp_path: Path)
     told = runner.invoke(app, ["--home", home, "--lang", "ar", "ingest", "ucdp-ged", str(bad)])
     assert told.exit_code == 0, told.output
     assert "في الحجر" in told.stderr
+    rebuilt = next(x for x in told.stdout.splitlines() if x.startswith("أُعيد بناء"))
+    assert "، " in rebuilt and ", " not in rebuilt  # the list in Arabic, as the rest of the line
     line = next(x for x in told.stderr.splitlines() if "95.2" in x)
     assert "خط عرض من 90 جنوبًا إلى 90 شمالًا" in line and "السطر" in line
     assert not re.search(r"\b(line|column|expected|found|latitude between)\b", line.replace(

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tocsin.cli.common import err, fail, messages, out, print_json, t
+from tocsin.i18n import Listed
 from tocsin.ingest import ingest_paths
 from tocsin.sources.registry import ADAPTERS
 from tocsin.workspace import WorkspaceError
@@ -73,7 +74,7 @@ def ingest(
             err.print(t("ingest.error", render=escape(error.told(messages()))))
             err.print(t("ingest.nothing_was_written", file=escape(file)))
         if outcome.rebuilt:
-            out.print(t("ingest.rebuilt") + ", ".join(outcome.rebuilt))
+            out.print(t("ingest.rebuilt") + Listed(outcome.rebuilt).told(messages()))
     if outcome.errors:
         raise typer.Exit(1)
 

@@ -138,6 +138,9 @@ def test_a_problem_reads_in_english_as_before_and_is_told_in_arabic(
      "a GeoJSON FeatureCollection; the file is empty"),
     ("cod-ab", "cut.geojson", b'{"type": "FeatureCollection", "features": [', "لعل الملف مبتور",
      "the file may be truncated"),
+    ("ioda", "signals.json", b'{"data": [[{"from": 1, "values": []}]]}', "السلسلة",
+     "series 1, column 'step': expected a series with 'step'"),
+    ("acled-cast", "cast.json", b'{"data": 5}', "قائمة صفوف", "CAST API JSON: a list of rows"),
 ])
 def test_a_file_that_cannot_be_read_is_told_why_in_arabic(tmp_path: Path, kind: str, name: str,
                                                           content: bytes, arabic: str,

@@ -57,10 +57,10 @@ class CastAdapter(Adapter):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise input_error(path.name, f"CAST API JSON ({exc})") from exc
+            raise input_error(path.name, Said("check.cast_json", error=str(exc))) from exc
         rows = data.get("data") if isinstance(data, dict) else data
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise input_error(path.name, 'CAST API JSON: a list of rows, or {"data": [rows]}')
+            raise input_error(path.name, Said("check.cast_rows"))
         columns = list(dict.fromkeys(k for r in rows for k in r))
         records = [{k: None if r.get(k) is None else str(r[k]) for k in columns} for r in rows]
         return RowsInput(path, columns, records, unit="row")

@@ -83,29 +83,30 @@ def read_signals_json(path: Path) -> RowsInput:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise input_error(name, "UTF-8 JSON text") from exc
+        raise input_error(name, Said("check.json_utf8")) from exc
     except json.JSONDecodeError as exc:
-        raise input_error(name, f"valid JSON ({exc.msg})", line=exc.lineno) from exc
+        raise input_error(name, Said("check.valid_json", error=exc.msg), line=exc.lineno) from exc
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, list):
-        raise input_error(name, "an IODA signals document: an object with a 'data' list",
+        raise input_error(name, Said("check.ioda_document"),
                           column="data")
     series = [s for group in data for s in (group if isinstance(group, list) else [group])]
     records: list[dict[str, str | None]] = []
     for number, item in enumerate(series, start=1):
         if not isinstance(item, dict):
-            raise input_error(name, "a series object", line=number, column="data", unit="series")
+            raise input_error(name, Said("check.ioda_series"), line=number, column="data",
+                              unit="series")
         for key in ("from", "step", "values"):
             if key not in item:
-                raise input_error(name, f"a series with '{key}'", line=number, column=key,
+                raise input_error(name, Said("check.ioda_series_with", key=key), line=number, column=key,
                                   unit="series")
         try:
             start, step = int(item["from"]), int(item["step"])
         except (TypeError, ValueError) as exc:
-            raise input_error(name, "whole seconds in 'from' and 'step'", line=number,
+            raise input_error(name, Said("check.ioda_whole_seconds"), line=number,
                               column="from", found=str(item.get("from")), unit="series") from exc
         if step <= 0 or not isinstance(item["values"], list):
-            raise input_error(name, "a positive 'step' and a 'values' list", line=number,
+            raise input_error(name, Said("check.ioda_step_values"), line=number,
                               column="step", found=str(item["step"]), unit="series")
         for i, value in enumerate(item["values"]):
             records.append({

@@ -68,6 +68,50 @@ def test_firms_windows_of_five_days_stay_in_budget_and_resume(workspace: Workspa
     assert third.ok and third.rows_added == 0 and third.requests <= 3
 
 
+def test_firms_until_bounds_a_backfill_of_past_days(workspace: Workspace) -> None:
+    # An investigation's week, pulled from the archive (the days are more than 60 days old):
+    # nothing after `until`, the bookmark at `until`, and a later `until` takes up from there.
+    pub = ReplayPublisher()
+    pub.firms = [{**r, "product": "VIIRS_SNPP_NRT"} for r in _rows(VIIRS)]  # 2025-10-31..11-08
+    by_day: dict[str, int] = {}
+    for row in pub.firms:
+        by_day[row["acq_date"]] = by_day.get(row["acq_date"], 0) + 1
+    settings = {"base_url": "http://replay", "area": [21.5, 8.5, 28.2, 20.5],
+                "start": "2025-10-31", "until": "2025-11-02", "products": ["VIIRS_SNPP_NRT"],
+                "nrt_days": 60}
+
+    def pull(settings: dict[str, object]):  # type: ignore[no-untyped-def]
+        return sync_source(workspace, make_connector("firms", workspace, ReplayTransport(pub),
+                                                     settings=settings,
+                                                     credentials=DEMO_CREDENTIALS["firms"]))
+
+    first = pull(settings)
+    assert first.ok, first.error
+    assert first.rows_added == sum(n for d, n in by_day.items() if d <= "2025-11-02") > 0
+    assert Lake(workspace.lake_dir).bookmarks()["firms"]["state"]["VIIRS_SNPP_NRT"] == "2025-11-02"
+    assert pull(settings).rows_added == 0  # nothing left before `until`
+    rest = pull({**settings, "until": date(2025, 11, 8)})  # YAML's unquoted day is a date
+    assert rest.ok and first.rows_added + rest.rows_added == len(pub.firms)
+    assert _count(workspace, "fire_detections") == len(pub.firms)
+
+
+@pytest.mark.parametrize("until", ["next week", "2025-13-01"])
+def test_firms_refuses_an_until_that_is_not_a_day(workspace: Workspace, until: str) -> None:
+    from tocsin.i18n import Catalogue, said_of, told
+
+    connector = make_connector("firms", workspace, ReplayTransport(ReplayPublisher()),
+                               settings={"base_url": "http://replay", "area": [21.5, 8.5, 28.2, 20.5],
+                                         "start": "2025-10-31", "until": until,
+                                         "products": ["VIIRS_SNPP_NRT"]},
+                               credentials=DEMO_CREDENTIALS["firms"])
+    outcome = sync_source(workspace, connector)
+    assert not outcome.ok and f"the setting until must be a day YYYY-MM-DD, not '{until}'" in outcome.error
+    with pytest.raises(Exception) as raised:
+        connector.day("until")
+    assert "يجب أن يكون الإعداد" in told(said_of(raised.value), Catalogue("cli", "ar"))
+    assert _count(workspace, "fire_detections") == 0
+
+
 CUT_CSV = b"latitude,longitude,bright_ti4,acq_date,acq_time\n12.05,24.88,330.1,2025-11-01,0012\n12.06,24.89"
 
 

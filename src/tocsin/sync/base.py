@@ -198,6 +198,23 @@ class Connector:
     def missing_credentials(self) -> list[str]:
         return [n for n in self.credentials if n not in self.creds]
 
+    def day(self, key: str) -> date | None:
+        """A day from the settings (``start``, ``until``), None when it is not set. YAML reads
+        an unquoted 2025-01-09 as a date, a quoted one as text: both are taken; anything else
+        is refused, naming the setting."""
+        value = self.settings.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise SyncError(self.name, Said("sync.setting_not_a_day", key=key,
+                                            value=repr(value))) from None
+
     def pull(self, ctx: SyncContext) -> Iterator[Chunk]:
         raise NotImplementedError
 

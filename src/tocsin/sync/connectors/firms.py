@@ -6,7 +6,8 @@ than ``nrt_days`` ask the archive product (``_SP``), which replaces NRT data aft
 The last two days are asked again at every pull (NRT files fill in for a while); the detections
 already held are recognised by their identity and dropped. Every request counts against the map
 key's budget (5,000 transactions per 10 minutes, read from ``mapkey_status``): a pull stops
-before it and resumes at the next run, with a note rather than an error.
+before it and resumes at the next run, with a note rather than an error. ``until`` (a day) ends
+a bounded backfill there.
 """
 
 from __future__ import annotations
@@ -34,20 +35,26 @@ class FirmsConnector(Connector):
 
     def pull(self, ctx: SyncContext) -> Iterator[Chunk]:
         today = datetime.now(UTC).date()
+        # ``until``: the last day pulled (a bounded backfill: an investigation's months, or a
+        # replay of a past year), never past today. The product and the days asked again
+        # still go by today: NRT files are recent ones, whatever the window.
+        until = min(self.day("until") or today, today)
+        start = self.day("start")
+        if start is None:
+            raise SyncError(self.name, Said("sync.setting_not_a_day", key="start", value="None"))
         west, south, east, north = (float(v) for v in self.settings["area"])
         area = f"{west},{south},{east},{north}"
         budget = self._remaining()
         for product in self.settings["products"]:
             done = ctx.state.get(product)
-            first = date.fromisoformat(done) + timedelta(days=1) if done else \
-                ctx.since or date.fromisoformat(str(self.settings["start"]))
+            first = date.fromisoformat(done) + timedelta(days=1) if done else ctx.since or start
             if ctx.since and ctx.since < first:
                 first = ctx.since
-            while first <= today:
+            while first <= until:
                 if budget is not None and budget <= 0:
                     ctx.say(Said("sync.firms_budget_spent"))
                     return
-                days = min(5, (today - first).days + 1)
+                days = min(5, (until - first).days + 1)
                 asked = product if (today - first).days < int(self.settings.get("nrt_days", 60)) \
                     else product.replace("_NRT", "_SP")
                 url = (f"{self.settings['base_url']}/api/area/csv/{self.creds['map_key']}/{asked}/"

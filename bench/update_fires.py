@@ -14,8 +14,9 @@ spots; ``--jitter 0.03`` (about 3 km) scatters them around the week's places ins
 finds far more burnings in the year, and the brief lists them. Then, same run:
 
 1. `tocsin update --no-sync --force` (every job rebuilt: the baseline);
-2. `tocsin update --no-sync` after ``--day-fires`` detections of the next day are ingested
-   (what a daily FIRMS pull adds; no new events): the jobs the new day makes stale.
+2. `tocsin update firms` after the next day's ``--day-fires`` detections are put on the replay
+   publisher (tocsin.sync.replay, on 127.0.0.1): the one-day FIRMS sync (``until`` the next day,
+   so that a past year can be replayed) and the jobs the new day makes stale. No new events.
 
 Both print their jobs as the runner timed them, so that what the fires cost can be seen job by
 job. Each contender runs in a child process (bench/harness.py), so its peak memory is its own.
@@ -24,6 +25,9 @@ job. Each contender runs in a child process (bench/harness.py), so its peak memo
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import os
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,9 +38,12 @@ from harness import OUT, VIIRS_WEEK, measure_child, resample_in_child
 from update import _copy, print_contest
 
 from tocsin.ingest import ingest_paths
+from tocsin.sync.base import env_name
+from tocsin.sync.replay import DEMO_CREDENTIALS, ReplayPublisher, serve
 from tocsin.workspace import Workspace
 
 HISTORY_LAST_DAY = date(2025, 1, 8)  # bench/update.py's year of events: 2024-01-10 .. 2025-01-08
+SUDAN_BOX = (21.8, 8.6, 38.7, 22.3)  # west, south, east, north: the VIIRS week's bounding box
 
 
 def main() -> None:
@@ -66,14 +73,34 @@ def main() -> None:
         _copy(with_fires, home)
         fulls.append(measure_child([*tocsin, "update", "--no-sync", "--force", "--json"]))
     _copy(home, rebuilt)
+    publisher = ReplayPublisher()
+    with open(day_csv, encoding="utf-8", newline="") as handle:
+        publisher.firms = [{**row, "product": "VIIRS_SNPP_NRT"} for row in csv.DictReader(handle)]
+    env = {**os.environ, env_name("firms", "map_key"): DEMO_CREDENTIALS["firms"]["map_key"]}
     days = []
-    for _ in range(max(1, args.rounds)):
-        _copy(rebuilt, home)
-        _ingest(Workspace(home), day_csv)
-        days.append(measure_child([*tocsin, "update", "--no-sync", "--json"]))
+    with serve(publisher) as url:
+        for _ in range(max(1, args.rounds)):
+            _copy(rebuilt, home)
+            (home / "sync.yaml").write_text(
+                "sources:\n  acled: {enabled: false}\n  ucdp: {enabled: false}\n"
+                f"  firms: {{base_url: '{url}', area: {list(SUDAN_BOX)}, products: [VIIRS_SNPP_NRT], "
+                f"start: '{next_day}', until: '{next_day}'}}\n"
+                "  hapi: {enabled: false}\n  ioda: {enabled: false}\n")
+            days.append(measure_child([*tocsin, "update", "firms", "--json"], env))
+    synced = _synced_rows(days[-1].stdout)
+    if synced == 0:
+        raise SystemExit("the FIRMS sync brought no detections: see the update's report")
+    print(f"the FIRMS sync added {synced:,} of the day's {args.day_fires:,} detections "
+          "(a draw repeated exactly is one detection)")
     print_contest(fulls, days, [
         f"update --no-sync --force, {args.fires:,} detections (baseline)",
-        f"update --no-sync after a day of {args.day_fires:,} detections"])
+        f"update firms: a one-day FIRMS sync of {args.day_fires:,} detections, then the jobs"])
+
+
+def _synced_rows(update_json: str) -> int:
+    """The detections the update's FIRMS sync added (its ``--json`` report)."""
+    report = json.loads(update_json)
+    return sum(int(s.get("rows_added") or 0) for s in report.get("sync", []) if s.get("source") == "firms")
 
 def _ingest(workspace: Workspace, path: Path) -> None:
     outcome = ingest_paths(workspace, "firms", [path], rebuild=False)

@@ -102,6 +102,7 @@ def _synced_rows(update_json: str) -> int:
     report = json.loads(update_json)
     return sum(int(s.get("rows_added") or 0) for s in report.get("sync", []) if s.get("source") == "firms")
 
+
 def _ingest(workspace: Workspace, path: Path) -> None:
     outcome = ingest_paths(workspace, "firms", [path], rebuild=False)
     if outcome.errors:

@@ -76,7 +76,12 @@ class InputError(Exception):
     def __init__(self, problems: list[Problem], summary: str | None = None) -> None:
         self.problems = problems
         self.summary = summary
-        super().__init__(self.render())
+        # Its message can be told (tocsin.i18n.said_of): the command line says it in the
+        # session's language; str(exc) is the English.
+        super().__init__(self.lines())
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem], str | None]]:
+        return InputError, (self.problems, self.summary)
 
     def lines(self, limit: int = 10) -> ProblemLines:
         return ProblemLines(tuple(self.problems), self.summary, limit)

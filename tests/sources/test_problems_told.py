@@ -153,3 +153,20 @@ def test_a_file_that_cannot_be_read_is_told_why_in_arabic(tmp_path: Path, kind: 
     assert told.exit_code == 1 and arabic in told.stderr, told.stderr
     kept = runner.invoke(app, ["--home", home, "ingest", kind, str(path), "--json"])
     assert english in kept.stdout + kept.stderr
+
+
+def test_an_input_error_is_told_where_it_is_shown_and_survives_pickling() -> None:
+    # What any command shows of an input error (cli.common.fail reads it with said_of) is told
+    # in the session's language; str() stays English; a copy in another process says the same.
+    import pickle
+
+    from tocsin.i18n import said_of, told
+
+    error = InputError([Problem("f.csv", 3, "latitude", Said("check.latitude"), "95")],
+                       summary=Said("check.readable_file", error="Permission denied"))
+    assert "خط عرض من 90 جنوبًا إلى 90 شمالًا" in told(said_of(error), Catalogue("cli", "ar"))
+    assert str(error) == ("a readable file (Permission denied)\n"
+                          "f.csv, line 3, column 'latitude': expected a latitude between -90 and 90, "
+                          "found '95'")
+    again = pickle.loads(pickle.dumps(error))
+    assert again.problems == error.problems and str(again) == str(error)

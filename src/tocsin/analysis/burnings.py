@@ -1009,13 +1009,13 @@ class BurningDetector:
         hi = np.searchsorted(ev["day"], last_day, side="right")
         # Every (period, event of its days) pair at once, a few million pairs at a time (one
         # distance call per period cost more than the distances).
-        pairs = np.cumsum(np.maximum(hi - lo, 0))
+        pairs = np.cumsum(hi - lo)  # hi >= lo: a period ends on or after its lead begins
         first = 0
         while first < len(lat):
             done = pairs[first - 1] if first else 0
             stop = max(int(np.searchsorted(pairs, done + EVENT_PAIRS_AT_ONCE, side="right")), first + 1)
-            period = np.repeat(np.arange(first, stop), np.maximum(hi[first:stop] - lo[first:stop], 0))
-            event = _expand(lo[first:stop], np.maximum(hi[first:stop], lo[first:stop]))
+            period = np.repeat(np.arange(first, stop), hi[first:stop] - lo[first:stop])
+            event = _expand(lo[first:stop], hi[first:stop])
             km = haversine_km(lat[period], lon[period], ev["lat"][event], ev["lon"][event])
             out[first:stop] = np.bincount(period[km <= self.params.event_radius_km] - first,
                                           minlength=stop - first)

@@ -204,9 +204,7 @@ def fail(message: str | BaseException, code: int = 1) -> NoReturn:
     """Exit 1 (failure) with a message on stderr; usage errors are Typer's, with exit 2. An
     error raised with a ``Said`` (a workspace with no gazetteer yet) is told in the session's
     language."""
-    if isinstance(message, BaseException) and callable(getattr(message, "told", None)):
-        message = message.told(messages())  # an input's problems (errors.InputError)
-    elif isinstance(message, BaseException):
+    if isinstance(message, BaseException):
         from tocsin.i18n import said_of
 
         message = said_of(message)

@@ -154,8 +154,8 @@ def coverage_lines(data: BriefData, s: dict[str, str], words: Words) -> dict[str
 @dataclass(frozen=True)
 class Gathered:
     """What a brief says in any language: the period's data and the window before it. Gathered
-    once for the day's briefs in both languages (half the brief's time went to gathering it
-    twice)."""
+    once for the day's briefs in both languages: the lake's reads, the siege board, the evidence
+    and field-report counts are the same in each."""
     data: BriefData
     before: dict[str, Any]
 

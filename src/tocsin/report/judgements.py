@@ -199,6 +199,7 @@ def _changed(data: BriefData, change: dict[str, Any], previous: dict[str, Any] |
         calmed = [t for t in previous["siege"] if t["place_id"] not in now]
         found.append(Judgement("changed", "j_changed_stages",
                                {"moved": moved[:MAX_PLACES], "calmed": calmed[:MAX_PLACES],
+                                "moved_count": len(moved), "calmed_count": len(calmed),
                                 "previous": basis.get("previous")},
                                evidence=[m["place"]["place_id"] for m in moved[:6]],
                                confidence="medium"))

@@ -147,6 +147,12 @@ class Words:
             return "".join(items)
         return self.s["list_sep"].join(items[:-1]) + self.s["list_and"] + items[-1]
 
+    def join_more(self, items: list[str], total: int) -> str:
+        """The first of ``total`` names, then how many are left unnamed ("A, B and 8 more"):
+        a judgement names a few, and must not read as if those were all."""
+        more = total - len(items)
+        return self.join([*items, self.count("names_more", more)] if more > 0 else items)
+
     def licence(self, source: str, licence: str | None, notes: dict[str, Any]) -> str:
         """The licence alone (who to credit is in the map's attribution and the source's name)."""
         if self.lang == "ar" and notes.get(source, {}).get("licence_ar"):
@@ -201,7 +207,8 @@ class Words:
             return self.signals_alone(j.key, v)
         if j.key in ("j_pattern", "j_pattern_at_end", "j_pattern_alone"):
             steps = [s["j_pattern_step"].format(count=self.n(step["count"]), stage=self.stage(step["stage"]),
-                                                places=self.join([self.place(t) for t in step["places"]]))
+                                                places=self.join_more([self.place(t) for t in step["places"]],
+                                                                      step["count"]))
                      for step in v["steps"]]
             return s[j.key].format(steps="; ".join(steps) if self.lang == "en" else "؛ ".join(steps),
                                    end=self.d(v.get("end")), events_end=self.d(v.get("events_end")),
@@ -214,9 +221,10 @@ class Words:
             moved = [s["j_moved"].format(place=self.place(m["place"]), before=self.stage(m["before"]),
                                          stage=self.stage(m["stage"])) for m in v["moved"]]
             calmed = [self.place(t) for t in v["calmed"]]
-            parts = [self.join(moved)] if moved else []
+            parts = [self.join_more(moved, v.get("moved_count", len(moved)))] if moved else []
             if calmed:
-                parts.append(s["j_calmed"].format(places=self.join(calmed)))
+                parts.append(s["j_calmed"].format(
+                    places=self.join_more(calmed, v.get("calmed_count", len(calmed)))))
             if not parts:
                 parts.append(s["j_no_stage_change"])
             return s["j_changed_stages"].format(previous=self.d(v["previous"]), changes="; ".join(parts)

@@ -47,3 +47,33 @@ def test_the_board_dates_each_stage_from_the_span_as_from_the_whole_lookback(
             assert served == fresh, day
             sinces |= {(r["since"] > first) for r in fresh if r["since"]}
     assert sinces == {True, False}  # both ways of dating a stage were exercised
+
+
+def test_evidence_on_changes_is_the_full_evidence_where_a_history_reads_it(
+        sample_workspace: Workspace) -> None:
+    """``evidence="changes"``: the rows of every stage change and of the last day carry the
+    evidence a full computation gives them, the other rows none; stages, reasons and the
+    escalations found are the same."""
+    from tocsin.analysis.siege import escalations, siege_stages, stage_changes
+
+    inputs = load_inputs(sample_workspace)
+    first, last = dt.date(2023, 10, 1), dt.date(2023, 11, 15)   # Nyala, Zalingei, El Geneina
+    args = dict(prices=inputs.prices, displacement=inputs.displacement,
+                connectivity=inputs.connectivity, burnings=inputs.burnings, control=inputs.control)
+    full = siege_stages(inputs.places, inputs.events, first, last, **args)
+    some = siege_stages(inputs.places, inputs.events, first, last, evidence="changes", **args)
+    assert some.drop_columns(["evidence"]).equals(full.drop_columns(["evidence"]))
+    keys = list(zip(full.column("place_id").to_pylist(), full.column("date").to_pylist(), strict=True))
+    changed = set(zip(stage_changes(full).column("place_id").to_pylist(),
+                      stage_changes(full).column("date").to_pylist(), strict=True))
+    assert len(changed) > 20   # the autumn's sieges move many towns
+    carried = 0
+    for key, whole, part in zip(keys, full.column("evidence").to_pylist(),
+                                some.column("evidence").to_pylist(), strict=True):
+        if key in changed or key[1] == last:
+            assert part == whole, key
+            carried += bool(part)
+        else:
+            assert part == [], key
+    assert carried > 20
+    assert escalations(some).equals(escalations(full)) and escalations(full).num_rows > 0

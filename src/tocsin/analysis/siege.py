@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
+from numpy.typing import NDArray
 
 from tocsin.spatial import cell_size_for_km, grid_cell, haversine_km
 
@@ -619,31 +620,19 @@ def _price_items(prices: pa.Table | None, places: _Places, rules: SiegeRules, si
                                                      "currency")), strict=True))
     markets = _strings(prices, "market")
     m_lat, m_lon = _floats(prices, "latitude", np.nan), _floats(prices, "longitude", np.nan)
-    series: dict[tuple, list[int]] = {}
-    for i, key in enumerate(keys):
-        series.setdefault(key, []).append(i)
+    numbered: dict[tuple, int] = {}  # each series, numbered in the order first seen
+    series = np.fromiter((numbered.setdefault(key, len(numbered)) for key in keys), np.int64,
+                         count=len(keys))
     baseline_days, min_baseline = int(sig.get("baseline_days", 180)), int(sig.get("min_baseline", 3))
     min_ratio = float(sig.get("min_ratio", 1.5))
     spikes: dict[tuple[str, int], list[str]] = {}  # (market_id, day) -> what spiked
     where: dict[str, tuple[float, float, str]] = {}
-    for key, rows in series.items():
-        rows.sort(key=lambda r: day[r])
-        d = day[rows]
-        v = price[rows]
-        for j in range(len(rows)):
-            lo = np.searchsorted(d, d[j] - baseline_days, "left")
-            hi = np.searchsorted(d, d[j], "left")
-            base = v[lo:hi]
-            base = base[~np.isnan(base) & (base > 0)]
-            if len(base) < min_baseline or np.isnan(v[j]):
-                continue
-            median = float(np.median(base))
-            if v[j] >= min_ratio * median:
-                r = rows[j]
-                spikes.setdefault((key[0], int(d[j])), []).append(
-                    f"{key[1]} {v[j]:g} {key[4] or ''} per {key[2] or 'unit'} = {v[j] / median:.1f}x "
-                    f"its {baseline_days}-day median {median:g}")
-                where[key[0]] = (float(m_lat[r]), float(m_lon[r]), markets[r] or key[0])
+    for r, median in _spikes(series, day, price, baseline_days, min_baseline, min_ratio):
+        key, v = keys[r], price[r]
+        spikes.setdefault((key[0], int(day[r])), []).append(
+            f"{key[1]} {v:g} {key[4] or ''} per {key[2] or 'unit'} = {v / median:.1f}x "
+            f"its {baseline_days}-day median {median:g}")
+        where[key[0]] = (float(m_lat[r]), float(m_lon[r]), markets[r] or key[0])
     lag = int(sig.get("known_after_days", 0))
     need = int(sig.get("min_commodities", 1))
     found = [(m, d, what) for (m, d), what in spikes.items() if len(what) >= need]
@@ -668,6 +657,40 @@ def _price_items(prices: pa.Table | None, places: _Places, rules: SiegeRules, si
             details.append(f"{where[market_id][2]} market ({dist:.0f} km): " + "; ".join(sorted(what)))
     return Items(np.array(out_place, dtype=np.int64), np.array(out_day, dtype=np.int64),
                  np.ones(len(out_place)), "price", refs, details, np.array(ref_days, dtype=np.int64))
+
+
+def _spikes(series: np.ndarray, day: np.ndarray, price: np.ndarray, baseline_days: int,
+            min_baseline: int, min_ratio: float) -> list[tuple[int, float]]:
+    """The rows whose price stands at ``min_ratio`` times the median of its own series' prices
+    (positive ones) of the ``baseline_days`` before its day, given ``min_baseline`` of them:
+    (row, that median), by series (in number order), then day, then row. All rows at once: a
+    window is a slice of the rows sorted so, its median the middle of that slice sorted
+    (the mean of the middle two, as ``np.median`` takes it, for an even count)."""
+    if len(day) == 0:
+        return []
+    order = np.lexsort((np.arange(len(day)), day, series))
+    first = int(day.min())
+    width = int(day.max()) - first + 1
+    key = series[order] * width + (day[order] - first)
+    start = series[order] * width   # a window never reaches into the series before
+    d = day[order] - first
+    lo = np.searchsorted(key, start + np.maximum(d - baseline_days, 0), "left")
+    hi = np.searchsorted(key, start + d, "left")
+    sizes = hi - lo
+    window = lo[:, None] + np.arange(max(int(sizes.max()), 1))
+    inside = window < hi[:, None]
+    values = price[order][np.minimum(window, len(order) - 1)]
+    values = np.where(inside & (values > 0), values, np.nan)   # NaN prices fail > 0 too
+    values.sort(axis=1)   # NaN last
+    count = (~np.isnan(values)).sum(axis=1)
+    rows = np.arange(len(order))
+    upper = values[rows, np.maximum(count // 2, 0).clip(max=values.shape[1] - 1)]
+    lower = values[rows, np.maximum(count // 2 - 1, 0)]
+    median = np.where(count % 2 == 1, upper, (lower + upper) / 2)
+    v = price[order]
+    with np.errstate(invalid="ignore"):
+        spiked = (count >= max(min_baseline, 1)) & ~np.isnan(v) & (v >= min_ratio * median)
+    return [(int(order[i]), float(median[i])) for i in np.flatnonzero(spiked)]
 
 
 def _outage_items(connectivity: pa.Table | None, places: _Places, sig: Signal) -> Items:
@@ -855,7 +878,8 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
                  prices: pa.Table | None = None, displacement: pa.Table | None = None,
                  connectivity: pa.Table | None = None, burnings: pa.Table | None = None,
                  control: pa.Table | None = None, rules: SiegeRules | None = None,
-                 evidence: bool = True, place_ids: Iterable[str] | None = None) -> pa.Table:
+                 evidence: bool | Literal["changes"] = True,
+                 place_ids: Iterable[str] | None = None) -> pa.Table:
     """The stage of every place of the rules' classes on every day from ``start`` to ``end``.
 
     - places: the gazetteer (place_id, name, place_class, latitude, longitude, radius_km,
@@ -870,8 +894,11 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
       "fell" on a day to an actor, or "returned"; optional.
 
     Returns STAGES_SCHEMA rows, one per place and day; ``evidence`` False leaves the evidence
-    lists empty (much cheaper when only the stages are wanted); ``place_ids`` tracks only those
-    places (their sub-places' events still count for them).
+    lists empty (much cheaper when only the stages are wanted); "changes" fills them only on
+    the rows ``stage_changes`` keeps (a place's stage differs from the day before; its first
+    day past calm counts) and on the last day: all that a stage history or an escalation scan
+    reads, for a fraction of the rows. ``place_ids`` tracks only those places (their
+    sub-places' events still count for them).
     """
     rules = rules or default_rules()
     if end < start:
@@ -921,10 +948,12 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
     fell_flat = memory.fell_on[:, first_col:].ravel()
     held_flat = memory.held_by[:, first_col:].ravel()
     why_flat = memory.why[:, first_col:].ravel()
-    evidence_lists = _evidence(flat_rank, active, signal_items, n_days, day_numbers) \
+    wanted = _changes_and_last(rank) if evidence == "changes" else None
+    evidence_lists = _evidence(flat_rank, active, signal_items, n_days, day_numbers, wanted) \
         if evidence else None
     signals_col, reasons = _signal_names(rules, flat_rank, active)
-    _memory_rows(flat_rank, fell_flat, held_flat, why_flat, memory.facts, reasons, evidence_lists)
+    _memory_rows(flat_rank, fell_flat, held_flat, why_flat, memory.facts, reasons, evidence_lists,
+                 wanted)
     population = np.repeat(where.population, n_days)
     idps_flat = idps.ravel()
     # The displaced of a locality are counted once, at its principal place (see the method).
@@ -1103,10 +1132,22 @@ def _fall_fact(place: int, day: int, signals: list[Signal], items: dict[str, Ite
             "detail": f"overrun: {its.details[j]}", "actor": actor or None}
 
 
+def _changes_and_last(rank: np.ndarray) -> NDArray[np.bool_]:
+    """Flat mask of the (place, day) rows whose stage differs from the day before (calm before
+    the first day, as ``stage_changes`` reads a table), and of every place's last day."""
+    previous = np.zeros_like(rank)
+    previous[:, 1:] = rank[:, :-1]
+    wanted = rank != previous
+    wanted[:, -1] = True
+    return wanted.ravel()
+
+
 def _memory_rows(flat_rank: np.ndarray, fell_on: np.ndarray, held_by: np.ndarray,
                  why: np.ndarray, facts: list[dict[str, Any]], reasons: list[str | None],
-                 evidence: list[list[dict[str, Any]]] | None) -> None:
-    """Reasons and evidence for the rows whose stage is memory (fallen, outcome_unrecorded)."""
+                 evidence: list[list[dict[str, Any]]] | None,
+                 wanted: NDArray[np.bool_] | None = None) -> None:
+    """Reasons and evidence for the rows whose stage is memory (fallen, outcome_unrecorded);
+    evidence only on the ``wanted`` rows, when given (``_changes_and_last``)."""
     keys = ("signal", "kind", "ref", "date", "detail")
     for r in np.flatnonzero(why >= 0).tolist():
         fact = facts[int(why[r])]
@@ -1116,7 +1157,7 @@ def _memory_rows(flat_rank: np.ndarray, fell_on: np.ndarray, held_by: np.ndarray
             reasons[r] = f"fallen: taken by {who} on {_day(int(fell_on[r]))} ({fact['detail']})"
         else:
             reasons[r] = f"{stage}: {fact['detail']}"
-        if evidence is not None:
+        if evidence is not None and (wanted is None or wanted[r]):
             evidence[r].insert(0, {k: fact[k] for k in keys})
 
 
@@ -1159,13 +1200,16 @@ def _signal_names(rules: SiegeRules, flat_rank: np.ndarray,
 
 
 def _evidence(flat_rank: np.ndarray, active: list[tuple[Signal, np.ndarray]],
-              items: dict[str, Items], n_days: int, day_numbers: np.ndarray) -> list[list[dict[str, Any]]]:
-    """For each row past calm, the rows behind the signals of the stage that put it there
-    (the most recent ``MAX_EVIDENCE_PER_SIGNAL`` per signal), found by a sorted-key search."""
+              items: dict[str, Items], n_days: int, day_numbers: np.ndarray,
+              wanted: NDArray[np.bool_] | None = None) -> list[list[dict[str, Any]]]:
+    """For each row past calm (of the ``wanted`` rows, when given), the rows behind the signals
+    of the stage that put it there (the most recent ``MAX_EVIDENCE_PER_SIGNAL`` per signal),
+    found by a sorted-key search."""
     out: list[list[dict[str, Any]]] = [[] for _ in range(len(flat_rank))]
     for sig, holds in active:
         rank = STAGE_RANK[sig.stage]
-        rows = np.flatnonzero(holds & (flat_rank == rank))
+        at_stage = holds & (flat_rank == rank)
+        rows = np.flatnonzero(at_stage if wanted is None else at_stage & wanted)
         its = items[sig.name]
         if len(rows) == 0 or len(its.place) == 0:
             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,23 +43,25 @@ class SiegeInputs:
     latest_event: dt.date | None = None
     coverage: list[Any] = field(default_factory=list)  # coverage.SourceCoverage of the events
     control: pa.Table | None = None  # recorded changes of control (records DB)
-    # The last span of every place's stages with evidence on the default rules (the alerts
-    # scan's), from which a day inside it is read again (the brief's board) instead of
-    # recomputed: a day's stage depends on the rules' lookback before it, not on where the
-    # span starts (tested: tests/jobs/test_incremental.py).
+    # The last span of every place's stages on the default rules (the alerts scan's, evidence
+    # on its changes and last day), from which its last day is read again (the brief's board)
+    # instead of recomputed, and its stage changes (``_since_in_span``): a day's stage depends
+    # on the rules' lookback before it, not on where the span starts (tested:
+    # tests/jobs/test_siege_span.py).
     _span: tuple[dt.date, dt.date, pa.Table] | None = field(default=None, repr=False, compare=False)
 
     def stages(self, start: dt.date, end: dt.date, rules: SiegeRules | None = None,
-               evidence: bool = True, place_ids: list[str] | None = None) -> pa.Table:
-        plain = rules is None and evidence and place_ids is None
-        if plain and start == end and self._span and self._span[0] <= start <= self._span[1]:
+               evidence: bool | Literal["changes"] = True,
+               place_ids: list[str] | None = None) -> pa.Table:
+        plain = rules is None and place_ids is None
+        if plain and evidence is True and start == end and self._span and start == self._span[1]:
             table = self._span[2]
             return table.filter(pc.equal(table.column("date"), pa.scalar(start, pa.date32())))
         table = siege_stages(self.places, self.events, start, end, prices=self.prices,
                              displacement=self.displacement, connectivity=self.connectivity,
                              burnings=self.burnings, control=self.control, rules=rules,
                              evidence=evidence, place_ids=place_ids)
-        if plain and start < end:
+        if plain and evidence == "changes" and start < end:
             self._span = (start, end, table)
         return table
 
@@ -270,7 +272,7 @@ def history(inputs: SiegeInputs, place_id: str, start: dt.date, end: dt.date,
     rules = rules or default_rules()
     end = max(inputs.judged(end), start)
     stages = inputs.stages(start - dt.timedelta(days=rules.lookback_days()), end, rules,
-                           place_ids=[place_id])
+                           evidence="changes", place_ids=[place_id])
     changes = stage_changes(stages).to_pylist()
     before = [r for r in changes if r["date"] < start]
     rows = [r for r in changes if r["date"] >= start]
@@ -287,7 +289,7 @@ def escalations_between(inputs: SiegeInputs, start: dt.date, end: dt.date,
     before it (the history is computed from that far back), with its evidence."""
     from tocsin.analysis.siege import escalations
 
-    stages = inputs.stages(start - dt.timedelta(days=quiet_days), end, rules)
+    stages = inputs.stages(start - dt.timedelta(days=quiet_days), end, rules, evidence="changes")
     rows = escalations(stages, quiet_days).to_pylist()
     rows = [r for r in rows if r["date"] >= start]
     for row in rows:

@@ -1221,11 +1221,10 @@ def _evidence(flat_rank: np.ndarray, active: list[tuple[Signal, np.ndarray]],
         day = day_numbers[rows % n_days]
         lo = np.searchsorted(sorted_key, place * width + (day - sig.window_days + 1), "left")
         hi = np.searchsorted(sorted_key, place * width + day, "right")
-        dates = pa.array(its.ref_days.astype(np.int32)).cast(pa.date32()).to_pylist()
         for r, a, b in zip(rows.tolist(), lo.tolist(), hi.tolist(), strict=True):
             for j in order[max(a, b - MAX_EVIDENCE_PER_SIGNAL):b][::-1].tolist():
                 out[r].append({"signal": sig.name, "kind": its.kind, "ref": its.refs[j],
-                               "date": dates[j], "detail": its.details[j]})
+                               "date": _day(its.ref_days[j]), "detail": its.details[j]})
     return out
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -748,11 +749,27 @@ def _outage_items(connectivity: pa.Table | None, places: _Places, sig: Signal) -
                  "connectivity", refs, details, days_arr)
 
 
+# The last displacement table's series (``_displacement_series``), by the table itself: a
+# workspace's siege inputs are read once and judged again and again (the alerts scan and the
+# board of one update; every place page the web app serves), and a table never changes.
+_SERIES_OF: dict[int, tuple[weakref.ref[pa.Table], list[tuple[str, list[tuple[int, int, str]]]]]] = {}
+
+
 def _displacement_series(displacement: pa.Table | None) -> list[tuple[str, list[tuple[int, int, str]]]]:
     """Locality (admin2) IDP figures as series per (locality, operation, assessment type):
-    (period_end day, idps, row id) in order."""
+    (period_end day, idps, row id) in order. Callers must not change them."""
     if displacement is None or displacement.num_rows == 0:
         return []
+    known = _SERIES_OF.get(id(displacement))
+    if known is not None and known[0]() is displacement:
+        return known[1]
+    found = _read_displacement_series(displacement)
+    _SERIES_OF.clear()
+    _SERIES_OF[id(displacement)] = (weakref.ref(displacement), found)
+    return found
+
+
+def _read_displacement_series(displacement: pa.Table) -> list[tuple[str, list[tuple[int, int, str]]]]:
     table = displacement.filter(pc.equal(displacement.column("admin_level"), 2))
     ends = _days(table.column("period_end"))
     idps = _floats(table, "idps", np.nan)
@@ -1187,16 +1204,34 @@ def _idps_as_of(series: list[tuple[str, list[tuple[int, int, str]]]], places: _P
 
 def _signal_names(rules: SiegeRules, flat_rank: np.ndarray,
                   active: list[tuple[Signal, np.ndarray]]) -> tuple[pa.Array, list[str | None]]:
-    """Every signal that holds on each row (a list), and a one-line reason for rows past calm."""
-    rows = np.flatnonzero(flat_rank > 0)
-    names: list[list[str]] = [[] for _ in range(len(flat_rank))]
-    for sig, holds in active:
-        for r in np.flatnonzero(holds).tolist():
-            names[r].append(sig.name)
+    """Every signal that holds on each row (a list, in the rules' order), and a one-line reason
+    for rows past calm. Rows share a few combinations of signals: each combination's list and
+    each (stage, combination)'s reason is made once, then taken for every row."""
+    if len(active) < 63:   # each row's signals as the bits of one number
+        bits = np.zeros(len(flat_rank), dtype=np.int64)
+        for i, (_, holds) in enumerate(active):
+            bits |= holds.astype(np.int64) << i
+        codes, combo_of = np.unique(bits, return_inverse=True)
+        combos = [[bool(c >> i & 1) for i in range(len(active))] for c in codes.tolist()]
+    else:
+        table, combo_of = np.unique(np.column_stack([h for _, h in active]), axis=0,
+                                    return_inverse=True)
+        combos = table.tolist()
+    combo_of = combo_of.reshape(-1)
+    lists = [[sig.name for (sig, _), on in zip(active, combo, strict=True) if on] for combo in combos]
+    names = pa.array(lists, pa.list_(pa.string())).take(pa.array(combo_of, pa.int64()))
     reasons: list[str | None] = [None] * len(flat_rank)
-    for r in rows.tolist():
-        reasons[r] = f"{STAGES[flat_rank[r]]}: " + ", ".join(n.replace("_", " ") for n in names[r])
-    return pa.array(names, pa.list_(pa.string())), reasons
+    rows = np.flatnonzero(flat_rank > 0)
+    if len(rows):
+        pairs, pair_of = np.unique(flat_rank[rows].astype(np.int64) * len(combos) + combo_of[rows],
+                                   return_inverse=True)
+        said = np.array([f"{STAGES[p // len(combos)]}: "
+                         + ", ".join(n.replace("_", " ") for n in lists[p % len(combos)])
+                         for p in pairs.tolist()], dtype=object)
+        everyone = np.full(len(flat_rank), None, dtype=object)
+        everyone[rows] = said[pair_of.reshape(-1)]
+        reasons = everyone.tolist()
+    return names, reasons
 
 
 def _evidence(flat_rank: np.ndarray, active: list[tuple[Signal, np.ndarray]],

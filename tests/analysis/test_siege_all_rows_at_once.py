@@ -1,5 +1,6 @@
-"""The siege rules' price spikes, found for all rows at once (analysis.siege._spikes), are the
-ones a loop over each series' days finds, with the same medians, in the same order."""
+"""Parts of the siege rules computed for all rows at once (analysis.siege) give what a loop
+over each row gives: the price spikes (same spikes, medians and order as a loop over each
+series' days) and each row's signals and reason."""
 
 from __future__ import annotations
 
@@ -54,3 +55,33 @@ def test_a_monthly_series_spikes_against_its_own_half_year() -> None:
     price = np.array([100.0] * 6 + [160.0] + [100.0] * 7)
     series = np.array([0] * 7 + [1] * 7, np.int64)
     assert _spikes(series, day, price, 180, 3, 1.5) == [(6, 100.0)]
+
+
+def signal_names_one_by_one(flat_rank: np.ndarray, active: list) -> tuple[list, list]:
+    from tocsin.analysis.siege import STAGES
+
+    names: list[list[str]] = [[] for _ in range(len(flat_rank))]
+    for sig, holds in active:
+        for r in np.flatnonzero(holds).tolist():
+            names[r].append(sig.name)
+    reasons = [f"{STAGES[k]}: " + ", ".join(n.replace("_", " ") for n in names[r]) if k > 0 else None
+               for r, k in enumerate(flat_rank.tolist())]
+    return names, reasons
+
+
+@settings(max_examples=60, deadline=None)
+@given(signals=st.sampled_from([0, 1, 3, 62, 63, 70]), rows=st.integers(0, 40),
+       seed=st.integers(0, 2**32 - 1))
+def test_signal_names_made_once_per_combination_are_each_rows_own(signals: int, rows: int,
+                                                                  seed: int) -> None:
+    """The signals and reason of each row (siege._signal_names, by combination of signals),
+    for few signals and for more than a number's bits hold."""
+    from types import SimpleNamespace
+
+    from tocsin.analysis.siege import STAGES, _signal_names
+
+    rng = np.random.default_rng(seed)
+    flat_rank = rng.integers(0, len(STAGES), rows).astype(np.int16)
+    active = [(SimpleNamespace(name=f"signal_{i}"), rng.random(rows) < 0.3) for i in range(signals)]
+    names, reasons = _signal_names(None, flat_rank, active)
+    assert (names.to_pylist(), reasons) == signal_names_one_by_one(flat_rank, active)

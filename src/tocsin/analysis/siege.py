@@ -990,9 +990,7 @@ def siege_stages(places: pa.Table, events: pa.Table, start: dt.date, end: dt.dat
         "population": pa.array(population, pa.int64(), mask=population < 0),
         "idps_in_locality": pa.array(idps_flat, pa.int64(), mask=idps_flat < 0),
         "exposed": pa.array(exposed, pa.int64()),
-        "evidence": pa.array(evidence_lists, pa.list_(EVIDENCE_TYPE)) if evidence_lists is not None
-        else pa.ListArray.from_arrays(pa.array(np.zeros(len(flat_rank) + 1, dtype=np.int32)),
-                                      pa.array([], EVIDENCE_TYPE)),
+        "evidence": _evidence_column(evidence_lists or {}, len(flat_rank)),
         "fell_on": pa.array(np.where(is_fallen, fell_flat, 0).astype(np.int32), pa.int32(),
                             mask=~is_fallen).cast(pa.date32()),
         "held_by": pa.array(np.where(is_fallen, held_flat, None), pa.string()),
@@ -1161,7 +1159,7 @@ def _changes_and_last(rank: np.ndarray) -> NDArray[np.bool_]:
 
 def _memory_rows(flat_rank: np.ndarray, fell_on: np.ndarray, held_by: np.ndarray,
                  why: np.ndarray, facts: list[dict[str, Any]], reasons: list[str | None],
-                 evidence: list[list[dict[str, Any]]] | None,
+                 evidence: dict[int, list[dict[str, Any]]] | None,
                  wanted: NDArray[np.bool_] | None = None) -> None:
     """Reasons and evidence for the rows whose stage is memory (fallen, outcome_unrecorded);
     evidence only on the ``wanted`` rows, when given (``_changes_and_last``)."""
@@ -1175,7 +1173,7 @@ def _memory_rows(flat_rank: np.ndarray, fell_on: np.ndarray, held_by: np.ndarray
         else:
             reasons[r] = f"{stage}: {fact['detail']}"
         if evidence is not None and (wanted is None or wanted[r]):
-            evidence[r].insert(0, {k: fact[k] for k in keys})
+            evidence.setdefault(r, []).insert(0, {k: fact[k] for k in keys})
 
 
 def _idps_as_of(series: list[tuple[str, list[tuple[int, int, str]]]], places: _Places,
@@ -1236,11 +1234,11 @@ def _signal_names(rules: SiegeRules, flat_rank: np.ndarray,
 
 def _evidence(flat_rank: np.ndarray, active: list[tuple[Signal, np.ndarray]],
               items: dict[str, Items], n_days: int, day_numbers: np.ndarray,
-              wanted: NDArray[np.bool_] | None = None) -> list[list[dict[str, Any]]]:
+              wanted: NDArray[np.bool_] | None = None) -> dict[int, list[dict[str, Any]]]:
     """For each row past calm (of the ``wanted`` rows, when given), the rows behind the signals
     of the stage that put it there (the most recent ``MAX_EVIDENCE_PER_SIGNAL`` per signal),
-    found by a sorted-key search."""
-    out: list[list[dict[str, Any]]] = [[] for _ in range(len(flat_rank))]
+    found by a sorted-key search; by row, rows without any left out."""
+    out: dict[int, list[dict[str, Any]]] = {}
     for sig, holds in active:
         rank = STAGE_RANK[sig.stage]
         at_stage = holds & (flat_rank == rank)
@@ -1258,9 +1256,19 @@ def _evidence(flat_rank: np.ndarray, active: list[tuple[Signal, np.ndarray]],
         hi = np.searchsorted(sorted_key, place * width + day, "right")
         for r, a, b in zip(rows.tolist(), lo.tolist(), hi.tolist(), strict=True):
             for j in order[max(a, b - MAX_EVIDENCE_PER_SIGNAL):b][::-1].tolist():
-                out[r].append({"signal": sig.name, "kind": its.kind, "ref": its.refs[j],
-                               "date": _day(its.ref_days[j]), "detail": its.details[j]})
+                out.setdefault(r, []).append({"signal": sig.name, "kind": its.kind, "ref": its.refs[j],
+                                              "date": _day(its.ref_days[j]), "detail": its.details[j]})
     return out
+
+
+def _evidence_column(evidence: dict[int, list[dict[str, Any]]], rows: int) -> pa.ListArray:
+    """The evidence lists of ``rows`` rows, from those of the rows that have any."""
+    counts = np.zeros(rows, dtype=np.int32)
+    having = sorted(evidence)
+    counts[having] = [len(evidence[r]) for r in having]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    values = [item for r in having for item in evidence[r]]
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, EVIDENCE_TYPE))
 
 
 # -- helpers for commands and the forecast ----------------------------------------------------------

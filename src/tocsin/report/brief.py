@@ -12,9 +12,10 @@ import json
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from tocsin import arabic
 from tocsin.lake import Lake, fsync_path
 from tocsin.report.data import BriefData, coverage_of, gather, previous_window, signal_rules, source_notes
 from tocsin.report.judgements import judgements
-from tocsin.report.map_svg import render_map
+from tocsin.report.map_svg import MapDrawing, draw_map, render_map
 from tocsin.report.words import Words, strings
 from tocsin.workspace import Workspace
 
@@ -155,9 +156,13 @@ def coverage_lines(data: BriefData, s: dict[str, str], words: Words) -> dict[str
 class Gathered:
     """What a brief says in any language: the period's data and the window before it. Gathered
     once for the day's briefs in both languages: the lake's reads, the siege board, the evidence
-    and field-report counts are the same in each."""
+    and field-report counts are the same in each, and so is the map's drawing."""
     data: BriefData
     before: dict[str, Any]
+
+    @cached_property
+    def drawing(self) -> MapDrawing:
+        return draw_map(self.data.map_layers, self.data.siege, risk=self.data.risk)
 
 
 def gather_brief(workspace: Workspace, as_of: date, days: int) -> Gathered:
@@ -198,7 +203,8 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
                        for j in found],
         "asks": asks, "blind": blind_spots(data, lang, digits), "notes": source_notes(),
         "changes": change, "name": words.place,
-        "map_svg": render_map(data.map_layers, data.siege, words, risk=data.risk),
+        "map_svg": render_map(data.map_layers, data.siege, words, risk=data.risk,
+                              drawing=gathered.drawing),
         "mass_killing_deaths": signal_rules()["mass_killing_deaths"],
         "burnings_listed": BURNINGS_LISTED,
         "evidence_parts": s["list_sep"].join(
@@ -385,13 +391,18 @@ def _fetcher(maps: dict[str, bytes]) -> Any:
     return MapFetcher()
 
 
-def finish_brief(prepared: PreparedBrief, pdf: bytes) -> BriefFiles:
+def encode_record(prepared: PreparedBrief) -> bytes:
+    """The brief's data file, as written."""
+    return json.dumps(prepared.record, ensure_ascii=False, indent=1, default=str).encode()
+
+
+def finish_brief(prepared: PreparedBrief, pdf: bytes, record: bytes | None = None) -> BriefFiles:
+    """Write the brief's files; ``record``: its data file already encoded (``encode_record``)."""
     files = prepared.files
     # The PDF and HTML first, the data file last: it marks the brief as complete for the next one.
     _write_atomic(files.pdf, pdf)
     _write_atomic(files.html, prepared.html.encode())
-    _write_atomic(files.data, json.dumps(prepared.record, ensure_ascii=False, indent=1,
-                                         default=str).encode())
+    _write_atomic(files.data, record if record is not None else encode_record(prepared))
     return files
 
 
@@ -414,6 +425,14 @@ def write_briefs(workspace: Workspace, as_of: date, langs: tuple[str, ...] | lis
     prepared = [prepare_brief(workspace, as_of, lang, out_dir, days, gathered=gathered)
                 for lang in langs]
     documents = [(p.html, p.base_url) for p in prepared]
-    pdfs = (renderers.render(documents) if renderers is not None
-            else [render_pdf(*document) for document in documents])
-    return [finish_brief(p, pdf) for p, pdf in zip(prepared, pdfs, strict=True)]
+    if renderers is None:
+        pdfs = [render_pdf(*document) for document in documents]
+        records = [encode_record(p) for p in prepared]
+    else:
+        # The renderers lay the PDFs out in their own processes (the thread only waits on
+        # their pipes); meanwhile this one encodes the data files.
+        with ThreadPoolExecutor(1) as pool:
+            laid_out = pool.submit(renderers.render, documents)
+            records = [encode_record(p) for p in prepared]
+            pdfs = laid_out.result()
+    return [finish_brief(p, pdf, record) for p, pdf, record in zip(prepared, pdfs, records, strict=True)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -113,11 +114,27 @@ def place_labels(candidates: list[tuple[float, float, str]], obstacles: list[tup
     return placed
 
 
-def render_map(layers: dict[str, Any], siege: list[dict[str, Any]] | None = None,
-               words: Any = None, risk: dict[str, Any] | None = None) -> str:
-    """An inline SVG in a frame, the whole country: admin1 and admin2 boundaries, violent events
-    sized by deaths, burnings, towns past calm coloured by siege stage, the places most at risk
-    ringed, labels placed without overlap, a scale bar, a north arrow."""
+@dataclass(frozen=True)
+class MapDrawing:
+    """The map's SVG, the same in every language (its words are HTML laid over it)."""
+
+    svg: str
+    project: Projection
+
+
+def _scale_bar_at(project: Projection) -> tuple[float, float]:
+    return MARGIN + 6, project.height - MARGIN - 6
+
+
+def _north_at() -> tuple[float, float]:
+    return WIDTH - MARGIN - 14, MARGIN + 26
+
+
+def draw_map(layers: dict[str, Any], siege: list[dict[str, Any]] | None = None,
+             risk: dict[str, Any] | None = None) -> MapDrawing:
+    """The whole country as SVG: admin1 and admin2 boundaries, violent events sized by deaths,
+    burnings, towns past calm coloured by siege stage, the places most at risk ringed, a scale
+    bar, a north arrow. Drawn once for the day's briefs in both languages."""
     areas = [(a["admin_level"], shapely.from_wkb(a["geometry_wkb"]).simplify(SIMPLIFY_DEGREES))
              for a in layers.get("areas", []) if a["geometry_wkb"]]
     events = layers.get("events", [])
@@ -156,15 +173,31 @@ def render_map(layers: dict[str, Any], siege: list[dict[str, Any]] | None = None
         x, y = project(town["longitude"], town["latitude"])
         svg.append(f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" '
                    f'fill="{stage_colour(town["stage"])}" stroke="#222" stroke-width="0.6"/>')
-    # Scale bar (bottom left) and north arrow (top right), drawn; their words are HTML below.
-    km, length = _scale_km(project)
-    bx, by = MARGIN + 6, project.height - MARGIN - 6
+    # Scale bar (bottom left) and north arrow (top right), drawn; their words are HTML (render_map).
+    _, length = _scale_km(project)
+    bx, by = _scale_bar_at(project)
     svg.append(f'<path d="M{bx:.1f},{by - 4:.1f}V{by:.1f}H{bx + length:.1f}V{by - 4:.1f}" fill="none" '
                'stroke="#222" stroke-width="1.4"/>')
-    nx, ny = WIDTH - MARGIN - 14, MARGIN + 26
+    nx, ny = _north_at()
     svg.append(f'<path d="M{nx:.1f},{ny - 22:.1f}L{nx + 7:.1f},{ny:.1f}L{nx:.1f},{ny - 6:.1f}'
                f'L{nx - 7:.1f},{ny:.1f}Z" fill="#222"/>')
     svg.append("</svg>")
+    return MapDrawing("\n".join(svg), project)
+
+
+def render_map(layers: dict[str, Any], siege: list[dict[str, Any]] | None = None,
+               words: Any = None, risk: dict[str, Any] | None = None,
+               drawing: MapDrawing | None = None) -> str:
+    """The map in a frame: ``draw_map``'s SVG (``drawing``, when drawn already for these layers),
+    with labels placed without overlap and the scale's and north arrow's words in ``words``'s
+    language."""
+    drawing = drawing or draw_map(layers, siege, risk)
+    project = drawing.project
+    siege = siege or []
+    at_risk = [p for p in (risk or {}).get("places", []) if p.get("longitude") is not None]
+    km, _ = _scale_km(project)
+    bx, by = _scale_bar_at(project)
+    nx, ny = _north_at()
     name = words.place if words is not None else (lambda r: r.get("name") or "")
     # Labels are HTML laid over the SVG, not SVG text: PDF renderers shape and order Arabic
     # correctly only in HTML text. Priority: towns past calm (worst first), places at risk,
@@ -189,5 +222,5 @@ def render_map(layers: dict[str, Any], siege: list[dict[str, Any]] | None = None
     html.append(f'<span class="map-note" style="left:{100 * (nx - 5) / WIDTH:.2f}%;'
                 f'top:{100 * (ny + 1) / project.height:.2f}%">{escape(s["map_north"])}</span>')
     width_mm = min(MAX_WIDTH_MM, MAX_HEIGHT_MM * WIDTH / project.height)
-    return (f'<div class="map-frame" style="width:{width_mm:.0f}mm">' + "\n".join(svg)
+    return (f'<div class="map-frame" style="width:{width_mm:.0f}mm">' + drawing.svg
             + "".join(html) + "</div>")

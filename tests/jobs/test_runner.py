@@ -182,6 +182,27 @@ def test_one_update_at_a_time(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "under a minute" in result.output
 
 
+def test_update_every_keeps_the_brief_renderers_for_the_whole_loop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`update --every` runs its turns inside ``kept_between_runs``: each turn asks for the
+    brief's renderers there, so the ones a turn starts serve the next (the pool itself:
+    tests/report/test_pdf_workers.py); the loop's end ends them."""
+    from tocsin.report import pdf_workers
+
+    workspace = Workspace(tmp_path / "ws")
+    workspace.init()
+    keeping: list[bool] = []
+
+    def loop(interval_s: float, once: object, **_: object) -> None:   # no turn: only where it runs
+        keeping.append(pdf_workers._KEPT is not None)
+
+    monkeypatch.setattr("tocsin.jobs.runner.every", loop)
+    result = CliRunner().invoke(app, ["--home", str(workspace.home), "update", "--every", "1h",
+                                      "--no-sync"])
+    assert result.exit_code == 0, result.output
+    assert keeping == [True] and pdf_workers._KEPT is None
+
+
 def test_intervals_and_repeats() -> None:
     assert parse_interval("90m") == 5400 and parse_interval("1h") == 3600 and parse_interval("1d") == 86400
     with pytest.raises(ValueError, match="like 30m"):

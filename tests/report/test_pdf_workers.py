@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from tocsin.report.brief import prepare_brief, render_pdf, write_briefs
-from tocsin.report.pdf_workers import PdfRenderers, _receive, _send, serve
+from tocsin.report.pdf_workers import (
+    PdfRenderers,
+    _receive,
+    _send,
+    kept_between_runs,
+    renderers_for_run,
+    serve,
+)
 from tocsin.workspace import Workspace
 
 AS_OF = date(2023, 11, 30)
@@ -85,3 +92,26 @@ def test_renderers_never_asked_are_ended_not_waited_for() -> None:
     renderers = PdfRenderers(2)
     renderers.close()
     assert [p.returncode for p in renderers._processes] == [-signal.SIGKILL] * 2
+
+
+def test_renderers_kept_between_runs_serve_the_next_run(documents: list[tuple[str, str]],
+                                                        laid_out_here: list[bytes]) -> None:
+    """`tocsin update --every`: the renderers a run starts lay out the next run's briefs too,
+    the same bytes; one that died between runs is not asked again (new ones start); all end
+    when the loop does. Outside the loop each run's renderers end with it."""
+    with kept_between_runs():
+        with renderers_for_run(2) as first:
+            assert first.render(documents) == laid_out_here
+        assert first.serves(2)   # the run ended; its renderers did not
+        with renderers_for_run(2) as second:
+            assert second is first and second.render(documents) == laid_out_here
+        first._processes[0].send_signal(signal.SIGKILL)
+        first._processes[0].wait()
+        with renderers_for_run(2) as third:
+            assert third is not first and not set(third.pids) & set(first.pids)
+            assert third.render(documents[::-1]) == laid_out_here[::-1]
+        assert all(p.poll() is not None for p in first._processes)   # the broken pair ended
+    assert all(p.poll() is not None for p in third._processes)
+    with renderers_for_run(2) as alone:
+        assert alone.serves(2) and alone is not third
+    assert all(p.poll() is not None for p in alone._processes)

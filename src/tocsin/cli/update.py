@@ -37,9 +37,13 @@ def update(
             interval = parse_interval(every)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--every") from None
+        from tocsin.report.pdf_workers import kept_between_runs
+
         out.print(t("update.updating_every_ctrl_c", home=workspace.home, every=every))
         try:
-            repeat(interval, lambda: _once(workspace, sources, sync, force, replay, as_json, keep_going=True))
+            with kept_between_runs():   # the brief's renderers stay warm from one run to the next
+                repeat(interval, lambda: _once(workspace, sources, sync, force, replay, as_json,
+                                               keep_going=True))
         except KeyboardInterrupt:
             out.print(t("update.stopped"))
         return

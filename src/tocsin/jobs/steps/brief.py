@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from tocsin.i18n import Listed, Said, said_of
@@ -34,11 +35,12 @@ def run(ctx: JobContext) -> JobResult:
                      notes=[Said("jobs.brief_written", path=w) for w in written])
 
 
-def renderers(ctx: JobContext) -> PdfRenderers:
-    """A PDF renderer per language, warming up while the jobs before the brief run."""
-    from tocsin.report.pdf_workers import PdfRenderers
+def renderers(ctx: JobContext) -> AbstractContextManager[PdfRenderers]:
+    """A PDF renderer per language, warming up while the jobs before the brief run (or kept
+    from the run before, under `tocsin update --every`)."""
+    from tocsin.report.pdf_workers import renderers_for_run
 
-    return PdfRenderers(len(ctx.options.get("languages", LANGUAGES)))
+    return renderers_for_run(len(ctx.options.get("languages", LANGUAGES)))
 
 
 BRIEF = register(Job(

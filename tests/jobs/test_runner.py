@@ -194,13 +194,13 @@ def test_update_every_keeps_the_brief_renderers_for_the_whole_loop(
     keeping: list[bool] = []
 
     def loop(interval_s: float, once: object, **_: object) -> None:   # no turn: only where it runs
-        keeping.append(pdf_workers._KEPT is not None)
+        keeping.append(pdf_workers._keeping)
 
     monkeypatch.setattr("tocsin.jobs.runner.every", loop)
     result = CliRunner().invoke(app, ["--home", str(workspace.home), "update", "--every", "1h",
                                       "--no-sync"])
     assert result.exit_code == 0, result.output
-    assert keeping == [True] and pdf_workers._KEPT is None
+    assert keeping == [True] and not pdf_workers._keeping and pdf_workers.kept_pids() == []
 
 
 def test_intervals_and_repeats() -> None:

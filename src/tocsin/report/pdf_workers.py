@@ -153,38 +153,45 @@ class PdfRenderers:
 
 # Renderers kept from one run of `tocsin update --every` to the next (``kept_between_runs``):
 # starting and warming a renderer costs about 1.8 s of CPU, on the cores the run's jobs use.
-# None: not keeping any.
-_KEPT: list[PdfRenderers] | None = None
+# Inside it ``_keeping`` is set, and ``_kept`` holds the renderers the last run started (None
+# until a run starts them).
+_keeping = False
+_kept: PdfRenderers | None = None
 
 
 @contextmanager
 def kept_between_runs() -> Iterator[None]:
     """While open, the renderers a run starts (``renderers_for_run``) stay up for the next run;
     they end when it closes."""
-    global _KEPT
-    _KEPT = []
+    global _keeping, _kept
+    _keeping, _kept = True, None
     try:
         yield
     finally:
-        kept, _KEPT = _KEPT, None
-        for renderers in kept:
-            renderers.close()
+        kept, _keeping, _kept = _kept, False, None
+        if kept is not None:
+            kept.close()
 
 
 def renderers_for_run(count: int = DEFAULT_RENDERERS) -> AbstractContextManager[PdfRenderers]:
     """Renderers for one run: new ones, ended with the run; inside ``kept_between_runs``, those
     kept from the run before while every one of them is alive and trusted, else new ones that
     are kept in turn."""
-    if _KEPT is None:
+    global _kept
+    if not _keeping:
         return PdfRenderers(count)
-    for renderers in list(_KEPT):
-        if renderers.serves(count):
-            return nullcontext(renderers)
-        renderers.close()   # one died or failed: it is not trusted again
-        _KEPT.remove(renderers)
-    renderers = PdfRenderers(count)
-    _KEPT.append(renderers)
-    return nullcontext(renderers)
+    if _kept is not None and not _kept.serves(count):
+        _kept.close()   # one died or failed: it is not trusted again
+        _kept = None
+    if _kept is None:
+        _kept = PdfRenderers(count)
+    return nullcontext(_kept)
+
+
+def kept_pids() -> list[int]:
+    """The process ids of the renderers kept for the next run (none outside
+    ``kept_between_runs``)."""
+    return list(_kept.pids) if _kept is not None else []
 
 
 def _warm_up() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -103,6 +105,65 @@ def test_bad_truth_files_name_line_and_column() -> None:
         parse_truth_csv("latitude,longitude,date,burned\n95,24,2025-01-01,yes\n", "t.csv")
     with pytest.raises(InputError, match="header"):
         parse_truth_csv("", "t.csv")
+
+
+
+BAD_TRUTH = ("place,date_from,date_to,burned\nX,2025-01-01,2025-01-02,maybe\n"
+             "Y,2025-13-01,2025-01-02,yes\nZ,2025-01-05,2025-01-02,no\n,2025-01-01,2025-01-02,yes\n")
+BAD_COORDINATES = "latitude,longitude,date,burned\n95,24,2025-01-01,yes\nx,1,2025-01-01,no\n"
+
+
+def test_truth_file_problems_keep_their_english() -> None:
+    """The problems are told in the session's language; their English (logs, --json, str) is
+    what it was, word for word."""
+    expected = {
+        "": ["t.csv, line 1: expected a header line"],
+        "a,b\n1,2\n": [
+            "t.csv is not a truth list",
+            "t.csv, line 1, column 'burned': expected a 'burned' column (yes/no), found 'a,b'",
+            "t.csv, line 1: expected a 'place' column or 'latitude' and 'longitude' columns, found 'a,b'",
+            "t.csv, line 1: expected 'date_from' and 'date_to' (or 'date') columns, found 'a,b'"],
+        BAD_TRUTH: [
+            "t.csv: 4 bad truth rows",
+            "t.csv, line 2, column 'burned': expected yes or no, found 'maybe'",
+            "t.csv, line 3, column 'date_from': expected a date YYYY-MM-DD, found '2025-13-01'",
+            "t.csv, line 4, column 'date_to': expected a date on or after 2025-01-05, found '2025-01-02'",
+            "t.csv, line 5, column 'place': expected a place name, a place_id or coordinates"],
+        BAD_COORDINATES: [
+            "t.csv: 2 bad truth rows",
+            "t.csv, line 2, column 'latitude': expected a latitude in -90..90 and a longitude in "
+            "-180..180, found '95.0,24.0'",
+            "t.csv, line 3, column 'latitude': expected decimal degrees in latitude and longitude, "
+            "found 'x,1'"],
+    }
+    for text, lines in expected.items():
+        with pytest.raises(InputError) as info:
+            parse_truth_csv(text, "t.csv")
+        assert info.value.render().splitlines() == lines
+
+
+def test_truth_file_problems_are_told_in_arabic(tmp_path: Path) -> None:
+    """`tocsin --lang ar eval burnings` tells a bad truth list's problems in Arabic: nothing
+    but the file's own names (columns, values) stays Latin."""
+    from typer.testing import CliRunner
+
+    from tocsin.cli.main import app
+
+    home = str(tmp_path / "ws")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--home", home, "init"]).exit_code == 0
+    for number, text in enumerate([BAD_TRUTH, BAD_COORDINATES, "a,b\n1,2\n"]):
+        bad = tmp_path / f"truth{number}.csv"
+        bad.write_text(text, encoding="utf-8")
+        result = runner.invoke(app, ["--home", home, "--lang", "ar", "eval", "burnings",
+                                     "--truth", str(bad)])
+        assert result.exit_code != 0
+        said = result.output
+        assert "المتوقع" in said and "expected" not in said, said
+        # The Latin left: the file's name, its column names and values, and YYYY-MM-DD.
+        latin = set(re.findall(r"[A-Za-z_]+", re.sub(r"\S*truth\d\.csv\S*", " ", said)))
+        assert latin <= {"burned", "place", "place_id", "latitude", "longitude", "date", "date_from",
+                         "date_to", "maybe", "yes", "no", "x", "a", "b", "YYYY", "MM", "DD"}, latin
 
 
 names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from tocsin.errors import InputError, Problem
+from tocsin.i18n import Said
 from tocsin.spatial import haversine_km
 
 YES = {"yes", "y", "true", "t", "1", "burned", "نعم"}
@@ -63,6 +64,10 @@ class Evaluation:
         return asdict(self)
 
 
+# The columns a truth list locates its rows by, named in its problems as they are spelt.
+_WHERE = {"place": "place", "latitude": "latitude", "longitude": "longitude"}
+
+
 def parse_truth_csv(text: str, file_name: str) -> list[TruthRow]:
     """A truth list: CSV with a header; ``place`` (a name) or ``latitude`` and ``longitude``;
     ``date_from`` and ``date_to`` (or one ``date``), YYYY-MM-DD; ``burned`` yes/no. Optional
@@ -71,22 +76,23 @@ def parse_truth_csv(text: str, file_name: str) -> list[TruthRow]:
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise InputError([Problem(file_name, 1, None, "a header line")]) from None
+        raise InputError([Problem(file_name, 1, None, Said("truth.header_line"))]) from None
     col = {name: i for i, name in enumerate(header)}
     problems: list[Problem] = []
     if "burned" not in col:
-        problems.append(Problem(file_name, 1, "burned", "a 'burned' column (yes/no)",
+        problems.append(Problem(file_name, 1, "burned", Said("truth.burned_column", column="burned"),
                                 ",".join(header)))
     if not ({"place", "place_id"} & col.keys() or {"latitude", "longitude"} <= col.keys()):
-        problems.append(Problem(file_name, 1, None, "a 'place' column or 'latitude' and "
-                                "'longitude' columns", ",".join(header)))
+        problems.append(Problem(file_name, 1, None, Said("truth.place_columns", **_WHERE),
+                                ",".join(header)))
     start_col = next((c for c in DATE_FROM if c in col), None)
     end_col = next((c for c in DATE_TO if c in col), None)
     if start_col is None or end_col is None:
-        problems.append(Problem(file_name, 1, None, "'date_from' and 'date_to' (or 'date') columns",
+        problems.append(Problem(file_name, 1, None, Said("truth.date_columns", start="date_from",
+                                                            end="date_to", single="date"),
                                 ",".join(header)))
     if problems:
-        raise InputError(problems, f"{file_name} is not a truth list")
+        raise InputError(problems, Said("truth.not_a_truth_list", file=file_name))
     assert start_col is not None and end_col is not None
     rows: list[TruthRow] = []
     for line, values in enumerate(reader, start=2):
@@ -99,41 +105,41 @@ def parse_truth_csv(text: str, file_name: str) -> list[TruthRow]:
 
         burned_text = get("burned").lower()
         if burned_text not in YES | NO:
-            problems.append(Problem(file_name, line, "burned", "yes or no", get("burned")))
+            problems.append(Problem(file_name, line, "burned", Said("truth.yes_or_no", yes="yes", no="no"),
+                                    get("burned")))
             continue
         dates = []
         for name in (start_col, end_col):
             try:
                 dates.append(date.fromisoformat(get(name)))
             except ValueError:
-                problems.append(Problem(file_name, line, name, "a date YYYY-MM-DD", get(name)))
+                problems.append(Problem(file_name, line, name, Said("truth.date"), get(name)))
         if len(dates) < 2:
             continue
         if dates[1] < dates[0]:
-            problems.append(Problem(file_name, line, end_col, f"a date on or after {dates[0]}",
-                                    get(end_col)))
+            problems.append(Problem(file_name, line, end_col,
+                                    Said("truth.date_on_or_after", start=dates[0]), get(end_col)))
             continue
         lat = lon = None
         if get("latitude") or get("longitude"):
             try:
                 lat, lon = float(get("latitude")), float(get("longitude"))
             except ValueError:
-                problems.append(Problem(file_name, line, "latitude", "decimal degrees in latitude "
-                                        "and longitude", f"{get('latitude')},{get('longitude')}"))
+                problems.append(Problem(file_name, line, "latitude", Said("truth.degrees", **_WHERE),
+                                        f"{get('latitude')},{get('longitude')}"))
                 continue
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                problems.append(Problem(file_name, line, "latitude", "a latitude in -90..90 and a "
-                                        "longitude in -180..180", f"{lat},{lon}"))
+                problems.append(Problem(file_name, line, "latitude", Said("truth.on_earth", **_WHERE),
+                                        f"{lat},{lon}"))
                 continue
         place, place_id = get("place") or None, get("place_id") or None
         if lat is None and place is None and place_id is None:
-            problems.append(Problem(file_name, line, "place", "a place name, a place_id or "
-                                    "coordinates"))
+            problems.append(Problem(file_name, line, "place", Said("truth.place_given")))
             continue
         rows.append(TruthRow(line, burned_text in YES, dates[0], dates[1], place, lat, lon,
                              place_id, get("kind") or None))
     if problems:
-        raise InputError(problems, f"{file_name}: {len(problems)} bad truth rows")
+        raise InputError(problems, Said("truth.bad_rows", file=file_name, count=len(problems)))
     return rows
 
 

@@ -309,3 +309,21 @@ def test_arabic_death_tolls_agree_with_their_number() -> None:
             for n in (0, 1, 2, 3, 22, 300)}
     assert "بلا قتلى" in said[0] and "قتيل واحد" in said[1] and "قتيلان" in said[2]
     assert "قتلى" in said[3] and "قتيلًا" in said[22] and "قتيل " in said[300]
+
+
+def test_refused_records_and_acknowledgements_are_told_in_arabic(writable_sample: Path) -> None:
+    """Why a change of control or an acknowledgement is refused is told in an Arabic session's
+    language; the English (str, logs, the web form's 422) is what it was."""
+    source = "https://www.reuters.com/world/africa/sudans-rsf-says-it-took-control-army-base-nyala-2023-10-26/"
+    refusals = [
+        (["siege", "record", "Nyala", "--fell-on", "2023-10-26", "--to", "RSF", "--source",
+          "a friend said so"], "للتقرير الذي يقول ذلك", "must be an http(s) address"),
+        (["siege", "record", "Nyala", "--fell-on", "2999-01-01", "--to", "RSF", "--source", source],
+         "في المستقبل", "is in the future"),
+        (["alerts", "ack", "99999", "--by", "amira"], "لا تنبيه رقمه", "no alert 99999"),
+        (["alerts", "ack", "99999", "--by", " "], "قل من يُقرّ بالتنبيه", "say who acknowledges"),
+    ]
+    for args, arabic, english in refusals:
+        told = tocsin(writable_sample, "--lang", "ar", *args)
+        assert told.exit_code == 1 and arabic in told.output and english not in told.output, told.output
+        assert english in tocsin(writable_sample, *args).output

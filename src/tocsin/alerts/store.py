@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.i18n import Said
 from tocsin.records.db import sessions_at_head
 from tocsin.records.models import Alert, utcnow
 
@@ -77,14 +78,15 @@ def list_alerts(sessions: sessionmaker[Session], *, include_acknowledged: bool =
 def acknowledge(sessions: sessionmaker[Session], alert_id: int, by: str,
                 note: str | None = None, now: dt.datetime | None = None) -> Alert:
     if not by.strip():
-        raise AlertError("say who acknowledges the alert (--by NAME)")
+        raise AlertError(Said("alerts.say_who"))
     with sessions() as session:
         alert = session.get(Alert, alert_id)
         if alert is None:
-            raise AlertError(f"no alert {alert_id}")
+            raise AlertError(Said("alerts.no_alert", alert_id=alert_id))
         if alert.status == "acknowledged":
-            raise AlertError(f"alert {alert_id} was already acknowledged by "
-                             f"{alert.acknowledged_by} at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+            raise AlertError(Said("alerts.already_acknowledged", alert_id=alert_id,
+                                  by=alert.acknowledged_by,
+                                  at=f"{alert.acknowledged_at:%Y-%m-%d %H:%M}"))
         alert.status = "acknowledged"
         alert.acknowledged_at = now or utcnow()
         alert.acknowledged_by = by.strip()
@@ -100,7 +102,7 @@ def get_alert(sessions: sessionmaker[Session], alert_id: int) -> tuple[Alert, li
     with sessions() as session:
         alert = session.get(Alert, alert_id)
         if alert is None:
-            raise AlertError(f"no alert {alert_id}")
+            raise AlertError(Said("alerts.no_alert", alert_id=alert_id))
         attempts = session.execute(
             select(Webhook.url, WebhookDelivery.attempt, WebhookDelivery.attempted_at,
                    WebhookDelivery.status_code, WebhookDelivery.error, WebhookDelivery.succeeded)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.alerts.store import AlertError, alert_json
+from tocsin.i18n import Said
 from tocsin.records.models import Alert, Webhook, WebhookDelivery, utcnow
 
 SIGNATURE_HEADER = "X-Tocsin-Signature"
@@ -64,16 +65,16 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, now: flo
 def add_webhook(sessions: sessionmaker[Session], url: str, secret: str) -> Webhook:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise AlertError(f"a webhook URL must be http:// or https:// with a host, found {url!r}")
+        raise AlertError(Said("alerts.webhook_url", url=url))
     if len(secret) < MIN_SECRET_LENGTH:
-        raise AlertError(f"the secret must be at least {MIN_SECRET_LENGTH} characters")
+        raise AlertError(Said("alerts.secret_short", count=MIN_SECRET_LENGTH))
     with sessions() as session:
         hook = Webhook(url=url, secret=secret)
         session.add(hook)
         try:
             session.commit()
         except IntegrityError as exc:
-            raise AlertError(f"a webhook for {url} exists already") from exc
+            raise AlertError(Said("alerts.webhook_exists", url=url)) from exc
         return hook
 
 
@@ -87,7 +88,7 @@ def remove_webhook(sessions: sessionmaker[Session], which: str) -> Webhook:
         hook = session.get(Webhook, int(which)) if which.isdigit() else session.scalar(
             select(Webhook).where(Webhook.url == which))
         if hook is None:
-            raise AlertError(f"no webhook {which!r}")
+            raise AlertError(Said("alerts.no_webhook", which=which))
         session.delete(hook)
         session.commit()
         return hook

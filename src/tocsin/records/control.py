@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.i18n import Said
 from tocsin.records.db import (
     RecordsDatabaseError,
     current_revision,
@@ -35,8 +36,7 @@ def check_source(url: str) -> str:
     """A source is a web address a reader can open (http or https, with a host)."""
     parsed = urlparse(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ControlChangeError(f"--source must be an http(s) address of the report that says "
-                                 f"so, found {url!r}")
+        raise ControlChangeError(Said("control.source_http", url=url))
     return url.strip()
 
 
@@ -45,12 +45,12 @@ def record_control_change(sessions: sessionmaker[Session], *, place_id: str, pla
                           recorded_by: str, note: str | None = None,
                           today: dt.date | None = None) -> dict[str, Any]:
     if kind not in CONTROL_KINDS:
-        raise ControlChangeError(f"kind must be one of {', '.join(CONTROL_KINDS)}, found {kind!r}")
+        raise ControlChangeError(Said("control.kind", kinds=", ".join(CONTROL_KINDS), kind=kind))
     actor = (actor or "").strip() or None
     if kind == "fell" and actor is None:
-        raise ControlChangeError("a fall needs --to ACTOR: who took the town")
+        raise ControlChangeError(Said("control.fall_needs_actor"))
     if today is not None and day > today:
-        raise ControlChangeError(f"the day {day} is in the future")
+        raise ControlChangeError(Said("control.future_day", day=day))
     row = ControlChange(place_id=place_id, place_name=place_name, kind=kind, day=day, actor=actor,
                         source_url=check_source(source_url), note=(note or "").strip() or None,
                         recorded_by=recorded_by)

@@ -25,6 +25,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.accountability.errors import AccountabilityError
+from tocsin.i18n import Said
 from tocsin.records.accountability_models import (
     CLAIM_STATUSES,
     EntityMatch,
@@ -54,7 +55,7 @@ def make_proxy(schema: str, properties: dict[str, Any], entity_id: str | None = 
     try:
         entity = model.make_entity(schema)
     except (InvalidData, KeyError):
-        raise AccountabilityError(f"unknown FtM schema {schema!r}") from None
+        raise AccountabilityError(Said("claims.unknown_schema", schema=schema)) from None
     if entity_id is None:
         parts = sorted(f"{k}={v}" for k, values in properties.items() for v in _values(values))
         digest = hashlib.sha1("\x1f".join([schema, *parts]).encode("utf-8")).hexdigest()[:16]
@@ -62,14 +63,14 @@ def make_proxy(schema: str, properties: dict[str, Any], entity_id: str | None = 
     entity.id = entity_id
     for prop, values in properties.items():
         if prop not in entity.schema.properties:
-            raise AccountabilityError(f"FtM schema {schema} has no property {prop!r}")
+            raise AccountabilityError(Said("claims.no_property", schema=schema, prop=prop))
         for value in _values(values):
             entity.add(prop, value)
             if not entity.get(prop) and value:
-                raise AccountabilityError(f"{schema}.{prop}: {value!r} is not a valid "
-                                          f"{entity.schema.properties[prop].type.name}")
+                raise AccountabilityError(Said("claims.bad_value", schema=schema, prop=prop, value=value,
+                                               kind=entity.schema.properties[prop].type.name))
     if entity.schema.is_a("Thing") and not entity.get("name") and schema not in LINKS:
-        raise AccountabilityError(f"a {schema} needs a name")
+        raise AccountabilityError(Said("claims.needs_name", schema=schema))
     return entity
 
 
@@ -92,8 +93,7 @@ def store(session: Session, entity: EntityProxy, *, dataset: str,
           created_by: int | None = None) -> tuple[FtmEntity, bool]:
     """Insert or update one entity by id; returns the row and whether it was new."""
     if status not in CLAIM_STATUSES:
-        raise AccountabilityError(f"status must be one of {', '.join(CLAIM_STATUSES)}, "
-                                  f"not {status!r}")
+        raise AccountabilityError(Said("claims.status", statuses=", ".join(CLAIM_STATUSES), status=status))
     data = entity.to_dict()
     row = session.get(FtmEntity, entity.id)
     caption = entity.caption[:500]
@@ -124,8 +124,7 @@ def find_entity(session: Session, ref: str, organisation_id: int | None) -> FtmE
     rows = session.scalars(visible(select(FtmEntity), organisation_id).where(
         FtmEntity.caption.ilike(ref), FtmEntity.schema.in_(ACTOR_SCHEMATA))).all()
     if not rows:
-        raise AccountabilityError(f"no actor {ref!r} that your organisation may see: list them "
-                                  "with `tocsin actors list`")
+        raise AccountabilityError(Said("claims.no_actor", ref=ref))
     own = [r for r in rows if r.dataset == TOCSIN_DATASET] or rows
     return own[0]
 
@@ -135,7 +134,8 @@ def add_actor(session: Session, user: User, schema: str, name: str, *,
               kind: str | None = None, sources: Sequence[Any] = ()) -> FtmEntity:
     """A person, armed group, unit or company, also as a records actor incidents can name."""
     if schema not in ACTOR_SCHEMATA:
-        raise AccountabilityError(f"an actor is one of {', '.join(ACTOR_SCHEMATA)}, not {schema}")
+        raise AccountabilityError(Said("claims.actor_schema", schemata=", ".join(ACTOR_SCHEMATA),
+                                        schema=schema))
     entity = make_proxy(schema, {"name": name, **(properties or {})},
                         entity_id=f"tocsin-{schema.lower()}-{_slug(name)}")
     records_kind = kind or {"Person": "person", "Company": "company"}.get(schema, "armed_group")
@@ -163,9 +163,9 @@ def add_link(session: Session, user: User, schema: str, source: FtmEntity, targe
              public: bool = False) -> FtmEntity:
     """A claim linking two actors (command, ownership, supply...), with its status and sources."""
     if schema not in LINKS:
-        raise AccountabilityError(f"a link is one of {', '.join(LINKS)}, not {schema!r}")
+        raise AccountabilityError(Said("claims.link_schema", links=", ".join(LINKS), schema=schema))
     if not sources:
-        raise AccountabilityError("a link is a claim: give at least one source (--source)")
+        raise AccountabilityError(Said("claims.link_needs_source"))
     left, right = LINKS[schema]
     properties: dict[str, Any] = {left: source.id, right: target.id, "startDate": start,
                                   "endDate": end}
@@ -175,8 +175,9 @@ def add_link(session: Session, user: User, schema: str, source: FtmEntity, targe
     for end_name, row in ((left, source), (right, target)):
         allowed = entity.schema.properties[end_name].range
         if allowed is not None and not model.get(row.schema).is_a(allowed):  # type: ignore[union-attr]
-            raise AccountabilityError(f"{schema}.{end_name} must be a {allowed.name}, "
-                                      f"{row.caption} is a {row.schema}")
+            raise AccountabilityError(Said("claims.link_end", schema=schema, end=end_name,
+                                           allowed=allowed.name, caption=row.caption,
+                                           found=row.schema))
     row, _ = store(session, entity, dataset=TOCSIN_DATASET,
                    organisation_id=None if public else user.organisation_id, status=status,
                    sources=list(sources), created_by=user.id)
@@ -189,9 +190,9 @@ def add_area(session: Session, user: User, unit: FtmEntity, *, label: str,
              admin2_pcode: str | None = None, status: str = "needs_work",
              sources: Sequence[Any] = ()) -> UnitArea:
     if date_to is not None and date_to < date_from:
-        raise AccountabilityError("the area of operations ends before it starts")
+        raise AccountabilityError(Said("claims.area_ends_before"))
     if not sources:
-        raise AccountabilityError("an area of operations is a claim: give at least one source")
+        raise AccountabilityError(Said("claims.area_needs_source"))
     area = UnitArea(entity_id=unit.id, place_id=place_id, admin2_pcode=admin2_pcode, label=label,
                     date_from=date_from, date_to=date_to, status=status, sources=list(sources),
                     organisation_id=user.organisation_id)
@@ -205,9 +206,9 @@ def add_route(session: Session, user: User, protector: FtmEntity, *, name: str,
               date_to: dt.date | None = None, status: str = "needs_work",
               sources: Sequence[Any] = ()) -> SupplyRoute:
     if len(places) < 2:
-        raise AccountabilityError("a route is a sequence of at least two places")
+        raise AccountabilityError(Said("claims.route_two_places"))
     if not sources:
-        raise AccountabilityError("a protected route is a claim: give at least one source")
+        raise AccountabilityError(Said("claims.route_needs_source"))
     route = SupplyRoute(name=name, places=list(places), protected_by=protector.id,
                         date_from=date_from, date_to=date_to, status=status,
                         sources=list(sources), organisation_id=user.organisation_id)

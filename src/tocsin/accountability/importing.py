@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from tocsin.accountability import resolve
 from tocsin.accountability.entities import ACTOR_SCHEMATA, TOCSIN_DATASET, proxy_of, store
 from tocsin.accountability.sanctions import ParsedList, Quarantined, parse_file
+from tocsin.i18n import Said
 from tocsin.records.accountability_models import EntityMatch, FtmEntity
 from tocsin.records.db import session_factory
 from tocsin.workspace import Workspace
@@ -109,10 +110,10 @@ def judge(session: Session, match_id: int, judgement: str, username: str) -> Ent
     from tocsin.accountability.errors import AccountabilityError
 
     if judgement not in ("positive", "negative"):
-        raise AccountabilityError("judge a match positive (same) or negative (different)")
+        raise AccountabilityError(Said("matches.judgement", positive="positive", negative="negative"))
     match = session.get(EntityMatch, match_id)
     if match is None:
-        raise AccountabilityError(f"no match {match_id}: list them with `tocsin sanctions matches`")
+        raise AccountabilityError(Said("matches.no_match", match_id=match_id))
     match.judgement, match.decided_by = judgement, username
     match.decided_at = dt.datetime.now(dt.UTC)
     session.flush()

@@ -27,6 +27,7 @@ from tocsin.accountability.errors import AccountabilityError
 from tocsin.evidence.access import EDITOR_ROLES
 from tocsin.evidence.crypto import canonical_json, sha256_hex
 from tocsin.evidence.custody import Entry, Finding
+from tocsin.i18n import Said
 from tocsin.records.accountability_models import LegalAssessment
 from tocsin.records.evidence_models import EvidenceItem, EvidenceKey
 from tocsin.records.models import Incident, User
@@ -50,8 +51,7 @@ def content_hash(row: LegalAssessment) -> str:
 
 def _require_editor(role: str, what: str) -> None:
     if role not in EDITOR_ROLES:
-        raise AccountabilityError(f"cannot {what}: needs an analyst or admin, you are {role} "
-                                  "(monitors and viewers read)")
+        raise AccountabilityError(Said("qualify.needs_editor", what=what, role=role))
 
 
 def _evidence(session: Session, organisation_id: int, item_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -59,10 +59,10 @@ def _evidence(session: Session, organisation_id: int, item_ids: Sequence[int]) -
     for item_id in item_ids:
         item = session.get(EvidenceItem, item_id)
         if item is None or item.status != "active":
-            raise AccountabilityError(f"no evidence item {item_id} (or it was deleted)")
+            raise AccountabilityError(Said("qualify.no_evidence_item", item_id=item_id))
         if session.get(EvidenceKey, (item_id, organisation_id)) is None \
                 and item.sensitivity != "public":
-            raise AccountabilityError(f"evidence item {item_id}: your organisation has no access")
+            raise AccountabilityError(Said("qualify.no_access", item_id=item_id))
         out.append({"id": item.id, "sha256": item.sha256})
     return out
 
@@ -88,27 +88,24 @@ def assess(locker: Any, username: str, *, element_id: str, assessment: str,
     elements = legal_elements()
     element = elements.element(element_id)
     if assessment not in ASSESSMENTS:
-        raise AccountabilityError(f"assessment must be one of {', '.join(ASSESSMENTS)}, "
-                                  f"not {assessment!r}")
+        raise AccountabilityError(Said("qualify.assessment", kinds=", ".join(ASSESSMENTS),
+                                        assessment=assessment))
     if element.scope == "situation":
         if incident_id is not None or not situation:
             raise AccountabilityError(
-                f"{element.id} is a contextual element: assess it once per situation "
-                f"(--situation \"{DEFAULT_SITUATION}\"), not per incident")
+                Said("qualify.contextual", element=element.id, situation=DEFAULT_SITUATION))
     elif incident_id is None or situation:
-        raise AccountabilityError(f"{element.id} is assessed per incident: give --incident")
+        raise AccountabilityError(Said("qualify.per_incident", element=element.id))
     if protected_group is not None and not evidence_items:
-        raise AccountabilityError("the victims' protected group is recorded only where evidence "
-                                  "states it: name the evidence items")
+        raise AccountabilityError(Said("qualify.group_needs_evidence"))
     if assessment == "supported" and not evidence_items and not event_uids:
-        raise AccountabilityError(f"{element.id} cannot be supported by nothing: name the "
-                                  "evidence items or events behind it")
+        raise AccountabilityError(Said("qualify.needs_support", element=element.id))
     with locker.transaction(username) as (session, actor):
-        _require_editor(actor.role, "assess legal elements")
+        _require_editor(actor.role, Said("qualify.to_assess"))
         if incident_id is not None:
             incident = session.get(Incident, incident_id)
             if incident is None or incident.organisation_id != actor.organisation_id:
-                raise AccountabilityError(f"no incident {incident_id} in your organisation")
+                raise AccountabilityError(Said("qualify.no_incident", incident_id=incident_id))
         previous = current(session, actor.organisation_id, element=element,
                            incident_id=incident_id, situation=situation)
         row = LegalAssessment(
@@ -135,18 +132,17 @@ def assess(locker: Any, username: str, *, element_id: str, assessment: str,
 def sign_off(locker: Any, username: str, assessment_id: int) -> LegalAssessment:
     """A second analyst of the organisation signs the draft off (a signed custody entry)."""
     with locker.transaction(username) as (session, actor):
-        _require_editor(actor.role, "sign off an assessment")
+        _require_editor(actor.role, Said("qualify.to_sign_off"))
         row = session.get(LegalAssessment, assessment_id)
         if row is None or row.organisation_id != actor.organisation_id:
-            raise AccountabilityError(f"no assessment {assessment_id} in your organisation")
+            raise AccountabilityError(Said("qualify.no_assessment", assessment_id=assessment_id))
         if row.status != "draft":
-            raise AccountabilityError(f"assessment {assessment_id} is {row.status}, not a draft")
+            raise AccountabilityError(Said("qualify.not_draft", assessment_id=assessment_id,
+                                            status=row.status))
         if row.created_by == actor.user_id:
-            raise AccountabilityError(f"assessment {assessment_id} needs a second analyst: its "
-                                      "author cannot sign it off")
+            raise AccountabilityError(Said("qualify.second_analyst", assessment_id=assessment_id))
         if content_hash(row) != row.content_sha256:
-            raise AccountabilityError(f"assessment {assessment_id} was changed after it was "
-                                      "recorded: run `tocsin evidence verify`")
+            raise AccountabilityError(Said("qualify.changed_after", assessment_id=assessment_id))
         author = session.get(User, row.created_by)
         entry = locker.append(session, actor, "sign_off", {
             "assessment": row.id, "content_sha256": row.content_sha256,

@@ -493,3 +493,34 @@ def test_a_list_is_told_with_the_languages_separator() -> None:
     said = Said("jobs.writing_brief", langs=Listed(("en", "ar")), day="2025-01-09")
     assert str(said) == "writing the en, ar brief for 2025-01-09"
     assert "en، ar" in said.told(Catalogue("cli", "ar"))
+
+
+def test_every_said_key_is_in_the_catalogue() -> None:
+    """A ``Said`` whose key the catalogue lacks would show its key ("web.to_x") to the reader:
+    every key written in the source, and every key made from a known set of names (a role's
+    action, an identity's kind, a sensitivity, what a locker refusal was asked to do)."""
+    from tocsin.records.evidence_models import SENSITIVITIES
+    from tocsin.records.intake_models import IDENTITY_KINDS
+    from tocsin.web.auth import PERMISSIONS
+
+    en, ar = load("cli", "en"), load("cli", "ar")
+    source = CLI.parent
+    written, asked = set(), set()
+    for path in source.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            first, last = node.args[0], node.args[-1]
+            if name == "Said" and isinstance(first, ast.Constant):
+                written.add(first.value)
+            if name in ("check_edit", "_require_admin") and isinstance(last, ast.Constant):
+                asked.add(last.value)  # what the refusal says the user could not do
+    assert len(written) > 200
+    made = {f"web.to_{action}" for action in PERMISSIONS}
+    made |= {f"fieldreport.whose_{kind}" for kind in IDENTITY_KINDS}
+    made |= {f"access.sensitivity_{s}" for s in SENSITIVITIES if s != "public"}
+    assert {"redact", "transfer", "link", "create keys", "rotate keys"} <= asked
+    made |= {f"access.to_{what.replace(' ', '_')}" for what in asked}
+    missing = sorted(k for k in written | made if k not in en or k not in ar)
+    assert not missing, missing

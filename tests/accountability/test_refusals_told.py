@@ -21,6 +21,11 @@ def test_refusals_are_told_in_arabic_and_english(case: Case) -> None:
          "judge a match positive (same) or negative (different)"),
         (["sanctions", "judge", "99999", "positive", "--as", "badr"], "لا تطابق رقمه",
          "no match 99999: list them with `tocsin sanctions matches`"),
+        (["legal", "assess", "--element", "7(9)(z)-1", "--assessment", "supported",
+          "--incident", str(case.incident), "--as", "badr"], "ركن قانوني غير معروف",
+         "unknown legal element '7(9)(z)-1': see `tocsin legal elements` for the list"),
+        (["legal", "checklist", str(case.incident), "--crime", "7(9)(z)", "--as", "badr"],
+         "جريمة غير معروفة", "unknown crime '7(9)(z)'; known: "),
     ]
     for args, arabic, english in refusals:
         told = runner.invoke(app, [*home, "--lang", "ar", *args])

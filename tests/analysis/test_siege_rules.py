@@ -41,7 +41,7 @@ def test_a_rules_file_round_trips(tmp_path: Path) -> None:
     assert load_rules(path).ring_km == 25.0
 
 
-@pytest.mark.parametrize(("change", "message"), [
+BROKEN = [
     (lambda d: d.pop("ring_km"), "missing key 'ring_km'"),
     (lambda d: d["stages"].pop("cut_off"), "stage 'cut_off' is missing"),
     (lambda d: d["stages"].update(besieged={}), "unknown stage"),
@@ -57,12 +57,35 @@ def test_a_rules_file_round_trips(tmp_path: Path) -> None:
     (lambda d: d["stages"]["encircled"].update(signals={}), "stages.encircled: no signals"),
     (lambda d: d["stages"]["encircled"]["signals"].update(
         burning={"kind": "burnings", "window_days": 3}), "already used in stages.encircled"),
-])
+    (lambda d: d["stages"]["threatened"]["signals"]["armed_activity_nearby"].update(window_days="3"),
+     "'window_days' must be a whole number, found '3'"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BROKEN)
 def test_broken_rules_are_refused_naming_the_key(change, message: str) -> None:  # type: ignore[no-untyped-def]
     data = builtin()
     change(data)
     with pytest.raises(SiegeRulesError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_rules(data, "test.yaml")
+
+
+@pytest.mark.parametrize(("change", "message"), BROKEN)
+def test_broken_rules_are_told_in_arabic(change, message: str) -> None:  # type: ignore[no-untyped-def]
+    """An analyst working in Arabic reads what is wrong with her rules file in Arabic: only the
+    file's own names (keys, stages, kinds) stay Latin."""
+    import re
+
+    from tocsin.i18n import ARABIC_LETTER, Catalogue, said_of, told
+
+    data = builtin()
+    change(data)
+    with pytest.raises(SiegeRulesError) as raised:
+        parse_rules(data, "test.yaml")
+    arabic = told(said_of(raised.value), Catalogue("cli", "ar"))
+    assert ARABIC_LETTER.search(arabic), arabic
+    assert not re.search(r"\b(must|missing|unknown|already|found|stage|signals|no)\b",
+                         re.sub(r"stages\.[a-z_.]+|'[^']*'|\[[^]]*\]", "", arabic)), arabic
 
 
 def test_unreadable_rules_files(tmp_path: Path) -> None:

@@ -107,7 +107,14 @@ def test_viewers_cannot_manage_keys_or_delete(cli, tmp_path: Path) -> None:  # t
         "--sensitivity", "public", "--as", "amira")
     assert "only an admin of its owning organisation" in cli(
         "evidence", "delete", "1", "--reason", "x", "--as", "vera", code=1)
+    # An Arabic session tells the same refusals in Arabic.
+    assert "لا يستطيع تدوير المفاتيح إلا مشرف" in cli("--lang", "ar", "keys", "rotate", "--as", "vera",
+                                                    code=1)
+    refused = cli("--lang", "ar", "evidence", "delete", "1", "--reason", "x", "--as", "vera", code=1)
+    assert "لا يحذفه إلا مشرف في المنظمة المالكة له" in refused and "owning" not in refused
     cli("evidence", "delete", "1", "--reason", "witness at risk", "--as", "amira")
+    assert "لم يبقَ إلا شاهد حذفه" in cli("--lang", "ar", "evidence", "open", "1", "--as", "amira",
+                                          "--out", str(tmp_path / "out.jpg"), code=1)
     assert "OK" in cli("evidence", "verify")
 
 

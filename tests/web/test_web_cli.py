@@ -56,6 +56,14 @@ def test_users_password_refuses_bad_input(home: Path) -> None:
     assert tocsin(home, "users", "add", "x", "--org", "O").exit_code == 0
     short = tocsin(home, "users", "password", "x", "--password-stdin", stdin="short\n")
     assert short.exit_code == 1 and "at least 10 characters" in short.output
+    short_ar = tocsin(home, "--lang", "ar", "users", "password", "x", "--password-stdin", stdin="short\n")
+    assert short_ar.exit_code == 1 and "تحتاج كلمة المرور إلى" in short_ar.output
+    lookalike = tocsin(home, "--lang", "ar", "users", "add", "\u0445", "--org", "O")  # Cyrillic x
+    assert lookalike.exit_code == 1 and "يشبه اسم المستخدم الموجود" in lookalike.output
+    again = tocsin(home, "--lang", "ar", "orgs", "add", "O")
+    assert again.exit_code == 1 and "توجد منظمة" in again.output and "exists" not in again.output
+    nowhere = tocsin(home, "--lang", "ar", "users", "add", "y", "--org", "Elsewhere")
+    assert nowhere.exit_code == 1 and "منظمة غير معروفة" in nowhere.output
     nobody = tocsin(home, "users", "password", "nobody", "--password-stdin", stdin="a long enough password\n")
     assert nobody.exit_code == 1 and "no user 'nobody'" in nobody.output
     assert tocsin(home, "users", "token", "nobody").exit_code == 1

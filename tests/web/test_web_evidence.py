@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from web_support import log_in
+from web_support import error_detail, log_in
 
 from tocsin.evidence.locker import EvidenceLocker
 from tocsin.records.db import make_engine
@@ -173,3 +173,42 @@ def test_place_page_lists_only_the_evidence_the_reader_may_open(evidence_client:
     log_in(evidence_client, "bashir")
     page = evidence_client.get(f"/places/{place_id}").text
     assert "fasher.png" not in page and f"/evidence/{item}" not in page
+
+
+def test_a_refused_upload_is_told_in_the_readers_language(evidence_client: TestClient) -> None:
+    """A field monitor working in Arabic reads why her upload was refused in Arabic; an English
+    reader reads what the page always said; the API keeps the English for its clients."""
+    photo = {"file": ("a.png", PHOTO, "image/png")}
+    refusals = {  # the form sent -> the Arabic that must say what is wrong with it
+        (("sensitivity", "secret"), ("captured_at", "2024-05-10T14:30")): "يجب أن تكون الحساسية",
+        (("sensitivity", "public"), ("captured_at", "yesterday")): "ليس تاريخًا ووقتًا",
+        (("sensitivity", "public"),): "captured_at: هذا الحقل مطلوب",
+    }
+    english = ["sensitivity must be one of public, restricted, confidential",
+               "captured_at 'yesterday' is not a date and time (e.g. 2024-05-10T14:30Z)",
+               "captured_at: this field is needed"]
+    csrf = log_in(evidence_client, "amal")  # a monitor whose language is Arabic
+    for fields, arabic in refusals.items():
+        page = evidence_client.post("/evidence", files=photo, data={**dict(fields), "csrf_token": csrf})
+        assert page.status_code == 422 and 'dir="rtl"' in page.text
+        detail = error_detail(page.text)
+        assert arabic in detail and not re.search("must be|is not|needed", detail), detail
+    empty = evidence_client.post("/evidence", files={"file": ("a.png", b"", "image/png")},
+                                 data={"sensitivity": "public", "captured_at": "2024-05-10T14:30",
+                                       "csrf_token": csrf})
+    assert empty.status_code == 422 and error_detail(empty.text) == "الملف فارغ"
+    refused = evidence_client.get("/admin/users")  # a monitor manages no users
+    assert refused.status_code == 403
+    assert "لا يسمح الدور" in error_detail(refused.text) and "إدارة المستخدمين" in error_detail(refused.text)
+
+    evidence_client.cookies.clear()
+    csrf = log_in(evidence_client, "alice")
+    for (fields, _), text in zip(refusals.items(), english, strict=True):
+        page = evidence_client.post("/evidence", files=photo, data={**dict(fields), "csrf_token": csrf})
+        assert page.status_code == 422 and error_detail(page.text) == text.replace("'", "&#39;")
+    api = evidence_client.post("/api/v1/evidence", headers={"x-csrf-token": csrf}, files=photo,
+                               data={"sensitivity": "secret", "captured_at": "2024-05-10T14:30"})
+    assert api.json() == {"detail": english[0]}
+    missing = evidence_client.post("/api/v1/evidence", headers={"x-csrf-token": csrf}, files=photo,
+                                   data={"sensitivity": "public"})
+    assert missing.json() == {"detail": ["body.captured_at: Field required"]}  # pydantic's own

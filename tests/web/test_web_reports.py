@@ -7,49 +7,18 @@ import datetime as dt
 import json
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
-from web_support import form_token, log_in
+from web_support import add_field_reports, error_detail, form_token, log_in
 
 from tocsin.records.intake_models import FieldReport, Responder
-from tocsin.records.models import Organisation, User
+from tocsin.records.models import User
 
 SECRET = "وصف سري لا يظهر"
 
 
-def _reports(client: TestClient) -> dict[str, int]:
-    sessions = client.app.state.sessions  # type: ignore[attr-defined]
-    with sessions() as db, db.begin():
-        org = db.scalar(select(Organisation).where(Organisation.name == "Darfur Network"))
-        alice = db.scalar(select(User).where(User.username == "alice"))
-        db.add(Responder(user_id=alice.id, added_by="adam"))
-        ids = {}
-        for instance, sensitive in (("plain", False), ("sv", True)):
-            report = FieldReport(
-                organisation_id=org.id,
-                source="kobo",
-                form_id="f",
-                instance_id=f"uuid:{instance}",
-                collector="نجمة",
-                occurred_on=dt.date(2024, 5, 10),
-                categories=["sexual_violence"] if sensitive else ["siege_related"],
-                signs=["water_cut"],
-                place_id="p-cc4987562f9d",
-                place_name="El Fasher",
-                lat=13.63,
-                lon=25.35,
-                location_from="point",
-                content={"harmed": {}} if sensitive else {"description": "الطرق مغلقة", "harmed": {}},
-                sensitive=sensitive,
-                consent=True,
-            )
-            db.add(report)
-            db.flush()
-            ids[instance] = report.id
-    return ids
-
-
 def test_sensitive_report_hidden_from_monitor_and_other_org(client: TestClient) -> None:
-    ids = _reports(client)
+    ids = add_field_reports(client)
     for username in ("amal", "victor", "bashir", "sara"):  # monitor and viewer; the other org
         client.cookies.clear()
         log_in(client, username)
@@ -74,7 +43,7 @@ def test_sensitive_report_hidden_from_monitor_and_other_org(client: TestClient) 
 
 
 def test_responder_sees_and_verifies_without_javascript(client: TestClient) -> None:
-    ids = _reports(client)
+    ids = add_field_reports(client)
     csrf = log_in(client, "alice")
     assert f'href="/reports/{ids["sv"]}"' in client.get("/reports").text
     page = client.get(f"/reports/{ids['sv']}")
@@ -94,7 +63,7 @@ def test_responder_sees_and_verifies_without_javascript(client: TestClient) -> N
 def test_inbox_shows_problems_and_responders_get_restricted_alerts_in_arabic(client: TestClient) -> None:
     from tocsin.records.intake_models import ResponderAlert
 
-    ids = _reports(client)
+    ids = add_field_reports(client)
     sessions = client.app.state.sessions  # type: ignore[attr-defined]
     with sessions() as db, db.begin():
         plain = db.get(FieldReport, ids["plain"])
@@ -127,7 +96,7 @@ def test_a_report_cluster_alert_shows_only_counts_to_a_monitor_and_another_organ
     report (its description, the collector's pseudonym, the point, its id) to anyone."""
     from tocsin.alerts.clusters import find_clusters, record_clusters
 
-    ids = _reports(client)
+    ids = add_field_reports(client)
     sessions = client.app.state.sessions  # type: ignore[attr-defined]
     with sessions() as db, db.begin():
         for n, instance in enumerate(("plain", "sv")):
@@ -170,3 +139,36 @@ def test_a_report_cluster_alert_shows_only_counts_to_a_monitor_and_another_organ
     client.cookies.clear()
     log_in(client, "bashir")
     assert [a["status"] for a in client.get("/api/v1/alerts").json()] == ["open"]
+
+
+def test_why_a_field_report_cannot_be_changed_is_told_in_arabic(client: TestClient) -> None:
+    """A monitor may read an ordinary report but not change it, nor open who reported it: the
+    page says so in her language; the API says it in English."""
+    import re
+
+    ids = add_field_reports(client)
+    csrf = log_in(client, "amal")  # a monitor whose language is Arabic
+
+    def detail(response: Response) -> str:
+        return error_detail(response.text)
+
+    triage = client.post(f"/reports/{ids['plain']}/triage",
+                         data={"triage": "needs_review", "csrf_token": csrf})
+    assert triage.status_code == 403 and "لا يغيّره إلا المشرفون والمحللون" in detail(triage)
+    identity = client.post(f"/reports/{ids['plain']}/identity",
+                           data={"kind": "reporter", "csrf_token": csrf})
+    assert identity.status_code == 403 and "لا يسمح دورك بفتح هوية المُبلِّغ" in detail(identity)
+    missing = client.post("/reports/999999/verify", data={"status": "verified", "csrf_token": csrf})
+    assert missing.status_code == 404 and "لا بلاغ ميداني رقمه" in detail(missing)
+    for response in (triage, identity, missing):
+        assert not re.search("[A-Za-z]{3,}", detail(response).replace("monitor", "")), detail(response)
+    api = client.post(f"/api/v1/reports/{ids['plain']}/verification", headers={"x-csrf-token": csrf},
+                      data={"status": "verified"})
+    assert api.status_code == 403
+    assert api.json() == {"detail": f"report {ids['plain']}: only admins and analysts may change it "
+                                    "(you are monitor)"}
+
+    client.cookies.clear()
+    csrf = log_in(client, "alice")  # an analyst and responder, in English
+    bad = client.post(f"/reports/{ids['plain']}/triage", data={"triage": "maybe", "csrf_token": csrf})
+    assert "triage must be one of new, needs_review, triaged, rejected, not &#39;maybe&#39;" in detail(bad)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tocsin.records.db import session_factory
+from tocsin.records.intake_models import FieldReport, Responder
 from tocsin.records.models import Organisation, User
 from tocsin.web.auth import hash_password
 
@@ -47,6 +50,14 @@ def form_token(html: str) -> str:
     return match.group(1)
 
 
+def error_detail(html: str) -> str:
+    """What an error page says is wrong (its detail paragraph), read without the Unicode
+    isolates that keep a Latin name's order inside Arabic."""
+    found = re.search(r'<p class="detail">(.*?)</p>', html, re.S)
+    assert found, "the error page names no detail"
+    return re.sub("[\u2066-\u2069]", "", found.group(1))
+
+
 def log_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Log in through the form; returns the session's CSRF token (from the next page)."""
     page = client.get("/login")
@@ -55,3 +66,37 @@ def log_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
                            follow_redirects=False)
     assert response.status_code == 303, response.text
     return form_token(client.get("/account").text)
+
+
+def add_field_reports(client: TestClient) -> dict[str, int]:
+    """Two field reports of Darfur Network at El Fasher, an ordinary one ("plain") and a
+    survivor's ("sv"); alice is made a designated responder. Returns their ids."""
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    with sessions() as db, db.begin():
+        org = db.scalar(select(Organisation).where(Organisation.name == "Darfur Network"))
+        alice = db.scalar(select(User).where(User.username == "alice"))
+        db.add(Responder(user_id=alice.id, added_by="adam"))
+        ids = {}
+        for instance, sensitive in (("plain", False), ("sv", True)):
+            report = FieldReport(
+                organisation_id=org.id,
+                source="kobo",
+                form_id="f",
+                instance_id=f"uuid:{instance}",
+                collector="نجمة",
+                occurred_on=dt.date(2024, 5, 10),
+                categories=["sexual_violence"] if sensitive else ["siege_related"],
+                signs=["water_cut"],
+                place_id="p-cc4987562f9d",
+                place_name="El Fasher",
+                lat=13.63,
+                lon=25.35,
+                location_from="point",
+                content={"harmed": {}} if sensitive else {"description": "الطرق مغلقة", "harmed": {}},
+                sensitive=sensitive,
+                consent=True,
+            )
+            db.add(report)
+            db.flush()
+            ids[instance] = report.id
+    return ids

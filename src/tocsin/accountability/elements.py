@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from tocsin.accountability.errors import AccountabilityError
+from tocsin.i18n import Said
 
 ASSESSMENTS = ("supported", "contested", "insufficient", "not_assessed")
 SCOPES = ("incident", "situation")
@@ -58,15 +59,14 @@ class LegalElements:
             for element in crime.elements:
                 if element.id == element_id:
                     return element
-        raise AccountabilityError(f"unknown legal element {element_id!r}: see `tocsin legal "
-                                  "elements` for the list")
+        raise AccountabilityError(Said("qualify.unknown_element", element=element_id))
 
     def crime(self, crime_id: str) -> Crime:
         try:
             return self.crimes[crime_id]
         except KeyError:
-            raise AccountabilityError(f"unknown crime {crime_id!r}; known: "
-                                      f"{', '.join(self.crimes)}") from None
+            raise AccountabilityError(Said("qualify.unknown_crime", crime=crime_id,
+                                           known=", ".join(self.crimes))) from None
 
 
 def parse_elements(data: dict[str, Any], source: str = "elements.yaml") -> LegalElements:

@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import yaml
 from numpy.typing import NDArray
 
+from tocsin.i18n import Said
 from tocsin.spatial import cell_size_for_km, grid_cell, haversine_km
 
 # The one definition of the stages and their order; everything else reads them from here.
@@ -169,24 +170,30 @@ class SiegeRules:
 
 def _need(data: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
     if key not in data:
-        raise SiegeRulesError(f"{where}: missing key '{key}'")
+        raise SiegeRulesError(Said("rules.missing_key", where=where, key=key))
     value = data[key]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kind) or (isinstance(value, bool) and bool not in kinds):
-        raise SiegeRulesError(f"{where}: '{key}' must be {_kind_name(kind)}, found {value!r}")
+        raise SiegeRulesError(Said("rules.must_be", where=where, key=key, kind=_kind_name(kind),
+                                   value=value))
     return value
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
+def _kind_name(kind: type | tuple[type, ...]) -> Said | str:
+    """What a key must hold, in words a language can tell ("a whole number or a number")."""
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join({int: "a whole number", float: "a number", str: "text", list: "a list",
-                        dict: "a mapping"}.get(k, k.__name__) for k in kinds)
+    named: list[Said | str] = [Said(f"rules.kind_{k.__name__}") if k in (int, float, str, list, dict)
+                               else k.__name__ for k in kinds]
+    said = named[0]
+    for other in named[1:]:
+        said = Said("rules.either", first=said, second=other)
+    return said
 
 
 def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
     """Check and load a rules mapping; every problem names the key at fault."""
     if not isinstance(data, dict):
-        raise SiegeRulesError(f"{source}: expected a mapping at the top")
+        raise SiegeRulesError(Said("rules.top_mapping", where=source))
     number = (int, float)
     classes = tuple(_need(data, "place_classes", source, list))
     armed = tuple(_need(data, "armed_categories", source, list))
@@ -194,58 +201,58 @@ def parse_rules(data: Any, source: str = "rules") -> SiegeRules:
     unknown_top = set(data) - {"version", "place_classes", "ring_km", "market_km",
                                "armed_categories", "stages", "memory"}
     if unknown_top:
-        raise SiegeRulesError(f"{source}: unknown key(s) {sorted(unknown_top)}")
+        raise SiegeRulesError(Said("rules.unknown_keys", where=source, keys=sorted(unknown_top)))
     unknown = set(stages_data) - set(SIGNAL_STAGES)
     if unknown:
-        raise SiegeRulesError(f"{source}: unknown stage(s) {sorted(unknown)}; stages with "
-                              f"signals are {', '.join(SIGNAL_STAGES)} (memory stages "
-                              f"{', '.join(MEMORY_STAGES)} are set under 'memory')")
+        raise SiegeRulesError(Said("rules.unknown_stages", where=source, stages=sorted(unknown),
+                                   signal_stages=", ".join(SIGNAL_STAGES),
+                                   memory_stages=", ".join(MEMORY_STAGES)))
     stages = []
     seen: dict[str, str] = {}  # signal name -> its stage: evidence names the signal
     for name in SIGNAL_STAGES:
         if name not in stages_data:
-            raise SiegeRulesError(f"{source}: stage '{name}' is missing")
+            raise SiegeRulesError(Said("rules.stage_missing", where=source, stage=name))
         spec = stages_data[name]
         where = f"{source}: stages.{name}"
         if not isinstance(spec, dict):
-            raise SiegeRulesError(f"{where}: expected a mapping")
+            raise SiegeRulesError(Said("rules.mapping", where=where))
         extra = set(spec) - {"rank", "requires", "signals"}
         if extra:
-            raise SiegeRulesError(f"{where}: unknown key(s) {sorted(extra)}")
+            raise SiegeRulesError(Said("rules.unknown_keys", where=where, keys=sorted(extra)))
         rank = _need(spec, "rank", where, int)
         if rank != STAGE_RANK[name]:
-            raise SiegeRulesError(f"{where}: rank must be {STAGE_RANK[name]}, found {rank}")
+            raise SiegeRulesError(Said("rules.rank", where=where, rank=STAGE_RANK[name], found=rank))
         requires = None
         if "requires" in spec:
             req = _need(spec, "requires", where, dict)
             stage = _need(req, "stage", f"{where}.requires", str)
             if stage not in SIGNAL_STAGES or STAGE_RANK[stage] >= rank:
-                raise SiegeRulesError(f"{where}.requires: stage must be a lower stage than "
-                                      f"{name}, found {stage!r}")
+                raise SiegeRulesError(Said("rules.requires_lower", where=f"{where}.requires", stage=name,
+                                           found=stage))
             requires = (stage, int(_need(req, "within_days", f"{where}.requires", int)))
         signals = []
         for signal_name, sig in _need(spec, "signals", where, dict).items():
             swhere = f"{where}.signals.{signal_name}"
             if signal_name in seen:
-                raise SiegeRulesError(f"{swhere}: the name is already used in stages.{seen[signal_name]}")
+                raise SiegeRulesError(Said("rules.name_used", where=swhere, stage=seen[signal_name]))
             seen[signal_name] = name
             if not isinstance(sig, dict):
-                raise SiegeRulesError(f"{swhere}: expected a mapping")
+                raise SiegeRulesError(Said("rules.mapping", where=swhere))
             kind = _need(sig, "kind", swhere, str)
             if kind not in SIGNAL_KINDS:
-                raise SiegeRulesError(f"{swhere}: unknown kind {kind!r}; kinds are "
-                                      f"{', '.join(sorted(SIGNAL_KINDS))}")
+                raise SiegeRulesError(Said("rules.unknown_kind", where=swhere, kind=kind,
+                                           kinds=", ".join(sorted(SIGNAL_KINDS))))
             window = _need(sig, "window_days", swhere, int)
             if window < 1:
-                raise SiegeRulesError(f"{swhere}: window_days must be 1 or more, found {window}")
+                raise SiegeRulesError(Said("rules.window", where=swhere, found=window))
             _check_params(sig, kind, swhere)
             if kind in ("ring_events", "ring_sectors", "inside_events", "linked_events"):
                 cats = _need(sig, "categories", swhere, (list, str))
                 if isinstance(cats, str) and cats != "armed":
-                    raise SiegeRulesError(f"{swhere}: categories must be a list or 'armed'")
+                    raise SiegeRulesError(Said("rules.categories", where=swhere))
             signals.append(Signal(signal_name, name, kind, window, dict(sig)))
         if not signals:
-            raise SiegeRulesError(f"{where}: no signals")
+            raise SiegeRulesError(Said("rules.no_signals", where=where))
         stages.append(Stage(name, rank, tuple(signals), requires))
     memory = _memory(data.get("memory", {}), f"{source}: memory")
     return SiegeRules(classes, float(_need(data, "ring_km", source, number)),
@@ -262,29 +269,29 @@ def _check_params(sig: dict[str, Any], kind: str, where: str) -> None:
             continue
         if key not in spec:
             known = ", ".join(sorted(spec))
-            raise SiegeRulesError(f"{where}: unknown key '{key}' for kind {kind!r}; its keys "
-                                  f"are {known}")
+            raise SiegeRulesError(Said("rules.unknown_param", where=where, key=key, kind=kind,
+                                       known=known))
         param = spec[key]
         _need(sig, key, where, param.types)
         if param.choices and value not in param.choices:
-            raise SiegeRulesError(f"{where}: '{key}' must be one of {', '.join(param.choices)}, "
-                                  f"found {value!r}")
+            raise SiegeRulesError(Said("rules.choice", where=where, key=key,
+                                       choices=", ".join(param.choices), value=value))
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            raise SiegeRulesError(f"{where}: '{key}' must not be negative")
+            raise SiegeRulesError(Said("rules.negative", where=where, key=key))
 
 
 def _memory(data: Any, where: str) -> dict[str, int]:
     if not isinstance(data, dict):
-        raise SiegeRulesError(f"{where}: expected a mapping")
+        raise SiegeRulesError(Said("rules.mapping", where=where))
     unknown = set(data) - set(MEMORY_PARAMS)
     if unknown:
-        raise SiegeRulesError(f"{where}: unknown key(s) {sorted(unknown)}; keys are "
-                              f"{', '.join(MEMORY_PARAMS)}")
+        raise SiegeRulesError(Said("rules.unknown_memory_keys", where=where, keys=sorted(unknown),
+                                   known=", ".join(MEMORY_PARAMS)))
     out = {}
     for key, param in MEMORY_PARAMS.items():
         value = _need(data, key, where, param.types) if key in data else param.default
         if value < 0:
-            raise SiegeRulesError(f"{where}: '{key}' must not be negative")
+            raise SiegeRulesError(Said("rules.negative", where=where, key=key))
         out[key] = int(value)
     return out
 
@@ -302,9 +309,9 @@ def load_rules(path: Path | None = None) -> SiegeRules:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SiegeRulesError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise SiegeRulesError(Said("rules.cannot_read", where=str(path), why=exc.strerror)) from exc
     except yaml.YAMLError as exc:
-        raise SiegeRulesError(f"{path}: not valid YAML ({exc})") from exc
+        raise SiegeRulesError(Said("rules.not_yaml", where=str(path), why=str(exc))) from exc
     return parse_rules(data, str(path))
 
 

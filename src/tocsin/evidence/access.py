@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from tocsin.evidence.errors import AccessDenied
+from tocsin.i18n import Said
 
 CONFIDENTIAL_ROLES = ("admin", "analyst")
 EDITOR_ROLES = ("admin", "analyst")
@@ -24,22 +25,22 @@ def check_open(sensitivity: str, role: str, organisation_id: int,
     if sensitivity == "public":
         return
     if organisation_id not in allowed_orgs:
-        raise AccessDenied(f"item {item_id} is {sensitivity}: your organisation has no access "
-                           "(ask its owner to transfer it)")
+        raise AccessDenied(Said("access.no_access", item_id=item_id,
+                                sensitivity_named=Said(f"access.sensitivity_{sensitivity}")))
     if sensitivity == "confidential" and role not in CONFIDENTIAL_ROLES:
-        raise AccessDenied(f"item {item_id} is confidential: only admins and analysts of an "
-                           f"organisation with access may open it (you are {role})")
+        raise AccessDenied(Said("access.confidential", item_id=item_id, role=role))
 
 
 def check_edit(role: str, organisation_id: int, allowed_orgs: Collection[int], item_id: int,
                what: str) -> None:
     if organisation_id not in allowed_orgs:
-        raise AccessDenied(f"cannot {what} item {item_id}: your organisation has no access")
+        raise AccessDenied(Said("access.edit_no_access", item_id=item_id,
+                                to=Said(f"access.to_{what}")))
     if role not in EDITOR_ROLES:
-        raise AccessDenied(f"cannot {what} item {item_id}: needs an admin or analyst, you are {role}")
+        raise AccessDenied(Said("access.edit_role", item_id=item_id, role=role,
+                                to=Said(f"access.to_{what}")))
 
 
 def check_delete(role: str, organisation_id: int, owner_id: int, item_id: int) -> None:
     if organisation_id != owner_id or role != "admin":
-        raise AccessDenied(f"cannot delete item {item_id}: only an admin of its owning "
-                           "organisation may delete it")
+        raise AccessDenied(Said("access.delete", item_id=item_id))

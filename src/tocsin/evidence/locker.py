@@ -52,6 +52,7 @@ from tocsin.evidence.keys import KeyStore, SigningKeyPair
 from tocsin.evidence.media import file_facts
 from tocsin.evidence.merkle import merkle_root_hex
 from tocsin.evidence.store import BlobStore
+from tocsin.i18n import Said
 from tocsin.lake import fsync_path, pause_for_tests
 from tocsin.records.db import session_factory
 from tocsin.records.evidence_models import (
@@ -309,10 +310,10 @@ class EvidenceLocker:
 
     def actor(self, session: Session, username: str | None) -> Actor:
         if not username:
-            raise EvidenceError("say who is acting: --as USER (or set TOCSIN_USER)")
+            raise EvidenceError(Said("accounts.say_who_acting_as"))
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise EvidenceError(f"unknown user {username!r}: add it with `tocsin users add`")
+            raise EvidenceError(Said("accounts.unknown_user", username=username))
         org = session.get(Organisation, user.organisation_id)
         assert org is not None
         return Actor(user.id, user.username, user.role, org.id, org.name)
@@ -400,7 +401,8 @@ class EvidenceLocker:
     @staticmethod
     def _require_admin(actor: Actor, what: str) -> None:
         if actor.role != "admin":
-            raise AccessDenied(f"only an admin may {what} (you are {actor.role})")
+            raise AccessDenied(Said("access.admin_only", role=actor.role,
+                                    to=Said(f"access.to_{what.replace(' ', '_')}")))
 
     # -- adding -------------------------------------------------------------------------------
     def add(self, files: Sequence[Path | Upload], *, user: str, collector: str, captured_at: dt.datetime,
@@ -469,10 +471,9 @@ class EvidenceLocker:
         try:
             captured_at.astimezone(dt.UTC)
         except OverflowError:
-            raise EvidenceError(f"--captured-at {captured_at.isoformat()} is outside the years "
-                                "1-9999 in UTC") from None
+            raise EvidenceError(Said("locker.captured_years", captured_at=captured_at.isoformat())) from None
         if captured_at > _now() + dt.timedelta(hours=1):
-            raise EvidenceError(f"--captured-at {captured_at.isoformat()} is in the future")
+            raise EvidenceError(Said("locker.captured_future", captured_at=captured_at.isoformat()))
         if (lat is None) != (lon is None):
             raise EvidenceError("give both --lat and --lon, or neither")
         if lat is not None and not -90 <= lat <= 90:
@@ -489,8 +490,7 @@ class EvidenceLocker:
 
         lake = Lake(self.workspace.lake_dir)
         if not self.workspace.exists() or lake.derived_path("gazetteer") is None:
-            raise EvidenceError("--place needs a gazetteer: ingest a place source first, or "
-                                "give --lat and --lon")
+            raise EvidenceError(Said("locker.place_needs_gazetteer"))
         con = lake.connect()
         row = con.execute("SELECT place_id, name, latitude, longitude FROM gazetteer "
                           "WHERE place_id = ?", [place]).fetchone()
@@ -499,12 +499,12 @@ class EvidenceLocker:
 
             matches = find_places(self.workspace, place, limit=3)
             if not matches:
-                raise EvidenceError(f"--place {place!r}: no such place in the gazetteer")
+                raise EvidenceError(Said("locker.no_place", place=place))
             best = matches[0]
             if len(matches) > 1 and matches[1].get("score") == best.get("score") \
                     and matches[1]["name"] != best["name"]:
                 names = ", ".join(f"{m['name']} ({m['place_id']})" for m in matches)
-                raise EvidenceError(f"--place {place!r} is ambiguous: {names}; give a place id")
+                raise EvidenceError(Said("locker.place_ambiguous", place=place, names=names))
             row = (best["place_id"], best["name"], best["latitude"], best["longitude"])
         place_lat = lat if lat is not None else row[2]
         place_lon = lon if lon is not None else row[3]
@@ -708,12 +708,12 @@ class EvidenceLocker:
     def _data_key(self, session: Session, item: EvidenceItem, organisation_id: int) -> bytes:
         wrapped = session.get(EvidenceKey, (item.id, organisation_id))
         if wrapped is None or not wrapped.wrapped_key:
-            raise AccessDenied(f"item {item.id}: your organisation holds no key for it")
+            raise AccessDenied(Said("access.no_key", item_id=item.id))
         kek = self.keys.kek(organisation_id, wrapped.kek_id)
         try:
             return unwrap_key(kek, wrapped.wrapped_key, f"item:{item.id}".encode())
         except InvalidTag as exc:
-            raise EvidenceError(f"item {item.id}: its wrapped key does not open (tampered?)") \
+            raise EvidenceError(Said("locker.key_does_not_open", item_id=item.id)) \
                 from exc
 
     def metadata(self, item_id: int, user: str, *, log_view: bool = True) -> dict[str, Any]:
@@ -746,7 +746,7 @@ class EvidenceLocker:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
             if item.status != "active":
-                raise EvidenceError(f"item {item_id} was deleted: only its tombstone remains")
+                raise EvidenceError(Said("locker.deleted", item_id=item_id))
             self.check_open(session, item, actor)
         if item.sensitivity != "public" and log_view:
             with self._writing() as session:
@@ -755,7 +755,7 @@ class EvidenceLocker:
         hashing = _HashingSink(sink)
         path = self.store.path_for(item.stored_sha256 or item.sha256)
         if not path.exists():
-            raise EvidenceError(f"item {item_id}: its content {path.name[:12]}… is missing")
+            raise EvidenceError(Said("locker.content_missing", item_id=item_id, blob=path.name[:12]))
         with open(path, "rb") as source:
             if item.content_nonce:
                 with self.session() as session:
@@ -764,12 +764,12 @@ class EvidenceLocker:
                     decrypt_stream(data_key, bytes.fromhex(item.content_nonce), BLOB_CONTEXT,
                                    source, hashing)
                 except InvalidTag as exc:
-                    raise EvidenceError(f"item {item_id}: stored ciphertext was altered") from exc
+                    raise EvidenceError(Said("locker.ciphertext_altered", item_id=item_id)) from exc
             else:
                 while chunk := source.read(4 << 20):
                     hashing.write(chunk)
         if hashing.digest.hexdigest() != item.sha256:
-            raise EvidenceError(f"item {item_id}: content no longer matches its SHA-256")
+            raise EvidenceError(Said("locker.hash_mismatch", item_id=item_id))
         return json.loads(item.metadata_json)  # type: ignore[no-any-return]
 
     # -- changing -----------------------------------------------------------------------------

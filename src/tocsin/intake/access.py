@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.i18n import Said
 from tocsin.records.intake_models import FieldReport, FieldReportAttachment, Responder
 
 EDITOR_ROLES = ("admin", "analyst")
@@ -43,7 +44,7 @@ def may_open_identity(report: FieldReport, kind: str, viewer: Viewer) -> bool:
     return viewer.role in EDITOR_ROLES
 
 
-def survivor_item_denied(session: Session, item_id: int, user_id: int) -> str | None:
+def survivor_item_denied(session: Session, item_id: int, user_id: int) -> Said | None:
     """Why ``user_id`` may not open locker item ``item_id`` (an attachment of a sexual-violence or
     child-violations report, and the user no designated responder); None when this rule allows it."""
     sensitive = session.scalar(select(FieldReport.id).join(
@@ -51,5 +52,4 @@ def survivor_item_denied(session: Session, item_id: int, user_id: int) -> str | 
         FieldReportAttachment.item_id == item_id, FieldReport.sensitive.is_(True)).limit(1))
     if sensitive is None or session.get(Responder, user_id) is not None:
         return None
-    return (f"item {item_id} belongs to a restricted field report: only the organisation's "
-            "designated responders may open it")
+    return Said("access.survivors_rule", item_id=item_id)

@@ -26,12 +26,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from tocsin.evidence.crypto import canonical_json, new_data_key, seal, unseal, unwrap_key, wrap_key
 from tocsin.evidence.errors import EvidenceError
 from tocsin.evidence.keys import KeyStore
+from tocsin.i18n import Said
 from tocsin.intake.access import Viewer, may_edit, may_open_identity, may_see
 from tocsin.intake.parse import Attachment, Submission
 from tocsin.intake.places import PlaceResolver
 from tocsin.intake.reports import Draft, draft_report
 from tocsin.records.db import session_factory
 from tocsin.records.intake_models import (
+    IDENTITY_KINDS,
+    TRIAGE_STATES,
     VERIFICATION_STATES,
     FieldReport,
     FieldReportAttachment,
@@ -47,6 +50,12 @@ from tocsin.workspace import Workspace
 
 class IntakeError(Exception):
     """A report cannot be stored, found or changed; the message says why."""
+
+
+def _whose(kind: str) -> Said | str:
+    """Whose identity ``kind`` is, in words a language can tell (a kind the form sent that is
+    no kind stays as it was sent)."""
+    return Said(f"fieldreport.whose_{kind}") if kind in IDENTITY_KINDS else kind
 
 
 class AttachmentMissing(Exception):
@@ -127,11 +136,11 @@ class IntakeStore:
     # -- people ------------------------------------------------------------------------------
     def viewer(self, username: str | None) -> Viewer:
         if not username:
-            raise IntakeError("say who is acting: --as USER (or set TOCSIN_USER)")
+            raise IntakeError(Said("accounts.say_who_acting_as"))
         with self.sessions() as session:
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
-                raise IntakeError(f"unknown user {username!r}: add it with `tocsin users add`")
+                raise IntakeError(Said("accounts.unknown_user", username=username))
             responder = session.get(Responder, user.id) is not None
             return Viewer(user.id, user.username, user.role, user.organisation_id, responder)
 
@@ -146,11 +155,11 @@ class IntakeStore:
     def add_responder(self, username: str, *, by: str) -> None:
         admin = self.viewer(by)
         if admin.role != "admin":
-            raise IntakeError(f"only an admin designates responders (you are {admin.role})")
+            raise IntakeError(Said("fieldreport.admin_designates", role=admin.role))
         with self.sessions() as session, session.begin():
             user = session.scalar(select(User).where(User.username == username))
             if user is None or user.organisation_id != admin.organisation_id:
-                raise IntakeError(f"no user {username!r} in your organisation")
+                raise IntakeError(Said("fieldreport.no_user", username=username))
             if session.get(Responder, user.id) is None:
                 session.add(Responder(user_id=user.id, added_by=admin.username))
 
@@ -163,10 +172,7 @@ class IntakeStore:
         try:
             return self.locker.active_kek(session, organisation_id)
         except EvidenceError as exc:
-            raise IntakeError(
-                "your organisation has no keys yet: an admin runs `tocsin keys create` "
-                "first (identities and survivors' reports are kept encrypted)"
-            ) from exc
+            raise IntakeError(Said("fieldreport.no_keys")) from exc
 
     @staticmethod
     def _seal(kek: tuple[str, bytes], context: str, payload: Any) -> tuple[str, str, str]:
@@ -477,7 +483,7 @@ class IntakeStore:
         with self.sessions() as session, session.begin():
             report = session.get(FieldReport, report_id)
             if report is None or not may_see(report, viewer):
-                raise IntakeError(f"no field report {report_id}")
+                raise IntakeError(Said("fieldreport.no_report", report_id=report_id))
             self._log(session, report.id, viewer, what)
             row = _row(report)
             row["attachments"] = [
@@ -517,12 +523,14 @@ class IntakeStore:
         with self.sessions() as session, session.begin():
             report = session.get(FieldReport, report_id)
             if report is None or not may_see(report, viewer):
-                raise IntakeError(f"no field report {report_id}")
+                raise IntakeError(Said("fieldreport.no_report", report_id=report_id))
             if not may_open_identity(report, kind, viewer):
-                raise IntakeError(f"report {report_id}: your role may not open the {kind}'s identity")
+                raise IntakeError(Said("fieldreport.identity_denied", report_id=report_id,
+                                             whose=_whose(kind)))
             row = session.get(FieldReportIdentity, (report_id, kind))
             if row is None:
-                raise IntakeError(f"report {report_id} holds no {kind} identity")
+                raise IntakeError(Said("fieldreport.no_identity", report_id=report_id,
+                                             whose=_whose(kind)))
             self._log(session, report_id, viewer, f"identity:{kind}")
             value: dict[str, Any] = self._unseal(
                 report.organisation_id,
@@ -547,18 +555,17 @@ class IntakeStore:
     def _editable(self, session: Session, report_id: int, viewer: Viewer) -> FieldReport:
         report = session.get(FieldReport, report_id)
         if report is None or not may_see(report, viewer):
-            raise IntakeError(f"no field report {report_id}")
+            raise IntakeError(Said("fieldreport.no_report", report_id=report_id))
         if not may_edit(report, viewer):
-            raise IntakeError(
-                f"report {report_id}: only "
-                f"{'designated responders' if report.sensitive else 'admins and analysts'}"
-                f" may change it (you are {viewer.role})"
-            )
+            raise IntakeError(Said("fieldreport.responders_change" if report.sensitive
+                                       else "fieldreport.editors_change",
+                                       report_id=report_id, role=viewer.role))
         return report
 
     def set_verification(self, report_id: int, status: str, viewer: Viewer, note: str | None = None) -> None:
         if status not in VERIFICATION_STATES:
-            raise IntakeError(f"verification must be one of {', '.join(VERIFICATION_STATES)}, not {status!r}")
+            raise IntakeError(Said("fieldreport.verification", states=", ".join(VERIFICATION_STATES),
+                                   status=status))
         with self.sessions() as session, session.begin():
             report = self._editable(session, report_id, viewer)
             report.verification = status
@@ -571,7 +578,8 @@ class IntakeStore:
 
     def set_triage(self, report_id: int, triage: str, viewer: Viewer, note: str | None = None) -> None:
         if triage not in ("new", "needs_review", "triaged", "rejected"):
-            raise IntakeError(f"triage must be new, needs_review, triaged or rejected, not {triage!r}")
+            raise IntakeError(Said("fieldreport.triage", triage=triage,
+                                   choices=", ".join(TRIAGE_STATES)))
         with self.sessions() as session, session.begin():
             report = self._editable(session, report_id, viewer)
             report.triage = triage
@@ -583,7 +591,7 @@ class IntakeStore:
             report = self._editable(session, report_id, viewer)
             incident = session.get(Incident, incident_id)
             if incident is None or incident.organisation_id != viewer.organisation_id:
-                raise IntakeError(f"no incident {incident_id} in your organisation")
+                raise IntakeError(Said("fieldreport.no_incident", incident_id=incident_id))
             report.incident_id = incident_id
 
     # -- responders --------------------------------------------------------------------------------
@@ -616,7 +624,7 @@ class IntakeStore:
         with self.sessions() as session, session.begin():
             alert = session.get(ResponderAlert, alert_id)
             if alert is None or not viewer.responder or alert.organisation_id != viewer.organisation_id:
-                raise IntakeError(f"no responder alert {alert_id}")
+                raise IntakeError(Said("fieldreport.no_alert", alert_id=alert_id))
             alert.status, alert.acknowledged_by = "acknowledged", viewer.username
             alert.acknowledged_at = dt.datetime.now(dt.UTC)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.i18n import Said, said_of
 from tocsin.records.models import USER_ROLES, Incident, Organisation, User
 
 
@@ -19,9 +20,9 @@ class RecordError(Exception):
 def add_organisation(session: Session, name: str) -> Organisation:
     name = name.strip()
     if not name:
-        raise RecordError("an organisation needs a name")
+        raise RecordError(Said("accounts.org_needs_name"))
     if session.scalar(select(Organisation).where(Organisation.name == name)) is not None:
-        raise RecordError(f"organisation {name!r} exists already")
+        raise RecordError(Said("accounts.org_exists", name=name))
     organisation = Organisation(name=name)
     session.add(organisation)
     session.flush()
@@ -31,20 +32,20 @@ def add_organisation(session: Session, name: str) -> Organisation:
 def organisation_named(session: Session, name: str) -> Organisation:
     organisation = session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
-        raise RecordError(f"unknown organisation {name!r}: add it with `tocsin orgs add`")
+        raise RecordError(Said("accounts.unknown_org", name=name))
     return organisation
 
 
 def add_user(session: Session, username: str, organisation: str, role: str,
              display_name: str | None = None, language: str = "en") -> User:
     if role not in USER_ROLES:
-        raise RecordError(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
+        raise RecordError(Said("accounts.role_choice", roles=", ".join(USER_ROLES), role=role))
     from tocsin.records.usernames import UsernameError, check_new_username
 
     try:
         username = check_new_username(username, session.scalars(select(User.username)).all())
     except UsernameError as exc:
-        raise RecordError(str(exc)) from None
+        raise RecordError(said_of(exc)) from None  # told in a session's language
     org = organisation_named(session, organisation)
     user = User(organisation_id=org.id, username=username, display_name=display_name or username,
                 role=role, language=language)
@@ -56,7 +57,7 @@ def add_user(session: Session, username: str, organisation: str, role: str,
 def user_named(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise RecordError(f"unknown user {username!r}: add it with `tocsin users add`")
+        raise RecordError(Said("accounts.unknown_user", username=username))
     return user
 
 
@@ -67,10 +68,10 @@ def add_incident(session: Session, *, username: str, title: str, category: str,
 
     categories = set(load_taxonomy().categories)
     if category not in categories:
-        raise RecordError(f"category must be one of {', '.join(sorted(categories))}, "
-                          f"not {category!r}")
+        raise RecordError(Said("accounts.category_choice", categories=", ".join(sorted(categories)),
+                               category=category))
     if occurred_to is not None and occurred_to < occurred_from:
-        raise RecordError("the incident ends before it starts")
+        raise RecordError(Said("accounts.incident_ends_before"))
     user = user_named(session, username)
     incident = Incident(organisation_id=user.organisation_id, title=title, category=category,
                         occurred_from=occurred_from, occurred_to=occurred_to, place_id=place_id,

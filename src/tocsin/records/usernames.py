@@ -13,6 +13,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+from tocsin.i18n import Said
+
 MAX_LENGTH = 100
 _ALLOWED_PUNCTUATION = "._-"
 # Letters that look the same as a Latin one in common fonts (a small part of TR 39's table:
@@ -33,15 +35,16 @@ def normalise_username(text: str) -> str:
     """The NFKC form of ``text`` (stripped), or :class:`UsernameError` naming what is wrong."""
     name = unicodedata.normalize("NFKC", text).strip()
     if not name:
-        raise UsernameError("a user needs a user name")
+        raise UsernameError(Said("accounts.needs_username"))
     if len(name) > MAX_LENGTH:
-        raise UsernameError(f"a user name has at most {MAX_LENGTH} characters")
+        raise UsernameError(Said("accounts.username_long", limit=MAX_LENGTH))
     for char in name:
         category = unicodedata.category(char)
         if char in _ALLOWED_PUNCTUATION or category[0] in "LN" or category == "Mn":
             continue
-        raise UsernameError(f"user name {name!r} holds {unicodedata.name(char, hex(ord(char)))} "
-                            f"(U+{ord(char):04X}): use letters, digits and . _ - only")
+        raise UsernameError(Said("accounts.username_char", name=name,
+                                 char=unicodedata.name(char, hex(ord(char))),
+                                 code=f"U+{ord(char):04X}"))
     return name
 
 
@@ -59,6 +62,6 @@ def check_new_username(text: str, existing: Iterable[str]) -> str:
     for other in existing:
         if skeleton(other) == mine:
             same = other.casefold() == name.casefold()
-            raise UsernameError(f"a user {other!r} already exists" if same else
-                                f"user name {name!r} looks like the existing user {other!r}")
+            raise UsernameError(Said("accounts.user_exists", other=other) if same else
+                                Said("accounts.looks_like", name=name, other=other))
     return name

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from tocsin.arabic import DIGIT_STYLES
+from tocsin.i18n import Said
 from tocsin.records.accounts import RecordError, organisation_named
 from tocsin.records.db import session_factory
 from tocsin.records.models import BriefAsk
@@ -17,7 +18,7 @@ MAX_ASKS_CHARS = 1500  # a short text: page one must still fit one page (the tab
 
 def set_digits(database_url: str, organisation: str, style: str) -> None:
     if style not in DIGIT_STYLES:
-        raise RecordError(f"unknown digit style {style!r}: choose western or arabic-indic")
+        raise RecordError(Said("accounts.digit_style", style=style))
     with session_factory(database_url)() as session, session.begin():
         organisation_named(session, organisation).digits = style
 
@@ -26,8 +27,7 @@ def save_asks(database_url: str, organisation: str, as_of: dt.date, lang: str, t
     """Keep (or replace) the organisation's asks for the brief of ``as_of`` in ``lang``."""
     text = text.strip()
     if len(text) > MAX_ASKS_CHARS:
-        raise RecordError(f"the asks hold {len(text)} characters; a brief's asks are at most "
-                          f"{MAX_ASKS_CHARS}")
+        raise RecordError(Said("accounts.asks_long", held=len(text), limit=MAX_ASKS_CHARS))
     with session_factory(database_url)() as session, session.begin():
         org = organisation_named(session, organisation)
         row = session.scalar(select(BriefAsk).where(BriefAsk.organisation_id == org.id,

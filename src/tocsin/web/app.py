@@ -20,8 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tocsin.records.db import current_revision, head_revision, session_factory
 from tocsin.web.auth import PrincipalCache
-from tocsin.web.context import LoginRequired, render
+from tocsin.web.context import LoginRequired, reader_language, render
 from tocsin.web.data import WebData
+from tocsin.web.forms import field_problems
 from tocsin.web.routes import accountability, admin, alerts, api, evidence, pages, reports
 from tocsin.workspace import Workspace
 
@@ -102,16 +103,19 @@ def create_app(workspace: Workspace, database_url: str | None = None,
         title, text = titles.get(exc.status_code, ("error", "error"))
         if exc.detail == "csrf":
             text = "csrf_failed"
+        # The page tells the detail in its reader's language (error.html); the JSON above keeps
+        # the English (a Said is its English).
         return render(request, "error.html", None, status_code=exc.status_code, title_key=title,
-                      text_key=text, detail=None if exc.detail in ("csrf", "Not Found") else exc.detail)
+                      text_key=text, language=reader_language(request),
+                      detail=None if exc.detail in ("csrf", "Not Found") else exc.detail)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         if _wants_json(request):
+            problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
             return JSONResponse({"detail": problems}, status_code=422)
         return render(request, "error.html", None, status_code=422, title_key="error", text_key="error",
-                      detail="; ".join(problems))
+                      language=reader_language(request), detail=field_problems(exc.errors()))
 
     return app
 

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.i18n import Said
 from tocsin.records.models import (
     USER_ROLES,
     ApiToken,
@@ -65,7 +66,7 @@ class AuthError(Exception):
 
 def hash_password(password: str) -> str:
     if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
+        raise ValueError(Said("accounts.password_short", limit=10))
     return _hasher.hash(password)
 
 

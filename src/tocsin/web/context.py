@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
+from tocsin.i18n import Said
 from tocsin.web import auth
 from tocsin.web.i18n import Translator, pick_language
 
@@ -83,7 +84,8 @@ def api_user(request: Request) -> auth.Principal:
 
 def require(principal: auth.Principal, action: str) -> None:
     if not principal.can(action):
-        raise HTTPException(403, f"the {principal.role} role may not {action.replace('_', ' ')}")
+        raise HTTPException(403, Said("web.role_may_not", role=principal.role,
+                                      to=Said(f"web.to_{action}")))
 
 
 def check_csrf(principal: auth.Principal, sent: str | None) -> None:
@@ -93,6 +95,16 @@ def check_csrf(principal: auth.Principal, sent: str | None) -> None:
         return
     if not auth.same_secret(principal.csrf_token, sent):
         raise HTTPException(403, "csrf")
+
+
+def reader_language(request: Request) -> str:
+    """The language of whoever sent the request, logged in or not: an error page is told in
+    it. A credential that cannot be looked up (the records database down) counts as none."""
+    try:
+        principal = find_principal(request)
+    except Exception:  # the error page must still be shown
+        principal = None
+    return language_for(request, principal)
 
 
 def language_for(request: Request, principal: auth.Principal | None) -> str:

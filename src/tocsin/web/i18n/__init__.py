@@ -54,6 +54,14 @@ class Translator(Catalogue):
 
         return Number(number(value, self.language, self.digits), value, self.language)
 
+    def said(self, line: Any) -> Any:
+        """What the system says (a ``tocsin.i18n.Said``: a refusal, a form's problem) in the
+        reader's language, from the command line's catalogue, so a page and a terminal say it
+        alike; any other text as it is."""
+        from tocsin.i18n import told
+
+        return told(line, Catalogue("cli", self.language, self.digits))
+
     def percent(self, value: float | None) -> str:
         from tocsin.arabic import number
 

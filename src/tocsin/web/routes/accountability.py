@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from tocsin.i18n import Said, said_of
 from tocsin.web.context import check_csrf, language_for, page_user, render, require
 from tocsin.web.routes.evidence import _locker
 
@@ -42,7 +43,7 @@ def _dossier(request: Request, entity_id: str) -> tuple[Any, dict[str, Any]]:
         try:
             return user, gather(db, entity_id, user.organisation_id)
         except AccountabilityError:
-            raise HTTPException(404, f"no actor {entity_id}") from None
+            raise HTTPException(404, Said("web.no_actor", entity_id=entity_id)) from None
 
 
 @router.get("/actors/{entity_id}", include_in_schema=False)
@@ -78,13 +79,13 @@ def qualification_page(request: Request, incident_id: int, crime: str | None = N
     with request.app.state.sessions() as db:
         incident = db.get(Incident, incident_id)
         if incident is None or incident.organisation_id != user.organisation_id:
-            raise HTTPException(404, f"no incident {incident_id}")
+            raise HTTPException(404, Said("web.no_incident", incident_id=incident_id))
         crimes = [crime] if crime else (assessed_crimes(db, user.organisation_id, incident_id)
                                         or ["7(1)(a)", "8(2)(e)(i)"])
         try:
             rows = checklist(db, user.organisation_id, incident_id, crimes)
         except Exception as exc:  # an unknown crime id in the query
-            raise HTTPException(404, str(exc)) from None
+            raise HTTPException(404, said_of(exc)) from None
         title = incident.title
     return render(request, "qualification.html", user, incident_id=incident_id, title=title,
                   rows=rows, crimes=list(legal_elements().crimes.values()), chosen=crimes,
@@ -107,7 +108,7 @@ def assess_form(request: Request, incident_id: int, element: Annotated[str, Form
     try:
         items = [int(x) for x in evidence.replace(",", " ").split()]
     except ValueError:
-        raise HTTPException(422, f"evidence must be item numbers, not {evidence!r}") from None
+        raise HTTPException(422, Said("web.evidence_numbers", evidence=evidence)) from None
     try:
         scope = legal_elements().element(element).scope
         assess(_locker(request), user.username, element_id=element, assessment=assessment,
@@ -116,7 +117,7 @@ def assess_form(request: Request, incident_id: int, element: Annotated[str, Form
                note=note or None, evidence_items=items,
                protected_group={"group": group, "as_reported": True} if group else None)
     except AccountabilityError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, said_of(exc)) from None
     return RedirectResponse(f"/incidents/{incident_id}/qualification", status_code=303)
 
 
@@ -133,5 +134,5 @@ def sign_off_form(request: Request, assessment_id: int,
     try:
         sign_off(_locker(request), user.username, assessment_id)
     except AccountabilityError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, said_of(exc)) from None
     return RedirectResponse(f"/incidents/{incident_id}/qualification", status_code=303)

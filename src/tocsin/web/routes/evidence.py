@@ -30,6 +30,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from tocsin.i18n import Said, said_of
 from tocsin.web.auth import Principal
 from tocsin.web.context import api_user, check_csrf, page_user, render, require
 
@@ -96,7 +97,7 @@ def _metadata(request: Request, user: Principal, item_id: int) -> dict[str, Any]
     try:
         return dict(locker.metadata(item_id, user.username))
     except (AccessDenied, EvidenceError):
-        raise HTTPException(404, f"no evidence item {item_id}") from None
+        raise HTTPException(404, Said("web.no_evidence_item", item_id=item_id)) from None
 
 
 def _check_may_open(locker: Any, user: Principal, item_id: int) -> None:
@@ -108,7 +109,7 @@ def _check_may_open(locker: Any, user: Principal, item_id: int) -> None:
     except EvidenceError:
         allowed = False
     if not allowed:
-        raise HTTPException(404, f"no evidence item {item_id}")
+        raise HTTPException(404, Said("web.no_evidence_item", item_id=item_id))
 
 
 def view_code(user: Principal, item_id: int) -> str:
@@ -176,19 +177,19 @@ def _content(request: Request, user: Principal, item_id: int, purpose: str) -> R
     try:
         locker.open(item_id, user.username, sink, purpose=purpose)
     except AccessDenied:
-        raise HTTPException(404, f"no evidence item {item_id}") from None
+        raise HTTPException(404, Said("web.no_evidence_item", item_id=item_id)) from None
     except EvidenceError as exc:
         # Content that no longer matches its hash is not handed out: say so.
-        raise HTTPException(409, str(exc)) from None
+        raise HTTPException(409, said_of(exc)) from None
     return Response(sink.getvalue(), media_type=media_type, headers=headers)
 
 
 def _purpose(text: str) -> str:
     purpose = " ".join(text.split())
     if not purpose:
-        raise HTTPException(422, "say why you open the item (purpose)")
+        raise HTTPException(422, Said("web.say_purpose"))
     if len(purpose) > MAX_PURPOSE:
-        raise HTTPException(422, f"purpose is longer than {MAX_PURPOSE} characters")
+        raise HTTPException(422, Said("web.purpose_long", limit=MAX_PURPOSE))
     return purpose
 
 
@@ -199,12 +200,11 @@ def _add(request: Request, user: Principal, upload: UploadFile, sensitivity: str
 
     require(user, "upload_evidence")
     if sensitivity not in SENSITIVITIES:
-        raise HTTPException(422, f"sensitivity must be one of {', '.join(SENSITIVITIES)}")
+        raise HTTPException(422, Said("web.sensitivity", sensitivities=", ".join(SENSITIVITIES)))
     try:
         when = dt.datetime.fromisoformat(captured_at.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise HTTPException(422, f"captured_at {captured_at!r} is not a date and time "
-                                 "(e.g. 2024-05-10T14:30Z)") from None
+        raise HTTPException(422, Said("web.captured_at", captured_at=captured_at)) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)  # the form's datetime-local field: taken as UTC
     name = FilePath(upload.filename or "upload").name
@@ -214,7 +214,7 @@ def _add(request: Request, user: Principal, upload: UploadFile, sensitivity: str
 
     handle = upload.file
     if handle.seek(0, 2) == 0:
-        raise HTTPException(422, "the file is empty")
+        raise HTTPException(422, Said("web.empty_file"))
     try:
         # Straight from the request into the store: no copy under its name, in clear, on disk.
         added = _locker(request).add([Upload(name, handle)], user=user.username,
@@ -223,12 +223,11 @@ def _add(request: Request, user: Principal, upload: UploadFile, sensitivity: str
                                      place=place_id or None, description=description or None,
                                      method="web upload", max_bytes=MAX_UPLOAD_BYTES)
     except TooLarge:
-        raise HTTPException(413, f"files above {MAX_UPLOAD_BYTES >> 20} MB go through "
-                                 "`tocsin evidence add`") from None
+        raise HTTPException(413, Said("web.too_large", megabytes=MAX_UPLOAD_BYTES >> 20)) from None
     except AccessDenied as exc:
-        raise HTTPException(403, str(exc)) from None
+        raise HTTPException(403, said_of(exc)) from None
     except EvidenceError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, said_of(exc)) from None
     request.app.state.places_with_evidence = None
     return int(added[0].item_id)
 
@@ -276,7 +275,7 @@ def item_content(request: Request, item_id: ItemId, view: str = "") -> Response:
     _check_may_open(_locker(request), user, item_id)
     if not hmac.compare_digest(view.encode(), view_code(user, item_id).encode()):
         # A link from elsewhere (or a stale page): a logged view needs the item page's code.
-        raise HTTPException(403, "open the item from its page (the view is logged)")
+        raise HTTPException(403, Said("web.open_from_page"))
     return _content(request, user, item_id, "web viewer")
 
 
@@ -298,7 +297,7 @@ def head_api(request: Request,
     try:
         head = _locker(request).published_head(from_size)
     except EvidenceError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, said_of(exc)) from None
     if head is None:
         raise HTTPException(404, "no head published yet: run `tocsin evidence head`")
     return head

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from tocsin.i18n import Said, said_of
 from tocsin.records.models import User
 from tocsin.web import auth
 from tocsin.web.context import (
@@ -119,7 +120,7 @@ def set_language(request: Request, db: DB, language: Annotated[str, Form()],
     user = page_user(request)
     check_csrf(user, csrf_token)
     if language not in LANGUAGES:
-        raise HTTPException(422, f"language must be one of {', '.join(LANGUAGES)}")
+        raise HTTPException(422, Said("web.language", languages=", ".join(LANGUAGES)))
     db.execute(update(User).where(User.id == user.user_id).values(language=language))
     db.commit()
     forget_credential(request, request.cookies.get(auth.SESSION_COOKIE, ""))
@@ -214,7 +215,7 @@ def record_control_form(request: Request, place_id: str,
     try:
         when = dt.date.fromisoformat(day)
     except ValueError:
-        raise HTTPException(422, f"day must be YYYY-MM-DD, found {day!r}") from None
+        raise HTTPException(422, Said("web.day", day=day)) from None
     try:
         record_control_change(request.app.state.sessions, place_id=place_id,
                               place_name=detail["name"] or place_id, kind=kind, day=when,
@@ -222,7 +223,7 @@ def record_control_form(request: Request, place_id: str,
                               note=note, recorded_by=user.username,
                               today=dt.datetime.now(dt.UTC).date())
     except ControlChangeError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, said_of(exc)) from None
     data.records_changed()
     return RedirectResponse(f"/places/{place_id}#control", status_code=303)
 

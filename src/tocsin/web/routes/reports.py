@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tocsin.i18n import Said, said_of
 from tocsin.intake.problems import problem_text
 from tocsin.web.auth import Principal
 from tocsin.web.context import TEMPLATES, api_user, check_csrf, page_user, render
@@ -56,7 +57,7 @@ def _get(request: Request, user: Principal, report_id: int, what: str) -> dict[s
     try:
         return dict(store.get(report_id, store.viewer_for(user), what=what))
     except IntakeError:
-        raise HTTPException(404, f"no field report {report_id}") from None
+        raise HTTPException(404, Said("fieldreport.no_report", report_id=report_id)) from None
 
 
 def _change(request: Request, user: Principal, action: Any) -> None:
@@ -66,7 +67,7 @@ def _change(request: Request, user: Principal, action: Any) -> None:
         action(intake_store(request), intake_store(request).viewer_for(user))
     except IntakeError as exc:
         status = 404 if str(exc).startswith("no ") else 403
-        raise HTTPException(status, str(exc)) from None
+        raise HTTPException(status, said_of(exc)) from None
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -134,7 +135,7 @@ def open_identity(
     try:
         identity = store.identity(report_id, kind, store.viewer_for(user))
     except IntakeError as exc:
-        raise HTTPException(403, str(exc)) from None
+        raise HTTPException(403, said_of(exc)) from None
     return render(request, "report.html", user, report=report, suggestions=[], identity=identity,
                   identity_kind=kind, names_ar=arabic_names(request, [report]))
 

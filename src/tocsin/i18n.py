@@ -232,8 +232,16 @@ class Said(str):
 class Listed(tuple):  # type: ignore[type-arg]
     """Things said as one list: joined with the language's list separator when told."""
 
+    SEPARATOR = "siege.list_sep"
+
     def told(self, say: Catalogue) -> str:
-        return say("siege.list_sep").join(str(told(item, say)) for item in self)
+        return say(self.SEPARATOR).join(str(told(item, say)) for item in self)
+
+
+class Clauses(Listed):
+    """Things said as clauses of one line ("a; b"): joined with the language's semicolon."""
+
+    SEPARATOR = "common.clause_sep"
 
 
 def said_of(exc: BaseException) -> Any:

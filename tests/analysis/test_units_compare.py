@@ -178,3 +178,10 @@ def test_compare_command_says_why_nothing_compares(sample_workspace: Workspace) 
     assert result.exit_code == 1 and "no cast forecasts" in result.stderr
     result = runner.invoke(app, ["--home", str(sample_workspace.home), "compare", "--against", "acme"])
     assert result.exit_code == 2
+    # An Arabic session says why in Arabic, with the dates the English names.
+    told = runner.invoke(app, ["--home", str(sample_workspace.home), "--lang", "ar", "compare",
+                               "--against", "views"])
+    assert told.exit_code == 1 and "لا شهر للمقارنة" in told.stderr and "no month" not in told.stderr
+    told = runner.invoke(app, ["--home", str(sample_workspace.home), "--lang", "ar", "compare",
+                               "--against", "cast"])
+    assert told.exit_code == 1 and "لا توقعات" in told.stderr and "the lake" not in told.stderr

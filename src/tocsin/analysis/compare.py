@@ -32,6 +32,7 @@ from tocsin.analysis.units import (
     month_index,
     month_start,
 )
+from tocsin.i18n import Clauses, Said
 
 PEERS = {"views": ("views", ("priogrid-month", "country-month")),
          "cast": ("acled-cast", ("admin1-month",))}
@@ -88,14 +89,13 @@ def compare(inputs: ForecastInputs, peer: pa.Table, against: str, data_through: 
     """Score Tocsin and the peer ``against`` ("views" or "cast") on every unit-month both cover.
     Raises CompareError, saying why, when no month can be compared."""
     if against not in PEERS:
-        raise CompareError(f"unknown peer {against!r}: expected one of {', '.join(PEERS)}")
+        raise CompareError(Said("compare.unknown_peer", peer=against, peers=", ".join(PEERS)))
     system, levels = PEERS[against]
     peer = peer.filter(pc.equal(peer.column("system"), system)) if peer.num_rows else peer
     if peer.num_rows == 0:
-        raise CompareError(f"the lake holds no {against} forecasts: ingest them first "
-                           f"(tocsin ingest {system} FILE)")
+        raise CompareError(Said("compare.no_peer_forecasts", peer=against, system=system))
     if data_through is None:
-        raise CompareError("the lake holds no events to score forecasts against")
+        raise CompareError(Said("compare.no_events"))
     last_full = int(month_index(to_day(data_through) + 1)) - 1   # last month wholly covered
     result = Comparison(against)
     published = np.asarray([to_day(d) for d in _published(peer)])
@@ -107,16 +107,16 @@ def compare(inputs: ForecastInputs, peer: pa.Table, against: str, data_through: 
     if end:
         wanted &= months <= int(month_index(to_day(end)))
     if not wanted.any():
-        raise CompareError(
-            f"no month to compare: the {against} forecasts are for {peer_range}, the events "
-            f"end {data_through} (last whole month {month_start(last_full):%Y-%m})"
-            + (f", and --start/--end ask for {start or '…'} .. {end or '…'}" if start or end else ""))
+        raise CompareError(Said(
+            "compare.no_month_asked" if start or end else "compare.no_month", peer=against,
+            peer_range=peer_range, data_through=data_through,
+            last_month=f"{month_start(last_full):%Y-%m}", start=start or "…", end=end or "…"))
     levels_col = np.asarray(peer.column("level").to_pylist(), dtype=object)
     units_col = np.asarray(peer.column("unit_id").to_pylist(), dtype=object)
     for level in levels:
         at_level = wanted & (levels_col == level)
         if not at_level.any():
-            result.notes.append(f"no {against} {level} forecast for a month the events cover")
+            result.notes.append(Said("compare.no_level_forecast", peer=against, level=level))
             continue
         units = sorted(set(units_col[at_level].tolist()))
         ours = ["SDN"] if level == "country-month" else units
@@ -168,6 +168,5 @@ def compare(inputs: ForecastInputs, peer: pa.Table, against: str, data_through: 
                 for row in score_side_by_side(observed[m], months[sel][ok][m], contenders, threshold, reps):
                     result.rows.append({"level": level, "target": target, "lead_months": int(k), **row})
     if not result.rows:
-        raise CompareError(f"no {against} forecast could be paired with an outcome: "
-                           + "; ".join(result.notes))
+        raise CompareError(Said("compare.nothing_paired", peer=against, notes=Clauses(result.notes)))
     return result

@@ -52,7 +52,9 @@ class FieldProblems:
         return self.told(Catalogue("cli"))
 
     def told(self, say: Catalogue) -> str:
-        return say("form.sep").join(problem.told(say) for problem in self.problems)
+        from tocsin.i18n import Clauses
+
+        return Clauses(self.problems).told(say)
 
 
 def field_problems(errors: Iterable[Mapping[str, Any]]) -> FieldProblems:

@@ -4,6 +4,7 @@ and evidence tied to real places and events of the bundled Darfur sample."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,32 @@ def test_bad_input_exits_1_naming_the_problem(cli, tmp_path: Path, args: list[st
     base |= dict(zip(args[::2], args[1::2], strict=True))
     output = cli("evidence", "add", str(photo), *[x for kv in base.items() for x in kv], code=1)
     assert message in output
+    assert json.loads(cli("evidence", "list", "--json")) == []
+
+
+@pytest.mark.parametrize(("args", "arabic"), [
+    (["--sensitivity", "secret"], "يجب أن تكون الحساسية واحدة من"),
+    (["--as", "nobody"], "مستخدم غير معروف"),
+    (["--incident", "7"], "لا حادثة بهذا الرقم"),
+    (["--place", "El Fasher"], "يحتاج --place إلى معجم أماكن"),
+    (["--collector", " "], "--collector فارغ"),
+    (["--lat", "13.6"], "أعطِ --lat و--lon معًا"),
+    (["--captured-at", "2999-01-01T00:00Z"], "في المستقبل"),
+])
+def test_bad_input_is_told_in_arabic(cli, tmp_path: Path, args: list[str],  # type: ignore[no-untyped-def]
+                                     arabic: str) -> None:
+    """An investigator working in Arabic reads why the locker refused her file in Arabic; the
+    options she typed stay as she typed them."""
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(b"x")
+    base = {"--collector": "Musa", "--captured-at": "2024-05-10T14:30Z",
+            "--sensitivity": "public", "--as": "amira"}
+    base |= dict(zip(args[::2], args[1::2], strict=True))
+    output = cli("--lang", "ar", "evidence", "add", str(photo),
+                 *[x for kv in base.items() for x in kv], code=1)
+    shown = re.sub("[\u2066-\u2069]", "", output)
+    assert arabic in shown, output
+    assert not re.search(r"\b(must|unknown|needs|is empty|give both|is in the future)\b", shown), output
     assert json.loads(cli("evidence", "list", "--json")) == []
 
 

@@ -48,6 +48,7 @@ from tocsin.evidence.errors import EvidenceError
 from tocsin.evidence.heads import check_inclusion, head_problems, inclusion, log_tree, make_head
 from tocsin.evidence.merkle import merkle_root_hex
 from tocsin.evidence.verify import Report, replay
+from tocsin.i18n import Said
 from tocsin.lake import fsync_path
 from tocsin.records.evidence_models import (
     EvidenceItem,
@@ -91,7 +92,7 @@ def export_bundle(locker: Any, incident_id: int, out: Path, user: str) -> dict[s
         actor = locker.actor(session, user)
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise EvidenceError(f"no incident {incident_id}")
+            raise EvidenceError(Said("web.no_incident", incident_id=incident_id))
         item_ids = sorted(int(i) for i in session.scalars(select(EvidenceLink.item_id).where(
             EvidenceLink.kind == "incident", EvidenceLink.target == str(incident_id))).all())
         exported, withheld = [], []
@@ -109,8 +110,8 @@ def export_bundle(locker: Any, incident_id: int, out: Path, user: str) -> dict[s
                 continue
             exported.append(item_id)
     if not exported:
-        raise EvidenceError(f"incident {incident_id} has no evidence you may export"
-                            + (f" ({len(withheld)} withheld)" if withheld else ""))
+        nothing = "locker.nothing_to_export_withheld" if withheld else "locker.nothing_to_export"
+        raise EvidenceError(Said(nothing, incident_id=incident_id, withheld=len(withheld)))
     bundle_id = uuid.uuid4().hex
     locker.record(actor, "export", None, {
         "bundle_id": bundle_id, "incident": incident_id, "items": exported,
@@ -147,8 +148,7 @@ def _write_contents(locker: Any, session: Any, bundle: zipfile.ZipFile, incident
     entries = locker.db_entries(session)
     findings, _ = verify_chain(entries)
     if findings:  # the bundle's signed head vouches for the log: never over a broken one
-        raise EvidenceError(f"the custody log does not verify ({findings[0]}): run "
-                            "`tocsin evidence verify` before exporting")
+        raise EvidenceError(Said("locker.verify_before_export", finding=findings[0]))
     head = make_head(entries, {"id": actor.organisation_id, "name": actor.organisation_name},
                      signer, [e for e in entries if e.body.get("action") in KEY_ACTIONS])
     tree = log_tree(entries)

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from tocsin.evidence.crypto import b64, key_id_for, new_data_key, public_key_hex, seal, unb64, unseal
 from tocsin.evidence.errors import EvidenceError
+from tocsin.i18n import Said
 from tocsin.lake import fsync_path
 
 MASTER_KEY_ENV = "TOCSIN_MASTER_KEY"
@@ -94,7 +95,7 @@ class KeyStore:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise EvidenceError(f"key file {path} is missing") from exc
+            raise EvidenceError(Said("keys.file_missing", path=str(path))) from exc
         except (OSError, ValueError) as exc:
             raise EvidenceError(f"key file {path} is unreadable: {exc}") from exc
         if record.get("protection") == "none":
@@ -107,11 +108,11 @@ class KeyStore:
             return unb64(record["secret"])
         master = _master_key(unb64(record["salt"]))
         if master is None:
-            raise EvidenceError(f"key {key_id} is protected by a master key: set {MASTER_KEY_ENV}")
+            raise EvidenceError(Said("keys.needs_master", key_id=key_id, env=MASTER_KEY_ENV))
         try:
             return unseal(master, record["secret"], key_id.encode())
         except InvalidTag as exc:
-            raise EvidenceError(f"{MASTER_KEY_ENV} does not open key {key_id}") from exc
+            raise EvidenceError(Said("keys.master_wrong", key_id=key_id, env=MASTER_KEY_ENV)) from exc
 
     # -- API ------------------------------------------------------------------------------
     def create_signing_key(self, organisation_id: int) -> SigningKeyPair:
@@ -134,7 +135,7 @@ class KeyStore:
         raw = self._read_secret(organisation_id, SIGNING, key_id)
         pair = SigningKeyPair(key_id, organisation_id, Ed25519PrivateKey.from_private_bytes(raw))
         if key_id_for(pair.public_hex) != key_id:
-            raise EvidenceError(f"key file of signing key {key_id} holds another key (replaced?)")
+            raise EvidenceError(Said("keys.replaced", key_id=key_id))
         return pair
 
     def key_files(self, organisation_id: int) -> dict[str, dict[str, Any]]:

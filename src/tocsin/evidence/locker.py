@@ -289,8 +289,7 @@ class EvidenceLocker:
                                .order_by(CustodyEntry.seq)).all()
         ring, findings = key_ring(entry_from_row(row) for row in rows)
         if findings:
-            raise EvidenceError("the custody log's key entries do not verify ("
-                                f"{findings[0]}): run `tocsin evidence verify`")
+            raise EvidenceError(Said("locker.keys_do_not_verify", finding=findings[0]))
         return ring
 
     def signer(self, session: Session, organisation_id: int) -> SigningKeyPair:
@@ -358,8 +357,7 @@ class EvidenceLocker:
             actor = self.actor(session, username)
             self._require_admin(actor, "create keys")
             if actor.organisation_id in self.key_state(session).current:
-                raise EvidenceError(f"{actor.organisation_name} already has keys: use "
-                                    "`tocsin keys rotate`")
+                raise EvidenceError(Said("locker.has_keys", organisation=actor.organisation_name))
             pair = self.keys.create_signing_key(actor.organisation_id)
             kek_id = self.keys.create_kek(actor.organisation_id)
             session.add(SigningKey(key_id=pair.key_id, organisation_id=actor.organisation_id,
@@ -443,31 +441,30 @@ class EvidenceLocker:
     def _check_add(files: Sequence[Path | Upload], collector: str, captured_at: dt.datetime,
                    sensitivity: str, lat: float | None, lon: float | None) -> None:
         if not files:
-            raise EvidenceError("no file given")
+            raise EvidenceError(Said("locker.no_file"))
         for path in files:
             name = path.name
             shown = ascii(str(path if isinstance(path, Path) else name))[1:-1]
             try:
                 name.encode("utf-8")
             except UnicodeEncodeError:
-                raise EvidenceError(f"{shown}: the file name is not valid UTF-8: rename the "
-                                    "file (its name is recorded in the signed log)") from None
+                raise EvidenceError(Said("locker.name_not_utf8", file=shown)) from None
             if len(name.encode("utf-8")) > 255:
-                raise EvidenceError(f"{shown[:80]}…: the file name is longer than 255 bytes")
+                raise EvidenceError(Said("locker.name_long", file=f"{shown[:80]}…"))
             if isinstance(path, Path):
                 try:
                     readable = path.is_file()
                 except OSError as exc:  # e.g. a path too long for the system
                     raise EvidenceError(f"{shown[:80]}…: {exc.strerror}") from None
                 if not readable:
-                    raise EvidenceError(f"{path}: not a readable file")
+                    raise EvidenceError(Said("locker.not_readable", file=str(path)))
         if sensitivity not in SENSITIVITIES:
-            raise EvidenceError(f"sensitivity must be one of {', '.join(SENSITIVITIES)}, "
-                                f"not {sensitivity!r}")
+            raise EvidenceError(Said("locker.sensitivity", sensitivities=", ".join(SENSITIVITIES),
+                                     sensitivity=sensitivity))
         if not collector.strip():
-            raise EvidenceError("--collector is empty: say who collected the file")
+            raise EvidenceError(Said("locker.no_collector"))
         if captured_at.tzinfo is None:
-            raise EvidenceError("--captured-at needs a time zone (e.g. 2024-05-10T14:30Z)")
+            raise EvidenceError(Said("locker.captured_zone"))
         try:
             captured_at.astimezone(dt.UTC)
         except OverflowError:
@@ -475,11 +472,11 @@ class EvidenceLocker:
         if captured_at > _now() + dt.timedelta(hours=1):
             raise EvidenceError(Said("locker.captured_future", captured_at=captured_at.isoformat()))
         if (lat is None) != (lon is None):
-            raise EvidenceError("give both --lat and --lon, or neither")
+            raise EvidenceError(Said("locker.lat_lon"))
         if lat is not None and not -90 <= lat <= 90:
-            raise EvidenceError(f"--lat {lat} is outside -90..90")
+            raise EvidenceError(Said("locker.lat_range", lat=lat))
         if lon is not None and not -180 <= lon <= 180:
-            raise EvidenceError(f"--lon {lon} is outside -180..180")
+            raise EvidenceError(Said("locker.lon_range", lon=lon))
 
     def _resolve_place(self, place: str | None, lat: float | None,
                        lon: float | None) -> dict[str, Any]:
@@ -517,14 +514,14 @@ class EvidenceLocker:
         from tocsin.lake import Lake
 
         if not self.workspace.exists():
-            raise EvidenceError("--event needs a workspace with events ingested")
+            raise EvidenceError(Said("locker.event_needs_events"))
         con = Lake(self.workspace.lake_dir).connect()
         known = {r[0] for r in con.execute(
             "SELECT event_uid FROM events WHERE event_uid IN (SELECT unnest(?))",
             [list(events)]).fetchall()}
         missing = [e for e in events if e not in known]
         if missing:
-            raise EvidenceError(f"--event: no such event in the lake: {', '.join(missing)}")
+            raise EvidenceError(Said("locker.no_event", events=", ".join(missing)))
 
     def _adding(self, user: str, work: Callable[[Session, Actor, Any], Any]) -> Any:
         """``work(session, actor, signer)`` in one write transaction (the write lock, a
@@ -546,7 +543,7 @@ class EvidenceLocker:
         def work(session: Session, actor: Actor, signer: Any) -> AddedItem:
             for incident_id in options["incidents"]:
                 if session.get(Incident, incident_id) is None:
-                    raise EvidenceError(f"--incident {incident_id}: no such incident")
+                    raise EvidenceError(Said("locker.no_incident_option", incident_id=incident_id))
             return self._add_in(session, actor, signer, path, **options)
 
         return self._adding(user, work)  # type: ignore[no-any-return]
@@ -560,7 +557,7 @@ class EvidenceLocker:
         if not additions:
             return []
         if len(additions) > MAX_BATCH:
-            raise EvidenceError(f"at most {MAX_BATCH} files in one batch, not {len(additions)}")
+            raise EvidenceError(Said("locker.batch_size", limit=MAX_BATCH, count=len(additions)))
         for a in additions:
             self._check_add([a.path], a.collector, a.captured_at, a.sensitivity, None, None)
         batch = {"id": uuid.uuid4().hex, "size": len(additions)}
@@ -702,7 +699,7 @@ class EvidenceLocker:
     def _item(self, session: Session, item_id: int) -> EvidenceItem:
         item = session.get(EvidenceItem, item_id)
         if item is None:
-            raise EvidenceError(f"no evidence item {item_id}")
+            raise EvidenceError(Said("web.no_evidence_item", item_id=item_id))
         return item
 
     def _data_key(self, session: Session, item: EvidenceItem, organisation_id: int) -> bytes:
@@ -777,12 +774,12 @@ class EvidenceLocker:
                sensitivity: str | None = None, description: str | None = None) -> AddedItem:
         """Store a redacted copy as a new item derived from the original, which stays intact."""
         if not reason.strip():
-            raise EvidenceError("say why the item is redacted (--reason)")
+            raise EvidenceError(Said("locker.why_redacted"))
         with self.session() as session:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
             if item.status != "active":
-                raise EvidenceError(f"item {item_id} was deleted: there is nothing to redact")
+                raise EvidenceError(Said("locker.nothing_to_redact", item_id=item_id))
             access.check_edit(actor.role, actor.organisation_id,
                               self.allowed_orgs(session, item.id), item.id, "redact")
             self._survivors_rule(session, item.id, actor)
@@ -804,12 +801,12 @@ class EvidenceLocker:
         tombstone stays in the log. Encrypted items lose their wrapped keys too, so even
         backups of the ciphertext can no longer be opened."""
         if not reason.strip():
-            raise EvidenceError("say why the item is deleted (--reason)")
+            raise EvidenceError(Said("locker.why_deleted"))
         with self._writing() as session:
             item = self._item(session, item_id)
             actor = self.actor(session, user)
             if item.status == "deleted":
-                raise EvidenceError(f"item {item_id} is already deleted")
+                raise EvidenceError(Said("locker.already_deleted", item_id=item_id))
             access.check_delete(actor.role, actor.organisation_id, item.organisation_id, item.id)
             item.status = "deleted"
             item.sealed = None
@@ -835,9 +832,9 @@ class EvidenceLocker:
             self._survivors_rule(session, item.id, actor)
             target = session.scalar(select(Organisation).where(Organisation.name == to_organisation))
             if target is None:
-                raise EvidenceError(f"unknown organisation {to_organisation!r}")
+                raise EvidenceError(Said("locker.unknown_org", name=to_organisation))
             if target.id in allowed:
-                raise EvidenceError(f"{target.name} already has item {item_id}")
+                raise EvidenceError(Said("locker.already_has", organisation=target.name, item_id=item_id))
             if item.content_nonce:
                 data_key = self._data_key(session, item, actor.organisation_id)
                 kek_id, kek = self.active_kek(session, target.id)
@@ -853,7 +850,7 @@ class EvidenceLocker:
     def link(self, item_id: int, *, user: str, incident: int | None = None,
              event: str | None = None) -> None:
         if (incident is None) == (event is None):
-            raise EvidenceError("link to one incident or one event")
+            raise EvidenceError(Said("locker.link_single"))
         if event is not None:
             self._check_events([event])
         with self._writing() as session:
@@ -863,10 +860,11 @@ class EvidenceLocker:
                               self.allowed_orgs(session, item.id), item.id, "link")
             self._survivors_rule(session, item.id, actor)
             if incident is not None and session.get(Incident, incident) is None:
-                raise EvidenceError(f"no incident {incident}")
+                raise EvidenceError(Said("web.no_incident", incident_id=incident))
             kind, target = ("incident", str(incident)) if incident is not None else ("event", event)
             if session.get(EvidenceLink, (item.id, kind, target)) is not None:
-                raise EvidenceError(f"item {item_id} is already linked to {kind} {target}")
+                raise EvidenceError(Said("locker.already_linked", item_id=item_id, target=target,
+                                         kind=Said(f"locker.link_{kind}")))
             session.add(EvidenceLink(item_id=item.id, kind=kind, target=target))
             self._append(session, actor, "link", item.id, {"kind": kind, "target": target})
 
@@ -886,8 +884,7 @@ class EvidenceLocker:
                 entries = self.db_entries(session)
                 findings, _ = verify_chain(entries)
                 if findings:  # a head vouches for the log: never sign one that does not verify
-                    raise EvidenceError(f"the custody log does not verify ({findings[0]}): no "
-                                        "head is signed over it; run `tocsin evidence verify`")
+                    raise EvidenceError(Said("locker.no_head_over", finding=findings[0]))
                 signer = self.signer(session, actor.organisation_id)
                 head = make_head(entries, {"id": actor.organisation_id,
                                            "name": actor.organisation_name}, signer,
@@ -915,10 +912,10 @@ class EvidenceLocker:
     # -- timestamps ---------------------------------------------------------------------------
     def add_authority(self, name: str, url: str, ca_pem: str | None = None) -> None:
         if not url.startswith(("http://", "https://")):
-            raise EvidenceError(f"authority URL must be http(s): {url!r}")
+            raise EvidenceError(Said("locker.authority_url", url=url))
         with self.workspace.write_lock(), self.session() as session, session.begin():
             if session.get(TimestampAuthority, name) is not None:
-                raise EvidenceError(f"authority {name!r} exists already")
+                raise EvidenceError(Said("locker.authority_exists", name=name))
             session.add(TimestampAuthority(name=name, url=url, ca_pem=ca_pem))
 
     @staticmethod

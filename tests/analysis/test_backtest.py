@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -59,12 +60,18 @@ def test_origins_past_the_data_are_not_scored(sample_inputs: ForecastInputs) -> 
     assert result.origins == {7: 7, 90: 4}                    # June..Dec; June..Sept (+90 <= Dec 29)
 
 
-@pytest.mark.parametrize(("start", "end", "message"), [
-    (date(2010, 1, 1), date(2009, 1, 1), "after the end"),
-    (date(1989, 6, 1), date(1990, 1, 1), "choose a later --start"),
-    (date(2024, 6, 1), date(2024, 12, 1), "outcome window inside the data"),
+@pytest.mark.parametrize(("start", "end", "message", "arabic"), [
+    (date(2010, 1, 1), date(2009, 1, 1), "after the end", "بعد النهاية"),
+    (date(1989, 6, 1), date(1990, 1, 1), "choose a later --start", "اختر --start لاحقًا"),
+    (date(2024, 6, 1), date(2024, 12, 1), "outcome window inside the data", "تقع نافذة نتائجها داخل"),
 ])
 def test_impossible_backtests_say_why(sample_inputs: ForecastInputs, start: date, end: date,
-                                      message: str) -> None:
-    with pytest.raises(BacktestError, match=message):
+                                      message: str, arabic: str) -> None:
+    from tocsin.i18n import Catalogue, said_of, told
+
+    with pytest.raises(BacktestError, match=message) as raised:
         run_backtest(sample_inputs, BacktestParams(start=start, end=end))
+    # An Arabic session tells why in Arabic, its dates as Arabic writes them.
+    in_arabic = told(said_of(raised.value), Catalogue("cli", "ar"))
+    assert arabic in in_arabic and message not in in_arabic
+    assert not re.search(r"\d{4}-\d\d-\d\d", in_arabic), in_arabic  # "1 يناير 2010", not 2010-01-01

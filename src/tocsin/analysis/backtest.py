@@ -20,6 +20,7 @@ from tocsin.analysis.inputs import ForecastInputs
 from tocsin.analysis.models import BoostedParams, Model, TrainingSet, TreeCache, all_models
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
 from tocsin.analysis.training import NEGATIVES_PER_ORIGIN, TrainingStore
+from tocsin.i18n import Said
 
 HORIZONS = (7, 30, 90, 180, 365)
 
@@ -80,21 +81,19 @@ def run_backtest(inputs: ForecastInputs, params: BacktestParams | None = None,
     on Spark); by default a ``FeatureBuilder`` here."""
     params = params or BacktestParams()
     if params.start > params.end:
-        raise BacktestError(f"the start {params.start} is after the end {params.end}")
+        raise BacktestError(Said("forecast.start_after_end", start=params.start, end=params.end))
     builder = builder or FeatureBuilder(inputs, params.features)
     data_end = builder.data_end
     first_event = builder.first_day
     if first_event is None:
-        raise BacktestError("no precisely located violent events to learn from")
+        raise BacktestError(Said("forecast.no_located_events"))
     train_start = params.train_start or date(from_day(first_event).year + 1, 1, 1)
     if train_start >= params.start:
-        raise BacktestError(f"training would start {train_start}, not before the first origin "
-                            f"{params.start}: choose a later --start")
+        raise BacktestError(Said("forecast.training_start", train_start=train_start, start=params.start))
     origins = month_starts(train_start, params.end)
     scored = [o for o in origins if o >= params.start]
     if not scored or to_day(scored[0]) + min(params.horizons) > data_end:
-        raise BacktestError(f"no origin from {params.start} has its outcome window inside the data "
-                            f"(events end {from_day(data_end)})")
+        raise BacktestError(Said("forecast.no_origin", start=params.start, data_end=from_day(data_end)))
     ranking_horizon = params.boosted.ranking_horizon_days
     stored = tuple(sorted(set(params.horizons) | {ranking_horizon}))
     lag = params.features.event_lag_days + max((d for _, d in params.features.source_lags), default=0)

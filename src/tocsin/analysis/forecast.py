@@ -21,6 +21,7 @@ from tocsin.analysis.models import BoostedParams, GradientBoostedModel, SingleFe
 from tocsin.analysis.reasons import Explainer, Places, where_violence
 from tocsin.analysis.timeaxis import from_day, month_starts, to_day
 from tocsin.analysis.training import NEGATIVES_PER_ORIGIN, TrainingStore
+from tocsin.i18n import Said
 
 HORIZONS = (7, 30, 90, 180, 365)
 # Reasons take a few milliseconds a place: written for the places anyone reads.
@@ -72,12 +73,12 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
     cutoff = to_day(as_of)
     lag = params.features.event_lag_days + max((d for _, d in params.features.source_lags), default=0)
     if builder.first_day is None:
-        raise ForecastError("no precisely located violent events to learn from")
+        raise ForecastError(Said("forecast.no_located_events"))
     start = from_day(max(cutoff - params.training_years * 365, builder.first_day))
     origins = [o for o in month_starts(start, as_of) if to_day(o) + horizon_days + lag <= cutoff]
     if len(origins) < 12:
-        raise ForecastError(f"a {horizon_days}-day forecast as of {as_of} needs a year of closed "
-                            f"outcome windows before it; the data allows {len(origins)} months")
+        raise ForecastError(Said("forecast.needs_a_year", horizon=horizon_days, as_of=as_of,
+                                 months=len(origins)))
     ranking_horizon = params.boosted.ranking_horizon_days
     horizons = tuple(sorted({horizon_days, ranking_horizon}))
     store = TrainingStore(horizons, params.negatives_per_origin, lag)
@@ -90,8 +91,7 @@ def fit_forecaster(builder: FeatureBuilder, as_of: date, horizon_days: int,
     if horizon_days != ranking_horizon:
         data.ranking = store.training_set(ranking_horizon, cutoff)
     if not data.outcome.any():
-        raise ForecastError(f"no atrocity-grade event hit a place in the {len(origins)} months of "
-                            f"training before {as_of}: nothing to learn from")
+        raise ForecastError(Said("forecast.nothing_to_learn", months=len(origins), as_of=as_of))
     model = GradientBoostedModel(params.boosted)
     model.fit(data, builder.names)
     history = SingleFeatureLogistic("history_decay", "attack_history_10km")
@@ -171,7 +171,7 @@ def forecast(inputs: ForecastInputs, as_of: date, horizon_days: int = 30, top: i
     """Ranked forecasts for every place as of ``as_of`` (see module docstring)."""
     params = params or ForecastParams()
     if horizon_days <= 0:
-        raise ForecastError(f"the horizon must be a positive number of days, not {horizon_days}")
+        raise ForecastError(Said("forecast.horizon_positive", horizon=horizon_days))
     builder = FeatureBuilder(inputs, params.features)
     fitted = fit_forecaster(builder, as_of, horizon_days, params)
     return score_places(fitted, inputs.places, as_of, top, params.reasons)
@@ -216,7 +216,7 @@ def latest_date(inputs: ForecastInputs) -> date:
     builder_free = inputs.events.column("date_end").to_pylist()
     days = [d for d in builder_free if d is not None]
     if not days:
-        raise ForecastError("no dated events in the workspace")
+        raise ForecastError(Said("forecast.no_dated_events"))
     return max(days)
 
 

@@ -36,6 +36,7 @@ from tocsin.analysis.features import LONG_AGO_DAYS, PRECISE, FeatureBuilder, Fea
 from tocsin.analysis.inputs import ForecastInputs
 from tocsin.analysis.timeaxis import NEVER, day_array, to_day
 from tocsin.engine.partition import Tiling
+from tocsin.i18n import Said
 from tocsin.spatial import haversine_km
 
 ROW = "_row"          # a point input's position in its table: the order sums are taken in
@@ -380,7 +381,7 @@ def backtest_features(inputs: ForecastInputs, params: object, spark: object | No
     if first_day is None:
         from tocsin.analysis.backtest import BacktestError
 
-        raise BacktestError("no precisely located violent events to learn from")
+        raise BacktestError(Said("forecast.no_located_events"))
     start = params.train_start or from_day(first_day)
     horizons = (*params.horizons, params.boosted.ranking_horizon_days)
     return tiled_features(inputs, month_starts(start, params.end), horizons, params.features, spark=spark)

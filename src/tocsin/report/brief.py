@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from tocsin import arabic
+from tocsin.i18n import Said
 from tocsin.lake import Lake, fsync_path
 from tocsin.report.data import BriefData, coverage_of, gather, previous_window, signal_rules, source_notes
 from tocsin.report.judgements import judgements
@@ -167,7 +168,7 @@ class Gathered:
 
 def gather_brief(workspace: Workspace, as_of: date, days: int) -> Gathered:
     if days < 1:
-        raise BriefError(f"--days must be at least 1, not {days}")
+        raise BriefError(Said("brief.days_positive", days=days))
     workspace.require()
     con = Lake(workspace.lake_dir).connect()
     try:
@@ -186,7 +187,7 @@ def build_context(workspace: Workspace, as_of: date, lang: str, days: int, out_d
                   ) -> tuple[dict[str, Any], BriefData, dict[str, Any]]:
     """The template's context in ``lang``; from ``gathered`` when given (it is not changed)."""
     if lang not in LANGUAGES:
-        raise BriefError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+        raise BriefError(Said("brief.unknown_language", lang=lang, languages=", ".join(LANGUAGES)))
     gathered = gathered or gather_brief(workspace, as_of, days)
     # A copy: the coverage lines and judgements set below are this language's.
     data, before = copy.copy(gathered.data), gathered.before

@@ -75,6 +75,19 @@ def test_the_whole_path_on_the_command_line(cli, tmp_path: Path) -> None:  # typ
     assert report["findings"][0]["problem"].startswith("content was altered or replaced")
 
 
+def _refused_add(cli, tmp_path: Path, args: list[str], session: list[str] | None = None) -> str:  # type: ignore[no-untyped-def]
+    """What `evidence add` says when ``args`` make it refuse a photo (exit 1, nothing stored)."""
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(b"x")
+    base = {"--collector": "Musa", "--captured-at": "2024-05-10T14:30Z",
+            "--sensitivity": "public", "--as": "amira"}
+    base |= dict(zip(args[::2], args[1::2], strict=True))
+    output = cli(*(session or []), "evidence", "add", str(photo),
+                 *[x for kv in base.items() for x in kv], code=1)
+    assert json.loads(cli("evidence", "list", "--json")) == []
+    return str(output)
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--captured-at", "2024-05-10 14:30"], "has no time zone"),
     (["--captured-at", "yesterday"], "expected ISO 8601"),
@@ -85,14 +98,7 @@ def test_the_whole_path_on_the_command_line(cli, tmp_path: Path) -> None:  # typ
 ])
 def test_bad_input_exits_1_naming_the_problem(cli, tmp_path: Path, args: list[str],  # type: ignore[no-untyped-def]
                                               message: str) -> None:
-    photo = tmp_path / "p.jpg"
-    photo.write_bytes(b"x")
-    base = {"--collector": "Musa", "--captured-at": "2024-05-10T14:30Z",
-            "--sensitivity": "public", "--as": "amira"}
-    base |= dict(zip(args[::2], args[1::2], strict=True))
-    output = cli("evidence", "add", str(photo), *[x for kv in base.items() for x in kv], code=1)
-    assert message in output
-    assert json.loads(cli("evidence", "list", "--json")) == []
+    assert message in _refused_add(cli, tmp_path, args)
 
 
 @pytest.mark.parametrize(("args", "arabic"), [
@@ -108,17 +114,10 @@ def test_bad_input_is_told_in_arabic(cli, tmp_path: Path, args: list[str],  # ty
                                      arabic: str) -> None:
     """An investigator working in Arabic reads why the locker refused her file in Arabic; the
     options she typed stay as she typed them."""
-    photo = tmp_path / "p.jpg"
-    photo.write_bytes(b"x")
-    base = {"--collector": "Musa", "--captured-at": "2024-05-10T14:30Z",
-            "--sensitivity": "public", "--as": "amira"}
-    base |= dict(zip(args[::2], args[1::2], strict=True))
-    output = cli("--lang", "ar", "evidence", "add", str(photo),
-                 *[x for kv in base.items() for x in kv], code=1)
+    output = _refused_add(cli, tmp_path, args, ["--lang", "ar"])
     shown = re.sub("[\u2066-\u2069]", "", output)
     assert arabic in shown, output
     assert not re.search(r"\b(must|unknown|needs|is empty|give both|is in the future)\b", shown), output
-    assert json.loads(cli("evidence", "list", "--json")) == []
 
 
 def test_usage_errors_exit_2(cli) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,8 @@ def test_refusals_are_told_in_arabic_and_english(case: Case) -> None:
          "unknown legal element '7(9)(z)-1': see `tocsin legal elements` for the list"),
         (["legal", "checklist", str(case.incident), "--crime", "7(9)(z)", "--as", "badr"],
          "جريمة غير معروفة", "unknown crime '7(9)(z)'; known: "),
+        (["legal", "checklist", str(case.incident), "--as", "nobody"],  # said, not a traceback
+         "مستخدم غير معروف", "unknown user 'nobody': add it with `tocsin users add`"),
     ]
     for args, arabic, english in refusals:
         told = runner.invoke(app, [*home, "--lang", "ar", *args])

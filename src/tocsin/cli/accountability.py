@@ -46,7 +46,7 @@ def run_or_fail(action: Callable[[], Any]) -> Any:
 
 @contextmanager
 def _records(ctx: typer.Context, user: str | None) -> Iterator[tuple[Session, Any]]:
-    from tocsin.records.accounts import user_named
+    from tocsin.records.accounts import RecordError, user_named
     from tocsin.records.db import session_factory
     from tocsin.workspace import WorkspaceError
 
@@ -57,7 +57,11 @@ def _records(ctx: typer.Context, user: str | None) -> Iterator[tuple[Session, An
     except WorkspaceError as exc:
         fail(exc)
     with session_factory(ctx.obj.database_url)() as session, session.begin():
-        yield session, user_named(session, user)
+        try:
+            acting = user_named(session, user)
+        except RecordError as exc:  # an unknown user: said, not a traceback
+            fail(exc)
+        yield session, acting
 
 
 # --- legal ---------------------------------------------------------------------------------------

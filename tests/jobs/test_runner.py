@@ -180,6 +180,9 @@ def test_one_update_at_a_time(tmp_path: Path) -> None:
         update(workspace, sync=False, jobs=PLACE_JOBS)
     result = CliRunner().invoke(app, ["--home", str(workspace.home), "update", "--every", "10s"])
     assert result.exit_code == 2 and "under a minute" in result.output
+    told = CliRunner().invoke(app, ["--home", str(workspace.home), "--lang", "ar", "update",
+                                    "--every", "5q"])
+    assert told.exit_code == 2 and "المتوقع فاصل زمني" in told.output and "expected" not in told.output
 
 
 def test_update_every_keeps_the_brief_renderers_for_the_whole_loop(

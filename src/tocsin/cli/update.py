@@ -36,7 +36,9 @@ def update(
         try:
             interval = parse_interval(every)
         except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--every") from None
+            from tocsin.i18n import said_of
+
+            raise typer.BadParameter(told(said_of(exc)), param_hint="--every") from None
         from tocsin.report.pdf_workers import kept_between_runs
 
         out.print(t("update.updating_every_ctrl_c", home=workspace.home, every=every))

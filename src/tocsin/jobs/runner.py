@@ -237,8 +237,8 @@ def parse_interval(text: str) -> float:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     text = text.strip().lower()
     if len(text) < 2 or text[-1] not in units or not text[:-1].replace(".", "", 1).isdigit():
-        raise ValueError(f"expected an interval like 30m, 1h or 1d, found {text!r}")
+        raise ValueError(Said("update.interval", found=text))
     seconds = float(text[:-1]) * units[text[-1]]
     if seconds < 60:
-        raise ValueError(f"an interval under a minute ({text}) would hammer the publishers")
+        raise ValueError(Said("update.interval_short", interval=text))
     return seconds

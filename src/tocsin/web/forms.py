@@ -35,9 +35,12 @@ class FieldProblem:
 
     def told(self, say: Catalogue) -> str:
         key = TOLD_TYPES.get(self.kind)
-        if key is None:
-            return say("form.other", field=self.field, message=self.message)
-        return say(key, field=self.field, found=self.found, **self.context)
+        if key is not None:
+            try:
+                return say(key, **{**self.context, "field": self.field, "found": self.found})
+            except (KeyError, IndexError, ValueError, TypeError):  # a context it does not expect
+                pass
+        return say("form.other", field=self.field, message=self.message)
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,8 @@ def field_problems(errors: Iterable[Mapping[str, Any]]) -> FieldProblems:
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
         field = ".".join(location[1:] if len(location) > 1 else location) or "?"
-        context = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, int | float | str)}
+        context = {str(k): v if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+                   for k, v in (error.get("ctx") or {}).items()}
         found = error.get("input")
         if isinstance(found, str) and len(found) > 60:
             found = found[:57] + "..."

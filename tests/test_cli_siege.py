@@ -204,6 +204,24 @@ def test_siege_record_stores_a_sourced_fall_and_refuses_bad_input(writable_sampl
     assert last["evidence"][0]["ref"] == f"records:control_changes:{record['id']}"
 
 
+def test_a_fall_is_recorded_only_for_a_place_named_surely(writable_sample: Path) -> None:
+    """A fall written to the wrong town misleads every board after it: a name the gazetteer
+    knows only by a look-alike ("Zalingeit", like Zalinjay) is refused, naming the nearest and
+    its place id; the place id, or the name as written, records it."""
+    source = "https://www.reuters.com/world/africa/zalingei-2023-11-01/"
+    fall = ["--fell-on", "2023-11-01", "--to", "RSF", "--source", source, "--as", "analyst"]
+    lookalike = tocsin(writable_sample, "siege", "record", "Zalingeit", *fall)
+    assert lookalike.exit_code == 1 and "no place is named 'Zalingeit'" in lookalike.output
+    nearest = re.search(r"the nearest name is '([^']+)' \((p-[0-9a-f]+)\)", lookalike.output)
+    assert nearest, lookalike.output
+    told = tocsin(writable_sample, "--lang", "ar", "siege", "record", "Zalingeit", *fall)
+    assert told.exit_code == 1 and "أقرب اسم هو" in told.output
+    by_id = tocsin(writable_sample, "siege", "record", nearest.group(2), *fall, "--json")
+    assert by_id.exit_code == 0, by_id.output
+    record = json.loads(by_id.stdout)
+    assert (record["place_id"], record["place_name"]) == (nearest.group(2), nearest.group(1))
+
+
 def test_places_show_prints_parent_and_sub_places(sample_workspace) -> None:  # type: ignore[no-untyped-def]
     result = tocsin(sample_workspace.home, "places", "show", "El Geneina", "--json")
     assert result.exit_code == 0, result.output

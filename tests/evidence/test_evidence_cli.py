@@ -180,6 +180,15 @@ def test_evidence_on_real_places_and_events(tmp_path: Path, monkeypatch: pytest.
                               "--captured-at", "2025-11-08T23:59Z", "--sensitivity", "public",
                               "--event", "ucdp:no-such-event", "--as", "amira"])
     assert bad.exit_code == 1 and "no such event in the lake: ucdp:no-such-event" in bad.output
+    # A place the gazetteer knows only by a look-alike: evidence is not filed under it.
+    from tocsin.places.lookup import find_places
+
+    assert find_places(workspace, "Al Fashirq", limit=1)[0]["how"] == "similar"
+    lookalike = runner.invoke(app, [*home, "evidence", "add", str(firms), "--collector", "x",
+                                    "--captured-at", "2025-11-08T23:59Z", "--sensitivity", "public",
+                                    "--place", "Al Fashirq", "--as", "amira"])
+    assert lookalike.exit_code == 1 and "no place is named 'Al Fashirq'" in lookalike.output
+    assert len(json.loads(runner.invoke(app, [*home, "evidence", "list", "--json"]).output)) == 1
     assert runner.invoke(app, [*home, "evidence", "verify"]).exit_code == 0
 
 

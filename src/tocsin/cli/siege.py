@@ -253,7 +253,7 @@ def record(
     record as the evidence, until a return or another fall is recorded."""
     import getpass
 
-    from tocsin.places.lookup import find_places
+    from tocsin.places.lookup import PlaceNotSure, place_to_record
     from tocsin.records.control import ControlChangeError, open_control, record_control_change
 
     fell, back = parse_day(fell_on, "--fell-on"), parse_day(returned_on, "--returned-on")
@@ -265,9 +265,8 @@ def record(
         fail(t("siege.source_url_required_report"), 2)
     workspace = ctx.obj
     try:
-        workspace.require()
-        match = next(iter(find_places(workspace, place, limit=1)), None)
-    except WorkspaceError as exc:
+        match = place_to_record(workspace, place)
+    except (WorkspaceError, PlaceNotSure) as exc:
         fail(exc)
     if match is None:
         fail(t("siege.no_place_matches_try", place=place))

@@ -50,6 +50,37 @@ def find_places(workspace: Workspace, name: str, limit: int = 10) -> list[dict[s
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
+class PlaceNotSure(ValueError):
+    """A record would be about a place the gazetteer does not know by that name: the message
+    names the nearest and says how to name it surely."""
+
+
+# How a name must match before a record is written about the place: a record on the wrong town
+# (a fall, a piece of evidence) misleads everyone who reads it after, so a look-alike is refused.
+SURE_MATCHES = ("exact", "same-sound")
+
+
+def place_to_record(workspace: Workspace, name: str) -> dict[str, Any] | None:
+    """The place a record is about: the gazetteer's place with that place_id, else the best
+    match for ``name`` when the gazetteer knows the name or its sound; None when nothing
+    matches. A name only like another ("similar") raises PlaceNotSure, naming the nearest."""
+    workspace.require()
+    lake = Lake(workspace.lake_dir)
+    if lake.derived_path("gazetteer") is not None:
+        row = lake.connect().execute("SELECT name FROM gazetteer WHERE place_id = ?", [name]).fetchone()
+        if row is not None:  # a place id: that place, with what a look-up says of it
+            return next((m for m in find_places(workspace, row[0], limit=50) if m["place_id"] == name),
+                        {"place_id": name, "name": row[0], "how": "exact", "matched_name": row[0]})
+    matches = find_places(workspace, name, limit=1)
+    if not matches:
+        return None
+    best = matches[0]
+    if best["how"] not in SURE_MATCHES:
+        raise PlaceNotSure(Said("places.not_sure", name=name, nearest=best["name"],
+                                place_id=best["place_id"]))
+    return best
+
+
 def show_place(workspace: Workspace, name: str) -> dict[str, Any] | None:
     """The best match for ``name`` with its place in the hierarchy: its parent (and the rule
     that made it one), and its sub-places (each with its rule). None when nothing matches."""

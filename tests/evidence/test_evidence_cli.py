@@ -189,6 +189,22 @@ def test_evidence_on_real_places_and_events(tmp_path: Path, monkeypatch: pytest.
                                     "--place", "Al Fashirq", "--as", "amira"])
     assert lookalike.exit_code == 1 and "no place is named 'Al Fashirq'" in lookalike.output
     assert len(json.loads(runner.invoke(app, [*home, "evidence", "list", "--json"]).output)) == 1
+    # An incident is opened at a place named surely too: by its name, not at a look-alike or
+    # at an id the gazetteer does not hold.
+    opened = runner.invoke(app, [*home, "incidents", "add", "Shelling of the market", "--category",
+                                 "remote_violence", "--from", "2025-11-01", "--place", "الفاشر",
+                                 "--as", "amira"])
+    assert opened.exit_code == 0, opened.output
+    for place in ("Al Fashirq", "p-0000000000"):
+        refused = runner.invoke(app, [*home, "incidents", "add", "x", "--category", "other",
+                                      "--from", "2025-11-01", "--place", place, "--as", "amira"])
+        assert refused.exit_code == 1 and place in refused.output, refused.output
+    from tocsin.records.db import session_factory
+    from tocsin.records.models import Incident
+
+    with session_factory(workspace.database_url)() as db:
+        placed = [i.place_id for i in db.query(Incident).order_by(Incident.id)]
+    assert placed == [meta["place_id"]]   # El Fasher's id, as the evidence item above has it
     assert runner.invoke(app, [*home, "evidence", "verify"]).exit_code == 0
 
 

@@ -133,7 +133,8 @@ def incidents_add(
     category: Annotated[str, typer.Option(help="A taxonomy category, e.g. attack_on_civilians.")],
     occurred_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
     occurred_to: Annotated[str | None, typer.Option("--to", help="Last day, if known.")] = None,
-    place: Annotated[str | None, typer.Option(help="Gazetteer place id.")] = None,
+    place: Annotated[str | None, typer.Option(help="Where: a gazetteer place id, or the place's name "
+                                                   "as the gazetteer knows it.")] = None,
     description: Annotated[str | None, typer.Option(help="What happened.")] = None,
     as_user: Annotated[str | None, typer.Option("--as", envvar="TOCSIN_USER",
                                                 help="Acting user.")] = None,
@@ -148,11 +149,27 @@ def incidents_add(
         end = dt.date.fromisoformat(occurred_to) if occurred_to else None
     except ValueError as exc:
         fail(t("accounts.from_expected_date_yyyy", exc=exc))
+    place_id = _surely_placed(ctx.obj, place) if place else None
     with records(ctx.obj) as session:
         incident = add_incident(session, username=as_user, title=title, category=category,
-                                occurred_from=start, occurred_to=end, place_id=place,
+                                occurred_from=start, occurred_to=end, place_id=place_id,
                                 description=description)
         out.print(t("accounts.opened_incident", id=incident.id, title=incident.title))
+
+
+def _surely_placed(workspace: Workspace, place: str) -> str:
+    """The place id an incident is opened at: a place id the gazetteer holds, or a name it knows
+    surely (places.lookup.place_to_record); an unknown id or a look-alike name is refused, so no
+    incident is tied to a place that is not there or to the wrong town."""
+    from tocsin.places.lookup import PlaceNotSure, place_to_record
+
+    try:
+        match = place_to_record(workspace, place)
+    except (WorkspaceError, PlaceNotSure) as exc:
+        fail(exc)
+    if match is None:
+        fail(t("siege.no_place_matches_try", place=place))
+    return str(match["place_id"])
 
 
 @incidents.command("list")

@@ -492,13 +492,13 @@ class EvidenceLocker:
         row = con.execute("SELECT place_id, name, latitude, longitude FROM gazetteer "
                           "WHERE place_id = ?", [place]).fetchone()
         if row is None:
-            from tocsin.places.lookup import SURE_MATCHES, find_places
+            from tocsin.places.lookup import find_places, surely_named
 
             matches = find_places(self.workspace, place, limit=3)
             if not matches:
                 raise EvidenceError(Said("locker.no_place", place=place))
             best = matches[0]
-            if best["how"] not in SURE_MATCHES:  # evidence filed under a look-alike's name misleads
+            if not surely_named(best, place):  # evidence filed under a look-alike's name misleads
                 raise EvidenceError(Said("places.not_sure", name=place, nearest=best["name"],
                                          place_id=best["place_id"]))
             if len(matches) > 1 and matches[1].get("score") == best.get("score") \

@@ -55,9 +55,24 @@ class PlaceNotSure(ValueError):
     names the nearest and says how to name it surely."""
 
 
-# How a name must match before a record is written about the place: a record on the wrong town
-# (a fall, a piece of evidence) misleads everyone who reads it after, so a look-alike is refused.
-SURE_MATCHES = ("exact", "same-sound")
+def surely_named(match: dict[str, Any], query: str) -> bool:
+    """Whether a look-up's ``match`` is surely the place ``query`` names, as a record needs: a
+    record on the wrong town (a fall, a piece of evidence) misleads everyone who reads it
+    after. The name as written is sure; the same sound when the sound has three consonants or
+    more (Zalinjei is Zalinjay, Jebel Moon is Jabel Mun), or when the spellings are alike too:
+    a shorter key is shared by many names ("p-0000" and "El Obeid" both sound "b"). A look-alike
+    ("similar") never is."""
+    from rapidfuzz import fuzz
+
+    from tocsin.places.names import normalize, skeleton
+    from tocsin.places.search import FUZZY_CUTOFF
+
+    if match["how"] == "exact":
+        return True
+    if match["how"] != "same-sound":
+        return False
+    return len(skeleton(query)) >= 3 or \
+        fuzz.ratio(normalize(query), normalize(match["matched_name"])) >= FUZZY_CUTOFF
 
 
 def place_to_record(workspace: Workspace, name: str) -> dict[str, Any] | None:
@@ -75,7 +90,7 @@ def place_to_record(workspace: Workspace, name: str) -> dict[str, Any] | None:
     if not matches:
         return None
     best = matches[0]
-    if best["how"] not in SURE_MATCHES:
+    if not surely_named(best, name):
         raise PlaceNotSure(Said("places.not_sure", name=name, nearest=best["name"],
                                 place_id=best["place_id"]))
     return best

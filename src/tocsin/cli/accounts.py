@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from tocsin.cli.common import fail, out, print_json, print_table, t
+from tocsin.cli.common import fail, out, place_for_record, print_json, print_table, t
 from tocsin.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:  # SQLAlchemy loads when a command opens the records, not at every `tocsin`
@@ -149,27 +149,12 @@ def incidents_add(
         end = dt.date.fromisoformat(occurred_to) if occurred_to else None
     except ValueError as exc:
         fail(t("accounts.from_expected_date_yyyy", exc=exc))
-    place_id = _surely_placed(ctx.obj, place) if place else None
+    place_id = str(place_for_record(ctx.obj, place)["place_id"]) if place else None
     with records(ctx.obj) as session:
         incident = add_incident(session, username=as_user, title=title, category=category,
                                 occurred_from=start, occurred_to=end, place_id=place_id,
                                 description=description)
         out.print(t("accounts.opened_incident", id=incident.id, title=incident.title))
-
-
-def _surely_placed(workspace: Workspace, place: str) -> str:
-    """The place id an incident is opened at: a place id the gazetteer holds, or a name it knows
-    surely (places.lookup.place_to_record); an unknown id or a look-alike name is refused, so no
-    incident is tied to a place that is not there or to the wrong town."""
-    from tocsin.places.lookup import PlaceNotSure, place_to_record
-
-    try:
-        match = place_to_record(workspace, place)
-    except (WorkspaceError, PlaceNotSure) as exc:
-        fail(exc)
-    if match is None:
-        fail(t("siege.no_place_matches_try", place=place))
-    return str(match["place_id"])
 
 
 @incidents.command("list")

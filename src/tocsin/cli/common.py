@@ -218,6 +218,22 @@ def fail(message: str | BaseException, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def place_for_record(workspace: Any, place: str) -> dict[str, Any]:
+    """The place a record (a fall, an incident) is written about: a place id the gazetteer
+    holds, or a name it knows surely (places.lookup.place_to_record). An unknown place or a
+    look-alike name exits 1 saying so, so that no record lands on the wrong town."""
+    from tocsin.places.lookup import PlaceNotSure, place_to_record
+    from tocsin.workspace import WorkspaceError
+
+    try:
+        match = place_to_record(workspace, place)
+    except (WorkspaceError, PlaceNotSure) as exc:
+        fail(exc)
+    if match is None:
+        fail(t("siege.no_place_matches_try", place=place))
+    return match
+
+
 def local_only(command: str) -> None:
     """A command with no Spark path refuses `--engine spark` (usage error, exit 2) rather than
     quietly running here."""

@@ -22,6 +22,7 @@ from tocsin.cli.common import (
     named,
     out,
     parse_day,
+    place_for_record,
     print_json,
     print_table,
     shown,
@@ -253,7 +254,6 @@ def record(
     record as the evidence, until a return or another fall is recorded."""
     import getpass
 
-    from tocsin.places.lookup import PlaceNotSure, place_to_record
     from tocsin.records.control import ControlChangeError, open_control, record_control_change
 
     fell, back = parse_day(fell_on, "--fell-on"), parse_day(returned_on, "--returned-on")
@@ -264,12 +264,7 @@ def record(
     if not source:
         fail(t("siege.source_url_required_report"), 2)
     workspace = ctx.obj
-    try:
-        match = place_to_record(workspace, place)
-    except (WorkspaceError, PlaceNotSure) as exc:
-        fail(exc)
-    if match is None:
-        fail(t("siege.no_place_matches_try", place=place))
+    match = place_for_record(workspace, place)
     try:
         sessions = open_control(workspace.database_url)
         row = record_control_change(

@@ -222,6 +222,19 @@ def test_a_fall_is_recorded_only_for_a_place_named_surely(writable_sample: Path)
     assert (record["place_id"], record["place_name"]) == (nearest.group(2), nearest.group(1))
 
 
+def test_siege_show_says_when_it_shows_only_the_nearest_place(sample_workspace) -> None:  # type: ignore[no-untyped-def]
+    """A look-alike name shows the nearest place's history, said first so that it is not read as
+    the town asked for; a name known surely is shown without a word."""
+    nearest = tocsin(sample_workspace.home, "siege", "show", "Zalingeit", "--as-of", "2023-12-31")
+    assert nearest.exit_code == 0 and "No place is named 'Zalingeit'" in nearest.stderr
+    assert json.loads(tocsin(sample_workspace.home, "siege", "show", "Zalingeit", "--as-of",
+                             "2023-12-31", "--json").stdout)["surely_named"] is False
+    sure = tocsin(sample_workspace.home, "siege", "show", "Nyala", "--as-of", "2023-12-31")
+    assert sure.exit_code == 0 and "No place is named" not in sure.stderr
+    assert json.loads(tocsin(sample_workspace.home, "siege", "show", "Nyala", "--as-of",
+                             "2023-12-31", "--json").stdout)["surely_named"] is True
+
+
 def test_places_show_prints_parent_and_sub_places(sample_workspace) -> None:  # type: ignore[no-untyped-def]
     result = tocsin(sample_workspace.home, "places", "show", "El Geneina", "--json")
     assert result.exit_code == 0, result.output

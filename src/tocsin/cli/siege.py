@@ -166,7 +166,7 @@ def show(
     """A place's stage history: every change of stage, with the evidence behind it."""
     from tocsin.coverage import coverage_json
     from tocsin.jobs.steps.siege import blind_spot, history, resolve_as_of
-    from tocsin.places.lookup import find_places
+    from tocsin.places.lookup import find_places, surely_named
 
     end = parse_day(as_of, "--as-of")
     start = parse_day(since, "--since")
@@ -188,13 +188,18 @@ def show(
     warning = blind_spot(inputs, end)
     through = max(inputs.judged(end), start)   # the history stops where the event data does
     alone = inputs.signals_alone(end)
+    sure = "how" not in match or surely_named(match, place)   # a place_id, or a name said surely
     if as_json:
-        print_json({"place": match, "from": start, "to": end, "stages_through": through,
+        print_json({"place": match, "surely_named": sure, "from": start, "to": end,
+                    "stages_through": through,
                     "latest_event": inputs.latest_event, "warning": warning,
                     "coverage": coverage_json(inputs.coverage, end),
                     "stages_from": alone, "changes": changes})
         return
     say_coverage(inputs.coverage, warning, end)
+    if not sure:
+        # Another place's history read as the one asked for would mislead: say so first.
+        err.print(t("siege.nearest_only", place=place, name=match["name"], place_id=match["place_id"]))
     how = t("siege.match_on", how=match_words(match["how"]), name=match["matched_name"]) \
         if "how" in match else ""
     out.print(t("siege.from", name=escape(match['name']), what=escape(match.get('name_ar') or ''),

@@ -9,6 +9,12 @@ if TYPE_CHECKING:
     from tocsin.i18n import Catalogue
 
 
+def shortened(text: str, limit: int = 60) -> str:
+    """A value shown in a message, cut to ``limit`` characters ("..." at the end) so that a
+    message never carries a whole pasted paragraph."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one place in an input file. ``expected`` is English (the rejects
@@ -41,8 +47,7 @@ class Problem:
         text = say("problem.sep").join(parts) + say("problem.expected",
                                                     expected=told(self.expected, say))
         if self.found is not None:
-            shown = self.found if len(self.found) <= 60 else self.found[:57] + "..."
-            text += say("problem.found", found=repr(shown))
+            text += say("problem.found", found=repr(shortened(self.found)))
         return text
 
 

@@ -92,7 +92,7 @@ def export_bundle(locker: Any, incident_id: int, out: Path, user: str) -> dict[s
         actor = locker.actor(session, user)
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise EvidenceError(Said("web.no_incident", incident_id=incident_id))
+            raise EvidenceError(Said("locker.no_incident", incident_id=incident_id))
         item_ids = sorted(int(i) for i in session.scalars(select(EvidenceLink.item_id).where(
             EvidenceLink.kind == "incident", EvidenceLink.target == str(incident_id))).all())
         exported, withheld = [], []

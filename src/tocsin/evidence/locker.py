@@ -702,7 +702,7 @@ class EvidenceLocker:
     def _item(self, session: Session, item_id: int) -> EvidenceItem:
         item = session.get(EvidenceItem, item_id)
         if item is None:
-            raise EvidenceError(Said("web.no_evidence_item", item_id=item_id))
+            raise EvidenceError(Said("locker.no_item", item_id=item_id))
         return item
 
     def _data_key(self, session: Session, item: EvidenceItem, organisation_id: int) -> bytes:
@@ -863,7 +863,7 @@ class EvidenceLocker:
                               self.allowed_orgs(session, item.id), item.id, "link")
             self._survivors_rule(session, item.id, actor)
             if incident is not None and session.get(Incident, incident) is None:
-                raise EvidenceError(Said("web.no_incident", incident_id=incident))
+                raise EvidenceError(Said("locker.no_incident", incident_id=incident))
             kind, target = ("incident", str(incident)) if incident is not None else ("event", event)
             if session.get(EvidenceLink, (item.id, kind, target)) is not None:
                 raise EvidenceError(Said("locker.already_linked", item_id=item_id, target=target,

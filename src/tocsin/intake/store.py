@@ -591,7 +591,7 @@ class IntakeStore:
             report = self._editable(session, report_id, viewer)
             incident = session.get(Incident, incident_id)
             if incident is None or incident.organisation_id != viewer.organisation_id:
-                raise IntakeError(Said("fieldreport.no_incident", incident_id=incident_id))
+                raise IntakeError(Said("qualify.no_incident", incident_id=incident_id))
             report.incident_id = incident_id
 
     # -- responders --------------------------------------------------------------------------------

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from tocsin.i18n import Said
 from tocsin.lake import Lake
-from tocsin.places.search import PlaceIndex
+from tocsin.places.names import normalize, skeleton
+from tocsin.places.search import FUZZY_CUTOFF, PlaceIndex
 from tocsin.workspace import Workspace, WorkspaceError
 
 
@@ -62,11 +65,6 @@ def surely_named(match: dict[str, Any], query: str) -> bool:
     more (Zalinjei is Zalinjay, Jebel Moon is Jabel Mun), or when the spellings are alike too:
     a shorter key is shared by many names ("p-0000" and "El Obeid" both sound "b"). A look-alike
     ("similar") never is."""
-    from rapidfuzz import fuzz
-
-    from tocsin.places.names import normalize, skeleton
-    from tocsin.places.search import FUZZY_CUTOFF
-
     if match["how"] == "exact":
         return True
     if match["how"] != "same-sound":
@@ -76,16 +74,15 @@ def surely_named(match: dict[str, Any], query: str) -> bool:
 
 
 def place_to_record(workspace: Workspace, name: str) -> dict[str, Any] | None:
-    """The place a record is about: the gazetteer's place with that place_id, else the best
-    match for ``name`` when the gazetteer knows the name or its sound; None when nothing
-    matches. A name only like another ("similar") raises PlaceNotSure, naming the nearest."""
+    """The place a record is about (its place_id and name): the gazetteer's place with that
+    place_id, else the best match for ``name`` when it surely names it (``surely_named``); None
+    when nothing matches. A name only like another raises PlaceNotSure, naming the nearest."""
     workspace.require()
     lake = Lake(workspace.lake_dir)
     if lake.derived_path("gazetteer") is not None:
         row = lake.connect().execute("SELECT name FROM gazetteer WHERE place_id = ?", [name]).fetchone()
-        if row is not None:  # a place id: that place, with what a look-up says of it
-            return next((m for m in find_places(workspace, row[0], limit=50) if m["place_id"] == name),
-                        {"place_id": name, "name": row[0], "how": "exact", "matched_name": row[0]})
+        if row is not None:
+            return {"place_id": name, "name": row[0]}
     matches = find_places(workspace, name, limit=1)
     if not matches:
         return None

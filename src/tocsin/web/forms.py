@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tocsin.i18n import Catalogue
+from tocsin.errors import shortened
+from tocsin.i18n import Catalogue, Clauses
 
 # pydantic's error types a form meets, and the catalogue key (tocsin/cli/i18n) that tells each;
 # the key's placeholders come from the error's context (``ctx``). Any other type is told in
@@ -50,13 +50,9 @@ class FieldProblems:
     problems: tuple[FieldProblem, ...]
 
     def __str__(self) -> str:
-        from tocsin.i18n import Catalogue
-
         return self.told(Catalogue("cli"))
 
     def told(self, say: Catalogue) -> str:
-        from tocsin.i18n import Clauses
-
         return Clauses(self.problems).told(say)
 
 
@@ -70,8 +66,7 @@ def field_problems(errors: Iterable[Mapping[str, Any]]) -> FieldProblems:
         context = {str(k): v if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
                    for k, v in (error.get("ctx") or {}).items()}
         found = error.get("input")
-        if isinstance(found, str) and len(found) > 60:
-            found = found[:57] + "..."
+        found = shortened(found) if isinstance(found, str) else found
         problems.append(FieldProblem(field, str(error.get("type", "")), str(error.get("msg", "")),
                                      context, found))
     return FieldProblems(tuple(problems))

@@ -79,7 +79,7 @@ def qualification_page(request: Request, incident_id: int, crime: str | None = N
     with request.app.state.sessions() as db:
         incident = db.get(Incident, incident_id)
         if incident is None or incident.organisation_id != user.organisation_id:
-            raise HTTPException(404, Said("web.no_incident", incident_id=incident_id))
+            raise HTTPException(404, Said("locker.no_incident", incident_id=incident_id))
         crimes = [crime] if crime else (assessed_crimes(db, user.organisation_id, incident_id)
                                         or ["7(1)(a)", "8(2)(e)(i)"])
         try:

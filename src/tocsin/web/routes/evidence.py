@@ -97,7 +97,7 @@ def _metadata(request: Request, user: Principal, item_id: int) -> dict[str, Any]
     try:
         return dict(locker.metadata(item_id, user.username))
     except (AccessDenied, EvidenceError):
-        raise HTTPException(404, Said("web.no_evidence_item", item_id=item_id)) from None
+        raise HTTPException(404, Said("locker.no_item", item_id=item_id)) from None
 
 
 def _check_may_open(locker: Any, user: Principal, item_id: int) -> None:
@@ -109,7 +109,7 @@ def _check_may_open(locker: Any, user: Principal, item_id: int) -> None:
     except EvidenceError:
         allowed = False
     if not allowed:
-        raise HTTPException(404, Said("web.no_evidence_item", item_id=item_id))
+        raise HTTPException(404, Said("locker.no_item", item_id=item_id))
 
 
 def view_code(user: Principal, item_id: int) -> str:
@@ -177,7 +177,7 @@ def _content(request: Request, user: Principal, item_id: int, purpose: str) -> R
     try:
         locker.open(item_id, user.username, sink, purpose=purpose)
     except AccessDenied:
-        raise HTTPException(404, Said("web.no_evidence_item", item_id=item_id)) from None
+        raise HTTPException(404, Said("locker.no_item", item_id=item_id)) from None
     except EvidenceError as exc:
         # Content that no longer matches its hash is not handed out: say so.
         raise HTTPException(409, said_of(exc)) from None
